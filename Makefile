@@ -1,0 +1,54 @@
+# servicepulse — everything a developer or CI runs. `make run` and `make test` work from a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE ?= servicepulse.config.settings.dev
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+PG_URL ?= postgres://postgres@127.0.0.1:5432/servicepulse_test
+
+.PHONY: install run test test-sqlite test-postgres browser-deps lint bench bench-scale bench-load fuzz models lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: install
+	$(BIN)/servicepulse run
+
+# Chromium for the browser tests comes from Debian's packages (Playwright drives it by executable path).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
+
+test: install browser-deps
+	DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test $(BIN)/pytest -q -p no:cacheprovider
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
+	  echo "== again on PostgreSQL =="; \
+	  DATABASE_URL=$(PG_URL) DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test $(BIN)/pytest -q -p no:cacheprovider -m "not browser"; \
+	else echo "PostgreSQL is not reachable on 127.0.0.1:5432: skipped the PostgreSQL run"; fi
+
+lint: install
+	$(BIN)/ruff check servicepulse tests bench
+	$(BIN)/ruff format --check servicepulse tests bench
+	$(BIN)/mypy servicepulse
+
+bench: install
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+models: install
+	$(BIN)/servicepulse train --data ../shared/data
+
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^servicepulse' | sed 's/^torch==.*+cpu/torch==2.13.0/' > requirements.txt
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

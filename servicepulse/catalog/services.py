@@ -1,0 +1,74 @@
+"""Writing the service catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from django.utils.text import slugify
+
+from servicepulse.catalog.models import Service
+
+
+class CatalogError(ValueError):
+    """A catalogue file or record is malformed; the message names where."""
+
+
+def catalog_parse(data: Any) -> list[dict[str, Any]]:
+    """Validate a catalogue document ({"services": [...]}) and return normalised service records."""
+    if not isinstance(data, dict) or not isinstance(data.get("services"), list):
+        raise CatalogError("a catalogue is a mapping with a 'services' list")
+    records: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data["services"], start=1):
+        where = f"service #{index}"
+        if not isinstance(item, dict):
+            raise CatalogError(f"{where}: expected a mapping, got {type(item).__name__}")
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise CatalogError(f"{where}: 'name' must be a non-empty string")
+        service_id = item.get("id") or slugify(name)
+        if not isinstance(service_id, str) or slugify(service_id) != service_id:
+            raise CatalogError(f"{where}: 'id' must be a slug (lower-case letters, digits, hyphens): {service_id!r}")
+        if service_id in seen:
+            raise CatalogError(f"{where}: duplicate id {service_id!r}")
+        seen.add(service_id)
+        record: dict[str, Any] = {"id": service_id, "name": name.strip()}
+        for key in ("aliases", "examples"):
+            value = item.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise CatalogError(f"{where} ({service_id}): '{key}' must be a list of strings")
+            record[key] = [v.strip() for v in value if v.strip()]
+        for key in ("description", "team"):
+            value = item.get(key, "")
+            if not isinstance(value, str):
+                raise CatalogError(f"{where} ({service_id}): '{key}' must be a string")
+            record[key] = value.strip()
+        public = item.get("public", True)
+        if not isinstance(public, bool):
+            raise CatalogError(f"{where} ({service_id}): 'public' must be true or false")
+        record["public"] = public
+        records.append(record)
+    return records
+
+
+def catalog_read_file(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogError(f"cannot read catalogue {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"catalogue {path} is not valid YAML: {exc}") from exc
+    return catalog_parse(data)
+
+
+@transaction.atomic
+def catalog_load(*, data: Any) -> list[Service]:
+    """Create or update services from a catalogue document; services not in it are left alone."""
+    services = []
+    for order, record in enumerate(catalog_parse(data)):
+        service, _ = Service.objects.update_or_create(id=record["id"], defaults={**record, "order": order})
+        services.append(service)
+    return services

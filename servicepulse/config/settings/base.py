@@ -1,0 +1,204 @@
+"""Settings shared by every environment. Environment modules (dev, test, prod) override a few names."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from servicepulse import __version__
+from servicepulse.config.env import get_env, str_to_bool, str_to_list
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent.parent
+DATA_DIR = Path(get_env("SERVICEPULSE_DATA_DIR", "var")).resolve()
+VERSION = __version__
+
+
+def secret_from_data_dir(name: str, *, fernet: bool = False) -> str:
+    """A random secret kept in the data dir, so a laptop demo works with nothing configured."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / name
+    if not path.exists():
+        value = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() if fernet else secrets.token_urlsafe(50)
+        path.write_text(value)
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = get_env("SERVICEPULSE_SECRET_KEY", None) or secret_from_data_dir("secret_key")
+# Fernet key (urlsafe base64, 32 bytes) for source secrets at rest; generated into the data dir for demos.
+ENCRYPTION_KEY = get_env("SERVICEPULSE_ENCRYPTION_KEY", None)
+DEBUG = get_env("SERVICEPULSE_DEBUG", False, cast=str_to_bool)
+ALLOWED_HOSTS = get_env("SERVICEPULSE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"], cast=str_to_list)
+CSRF_TRUSTED_ORIGINS = get_env("SERVICEPULSE_CSRF_TRUSTED_ORIGINS", [], cast=str_to_list)
+BASE_URL = get_env("SERVICEPULSE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.contrib.sites",
+    "django_tasks",
+    "django_tasks_db",
+    "django_htmx",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "servicepulse.core",
+    "servicepulse.accounts",
+    "servicepulse.catalog",
+    "servicepulse.sources",
+    "servicepulse.mentions",
+    "servicepulse.analysis",
+    "servicepulse.incidents",
+    "servicepulse.experience",
+    "servicepulse.engage",
+    "servicepulse.status",
+    "servicepulse.blog",
+    "servicepulse.publish",
+    "servicepulse.dashboard",
+    "servicepulse.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "servicepulse.config.urls"
+WSGI_APPLICATION = "servicepulse.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "servicepulse.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        get_env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'servicepulse.sqlite3'}"),
+        conn_max_age=get_env("SERVICEPULSE_DB_CONN_MAX_AGE", 60, cast=int),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while the worker writes; a busy timeout rides out short write locks.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+SITE_ID = 1
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = get_env("SERVICEPULSE_EMAIL_VERIFICATION", "optional")
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = get_env("SERVICEPULSE_TIME_ZONE", "Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": get_env("REDIS_URL", None),
+        }
+        if get_env("REDIS_URL", None)
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "servicepulse_cache",
+        }
+    )
+}
+
+# Background work: django_tasks with the database backend by default; RQ on Redis as an option.
+TASK_BACKEND = get_env("SERVICEPULSE_TASK_BACKEND", "database")
+if TASK_BACKEND == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": get_env("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+    INSTALLED_APPS.append("django_rq")
+elif TASK_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASK_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    from servicepulse.config.env import ConfigurationError
+
+    raise ConfigurationError(
+        f"environment variable SERVICEPULSE_TASK_BACKEND: {TASK_BACKEND!r} is not one of database, rq, immediate"
+    )
+
+EMAIL_BACKEND = get_env("SERVICEPULSE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = get_env("SERVICEPULSE_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = get_env("SERVICEPULSE_SMTP_PORT", 25, cast=int)
+EMAIL_HOST_USER = get_env("SERVICEPULSE_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = get_env("SERVICEPULSE_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = get_env("SERVICEPULSE_SMTP_TLS", False, cast=str_to_bool)
+DEFAULT_FROM_EMAIL = get_env("SERVICEPULSE_FROM_EMAIL", "servicepulse@localhost")
+
+# Outbound fetches of user-supplied URLs refuse private/loopback addresses unless this is on (tests, local demos).
+SERVICEPULSE_FETCH_ALLOW_PRIVATE = get_env("SERVICEPULSE_FETCH_ALLOW_PRIVATE", False, cast=str_to_bool)
+SERVICEPULSE_EMBEDDING_MODEL = get_env("SERVICEPULSE_EMBEDDING_MODEL", None)
+SERVICEPULSE_BUCKET_MINUTES = get_env("SERVICEPULSE_BUCKET_MINUTES", 15, cast=int)
+SERVICEPULSE_ORGANISATION = get_env("SERVICEPULSE_ORGANISATION", "Northgate University")
+
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": get_env("SERVICEPULSE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,24 @@
+"""Production settings: refuse to start without real secrets, secure cookies, HSTS.
+
+Required: SERVICEPULSE_SECRET_KEY, SERVICEPULSE_ENCRYPTION_KEY, SERVICEPULSE_ALLOWED_HOSTS, DATABASE_URL.
+"""
+
+from servicepulse.config.env import ConfigurationError, get_env, str_to_bool
+from servicepulse.config.settings.base import *  # noqa: F403
+
+SECRET_KEY = get_env("SERVICEPULSE_SECRET_KEY", required=True)
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ConfigurationError("environment variable SERVICEPULSE_SECRET_KEY must be a random string of 50+ chars")
+ENCRYPTION_KEY = get_env("SERVICEPULSE_ENCRYPTION_KEY", required=True)
+ALLOWED_HOSTS = get_env("SERVICEPULSE_ALLOWED_HOSTS", required=True, cast=str_to_list)  # noqa: F405
+get_env("DATABASE_URL", required=True)
+DEBUG = False
+
+SECURE_SSL_REDIRECT = get_env("SERVICEPULSE_SSL_REDIRECT", True, cast=str_to_bool)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = get_env("SERVICEPULSE_HSTS_SECONDS", 31536000, cast=int)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_REFERRER_POLICY = "same-origin"

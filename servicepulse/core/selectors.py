@@ -1,0 +1,44 @@
+"""Reads about the running system: health, queue depth, workers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from servicepulse.core.models import WorkerHeartbeat
+
+HEARTBEAT_FRESH = timedelta(seconds=90)
+
+
+def queue_depth() -> int | None:
+    """Tasks waiting to run, for the database backend (None when another backend holds the queue)."""
+    if settings.TASK_BACKEND != "database":
+        return None
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.ready().count()
+
+
+def health() -> dict[str, Any]:
+    """What /health/ reports: ok when the database answers and a worker has beaten its heart recently."""
+    report: dict[str, Any] = {"version": settings.VERSION, "database": "ok", "worker": "missing"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        latest = (
+            WorkerHeartbeat.objects.filter(kind=WorkerHeartbeat.Kind.WORKER).order_by("-last_beat_at").first()
+        )
+        report["queue_depth"] = queue_depth()
+    except DatabaseError as exc:
+        report.update(database=f"error: {exc}", status="error", queue_depth=None)
+        return report
+    if latest is not None:
+        age = timezone.now() - latest.last_beat_at
+        report["worker"] = "ok" if age <= HEARTBEAT_FRESH else "stale"
+        report["worker_last_beat_seconds"] = int(age.total_seconds())
+    report["status"] = "ok" if report["worker"] == "ok" else "degraded"
+    return report

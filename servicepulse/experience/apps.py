@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ExperienceConfig(AppConfig):
+    name = "servicepulse.experience"
+    label = "experience"

@@ -1,0 +1,132 @@
+"""Writing mentions: every connector and importer stores posts through `mentions_ingest`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.mentions.signals import mentions_ingested
+from servicepulse.sources.models import Source
+
+
+@dataclass(frozen=True)
+class MentionData:
+    """A post in canonical form, as a connector's `parse.py` produces it."""
+
+    external_id: str
+    text: str
+    created_at: datetime
+    author: str = ""
+    author_id: str = ""
+    url: str = ""
+    in_reply_to: str = ""
+    thread_id: str = ""
+    language: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.external_id:
+            raise ValueError("external_id is empty")
+        if not self.text or not self.text.strip():
+            raise ValueError("text is empty")
+        if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
+            raise ValueError("created_at has no time zone")
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    mention_ids: list[int] = field(default_factory=list)
+
+    def merge(self, other: IngestResult) -> None:
+        self.created += other.created
+        self.duplicates += other.duplicates
+        self.mention_ids.extend(other.mention_ids)
+
+
+def mentions_ingest(*, source: Source, items: Sequence[MentionData]) -> IngestResult:
+    """Store `items` for `source` in one transaction; ids the source already has count as duplicates.
+
+    Idempotent: running it again with the same items changes nothing. Duplicates inside `items` are
+    collapsed (first wins). After commit, `mentions_ingested` is sent with the new mentions' ids.
+    """
+    result = IngestResult()
+    unique: dict[str, MentionData] = {}
+    for item in items:
+        if item.external_id in unique:
+            result.duplicates += 1
+        else:
+            unique[item.external_id] = item
+    if not unique:
+        return result
+    with transaction.atomic():
+        existing = set(
+            Mention.objects.filter(source=source, external_id__in=list(unique)).values_list("external_id", flat=True)
+        )
+        result.duplicates += len(existing)
+        fresh = [
+            Mention(
+                source=source,
+                external_id=item.external_id,
+                text=item.text,
+                created_at=item.created_at,
+                author=item.author[:255],
+                author_id=item.author_id[:255],
+                url=item.url[:1000],
+                in_reply_to=item.in_reply_to[:255],
+                thread_id=item.thread_id[:255],
+                language=item.language[:16],
+                raw=item.raw,
+            )
+            for key, item in unique.items()
+            if key not in existing
+        ]
+        # Another process may insert the same ids between our read and our write: ignore_conflicts keeps
+        # the store exact (one row per id) whichever process wins.
+        Mention.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
+        result.mention_ids = sorted(
+            Mention.objects.filter(source=source, external_id__in=[m.external_id for m in fresh]).values_list(
+                "id", flat=True
+            )
+        )
+        result.created = len(fresh)
+        ids = list(result.mention_ids)
+        transaction.on_commit(lambda: mentions_ingested.send(sender=Mention, mention_ids=ids))
+    return result
+
+
+def quarantine_add(*, source: Source | None, raw: str | bytes, reason: str, position: str | int = "") -> bool:
+    """Keep input that could not be stored as a mention. Returns False when this exact input is already kept."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    position = str(position)
+    fingerprint = hashlib.sha256(f"{position}\x00{text}".encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            _, created = Quarantine.objects.get_or_create(
+                source=source,
+                fingerprint=fingerprint,
+                defaults={"raw": text, "reason": reason[:2000], "position": position},
+            )
+    except IntegrityError:  # a concurrent writer kept it first
+        return False
+    return created
+
+
+def mentions_erase_author(*, author: str, source: Source | None = None) -> int:
+    """Delete every mention by `author` (name or platform id), for a person's erasure request."""
+    from django.db.models import Q
+
+    qs = Mention.objects.filter(Q(author=author) | Q(author_id=author))
+    if source is not None:
+        qs = qs.filter(source=source)
+    deleted, _ = qs.delete()
+    return deleted
+
+

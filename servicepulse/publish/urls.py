@@ -1,0 +1,4 @@
+from django.urls import path  # noqa: F401 - patterns are added as pages land
+
+app_name = "publish"
+urlpatterns: list = []

@@ -1,0 +1,116 @@
+"""The connector registry. Each connector is a package in `servicepulse/sources/connectors/` whose
+`__init__.py` defines a `Connector` subclass decorated with `@register`. Discovery imports every package
+there, so adding a connector touches nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from abc import ABC
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from servicepulse.mentions.models import Mention
+    from servicepulse.sources.models import Source
+
+
+class ConnectorError(Exception):
+    """A platform refused or failed a request; the message is the platform's own error where it gave one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CannotReply(ConnectorError):
+    """This channel has no way to answer a post (an RSS feed, a file import)."""
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    help: str
+    required: bool = False
+    secret: bool = False
+    default: Any = None
+
+
+@dataclass
+class PullResult:
+    created: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    mention_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    external_id: str
+    url: str = ""
+
+
+class Connector(ABC):  # noqa: B024 - connectors override what they support; the base answers "not supported"
+    """What every connector offers. Subclasses set the class attributes and override what they support."""
+
+    kind: ClassVar[str]
+    description: ClassVar[str]
+    options: ClassVar[tuple[OptionSpec, ...]] = ()
+    can_pull: ClassVar[bool] = True
+    can_stream: ClassVar[bool] = False
+    can_reply: ClassVar[bool] = False
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def pull(self) -> PullResult:
+        """Fetch what is new since the source's cursor and store it through `mentions_ingest`."""
+        raise ConnectorError(f"{self.kind} sources are not pulled")
+
+    def stream(self, *, stop: Any = None) -> None:
+        """Consume a live stream until `stop` (a threading.Event) is set; reconnect on failure."""
+        raise ConnectorError(f"{self.kind} sources do not stream")
+
+    def reply(self, *, mention: Mention, text: str) -> ReplyResult:
+        """Answer `mention` on its own channel."""
+        raise CannotReply(f"{self.kind} sources cannot reply: answer the person another way")
+
+
+_REGISTRY: dict[str, type[Connector]] = {}
+_DISCOVERED = False
+
+
+def register(cls: type[Connector]) -> type[Connector]:
+    if cls.kind in _REGISTRY and _REGISTRY[cls.kind] is not cls:
+        raise RuntimeError(f"two connectors claim the kind {cls.kind!r}")
+    _REGISTRY[cls.kind] = cls
+    return cls
+
+
+def _discover() -> None:
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    from servicepulse.sources import connectors
+
+    for info in pkgutil.iter_modules(connectors.__path__):
+        importlib.import_module(f"{connectors.__name__}.{info.name}")
+    _DISCOVERED = True
+
+
+def connector_classes() -> dict[str, type[Connector]]:
+    _discover()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_connector_class(kind: str) -> type[Connector]:
+    classes = connector_classes()
+    try:
+        return classes[kind]
+    except KeyError:
+        raise ConnectorError(f"unknown source kind {kind!r}; known kinds: {', '.join(classes)}") from None
+
+
+def connector_for(source: Source) -> Connector:
+    return get_connector_class(source.kind)(source)

@@ -1,0 +1,99 @@
+"""/health/ and `servicepulse run`: the web app, a worker and the scheduler start, report ok, and stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from servicepulse.core.models import WorkerHeartbeat
+from servicepulse.core.services import heartbeat_beat
+
+
+@pytest.mark.django_db
+def test_health_degraded_without_worker(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["database"] == "ok"
+    assert body["worker"] == "missing"
+    assert body["queue_depth"] == 0
+
+
+@pytest.mark.django_db
+def test_health_ok_with_fresh_heartbeat_and_stale_after(client) -> None:  # type: ignore[no-untyped-def]
+    heartbeat_beat(name="w1")
+    body = client.get("/health/").json()
+    assert body["status"] == "ok"
+    WorkerHeartbeat.objects.update(last_beat_at=timezone.now() - timedelta(minutes=5))
+    body = client.get("/health/").json()
+    assert (body["status"], body["worker"]) == ("degraded", "stale")
+
+
+@pytest.mark.django_db
+def test_health_counts_queued_tasks(client) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.core import tasks as core_tasks
+
+    core_tasks.noop.enqueue()
+    core_tasks.noop.enqueue()
+    assert client.get("/health/").json()["queue_depth"] == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "servicepulse.config.settings.dev",
+        "SERVICEPULSE_DATA_DIR": str(tmp_path),
+        "PORT": str(port),
+    }
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "servicepulse.cli", "run", "--no-demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        body: dict[str, object] = {}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as response:
+                    body = json.loads(response.read())
+                    if body.get("status") == "ok":
+                        break
+            except urllib.error.HTTPError as exc:
+                body = json.loads(exc.read())
+            except OSError:
+                pass
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            time.sleep(0.5)
+        assert body.get("status") == "ok", body
+        assert (tmp_path / "servicepulse.sqlite3").exists()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in output
+    assert proc.returncode == 0, output

@@ -183,6 +183,7 @@ class ReplayServer:
         for (method, path), replies in (routes or {}).items():
             self.add(method, path, *replies)
         self._server: _Server | None = None
+        self._port: int | None = None
         self._thread: threading.Thread | None = None
 
     def add(self, method: str, path: str, *replies: ReplySpec) -> None:
@@ -214,8 +215,8 @@ class ReplayServer:
 
     @property
     def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return self._server.server_address[1]
+        assert self._port is not None, "server not started"
+        return self._port
 
     @property
     def url(self) -> str:
@@ -224,6 +225,7 @@ class ReplayServer:
     def start(self) -> ReplayServer:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.replay = self
+        self._port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, name="replay-http", daemon=True)
         self._thread.start()
         return self

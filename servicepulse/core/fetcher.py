@@ -1,0 +1,382 @@
+"""The guarded fetcher: every outbound request to a URL a user supplied (feeds, instances, webmention sources,
+pingback targets) goes through here.
+
+What it guards against:
+- addresses that are not public: the host is resolved and every address must be global unicast —
+  loopback, private (RFC 1918, ULA), link-local, multicast, reserved, unspecified, shared (CGNAT) and
+  IPv4-mapped forms of them are refused, for IPv4 and IPv6, on the first request and after every redirect;
+- DNS rebinding: the connection is made to the address that was checked (the URL is rewritten to the IP, the
+  `Host` header and TLS SNI/certificate check keep the original name), so a second resolution cannot move it;
+- size (the decoded body is counted as it streams, so a gzip bomb stops at the limit), time (per-operation
+  timeouts and an overall deadline) and redirects (a maximum count; only http and https).
+
+`settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = True` lifts the address check (tests and local demos reach
+127.0.0.1); `settings.SERVICEPULSE_FETCH_ALLOW_NETWORKS` (a list of CIDRs, e.g. an intranet feed server's
+"10.1.2.3/32") permits just those networks. The other limits always apply.
+
+Conditional GET: pass `etag=` / `last_modified=` from the previous response; a 304 comes back as
+`FetchResponse.not_modified`.
+
+Platform client libraries that bring their own HTTP stack use `guarded_requests_session()` (requests:
+Mastodon.py, praw) — each request and each redirect hop is checked before it is sent — and
+`websocket_target()` (WebSocket clients connect to the returned, checked address).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+from django.conf import settings
+
+from servicepulse import __version__
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_TIMEOUT = 10.0  # seconds, per connect/read/write operation
+DEFAULT_DEADLINE = 30.0  # seconds for the whole fetch, redirects included
+DEFAULT_MAX_REDIRECTS = 5
+USER_AGENT = f"servicepulse/{__version__} (+https://github.com/servicepulse/servicepulse)"
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
+
+class FetchError(Exception):
+    """A fetch was refused or failed. `status` is the HTTP status when the server answered."""
+
+    def __init__(
+        self, message: str, *, url: str = "", status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.retry_after = retry_after
+
+
+class AddressRefused(FetchError):
+    """The host resolves to an address servicepulse must not reach (loopback, private, link-local, ...)."""
+
+
+@dataclass(frozen=True)
+class FetchResponse:
+    url: str  # the final URL, after redirects
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    redirects: tuple[str, ...] = ()
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def etag(self) -> str:
+        return self.headers.get("etag", "")
+
+    @property
+    def last_modified(self) -> str:
+        return self.headers.get("last-modified", "")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        charset = "utf-8"
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip("\"'")
+        try:
+            return self.content.decode(charset, errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+
+def allow_private() -> bool:
+    return bool(getattr(settings, "SERVICEPULSE_FETCH_ALLOW_PRIVATE", False))
+
+
+def address_is_public(address: str) -> bool:
+    """True when `address` (an IPv4 or IPv6 literal) is a global unicast address."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        # ::ffff:10.0.0.1 and 64:ff9b::/96 NAT64 or 6to4/Teredo forms carry an IPv4 address: judge that one.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return address_is_public(str(embedded))
+        if ip in ipaddress.ip_network("64:ff9b::/96"):
+            return address_is_public(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+    return bool(
+        ip.is_global
+        and not (
+            ip.is_multicast
+            or ip.is_loopback
+            or ip.is_link_local
+            or ip.is_private
+            or ip.is_reserved
+            or ip.is_unspecified
+        )
+    )
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (an IP literal resolves to itself)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+    addresses: list[str] = []
+    for *_, sockaddr in infos:
+        address = str(sockaddr[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise FetchError(f"{host} has no address")
+    return addresses
+
+
+def _allowed_networks(extra: Sequence[str] | None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    configured = list(getattr(settings, "SERVICEPULSE_FETCH_ALLOW_NETWORKS", None) or [])
+    return [ipaddress.ip_network(cidr, strict=False) for cidr in [*configured, *(extra or [])]]
+
+
+def checked_address(
+    host: str,
+    port: int,
+    *,
+    allow_private_addresses: bool | None = None,
+    allow_networks: Sequence[str] | None = None,
+) -> str:
+    """Resolve `host` and return the address to connect to, refusing hosts with any non-public address.
+
+    Every address must be public (not just the first): a name that answers both a public and a private
+    address is refused, since a client library might pick either.
+    """
+    permit = allow_private() if allow_private_addresses is None else allow_private_addresses
+    addresses = resolve(host, port)
+    if not permit:
+        networks = _allowed_networks(allow_networks)
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+            if any(ip in network for network in networks):
+                continue
+            if not address_is_public(address):
+                raise AddressRefused(
+                    f"refusing to connect to {host} ({address}): not a public address "
+                    "(set SERVICEPULSE_FETCH_ALLOW_PRIVATE=true to allow private networks)"
+                )
+    return addresses[0]
+
+
+def _split_checked(url: str) -> tuple[Any, str, int]:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"}:
+        scheme = parts.scheme or "a relative URL"
+        raise FetchError(f"only http and https URLs can be fetched, not {scheme}", url=url)
+    if not parts.hostname:
+        raise FetchError("the URL has no host", url=url)
+    if parts.username or parts.password:
+        raise FetchError("URLs with credentials in them are not fetched", url=url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise FetchError("the URL's port is not a number", url=url) from None
+    return parts, parts.hostname, port
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def fetch(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+    data: dict[str, Any] | None = None,
+    json: Any = None,
+    etag: str = "",
+    last_modified: str = "",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
+    deadline: float = DEFAULT_DEADLINE,
+    max_redirects: int = DEFAULT_MAX_REDIRECTS,
+    raise_for_status: bool = True,
+    allow_private_addresses: bool | None = None,
+    allow_networks: Sequence[str] | None = None,
+) -> FetchResponse:
+    """Fetch `url` within the limits above.
+
+    Raises FetchError (AddressRefused for a refused address) on a refused or failed fetch, on a body over
+    `max_bytes`, and — when `raise_for_status` — on an HTTP error status, with `status` and, for 429 and 503,
+    `retry_after` in seconds from the Retry-After header.
+    """
+    started = time.monotonic()
+    request_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+    request_headers.update(headers or {})
+    if etag:
+        request_headers["If-None-Match"] = etag
+    if last_modified:
+        request_headers["If-Modified-Since"] = last_modified
+    redirects: list[str] = []
+    current = url
+    with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False) as client:
+        while True:
+            parts, host, port = _split_checked(current)
+            address = checked_address(
+                host, port, allow_private_addresses=allow_private_addresses, allow_networks=allow_networks
+            )
+            # Connect to the address we checked; keep the name for Host, SNI and the certificate check.
+            ip_host = f"[{address}]" if ":" in address else address
+            netloc = f"{ip_host}:{port}"
+            pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+            name = f"[{host}]" if ":" in host else host
+            host_header = name if parts.port is None else f"{name}:{parts.port}"
+            remaining = deadline - (time.monotonic() - started)
+            if remaining <= 0:
+                raise FetchError(f"gave up after {deadline:.0f}s", url=current)
+            try:
+                request = client.build_request(
+                    method,
+                    pinned,
+                    headers={**request_headers, "Host": host_header},
+                    content=content,
+                    data=data,
+                    json=json,
+                    extensions={"sni_hostname": host, "timeout": _timeouts(min(timeout, remaining))},
+                )
+                response = client.send(request, stream=True)
+            except httpx.TimeoutException:
+                raise FetchError(f"timed out connecting to {host}", url=current) from None
+            except httpx.HTTPError as exc:
+                raise FetchError(f"cannot reach {host}: {exc}", url=current) from None
+            try:
+                if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
+                    if len(redirects) >= max_redirects:
+                        raise FetchError(f"more than {max_redirects} redirects", url=url)
+                    location = response.headers["location"]
+                    redirects.append(current)
+                    current = urljoin(current, location)
+                    status = response.status_code
+                    if status == 303 or (status in {301, 302} and method == "POST"):
+                        method, content, data, json = "GET", None, None, None
+                    continue
+                body = _read_limited(
+                    response, max_bytes=max_bytes, started=started, deadline=deadline, url=current
+                )
+            finally:
+                response.close()
+            result = FetchResponse(
+                url=current,
+                status=response.status_code,
+                headers=response.headers,
+                content=body,
+                redirects=tuple(redirects),
+            )
+            if raise_for_status and response.status_code >= 400:
+                raise FetchError(
+                    _status_message(response.status_code, body),
+                    url=current,
+                    status=response.status_code,
+                    retry_after=parse_retry_after(response.headers.get("retry-after"))
+                    if response.status_code in {429, 503}
+                    else None,
+                )
+            return result
+
+
+def _timeouts(seconds: float) -> dict[str, float]:
+    return {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}
+
+
+def _read_limited(
+    response: httpx.Response, *, max_bytes: int, started: float, deadline: float, url: str
+) -> bytes:
+    declared = response.headers.get("content-length")
+    encoded = "content-encoding" in response.headers
+    if declared and declared.isdigit() and int(declared) > max_bytes and not encoded:
+        raise FetchError(f"response is {int(declared)} bytes, over the {max_bytes}-byte limit", url=url)
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > max_bytes:
+                raise FetchError(f"response is over the {max_bytes}-byte limit", url=url)
+            if time.monotonic() - started > deadline:
+                raise FetchError(f"gave up reading after {deadline:.0f}s", url=url)
+            chunks.append(chunk)
+    except httpx.TimeoutException:
+        raise FetchError("timed out reading the response", url=url) from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"the response was cut short: {exc}", url=url) from None
+    return b"".join(chunks)
+
+
+def _status_message(status: int, body: bytes) -> str:
+    reason = httpx.codes.get_reason_phrase(status) or "error"
+    snippet = body[:300].decode("utf-8", errors="replace").strip()
+    return f"HTTP {status} {reason}" + (f": {snippet}" if snippet else "")
+
+
+# --- requests sessions for platform client libraries (Mastodon.py, praw) -----------------------------------
+
+
+def guarded_requests_session() -> Any:
+    """A `requests.Session` whose every request (and every redirect hop, which requests sends through the
+    adapter again) is refused unless the host resolves to public addresses (SERVICEPULSE_FETCH_ALLOW_PRIVATE).
+
+    Unlike `fetch`, the connection is not pinned to the checked address (requests resolves again), so this
+    narrows but does not close the DNS-rebinding window; platform APIs are configured by an administrator.
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    class GuardedAdapter(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            _parts, host, port = _split_checked(request.url)
+            checked_address(host, port)
+            kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = DEFAULT_TIMEOUT
+            return super().send(request, *args, **kwargs)
+
+    session = requests.Session()
+    session.trust_env = False
+    session.max_redirects = DEFAULT_MAX_REDIRECTS
+    adapter = GuardedAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def websocket_target(url: str) -> tuple[str, int, str]:
+    """(host, port, checked address) of a ws:// or wss:// URL, refusing non-public addresses like `fetch`."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"ws", "wss"} or not parts.hostname:
+        raise FetchError(f"not a WebSocket URL: {url}", url=url)
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    return parts.hostname, port, checked_address(parts.hostname, port)

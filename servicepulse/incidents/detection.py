@@ -1,0 +1,406 @@
+"""Streaming incident detector for per-bucket complaint counts.
+
+Fed one bucket at a time, the detector decides from what it has seen so far (causal) and keeps:
+
+* a multiplicative **baseline** ``level x hour-of-day profile x day-of-week factor x calendar factor``,
+  learnt with exponentially weighted averages whose half-lives are in *time* (hours, days), so one
+  configuration serves 5-minute and 15-minute buckets alike. What enters the baseline is winsorised at a
+  few standard deviations, so a burst of complaints does not become "normal";
+* the **evidence** of the last hour: the sum of the counts of the last hour against the sum of the
+  baseline's one-step-ahead predictions for the same buckets, scored as the upper-tail surprise
+  ``-log10 P(X >= x)`` of a negative binomial whose dispersion is learnt online (bursty chatter is
+  over-dispersed; sparse campus complaints are nearly Poisson, the ``dispersion = 0`` case). The tail comes
+  from the signed-root deviance, accurate for counts of a few and needing no special functions;
+* a **self-calibrated threshold**: the fixed confirmation threshold, raised to a multiple of what an
+  ordinary day's largest evidence reaches on this series (the upper quartile of the last two weeks' daily
+  maxima). A chatty, spiky series has to do much more than usual to raise an incident; a quiet one only
+  has to leave its Poisson noise far behind;
+* a **state machine** calm -> possible -> confirmed -> resolved with hysteresis (leaving a state needs an
+  hour of low evidence) and a cool-down (no second alert for the same series within a day); with
+  ``distinct_authors`` given, each person counts once per bucket and confirmation needs a minimum number of
+  distinct authors, so one angry person is never an outage.
+
+All of it is pure Python, and the state round-trips through a JSON-able dict (``to_state`` /
+``from_state``) so the product can keep one detector per service between runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+STATE_VERSION = 1
+_LN10 = math.log(10.0)
+_SQRT2 = math.sqrt(2.0)
+
+
+class DetectorState(StrEnum):
+    LEARNING = "learning"
+    CALM = "calm"
+    POSSIBLE = "possible"
+    CONFIRMED = "confirmed"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """One configuration for every series. ``sensitivity`` (a per-service setting, 1 = default) divides
+    the thresholds: 2 raises incidents on half the evidence, 0.5 needs twice as much."""
+
+    bucket_minutes: float = 15.0
+    sensitivity: float = 1.0
+    # Baseline learning; time constants are independent of the bucket size.
+    warmup_hours: float = 48.0
+    level_halflife_hours: float = 24.0
+    profile_halflife_days: float = 7.0
+    weekday_halflife_days: float = 21.0
+    calendar_halflife_days: float = 7.0
+    winsor_sd: float = 3.0
+    # Evidence: surprise (-log10 p) of the sum over each window (minutes; 0 = a single bucket).
+    scales_minutes: tuple[float, ...] = (60.0,)
+    confirm_threshold: float = 6.0
+    possible_ratio: float = 0.5  # "possible" at this fraction of the confirmation threshold
+    clear_threshold: float = 2.0
+    # Self-calibration: confirmation needs at least `reference_multiple` times the upper quartile of the
+    # daily maxima of the evidence over the last `reference_days` days.
+    reference_days: int = 14
+    reference_quantile: float = 0.75
+    reference_multiple: float = 2.0
+    clear_minutes: float = 60.0
+    cooldown_hours: float = 24.0
+    min_authors: int = 3
+
+    def __post_init__(self) -> None:
+        if self.bucket_minutes <= 0:
+            raise ValueError("bucket_minutes must be positive")
+        if self.sensitivity <= 0:
+            raise ValueError("sensitivity must be positive")
+        if not self.scales_minutes:
+            raise ValueError("at least one evidence scale is needed")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The detector's verdict for one bucket. ``alert`` is True only at the moment an incident is
+    confirmed (when an alert would be sent)."""
+
+    state: DetectorState
+    score: float
+    alert: bool
+    expected: float = 0.0
+    threshold: float = 0.0
+
+
+# A calendar maps a bucket's time to the kind of period it falls in ("term", "holiday", "exams", ...);
+# each kind gets its own learnt multiplicative factor. "" means ordinary time.
+Calendar = Callable[[datetime], str]
+
+
+def nb_upper_surprise(observed: float, expected: float, dispersion: float) -> float:
+    """``-log10 P(X >= observed)`` for X negative-binomial with mean ``expected`` and variance
+    ``expected + dispersion * expected**2`` (Poisson when dispersion is 0).
+
+    Signed-root deviance with a half-count continuity correction: close to the exact tail even for
+    counts of a few, with no special functions.
+    """
+    mu = max(expected, 1e-6)
+    y = observed - 0.5
+    if y <= mu:
+        return 0.0
+    if dispersion <= 1e-9:
+        dev = 2.0 * (y * math.log(y / mu) - (y - mu))
+    else:
+        k = 1.0 / dispersion
+        dev = 2.0 * (y * math.log(y / mu) - (y + k) * math.log((y + k) / (mu + k)))
+    z = math.sqrt(max(dev, 0.0))
+    if z < 30.0:
+        return -math.log10(max(0.5 * math.erfc(z / _SQRT2), 1e-300))
+    return (z * z / 2.0 + math.log(z * math.sqrt(2.0 * math.pi))) / _LN10  # Mills-ratio asymptote
+
+
+def _half_life_weight(half_life_minutes: float, step_minutes: float) -> float:
+    """Weight of one new observation in an EWMA whose half-life is given in time."""
+    if half_life_minutes <= 0:
+        return 1.0
+    return 1.0 - 0.5 ** (step_minutes / half_life_minutes)
+
+
+@dataclass
+class EvidenceScale:
+    """Sums over a window of ``width`` buckets, with the negative-binomial dispersion of such sums."""
+
+    width: int
+    dispersion: float = 0.1
+    seen: int = 0
+
+
+@dataclass
+class Detector:
+    """Streaming detector for one series (one service's complaint counts per bucket)."""
+
+    config: DetectorConfig = field(default_factory=DetectorConfig)
+    calendar: Calendar | None = None
+    # Baseline
+    level: float = 0.0
+    profile: list[float] = field(default_factory=lambda: [1.0] * 24)
+    weekday: list[float] = field(default_factory=lambda: [1.0] * 7)
+    periods: dict[str, float] = field(default_factory=dict)
+    n: int = 0
+    # Evidence: recent (count, expected) pairs and one EvidenceScale per window.
+    history: deque[tuple[float, float]] = field(default_factory=deque)
+    scales: list[EvidenceScale] = field(default_factory=list)
+    authors: deque[int] = field(default_factory=deque)
+    # Self-calibration: maxima of the evidence per 24 h block.
+    daily_maxima: list[float] = field(default_factory=list)
+    block_max: float = 0.0
+    block_minutes: float = 0.0
+    # State machine
+    state: DetectorState = DetectorState.LEARNING
+    calm_minutes: float = 0.0
+    last_alert: datetime | None = None
+    last_timestamp: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.scales:
+            widths = {max(1, round(m / self.config.bucket_minutes)) for m in self.config.scales_minutes}
+            self.scales = [EvidenceScale(width=w) for w in sorted(widths)]
+
+    # ---- baseline ---------------------------------------------------------------------------------
+    def _weight(self, half_life_minutes: float) -> float:
+        return _half_life_weight(half_life_minutes, self.config.bucket_minutes)
+
+    def _period(self, ts: datetime) -> str:
+        return (self.calendar(ts) or "") if self.calendar is not None else ""
+
+    def _seasonal(self, ts: datetime, period: str) -> float:
+        hour = ts.hour + ts.minute / 60.0
+        h0, frac = int(hour) % 24, hour - int(hour)
+        # Hourly knots, linearly interpolated, keep the profile smooth and learnable from low counts.
+        prof = self.profile[h0] * (1 - frac) + self.profile[(h0 + 1) % 24] * frac
+        factor = prof * self.weekday[ts.weekday()]
+        if period:
+            factor *= self.periods.get(period, 1.0)
+        return max(factor, 1e-3)
+
+    def expected(self, ts: datetime) -> float:
+        """The baseline's expected count for the bucket starting at ``ts``."""
+        return max(self.level * self._seasonal(ts, self._period(ts)), 1e-3)
+
+    @property
+    def warming_up(self) -> bool:
+        return self.n * self.config.bucket_minutes < self.config.warmup_hours * 60
+
+    def _learn(self, ts: datetime, value: float, expected: float) -> None:
+        cfg = self.config
+        warm = self.warming_up
+        dispersion = self.scales[0].dispersion
+        sd = math.sqrt(expected + dispersion * expected * expected)
+        clipped = value if warm else min(value, expected + cfg.winsor_sd * sd)
+        period = self._period(ts)
+        seasonal = self._seasonal(ts, period)
+        w_level = self._weight(cfg.level_halflife_hours * 60)
+        if warm:  # a running mean gets the level right quickly
+            w_level = max(w_level, 1.0 / (self.n + 1))
+        self.level += w_level * (clipped / seasonal - self.level)
+        if self.level <= 0:
+            return
+        ratio = min(clipped / max(self.level * seasonal, 1e-6), 4.0)
+        # Each hourly knot is active one hour a day, so its half-life in active minutes is days x 60.
+        hour = ts.hour + ts.minute / 60.0
+        h0, frac = int(hour) % 24, hour - int(hour)
+        w_prof = self._weight(cfg.profile_halflife_days * 60)
+        if warm:
+            w_prof = max(w_prof, 12.0 / (self.n + 24))
+        for h, share in ((h0, 1 - frac), ((h0 + 1) % 24, frac)):
+            self.profile[h] *= 1 + w_prof * share * (ratio - 1)
+        mean = sum(self.profile) / 24
+        self.profile = [p / mean for p in self.profile]
+        # A weekday is active one day a week.
+        w_day = self._weight(cfg.weekday_halflife_days * 24 * 60 / 7)
+        self.weekday[ts.weekday()] *= 1 + w_day * (ratio - 1)
+        mean = sum(self.weekday) / 7
+        self.weekday = [w / mean for w in self.weekday]
+        if period:
+            w_period = self._weight(cfg.calendar_halflife_days * 24 * 60)
+            self.periods[period] = self.periods.get(period, 1.0) * (1 + w_period * (ratio - 1))
+
+    # ---- evidence ---------------------------------------------------------------------------------
+    def _window_sums(self) -> list[tuple[EvidenceScale, float, float]]:
+        sums = []
+        hist = list(self.history)
+        for scale in self.scales:
+            if len(hist) >= scale.width:
+                window = hist[-scale.width :]
+                sums.append((scale, sum(v for v, _ in window), sum(e for _, e in window)))
+        return sums
+
+    def _learn_dispersion(self, sums: list[tuple[EvidenceScale, float, float]]) -> None:
+        """Moment estimate of each scale's dispersion from winsorised squared residuals."""
+        cfg = self.config
+        w = self._weight(cfg.profile_halflife_days * 24 * 60)
+        for scale, x, m in sums:
+            sd = math.sqrt(m + scale.dispersion * m * m)
+            xc = min(x, m + cfg.winsor_sd * sd)
+            observed = ((xc - m) ** 2 - m) / (m * m)
+            weight = max(w, 1.0 / (scale.seen + 2)) if scale.seen < 200 else w
+            scale.dispersion = max(0.0, scale.dispersion + weight * (observed - scale.dispersion))
+            scale.seen += 1
+
+    def _reference(self) -> float:
+        if not self.daily_maxima:
+            return 0.0
+        ordered = sorted(self.daily_maxima)
+        return ordered[min(len(ordered) - 1, int(self.config.reference_quantile * len(ordered)))]
+
+    def confirm_threshold(self) -> float:
+        """The evidence needed now to confirm an incident (self-calibrated, scaled by sensitivity)."""
+        cfg = self.config
+        base = max(cfg.confirm_threshold, cfg.reference_multiple * self._reference())
+        return base / cfg.sensitivity
+
+    # ---- public API -------------------------------------------------------------------------------
+    def update(self, timestamp: datetime, value: float, distinct_authors: int | None = None) -> Decision:
+        """Feed the bucket starting at ``timestamp`` (buckets in order, one per ``bucket_minutes``)
+        and return the decision for it, made before the bucket is learnt into the baseline."""
+        value = float(value)
+        if math.isnan(value) or value < 0:
+            raise ValueError(f"a count must be a non-negative number, got {value!r}")
+        if self.last_timestamp is not None and timestamp <= self.last_timestamp:
+            raise ValueError(f"buckets must come in time order: {timestamp} after {self.last_timestamp}")
+        # Each person counts once per bucket.
+        count = value if distinct_authors is None else min(value, float(distinct_authors))
+        if self.n == 0:
+            self.level = max(count, 0.5)
+        expected = self.expected(timestamp)
+        width = max(s.width for s in self.scales)
+        self.history.append((count, expected))
+        while len(self.history) > width:
+            self.history.popleft()
+        if distinct_authors is not None:
+            self.authors.append(int(distinct_authors))
+            while len(self.authors) > width:
+                self.authors.popleft()
+
+        sums = self._window_sums()
+        score = 0.0
+        for scale, x, m in sums:
+            if scale.seen >= 24:
+                score = max(score, nb_upper_surprise(x, m, scale.dispersion))
+        threshold = self.confirm_threshold()
+        alert = False
+        if self.warming_up:
+            self.state = DetectorState.LEARNING
+        else:
+            alert = self._step(timestamp, score, threshold)
+        # Learn only after deciding: the decision at t never uses a baseline that has seen t.
+        self._learn_dispersion(sums)
+        self._learn(timestamp, count, expected)
+        self._track_daily_max(score)
+        self.n += 1
+        self.last_timestamp = timestamp
+        return Decision(
+            state=self.state, score=round(score, 3), alert=alert, expected=expected, threshold=threshold
+        )
+
+    def _track_daily_max(self, score: float) -> None:
+        self.block_max = max(self.block_max, score)
+        self.block_minutes += self.config.bucket_minutes
+        if self.block_minutes >= 24 * 60:
+            self.daily_maxima.append(self.block_max)
+            self.daily_maxima = self.daily_maxima[-self.config.reference_days :]
+            self.block_max, self.block_minutes = 0.0, 0.0
+
+    def _authors_ok(self) -> bool:
+        return not self.authors or sum(self.authors) >= self.config.min_authors
+
+    def _cooling_down(self, ts: datetime) -> bool:
+        return self.last_alert is not None and ts - self.last_alert < timedelta(
+            hours=self.config.cooldown_hours
+        )
+
+    def _step(self, ts: datetime, score: float, threshold: float) -> bool:
+        cfg = self.config
+        possible = threshold * cfg.possible_ratio
+        clear = cfg.clear_threshold / cfg.sensitivity
+        self.calm_minutes = self.calm_minutes + cfg.bucket_minutes if score < clear else 0.0
+        state = self.state
+        if state in (DetectorState.LEARNING, DetectorState.RESOLVED):
+            state = DetectorState.CALM
+        alert = False
+        if state == DetectorState.CALM and score >= possible:
+            state = DetectorState.POSSIBLE
+        if state == DetectorState.POSSIBLE:
+            if score >= threshold and self._authors_ok():
+                state = DetectorState.CONFIRMED
+                # Within the cool-down a re-confirmation is the same episode: no second alert.
+                if not self._cooling_down(ts):
+                    alert = True
+                    self.last_alert = ts
+            elif self.calm_minutes >= cfg.clear_minutes:
+                state = DetectorState.CALM
+        elif state == DetectorState.CONFIRMED and self.calm_minutes >= cfg.clear_minutes:
+            state = DetectorState.RESOLVED
+        self.state = state
+        return alert
+
+    # ---- persistence ------------------------------------------------------------------------------
+    def to_state(self) -> dict[str, Any]:
+        """A JSON-able snapshot of the configuration and of everything learnt (not the calendar)."""
+        config = asdict(self.config)
+        config["scales_minutes"] = list(self.config.scales_minutes)
+        return {
+            "version": STATE_VERSION,
+            "config": config,
+            "level": self.level,
+            "profile": list(self.profile),
+            "weekday": list(self.weekday),
+            "periods": dict(self.periods),
+            "n": self.n,
+            "history": [list(pair) for pair in self.history],
+            "scales": [asdict(s) for s in self.scales],
+            "authors": list(self.authors),
+            "daily_maxima": list(self.daily_maxima),
+            "block_max": self.block_max,
+            "block_minutes": self.block_minutes,
+            "state": self.state.value,
+            "calm_minutes": self.calm_minutes,
+            "last_alert": self.last_alert.isoformat() if self.last_alert else None,
+            "last_timestamp": self.last_timestamp.isoformat() if self.last_timestamp else None,
+        }
+
+    @classmethod
+    def from_state(
+        cls, data: dict[str, Any], *, calendar: Calendar | None = None, sensitivity: float | None = None
+    ) -> Detector:
+        """Rebuild a detector from ``to_state()``; ``sensitivity`` overrides the stored one."""
+        if data.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported detector state version {data.get('version')!r}")
+        config_data = dict(data["config"])
+        config_data["scales_minutes"] = tuple(config_data["scales_minutes"])
+        config = DetectorConfig(**config_data)
+        if sensitivity is not None:
+            config = replace(config, sensitivity=sensitivity)
+        return cls(
+            config=config,
+            calendar=calendar,
+            level=float(data["level"]),
+            profile=[float(p) for p in data["profile"]],
+            weekday=[float(w) for w in data["weekday"]],
+            periods={str(k): float(v) for k, v in data["periods"].items()},
+            n=int(data["n"]),
+            history=deque((float(v), float(e)) for v, e in data["history"]),
+            scales=[EvidenceScale(**s) for s in data["scales"]],
+            authors=deque(int(a) for a in data["authors"]),
+            daily_maxima=[float(m) for m in data["daily_maxima"]],
+            block_max=float(data["block_max"]),
+            block_minutes=float(data["block_minutes"]),
+            state=DetectorState(data["state"]),
+            calm_minutes=float(data["calm_minutes"]),
+            last_alert=datetime.fromisoformat(data["last_alert"]) if data["last_alert"] else None,
+            last_timestamp=datetime.fromisoformat(data["last_timestamp"]) if data["last_timestamp"] else None,
+        )

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+
     from servicepulse.mentions.models import Mention
     from servicepulse.sources.models import Source
 
@@ -19,13 +21,30 @@ if TYPE_CHECKING:
 class ConnectorError(Exception):
     """A platform refused or failed a request; the message is the platform's own error where it gave one."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, result: PullResult | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # What a pull stored before it failed (it stays stored), so callers can report it.
+        self.result = result
 
 
 class CannotReply(ConnectorError):
     """This channel has no way to answer a post (an RSS feed, a file import)."""
+
+
+class PayloadError(ValueError):
+    """A platform payload that cannot become a mention; the message is the reason kept in quarantine."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A payload that did not parse: quarantined with its reason while the rest of the batch is stored."""
+
+    raw: str | bytes
+    reason: str
+    position: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,7 +70,7 @@ class ReplyResult:
     url: str = ""
 
 
-class Connector(ABC):  # noqa: B024 - connectors override what they support; the base answers "not supported"
+class Connector(ABC):
     """What every connector offers. Subclasses set the class attributes and override what they support."""
 
     kind: ClassVar[str]
@@ -60,9 +79,26 @@ class Connector(ABC):  # noqa: B024 - connectors override what they support; the
     can_pull: ClassVar[bool] = True
     can_stream: ClassVar[bool] = False
     can_reply: ClassVar[bool] = False
+    can_receive: ClassVar[bool] = False  # True when the platform pushes to /sources/hooks/<source name>/
 
     def __init__(self, source: Source) -> None:
         self.source = source
+
+    def option(self, name: str) -> Any:
+        """An option or secret of this source, else the spec's default."""
+        if name in self.source.options:
+            return self.source.options[name]
+        secrets = self.source.secrets if self.source.secrets_encrypted else {}
+        if name in secrets:
+            return secrets[name]
+        for spec in self.options:
+            if spec.name == name:
+                return spec.default
+        raise KeyError(f"{self.kind} has no option {name!r}")
+
+    def streaming_enabled(self) -> bool:
+        """True when this source is consumed by `servicepulse stream` rather than by scheduled pulls."""
+        return self.can_stream
 
     def pull(self) -> PullResult:
         """Fetch what is new since the source's cursor and store it through `mentions_ingest`."""
@@ -75,6 +111,10 @@ class Connector(ABC):  # noqa: B024 - connectors override what they support; the
     def reply(self, *, mention: Mention, text: str) -> ReplyResult:
         """Answer `mention` on its own channel."""
         raise CannotReply(f"{self.kind} sources cannot reply: answer the person another way")
+
+    def receive(self, request: HttpRequest) -> HttpResponse:
+        """Handle one webhook delivery (see `servicepulse.sources.webhooks`). Only when `can_receive`."""
+        raise ConnectorError(f"{self.kind} sources do not receive webhooks")
 
 
 _REGISTRY: dict[str, type[Connector]] = {}

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401 - patterns are added as pages land
+from django.urls import path
+
+from servicepulse.sources import views
 
 app_name = "sources"
-urlpatterns: list = []
+urlpatterns = [
+    path("hooks/<str:source_name>/", views.webhook, name="webhook"),
+]

@@ -1,0 +1,138 @@
+"""Talking to the Facebook Graph API with httpx: Page feed and comments (cursor paging), replies.
+
+Reference: Graph API `/{page-id}/feed`, `/{post-id}/comments` (cursor-based pagination: `paging.cursors.after`,
+`paging.next` present while more pages exist), `POST /{comment-id}/comments`, error objects
+`{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`. When the app secret is known every
+call carries `appsecret_proof` (HMAC-SHA256 of the access token keyed with the app secret), as Meta recommends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from servicepulse.sources.httpapi import (
+    DEFAULT_TIMEOUT,
+    USER_AGENT,
+    decode_json_response,
+    retry_after_seconds,
+    send,
+)
+from servicepulse.sources.registry import ConnectorError
+
+PLATFORM = "Facebook Graph API"
+# Graph error codes that mean "slow down": app, user, page and custom rate limits (Graph API rate limiting docs).
+RATE_LIMIT_CODES = {4, 17, 32, 613, 80001}
+DEFAULT_RATE_LIMIT_WAIT = 15 * 60.0
+
+POST_FIELDS = "id,message,created_time,from,permalink_url"
+COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
+
+
+class GraphClient:
+    def __init__(
+        self,
+        *,
+        access_token: str,
+        base_url: str = "https://graph.facebook.com",
+        version: str = "v23.0",
+        app_secret: str = "",
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not access_token:
+            raise ConnectorError("no page_access_token configured for this Facebook source")
+        self.access_token = access_token
+        self.app_secret = app_secret
+        prefix = f"/{version.strip('/')}" if version else ""
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/") + prefix,
+            timeout=DEFAULT_TIMEOUT,
+            headers={"User-Agent": USER_AGENT},
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _auth(self) -> dict[str, str]:
+        params = {"access_token": self.access_token}
+        if self.app_secret:
+            params["appsecret_proof"] = hmac.new(
+                self.app_secret.encode(), self.access_token.encode(), hashlib.sha256
+            ).hexdigest()
+        return params
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Any:
+        query = {**(params or {}), **self._auth()}
+        response = send(self.http, method, path, platform=PLATFORM, params=query, data=data)
+        if response.status_code >= 400:
+            raise self._error(response)
+        payload = decode_json_response(response, platform=PLATFORM)
+        if not isinstance(payload, dict):
+            raise ConnectorError(f"{PLATFORM} answered with {type(payload).__name__}, not an object")
+        return payload
+
+    def _error(self, response: httpx.Response) -> ConnectorError:
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        message, code = f"HTTP {response.status_code}", None
+        try:
+            error = response.json().get("error", {})
+            if isinstance(error, dict):
+                message = f"{error.get('message') or message} (code {error.get('code')}, {error.get('type')})"
+                code = error.get("code")
+        except (ValueError, AttributeError):
+            pass
+        if response.status_code == 429 or code in RATE_LIMIT_CODES:
+            return ConnectorError(
+                f"{PLATFORM} rate limit: {message}", retry_after=wait or DEFAULT_RATE_LIMIT_WAIT
+            )
+        if response.status_code >= 500:
+            return ConnectorError(f"{PLATFORM} server error: {message}", retry_after=wait)
+        return ConnectorError(f"{PLATFORM} refused the request: {message}")
+
+    def paged(self, path: str, params: dict[str, Any], *, max_pages: int) -> Iterator[list[Any]]:
+        """Each page's `data` list, following `paging.cursors.after` while `paging.next` says there is more."""
+        query = dict(params)
+        for _ in range(max_pages):
+            payload = self._call("GET", path, params=query)
+            data = payload.get("data")
+            if not isinstance(data, list):
+                raise ConnectorError(f"{PLATFORM} page for {path} has no data list")
+            yield data
+            paging = payload.get("paging") if isinstance(payload.get("paging"), dict) else {}
+            after = (
+                (paging.get("cursors") or {}).get("after")
+                if isinstance(paging.get("cursors"), dict)
+                else None
+            )
+            if not paging.get("next") or not after:
+                return
+            query["after"] = after
+
+    def page_feed(self, *, page_id: str, since: int, max_pages: int) -> Iterator[list[Any]]:
+        return self.paged(
+            f"/{page_id}/feed", {"fields": POST_FIELDS, "since": since, "limit": 25}, max_pages=max_pages
+        )
+
+    def comments(self, *, object_id: str, max_pages: int) -> Iterator[list[Any]]:
+        params = {"fields": COMMENT_FIELDS, "filter": "stream", "order": "chronological", "limit": 100}
+        return self.paged(f"/{object_id}/comments", params, max_pages=max_pages)
+
+    def comment(self, *, object_id: str, message: str) -> str:
+        """Post `message` as a comment on a post or a reply to a comment; returns the new comment's id."""
+        payload = self._call("POST", f"/{object_id}/comments", data={"message": message})
+        new_id = payload.get("id")
+        if not isinstance(new_id, str):
+            raise ConnectorError(f"{PLATFORM} accepted the comment but returned no id")
+        return new_id

@@ -1,0 +1,269 @@
+"""Facebook Page connector: the webhook receiver through Django's test client, backfill and replies through
+httpx against a loopback replay of Graph API fixtures."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.services import source_create, source_sync
+from tests.replay import ReplayServer, Reply
+
+FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/facebook/fixtures"
+APP_SECRET = "fb-app-secret-for-tests"
+PAGE_ID = "104857600123456"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def sign(body: bytes, secret: str = APP_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@pytest.fixture
+def source(db):  # type: ignore[no-untyped-def]
+    return source_create(
+        kind="facebook",
+        name="northgate-fb",
+        options={
+            "page_id": PAGE_ID,
+            "page_access_token": "EAAG-page-token",
+            "app_secret": APP_SECRET,
+            "verify_token": "let-me-in",
+            "api_base_url": "http://127.0.0.1:1",
+        },
+    )
+
+
+def deliver(client: Client, body: bytes, signature: str | None) -> object:
+    headers = {"HTTP_X_HUB_SIGNATURE_256": signature} if signature else {}
+    return client.post("/sources/hooks/northgate-fb/", data=body, content_type="application/json", **headers)
+
+
+# -- webhook -------------------------------------------------------------------------------------------------
+
+
+def test_verification_handshake(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    ok = client.get(
+        "/sources/hooks/northgate-fb/",
+        {"hub.mode": "subscribe", "hub.verify_token": "let-me-in", "hub.challenge": "1158201444"},
+    )
+    assert ok.status_code == 200 and ok.content == b"1158201444"
+    wrong = client.get(
+        "/sources/hooks/northgate-fb/",
+        {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1158201444"},
+    )
+    assert wrong.status_code == 403
+
+
+def test_signed_comment_is_stored_once_across_redeliveries(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    body = fixture("webhook_feed_comment.json")
+    first = deliver(client, body, sign(body))
+    again = deliver(client, body, sign(body))
+    assert first.status_code == 200 and first.json()["created"] == 1
+    assert again.status_code == 200 and again.json() == {
+        "created": 0,
+        "duplicates": 1,
+        "quarantined": 0,
+        "ignored": 0,
+    }
+    mention = Mention.objects.get(source=source)
+    assert mention.external_id == "987654321012345_1122334455667788"
+    assert mention.author == "Priya Raman" and mention.author_id == "6021847710093321"
+    assert mention.thread_id == "104857600123456_987654321012345"
+    assert mention.created_at.timestamp() == 1795469998
+    assert "Moodle keeps timing out" in mention.text
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "sha256=" + "0" * 64, "sha1=abc", sign(b"other body"), sign(b"x", secret="wrong-secret")],
+)
+def test_bad_signatures_are_refused(source, client: Client, signature: str | None) -> None:  # type: ignore[no-untyped-def]
+    body = fixture("webhook_feed_comment.json")
+    response = deliver(client, body, signature)
+    assert response.status_code == 403
+    assert Mention.objects.count() == 0 and Quarantine.objects.count() == 0
+
+
+def test_oversized_body_is_refused(source, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SERVICEPULSE_WEBHOOK_MAX_BYTES = 512
+    body = fixture("webhook_feed_comment.json")
+    assert len(body) > 512
+    response = deliver(client, body, sign(body))
+    assert response.status_code == 413
+    assert Mention.objects.count() == 0
+
+
+def test_mixed_delivery_keeps_valid_items_and_quarantines_the_broken_one(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    body = fixture("webhook_feed_mixed.json")
+    response = deliver(client, body, sign(body))
+    assert response.status_code == 200
+    assert response.json() == {"created": 2, "duplicates": 0, "quarantined": 1, "ignored": 2}
+    nested = Mention.objects.get(external_id="987654321012345_1122334455667799")
+    assert nested.in_reply_to == "987654321012345_1122334455667788"
+    assert Mention.objects.filter(external_id="104857600123456_555666777888999").exists()
+    kept = Quarantine.objects.get(source=source)
+    assert "message is missing" in kept.reason and "change 4" in kept.position
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"object": "page", "entry": [{"id": "1", "chan', b"\xff\xfe not json", b"[1, 2]"]
+)
+def test_malformed_but_signed_delivery_goes_to_quarantine_with_200(
+    source, client: Client, body: bytes
+) -> None:  # type: ignore[no-untyped-def]
+    response = deliver(client, body, sign(body))
+    assert response.status_code == 200 and response.json()["quarantined"] == 1
+    assert Quarantine.objects.filter(source=source).count() == 1
+    deliver(client, body, sign(body))  # redelivered: still kept once
+    assert Quarantine.objects.filter(source=source).count() == 1
+
+
+def test_unknown_or_disabled_source_is_404(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        client.post("/sources/hooks/nobody/", data=b"{}", content_type="application/json").status_code == 404
+    )
+    source.enabled = False
+    source.save()
+    body = fixture("webhook_feed_comment.json")
+    assert deliver(client, body, sign(body)).status_code == 404
+
+
+# -- Graph API backfill and replies --------------------------------------------------------------------------
+
+
+def graph_routes() -> dict:
+    comments = {
+        "987654321012345": fixture("graph_comments_987654321012345.json"),
+    }
+
+    def feed(request):  # type: ignore[no-untyped-def]
+        assert request.query["access_token"] == ["EAAG-page-token"]
+        expected_proof = hmac.new(APP_SECRET.encode(), b"EAAG-page-token", hashlib.sha256).hexdigest()
+        assert request.query["appsecret_proof"] == [expected_proof]
+        if request.query.get("after") == ["QVFIUkZAxZAnRRT3N0cFB"]:
+            return Reply(200, body=fixture("graph_feed_page2.json"))
+        return Reply(200, body=fixture("graph_feed_page1.json"))
+
+    routes: dict = {("GET", f"/v23.0/{PAGE_ID}/feed"): [feed]}
+    for post in ("987654321012345", "555666777888999", "444333222111000", "444333222111001"):
+        body = comments.get(post, fixture("graph_comments_empty.json"))
+        routes[("GET", f"/v23.0/{PAGE_ID}_{post}/comments")] = [Reply(200, body=body)]
+    return routes
+
+
+def point_at(source, server: ReplayServer) -> None:  # type: ignore[no-untyped-def]
+    source.options["api_base_url"] = server.url
+    source.save()
+
+
+def test_backfill_reads_posts_and_comments_through_cursor_pages(source) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer(graph_routes()) as server:
+        point_at(source, server)
+        result = source_sync(source=source)
+        again = source_sync(source=source)
+    # Visitor posts (2) + comments (2); the Page's own posts are context only; one comment is malformed.
+    assert (result.created, result.quarantined) == (4, 1)
+    assert again.created == 0 and again.duplicates == 4
+    nested = Mention.objects.get(external_id="987654321012345_1122334455667799")
+    assert nested.in_reply_to == "987654321012345_1122334455667788"
+    assert nested.thread_id == f"{PAGE_ID}_987654321012345"
+    assert "message must be a string" in Quarantine.objects.get(source=source).reason
+    source.refresh_from_db()
+    assert source.cursor["since"] == 1795470550  # 2026-11-23T21:49:10Z, the newest post seen
+    feed_calls = [r for r in server.requests if r.path.endswith("/feed")]
+    assert feed_calls[0].query["fields"] == ["id,message,created_time,from,permalink_url"]
+
+
+def test_backfill_rate_limit_records_retry_after(source) -> None:  # type: ignore[no-untyped-def]
+    routes = {
+        ("GET", f"/v23.0/{PAGE_ID}/feed"): [
+            Reply(429, {"Retry-After": "120"}, fixture("graph_error_rate_limit.json"))
+        ]
+    }
+    with ReplayServer(routes) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError) as caught:
+            source_sync(source=source)
+    assert caught.value.retry_after == 120
+    source.refresh_from_db()
+    assert "Page request limit reached" in source.last_error and source.consecutive_failures == 1
+    assert 110 <= (source.next_try_at - source.last_error_at).total_seconds() <= 130
+
+
+def test_graph_rate_limit_code_without_retry_after_backs_off(source) -> None:  # type: ignore[no-untyped-def]
+    routes = {("GET", f"/v23.0/{PAGE_ID}/feed"): [Reply(403, body=fixture("graph_error_rate_limit.json"))]}
+    with ReplayServer(routes) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError) as caught:
+            source_sync(source=source)
+    assert caught.value.retry_after and caught.value.retry_after >= 60
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(500, body=b'{"error": {"message": "An unexpected error has occurred.", "code": 2}}'),
+        Reply(200, body=fixture("graph_feed_page1.json"), truncate_at=200),
+        Reply(200, body=b"<html>gateway</html>"),
+    ],
+    ids=["server-error", "truncated", "not-json"],
+)
+def test_server_errors_and_broken_bodies_fail_without_moving_the_cursor(source, reply: Reply) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer({("GET", f"/v23.0/{PAGE_ID}/feed"): [reply]}) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError):
+            source_sync(source=source)
+    source.refresh_from_db()
+    assert source.cursor == {} and source.last_error
+
+
+def test_reply_posts_a_comment_reply(source) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer(graph_routes()) as server:
+        point_at(source, server)
+        source_sync(source=source)
+        server.add(
+            "POST",
+            "/v23.0/987654321012345_1122334455667788/comments",
+            Reply(200, body=fixture("graph_comment_created.json")),
+        )
+        top = Mention.objects.get(external_id="987654321012345_1122334455667788")
+        nested = Mention.objects.get(external_id="987654321012345_1122334455667799")
+        connector = connector_for(source)
+        first = connector.reply(mention=top, text="Sorry Priya, we're on it.")
+        second = connector.reply(mention=nested, text="Fixed now, please try again.")
+    posts = [r for r in server.requests if r.method == "POST"]
+    assert first.external_id == "987654321012345_1122334455669999"
+    # Both go to the top-level comment: Facebook threads replies one level deep.
+    assert [r.path for r in posts] == ["/v23.0/987654321012345_1122334455667788/comments"] * 2
+    assert posts[0].form()["message"] == ["Sorry Priya, we're on it."]
+    assert second.url.endswith("comment_id=1122334455669999")
+
+
+def test_reply_refused_by_graph_is_a_clear_error(source) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer(graph_routes()) as server:
+        point_at(source, server)
+        source_sync(source=source)
+        server.add(
+            "POST",
+            "/v23.0/987654321012345_1122334455667788/comments",
+            Reply(403, body=fixture("graph_error_permission.json")),
+        )
+        top = Mention.objects.get(external_id="987654321012345_1122334455667788")
+        with pytest.raises(ConnectorError, match="Permissions error"):
+            connector_for(source).reply(mention=top, text="hello")
+
+
+def test_fixtures_are_valid_json() -> None:
+    for path in FIXTURES.glob("*.json"):
+        json.loads(path.read_bytes())

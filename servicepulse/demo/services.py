@@ -1,20 +1,82 @@
-"""The demo university: catalogue, users, sources and six weeks of posts (see `servicepulse.demo.generator`)."""
+"""The demo university: catalogue, users, sources and six weeks of posts (see `servicepulse.demo.generator`).
+
+`demo_load` is idempotent: the seed and the end time of the first load are kept in the demo sources'
+options, so loading again regenerates exactly the same posts and stores nothing twice. `reset=True` removes
+the demo's sources (and with them their posts) and tickets, and loads afresh ending now.
+"""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from servicepulse.accounts.roles import Role
 from servicepulse.accounts.services import user_create
+from servicepulse.catalog.models import Service
 from servicepulse.catalog.services import catalog_load
+from servicepulse.core.progress import progress_bar
+from servicepulse.demo import generator
+from servicepulse.mentions.models import Mention
+from servicepulse.mentions.services import MentionData, mentions_ingest
+from servicepulse.sources.models import Source
+
+logger = logging.getLogger(__name__)
 
 DEMO_USERS: list[tuple[str, str, Role]] = [
     ("admin", "demo-admin", Role.ADMIN),
     ("responder", "demo-responder", Role.RESPONDER),
     ("viewer", "demo-viewer", Role.VIEWER),
 ]
+# Experience score targets for the demo's services (set only where no target is set yet).
+DEMO_TARGETS: dict[str, int] = {
+    "vle": 0,
+    "student-email": 0,
+    "wifi": -10,
+    "portal": 0,
+    "library": 10,
+    "vpn": -10,
+    "printing": -20,
+    "timetabling": -10,
+    "submission": 0,
+    "sso": -10,
+    "lecture-capture": 10,
+    "service-desk": 30,
+}
+INGEST_CHUNK = 500
+TICKET_ORIGIN = "demo"
+
+# Batch functions the analysis and incidents apps may offer, by the names we look for (first found wins).
+ANALYSIS_BATCH_NAMES = (
+    "mentions_analyse",
+    "mentions_analyze",
+    "analyse_mentions",
+    "analyze_mentions",
+    "analysis_run",
+    "analysis_run_batch",
+    "analyse_batch",
+    "analyze_batch",
+)
+DETECTION_HISTORY_NAMES = (
+    "detection_backfill",
+    "detect_backfill",
+    "detection_replay",
+    "detect_history",
+    "detection_run_history",
+    "incidents_backfill",
+    "detection_run",
+)
+
+
+class DemoError(RuntimeError):
+    """The demo cannot be loaded as asked (e.g. a different seed is already loaded without --reset)."""
 
 
 @dataclass
@@ -22,6 +84,14 @@ class DemoSummary:
     services: int = 0
     mentions: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)
+    sources: int = 0
+    duplicates: int = 0
+    tickets: int = 0
+    seed: int = generator.DEFAULT_SEED
+    end: datetime | None = None
+    analysed: int | None = None  # None: the analysis app offered no batch function; the worker will do it
+    detection: str = ""  # what detection over the history did, or why it did not run
+    notes: list[str] = field(default_factory=list)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
@@ -34,10 +104,191 @@ def demo_users_create() -> None:
         user_create(username=username, password=password, role=role, email=f"{username}@demo.invalid")
 
 
-def demo_load() -> DemoSummary:
-    """Load the demo into the database: catalogue, users (one per role), sources and posts."""
+def demo_sources() -> list[Source]:
+    return list(Source.objects.filter(options__demo=True).order_by("name"))
+
+
+def demo_anchor() -> tuple[int, datetime] | None:
+    """The seed and end time of the demo in the database, or None when no demo is loaded."""
+    for source in demo_sources():
+        seed, end = source.options.get("seed"), source.options.get("end")
+        if isinstance(seed, int) and isinstance(end, str):
+            return seed, datetime.fromisoformat(end)
+    return None
+
+
+@transaction.atomic
+def demo_reset() -> int:
+    """Remove the demo's sources, their posts (cascade) and the demo's tickets. Returns mentions removed."""
+    removed = Mention.objects.filter(source__options__demo=True).count()
+    Source.objects.filter(options__demo=True).delete()
+    tickets = _app_function("servicepulse.experience.services", "tickets_delete_origin")
+    if tickets is not None:
+        tickets(origin=TICKET_ORIGIN)
+    return removed
+
+
+def demo_load(
+    *,
+    seed: int | None = None,
+    reset: bool = False,
+    end: datetime | None = None,
+    analyse: bool = True,
+    detect: bool = True,
+) -> DemoSummary:
+    """Load the demo into the database: catalogue, users (one per role), sources, posts and tickets; then
+    analyse the posts and run detection over their history where those apps offer a batch function.
+
+    Loading again changes nothing (same seed and end as the first load); `reset` starts afresh ending now.
+    """
     from servicepulse.demo.catalog import DEMO_CATALOG
+
+    if reset:
+        demo_reset()
+    anchor = demo_anchor()
+    if anchor is not None:
+        if seed is not None and seed != anchor[0]:
+            raise DemoError(f"the demo is loaded with seed {anchor[0]}; use --reset to load seed {seed}")
+        seed, end = anchor
+    seed = generator.DEFAULT_SEED if seed is None else seed
+    end = end or timezone.now()
 
     demo_users_create()
     services = catalog_load(data=DEMO_CATALOG)
-    return DemoSummary(services=len(services), logins=demo_logins())
+    for service_id, target in DEMO_TARGETS.items():
+        Service.objects.filter(id=service_id, target_score__isnull=True).update(target_score=target)
+    aliases = {s["id"]: list(s["aliases"]) for s in DEMO_CATALOG["services"]}
+    data = generator.generate(seed=seed, end=end, aliases=aliases, tz=timezone.get_default_timezone())
+    summary = DemoSummary(services=len(services), logins=demo_logins(), seed=seed, end=data.end)
+
+    sources = _sources_ensure(data)
+    summary.sources = len(sources)
+    new_ids: list[int] = []
+    by_channel: dict[str, list[generator.DemoPost]] = {}
+    for post in data.posts:
+        by_channel.setdefault(post.channel, []).append(post)
+    with progress_bar(total=len(data.posts), desc="demo posts", unit="post") as bar:
+        for channel, posts in by_channel.items():
+            for i in range(0, len(posts), INGEST_CHUNK):
+                chunk = posts[i : i + INGEST_CHUNK]
+                result = mentions_ingest(source=sources[channel], items=[_mention_data(p) for p in chunk])
+                summary.mentions += result.created
+                summary.duplicates += result.duplicates
+                new_ids.extend(result.mention_ids)
+                bar.update(len(chunk))
+
+    importer = _app_function("servicepulse.experience.services", "tickets_import_records")
+    if importer is not None:
+        report = importer(records=[_ticket_record(t) for t in data.tickets], origin=TICKET_ORIGIN)
+        summary.tickets = getattr(report, "imported", 0)
+
+    if analyse:
+        summary.analysed = _analyse(new_ids, summary)
+    if detect and summary.mentions:
+        summary.detection = _detect(data, summary)
+    return summary
+
+
+def _sources_ensure(data: generator.DemoData) -> dict[str, Source]:
+    """One source per channel, marked as the demo's (disabled: there is nothing to pull, no network)."""
+    options = {"demo": True, "seed": data.seed, "end": data.end.isoformat()}
+    last_post = {p.channel: p.created_at for p in data.posts}
+    sources = {}
+    for channel in generator.CHANNELS:
+        source, _ = Source.objects.get_or_create(name=channel.name, defaults={"kind": channel.kind})
+        source.kind = channel.kind
+        source.options = {**source.options, **options}
+        source.enabled = False
+        source.last_success_at = last_post.get(channel.key, data.end)
+        source.save()
+        sources[channel.key] = source
+    return sources
+
+
+def _mention_data(post: generator.DemoPost) -> MentionData:
+    return MentionData(
+        external_id=post.external_id,
+        text=post.text,
+        created_at=post.created_at,
+        author=post.author,
+        author_id=post.author_id,
+        url=post.url,
+        in_reply_to=post.in_reply_to,
+        thread_id=post.thread_id,
+        language="en",
+        raw=post.raw(),
+    )
+
+
+def _ticket_record(ticket: generator.DemoTicket) -> dict[str, str]:
+    return {
+        "reference": ticket.reference,
+        "opened": ticket.opened.isoformat(),
+        "resolved": ticket.resolved.isoformat() if ticket.resolved else "",
+        "service": ticket.service,
+        "priority": ticket.priority,
+    }
+
+
+def _app_function(module: str, name: str) -> Callable[..., Any] | None:
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+    return getattr(mod, name, None)
+
+
+def _first_function(module: str, names: tuple[str, ...]) -> Callable[..., Any] | None:
+    for name in names:
+        fn = _app_function(module, name)
+        if fn is not None:
+            return fn
+    return None
+
+
+def _analyse(mention_ids: list[int], summary: DemoSummary) -> int | None:
+    """Analyse the new posts now, with a progress bar, if the analysis app has a batch function."""
+    if not mention_ids:
+        return 0
+    batch = _first_function("servicepulse.analysis.services", ANALYSIS_BATCH_NAMES)
+    if batch is None:
+        summary.notes.append(
+            "the analysis app has no batch function yet: the posts were queued for the worker "
+            "(mentions_ingested signal) and are analysed as it drains the queue"
+        )
+        return None
+    params = inspect.signature(batch).parameters
+    kwargs: dict[str, Any] = {}
+    if "mention_ids" in params:
+        kwargs["mention_ids"] = mention_ids
+    elif "ids" in params:
+        kwargs["ids"] = mention_ids
+    else:
+        kwargs[next(iter(params))] = mention_ids
+    if "progress" in params:
+        kwargs["progress"] = True
+    if "show_progress" in params:
+        kwargs["show_progress"] = True
+    result = batch(**kwargs)
+    return result if isinstance(result, int) else len(mention_ids)
+
+
+def _detect(data: generator.DemoData, summary: DemoSummary) -> str:
+    """Run detection over the demo's history if the incidents app offers it."""
+    fn = _first_function("servicepulse.incidents.services", DETECTION_HISTORY_NAMES)
+    if fn is None:
+        summary.notes.append(
+            "the incidents app offers no detection over history yet: detection will run live"
+        )
+        return "not run"
+    params = inspect.signature(fn).parameters
+    kwargs: dict[str, Any] = {}
+    for key, value in (("since", data.start), ("start", data.start), ("until", data.end), ("end", data.end)):
+        if key in params:
+            kwargs[key] = value
+    if "progress" in params:
+        kwargs["progress"] = True
+    result = fn(**kwargs)
+    return f"ran {fn.__name__}: {result}"

@@ -1,0 +1,195 @@
+"""Discourse connector: /posts.json through the guarded fetcher (httpx) against a loopback replay of the
+forum's API, and the signed webhook receiver through Django's test client."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.connectors.discourse import category_ids
+from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.services import source_create, source_sync
+from tests.replay import ReplayServer, Reply
+
+FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/discourse/fixtures"
+SECRET = "discourse-hook-secret"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def source(db):  # type: ignore[no-untyped-def]
+    return source_create(
+        kind="discourse",
+        name="it-forum",
+        options={
+            "base_url": "http://127.0.0.1:1",
+            "categories": "it-help/5",
+            "webhook_secret": SECRET,
+            "api_key": "d1sc0urse-key",
+            "api_username": "itservicedesk",
+        },
+    )
+
+
+def point_at(source, server: ReplayServer) -> None:  # type: ignore[no-untyped-def]
+    source.options["base_url"] = server.url
+    source.save()
+
+
+def forum_routes() -> dict:
+    return {
+        ("GET", "/posts.json"): [Reply(200, body=fixture("posts_latest_page1.json"))],
+        ("GET", "/posts.json?before=4008"): [Reply(200, body=fixture("posts_latest_page2.json"))],
+        ("GET", "/posts.json?before=4006"): [Reply(200, body=fixture("posts_latest_empty.json"))],
+    }
+
+
+def test_category_option_forms() -> None:
+    assert category_ids("it-help/5, wifi/7") == {5, 7}
+    assert category_ids([5, "c/wifi/7/"]) == {5, 7}
+    assert category_ids("") == set()
+    with pytest.raises(ConnectorError):
+        category_ids("it-help")
+
+
+def test_pull_reads_chosen_categories_back_to_the_cursor(source) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer(forum_routes()) as server:
+        point_at(source, server)
+        first = source_sync(source=source)
+        second = source_sync(source=source)
+    assert (first.created, first.quarantined) == (4, 1)  # 4012, 4010, 4008, 4007; 4006 has a bad date
+    assert second.created == 0
+    assert set(Mention.objects.values_list("external_id", flat=True)) == {"4012", "4010", "4008", "4007"}
+    opener = Mention.objects.get(external_id="4008")
+    assert opener.text.startswith("VPN drops every ten minutes\n\nSince the weekend my VPN connection cuts out")  # from cooked
+    assert "&amp;" not in opener.text and "<strong>" not in opener.text
+    assert opener.url == f"{server.url}/t/vpn-drops-every-ten-minutes/881/1"
+    assert opener.thread_id == "topic:881" and opener.author == "jkowalski" and opener.author_id == "311"
+    assert "created_at is not an ISO 8601 time" in Quarantine.objects.get(source=source).reason
+    source.refresh_from_db()
+    assert source.cursor == {"last_post_id": 4012}
+    # The second pull stopped after one page: everything on it was already seen.
+    assert [r.full_path for r in server.requests] == [
+        "/posts.json",
+        "/posts.json?before=4008",
+        "/posts.json?before=4006",
+        "/posts.json",
+    ]
+    assert server.requests[0].headers["Api-Key"] == "d1sc0urse-key"
+
+
+def test_rate_limit_uses_retry_after_then_recovers(source) -> None:  # type: ignore[no-untyped-def]
+    routes = forum_routes()
+    routes[("GET", "/posts.json")] = [
+        Reply(429, {"Retry-After": "38"}, fixture("error_rate_limit.json")),
+        Reply(200, body=fixture("posts_latest_page1.json")),
+    ]
+    with ReplayServer(routes) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError, match="rate limit") as caught:
+            source_sync(source=source)
+        assert caught.value.retry_after == 38
+        assert source_sync(source=source).created == 4
+    source.refresh_from_db()
+    assert source.consecutive_failures == 0 and source.healthy
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(502, body=b"<html>Bad Gateway</html>"),
+        Reply(200, body=fixture("posts_latest_page1.json"), truncate_at=300),
+        Reply(200, body=b'{"latest_posts": {"not": "a list"}}'),
+    ],
+    ids=["server-error", "truncated", "wrong-shape"],
+)
+def test_broken_answers_fail_the_pull_and_keep_the_cursor(source, reply: Reply) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer({("GET", "/posts.json"): [reply]}) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError):
+            source_sync(source=source)
+    source.refresh_from_db()
+    assert source.cursor == {} and Mention.objects.count() == 0 and source.last_error
+
+
+def test_reply_posts_in_the_topic(source) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer(forum_routes()) as server:
+        point_at(source, server)
+        source_sync(source=source)
+        server.add("POST", "/posts.json", Reply(200, body=fixture("post_created_reply.json")))
+        mention = Mention.objects.get(external_id="4012")
+        result = connector_for(source).reply(mention=mention, text="Thanks all, a fix is rolling out.")
+    sent = [r for r in server.requests if r.method == "POST"][0]
+    assert sent.json() == {"topic_id": 881, "raw": "Thanks all, a fix is rolling out.", "reply_to_post_number": 3}
+    assert sent.headers["Api-Username"] == "itservicedesk"
+    assert result.external_id == "4015" and result.url.endswith("/t/vpn-drops-every-ten-minutes/881/5")
+
+
+# -- webhook ---------------------------------------------------------------------------------------------------
+
+
+def deliver(client: Client, body: bytes, *, event: str = "post_created", signature: str | None = "auto", event_id: str = "77"):  # type: ignore[no-untyped-def]
+    headers = {
+        "HTTP_X_DISCOURSE_EVENT": event,
+        "HTTP_X_DISCOURSE_EVENT_TYPE": "post" if event.startswith("post") else event,
+        "HTTP_X_DISCOURSE_EVENT_ID": event_id,
+        "HTTP_X_DISCOURSE_INSTANCE": "https://forum.northgate.ac.uk",
+    }
+    if signature == "auto":
+        signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    if signature is not None:
+        headers["HTTP_X_DISCOURSE_EVENT_SIGNATURE"] = signature
+    return client.post("/sources/hooks/it-forum/", data=body, content_type="application/json", **headers)
+
+
+def test_webhook_post_created_is_stored_once(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    body = fixture("webhook_post_created.json")
+    first = deliver(client, body)
+    again = deliver(client, body)
+    assert first.status_code == 200 and first.json()["created"] == 1
+    assert again.json()["duplicates"] == 1
+    mention = Mention.objects.get(source=source)
+    assert mention.external_id == "4013" and "eduroam-to-VPN handover" in mention.text
+
+
+def test_webhook_ping_and_other_categories(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    ping = deliver(client, fixture("webhook_ping.json"), event="ping")
+    assert ping.status_code == 200 and ping.json() == {"ping": "OK"}
+    other = deliver(client, fixture("webhook_post_other_category.json"))
+    assert other.status_code == 200 and other.json()["ignored"] == 1
+    assert Mention.objects.count() == 0
+
+
+@pytest.mark.parametrize("signature", [None, "sha256=deadbeef", "sha1=" + "0" * 40, "sha256=" + "a" * 64])
+def test_webhook_bad_signature_is_403(source, client: Client, signature: str | None) -> None:  # type: ignore[no-untyped-def]
+    response = deliver(client, fixture("webhook_post_created.json"), signature=signature)
+    assert response.status_code == 403 and Mention.objects.count() == 0
+
+
+def test_webhook_without_configured_secret_refuses_everything(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    source.set_secrets({"api_key": "x"})
+    source.save()
+    response = deliver(client, fixture("webhook_post_created.json"))
+    assert response.status_code == 403
+
+
+def test_webhook_oversized_is_413(source, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SERVICEPULSE_WEBHOOK_MAX_BYTES = 1000
+    response = deliver(client, fixture("webhook_post_created.json"))
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("body", [b'{"post": {"id": 9, "raw": "cut', b'{"topic": {"id": 3}}', b'{"post": {"id": "x", "category_id": 5}}'])
+def test_webhook_malformed_post_is_quarantined_with_200(source, client: Client, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    response = deliver(client, body, event_id="91")
+    assert response.status_code == 200 and response.json()["quarantined"] == 1
+    kept = Quarantine.objects.get(source=source)
+    assert kept.position.startswith("event 91") and kept.reason

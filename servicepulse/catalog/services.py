@@ -72,3 +72,46 @@ def catalog_load(*, data: Any) -> list[Service]:
         service, _ = Service.objects.update_or_create(id=record["id"], defaults={**record, "order": order})
         services.append(service)
     return services
+
+
+@transaction.atomic
+def service_save(
+    *,
+    service_id: str,
+    name: str,
+    aliases: list[str] | None = None,
+    description: str = "",
+    examples: list[str] | None = None,
+    team: str = "",
+    public: bool = True,
+    sensitivity: float | None = None,
+    target_score: int | None = None,
+) -> Service:
+    """Create or update one service (the catalogue editor's save). Validates like a catalogue file entry."""
+    record = catalog_parse(
+        {
+            "services": [
+                {
+                    "id": service_id,
+                    "name": name,
+                    "aliases": aliases or [],
+                    "description": description,
+                    "examples": examples or [],
+                    "team": team,
+                    "public": public,
+                }
+            ]
+        }
+    )[0]
+    defaults: dict[str, Any] = {**record, "target_score": target_score}
+    if sensitivity is not None:
+        defaults["sensitivity"] = sensitivity
+    if not Service.objects.filter(id=record["id"]).exists():
+        defaults["order"] = Service.objects.count()
+    service, _ = Service.objects.update_or_create(id=record["id"], defaults=defaults)
+    return service
+
+
+def service_delete(*, service_id: str) -> None:
+    """Remove a service from the catalogue."""
+    Service.objects.filter(id=service_id).delete()

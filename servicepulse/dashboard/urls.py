@@ -1,8 +1,21 @@
 from django.urls import path
 
-from servicepulse.dashboard import views
+from servicepulse.dashboard.views import alerts, board, catalog, incidents, mentions, sources
 
 app_name = "dashboard"
 urlpatterns = [
-    path("", views.board, name="board"),
+    path("", board.board, name="board"),
+    path("services/<slug:service_id>/", board.service_detail, name="service"),
+    path("incidents/", incidents.incident_list, name="incidents"),
+    path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),
+    path("mentions/", mentions.explorer, name="mentions"),
+    path("mentions/relabel/", mentions.relabel, name="relabel"),
+    path("catalog/", catalog.catalog, name="catalog"),
+    path("catalog/new/", catalog.catalog_add, name="catalog-add"),
+    path("catalog/<slug:service_id>/", catalog.catalog_edit, name="catalog-edit"),
+    path("catalog/<slug:service_id>/delete/", catalog.catalog_delete, name="catalog-delete"),
+    path("sources/", sources.sources, name="sources"),
+    path("sources/add/", sources.source_add, name="source-add"),
+    path("sources/<int:pk>/remove/", sources.source_delete, name="source-remove"),
+    path("alerts/", alerts.alert_rules, name="alerts"),
 ]

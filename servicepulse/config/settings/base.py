@@ -149,6 +149,50 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = get_env("SERVICEPULSE_EMAIL_VERIFICATION", "optional")
 
+# Single sign-on (dashboard issue): each provider is switched on only when its client id is set.
+# New SSO users get the role in SERVICEPULSE_SSO_DEFAULT_ROLE (empty: none until an admin grants one).
+SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {}
+SOCIALACCOUNT_ADAPTER = "servicepulse.accounts.adapters.SocialAccountAdapter"
+SERVICEPULSE_SSO_DEFAULT_ROLE = get_env("SERVICEPULSE_SSO_DEFAULT_ROLE", "")
+if get_env("SERVICEPULSE_SSO_MICROSOFT_CLIENT_ID", None):
+    INSTALLED_APPS.append("allauth.socialaccount.providers.microsoft")
+    SOCIALACCOUNT_PROVIDERS["microsoft"] = {
+        "APPS": [
+            {
+                "client_id": get_env("SERVICEPULSE_SSO_MICROSOFT_CLIENT_ID"),
+                "secret": get_env("SERVICEPULSE_SSO_MICROSOFT_SECRET", required=True),
+                "settings": {"tenant": get_env("SERVICEPULSE_SSO_MICROSOFT_TENANT", "organizations")},
+            }
+        ]
+    }
+if get_env("SERVICEPULSE_SSO_GOOGLE_CLIENT_ID", None):
+    INSTALLED_APPS.append("allauth.socialaccount.providers.google")
+    SOCIALACCOUNT_PROVIDERS["google"] = {
+        "APPS": [
+            {
+                "client_id": get_env("SERVICEPULSE_SSO_GOOGLE_CLIENT_ID"),
+                "secret": get_env("SERVICEPULSE_SSO_GOOGLE_SECRET", required=True),
+                "settings": {"scope": ["profile", "email"]},
+            }
+        ]
+    }
+if get_env("SERVICEPULSE_SSO_OIDC_CLIENT_ID", None):
+    INSTALLED_APPS.append("allauth.socialaccount.providers.openid_connect")
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "APPS": [
+            {
+                "provider_id": get_env("SERVICEPULSE_SSO_OIDC_PROVIDER_ID", "sso"),
+                "name": get_env("SERVICEPULSE_SSO_OIDC_NAME", "Single sign-on"),
+                "client_id": get_env("SERVICEPULSE_SSO_OIDC_CLIENT_ID"),
+                "secret": get_env("SERVICEPULSE_SSO_OIDC_SECRET", required=True),
+                "settings": {
+                    "server_url": get_env("SERVICEPULSE_SSO_OIDC_SERVER_URL", required=True),
+                    "oauth_pkce_enabled": True,
+                },
+            }
+        ]
+    }
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = get_env("SERVICEPULSE_TIME_ZONE", "Europe/London")
 USE_I18N = True

@@ -1,0 +1,287 @@
+"""Server-rendered inline SVG charts: no JavaScript, print in PDFs, readable by screen readers.
+
+Each function returns markup safe to drop into a template. Every chart is an `<svg role="img">` with a
+`<title>` and an `aria-label` that says in words what the picture shows, so nobody needs the picture.
+Numbers are escaped through `format_html`; nothing user-supplied reaches an attribute unescaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+COMPLAINTS = "#b3261e"
+BASELINE = "#58616e"
+SCORE = "#1f5fbf"
+BAND = "#c9dafc"
+TARGET = "#1e7b45"
+GRID = "#e3e7ec"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _scale(value: float, lo: float, hi: float, out_lo: float, out_hi: float) -> float:
+    if hi == lo:
+        return (out_lo + out_hi) / 2
+    return out_lo + (value - lo) * (out_hi - out_lo) / (hi - lo)
+
+
+def _polyline(points: Sequence[tuple[float, float]]) -> str:
+    return " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
+
+
+def sparkline(
+    values: Sequence[float],
+    *,
+    baseline: Sequence[float] | None = None,
+    label: str,
+    width: int = 160,
+    height: int = 36,
+) -> SafeString:
+    """Bars for `values` (e.g. complaints per day) with the baseline as a dashed line over them."""
+    n = len(values)
+    if n == 0:
+        return format_html('<span class="muted">no data</span>')
+    top = max([*values, *(baseline or []), 1.0])
+    step = width / n
+    bars = []
+    for i, value in enumerate(values):
+        h = _scale(value, 0, top, 0, height - 2)
+        above = baseline is not None and value > baseline[i] * 1.5 + 1
+        bars.append(
+            format_html(
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>',
+                _fmt(i * step + 0.5),
+                _fmt(height - h),
+                _fmt(max(step - 1, 1)),
+                _fmt(max(h, 0.5 if value else 0)),
+                COMPLAINTS if above else "#d9797a",
+            )
+        )
+    line = ""
+    if baseline:
+        points = [
+            (i * step + step / 2, height - _scale(b, 0, top, 0, height - 2)) for i, b in enumerate(baseline)
+        ]
+        line = format_html(
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="1.5" stroke-dasharray="3 2"/>',
+            _polyline(points),
+            BASELINE,
+        )
+    return format_html(
+        '<svg class="chart spark" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}" height="{}" '
+        'preserveAspectRatio="none"><title>{}</title>{}{}</svg>',
+        label,
+        width,
+        height,
+        width,
+        height,
+        label,
+        mark_safe("".join(bars)),
+        line,
+    )
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    """One period of an experience score: value and its confidence interval (None when too few posts)."""
+
+    start: datetime
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+
+def score_chart(
+    points: Sequence[ScorePoint],
+    *,
+    target: float | None = None,
+    label: str,
+    width: int = 640,
+    height: int = 220,
+) -> SafeString:
+    """Experience score (-100..100) over time: line, confidence band, target line, labelled axes."""
+    left, right, top, bottom = 40, 10, 10, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = len(points)
+
+    def x(i: int) -> float:
+        return left + (plot_w * (i + 0.5) / n if n else 0)
+
+    def y(v: float) -> float:
+        return top + _scale(v, 100, -100, 0, plot_h)
+
+    parts: list[str] = []
+    for tick in (-100, -50, 0, 50, 100):
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
+                '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#58616e">{}</text>',
+                left,
+                width - right,
+                _fmt(y(tick)),
+                _fmt(y(tick)),
+                "#b9c1cc" if tick == 0 else GRID,
+                left - 4,
+                _fmt(y(tick) + 4),
+                tick,
+            )
+        )
+    # The band and the line break where a period has too few posts, rather than inventing a value.
+    runs: list[list[int]] = []
+    for i, p in enumerate(points):
+        if p.value is None:
+            continue
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for run in runs:
+        lows = [(x(i), y(points[i].low if points[i].low is not None else points[i].value or 0)) for i in run]
+        highs = [
+            (x(i), y(points[i].high if points[i].high is not None else points[i].value or 0)) for i in run
+        ]
+        if len(run) == 1:
+            cx = x(run[0])
+            lows = [(cx - 4, lows[0][1]), (cx + 4, lows[0][1])]
+            highs = [(cx - 4, highs[0][1]), (cx + 4, highs[0][1])]
+        parts.append(
+            format_html('<polygon points="{}" fill="{}" opacity="0.8"/>', _polyline(highs + lows[::-1]), BAND)
+        )
+        parts.append(
+            format_html(
+                '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>',
+                _polyline([(x(i), y(points[i].value or 0)) for i in run]),
+                SCORE,
+            )
+        )
+        for i in run:
+            parts.append(
+                format_html(
+                    '<circle cx="{}" cy="{}" r="3" fill="{}"><title>{}: {}</title></circle>',
+                    _fmt(x(i)),
+                    _fmt(y(points[i].value or 0)),
+                    SCORE,
+                    points[i].start.strftime("%d %b"),
+                    _fmt(points[i].value or 0),
+                )
+            )
+    if target is not None:
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-width="2" stroke-dasharray="6 4"/>'
+                '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="{}">target {}</text>',
+                left,
+                width - right,
+                _fmt(y(target)),
+                _fmt(y(target)),
+                TARGET,
+                width - right - 2,
+                _fmt(y(target) - 4),
+                TARGET,
+                _fmt(target),
+            )
+        )
+    every = max(1, n // 8)
+    for i, p in enumerate(points):
+        if i % every == 0:
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#58616e">{}</text>',
+                    _fmt(x(i)),
+                    height - 8,
+                    p.start.strftime("%d %b"),
+                )
+            )
+    return _svg(label, width, height, parts)
+
+
+def volume_chart(
+    labels: Sequence[str],
+    counts: Sequence[float],
+    baseline: Sequence[float],
+    *,
+    label: str,
+    width: int = 640,
+    height: int = 180,
+) -> SafeString:
+    """Complaints per period as bars against the typical volume (the baseline) as a dashed line."""
+    left, right, top, bottom = 34, 10, 10, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = len(counts)
+    if n == 0:
+        return format_html('<p class="muted">No complaints recorded yet.</p>')
+    peak = max([*counts, *baseline, 1.0])
+    step = plot_w / n
+
+    def y(v: float) -> float:
+        return top + plot_h - _scale(v, 0, peak, 0, plot_h)
+
+    parts: list[str] = []
+    for tick in (0, peak / 2, peak):
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
+                '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#58616e">{}</text>',
+                left,
+                width - right,
+                _fmt(y(tick)),
+                _fmt(y(tick)),
+                GRID,
+                left - 4,
+                _fmt(y(tick) + 4),
+                round(tick),
+            )
+        )
+    for i, count in enumerate(counts):
+        parts.append(
+            format_html(
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}">'
+                "<title>{}: {} (typical {})</title></rect>",
+                _fmt(left + i * step + 1),
+                _fmt(y(count)),
+                _fmt(max(step - 2, 1)),
+                _fmt(top + plot_h - y(count)),
+                COMPLAINTS if count > baseline[i] * 1.5 + 1 else "#d9797a",
+                labels[i],
+                _fmt(count),
+                _fmt(baseline[i]),
+            )
+        )
+    parts.append(
+        format_html(
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2" stroke-dasharray="5 3"/>',
+            _polyline([(left + i * step + step / 2, y(b)) for i, b in enumerate(baseline)]),
+            BASELINE,
+        )
+    )
+    every = max(1, n // 7)
+    for i, text in enumerate(labels):
+        if i % every == 0:
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#58616e">{}</text>',
+                    _fmt(left + i * step + step / 2),
+                    height - 8,
+                    text,
+                )
+            )
+    return _svg(label, width, height, parts)
+
+
+def _svg(label: str, width: int, height: int, parts: Sequence[str]) -> SafeString:
+    return format_html(
+        '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" '
+        'preserveAspectRatio="xMidYMid meet"><title>{}</title>{}</svg>',
+        label,
+        width,
+        height,
+        escape(label),
+        mark_safe("".join(parts)),
+    )

@@ -1,0 +1,151 @@
+"""The mentions explorer's filters and bulk relabel. Analysis fields come from the analysis app's selectors
+and corrections go through its services; until that app lands, those filters and the relabel say so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from servicepulse.catalog.models import Service
+from servicepulse.dashboard.readers import app_function
+from servicepulse.dashboard.selectors import mention_search_q
+from servicepulse.mentions.models import Mention
+from servicepulse.sources.models import Source
+
+YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+SENTIMENTS = [("", "Any"), ("negative", "Negative"), ("neutral", "Neutral"), ("positive", "Positive")]
+
+
+class RelabelUnavailable(RuntimeError):
+    """Corrections are not available (the analysis app's correction service is not there)."""
+
+
+class ExplorerFilters(forms.Form):
+    q = forms.CharField(label="Search", required=False)
+    service = forms.ChoiceField(required=False)
+    source = forms.ChoiceField(required=False)
+    sentiment = forms.ChoiceField(choices=SENTIMENTS, required=False)
+    complaint = forms.ChoiceField(choices=YES_NO, required=False)
+    spam = forms.ChoiceField(choices=YES_NO, required=False)
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [
+            ("", "Any"),
+            ("none", "No service"),
+            *list(Service.objects.values_list("id", "name")),
+        ]
+        self.fields["source"].choices = [("", "Any")] + [
+            (str(pk), name) for pk, name in Source.objects.values_list("id", "name")
+        ]
+
+    def values(self) -> dict[str, Any]:
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
+
+
+def _bound(day: Any, *, end: bool) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.max if end else time.min))
+
+
+def explorer_queryset(filters: ExplorerFilters) -> QuerySet[Mention]:
+    values = filters.values()
+    qs = Mention.objects.select_related("source").order_by("-created_at", "-id")
+    if values.get("q"):
+        qs = qs.filter(mention_search_q(values["q"]))
+    if values.get("source"):
+        qs = qs.filter(source_id=int(values["source"]))
+    if values.get("since"):
+        qs = qs.filter(created_at__gte=_bound(values["since"], end=False))
+    if values.get("until"):
+        qs = qs.filter(created_at__lte=_bound(values["until"], end=True))
+    analysis_filter = app_function("servicepulse.analysis.selectors", "mention_filter")
+    wanted = {k: values[k] for k in ("service", "sentiment", "complaint", "spam") if k in values}
+    if analysis_filter is not None and wanted:
+        qs = analysis_filter(
+            qs,
+            service_id=wanted.get("service"),
+            sentiment=wanted.get("sentiment"),
+            complaint={"yes": True, "no": False}.get(wanted.get("complaint", "")),
+            spam={"yes": True, "no": False}.get(wanted.get("spam", "")),
+        )
+    return qs
+
+
+@dataclass
+class ExplorerRow:
+    mention: Mention
+    analysis: Any = None  # the analysis app's result for this mention, or None
+
+
+def explorer_rows(mentions: list[Mention]) -> list[ExplorerRow]:
+    reader = app_function("servicepulse.analysis.selectors", "analysis_for_mentions")
+    results = reader(mention_ids=[m.pk for m in mentions]) if reader is not None else {}
+    return [ExplorerRow(mention=m, analysis=results.get(m.pk)) for m in mentions]
+
+
+class RelabelForm(forms.Form):
+    FIELDS = [
+        ("complaint", "Complaint"),
+        ("sentiment", "Sentiment"),
+        ("spam", "Spam"),
+        ("services", "Services"),
+    ]
+    mention_ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], label="Posts")
+    field = forms.ChoiceField(choices=FIELDS, label="Label")
+    value = forms.CharField(
+        max_length=300,
+        label="Set to",
+        help_text="yes/no for complaint and spam; negative/neutral/positive; service ids separated by ;",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            ids = self.data.getlist("mention_ids") if hasattr(self.data, "getlist") else []
+            self.fields["mention_ids"].choices = [(i, i) for i in ids]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        field, raw = data.get("field"), (data.get("value") or "").strip().lower()
+        if field in ("complaint", "spam"):
+            if raw not in ("yes", "no", "true", "false", "1", "0"):
+                self.add_error("value", "Say yes or no.")
+            data["parsed"] = raw in ("yes", "true", "1")
+        elif field == "sentiment":
+            if raw not in ("negative", "neutral", "positive"):
+                self.add_error("value", "Say negative, neutral or positive.")
+            data["parsed"] = raw
+        elif field == "services":
+            ids = [s.strip() for s in raw.replace(",", ";").split(";") if s.strip()]
+            unknown = sorted(set(ids) - set(Service.objects.filter(id__in=ids).values_list("id", flat=True)))
+            if unknown:
+                self.add_error("value", f"Unknown service id(s): {', '.join(unknown)}")
+            data["parsed"] = ids
+        return data
+
+
+def apply_relabel(*, form: RelabelForm, user: Any) -> int:
+    """Store one correction per chosen mention through the analysis app's correction service."""
+    correct = app_function("servicepulse.analysis.services", "correction_create")
+    if correct is None:
+        raise RelabelUnavailable(
+            "Corrections are not available yet: the analysis app has no correction service."
+        )
+    ids = form.cleaned_data["mention_ids"]
+    mentions = Mention.objects.filter(pk__in=ids)
+    changed = 0
+    for mention in mentions:
+        correct(
+            mention=mention, field=form.cleaned_data["field"], value=form.cleaned_data["parsed"], user=user
+        )
+        changed += 1
+    return changed

@@ -1,0 +1,101 @@
+"""Forms of the signed-in pages. They validate input; the owning app's services do the writing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.text import slugify
+
+from servicepulse.catalog.models import Service
+
+
+def lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+class ServiceForm(forms.Form):
+    id = forms.SlugField(
+        label="Id", max_length=64, help_text="Short slug used in tags and URLs, e.g. vle", required=False
+    )
+    name = forms.CharField(max_length=200)
+    team = forms.CharField(max_length=200, required=False, help_text="The team that owns the service")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    aliases = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="One per line: the names users call it (moodle, vle, learn)",
+    )
+    examples = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="One per line: posts a user might write about it",
+    )
+    public = forms.BooleanField(required=False, initial=True, help_text="Show on the public status page")
+    sensitivity = forms.FloatField(
+        min_value=0.1,
+        max_value=10.0,
+        initial=1.0,
+        help_text="Above 1 alerts earlier; below 1 needs a stronger rise",
+    )
+    target_score = forms.IntegerField(
+        min_value=-100, max_value=100, required=False, help_text="Experience score target (-100 to 100)"
+    )
+
+    def __init__(self, *args: Any, editing: Service | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        if editing is not None:
+            self.fields["id"].disabled = True
+            self.initial.update(
+                id=editing.id,
+                name=editing.name,
+                team=editing.team,
+                description=editing.description,
+                aliases="\n".join(editing.aliases),
+                examples="\n".join(editing.examples),
+                public=editing.public,
+                sensitivity=editing.sensitivity,
+                target_score=editing.target_score,
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.editing is not None:
+            data["id"] = self.editing.id
+        else:
+            data["id"] = data.get("id") or slugify(data.get("name", ""))
+            if not data["id"]:
+                self.add_error("id", "Give the service an id or a name that makes one.")
+            elif Service.objects.filter(id=data["id"]).exists():
+                self.add_error("id", f"A service with the id {data['id']!r} already exists.")
+        data["aliases"] = lines(data.get("aliases") or "")
+        data["examples"] = lines(data.get("examples") or "")
+        return data
+
+
+class SourceAddForm(forms.Form):
+    """Name and kind; the kind's own options are added as fields from the connector's option specs."""
+
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField()
+
+    def __init__(self, *args: Any, kinds: dict[str, Any], kind: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, f"{k} — {cls.description}") for k, cls in kinds.items()]
+        self.option_names: list[str] = []
+        cls = kinds.get(kind or "")
+        for spec in getattr(cls, "options", ()):
+            field_name = f"option_{spec.name}"
+            widget = forms.PasswordInput(render_value=True) if spec.secret else forms.TextInput()
+            self.fields[field_name] = forms.CharField(
+                label=spec.name, required=spec.required, help_text=spec.help, widget=widget
+            )
+            self.option_names.append(spec.name)
+
+    def options(self) -> dict[str, str]:
+        return {
+            name: self.cleaned_data[f"option_{name}"]
+            for name in self.option_names
+            if self.cleaned_data.get(f"option_{name}")
+        }

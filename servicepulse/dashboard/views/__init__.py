@@ -1,0 +1,1 @@
+"""Signed-in pages. Each view states the least role it needs through `servicepulse.accounts.roles`."""

@@ -1,0 +1,23 @@
+"""The service board and the service page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from servicepulse.accounts.roles import Role, role_required
+from servicepulse.catalog.models import Service
+from servicepulse.dashboard.selectors import board_rows, service_overview
+
+
+@role_required(Role.VIEWER)
+def board(request: HttpRequest) -> HttpResponse:
+    rows = board_rows()
+    template = "dashboard/_board_rows.html" if request.htmx else "dashboard/board.html"
+    return render(request, template, {"rows": rows})
+
+
+@role_required(Role.VIEWER)
+def service_detail(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = get_object_or_404(Service, id=service_id)
+    return render(request, "dashboard/service.html", {"o": service_overview(service=service)})

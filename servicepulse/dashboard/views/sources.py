@@ -1,0 +1,56 @@
+"""Sources: health for everyone signed in; add and remove (admin) through the same services as the CLI."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from servicepulse.accounts.roles import Role, has_role, role_required
+from servicepulse.dashboard.forms import SourceAddForm
+from servicepulse.dashboard.selectors import source_health_rows
+from servicepulse.sources.models import Source
+from servicepulse.sources.registry import ConnectorError, connector_classes
+from servicepulse.sources.services import SourceConfigError, source_create, source_remove
+
+
+@role_required(Role.VIEWER)
+def sources(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "dashboard/sources.html",
+        {"rows": source_health_rows(), "can_change": has_role(request.user, Role.ADMIN)},
+    )
+
+
+@role_required(Role.ADMIN)
+def source_add(request: HttpRequest) -> HttpResponse:
+    kinds = connector_classes()
+    kind = request.POST.get("kind") or request.GET.get("kind") or next(iter(kinds), "")
+    form = SourceAddForm(request.POST or None, kinds=kinds, kind=kind, initial={"kind": kind})
+    if request.method == "POST" and "refresh" not in request.POST and form.is_valid():
+        try:
+            source = source_create(
+                kind=form.cleaned_data["kind"], name=form.cleaned_data["name"], options=form.options()
+            )
+        except (SourceConfigError, ConnectorError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Added source {source.name}.")
+            return redirect("dashboard:sources")
+    template = (
+        "dashboard/_source_options.html"
+        if request.htmx and request.method == "GET"
+        else "dashboard/source_add.html"
+    )
+    return render(request, template, {"form": form, "kind": kind})
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def source_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    removed = source_remove(name=source.name)
+    messages.success(request, f"Removed source {source.name} and its {removed} mentions.")
+    return redirect("dashboard:sources")

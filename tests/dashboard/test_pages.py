@@ -1,0 +1,195 @@
+"""The signed-in pages render what they should, stay within pinned query counts, write through services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from servicepulse.catalog.models import Service
+from servicepulse.sources.models import Source
+from tests.factories import MentionFactory
+
+
+@pytest.mark.django_db
+def test_board_lists_every_service_with_its_state_and_sparkline(
+    world: dict[str, Any], clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(12):
+        response = clients["viewer"].get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for service in world["services"]:
+        assert service.name in html
+        assert f"/services/{service.id}/" in html
+    assert html.count('class="chart spark"') == len(world["services"])
+    assert 'role="img"' in html and "complaints in the last 7 days" in html
+
+
+@pytest.mark.django_db
+def test_board_query_count_does_not_grow_with_services(
+    world: dict[str, Any], clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    for i in range(20):
+        Service.objects.create(id=f"extra-{i}", name=f"Extra {i}")
+    with django_assert_max_num_queries(12):
+        assert clients["viewer"].get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_board_htmx_refresh_returns_only_the_rows(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    response = clients["viewer"].get("/", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and 'class="board"' in html
+
+
+@pytest.mark.django_db
+def test_service_page_shows_charts_and_sections(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    service = world["services"][0]
+    service.target_score = 20
+    service.save()
+    response = clients["viewer"].get(f"/services/{service.id}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for heading in (
+        "Experience score",
+        "Complaints against the typical volume",
+        "Top themes this week",
+        "Recent posts",
+    ):
+        assert heading in html
+    assert "<svg" in html
+    assert clients["viewer"].get("/services/no-such-service/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_explorer_filters_searches_and_paginates(
+    world: dict[str, Any], clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    source = world["sources"][0]
+    MentionFactory.create_batch(60, source=source, text="printing queue stuck in the library")
+    with django_assert_max_num_queries(15):
+        response = clients["viewer"].get("/mentions/", {"q": "printing stuck", "source": source.pk})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "60 posts" in html
+    assert "Page 1 of 2" in html
+    assert "moodle is down" not in html
+    page2 = clients["viewer"].get("/mentions/", {"q": "printing stuck", "source": source.pk, "page": 2})
+    assert "Page 2 of 2" in page2.content.decode()
+
+
+@pytest.mark.django_db
+def test_explorer_shows_relabel_only_to_responders(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    assert "Relabel the selected posts" not in clients["viewer"].get("/mentions/").content.decode()
+    assert "Relabel the selected posts" in clients["responder"].get("/mentions/").content.decode()
+    mention = world["mentions"][0]
+    refused = clients["viewer"].post(
+        "/mentions/relabel/", {"mention_ids": [mention.pk], "field": "spam", "value": "yes"}
+    )
+    assert refused.status_code == 403
+
+
+@pytest.mark.django_db
+def test_relabel_rejects_bad_values(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    mention = world["mentions"][0]
+    response = clients["responder"].post(
+        "/mentions/relabel/",
+        {"mention_ids": [mention.pk], "field": "sentiment", "value": "furious"},
+        follow=True,
+    )
+    assert "Say negative, neutral or positive" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_catalog_editor_creates_edits_and_removes(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    admin = clients["admin"]
+    response = admin.post(
+        "/catalog/new/",
+        {
+            "id": "",
+            "name": "Research Data Store",
+            "team": "Research IT",
+            "description": "Storage for research data",
+            "aliases": "rds\nresearch storage\n",
+            "examples": "can't mount the rds share",
+            "public": "on",
+            "sensitivity": "1.0",
+            "target_score": "10",
+        },
+    )
+    assert response.status_code == 302
+    service = Service.objects.get(id="research-data-store")
+    assert service.aliases == ["rds", "research storage"]
+    assert service.examples == ["can't mount the rds share"]
+    assert service.target_score == 10
+    response = admin.post(
+        f"/catalog/{service.id}/",
+        {"name": "Research Data Store", "aliases": "rds", "examples": "", "sensitivity": "2.0", "public": ""},
+    )
+    assert response.status_code == 302
+    service.refresh_from_db()
+    assert service.aliases == ["rds"] and service.sensitivity == 2.0 and service.public is False
+    duplicate = admin.post("/catalog/new/", {"id": "vle", "name": "Another VLE", "sensitivity": "1"})
+    assert "already exists" in duplicate.content.decode()
+    assert admin.post(f"/catalog/{service.id}/delete/").status_code == 302
+    assert not Service.objects.filter(id=service.id).exists()
+    assert clients["responder"].get("/catalog/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_catalog_list_query_count(
+    world: dict[str, Any], clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(8):
+        assert clients["admin"].get("/catalog/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_sources_page_shows_health_and_admin_adds_and_removes(
+    world: dict[str, Any], clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    from django.utils import timezone
+
+    failing = world["sources"][1]
+    failing.last_error, failing.last_error_at = "HTTP 503 from the platform", timezone.now()
+    failing.save()
+    with django_assert_max_num_queries(8):
+        response = clients["viewer"].get("/sources/")
+    html = response.content.decode()
+    assert "failing" in html and "HTTP 503 from the platform" in html
+    assert "Add a source" not in html
+    assert clients["viewer"].get("/sources/add/").status_code == 403
+
+    admin = clients["admin"]
+    form = admin.get("/sources/add/", {"kind": "import"})
+    assert form.status_code == 200
+    response = admin.post("/sources/add/", {"name": "spring survey", "kind": "import"})
+    assert response.status_code == 302, response.content.decode()
+    assert Source.objects.filter(name="spring survey", kind="import").exists()
+    again = admin.post("/sources/add/", {"name": "spring survey", "kind": "import"})
+    assert "already exists" in again.content.decode()
+    source = Source.objects.get(name="spring survey")
+    assert admin.post(f"/sources/{source.pk}/remove/").status_code == 302
+    assert not Source.objects.filter(pk=source.pk).exists()
+
+
+@pytest.mark.django_db
+def test_incident_and_alert_pages_render(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    assert clients["viewer"].get("/incidents/").status_code == 200
+    assert clients["admin"].get("/alerts/").status_code == 200
+    assert clients["viewer"].get("/alerts/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_sign_in_page_and_sign_in(users: dict[str, Any]) -> None:
+    client = Client()
+    page = client.get("/accounts/login/?next=/mentions/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<label for="id_login">' in html and '<label for="id_password">' in html
+    response = client.post("/accounts/login/", {"login": "viewer", "password": "pw", "next": "/mentions/"})
+    assert response.status_code == 302 and response["Location"] == "/mentions/"
+    assert client.get("/").status_code == 200

@@ -79,6 +79,7 @@ class Connector(ABC):
     can_pull: ClassVar[bool] = True
     can_stream: ClassVar[bool] = False
     can_reply: ClassVar[bool] = False
+    poll_seconds: ClassVar[int] = 300  # time between scheduled pulls; a `poll_seconds` option overrides it
     can_receive: ClassVar[bool] = False  # True when the platform pushes to /sources/hooks/<source name>/
 
     def __init__(self, source: Source) -> None:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from servicepulse.sources.models import Source
-from servicepulse.sources.registry import ConnectorError, PullResult, connector_for, get_connector_class
+from servicepulse.sources.registry import (
+    ConnectorError,
+    PullResult,
+    Rejected,
+    connector_for,
+    get_connector_class,
+)
 
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -75,10 +83,22 @@ def source_set_cursor(*, source: Source, cursor: dict[str, Any]) -> None:
     source.cursor = cursor
 
 
-def source_record_success(*, source: Source) -> None:
+def source_record_success(*, source: Source, next_try_in: timedelta | None = None) -> None:
+    """Note a successful pull; the next scheduled pull is due after `next_try_in` (None: at once)."""
     now = timezone.now()
-    Source.objects.filter(pk=source.pk).update(last_success_at=now, consecutive_failures=0, next_try_at=None)
-    source.last_success_at, source.consecutive_failures, source.next_try_at = now, 0, None
+    next_try = now + next_try_in if next_try_in is not None else None
+    Source.objects.filter(pk=source.pk).update(
+        last_success_at=now, consecutive_failures=0, next_try_at=next_try
+    )
+    source.last_success_at, source.consecutive_failures, source.next_try_at = now, 0, next_try
+
+
+def source_poll_interval(*, source: Source) -> timedelta:
+    """Time between scheduled pulls: the source's `poll_seconds` option, else its connector's default."""
+    value = (source.options or {}).get("poll_seconds")
+    if value in (None, ""):
+        value = getattr(get_connector_class(source.kind), "poll_seconds", 300)
+    return timedelta(seconds=max(10, int(value)))
 
 
 def source_record_failure(*, source: Source, error: str, retry_after: float | None = None) -> None:
@@ -98,15 +118,86 @@ def source_record_failure(*, source: Source, error: str, retry_after: float | No
 
 
 def source_sync(*, source: Source) -> PullResult:
-    """Pull once now. Health is recorded either way; a failure re-raises ConnectorError after recording."""
+    """Pull once now. Health is recorded either way; a failure re-raises ConnectorError after recording.
+
+    Whatever the pull stored before failing stays stored (each batch commits with its cursor); it is on the
+    error's `result` when the connector reports it.
+    """
+    from servicepulse.core.fetcher import FetchError
+
     connector = connector_for(source)
     try:
         result = connector.pull()
     except ConnectorError as exc:
         source_record_failure(source=source, error=str(exc), retry_after=exc.retry_after)
         raise
-    source_record_success(source=source)
+    except FetchError as exc:
+        source_record_failure(source=source, error=str(exc), retry_after=exc.retry_after)
+        raise ConnectorError(str(exc), retry_after=exc.retry_after) from exc
+    except Exception as exc:  # a connector bug must still show in the source's health, then surface
+        message = f"{type(exc).__name__}: {exc}"
+        source_record_failure(source=source, error=message)
+        raise ConnectorError(message) from exc
+    source_record_success(source=source, next_try_in=source_poll_interval(source=source))
     return result
+
+
+def source_store(
+    *,
+    source: Source,
+    mentions: Sequence[Any],
+    rejected: Iterable[Rejected] = (),
+    cursor: dict[str, Any] | None = None,
+    result: PullResult | None = None,
+) -> PullResult:
+    """Store one fetched batch: `mentions` (MentionData) through `mentions_ingest`, each of `rejected` in
+    quarantine with its reason, in one transaction; then, once that has committed, move the cursor.
+
+    Idempotent on (source, external id), so a batch fetched again after a crash changes nothing. Counts are
+    added to `result` when given (a pull's running total) and it is returned.
+    """
+    from servicepulse.mentions.services import mentions_ingest, quarantine_add
+
+    result = result if result is not None else PullResult()
+    with transaction.atomic():
+        for item in rejected:
+            quarantine_add(source=source, raw=item.raw, reason=item.reason, position=item.position)
+            result.quarantined += 1
+        ingested = mentions_ingest(source=source, items=list(mentions))
+    result.created += ingested.created
+    result.duplicates += ingested.duplicates
+    result.mention_ids.extend(ingested.mention_ids)
+    if cursor is not None:
+        source_set_cursor(source=source, cursor=cursor)
+    return result
+
+
+def source_update(
+    *, source: Source, enabled: bool | None = None, options: dict[str, Any] | None = None
+) -> Source:
+    """Enable/disable a source or replace its options (checked against the spec; secrets re-encrypted).
+
+    A secret left out of `options` keeps its stored value, so a form need not show secrets to keep them.
+    """
+    if options is not None:
+        merged = {**source.secrets, **{k: v for k, v in options.items() if v not in (None, "")}}
+        plain, secret = source_validate_options(kind=source.kind, options=merged)
+        source.options = plain
+        source.set_secrets(secret)
+    if enabled is not None:
+        source.enabled = enabled
+        if enabled:
+            source.next_try_at = None
+    source.save()
+    return source
+
+
+def source_is_streamed(*, source: Source) -> bool:
+    """True when `servicepulse stream` consumes this source (so scheduled pulls leave it alone)."""
+    try:
+        return connector_for(source).streaming_enabled()
+    except ConnectorError:
+        return False
 
 
 def sources_due(*, now: Any = None) -> list[int]:
@@ -117,8 +208,30 @@ def sources_due(*, now: Any = None) -> list[int]:
 
     now = now or timezone.now()
     pull_kinds = [kind for kind, cls in connector_classes().items() if cls.can_pull]
-    return list(
+    due = (
         Source.objects.filter(enabled=True, kind__in=pull_kinds)
         .filter(Q(next_try_at__isnull=True) | Q(next_try_at__lte=now))
-        .values_list("id", flat=True)
+        .order_by("id")
     )
+    # Sources consumed live by `servicepulse stream` are not also pulled on a schedule.
+    return [source.id for source in due if not source_is_streamed(source=source)]
+
+
+def source_claim_due(*, source_id: int, now: Any = None) -> bool:
+    """Claim a due source for one scheduled sync: its next try moves forward by its poll interval.
+
+    Returns False when another scheduler tick claimed it first (the conditional update matched nothing).
+    """
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    source = Source.objects.filter(pk=source_id).first()
+    if source is None:
+        return False
+    lease = now + source_poll_interval(source=source)
+    claimed = (
+        Source.objects.filter(pk=source_id, enabled=True)
+        .filter(Q(next_try_at__isnull=True) | Q(next_try_at__lte=now))
+        .update(next_try_at=lease)
+    )
+    return claimed == 1

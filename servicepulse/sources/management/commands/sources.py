@@ -1,0 +1,174 @@
+"""`servicepulse sources kinds|add|list|sync|remove|enable|disable|options`: manage the channels."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.selectors import source_get, source_kinds, source_list_with_health
+from servicepulse.sources.services import (
+    SourceConfigError,
+    source_create,
+    source_remove,
+    source_sync,
+    source_update,
+)
+
+
+def _parse_options(pairs: list[str]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"--option takes key=value, got {pair!r}")
+        options[key.strip()] = value
+    return options
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else "-"
+
+
+class Command(BaseCommand):
+    help = "Add, list, sync and remove sources (the channels servicepulse listens to)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        sub.add_parser("kinds", help="list the connector kinds: kind<TAB>description")
+
+        add = sub.add_parser("add", help="add a source: sources add KIND --name NAME --option key=value ...")
+        add.add_argument("kind")
+        add.add_argument("--name", required=True)
+        add.add_argument(
+            "--option", action="append", default=[], metavar="KEY=VALUE", help="repeat for each option"
+        )
+        add.add_argument("--disabled", action="store_true", help="add it switched off")
+
+        listing = sub.add_parser("list", help="every source with its health")
+        listing.add_argument("--json", action="store_true")
+
+        sync = sub.add_parser("sync", help="pull one source now and print the counts")
+        sync.add_argument("name")
+
+        remove = sub.add_parser("remove", help="remove a source and everything it brought in")
+        remove.add_argument("name")
+
+        for action in ("enable", "disable"):
+            toggle = sub.add_parser(action, help=f"{action} a source")
+            toggle.add_argument("name")
+
+        options = sub.add_parser("options", help="the options a kind takes")
+        options.add_argument("kind")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        getattr(self, f"do_{action}")(options)
+
+    def do_kinds(self, options: dict[str, Any]) -> None:
+        for info in source_kinds():
+            self.stdout.write(f"{info.kind}\t{info.description}")
+
+    def do_options(self, options: dict[str, Any]) -> None:
+        for info in source_kinds():
+            if info.kind == options["kind"]:
+                for spec in info.options:
+                    flags = ", ".join(
+                        flag for flag, on in (("required", spec.required), ("secret", spec.secret)) if on
+                    )
+                    self.stdout.write(f"{spec.name}\t{flags or 'optional'}\t{spec.help}")
+                return
+        raise CommandError(f"unknown source kind {options['kind']!r}; see `servicepulse sources kinds`")
+
+    def do_add(self, options: dict[str, Any]) -> None:
+        values = _parse_options(options["option"])
+        try:
+            source = source_create(kind=options["kind"], name=options["name"], options=values)
+        except (SourceConfigError, ConnectorError) as exc:
+            raise CommandError(str(exc)) from exc
+        if options["disabled"]:
+            source_update(source=source, enabled=False)
+        secret_names = sorted(source.secrets) if source.secrets_encrypted else []
+        note = f" (secrets encrypted: {', '.join(secret_names)})" if secret_names else ""
+        self.stdout.write(f"added {source.kind} source {source.name!r}{note}")
+
+    def do_list(self, options: dict[str, Any]) -> None:
+        rows = source_list_with_health()
+        if options["json"]:
+            self.stdout.write(
+                json.dumps(
+                    [
+                        {
+                            "name": r.name,
+                            "kind": r.kind,
+                            "enabled": r.enabled,
+                            "status": r.status,
+                            "last_success": _when(r.last_success_at),
+                            "last_error": r.last_error,
+                            "last_error_at": _when(r.last_error_at),
+                            "next_try": _when(r.next_try_at),
+                            "mentions": r.mentions,
+                            "quarantined": r.quarantined,
+                        }
+                        for r in rows
+                    ]
+                )
+            )
+            return
+        header = ["name", "kind", "enabled", "status", "last success", "last error", "next try", "mentions"]
+        self.stdout.write("\t".join(header))
+        for r in rows:
+            error = f"{_when(r.last_error_at)} {r.last_error.splitlines()[0][:200]}" if r.last_error else "-"
+            self.stdout.write(
+                "\t".join(
+                    [
+                        r.name,
+                        r.kind,
+                        "yes" if r.enabled else "no",
+                        r.status,
+                        _when(r.last_success_at),
+                        error,
+                        _when(r.next_try_at),
+                        str(r.mentions),
+                    ]
+                )
+            )
+
+    def do_sync(self, options: dict[str, Any]) -> None:
+        source = self._source(options["name"])
+        try:
+            result = source_sync(source=source)
+        except ConnectorError as exc:
+            partial = exc.result
+            if partial is not None:
+                self.stdout.write(self._counts(partial))
+            raise CommandError(f"{source.name}: {exc}") from exc
+        self.stdout.write(self._counts(result))
+
+    def do_remove(self, options: dict[str, Any]) -> None:
+        self._source(options["name"])
+        removed = source_remove(name=options["name"])
+        self.stdout.write(f"removed source {options['name']!r} and its {removed} mention(s)")
+
+    def do_enable(self, options: dict[str, Any]) -> None:
+        source_update(source=self._source(options["name"]), enabled=True)
+        self.stdout.write(f"enabled {options['name']!r}")
+
+    def do_disable(self, options: dict[str, Any]) -> None:
+        source_update(source=self._source(options["name"]), enabled=False)
+        self.stdout.write(f"disabled {options['name']!r}")
+
+    def _source(self, name: str) -> Any:
+        source = source_get(name=name)
+        if source is None:
+            raise CommandError(f"no source named {name!r}; see `servicepulse sources list`")
+        return source
+
+    @staticmethod
+    def _counts(result: Any) -> str:
+        return json.dumps(
+            {"created": result.created, "duplicates": result.duplicates, "quarantined": result.quarantined}
+        )

@@ -1,0 +1,71 @@
+"""Talking to Slack with slack_sdk's WebClient: channel history for backfill and threaded replies.
+
+`api_base_url` points the client elsewhere (tests use a loopback replay server). Slack's refusals come back
+as `SlackApiError` with the response; a 429 carries `Retry-After` in seconds (Slack rate-limit docs).
+"""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Iterator
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from servicepulse.sources.httpapi import retry_after_seconds
+from servicepulse.sources.registry import ConnectorError
+
+DEFAULT_BASE_URL = "https://slack.com/api/"
+
+
+def _translate(exc: Exception, action: str) -> ConnectorError:
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        status = getattr(response, "status_code", None)
+        error = response.get("error") if hasattr(response, "get") else None
+        if status == 429:
+            wait = retry_after_seconds((response.headers or {}).get("Retry-After") or (response.headers or {}).get("retry-after"))
+            return ConnectorError(f"Slack rate limit on {action}", retry_after=wait or 60.0)
+        if status and status >= 500:
+            return ConnectorError(f"Slack server error on {action} (HTTP {status})")
+        return ConnectorError(f"Slack refused {action}: {error or exc}")
+    return ConnectorError(f"Slack {action} failed: {exc}")
+
+
+SLACK_ERRORS = (SlackApiError, SlackClientError, ValueError, OSError, http.client.HTTPException)
+
+
+class SlackClient:
+    def __init__(self, *, token: str, base_url: str = DEFAULT_BASE_URL, timeout: int = 20) -> None:
+        if not token:
+            raise ConnectorError("no bot_token configured for this Slack source")
+        base = base_url if base_url.endswith("/") else base_url + "/"
+        self.web = WebClient(token=token, base_url=base, timeout=timeout)
+
+    def history(self, *, channel: str, oldest: str, max_pages: int) -> Iterator[list[dict[str, Any]]]:
+        """Each page of `conversations.history` newer than `oldest`, following `response_metadata.next_cursor`."""
+        cursor: str | None = None
+        for _ in range(max_pages):
+            try:
+                response = self.web.conversations_history(channel=channel, oldest=oldest, limit=200, cursor=cursor)
+            except SLACK_ERRORS as exc:
+                raise _translate(exc, f"conversations.history for {channel}") from None
+            messages = response.get("messages")
+            if not isinstance(messages, list):
+                raise ConnectorError(f"Slack conversations.history for {channel} has no messages list")
+            yield messages
+            meta = response.get("response_metadata") or {}
+            cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+            if not response.get("has_more") or not cursor:
+                return
+
+    def post_reply(self, *, channel: str, thread_ts: str, text: str) -> str:
+        try:
+            response = self.web.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts)
+        except SLACK_ERRORS as exc:
+            raise _translate(exc, "chat.postMessage") from None
+        ts = response.get("ts")
+        if not isinstance(ts, str):
+            raise ConnectorError("Slack accepted the reply but returned no ts")
+        return ts

@@ -1,0 +1,227 @@
+"""Slack connector: the Events API receiver through Django's test client (signing secret, stale timestamps,
+url_verification, retries), backfill and threaded replies through slack_sdk's real WebClient against a
+loopback replay of the Web API."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.services import source_create, source_sync
+from tests.replay import ReplayServer, Reply
+
+FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/slack/fixtures"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def source(db):  # type: ignore[no-untyped-def]
+    return source_create(
+        kind="slack",
+        name="staff-slack",
+        options={
+            "channels": "C024BE91L",
+            "bot_token": "xoxb-test-token",
+            "signing_secret": SIGNING_SECRET,
+            "workspace_url": "https://northgate.slack.com",
+            "api_base_url": "http://127.0.0.1:1/api/",
+        },
+    )
+
+
+def sign(body: bytes, stamp: str, secret: str = SIGNING_SECRET) -> str:
+    base = b"v0:" + stamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def deliver(client: Client, body: bytes, *, stamp: str | None = None, signature: str | None = "auto", **extra):  # type: ignore[no-untyped-def]
+    stamp = stamp or str(int(time.time()))
+    headers = {"HTTP_X_SLACK_REQUEST_TIMESTAMP": stamp, **extra}
+    if signature == "auto":
+        signature = sign(body, stamp)
+    if signature is not None:
+        headers["HTTP_X_SLACK_SIGNATURE"] = signature
+    return client.post("/sources/hooks/staff-slack/", data=body, content_type="application/json", **headers)
+
+
+# -- Events API ------------------------------------------------------------------------------------------------
+
+
+def test_url_verification_answers_the_challenge(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    response = deliver(client, fixture("url_verification.json"))
+    assert response.status_code == 200
+    assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+def test_url_verification_is_signed_too(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    assert deliver(client, fixture("url_verification.json"), signature="v0=" + "0" * 64).status_code == 403
+
+
+def test_message_and_thread_reply_are_stored_once_across_retries(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    first = deliver(client, fixture("event_message.json"))
+    retried = deliver(client, fixture("event_message.json"), HTTP_X_SLACK_RETRY_NUM="1", HTTP_X_SLACK_RETRY_REASON="http_timeout")
+    reply = deliver(client, fixture("event_thread_reply.json"))
+    assert first.status_code == retried.status_code == reply.status_code == 200
+    assert first.json()["created"] == 1 and retried.json()["duplicates"] == 1
+    root = Mention.objects.get(external_id="C024BE91L:1795470100.000200")
+    child = Mention.objects.get(external_id="C024BE91L:1795470160.000300")
+    assert root.author_id == "U061F7AUR" and "SSO just loops" in root.text
+    assert root.url == "https://northgate.slack.com/archives/C024BE91L/p1795470100000200"
+    assert child.in_reply_to == root.external_id and child.thread_id == root.external_id
+    assert root.created_at.timestamp() == pytest.approx(1795470100.0002)
+
+
+@pytest.mark.parametrize("name", ["event_bot_message.json", "event_message_changed.json", "event_other_channel.json"])
+def test_bot_edit_and_unwatched_channel_events_are_ignored(source, client: Client, name: str) -> None:  # type: ignore[no-untyped-def]
+    response = deliver(client, fixture(name))
+    assert response.status_code == 200 and response.json()["ignored"] == 1
+    assert Mention.objects.count() == 0
+
+
+def test_broken_message_is_quarantined_with_200(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    response = deliver(client, fixture("event_empty_text.json"))
+    assert response.status_code == 200 and response.json()["quarantined"] == 1
+    kept = Quarantine.objects.get(source=source)
+    assert kept.reason == "text is empty" and kept.position == "event Ev08MFMKHB"
+
+
+def test_malformed_signed_body_is_quarantined(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    body = fixture("event_message.json")[:120]
+    response = deliver(client, body)
+    assert response.status_code == 200 and response.json()["quarantined"] == 1
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "v0=" + "0" * 64, "v1=abc", "sha256=" + "0" * 64],
+)
+def test_bad_signatures_are_403(source, client: Client, signature: str | None) -> None:  # type: ignore[no-untyped-def]
+    assert deliver(client, fixture("event_message.json"), signature=signature).status_code == 403
+    assert Mention.objects.count() == 0
+
+
+def test_signature_with_another_secret_is_403(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    body = fixture("event_message.json")
+    stamp = str(int(time.time()))
+    assert deliver(client, body, stamp=stamp, signature=sign(body, stamp, secret="other")).status_code == 403
+
+
+@pytest.mark.parametrize("age", [301, 3600, -400])
+def test_stale_or_future_timestamps_are_403_even_when_correctly_signed(source, client: Client, age: int) -> None:  # type: ignore[no-untyped-def]
+    stamp = str(int(time.time()) - age)
+    response = deliver(client, fixture("event_message.json"), stamp=stamp)
+    assert response.status_code == 403 and "five minutes" in response.json()["error"]
+
+
+def test_missing_timestamp_is_403(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    body = fixture("event_message.json")
+    response = client.post(
+        "/sources/hooks/staff-slack/", data=body, content_type="application/json", HTTP_X_SLACK_SIGNATURE=sign(body, "")
+    )
+    assert response.status_code == 403
+
+
+def test_oversized_body_is_413(source, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SERVICEPULSE_WEBHOOK_MAX_BYTES = 256
+    assert deliver(client, fixture("event_message.json")).status_code == 413
+
+
+# -- Web API: backfill and replies -------------------------------------------------------------------------------
+
+
+def point_at(source, server: ReplayServer) -> None:  # type: ignore[no-untyped-def]
+    source.options["api_base_url"] = server.url + "/api/"
+    source.save()
+
+
+def params(request) -> dict:  # type: ignore[no-untyped-def]
+    """slack_sdk sends Web API arguments in the query string or a form body, depending on the method."""
+    return {**request.query, **(request.form() if request.body else {})}
+
+
+def history(request):  # type: ignore[no-untyped-def]
+    assert request.headers["Authorization"] == "Bearer xoxb-test-token"
+    query = params(request)
+    if query.get("cursor") == ["bmV4dF90czoxNzk1NDY5MDAw"]:
+        return Reply(200, body=fixture("conversations_history_page2.json"))
+    if query.get("oldest") == ["1795470100.000200"]:
+        return Reply(200, body=fixture("conversations_history_empty.json"))
+    return Reply(200, body=fixture("conversations_history_page1.json"))
+
+
+def test_backfill_pages_through_history(source) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer({("POST", "/api/conversations.history"): [history]}) as server:
+        point_at(source, server)
+        first = source_sync(source=source)
+        second = source_sync(source=source)
+    assert (first.created, first.quarantined) == (2, 1)  # a join message is skipped, a non-string text kept aside
+    assert second.created == 0
+    source.refresh_from_db()
+    assert source.cursor == {"latest_ts": {"C024BE91L": "1795470100.000200"}}
+    assert params(server.requests[-1])["oldest"] == ["1795470100.000200"]
+    assert "text must be a string" in Quarantine.objects.get(source=source).reason
+
+
+def test_backfill_429_carries_retry_after(source) -> None:  # type: ignore[no-untyped-def]
+    routes = {
+        ("POST", "/api/conversations.history"): [
+            Reply(429, {"Retry-After": "30"}, fixture("error_ratelimited.json")),
+            history,
+        ]
+    }
+    with ReplayServer(routes) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError, match="rate limit") as caught:
+            source_sync(source=source)
+        assert caught.value.retry_after == 30
+        assert source_sync(source=source).created == 2
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(500, body=b"<html>oops</html>", headers={"Content-Type": "text/html"}),
+        Reply(200, body=fixture("conversations_history_page1.json"), truncate_at=100),
+        Reply(200, body=b'{"ok": true, "messages": "nope"}'),
+    ],
+    ids=["server-error", "truncated", "wrong-shape"],
+)
+def test_backfill_failures_are_connector_errors(source, reply: Reply) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer({("POST", "/api/conversations.history"): [reply]}) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError):
+            source_sync(source=source)
+    source.refresh_from_db()
+    assert source.cursor == {} and source.last_error
+
+
+def test_reply_goes_into_the_thread(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    deliver(client, fixture("event_thread_reply.json"))
+    child = Mention.objects.get(external_id="C024BE91L:1795470160.000300")
+    with ReplayServer({("POST", "/api/chat.postMessage"): [Reply(200, body=fixture("chat_postMessage_ok.json"))]}) as server:
+        point_at(source, server)
+        result = connector_for(source).reply(mention=child, text="Thanks for flagging, we're investigating SSO now.")
+    sent = server.requests[0].json()
+    assert sent == {"channel": "C024BE91L", "text": "Thanks for flagging, we're investigating SSO now.", "thread_ts": "1795470100.000200"}
+    assert result.external_id == "C024BE91L:1795470500.000900"
+    assert result.url.startswith("https://northgate.slack.com/archives/C024BE91L/p1795470500000900")
+
+
+def test_reply_refused_is_a_clear_error(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    deliver(client, fixture("event_message.json"))
+    root = Mention.objects.get(external_id="C024BE91L:1795470100.000200")
+    with ReplayServer({("POST", "/api/chat.postMessage"): [Reply(200, body=fixture("error_not_in_channel.json"))]}) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError, match="not_in_channel"):
+            connector_for(source).reply(mention=root, text="hello")

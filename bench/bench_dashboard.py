@@ -1,0 +1,215 @@
+"""Dashboard render times over 1,000,000 mentions on PostgreSQL.
+
+    python bench/bench_dashboard.py [--mentions 1000000] [--requests 40] [--keep]
+
+Creates the database `servicepulse_bench` on 127.0.0.1:5432 (user postgres), migrates it, loads the demo
+catalogue and N mentions over six weeks with COPY (and, where the analysis, incidents and experience apps
+offer bulk hooks, their per-mention results and aggregates), then renders the signed-in pages through
+Django's full request stack as a viewer and prints each page's median and p95 in milliseconds against the
+200 ms target. Drops the database at the end unless --keep. Skips with a message when PostgreSQL is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DB_NAME = "servicepulse_bench"
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+TARGET_MS = 200.0
+WORDS = {
+    "vle": ["moodle", "vle", "learn", "quiz", "assignment page", "course page"],
+    "student-email": ["outlook", "webmail", "email", "inbox"],
+    "wifi": ["eduroam", "wifi", "wireless", "network"],
+    "printing": ["printer", "printing", "print credit"],
+    "vpn": ["vpn", "remote access"],
+}
+MOODS = [
+    "is down again",
+    "keeps logging me out",
+    "is really slow tonight",
+    "works fine now, thanks",
+    "love the new layout",
+    "anyone else having trouble with",
+    "can't get into",
+]
+
+
+def pg_reachable() -> bool:
+    try:
+        socket.create_connection((PG["host"], PG["port"]), 1).close()
+        return True
+    except OSError:
+        return False
+
+
+def admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+        conn.execute(statement)
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB_NAME}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicepulse.config.settings.test")
+    os.environ.setdefault("SERVICEPULSE_DATA_DIR", "/tmp/servicepulse_bench_data")  # noqa: S108 - bench scratch
+    import django
+
+    django.setup()
+
+
+def load(n: int, seed: int = 7) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from servicepulse.catalog.services import catalog_load
+    from servicepulse.demo.catalog import DEMO_CATALOG
+    from servicepulse.sources.models import Source
+
+    call_command("migrate", verbosity=0)
+    catalog_load(data=DEMO_CATALOG)
+    sources = [
+        Source.objects.create(kind=kind, name=f"bench-{kind}") for kind in ("reddit", "mastodon", "widget")
+    ]
+    rng = random.Random(seed)
+    end = datetime.now(tz=UTC)
+    span = timedelta(weeks=6).total_seconds()
+    services = list(WORDS)
+    started = time.perf_counter()
+    raw = connection.connection
+    if raw is None:
+        connection.ensure_connection()
+        raw = connection.connection
+    with raw.cursor() as cursor:
+        columns = (
+            "source_id, external_id, text, author, author_id, url, created_at, in_reply_to, thread_id, "
+            "language, raw, received_at"
+        )
+        with cursor.copy(f"COPY mentions_mention ({columns}) FROM STDIN") as copy:
+            for i in range(n):
+                service = services[i % len(services)]
+                created = end - timedelta(seconds=span * rng.random())
+                text = f"{rng.choice(MOODS)} {rng.choice(WORDS[service])} #{i}"
+                author = f"user{rng.randrange(50_000)}"
+                copy.write_row(
+                    (
+                        sources[i % 3].pk,
+                        f"b{i}",
+                        text,
+                        author,
+                        author,
+                        "",
+                        created,
+                        "",
+                        "",
+                        "en",
+                        "{}",
+                        created,
+                    )
+                )
+    raw.commit()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"loaded {n:,} mentions with COPY in {time.perf_counter() - started:.1f} s", flush=True)
+    bulk_hooks(n)
+
+
+def bulk_hooks(n: int) -> None:
+    """Let the other apps fill their per-mention results and aggregates, when they offer a bulk hook."""
+    from servicepulse.dashboard.readers import app_function
+
+    for dotted, name in (
+        ("servicepulse.analysis.services", "bench_fill"),
+        ("servicepulse.incidents.services", "signals_rebuild"),
+        ("servicepulse.experience.services", "scores_rebuild"),
+    ):
+        hook = app_function(dotted, name)
+        if hook is None:
+            print(f"note: {dotted}.{name} not offered; the pages render without that app's data", flush=True)
+            continue
+        started = time.perf_counter()
+        hook()
+        print(f"{dotted}.{name}: {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def measure(requests: int) -> list[tuple[str, float, float]]:
+    from django.test import Client
+
+    from servicepulse.accounts.roles import Role
+    from servicepulse.accounts.services import user_create
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user_create(username="bench-viewer", password="bench-pw", role=Role.VIEWER))  # noqa: S106
+    pages = [
+        ("board /", "/"),
+        ("service page /services/vle/", "/services/vle/"),
+        ("mentions explorer /mentions/", "/mentions/"),
+        ("explorer search /mentions/?q=eduroam", "/mentions/?q=eduroam"),
+        ("incidents /incidents/", "/incidents/"),
+    ]
+    results = []
+    for label, url in pages:
+        for _ in range(3):  # warm caches and connections
+            assert client.get(url).status_code == 200, url
+        times = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, url
+        times.sort()
+        p95 = times[max(0, round(0.95 * len(times)) - 1)]
+        results.append((label, statistics.median(times), p95))
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mentions", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    if not pg_reachable():
+        print("skipped: PostgreSQL is not reachable on 127.0.0.1:5432")
+        return 0
+    admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+    admin_sql(f"CREATE DATABASE {DB_NAME}")
+    try:
+        setup_django()
+        load(args.mentions)
+        results = measure(args.requests)
+        from django.db import connections
+
+        connections.close_all()
+    finally:
+        if not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    print(
+        f"dashboard render times over {args.mentions:,} mentions ({args.requests} requests each, PostgreSQL):"
+    )
+    worst = 0.0
+    for label, median, p95 in results:
+        flag = "ok" if p95 < TARGET_MS else "OVER TARGET"
+        print(f"  {label:40s} median {median:7.1f} ms   p95 {p95:7.1f} ms   {flag}")
+        if not label.startswith(("mentions", "explorer")):
+            worst = max(worst, p95)
+    print(f"board and service page p95 (worst): {worst:.1f} ms (target < {TARGET_MS:.0f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

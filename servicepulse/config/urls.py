@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("status/", include("servicepulse.status.urls")),
     path("blog/", include("servicepulse.blog.urls")),
+    path("xmlrpc/", include("servicepulse.blog.xmlrpc_urls")),
     path("inbox/", include("servicepulse.engage.urls")),
     path("incidents/", include("servicepulse.incidents.urls")),
     path("sources/", include("servicepulse.sources.urls")),

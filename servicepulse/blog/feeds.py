@@ -1,0 +1,118 @@
+"""Atom (RFC 4287) and RSS 2.0 feeds of posts, and per-post comment feeds threaded with RFC 4685."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import feedgenerator, timezone
+
+from servicepulse.blog.models import Comment, Post
+
+THREAD_NS = "http://purl.org/syndication/thread/1.0"
+
+
+class AtomFeed(feedgenerator.Atom1Feed):
+    """Atom with full `<content type="html">` per entry, and RFC 4685 `thr:in-reply-to` when an item has one."""
+
+    def root_attributes(self) -> dict[str, str]:
+        attrs = super().root_attributes()
+        if self.feed.get("threaded"):
+            attrs["xmlns:thr"] = THREAD_NS
+        return attrs
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, item)
+        if item.get("content_html"):
+            handler.addQuickElement("content", item["content_html"], {"type": "html"})
+        reply = item.get("in_reply_to")
+        if reply:
+            handler.addQuickElement(
+                "thr:in-reply-to", "", {"ref": reply["ref"], "href": reply["href"], "type": "text/html"}
+            )
+
+
+def _absolute(request: HttpRequest, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+def _tag_uri(request: HttpRequest, what: str, when: Any) -> str:
+    # RFC 4151 tag URIs stay the same if the blog moves between http and https.
+    day = (when or timezone.now()).strftime("%Y-%m-%d")
+    return f"tag:{request.get_host().split(':')[0]},{day}:{what}"
+
+
+def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) -> HttpResponse:
+    from django.conf import settings
+    from django.urls import reverse
+
+    feed_class = feedgenerator.Rss201rev2Feed if rss else AtomFeed
+    self_url = _absolute(request, reverse("blog:rss" if rss else "blog:feed"))
+    feed = feed_class(
+        title=f"{settings.SERVICEPULSE_ORGANISATION} — IT leader's blog",
+        link=_absolute(request, reverse("blog:index")),
+        description="Posts from the IT leadership team, with your comments.",
+        feed_url=self_url,
+        feed_guid=_absolute(request, reverse("blog:index")),
+        language="en",
+        author_name=settings.SERVICEPULSE_ORGANISATION,
+    )
+    for post in posts:
+        url = _absolute(request, post.get_absolute_url())
+        feed.add_item(
+            title=post.title,
+            link=url,
+            description=post.excerpt or post.body_html[:2000] if rss else (post.excerpt or ""),
+            unique_id=url,
+            unique_id_is_permalink=True,
+            pubdate=post.published_at,
+            updateddate=max(post.updated_at, post.published_at) if post.published_at else post.updated_at,
+            author_name=(post.author.get_full_name() or post.author.get_username()) if post.author else None,
+            categories=[tag.name for tag in post.tags.all()],
+            content_html=None if rss else post.body_html,
+        )
+    if not posts:
+        # RFC 4287 needs atom:updated even for an empty feed; feedgenerator takes it from the items.
+        feed.latest_post_date = lambda: timezone.now()  # type: ignore[method-assign]
+    response = HttpResponse(content_type=f"{feed.content_type}")
+    feed.write(response, "utf-8")
+    return response
+
+
+def comments_feed(request: HttpRequest, *, post: Post, comments: list[Comment]) -> HttpResponse:
+    from django.urls import reverse
+
+    post_url = _absolute(request, post.get_absolute_url())
+    feed = AtomFeed(
+        title=f"Comments on “{post.title}”",
+        link=post_url,
+        description="",
+        feed_url=_absolute(request, reverse("blog:comments_feed", kwargs={"slug": post.slug})),
+        feed_guid=f"{post_url}#comments",
+        language="en",
+        threaded=True,
+    )
+    for comment in comments:
+        url = _absolute(request, comment.get_absolute_url())
+        if comment.parent_id:
+            reply = {"ref": _absolute(request, comment.parent.get_absolute_url()), "href": ""}
+            reply["href"] = reply["ref"]
+        else:
+            reply = {"ref": post_url, "href": post_url}
+        feed.add_item(
+            title=f"{comment.author_name} on “{post.title}”",
+            link=url,
+            description="",
+            unique_id=url,
+            pubdate=comment.created_at,
+            updateddate=comment.edited_at or comment.created_at,
+            author_name=comment.author_name,
+            author_link=comment.author_url or None,
+            content_html=comment.body_html,
+            in_reply_to=reply,
+        )
+    if not comments:
+        feed.latest_post_date = lambda: post.updated_at  # type: ignore[method-assign]
+    response = HttpResponse(content_type=feed.content_type)
+    feed.write(response, "utf-8")
+    return response

@@ -1,0 +1,82 @@
+"""Outbound HTTP for linkbacks, always through the project's guarded fetcher (`servicepulse.core.fetcher`):
+address checks on every hop, size, time and redirect limits. This module only adapts its answers for the blog
+(status_code, header lists) and sorts its errors into "refused" and "failed"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from servicepulse.blog.conf import blog_setting
+from servicepulse.core import fetcher
+
+
+class FetchFailed(Exception):
+    """The fetch did not produce an answer (network error, timeout, too large, too many redirects)."""
+
+
+class FetchRefused(FetchFailed):
+    """The guard refused the address (private, loopback, link-local) or the URL."""
+
+
+@dataclass
+class FetchResponse:
+    status_code: int
+    text: str
+    url: str
+    headers: Any
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header sent several times (e.g. Link)."""
+        getter = getattr(self.headers, "get_list", None)
+        if callable(getter):
+            return list(getter(name))
+        value = self.headers.get(name)
+        return [value] if value else []
+
+
+def _limits(max_bytes: int | None, timeout: float | None) -> dict[str, Any]:
+    return {
+        "max_bytes": max_bytes or int(blog_setting("SERVICEPULSE_BLOG_FETCH_MAX_BYTES")),
+        "timeout": timeout or float(blog_setting("SERVICEPULSE_BLOG_FETCH_TIMEOUT")),
+    }
+
+
+def _call(url: str, **kwargs: Any) -> FetchResponse:
+    try:
+        response = fetcher.fetch(url, raise_for_status=False, **kwargs)
+    except fetcher.AddressRefused as exc:
+        raise FetchRefused(str(exc)) from exc
+    except fetcher.FetchError as exc:
+        if exc.status is None and "only http and https" in str(exc):
+            raise FetchRefused(str(exc)) from exc
+        raise FetchFailed(str(exc)) from exc
+    return FetchResponse(
+        status_code=response.status, text=response.text, url=response.url, headers=response.headers
+    )
+
+
+def fetch(url: str, *, max_bytes: int | None = None, timeout: float | None = None) -> FetchResponse:
+    """GET `url` (redirects followed within the limit); any HTTP status is an answer."""
+    return _call(url, **_limits(max_bytes, timeout))
+
+
+def post_form(
+    url: str, data: Mapping[str, str], *, max_bytes: int | None = None, timeout: float | None = None
+) -> FetchResponse:
+    """POST a form (Webmention)."""
+    return _call(url, method="POST", data=dict(data), **_limits(max_bytes, timeout))
+
+
+def post_body(
+    url: str, body: bytes, *, content_type: str, max_bytes: int | None = None, timeout: float | None = None
+) -> FetchResponse:
+    """POST raw bytes (an XML-RPC call)."""
+    return _call(
+        url,
+        method="POST",
+        content=body,
+        headers={"Content-Type": content_type},
+        **_limits(max_bytes, timeout),
+    )

@@ -1,0 +1,112 @@
+"""Forms for writing posts, commenting and moderating."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django import forms
+from django.core import signing
+
+from servicepulse.blog.models import Post
+
+FORM_TS_SALT = "servicepulse.blog.comment-form"
+
+
+def form_timestamp() -> str:
+    return signing.dumps(time.time(), salt=FORM_TS_SALT)
+
+
+def elapsed_since(token: str) -> float | None:
+    """Seconds since the form was rendered; None when the token is missing or forged (treated as a bot)."""
+    try:
+        started = float(signing.loads(token, salt=FORM_TS_SALT, max_age=7 * 24 * 3600))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    return time.time() - started
+
+
+class PostForm(forms.Form):
+    ACTIONS = [("draft", "Save draft"), ("publish", "Publish now"), ("schedule", "Schedule")]
+
+    title = forms.CharField(max_length=300)
+    body_markdown = forms.CharField(
+        label="Body (Markdown)", widget=forms.Textarea(attrs={"rows": 18}), required=False
+    )
+    excerpt = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    tags = forms.CharField(required=False, help_text="Comma-separated")
+    comments_enabled = forms.BooleanField(required=False, initial=True, label="Allow comments")
+    close_comments_after_days = forms.IntegerField(
+        required=False, min_value=0, label="Close comments after (days)", help_text="Empty: the site default"
+    )
+    publish_at = forms.DateTimeField(
+        required=False,
+        label="Publish at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="For scheduling; your local time",
+    )
+    action = forms.ChoiceField(choices=ACTIONS, initial="draft", widget=forms.RadioSelect)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") == "schedule" and not data.get("publish_at"):
+            self.add_error("publish_at", "Say when to publish.")
+        return data
+
+    @staticmethod
+    def initial_for(post: Post) -> dict[str, Any]:
+        return {
+            "title": post.title,
+            "body_markdown": post.body_markdown,
+            "excerpt": post.excerpt,
+            "tags": ", ".join(tag.name for tag in post.tags.all()),
+            "comments_enabled": post.comments_enabled,
+            "close_comments_after_days": post.close_comments_after_days,
+            "publish_at": post.publish_at,
+            "action": "publish" if post.is_published else "draft",
+        }
+
+    def tag_names(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data.get("tags", "").split(",") if name.strip()]
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 6}), max_length=10000)
+    author_name = forms.CharField(label="Name", max_length=200, required=False)
+    author_email = forms.EmailField(label="E-mail (not published)", required=False)
+    author_url = forms.URLField(label="Website", required=False, max_length=1000, assume_scheme="https")
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    remember = forms.BooleanField(
+        label="Save my name, e-mail and website in this browser for the next time I comment.", required=False
+    )
+    notify_replies = forms.BooleanField(
+        label="E-mail me when someone replies (you will confirm first).", required=False
+    )
+    # A field people never see (hidden by CSS, skipped by screen readers); bots fill it in.
+    website_confirm = forms.CharField(required=False, label="Leave this empty")
+    ts = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, signed_in: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.signed_in = signed_in
+        if signed_in:
+            for name in ("author_name", "author_email", "author_url", "remember"):
+                del self.fields[name]
+        else:
+            self.fields["author_name"].required = True
+            self.fields["author_email"].required = True
+        if not self.is_bound:
+            self.initial.setdefault("ts", form_timestamp())
+
+
+class CommentEditForm(forms.Form):
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 6}), max_length=10000)
+
+
+class WordListForm(forms.Form):
+    moderation = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), required=False, label="Hold for moderation (one per line)"
+    )
+    blocklist = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), required=False, label="Blocklist: spam (one per line)"
+    )

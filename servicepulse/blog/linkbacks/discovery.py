@@ -1,0 +1,249 @@
+"""Endpoint discovery and link finding, as the Webmention Recommendation (§3.1.2, §3.2.2) and Pingback 1.0 say.
+
+Webmention: the first HTTP `Link` header with rel "webmention" wins; else the first `<link>` or `<a>` element in
+document order with rel "webmention" and an href; relative URLs resolve against the final URL after redirects;
+an empty href means the page itself; the query string is kept. HTML comments and escaped text never count.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin
+
+from servicepulse.blog.fetching import FetchResponse
+
+# One link-value of an HTTP Link header: <uri> followed by parameters.
+_LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,\"]+(?:=(?:\"[^\"]*\"|[^;,\"]*))?)*)")
+_LINK_PARAM = re.compile(r";\s*([^\s=;,]+)\s*(?:=\s*(?:\"([^\"]*)\"|([^;,\s]*)))?")
+
+
+def parse_link_header(values: list[str]) -> list[tuple[str, set[str]]]:
+    """[(uri, rels)] for every link-value of every Link header, in order."""
+    links: list[tuple[str, set[str]]] = []
+    for value in values:
+        for match in _LINK_VALUE.finditer(value):
+            uri, params = match.group(1), match.group(2) or ""
+            rels: set[str] = set()
+            for param in _LINK_PARAM.finditer(params):
+                if param.group(1).lower() == "rel":
+                    raw = param.group(2) if param.group(2) is not None else (param.group(3) or "")
+                    rels.update(token.lower() for token in raw.split())
+            links.append((uri.strip(), rels))
+    return links
+
+
+class _RelLinkParser(HTMLParser):
+    """Collects, in document order, <link>/<a> elements with an href and their rel tokens."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str, set[str]]] = []  # (tag, href, rels)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in {"link", "a"}:
+            return
+        values = dict(attrs)
+        if "href" not in values:
+            return
+        rels = {token.lower() for token in (values.get("rel") or "").split()}
+        self.links.append((tag, values.get("href") or "", rels))
+
+    handle_startendtag = handle_starttag
+
+
+def _html_rel_links(html: str) -> list[tuple[str, str, set[str]]]:
+    parser = _RelLinkParser()
+    parser.feed(html)
+    parser.close()
+    return parser.links
+
+
+def _is_html(response: FetchResponse) -> bool:
+    content_type = (response.headers.get("content-type") or "text/html").lower()
+    return "html" in content_type
+
+
+def webmention_endpoint(response: FetchResponse) -> str | None:
+    """The Webmention endpoint a fetched page advertises, absolute, or None."""
+    base = response.url
+    for uri, rels in parse_link_header(response.header_values("link")):
+        if "webmention" in rels:
+            return urljoin(base, uri)
+    if _is_html(response):
+        for _tag, href, rels in _html_rel_links(response.text):
+            if "webmention" in rels:
+                return urljoin(base, href)
+    return None
+
+
+def pingback_endpoint(response: FetchResponse) -> str | None:
+    """The Pingback server a page advertises: the X-Pingback header, else <link rel="pingback">."""
+    header = response.headers.get("x-pingback")
+    if header:
+        return urljoin(response.url, header.strip())
+    if _is_html(response):
+        for tag, href, rels in _html_rel_links(response.text):
+            if tag == "link" and "pingback" in rels and href:
+                return urljoin(response.url, href)
+    return None
+
+
+# Elements whose URL attributes count as a link to the target when verifying (Webmention §3.2.2).
+_URL_ATTRIBUTES = {
+    "a": ("href",),
+    "area": ("href",),
+    "link": ("href",),
+    "img": ("src", "srcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "source": ("src",),
+    "iframe": ("src",),
+    "blockquote": ("cite",),
+    "q": ("cite",),
+    "ins": ("cite",),
+    "del": ("cite",),
+}
+
+
+class _PageParser(HTMLParser):
+    def __init__(self, base: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base = base
+        self.urls: list[str] = []
+        self.outbound: list[str] = []  # <a href> only, for sending
+        self.title = ""
+        self._in_title = False
+        self.author = ""
+        self._author_depth = 0
+        self._text: list[str] = []
+        self._skip = 0
+        self._content_depth = 0
+        self.content: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for name in _URL_ATTRIBUTES.get(tag, ()):
+            raw = values.get(name)
+            if not raw:
+                continue
+            candidates = (
+                [part.strip().split(" ")[0] for part in raw.split(",")] if name == "srcset" else [raw]
+            )
+            for candidate in candidates:
+                url = urljoin(self.base, candidate.strip())
+                self.urls.append(url)
+                if tag == "a" and name == "href":
+                    self.outbound.append(url)
+        classes = set((values.get("class") or "").split())
+        if tag == "title":
+            self._in_title = True
+        if tag in {"script", "style", "template"}:
+            self._skip += 1
+        if self._content_depth:
+            self._content_depth += 1
+        elif "e-content" in classes:
+            self._content_depth = 1
+        if "p-author" in classes or ("h-card" in classes and not self.author):
+            self._author_depth = 1
+        elif self._author_depth:
+            self._author_depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        if tag in {"script", "style", "template"} and self._skip:
+            self._skip -= 1
+        if self._content_depth:
+            self._content_depth -= 1
+        if self._author_depth:
+            self._author_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+            return
+        if self._skip:
+            return
+        self._text.append(data)
+        if self._content_depth:
+            self.content.append(data)
+        if self._author_depth and not self.author and data.strip():
+            self.author = data.strip()
+
+    @property
+    def text(self) -> str:
+        return re.sub(r"\s+", " ", "".join(self.content or self._text)).strip()
+
+
+@dataclass
+class SourcePage:
+    """What a linkback's source says: whether it links to the target, and a plain-text summary."""
+
+    links_to_target: bool
+    title: str = ""
+    author: str = ""
+    excerpt: str = ""
+    outbound: list[str] = field(default_factory=list)
+
+
+def _same_url(a: str, b: str) -> bool:
+    return urldefrag(a)[0].rstrip("/") == urldefrag(b)[0].rstrip("/")
+
+
+def read_source(response: FetchResponse, target: str, *, excerpt_chars: int = 500) -> SourcePage:
+    """Inspect a fetched source. HTML counts only URL attributes of elements (not text, not comments); JSON
+    counts a property value equal to the target; other text counts the target appearing in it."""
+    content_type = (response.headers.get("content-type") or "").lower()
+    body = response.text
+    if "json" in content_type:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return SourcePage(links_to_target=False)
+        found = _json_has(data, target)
+        return SourcePage(links_to_target=found, excerpt=body[:excerpt_chars] if found else "")
+    if "html" in content_type or not content_type:
+        parser = _PageParser(response.url)
+        parser.feed(body)
+        parser.close()
+        linked = any(_same_url(url, target) for url in parser.urls)
+        text = parser.text
+        if len(text) > excerpt_chars:
+            text = text[: excerpt_chars - 1].rsplit(" ", 1)[0] + "…"
+        return SourcePage(
+            links_to_target=linked,
+            title=re.sub(r"\s+", " ", parser.title).strip()[:300],
+            author=parser.author[:200],
+            excerpt=text,
+            outbound=parser.outbound,
+        )
+    found = target in body
+    return SourcePage(
+        links_to_target=found, excerpt=re.sub(r"\s+", " ", body)[:excerpt_chars] if found else ""
+    )
+
+
+def _json_has(data: object, target: str) -> bool:
+    if isinstance(data, str):
+        return _same_url(data, target)
+    if isinstance(data, dict):
+        return any(_json_has(value, target) for value in data.values())
+    if isinstance(data, list):
+        return any(_json_has(value, target) for value in data)
+    return False
+
+
+def outbound_links(html: str, *, base: str) -> list[str]:
+    """Absolute http(s) URLs of <a href> in a post's HTML, in order, without duplicates or fragments."""
+    parser = _PageParser(base)
+    parser.feed(html)
+    parser.close()
+    seen: dict[str, None] = {}
+    for url in parser.outbound:
+        clean = urldefrag(url)[0]
+        if clean.startswith(("http://", "https://")) and not _same_url(clean, base):
+            seen.setdefault(clean, None)
+    return list(seen)

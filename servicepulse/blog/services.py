@@ -1,0 +1,713 @@
+"""Writing the blog: posts, comments, moderation, linkbacks received, reply subscriptions.
+
+Views, tasks, commands and other apps call these; they hold the rules. Other apps: `post_create_draft`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from servicepulse.accounts.roles import Role, has_role
+from servicepulse.blog.conf import blog_setting
+from servicepulse.blog.markup import count_links, render_comment, render_markdown
+from servicepulse.blog.models import (
+    Comment,
+    CommentKind,
+    CommentStatus,
+    Decision,
+    ModerationDecision,
+    Post,
+    PostStatus,
+    ReplySubscription,
+    Tag,
+    WordListEntry,
+    WordListKind,
+)
+from servicepulse.blog.spam import Candidate, akismet_report, rate_limited, spam_verdict, word_list_match
+
+logger = logging.getLogger(__name__)
+
+RESERVED_SLUGS = {"feed", "rss", "new", "edit", "drafts"}
+BLOG_SOURCE_NAME = "Blog comments"
+
+
+class CommentRejected(Exception):
+    """A comment refused before it is stored (closed, honeypot, too fast, rate limit, malformed)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# ---------------------------------------------------------------------------------------------- posts
+
+
+def _unique_slug(title: str, *, exclude_id: int | None = None) -> str:
+    base = slugify(title)[:180] or "post"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-post"
+    slug, n = base, 2
+    while Post.objects.filter(slug=slug).exclude(pk=exclude_id).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def tags_set(*, post: Post, names: Iterable[str]) -> list[Tag]:
+    """Give `post` exactly these tags (created when new)."""
+    tags: list[Tag] = []
+    for raw in names:
+        name = raw.strip()[:100]
+        if not name:
+            continue
+        tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is None:
+            slug = slugify(name)[:100] or f"tag-{Tag.objects.count() + 1}"
+            tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
+        tags.append(tag)
+    post.tags.set(tags)
+    return tags
+
+
+@transaction.atomic
+def post_create(
+    *,
+    title: str,
+    body_markdown: str,
+    author: AbstractBaseUser | None,
+    tags: Sequence[str] = (),
+    excerpt: str = "",
+    comments_enabled: bool = True,
+    close_comments_after_days: int | None = None,
+    slug: str = "",
+) -> Post:
+    """Create a draft post. Publish it with `post_publish`."""
+    if not title.strip():
+        raise ValueError("a post needs a title")
+    now = timezone.now()
+    post = Post.objects.create(
+        title=title.strip()[:300],
+        slug=slug or _unique_slug(title),
+        author=author,
+        body_markdown=body_markdown,
+        body_html=render_markdown(body_markdown),
+        excerpt=excerpt,
+        comments_enabled=comments_enabled,
+        close_comments_after_days=close_comments_after_days,
+        created_at=now,
+        updated_at=now,
+    )
+    tags_set(post=post, names=tags)
+    return post
+
+
+def post_create_draft(*, title: str, body_markdown: str, author: AbstractBaseUser | None) -> Post:
+    """Public entry point for other apps (e.g. engage's "You said, we did"): a draft for an admin to finish."""
+    return post_create(title=title, body_markdown=body_markdown, author=author)
+
+
+@transaction.atomic
+def post_update(
+    *,
+    post: Post,
+    title: str | None = None,
+    body_markdown: str | None = None,
+    tags: Sequence[str] | None = None,
+    excerpt: str | None = None,
+    comments_enabled: bool | None = None,
+    close_comments_after_days: int | type[Ellipsis] | None = ...,
+) -> Post:
+    """Change a post; a published post's change is announced again to the pages it links (linkbacks)."""
+    if title is not None:
+        post.title = title.strip()[:300]
+    if body_markdown is not None:
+        post.body_markdown = body_markdown
+        post.body_html = render_markdown(body_markdown)
+    if excerpt is not None:
+        post.excerpt = excerpt
+    if comments_enabled is not None:
+        post.comments_enabled = comments_enabled
+    if close_comments_after_days is not ...:
+        post.close_comments_after_days = close_comments_after_days  # type: ignore[assignment]
+    post.updated_at = timezone.now()
+    post.save()
+    if tags is not None:
+        tags_set(post=post, names=tags)
+    if post.is_published:
+        _enqueue_linkbacks(post)
+    return post
+
+
+def _enqueue_linkbacks(post: Post) -> None:
+    from servicepulse.blog.tasks import send_linkbacks
+
+    post_id = post.pk
+    transaction.on_commit(lambda: send_linkbacks.enqueue(post_id))
+
+
+@transaction.atomic
+def post_publish(*, post: Post, at: datetime | None = None) -> Post:
+    """Publish now, or schedule for `at` (a future, timezone-aware time); the scheduler publishes it then."""
+    now = timezone.now()
+    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
+        raise ValueError("publish time has no time zone")
+    if at is not None and at > now:
+        post.status = PostStatus.SCHEDULED
+        post.publish_at = at
+        post.save(update_fields=["status", "publish_at"])
+        return post
+    post.status = PostStatus.PUBLISHED
+    post.published_at = post.published_at or at or now
+    post.publish_at = None
+    post.updated_at = now
+    post.save(update_fields=["status", "published_at", "publish_at", "updated_at"])
+    _enqueue_linkbacks(post)
+    return post
+
+
+def post_unpublish(*, post: Post) -> Post:
+    """Back to draft (hidden from readers, feeds and linkback endpoints)."""
+    post.status = PostStatus.DRAFT
+    post.publish_at = None
+    post.save(update_fields=["status", "publish_at"])
+    return post
+
+
+def posts_publish_due(*, now: datetime | None = None) -> list[int]:
+    """Publish every scheduled post whose time has come. Returns their ids."""
+    now = now or timezone.now()
+    published: list[int] = []
+    due = Post.objects.filter(status=PostStatus.SCHEDULED, publish_at__lte=now).values_list("id", flat=True)
+    for post_id in list(due):
+        with transaction.atomic():
+            post = Post.objects.select_for_update().filter(pk=post_id, status=PostStatus.SCHEDULED).first()
+            if post is None:
+                continue
+            at = post.publish_at
+            post.publish_at = None
+            post.status = PostStatus.PUBLISHED
+            post.published_at = at or now
+            post.updated_at = now
+            post.save(update_fields=["status", "published_at", "publish_at", "updated_at"])
+            _enqueue_linkbacks(post)
+            published.append(post_id)
+    return published
+
+
+# ---------------------------------------------------------------------------------------------- comments
+
+
+def comments_open(*, post: Post, now: datetime | None = None) -> bool:
+    """Whether `post` takes comments now: published, enabled, and not past its closing age."""
+    if not post.is_published or not post.comments_enabled:
+        return False
+    close_at = post.comments_close_at(int(blog_setting("SERVICEPULSE_BLOG_CLOSE_COMMENTS_DAYS")))
+    return close_at is None or (now or timezone.now()) < close_at
+
+
+def linkbacks_open(*, post: Post) -> bool:
+    return post.is_published and post.pings_enabled
+
+
+def _is_moderator(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    return user is not None and has_role(user, Role.RESPONDER)
+
+
+def comment_hold_reasons(
+    *,
+    candidate: Candidate,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    kind: str = CommentKind.COMMENT,
+) -> list[str]:
+    """WordPress's check_comment: too many links, a moderation word, or a first-time commenter."""
+    reasons: list[str] = []
+    max_links = int(blog_setting("SERVICEPULSE_BLOG_MAX_LINKS"))
+    links = count_links(candidate.text)
+    if max_links and links >= max_links:
+        reasons.append(f"{links} links (holding at {max_links} or more)")
+    word = word_list_match(kind=WordListKind.MODERATION, candidate=candidate)
+    if word:
+        reasons.append(f"moderation word: {word}")
+    if blog_setting("SERVICEPULSE_BLOG_FIRST_TIME_HOLD"):
+        approved = Comment.objects.filter(status=CommentStatus.APPROVED)
+        if user is not None and user.is_authenticated:
+            known = approved.filter(user=user).exists() or (
+                bool(candidate.author_email)
+                and approved.filter(author_email__iexact=candidate.author_email).exists()
+            )
+        elif kind == CommentKind.COMMENT:
+            known = (
+                bool(candidate.author_email)
+                and approved.filter(
+                    author_email__iexact=candidate.author_email, author_name=candidate.author_name
+                ).exists()
+            )
+        else:
+            known = False  # linkbacks: every new source is first seen by a moderator
+        if not known:
+            reasons.append("first-time commenter")
+    return reasons
+
+
+def _judge(
+    *, candidate: Candidate, user: AbstractBaseUser | AnonymousUser | None, kind: str
+) -> tuple[str, list[str], float | None]:
+    if _is_moderator(user):
+        return CommentStatus.APPROVED, [], None
+    verdict = spam_verdict(candidate)
+    if verdict.spam:
+        return CommentStatus.SPAM, verdict.reasons, verdict.score
+    holds = comment_hold_reasons(candidate=candidate, user=user, kind=kind)
+    return (CommentStatus.PENDING if holds else CommentStatus.APPROVED), holds, verdict.score
+
+
+def _parent_within_depth(parent: Comment | None) -> Comment | None:
+    """Replies deeper than the configured depth attach to the deepest allowed ancestor instead."""
+    max_depth = max(int(blog_setting("SERVICEPULSE_BLOG_THREAD_DEPTH")), 1)
+    while parent is not None and parent.depth >= max_depth:
+        parent = parent.parent
+    return parent
+
+
+def comment_submit(
+    *,
+    post: Post,
+    body: str,
+    author_name: str = "",
+    author_email: str = "",
+    author_url: str = "",
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    parent: Comment | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    notify_replies: bool = False,
+    honeypot: str = "",
+    elapsed_seconds: float | None = None,
+) -> Comment:
+    """Take a comment through the spam layers and hold rules and store it as approved, pending or spam.
+
+    Raises CommentRejected (nothing stored) when comments are closed, the honeypot is filled, the form came
+    back faster than a person types, or the address is over its rate limit.
+    """
+    if not comments_open(post=post):
+        raise CommentRejected("Comments are closed on this post.", code="closed")
+    if honeypot:
+        raise CommentRejected("Your comment could not be accepted.", code="honeypot")
+    min_fill = float(blog_setting("SERVICEPULSE_BLOG_MIN_FILL_SECONDS"))
+    if elapsed_seconds is not None and elapsed_seconds < min_fill:
+        raise CommentRejected("That was quick: please take a moment and send it again.", code="too_fast")
+    if rate_limited(ip_address=ip_address):
+        raise CommentRejected("Too many comments from your address; please wait a few minutes.", code="rate")
+    signed_in = user is not None and user.is_authenticated
+    if signed_in:
+        author_name = author_name or user.get_full_name() or user.get_username()  # type: ignore[union-attr]
+        author_email = author_email or getattr(user, "email", "") or ""
+    body = body.strip()
+    if not body:
+        raise CommentRejected("Please write a comment.", code="empty")
+    if not author_name.strip() or (not signed_in and not author_email.strip()):
+        raise CommentRejected("Please give your name and e-mail address.", code="identity")
+    if parent is not None and parent.post_id != post.pk:
+        raise CommentRejected("That reply belongs to another post.", code="parent")
+    parent = _parent_within_depth(parent)
+    candidate = Candidate(
+        text=body,
+        author_name=author_name.strip(),
+        author_email=author_email.strip(),
+        author_url=author_url.strip(),
+        ip_address=ip_address,
+        user_agent=user_agent,
+        permalink=f"{settings.BASE_URL}{post.get_absolute_url()}",
+    )
+    status, reasons, score = _judge(candidate=candidate, user=user, kind=CommentKind.COMMENT)
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            post=post,
+            parent=parent,
+            depth=(parent.depth + 1) if parent else 1,
+            kind=CommentKind.COMMENT,
+            status=status,
+            user=user if signed_in else None,
+            author_name=candidate.author_name[:200],
+            author_email=candidate.author_email,
+            author_url=candidate.author_url[:1000],
+            body=body,
+            body_html=render_comment(body),
+            ip_address=ip_address,
+            user_agent=user_agent[:500],
+            hold_reasons=reasons,
+            spam_score=score,
+        )
+        if notify_replies and comment.author_email and status != CommentStatus.SPAM:
+            subscription_request(comment=comment, email=comment.author_email)
+        _after_status(comment, previous=None)
+    return comment
+
+
+def comment_editable(
+    *, comment: Comment, user: AbstractBaseUser | AnonymousUser | None, own_ids: Iterable[int] = ()
+) -> bool:
+    """Authors may edit their own comment for the configured minutes (15 by default) after writing it."""
+    if comment.kind != CommentKind.COMMENT or comment.status in {CommentStatus.SPAM, CommentStatus.TRASH}:
+        return False
+    window = timedelta(minutes=int(blog_setting("SERVICEPULSE_BLOG_EDIT_MINUTES")))
+    if timezone.now() > comment.created_at + window:
+        return False
+    if user is not None and user.is_authenticated and comment.user_id == user.pk:
+        return True
+    return comment.user_id is None and comment.pk in set(own_ids)
+
+
+def comment_edit(
+    *, comment: Comment, body: str, user: AbstractBaseUser | AnonymousUser | None, own_ids: Iterable[int] = ()
+) -> Comment:
+    """Change one's own comment within the editing window; the new text goes through the spam layers again."""
+    if not comment_editable(comment=comment, user=user, own_ids=own_ids):
+        raise CommentRejected("This comment can no longer be edited.", code="edit_window")
+    body = body.strip()
+    if not body:
+        raise CommentRejected("Please write a comment.", code="empty")
+    candidate = Candidate(
+        text=body,
+        author_name=comment.author_name,
+        author_email=comment.author_email,
+        author_url=comment.author_url,
+        ip_address=comment.ip_address,
+        user_agent=comment.user_agent,
+    )
+    previous = comment.status
+    verdict = spam_verdict(candidate) if not _is_moderator(user) else None
+    comment.body = body
+    comment.body_html = render_comment(body)
+    comment.edited_at = timezone.now()
+    if verdict is not None and verdict.spam:
+        comment.status = CommentStatus.SPAM
+        comment.hold_reasons = verdict.reasons
+    elif previous == CommentStatus.APPROVED and not _is_moderator(user):
+        holds = [
+            r for r in comment_hold_reasons(candidate=candidate, user=user) if r != "first-time commenter"
+        ]
+        if holds:
+            comment.status = CommentStatus.PENDING
+            comment.hold_reasons = holds
+    with transaction.atomic():
+        comment.save()
+        if comment.status != previous:
+            _after_status(comment, previous=previous)
+    return comment
+
+
+def _after_status(comment: Comment, *, previous: str | None) -> None:
+    """Side effects of a comment reaching a status: mentions, reply notifications, moderator notifications."""
+    from servicepulse.blog import tasks
+
+    comment_id = comment.pk
+    if comment.status == CommentStatus.APPROVED and previous != CommentStatus.APPROVED:
+        comment_sync_mention(comment=comment)
+        if comment.parent_id:
+            transaction.on_commit(lambda: tasks.notify_reply_subscribers.enqueue(comment_id))
+    elif comment.status == CommentStatus.PENDING and previous is None:
+        transaction.on_commit(lambda: tasks.notify_moderators.enqueue(comment_id))
+
+
+def comment_sync_mention(*, comment: Comment) -> bool:
+    """Staff voice: an approved comment becomes a mention (source kind `blog`) for the understanding pipeline."""
+    if (
+        comment.kind != CommentKind.COMMENT
+        or comment.status != CommentStatus.APPROVED
+        or comment.mention_synced
+    ):
+        return False
+    from servicepulse.mentions.services import MentionData, mentions_ingest
+    from servicepulse.sources.models import SourceKind
+    from servicepulse.sources.services import source_get_or_create
+
+    source = source_get_or_create(kind=SourceKind.BLOG, name=BLOG_SOURCE_NAME)
+    mentions_ingest(
+        source=source,
+        items=[
+            MentionData(
+                external_id=f"comment-{comment.pk}",
+                text=comment.body,
+                created_at=comment.created_at,
+                author=comment.author_name,
+                author_id=f"user:{comment.user_id}"
+                if comment.user_id
+                else (comment.author_email or "").lower(),
+                url=f"{settings.BASE_URL}{comment.get_absolute_url()}",
+                in_reply_to=f"comment-{comment.parent_id}"
+                if comment.parent_id
+                else f"post-{comment.post_id}",
+                thread_id=f"post-{comment.post_id}",
+                raw={"post": comment.post.title, "post_id": comment.post_id, "kind": comment.kind},
+            )
+        ],
+    )
+    Comment.objects.filter(pk=comment.pk).update(mention_synced=True)
+    comment.mention_synced = True
+    return True
+
+
+_DECISION_STATUS = {
+    Decision.APPROVED: CommentStatus.APPROVED,
+    Decision.SPAM: CommentStatus.SPAM,
+    Decision.TRASH: CommentStatus.TRASH,
+    Decision.PENDING: CommentStatus.PENDING,
+}
+
+
+def comments_moderate(
+    *, comment_ids: Sequence[int], decision: Decision | str, moderator: AbstractBaseUser | None
+) -> int:
+    """Approve, mark as spam, trash (or send back to the queue) these comments, in bulk. Each decision is
+    stored in ModerationDecision for the next training of the spam head. Returns how many changed."""
+    decision = Decision(decision)
+    target = _DECISION_STATUS[decision]
+    changed = 0
+    reports: list[tuple[Candidate, bool]] = []
+    with transaction.atomic():
+        for comment in Comment.objects.select_for_update().filter(pk__in=list(comment_ids)).order_by("id"):
+            previous = comment.status
+            if previous == target:
+                continue
+            ModerationDecision.objects.create(
+                comment=comment,
+                decision=decision,
+                is_spam=decision == Decision.SPAM,
+                previous_status=previous,
+                kind=comment.kind,
+                text=comment.body,
+                author_name=comment.author_name,
+                author_email=comment.author_email,
+                author_url=comment.author_url,
+                ip_address=comment.ip_address,
+                filter_reasons=comment.hold_reasons,
+                decided_by=moderator,
+            )
+            comment.status = target
+            comment.save(update_fields=["status"])
+            _after_status(comment, previous=previous)
+            changed += 1
+            if decision == Decision.SPAM or (
+                decision == Decision.APPROVED and previous == CommentStatus.SPAM
+            ):
+                reports.append(
+                    (
+                        Candidate(
+                            text=comment.body,
+                            author_name=comment.author_name,
+                            author_email=comment.author_email,
+                            author_url=comment.author_url,
+                            ip_address=comment.ip_address,
+                            user_agent=comment.user_agent,
+                            kind=comment.kind,
+                        ),
+                        decision == Decision.SPAM,
+                    )
+                )
+    for candidate, spam in reports:
+        akismet_report(candidate, spam=spam)
+    return changed
+
+
+def word_list_set(*, kind: WordListKind, terms: Iterable[str]) -> int:
+    """Replace a word list (one term per entry, blank ones ignored). Returns the number kept."""
+    clean = sorted({term.strip() for term in terms if term.strip()})
+    with transaction.atomic():
+        WordListEntry.objects.filter(kind=kind).delete()
+        WordListEntry.objects.bulk_create([WordListEntry(kind=kind, term=term[:200]) for term in clean])
+    return len(clean)
+
+
+# ---------------------------------------------------------------------------------------------- linkbacks
+
+
+@dataclass
+class LinkbackData:
+    source_url: str
+    title: str = ""
+    excerpt: str = ""
+    author_name: str = ""
+    ip_address: str | None = None
+
+
+def linkback_save(*, post: Post, kind: CommentKind, data: LinkbackData) -> tuple[Comment, bool]:
+    """Store a received linkback (or replace the one already stored for this source). Returns (comment,
+    created). A new one goes through the spam layers and hold rules like a comment; an update keeps its
+    moderation status unless the new content is spam."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(data.source_url).hostname or data.source_url
+    author = (data.author_name or data.title or host)[:200]
+    candidate = Candidate(
+        text=data.excerpt or data.title or data.source_url,
+        author_name=author,
+        author_url=data.source_url,
+        ip_address=data.ip_address,
+        kind=str(kind),
+        permalink=f"{settings.BASE_URL}{post.get_absolute_url()}",
+    )
+    with transaction.atomic():
+        existing = (
+            Comment.objects.select_for_update()
+            .filter(post=post, kind=kind, source_url=data.source_url)
+            .first()
+        )
+        if existing is not None:
+            verdict = spam_verdict(candidate)
+            existing.title = data.title[:300]
+            existing.author_name = author
+            existing.body = data.excerpt
+            existing.body_html = ""
+            existing.edited_at = timezone.now()
+            if verdict.spam and existing.status != CommentStatus.SPAM:
+                existing.status = CommentStatus.SPAM
+                existing.hold_reasons = verdict.reasons
+            existing.save()
+            return existing, False
+        status, reasons, score = _judge(candidate=candidate, user=None, kind=kind)
+        comment = Comment.objects.create(
+            post=post,
+            kind=kind,
+            status=status,
+            author_name=author,
+            author_url=data.source_url,
+            source_url=data.source_url,
+            title=data.title[:300],
+            body=data.excerpt,
+            ip_address=data.ip_address,
+            hold_reasons=reasons,
+            spam_score=score,
+        )
+        _after_status(comment, previous=None)
+    return comment, True
+
+
+def linkback_remove(*, post: Post, kind: CommentKind, source_url: str) -> int:
+    """Remove a received linkback whose source is gone (410) or no longer links to the post."""
+    deleted, _ = Comment.objects.filter(post=post, kind=kind, source_url=source_url).delete()
+    return deleted
+
+
+# ---------------------------------------------------------------------------------------------- subscriptions
+
+
+def subscription_request(*, comment: Comment, email: str) -> ReplySubscription:
+    """Ask to hear of replies to `comment`: nothing is sent until the address confirms (double opt-in)."""
+    from servicepulse.blog import tasks
+
+    subscription, created = ReplySubscription.objects.get_or_create(
+        comment=comment, email=email.lower(), defaults={"token": secrets.token_urlsafe(32)}
+    )
+    if created or subscription.confirmed_at is None:
+        subscription_id = subscription.pk
+        transaction.on_commit(lambda: tasks.send_subscription_confirmation.enqueue(subscription_id))
+    return subscription
+
+
+def subscription_confirm(*, token: str) -> ReplySubscription | None:
+    subscription = ReplySubscription.objects.filter(token=token).first()
+    if subscription is None:
+        return None
+    if subscription.confirmed_at is None or subscription.unsubscribed_at is not None:
+        subscription.confirmed_at = subscription.confirmed_at or timezone.now()
+        subscription.unsubscribed_at = None
+        subscription.save(update_fields=["confirmed_at", "unsubscribed_at"])
+    return subscription
+
+
+def subscription_unsubscribe(*, token: str) -> ReplySubscription | None:
+    subscription = ReplySubscription.objects.filter(token=token).first()
+    if subscription is not None and subscription.unsubscribed_at is None:
+        subscription.unsubscribed_at = timezone.now()
+        subscription.save(update_fields=["unsubscribed_at"])
+    return subscription
+
+
+def _url(path: str) -> str:
+    return f"{settings.BASE_URL}{path}"
+
+
+def subscription_send_confirmation(*, subscription: ReplySubscription) -> None:
+    from django.urls import reverse
+
+    post = subscription.comment.post
+    send_mail(
+        subject=f"Confirm: replies to your comment on “{post.title}”",
+        message=(
+            f"Someone (we hope you) asked to be told by e-mail when people reply to a comment on “{post.title}”.\n\n"
+            f"To confirm, open:\n{_url(reverse('blog:subscription_confirm', args=[subscription.token]))}\n\n"
+            "If it was not you, ignore this message: nothing will be sent."
+        ),
+        from_email=None,
+        recipient_list=[subscription.email],
+    )
+
+
+def reply_notify_subscribers(*, comment: Comment) -> int:
+    """E-mail the confirmed subscribers of the parent comment about an approved reply. Returns mails sent."""
+    from django.urls import reverse
+
+    if comment.parent_id is None or comment.status != CommentStatus.APPROVED:
+        return 0
+    sent = 0
+    subscriptions = ReplySubscription.objects.filter(
+        comment_id=comment.parent_id, confirmed_at__isnull=False, unsubscribed_at__isnull=True
+    ).exclude(email__iexact=comment.author_email or "-")
+    for subscription in subscriptions:
+        unsubscribe = _url(reverse("blog:subscription_unsubscribe", args=[subscription.token]))
+        send_mail(
+            subject=f"{comment.author_name} replied to your comment on “{comment.post.title}”",
+            message=(
+                f"{comment.author_name} wrote:\n\n{comment.body}\n\nRead and reply: {_url(comment.get_absolute_url())}"
+                f"\n\nStop these e-mails: {unsubscribe}"
+            ),
+            from_email=None,
+            recipient_list=[subscription.email],
+            fail_silently=False,
+        )
+        sent += 1
+    return sent
+
+
+def moderator_emails() -> list[str]:
+    """Configured moderator addresses, else every responder's and admin's."""
+    from django.contrib.auth import get_user_model
+
+    configured = list(blog_setting("SERVICEPULSE_BLOG_MODERATOR_EMAILS"))
+    if configured:
+        return configured
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    return sorted({user.email for user in users if has_role(user, Role.RESPONDER)})
+
+
+def moderators_notify(*, comment: Comment) -> int:
+    """Tell moderators a comment or linkback is waiting for them."""
+    from django.urls import reverse
+
+    if comment.status != CommentStatus.PENDING:
+        return 0
+    recipients = moderator_emails()
+    if not recipients:
+        return 0
+    reasons = "; ".join(comment.hold_reasons) or "held"
+    send_mail(
+        subject=f"[{settings.SERVICEPULSE_ORGANISATION}] Please moderate: “{comment.post.title}”",
+        message=(
+            f"A new {comment.get_kind_display().lower()} by {comment.author_name} is waiting ({reasons}).\n\n"
+            f"{comment.body[:1000]}\n\nModeration queue: {_url(reverse('blog:moderation'))}"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+    return len(recipients)

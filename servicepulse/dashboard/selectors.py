@@ -105,11 +105,16 @@ def open_incidents_by_service(*, service_ids: list[str]) -> dict[str, list[Any]]
 
 
 def _state(open_incidents: list[Any]) -> str:
-    kinds = {getattr(i, "board_state", "") for i in open_incidents}
+    """The board state from a service's open incidents: the most severe one wins; none open is calm.
+
+    An incident tells its board state through `board_state` (incident, possible or maintenance); one that
+    does not say counts as an incident.
+    """
+    states = {getattr(i, "board_state", "") or BoardState.INCIDENT for i in open_incidents}
     for state in (BoardState.INCIDENT, BoardState.POSSIBLE, BoardState.MAINTENANCE):
-        if state in kinds:
+        if state in states:
             return state
-    return BoardState.INCIDENT if open_incidents and kinds - {""} != set() else BoardState.CALM
+    return BoardState.CALM
 
 
 def board_rows(*, now: datetime | None = None) -> list[BoardRow]:

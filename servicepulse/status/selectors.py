@@ -1,0 +1,270 @@
+"""Reads for the public status page, its feed, JSON summary and badges, and for other apps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from servicepulse.catalog.models import Service
+from servicepulse.status.models import (
+    SEVERITY,
+    ComponentState,
+    IncidentStatus,
+    IncidentUpdate,
+    Maintenance,
+    PublicIncident,
+    Subscription,
+)
+
+HISTORY_DAYS = 90
+
+
+def worst(states: list[str]) -> str:
+    """The worst of `states` (operational when empty)."""
+    return max(states, key=lambda s: SEVERITY[s], default=ComponentState.OPERATIONAL)
+
+
+def maintenance_active(*, service_id: str, at: datetime) -> bool:
+    """True when a maintenance window covering `service_id` is in progress at `at` (not cancelled).
+
+    The incidents app calls this to keep detection alerts quiet during planned work.
+    """
+    return Maintenance.objects.filter(
+        services__id=service_id, starts_at__lte=at, ends_at__gt=at, cancelled_at__isnull=True
+    ).exists()
+
+
+def component_list() -> QuerySet[Service]:
+    """The status page's components: the catalogue's public services, in catalogue order."""
+    return Service.objects.filter(public=True).order_by("order", "name")
+
+
+@dataclass
+class ComponentStatus:
+    service: Service
+    state: str
+    incidents: list[PublicIncident] = field(default_factory=list)
+    maintenances: list[Maintenance] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return ComponentState(self.state).label
+
+
+def public_incident_list(
+    *, unresolved_only: bool = False, since: datetime | None = None
+) -> QuerySet[PublicIncident]:
+    qs = PublicIncident.objects.prefetch_related(
+        "services", Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id"))
+    )
+    if unresolved_only:
+        qs = qs.exclude(status=IncidentStatus.RESOLVED)
+    if since is not None:
+        qs = qs.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=since))
+    return qs
+
+
+def maintenance_list(*, at: datetime | None = None, upcoming_or_active: bool = True) -> QuerySet[Maintenance]:
+    at = at or timezone.now()
+    qs = Maintenance.objects.prefetch_related("services").filter(cancelled_at__isnull=True)
+    if upcoming_or_active:
+        qs = qs.filter(ends_at__gt=at)
+    return qs.order_by("starts_at", "id")
+
+
+def component_states(*, at: datetime | None = None) -> list[ComponentStatus]:
+    """Every component with its current state: the worst impact of its unresolved incidents, else
+    maintenance while a window is in progress, else operational."""
+    at = at or timezone.now()
+    statuses = {s.id: ComponentStatus(service=s, state=ComponentState.OPERATIONAL) for s in component_list()}
+    for incident in public_incident_list(unresolved_only=True):
+        for service in incident.services.all():
+            if service.id in statuses:
+                statuses[service.id].incidents.append(incident)
+    for window in maintenance_list(at=at):
+        if window.starts_at <= at:
+            for service in window.services.all():
+                if service.id in statuses:
+                    statuses[service.id].maintenances.append(window)
+    for status in statuses.values():
+        states = [i.impact for i in status.incidents] + [ComponentState.MAINTENANCE] * bool(
+            status.maintenances
+        )
+        status.state = worst(states)
+    return list(statuses.values())
+
+
+def component_state(*, service_id: str, at: datetime | None = None) -> ComponentStatus | None:
+    for status in component_states(at=at):
+        if status.service.id == service_id:
+            return status
+    return None
+
+
+def page_indicator(states: list[ComponentStatus]) -> tuple[str, str]:
+    """Statuspage's overall indicator (none, minor, major, critical, maintenance) and its sentence."""
+    state = worst([s.state for s in states])
+    return {
+        ComponentState.OPERATIONAL: ("none", "All systems operational"),
+        ComponentState.MAINTENANCE: ("maintenance", "Service under maintenance"),
+        ComponentState.DEGRADED: ("minor", "Minor service disruption"),
+        ComponentState.PARTIAL_OUTAGE: ("major", "Partial system outage"),
+        ComponentState.MAJOR_OUTAGE: ("critical", "Major system outage"),
+    }[ComponentState(state)]
+
+
+@dataclass(frozen=True)
+class DayStatus:
+    day: date
+    state: str
+    titles: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return ComponentState(self.state).label
+
+    @property
+    def text(self) -> str:
+        """What a screen reader hears for this day's bar."""
+        base = f"{self.day:%d %B %Y}: {self.label}"
+        return f"{base} ({'; '.join(self.titles)})" if self.titles else base
+
+
+def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_default_timezone()
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()), tz)
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), datetime.min.time()), tz)
+    return start, end
+
+
+def component_history(*, days: int = HISTORY_DAYS, at: datetime | None = None) -> dict[str, list[DayStatus]]:
+    """For each component, one `DayStatus` per local calendar day over the last `days` days (oldest first),
+    coloured by the worst incident impact or maintenance that touched the day."""
+    at = at or timezone.now()
+    today = timezone.localtime(at).date()
+    first = today - timedelta(days=days - 1)
+    window_start, _ = _local_day_bounds(first)
+    spans: dict[str, list[tuple[datetime, datetime, str, str]]] = {s.id: [] for s in component_list()}
+    incidents = PublicIncident.objects.prefetch_related("services").filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=window_start), started_at__lte=at
+    )
+    for incident in incidents:
+        end = incident.resolved_at or at
+        for service in incident.services.all():
+            if service.id in spans:
+                spans[service.id].append((incident.started_at, end, incident.impact, incident.title))
+    windows = Maintenance.objects.prefetch_related("services").filter(
+        cancelled_at__isnull=True, ends_at__gte=window_start, starts_at__lte=at
+    )
+    for window in windows:
+        for service in window.services.all():
+            if service.id in spans:
+                spans[service.id].append(
+                    (window.starts_at, min(window.ends_at, at), ComponentState.MAINTENANCE, window.title)
+                )
+    history: dict[str, list[DayStatus]] = {}
+    bounds = [(first + timedelta(days=i), *_local_day_bounds(first + timedelta(days=i))) for i in range(days)]
+    for service_id, service_spans in spans.items():
+        row = []
+        for day, start, end in bounds:
+            hits = [(state, title) for s, e, state, title in service_spans if s < end and e >= start]
+            row.append(
+                DayStatus(
+                    day=day,
+                    state=worst([h[0] for h in hits]),
+                    titles=tuple(dict.fromkeys(h[1] for h in hits)),
+                )
+            )
+        history[service_id] = row
+    return history
+
+
+def uptime_percent(days: list[DayStatus]) -> float:
+    """Share of days without an outage (maintenance and degradation count as up), as Statuspage rounds it."""
+    if not days:
+        return 100.0
+    down = sum(1 for d in days if d.state in (ComponentState.PARTIAL_OUTAGE, ComponentState.MAJOR_OUTAGE))
+    return round(100.0 * (len(days) - down) / len(days), 2)
+
+
+def status_url(*, incident: PublicIncident | None = None) -> str:
+    """The absolute URL of the status page (or of one incident on it), for replies and e-mails."""
+    base = f"{settings.BASE_URL}/status/"
+    return f"{base}incidents/{incident.pk}/" if incident is not None else base
+
+
+def summary(*, at: datetime | None = None) -> dict[str, Any]:
+    """The JSON summary, shaped like Statuspage's `summary.json` so existing widgets can read it."""
+    at = at or timezone.now()
+    states = component_states(at=at)
+    indicator, description = page_indicator(states)
+    incidents = public_incident_list(unresolved_only=True)
+    maintenances = [m for m in maintenance_list(at=at)]
+    return {
+        "page": {
+            "name": f"{settings.SERVICEPULSE_ORGANISATION} IT status",
+            "url": status_url(),
+            "updated_at": at.isoformat(),
+        },
+        "status": {"indicator": indicator, "description": description},
+        "components": [
+            {
+                "id": s.service.id,
+                "name": s.service.name,
+                "description": s.service.description,
+                "status": s.state,
+                "badge": f"{settings.BASE_URL}/status/badge/{s.service.id}.svg",
+            }
+            for s in states
+        ],
+        "incidents": [
+            {
+                "id": i.pk,
+                "name": i.title,
+                "status": i.status,
+                "impact": i.impact,
+                "started_at": i.started_at.isoformat(),
+                "shortlink": status_url(incident=i),
+                "components": [s.id for s in i.services.all()],
+                "incident_updates": [
+                    {"status": u.status, "body": u.body, "created_at": u.created_at.isoformat()}
+                    for u in i.updates.all()
+                ],
+            }
+            for i in incidents
+        ],
+        "scheduled_maintenances": [
+            {
+                "id": m.pk,
+                "name": m.title,
+                "status": m.state_at(at),
+                "scheduled_for": m.starts_at.isoformat(),
+                "scheduled_until": m.ends_at.isoformat(),
+                "components": [s.id for s in m.services.all()],
+            }
+            for m in maintenances
+        ],
+    }
+
+
+def subscribers_for(*, service_ids: list[str]) -> list[Subscription]:
+    """Active subscriptions covering any of `service_ids` (or every component)."""
+    return list(
+        Subscription.objects.filter(unsubscribed_at__isnull=True)
+        .filter(Q(service_id__in=service_ids) | Q(service__isnull=True))
+        .order_by("email", "service_id")
+    )
+
+
+def feed_items(*, limit: int = 50) -> list[PublicIncident | Maintenance]:
+    """Incidents and maintenance windows for the Atom feed, most recently changed first."""
+    incidents = list(public_incident_list()[:limit])
+    windows = list(Maintenance.objects.prefetch_related("services").order_by("-updated_at")[:limit])
+    items: list[PublicIncident | Maintenance] = [*incidents, *windows]
+    items.sort(key=lambda item: item.updated_at, reverse=True)
+    return items[:limit]

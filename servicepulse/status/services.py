@@ -1,0 +1,327 @@
+"""Writing the status page: public incidents and their updates, maintenance, subscriptions and e-mail."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from servicepulse.catalog.models import Service
+from servicepulse.status.models import (
+    Impact,
+    IncidentStatus,
+    IncidentUpdate,
+    Maintenance,
+    Notification,
+    PublicIncident,
+    Subscription,
+)
+from servicepulse.status.selectors import component_list, status_url, subscribers_for
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_SALT = "servicepulse.status.subscribe"
+UNSUBSCRIBE_SALT = "servicepulse.status.unsubscribe"
+CONFIRM_MAX_AGE = timedelta(days=3)
+ALL_COMPONENTS = "*"
+
+
+class StatusError(ValueError):
+    """A request to change the status page is invalid; the message says why, for the person."""
+
+
+def _services(service_ids: Iterable[str], *, public_only: bool = True) -> list[Service]:
+    ids = list(dict.fromkeys(service_ids))
+    if not ids:
+        raise StatusError("choose at least one component")
+    qs = component_list() if public_only else Service.objects.all()
+    found = {s.id: s for s in qs.filter(id__in=ids)}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise StatusError(f"not a public component: {', '.join(missing)}")
+    return [found[i] for i in ids]
+
+
+def _user(actor: AbstractBaseUser | None) -> Any:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+@transaction.atomic
+def public_incident_open(
+    *,
+    title: str,
+    service_ids: Iterable[str],
+    body: str,
+    impact: str = Impact.DEGRADED,
+    status: str = IncidentStatus.INVESTIGATING,
+    actor: AbstractBaseUser | None = None,
+    detected_incident_id: int | None = None,
+    at: datetime | None = None,
+) -> PublicIncident:
+    """Post a public incident with its first update; subscribers are e-mailed after commit."""
+    title = title.strip()
+    if not title:
+        raise StatusError("an incident needs a title")
+    if impact not in Impact.values:
+        raise StatusError(f"unknown impact {impact!r}")
+    services = _services(service_ids)
+    at = at or timezone.now()
+    if detected_incident_id is not None:
+        existing = PublicIncident.objects.filter(detected_incident_id=detected_incident_id).first()
+        if existing is not None:
+            raise StatusError(f"this incident is already public: “{existing.title}”")
+    incident = PublicIncident.objects.create(
+        title=title,
+        impact=impact,
+        status=IncidentStatus.INVESTIGATING,
+        started_at=at,
+        created_by=_user(actor),
+        detected_incident_id=detected_incident_id,
+    )
+    incident.services.set(services)
+    public_incident_update(incident=incident, status=status, body=body, actor=actor, at=at)
+    return incident
+
+
+@transaction.atomic
+def public_incident_update(
+    *,
+    incident: PublicIncident,
+    status: str,
+    body: str,
+    actor: AbstractBaseUser | None = None,
+    impact: str | None = None,
+    at: datetime | None = None,
+) -> IncidentUpdate:
+    """Add a timestamped update and move the incident to `status`. The only writer of `status`.
+
+    A resolved incident takes no further updates. Subscribers are e-mailed after commit.
+    """
+    if status not in IncidentStatus.values:
+        raise StatusError(f"unknown status {status!r}")
+    body = body.strip()
+    if not body:
+        raise StatusError("an update needs a message")
+    locked = PublicIncident.objects.select_for_update().get(pk=incident.pk)
+    if locked.status == IncidentStatus.RESOLVED and locked.updates.exists():
+        raise StatusError("this incident is resolved; open a new one if the problem is back")
+    at = at or timezone.now()
+    update = IncidentUpdate.objects.create(
+        incident=locked, status=status, body=body, created_by=_user(actor), created_at=at
+    )
+    locked.status = status
+    if impact is not None:
+        if impact not in Impact.values:
+            raise StatusError(f"unknown impact {impact!r}")
+        locked.impact = impact
+    locked.resolved_at = at if status == IncidentStatus.RESOLVED else None
+    locked.save(update_fields=["status", "impact", "resolved_at", "updated_at"])
+    incident.status, incident.impact, incident.resolved_at = locked.status, locked.impact, locked.resolved_at
+    update_id = update.pk
+    transaction.on_commit(lambda: _enqueue_notify(key=f"update:{update_id}"))
+    return update
+
+
+def _enqueue_notify(*, key: str) -> None:
+    from servicepulse.status.tasks import notify_subscribers
+
+    notify_subscribers.enqueue(key)
+
+
+@transaction.atomic
+def maintenance_schedule(
+    *,
+    title: str,
+    service_ids: Iterable[str],
+    starts_at: datetime,
+    ends_at: datetime,
+    body: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> Maintenance:
+    """Schedule a maintenance window; while it runs its components show maintenance and detection is quiet."""
+    if not title.strip():
+        raise StatusError("a maintenance window needs a title")
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise StatusError("maintenance times need a time zone")
+    if ends_at <= starts_at:
+        raise StatusError("a maintenance window must end after it starts")
+    services = _services(service_ids, public_only=False)
+    window = Maintenance.objects.create(
+        title=title.strip(), body=body.strip(), starts_at=starts_at, ends_at=ends_at, created_by=_user(actor)
+    )
+    window.services.set(services)
+    window_id = window.pk
+    transaction.on_commit(lambda: _enqueue_notify(key=f"maintenance:{window_id}"))
+    return window
+
+
+def maintenance_cancel(*, maintenance: Maintenance) -> None:
+    if maintenance.cancelled_at is None:
+        maintenance.cancelled_at = timezone.now()
+        maintenance.save(update_fields=["cancelled_at", "updated_at"])
+
+
+# --- subscriptions (double opt-in) ----------------------------------------------------------------
+
+
+def _normalise_email(email: str) -> str:
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise StatusError("enter a valid e-mail address") from exc
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def subscription_request(*, email: str, service_ids: Iterable[str], all_components: bool = False) -> str:
+    """Send the confirmation e-mail (double opt-in) and return the signed token it carries.
+
+    Nothing is stored until the link is followed; the link is valid for three days.
+    """
+    address = _normalise_email(email)
+    ids = [ALL_COMPONENTS] if all_components else [s.id for s in _services(service_ids)]
+    token = signing.dumps({"e": address, "s": ids}, salt=CONFIRM_SALT, compress=True)
+    names = ["every component"] if all_components else [s.name for s in component_list().filter(id__in=ids)]
+    context = {
+        "confirm_url": f"{settings.BASE_URL}/status/subscribe/confirm/{token}/",
+        "components": names,
+        "organisation": settings.SERVICEPULSE_ORGANISATION,
+        "hours": int(CONFIRM_MAX_AGE.total_seconds() // 3600),
+    }
+    message = EmailMultiAlternatives(
+        subject=f"Confirm your {settings.SERVICEPULSE_ORGANISATION} IT status subscription",
+        body=render_to_string("status/email/confirm.txt", context),
+        to=[address],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.send()
+    return token
+
+
+@transaction.atomic
+def subscription_confirm(*, token: str) -> list[Subscription]:
+    """Follow the opt-in link: create (or reactivate) the subscriptions it names."""
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise StatusError("this confirmation link has expired: subscribe again") from exc
+    except signing.BadSignature as exc:
+        raise StatusError("this confirmation link is not valid") from exc
+    address = data["e"]
+    now = timezone.now()
+    targets: list[Service | None] = (
+        [None] if data["s"] == [ALL_COMPONENTS] else list(component_list().filter(id__in=data["s"]))
+    )
+    subscriptions = []
+    for service in targets:
+        sub, created = Subscription.objects.get_or_create(
+            email=address, service=service, defaults={"confirmed_at": now}
+        )
+        if not created and sub.unsubscribed_at is not None:
+            sub.unsubscribed_at = None
+            sub.confirmed_at = now
+            sub.save(update_fields=["unsubscribed_at", "confirmed_at"])
+        subscriptions.append(sub)
+    return subscriptions
+
+
+def unsubscribe_token(*, subscription_ids: Iterable[int]) -> str:
+    return signing.dumps(sorted(set(subscription_ids)), salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def subscription_unsubscribe(*, token: str) -> list[Subscription]:
+    """One-click unsubscribe: end the subscriptions the signed token names. Safe to repeat."""
+    try:
+        ids = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature as exc:
+        raise StatusError("this unsubscribe link is not valid") from exc
+    subs = list(Subscription.objects.filter(pk__in=ids))
+    Subscription.objects.filter(pk__in=ids, unsubscribed_at__isnull=True).update(
+        unsubscribed_at=timezone.now()
+    )
+    return subs
+
+
+# --- notifications ---------------------------------------------------------------------------------
+
+
+def _notification_subject_and_context(key: str) -> tuple[str, dict[str, Any], list[str]] | None:
+    kind, _, raw_id = key.partition(":")
+    if kind == "update":
+        update = IncidentUpdate.objects.select_related("incident").filter(pk=raw_id).first()
+        if update is None:
+            return None
+        incident = update.incident
+        service_ids = list(incident.services.values_list("id", flat=True))
+        subject = f"[{update.get_status_display()}] {incident.title}"
+        context = {
+            "kind": "update",
+            "incident": incident,
+            "update": update,
+            "url": status_url(incident=incident),
+            "components": list(incident.services.values_list("name", flat=True)),
+        }
+        return subject, context, service_ids
+    if kind == "maintenance":
+        window = Maintenance.objects.filter(pk=raw_id, cancelled_at__isnull=True).first()
+        if window is None:
+            return None
+        service_ids = list(window.services.values_list("id", flat=True))
+        subject = f"[Scheduled maintenance] {window.title}"
+        context = {
+            "kind": "maintenance",
+            "maintenance": window,
+            "url": status_url(),
+            "components": list(window.services.values_list("name", flat=True)),
+        }
+        return subject, context, service_ids
+    raise ValueError(f"unknown notification key {key!r}")
+
+
+def subscribers_notify(*, key: str) -> int:
+    """E-mail every active subscriber of the affected components about `key` (update:<id> or
+    maintenance:<id>), once per address, with a one-click unsubscribe (RFC 8058). Returns e-mails sent."""
+    found = _notification_subject_and_context(key)
+    if found is None:
+        return 0
+    subject, context, service_ids = found
+    per_address: dict[str, list[int]] = {}
+    for sub in subscribers_for(service_ids=service_ids):
+        per_address.setdefault(sub.email, []).append(sub.pk)
+    sent = 0
+    for address, sub_ids in per_address.items():
+        token = unsubscribe_token(subscription_ids=sub_ids)
+        unsubscribe_url = f"{settings.BASE_URL}/status/unsubscribe/{token}/"
+        body = render_to_string(
+            "status/email/notification.txt", {**context, "unsubscribe_url": unsubscribe_url}
+        )
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=body,
+            to=[address],
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Auto-Submitted": "auto-generated",
+            },
+        )
+        try:
+            with transaction.atomic():
+                Notification.objects.create(email=address, key=key)
+                message.send()  # a failure rolls the log row back, so a retry sends it
+        except IntegrityError:
+            continue  # already sent by an earlier run
+        sent += 1
+    return sent

@@ -1,0 +1,13 @@
+"""Background work for the status page. Thin: take keys/ids, call a service."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from servicepulse.status.services import subscribers_notify
+
+
+@task()
+def notify_subscribers(key: str) -> int:
+    """E-mail subscribers about `key` (update:<id> or maintenance:<id>); a missing row sends nothing."""
+    return subscribers_notify(key=key)

@@ -1,0 +1,296 @@
+"""Status page views: public (no sign-in) pages, feed, JSON and badges; responder pages to post and update."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from servicepulse.accounts.roles import Role, role_required
+from servicepulse.core.ratelimit import client_address, rate_limit_hit
+from servicepulse.status.badges import badge_svg
+from servicepulse.status.forms import IncidentForm, MaintenanceForm, SubscribeForm, UpdateForm
+from servicepulse.status.models import IncidentStatus, Maintenance
+from servicepulse.status.selectors import (
+    component_history,
+    component_states,
+    maintenance_list,
+    page_indicator,
+    public_incident_list,
+    summary,
+    uptime_percent,
+)
+from servicepulse.status.services import (
+    StatusError,
+    maintenance_cancel,
+    maintenance_schedule,
+    public_incident_open,
+    public_incident_update,
+    subscription_confirm,
+    subscription_request,
+    subscription_unsubscribe,
+)
+
+PUBLIC_CACHE = "public, max-age=60"
+SUBSCRIBE_LIMIT = 5  # confirmation e-mails per client address per 10 minutes
+RECENT_DAYS = 14
+
+
+@require_GET
+def page(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    states = component_states(at=now)
+    history = component_history(at=now)
+    indicator, description = page_indicator(states)
+    components = [
+        {
+            "status": s,
+            "days": history.get(s.service.id, []),
+            "uptime": uptime_percent(history.get(s.service.id, [])),
+        }
+        for s in states
+    ]
+    recent = public_incident_list(since=now - timezone.timedelta(days=RECENT_DAYS))
+    context = {
+        "indicator": indicator,
+        "description": description,
+        "components": components,
+        "active": [i for i in recent if not i.is_resolved],
+        "resolved": [i for i in recent if i.is_resolved],
+        "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now)],
+        "form": SubscribeForm(),
+        "now": now,
+    }
+    response = render(request, "status/page.html", context)
+    response["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
+@require_GET
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(public_incident_list(), pk=pk)
+    response = render(request, "status/incident.html", {"incident": incident})
+    response["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
+@require_GET
+def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    window = get_object_or_404(Maintenance.objects.prefetch_related("services"), pk=pk)
+    return render(
+        request, "status/maintenance.html", {"maintenance": window, "state": window.state_at(timezone.now())}
+    )
+
+
+@require_GET
+def summary_json(request: HttpRequest) -> HttpResponse:
+    response = JsonResponse(summary(), json_dumps_params={"indent": 1})
+    response["Cache-Control"] = PUBLIC_CACHE
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def badge(request: HttpRequest, service_id: str) -> HttpResponse:
+    states = {s.service.id: s for s in component_states()}
+    if service_id not in states:
+        raise Http404("no public component with this id")
+    status = states[service_id]
+    label = request.GET.get("label", status.service.name)[:40]
+    response = HttpResponse(
+        badge_svg(label=label, state=status.state), content_type="image/svg+xml; charset=utf-8"
+    )
+    response["Cache-Control"] = PUBLIC_CACHE
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    form = SubscribeForm(request.POST or None, initial={"components": request.GET.getlist("component")})
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["website"]:
+            return render(request, "status/subscribe_sent.html", {})  # honeypot: pretend all is well
+        retry = rate_limit_hit(
+            scope="status-subscribe", key=client_address(request), limit=SUBSCRIBE_LIMIT, per=600
+        )
+        if retry is not None:
+            response = render(request, "status/subscribe.html", {"form": form, "limited": True}, status=429)
+            response["Retry-After"] = str(retry)
+            return response
+        try:
+            subscription_request(
+                email=form.cleaned_data["email"],
+                service_ids=form.cleaned_data["components"],
+                all_components=form.cleaned_data["all_components"],
+            )
+        except StatusError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return render(request, "status/subscribe_sent.html", {"email": form.cleaned_data["email"]})
+    return render(request, "status/subscribe.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subs = subscription_confirm(token=token)
+    except StatusError as exc:
+        return render(
+            request,
+            "status/message.html",
+            {"title": "Subscription not confirmed", "text": str(exc)},
+            status=400,
+        )
+    names = [s.service.name if s.service else "every component" for s in subs]
+    return render(
+        request,
+        "status/message.html",
+        {"title": "Subscription confirmed", "text": f"You will receive e-mail about: {', '.join(names)}."},
+    )
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs "List-Unsubscribe=One-Click" without a session
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "GET":
+        # A button (not unsubscribing on GET) keeps link-scanning mail filters from unsubscribing people.
+        return render(request, "status/unsubscribe.html", {"token": token})
+    try:
+        subs = subscription_unsubscribe(token=token)
+    except StatusError as exc:
+        return render(
+            request, "status/message.html", {"title": "Not unsubscribed", "text": str(exc)}, status=400
+        )
+    names = [s.service.name if s.service else "every component" for s in subs]
+    return render(
+        request,
+        "status/message.html",
+        {"title": "Unsubscribed", "text": f"You will no longer receive e-mail about: {', '.join(names)}."},
+    )
+
+
+# --- responder pages ----------------------------------------------------------------------------------
+
+
+@role_required(Role.VIEWER)
+def manage(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    return render(
+        request,
+        "status/manage.html",
+        {
+            "open_incidents": public_incident_list(unresolved_only=True),
+            "recent": public_incident_list().filter(status=IncidentStatus.RESOLVED)[:20],
+            "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now)],
+            "incident_form": IncidentForm(),
+            "maintenance_form": MaintenanceForm(),
+        },
+    )
+
+
+@role_required(Role.RESPONDER)
+@require_POST
+def manage_incident_new(request: HttpRequest) -> HttpResponse:
+    form = IncidentForm(request.POST)
+    if form.is_valid():
+        try:
+            incident = public_incident_open(
+                title=form.cleaned_data["title"],
+                service_ids=form.cleaned_data["components"],
+                impact=form.cleaned_data["impact"],
+                status=form.cleaned_data["status"],
+                body=form.cleaned_data["body"],
+                actor=request.user,
+            )
+        except StatusError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Posted “{incident.title}” to the status page.")
+            return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
+    else:
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return HttpResponseRedirect(reverse("status:manage"))
+
+
+@role_required(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def manage_incident(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(public_incident_list(), pk=pk)
+    form = UpdateForm(request.POST or None, initial={"status": incident.status, "impact": incident.impact})
+    if request.method == "POST":
+        if not _is_responder(request):
+            return HttpResponse("this action needs the Responder role", status=403)
+        if form.is_valid():
+            try:
+                public_incident_update(
+                    incident=incident,
+                    status=form.cleaned_data["status"],
+                    impact=form.cleaned_data["impact"],
+                    body=form.cleaned_data["body"],
+                    actor=request.user,
+                )
+            except StatusError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Update posted.")
+                return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
+    return render(request, "status/manage_incident.html", {"incident": incident, "form": form})
+
+
+def _is_responder(request: HttpRequest) -> bool:
+    from servicepulse.accounts.roles import has_role
+
+    return has_role(request.user, Role.RESPONDER)
+
+
+@role_required(Role.RESPONDER)
+@require_POST
+def manage_maintenance_new(request: HttpRequest) -> HttpResponse:
+    form = MaintenanceForm(request.POST)
+    if form.is_valid():
+        try:
+            maintenance_schedule(
+                title=form.cleaned_data["title"],
+                service_ids=form.cleaned_data["components"],
+                starts_at=form.cleaned_data["starts_at"],
+                ends_at=form.cleaned_data["ends_at"],
+                body=form.cleaned_data["body"],
+                actor=request.user,
+            )
+        except StatusError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Maintenance scheduled.")
+    else:
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return HttpResponseRedirect(reverse("status:manage"))
+
+
+@role_required(Role.RESPONDER)
+@require_POST
+def manage_maintenance_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    maintenance_cancel(maintenance=get_object_or_404(Maintenance, pk=pk))
+    messages.success(request, "Maintenance cancelled.")
+    return HttpResponseRedirect(reverse("status:manage"))
+
+
+@role_required(Role.RESPONDER)
+@require_POST
+def publish_detected(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """One click from a confirmed detected incident to a public incident with a drafted first update."""
+    from servicepulse.status.services import public_incident_from_detected
+
+    try:
+        incident = public_incident_from_detected(incident_id=incident_id, actor=request.user)
+    except StatusError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(request.POST.get("next") or reverse("status:manage"))
+    messages.success(request, f"Published “{incident.title}”; edit the first update if it needs it.")
+    return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))

@@ -1,0 +1,141 @@
+"""Everything the public sees works signed out: page, incident page, Atom feed, JSON summary, badges."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import feedparser
+import pytest
+from django.utils import timezone
+
+from servicepulse.status.models import Impact, IncidentStatus
+from servicepulse.status.services import maintenance_schedule, public_incident_open, public_incident_update
+from tests.factories import ServiceFactory
+
+pytestmark = pytest.mark.django_db
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def incident(settings):  # type: ignore[no-untyped-def]
+    settings.BASE_URL = "http://testserver"
+    ServiceFactory(id="vle", name="Moodle VLE", order=1)
+    ServiceFactory(id="email", name="Student e-mail", order=2)
+    ServiceFactory(id="payroll", name="Payroll", public=False)
+    incident = public_incident_open(
+        title="Moodle & assignments failing",
+        service_ids=["vle"],
+        impact=Impact.MAJOR_OUTAGE,
+        body="Investigating <b>",
+    )
+    public_incident_update(incident=incident, status=IncidentStatus.IDENTIFIED, body="Storage full.")
+    now = timezone.now()
+    maintenance_schedule(
+        title="Mail upgrade",
+        service_ids=["email"],
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=2),
+    )
+    return incident
+
+
+def test_status_page_signed_out(client, incident) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/status/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Moodle VLE" in html and "Student e-mail" in html and "Payroll" not in html
+    assert "Major system outage" in html
+    assert "Moodle &amp; assignments failing" in html
+    assert "Investigating &lt;b&gt;" in html  # escaped
+    assert "Mail upgrade" in html
+    assert "last 90 days" in html
+    assert html.count('class="visually-hidden"') == 2 * 90
+    assert response["Cache-Control"] == "public, max-age=60"
+    assert client.get(f"/status/incidents/{incident.pk}/").status_code == 200
+
+
+def test_atom_feed_is_rfc4287(client, incident) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/status/feed/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(response.content)  # noqa: S314 - our own response
+    assert root.tag == f"{ATOM}feed"
+    for name in ("id", "title", "updated"):
+        assert root.find(f"{ATOM}{name}") is not None and root.find(f"{ATOM}{name}").text
+    links = {link.get("rel", "alternate"): link.get("href") for link in root.findall(f"{ATOM}link")}
+    assert links["self"] == "http://testserver/status/feed/"
+    assert root.find(f"{ATOM}author/{ATOM}name") is not None  # feed-level author: entries need none
+    entries = root.findall(f"{ATOM}entry")
+    assert len(entries) == 2
+    for entry in entries:
+        for name in ("id", "title", "updated"):
+            assert entry.find(f"{ATOM}{name}").text
+        alternate = [lk for lk in entry.findall(f"{ATOM}link") if lk.get("rel", "alternate") == "alternate"]
+        assert alternate and alternate[0].get("href").startswith("http://testserver/status/")
+        assert entry.find(f"{ATOM}summary") is not None or entry.find(f"{ATOM}content") is not None
+    parsed = feedparser.parse(response.content)
+    assert not parsed.bozo
+    titles = [e.title for e in parsed.entries]
+    assert "Moodle & assignments failing" in titles and "Maintenance: Mail upgrade" in titles
+    moodle = next(e for e in parsed.entries if e.title.startswith("Moodle"))
+    assert "Storage full." in moodle.summary and "Identified" in moodle.summary
+
+
+def test_summary_json_with_cors(client, incident) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/status/summary.json", HTTP_ORIGIN="https://portal.example.ac.uk")
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "max-age" in response["Cache-Control"]
+    data = response.json()
+    assert data["status"] == {"indicator": "critical", "description": "Major system outage"}
+    components = {c["id"]: c["status"] for c in data["components"]}
+    assert components == {"vle": "major_outage", "email": "operational"}
+    assert data["incidents"][0]["name"] == "Moodle & assignments failing"
+    assert [u["status"] for u in data["incidents"][0]["incident_updates"]] == ["identified", "investigating"]
+    assert data["scheduled_maintenances"][0]["status"] == "scheduled"
+
+
+def test_badge_svg(client, incident) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/status/badge/vle.svg")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/svg+xml")
+    assert "max-age" in response["Cache-Control"]
+    svg = ET.fromstring(response.content)  # noqa: S314 - our own response
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert svg.get("role") == "img" and svg.get("aria-label") == "Moodle VLE: major outage"
+    assert svg.find("{http://www.w3.org/2000/svg}title").text == "Moodle VLE: major outage"
+    ok = ET.fromstring(client.get("/status/badge/email.svg?label=Mail").content)  # noqa: S314 - our own response
+    assert ok.get("aria-label") == "Mail: operational"
+    assert client.get("/status/badge/payroll.svg").status_code == 404
+    assert client.get("/status/badge/nope.svg").status_code == 404
+
+
+def test_manage_pages_need_roles(client, users, incident) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/status/manage/").status_code == 302
+    client.force_login(users["viewer"])
+    assert client.get("/status/manage/").status_code == 200
+    response = client.post(
+        f"/status/manage/incidents/{incident.pk}/", {"status": "resolved", "impact": "degraded", "body": "x"}
+    )
+    assert response.status_code == 403
+    client.force_login(users["responder"])
+    response = client.post(
+        f"/status/manage/incidents/{incident.pk}/",
+        {"status": "resolved", "impact": "degraded", "body": "Fixed."},
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
+    response = client.post(
+        "/status/manage/incidents/new/",
+        {
+            "title": "Wi-Fi slow",
+            "components": ["email"],
+            "impact": "degraded",
+            "status": "investigating",
+            "body": "Hm",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/status/summary.json").json()["components"][1]["status"] == "degraded"

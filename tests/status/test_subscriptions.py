@@ -1,0 +1,118 @@
+"""Per-component e-mail subscriptions: double opt-in and one-click unsubscribe, through a real SMTP server."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+from django.test import Client
+from django.utils import timezone
+from freezegun import freeze_time
+
+from servicepulse.status.models import Impact, IncidentStatus, Subscription
+from servicepulse.status.services import public_incident_open, public_incident_update
+from tests.factories import ServiceFactory
+from tests.mailsink import body_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def components(db):  # type: ignore[no-untyped-def]
+    return [ServiceFactory(id="vle", name="Moodle VLE"), ServiceFactory(id="wifi", name="Wi-Fi")]
+
+
+def _link(text: str, kind: str) -> str:
+    match = re.search(rf"http://testserver(/status/{kind}/[^\s]+/)", text)
+    assert match, text
+    return match.group(1)
+
+
+def test_double_opt_in_then_notification_then_one_click_unsubscribe(
+    client, smtp, immediate_tasks, components
+):  # type: ignore[no-untyped-def]
+    response = client.post("/status/subscribe/", {"email": "ada@example.ac.uk", "components": ["vle"]})
+    assert response.status_code == 200 and b"Check your e-mail" in response.content
+    confirm = smtp.wait_for(1)[0]
+    assert confirm["To"] == "ada@example.ac.uk"
+    assert "Confirm" in confirm["Subject"]
+    assert not Subscription.objects.exists()  # nothing stored before the link is followed
+    confirm_path = _link(body_of(confirm), "subscribe/confirm")
+    # A tampered link is refused.
+    assert client.get(confirm_path.replace("/confirm/", "/confirm/x")).status_code == 400
+    response = client.get(confirm_path)
+    assert response.status_code == 200 and b"Moodle VLE" in response.content
+    sub = Subscription.objects.get()
+    assert (sub.email, sub.service_id, sub.unsubscribed_at) == ("ada@example.ac.uk", "vle", None)
+    client.get(confirm_path)  # following it twice changes nothing
+    assert Subscription.objects.count() == 1
+
+    smtp.clear()
+    wifi = public_incident_open(
+        title="Wi-Fi down in the library", service_ids=["wifi"], body="Investigating."
+    )
+    incident = public_incident_open(
+        title="Moodle unavailable",
+        service_ids=["vle"],
+        impact=Impact.MAJOR_OUTAGE,
+        body="We are investigating.",
+    )
+    message = smtp.wait_for(1)[0]
+    assert len(smtp.messages) == 1  # not subscribed to Wi-Fi
+    assert wifi.pk != incident.pk
+    assert message["Subject"] == "[Investigating] Moodle unavailable"
+    body = body_of(message)
+    assert "We are investigating." in body and f"http://testserver/status/incidents/{incident.pk}/" in body
+    header = message["List-Unsubscribe"].strip()
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe_path = _link(body, "unsubscribe")
+    assert header == f"<http://testserver{unsubscribe_path}>"
+
+    # GET shows a button and changes nothing (mail scanners follow links); the RFC 8058 POST unsubscribes,
+    # without a session or CSRF token, as a mail client sends it.
+    assert client.get(unsubscribe_path).status_code == 200
+    assert Subscription.objects.get().unsubscribed_at is None
+    mail_client = Client(enforce_csrf_checks=True)
+    response = mail_client.post(unsubscribe_path, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200 and b"Unsubscribed" in response.content
+    assert Subscription.objects.get().unsubscribed_at is not None
+
+    smtp.clear()
+    public_incident_update(incident=incident, status=IncidentStatus.RESOLVED, body="Fixed.")
+    time.sleep(0.3)
+    assert smtp.messages == []
+
+
+def test_all_components_subscription_and_one_mail_per_address(client, smtp, immediate_tasks, components):  # type: ignore[no-untyped-def]
+    client.post("/status/subscribe/", {"email": "bo@example.ac.uk", "all_components": "on"})
+    client.get(_link(body_of(smtp.wait_for(1)[0]), "subscribe/confirm"))
+    smtp.clear()
+    client.post("/status/subscribe/", {"email": "bo@example.ac.uk", "components": ["vle"]})
+    client.get(_link(body_of(smtp.wait_for(1)[0]), "subscribe/confirm"))
+    assert Subscription.objects.filter(email="bo@example.ac.uk").count() == 2
+    smtp.clear()
+    public_incident_open(title="Everything slow", service_ids=["vle", "wifi"], body="Slow.")
+    smtp.wait_for(1)
+    time.sleep(0.3)
+    assert len(smtp.messages) == 1  # one e-mail per address, however many subscriptions match
+
+
+def test_bad_requests_and_expired_links(client, smtp, components, settings):  # type: ignore[no-untyped-def]
+    assert (
+        client.post("/status/subscribe/", {"email": "not-an-address", "components": ["vle"]}).status_code
+        == 400
+    )
+    assert client.post("/status/subscribe/", {"email": "a@example.ac.uk"}).status_code == 400  # no component
+    # The honeypot field: robots fill it, nothing is sent.
+    client.post("/status/subscribe/", {"email": "a@example.ac.uk", "components": ["vle"], "website": "spam"})
+    assert smtp.messages == []
+    old = signing.dumps(
+        {"e": "a@example.ac.uk", "s": ["vle"]}, salt="servicepulse.status.subscribe", compress=True
+    )
+    with freeze_time(timezone.now() + timedelta(days=4)):
+        response = client.get(f"/status/subscribe/confirm/{old}/")
+    assert response.status_code == 400 and b"expired" in response.content
+    assert client.post("/status/unsubscribe/garbage/").status_code == 400

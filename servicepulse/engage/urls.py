@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401 - patterns are added as pages land
+from django.urls import path
+
+from servicepulse.engage import views
 
 app_name = "engage"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("times/", views.response_times_page, name="times"),
+    path("m/<int:mention_id>/", views.item, name="item"),
+    path("saved/", views.saved_replies, name="saved"),
+    path("saved/<int:pk>/delete/", views.saved_reply_delete, name="saved_delete"),
+    path("loop/<int:incident_id>/", views.loop, name="loop"),
+]

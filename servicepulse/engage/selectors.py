@@ -1,0 +1,233 @@
+"""Reads for the inbox, response times and the closed loop."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+
+from servicepulse.catalog.models import Service
+from servicepulse.engage import upstream
+from servicepulse.engage.models import Case, CaseState, LoopReply, OptOut, Reply, ReplyOutcome, SavedReply
+from servicepulse.mentions.models import Mention
+from servicepulse.sources.models import Source
+from servicepulse.sources.registry import ConnectorError, get_connector_class
+from servicepulse.status.models import PublicIncident
+
+# Replies per period per source kind, from each platform's documented limits for posting as one account,
+# kept a little under them. Anything unlisted gets DEFAULT_REPLY_RATE.
+REPLY_RATES: dict[str, tuple[int, timedelta]] = {
+    "mastodon": (300, timedelta(hours=3)),  # Mastodon: 300 statuses per 3 hours per account
+    "bluesky": (1500, timedelta(hours=1)),  # Bluesky PDS: 5,000 points/hour, a create costs 3
+    "x": (100, timedelta(minutes=15)),  # X API v2 POST /2/tweets: 100 per 15 minutes per user
+    "reddit": (90, timedelta(minutes=1)),  # Reddit OAuth: 100 queries per minute per client
+    "slack": (50, timedelta(minutes=1)),  # Slack chat.postMessage: about one per second per channel
+    "facebook": (180, timedelta(hours=1)),  # Graph API: 200 calls per hour per user
+    "discourse": (50, timedelta(minutes=1)),  # Discourse: 60 API requests per minute
+}
+DEFAULT_REPLY_RATE = (30, timedelta(minutes=1))
+
+
+def reply_rate(kind: str) -> tuple[int, timedelta]:
+    """(replies, period) for a source kind; the optional setting SERVICEPULSE_REPLY_RATES
+    ({"mastodon": [300, 10800], ...}, seconds) overrides the table for stricter instance rules."""
+    override = getattr(settings, "SERVICEPULSE_REPLY_RATES", {}).get(kind)
+    if override:
+        return int(override[0]), timedelta(seconds=float(override[1]))
+    return REPLY_RATES.get(kind, DEFAULT_REPLY_RATE)
+
+
+# Reply length per platform (characters), so a reply is refused here rather than by the network.
+REPLY_MAX_LENGTH: dict[str, int] = {"mastodon": 500, "bluesky": 300, "x": 280, "slack": 4000, "reddit": 10000}
+
+
+def inbox_items(
+    *,
+    state: str | None = None,
+    assignee_id: int | None = None,
+    team: str | None = None,
+    service_id: str | None = None,
+    source_id: int | None = None,
+) -> QuerySet[Mention]:
+    """Mentions that want a response (complaints and questions, not spam), newest first, each annotated
+    with `case_state` ("new" until someone acts on it)."""
+    qs = (
+        Mention.objects.filter(upstream.wants_response_q())
+        .select_related("source", "case", "case__assignee", "case__service")
+        .annotate(case_state=Coalesce("case__state", Value(CaseState.NEW.value)))
+        .order_by("-created_at", "-id")
+    )
+    if state:
+        qs = qs.filter(case_state=state)
+    if assignee_id is not None:
+        qs = qs.filter(case__assignee_id=assignee_id)
+    if team:
+        qs = qs.filter(case__team=team)
+    if service_id:
+        qs = qs.filter(
+            Q(case__service_id=service_id) | (Q(case__isnull=True) & upstream.service_q(service_id))
+        )
+    if source_id is not None:
+        qs = qs.filter(source_id=source_id)
+    return qs
+
+
+def inbox_counts() -> dict[str, int]:
+    """How many items are in each state (for the inbox tabs)."""
+    counts = {s.value: 0 for s in CaseState}
+    rows = inbox_items().order_by().values_list("case_state")
+    for (state,) in rows.iterator():
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+def case_get(*, mention_id: int) -> Case | None:
+    return (
+        Case.objects.select_related("mention__source", "assignee", "service", "public_incident")
+        .filter(mention_id=mention_id)
+        .first()
+    )
+
+
+def thread_mentions(*, mention: Mention) -> QuerySet[Mention]:
+    """The other posts of the same conversation on the same source, oldest first."""
+    root = mention.thread_id or mention.external_id
+    keys = {root, mention.in_reply_to} - {""}
+    return (
+        Mention.objects.filter(source_id=mention.source_id)
+        .filter(Q(thread_id=root) | Q(external_id__in=keys) | Q(in_reply_to=mention.external_id))
+        .exclude(pk=mention.pk)
+        .order_by("created_at", "id")
+    )
+
+
+def saved_reply_list() -> QuerySet[SavedReply]:
+    return SavedReply.objects.all()
+
+
+def team_choices() -> list[str]:
+    return sorted({t for t in Service.objects.exclude(team="").values_list("team", flat=True)})
+
+
+def person_key(mention: Mention) -> str:
+    return mention.author_key
+
+
+def is_opted_out(*, mention: Mention) -> bool:
+    keys = {k for k in (mention.author_id, mention.author) if k}
+    return OptOut.objects.filter(source_id=mention.source_id, author_key__in=keys).exists()
+
+
+def can_reply(*, source: Source) -> bool:
+    try:
+        return bool(get_connector_class(source.kind).can_reply)
+    except ConnectorError:
+        return False
+
+
+def reply_too_long(*, kind: str, text: str) -> str:
+    """An error sentence when `text` is over the platform's limit, else ""."""
+    limit = REPLY_MAX_LENGTH.get(kind)
+    if limit is not None and len(text) > limit:
+        return f"{len(text)} characters: {kind} allows {limit}"
+    return ""
+
+
+def reply_rate_wait(*, source: Source, now: datetime) -> timedelta:
+    """How long to wait before replying on `source` again without passing the platform's limit."""
+    limit, period = reply_rate(source.kind)
+    since = now - period
+    times = sorted(
+        [
+            *LoopReply.objects.filter(
+                mention__source=source, outcome=ReplyOutcome.SENT, sent_at__gt=since
+            ).values_list("sent_at", flat=True),
+            *Reply.objects.filter(
+                case__mention__source=source, outcome=ReplyOutcome.SENT, created_at__gt=since
+            ).values_list("created_at", flat=True),
+        ]
+    )
+    if len(times) < limit:
+        return timedelta(0)
+    return max(timedelta(0), times[len(times) - limit] + period - now)
+
+
+# --- response times --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    service_id: str | None
+    service_name: str
+    cases: int
+    responded: int
+    resolved: int
+    first_response_median: timedelta | None
+    resolution_median: timedelta | None
+
+    def as_dict(self) -> dict[str, Any]:
+        def seconds(value: timedelta | None) -> float | None:
+            return None if value is None else value.total_seconds()
+
+        return {
+            "service_id": self.service_id,
+            "service": self.service_name,
+            "cases": self.cases,
+            "responded": self.responded,
+            "resolved": self.resolved,
+            "first_response_median_seconds": seconds(self.first_response_median),
+            "resolution_median_seconds": seconds(self.resolution_median),
+        }
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
+
+
+def response_times(*, since: datetime, until: datetime) -> dict[str | None, ResponseTimes]:
+    """Per service (None for cases with no service), for cases whose post arrived in [since, until):
+    median time from the post to the first reply, and from the post to closing the case."""
+    per: dict[str | None, list[Case]] = {}
+    qs = Case.objects.filter(opened_at__gte=since, opened_at__lt=until).select_related("service")
+    for case in qs:
+        per.setdefault(case.service_id, []).append(case)
+    result: dict[str | None, ResponseTimes] = {}
+    for service_id, cases in sorted(per.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
+        first = [c.first_response_at - c.opened_at for c in cases if c.first_response_at]
+        resolution = [c.closed_at - c.opened_at for c in cases if c.closed_at]
+        name = cases[0].service.name if cases[0].service else "No service"
+        result[service_id] = ResponseTimes(
+            service_id=service_id,
+            service_name=name,
+            cases=len(cases),
+            responded=len(first),
+            resolved=len(resolution),
+            first_response_median=_median(first),
+            resolution_median=_median(resolution),
+        )
+    return result
+
+
+# --- closed loop -----------------------------------------------------------------------------------
+
+
+def loop_mentions(*, incident: PublicIncident) -> list[Mention]:
+    """The complaints attached to a public incident: those the detected incident gathered, plus inbox cases
+    linked to it by a responder."""
+    ids: set[int] = set(incident.cases.values_list("mention_id", flat=True))
+    if incident.detected_incident_id is not None:
+        ids |= set(upstream.detected_incident_mention_ids(incident_id=incident.detected_incident_id))
+    return list(Mention.objects.filter(pk__in=ids).select_related("source").order_by("created_at", "id"))
+
+
+def loop_log(*, incident: PublicIncident) -> QuerySet[LoopReply]:
+    return incident.loop_replies.select_related("mention__source", "created_by").order_by(
+        "incident_status", "id"
+    )

@@ -1,0 +1,548 @@
+"""Writing the inbox (cases, assignment, notes, replies, saved replies) and the closed loop."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from servicepulse.catalog.models import Service
+from servicepulse.engage import upstream
+from servicepulse.engage.models import (
+    ActivityKind,
+    Case,
+    CaseActivity,
+    CaseState,
+    LoopReply,
+    OptOut,
+    Reply,
+    ReplyOutcome,
+    SavedReply,
+)
+from servicepulse.engage.selectors import (
+    can_reply,
+    is_opted_out,
+    loop_mentions,
+    person_key,
+    reply_rate_wait,
+    reply_too_long,
+)
+from servicepulse.mentions.models import Mention
+from servicepulse.sources.registry import CannotReply, ConnectorError, connector_for
+from servicepulse.status.models import IncidentStatus, PublicIncident
+from servicepulse.status.selectors import status_url
+
+logger = logging.getLogger(__name__)
+
+
+class EngageError(ValueError):
+    """An inbox action is not allowed; the message says why, for the person."""
+
+
+# Which state a case may move to from each state. Replying from any state moves it to "replied"; closing is
+# always possible; a closed case is reopened by assigning it or by moving it back to "new".
+TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseState.NEW: frozenset({CaseState.ASSIGNED, CaseState.WAITING, CaseState.REPLIED, CaseState.CLOSED}),
+    CaseState.ASSIGNED: frozenset({CaseState.NEW, CaseState.WAITING, CaseState.REPLIED, CaseState.CLOSED}),
+    CaseState.WAITING: frozenset({CaseState.ASSIGNED, CaseState.REPLIED, CaseState.CLOSED}),
+    CaseState.REPLIED: frozenset({CaseState.ASSIGNED, CaseState.WAITING, CaseState.CLOSED}),
+    CaseState.CLOSED: frozenset({CaseState.NEW, CaseState.ASSIGNED, CaseState.REPLIED}),
+}
+
+PLACEHOLDERS = ("author", "service", "status_url")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def _user(actor: AbstractBaseUser | None) -> Any:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def case_open(*, mention: Mention) -> Case:
+    """The case for `mention`, created (state new, service from the analysis) when it has none yet."""
+    existing = Case.objects.filter(mention=mention).first()
+    if existing is not None:
+        return existing
+    service_id = upstream.service_id_for(mention=mention)
+    service = Service.objects.filter(pk=service_id).first() if service_id else None
+    try:
+        with transaction.atomic():
+            return Case.objects.create(mention=mention, service=service, opened_at=mention.created_at)
+    except IntegrityError:  # opened by someone else at the same moment
+        return Case.objects.get(mention=mention)
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    to_state: str,
+    actor: AbstractBaseUser | None = None,
+    text: str = "",
+    at: datetime | None = None,
+) -> Case:
+    """Move a case to `to_state` and write its activity row, in one transaction. The only writer of `state`.
+
+    Moving to the state it is already in changes nothing and writes nothing.
+    """
+    if to_state not in CaseState.values:
+        raise EngageError(f"unknown state {to_state!r}")
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.state == to_state:
+        return locked
+    if to_state not in TRANSITIONS[locked.state]:
+        raise EngageError(
+            f"a {CaseState(locked.state).label.lower()} case cannot become "
+            f"{CaseState(to_state).label.lower()}"
+        )
+    at = at or timezone.now()
+    from_state = locked.state
+    locked.state = to_state
+    if to_state == CaseState.CLOSED:
+        locked.closed_at = at
+    elif from_state == CaseState.CLOSED:
+        locked.closed_at = None
+    locked.save(update_fields=["state", "closed_at", "updated_at"])
+    CaseActivity.objects.create(
+        case=locked,
+        kind=ActivityKind.STATE,
+        actor=_user(actor),
+        from_state=from_state,
+        to_state=to_state,
+        text=text,
+        created_at=at,
+    )
+    case.state, case.closed_at = locked.state, locked.closed_at
+    return locked
+
+
+@transaction.atomic
+def case_assign(
+    *,
+    case: Case,
+    actor: AbstractBaseUser | None,
+    assignee: AbstractBaseUser | None = None,
+    team: str = "",
+    at: datetime | None = None,
+) -> Case:
+    """Give a case to a person and/or a team; a new or closed case becomes assigned."""
+    if assignee is None and not team:
+        raise EngageError("assign to a person or a team")
+    at = at or timezone.now()
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    locked.assignee = assignee  # type: ignore[assignment]
+    locked.team = team.strip()
+    locked.save(update_fields=["assignee", "team", "updated_at"])
+    who = ", ".join(x for x in (assignee.get_username() if assignee else "", locked.team) if x)
+    CaseActivity.objects.create(
+        case=locked, kind=ActivityKind.ASSIGN, actor=_user(actor), text=who, created_at=at
+    )
+    if locked.state in (CaseState.NEW, CaseState.CLOSED):
+        locked = case_transition(case=locked, to_state=CaseState.ASSIGNED, actor=actor, at=at)
+    case.assignee, case.team, case.state = locked.assignee, locked.team, locked.state
+    return locked
+
+
+def case_note_add(*, case: Case, actor: AbstractBaseUser | None, text: str) -> CaseActivity:
+    """An internal note: seen by the team, never sent to the person."""
+    text = text.strip()
+    if not text:
+        raise EngageError("a note needs some text")
+    return CaseActivity.objects.create(
+        case=case, kind=ActivityKind.NOTE, actor=_user(actor), text=text, created_at=timezone.now()
+    )
+
+
+def case_link_public_incident(*, case: Case, incident: PublicIncident | None) -> Case:
+    """Attach a case to a public incident, so the closed loop answers this person too."""
+    case.public_incident = incident
+    case.save(update_fields=["public_incident", "updated_at"])
+    return case
+
+
+def case_reply(*, case: Case, text: str, actor: AbstractBaseUser | None, at: datetime | None = None) -> Reply:
+    """Send `text` to the person on their own channel through the source's connector.
+
+    Always returns the logged `Reply`: outcome `sent`, or `cannot_reply` / `failed` / `opted_out` with the
+    reason in `error` (the inbox shows it). Only a sent reply counts as the first response.
+    """
+    text = text.strip()
+    if not text:
+        raise EngageError("a reply needs some text")
+    mention = Mention.objects.select_related("source").get(pk=case.mention_id)
+    at_start = at or timezone.now()
+
+    def log(outcome: str, *, error: str = "", external_id: str = "", url: str = "") -> Reply:
+        with transaction.atomic():
+            reply = Reply.objects.create(
+                case=case,
+                text=text,
+                outcome=outcome,
+                error=error,
+                external_id=external_id,
+                url=url,
+                sent_by=_user(actor),
+                created_at=at or timezone.now(),
+            )
+            kind = ActivityKind.REPLY if outcome == ReplyOutcome.SENT else ActivityKind.REPLY_FAILED
+            CaseActivity.objects.create(
+                case=case,
+                kind=kind,
+                actor=_user(actor),
+                text=text if outcome == ReplyOutcome.SENT else f"{error}\n\n{text}",
+                created_at=reply.created_at,
+            )
+            if outcome == ReplyOutcome.SENT:
+                Case.objects.filter(pk=case.pk, first_response_at__isnull=True).update(
+                    first_response_at=reply.created_at
+                )
+                case_transition(case=case, to_state=CaseState.REPLIED, actor=actor, at=reply.created_at)
+        return reply
+
+    if is_opted_out(mention=mention):
+        return log(ReplyOutcome.OPTED_OUT, error="This person asked not to be contacted on this channel.")
+    too_long = reply_too_long(kind=mention.source.kind, text=text)
+    if too_long:
+        return log(
+            ReplyOutcome.FAILED, error=f"Too long for {mention.source.get_kind_display()}: {too_long}."
+        )
+    wait = reply_rate_wait(source=mention.source, now=at_start)
+    if wait > timedelta(0):
+        return log(
+            ReplyOutcome.FAILED,
+            error=f"{mention.source.get_kind_display()} rate limit reached: "
+            f"try again in {int(wait.total_seconds())} s.",
+        )
+    try:
+        result = connector_for(mention.source).reply(mention=mention, text=text)
+    except CannotReply as exc:
+        return log(
+            ReplyOutcome.CANNOT_REPLY,
+            error=f"{mention.source.name} ({mention.source.get_kind_display()}) cannot reply: {exc}. "
+            "Answer the person another way, then close the case.",
+        )
+    except ConnectorError as exc:
+        return log(ReplyOutcome.FAILED, error=f"{mention.source.get_kind_display()} refused the reply: {exc}")
+    return log(ReplyOutcome.SENT, external_id=result.external_id, url=result.url)
+
+
+def optout_add(*, mention: Mention, reason: str = "", actor: AbstractBaseUser | None = None) -> OptOut:
+    """Record that this person does not want replies on this source."""
+    key = mention.author_id or mention.author
+    if not key:
+        raise EngageError("this post has no author to opt out")
+    optout, _ = OptOut.objects.get_or_create(
+        source=mention.source, author_key=key, defaults={"reason": reason}
+    )
+    case = Case.objects.filter(mention=mention).first()
+    if case is not None:
+        CaseActivity.objects.create(
+            case=case, kind=ActivityKind.OPT_OUT, actor=_user(actor), text=reason, created_at=timezone.now()
+        )
+    return optout
+
+
+# --- saved replies ---------------------------------------------------------------------------------
+
+
+def saved_reply_validate(*, body: str) -> None:
+    unknown = sorted({m for m in _PLACEHOLDER.findall(body) if m not in PLACEHOLDERS})
+    if unknown:
+        allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+        raise EngageError(
+            f"unknown placeholder(s): {', '.join('{' + u + '}' for u in unknown)} (use {allowed})"
+        )
+    if not body.strip():
+        raise EngageError("a saved reply needs some text")
+
+
+def saved_reply_save(
+    *, title: str, body: str, actor: AbstractBaseUser | None = None, saved_reply: SavedReply | None = None
+) -> SavedReply:
+    title = title.strip()
+    if not title:
+        raise EngageError("a saved reply needs a title")
+    saved_reply_validate(body=body)
+    if SavedReply.objects.filter(title=title).exclude(pk=getattr(saved_reply, "pk", None)).exists():
+        raise EngageError(f"a saved reply called {title!r} already exists")
+    if saved_reply is None:
+        return SavedReply.objects.create(title=title, body=body.strip(), created_by=_user(actor))
+    saved_reply.title, saved_reply.body = title, body.strip()
+    saved_reply.save(update_fields=["title", "body"])
+    return saved_reply
+
+
+def placeholders_render(*, body: str, author: str, service: str, status_link: str) -> str:
+    """Fill {author}, {service} and {status_url}; anything else in braces is left as written."""
+    values = {"author": author, "service": service, "status_url": status_link}
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
+
+
+def _author_name(mention: Mention) -> str:
+    return mention.author.strip() or "there"
+
+
+def saved_reply_render(*, body: str, case: Case) -> str:
+    """A saved reply's text for this case's person, service and status link."""
+    service = case.service.name if case.service else "our IT services"
+    link = status_url(incident=case.public_incident) if case.public_incident else status_url()
+    return placeholders_render(
+        body=body, author=_author_name(case.mention), service=service, status_link=link
+    )
+
+
+# --- closed loop -----------------------------------------------------------------------------------
+
+LOOP_TEMPLATES: dict[str, str] = {
+    IncidentStatus.INVESTIGATING: (
+        "Hi {author}, thanks for telling us about the problem with {service}. We are investigating; "
+        "updates here: {status_url}"
+    ),
+    IncidentStatus.IDENTIFIED: (
+        "Hi {author}, we have found the cause of the {service} problem you reported and are fixing it. "
+        "Updates: {status_url}"
+    ),
+    IncidentStatus.MONITORING: (
+        "Hi {author}, a fix for the {service} problem you reported is in place and we are watching it. "
+        "Details: {status_url}"
+    ),
+    IncidentStatus.RESOLVED: (
+        "Hi {author}, the {service} problem you reported is resolved. Thank you for telling us. "
+        "Details: {status_url}"
+    ),
+}
+
+
+@dataclass
+class LoopRecipient:
+    """One person in the closed-loop preview: what they will get, or why they will not."""
+
+    person_key: str
+    mention: Mention
+    text: str
+    outcome: str  # ReplyOutcome: pending (will send), opted_out, cannot_reply, failed (e.g. too long)
+    reason: str = ""
+    existing: LoopReply | None = None
+
+    @property
+    def will_send(self) -> bool:
+        return self.existing is None and self.outcome == ReplyOutcome.PENDING
+
+
+@dataclass
+class LoopPreview:
+    incident: PublicIncident
+    incident_status: str
+    template: str
+    recipients: list[LoopRecipient] = field(default_factory=list)
+
+    @property
+    def to_send(self) -> list[LoopRecipient]:
+        return [r for r in self.recipients if r.will_send]
+
+    @property
+    def not_sendable(self) -> list[LoopRecipient]:
+        return [r for r in self.recipients if r.existing is None and not r.will_send]
+
+    @property
+    def already(self) -> list[LoopRecipient]:
+        return [r for r in self.recipients if r.existing is not None]
+
+
+def loop_preview(*, incident: PublicIncident, template: str | None = None) -> LoopPreview:
+    """Who would get a reply for the incident's current status, with the exact text, and who would not
+    (already answered for this status, opted out, channel cannot reply, text too long)."""
+    template = (template or LOOP_TEMPLATES[incident.status]).strip()
+    saved_reply_validate(body=template)
+    services = list(incident.services.all())
+    service_names = " and ".join(s.name for s in services) or "our IT services"
+    link = status_url(incident=incident)
+    existing = {
+        r.person_key: r
+        for r in incident.loop_replies.filter(incident_status=incident.status).select_related("mention")
+    }
+    latest: dict[str, Mention] = {}
+    for mention in loop_mentions(incident=incident):  # oldest first: the latest post per person wins
+        latest[person_key(mention)] = mention
+    preview = LoopPreview(incident=incident, incident_status=incident.status, template=template)
+    for key, mention in latest.items():
+        text = placeholders_render(
+            body=template, author=_author_name(mention), service=service_names, status_link=link
+        )
+        outcome, reason = ReplyOutcome.PENDING, ""
+        if is_opted_out(mention=mention):
+            outcome, reason = ReplyOutcome.OPTED_OUT, "asked not to be contacted on this channel"
+        elif not can_reply(source=mention.source):
+            outcome = ReplyOutcome.CANNOT_REPLY
+            reason = f"{mention.source.get_kind_display()} cannot reply: answer this person another way"
+        elif too_long := reply_too_long(kind=mention.source.kind, text=text):
+            outcome, reason = ReplyOutcome.FAILED, f"text too long ({too_long})"
+        preview.recipients.append(
+            LoopRecipient(
+                person_key=key,
+                mention=mention,
+                text=text,
+                outcome=outcome,
+                reason=reason,
+                existing=existing.get(key),
+            )
+        )
+    return preview
+
+
+@dataclass
+class LoopSendResult:
+    queued: int
+    listed: int
+    already: int
+
+
+def loop_send(
+    *, incident: PublicIncident, template: str | None = None, actor: AbstractBaseUser | None
+) -> LoopSendResult:
+    """After the preview: log one row per person for the incident's current status (pending for those who
+    will get a reply; opted out or cannot reply for those who will not, so they are listed) and deliver in
+    the background. A person already logged for this status is left alone (unique constraint)."""
+    preview = loop_preview(incident=incident, template=template)
+    rows = [
+        LoopReply(
+            public_incident=incident,
+            incident_status=preview.incident_status,
+            person_key=r.person_key,
+            mention=r.mention,
+            text=r.text,
+            outcome=r.outcome,
+            error=r.reason,
+            created_by=_user(actor),
+        )
+        for r in preview.recipients
+        if r.existing is None
+    ]
+    with transaction.atomic():
+        before = set(
+            LoopReply.objects.filter(
+                public_incident=incident, incident_status=preview.incident_status
+            ).values_list("person_key", flat=True)
+        )
+        LoopReply.objects.bulk_create(rows, ignore_conflicts=True)
+        fresh = [r for r in rows if r.person_key not in before]
+        incident_id, status = incident.pk, preview.incident_status
+        transaction.on_commit(lambda: _enqueue_deliver(incident_id=incident_id, incident_status=status))
+    queued = sum(1 for r in fresh if r.outcome == ReplyOutcome.PENDING)
+    return LoopSendResult(
+        queued=queued, listed=len(fresh) - queued, already=len(preview.already) + len(rows) - len(fresh)
+    )
+
+
+def _enqueue_deliver(*, incident_id: int, incident_status: str, run_after: datetime | None = None) -> None:
+    from servicepulse.engage.tasks import loop_deliver_task
+
+    task = loop_deliver_task
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            # The periodic sweep (engage.schedule) picks these rows up once the limit allows.
+            logger.info("closed loop for incident %s deferred to the periodic sweep", incident_id)
+            return
+        task = task.using(run_after=run_after)
+    task.enqueue(incident_id, incident_status)
+
+
+def loop_deliver_due() -> int:
+    """Deliver every closed loop that still has pending replies (the periodic sweep). Returns replies sent."""
+    pairs = (
+        LoopReply.objects.filter(outcome=ReplyOutcome.PENDING)
+        .values_list("public_incident_id", "incident_status")
+        .distinct()
+    )
+    return sum(loop_deliver(incident_id=i, incident_status=s, sweep=True).sent for i, s in list(pairs))
+
+
+@dataclass
+class LoopDeliverResult:
+    sent: int = 0
+    cannot_reply: int = 0
+    failed: int = 0
+    deferred: int = 0
+    retry_at: datetime | None = None
+
+
+MAX_ATTEMPTS = 3
+
+
+def loop_deliver(
+    *, incident_id: int, incident_status: str, now: datetime | None = None, sweep: bool = False
+) -> LoopDeliverResult:
+    """Send the pending closed-loop replies for one incident status, within each platform's rate limit.
+
+    Each row is claimed (pending → sending) before its network call, so two workers never send the same
+    reply; a row left in "sending" by a crash is shown, not re-sent (a duplicate reply is worse than a
+    missing one the team can see). Rows over the rate limit, or refused with Retry-After, are deferred: the
+    task is enqueued again to run when the limit allows.
+    """
+    result = LoopDeliverResult()
+    deferred_until: dict[int, datetime] = {}
+    pending = LoopReply.objects.filter(
+        public_incident_id=incident_id, incident_status=incident_status, outcome=ReplyOutcome.PENDING
+    ).select_related("mention__source")
+    for row in pending.order_by("id"):
+        source = row.mention.source
+        clock = now or timezone.now()
+        if source.pk in deferred_until:
+            result.deferred += 1
+            continue
+        wait = reply_rate_wait(source=source, now=clock)
+        if wait > timedelta(0):
+            deferred_until[source.pk] = clock + wait
+            result.deferred += 1
+            continue
+        claimed = LoopReply.objects.filter(pk=row.pk, outcome=ReplyOutcome.PENDING).update(
+            outcome=ReplyOutcome.SENDING, attempts=F("attempts") + 1
+        )
+        if not claimed:
+            continue
+        row.refresh_from_db(fields=["attempts"])
+        try:
+            reply = connector_for(source).reply(mention=row.mention, text=row.text)
+        except CannotReply as exc:
+            _finish(row, ReplyOutcome.CANNOT_REPLY, error=f"{source.get_kind_display()} cannot reply: {exc}")
+            result.cannot_reply += 1
+        except ConnectorError as exc:
+            if row.attempts >= MAX_ATTEMPTS:
+                _finish(row, ReplyOutcome.FAILED, error=str(exc))
+                result.failed += 1
+            else:
+                delay = timedelta(seconds=exc.retry_after or 60 * row.attempts)
+                deferred_until[source.pk] = clock + delay
+                _finish(row, ReplyOutcome.PENDING, error=str(exc))
+                result.deferred += 1
+        except Exception as exc:  # an unexpected client failure: keep the row visible as failed, go on
+            logger.exception("closed-loop reply %s failed", row.pk)
+            _finish(row, ReplyOutcome.FAILED, error=f"unexpected error: {exc}")
+            result.failed += 1
+        else:
+            _finish(
+                row, ReplyOutcome.SENT, external_id=reply.external_id, url=reply.url, sent_at=timezone.now()
+            )
+            result.sent += 1
+    if deferred_until:
+        result.retry_at = min(deferred_until.values())
+        retry_at = result.retry_at
+        transaction.on_commit(
+            lambda: _enqueue_deliver(
+                incident_id=incident_id, incident_status=incident_status, run_after=retry_at
+            )
+        )
+    return result
+
+
+def _finish(row: LoopReply, outcome: str, **fields: Any) -> None:
+    fields["outcome"] = outcome
+    LoopReply.objects.filter(pk=row.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(row, name, value)

@@ -1,0 +1,251 @@
+"""Inbox views: thin, over engage's selectors and services. Viewers read; responders act."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from servicepulse.accounts.roles import Role, has_role, role_required
+from servicepulse.catalog.selectors import service_list
+from servicepulse.engage.forms import AssignForm, LoopForm, NoteForm, ReplyForm, SavedReplyForm, StateForm
+from servicepulse.engage.models import CaseState, ReplyOutcome, SavedReply
+from servicepulse.engage.selectors import (
+    case_get,
+    inbox_counts,
+    inbox_items,
+    loop_log,
+    response_times,
+    saved_reply_list,
+    team_choices,
+    thread_mentions,
+)
+from servicepulse.engage.services import (
+    EngageError,
+    case_assign,
+    case_link_public_incident,
+    case_note_add,
+    case_open,
+    case_reply,
+    case_transition,
+    loop_preview,
+    loop_send,
+    optout_add,
+    saved_reply_render,
+    saved_reply_save,
+)
+from servicepulse.mentions.models import Mention
+from servicepulse.status.models import PublicIncident
+from servicepulse.status.selectors import public_incident_list
+
+PAGE_SIZE = 50
+
+
+def _can_act(request: HttpRequest) -> bool:
+    return has_role(request.user, Role.RESPONDER)
+
+
+@role_required(Role.VIEWER)
+def inbox(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", CaseState.NEW)
+    state = "" if state == "all" else state
+    assignee_id = request.user.pk if request.GET.get("mine") else None
+    items = inbox_items(
+        state=state or None,
+        assignee_id=assignee_id,
+        team=request.GET.get("team") or None,
+        service_id=request.GET.get("service") or None,
+    )
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    times = response_times(since=now - timedelta(days=28), until=now)
+    return render(
+        request,
+        "engage/inbox.html",
+        {
+            "page": page,
+            "state": state or "all",
+            "states": CaseState.choices,
+            "counts": inbox_counts(),
+            "services": service_list(),
+            "teams": team_choices(),
+            "times": list(times.values()),
+            "can_act": _can_act(request),
+        },
+    )
+
+
+@role_required(Role.VIEWER)
+def response_times_page(request: HttpRequest) -> HttpResponse:
+    days = max(1, min(int(request.GET.get("days", "28") or 28), 365))
+    now = timezone.now()
+    times = response_times(since=now - timedelta(days=days), until=now)
+    return render(request, "engage/times.html", {"times": list(times.values()), "days": days})
+
+
+@role_required(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def item(request: HttpRequest, mention_id: int) -> HttpResponse:
+    mention = get_object_or_404(Mention.objects.select_related("source"), pk=mention_id)
+    if request.method == "POST":
+        if not _can_act(request):
+            return HttpResponseForbidden("this action needs the Responder role")
+        return _act(request, mention)
+    case = case_get(mention_id=mention.pk)
+    saved = list(saved_reply_list())
+    rendered = {s.pk: saved_reply_render(body=s.body, case=case) for s in saved} if case else {}
+    reply_initial = ""
+    if request.GET.get("saved") and case:
+        reply_initial = rendered.get(int(request.GET["saved"]), "")
+    return render(
+        request,
+        "engage/item.html",
+        {
+            "mention": mention,
+            "case": case,
+            "thread": thread_mentions(mention=mention),
+            "activities": case.activities.select_related("actor") if case else [],
+            "replies": case.replies.all() if case else [],
+            "assign_form": AssignForm(
+                initial={"assignee": case.assignee_id if case else None, "team": case.team if case else ""}
+            ),
+            "state_form": StateForm(initial={"state": case.state if case else CaseState.NEW}),
+            "note_form": NoteForm(),
+            "reply_form": ReplyForm(initial={"text": reply_initial}),
+            "saved": saved,
+            "public_incidents": public_incident_list(unresolved_only=True),
+            "can_act": _can_act(request),
+        },
+    )
+
+
+def _act(request: HttpRequest, mention: Mention) -> HttpResponse:
+    action = request.POST.get("action", "")
+    case = case_open(mention=mention)
+    back = HttpResponseRedirect(reverse("engage:item", args=[mention.pk]))
+    try:
+        if action == "assign":
+            form = AssignForm(request.POST)
+            if form.is_valid():
+                case_assign(
+                    case=case,
+                    actor=request.user,
+                    assignee=form.cleaned_data["assignee"],
+                    team=form.cleaned_data["team"],
+                )
+                messages.success(request, "Assigned.")
+        elif action == "state":
+            state_form = StateForm(request.POST)
+            if state_form.is_valid():
+                case_transition(case=case, to_state=state_form.cleaned_data["state"], actor=request.user)
+                messages.success(request, f"Case is now {case.get_state_display().lower()}.")
+        elif action == "note":
+            note_form = NoteForm(request.POST)
+            if note_form.is_valid():
+                case_note_add(case=case, actor=request.user, text=note_form.cleaned_data["text"])
+                messages.success(request, "Note added.")
+        elif action == "reply":
+            reply_form = ReplyForm(request.POST)
+            if reply_form.is_valid():
+                reply = case_reply(case=case, text=reply_form.cleaned_data["text"], actor=request.user)
+                if reply.outcome == ReplyOutcome.SENT:
+                    messages.success(request, f"Reply sent on {mention.source.get_kind_display()}.")
+                else:
+                    messages.error(request, f"Reply not sent — {reply.error}")
+        elif action == "optout":
+            optout_add(mention=mention, reason=request.POST.get("reason", ""), actor=request.user)
+            messages.success(request, "This person will not be contacted on this channel.")
+        elif action == "link":
+            incident_id = request.POST.get("public_incident")
+            incident = get_object_or_404(PublicIncident, pk=incident_id) if incident_id else None
+            case_link_public_incident(case=case, incident=incident)
+            messages.success(request, "Linked to the public incident." if incident else "Unlinked.")
+        else:
+            messages.error(request, "Unknown action.")
+    except EngageError as exc:
+        messages.error(request, str(exc))
+    return back
+
+
+@role_required(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def saved_replies(request: HttpRequest) -> HttpResponse:
+    form = SavedReplyForm(request.POST or None)
+    if request.method == "POST":
+        if not _can_act(request):
+            return HttpResponseForbidden("this action needs the Responder role")
+        if form.is_valid():
+            try:
+                saved_reply_save(
+                    title=form.cleaned_data["title"], body=form.cleaned_data["body"], actor=request.user
+                )
+            except EngageError as exc:
+                form.add_error("body", str(exc))
+            else:
+                messages.success(request, "Saved reply added.")
+                return HttpResponseRedirect(reverse("engage:saved"))
+    return render(
+        request,
+        "engage/saved.html",
+        {"saved": saved_reply_list(), "form": form, "can_act": _can_act(request)},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(Role.RESPONDER)
+@require_POST
+def saved_reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(SavedReply, pk=pk).delete()
+    messages.success(request, "Saved reply deleted.")
+    return HttpResponseRedirect(reverse("engage:saved"))
+
+
+@role_required(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def loop(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The closed loop: preview the reply each attached person would get for the current status, then send."""
+    incident = get_object_or_404(PublicIncident.objects.prefetch_related("services"), pk=incident_id)
+    form = LoopForm(request.POST or None)
+    template = None
+    if request.method == "POST":
+        if not _can_act(request):
+            return HttpResponseForbidden("this action needs the Responder role")
+        if form.is_valid():
+            template = form.cleaned_data["template"]
+            if request.POST.get("confirm") == "send":
+                try:
+                    result = loop_send(incident=incident, template=template, actor=request.user)
+                except EngageError as exc:
+                    messages.error(request, str(exc))
+                else:
+                    messages.success(
+                        request,
+                        f"{result.queued} replies queued; "
+                        f"{result.listed} people listed who will not get one; "
+                        f"{result.already} already answered for this status.",
+                    )
+                    return HttpResponseRedirect(reverse("engage:loop", args=[incident.pk]))
+    try:
+        preview = loop_preview(incident=incident, template=template)
+    except EngageError as exc:
+        messages.error(request, str(exc))
+        preview = loop_preview(incident=incident)
+    if not form.is_bound:
+        form = LoopForm(initial={"template": preview.template})
+    return render(
+        request,
+        "engage/loop.html",
+        {
+            "incident": incident,
+            "preview": preview,
+            "form": form,
+            "log": loop_log(incident=incident),
+            "can_act": _can_act(request),
+        },
+    )

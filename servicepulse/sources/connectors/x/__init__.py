@@ -1,0 +1,152 @@
+"""X (formerly Twitter): recent search for configured queries, and replies.
+
+Cost model: since February 2026 the X API is pay per use — every post read and every post written is
+billed. So this connector reads little by design: narrow queries (name the service and the organisation,
+add `-is:retweet`), a small page (`max_results`), one page per query per pull (`max_pages`), `since_id` so
+nothing is read twice, and a minimum interval between pulls (`poll_minutes`, default an hour) that holds
+even when the scheduler asks more often.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from django.utils import timezone
+
+from servicepulse.mentions.models import Mention
+from servicepulse.sources.connectors.x.client import API_HOST, XClient
+from servicepulse.sources.connectors.x.parse import ParseError, parse_tweet, users_by_id
+from servicepulse.sources.registry import Connector, ConnectorError, OptionSpec, PullResult, ReplyResult, register
+from servicepulse.sources.services import source_set_cursor
+from servicepulse.sources.webhooks import Item, raw_of, store_items
+
+
+def query_list(value: Any) -> list[str]:
+    """Queries as a list, or one per line (queries themselves contain spaces, commas and OR)."""
+    if value in (None, "", []):
+        return []
+    parts = value if isinstance(value, list) else str(value).splitlines()
+    return [str(part).strip() for part in parts if str(part).strip()]
+
+
+@register
+class XConnector(Connector):
+    kind: ClassVar[str] = "x"
+    description: ClassVar[str] = (
+        "X recent search (GET /2/tweets/search/recent) for configured queries, and replies (POST /2/tweets). "
+        "Pay per use since February 2026: every read and post is billed, so keep queries narrow "
+        "(e.g. '(moodle OR vle) northgate -is:retweet'), pages small and polls sparse (poll_minutes)."
+    )
+    options: ClassVar[tuple[OptionSpec, ...]] = (
+        OptionSpec("queries", "Search queries, one per line (X search operators allowed)", required=True),
+        OptionSpec("bearer_token", "App-only bearer token, for search", secret=True),
+        OptionSpec("user_access_token", "OAuth 2.0 user-context token with tweet.write, for replies", secret=True),
+        OptionSpec("consumer_key", "OAuth 1.0a API key, for replies (instead of user_access_token)", secret=True),
+        OptionSpec("consumer_secret", "OAuth 1.0a API key secret", secret=True),
+        OptionSpec("access_token", "OAuth 1.0a access token of the replying account", secret=True),
+        OptionSpec("access_token_secret", "OAuth 1.0a access token secret", secret=True),
+        OptionSpec("api_base_url", "X API address", default=API_HOST),
+        OptionSpec("max_results", "Posts per page (10-100); each one read is billed", default=25),
+        OptionSpec("max_pages", "Pages per query per pull", default=1),
+        OptionSpec("poll_minutes", "Minimum minutes between pulls, whatever the schedule", default=60),
+        OptionSpec("backfill_hours", "How far back the first pull reads (recent search covers 7 days)", default=24),
+    )
+    can_pull: ClassVar[bool] = True
+    can_reply: ClassVar[bool] = True
+
+    def _opt(self, name: str) -> Any:
+        spec = next(spec for spec in self.options if spec.name == name)
+        return self.source.options.get(name, spec.default)
+
+    def _search_client(self) -> XClient:
+        token = self.source.secrets.get("bearer_token", "")
+        if not token:
+            raise ConnectorError("no bearer_token configured for this X source")
+        return XClient(bearer_token=token, base_url=str(self._opt("api_base_url")))
+
+    def pull(self) -> PullResult:
+        queries = query_list(self._opt("queries"))
+        if not queries:
+            raise ConnectorError("no queries configured for this X source")
+        now = timezone.now()
+        last = self.source.cursor.get("last_polled_at")
+        if isinstance(last, str):
+            try:
+                if now - datetime.fromisoformat(last) < timedelta(minutes=float(self._opt("poll_minutes"))):
+                    return PullResult()  # too soon: every read costs money
+            except ValueError:
+                pass
+        client = self._search_client()
+        since_ids: dict[str, str] = dict(self.source.cursor.get("since_id") or {})
+        start = (now - timedelta(hours=float(self._opt("backfill_hours")))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        max_results = min(max(int(self._opt("max_results")), 10), 100)
+        result = PullResult()
+        for query in queries:
+            newest: str | None = None
+            next_token: str | None = None
+            for page in range(int(self._opt("max_pages"))):
+                payload = client.search_recent(
+                    query=query,
+                    since_id=since_ids.get(query),
+                    start_time=start,
+                    max_results=max_results,
+                    next_token=next_token,
+                )
+                meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
+                data = payload.get("data", [])
+                if not isinstance(data, list):
+                    raise ConnectorError(f"X recent search {query!r}: data is not a list")
+                if page == 0 and isinstance(meta.get("newest_id"), str):
+                    newest = meta["newest_id"]
+                self._store(data, users_by_id(payload), result)
+                next_token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
+                if not next_token:
+                    break
+            if newest:
+                since_ids[query] = newest
+                source_set_cursor(source=self.source, cursor={**self.source.cursor, "since_id": dict(since_ids)})
+        source_set_cursor(source=self.source, cursor={**self.source.cursor, "last_polled_at": now.isoformat()})
+        return result
+
+    def _store(self, tweets: list[Any], users: dict[str, dict[str, Any]], result: PullResult) -> None:
+        items: list[Item] = []
+        for tweet in tweets:
+            position = f"tweet {tweet.get('id') if isinstance(tweet, dict) else '?'}"
+            try:
+                mention = parse_tweet(tweet, users=users)
+            except (ParseError, ValueError) as exc:
+                items.append(Item(position, raw_of(tweet), error=str(exc)))
+                continue
+            if mention is not None:
+                items.append(Item(position, raw_of(tweet), mention=mention))
+        stored = store_items(source=self.source, items=items)
+        result.created += stored.created
+        result.duplicates += stored.duplicates
+        result.quarantined += stored.quarantined
+        result.mention_ids.extend(stored.mention_ids)
+
+    def reply(self, *, mention: Mention, text: str) -> ReplyResult:
+        """Post a reply (billed). Needs a user-context credential: an OAuth 2.0 user token or OAuth 1.0a keys."""
+        if not text.strip():
+            raise ConnectorError("a reply needs some text")
+        secrets = self.source.secrets
+        base_url = str(self._opt("api_base_url"))
+        if secrets.get("user_access_token"):
+            client, user_auth = XClient(bearer_token=secrets["user_access_token"], base_url=base_url), False
+        elif all(secrets.get(k) for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")):
+            client = XClient(
+                consumer_key=secrets["consumer_key"],
+                consumer_secret=secrets["consumer_secret"],
+                access_token=secrets["access_token"],
+                access_token_secret=secrets["access_token_secret"],
+                base_url=base_url,
+            )
+            user_auth = True
+        else:
+            raise ConnectorError(
+                "replying on X needs user_access_token, or consumer_key/consumer_secret/access_token/"
+                "access_token_secret, on the source"
+            )
+        new_id = client.reply(text=text, in_reply_to=mention.external_id, user_auth=user_auth)
+        return ReplyResult(external_id=new_id, url=f"https://x.com/i/web/status/{new_id}")

@@ -1,0 +1,110 @@
+"""Talking to the X API v2 with tweepy: recent search (app-only bearer token) and replies (user context).
+
+tweepy always calls `https://api.twitter.com`; `api_base_url` mounts a requests adapter on tweepy's own
+session that sends those calls elsewhere (tests use a loopback replay server). Rate limits: a 429 carries
+`x-rate-limit-reset` (epoch seconds) and sometimes `Retry-After`; both become `ConnectorError.retry_after`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+import tweepy
+from requests.adapters import HTTPAdapter
+
+from servicepulse.sources.httpapi import retry_after_seconds
+from servicepulse.sources.registry import ConnectorError
+
+API_HOST = "https://api.twitter.com"
+TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang"]
+USER_FIELDS = ["username", "name"]
+
+
+class _Rebase(HTTPAdapter):
+    """Send requests for API_HOST to another base URL (same paths and query)."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__()
+        self.target = target.rstrip("/")
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if request.url and request.url.startswith(API_HOST):
+            request.url = self.target + request.url[len(API_HOST) :]
+        return super().send(request, **kwargs)
+
+
+def _translate(exc: Exception, action: str) -> ConnectorError:
+    if isinstance(exc, tweepy.TooManyRequests):
+        headers = exc.response.headers
+        wait = retry_after_seconds(headers.get("retry-after"))
+        reset = headers.get("x-rate-limit-reset")
+        if wait is None and reset and reset.isdigit():
+            wait = max(int(reset) - time.time(), 1.0)
+        return ConnectorError(f"X rate limit on {action}", retry_after=wait or 15 * 60.0)
+    if isinstance(exc, tweepy.TwitterServerError):
+        return ConnectorError(f"X server error on {action}: {exc}")
+    if isinstance(exc, tweepy.HTTPException):
+        return ConnectorError(f"X refused {action}: {exc}")
+    if isinstance(exc, ValueError):
+        return ConnectorError(f"X answered {action} with a body that is not JSON (cut short?): {exc}")
+    return ConnectorError(f"X {action} failed: {exc}")
+
+
+ERRORS = (tweepy.TweepyException, requests.RequestException, ValueError)
+
+
+class XClient:
+    def __init__(
+        self,
+        *,
+        bearer_token: str = "",
+        consumer_key: str = "",
+        consumer_secret: str = "",
+        access_token: str = "",
+        access_token_secret: str = "",
+        base_url: str = API_HOST,
+    ) -> None:
+        self.user_token = False
+        self.client = tweepy.Client(
+            bearer_token=bearer_token or None,
+            consumer_key=consumer_key or None,
+            consumer_secret=consumer_secret or None,
+            access_token=access_token or None,
+            access_token_secret=access_token_secret or None,
+            return_type=dict,
+            wait_on_rate_limit=False,  # the scheduler waits; a worker must not sleep for fifteen minutes
+        )
+        if base_url.rstrip("/") != API_HOST:
+            self.client.session.mount(API_HOST, _Rebase(base_url))
+
+    def search_recent(
+        self, *, query: str, since_id: str | None, start_time: str | None, max_results: int, next_token: str | None
+    ) -> dict[str, Any]:
+        try:
+            payload = self.client.search_recent_tweets(
+                query,
+                since_id=since_id,
+                start_time=None if since_id else start_time,
+                max_results=max_results,
+                next_token=next_token,
+                expansions=["author_id"],
+                tweet_fields=TWEET_FIELDS,
+                user_fields=USER_FIELDS,
+            )
+        except ERRORS as exc:
+            raise _translate(exc, f"recent search {query!r}") from None
+        if not isinstance(payload, dict):
+            raise ConnectorError("X recent search answered with something other than an object")
+        return payload
+
+    def reply(self, *, text: str, in_reply_to: str, user_auth: bool) -> str:
+        try:
+            payload = self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=user_auth)
+        except ERRORS as exc:
+            raise _translate(exc, "POST /2/tweets") from None
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise ConnectorError("X accepted the post but returned no id")
+        return str(data["id"])

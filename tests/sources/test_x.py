@@ -1,0 +1,179 @@
+"""X connector: tweepy's real Client against a loopback replay of the X API v2 (recent search, posting)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.connectors.x import XConnector, query_list
+from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.services import source_create, source_sync
+from tests.replay import ReplayServer, Reply
+
+FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/x/fixtures"
+SEARCH = "/2/tweets/search/recent"
+QUERY = "(moodle OR vle) northgate -is:retweet"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def source(db):  # type: ignore[no-untyped-def]
+    return source_create(
+        kind="x",
+        name="x-northgate",
+        options={
+            "queries": QUERY,
+            "bearer_token": "AAAA-app-bearer",
+            "user_access_token": "user-ctx-token",
+            "api_base_url": "http://127.0.0.1:1",
+            "max_pages": 3,
+            "poll_minutes": 0,
+        },
+    )
+
+
+def point_at(source, server: ReplayServer, **options) -> None:  # type: ignore[no-untyped-def]
+    source.options["api_base_url"] = server.url
+    source.options.update(options)
+    source.save()
+
+
+def search(request):  # type: ignore[no-untyped-def]
+    assert request.headers["Authorization"] == "Bearer AAAA-app-bearer"
+    assert request.query["query"] == [QUERY]
+    if request.query.get("next_token") == ["b26v89c19zqg8o3frr3o1n3x1qz7ma7m2o7t1d2gqk6j5"]:
+        return Reply(200, body=fixture("search_recent_page2.json"))
+    if request.query.get("since_id") == ["1993456789012345690"]:
+        return Reply(200, body=fixture("search_recent_empty.json"))
+    return Reply(200, body=fixture("search_recent_page1.json"))
+
+
+def test_description_states_the_cost_model() -> None:
+    assert "Pay per use since February 2026" in XConnector.description
+    assert "billed" in XConnector.description
+    assert query_list("a OR b\n\n  c -is:retweet ") == ["a OR b", "c -is:retweet"]
+
+
+def test_recent_search_pages_then_uses_since_id(source) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer({("GET", SEARCH): [search]}) as server:
+        point_at(source, server)
+        first = source_sync(source=source)
+        second = source_sync(source=source)
+    assert (first.created, first.quarantined) == (3, 1)  # a retweet skipped; one post lacks created_at
+    assert second.created == 0
+    first_call, second_page, next_pull = server.requests
+    assert first_call.query["expansions"] == ["author_id"]
+    assert "created_at" in first_call.query["tweet.fields"][0]
+    assert "start_time" in first_call.query and "since_id" not in first_call.query
+    assert second_page.query["next_token"] == ["b26v89c19zqg8o3frr3o1n3x1qz7ma7m2o7t1d2gqk6j5"]
+    assert next_pull.query["since_id"] == ["1993456789012345690"] and "start_time" not in next_pull.query
+    source.refresh_from_db()
+    assert source.cursor["since_id"] == {QUERY: "1993456789012345690"}
+    post = Mention.objects.get(external_id="1993456789012345690")
+    assert post.author == "@priyar_ngu" and post.author_id == "1456789012345678901"
+    assert post.url == "https://x.com/priyar_ngu/status/1993456789012345690" and post.language == "en"
+    reply = Mention.objects.get(external_id="1993456789012345688")
+    assert reply.in_reply_to == "1993456789012345600" and reply.thread_id == "1993456789012345600"
+    assert Mention.objects.get(external_id="1993456789012345601").language == ""
+    assert not Mention.objects.filter(external_id="1993456789012345689").exists()
+    assert "created_at is missing" in Quarantine.objects.get(source=source).reason
+
+
+def test_poll_interval_holds_back_paid_reads(source) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer({("GET", SEARCH): [search]}) as server:
+        point_at(source, server, poll_minutes=60, max_pages=1)
+        source_sync(source=source)
+        again = source_sync(source=source)
+    assert again.created == 0 and len(server.requests) == 1
+
+
+def test_429_reports_the_reset_time(source) -> None:  # type: ignore[no-untyped-def]
+    reset = str(int(time.time()) + 600)
+    limited = Reply(429, {"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}, fixture("error_429.json"))
+    with ReplayServer({("GET", SEARCH): [limited, search]}) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError, match="rate limit") as caught:
+            source_sync(source=source)
+        assert 590 <= (caught.value.retry_after or 0) <= 601
+        assert source_sync(source=source).created == 3
+
+
+def test_429_with_retry_after_header(source) -> None:  # type: ignore[no-untyped-def]
+    limited = Reply(429, {"Retry-After": "45"}, fixture("error_429.json"))
+    with ReplayServer({("GET", SEARCH): [limited]}) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError) as caught:
+            source_sync(source=source)
+    assert caught.value.retry_after == 45
+    source.refresh_from_db()
+    assert source.consecutive_failures == 1 and source.cursor == {}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(503, body=b'{"title": "Service Unavailable", "status": 503}'),
+        Reply(200, body=fixture("search_recent_page1.json"), truncate_at=150),
+        Reply(200, body=b"{not json"),
+        Reply(200, body=b'{"data": {"id": "1"}, "meta": {}}'),
+    ],
+    ids=["server-error", "truncated", "malformed", "wrong-shape"],
+)
+def test_failures_do_not_move_the_cursor(source, reply: Reply) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer({("GET", SEARCH): [reply]}) as server:
+        point_at(source, server)
+        with pytest.raises(ConnectorError):
+            source_sync(source=source)
+    source.refresh_from_db()
+    assert "since_id" not in source.cursor and source.last_error
+
+
+def test_reply_posts_with_in_reply_to(source) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer({("GET", SEARCH): [search]}) as server:
+        point_at(source, server, max_pages=1)
+        source_sync(source=source)
+        server.add("POST", "/2/tweets", Reply(201, body=fixture("create_tweet.json")))
+        mention = Mention.objects.get(external_id="1993456789012345690")
+        result = connector_for(source).reply(mention=mention, text="@priyar_ngu Sorry Priya, we're on it.")
+    sent = server.requests[-1]
+    assert sent.json() == {"text": "@priyar_ngu Sorry Priya, we're on it.", "reply": {"in_reply_to_tweet_id": "1993456789012345690"}}
+    assert sent.headers["Authorization"] == "Bearer user-ctx-token"
+    assert result.external_id == "1993456789012345999"
+
+
+def test_reply_with_oauth1_keys_signs_the_request(source) -> None:  # type: ignore[no-untyped-def]
+    source.set_secrets(
+        {
+            "bearer_token": "AAAA-app-bearer",
+            "consumer_key": "ck",
+            "consumer_secret": "cs",
+            "access_token": "at",
+            "access_token_secret": "ats",
+        }
+    )
+    source.save()
+    with ReplayServer({("GET", SEARCH): [search], ("POST", "/2/tweets"): [Reply(201, body=fixture("create_tweet.json"))]}) as server:
+        point_at(source, server, max_pages=1)
+        source_sync(source=source)
+        mention = Mention.objects.get(external_id="1993456789012345690")
+        connector_for(source).reply(mention=mention, text="on it")
+    assert server.requests[-1].headers["Authorization"].startswith("OAuth ")
+
+
+def test_reply_refused_and_reply_without_user_credentials(source) -> None:  # type: ignore[no-untyped-def]
+    with ReplayServer({("GET", SEARCH): [search], ("POST", "/2/tweets"): [Reply(403, body=fixture("error_403.json"))]}) as server:
+        point_at(source, server, max_pages=1)
+        source_sync(source=source)
+        mention = Mention.objects.get(external_id="1993456789012345690")
+        with pytest.raises(ConnectorError, match="not permitted"):
+            connector_for(source).reply(mention=mention, text="hello")
+        source.set_secrets({"bearer_token": "AAAA-app-bearer"})
+        source.save()
+        with pytest.raises(ConnectorError, match="user_access_token"):
+            connector_for(source).reply(mention=mention, text="hello")

@@ -6,15 +6,17 @@ Fed one bucket at a time, the detector decides from what it has seen so far (cau
   learnt with exponentially weighted averages whose half-lives are in *time* (hours, days), so one
   configuration serves 5-minute and 15-minute buckets alike. What enters the baseline is winsorised at a
   few standard deviations, so a burst of complaints does not become "normal";
-* the **evidence** of the last hour: the sum of the counts of the last hour against the sum of the
-  baseline's one-step-ahead predictions for the same buckets, scored as the upper-tail surprise
-  ``-log10 P(X >= x)`` of a negative binomial whose dispersion is learnt online (bursty chatter is
-  over-dispersed; sparse campus complaints are nearly Poisson, the ``dispersion = 0`` case). The tail comes
-  from the signed-root deviance, accurate for counts of a few and needing no special functions;
-* a **self-calibrated threshold**: the fixed confirmation threshold, raised to a multiple of what an
-  ordinary day's largest evidence reaches on this series (the upper quartile of the last two weeks' daily
-  maxima). A chatty, spiky series has to do much more than usual to raise an incident; a quiet one only
-  has to leave its Poisson noise far behind;
+* the **evidence** at two time scales, the latest bucket and the last hour: the sum of the counts over
+  the window against the sum of the baseline's one-step-ahead predictions for the same buckets, scored as
+  the upper-tail surprise ``-log10 P(X >= x)`` of a negative binomial whose dispersion is learnt online per
+  scale (bursty chatter is over-dispersed; sparse campus complaints are nearly Poisson, the
+  ``dispersion = 0`` case). The tail comes from the signed-root deviance, accurate for counts of a few
+  and needing no special functions;
+* a **self-calibrated threshold** per scale: its fixed threshold (1e-6 for the hour, stricter for a single
+  bucket), raised to a multiple of what an ordinary day's largest surprise reaches on this series (the
+  upper quartile of the last two weeks' daily maxima). A chatty, spiky series has to do much more than
+  usual to raise an incident; a quiet one only has to leave its Poisson noise far behind. ``score`` is
+  the evidence over that threshold: 1 or more confirms;
 * a **state machine** calm -> possible -> confirmed -> resolved with hysteresis (leaving a state needs an
   hour of low evidence) and a cool-down (no second alert for the same series within a day); with
   ``distinct_authors`` given, each person counts once per bucket and confirmation needs a minimum number of
@@ -47,6 +49,9 @@ class DetectorState(StrEnum):
     RESOLVED = "resolved"
 
 
+_OPEN: tuple[DetectorState, ...] = (DetectorState.CONFIRMED,)
+
+
 @dataclass(frozen=True)
 class DetectorConfig:
     """One configuration for every series. ``sensitivity`` (a per-service setting, 1 = default) divides
@@ -61,9 +66,10 @@ class DetectorConfig:
     weekday_halflife_days: float = 21.0
     calendar_halflife_days: float = 7.0
     winsor_sd: float = 3.0
-    # Evidence: surprise (-log10 p) of the sum over each window (minutes; 0 = a single bucket).
-    scales_minutes: tuple[float, ...] = (60.0,)
-    confirm_threshold: float = 6.0
+    incident_learning: float = 0.1  # baseline learning-rate factor while an incident is confirmed
+    # Evidence: surprise (-log10 p) of the sum over each window, as (window minutes, confirmation
+    # threshold) pairs; 0 minutes is a single bucket, tested more strictly because it is noisier.
+    scales: tuple[tuple[float, float], ...] = ((0.0, 15.0), (60.0, 6.0))
     possible_ratio: float = 0.5  # "possible" at this fraction of the confirmation threshold
     clear_threshold: float = 2.0
     # Self-calibration: confirmation needs at least `reference_multiple` times the upper quartile of the
@@ -80,20 +86,21 @@ class DetectorConfig:
             raise ValueError("bucket_minutes must be positive")
         if self.sensitivity <= 0:
             raise ValueError("sensitivity must be positive")
-        if not self.scales_minutes:
+        if not self.scales:
             raise ValueError("at least one evidence scale is needed")
 
 
 @dataclass(frozen=True)
 class Decision:
     """The detector's verdict for one bucket. ``alert`` is True only at the moment an incident is
-    confirmed (when an alert would be sent)."""
+    confirmed (when an alert would be sent). ``score`` is the evidence relative to the confirmation
+    threshold (1 or more confirms); ``surprise`` the largest raw -log10 tail probability."""
 
     state: DetectorState
     score: float
     alert: bool
     expected: float = 0.0
-    threshold: float = 0.0
+    surprise: float = 0.0
 
 
 # A calendar maps a bucket's time to the kind of period it falls in ("term", "holiday", "exams", ...);
@@ -132,11 +139,17 @@ def _half_life_weight(half_life_minutes: float, step_minutes: float) -> float:
 
 @dataclass
 class EvidenceScale:
-    """Sums over a window of ``width`` buckets, with the negative-binomial dispersion of such sums."""
+    """Sums over a window of ``width`` buckets: the negative-binomial dispersion of such sums, the fixed
+    confirmation threshold, and the daily maxima of the surprise that self-calibrate it."""
 
     width: int
+    threshold: float
     dispersion: float = 0.1
+    excess: float = 0.0  # EWMA of (x - m)^2 - m
+    square: float = 0.0  # EWMA of m^2
     seen: int = 0
+    daily_maxima: list[float] = field(default_factory=list)
+    block_max: float = 0.0
 
 
 @dataclass
@@ -155,10 +168,7 @@ class Detector:
     history: deque[tuple[float, float]] = field(default_factory=deque)
     scales: list[EvidenceScale] = field(default_factory=list)
     authors: deque[int] = field(default_factory=deque)
-    # Self-calibration: maxima of the evidence per 24 h block.
-    daily_maxima: list[float] = field(default_factory=list)
-    block_max: float = 0.0
-    block_minutes: float = 0.0
+    block_minutes: float = 0.0  # time into the current 24 h block of the daily maxima
     # State machine
     state: DetectorState = DetectorState.LEARNING
     calm_minutes: float = 0.0
@@ -167,8 +177,11 @@ class Detector:
 
     def __post_init__(self) -> None:
         if not self.scales:
-            widths = {max(1, round(m / self.config.bucket_minutes)) for m in self.config.scales_minutes}
-            self.scales = [EvidenceScale(width=w) for w in sorted(widths)]
+            widths: dict[int, float] = {}
+            for minutes, threshold in self.config.scales:
+                width = max(1, round(minutes / self.config.bucket_minutes))
+                widths[width] = max(widths.get(width, 0.0), threshold)
+            self.scales = [EvidenceScale(width=w, threshold=t) for w, t in sorted(widths.items())]
 
     # ---- baseline ---------------------------------------------------------------------------------
     def _weight(self, half_life_minutes: float) -> float:
@@ -198,12 +211,15 @@ class Detector:
     def _learn(self, ts: datetime, value: float, expected: float) -> None:
         cfg = self.config
         warm = self.warming_up
+        # While an incident is confirmed the baseline learns slowly, so the outage does not become
+        # the norm; a lasting change of level is still absorbed, over days instead of hours.
+        slow = cfg.incident_learning if self.state in _OPEN else 1.0
         dispersion = self.scales[0].dispersion
         sd = math.sqrt(expected + dispersion * expected * expected)
         clipped = value if warm else min(value, expected + cfg.winsor_sd * sd)
         period = self._period(ts)
         seasonal = self._seasonal(ts, period)
-        w_level = self._weight(cfg.level_halflife_hours * 60)
+        w_level = self._weight(cfg.level_halflife_hours * 60) * slow
         if warm:  # a running mean gets the level right quickly
             w_level = max(w_level, 1.0 / (self.n + 1))
         self.level += w_level * (clipped / seasonal - self.level)
@@ -213,7 +229,7 @@ class Detector:
         # Each hourly knot is active one hour a day, so its half-life in active minutes is days x 60.
         hour = ts.hour + ts.minute / 60.0
         h0, frac = int(hour) % 24, hour - int(hour)
-        w_prof = self._weight(cfg.profile_halflife_days * 60)
+        w_prof = self._weight(cfg.profile_halflife_days * 60) * slow
         if warm:
             w_prof = max(w_prof, 12.0 / (self.n + 24))
         for h, share in ((h0, 1 - frac), ((h0 + 1) % 24, frac)):
@@ -221,12 +237,12 @@ class Detector:
         mean = sum(self.profile) / 24
         self.profile = [p / mean for p in self.profile]
         # A weekday is active one day a week.
-        w_day = self._weight(cfg.weekday_halflife_days * 24 * 60 / 7)
+        w_day = self._weight(cfg.weekday_halflife_days * 24 * 60 / 7) * slow
         self.weekday[ts.weekday()] *= 1 + w_day * (ratio - 1)
         mean = sum(self.weekday) / 7
         self.weekday = [w / mean for w in self.weekday]
         if period:
-            w_period = self._weight(cfg.calendar_halflife_days * 24 * 60)
+            w_period = self._weight(cfg.calendar_halflife_days * 24 * 60) * slow
             self.periods[period] = self.periods.get(period, 1.0) * (1 + w_period * (ratio - 1))
 
     # ---- evidence ---------------------------------------------------------------------------------
@@ -240,28 +256,33 @@ class Detector:
         return sums
 
     def _learn_dispersion(self, sums: list[tuple[EvidenceScale, float, float]]) -> None:
-        """Moment estimate of each scale's dispersion from winsorised squared residuals."""
+        """Pooled moment estimate of each scale's dispersion, ``E[(x - m)^2 - m] / E[m^2]`` over
+        exponentially weighted time, from winsorised sums: quiet night buckets, where m is tiny, weigh
+        little, so sparse Poisson counts stay at a dispersion near 0."""
         cfg = self.config
         w = self._weight(cfg.profile_halflife_days * 24 * 60)
+        if self.state in _OPEN:
+            w *= cfg.incident_learning
         for scale, x, m in sums:
             sd = math.sqrt(m + scale.dispersion * m * m)
             xc = min(x, m + cfg.winsor_sd * sd)
-            observed = ((xc - m) ** 2 - m) / (m * m)
-            weight = max(w, 1.0 / (scale.seen + 2)) if scale.seen < 200 else w
-            scale.dispersion = max(0.0, scale.dispersion + weight * (observed - scale.dispersion))
+            weight = max(w, 1.0 / (scale.seen + 1))
+            scale.excess += weight * (((xc - m) ** 2 - m) / m - scale.excess)
+            scale.square += weight * (m - scale.square)
+            scale.dispersion = max(0.0, scale.excess / scale.square) if scale.square > 0 else 0.0
             scale.seen += 1
 
-    def _reference(self) -> float:
-        if not self.daily_maxima:
+    def _reference(self, scale: EvidenceScale) -> float:
+        if not scale.daily_maxima:
             return 0.0
-        ordered = sorted(self.daily_maxima)
+        ordered = sorted(scale.daily_maxima)
         return ordered[min(len(ordered) - 1, int(self.config.reference_quantile * len(ordered)))]
 
-    def confirm_threshold(self) -> float:
-        """The evidence needed now to confirm an incident (self-calibrated, scaled by sensitivity)."""
+    def confirm_threshold(self, scale: EvidenceScale) -> float:
+        """The surprise this scale needs now to confirm an incident: its fixed threshold, raised to a
+        multiple of an ordinary day's maximum on this series, divided by the sensitivity."""
         cfg = self.config
-        base = max(cfg.confirm_threshold, cfg.reference_multiple * self._reference())
-        return base / cfg.sensitivity
+        return max(scale.threshold, cfg.reference_multiple * self._reference(scale)) / cfg.sensitivity
 
     # ---- public API -------------------------------------------------------------------------------
     def update(self, timestamp: datetime, value: float, distinct_authors: int | None = None) -> Decision:
@@ -287,33 +308,42 @@ class Detector:
                 self.authors.popleft()
 
         sums = self._window_sums()
-        score = 0.0
+        surprises: list[tuple[EvidenceScale, float]] = []
+        strength = surprise = 0.0
         for scale, x, m in sums:
             if scale.seen >= 24:
-                score = max(score, nb_upper_surprise(x, m, scale.dispersion))
-        threshold = self.confirm_threshold()
+                value_s = nb_upper_surprise(x, m, scale.dispersion)
+                surprises.append((scale, value_s))
+                surprise = max(surprise, value_s)
+                strength = max(strength, value_s / self.confirm_threshold(scale))
         alert = False
         if self.warming_up:
             self.state = DetectorState.LEARNING
         else:
-            alert = self._step(timestamp, score, threshold)
+            alert = self._step(timestamp, strength, surprise)
         # Learn only after deciding: the decision at t never uses a baseline that has seen t.
         self._learn_dispersion(sums)
         self._learn(timestamp, count, expected)
-        self._track_daily_max(score)
+        self._track_daily_max(surprises)
         self.n += 1
         self.last_timestamp = timestamp
         return Decision(
-            state=self.state, score=round(score, 3), alert=alert, expected=expected, threshold=threshold
+            state=self.state,
+            score=round(strength, 4),
+            alert=alert,
+            expected=expected,
+            surprise=round(surprise, 3),
         )
 
-    def _track_daily_max(self, score: float) -> None:
-        self.block_max = max(self.block_max, score)
+    def _track_daily_max(self, surprises: list[tuple[EvidenceScale, float]]) -> None:
+        for scale, value in surprises:
+            scale.block_max = max(scale.block_max, value)
         self.block_minutes += self.config.bucket_minutes
         if self.block_minutes >= 24 * 60:
-            self.daily_maxima.append(self.block_max)
-            self.daily_maxima = self.daily_maxima[-self.config.reference_days :]
-            self.block_max, self.block_minutes = 0.0, 0.0
+            for scale in self.scales:
+                scale.daily_maxima = [*scale.daily_maxima, scale.block_max][-self.config.reference_days :]
+                scale.block_max = 0.0
+            self.block_minutes = 0.0
 
     def _authors_ok(self) -> bool:
         return not self.authors or sum(self.authors) >= self.config.min_authors
@@ -323,19 +353,19 @@ class Detector:
             hours=self.config.cooldown_hours
         )
 
-    def _step(self, ts: datetime, score: float, threshold: float) -> bool:
+    def _step(self, ts: datetime, strength: float, surprise: float) -> bool:
+        """Advance the state machine on this bucket's evidence; True when an alert is due."""
         cfg = self.config
-        possible = threshold * cfg.possible_ratio
         clear = cfg.clear_threshold / cfg.sensitivity
-        self.calm_minutes = self.calm_minutes + cfg.bucket_minutes if score < clear else 0.0
+        self.calm_minutes = self.calm_minutes + cfg.bucket_minutes if surprise < clear else 0.0
         state = self.state
         if state in (DetectorState.LEARNING, DetectorState.RESOLVED):
             state = DetectorState.CALM
         alert = False
-        if state == DetectorState.CALM and score >= possible:
+        if state == DetectorState.CALM and strength >= cfg.possible_ratio:
             state = DetectorState.POSSIBLE
         if state == DetectorState.POSSIBLE:
-            if score >= threshold and self._authors_ok():
+            if strength >= 1.0 and self._authors_ok():
                 state = DetectorState.CONFIRMED
                 # Within the cool-down a re-confirmation is the same episode: no second alert.
                 if not self._cooling_down(ts):
@@ -343,8 +373,13 @@ class Detector:
                     self.last_alert = ts
             elif self.calm_minutes >= cfg.clear_minutes:
                 state = DetectorState.CALM
-        elif state == DetectorState.CONFIRMED and self.calm_minutes >= cfg.clear_minutes:
-            state = DetectorState.RESOLVED
+        elif state == DetectorState.CONFIRMED:
+            if self.calm_minutes >= cfg.clear_minutes:
+                state = DetectorState.RESOLVED
+            elif strength >= 1.0 and self._authors_ok() and not self._cooling_down(ts):
+                # Still open a day after its alert and surging again: alert again rather than stay silent.
+                alert = True
+                self.last_alert = ts
         self.state = state
         return alert
 
@@ -352,7 +387,7 @@ class Detector:
     def to_state(self) -> dict[str, Any]:
         """A JSON-able snapshot of the configuration and of everything learnt (not the calendar)."""
         config = asdict(self.config)
-        config["scales_minutes"] = list(self.config.scales_minutes)
+        config["scales"] = [list(pair) for pair in self.config.scales]
         return {
             "version": STATE_VERSION,
             "config": config,
@@ -364,8 +399,6 @@ class Detector:
             "history": [list(pair) for pair in self.history],
             "scales": [asdict(s) for s in self.scales],
             "authors": list(self.authors),
-            "daily_maxima": list(self.daily_maxima),
-            "block_max": self.block_max,
             "block_minutes": self.block_minutes,
             "state": self.state.value,
             "calm_minutes": self.calm_minutes,
@@ -381,7 +414,7 @@ class Detector:
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported detector state version {data.get('version')!r}")
         config_data = dict(data["config"])
-        config_data["scales_minutes"] = tuple(config_data["scales_minutes"])
+        config_data["scales"] = tuple((float(m), float(t)) for m, t in config_data["scales"])
         config = DetectorConfig(**config_data)
         if sensitivity is not None:
             config = replace(config, sensitivity=sensitivity)
@@ -396,8 +429,6 @@ class Detector:
             history=deque((float(v), float(e)) for v, e in data["history"]),
             scales=[EvidenceScale(**s) for s in data["scales"]],
             authors=deque(int(a) for a in data["authors"]),
-            daily_maxima=[float(m) for m in data["daily_maxima"]],
-            block_max=float(data["block_max"]),
             block_minutes=float(data["block_minutes"]),
             state=DetectorState(data["state"]),
             calm_minutes=float(data["calm_minutes"]),

@@ -1,0 +1,244 @@
+"""The streaming detector on synthetic campus-like series, and `detect`'s input checks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from servicepulse.incidents.detection import (
+    Detector,
+    DetectorConfig,
+    DetectorState,
+    nb_upper_surprise,
+)
+from servicepulse.incidents.series import SeriesError, detect_csv, detect_series
+
+START = datetime(2025, 10, 6, tzinfo=UTC)  # a Monday
+BUCKET = timedelta(minutes=15)
+
+
+def poisson(rng: random.Random, lam: float) -> int:
+    """Knuth's method: fine for the small rates of a campus service."""
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def campus_rate(ts: datetime) -> float:
+    """Complaints per 15 minutes: ~2 an hour in the afternoon, almost none at night, quieter weekends."""
+    daily = 0.05 + 0.45 * max(0.0, math.sin(math.pi * (ts.hour + ts.minute / 60 - 7) / 16))
+    return daily * (0.6 if ts.weekday() >= 5 else 1.0)
+
+
+def calm_series(days: int, seed: int = 1) -> list[tuple[datetime, int]]:
+    rng = random.Random(seed)
+    stamps = [START + i * BUCKET for i in range(days * 96)]
+    return [(ts, poisson(rng, campus_rate(ts))) for ts in stamps]
+
+
+def feed(detector: Detector, series: list[tuple[datetime, int]], authors: list[int] | None = None) -> list:
+    decisions = []
+    for i, (ts, value) in enumerate(series):
+        decisions.append(detector.update(ts, value, None if authors is None else authors[i]))
+    return decisions
+
+
+def with_burst(series: list[tuple[datetime, int]], onset: int, length: int, extra: int) -> list:
+    return [(ts, v + (extra if onset <= i < onset + length else 0)) for i, (ts, v) in enumerate(series)]
+
+
+def test_burst_raises_one_alert_within_a_few_buckets() -> None:
+    onset = 10 * 96 + 56  # day 10 (a Wednesday), 14:00
+    series = with_burst(calm_series(12), onset, length=8, extra=6)
+    decisions = feed(Detector(), series)
+    alerts = [i for i, d in enumerate(decisions) if d.alert]
+    assert len(alerts) == 1
+    assert onset <= alerts[0] <= onset + 3
+    assert decisions[alerts[0]].state == DetectorState.CONFIRMED
+    assert decisions[alerts[0]].score >= 1.0
+
+
+def test_calm_series_never_alerts() -> None:
+    for seed in (1, 2, 3):
+        decisions = feed(Detector(), calm_series(21, seed=seed))
+        assert not any(d.alert for d in decisions)
+        assert decisions[0].state == DetectorState.LEARNING
+        assert decisions[-1].state in (DetectorState.CALM, DetectorState.POSSIBLE)
+
+
+def test_one_angry_author_is_not_an_outage() -> None:
+    onset = 10 * 96 + 56
+    series = with_burst(calm_series(12), onset, length=8, extra=6)
+    authors = [min(v, 1) if onset <= i < onset + 8 else v for i, (_, v) in enumerate(series)]
+    decisions = feed(Detector(), series, authors)
+    assert not any(d.alert for d in decisions)
+    assert all(d.state != DetectorState.CONFIRMED for d in decisions)
+
+
+def test_many_authors_confirm() -> None:
+    onset = 10 * 96 + 56
+    series = with_burst(calm_series(12), onset, length=8, extra=6)
+    decisions = feed(Detector(), series, [v for _, v in series])
+    assert sum(d.alert for d in decisions) == 1
+
+
+def test_hysteresis_and_cool_down() -> None:
+    base = calm_series(14)
+    first = 10 * 96 + 40  # day 10, 10:00
+    series = with_burst(base, first, length=6, extra=6)
+    series = with_burst(series, first + 7, length=6, extra=6)  # one quiet bucket inside the episode
+    series = with_burst(series, first + 24, length=6, extra=6)  # again 4 hours later: same episode
+    series = with_burst(series, first + 2 * 96 + 8, length=6, extra=8)  # two days later: a new incident
+    decisions = feed(Detector(), series)
+    states = [d.state for d in decisions]
+    alerts = [i for i, d in enumerate(decisions) if d.alert]
+    assert len(alerts) == 2
+    assert first <= alerts[0] <= first + 3
+    assert first + 2 * 96 + 8 <= alerts[1] <= first + 2 * 96 + 11
+    # The quiet bucket does not resolve the incident (hysteresis) ...
+    assert states[first + 6] == DetectorState.CONFIRMED
+    # ... an hour of calm does, and the next surge within the cool-down alerts nobody.
+    assert DetectorState.RESOLVED in states[first + 13 : first + 24]
+    assert not any(d.alert for d in decisions[first + 24 : first + 30])
+
+
+def test_state_round_trips_through_json() -> None:
+    onset = 10 * 96 + 56
+    series = with_burst(calm_series(12), onset, length=8, extra=6)
+    whole = feed(Detector(), series)
+    half = Detector()
+    first = feed(half, series[: onset + 2])
+    restored = Detector.from_state(json.loads(json.dumps(half.to_state())))
+    second = feed(restored, series[onset + 2 :])
+    assert first + second == whole
+
+
+def test_sensitivity_scales_the_thresholds() -> None:
+    onset = 10 * 96 + 56
+    series = with_burst(calm_series(12), onset, length=4, extra=2)
+    faint = feed(Detector(), series)
+    keen = feed(Detector(config=DetectorConfig(sensitivity=3.0)), series)
+    assert not any(d.alert for d in faint)
+    assert any(d.alert for d in keen)
+    state = Detector(config=DetectorConfig(sensitivity=3.0)).to_state()
+    assert Detector.from_state(state, sensitivity=0.5).config.sensitivity == 0.5
+
+
+def test_calendar_periods_get_their_own_level() -> None:
+    def calendar(ts: datetime) -> str:
+        return "exams" if ts.day % 7 < 2 else "term"
+
+    rng = random.Random(5)
+    series = []
+    for i in range(14 * 96):
+        ts = START + i * BUCKET
+        series.append((ts, poisson(rng, campus_rate(ts) * (3.0 if calendar(ts) == "exams" else 1.0))))
+    detector = Detector(calendar=calendar)
+    decisions = feed(detector, series)
+    assert detector.periods["exams"] > 1.5 * detector.periods["term"]
+    assert not any(d.alert for d in decisions)
+
+
+def test_decisions_are_causal() -> None:
+    series = calm_series(12)
+    changed = series[:700] + [(ts, v + 50) for ts, v in series[700:]]
+    assert feed(Detector(), series)[:700] == feed(Detector(), changed)[:700]
+
+
+def test_negative_binomial_tail_matches_poisson_for_small_counts() -> None:
+    for mu, k in ((0.5, 3), (2.0, 6), (4.0, 12)):
+        exact = 1 - sum(math.exp(-mu) * mu**j / math.factorial(j) for j in range(k))
+        assert abs(nb_upper_surprise(k, mu, 0.0) + math.log10(exact)) < 0.35
+    assert nb_upper_surprise(1, 4.0, 0.0) == 0.0
+    assert nb_upper_surprise(40, 4.0, 0.5) < nb_upper_surprise(40, 4.0, 0.0)
+    assert math.isfinite(nb_upper_surprise(1e6, 1.0, 0.0))
+
+
+def test_out_of_order_bucket_is_refused() -> None:
+    detector = Detector()
+    detector.update(START, 1)
+    with pytest.raises(ValueError, match="time order"):
+        detector.update(START, 1)
+
+
+# ---- detect_series / detect --------------------------------------------------------------------------
+
+
+def rows(values: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"timestamp": t, "value": v} for t, v in values]
+
+
+def test_detect_series_writes_every_row() -> None:
+    series = with_burst(calm_series(12), 10 * 96 + 56, length=8, extra=6)
+    out = detect_series(rows([(ts.strftime("%Y-%m-%d %H:%M:%S"), str(v)) for ts, v in series]))
+    assert len(out) == len(series)
+    assert out[0]["timestamp"] == "2025-10-06 00:00:00"
+    assert sum(int(r["alert"]) for r in out) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([("2025-01-01 00:00", "1"), ("2025-01-01 00:00", "2")], "line 3: duplicate timestamp"),
+        ([("2025-01-01 00:15", "1"), ("2025-01-01 00:00", "2")], "line 3: .* earlier than the previous"),
+        (
+            [("2025-01-01 00:00", "1"), ("2025-01-01 00:15", "2"), ("2025-01-01 00:45", "2")],
+            "line 4: irregular spacing, 30 minutes .* every 15 minutes",
+        ),
+        ([("2025-01-01 00:00", "1"), ("2025-01-01 00:15", "lots")], "line 3: value 'lots' is not a number"),
+        ([("2025-01-01 00:00", "-1")], "line 2: value '-1' is not a non-negative count"),
+        ([("2025-01-01 00:00", "nan")], "line 2: value 'nan' is not a non-negative count"),
+        ([("yesterday", "1")], "line 2: timestamp 'yesterday' is not an ISO 8601"),
+        ([], "no data rows"),
+    ],
+)
+def test_detect_series_rejects_bad_input(data: list[tuple[str, str]], message: str) -> None:
+    with pytest.raises(SeriesError, match=message):
+        detect_series(rows(data))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty file"),
+        ("timestamp,count\n2025-01-01 00:00,1\n", "missing column 'value'"),
+        ("timestamp,value\n", "no data rows"),
+        ("timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:05\n", "line 3: value None is not a number"),
+    ],
+)
+def test_detect_command_fails_with_one_line(tmp_path: Path, content: str, message: str) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(content)
+    with pytest.raises(CommandError, match=message) as info:
+        call_command("detect", str(source), output=str(tmp_path / "out.csv"))
+    assert "\n" not in str(info.value)
+
+
+def test_detect_command_writes_alerts(tmp_path: Path) -> None:
+    series = with_burst(calm_series(12), 10 * 96 + 56, length=8, extra=6)
+    source = tmp_path / "in.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["timestamp", "value"])
+        writer.writerows((ts.isoformat(), v) for ts, v in series)
+    call_command("detect", str(source), output=str(tmp_path / "out.csv"))
+    with (tmp_path / "out.csv").open() as handle:
+        out = list(csv.DictReader(handle))
+    assert [r["timestamp"] for r in out] == [ts.isoformat() for ts, _ in series]
+    assert sum(int(r["alert"]) for r in out) == 1
+    assert detect_csv(source, tmp_path / "again.csv") == 1
+
+
+def test_detect_command_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="cannot read the file"):
+        call_command("detect", str(tmp_path / "absent.csv"), output=str(tmp_path / "out.csv"))

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401 - patterns are added as pages land
+from django.urls import path
+
+from servicepulse.experience import views
 
 app_name = "experience"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("report/", views.report, name="report"),
+    path("report/pdf/", views.report_pdf_download, name="report_pdf"),
+]

@@ -1,0 +1,45 @@
+"""`servicepulse report --week YYYY-Www [--pdf FILE] [--email ADDR ...]` — the weekly experience report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from servicepulse.experience import rendering
+from servicepulse.experience.periods import IsoWeek, WeekError
+from servicepulse.experience.selectors import report_build
+from servicepulse.experience.services import report_email_send
+
+
+class Command(BaseCommand):
+    help = "Build the weekly experience report: print it as text, write the PDF, and/or e-mail it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--week", help="ISO week, e.g. 2026-W47 (default: last complete week)")
+        parser.add_argument("--pdf", type=Path, help="write the PDF here")
+        parser.add_argument(
+            "--email", action="append", default=[], help="send it to this address (repeatable)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            week = IsoWeek.parse(options["week"]) if options["week"] else IsoWeek.last_complete()
+        except WeekError as exc:
+            raise CommandError(str(exc)) from exc
+        report = report_build(week=week)
+        if options["pdf"]:
+            try:
+                options["pdf"].write_bytes(rendering.report_pdf(report))
+            except OSError as exc:
+                raise CommandError(f"cannot write {options['pdf']}: {exc.strerror}") from exc
+            self.stderr.write(f"wrote {options['pdf']}")
+        if options["email"]:
+            try:
+                report_email_send(week=week.label, recipients=options["email"])
+            except OSError as exc:
+                raise CommandError(f"could not send the e-mail: {exc}") from exc
+            self.stderr.write(f"sent to {', '.join(options['email'])}")
+        if not options["pdf"] and not options["email"]:
+            self.stdout.write(rendering.report_text(report))

@@ -1,0 +1,39 @@
+"""The weekly report as HTML (page and e-mail), plain text and PDF (WeasyPrint). One body template serves
+all three, so the PDF and the e-mail say exactly what the page says."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from servicepulse.experience.selectors import WeeklyReport
+
+
+def _context(report: WeeklyReport, **extra: Any) -> dict[str, Any]:
+    return {"report": report, "organisation": settings.SERVICEPULSE_ORGANISATION, **extra}
+
+
+def report_print_html(report: WeeklyReport) -> str:
+    """A standalone HTML document (no navigation, print styles): the PDF's source."""
+    return render_to_string("experience/report_print.html", _context(report, for_email=False))
+
+
+def report_email_html(report: WeeklyReport) -> str:
+    return render_to_string("experience/report_print.html", _context(report, for_email=True))
+
+
+def report_text(report: WeeklyReport) -> str:
+    return render_to_string("experience/report_email.txt", _context(report))
+
+
+def report_pdf(report: WeeklyReport) -> bytes:
+    """The report as PDF bytes, charts included (inline SVG drawn as vectors by WeasyPrint)."""
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # one INFO line per layout step
+    pdf = HTML(string=report_print_html(report), base_url=getattr(settings, "BASE_URL", None)).write_pdf()
+    assert pdf is not None  # write_pdf without a target returns the bytes
+    return bytes(pdf)

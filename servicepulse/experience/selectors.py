@@ -1,0 +1,392 @@
+"""Reads for experience: score series for charts, complaint themes, SLA figures, and the weekly report."""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from servicepulse.catalog.models import Service
+from servicepulse.experience import charts, readers
+from servicepulse.experience.models import Priority, Ticket
+from servicepulse.experience.periods import IsoWeek
+from servicepulse.experience.score import (
+    ScoreEstimate,
+    ServiceScore,
+    score_from_counts,
+    score_trend,
+)
+from servicepulse.experience.themes import Theme, themes_for
+
+# Resolution targets per priority, in elapsed hours (not business hours). Override with the setting
+# SERVICEPULSE_SLA_TARGET_HOURS = {"P1": 4, ...}.
+DEFAULT_SLA_TARGET_HOURS: dict[str, float] = {"P1": 4, "P2": 8, "P3": 72, "P4": 120}
+REPORT_TREND_WEEKS = 8
+
+
+def sla_target_hours() -> dict[str, float]:
+    return {**DEFAULT_SLA_TARGET_HOURS, **getattr(settings, "SERVICEPULSE_SLA_TARGET_HOURS", {})}
+
+
+# --- scores ------------------------------------------------------------------------------------------------
+
+
+def _estimate(counts: readers.Counts | None) -> ScoreEstimate:
+    c = counts or readers.Counts()
+    return score_from_counts(positive=c.positive, negative=c.negative, neutral=c.neutral)
+
+
+def _targets(service_ids: list[str]) -> dict[str, int | None]:
+    return dict(Service.objects.filter(id__in=service_ids).values_list("id", "target_score"))
+
+
+def score_windows(*, service_ids: list[str], bounds: list[datetime]) -> dict[str, list[ServiceScore]]:
+    """Scores per service for the windows bounds[i] <= t < bounds[i+1], each with its trend against the
+    window before it (the first window is compared with the one of the same length just before)."""
+    if len(bounds) < 2:
+        return {sid: [] for sid in service_ids}
+    targets = _targets(service_ids)
+    first_len = bounds[1] - bounds[0]
+    edges = [bounds[0] - first_len, *bounds]
+    counts = [
+        readers.score_counts(start=a, end=b, service_ids=service_ids) for a, b in itertools.pairwise(edges)
+    ]
+    out: dict[str, list[ServiceScore]] = {}
+    for sid in service_ids:
+        series: list[ServiceScore] = []
+        previous = _estimate(counts[0].get(sid))
+        for i in range(1, len(edges) - 1):
+            estimate = _estimate(counts[i].get(sid))
+            series.append(
+                ServiceScore(
+                    service_id=sid,
+                    start=edges[i],
+                    end=edges[i + 1],
+                    estimate=estimate,
+                    trend=score_trend(estimate, previous),
+                    target=targets.get(sid),
+                )
+            )
+            previous = estimate
+        out[sid] = series
+    return out
+
+
+def weekly_scores(
+    *, service_ids: list[str], weeks: int, now: datetime | None = None
+) -> dict[str, list[ServiceScore]]:
+    """The last `weeks` rolling seven-day windows ending at `now`, oldest first (the board and service page:
+    the latest point is always a full week, so the board looks live on a Monday morning too)."""
+    now = now or timezone.now()
+    bounds = [now - timedelta(days=7 * (weeks - i)) for i in range(weeks + 1)]
+    return score_windows(service_ids=service_ids, bounds=bounds)
+
+
+def score_series(
+    *, service_id: str, start: datetime, end: datetime, period: str = "week"
+) -> list[ServiceScore]:
+    """A service's scores over [start, end) by ISO week ("week") or by day ("day"), for charts."""
+    if period == "week":
+        week, bounds = IsoWeek.containing(start), []
+        while week.start < end:
+            bounds.append(week.start)
+            week = week.next()
+        bounds.append(week.start)
+    elif period == "day":
+        first = timezone.localtime(start).replace(hour=0, minute=0, second=0, microsecond=0)
+        bounds = []
+        day = first
+        while day < end:
+            bounds.append(day)
+            day = timezone.make_aware(
+                (timezone.make_naive(day) + timedelta(days=1)), timezone.get_default_timezone()
+            )
+        bounds.append(day)
+    else:
+        raise ValueError(f"period must be 'week' or 'day', not {period!r}")
+    return score_windows(service_ids=[service_id], bounds=bounds)[service_id]
+
+
+# --- themes ------------------------------------------------------------------------------------------------
+
+
+def _alias_words(service: Service) -> frozenset[str]:
+    words: set[str] = set()
+    for name in [service.id, service.name, *service.aliases]:
+        words.update(w.lower() for w in name.replace("-", " ").split())
+    return frozenset(words)
+
+
+def top_themes(
+    *, service_id: str, since: datetime, until: datetime | None = None, limit: int = 3
+) -> list[Theme]:
+    """What a service's complaints in [since, until) are about, most telling first, with example posts."""
+    until = until or timezone.now()
+    service = Service.objects.filter(id=service_id).first()
+    if service is None:
+        return []
+    posts = readers.complaint_posts(start=since, end=until, service_ids=[service_id]).get(service_id, [])
+    background = readers.complaint_texts(start=since - timedelta(days=28), end=since)
+    themes = themes_for(posts, background=background, ignore=_alias_words(service), limit=limit)
+    for theme in themes:
+        theme.service_id, theme.service_name = service.id, service.name
+    return themes
+
+
+# --- tickets and SLA ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaRow:
+    priority: str
+    label: str
+    target_hours: float
+    opened: int
+    resolved: int
+    within_target: int  # resolved within the target, of the tickets opened in the period
+    median_resolution: timedelta | None
+
+    @property
+    def within_pct(self) -> float | None:
+        return None if not self.opened else 100.0 * self.within_target / self.opened
+
+
+@dataclass(frozen=True)
+class SlaServiceRow:
+    service: Service
+    opened: int
+    within_target: int
+    score: ServiceScore | None
+    complaints: int
+
+    @property
+    def within_pct(self) -> float | None:
+        return None if not self.opened else 100.0 * self.within_target / self.opened
+
+
+def ticket_sla(*, start: datetime, end: datetime) -> tuple[list[SlaRow], dict[str, tuple[int, int]]]:
+    """SLA figures for tickets opened in [start, end): per priority, and per service (opened, within target).
+    A ticket counts as within target when it was resolved no later than its priority's target."""
+    targets = sla_target_hours()
+    tickets = list(Ticket.objects.filter(opened_at__gte=start, opened_at__lt=end).order_by())
+    rows = []
+    per_service: dict[str, tuple[int, int]] = {}
+    for priority in Priority:
+        group = [t for t in tickets if t.priority == priority.value]
+        limit = timedelta(hours=targets[priority.value])
+        times = [t.resolution_time for t in group if t.resolution_time is not None]
+        within = [t for t in group if t.resolution_time is not None and t.resolution_time <= limit]
+        rows.append(
+            SlaRow(
+                priority=priority.value,
+                label=priority.label,
+                target_hours=targets[priority.value],
+                opened=len(group),
+                resolved=len(times),
+                within_target=len(within),
+                median_resolution=timedelta(seconds=statistics.median(t.total_seconds() for t in times))
+                if times
+                else None,
+            )
+        )
+    for t in tickets:
+        limit = timedelta(hours=targets[t.priority])
+        ok = t.resolution_time is not None and t.resolution_time <= limit
+        opened, within = per_service.get(t.service_id, (0, 0))
+        per_service[t.service_id] = (opened + 1, within + int(ok))
+    return rows, per_service
+
+
+def first_ticket_after(*, service_id: str, moment: datetime) -> datetime | None:
+    """When the service desk first heard of a problem: the first ticket for the service from `moment` on
+    (tickets opened up to an hour before count too: a desk may log a call just before the chatter starts)."""
+    return (
+        Ticket.objects.filter(service_id=service_id, opened_at__gte=moment - timedelta(hours=1))
+        .order_by("opened_at")
+        .values_list("opened_at", flat=True)
+        .first()
+    )
+
+
+# --- the weekly report -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ServiceRow:
+    service: Service
+    score: ServiceScore
+    series: list[ServiceScore]
+    spark: SafeString
+    complaints: int
+    spam: int
+
+
+@dataclass
+class IncidentRow:
+    facts: readers.IncidentFacts
+    service_name: str
+    first_ticket_at: datetime | None
+
+    @property
+    def lead_over_desk(self) -> timedelta | None:
+        """How long before the service desk's first ticket servicepulse raised the incident."""
+        if self.first_ticket_at is None or self.facts.detected_at is None:
+            return None
+        return self.first_ticket_at - self.facts.detected_at
+
+
+@dataclass
+class WeeklyReport:
+    week: IsoWeek
+    organisation: str
+    generated_at: datetime
+    analysis_ready: bool
+    services: list[ServiceRow]
+    chart_scores: SafeString
+    chart_daily: SafeString
+    totals: dict[str, int]
+    themes: list[Theme]
+    incidents: list[IncidentRow] | None  # None: the incidents app is not there
+    response_times: list[Any] | None  # None: no inbox
+    sla: list[SlaRow] | None  # None: no tickets imported for the week
+    sla_services: list[SlaServiceRow] = field(default_factory=list)
+    base_url: str = ""
+
+    @property
+    def previous_label(self) -> str:
+        return self.week.previous().label
+
+    @property
+    def next_label(self) -> str | None:
+        following = self.week.next()
+        return following.label if following.start <= timezone.now() else None
+
+    @property
+    def scored(self) -> list[ServiceRow]:
+        return [row for row in self.services if not row.score.too_few]
+
+    @property
+    def below_target(self) -> list[ServiceRow]:
+        return [row for row in self.services if row.score.target_status == "below"]
+
+
+def report_build(*, week: IsoWeek | str) -> WeeklyReport:
+    """Everything the weekly report shows for ISO week `week` (a `IsoWeek` or "2026-W47")."""
+    if isinstance(week, str):
+        week = IsoWeek.parse(week)
+    start, end = week.start, week.end
+    services = list(Service.objects.order_by("order", "name"))
+    ids = [s.id for s in services]
+    first = week.previous(REPORT_TREND_WEEKS - 1)
+    bounds = [first.previous(-i).start for i in range(REPORT_TREND_WEEKS)] + [end]
+    series = score_windows(service_ids=ids, bounds=bounds)
+    counts = readers.score_counts(start=start, end=end, service_ids=ids)
+
+    rows: list[ServiceRow] = []
+    for service in services:
+        points = series[service.id]
+        rows.append(
+            ServiceRow(
+                service=service,
+                score=points[-1],
+                series=points,
+                spark=charts.sparkline(
+                    [p.value for p in points],
+                    label=f"{service.name}: weekly experience score over {len(points)} weeks",
+                ),
+                complaints=counts.get(service.id, readers.Counts()).complaints,
+                spam=counts.get(service.id, readers.Counts()).spam,
+            )
+        )
+    chart_scores = charts.score_bars(
+        [
+            charts.ScoreBar(
+                label=row.service.name,
+                value=row.score.value,
+                low=row.score.low,
+                high=row.score.high,
+                target=row.score.target,
+                n=row.score.n,
+            )
+            for row in rows
+        ],
+        title=f"Experience score by service, week {week.label} (95% interval, target mark)",
+    )
+    days = week.days()
+    complaints_per_day, others_per_day = readers.daily_counts(days=days)
+    chart_daily = charts.daily_bars(
+        [f"{timezone.localtime(d):%a %-d}" for d in days[:-1]],
+        complaints_per_day,
+        others_per_day,
+        title="Posts per day about IT services",
+    )
+
+    # Themes: the services with the most complaints this week, their most telling terms.
+    themes: list[Theme] = []
+    busiest = sorted(rows, key=lambda r: (-r.complaints, r.service.order))[:4]
+    for row in busiest:
+        if row.complaints < 3:
+            continue
+        found = top_themes(service_id=row.service.id, since=start, until=end, limit=2)
+        themes.extend(found)
+
+    incident_facts = readers.incidents_between(start=start, end=end)
+    names = {s.id: s.name for s in services}
+    incidents = (
+        None
+        if incident_facts is None
+        else [
+            IncidentRow(
+                facts=f,
+                service_name=names.get(f.service_id, f.service_id),
+                first_ticket_at=first_ticket_after(
+                    service_id=f.service_id, moment=f.started_at or f.detected_at
+                )
+                if (f.started_at or f.detected_at)
+                else None,
+            )
+            for f in incident_facts
+        ]
+    )
+
+    sla_rows, per_service = ticket_sla(start=start, end=end)
+    has_tickets = any(r.opened for r in sla_rows)
+    sla_services = [
+        SlaServiceRow(
+            service=row.service,
+            opened=per_service.get(row.service.id, (0, 0))[0],
+            within_target=per_service.get(row.service.id, (0, 0))[1],
+            score=row.score,
+            complaints=row.complaints,
+        )
+        for row in rows
+        if row.service.id in per_service or row.complaints
+    ]
+    total = sum((c.positive + c.negative + c.neutral) for c in counts.values())
+    return WeeklyReport(
+        week=week,
+        organisation=settings.SERVICEPULSE_ORGANISATION,
+        generated_at=timezone.now(),
+        analysis_ready=readers.analysis_ready(),
+        services=rows,
+        chart_scores=chart_scores,
+        chart_daily=chart_daily,
+        totals={
+            "mentions": total,
+            "complaints": sum(c.complaints for c in counts.values()),
+            "spam": sum(c.spam for c in counts.values()),
+            "tickets": sum(r.opened for r in sla_rows),
+        },
+        themes=themes,
+        incidents=incidents,
+        response_times=readers.response_times(start=start, end=end),
+        sla=sla_rows if has_tickets else None,
+        sla_services=sla_services if has_tickets else [],
+        base_url=getattr(settings, "BASE_URL", ""),
+    )

@@ -1,0 +1,245 @@
+"""Writing for experience: service-desk tickets imported from CSV, and sending the weekly report."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
+
+from servicepulse.catalog.models import Service
+from servicepulse.experience.models import Priority, Ticket
+
+REQUIRED_COLUMNS = ("opened", "resolved", "service", "priority")
+REFERENCE_COLUMNS = ("reference", "ref", "id", "ticket", "number", "ticket_id")
+PRIORITY_WORDS = {
+    "p1": Priority.P1, "1": Priority.P1, "critical": Priority.P1, "urgent": Priority.P1,
+    "p2": Priority.P2, "2": Priority.P2, "high": Priority.P2,
+    "p3": Priority.P3, "3": Priority.P3, "medium": Priority.P3, "normal": Priority.P3,
+    "p4": Priority.P4, "4": Priority.P4, "low": Priority.P4, "planning": Priority.P4,
+}  # fmt: skip
+_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%d-%m-%Y %H:%M")
+
+
+class TicketFileError(ValueError):
+    """The file as a whole cannot be imported (unreadable, not CSV, required columns missing)."""
+
+
+@dataclass
+class TicketImportReport:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
+
+
+def parse_ticket_time(value: str) -> datetime:
+    """ISO 8601 (with or without offset) or a day-first UK export format. A time without an offset is read
+    in the organisation's time zone (ITSM exports rarely carry one)."""
+    text = value.strip()
+    if not text:
+        raise ValueError("empty")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        for fmt in _DATE_FORMATS:
+            try:
+                moment = datetime.strptime(text, fmt)  # noqa: DTZ007 - made aware just below
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"not a date and time: {text!r}") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = timezone.make_aware(moment, timezone.get_default_timezone())
+    return moment
+
+
+class _ServiceResolver:
+    """Finds a service by id, name or alias, case-insensitively (exports name services their own way)."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Service] = {}
+        for service in Service.objects.all():
+            for name in [service.id, service.name, *service.aliases]:
+                self.names.setdefault(_norm(name), service)
+
+    def get(self, value: str) -> Service | None:
+        return self.names.get(_norm(value))
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"\s+", " ", value.strip().lower())
+
+
+def tickets_import_records(
+    *, records: Iterable[tuple[int, Mapping[str, str]] | Mapping[str, str]], origin: str = ""
+) -> TicketImportReport:
+    """Import tickets from records with the columns opened, resolved, service, priority (and optionally a
+    reference). Records may come with their line numbers as (line, record). Bad records are reported with
+    their line and reason and kept out; the rest are stored. Re-importing the same records changes nothing;
+    a ticket resolved since the last import is updated."""
+    report = TicketImportReport()
+    resolver = _ServiceResolver()
+    occurrences: dict[str, int] = {}
+    rows: list[tuple[int, Ticket]] = []
+    for index, item in enumerate(records, start=1):
+        line, record = item if isinstance(item, tuple) else (index, item)
+        try:
+            ticket = _ticket_from_record(record, resolver=resolver, occurrences=occurrences, origin=origin)
+        except ValueError as exc:
+            report.rejected += 1
+            report.errors.append((line, str(exc)))
+            continue
+        rows.append((line, ticket))
+    with transaction.atomic():
+        existing = {t.key: t for t in Ticket.objects.filter(key__in=[t.key for _, t in rows])}
+        fresh: list[Ticket] = []
+        seen: set[str] = set()
+        for line, ticket in rows:
+            if ticket.key in seen:
+                report.rejected += 1
+                report.errors.append((line, f"duplicate reference {ticket.reference!r} in this file"))
+                continue
+            seen.add(ticket.key)
+            old = existing.get(ticket.key)
+            if old is None:
+                fresh.append(ticket)
+                continue
+            fields = ("service_id", "priority", "opened_at", "resolved_at")
+            if all(getattr(old, f) == getattr(ticket, f) for f in fields):
+                report.unchanged += 1
+                continue
+            for f in fields:
+                setattr(old, f, getattr(ticket, f))
+            old.save(update_fields=[*fields, "updated_at"])
+            report.updated += 1
+        Ticket.objects.bulk_create(fresh, batch_size=500, ignore_conflicts=True)
+        report.imported += len(fresh)
+    return report
+
+
+def _ticket_from_record(
+    record: Mapping[str, str], *, resolver: _ServiceResolver, occurrences: dict[str, int], origin: str
+) -> Ticket:
+    def get(name: str) -> str:
+        value = record.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    try:
+        opened = parse_ticket_time(get("opened"))
+    except ValueError as exc:
+        raise ValueError(f"opened: {exc}") from None
+    resolved: datetime | None = None
+    if get("resolved"):
+        try:
+            resolved = parse_ticket_time(get("resolved"))
+        except ValueError as exc:
+            raise ValueError(f"resolved: {exc}") from None
+        if resolved < opened:
+            raise ValueError("resolved is before opened")
+    if not get("service"):
+        raise ValueError("service: empty")
+    service = resolver.get(get("service"))
+    if service is None:
+        raise ValueError(f"service: {get('service')!r} is not in the catalogue (id, name or alias)")
+    priority = PRIORITY_WORDS.get(_norm(get("priority")).replace("priority ", ""))
+    if priority is None:
+        raise ValueError(
+            f"priority: {get('priority')!r} is not one of P1-P4 (or 1-4, critical/high/medium/low)"
+        )
+    reference = next((get(c) for c in REFERENCE_COLUMNS if get(c)), "")
+    if reference:
+        key = f"ref:{reference}"[:128]
+    else:
+        base = f"{opened.isoformat()}|{service.id}|{priority}"
+        occurrences[base] = occurrences.get(base, 0) + 1
+        key = "fp:" + hashlib.sha256(f"{base}|{occurrences[base]}".encode()).hexdigest()
+    return Ticket(
+        key=key,
+        reference=reference[:100],
+        service=service,
+        priority=priority,
+        opened_at=opened,
+        resolved_at=resolved,
+        origin=origin[:255],
+    )
+
+
+def tickets_import_file(*, path: Path) -> TicketImportReport:
+    """Import a CSV file of tickets (header row: opened, resolved, service, priority[, reference])."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise TicketFileError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise TicketFileError(f"{path} is not UTF-8 text") from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames:
+        raise TicketFileError(f"{path} is empty: expected a header row with {', '.join(REQUIRED_COLUMNS)}")
+    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
+    missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
+    if missing:
+        raise TicketFileError(f"{path}: missing column(s) {', '.join(missing)} in the header row")
+
+    report = TicketImportReport()
+    good: list[tuple[int, Mapping[str, str]]] = []
+    try:
+        for record in reader:
+            if None in record:  # more cells than the header has columns: malformed whatever it holds
+                report.rejected += 1
+                report.errors.append((reader.line_num, "more cells than the header has columns"))
+                continue
+            good.append((reader.line_num, {k: v or "" for k, v in record.items()}))
+    except csv.Error as exc:
+        raise TicketFileError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from exc
+    result = tickets_import_records(records=good, origin=path.name)
+    result.rejected += report.rejected
+    result.errors = sorted(report.errors + result.errors)
+    return result
+
+
+def tickets_delete_origin(*, origin: str) -> int:
+    """Remove the tickets imported from `origin` (the demo's reset uses it)."""
+    deleted, _ = Ticket.objects.filter(origin=origin).delete()
+    return deleted
+
+
+def report_email_send(*, week: str, recipients: list[str]) -> int:
+    """E-mail the weekly report for ISO week `week` (e.g. "2026-W47"): HTML and text, the PDF attached.
+    Returns the number of messages sent (one, to every recipient)."""
+    from servicepulse.experience import rendering
+    from servicepulse.experience.selectors import report_build
+
+    if not recipients:
+        return 0
+    report = report_build(week=week)
+    message = EmailMultiAlternatives(
+        subject=f"{settings.SERVICEPULSE_ORGANISATION}: IT experience report, week {report.week.label}",
+        body=rendering.report_text(report),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+    )
+    message.attach_alternative(rendering.report_email_html(report), "text/html")
+    message.attach(
+        f"servicepulse-report-{report.week.label}.pdf", rendering.report_pdf(report), "application/pdf"
+    )
+    return message.send()

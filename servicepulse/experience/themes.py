@@ -1,0 +1,132 @@
+"""Complaint themes: the words and pairs of words that stand out in a service's complaints this week against
+what people usually complain about (smoothed log-odds against a background), each with example posts."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+_STOP_TEXT = """a about after again all also am an and any anyone are as at be been before being but by
+    can cant
+    could did didnt do does doesnt dont else even ever every for from get gets getting got had has have
+    having he her here him his how i id if im in into is isnt it its ive just keeps know let like literally
+    me mine more most my no not now of off oh ok on once one only or other our out over own pls please
+    really rn same says she should since so some still such than that thats the their them then there
+    these they this those through to too u up us very was wasnt way we were what when where which while
+    who why will with wont would yet you your youre tbh ngl omg lol like why anyone else just any
+    again also getting thing things way time today want wants need needs going gonna cos tho"""
+STOPWORDS = frozenset(_STOP_TEXT.split())
+_TOKEN = re.compile(r"[#@]?[a-z0-9][a-z0-9'\-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
+_URL = re.compile(r"https?://\S+|\S+@\S+")
+
+
+@dataclass(frozen=True)
+class ThemePost:
+    mention_id: int
+    text: str
+    author: str
+    source: str
+    created_at: datetime
+    url: str = ""
+
+
+@dataclass
+class Theme:
+    """A theme as pages show it: `label`, `count` (posts in it) and `example` (one post's text)."""
+
+    label: str
+    count: int
+    terms: list[str] = field(default_factory=list)
+    examples: list[ThemePost] = field(default_factory=list)
+    service_id: str = ""
+    service_name: str = ""
+
+    @property
+    def example(self) -> str:
+        return self.examples[0].text if self.examples else ""
+
+
+def tokens(text: str, *, ignore: frozenset[str] = frozenset()) -> list[str]:
+    words = [t.lower().strip("'-").lstrip("#") for t in _TOKEN.findall(_URL.sub(" ", text))]
+    return [
+        t for t in words if len(t) > 2 and t not in STOPWORDS and t not in ignore and not t.startswith("@")
+    ]
+
+
+def terms_of(text: str, *, ignore: frozenset[str] = frozenset()) -> set[str]:
+    """Unigrams and adjacent bigrams of a post (each counted once per post)."""
+    words = tokens(text, ignore=ignore)
+    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words) if a != b}
+
+
+def themes_for(
+    posts: Sequence[ThemePost],
+    *,
+    background: Sequence[str] = (),
+    ignore: frozenset[str] = frozenset(),
+    limit: int = 3,
+    examples: int = 2,
+    min_posts: int = 2,
+) -> list[Theme]:
+    """The `limit` terms most over-represented in `posts` (complaints) against `background` (other texts),
+    each with how many posts use it and a few examples from different authors."""
+    if not posts:
+        return []
+    post_terms = [terms_of(p.text, ignore=ignore) for p in posts]
+    fg: Counter[str] = Counter()
+    for ts in post_terms:
+        fg.update(ts)
+    bg: Counter[str] = Counter()
+    for text in background:
+        bg.update(terms_of(text, ignore=ignore))
+    n_fg, n_bg = len(posts), max(len(background), 1)
+    scored: list[tuple[float, str]] = []
+    for term, count in fg.items():
+        if count < min_posts:
+            continue
+        # Smoothed log-odds ratio of a post using the term, here against the background, weighted by how
+        # many posts use it so one odd word in two posts does not beat a word in twenty.
+        p_fg = (count + 0.5) / (n_fg + 1)
+        p_bg = (bg.get(term, 0) + 0.5) / (n_bg + 1)
+        bigram_bonus = 1.25 if " " in term else 1.0
+        scored.append((math.log(p_fg / p_bg) * math.sqrt(count) * bigram_bonus, term))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    chosen: list[str] = []
+    for _, term in scored:
+        if any(term in c or c in term for c in chosen):
+            continue
+        chosen.append(term)
+        if len(chosen) >= limit:
+            break
+    themes = []
+    for term in chosen:
+        members = [p for p, ts in zip(posts, post_terms, strict=True) if term in ts]
+        picked: list[ThemePost] = []
+        authors: set[str] = set()
+        # Prefer posts of middling length (a sentence, not "same" and not an essay), from different people.
+        for post in sorted(members, key=lambda p: (abs(len(p.text) - 80), p.mention_id)):
+            if post.author in authors:
+                continue
+            authors.add(post.author)
+            picked.append(post)
+            if len(picked) >= examples:
+                break
+        themes.append(Theme(label=term, count=len(members), terms=[term], examples=picked))
+    return themes
+
+
+def theme_post(mention: Any) -> ThemePost:
+    return ThemePost(
+        mention_id=mention.id,
+        text=mention.text,
+        author=mention.author,
+        source=mention.source.name,
+        created_at=mention.created_at,
+        url=mention.url,
+    )

@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard import charts
 from servicepulse.dashboard.readers import app_function
-from servicepulse.sources.models import Source
 
 SPARK_DAYS = 14
 TREND_WEEKS = 4
@@ -150,23 +149,6 @@ def board_rows(*, now: datetime | None = None) -> list[BoardRow]:
         )
         rows.append(row)
     return rows
-
-
-@dataclass
-class SourceRow:
-    source: Source
-    mentions: int
-    healthy: bool
-    kind_label: str
-
-
-def source_health_rows() -> list[SourceRow]:
-    """Every source with its health and how many mentions it brought (one query)."""
-    qs = Source.objects.annotate(n=Count("mentions")).order_by("name")
-    return [
-        SourceRow(source=s, mentions=s.n, healthy=s.healthy, kind_label=s.get_kind_display())  # type: ignore[attr-defined]
-        for s in qs
-    ]
 
 
 def mention_search_q(query: str) -> Q:

@@ -17,5 +17,7 @@ urlpatterns = [
     path("sources/", sources.sources, name="sources"),
     path("sources/add/", sources.source_add, name="source-add"),
     path("sources/<int:pk>/remove/", sources.source_delete, name="source-remove"),
+    path("sources/<int:pk>/toggle/", sources.source_toggle, name="source-toggle"),
+    path("sources/<int:pk>/sync/", sources.source_sync_now, name="source-sync"),
     path("alerts/", alerts.alert_rules, name="alerts"),
 ]

@@ -1,7 +1,8 @@
 """Walk every URL pattern of the project as anonymous and as each role, and check the answer.
 
 - A view that states a role (`servicepulse.accounts.roles`) sends anonymous people to sign in, answers 403 to
-  anyone below the role, and lets the role and above in.
+  anyone below the role, and lets the role and above in. A POST-only view (405 to GET) is asked again by POST
+  (empty body) by those who must be refused.
 - A view that states no role is public: it must be one of the known public areas (status page, blog, health,
   sign-in, webhooks, the widget, admin's own login) — a signed-in page that forgot its role check fails here.
 - Nothing ever answers 500.
@@ -169,6 +170,12 @@ def test_every_url_answers_each_role_correctly(
                 if who == "anonymous" and status == 200 and not _is_public(route.url):
                     problems.append(f"{where}: open to anyone but not a public page")
                 continue
+            below = who == "anonymous" or RANK[Role(who)] < RANK[route.required]
+            if status == 405 and below:
+                # POST-only: ask by POST (empty body) as someone who must be refused; no side effects if so.
+                response = client.post(route.url)
+                status = response.status_code
+                where = f"{who} POST {route.url} ({route.namespace}:{route.name}) -> {status}"
             if who == "anonymous":
                 if not (status == 302 and "/accounts/login/" in response["Location"]):
                     problems.append(f"{where}: expected a redirect to sign in")

@@ -1,18 +1,20 @@
-"""Sources: health for everyone signed in; add and remove (admin) through the same services as the CLI."""
+"""Sources: health for everyone signed in; add, pause/resume, sync and remove (admin) through the same
+services as the `servicepulse sources` command."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.dashboard.forms import SourceAddForm
-from servicepulse.dashboard.selectors import source_health_rows
 from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_classes
-from servicepulse.sources.services import SourceConfigError, source_create, source_remove
+from servicepulse.sources.selectors import source_list_with_health
+from servicepulse.sources.services import SourceConfigError, source_create, source_remove, source_update
 
 
 @role_required(Role.VIEWER)
@@ -20,7 +22,7 @@ def sources(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/sources.html",
-        {"rows": source_health_rows(), "can_change": has_role(request.user, Role.ADMIN)},
+        {"rows": source_list_with_health(), "can_change": has_role(request.user, Role.ADMIN)},
     )
 
 
@@ -39,12 +41,29 @@ def source_add(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Added source {source.name}.")
             return redirect("dashboard:sources")
-    template = (
-        "dashboard/_source_options.html"
-        if request.htmx and request.method == "GET"
-        else "dashboard/source_add.html"
-    )
+    partial = request.htmx and request.method == "GET"
+    template = "dashboard/_source_options.html" if partial else "dashboard/source_add.html"
     return render(request, template, {"form": form, "kind": kind})
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def source_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    source_update(source=source, enabled=not source.enabled)
+    messages.success(request, f"{'Resumed' if source.enabled else 'Paused'} {source.name}.")
+    return redirect("dashboard:sources")
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def source_sync_now(request: HttpRequest, pk: int) -> HttpResponse:
+    from servicepulse.sources.tasks import sync_source
+
+    source = get_object_or_404(Source, pk=pk)
+    transaction.on_commit(lambda: sync_source.enqueue(source.pk))
+    messages.success(request, f"Asked for a sync of {source.name}; its health shows once the worker ran it.")
+    return redirect("dashboard:sources")
 
 
 @role_required(Role.ADMIN)

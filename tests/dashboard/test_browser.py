@@ -141,9 +141,9 @@ def test_download_the_weekly_report_pdf(
     from django.urls import NoReverseMatch, reverse
 
     try:
-        url = reverse("experience:report-pdf")
+        url = reverse("experience:report_pdf")
     except NoReverseMatch:
-        pytest.skip("the experience app has no PDF report (experience:report-pdf) yet")
+        pytest.skip("the experience app has no PDF report (experience:report_pdf) yet")
     sign_in(page, live_server.url, "viewer")
     page.goto(f"{live_server.url}/experience/")
     with page.expect_download() as download_info:

@@ -38,3 +38,97 @@ def webhook(request: HttpRequest, source_name: str) -> HttpResponse:
     except WebhookRejected as exc:
         log.warning("webhook for %s refused (%s): %s", source.name, exc.status, exc.reason)
         return JsonResponse({"error": exc.reason}, status=exc.status)
+
+
+# -- report-a-problem widget ---------------------------------------------------------------------------------
+
+WIDGET_MAX_BODY = 8 * 1024
+
+
+def _widget_or_404(source_name: str):  # type: ignore[no-untyped-def]
+    from servicepulse.sources.connectors.widget.reports import widget_source
+
+    source = widget_source(source_name)
+    if source is None:
+        raise Http404("no such widget")
+    return source
+
+
+def _cors(response: HttpResponse, origin: str) -> HttpResponse:
+    response["Vary"] = "Origin"
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Credentials"] = "true"
+        response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type, X-Widget-Token"
+        response["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def _refused(exc: Exception, origin: str) -> HttpResponse:
+    from servicepulse.sources.connectors.widget.reports import WidgetRefused
+
+    assert isinstance(exc, WidgetRefused)
+    response = JsonResponse({"error": exc.reason}, status=exc.status)
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return _cors(response, origin)
+
+
+@require_http_methods(["GET", "HEAD"])
+def widget_embed(request: HttpRequest, source_name: str) -> HttpResponse:
+    """The embeddable script (static JavaScript; it finds its endpoints from its own address)."""
+    from servicepulse.sources.connectors.widget.client import embed_script
+
+    _widget_or_404(source_name)
+    response = HttpResponse(embed_script(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["GET", "OPTIONS"])
+def widget_session(request: HttpRequest, source_name: str) -> HttpResponse:
+    """A reporter token (kept by the browser), the services to choose from and the problem types."""
+    from servicepulse.sources.connectors.widget import reports
+
+    source = _widget_or_404(source_name)
+    try:
+        origin = reports.check_origin(source, request)
+        if request.method == "OPTIONS":
+            return _cors(HttpResponse(status=204), origin)
+        reports.check_rate(source, request)
+    except reports.WidgetRefused as exc:
+        return _refused(exc, "")
+    response = JsonResponse(reports.session_payload(source, request))
+    response["Cache-Control"] = "no-store"
+    return _cors(response, origin)
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def widget_report(request: HttpRequest, source_name: str) -> HttpResponse:
+    """One report. CSRF-exempt: the signed reporter token, the origin allow-list and the rate limit guard it."""
+    from servicepulse.sources.connectors.widget import reports
+    from servicepulse.sources.webhooks import WebhookRejected, decode_json, read_body
+
+    source = _widget_or_404(source_name)
+    origin = ""
+    try:
+        origin = reports.check_origin(source, request)
+        if request.method == "OPTIONS":
+            return _cors(HttpResponse(status=204), origin)
+        reports.check_rate(source, request)
+        try:
+            body = read_body(request, limit=WIDGET_MAX_BODY)
+        except WebhookRejected as exc:
+            raise reports.WidgetRefused(exc.status, exc.reason) from None
+        payload, error = decode_json(body)
+        if error:
+            raise reports.WidgetRefused(400, error)
+        outcome = reports.report_submit(source, request, payload)
+    except reports.WidgetRefused as exc:
+        return _refused(exc, origin)
+    status = 201 if outcome.counted else 200
+    return _cors(JsonResponse({"counted": outcome.counted, "message": outcome.message}, status=status), origin)

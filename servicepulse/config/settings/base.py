@@ -249,6 +249,8 @@ DEFAULT_FROM_EMAIL = get_env("SERVICEPULSE_FROM_EMAIL", "servicepulse@localhost"
 # Outbound fetches of user-supplied URLs refuse private/loopback addresses unless this is on (tests, local demos).
 SERVICEPULSE_FETCH_ALLOW_PRIVATE = get_env("SERVICEPULSE_FETCH_ALLOW_PRIVATE", False, cast=str_to_bool)
 SERVICEPULSE_EMBEDDING_MODEL = get_env("SERVICEPULSE_EMBEDDING_MODEL", None)
+# Largest webhook delivery accepted at /sources/hooks/<source>/ (bytes); larger ones get 413.
+SERVICEPULSE_WEBHOOK_MAX_BYTES = get_env("SERVICEPULSE_WEBHOOK_MAX_BYTES", 1024 * 1024, cast=int)
 SERVICEPULSE_BUCKET_MINUTES = get_env("SERVICEPULSE_BUCKET_MINUTES", 15, cast=int)
 SERVICEPULSE_ORGANISATION = get_env("SERVICEPULSE_ORGANISATION", "Northgate University")
 # Who gets the weekly experience report every Monday at 07:00 (comma-separated addresses; none: not sent).

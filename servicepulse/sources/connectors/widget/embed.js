@@ -1,0 +1,172 @@
+/* servicepulse "report a problem" widget.
+ *
+ * Embed:  <div id="servicepulse-report"></div>
+ *         <script src="https://pulse.example.ac.uk/sources/widget/portal/embed.js" async></script>
+ * Options on the script tag: data-target="element-id".
+ *
+ * The form is built with DOM calls only (no HTML strings from the server), labelled for screen readers,
+ * usable by keyboard, and reports its result in a polite live region. The reporter token the server issues
+ * is kept in localStorage so one person's repeated reports about a service are counted once an hour.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script) {
+    return;
+  }
+  var base = script.src.replace(/embed\.js(?:[?#].*)?$/, "");
+  var storeKey = "servicepulse-widget:" + base;
+  var instance = "sp" + Math.random().toString(36).slice(2, 8);
+
+  function readToken() {
+    try {
+      return window.localStorage.getItem(storeKey) || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function keepToken(token) {
+    try {
+      window.localStorage.setItem(storeKey, token);
+    } catch (e) {
+      /* private browsing: the token lives for this page only */
+    }
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      node.setAttribute(key, attrs[key]);
+    });
+    if (text) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function findTarget() {
+    var id = script.getAttribute("data-target") || "servicepulse-report";
+    var target = document.getElementById(id);
+    if (!target) {
+      target = el("div", { id: id });
+      script.parentNode.insertBefore(target, script.nextSibling);
+    }
+    return target;
+  }
+
+  function render(target, config) {
+    var token = config.token;
+    keepToken(token);
+    var form = el("form", { "class": "sp-widget", "aria-labelledby": instance + "-title", novalidate: "" });
+    form.appendChild(el("h2", { id: instance + "-title" }, config.title || "Report a problem"));
+
+    var serviceLabel = el("label", { "for": instance + "-service" }, "Which service?");
+    var service = el("select", { id: instance + "-service", name: "service", required: "" });
+    service.appendChild(el("option", { value: "" }, "Choose a service"));
+    config.services.forEach(function (item) {
+      service.appendChild(el("option", { value: item.id }, item.name));
+    });
+    form.appendChild(serviceLabel);
+    form.appendChild(service);
+
+    var problems = el("fieldset", {});
+    problems.appendChild(el("legend", {}, "What is wrong?"));
+    config.problem_types.forEach(function (item, index) {
+      var id = instance + "-problem-" + item.id;
+      var radio = el("input", { type: "radio", name: "problem", id: id, value: item.id });
+      if (index === 0) {
+        radio.setAttribute("required", "");
+      }
+      var label = el("label", { "for": id }, item.label);
+      problems.appendChild(radio);
+      problems.appendChild(label);
+    });
+    form.appendChild(problems);
+
+    form.appendChild(el("label", { "for": instance + "-comment" }, "Anything else we should know? (optional)"));
+    form.appendChild(el("textarea", { id: instance + "-comment", name: "comment", maxlength: "500", rows: "3" }));
+
+    /* Honeypot: hidden from people and assistive technology; bots fill it in. */
+    var trap = el("div", { "aria-hidden": "true", style: "position:absolute;left:-10000px;height:1px;overflow:hidden" });
+    trap.appendChild(el("input", { type: "text", name: "website", tabindex: "-1", autocomplete: "off" }));
+    form.appendChild(trap);
+
+    var button = el("button", { type: "submit" }, "Send report");
+    form.appendChild(button);
+    var status = el("p", { role: "status", "aria-live": "polite", "class": "sp-widget-status" });
+    form.appendChild(status);
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var chosen = form.querySelector("input[name=problem]:checked");
+      if (!service.value) {
+        status.textContent = "Please choose a service.";
+        service.focus();
+        return;
+      }
+      if (!chosen) {
+        status.textContent = "Please say what is wrong.";
+        form.querySelector("input[name=problem]").focus();
+        return;
+      }
+      button.disabled = true;
+      status.textContent = "Sending…";
+      fetch(base + "reports/", {
+        method: "POST",
+        credentials: "include",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          service: service.value,
+          problem: chosen.value,
+          comment: form.elements.comment.value,
+          website: form.elements.website.value,
+          token: token
+        })
+      })
+        .then(function (response) {
+          return response.json().then(function (data) {
+            return { ok: response.ok, data: data };
+          });
+        })
+        .then(function (result) {
+          status.textContent = result.ok ? result.data.message : result.data.error || "Sorry, that did not work.";
+          if (result.ok) {
+            form.elements.comment.value = "";
+          }
+        })
+        .catch(function () {
+          status.textContent = "Sorry, the report could not be sent. Please try again later.";
+        })
+        .then(function () {
+          button.disabled = false;
+        });
+    });
+
+    target.textContent = "";
+    target.appendChild(form);
+  }
+
+  function start() {
+    var target = findTarget();
+    fetch(base + "session/", { credentials: "include", headers: { "X-Widget-Token": readToken() } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (config) {
+        render(target, config);
+      })
+      .catch(function () {
+        target.textContent = "The problem report form is unavailable right now.";
+      });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,93 @@
+"""A widget report (the JSON body the embed script POSTs) -> a checked report, or ParseError with a reason.
+
+Body: `{"service": "<catalogue id>", "problem": "down|slow|login|other", "comment": "<optional sentence>",
+"token": "<signed reporter token>", "website": ""}` — `website` is a honeypot field hidden from people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from servicepulse.mentions.services import MentionData
+
+PROBLEM_TYPES: dict[str, str] = {
+    "down": "Not working",
+    "slow": "Slow",
+    "login": "Can't sign in",
+    "other": "Something else",
+}
+MAX_COMMENT = 500
+
+
+class ParseError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Report:
+    service_id: str
+    service_name: str
+    problem: str
+    comment: str
+    token: str
+    honeypot: str
+
+    @property
+    def text(self) -> str:
+        sentence = f": {self.comment}" if self.comment else ""
+        return f"{self.service_name} — {PROBLEM_TYPES[self.problem].lower()}{sentence}"
+
+
+def parse_report(body: Any, *, services: dict[str, str]) -> Report:
+    """Check a decoded body against the catalogue (`services`: id -> name)."""
+    if not isinstance(body, dict):
+        raise ParseError("the report must be a JSON object")
+    service = body.get("service")
+    if not isinstance(service, str) or not service:
+        raise ParseError("choose a service")
+    if service not in services:
+        raise ParseError(f"unknown service {service!r}")
+    problem = body.get("problem")
+    if problem not in PROBLEM_TYPES:
+        raise ParseError(f"problem must be one of {', '.join(PROBLEM_TYPES)}")
+    comment = body.get("comment", "")
+    if comment is None:
+        comment = ""
+    if not isinstance(comment, str):
+        raise ParseError("comment must be text")
+    comment = " ".join(comment.split())
+    if len(comment) > MAX_COMMENT:
+        raise ParseError(f"comment is longer than {MAX_COMMENT} characters")
+    token = body.get("token", "")
+    honeypot = body.get("website", "")
+    return Report(
+        service_id=service,
+        service_name=services[service],
+        problem=str(problem),
+        comment=comment,
+        token=token if isinstance(token, str) else "",
+        honeypot=honeypot if isinstance(honeypot, str) else "x",
+    )
+
+
+def report_to_mention(
+    report: Report, *, external_id: str, reporter: str, author: str, created_at: datetime, page: str
+) -> MentionData:
+    """The mention a counted report becomes; `raw.service_id` carries the reporter's own tagging."""
+    return MentionData(
+        external_id=external_id,
+        text=report.text,
+        created_at=created_at,
+        author=author,
+        author_id=reporter,
+        raw={
+            "service_id": report.service_id,
+            "problem": report.problem,
+            "problem_label": PROBLEM_TYPES[report.problem],
+            "comment": report.comment,
+            "page": page,
+            "channel": "widget",
+        },
+    )

@@ -1,0 +1,186 @@
+"""The widget's server side: reporter tokens, the origin allow-list, the per-address rate limit, and the
+one-report-per-person-per-service-per-hour rule.
+
+Who is a person: the signed-in user where the host page shares our single sign-on (the browser sends our
+session cookie), else the reporter token this endpoint issued (`django.core.signing`, salted per source) and
+the browser keeps in localStorage. Reports are stored under a keyed hash of that identity, never the raw
+token or user id. A second report by the same person about the same service within an hour is accepted
+politely but not counted (not stored), so one person cannot make an outage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+from servicepulse.catalog.selectors import service_list
+from servicepulse.mentions.models import Mention
+from servicepulse.mentions.services import mentions_ingest
+from servicepulse.sources.connectors.widget.parse import PROBLEM_TYPES, ParseError, parse_report, report_to_mention
+from servicepulse.sources.models import Source, SourceKind
+
+TOKEN_MAX_AGE = 365 * 24 * 3600
+COUNT_WINDOW = timedelta(hours=1)
+RATE_WINDOW = 3600  # seconds
+DEFAULT_RATE_LIMIT = 60  # widget requests per address per hour
+
+
+class WidgetRefused(Exception):
+    def __init__(self, status: int, reason: str, *, retry_after: int | None = None) -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.retry_after = status, reason, retry_after
+
+
+@dataclass(frozen=True)
+class Outcome:
+    counted: bool
+    mention_id: int | None = None
+    message: str = ""
+
+
+def widget_source(name: str) -> Source | None:
+    return Source.objects.filter(name=name, kind=SourceKind.WIDGET, enabled=True).first()
+
+
+def _option(source: Source, name: str, default: Any) -> Any:
+    value = source.options.get(name)
+    return default if value in (None, "") else value
+
+
+def allowed_origins(source: Source) -> set[str]:
+    value = _option(source, "allowed_origins", [])
+    parts = value if isinstance(value, list) else str(value).split(",")
+    return {str(p).strip().rstrip("/").lower() for p in parts if str(p).strip()}
+
+
+def _own_origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}".lower()
+
+
+def check_origin(source: Source, request: HttpRequest) -> str:
+    """The request's Origin when it may use this widget ("" for same-origin or non-browser callers)."""
+    origin = request.headers.get("Origin", "").strip().rstrip("/").lower()
+    if not origin or origin == _own_origin(request):
+        return ""
+    if origin in allowed_origins(source):
+        return origin
+    raise WidgetRefused(403, f"origin {origin} is not allowed to use this widget")
+
+
+def client_address(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def check_rate(source: Source, request: HttpRequest) -> None:
+    """At most `rate_limit_per_hour` widget requests per address per hour (fixed window in Django's cache)."""
+    limit = int(_option(source, "rate_limit_per_hour", DEFAULT_RATE_LIMIT))
+    key = f"sp:widget:rate:{source.pk}:{client_address(request)}"
+    cache.add(key, 0, timeout=RATE_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=RATE_WINDOW)
+        count = 1
+    if count > limit:
+        raise WidgetRefused(429, "too many reports from this address; try again later", retry_after=RATE_WINDOW)
+
+
+def _salt(source: Source) -> str:
+    return f"servicepulse.widget.reporter.{source.pk}"
+
+
+def token_issue(source: Source) -> str:
+    return signing.dumps({"r": uuid.uuid4().hex}, salt=_salt(source), compress=False)
+
+
+def token_reporter(source: Source, token: str) -> str | None:
+    """The reporter id inside a valid token of this source, else None."""
+    if not token:
+        return None
+    try:
+        data = signing.loads(token, salt=_salt(source), max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    reporter = data.get("r") if isinstance(data, dict) else None
+    return reporter if isinstance(reporter, str) and reporter else None
+
+
+def _pseudonym(source: Source, identity: str) -> str:
+    key = f"{settings.SECRET_KEY}:widget:{source.pk}".encode()
+    return "w:" + hmac.new(key, identity.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def services_offered(source: Source) -> dict[str, str]:
+    public_only = bool(_option(source, "public_services_only", True))
+    return {s.id: s.name for s in service_list(public_only=public_only).order_by("order", "name")}
+
+
+def session_payload(source: Source, request: HttpRequest) -> dict[str, Any]:
+    """What the embed script needs: a reporter token (the one it has, when still valid), services, types."""
+    token = request.headers.get("X-Widget-Token", "") or request.GET.get("token", "")
+    if token_reporter(source, token) is None:
+        token = token_issue(source)
+    user = getattr(request, "user", None)
+    return {
+        "token": token,
+        "signed_in": bool(user is not None and user.is_authenticated),
+        "title": str(_option(source, "title", "Report a problem")),
+        "services": [{"id": sid, "name": name} for sid, name in services_offered(source).items()],
+        "problem_types": [{"id": key, "label": label} for key, label in PROBLEM_TYPES.items()],
+    }
+
+
+def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
+    """Check and store one report; raises WidgetRefused (400/403) with a reason the form can show."""
+    try:
+        report = parse_report(body, services=services_offered(source))
+    except ParseError as exc:
+        raise WidgetRefused(400, str(exc)) from None
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        identity, author = f"user:{user.pk}", user.get_username()
+    else:
+        reporter = token_reporter(source, report.token)
+        if reporter is None:
+            raise WidgetRefused(403, "this form has expired; reload the page and try again")
+        identity, author = f"token:{reporter}", ""
+    if report.honeypot:
+        # A bot filled the hidden field: answer as if accepted, keep nothing.
+        return Outcome(counted=False, message="Thanks, your report was received.")
+    pseudonym = _pseudonym(source, identity)
+    now = timezone.now()
+    recent = Mention.objects.filter(
+        source=source, author_id=pseudonym, raw__service_id=report.service_id, created_at__gte=now - COUNT_WINDOW
+    ).exists()
+    # The cache key makes the check atomic between two simultaneous submissions; the database check keeps
+    # the rule when the cache has been cleared.
+    gate = f"sp:widget:count:{source.pk}:{pseudonym}:{report.service_id}"
+    if recent or not cache.add(gate, 1, timeout=int(COUNT_WINDOW.total_seconds())):
+        return Outcome(counted=False, message="Thanks, we already have your report about this service.")
+    page = request.headers.get("Referer", "")[:500]
+    mention = report_to_mention(
+        report, external_id=uuid.uuid4().hex, reporter=pseudonym, author=author, created_at=now, page=_clean(page)
+    )
+    result = mentions_ingest(source=source, items=[mention])
+    return Outcome(
+        counted=True,
+        mention_id=result.mention_ids[0] if result.mention_ids else None,
+        message="Thanks, your report was received.",
+    )
+
+
+def _clean(url: str) -> str:
+    """Keep where the report came from without the query string (it may hold personal data)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme in ("http", "https") else ""

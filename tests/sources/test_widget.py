@@ -1,0 +1,187 @@
+"""The report-a-problem widget: embed script, reporter tokens, one counted report per person per service per
+hour, CORS allow-list, rate limit per address, and what the stored mention holds."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+
+from servicepulse.mentions.models import Mention
+from servicepulse.sources.services import source_create
+from tests.factories import ServiceFactory, SourceFactory
+
+FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/widget/fixtures"
+BASE = "/sources/widget/portal"
+PORTAL = "https://portal.northgate.ac.uk"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    cache.clear()
+
+
+@pytest.fixture
+def source(db):  # type: ignore[no-untyped-def]
+    ServiceFactory(id="vle", name="Moodle VLE", order=1)
+    ServiceFactory(id="wifi", name="Wi-Fi (eduroam)", order=2)
+    ServiceFactory(id="backup", name="Staff backup", public=False)
+    return source_create(kind="widget", name="portal", options={"allowed_origins": PORTAL, "rate_limit_per_hour": 50})
+
+
+def session(client: Client, token: str = "", **headers: str) -> dict:
+    extra = {"HTTP_X_WIDGET_TOKEN": token} if token else {}
+    response = client.get(f"{BASE}/session/", **extra, **headers)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def report(client: Client, body: dict | bytes, **headers: str):  # type: ignore[no-untyped-def]
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    return client.post(f"{BASE}/reports/", data=data, content_type="application/json", **headers)
+
+
+def body(token: str, service: str = "vle", problem: str = "down", comment: str = "Upload times out") -> dict:
+    return {"service": service, "problem": problem, "comment": comment, "token": token, "website": ""}
+
+
+def test_embed_script_is_served_as_static_javascript(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(f"{BASE}/embed.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    script = response.content.decode()
+    assert 'aria-live' in script and "<label" not in script and "reports/" in script and "session/" in script
+    assert "innerHTML" not in script  # built with DOM calls, so no markup injection
+    assert client.get("/sources/widget/nobody/embed.js").status_code == 404
+    SourceFactory(name="not-a-widget")
+    assert client.get("/sources/widget/not-a-widget/embed.js").status_code == 404
+
+
+def test_session_offers_public_services_and_problem_types(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    data = session(client)
+    assert [s["id"] for s in data["services"]] == ["vle", "wifi"]
+    assert [p["id"] for p in data["problem_types"]] == ["down", "slow", "login", "other"]
+    assert data["token"] and data["signed_in"] is False
+    # A browser that kept its token gets the same one back; a forged one is replaced.
+    assert session(client, data["token"])["token"] == data["token"]
+    assert session(client, data["token"] + "x")["token"] != data["token"] + "x"
+
+
+def test_one_report_per_person_per_service_per_hour(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    token = session(client)["token"]
+    first = report(client, body(token))
+    again = report(client, body(token, problem="slow", comment="still broken"))
+    other_service = report(client, body(token, service="wifi"))
+    someone_else = report(client, body(session(client)["token"]))
+    assert (first.status_code, first.json()["counted"]) == (201, True)
+    assert (again.status_code, again.json()["counted"]) == (200, False)
+    assert other_service.json()["counted"] is True and someone_else.json()["counted"] is True
+    assert Mention.objects.filter(source=source).count() == 3
+    # The rule holds when the cache is cleared (the database remembers) ...
+    cache.clear()
+    assert report(client, body(token)).json()["counted"] is False
+    # ... and an hour later the same person counts again.
+    Mention.objects.filter(source=source).update(created_at=Mention.objects.first().created_at - timedelta(minutes=61))
+    cache.clear()
+    assert report(client, body(token)).json()["counted"] is True
+
+
+def test_report_becomes_a_mention_tagged_to_the_chosen_service(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    token = session(client)["token"]
+    report(client, body(token, comment="  The assignment upload page\n times out.  "), HTTP_REFERER=f"{PORTAL}/help?u=s123")
+    mention = Mention.objects.get(source=source)
+    assert mention.text == "Moodle VLE — not working: The assignment upload page times out."
+    assert mention.raw["service_id"] == "vle" and mention.raw["problem"] == "down"
+    assert mention.raw["page"] == f"{PORTAL}/help"  # no query string kept
+    assert mention.author_id.startswith("w:") and token not in mention.author_id
+    assert mention.author == ""
+
+
+def test_signed_in_user_counts_once_whatever_the_token(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    user = get_user_model().objects.create_user(username="s1234567", password="pw")
+    client.force_login(user)
+    assert session(client)["signed_in"] is True
+    first = report(client, body(session(client)["token"]))
+    second = report(client, body(session(client)["token"]))
+    anonymous_token = report(client, body(""))
+    assert first.json()["counted"] is True
+    assert second.json()["counted"] is False and anonymous_token.json()["counted"] is False
+    assert Mention.objects.get(source=source).author == "s1234567"
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "reason"),
+    [
+        ({"service": "vle", "problem": "down", "token": "forged"}, 403, "expired"),
+        ({"service": "nope", "problem": "down"}, 400, "unknown service"),
+        ({"service": "backup", "problem": "down"}, 400, "unknown service"),
+        ({"service": "vle", "problem": "meh"}, 400, "problem must be one of"),
+        ({"service": "vle", "problem": "down", "comment": "x" * 501}, 400, "longer than 500"),
+        ({"service": "vle", "problem": "down", "comment": 5}, 400, "comment must be text"),
+        ({"problem": "down"}, 400, "choose a service"),
+        (b'{"service": "vle", "prob', 400, "not valid JSON"),
+        (b"[1]", 400, "JSON object"),
+    ],
+)
+def test_bad_reports_are_refused_with_a_reason(source, client: Client, payload, status: int, reason: str) -> None:  # type: ignore[no-untyped-def]
+    if isinstance(payload, dict) and "token" not in payload:
+        payload["token"] = session(client)["token"]
+    response = report(client, payload)
+    assert response.status_code == status and reason in response.json()["error"]
+    assert Mention.objects.count() == 0
+
+
+def test_oversized_report_is_413(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    token = session(client)["token"]
+    response = report(client, body(token, comment="y" * 9000))
+    assert response.status_code == 413
+
+
+def test_honeypot_is_accepted_but_not_kept(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    payload = json.loads((FIXTURES / "report_honeypot.json").read_text())
+    payload["token"] = session(client)["token"]
+    response = report(client, payload)
+    assert response.status_code == 200 and response.json()["counted"] is False
+    assert Mention.objects.count() == 0
+
+
+def test_cors_allows_configured_origins_only(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    preflight = client.options(
+        f"{BASE}/reports/", HTTP_ORIGIN=PORTAL, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == PORTAL
+    assert "POST" in preflight["Access-Control-Allow-Methods"]
+    assert preflight["Access-Control-Allow-Credentials"] == "true"
+    token = session(client, HTTP_ORIGIN=PORTAL)["token"]
+    allowed = report(client, body(token), HTTP_ORIGIN=PORTAL)
+    assert allowed.status_code == 201 and allowed["Access-Control-Allow-Origin"] == PORTAL
+    evil = "https://evil.example"
+    assert client.options(f"{BASE}/reports/", HTTP_ORIGIN=evil).status_code == 403
+    refused = report(client, body(token, service="wifi"), HTTP_ORIGIN=evil)
+    assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused
+    assert client.get(f"{BASE}/session/", HTTP_ORIGIN=evil).status_code == 403
+    assert Mention.objects.count() == 1
+
+
+def test_rate_limit_per_address(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    source.options["rate_limit_per_hour"] = 3
+    source.save()
+    token = session(client)["token"]  # 1
+    assert report(client, body(token)).status_code == 201  # 2
+    assert report(client, body(token, service="wifi")).status_code == 201  # 3
+    limited = report(client, body(token, problem="slow"))
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    other_address = report(client, body(token, service="wifi"), REMOTE_ADDR="10.9.8.7")
+    assert other_address.status_code == 200  # another address is not limited (and already counted)
+
+
+def test_csrf_is_not_required(source) -> None:  # type: ignore[no-untyped-def]
+    strict = Client(enforce_csrf_checks=True)
+    token = session(strict)["token"]
+    assert report(strict, body(token)).status_code == 201

@@ -1,0 +1,156 @@
+"""The closed loop: after a preview, one reply per person per public-incident status, on their own channel
+(slack_sdk against a loopback replay server), with the opted-out and cannot-reply people listed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from servicepulse.engage.models import LoopReply, ReplyOutcome
+from servicepulse.engage.services import (
+    case_link_public_incident,
+    case_open,
+    loop_deliver,
+    loop_preview,
+    loop_send,
+    optout_add,
+)
+from servicepulse.sources.models import Source, SourceKind
+from servicepulse.status.models import Impact, IncidentStatus
+from servicepulse.status.services import public_incident_open, public_incident_update
+from tests.engage.helpers import point_at, slack_fixture, slack_params, slack_source
+from tests.factories import MentionFactory, ServiceFactory, SourceFactory
+from tests.replay import ReplayServer
+from tests.replay import Reply as Answer
+
+pytestmark = pytest.mark.django_db
+OK = {("POST", "/api/chat.postMessage"): [Answer(200, body=slack_fixture("chat_postMessage_ok.json"))]}
+
+
+@pytest.fixture
+def incident(settings):  # type: ignore[no-untyped-def]
+    settings.BASE_URL = "https://it.northgate.ac.uk"
+    ServiceFactory(id="sso", name="Single sign-on")
+    incident = public_incident_open(
+        title="Sign-in loops back to the login page",
+        service_ids=["sso"],
+        impact=Impact.MAJOR_OUTAGE,
+        body="Looking.",
+    )
+    slack = slack_source()
+    rss = SourceFactory(kind=SourceKind.RSS, name="IT news comments")
+    mentions = [
+        MentionFactory(source=slack, external_id="C024BE91L:1795470100.000200", author="ana", author_id="U1"),
+        MentionFactory(source=slack, external_id="C024BE91L:1795470200.000300", author="ana", author_id="U1"),
+        MentionFactory(source=slack, external_id="C024BE91L:1795470300.000400", author="ben", author_id="U2"),
+        MentionFactory(source=slack, external_id="C024BE91L:1795470400.000500", author="cy", author_id="U3"),
+        MentionFactory(source=rss, external_id="comment-9", author="dee"),
+    ]
+    for mention in mentions:
+        case_link_public_incident(case=case_open(mention=mention), incident=incident)
+    optout_add(mention=mentions[3], reason="asked us to stop")
+    return incident
+
+
+def test_preview_lists_everyone_once_with_reasons(incident) -> None:  # type: ignore[no-untyped-def]
+    preview = loop_preview(incident=incident)
+    assert sorted(r.mention.author for r in preview.to_send) == ["ana", "ben"]
+    ana = next(r for r in preview.to_send if r.mention.author == "ana")
+    assert ana.mention.external_id == "C024BE91L:1795470200.000300"  # the latest post of the person
+    assert ana.text == (
+        "Hi ana, thanks for telling us about the problem with Single sign-on. We are investigating; "
+        f"updates here: https://it.northgate.ac.uk/status/incidents/{incident.pk}/"
+    )
+    listed = {r.mention.author: (r.outcome, r.reason) for r in preview.not_sendable}
+    assert listed["cy"][0] == ReplyOutcome.OPTED_OUT
+    assert listed["dee"][0] == ReplyOutcome.CANNOT_REPLY and "RSS/Atom feed cannot reply" in listed["dee"][1]
+    assert LoopReply.objects.count() == 0  # a preview writes nothing
+
+
+def test_send_once_per_person_per_state(
+    client, users, incident, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["responder"])
+    page = client.get(f"/inbox/loop/{incident.pk}/").content.decode()
+    assert "Will get a reply (2)" in page and "Will not get a reply (2)" in page
+    with ReplayServer(OK) as server:
+        point_at(Source.objects.get(kind="slack"), server.url)
+        template = "Hi {author}: we are on it. {status_url}"
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/inbox/loop/{incident.pk}/", {"template": template, "confirm": "send"})
+        assert response.status_code == 302
+        assert len(server.requests) == 2
+        sent = sorted(slack_params(r)["text"] for r in server.requests)
+        assert sent[0].startswith("Hi ana: we are on it. https://it.northgate.ac.uk/status/incidents/")
+        threads = {slack_params(r)["thread_ts"] for r in server.requests}
+        assert threads == {"1795470200.000300", "1795470300.000400"}
+
+        # Sending again for the same status reaches nobody twice.
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/inbox/loop/{incident.pk}/", {"template": template, "confirm": "send"})
+        assert len(server.requests) == 2
+
+        outcomes = dict(LoopReply.objects.values_list("mention__author", "outcome"))
+        assert outcomes == {"ana": "sent", "ben": "sent", "cy": "opted_out", "dee": "cannot_reply"}
+        log = client.get(f"/inbox/loop/{incident.pk}/").content.decode()
+        assert "Opted out" in log and "Channel cannot reply" in log
+
+        public_incident_update(incident=incident, status=IncidentStatus.RESOLVED, body="Fixed.")
+        incident.refresh_from_db()
+        preview = loop_preview(incident=incident)
+        assert len(preview.to_send) == 2 and "is resolved" in preview.to_send[0].text
+        with django_capture_on_commit_callbacks(execute=True):
+            result = loop_send(incident=incident, actor=users["responder"])
+        assert (result.queued, result.listed) == (2, 2)
+        assert len(server.requests) == 4
+    per_state = LoopReply.objects.filter(outcome=ReplyOutcome.SENT).values_list("incident_status", flat=True)
+    assert sorted(per_state) == ["investigating", "investigating", "resolved", "resolved"]
+
+
+def test_unique_constraint_holds_at_the_database(incident) -> None:  # type: ignore[no-untyped-def]
+    mention = incident.cases.first().mention
+    fields = {
+        "public_incident": incident,
+        "incident_status": "investigating",
+        "person_key": "x:U1",
+        "mention": mention,
+    }
+    LoopReply.objects.create(text="one", **fields)
+    with pytest.raises(IntegrityError):
+        LoopReply.objects.create(text="two", **fields)
+
+
+def test_platform_rate_limits_defer_the_rest(incident, settings, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    settings.SERVICEPULSE_REPLY_RATES = {"slack": [1, 3600]}  # one reply an hour on this workspace
+    with django_capture_on_commit_callbacks(execute=True):
+        loop_send(incident=incident, actor=None)
+    with ReplayServer(OK) as server:
+        point_at(Source.objects.get(kind="slack"), server.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = loop_deliver(incident_id=incident.pk, incident_status="investigating")
+    assert (result.sent, result.deferred) == (1, 1)
+    assert len(server.requests) == 1
+    assert timedelta(minutes=59) < result.retry_at - timezone.now() <= timedelta(hours=1)
+    later = DBTaskResult.objects.filter(task_path__endswith="loop_deliver_task", run_after__isnull=False)
+    assert later.exists()  # enqueued again for when the limit allows
+    assert LoopReply.objects.filter(outcome=ReplyOutcome.PENDING).count() == 1
+
+
+def test_retry_after_from_the_platform_keeps_the_reply_pending(incident) -> None:  # type: ignore[no-untyped-def]
+    loop_send(incident=incident, actor=None)
+    limited = {
+        ("POST", "/api/chat.postMessage"): [
+            Answer(429, {"Retry-After": "30"}, slack_fixture("error_ratelimited.json")),
+        ]
+    }
+    with ReplayServer(limited) as server:
+        point_at(Source.objects.get(kind="slack"), server.url)
+        result = loop_deliver(incident_id=incident.pk, incident_status="investigating")
+    assert result.sent == 0 and result.deferred == 2
+    assert len(server.requests) == 1  # the second person on the same workspace waits too
+    row = LoopReply.objects.filter(attempts=1).get()
+    assert row.outcome == ReplyOutcome.PENDING and "rate limit" in row.error

@@ -1,0 +1,113 @@
+"""Replying from the inbox through the real connector client (slack_sdk against a loopback replay server),
+and a clear error when the channel cannot reply (RSS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from servicepulse.engage.models import Case, CaseState, Reply, ReplyOutcome
+from servicepulse.sources.models import SourceKind
+from tests.engage.helpers import point_at, slack_fixture, slack_params, slack_source
+from tests.factories import MentionFactory, SourceFactory
+from tests.replay import ReplayServer
+from tests.replay import Reply as Answer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def slack_mention(db):  # type: ignore[no-untyped-def]
+    return MentionFactory(
+        source=slack_source(),
+        external_id="C024BE91L:1795470100.000200",
+        author="U061F7AUR",
+        author_id="U061F7AUR",
+        text="Is anyone else unable to log in to the staff portal? SSO just loops back to the login page",
+    )
+
+
+def test_reply_goes_out_through_slack_and_counts_as_first_response(client, users, slack_mention) -> None:  # type: ignore[no-untyped-def]
+    routes = {
+        ("POST", "/api/chat.postMessage"): [Answer(200, body=slack_fixture("chat_postMessage_ok.json"))]
+    }
+    with ReplayServer(routes) as server:
+        point_at(slack_mention.source, server.url)
+        client.force_login(users["responder"])
+        response = client.post(
+            f"/inbox/m/{slack_mention.pk}/",
+            {"action": "reply", "text": "Thanks for flagging, we're investigating SSO now."},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert "Reply sent on Slack" in response.content.decode()
+    sent = slack_params(server.requests[0])
+    assert sent["channel"] == "C024BE91L" and sent["thread_ts"] == "1795470100.000200"
+    assert sent["text"] == "Thanks for flagging, we're investigating SSO now."
+    case = Case.objects.get(mention=slack_mention)
+    assert case.state == CaseState.REPLIED and case.first_response_at is not None
+    reply = Reply.objects.get(case=case)
+    assert reply.outcome == ReplyOutcome.SENT and reply.external_id == "C024BE91L:1795470500.000900"
+    assert reply.url.startswith("https://northgate.slack.com/archives/C024BE91L/")
+
+
+def test_platform_refusal_is_shown_and_logged(client, users, slack_mention) -> None:  # type: ignore[no-untyped-def]
+    routes = {
+        ("POST", "/api/chat.postMessage"): [Answer(200, body=slack_fixture("error_not_in_channel.json"))]
+    }
+    with ReplayServer(routes) as server:
+        point_at(slack_mention.source, server.url)
+        client.force_login(users["responder"])
+        response = client.post(
+            f"/inbox/m/{slack_mention.pk}/", {"action": "reply", "text": "hello"}, follow=True
+        )
+    html = response.content.decode()
+    assert "Reply not sent" in html and "not_in_channel" in html
+    case = Case.objects.get(mention=slack_mention)
+    assert case.state == CaseState.NEW and case.first_response_at is None
+    assert Reply.objects.get(case=case).outcome == ReplyOutcome.FAILED
+
+
+def test_rss_cannot_reply_is_a_clear_error(client, users) -> None:  # type: ignore[no-untyped-def]
+    mention = MentionFactory(source=SourceFactory(kind=SourceKind.RSS, name="IT news comments"), author="Kim")
+    client.force_login(users["responder"])
+    response = client.post(
+        f"/inbox/m/{mention.pk}/", {"action": "reply", "text": "Sorry about that"}, follow=True
+    )
+    html = response.content.decode()
+    assert "Reply not sent" in html
+    assert "IT news comments (RSS/Atom feed) cannot reply" in html
+    assert "Answer the person another way" in html
+    reply = Reply.objects.get(case__mention=mention)
+    assert reply.outcome == ReplyOutcome.CANNOT_REPLY
+    assert Case.objects.get(mention=mention).state == CaseState.NEW
+
+
+def test_roles(client, users, slack_mention) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/inbox/").status_code == 302
+    client.force_login(users["viewer"])
+    assert client.get("/inbox/").status_code == 200
+    assert client.get(f"/inbox/m/{slack_mention.pk}/").status_code == 200
+    assert client.get("/inbox/times/").status_code == 200
+    assert client.get("/inbox/saved/").status_code == 200
+    assert client.post(f"/inbox/m/{slack_mention.pk}/", {"action": "note", "text": "x"}).status_code == 403
+    assert not Case.objects.exists()
+    client.force_login(users["responder"])
+    client.post(f"/inbox/m/{slack_mention.pk}/", {"action": "assign", "assignee": users["responder"].pk})
+    client.post(f"/inbox/m/{slack_mention.pk}/", {"action": "note", "text": "checking with IAM"})
+    case = Case.objects.get()
+    assert case.state == CaseState.ASSIGNED
+    page = client.get(f"/inbox/m/{slack_mention.pk}/").content.decode()
+    assert "checking with IAM" in page
+    response = client.post("/inbox/saved/", {"title": "Thanks", "body": "Thanks {author}, see {status_url}"})
+    assert response.status_code == 302
+    page = client.get(f"/inbox/m/{slack_mention.pk}/?saved=1").content.decode()
+    assert "Thanks U061F7AUR, see http" in page
+
+
+def test_inbox_page_query_count(client, users, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(30):
+        MentionFactory()
+    client.force_login(users["viewer"])
+    with django_assert_max_num_queries(15):
+        response = client.get("/inbox/?state=all")
+    assert response.status_code == 200

@@ -37,7 +37,8 @@ WebSocket (Mastodon streaming, Bluesky Jetstream)::
         ws.connections                      # every connection made, in order
 
 When the generator ends without DROP the server closes normally (code 1000).
-`WebSocketReplayServer(messages=[...])` replays the same list to every connection.
+`WebSocketReplayServer(messages=[...])` replays the same list to every connection. Messages the client sends
+within `read_first` seconds of connecting (subscriptions) are recorded in `conn.received` before replaying.
 """
 
 from __future__ import annotations
@@ -269,7 +270,13 @@ WsHandler = Callable[[WsConnection], Iterable[str | bytes | _Drop]]
 class WebSocketReplayServer:
     """A WebSocket server (the `websockets` package, sync API) on 127.0.0.1 and a free port."""
 
-    def __init__(self, handler: WsHandler | None = None, *, messages: Iterable[str | bytes] | None = None):
+    def __init__(
+        self,
+        handler: WsHandler | None = None,
+        *,
+        messages: Iterable[str | bytes] | None = None,
+        read_first: float = 0.0,
+    ) -> None:
         if handler is None:
             fixed = list(messages or [])
 
@@ -277,6 +284,7 @@ class WebSocketReplayServer:
                 yield from fixed
 
         self.handler = handler
+        self.read_first = read_first
         self.connections: list[WsConnection] = []
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -290,6 +298,12 @@ class WebSocketReplayServer:
             headers={k: v for k, v in request.headers.raw_items()},
         )
         self.connections.append(conn)
+        if self.read_first:
+            while True:
+                try:
+                    conn.received.append(websocket.recv(timeout=self.read_first))
+                except Exception:  # TimeoutError when the client has said all it says first
+                    break
         for message in self.handler(conn):
             if message is DROP:
                 websocket.socket.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,190 @@
+"""Talking to a Mastodon server: REST through Mastodon.py (on a guarded requests session), the streaming API
+over WebSocket through `websockets`.
+
+Tests point `api_base_url` (and `streaming_url`) at a loopback replay server.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from servicepulse.core.fetcher import (
+    FetchError,
+    guarded_requests_session,
+    parse_retry_after,
+    websocket_target,
+)
+from servicepulse.sources.connectors.mastodon.parse import plain
+from servicepulse.sources.registry import ConnectorError
+
+PAGE_SIZE = 40
+TIMEOUT = 15.0
+
+
+class MastodonClient:
+    def __init__(self, *, api_base_url: str, access_token: str = "") -> None:
+        from mastodon import Mastodon
+
+        self.api_base_url = api_base_url.rstrip("/")
+        self.access_token = access_token
+        self._last_headers: dict[str, str] = {}
+        session = guarded_requests_session()
+
+        def remember(response: Any, *args: Any, **kwargs: Any) -> None:
+            self._last_headers = dict(response.headers)
+
+        session.hooks["response"].append(remember)
+        self.api = Mastodon(
+            access_token=access_token or None,
+            api_base_url=self.api_base_url,
+            ratelimit_method="throw",  # we honour the server's limits ourselves: Retry-After, then back-off
+            request_timeout=TIMEOUT,
+            version_check_mode="none",
+            mastodon_version="4.3.0",
+            session=session,
+        )
+
+    # --- REST -------------------------------------------------------------------------------------------
+
+    def _call(self, what: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        from mastodon.errors import (
+            MastodonAPIError,
+            MastodonError,
+            MastodonNetworkError,
+            MastodonRatelimitError,
+        )
+
+        try:
+            return plain(function(*args, **kwargs))
+        except MastodonRatelimitError:
+            retry = parse_retry_after(self._last_headers.get("Retry-After"))
+            if retry is None and self._last_headers.get("X-RateLimit-Reset"):
+                retry = _seconds_until(self._last_headers["X-RateLimit-Reset"])
+            raise ConnectorError(f"{what}: rate limited by {self.api_base_url}", retry_after=retry) from None
+        except MastodonAPIError as exc:
+            status, reason, message = _api_error_parts(exc)
+            retry = parse_retry_after(self._last_headers.get("Retry-After")) if status in (429, 503) else None
+            raise ConnectorError(f"{what}: HTTP {status} {reason}: {message}", retry_after=retry) from None
+        except FetchError as exc:
+            raise ConnectorError(f"{what}: {exc}", retry_after=exc.retry_after) from None
+        except MastodonNetworkError as exc:
+            inner = exc.args[-1] if exc.args else exc
+            if isinstance(inner, FetchError):
+                raise ConnectorError(f"{what}: {inner}") from None
+            raise ConnectorError(f"{what}: cannot reach {self.api_base_url}: {_first_line(exc)}") from None
+        except MastodonError as exc:
+            raise ConnectorError(f"{what}: {_first_line(exc)}") from None
+
+    def tag_statuses(self, tag: str, *, min_id: str | None) -> list[dict[str, Any]]:
+        return self._call(f"#{tag}", self.api.timeline_hashtag, tag, min_id=min_id, limit=PAGE_SIZE) or []
+
+    def search_statuses(self, query: str, *, min_id: str | None) -> list[dict[str, Any]]:
+        result = self._call(
+            f"search {query!r}", self.api.search_v2, query, resolve=False, result_type="statuses",
+            min_id=min_id, limit=PAGE_SIZE,
+        )  # fmt: skip
+        return list((result or {}).get("statuses") or [])
+
+    def mention_notifications(self, *, min_id: str | None) -> list[dict[str, Any]]:
+        return (
+            self._call("mentions", self.api.notifications, types=["mention"], min_id=min_id, limit=PAGE_SIZE)
+            or []
+        )
+
+    def post_reply(self, *, text: str, in_reply_to_id: str, visibility: str) -> dict[str, Any]:
+        return self._call(
+            "reply", self.api.status_post, text, in_reply_to_id=in_reply_to_id, visibility=visibility
+        )
+
+    # --- streaming --------------------------------------------------------------------------------------
+
+    def streaming_url(self, override: str = "") -> str:
+        base = override or self.api_base_url
+        parts = urlsplit(base)
+        scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
+        return urlunsplit((scheme, parts.netloc, "/api/v1/streaming", "", ""))
+
+    def stream_messages(
+        self, *, url: str, subscriptions: list[dict[str, str]], stop: Any, idle_timeout: float = 120.0
+    ) -> Iterator[str | bytes]:
+        """Yield raw messages from one WebSocket connection until it drops, `stop` is set, or nothing (not
+        even a ping) arrives for `idle_timeout` seconds. Raises ConnectorError when it cannot connect.
+        """
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+        from websockets.sync.client import connect
+
+        query = urlencode({"access_token": self.access_token}) if self.access_token else ""
+        parts = urlsplit(url)
+        full = urlunsplit((parts.scheme, parts.netloc, parts.path or "/api/v1/streaming", query, ""))
+        try:
+            host, port, address = websocket_target(full)
+            sock = socket.create_connection((address, port), timeout=TIMEOUT)
+        except FetchError as exc:
+            raise ConnectorError(f"streaming: {exc}") from None
+        except OSError as exc:
+            raise ConnectorError(f"streaming: cannot connect to {parts.netloc}: {exc}") from None
+        try:
+            connection = connect(
+                full,
+                sock=sock,
+                server_hostname=host if parts.scheme == "wss" else None,
+                open_timeout=TIMEOUT,
+                compression=None,
+                max_size=2**22,
+                additional_headers={"Authorization": f"Bearer {self.access_token}"}
+                if self.access_token
+                else None,
+            )
+        except InvalidStatus as exc:
+            sock.close()
+            status = exc.response.status_code
+            retry = parse_retry_after(exc.response.headers.get("Retry-After"))
+            raise ConnectorError(f"streaming: HTTP {status} from {parts.netloc}", retry_after=retry) from None
+        except (InvalidHandshake, OSError, TimeoutError) as exc:
+            sock.close()
+            raise ConnectorError(f"streaming: handshake with {parts.netloc} failed: {exc}") from None
+        last = time.monotonic()
+        with connection:
+            for subscription in subscriptions:
+                connection.send(json.dumps({"type": "subscribe", **subscription}))
+            while not stop.is_set():
+                try:
+                    message = connection.recv(timeout=1.0)
+                except TimeoutError:
+                    if time.monotonic() - last > idle_timeout:
+                        return
+                    continue
+                except ConnectionClosed:
+                    return
+                last = time.monotonic()
+                yield message
+
+
+def _api_error_parts(exc: Exception) -> tuple[Any, str, str]:
+    args = list(exc.args) + [None] * 4
+    status, reason, message = args[1], args[2] or "", args[3] or args[0] or ""
+    return status, str(reason), str(message)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+
+
+def _seconds_until(value: str) -> float | None:
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            return max(0.0, float(value) - time.time())
+        except ValueError:
+            return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - time.time())

@@ -1,0 +1,246 @@
+"""The Mastodon connector: Mastodon.py (REST) and `websockets` (streaming) against loopback replay servers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.registry import CannotReply, ConnectorError, connector_for
+from servicepulse.sources.services import source_create, source_sync
+from tests.replay import DROP, RecordedRequest, ReplayServer, Reply, WebSocketReplayServer, WsConnection
+
+FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/mastodon/fixtures"
+pytestmark = pytest.mark.django_db
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def paged(items: list[dict[str, Any]]) -> Any:
+    """Answer like Mastodon: with min_id, the page just after it; newest first; `limit` items at most."""
+
+    def answer(request: RecordedRequest) -> Reply:
+        limit = int(request.query.get("limit", ["20"])[0])
+        ordered = sorted(items, key=lambda item: int(item["id"]))
+        if "min_id" in request.query:
+            floor = int(request.query["min_id"][0])
+            page = [item for item in ordered if int(item["id"]) > floor][:limit]
+        else:
+            page = ordered[-limit:]
+        return Reply(200, body=list(reversed(page)))
+
+    return answer
+
+
+def mastodon_server(routes: dict[tuple[str, str], list[Any]]) -> ReplayServer:
+    """A replay server with the instance document Mastodon.py reads for the API version."""
+    return ReplayServer({("GET", "/api/v2/instance/"): [Reply(200, body=load("instance_v2.json"))], **routes})
+
+
+def mastodon_source(url: str, **options: str) -> Any:
+    return source_create(kind="mastodon", name="masto", options={"api_base_url": url, **options})
+
+
+def stored_ids(source: Any) -> list[str]:
+    return sorted(Mention.objects.filter(source=source).values_list("external_id", flat=True))
+
+
+def test_hashtag_pull_pages_forward_from_cursor() -> None:
+    statuses = load("timeline_tag_vle.json")
+    with mastodon_server({("GET", "/api/v1/timelines/tag/vle"): [paged(statuses)]}) as server:
+        source = mastodon_source(server.url, hashtags="vle")
+        first = source_sync(source=source)
+        again = source_sync(source=source)
+        newer = dict(statuses[0], id="113500000000000150", created_at="2026-11-25T22:00:00.000Z")
+        statuses.append(newer)
+        later = source_sync(source=source)
+    assert (first.created, first.duplicates, first.quarantined) == (3, 0, 0)  # the boost is skipped
+    assert (again.created, later.created) == (0, 1)
+    source.refresh_from_db()
+    assert source.cursor == {"tag:vle": "113500000000000150"}
+    queries = [r.query.get("min_id") for r in server.requests_to("/api/v1/timelines/tag/vle")]
+    assert queries[0] is None and queries[1] == ["113500000000000104"]
+    mention = Mention.objects.get(source=source, external_id="113500000000000101")
+    assert mention.text == "Is #moodle down for anyone else? Upload keeps failing 😩"
+    assert mention.author == "amy_h" and mention.author_id == "109311111111111111"
+    assert mention.url == "https://mastodon.northfield.example/@amy_h/113500000000000101"
+    assert mention.created_at.isoformat() == "2026-11-25T21:02:11+00:00" and mention.language == "en"
+    warned = Mention.objects.get(source=source, external_id="113500000000000104")
+    assert warned.text.startswith("deadline stress\n\nAssignment page finally loads again #vle")
+
+
+def test_malformed_statuses_quarantined_rest_kept() -> None:
+    with mastodon_server(
+        {("GET", "/api/v1/timelines/tag/vle"): [Reply(200, body=load("timeline_tag_vle_malformed.json"))]}
+    ) as server:
+        source = mastodon_source(server.url, hashtags="vle")
+        result = source_sync(source=source)
+    assert (result.created, result.quarantined) == (1, 2)
+    reasons = sorted(Quarantine.objects.filter(source=source).values_list("reason", flat=True))
+    assert reasons[0] == "status has no account object"
+    assert "created_at" in reasons[1]  # Mastodon.py drops the unparsable time; either way it is named
+
+
+def test_mentions_keywords_and_auth() -> None:
+    routes = {
+        ("GET", "/api/v1/notifications"): [paged(load("notifications_mention.json"))],
+        ("GET", "/api/v2/search"): [Reply(200, body=load("search_v2_statuses.json"))],
+    }
+    with mastodon_server(routes) as server:
+        source = mastodon_source(server.url, access_token="tok-123", keywords="lecture capture")
+        result = source_sync(source=source)
+    assert result.created == 3  # two mentions (the favourite is skipped) and one search hit
+    notifications = server.requests_to("/api/v1/notifications")[0]
+    assert notifications.headers["Authorization"] == "Bearer tok-123"
+    assert notifications.query["types[]"] == ["mention"]
+    search = server.requests_to("/api/v2/search")[0]
+    assert search.query["q"] == ["lecture capture"] and search.query["type"] == ["statuses"]
+    assert stored_ids(source) == ["113500000000000201", "113500000000000202", "113500000000000301"]
+
+
+def test_search_refused_keeps_hashtags() -> None:
+    routes = {
+        ("GET", "/api/v1/timelines/tag/vle"): [paged(load("timeline_tag_vle.json"))],
+        ("GET", "/api/v2/search"): [Reply(403, body={"error": "Search is not enabled on this server"})],
+    }
+    with mastodon_server(routes) as server:
+        source = mastodon_source(
+            server.url, hashtags="vle", keywords="moodle", access_token="t", mentions="false"
+        )
+        with pytest.raises(ConnectorError, match="Search is not enabled") as failure:
+            source_sync(source=source)
+    assert failure.value.result is not None and failure.value.result.created == 3
+    assert len(stored_ids(source)) == 3
+
+
+def test_rate_limit_and_server_error() -> None:
+    routes = {
+        ("GET", "/api/v1/timelines/tag/vle"): [
+            Reply(429, {"Retry-After": "30", "X-RateLimit-Remaining": "0"}, {"error": "Too many requests"}),
+            Reply(500, body={"error": "We're sorry, but something went wrong"}),
+            paged(load("timeline_tag_vle.json")),
+        ]
+    }
+    with mastodon_server(routes) as server:
+        source = mastodon_source(server.url, hashtags="vle")
+        with pytest.raises(ConnectorError, match="rate limited") as limited:
+            source_sync(source=source)
+        with pytest.raises(ConnectorError, match="HTTP 500"):
+            source_sync(source=source)
+        recovered = source_sync(source=source)
+    assert limited.value.retry_after == 30
+    assert recovered.created == 3
+    source.refresh_from_db()
+    assert source.consecutive_failures == 0 and "HTTP 500" in source.last_error
+
+
+def test_reply_posts_as_the_account() -> None:
+    routes = {
+        ("GET", "/api/v1/notifications"): [paged(load("notifications_mention.json"))],
+        ("POST", "/api/v1/statuses"): [Reply(200, body=load("status_post_reply.json"))],
+    }
+    with mastodon_server(routes) as server:
+        source = mastodon_source(server.url, access_token="tok")
+        source_sync(source=source)
+        mention = Mention.objects.get(source=source, external_id="113500000000000201")
+        result = connector_for(source).reply(
+            mention=mention, text="We are on it: https://status.northfield.example"
+        )
+    assert result.external_id == "113500000000000900"
+    assert result.url.endswith("/113500000000000900")
+    posted = server.requests_to("/api/v1/statuses", "POST")[0]
+    body = (
+        posted.json()
+        if posted.headers.get("Content-Type", "").startswith("application/json")
+        else {k: v[0] for k, v in posted.form().items()}
+    )
+    assert body["status"] == "@amy_h We are on it: https://status.northfield.example"
+    assert str(body["in_reply_to_id"]) == "113500000000000201" and body["visibility"] == "unlisted"
+
+
+def test_reply_without_token_cannot_reply() -> None:
+    source = mastodon_source("https://mastodon.example", hashtags="vle")
+    mention = Mention.objects.create(
+        source=source, external_id="1", text="x", created_at="2026-11-25T21:00:00+00:00"
+    )
+    with pytest.raises(CannotReply):
+        connector_for(source).reply(mention=mention, text="hi")
+
+
+def test_stream_with_drop_reconnect_and_catch_up() -> None:
+    """Live events are stored as they come; the connection drops; a post made while disconnected comes back
+    through the REST catch-up from the cursor; replays after reconnecting add nothing twice."""
+    statuses = load("timeline_tag_vle.json")
+    during_drop = dict(statuses[0], id="113500000000000405", created_at="2026-11-25T23:25:00.000Z")
+    messages = (FIXTURES / "streaming_messages.jsonl").read_text().splitlines()
+
+    def live(conn: WsConnection) -> Iterator[Any]:
+        if len(ws.connections) == 1:
+            yield from messages
+            statuses.append(during_drop)  # posted while we are disconnected
+            yield DROP
+        else:
+            yield from messages[:1]  # the server replays the last event again after the reconnect
+
+    routes = {
+        ("GET", "/api/v1/timelines/tag/vle"): [paged(statuses)],
+        ("GET", "/api/v1/notifications"): [paged(load("notifications_mention.json"))],
+    }
+    with mastodon_server(routes) as server, WebSocketReplayServer(live, read_first=0.3) as ws:
+        source = mastodon_source(
+            server.url, hashtags="vle", access_token="tok", streaming="true", streaming_url=ws.url
+        )
+        connector = connector_for(source)
+        stop = threading.Event()
+        connector.stream(stop=stop, max_reconnects=1)
+    assert stored_ids(source) == [
+        "113500000000000101", "113500000000000102", "113500000000000104",  # REST on first connect
+        "113500000000000201", "113500000000000202",  # mentions via REST
+        "113500000000000401", "113500000000000402", "113500000000000404",  # live
+        "113500000000000405",  # posted during the drop, caught up after reconnecting
+    ]  # fmt: skip
+    [bad] = Quarantine.objects.filter(source=source)
+    assert "payload is not JSON" in bad.reason
+    assert len(ws.connections) == 2
+    subscribed = [json.loads(m) for m in ws.connections[0].received]
+    assert {"type": "subscribe", "stream": "hashtag", "tag": "vle"} in subscribed
+    assert {"type": "subscribe", "stream": "user:notification"} in subscribed
+    assert ws.connections[0].query["access_token"] == ["tok"]
+    tag_queries = [r.query.get("min_id") for r in server.requests_to("/api/v1/timelines/tag/vle")]
+    assert tag_queries[1] == ["113500000000000404"]  # catch-up starts from the last live post
+    source.refresh_from_db()
+    assert source.cursor["tag:vle"] == "113500000000000405"
+
+
+def test_stream_unreachable_falls_back_to_polling() -> None:
+    with mastodon_server(
+        {("GET", "/api/v1/timelines/tag/vle"): [paged(load("timeline_tag_vle.json"))]}
+    ) as server:
+        source = mastodon_source(
+            server.url, hashtags="vle", streaming="true", streaming_url="ws://127.0.0.1:9"
+        )
+        connector_for(source).stream(stop=threading.Event(), max_reconnects=1)
+    assert len(server.requests_to("/api/v1/timelines/tag/vle")) == 2  # polled on each attempt
+    assert len(stored_ids(source)) == 3
+    source.refresh_from_db()
+    assert "streaming" in source.last_error
+
+
+def test_streaming_sources_not_scheduled() -> None:
+    from servicepulse.sources.services import sources_due
+
+    polled = mastodon_source("https://a.example", hashtags="vle")
+    streamed = source_create(
+        kind="mastodon",
+        name="live",
+        options={"api_base_url": "https://a.example", "hashtags": "vle", "streaming": "true"},
+    )
+    due = sources_due()
+    assert polled.id in due and streamed.id not in due

@@ -97,6 +97,8 @@ class CommentForm(forms.Form):
             self.fields["author_email"].required = True
         if not self.is_bound:
             self.initial.setdefault("ts", form_timestamp())
+        # A re-shown form keeps its first timestamp: the fill time counts from the first render.
+        self.ts_value = (self.data.get("ts") or form_timestamp()) if self.is_bound else self.initial["ts"]
 
 
 class CommentEditForm(forms.Form):

@@ -15,23 +15,51 @@ from urllib.parse import urldefrag, urljoin
 
 from servicepulse.blog.fetching import FetchResponse
 
-# One link-value of an HTTP Link header: <uri> followed by parameters.
-_LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,\"]+(?:=(?:\"[^\"]*\"|[^;,\"]*))?)*)")
-_LINK_PARAM = re.compile(r";\s*([^\s=;,]+)\s*(?:=\s*(?:\"([^\"]*)\"|([^;,\s]*)))?")
+def _split_outside(value: str, separator: str) -> list[str]:
+    """Split on `separator` where it is not inside <...> or "..." (RFC 8288 link-values and parameters)."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = angled = False
+    escaped = False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"' and not angled:
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            angled = True
+        elif char == ">" and not quoted:
+            angled = False
+        elif char == separator and not quoted and not angled:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
 
 
 def parse_link_header(values: list[str]) -> list[tuple[str, set[str]]]:
-    """[(uri, rels)] for every link-value of every Link header, in order."""
+    """[(uri, rels)] for every link-value of every Link header, in order (RFC 8288)."""
     links: list[tuple[str, set[str]]] = []
     for value in values:
-        for match in _LINK_VALUE.finditer(value):
-            uri, params = match.group(1), match.group(2) or ""
+        for link_value in _split_outside(value, ","):
+            pieces = _split_outside(link_value.strip(), ";")
+            target = pieces[0].strip()
+            if not (target.startswith("<") and target.endswith(">")):
+                continue
             rels: set[str] = set()
-            for param in _LINK_PARAM.finditer(params):
-                if param.group(1).lower() == "rel":
-                    raw = param.group(2) if param.group(2) is not None else (param.group(3) or "")
-                    rels.update(token.lower() for token in raw.split())
-            links.append((uri.strip(), rels))
+            for param in pieces[1:]:
+                name, _, raw = param.partition("=")
+                if name.strip().lower() != "rel":
+                    continue
+                raw = raw.strip()
+                if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+                    raw = raw[1:-1]
+                rels.update(token.lower() for token in raw.split())
+            links.append((target[1:-1].strip(), rels))
     return links
 
 

@@ -176,6 +176,17 @@ if get_env("SERVICEPULSE_SSO_GOOGLE_CLIENT_ID", None):
             }
         ]
     }
+if get_env("SERVICEPULSE_SSO_GITHUB_CLIENT_ID", None):  # blog issue: commenters sign in with GitHub
+    INSTALLED_APPS.append("allauth.socialaccount.providers.github")
+    SOCIALACCOUNT_PROVIDERS["github"] = {
+        "APPS": [
+            {
+                "client_id": get_env("SERVICEPULSE_SSO_GITHUB_CLIENT_ID"),
+                "secret": get_env("SERVICEPULSE_SSO_GITHUB_SECRET", required=True),
+            }
+        ],
+        "SCOPE": ["read:user", "user:email"],
+    }
 if get_env("SERVICEPULSE_SSO_OIDC_CLIENT_ID", None):
     INSTALLED_APPS.append("allauth.socialaccount.providers.openid_connect")
     SOCIALACCOUNT_PROVIDERS["openid_connect"] = {

@@ -1,0 +1,71 @@
+"""Atom (RFC 4287), RSS 2.0, and per-post comment feeds threaded with RFC 4685."""
+
+from __future__ import annotations
+
+import feedparser
+import pytest
+from defusedxml import ElementTree
+
+from servicepulse.blog.models import Decision
+from servicepulse.blog.services import comment_submit, comments_moderate
+
+pytestmark = pytest.mark.django_db
+ATOM = "{http://www.w3.org/2005/Atom}"
+THR = "{http://purl.org/syndication/thread/1.0}"
+
+
+def test_atom_feed_has_every_required_element(client, make_post, admin_user):
+    make_post(title="First <post>", author=admin_user, tags=["VLE"])
+    make_post(title="Second", body="Body with <script>x</script>", author=admin_user)
+    response = client.get("/blog/feed/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    feed = ElementTree.fromstring(response.content)
+    assert feed.tag == f"{ATOM}feed"
+    for name in ("id", "title", "updated"):
+        assert feed.find(f"{ATOM}{name}") is not None and feed.find(f"{ATOM}{name}").text, name
+    assert any(link.get("rel") == "self" and link.get("href") == "http://testserver/blog/feed/"
+               for link in feed.findall(f"{ATOM}link"))
+    assert feed.find(f"{ATOM}author/{ATOM}name") is not None
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.find(f"{ATOM}title").text for e in entries] == ["Second", "First <post>"]
+    for entry in entries:
+        for name in ("id", "title", "updated"):
+            assert entry.find(f"{ATOM}{name}").text, name
+        alternate = [link for link in entry.findall(f"{ATOM}link") if link.get("rel") == "alternate"]
+        assert alternate and alternate[0].get("href").startswith("http://testserver/blog/posts/")
+        content = entry.find(f"{ATOM}content")
+        assert content is not None and content.get("type") == "html" and content.text
+    assert "<script" not in entries[0].find(f"{ATOM}content").text
+    parsed = feedparser.parse(response.content)
+    assert not parsed.bozo and parsed.version == "atom10"
+
+
+def test_empty_atom_feed_still_has_updated(client):
+    feed = ElementTree.fromstring(client.get("/blog/feed/").content)
+    assert feed.find(f"{ATOM}updated").text
+
+
+def test_rss_feed(client, make_post):
+    make_post(title="Printing is free")
+    response = client.get("/blog/rss/")
+    parsed = feedparser.parse(response.content)
+    assert parsed.version == "rss20" and not parsed.bozo
+    assert parsed.entries[0].title == "Printing is free"
+    assert parsed.entries[0].link.startswith("http://testserver/blog/posts/")
+
+
+def test_comment_feed_is_threaded(client, make_post):
+    post = make_post()
+    top = comment_submit(post=post, body="Top", author_name="A", author_email="a@example.org")
+    reply = comment_submit(post=post, body="Reply", parent=top, author_name="B", author_email="b@example.org")
+    comments_moderate(comment_ids=[top.pk, reply.pk], decision=Decision.APPROVED, moderator=None)
+    response = client.get(f"/blog/posts/{post.slug}/comments/feed/")
+    feed = ElementTree.fromstring(response.content)
+    post_url = f"http://testserver{post.get_absolute_url()}"
+    replies = {
+        entry.find(f"{ATOM}id").text: entry.find(f"{THR}in-reply-to").attrib for entry in feed.findall(f"{ATOM}entry")
+    }
+    assert replies[f"{post_url}#comment-{top.pk}"]["ref"] == post_url
+    assert replies[f"{post_url}#comment-{reply.pk}"]["ref"] == f"{post_url}#comment-{top.pk}"
+    assert replies[f"{post_url}#comment-{reply.pk}"]["href"] == f"{post_url}#comment-{top.pk}"

@@ -1,0 +1,72 @@
+"""`servicepulse import-wordpress` with a WXR export of the demo's shape."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+from servicepulse.blog.models import Comment, CommentKind, CommentStatus, Post, PostStatus
+from servicepulse.mentions.models import Mention
+
+pytestmark = pytest.mark.django_db
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _run(path: Path) -> tuple[dict, str]:
+    out, err = StringIO(), StringIO()
+    call_command("import_wordpress", str(path), stdout=out, stderr=err)
+    return json.loads(out.getvalue().strip().splitlines()[-1]), err.getvalue()
+
+
+def test_wxr_fixture_imports_cleanly_twice():
+    first, errors = _run(FIXTURES / "northgate-blog.wxr.xml")
+    assert errors == ""
+    assert first == {"authors": 2, "posts": 3, "comments": 5, "linkbacks": 2, "unchanged": 0, "skipped": 0}
+    second, errors = _run(FIXTURES / "northgate-blog.wxr.xml")
+    assert errors == ""
+    assert second == {"authors": 0, "posts": 0, "comments": 0, "linkbacks": 0, "unchanged": 3, "skipped": 0}
+    assert Post.objects.count() == 3 and Comment.objects.count() == 7
+    assert User.objects.filter(username__startswith="wp-").count() == 2
+
+    vle = Post.objects.get(slug="vle-outage-deadline-night")
+    assert vle.status == PostStatus.PUBLISHED and vle.author.get_full_name() == "Helen Morrow"
+    assert "<script" not in vle.body_html and "full incident report" in vle.body_html
+    assert sorted(tag.name for tag in vle.tags.all()) == ["Incidents", "VLE"]
+    assert vle.published_at.isoformat() == "2026-10-16T08:30:00+00:00"
+    sam = Comment.objects.get(import_key__endswith=":comment:501")
+    helen = Comment.objects.get(import_key__endswith=":comment:502")
+    again = Comment.objects.get(import_key__endswith=":comment:503")
+    assert helen.parent == sam and again.parent == helen and again.depth == 3  # reply came before its parent
+    assert Comment.objects.get(import_key__endswith=":comment:504").kind == CommentKind.PINGBACK
+    assert Comment.objects.get(import_key__endswith=":comment:505").status == CommentStatus.SPAM
+    assert Comment.objects.get(import_key__endswith=":comment:520").status == CommentStatus.PENDING
+    trackback = Comment.objects.get(import_key__endswith=":comment:521")
+    assert trackback.kind == CommentKind.TRACKBACK and trackback.source_url.startswith("https://library.")
+    assert Post.objects.get(title__startswith="Draft:").status == PostStatus.DRAFT
+    assert not Post.objects.filter(title="About this blog").exists()  # pages are not posts
+    # Approved comments became staff-voice mentions, once.
+    assert Mention.objects.filter(source__kind="blog").count() == 3
+
+
+def test_broken_items_are_reported_and_skipped():
+    report, errors = _run(FIXTURES / "northgate-blog-broken.wxr.xml")
+    assert report["posts"] == 4 and report["skipped"] == 3
+    assert "no title" in errors and "bad date" in errors and "comment 530: no date" in errors
+    assert Comment.objects.filter(import_key__endswith=":comment:531").exists()
+    again, _ = _run(FIXTURES / "northgate-blog-broken.wxr.xml")
+    assert again["posts"] == 0 and again["comments"] == 0
+
+
+def test_not_a_wxr_file(tmp_path):
+    bad = tmp_path / "x.xml"
+    bad.write_text("<rss><channel><title>plain RSS</title></channel></rss>")
+    with pytest.raises(CommandError, match="not a WordPress export"):
+        call_command("import_wordpress", str(bad))
+    bad.write_text("<<<")
+    with pytest.raises(CommandError, match="not a readable XML"):
+        call_command("import_wordpress", str(bad))

@@ -224,7 +224,7 @@ def volume_chart(
         return top + plot_h - _scale(v, 0, peak, 0, plot_h)
 
     parts: list[str] = []
-    for tick in (0, peak / 2, peak):
+    for tick in _ticks(peak):
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
@@ -273,6 +273,57 @@ def volume_chart(
                 )
             )
     return _svg(label, width, height, parts)
+
+
+def _ticks(peak: float) -> list[float]:
+    """Up to four round, distinct tick values from 0 to at least `peak`."""
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
+        if peak / step <= 4:
+            break
+    top = step * max(1, -(-peak // step))
+    return [float(v) for v in range(0, int(top) + 1, int(step))]
+
+
+def score_spark(
+    values: Sequence[float | None], *, label: str, width: int = 90, height: int = 30
+) -> SafeString:
+    """A few periods of experience score (-100..100) as a small line with the zero line; gaps stay gaps."""
+    n = len(values)
+    if n == 0 or all(v is None for v in values):
+        return format_html('<span class="muted small">no trend yet</span>')
+    step = width / max(n - 1, 1)
+
+    def y(v: float) -> float:
+        return 2 + _scale(v, 100, -100, 0, height - 4)
+
+    parts = [
+        format_html(
+            '<line x1="0" x2="{}" y1="{}" y2="{}" stroke="#b9c1cc" stroke-dasharray="2 2"/>',
+            width,
+            y(0),
+            y(0),
+        )
+    ]
+    points = [(i * step, y(v)) for i, v in enumerate(values) if v is not None]
+    if len(points) > 1:
+        parts.append(
+            format_html(
+                '<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>', _polyline(points), SCORE
+            )
+        )
+    for px, py in points:
+        parts.append(format_html('<circle cx="{}" cy="{}" r="2.5" fill="{}"/>', _fmt(px), _fmt(py), SCORE))
+    return format_html(
+        '<svg class="chart score-spark" role="img" aria-label="{}" viewBox="-3 0 {} {}" '
+        'width="{}" height="{}"><title>{}</title>{}</svg>',
+        label,
+        width + 6,
+        height,
+        width + 6,
+        height,
+        label,
+        mark_safe("".join(parts)),
+    )
 
 
 def _svg(label: str, width: int, height: int, parts: Sequence[str]) -> SafeString:

@@ -139,6 +139,11 @@ def board_rows(*, now: datetime | None = None) -> list[BoardRow]:
             else [],
         )
         row.state = _state(row.open_incidents)
+        values = [w.value for w in weeks]
+        shown = ", ".join("too few posts" if v is None else str(round(v)) for v in values) or "no scores yet"
+        row.score_spark = charts.score_spark(
+            values, label=f"{service.name}: experience score over the last {len(values)} weeks: {shown}"
+        )
         row.spark = charts.sparkline(
             row.complaints,
             baseline=row.baseline,

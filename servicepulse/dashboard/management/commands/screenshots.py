@@ -50,7 +50,10 @@ class Command(BaseCommand):
             page.get_by_label("Username or e-mail").fill(options["username"])
             page.get_by_label("Password").fill(options["password"])
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_load_state("networkidle")
+            try:
+                page.wait_for_url(lambda url: "/accounts/login/" not in url, timeout=15_000)
+            except Exception as exc:
+                raise CommandError(f"could not sign in as {options['username']} at {base}") from exc
             shots = [
                 ("board", "/"),
                 ("service", f"/services/{options['service']}/"),

@@ -44,6 +44,9 @@ lint: install
 bench: install
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+fuzz: install
+	DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test $(BIN)/python fuzz/run.py --all --seconds $${FUZZ_SECONDS:-120}
+
 models: install
 	$(BIN)/servicepulse train --data ../shared/data
 

@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from servicepulse.incidents.models import AlertDelivery, AlertRule, Incident, IncidentActivity
+
+
+class ActivityInline(admin.TabularInline):
+    model = IncidentActivity
+    extra = 0
+    readonly_fields = ("type", "previous_state", "state", "comment", "user", "at")
+    can_delete = False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ("title", "service", "kind", "state", "started_at", "affected_authors")
+    list_filter = ("state", "kind", "service")
+    # State changes go through services.incident_update_status, so the admin shows it read-only.
+    readonly_fields = ("state", "confirmed_at", "resolved_at", "affected_authors", "peak_score")
+    inlines = [ActivityInline]
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "channel", "min_state", "enabled")
+    exclude = ("secrets_encrypted",)
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("rule", "incident", "incident_state", "status", "attempts", "sent_at")
+    list_filter = ("status",)

@@ -1,0 +1,210 @@
+"""Alert messages and their channels: Slack incoming webhook, Microsoft Teams workflow webhook (an Adaptive
+Card), e-mail, and a generic webhook signed with HMAC-SHA256.
+
+Generic webhook signature: ``X-Servicepulse-Signature: sha256=<hex>`` where ``<hex>`` is
+``HMAC-SHA256(secret, f"{timestamp}.{body}")`` and ``timestamp`` is the ``X-Servicepulse-Timestamp`` header
+(Unix seconds). Receivers should recompute it over the raw body, compare in constant time and reject old
+timestamps (replay window). ``X-Servicepulse-Delivery`` is stable across retries of the same delivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.urls import NoReverseMatch, reverse
+
+from servicepulse.core.fetcher import FetchError, fetch
+from servicepulse.incidents.models import AlertChannel, AlertDelivery, Incident, IncidentState
+
+STATE_HEADLINES = {
+    IncidentState.POSSIBLE: "Possible problem",
+    IncidentState.CONFIRMED: "Problem detected",
+    IncidentState.RESOLVED: "Resolved",
+}
+
+
+class DeliveryError(Exception):
+    """A channel refused or failed the alert. ``permanent`` errors are not retried."""
+
+    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    event: str
+    title: str
+    text: str
+    url: str
+    data: dict[str, Any]
+
+
+def incident_url(incident: Incident) -> str:
+    try:
+        path = reverse("dashboard:incident", args=[incident.pk])
+    except NoReverseMatch:
+        path = f"/dashboard/incidents/{incident.pk}/"
+    return f"{settings.BASE_URL}{path}"
+
+
+def alert_message(incident: Incident, state: str) -> AlertMessage:
+    headline = STATE_HEADLINES.get(IncidentState(state), state)
+    service = incident.service.name
+    explanation = incident.explanation or {}
+    lines = [explanation.get("summary") or f"{incident.affected_authors} people affected."]
+    if explanation.get("terms"):
+        lines.append("Rising words: " + ", ".join(t["term"] for t in explanation["terms"][:5]))
+    for text in (explanation.get("representatives") or [])[:2]:
+        lines.append(f"“{text[:200]}”")
+    url = incident_url(incident)
+    return AlertMessage(
+        event=f"incident.{state}",
+        title=f"{headline}: {service} — {incident.title}",
+        text="\n".join(lines),
+        url=url,
+        data={
+            "id": incident.pk,
+            "service": incident.service_id,
+            "service_name": service,
+            "kind": incident.kind,
+            "state": state,
+            "title": incident.title,
+            "started_at": incident.started_at.isoformat(),
+            "affected_authors": incident.affected_authors,
+            "url": url,
+            "explanation": explanation,
+        },
+    )
+
+
+def slack_payload(message: AlertMessage) -> dict[str, Any]:
+    return {
+        "text": f"{message.title}\n{message.text}\n{message.url}",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": message.title[:150]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": message.text[:2900]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"<{message.url}|Open in servicepulse>"}},
+        ],
+    }
+
+
+def teams_payload(message: AlertMessage) -> dict[str, Any]:
+    """A message with one Adaptive Card, as a Teams 'post to a channel when a webhook request is received'
+    workflow expects."""
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": [
+                        {
+                            "type": "TextBlock",
+                            "text": message.title,
+                            "weight": "Bolder",
+                            "size": "Medium",
+                            "wrap": True,
+                        },
+                        {"type": "TextBlock", "text": message.text, "wrap": True},
+                    ],
+                    "actions": [
+                        {"type": "Action.OpenUrl", "title": "Open in servicepulse", "url": message.url}
+                    ],
+                },
+            }
+        ],
+    }
+
+
+def webhook_body(message: AlertMessage, delivery_id: int) -> dict[str, Any]:
+    return {"event": message.event, "delivery": delivery_id, "incident": message.data}
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str, *, window: int = 300) -> bool:
+    """What a receiver does: constant-time comparison and a replay window in seconds."""
+    try:
+        age = abs(time.time() - int(timestamp))
+    except ValueError:
+        return False
+    return age <= window and hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def _post_json(url: str, payload: dict[str, Any], headers: dict[str, str] | None = None) -> int:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return _post(url, body, headers or {})
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    try:
+        response = fetch(
+            url,
+            method="POST",
+            content=body,
+            headers={"Content-Type": "application/json", **headers},
+            max_bytes=64 * 1024,
+            deadline=20.0,
+            max_redirects=0,
+        )
+    except FetchError as exc:
+        # 4xx other than 408/429 means the target refuses this request: retrying will not help.
+        permanent = exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 429)
+        raise DeliveryError(str(exc), status=exc.status, permanent=permanent) from exc
+    return response.status
+
+
+def send(delivery: AlertDelivery) -> int | None:
+    """Send one delivery through its rule's channel; returns the HTTP status (None for e-mail)."""
+    rule = delivery.rule
+    message = alert_message(delivery.incident, delivery.incident_state)
+    if rule.channel == AlertChannel.SLACK:
+        return _post_json(rule.target.strip(), slack_payload(message))
+    if rule.channel == AlertChannel.TEAMS:
+        return _post_json(rule.target.strip(), teams_payload(message))
+    if rule.channel == AlertChannel.WEBHOOK:
+        body = json.dumps(
+            webhook_body(message, delivery.pk), separators=(",", ":"), ensure_ascii=False
+        ).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "X-Servicepulse-Event": message.event,
+            "X-Servicepulse-Delivery": str(delivery.pk),
+            "X-Servicepulse-Timestamp": timestamp,
+        }
+        secret = rule.secret
+        if secret:
+            headers["X-Servicepulse-Signature"] = sign(secret, timestamp, body)
+        return _post(rule.target.strip(), body, headers)
+    if rule.channel == AlertChannel.EMAIL:
+        recipients = [a.strip() for a in rule.target.replace(";", ",").split(",") if a.strip()]
+        if not recipients:
+            raise DeliveryError("no e-mail address in the rule", permanent=True)
+        email = EmailMessage(
+            subject=f"[servicepulse] {message.title}",
+            body=f"{message.text}\n\n{message.url}\n",
+            to=recipients,
+            headers={"X-Servicepulse-Event": message.event},
+        )
+        try:
+            email.send(fail_silently=False)
+        except OSError as exc:
+            raise DeliveryError(f"SMTP: {exc}") from exc
+        return None
+    raise DeliveryError(f"unknown channel {rule.channel!r}", permanent=True)

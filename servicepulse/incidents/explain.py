@@ -1,0 +1,333 @@
+"""Why an incident was raised: the words that rose against the baseline, a few representative posts, the
+people affected, when it started and how fast it grew. Pure functions over `AnalysedPost` records."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from servicepulse.incidents.readers import AnalysedPost
+
+_APOSTROPHES = "'\u2019-"
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*", re.UNICODE)
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "im",
+        "i'm",
+        "it's",
+        "dont",
+        "don't",
+        "cant",
+        "can't",
+        "isn't",
+        "wont",
+        "won't",
+        "anyone",
+        "anybody",
+        "still",
+        "again",
+        "get",
+        "got",
+        "getting",
+        "gets",
+        "really",
+        "today",
+        "now",
+        "just",
+        "like",
+        "also",
+        "rt",
+        "amp",
+        "via",
+    ]
+)
+Embedder = Callable[[Sequence[str]], Sequence[Sequence[float]]]
+
+
+def tokens(text: str) -> list[str]:
+    words = [w.lower().strip(_APOSTROPHES) for w in _WORD.findall(text)]
+    return [w for w in words if len(w) > 2 and w not in STOPWORDS and not w.startswith(("http", "www"))]
+
+
+def rising_terms(
+    incident_texts: Sequence[str], baseline_texts: Sequence[str], *, limit: int = 8, min_count: int = 2
+) -> list[dict[str, Any]]:
+    """Terms used by more incident posts than baseline posts would predict, scored by a smoothed log
+    ratio of document frequencies and shown with the ratio of rates."""
+    inc = Counter(t for text in incident_texts for t in set(tokens(text)))
+    base = Counter(t for text in baseline_texts for t in set(tokens(text)))
+    n_inc, n_base = max(len(incident_texts), 1), max(len(baseline_texts), 1)
+    scored = []
+    for term, count in inc.items():
+        if count < min_count:
+            continue
+        rate_inc = count / n_inc
+        rate_base = (base.get(term, 0) + 0.5) / (n_base + 1)
+        ratio = rate_inc / rate_base
+        if ratio <= 1.5:
+            continue
+        # Weight by how many incident posts use it, so one odd word does not lead the list.
+        scored.append((math.log(ratio) * math.sqrt(count), term, ratio, count))
+    scored.sort(reverse=True)
+    return [{"term": t, "ratio": round(r, 1), "posts": c} for _, t, r, c in scored[:limit]]
+
+
+def _bag_of_words(texts: Sequence[str]) -> list[list[float]]:
+    vocab: dict[str, int] = {}
+    docs = [Counter(tokens(t)) for t in texts]
+    for doc in docs:
+        for term in doc:
+            vocab.setdefault(term, len(vocab))
+    vectors = []
+    for doc in docs:
+        vec = [0.0] * len(vocab)
+        for term, count in doc.items():
+            vec[vocab[term]] = float(count)
+        vectors.append(vec)
+    return vectors
+
+
+def default_embedder() -> Embedder | None:
+    """The analysis app's sentence encoder when it offers one, else None (bag of words is used)."""
+    try:
+        module = importlib.import_module("servicepulse.analysis.ml.encoder")
+    except ImportError:
+        return None
+    for name in ("encode", "embed", "encode_texts"):
+        fn = getattr(module, name, None)
+        if callable(fn):
+            return fn  # type: ignore[no-any-return]
+    return None
+
+
+def _normalise(vec: Sequence[float]) -> list[float]:
+    norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+    return [v / norm for v in vec]
+
+
+def _cos(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=False))
+
+
+def representative_posts(
+    texts: Sequence[str], *, k: int = 3, embedder: Embedder | None = None, seed_limit: int = 200
+) -> list[str]:
+    """Up to ``k`` posts that stand for the main groups of what people said: k-means (cosine, k-means++-like
+    deterministic seeding) on sentence embeddings, then each cluster's most central post, biggest first."""
+    unique = list(dict.fromkeys(t.strip() for t in texts if t.strip()))[:seed_limit]
+    if len(unique) <= k:
+        return unique
+    raw: Sequence[Sequence[float]]
+    try:
+        raw = embedder(unique) if embedder is not None else _bag_of_words(unique)
+    except Exception:  # a broken model must not stop the explanation; words still separate posts
+        raw = _bag_of_words(unique)
+    vectors = [_normalise(list(map(float, v))) for v in raw]
+    # Seeding: the post most similar to all others, then repeatedly the one farthest from the chosen.
+    centrality = [sum(_cos(v, w) for w in vectors) for v in vectors]
+    chosen = [max(range(len(vectors)), key=lambda i: centrality[i])]
+    while len(chosen) < k:
+        chosen.append(
+            min(range(len(vectors)), key=lambda i: max(_cos(vectors[i], vectors[c]) for c in chosen))
+        )
+    centres = [vectors[c] for c in chosen]
+    labels = [0] * len(vectors)
+    for _ in range(10):
+        labels = [max(range(k), key=lambda c: _cos(v, centres[c])) for v in vectors]
+        for c in range(k):
+            members = [vectors[i] for i, lab in enumerate(labels) if lab == c]
+            if members:
+                centres[c] = _normalise([sum(col) for col in zip(*members, strict=True)])
+    groups = sorted(range(k), key=lambda c: -labels.count(c))
+    picks = []
+    for c in groups:
+        members = [i for i, lab in enumerate(labels) if lab == c]
+        if members:
+            picks.append(unique[max(members, key=lambda i: _cos(vectors[i], centres[c]))])
+    return picks
+
+
+def growth(posts: Sequence[AnalysedPost], *, started_at: datetime) -> dict[str, Any]:
+    """Complaints in the first hour after the onset and how long it took to reach ten people."""
+    complaints = sorted((p for p in posts if p.complaint), key=lambda p: p.created_at)
+    first_hour = [p for p in complaints if started_at <= p.created_at < started_at + timedelta(hours=1)]
+    authors: set[str] = set()
+    to_ten: float | None = None
+    for post in complaints:
+        authors.add(post.author_key)
+        if len(authors) >= 10:
+            to_ten = (post.created_at - started_at).total_seconds() / 60
+            break
+    text = f"{len(first_hour)} complaints in the first hour"
+    if to_ten is not None:
+        text += f"; ten people within {max(to_ten, 0):.0f} minutes"
+    return {"first_hour": len(first_hour), "minutes_to_ten_people": to_ten, "text": text}
+
+
+def explain(
+    *,
+    service_name: str,
+    incident_posts: Sequence[AnalysedPost],
+    baseline_posts: Sequence[AnalysedPost],
+    started_at: datetime,
+    expected_per_hour: float | None = None,
+    embedder: Embedder | None = None,
+) -> dict[str, Any]:
+    """The explanation stored on an incident (JSON-able)."""
+    complaints = [p for p in incident_posts if p.complaint]
+    authors = sorted({p.author_key for p in complaints})
+    terms = rising_terms([p.text for p in complaints], [p.text for p in baseline_posts])
+    grow = growth(incident_posts, started_at=started_at)
+    summary = (
+        f"{len(complaints)} complaints about {service_name} from {len(authors)} people "
+        f"since {timezone.localtime(started_at):%H:%M}"
+    )
+    if expected_per_hour is not None:
+        summary += f", where about {expected_per_hour:.1f} an hour is usual for this time"
+    if terms:
+        summary += "; most mention " + ", ".join(f"“{t['term']}”" for t in terms[:3])
+    return {
+        "summary": summary + ".",
+        "terms": terms,
+        "representatives": representative_posts([p.text for p in complaints], embedder=embedder),
+        "affected_authors": len(authors),
+        "authors": [p.author or p.author_key for p in {p.author_key: p for p in complaints}.values()],
+        "started_at": started_at.isoformat(),
+        "growth": grow["text"],
+        "first_hour": grow["first_hour"],
+    }

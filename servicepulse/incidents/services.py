@@ -1,0 +1,595 @@
+"""Writes of the incidents app: incidents and their state, "me too" attachments, maintenance, detection runs,
+alert deliveries. `incident_update_status` is the only function that changes an incident's state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from servicepulse.catalog.models import Service
+from servicepulse.incidents import explain as explaining
+from servicepulse.incidents.buckets import SignalBucket, bucket_floor, bucket_signals, bucket_size
+from servicepulse.incidents.calendar import term_calendar
+from servicepulse.incidents.detection import Decision, Detector, DetectorConfig, DetectorState
+from servicepulse.incidents.models import (
+    OPEN_STATES,
+    ActivityType,
+    AlertDelivery,
+    AlertRule,
+    DeliveryStatus,
+    DetectorSnapshot,
+    Incident,
+    IncidentActivity,
+    IncidentKind,
+    IncidentMention,
+    IncidentState,
+)
+from servicepulse.incidents.readers import AnalysedPost, analysed_posts
+
+logger = logging.getLogger(__name__)
+
+# Where analysed posts come from: the analysis app by default; backfills and replays may pass their own.
+PostReader = Callable[..., Iterable[AnalysedPost]]
+
+MAX_ATTEMPTS = 6
+BACKOFF_SECONDS = 60  # doubled at each retry: 1, 2, 4, 8, 16 minutes
+BASELINE_DAYS = 14
+_STATE_RANK = {IncidentState.POSSIBLE: 1, IncidentState.CONFIRMED: 2, IncidentState.RESOLVED: 3}
+_ALLOWED = {
+    IncidentState.POSSIBLE: {IncidentState.CONFIRMED, IncidentState.RESOLVED},
+    IncidentState.CONFIRMED: {IncidentState.RESOLVED},
+    IncidentState.RESOLVED: {IncidentState.CONFIRMED},  # reopened
+}
+
+
+class IncidentError(ValueError):
+    pass
+
+
+# ---- incidents ---------------------------------------------------------------------------------------------
+
+
+def _activity(
+    *,
+    incident: Incident,
+    type: ActivityType,
+    at: datetime,
+    previous: str = "",
+    state: str = "",
+    comment: str = "",
+    user: AbstractBaseUser | None = None,
+) -> IncidentActivity:
+    return IncidentActivity.objects.create(
+        incident=incident,
+        type=type,
+        previous_state=previous,
+        state=state,
+        comment=comment,
+        user=user if user is not None and user.is_authenticated else None,
+        at=at,
+    )
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    service_id: str,
+    title: str,
+    started_at: datetime,
+    kind: IncidentKind = IncidentKind.MANUAL,
+    state: IncidentState = IncidentState.CONFIRMED,
+    at: datetime | None = None,
+    planned_end: datetime | None = None,
+    explanation: dict[str, Any] | None = None,
+    user: AbstractBaseUser | None = None,
+    comment: str = "",
+) -> Incident:
+    """Open an incident (detected, by hand, or planned maintenance) and write its creation activity."""
+    at = at or timezone.now()
+    if state == IncidentState.RESOLVED:
+        raise IncidentError("an incident cannot be created resolved")
+    incident = Incident.objects.create(
+        service_id=service_id,
+        kind=kind,
+        state=state,
+        title=title,
+        started_at=started_at,
+        confirmed_at=at if state == IncidentState.CONFIRMED else None,
+        planned_end=planned_end,
+        explanation=explanation or {},
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    _activity(incident=incident, type=ActivityType.CREATED, at=at, state=state, comment=comment, user=user)
+    if kind != IncidentKind.MAINTENANCE:
+        _alerts_on_commit(incident=incident, state=state)
+    return incident
+
+
+@transaction.atomic
+def incident_update_status(
+    *,
+    incident: Incident,
+    state: IncidentState,
+    at: datetime | None = None,
+    user: AbstractBaseUser | None = None,
+    comment: str = "",
+) -> Incident:
+    """Change an incident's state and write the activity row in the same transaction; alerts for the change
+    are queued once the transaction commits (one per rule and state change)."""
+    at = at or timezone.now()
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    previous = IncidentState(locked.state)
+    if state == previous:
+        return locked
+    if state not in _ALLOWED[previous]:
+        raise IncidentError(f"an incident cannot go from {previous} to {state}")
+    locked.state = state
+    fields = ["state", "updated_at"]
+    if state == IncidentState.CONFIRMED:
+        locked.confirmed_at = locked.confirmed_at or at
+        locked.resolved_at = None
+        fields += ["confirmed_at", "resolved_at"]
+    elif state == IncidentState.RESOLVED:
+        locked.resolved_at = at
+        fields.append("resolved_at")
+    locked.save(update_fields=fields)
+    _activity(
+        incident=locked,
+        type=ActivityType.STATE_CHANGED,
+        at=at,
+        previous=previous,
+        state=state,
+        comment=comment,
+        user=user,
+    )
+    if locked.kind != IncidentKind.MAINTENANCE:
+        _alerts_on_commit(incident=locked, state=state)
+    incident.state, incident.confirmed_at, incident.resolved_at = (
+        locked.state,
+        locked.confirmed_at,
+        locked.resolved_at,
+    )
+    return locked
+
+
+def incident_add_note(
+    *, incident: Incident, comment: str, user: AbstractBaseUser | None = None
+) -> IncidentActivity:
+    return _activity(incident=incident, type=ActivityType.NOTE, at=timezone.now(), comment=comment, user=user)
+
+
+@transaction.atomic
+def incident_attach_mentions(
+    *, incident: Incident, posts: Iterable[tuple[int, str]], at: datetime | None = None
+) -> int:
+    """Attach complaints ("me too") given as (mention id, author key); returns how many were new and
+    refreshes the count of distinct affected people."""
+    rows = [IncidentMention(incident=incident, mention_id=mid, author_key=key) for mid, key in posts]
+    if not rows:
+        return 0
+    before = IncidentMention.objects.filter(incident=incident).count()
+    IncidentMention.objects.bulk_create(rows, ignore_conflicts=True)
+    added = IncidentMention.objects.filter(incident=incident).count() - before
+    if added:
+        incident.affected_authors = (
+            IncidentMention.objects.filter(incident=incident).values("author_key").distinct().count()
+        )
+        incident.save(update_fields=["affected_authors", "updated_at"])
+        _activity(
+            incident=incident,
+            type=ActivityType.MENTIONS_ATTACHED,
+            at=at or timezone.now(),
+            comment=f"{added} post(s) attached; {incident.affected_authors} people affected",
+        )
+    return added
+
+
+def maintenance_schedule(
+    *, service_id: str, title: str, start: datetime, end: datetime, user: AbstractBaseUser | None = None
+) -> Incident:
+    """Plan a maintenance window: while it is open, complaints attach to it and detection raises nothing."""
+    if end <= start:
+        raise IncidentError("a maintenance window must end after it starts")
+    return incident_create(
+        service_id=service_id,
+        title=title,
+        started_at=start,
+        planned_end=end,
+        kind=IncidentKind.MAINTENANCE,
+        state=IncidentState.CONFIRMED,
+        user=user,
+        comment=f"planned until {end:%Y-%m-%d %H:%M}",
+    )
+
+
+def _open_incident(service_id: str, at: datetime) -> Incident | None:
+    """The incident new complaints about a service attach to at `at`: an open detected or manual incident,
+    or a maintenance window in progress."""
+    return (
+        Incident.objects.filter(service_id=service_id, state__in=OPEN_STATES, started_at__lte=at)
+        .filter(~Q(kind=IncidentKind.MAINTENANCE) | Q(planned_end__gt=at))
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+# ---- detection ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DetectionSummary:
+    buckets: int = 0
+    opened: list[int] = field(default_factory=list)
+    confirmed: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+    attached: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.buckets} buckets, {len(self.opened)} opened, {len(self.confirmed)} confirmed, "
+            f"{len(self.resolved)} resolved, {self.attached} posts attached"
+        )
+
+
+def _new_detector(service: Service, size: timedelta) -> Detector:
+    config = DetectorConfig(bucket_minutes=size.total_seconds() / 60, sensitivity=service.sensitivity)
+    return Detector(config=config, calendar=term_calendar())
+
+
+def _load_detector(snapshot: DetectorSnapshot, service: Service, size: timedelta) -> Detector:
+    if snapshot.state:
+        try:
+            detector = Detector.from_state(
+                snapshot.state, calendar=term_calendar(), sensitivity=service.sensitivity
+            )
+            if detector.config.bucket_minutes == size.total_seconds() / 60:
+                return detector
+        except (ValueError, KeyError, TypeError):
+            logger.warning("detector state of %s unreadable; starting afresh", service.pk)
+    return _new_detector(service, size)
+
+
+def run_detection(
+    *,
+    now: datetime | None = None,
+    service_ids: list[str] | None = None,
+    since: datetime | None = None,
+    reader: PostReader | None = None,
+) -> DetectionSummary:
+    """Feed every complete bucket not yet seen to each service's detector and act on its decisions.
+    Idempotent: each bucket is fed once (the snapshot remembers the last), so the scheduler may call it
+    as often as it likes."""
+    now = now or timezone.now()
+    read = reader or analysed_posts
+    size = bucket_size()
+    end = bucket_floor(now, size)  # only complete buckets
+    services = Service.objects.all() if service_ids is None else Service.objects.filter(pk__in=service_ids)
+    summary = DetectionSummary()
+    for service in services:
+        snapshot, _ = DetectorSnapshot.objects.get_or_create(service=service)
+        if snapshot.last_bucket is not None:
+            start = snapshot.last_bucket + size
+        else:
+            start = bucket_floor(since or end - timedelta(days=BASELINE_DAYS), size)
+        if start >= end:
+            continue
+        detector = _load_detector(snapshot, service, size)
+        posts = list(read(since=start, until=end, service_ids=[service.pk]))
+        buckets = bucket_signals(posts, service_id=service.pk, start=start, end=end, size=size)
+        by_id = {p.mention_id: p for p in posts}
+        for bucket in buckets:
+            entering = detector.state not in (DetectorState.POSSIBLE, DetectorState.CONFIRMED)
+            decision = detector.update(bucket.start, bucket.complaints, bucket.complaint_authors)
+            _act(
+                service=service,
+                bucket=bucket,
+                decision=decision,
+                detector=detector,
+                by_id=by_id,
+                summary=summary,
+                read=read,
+                entering=entering,
+            )
+            summary.buckets += 1
+        snapshot.state = detector.to_state()
+        snapshot.last_bucket = buckets[-1].start if buckets else snapshot.last_bucket
+        snapshot.save()
+    return summary
+
+
+def detection_backfill(
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    progress: bool = False,
+    reader: PostReader | None = None,
+) -> str:
+    """Run detection over history from `since` (fresh detectors), as if it had run live all along."""
+    DetectorSnapshot.objects.all().delete()
+    summary = run_detection(now=until or timezone.now(), since=since, reader=reader)
+    return str(summary)
+
+
+def _recent_window(detector: Detector) -> int:
+    return max(s.width for s in detector.scales)
+
+
+def _act(
+    *,
+    service: Service,
+    bucket: SignalBucket,
+    decision: Decision,
+    detector: Detector,
+    by_id: dict[int, AnalysedPost],
+    summary: DetectionSummary,
+    read: PostReader,
+    entering: bool,
+) -> None:
+    at = bucket.start + timedelta(minutes=detector.config.bucket_minutes)  # the bucket is complete then
+    incident = _open_incident(service.pk, at)
+    state = decision.state
+    # A detected incident opens when the detector enters "possible" or "confirmed" (not when a rise that
+    # began inside a maintenance window or a resolved incident carries on).
+    if incident is None and entering and state in (DetectorState.POSSIBLE, DetectorState.CONFIRMED):
+        # Onset: the first bucket of the evidence window that had complaints.
+        window = _recent_window(detector)
+        onset = bucket.start - timedelta(minutes=detector.config.bucket_minutes * (window - 1))
+        recent = [p for p in by_id.values() if p.complaint and onset <= p.created_at < at]
+        if recent:
+            onset = min(p.created_at for p in recent)
+        incident = incident_create(
+            service_id=service.pk,
+            title=f"{service.name}: complaints rising",
+            started_at=onset,
+            kind=IncidentKind.DETECTED,
+            state=IncidentState.POSSIBLE,
+            at=at,
+            comment=f"evidence {decision.score:.2f} of the confirmation level",
+        )
+        summary.opened.append(incident.pk)
+        summary.attached += incident_attach_mentions(
+            incident=incident, posts=[(p.mention_id, p.author_key) for p in recent], at=at
+        )
+    if incident is not None and incident.kind == IncidentKind.DETECTED:
+        if decision.score > incident.peak_score:
+            incident.peak_score = decision.score
+            incident.save(update_fields=["peak_score", "updated_at"])
+        if state == DetectorState.CONFIRMED and incident.state == IncidentState.POSSIBLE:
+            _refresh_explanation(
+                incident, at=at, by_id=by_id, expected=decision.expected, detector=detector, read=read
+            )
+            incident_update_status(
+                incident=incident,
+                state=IncidentState.CONFIRMED,
+                at=at,
+                comment=f"confirmed: evidence {decision.score:.2f} of the confirmation level",
+            )
+            summary.confirmed.append(incident.pk)
+        elif state in (DetectorState.RESOLVED, DetectorState.CALM):
+            _refresh_explanation(incident, at=at, by_id=by_id, expected=None, detector=detector, read=read)
+            incident_update_status(
+                incident=incident,
+                state=IncidentState.RESOLVED,
+                at=at,
+                comment="complaints back to the usual level"
+                if state == DetectorState.RESOLVED
+                else "the rise faded before it was confirmed",
+            )
+            summary.resolved.append(incident.pk)
+            return
+    if incident is not None and bucket.complaint_ids:
+        summary.attached += incident_attach_mentions(
+            incident=incident,
+            posts=[(mid, by_id[mid].author_key) for mid in bucket.complaint_ids if mid in by_id],
+            at=at,
+        )
+
+
+def _refresh_explanation(
+    incident: Incident,
+    *,
+    at: datetime,
+    by_id: dict[int, AnalysedPost],
+    expected: float | None,
+    detector: Detector,
+    read: PostReader,
+) -> None:
+    attached = set(IncidentMention.objects.filter(incident=incident).values_list("mention_id", flat=True))
+    posts = [p for mid, p in by_id.items() if mid in attached]
+    missing = attached - set(by_id)
+    if missing:
+        posts += [
+            p
+            for p in read(since=incident.started_at, until=at, service_ids=[incident.service_id])
+            if p.mention_id in missing
+        ]
+    baseline = [
+        p
+        for p in read(
+            since=incident.started_at - timedelta(days=BASELINE_DAYS),
+            until=incident.started_at,
+            service_ids=[incident.service_id],
+        )
+        if p.complaint
+    ]
+    per_hour = expected * 60 / detector.config.bucket_minutes if expected is not None else None
+    incident.explanation = explaining.explain(
+        service_name=incident.service.name,
+        incident_posts=posts,
+        baseline_posts=baseline,
+        started_at=incident.started_at,
+        expected_per_hour=per_hour,
+        embedder=explaining.default_embedder(),
+    )
+    incident.save(update_fields=["explanation", "updated_at"])
+
+
+# ---- alerts ------------------------------------------------------------------------------------------------
+
+
+def alert_rule_create(
+    *,
+    name: str,
+    channel: str,
+    target: str,
+    service_ids: list[str] | None = None,
+    min_state: IncidentState = IncidentState.CONFIRMED,
+    secret: str = "",
+    quiet_start: time | None = None,
+    quiet_end: time | None = None,
+) -> AlertRule:
+    rule = AlertRule(
+        name=name,
+        channel=channel,
+        target=target,
+        min_state=min_state,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+    )
+    rule.set_secret(secret)
+    rule.full_clean(exclude=["secrets_encrypted"])
+    rule.save()
+    if service_ids:
+        rule.services.set(service_ids)
+    return rule
+
+
+def _rule_matches(rule: AlertRule, incident: Incident, state: str) -> bool:
+    services = {s.pk for s in rule.services.all()}
+    if services and incident.service_id not in services:
+        return False
+    if state == IncidentState.RESOLVED:
+        # Announce a resolution only to rules that heard about the incident.
+        return (
+            AlertDelivery.objects.filter(rule=rule, incident=incident)
+            .exclude(incident_state=IncidentState.RESOLVED)
+            .exists()
+        )
+    return _STATE_RANK[IncidentState(state)] >= _STATE_RANK[IncidentState(rule.min_state)]
+
+
+def _alerts_on_commit(*, incident: Incident, state: str) -> None:
+    incident_id = incident.pk
+    transaction.on_commit(lambda: alerts_queue(incident_id=incident_id, state=state))
+
+
+def _in_quiet_hours(rule: AlertRule, moment: datetime) -> datetime | None:
+    """If `moment` falls in the rule's quiet hours, when they end; else None."""
+    if rule.quiet_start is None or rule.quiet_end is None or rule.quiet_start == rule.quiet_end:
+        return None
+    local = timezone.localtime(moment)
+    now_t = local.time()
+    start, end = rule.quiet_start, rule.quiet_end
+    inside = start <= now_t < end if start < end else (now_t >= start or now_t < end)
+    if not inside:
+        return None
+    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if ends <= local:
+        ends += timedelta(days=1)
+    return ends
+
+
+def alerts_queue(*, incident_id: int, state: str, now: datetime | None = None) -> list[AlertDelivery]:
+    """Create one delivery per matching rule for this state change (deduplicated by a unique constraint)
+    and send them, or hold them until the rule's quiet hours end."""
+    now = now or timezone.now()
+    incident = Incident.objects.select_related("service").filter(pk=incident_id).first()
+    if incident is None:
+        return []
+    created = []
+    for rule in AlertRule.objects.filter(enabled=True).prefetch_related("services"):
+        if not _rule_matches(rule, incident, state):
+            continue
+        quiet_until = _in_quiet_hours(rule, now)
+        try:
+            with transaction.atomic():
+                delivery = AlertDelivery.objects.create(
+                    rule=rule,
+                    incident=incident,
+                    incident_state=state,
+                    status=DeliveryStatus.HELD if quiet_until else DeliveryStatus.PENDING,
+                    next_attempt_at=quiet_until or now,
+                )
+        except IntegrityError:
+            continue  # this state change was already alerted through this rule
+        created.append(delivery)
+        if quiet_until is None:
+            _enqueue_delivery(delivery.pk)
+    return created
+
+
+def _enqueue_delivery(delivery_id: int, run_after: datetime | None = None) -> None:
+    from servicepulse.incidents.tasks import alert_deliver_task
+
+    task = alert_deliver_task
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return  # the periodic sweep (alerts_deliver_due) sends it when due
+        task = task.using(run_after=run_after)
+    task.enqueue(delivery_id)
+
+
+def alert_deliver(*, delivery_id: int, now: datetime | None = None) -> AlertDelivery | None:
+    """One attempt at a delivery; on failure schedules the next with exponential back-off."""
+    from servicepulse.incidents import alerts
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        delivery = (
+            AlertDelivery.objects.select_for_update()
+            .select_related("rule", "incident", "incident__service")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
+            return delivery
+        delivery.attempts += 1
+        try:
+            status = alerts.send(delivery)
+        except alerts.DeliveryError as exc:
+            delivery.last_error = str(exc)[:2000]
+            delivery.response_status = exc.status
+            delivery.add_log(at=now.isoformat(), outcome="error", detail=str(exc)[:500], status=exc.status)
+            if exc.permanent or delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = None
+            else:
+                delivery.status = DeliveryStatus.PENDING
+                delivery.next_attempt_at = now + timedelta(
+                    seconds=BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
+                )
+            delivery.save()
+            if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
+                retry_at = delivery.next_attempt_at
+                transaction.on_commit(lambda: _enqueue_delivery(delivery_id, run_after=retry_at))
+            return delivery
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = now
+        delivery.response_status = status
+        delivery.next_attempt_at = None
+        delivery.last_error = ""
+        delivery.add_log(at=now.isoformat(), outcome="sent", status=status)
+        delivery.save()
+    return delivery
+
+
+def alerts_deliver_due(*, now: datetime | None = None) -> int:
+    """The periodic sweep: send deliveries whose quiet hours or back-off are over. Returns attempts made."""
+    now = now or timezone.now()
+    due = AlertDelivery.objects.filter(
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD], next_attempt_at__lte=now
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in list(due):
+        AlertDelivery.objects.filter(pk=pk, status=DeliveryStatus.HELD).update(status=DeliveryStatus.PENDING)
+        alert_deliver(delivery_id=pk, now=now)
+        count += 1
+    return count

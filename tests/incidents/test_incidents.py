@@ -1,0 +1,220 @@
+"""Incidents end to end: detection over stored mentions, the state function, "me too", maintenance."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from servicepulse.incidents import selectors, services
+from servicepulse.incidents.explain import representative_posts, rising_terms
+from servicepulse.incidents.models import (
+    ActivityType,
+    DetectorSnapshot,
+    Incident,
+    IncidentKind,
+    IncidentState,
+)
+from servicepulse.incidents.readers import AnalysedPost
+from servicepulse.mentions.models import Mention
+from tests.factories import MentionFactory, ServiceFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+START = datetime(2025, 10, 6, tzinfo=UTC)  # Monday
+CALM_TEXTS = [
+    "moodle is slow this afternoon",
+    "cannot find the quiz on moodle",
+    "vle keeps logging me out",
+    "the course page layout is confusing",
+]
+OUTAGE_TEXTS = [
+    "moodle down, 502 bad gateway when uploading my essay",
+    "VLE down again? upload fails with 502 gateway error",
+    "cant upload assignment, moodle says bad gateway",
+    "moodle 502 error right before the deadline!!",
+]
+
+
+class Posts:
+    """Analysed posts built over real Mention rows, read the way the analysis app would hand them over."""
+
+    def __init__(self) -> None:
+        self.posts: list[AnalysedPost] = []
+
+    def __call__(
+        self, *, since: datetime, until: datetime, service_ids: list[str] | None = None
+    ) -> Iterator[AnalysedPost]:
+        for post in self.posts:
+            if since <= post.created_at < until and (
+                service_ids is None or set(post.service_ids) & set(service_ids)
+            ):
+                yield post
+
+    def add(self, mention: Mention, service_id: str, *, complaint: bool = True) -> None:
+        self.posts.append(
+            AnalysedPost(
+                mention_id=mention.pk,
+                created_at=mention.created_at,
+                author_key=mention.author_key,
+                author=mention.author,
+                text=mention.text,
+                service_ids=(service_id,),
+                complaint=complaint,
+                sentiment=-0.6 if complaint else 0.3,
+            )
+        )
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+@pytest.fixture
+def campus() -> tuple[Posts, str, datetime]:
+    """Twelve days of ordinary VLE complaints, then an outage on day 10 at 21:00 (40 people in 2 hours)."""
+    service = ServiceFactory(id="vle", name="Moodle VLE")
+    source = SourceFactory()
+    posts = Posts()
+    rng = random.Random(7)
+    n = 0
+    for i in range(12 * 96):
+        ts = START + timedelta(minutes=15 * i)
+        rate = 0.05 + 0.4 * max(0.0, math.sin(math.pi * (ts.hour - 7) / 16))
+        for _ in range(_poisson(rng, rate)):
+            n += 1
+            m = MentionFactory(
+                source=source,
+                external_id=f"c{n}",
+                text=rng.choice(CALM_TEXTS),
+                author=f"user{rng.randint(1, 300)}",
+                author_id="",
+                created_at=ts + timedelta(minutes=rng.randint(0, 14)),
+            )
+            posts.add(m, service.pk)
+    onset = START + timedelta(days=10, hours=21)
+    for j in range(40):
+        m = MentionFactory(
+            source=source,
+            external_id=f"o{j}",
+            text=OUTAGE_TEXTS[j % 4],
+            author=f"student{j}",
+            author_id="",
+            created_at=onset + timedelta(minutes=3 * j),
+        )
+        posts.add(m, service.pk)
+    return posts, service.pk, onset
+
+
+def test_detection_opens_confirms_explains_and_resolves(campus: tuple[Posts, str, datetime]) -> None:
+    posts, service_id, onset = campus
+    summary = services.run_detection(now=START + timedelta(days=12), since=START, reader=posts)
+    incidents = list(Incident.objects.filter(kind=IncidentKind.DETECTED))
+    assert len(incidents) == 1, summary
+    incident = incidents[0]
+    assert incident.state == IncidentState.RESOLVED
+    assert onset <= incident.confirmed_at <= onset + timedelta(minutes=45)
+    assert onset - timedelta(minutes=30) <= incident.started_at <= onset + timedelta(minutes=15)
+    assert incident.affected_authors >= 35
+    terms = [t["term"] for t in incident.explanation["terms"]]
+    assert {"502", "gateway"} & set(terms) or "down" in terms
+    assert len(incident.explanation["representatives"]) >= 2
+    states = [
+        a.state
+        for a in incident.activities.filter(type__in=[ActivityType.CREATED, ActivityType.STATE_CHANGED])
+    ]
+    assert states == [IncidentState.POSSIBLE, IncidentState.CONFIRMED, IncidentState.RESOLVED]
+    detail = selectors.incident_detail(incident_id=incident.pk)
+    assert detail is not None and len(detail.posts) >= 35 and detail.explanation["summary"]
+    # Idempotent: the same buckets are not fed twice.
+    again = services.run_detection(now=START + timedelta(days=12), reader=posts)
+    assert again.buckets == 0
+    assert DetectorSnapshot.objects.get(service_id=service_id).last_bucket == START + timedelta(
+        days=12, minutes=-15
+    )
+
+
+def test_maintenance_suppresses_detection_and_collects_complaints(
+    campus: tuple[Posts, str, datetime],
+) -> None:
+    posts, service_id, onset = campus
+    window = services.maintenance_schedule(
+        service_id=service_id,
+        title="VLE upgrade",
+        start=onset - timedelta(minutes=5),
+        end=onset + timedelta(hours=3),
+    )
+    services.run_detection(now=START + timedelta(days=12), since=START, reader=posts)
+    assert not Incident.objects.filter(kind=IncidentKind.DETECTED).exists()
+    window.refresh_from_db()
+    assert window.affected_authors >= 35
+
+
+def test_state_changes_only_through_the_service(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    service = ServiceFactory(id="wifi", name="Wi-Fi")
+    with django_capture_on_commit_callbacks() as callbacks:
+        incident = services.incident_create(
+            service_id=service.pk,
+            title="Wi-Fi down in the library",
+            started_at=START,
+            kind=IncidentKind.MANUAL,
+        )
+    assert len(callbacks) == 1  # alerts are queued after the commit
+    services.incident_update_status(incident=incident, state=IncidentState.RESOLVED, comment="fixed")
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.RESOLVED and incident.resolved_at is not None
+    activity = incident.activities.last()
+    assert activity is not None
+    assert (activity.previous_state, activity.state, activity.comment) == ("confirmed", "resolved", "fixed")
+    services.incident_update_status(incident=incident, state=IncidentState.CONFIRMED, comment="back again")
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.CONFIRMED and incident.resolved_at is None
+    with pytest.raises(services.IncidentError):
+        services.incident_update_status(incident=incident, state=IncidentState.POSSIBLE)
+    assert incident.activities.count() == 3
+
+
+def test_me_too_counts_people_once() -> None:
+    service = ServiceFactory(id="email", name="Student e-mail")
+    source = SourceFactory()
+    incident = services.incident_create(service_id=service.pk, title="E-mail outage", started_at=START)
+    mentions = [
+        MentionFactory(source=source, external_id=f"m{i}", author=f"person{i % 3}", author_id="")
+        for i in range(6)
+    ]
+    added = services.incident_attach_mentions(
+        incident=incident, posts=[(m.pk, m.author_key) for m in mentions]
+    )
+    assert added == 6
+    assert (
+        services.incident_attach_mentions(incident=incident, posts=[(mentions[0].pk, mentions[0].author_key)])
+        == 0
+    )
+    incident.refresh_from_db()
+    assert incident.affected_authors == 3
+    assert selectors.open_incidents_by_service(service_ids=["email"])["email"] == [incident]
+    assert incident.board_state == "incident"
+
+
+def test_maintenance_needs_an_end_after_its_start() -> None:
+    service = ServiceFactory(id="vpn", name="VPN")
+    with pytest.raises(services.IncidentError):
+        services.maintenance_schedule(service_id=service.pk, title="x", start=START, end=START)
+
+
+def test_rising_terms_and_representatives() -> None:
+    terms = rising_terms(OUTAGE_TEXTS * 3, CALM_TEXTS * 10)
+    assert terms[0]["term"] in {"502", "gateway", "upload", "bad", "down"}
+    assert all(t["ratio"] > 1.5 for t in terms)
+    reps = representative_posts(
+        [*OUTAGE_TEXTS, "printing costs too much", "the printer on floor 2 jams"], k=2
+    )
+    assert len(reps) == 2
+    assert any("print" in r for r in reps) and any("moodle" in r.lower() or "vle" in r.lower() for r in reps)

@@ -29,4 +29,6 @@ def service_id_for(*, mention: Mention) -> str | None:
 
 def detected_incident_mention_ids(*, incident_id: int) -> list[int]:
     """Ids of the complaint mentions attached to a detected incident."""
-    return []
+    from servicepulse.status.upstream import detected_incident_mention_ids as attached
+
+    return attached(incident_id=incident_id)

@@ -47,7 +47,7 @@ class StatusAtomFeed(Feed):
 
     def item_title(self, item: PublicIncident | Maintenance) -> str:
         if isinstance(item, Maintenance):
-            return f"Maintenance: {item.title}"
+            return f"Maintenance{' cancelled' if item.cancelled_at else ''}: {item.title}"
         return item.title
 
     def item_link(self, item: PublicIncident | Maintenance) -> str:

@@ -111,6 +111,11 @@ class Maintenance(models.Model):
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField(db_index=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    detection_incident_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The incidents app's maintenance windows mirroring this one, per service",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -32,11 +32,14 @@ def worst(states: list[str]) -> str:
 def maintenance_active(*, service_id: str, at: datetime) -> bool:
     """True when a maintenance window covering `service_id` is in progress at `at` (not cancelled).
 
-    The incidents app calls this to keep detection alerts quiet during planned work.
+    The incidents app may call this to keep detection alerts quiet during planned work. Windows scheduled
+    here are also mirrored into the incidents app's own maintenance windows, and those count too.
     """
+    from servicepulse.status.upstream import detection_maintenance_active
+
     return Maintenance.objects.filter(
         services__id=service_id, starts_at__lte=at, ends_at__gt=at, cancelled_at__isnull=True
-    ).exists()
+    ).exists() or detection_maintenance_active(service_id=service_id, at=at)
 
 
 def component_list() -> QuerySet[Service]:
@@ -268,3 +271,12 @@ def feed_items(*, limit: int = 50) -> list[PublicIncident | Maintenance]:
     items: list[PublicIncident | Maintenance] = [*incidents, *windows]
     items.sort(key=lambda item: item.updated_at, reverse=True)
     return items[:limit]
+
+
+def published_detected_ids() -> set[int]:
+    """Ids of detected incidents (incidents app) already published as public incidents."""
+    return set(
+        PublicIncident.objects.filter(detected_incident_id__isnull=False).values_list(
+            "detected_incident_id", flat=True
+        )
+    )

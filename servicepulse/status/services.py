@@ -28,6 +28,12 @@ from servicepulse.status.models import (
     Subscription,
 )
 from servicepulse.status.selectors import component_list, status_url, subscribers_for
+from servicepulse.status.upstream import (
+    DetectedIncident,
+    detected_incident,
+    detection_maintenance_close,
+    detection_maintenance_open,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -161,15 +167,26 @@ def maintenance_schedule(
         title=title.strip(), body=body.strip(), starts_at=starts_at, ends_at=ends_at, created_by=_user(actor)
     )
     window.services.set(services)
+    window.detection_incident_ids = detection_maintenance_open(
+        service_ids=[s.id for s in services],
+        title=window.title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        user=_user(actor),
+    )
+    window.save(update_fields=["detection_incident_ids"])
     window_id = window.pk
     transaction.on_commit(lambda: _enqueue_notify(key=f"maintenance:{window_id}"))
     return window
 
 
-def maintenance_cancel(*, maintenance: Maintenance) -> None:
+@transaction.atomic
+def maintenance_cancel(*, maintenance: Maintenance, actor: AbstractBaseUser | None = None) -> None:
+    """Cancel a window (and its mirror in the incidents app): it leaves the page; the feed says cancelled."""
     if maintenance.cancelled_at is None:
         maintenance.cancelled_at = timezone.now()
         maintenance.save(update_fields=["cancelled_at", "updated_at"])
+        detection_maintenance_close(incident_ids=list(maintenance.detection_incident_ids), user=_user(actor))
 
 
 # --- subscriptions (double opt-in) ----------------------------------------------------------------
@@ -325,3 +342,54 @@ def subscribers_notify(*, key: str) -> int:
             continue  # already sent by an earlier run
         sent += 1
     return sent
+
+
+# --- from detection to status ----------------------------------------------------------------------
+
+CONFIRMED = "confirmed"  # the incidents app's IncidentState.CONFIRMED
+
+
+def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
+    """(title, first update, impact) drafted from a detected incident: the service and the symptom, in the
+    words people used (the explanation's rising terms) when there is an explanation."""
+    title = f"{incident.service_name}: problems reported"
+    if incident.terms:
+        quoted = ", ".join(f"“{t}”" for t in incident.terms[:3])
+        symptom = f"People report problems with {incident.service_name}, mostly mentioning {quoted}."
+        title = f"{incident.service_name}: problems with {incident.terms[0]}"
+    else:
+        symptom = f"People report that {incident.service_name} is not working as expected."
+    since = timezone.localtime(incident.started_at)
+    people = incident.affected_authors
+    reach = f" {people} people have told us since {since:%H:%M}." if people else ""
+    body = (
+        f"We are investigating reports of problems with {incident.service_name}. {symptom}{reach} "
+        "We will post an update within 30 minutes."
+    )
+    impact = Impact.PARTIAL_OUTAGE if people >= 5 else Impact.DEGRADED
+    return title, body, impact
+
+
+def public_incident_from_detected(
+    *, incident_id: int, actor: AbstractBaseUser | None = None
+) -> PublicIncident:
+    """Publish a confirmed detected incident in one step, with a drafted first update (editable after)."""
+    detected = detected_incident(incident_id=incident_id)
+    if detected is None:
+        raise StatusError("no such detected incident")
+    if detected.state != CONFIRMED:
+        raise StatusError(f"only a confirmed incident can be published (this one is {detected.state})")
+    if not detected.service_public:
+        raise StatusError(
+            f"{detected.service_name} is not shown on the status page (its catalogue entry is private)"
+        )
+    title, body, impact = draft_first_update(incident=detected)
+    return public_incident_open(
+        title=title,
+        service_ids=[detected.service_id],
+        body=body,
+        impact=impact,
+        actor=actor,
+        detected_incident_id=detected.id,
+        at=timezone.now(),
+    )

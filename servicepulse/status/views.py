@@ -21,6 +21,7 @@ from servicepulse.status.selectors import (
     maintenance_list,
     page_indicator,
     public_incident_list,
+    published_detected_ids,
     summary,
     uptime_percent,
 )
@@ -34,6 +35,7 @@ from servicepulse.status.services import (
     subscription_request,
     subscription_unsubscribe,
 )
+from servicepulse.status.upstream import confirmed_unpublished
 
 PUBLIC_CACHE = "public, max-age=60"
 SUBSCRIBE_LIMIT = 5  # confirmation e-mails per client address per 10 minutes
@@ -190,6 +192,7 @@ def manage(request: HttpRequest) -> HttpResponse:
             "recent": public_incident_list().filter(status=IncidentStatus.RESOLVED)[:20],
             "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now)],
             "incident_form": IncidentForm(),
+            "detected": confirmed_unpublished(published_ids=published_detected_ids()),
             "maintenance_form": MaintenanceForm(),
         },
     )
@@ -276,7 +279,7 @@ def manage_maintenance_new(request: HttpRequest) -> HttpResponse:
 @role_required(Role.RESPONDER)
 @require_POST
 def manage_maintenance_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    maintenance_cancel(maintenance=get_object_or_404(Maintenance, pk=pk))
+    maintenance_cancel(maintenance=get_object_or_404(Maintenance, pk=pk), actor=request.user)
     messages.success(request, "Maintenance cancelled.")
     return HttpResponseRedirect(reverse("status:manage"))
 

@@ -1,0 +1,120 @@
+"""From detection to status: a confirmed detected incident becomes a public incident in one click, with a
+drafted first update; its attached complaints feed the closed loop; maintenance keeps detection quiet."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from servicepulse.engage.services import loop_preview
+from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
+from servicepulse.incidents.services import incident_attach_mentions, incident_create
+from servicepulse.status.models import PublicIncident
+from servicepulse.status.selectors import maintenance_active
+from servicepulse.status.services import maintenance_cancel, maintenance_schedule
+from tests.factories import MentionFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+ONSET = datetime(2026, 11, 20, 21, 5, tzinfo=UTC)
+EXPLANATION = {
+    "summary": "23 complaints about Moodle VLE from 17 people since 21:05.",
+    "terms": [{"term": "upload", "ratio": 9.5, "posts": 14}, {"term": "deadline", "ratio": 6.0, "posts": 9}],
+    "representatives": ["moodle keeps timing out when I upload my essay"],
+    "affected_authors": 17,
+}
+
+
+@pytest.fixture
+def detected(db):  # type: ignore[no-untyped-def]
+    ServiceFactory(id="vle", name="Moodle VLE")
+    incident = incident_create(
+        service_id="vle",
+        title="Moodle VLE: complaints rising",
+        started_at=ONSET,
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.CONFIRMED,
+        explanation=EXPLANATION,
+    )
+    posts = [MentionFactory(author=f"student{i}", created_at=ONSET + timedelta(minutes=i)) for i in range(3)]
+    incident_attach_mentions(incident=incident, posts=[(p.pk, p.author_key) for p in posts])
+    return incident
+
+
+def test_one_click_publish_with_drafted_update(client, users, detected) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["responder"])
+    manage = client.get("/status/manage/").content.decode()
+    assert "Detected incidents not yet public" in manage and "Publish to the status page" in manage
+    response = client.post(f"/status/manage/from-incident/{detected.pk}/")
+    public = PublicIncident.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/status/manage/incidents/{public.pk}/"
+    assert public.detected_incident_id == detected.pk
+    assert public.title == "Moodle VLE: problems with upload"
+    assert [s.id for s in public.services.all()] == ["vle"]
+    assert public.impact == "partial_outage"  # 17 people
+    first = public.updates.get()
+    assert first.status == "investigating"
+    assert first.body.startswith("We are investigating reports of problems with Moodle VLE.")
+    assert "mostly mentioning “upload”, “deadline”" in first.body and "17 people" in first.body
+    # Published once: a second click explains, and the list no longer offers it.
+    client.post(f"/status/manage/from-incident/{detected.pk}/")
+    assert PublicIncident.objects.count() == 1
+    assert "Publish to the status page" not in client.get("/status/manage/").content.decode()
+    # The people whose complaints are attached are the closed loop's recipients.
+    preview = loop_preview(incident=public)
+    assert sorted(r.mention.author for r in preview.recipients) == ["student0", "student1", "student2"]
+    assert {r.outcome for r in preview.recipients} == {"cannot_reply"}  # file imports cannot reply: listed
+
+
+def test_only_confirmed_public_services_and_responders(client, users, detected) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["viewer"])
+    assert client.post(f"/status/manage/from-incident/{detected.pk}/").status_code == 403
+    client.force_login(users["responder"])
+    possible = incident_create(
+        service_id="vle",
+        title="maybe",
+        started_at=ONSET,
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.POSSIBLE,
+    )
+    client.post(f"/status/manage/from-incident/{possible.pk}/")
+    ServiceFactory(id="payroll", name="Payroll", public=False)
+    private = incident_create(
+        service_id="payroll", title="payroll", started_at=ONSET, kind=IncidentKind.DETECTED
+    )
+    response = client.post(f"/status/manage/from-incident/{private.pk}/", follow=True)
+    assert "Payroll is not shown on the status page" in response.content.decode()
+    assert client.post("/status/manage/from-incident/999999/").status_code == 302
+    assert not PublicIncident.objects.exists()
+
+
+def test_plain_draft_without_explanation(client, users, db) -> None:  # type: ignore[no-untyped-def]
+    ServiceFactory(id="wifi", name="Wi-Fi")
+    bare = incident_create(service_id="wifi", title="Wi-Fi", started_at=ONSET, kind=IncidentKind.MANUAL)
+    client.force_login(users["responder"])
+    client.post(f"/status/manage/from-incident/{bare.pk}/")
+    public = PublicIncident.objects.get()
+    assert public.title == "Wi-Fi: problems reported" and public.impact == "degraded"
+    assert "People report that Wi-Fi is not working as expected." in public.updates.get().body
+
+
+def test_maintenance_is_mirrored_into_detection_and_cancelled_with_it(db) -> None:  # type: ignore[no-untyped-def]
+    ServiceFactory(id="vle", name="Moodle VLE")
+    ServiceFactory(id="email", name="E-mail")
+    now = timezone.now()
+    window = maintenance_schedule(
+        title="Moodle upgrade",
+        service_ids=["vle", "email"],
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(hours=2),
+    )
+    mirrors = Incident.objects.filter(kind=IncidentKind.MAINTENANCE)
+    assert sorted(mirrors.values_list("service_id", flat=True)) == ["email", "vle"]
+    assert sorted(window.detection_incident_ids) == sorted(mirrors.values_list("pk", flat=True))
+    assert maintenance_active(service_id="vle", at=now)
+    maintenance_cancel(maintenance=window)
+    assert set(Incident.objects.filter(kind=IncidentKind.MAINTENANCE).values_list("state", flat=True)) == {
+        "resolved"
+    }
+    assert not maintenance_active(service_id="vle", at=now)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from servicepulse.core.progress import progress_bar
 from servicepulse.sources.connectors.file_import.importer import import_file
@@ -15,9 +16,11 @@ from servicepulse.sources.services import SourceConfigError
 
 class Command(BaseCommand):
     help = (
-        "Import mentions from a JSON Lines (or .csv) file: fields id, text, created_at (ISO 8601 with offset), "
+        "Import mentions from a JSON Lines (or .csv) file: fields id, text, created_at (ISO 8601 with "
+        "offset), "
         "optional author, url, in_reply_to, lang. Bad lines go to quarantine; re-running adds no duplicates. "
-        'Prints {"imported": N, "duplicates": N, "rejected": N}; exits 1 when any line was rejected.'
+        'Prints {"imported": N, "duplicates": N, "rejected": N}; exits 1 when any line was rejected, '
+        "2 when the database failed part-way (run it again to finish)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,6 +40,14 @@ class Command(BaseCommand):
                 report = import_file(path=path, source_name=options["source"], on_progress=advance)
             except SourceConfigError as exc:
                 raise CommandError(str(exc)) from exc
+            except DatabaseError as exc:
+                # Batches commit whole, so what is stored is exact; the same command finishes the job.
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
+                self.stderr.write(
+                    f"error: the database failed during the import ({exc.__class__.__name__}: {detail}). "
+                    "Every batch before the failure is stored; run the same command again to finish."
+                )
+                raise SystemExit(2) from exc
         self.stdout.write(json.dumps(report.as_dict()))
         if report.rejected:
             raise SystemExit(1)

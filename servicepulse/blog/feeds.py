@@ -13,7 +13,7 @@ THREAD_NS = "http://purl.org/syndication/thread/1.0"
 
 
 class AtomFeed(feedgenerator.Atom1Feed):
-    """Atom with full `<content type="html">` per entry, and RFC 4685 `thr:in-reply-to` when an item has one."""
+    """Atom with `<content type="html">` per entry, and RFC 4685 `thr:in-reply-to` when an item has one."""
 
     def root_attributes(self) -> dict[str, str]:
         attrs = super().root_attributes()
@@ -94,7 +94,7 @@ def comments_feed(request: HttpRequest, *, post: Post, comments: list[Comment]) 
     )
     for comment in comments:
         url = _absolute(request, comment.get_absolute_url())
-        if comment.parent_id:
+        if comment.parent is not None:
             reply = {"ref": _absolute(request, comment.parent.get_absolute_url()), "href": ""}
             reply["href"] = reply["ref"]
         else:

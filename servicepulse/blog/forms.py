@@ -48,7 +48,7 @@ class PostForm(forms.Form):
     action = forms.ChoiceField(choices=ACTIONS, initial="draft", widget=forms.RadioSelect)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("action") == "schedule" and not data.get("publish_at"):
             self.add_error("publish_at", "Say when to publish.")
         return data

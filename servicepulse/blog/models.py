@@ -102,7 +102,7 @@ class CommentStatus(models.TextChoices):
 
 
 class Comment(models.Model):
-    """A comment on a post, or a received linkback (Pingback, Trackback, Webmention) moderated the same way."""
+    """A comment on a post, or a received linkback (Pingback, Trackback, Webmention), moderated alike."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
     parent = models.ForeignKey(
@@ -266,7 +266,7 @@ class WebmentionRequest(models.Model):
 
 
 class SentLinkback(models.Model):
-    """A link of ours we notified (or found no endpoint for), so updates also reach pages a post stopped linking."""
+    """A page we notified (or found no endpoint on), so updates also reach pages a post stopped linking."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="sent_linkbacks")
     target = models.URLField(max_length=1000)

@@ -10,9 +10,10 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import EllipsisType
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -54,11 +55,12 @@ class CommentRejected(Exception):
 
 
 def _unique_slug(title: str, *, exclude_id: int | None = None) -> str:
+    others = Post.objects.exclude(pk=exclude_id) if exclude_id is not None else Post.objects.all()
     base = slugify(title)[:180] or "post"
     if base in RESERVED_SLUGS:
         base = f"{base}-post"
     slug, n = base, 2
-    while Post.objects.filter(slug=slug).exclude(pk=exclude_id).exists():
+    while others.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -84,7 +86,7 @@ def post_create(
     *,
     title: str,
     body_markdown: str,
-    author: AbstractBaseUser | None,
+    author: User | None,
     tags: Sequence[str] = (),
     excerpt: str = "",
     comments_enabled: bool = True,
@@ -111,8 +113,8 @@ def post_create(
     return post
 
 
-def post_create_draft(*, title: str, body_markdown: str, author: AbstractBaseUser | None) -> Post:
-    """Public entry point for other apps (e.g. engage's "You said, we did"): a draft for an admin to finish."""
+def post_create_draft(*, title: str, body_markdown: str, author: User | None) -> Post:
+    """Public entry point for other apps (engage's "You said, we did"): a draft for an admin to finish."""
     return post_create(title=title, body_markdown=body_markdown, author=author)
 
 
@@ -125,7 +127,7 @@ def post_update(
     tags: Sequence[str] | None = None,
     excerpt: str | None = None,
     comments_enabled: bool | None = None,
-    close_comments_after_days: int | type[Ellipsis] | None = ...,
+    close_comments_after_days: int | EllipsisType | None = ...,
 ) -> Post:
     """Change a post; a published post's change is announced again to the pages it links (linkbacks)."""
     if title is not None:
@@ -137,8 +139,8 @@ def post_update(
         post.excerpt = excerpt
     if comments_enabled is not None:
         post.comments_enabled = comments_enabled
-    if close_comments_after_days is not ...:
-        post.close_comments_after_days = close_comments_after_days  # type: ignore[assignment]
+    if not isinstance(close_comments_after_days, EllipsisType):
+        post.close_comments_after_days = close_comments_after_days
     post.updated_at = timezone.now()
     post.save()
     if tags is not None:
@@ -241,7 +243,7 @@ def comment_hold_reasons(
     if blog_setting("SERVICEPULSE_BLOG_FIRST_TIME_HOLD"):
         approved = Comment.objects.filter(status=CommentStatus.APPROVED)
         if user is not None and user.is_authenticated:
-            known = approved.filter(user=user).exists() or (
+            known = approved.filter(user_id=user.pk).exists() or (
                 bool(candidate.author_email)
                 and approved.filter(author_email__iexact=candidate.author_email).exists()
             )
@@ -337,7 +339,7 @@ def comment_submit(
             depth=(parent.depth + 1) if parent else 1,
             kind=CommentKind.COMMENT,
             status=status,
-            user=user if signed_in else None,
+            user_id=user.pk if signed_in and user is not None else None,
             author_name=candidate.author_name[:200],
             author_email=candidate.author_email,
             author_url=candidate.author_url[:1000],
@@ -421,7 +423,7 @@ def _after_status(comment: Comment, *, previous: str | None) -> None:
 
 
 def comment_sync_mention(*, comment: Comment) -> bool:
-    """Staff voice: an approved comment becomes a mention (source kind `blog`) for the understanding pipeline."""
+    """Staff voice: an approved comment becomes a mention (source kind `blog`) for the analysis pipeline."""
     if (
         comment.kind != CommentKind.COMMENT
         or comment.status != CommentStatus.APPROVED
@@ -466,9 +468,7 @@ _DECISION_STATUS = {
 }
 
 
-def comments_moderate(
-    *, comment_ids: Sequence[int], decision: Decision | str, moderator: AbstractBaseUser | None
-) -> int:
+def comments_moderate(*, comment_ids: Sequence[int], decision: Decision | str, moderator: User | None) -> int:
     """Approve, mark as spam, trash (or send back to the queue) these comments, in bulk. Each decision is
     stored in ModerationDecision for the next training of the spam head. Returns how many changed."""
     decision = Decision(decision)
@@ -645,7 +645,7 @@ def subscription_send_confirmation(*, subscription: ReplySubscription) -> None:
     send_mail(
         subject=f"Confirm: replies to your comment on “{post.title}”",
         message=(
-            f"Someone (we hope you) asked to be told by e-mail when people reply to a comment on “{post.title}”.\n\n"
+            f"Someone (we hope you) asked to be told by e-mail of replies to a comment on “{post.title}”.\n\n"
             f"To confirm, open:\n{_url(reverse('blog:subscription_confirm', args=[subscription.token]))}\n\n"
             "If it was not you, ignore this message: nothing will be sent."
         ),
@@ -669,7 +669,8 @@ def reply_notify_subscribers(*, comment: Comment) -> int:
         send_mail(
             subject=f"{comment.author_name} replied to your comment on “{comment.post.title}”",
             message=(
-                f"{comment.author_name} wrote:\n\n{comment.body}\n\nRead and reply: {_url(comment.get_absolute_url())}"
+                f"{comment.author_name} wrote:\n\n{comment.body}\n\n"
+                f"Read and reply: {_url(comment.get_absolute_url())}"
                 f"\n\nStop these e-mails: {unsubscribe}"
             ),
             from_email=None,

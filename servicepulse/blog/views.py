@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -11,7 +12,6 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -70,7 +70,7 @@ def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
     if not 1 <= month <= 12:
         raise Http404
     page = _paginate(request, selectors.posts_published(year=year, month=month))
-    heading = f"Posts from {timezone.datetime(year, month, 1).strftime('%B %Y')}"
+    heading = f"Posts from {date(year, month, 1).strftime('%B %Y')}"
     return render(
         request, "blog/index.html", {"page": page, "heading": heading, "query": "", **_roles(request)}
     )
@@ -238,7 +238,7 @@ def post_comments_feed(request: HttpRequest, slug: str) -> HttpResponse:
     return comments_feed(request, post=post, comments=comments)
 
 
-# ------------------------------------------------------------------------------------------ linkback endpoints
+# ---------------------------------------------------------------------------------------- linkback endpoints
 
 
 @csrf_exempt
@@ -436,7 +436,7 @@ def subscription_confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "blog/subscription.html", {"subscription": subscription, "ask": "confirm"})
 
 
-@csrf_exempt  # RFC 8058 one-click unsubscribe posts without our CSRF token; the token in the URL is the secret
+@csrf_exempt  # RFC 8058 one-click unsubscribe posts without a CSRF token; the URL's token is the secret
 def subscription_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         subscription = services.subscription_unsubscribe(token=token)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element  # noqa: S405 - types only; parsing goes through defusedxml
+from xml.etree.ElementTree import Element  # types only; parsing goes through defusedxml
 
 from defusedxml import ElementTree
 from django.contrib.auth import get_user_model
@@ -103,7 +103,7 @@ def _local(value: str) -> datetime | None:
     if not value or value.startswith("0000"):
         return None
     try:
-        naive = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+        naive = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007 - made aware just below
     except ValueError as exc:
         raise ValueError(f"bad date {value!r}") from exc
     return timezone.make_aware(naive, timezone.get_default_timezone())
@@ -167,7 +167,9 @@ def _import_authors(channel: Element, *, site: str, report: ImportReport) -> dic
     return users
 
 
-def _import_item(item: Element, *, site: str, authors: dict[str, Any], report: ImportReport, label: str) -> None:
+def _import_item(
+    item: Element, *, site: str, authors: dict[str, Any], report: ImportReport, label: str
+) -> None:
     wp_id = _text(item, "wp:post_id")
     title = _text(item, "title")
     if not wp_id:
@@ -186,7 +188,7 @@ def _import_item(item: Element, *, site: str, authors: dict[str, Any], report: I
             title=title[:300],
             slug=slug or _unique_slug(title),
             author=authors.get(_text(item, "dc:creator")),
-            # WordPress stores HTML; Markdown passes HTML through and nh3 cleans it, so it is kept as the source.
+            # WordPress stores HTML; Markdown passes HTML through and nh3 cleans it: keep it as the source.
             body_markdown=body,
             body_html=render_markdown(body),
             excerpt=_raw(item, "excerpt:encoded").strip(),
@@ -260,7 +262,9 @@ def _import_comments(item: Element, *, post: Post, site: str, report: ImportRepo
             progress = True
         if not progress:
             for row in later:
-                report.skipped.append(f"{label}: comment {_text(row, 'wp:comment_id')}: its parent is missing")
+                report.skipped.append(
+                    f"{label}: comment {_text(row, 'wp:comment_id')}: its parent is missing"
+                )
             break
         pending = later
 

@@ -94,7 +94,10 @@ def _handle(server: WebServer, conn: socket.socket) -> None:
             )
         raw_head, _, raw_body = page.replace("{base}", server.base).partition("\n\n")
         payload = raw_body.encode()
-        out_head = raw_head.replace("\n", "\r\n") + f"\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+        out_head = (
+            raw_head.replace("\n", "\r\n")
+            + f"\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+        )
         conn.sendall(out_head.encode() + (b"" if method == "HEAD" else payload))
 
 
@@ -153,7 +156,9 @@ def admin_user(users: dict[str, Any]) -> Any:
 def make_post(db: Any, blog_settings: Any) -> Callable[..., Any]:
     from servicepulse.blog.services import post_create, post_publish
 
-    def make(title: str = "Deadline night", body: str = "What happened on **deadline night**.", **kw: Any) -> Any:
+    def make(
+        title: str = "Deadline night", body: str = "What happened on **deadline night**.", **kw: Any
+    ) -> Any:
         publish = kw.pop("publish", True)
         post = post_create(title=title, body_markdown=body, author=kw.pop("author", None), **kw)
         if publish:

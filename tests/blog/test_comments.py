@@ -27,7 +27,11 @@ from servicepulse.mentions.models import Mention
 
 pytestmark = pytest.mark.django_db
 
-GUEST = {"author_name": "Sam Okafor", "author_email": "sam@students.northgate.example", "ip_address": "192.0.2.10"}
+GUEST = {
+    "author_name": "Sam Okafor",
+    "author_email": "sam@students.northgate.example",
+    "ip_address": "192.0.2.10",
+}
 
 
 def _approve_someone(post, **who):
@@ -73,8 +77,12 @@ def test_spam_comment_is_caught_through_the_form(client, make_post):
     word_list_set(kind=WordListKind.BLOCKLIST, terms=["casino"])
     response = client.post(
         post.get_absolute_url(),
-        {"body": "Best online casino bonus", "author_name": "Bot", "author_email": "bot@spam.example",
-         "ts": form_timestamp()},
+        {
+            "body": "Best online casino bonus",
+            "author_name": "Bot",
+            "author_email": "bot@spam.example",
+            "ts": form_timestamp(),
+        },
     )
     assert response.status_code == 302
     comment = Comment.objects.get()
@@ -132,7 +140,11 @@ def test_moderation_in_bulk_stores_decisions_and_feeds_mentions(client, users, m
         ("spam", True, "responder"),
     ]
     assert sorted(moderation_decisions_for_training()) == sorted(
-        [("The VLE was slow again tonight.", False), ("Great update, thanks!", False), ("visit my site", True)]
+        [
+            ("The VLE was slow again tonight.", False),
+            ("Great update, thanks!", False),
+            ("visit my site", True),
+        ]
     )
     mentions = Mention.objects.filter(source__kind="blog").order_by("external_id")
     assert [m.text for m in mentions] == ["The VLE was slow again tonight.", "Great update, thanks!"]
@@ -156,7 +168,10 @@ def test_threaded_comments_render_with_in_reply_to(client, make_post):
     reply = comment_submit(post=post, body="A reply", parent=top, **GUEST)
     html = client.get(post.get_absolute_url()).content.decode()
     assert f'id="comment-{reply.pk}"' in html
-    assert f'class="u-in-reply-to" hidden href="http://testserver{post.get_absolute_url()}#comment-{top.pk}"' in html
+    assert (
+        f'class="u-in-reply-to" hidden href="http://testserver{post.get_absolute_url()}#comment-{top.pk}"'
+        in html
+    )
     assert 'class="p-comment h-entry' in html
 
 
@@ -165,8 +180,12 @@ def test_editing_own_comment_for_fifteen_minutes(client, make_post):
     _approve_someone(post)
     response = client.post(
         post.get_absolute_url(),
-        {"body": "Orignal text", "author_name": GUEST["author_name"], "author_email": GUEST["author_email"],
-         "ts": form_timestamp()},
+        {
+            "body": "Orignal text",
+            "author_name": GUEST["author_name"],
+            "author_email": GUEST["author_email"],
+            "ts": form_timestamp(),
+        },
     )
     comment = Comment.objects.latest("id")
     assert response.status_code == 302 and comment.status == CommentStatus.APPROVED
@@ -202,7 +221,10 @@ def test_comment_cookie_is_opt_in(client, make_post):
     post = make_post()
     data = {"body": "Hello", "author_name": "Ann", "author_email": "ann@example.org", "ts": form_timestamp()}
     response = client.post(post.get_absolute_url(), data)
-    assert "servicepulse_commenter" not in response.cookies or not response.cookies["servicepulse_commenter"].value
+    assert (
+        "servicepulse_commenter" not in response.cookies
+        or not response.cookies["servicepulse_commenter"].value
+    )
     response = client.post(post.get_absolute_url(), {**data, "body": "Again", "remember": "on"})
     assert response.cookies["servicepulse_commenter"].value
     page = client.get(post.get_absolute_url()).content.decode()
@@ -212,13 +234,17 @@ def test_comment_cookie_is_opt_in(client, make_post):
 def test_signed_in_people_comment_without_name_and_email(client, users, make_post):
     post = make_post()
     client.force_login(users["viewer"])
-    response = client.post(post.get_absolute_url(), {"body": "From a signed-in viewer", "ts": form_timestamp()})
+    response = client.post(
+        post.get_absolute_url(), {"body": "From a signed-in viewer", "ts": form_timestamp()}
+    )
     assert response.status_code == 302
     comment = Comment.objects.get()
     assert comment.user == users["viewer"] and comment.author_name == "viewer"
 
 
-def test_reply_notifications_double_opt_in_and_unsubscribe(client, make_post, django_capture_on_commit_callbacks):
+def test_reply_notifications_double_opt_in_and_unsubscribe(
+    client, make_post, django_capture_on_commit_callbacks
+):
     post = make_post()
     with django_capture_on_commit_callbacks(execute=True):
         top = comment_submit(post=post, body="Question about Wi-Fi", notify_replies=True, **GUEST)
@@ -228,7 +254,9 @@ def test_reply_notifications_double_opt_in_and_unsubscribe(client, make_post, dj
     comments_moderate(comment_ids=[top.pk], decision=Decision.APPROVED, moderator=None)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        reply = comment_submit(post=post, body="Answer", parent=top, author_name="IT", author_email="it@x.org")
+        reply = comment_submit(
+            post=post, body="Answer", parent=top, author_name="IT", author_email="it@x.org"
+        )
         comments_moderate(comment_ids=[reply.pk], decision=Decision.APPROVED, moderator=None)
     assert not [m for m in mail.outbox if m.to == [GUEST["author_email"]]]  # not confirmed yet: nothing sent
     assert client.get(f"/blog/subscriptions/{subscription.token}/confirm/").status_code == 200
@@ -241,7 +269,9 @@ def test_reply_notifications_double_opt_in_and_unsubscribe(client, make_post, dj
     client.post(f"/blog/subscriptions/{subscription.token}/unsubscribe/")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        reply3 = comment_submit(post=post, body="Even more", parent=top, author_name="IT", author_email="it@x.org")
+        reply3 = comment_submit(
+            post=post, body="Even more", parent=top, author_name="IT", author_email="it@x.org"
+        )
         comments_moderate(comment_ids=[reply3.pk], decision=Decision.APPROVED, moderator=None)
     assert not [m for m in mail.outbox if m.to == [GUEST["author_email"]]]
 

@@ -24,8 +24,10 @@ def test_atom_feed_has_every_required_element(client, make_post, admin_user):
     assert feed.tag == f"{ATOM}feed"
     for name in ("id", "title", "updated"):
         assert feed.find(f"{ATOM}{name}") is not None and feed.find(f"{ATOM}{name}").text, name
-    assert any(link.get("rel") == "self" and link.get("href") == "http://testserver/blog/feed/"
-               for link in feed.findall(f"{ATOM}link"))
+    assert any(
+        link.get("rel") == "self" and link.get("href") == "http://testserver/blog/feed/"
+        for link in feed.findall(f"{ATOM}link")
+    )
     assert feed.find(f"{ATOM}author/{ATOM}name") is not None
     entries = feed.findall(f"{ATOM}entry")
     assert [e.find(f"{ATOM}title").text for e in entries] == ["Second", "First <post>"]
@@ -64,7 +66,8 @@ def test_comment_feed_is_threaded(client, make_post):
     feed = ElementTree.fromstring(response.content)
     post_url = f"http://testserver{post.get_absolute_url()}"
     replies = {
-        entry.find(f"{ATOM}id").text: entry.find(f"{THR}in-reply-to").attrib for entry in feed.findall(f"{ATOM}entry")
+        entry.find(f"{ATOM}id").text: entry.find(f"{THR}in-reply-to").attrib
+        for entry in feed.findall(f"{ATOM}entry")
     }
     assert replies[f"{post_url}#comment-{top.pk}"]["ref"] == post_url
     assert replies[f"{post_url}#comment-{reply.pk}"]["ref"] == f"{post_url}#comment-{top.pk}"

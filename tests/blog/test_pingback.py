@@ -28,8 +28,18 @@ def test_pingback_faults_and_success(live_server, rpc, web, make_post):
     closed.pings_enabled = False
     closed.save()
     target = f"{live_server.url}{post.get_absolute_url()}"
-    web.html("/links", f'<html><head><title>Student news</title></head><body><p>See <a href="{target}">the post</a>.</p></body></html>')
-    web.html("/nolink", "<html><body><p>Nothing about it. " + target + " in text only</p><!-- <a href=\"" + target + "\">x</a> --></body></html>")
+    web.html(
+        "/links",
+        f'<html><head><title>Student news</title></head><body><a href="{target}">the post</a></body></html>',
+    )
+    web.html(
+        "/nolink",
+        "<html><body><p>Nothing about it. "
+        + target
+        + ' in text only</p><!-- <a href="'
+        + target
+        + '">x</a> --></body></html>',
+    )
     web.html("/gone", "gone", status="404 Not Found")
     web.html("/broken", "oops", status="500 Internal Server Error")
 

@@ -20,7 +20,9 @@ def test_markdown_is_rendered_and_sanitised(make_post):
 
 
 def test_post_create_draft_is_public_entry_point_and_stays_hidden(client, admin_user):
-    post = post_create_draft(title="You said, we did: printing", body_markdown="We fixed it.", author=admin_user)
+    post = post_create_draft(
+        title="You said, we did: printing", body_markdown="We fixed it.", author=admin_user
+    )
     assert post.status == PostStatus.DRAFT
     assert client.get(post.get_absolute_url()).status_code == 404
     assert post.title not in client.get("/blog/").content.decode()
@@ -78,16 +80,25 @@ def test_only_admins_write(client, users):
     assert client.get("/blog/write/").status_code == 200
     response = client.post(
         "/blog/write/",
-        {"title": "Printing credit", "body_markdown": "Now *free*.", "tags": "Printing, Students", "action": "publish",
-         "comments_enabled": "on"},
+        {
+            "title": "Printing credit",
+            "body_markdown": "Now *free*.",
+            "tags": "Printing, Students",
+            "action": "publish",
+            "comments_enabled": "on",
+        },
     )
     assert response.status_code == 302
     post = Post.objects.get(title="Printing credit")
     assert post.is_published and sorted(t.name for t in post.tags.all()) == ["Printing", "Students"]
     response = client.post(
         f"/blog/posts/{post.slug}/edit/",
-        {"title": "Printing credit", "body_markdown": "Later.", "action": "schedule",
-         "publish_at": (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")},
+        {
+            "title": "Printing credit",
+            "body_markdown": "Later.",
+            "action": "schedule",
+            "publish_at": (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
     )
     assert response.status_code == 302
     post.refresh_from_db()

@@ -41,7 +41,7 @@ def test_pingback_is_sent_when_there_is_no_webmention_endpoint(web, make_post, s
     settings.BASE_URL = "https://blog.northgate.example"
 
     def xmlrpc_server(request):
-        params, method = xmlrpc.client.loads(request.body)
+        _params, method = xmlrpc.client.loads(request.body)
         assert method == "pingback.ping"
         body = xmlrpc.client.dumps(("Pingback registered.",), methodresponse=True)
         return f"HTTP/1.1 200 OK\nContent-Type: text/xml\n\n{body}"
@@ -60,7 +60,9 @@ def test_pingback_is_sent_when_there_is_no_webmention_endpoint(web, make_post, s
     assert results[f"{web.base}/plain"].protocol == "none"
     calls = [xmlrpc.client.loads(r.body)[0] for r in web.posts_to("/xmlrpc.php")]
     source = f"https://blog.northgate.example{post.get_absolute_url()}"
-    assert sorted(calls) == sorted([(source, f"{web.base}/old-blog/post"), (source, f"{web.base}/linked-blog/post")])
+    assert sorted(calls) == sorted(
+        [(source, f"{web.base}/old-blog/post"), (source, f"{web.base}/linked-blog/post")]
+    )
 
 
 @pytest.mark.django_db

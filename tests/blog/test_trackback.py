@@ -19,8 +19,15 @@ def _answer(response):
 def test_trackback_success_and_errors(client, make_post):
     post = make_post()
     url = f"/blog/posts/{post.slug}/trackback/"
-    ok = client.post(url, {"url": "https://library.example/blog/wifi/", "title": "Study spaces", "excerpt": "Go to the library",
-                           "blog_name": "Library blog"})
+    ok = client.post(
+        url,
+        {
+            "url": "https://library.example/blog/wifi/",
+            "title": "Study spaces",
+            "excerpt": "Go to the library",
+            "blog_name": "Library blog",
+        },
+    )
     assert _answer(ok) == ("0", None)
     trackback = Comment.objects.get(kind=CommentKind.TRACKBACK)
     assert trackback.title == "Study spaces" and trackback.author_name == "Library blog"

@@ -27,13 +27,18 @@ def test_request_checks_answer_400(client, post):
     assert _send(client, "https://a.example/", "mailto:x@y.z").status_code == 400
     assert _send(client, target, target).status_code == 400  # same URL
     assert _send(client, "https://a.example/", "http://testserver/blog/posts/unknown/").status_code == 400
-    assert _send(client, "https://a.example/", "https://other.example/blog/posts/" + post.slug + "/").status_code == 400
+    assert (
+        _send(client, "https://a.example/", "https://other.example/blog/posts/" + post.slug + "/").status_code
+        == 400
+    )
     assert _send(client, "https://a.example/", "http://testserver/blog/").status_code == 400  # not a post
     assert client.get("/blog/webmention/").status_code == 405
     assert WebmentionRequest.objects.count() == 0
 
 
-def test_valid_request_is_accepted_with_202_and_verified_later(client, post, web, django_capture_on_commit_callbacks):
+def test_valid_request_is_accepted_with_202_and_verified_later(
+    client, post, web, django_capture_on_commit_callbacks
+):
     target = f"http://testserver{post.get_absolute_url()}"
     web.html(
         "/reply",
@@ -50,10 +55,16 @@ def test_valid_request_is_accepted_with_202_and_verified_later(client, post, web
     mention = Comment.objects.get(kind=CommentKind.WEBMENTION)
     assert mention.source_url == f"{web.base}/reply"
     assert mention.title == "Re: deadline night" and mention.author_name == "Jo Reader"
-    assert "Good write-up indeed" in mention.body and "<" not in mention.body and "document.write" not in mention.body
+    assert (
+        "Good write-up indeed" in mention.body
+        and "<" not in mention.body
+        and "document.write" not in mention.body
+    )
 
 
-def test_update_replaces_and_410_or_missing_link_removes(client, post, web, django_capture_on_commit_callbacks):
+def test_update_replaces_and_410_or_missing_link_removes(
+    client, post, web, django_capture_on_commit_callbacks
+):
     target = f"http://testserver{post.get_absolute_url()}"
     source = f"{web.base}/reply"
     web.html("/reply", f'<title>First</title><p class="e-content">v1 <a href="{target}">x</a></p>')
@@ -91,7 +102,9 @@ def test_update_replaces_and_410_or_missing_link_removes(client, post, web, djan
         ('<a href="{t}-not-quite">near miss</a>', False),
     ],
 )
-def test_link_counted_only_where_the_spec_counts_it(client, post, web, markup, counts, django_capture_on_commit_callbacks):
+def test_link_counted_only_where_the_spec_counts_it(
+    client, post, web, markup, counts, django_capture_on_commit_callbacks
+):
     target = f"http://testserver{post.get_absolute_url()}"
     web.html("/src", "<html><body>" + markup.format(t=target) + "</body></html>")
     with django_capture_on_commit_callbacks(execute=True):

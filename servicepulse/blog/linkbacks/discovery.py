@@ -1,8 +1,9 @@
-"""Endpoint discovery and link finding, as the Webmention Recommendation (§3.1.2, §3.2.2) and Pingback 1.0 say.
+"""Endpoint discovery and link finding, as the Webmention Recommendation (§3.1.2, §3.2.2) and Pingback say.
 
-Webmention: the first HTTP `Link` header with rel "webmention" wins; else the first `<link>` or `<a>` element in
-document order with rel "webmention" and an href; relative URLs resolve against the final URL after redirects;
-an empty href means the page itself; the query string is kept. HTML comments and escaped text never count.
+Webmention: the first HTTP `Link` header with rel "webmention" wins; else the first `<link>` or `<a>`
+element in document order with rel "webmention" and an href; relative URLs resolve against the final URL
+after redirects; an empty href means the page itself; the query string is kept. HTML comments and escaped
+text never count.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin
 
 from servicepulse.blog.fetching import FetchResponse
+
 
 def _split_outside(value: str, separator: str) -> list[str]:
     """Split on `separator` where it is not inside <...> or "..." (RFC 8288 link-values and parameters)."""

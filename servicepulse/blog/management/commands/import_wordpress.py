@@ -13,7 +13,7 @@ from servicepulse.blog.wordpress import WXRError, wxr_import
 class Command(BaseCommand):
     help = (
         "Import a WordPress export (WXR): authors, posts, comments with threading, pingbacks and trackbacks. "
-        "Re-running adds nothing twice; broken items are reported on stderr and skipped. Prints a JSON summary."
+        "Re-running adds nothing twice; broken items are reported on stderr and skipped. Prints JSON counts."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

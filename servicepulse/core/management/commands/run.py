@@ -1,5 +1,5 @@
 """`servicepulse run` — migrate, load the demo into an empty database, then serve the web app (gunicorn)
-with a worker and the scheduler. Ctrl-C stops everything."""
+with a worker, the scheduler and the streaming-source consumer. Ctrl-C stops everything."""
 
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ class Command(BaseCommand):
             ),
             "worker": subprocess.Popen([python, "-m", "servicepulse.cli", "worker"], env=env),
             "scheduler": subprocess.Popen([python, "-m", "servicepulse.cli", "scheduler"], env=env),
+            # Live streaming sources (Mastodon streaming, Bluesky Jetstream); idles when there are none.
+            "stream": subprocess.Popen([python, "-m", "servicepulse.cli", "stream"], env=env),  # noqa: S603
         }
         self.stdout.write(f"\nservicepulse {settings.VERSION} is running at {url}")
         for username, password, role in demo_logins:

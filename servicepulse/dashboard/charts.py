@@ -47,7 +47,7 @@ def sparkline(
     """Bars for `values` (e.g. complaints per day) with the baseline as a dashed line over them."""
     n = len(values)
     if n == 0:
-        return format_html('<span class="muted">no data</span>')
+        return SafeString('<span class="muted">no data</span>')
     top = max([*values, *(baseline or []), 1.0])
     step = width / n
     bars = []
@@ -216,7 +216,7 @@ def volume_chart(
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(counts)
     if n == 0:
-        return format_html('<p class="muted">No complaints recorded yet.</p>')
+        return SafeString('<p class="muted">No complaints recorded yet.</p>')
     peak = max([*counts, *baseline, 1.0])
     step = plot_w / n
 
@@ -290,7 +290,7 @@ def score_spark(
     """A few periods of experience score (-100..100) as a small line with the zero line; gaps stay gaps."""
     n = len(values)
     if n == 0 or all(v is None for v in values):
-        return format_html('<span class="muted small">no trend yet</span>')
+        return SafeString('<span class="muted small">no trend yet</span>')
     step = width / max(n - 1, 1)
 
     def y(v: float) -> float:

@@ -99,3 +99,94 @@ class SourceAddForm(forms.Form):
             for name in self.option_names
             if self.cleaned_data.get(f"option_{name}")
         }
+
+
+INCIDENT_STATES = [
+    ("possible", "Possible problem"),
+    ("confirmed", "Problem detected"),
+    ("resolved", "Resolved"),
+]
+
+
+class IncidentOpenForm(forms.Form):
+    """Open an incident by hand, or plan a maintenance window (the incidents app's services do it)."""
+
+    kind = forms.ChoiceField(choices=[("manual", "Incident"), ("maintenance", "Planned maintenance")])
+    service = forms.ChoiceField(choices=[])
+    title = forms.CharField(max_length=300)
+    start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    end = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Maintenance only: when it ends",
+    )
+    comment = forms.CharField(required=False, max_length=2000, label="Note")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = list(Service.objects.values_list("id", "name"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == "maintenance" and not data.get("end"):
+            self.add_error("end", "A maintenance window needs an end.")
+        return data
+
+
+class IncidentStateForm(forms.Form):
+    state = forms.ChoiceField(choices=INCIDENT_STATES, label="New state")
+    comment = forms.CharField(required=False, max_length=2000, label="Why (optional)")
+
+    def __init__(self, *args: Any, current: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [c for c in INCIDENT_STATES if c[0] != current]
+
+    def state_label(self) -> str:
+        return dict(INCIDENT_STATES).get(self.cleaned_data.get("state", ""), "")
+
+
+class IncidentNoteForm(forms.Form):
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, label="Note")
+
+
+ALERT_CHANNELS = [
+    ("slack", "Slack incoming webhook"),
+    ("teams", "Microsoft Teams workflow webhook"),
+    ("email", "E-mail"),
+    ("webhook", "Signed webhook"),
+]
+
+
+class AlertRuleForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    channel = forms.ChoiceField(choices=ALERT_CHANNELS)
+    target = forms.CharField(
+        max_length=2000, help_text="Webhook URL, or e-mail addresses separated by commas"
+    )
+    secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput,
+        help_text="Signed webhook only: the HMAC-SHA256 signing secret",
+    )
+    services = forms.MultipleChoiceField(
+        required=False, help_text="None chosen: every service", widget=forms.CheckboxSelectMultiple
+    )
+    min_state = forms.ChoiceField(
+        choices=[("confirmed", "Problem detected"), ("possible", "Possible problem")], label="Alert from"
+    )
+    quiet_start = forms.TimeField(
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Quiet from"
+    )
+    quiet_end = forms.TimeField(
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Quiet until"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["services"].choices = list(Service.objects.values_list("id", "name"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("quiet_start")) != bool(data.get("quiet_end")):
+            self.add_error("quiet_end", "Give both ends of the quiet hours, or neither.")
+        return data

@@ -1,20 +1,94 @@
-"""Incidents: list and detail (timeline, explanation, attached posts, affected authors)."""
+"""Incidents: list and detail (timeline, explanation, attached posts, affected authors) for viewers; opening,
+state changes, notes and maintenance windows for responders, through the incidents app's services."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from servicepulse.accounts.roles import Role, role_required
+from servicepulse.accounts.roles import Role, has_role, role_required
+from servicepulse.catalog.models import Service
+from servicepulse.dashboard.forms import IncidentNoteForm, IncidentOpenForm, IncidentStateForm
+from servicepulse.dashboard.readers import app_function
 from servicepulse.dashboard.selectors import incident_page, incident_queryset
+
+STATE_FILTERS = [
+    ("", "All"),
+    ("open", "Open"),
+    ("possible", "Possible"),
+    ("confirmed", "Detected"),
+    ("resolved", "Resolved"),
+]
+
+
+def _service_error(exc: Exception) -> str:
+    return str(exc) or exc.__class__.__name__
 
 
 @role_required(Role.VIEWER)
 def incident_list(request: HttpRequest) -> HttpResponse:
-    qs = incident_queryset(state=request.GET.get("state", ""), service_id=request.GET.get("service", ""))
+    state, service_id = request.GET.get("state", ""), request.GET.get("service", "")
+    qs = incident_queryset(state=state, service_id=service_id)
     page = Paginator(qs, 50).get_page(request.GET.get("page")) if qs is not None else None
-    return render(request, "dashboard/incidents.html", {"page": page, "available": qs is not None})
+    context: dict[str, Any] = {
+        "page": page,
+        "available": qs is not None,
+        "state": state,
+        "service": service_id,
+        "states": STATE_FILTERS,
+        "services": Service.objects.values_list("id", "name"),
+        "query": "&".join(f"{k}={v}" for k, v in (("state", state), ("service", service_id)) if v),
+        "can_respond": has_role(request.user, Role.RESPONDER) and qs is not None,
+        "open_form": IncidentOpenForm(),
+    }
+    return render(request, "dashboard/incidents.html", context)
+
+
+@role_required(Role.RESPONDER)
+@require_POST
+def incident_open(request: HttpRequest) -> HttpResponse:
+    form = IncidentOpenForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "Could not open the incident: " + "; ".join(e for errs in form.errors.values() for e in errs),
+        )
+        return redirect("dashboard:incidents")
+    data = form.cleaned_data
+    try:
+        if data["kind"] == "maintenance":
+            schedule = app_function("servicepulse.incidents.services", "maintenance_schedule")
+            if schedule is None:
+                raise Http404("incidents are not available")
+            incident = schedule(
+                service_id=data["service"],
+                title=data["title"],
+                start=data["start"],
+                end=data["end"],
+                user=request.user,
+            )
+        else:
+            create = app_function("servicepulse.incidents.services", "incident_create")
+            if create is None:
+                raise Http404("incidents are not available")
+            incident = create(
+                service_id=data["service"],
+                title=data["title"],
+                started_at=data["start"],
+                user=request.user,
+                comment=data["comment"],
+            )
+    except ValueError as exc:
+        messages.error(request, f"Could not open the incident: {_service_error(exc)}")
+        return redirect("dashboard:incidents")
+    messages.success(request, f"Opened “{incident}”.")
+    return redirect("dashboard:incident", pk=incident.pk)
 
 
 @role_required(Role.VIEWER)
@@ -22,4 +96,50 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     detail = incident_page(pk=pk)
     if detail is None:
         raise Http404("no such incident")
-    return render(request, "dashboard/incident.html", {"d": detail})
+    can_respond = has_role(request.user, Role.RESPONDER)
+    return render(
+        request,
+        "dashboard/incident.html",
+        {
+            "d": detail,
+            "can_respond": can_respond,
+            "state_form": IncidentStateForm(current=detail.incident.state),
+            "note_form": IncidentNoteForm(),
+        },
+    )
+
+
+@role_required(Role.RESPONDER)
+@require_POST
+def incident_act(request: HttpRequest, pk: int) -> HttpResponse:
+    detail = incident_page(pk=pk)
+    if detail is None:
+        raise Http404("no such incident")
+    incident = detail.incident
+    target = reverse("dashboard:incident", kwargs={"pk": pk})
+    if request.POST.get("action") == "note":
+        form: Any = IncidentNoteForm(request.POST)
+        add_note = app_function("servicepulse.incidents.services", "incident_add_note")
+        if form.is_valid() and add_note is not None:
+            add_note(incident=incident, comment=form.cleaned_data["comment"], user=request.user)
+            messages.success(request, "Note added.")
+        else:
+            messages.error(request, "Write a note first.")
+        return redirect(target)
+    form = IncidentStateForm(request.POST, current=incident.state)
+    update = app_function("servicepulse.incidents.services", "incident_update_status")
+    if not form.is_valid() or update is None:
+        messages.error(request, "Choose a new state.")
+        return redirect(target)
+    try:
+        update(
+            incident=incident,
+            state=form.cleaned_data["state"],
+            user=request.user,
+            comment=form.cleaned_data["comment"],
+        )
+    except ValueError as exc:
+        messages.error(request, _service_error(exc))
+    else:
+        messages.success(request, f"Marked {form.state_label()}.")
+    return redirect(target)

@@ -16,7 +16,7 @@ from django.db import connection
 
 from tests.sources.test_import import GOOD, _subprocess_env, run_cli, write_lines
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 
 def _cluster() -> list[str]:
@@ -42,6 +42,7 @@ def _wait_for_pg(env: dict[str, str]) -> None:
     raise AssertionError("PostgreSQL did not come back")
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_postgres_stopped_mid_import_then_rerun_is_exact(tmp_path: Path) -> None:
     if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
@@ -83,3 +84,36 @@ def test_postgres_stopped_mid_import_then_rerun_is_exact(tmp_path: Path) -> None
     assert counts["duplicates"] > 0
     final = json.loads(run_cli("stats", "--json", env=env).stdout)
     assert final == {"mentions": n, "quarantined": 0, "sources": {"pg": n}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_thousand_duplicate_deliveries_from_two_processes_store_one_row_each(tmp_path: Path) -> None:
+    """Two importers race over the same 10,000 deliveries of 50 posts: each post is stored exactly once."""
+    lines = [json.dumps({**GOOD, "id": f"d{i % 50}", "text": f"post {i % 50}"}) for i in range(10000)]
+    path = write_lines(tmp_path / "dups.jsonl", lines)
+    env = _subprocess_env(tmp_path / "dups.sqlite3")
+    if "sqlite" in env["DATABASE_URL"]:
+        assert run_cli("manage", "migrate", "-v", "0", env=env).returncode == 0
+    assert run_cli("manage", "shell", "-c", _CREATE_SOURCE, env=env).returncode == 0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "servicepulse.cli", "import", str(path), "--source", "dups"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [proc.communicate(timeout=300) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], results
+    counts = [json.loads(out.strip().splitlines()[-1]) for out, _ in results]
+    assert all(c["imported"] + c["duplicates"] == 10000 for c in counts)
+    final = json.loads(run_cli("stats", "--json", env=env).stdout)
+    assert final == {"mentions": 50, "quarantined": 0, "sources": {"dups": 50}}
+
+
+_CREATE_SOURCE = (
+    "from servicepulse.sources.services import source_get_or_create; "
+    "source_get_or_create(kind='import', name='dups')"
+)

@@ -215,6 +215,18 @@ def response_times(*, since: datetime, until: datetime) -> dict[str | None, Resp
     return result
 
 
+def answered_between(*, since: datetime, until: datetime) -> tuple[int, timedelta | None]:
+    """How many cases opened in [since, until) got a reply, and the median time to the first one."""
+    firsts = [
+        c.first_response_at - c.opened_at
+        for c in Case.objects.filter(
+            opened_at__gte=since, opened_at__lt=until, first_response_at__isnull=False
+        ).only("opened_at", "first_response_at")
+        if c.first_response_at is not None
+    ]
+    return len(firsts), _median(firsts)
+
+
 # --- closed loop -----------------------------------------------------------------------------------
 
 

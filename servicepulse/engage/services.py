@@ -546,3 +546,29 @@ def _finish(row: LoopReply, outcome: str, **fields: Any) -> None:
     LoopReply.objects.filter(pk=row.pk).update(**fields)
     for name, value in fields.items():
         setattr(row, name, value)
+
+
+# --- "You said, we did" ----------------------------------------------------------------------------
+
+YOU_SAID_TAG = "you said we did"
+
+
+def you_said_we_did_draft(
+    *, until: datetime | None = None, days: int = 7, author: AbstractBaseUser | None = None
+) -> tuple[Any, bool]:
+    """Create the week's "You said, we did" post as a blog draft (blog.services.post_create); returns
+    (post, created). A draft with the same title already there is returned unchanged, so the weekly job
+    can run twice safely."""
+    from servicepulse.blog.models import Post
+    from servicepulse.blog.services import post_create
+    from servicepulse.engage.you_said import draft_markdown, draft_title, week_digest
+
+    digest = week_digest(until=until, days=days)
+    title = draft_title(digest)
+    existing = Post.objects.filter(title=title).first()
+    if existing is not None:
+        return existing, False
+    post = post_create(
+        title=title, body_markdown=draft_markdown(digest), author=_user(author), tags=[YOU_SAID_TAG]
+    )
+    return post, True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from servicepulse.engage.services import loop_deliver, loop_deliver_due
+from servicepulse.engage.services import loop_deliver, loop_deliver_due, you_said_we_did_draft
 from servicepulse.status.models import PublicIncident
 
 
@@ -21,3 +21,10 @@ def loop_deliver_task(incident_id: int, incident_status: str) -> dict[str, int]:
 def loop_deliver_due_task() -> int:
     """The periodic sweep: send closed-loop replies that waited for a rate limit."""
     return loop_deliver_due()
+
+
+@task()
+def you_said_we_did_task() -> int:
+    """The weekly job: create the "You said, we did" draft for the week just ended."""
+    post, _ = you_said_we_did_draft()
+    return int(post.pk)

@@ -7,6 +7,11 @@ is known, and no complaint is attached.
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from django.db.models import Q
 
 from servicepulse.mentions.models import Mention
@@ -32,3 +37,70 @@ def detected_incident_mention_ids(*, incident_id: int) -> list[int]:
     from servicepulse.status.upstream import detected_incident_mention_ids as attached
 
     return attached(incident_id=incident_id)
+
+
+@dataclass(frozen=True)
+class Complaint:
+    mention_id: int
+    text: str
+    author_key: str
+    service_ids: tuple[str, ...]
+
+
+def _analysed_posts_reader() -> Any:
+    try:
+        module = importlib.import_module("servicepulse.analysis.selectors")
+    except ModuleNotFoundError as exc:
+        if exc.name and "servicepulse.analysis.selectors".startswith(exc.name):
+            return None
+        raise
+    return getattr(module, "analysed_posts", None)
+
+
+def complaints_between(*, since: datetime, until: datetime) -> list[Complaint]:
+    """Complaints (not spam) posted in [since, until), with their services.
+
+    Through the analysis app's `analysed_posts` (the contract the incidents app reads too); without it,
+    every mention counts, with the service of its inbox case or of the detected incident it is attached to.
+    """
+    reader = _analysed_posts_reader()
+    if reader is not None:
+        out = []
+        for row in reader(since=since, until=until, service_ids=None):
+            get = (
+                row.get
+                if isinstance(row, dict)
+                else lambda name, default=None, r=row: getattr(r, name, default)
+            )
+            if get("spam", False) or not get("complaint", False):
+                continue
+            out.append(
+                Complaint(
+                    mention_id=int(get("mention_id")),
+                    text=str(get("text", "") or ""),
+                    author_key=str(get("author_key", "") or ""),
+                    service_ids=tuple(get("service_ids", ()) or ()),
+                )
+            )
+        return out
+    from servicepulse.status.upstream import attached_service_ids
+
+    mentions = list(
+        Mention.objects.filter(created_at__gte=since, created_at__lt=until)
+        .select_related("case")
+        .only("id", "text", "author", "author_id", "source_id", "case__service_id")
+    )
+    attached = attached_service_ids(mention_ids=[m.pk for m in mentions])
+    out = []
+    for m in mentions:
+        case = getattr(m, "case", None)
+        service = (case.service_id if case is not None else None) or attached.get(m.pk)
+        out.append(
+            Complaint(
+                mention_id=m.pk,
+                text=m.text,
+                author_key=m.author_key,
+                service_ids=(service,) if service else (),
+            )
+        )
+    return out

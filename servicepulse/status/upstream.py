@@ -119,3 +119,30 @@ def detection_maintenance_active(*, service_id: str, at: datetime) -> bool:
         .exclude(state=IncidentState.RESOLVED)
         .exists()
     )
+
+
+def attached_service_ids(*, mention_ids: list[int]) -> dict[int, str]:
+    """For mentions attached to a detected incident, that incident's service."""
+    try:
+        from servicepulse.incidents.models import IncidentMention
+    except ImportError:
+        return {}
+    rows = IncidentMention.objects.filter(mention_id__in=mention_ids).values_list(
+        "mention_id", "incident__service_id"
+    )
+    return dict(rows)
+
+
+def detected_resolved_between(*, since: datetime, until: datetime) -> list[DetectedIncident]:
+    """Detected or manual incidents (not maintenance) resolved in [since, until)."""
+    try:
+        from servicepulse.incidents.models import Incident, IncidentKind
+    except ImportError:
+        return []
+    ids = (
+        Incident.objects.filter(resolved_at__gte=since, resolved_at__lt=until)
+        .exclude(kind=IncidentKind.MAINTENANCE)
+        .order_by("resolved_at")
+        .values_list("pk", flat=True)
+    )
+    return [d for d in (detected_incident(incident_id=i) for i in ids) if d is not None]

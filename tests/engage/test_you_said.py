@@ -1,0 +1,124 @@
+"""“You said, we did”: the weekly draft from complaint themes and what was resolved, saved as a blog draft."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+
+from servicepulse.blog.models import Post
+from servicepulse.engage.services import case_open, you_said_we_did_draft
+from servicepulse.engage.upstream import Complaint
+from servicepulse.engage.you_said import draft_markdown, draft_title, week_digest
+from servicepulse.status.models import IncidentStatus
+from servicepulse.status.services import maintenance_schedule, public_incident_open, public_incident_update
+from tests.factories import MentionFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+UNTIL = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+DAY = UNTIL - timedelta(days=3)
+
+
+@pytest.fixture
+def week(settings):  # type: ignore[no-untyped-def]
+    settings.BASE_URL = "https://it.northgate.ac.uk"
+    ServiceFactory(id="vle", name="Moodle VLE", aliases=["moodle"])
+    ServiceFactory(id="wifi", name="Wi-Fi", aliases=["eduroam"])
+    incident = public_incident_open(
+        title="Moodle uploads failing", service_ids=["vle"], body="Looking.", at=DAY
+    )
+    public_incident_update(
+        incident=incident,
+        status=IncidentStatus.RESOLVED,
+        body="We added storage to the upload servers.",
+        at=DAY + timedelta(hours=3),
+    )
+    maintenance_schedule(
+        title="eduroam controller upgrade",
+        service_ids=["wifi"],
+        starts_at=DAY + timedelta(hours=20),
+        ends_at=DAY + timedelta(hours=22),
+    )
+    return incident
+
+
+def complaints() -> list[Complaint]:
+    vle = [
+        "moodle upload keeps failing on the assignment page @registry https://x.example/a",
+        "cannot upload my essay to moodle before the deadline, upload spins forever",
+        "Moodle upload broken again, deadline is tonight",
+        "upload times out on moodle, deadline panic",
+    ]
+    wifi = ["eduroam drops in the library", "wifi in the library is so slow"]
+    return [
+        *[
+            Complaint(mention_id=i, text=t, author_key=f"s:{i}", service_ids=("vle",))
+            for i, t in enumerate(vle)
+        ],
+        *[
+            Complaint(mention_id=10 + i, text=t, author_key=f"s:{10 + i}", service_ids=("wifi",))
+            for i, t in enumerate(wifi)
+        ],
+        Complaint(mention_id=99, text="my laptop is broken", author_key="s:99", service_ids=()),
+    ]
+
+
+def test_draft_names_themes_and_what_was_done(week) -> None:  # type: ignore[no-untyped-def]
+    digest = week_digest(until=UNTIL, complaints=complaints())
+    assert [t.service_id for t in digest.themes] == ["vle", "wifi"]
+    vle = digest.themes[0]
+    assert (vle.posts, vle.people) == (4, 4)
+    assert vle.terms[:2] == ["upload", "deadline"]  # the service's own name and aliases are not themes
+    assert "@registry" not in vle.quote and "https://" not in vle.quote
+    text = draft_markdown(digest)
+    assert draft_title(digest) == "You said, we did: the week of 16 November 2026"
+    assert "**Moodle VLE**: 4 of you told us about problems, mostly about “upload”, “deadline”" in text
+    assert "**Wi-Fi**: 2 of you" in text and "“library”" in text
+    assert "**Moodle uploads failing** (Moodle VLE): resolved on Friday 20 November." in text
+    assert "We added storage to the upload servers." in text
+    assert f"https://it.northgate.ac.uk/status/incidents/{week.pk}/" in text
+    assert "Planned maintenance on Wi-Fi (eduroam controller upgrade) finished" in text
+    assert "laptop" not in text  # a post about no known service makes no theme
+
+
+def test_inbox_answers_are_counted(week, users) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.engage.models import Case
+
+    case = case_open(mention=MentionFactory(created_at=DAY))
+    Case.objects.filter(pk=case.pk).update(first_response_at=DAY + timedelta(minutes=40))
+    digest = week_digest(until=UNTIL, complaints=[])
+    assert (digest.answered, digest.first_response_median) == (1, timedelta(minutes=40))
+    assert "We answered 1 of your posts directly, typically within 40 minutes." in draft_markdown(digest)
+
+
+def test_saved_as_a_blog_draft_once(week) -> None:  # type: ignore[no-untyped-def]
+    post, created = you_said_we_did_draft(until=UNTIL)
+    assert created and post.title.startswith("You said, we did")
+    assert not post.is_published
+    assert "you said we did" in [t.name for t in post.tags.all()]
+    again, created_again = you_said_we_did_draft(until=UNTIL)
+    assert again.pk == post.pk and not created_again
+    assert Post.objects.count() == 1
+
+
+def test_command_prints_the_draft(week, capsys) -> None:  # type: ignore[no-untyped-def]
+    call_command("draft_you_said_we_did", "--until", "2026-11-23")
+    out = capsys.readouterr().out
+    assert out.startswith("# You said, we did: the week of 16 November 2026")
+    assert "## You said" in out and "## We did" in out and "Moodle uploads failing" in out
+    assert not Post.objects.exists()
+    call_command("draft_you_said_we_did", "--until", "2026-11-23", "--save")
+    assert Post.objects.count() == 1
+
+
+def test_cli_entry_point_rejects_a_bad_date() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "servicepulse.cli", "draft-you-said-we-did", "--until", "23/11/2026"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "--until" in result.stderr

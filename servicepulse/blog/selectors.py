@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
-from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
 
 from servicepulse.blog.models import Comment, CommentKind, CommentStatus, ModerationDecision, Post, PostStatus
@@ -71,14 +70,13 @@ def archive_months() -> list[tuple[datetime, int]]:
 
 
 def _host_is_ours(host: str, *, request_host: str | None) -> bool:
-    domain, _port = split_domain_port(host)
-    if request_host and host.lower() == request_host.lower():
+    """The host the request came to, or SERVICEPULSE_BASE_URL's host (ALLOWED_HOSTS may be a wildcard, so it
+    is not used: a post URL on any other host is not ours)."""
+    host = host.lower()
+    if request_host and host == request_host.lower():
         return True
     base = urlsplit(settings.BASE_URL)
-    if base.netloc and host.lower() == base.netloc.lower():
-        return True
-    allowed = list(settings.ALLOWED_HOSTS)
-    return bool(domain) and validate_host(domain, allowed)
+    return bool(base.netloc) and host == base.netloc.lower()
 
 
 def post_slug_for_url(url: str, *, request_host: str | None = None) -> str | None:
@@ -147,7 +145,7 @@ def linkbacks_approved(*, post: Post) -> QuerySet[Comment]:
 def comments_approved(*, post: Post) -> QuerySet[Comment]:
     return Comment.objects.filter(
         post=post, status=CommentStatus.APPROVED, kind=CommentKind.COMMENT
-    ).select_related("parent")
+    ).select_related("post", "parent__post")
 
 
 def moderation_queue(*, status: str = CommentStatus.PENDING) -> QuerySet[Comment]:

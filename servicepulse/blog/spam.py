@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,11 +120,17 @@ def _spam_from_result(result: Any) -> float | None:
     return None
 
 
+# The httpx client the Akismet library uses: None lets it make its own. Tests set a factory whose client has
+# an httpx.MockTransport answering as Akismet's documented API does (the library's recommended way to test).
+AKISMET_HTTP_CLIENT: Callable[[], Any] | None = None
+
+
 def akismet_client() -> Any:
     import akismet
 
     return akismet.SyncClient.validated_client(
-        config=akismet.Config(key=str(blog_setting("SERVICEPULSE_AKISMET_KEY")), url=settings.BASE_URL)
+        config=akismet.Config(key=str(blog_setting("SERVICEPULSE_AKISMET_KEY")), url=settings.BASE_URL),
+        http_client=AKISMET_HTTP_CLIENT() if AKISMET_HTTP_CLIENT is not None else None,
     )
 
 

@@ -79,3 +79,27 @@ def test_update_also_notifies_pages_no_longer_linked(web, make_post):
     targets = [r.form()["target"] for r in web.posts_to("/wm")]
     assert targets.count(f"{web.base}/b") == 2  # told again, so it can drop the mention
     assert SentLinkback.objects.filter(post=post).count() == 2
+
+
+@pytest.mark.django_db
+def test_publishing_enqueues_sending_on_commit(web, make_post, django_capture_on_commit_callbacks):
+    from servicepulse.blog.services import post_publish
+    from servicepulse.blog.tasks import publish_due_posts
+
+    web.html("/news", '<link rel="webmention" href="/wm">')
+    post = make_post(body=f"See [the news]({web.base}/news).", publish=False)
+    assert not web.posts_to("/wm")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_publish(post=post)
+    assert [r.form()["target"] for r in web.posts_to("/wm")] == [f"{web.base}/news"]
+    # The scheduler's periodic task publishes due posts, which sends too.
+    later = make_post(title="Later", body=f"[again]({web.base}/news)", publish=False)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    later.status, later.publish_at = "scheduled", timezone.now() - timedelta(minutes=1)
+    later.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publish_due_posts.call() == 1
+    assert len(web.posts_to("/wm")) == 2

@@ -1,0 +1,110 @@
+"""Reads over analysis results: what other apps (incidents, experience, dashboard, engage) ask of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from servicepulse.analysis.models import MentionAnalysis, Sentiment, ServiceTag
+from servicepulse.mentions.models import Mention
+
+SENTIMENT_VALUE = {Sentiment.NEGATIVE: -1.0, Sentiment.NEUTRAL: 0.0, Sentiment.POSITIVE: 1.0}
+
+
+@dataclass(frozen=True)
+class AnalysedPost:
+    mention_id: int
+    created_at: datetime
+    author_key: str
+    author: str
+    text: str
+    service_ids: tuple[str, ...]
+    complaint: bool
+    sentiment: float  # -1 negative, 0 neutral, 1 positive
+    spam: bool
+
+
+def analysed_posts(
+    *, since: datetime, until: datetime, service_ids: list[str] | None = None, include_spam: bool = False
+) -> Iterator[AnalysedPost]:
+    """Analysed posts created in [since, until), oldest first, with their services best first."""
+    qs = (
+        MentionAnalysis.objects.filter(created_at__gte=since, created_at__lt=until)
+        .select_related("mention")
+        .prefetch_related(Prefetch("tags", queryset=ServiceTag.objects.order_by("rank")))
+        .order_by("created_at", "mention_id")
+    )
+    if not include_spam:
+        qs = qs.filter(spam=False)
+    if service_ids is not None:
+        qs = qs.filter(tags__service_id__in=service_ids).distinct()
+    for analysis in qs.iterator(chunk_size=1000):
+        mention = analysis.mention
+        yield AnalysedPost(
+            mention_id=mention.pk,
+            created_at=mention.created_at,
+            author_key=mention.author_key,
+            author=mention.author,
+            text=mention.text,
+            service_ids=tuple(tag.service_id for tag in analysis.tags.all()),
+            complaint=analysis.complaint,
+            sentiment=SENTIMENT_VALUE.get(analysis.sentiment, 0.0),  # type: ignore[call-overload]
+            spam=analysis.spam,
+        )
+
+
+def mention_filter(
+    qs: QuerySet[Mention],
+    *,
+    service_id: str | None = None,
+    sentiment: str | None = None,
+    complaint: bool | None = None,
+    spam: bool | None = None,
+) -> QuerySet[Mention]:
+    """Narrow a mention queryset by analysis labels."""
+    if service_id:
+        qs = qs.filter(analysis__tags__service_id=service_id)
+    if sentiment:
+        qs = qs.filter(analysis__sentiment=sentiment)
+    if complaint is not None:
+        qs = qs.filter(analysis__complaint=complaint)
+    if spam is not None:
+        qs = qs.filter(analysis__spam=spam)
+    return qs
+
+
+def analysis_for_mentions(*, mention_ids: list[int]) -> dict[int, MentionAnalysis]:
+    """Analyses by mention id, with their tags loaded (one query each)."""
+    return {
+        a.mention_id: a
+        for a in MentionAnalysis.objects.filter(mention_id__in=mention_ids).prefetch_related(
+            Prefetch("tags", queryset=ServiceTag.objects.select_related("service").order_by("rank"))
+        )
+    }
+
+
+def mentions_for_service(*, service_id: str) -> QuerySet[Mention]:
+    """Mentions tagged to a service, newest first."""
+    return (
+        Mention.objects.filter(analysis__tags__service_id=service_id)
+        .select_related("source", "analysis")
+        .order_by("-created_at", "-id")
+    )
+
+
+def wants_response_q() -> Q:
+    """Mentions that want a response: complaints and questions (not spam); unanalysed ones count until read."""
+    return Q(analysis__isnull=True) | (
+        Q(analysis__spam=False) & (Q(analysis__complaint=True) | Q(text__contains="?"))
+    )
+
+
+def mentions_unanalysed(*, older_than: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Ids of mentions with no analysis yet (for the sweeper that re-queues lost work)."""
+    qs = Mention.objects.filter(analysis__isnull=True)
+    if older_than is not None:
+        qs = qs.filter(received_at__lt=older_than)
+    return list(qs.order_by("id").values_list("id", flat=True)[:limit])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -89,8 +90,8 @@ PLANTED_INCIDENTS: list[IncidentSpec] = [
         weekday=2,
         onset_local=time(9, 20),
         duration=timedelta(hours=7, minutes=10),
-        ramp=timedelta(hours=3),
-        peak_per_hour=12.0,
+        ramp=timedelta(hours=4),
+        peak_per_hour=16.0,
         description="Wi-Fi degrades in the Hopkins Building over the morning (a failing controller), "
         "complaints build up over hours and all name the building.",
         building="Hopkins Building",
@@ -180,6 +181,7 @@ class DemoTicket:
     resolved: datetime | None
     service: str
     priority: str
+    incident: str = ""  # the planted incident that led to it (for tests), else ""
 
 
 @dataclass
@@ -396,6 +398,14 @@ class People:
 
 # --- words ---
 
+_DOUBLE_ARTICLE = re.compile(r"\b(my|the) (the|my) ", re.IGNORECASE)
+
+
+def _one_article(match: re.Match[str]) -> str:
+    """"my the timetable" -> "my timetable", "the the wifi" -> "the wifi" (template and name both had one)."""
+    return "my " if "my" in (match.group(1).lower(), match.group(2).lower()) else match.group(1) + " "
+
+
 _SLANG = [
     ("you", "u"),
     ("right now", "rn"),
@@ -430,7 +440,7 @@ class Writer:
             "n": str(r.randint(2, 9)),
             "digits": "".join(r.choices(string.digits, k=9)),
         }
-        text = template.format(**values)
+        text = _DOUBLE_ARTICLE.sub(_one_article, template.format(**values))
         return text[0].upper() + text[1:] if text[:1].islower() and r.random() < 0.5 else text
 
     def _alias(self, service: str) -> str:
@@ -695,7 +705,7 @@ def _incident_strength(spec: IncidentSpec, incident: PlantedIncident, moment: da
     # A slow degradation starts as a trickle of complaints and keeps growing for hours; an outage is at
     # full strength within minutes.
     rise = min(1.0, elapsed / ramp)
-    return 0.4 + 0.6 * rise if spec.ramp >= timedelta(hours=1) else max(rise, 0.35)
+    return 0.3 + 0.7 * rise if spec.ramp >= timedelta(hours=1) else max(rise, 0.35)
 
 
 def _incident_roots(
@@ -901,7 +911,12 @@ def _tickets(
             priority = "P2" if k == 0 else "P3"
             tickets.append(
                 DemoTicket(
-                    f"INC{100000 + n}", opened, resolve(opened, priority, 0.6), incident.service_id, priority
+                    f"INC{100000 + n}",
+                    opened,
+                    resolve(opened, priority, 0.6),
+                    incident.service_id,
+                    priority,
+                    incident.id,
                 )
             )
     tickets.sort(key=lambda t: (t.opened, t.reference))

@@ -24,12 +24,13 @@ MODULES = [
     "CS2040",
     "BIO1003",
     "LAW210",
-    "the stats module",
-    "my dissertation module",
+    "Stats 2",
     "HIST115",
     "MA1501",
     "ENG220",
-    "the nursing placement module",
+    "Organic Chem",
+    "Intro to Psych",
+    "NUR1204",
 ]
 DEVICES = [
     "my laptop",

@@ -154,3 +154,49 @@ def test_download_the_weekly_report_pdf(
     download = download_info.value
     path = download.path()
     assert path is not None and Path(path).read_bytes()[:5] == b"%PDF-"
+
+
+# axe-core rules checked on every signed-in page: labels, names, contrast, landmarks, keyboard-relevant roles.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_pass_axe_accessibility_checks(
+    live_server: Any, world: dict[str, Any], users: Any, page: Any
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+    from django.utils import timezone
+
+    from servicepulse.dashboard.readers import app_function
+
+    axe = Axe()
+    create = app_function("servicepulse.incidents.services", "incident_create")
+    incident = create(service_id="vle", title="Moodle failing", started_at=timezone.now()) if create else None
+    sign_in(page, live_server.url, "admin")
+    problems = []
+    paths = [
+        "/",
+        f"/services/{world['services'][0].id}/",
+        "/incidents/",
+        "/mentions/",
+        "/catalog/",
+        "/catalog/new/",
+        "/sources/",
+        "/sources/add/",
+        "/alerts/",
+    ]
+    if incident is not None:
+        paths.append(f"/incidents/{incident.pk}/")
+    for path in paths:
+        page.goto(f"{live_server.url}{path}")
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        for violation in results.response["violations"]:
+            targets = [node["target"] for node in violation["nodes"]][:3]
+            problems.append(
+                f"{path}: {violation['id']} ({violation['impact']}): {violation['help']} at {targets}"
+            )
+    page.goto(f"{live_server.url}/accounts/logout/")
+    page.goto(f"{live_server.url}/accounts/login/")
+    results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    problems += [f"/accounts/login/: {v['id']}: {v['help']}" for v in results.response["violations"]]
+    assert not problems, "\n".join(problems)

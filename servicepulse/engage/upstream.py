@@ -1,6 +1,6 @@
 """What the inbox and the closed loop need from the apps upstream (analysis, incidents), in one place.
 
-Each function uses the other app's public selectors; while those are not there (a partial install, or an
+Each function reads the other app's models or selectors; while those are not there (a partial install, or an
 app still being built) it falls back to the documented default: every mention wants a response, no service
 is known, and no complaint is attached.
 """
@@ -12,24 +12,51 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Q
 
 from servicepulse.mentions.models import Mention
 
 
+def _analysis_models() -> tuple[Any, Any] | None:
+    """(MentionAnalysis, ServiceTag) when the analysis app's models are installed, else None."""
+    try:
+        return apps.get_model("analysis", "MentionAnalysis"), apps.get_model("analysis", "ServiceTag")
+    except LookupError:
+        return None
+
+
 def wants_response_q() -> Q:
-    """Mentions that want a response: complaints and questions, not spam. Unanalysed mentions count."""
-    return Q()
+    """Mentions that want a response: not spam, and a complaint or a question. A mention the analysis has
+    not reached yet counts (better a spam post in the inbox for a minute than a complaint missed)."""
+    if _analysis_models() is None:
+        return Q()
+    return Q(analysis__isnull=True) | (
+        Q(analysis__spam=False) & (Q(analysis__complaint=True) | Q(text__contains="?"))
+    )
 
 
 def service_q(service_id: str) -> Q:
     """Mentions tagged to `service_id` by the analysis."""
-    return Q(pk__in=[])
+    models = _analysis_models()
+    if models is None:
+        return Q(pk__in=[])
+    _, service_tag = models
+    return Q(pk__in=service_tag.objects.filter(service_id=service_id).values("analysis_id"))
 
 
 def service_id_for(*, mention: Mention) -> str | None:
     """The analysis's best service for a mention, if any."""
-    return None
+    models = _analysis_models()
+    if models is None:
+        return None
+    _, service_tag = models
+    return (
+        service_tag.objects.filter(analysis_id=mention.pk)
+        .order_by("rank")
+        .values_list("service_id", flat=True)
+        .first()
+    )
 
 
 def detected_incident_mention_ids(*, incident_id: int) -> list[int]:
@@ -83,6 +110,23 @@ def complaints_between(*, since: datetime, until: datetime) -> list[Complaint]:
                 )
             )
         return out
+    models = _analysis_models()
+    if models is not None:
+        analysis, _ = models
+        rows = (
+            analysis.objects.filter(created_at__gte=since, created_at__lt=until, complaint=True, spam=False)
+            .select_related("mention")
+            .prefetch_related("tags")
+        )
+        return [
+            Complaint(
+                mention_id=row.mention_id,
+                text=row.mention.text,
+                author_key=row.mention.author_key,
+                service_ids=tuple(row.service_ids),
+            )
+            for row in rows
+        ]
     from servicepulse.status.upstream import attached_service_ids
 
     mentions = list(

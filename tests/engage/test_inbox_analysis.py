@@ -1,0 +1,60 @@
+"""The inbox reads the analysis: complaints and questions want a response, spam and praise do not; the
+case's service is the analysis's best tag."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+
+from servicepulse.engage.selectors import inbox_items
+from servicepulse.engage.services import case_open
+from tests.factories import MentionFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _models():  # type: ignore[no-untyped-def]
+    try:
+        return apps.get_model("analysis", "MentionAnalysis"), apps.get_model("analysis", "ServiceTag")
+    except LookupError:
+        pytest.skip("the analysis app's models are not installed in this tree")
+
+
+def _analyse(mention, *, complaint: bool, spam: bool = False, services: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    analysis_model, tag_model = _models()
+    analysis = analysis_model.objects.create(
+        mention=mention,
+        created_at=mention.created_at,
+        complaint=complaint,
+        spam=spam,
+        analysed_at=timezone.now(),
+    )
+    for rank, service_id in enumerate(services):
+        tag_model.objects.create(
+            analysis=analysis,
+            service_id=service_id,
+            rank=rank,
+            created_at=mention.created_at,
+            complaint=complaint,
+        )
+    return analysis
+
+
+def test_only_complaints_and_questions_not_spam() -> None:
+    _models()
+    ServiceFactory(id="vle", name="Moodle VLE")
+    ServiceFactory(id="wifi", name="Wi-Fi")
+    complaint = MentionFactory(text="moodle is down again")
+    question = MentionFactory(text="does anyone know when the library wifi is fixed?")
+    praise = MentionFactory(text="love the new printing system")
+    spam = MentionFactory(text="cheap essays here?? click")
+    pending = MentionFactory(text="not analysed yet")
+    _analyse(complaint, complaint=True, services=("vle", "wifi"))
+    _analyse(question, complaint=False, services=("wifi",))
+    _analyse(praise, complaint=False)
+    _analyse(spam, complaint=True, spam=True)
+    assert set(inbox_items()) == {complaint, question, pending}
+    assert list(inbox_items(service_id="vle")) == [complaint]
+    assert case_open(mention=complaint).service_id == "vle"  # the best (rank 0) tag
+    assert case_open(mention=pending).service_id is None

@@ -1,0 +1,97 @@
+"""Talking to Reddit through praw (an OAuth "script" app), on a guarded requests session.
+
+Tests point `oauth_url` and `reddit_url` at a loopback replay server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from servicepulse import __version__
+from servicepulse.core.fetcher import FetchError, guarded_requests_session, parse_retry_after
+from servicepulse.sources.connectors.reddit.parse import thing_data
+from servicepulse.sources.registry import ConnectorError
+
+OAUTH_URL = "https://oauth.reddit.com"
+REDDIT_URL = "https://www.reddit.com"
+LISTING_LIMIT = 100
+
+
+class RedditClient:
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        username: str,
+        password: str,
+        oauth_url: str = OAUTH_URL,
+        reddit_url: str = REDDIT_URL,
+    ) -> None:
+        import praw
+
+        self.reddit = praw.Reddit(
+            client_id=client_id,
+            client_secret=client_secret,
+            username=username,
+            password=password,
+            user_agent=f"servicepulse/{__version__} (by u/{username or 'unknown'})",
+            oauth_url=oauth_url.rstrip("/"),
+            reddit_url=reddit_url.rstrip("/"),
+            check_for_updates=False,
+            check_for_async=False,
+            requestor_kwargs={"session": guarded_requests_session()},
+        )
+
+    def _call(self, what: str, function: Callable[[], Any]) -> Any:
+        import prawcore
+        from praw.exceptions import PRAWException, RedditAPIException
+
+        try:
+            return function()
+        except prawcore.TooManyRequests as exc:
+            retry = parse_retry_after(exc.retry_after) if exc.retry_after else None
+            raise ConnectorError(f"{what}: HTTP 429 rate limited by Reddit", retry_after=retry) from None
+        except prawcore.ResponseException as exc:
+            status = exc.response.status_code
+            text = exc.response.text[:300].strip()
+            retry = (
+                parse_retry_after(exc.response.headers.get("retry-after")) if status in (429, 503) else None
+            )
+            raise ConnectorError(
+                f"{what}: HTTP {status}" + (f": {text}" if text else ""), retry_after=retry
+            ) from None
+        except prawcore.OAuthException as exc:
+            raise ConnectorError(f"{what}: Reddit refused the app's credentials: {exc}") from None
+        except prawcore.RequestException as exc:
+            inner = getattr(exc, "original_exception", exc)
+            if isinstance(inner, FetchError):
+                raise ConnectorError(f"{what}: {inner}") from None
+            raise ConnectorError(f"{what}: cannot reach Reddit: {inner}") from None
+        except prawcore.PrawcoreException as exc:
+            raise ConnectorError(f"{what}: {exc}") from None
+        except RedditAPIException as exc:
+            raise ConnectorError(f"{what}: Reddit said: {exc}") from None
+        except PRAWException as exc:
+            raise ConnectorError(f"{what}: {exc}") from None
+
+    def newest(self, kind: str, subreddits: list[str]) -> Iterator[dict[str, Any]]:
+        """Newest first: `kind` is "posts" (/r/x+y/new) or "comments" (/r/x+y/comments)."""
+        subreddit = self.reddit.subreddit("+".join(subreddits))
+        listing = subreddit.new if kind == "posts" else subreddit.comments
+        generator = listing(limit=LISTING_LIMIT)
+        what = f"r/{'+'.join(subreddits)} {kind}"
+        while True:
+            item = self._call(what, lambda: next(generator, None))
+            if item is None:
+                return
+            yield thing_data(item)
+
+    def reply(self, *, fullname: str, text: str) -> dict[str, Any]:
+        kind, _, thing_id = fullname.partition("_")
+        target = self.reddit.submission(id=thing_id) if kind == "t3" else self.reddit.comment(id=thing_id)
+        created = self._call("reply", lambda: target.reply(body=text))
+        if created is None:
+            raise ConnectorError("reply: Reddit did not return the new comment")
+        return thing_data(created)

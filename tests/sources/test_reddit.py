@@ -1,0 +1,157 @@
+"""The Reddit connector: praw (OAuth script app) against a loopback replay server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.services import source_create, source_sync
+from tests.replay import ReplayServer, Reply
+
+FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/reddit/fixtures"
+pytestmark = pytest.mark.django_db
+LIMITS = {"x-ratelimit-remaining": "590", "x-ratelimit-used": "10", "x-ratelimit-reset": "300"}
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def reddit_routes(**extra: list[Any]) -> dict[tuple[str, str], list[Any]]:
+    routes: dict[tuple[str, str], list[Any]] = {
+        ("POST", "/api/v1/access_token"): [Reply(200, body=load("access_token.json"))],
+        ("GET", "/r/northfielduni/new"): [Reply(200, LIMITS, load("subreddit_new.json"))],
+        ("GET", "/r/northfielduni/comments/"): [Reply(200, LIMITS, load("subreddit_comments.json"))],
+    }
+    for key, replies in extra.items():
+        method, path = key.split(" ", 1)
+        routes[(method, path)] = replies
+    return routes
+
+
+def reddit_source(url: str, **options: str) -> Any:
+    return source_create(
+        kind="reddit",
+        name="reddit",
+        options={
+            "subreddits": "northfielduni",
+            "client_id": "app-id",
+            "client_secret": "app-secret",
+            "username": "NorthfieldIT",
+            "password": "hunter2",
+            "oauth_url": url,
+            "reddit_url": url,
+            **options,
+        },
+    )
+
+
+def test_posts_and_comments_with_cursor() -> None:
+    with ReplayServer(reddit_routes()) as server:
+        source = reddit_source(server.url)
+        first = source_sync(source=source)
+        second = source_sync(source=source)
+    assert (first.created, first.quarantined) == (5, 1)  # 3 posts, 2 comments; the [deleted] one kept aside
+    assert (second.created, second.duplicates) == (0, 0)  # stopped at the cursor
+    token = server.requests_to("/api/v1/access_token")[0]
+    assert token.form()["grant_type"] == ["password"] and token.form()["username"] == ["NorthfieldIT"]
+    assert token.headers["Authorization"].startswith("Basic ")
+    listing = server.requests_to("/r/northfielduni/new")[0]
+    assert listing.headers["Authorization"] == "bearer " + load("access_token.json")["access_token"]
+    post = Mention.objects.get(source=source, external_id="t3_1h0a1a1")
+    assert post.text == "Moodle down?\n\nCan't upload my essay, keeps timing out. Deadline at midnight!"
+    assert post.author == "amy_h_nu" and post.thread_id == "t3_1h0a1a1"
+    assert post.url == "https://www.reddit.com/r/northfielduni/comments/1h0a1a1/moodle_down?/"
+    assert post.created_at.isoformat() == "2026-11-25T21:01:00+00:00"
+    comment = Mention.objects.get(source=source, external_id="t1_lz1a1a1")
+    assert comment.in_reply_to == "t3_1h0a1a1" and comment.thread_id == "t3_1h0a1a1"
+    assert "deleted" in Quarantine.objects.get(source=source).reason
+    source.refresh_from_db()
+    assert (
+        source.cursor["posts"]["name"] == "t3_1h0c3c3" and source.cursor["comments"]["name"] == "t1_lz3c3c3"
+    )
+
+
+def test_new_posts_after_cursor() -> None:
+    newer = load("subreddit_new.json")
+    fresh = json.loads(json.dumps(newer["data"]["children"][0]))
+    fresh["data"].update(
+        name="t3_1h0d4d4", id="1h0d4d4", title="VPN down from halls", selftext="", created_utc=1795644000.0
+    )
+    newer["data"]["children"].insert(0, fresh)
+    routes = reddit_routes(
+        **{
+            "GET /r/northfielduni/new": [
+                Reply(200, LIMITS, load("subreddit_new.json")),
+                Reply(200, LIMITS, newer),
+            ]
+        }
+    )
+    with ReplayServer(routes) as server:
+        source = reddit_source(server.url, comments="false")
+        assert source_sync(source=source).created == 3
+        again = source_sync(source=source)
+    assert (again.created, again.duplicates) == (1, 0)
+    assert Mention.objects.get(source=source, external_id="t3_1h0d4d4").text == "VPN down from halls"
+
+
+def test_rate_limited_and_server_error() -> None:
+    routes = reddit_routes(
+        **{
+            "GET /r/northfielduni/new": [
+                Reply(429, {"Retry-After": "60"}, "Too Many Requests"),
+                Reply(500, body="<html>500</html>"),
+            ]
+        }
+    )
+    with ReplayServer(routes) as server:
+        source = reddit_source(server.url, comments="false")
+        with pytest.raises(ConnectorError, match="429") as limited:
+            source_sync(source=source)
+        assert limited.value.retry_after == 60
+        with pytest.raises(ConnectorError, match="HTTP 500"):
+            source_sync(source=source)  # prawcore retries a 500 twice before giving up
+    source.refresh_from_db()
+    assert source.consecutive_failures == 2 and "HTTP 500" in source.last_error
+
+
+def test_bad_credentials() -> None:
+    routes = reddit_routes(
+        **{"POST /api/v1/access_token": [Reply(401, body={"message": "Unauthorized", "error": 401})]}
+    )
+    with ReplayServer(routes) as server:
+        source = reddit_source(server.url)
+        with pytest.raises(ConnectorError, match="401|credentials"):
+            source_sync(source=source)
+
+
+def test_reply_as_the_account() -> None:
+    routes = reddit_routes(**{"POST /api/comment/": [Reply(200, body=load("api_comment.json"))]})
+    with ReplayServer(routes) as server:
+        source = reddit_source(server.url)
+        source_sync(source=source)
+        mention = Mention.objects.get(source=source, external_id="t3_1h0a1a1")
+        result = connector_for(source).reply(
+            mention=mention, text="Thanks for flagging, we are looking at it"
+        )
+    assert result.external_id == "t1_lzreply1"
+    assert result.url.startswith("https://www.reddit.com/r/northfielduni/comments/1h0a1a1/")
+    form = server.requests_to("/api/comment/", "POST")[0].form()
+    assert form["thing_id"] == ["t3_1h0a1a1"] and form["text"] == [
+        "Thanks for flagging, we are looking at it"
+    ]
+
+
+def test_reply_refused_by_reddit() -> None:
+    routes = reddit_routes(**{"POST /api/comment/": [Reply(200, body=load("api_comment_ratelimit.json"))]})
+    with ReplayServer(routes) as server:
+        source = reddit_source(server.url)
+        source_sync(source=source)
+        mention = Mention.objects.get(source=source, external_id="t1_lz1a1a1")
+        with pytest.raises(ConnectorError, match="RATELIMIT"):
+            connector_for(source).reply(mention=mention, text="hello")

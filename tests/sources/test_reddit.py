@@ -126,7 +126,7 @@ def test_bad_credentials() -> None:
     )
     with ReplayServer(routes) as server:
         source = reddit_source(server.url)
-        with pytest.raises(ConnectorError, match="401|credentials"):
+        with pytest.raises(ConnectorError, match=r"401|credentials"):
             source_sync(source=source)
 
 

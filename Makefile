@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 PG_URL ?= postgres://postgres@127.0.0.1:5432/servicepulse_test
 
-.PHONY: install run test test-sqlite test-postgres browser-deps lint bench bench-scale bench-load fuzz models lock clean
+.PHONY: install run test browser-deps lint bench bench-load bench-scale bench-dashboard fuzz models lock clean
 
 install: $(STAMP)
 
@@ -41,8 +41,18 @@ lint: install
 	$(BIN)/ruff format --check servicepulse tests bench
 	$(BIN)/mypy servicepulse
 
+# Every benchmark, each printing its figure (the scale and dashboard ones take a while).
 bench: install
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+bench-load: install
+	$(BIN)/python bench/bench_load.py
+
+bench-scale: install
+	$(BIN)/python bench/bench_scale.py
+
+bench-dashboard: install
+	$(BIN)/python bench/bench_dashboard.py
 
 fuzz: install
 	DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test $(BIN)/python fuzz/run.py --all --seconds $${FUZZ_SECONDS:-120}

@@ -21,7 +21,7 @@ USER_AGENT = "servicepulse (+https://github.com/servicepulse)"
 
 
 def retry_after_seconds(value: str | None) -> float | None:
-    """`Retry-After` as seconds: a number, or an HTTP date measured from now; None when absent or unreadable."""
+    """`Retry-After` as seconds: a number, or an HTTP date counted from now; None if unreadable."""
     if not value:
         return None
     value = value.strip()

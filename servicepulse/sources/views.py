@@ -109,7 +109,7 @@ def widget_session(request: HttpRequest, source_name: str) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def widget_report(request: HttpRequest, source_name: str) -> HttpResponse:
-    """One report. CSRF-exempt: the signed reporter token, the origin allow-list and the rate limit guard it."""
+    """One report. CSRF-exempt: a signed reporter token, the origin allow-list and a rate limit guard it."""
     from servicepulse.sources.connectors.widget import reports
     from servicepulse.sources.webhooks import WebhookRejected, decode_json, read_body
 
@@ -131,4 +131,6 @@ def widget_report(request: HttpRequest, source_name: str) -> HttpResponse:
     except reports.WidgetRefused as exc:
         return _refused(exc, origin)
     status = 201 if outcome.counted else 200
-    return _cors(JsonResponse({"counted": outcome.counted, "message": outcome.message}, status=status), origin)
+    return _cors(
+        JsonResponse({"counted": outcome.counted, "message": outcome.message}, status=status), origin
+    )

@@ -70,7 +70,7 @@ def hmac_sha256_hex(secret: str | bytes, message: bytes) -> str:
 
 
 def signature_matches(*, secret: str, message: bytes, header_value: str | None, prefix: str) -> bool:
-    """True when `header_value` is `prefix` + the hex HMAC-SHA256 of `message` with `secret` (constant time)."""
+    """True when the header is `prefix` + hex HMAC-SHA256 of `message` keyed by `secret` (constant time)."""
     if not secret or not header_value or not header_value.startswith(prefix):
         return False
     expected = prefix + hmac_sha256_hex(secret, message)
@@ -95,6 +95,8 @@ def decode_json(body: bytes) -> tuple[Any, str]:
         return None, f"body is not UTF-8 ({exc.reason} at byte {exc.start})"
     except json.JSONDecodeError as exc:
         return None, f"body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+    except RecursionError:
+        return None, "body is nested too deeply to read"
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.connectors.discourse import category_ids
+from servicepulse.sources.connectors.discourse.parse import parse_post
 from servicepulse.sources.registry import ConnectorError, connector_for
 from servicepulse.sources.services import source_create, source_sync
 from tests.replay import ReplayServer, Reply
@@ -69,7 +74,9 @@ def test_pull_reads_chosen_categories_back_to_the_cursor(source) -> None:  # typ
     assert second.created == 0
     assert set(Mention.objects.values_list("external_id", flat=True)) == {"4012", "4010", "4008", "4007"}
     opener = Mention.objects.get(external_id="4008")
-    assert opener.text.startswith("VPN drops every ten minutes\n\nSince the weekend my VPN connection cuts out")  # from cooked
+    assert opener.text.startswith(
+        "VPN drops every ten minutes\n\nSince the weekend my VPN connection cuts out"
+    )  # from cooked
     assert "&amp;" not in opener.text and "<strong>" not in opener.text
     assert opener.url == f"{server.url}/t/vpn-drops-every-ten-minutes/881/1"
     assert opener.thread_id == "topic:881" and opener.author == "jkowalski" and opener.author_id == "311"
@@ -127,16 +134,27 @@ def test_reply_posts_in_the_topic(source) -> None:  # type: ignore[no-untyped-de
         server.add("POST", "/posts.json", Reply(200, body=fixture("post_created_reply.json")))
         mention = Mention.objects.get(external_id="4012")
         result = connector_for(source).reply(mention=mention, text="Thanks all, a fix is rolling out.")
-    sent = [r for r in server.requests if r.method == "POST"][0]
-    assert sent.json() == {"topic_id": 881, "raw": "Thanks all, a fix is rolling out.", "reply_to_post_number": 3}
+    sent = next(r for r in server.requests if r.method == "POST")
+    assert sent.json() == {
+        "topic_id": 881,
+        "raw": "Thanks all, a fix is rolling out.",
+        "reply_to_post_number": 3,
+    }
     assert sent.headers["Api-Username"] == "itservicedesk"
     assert result.external_id == "4015" and result.url.endswith("/t/vpn-drops-every-ten-minutes/881/5")
 
 
-# -- webhook ---------------------------------------------------------------------------------------------------
+# -- webhook -------------------------------------------------------------------------------------------------
 
 
-def deliver(client: Client, body: bytes, *, event: str = "post_created", signature: str | None = "auto", event_id: str = "77"):  # type: ignore[no-untyped-def]
+def deliver(
+    client: Client,
+    body: bytes,
+    *,
+    event: str = "post_created",
+    signature: str | None = "auto",
+    event_id: str = "77",
+):  # type: ignore[no-untyped-def]
     headers = {
         "HTTP_X_DISCOURSE_EVENT": event,
         "HTTP_X_DISCOURSE_EVENT_TYPE": "post" if event.startswith("post") else event,
@@ -187,9 +205,54 @@ def test_webhook_oversized_is_413(source, client: Client, settings) -> None:  # 
     assert response.status_code == 413
 
 
-@pytest.mark.parametrize("body", [b'{"post": {"id": 9, "raw": "cut', b'{"topic": {"id": 3}}', b'{"post": {"id": "x", "category_id": 5}}'])
+@pytest.mark.parametrize(
+    "body",
+    [b'{"post": {"id": 9, "raw": "cut', b'{"topic": {"id": 3}}', b'{"post": {"id": "x", "category_id": 5}}'],
+)
 def test_webhook_malformed_post_is_quarantined_with_200(source, client: Client, body: bytes) -> None:  # type: ignore[no-untyped-def]
     response = deliver(client, body, event_id="91")
     assert response.status_code == 200 and response.json()["quarantined"] == 1
     kept = Quarantine.objects.get(source=source)
     assert kept.position.startswith("event 91") and kept.reason
+
+
+# -- property tests ------------------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+posts = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.integers() | json_values,
+        "topic_id": st.integers() | json_values,
+        "raw": st.text(max_size=30) | json_values,
+        "cooked": st.text(max_size=40) | json_values,
+        "created_at": st.text(max_size=30) | json_values,
+        "post_number": st.integers() | json_values,
+        "topic_title": json_values,
+        "topic_slug": json_values,
+        "username": json_values,
+        "user_id": json_values,
+    },
+)
+
+
+@given(post=posts | json_values)
+@hsettings(max_examples=300, deadline=None)
+def test_parse_post_only_raises_parse_errors(post: object) -> None:
+    try:
+        result = parse_post(post, base_url="https://forum.example")
+    except ValueError:
+        return
+    assert result.external_id.lstrip("-").isdigit()
+
+
+@given(body=st.binary(max_size=300) | json_values.map(lambda v: json.dumps({"post": v}).encode()))
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_signed_post_event_is_answered_200(source, client: Client, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    assert deliver(client, body).status_code == 200

@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.connectors.facebook.parse import parse_feed_change
 from servicepulse.sources.registry import ConnectorError, connector_for
 from servicepulse.sources.services import source_create, source_sync
 from tests.replay import ReplayServer, Reply
@@ -267,3 +271,43 @@ def test_reply_refused_by_graph_is_a_clear_error(source) -> None:  # type: ignor
 def test_fixtures_are_valid_json() -> None:
     for path in FIXTURES.glob("*.json"):
         json.loads(path.read_bytes())
+
+
+# -- property tests: any JSON, broken or not, ends as a mention, an ignored item or a quarantine row ---------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+change_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "item": st.sampled_from(["comment", "status", "post", "reaction", "photo"]) | json_values,
+        "verb": st.sampled_from(["add", "edited", "remove"]) | json_values,
+        "message": st.text(max_size=30) | json_values,
+        "post_id": st.text(max_size=12) | json_values,
+        "comment_id": st.text(max_size=12) | json_values,
+        "parent_id": json_values,
+        "created_time": st.integers() | st.floats() | st.text(max_size=25) | json_values,
+        "from": json_values,
+    },
+)
+
+
+@given(value=change_values | json_values)
+@hsettings(max_examples=300, deadline=None)
+def test_parse_feed_change_only_raises_parse_errors(value: object) -> None:
+    try:
+        result = parse_feed_change(value, page_id=PAGE_ID)
+    except ValueError:
+        return
+    assert result is None or result.external_id
+
+
+@given(body=st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()))
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_signed_body_is_answered_200(source, client: Client, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    assert deliver(client, body, sign(body)).status_code == 200

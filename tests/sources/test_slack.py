@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.connectors.slack.parse import parse_message
 from servicepulse.sources.registry import ConnectorError, connector_for
 from servicepulse.sources.services import source_create, source_sync
 from tests.replay import ReplayServer, Reply
@@ -45,7 +50,9 @@ def sign(body: bytes, stamp: str, secret: str = SIGNING_SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def deliver(client: Client, body: bytes, *, stamp: str | None = None, signature: str | None = "auto", **extra):  # type: ignore[no-untyped-def]
+def deliver(
+    client: Client, body: bytes, *, stamp: str | None = None, signature: str | None = "auto", **extra
+):  # type: ignore[no-untyped-def]
     stamp = stamp or str(int(time.time()))
     headers = {"HTTP_X_SLACK_REQUEST_TIMESTAMP": stamp, **extra}
     if signature == "auto":
@@ -55,7 +62,7 @@ def deliver(client: Client, body: bytes, *, stamp: str | None = None, signature:
     return client.post("/sources/hooks/staff-slack/", data=body, content_type="application/json", **headers)
 
 
-# -- Events API ------------------------------------------------------------------------------------------------
+# -- Events API ----------------------------------------------------------------------------------------------
 
 
 def test_url_verification_answers_the_challenge(source, client: Client) -> None:  # type: ignore[no-untyped-def]
@@ -70,7 +77,12 @@ def test_url_verification_is_signed_too(source, client: Client) -> None:  # type
 
 def test_message_and_thread_reply_are_stored_once_across_retries(source, client: Client) -> None:  # type: ignore[no-untyped-def]
     first = deliver(client, fixture("event_message.json"))
-    retried = deliver(client, fixture("event_message.json"), HTTP_X_SLACK_RETRY_NUM="1", HTTP_X_SLACK_RETRY_REASON="http_timeout")
+    retried = deliver(
+        client,
+        fixture("event_message.json"),
+        HTTP_X_SLACK_RETRY_NUM="1",
+        HTTP_X_SLACK_RETRY_REASON="http_timeout",
+    )
     reply = deliver(client, fixture("event_thread_reply.json"))
     assert first.status_code == retried.status_code == reply.status_code == 200
     assert first.json()["created"] == 1 and retried.json()["duplicates"] == 1
@@ -82,7 +94,9 @@ def test_message_and_thread_reply_are_stored_once_across_retries(source, client:
     assert root.created_at.timestamp() == pytest.approx(1795470100.0002)
 
 
-@pytest.mark.parametrize("name", ["event_bot_message.json", "event_message_changed.json", "event_other_channel.json"])
+@pytest.mark.parametrize(
+    "name", ["event_bot_message.json", "event_message_changed.json", "event_other_channel.json"]
+)
 def test_bot_edit_and_unwatched_channel_events_are_ignored(source, client: Client, name: str) -> None:  # type: ignore[no-untyped-def]
     response = deliver(client, fixture(name))
     assert response.status_code == 200 and response.json()["ignored"] == 1
@@ -118,7 +132,9 @@ def test_signature_with_another_secret_is_403(source, client: Client) -> None:  
 
 
 @pytest.mark.parametrize("age", [301, 3600, -400])
-def test_stale_or_future_timestamps_are_403_even_when_correctly_signed(source, client: Client, age: int) -> None:  # type: ignore[no-untyped-def]
+def test_stale_or_future_timestamps_are_403_even_when_correctly_signed(
+    source, client: Client, age: int
+) -> None:  # type: ignore[no-untyped-def]
     stamp = str(int(time.time()) - age)
     response = deliver(client, fixture("event_message.json"), stamp=stamp)
     assert response.status_code == 403 and "five minutes" in response.json()["error"]
@@ -127,7 +143,10 @@ def test_stale_or_future_timestamps_are_403_even_when_correctly_signed(source, c
 def test_missing_timestamp_is_403(source, client: Client) -> None:  # type: ignore[no-untyped-def]
     body = fixture("event_message.json")
     response = client.post(
-        "/sources/hooks/staff-slack/", data=body, content_type="application/json", HTTP_X_SLACK_SIGNATURE=sign(body, "")
+        "/sources/hooks/staff-slack/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_SLACK_SIGNATURE=sign(body, ""),
     )
     assert response.status_code == 403
 
@@ -137,7 +156,7 @@ def test_oversized_body_is_413(source, client: Client, settings) -> None:  # typ
     assert deliver(client, fixture("event_message.json")).status_code == 413
 
 
-# -- Web API: backfill and replies -------------------------------------------------------------------------------
+# -- Web API: backfill and replies ---------------------------------------------------------------------------
 
 
 def point_at(source, server: ReplayServer) -> None:  # type: ignore[no-untyped-def]
@@ -165,7 +184,10 @@ def test_backfill_pages_through_history(source) -> None:  # type: ignore[no-unty
         point_at(source, server)
         first = source_sync(source=source)
         second = source_sync(source=source)
-    assert (first.created, first.quarantined) == (2, 1)  # a join message is skipped, a non-string text kept aside
+    assert (first.created, first.quarantined) == (
+        2,
+        1,
+    )  # a join message is skipped, a non-string text kept aside
     assert second.created == 0
     source.refresh_from_db()
     assert source.cursor == {"latest_ts": {"C024BE91L": "1795470100.000200"}}
@@ -209,11 +231,19 @@ def test_backfill_failures_are_connector_errors(source, reply: Reply) -> None:  
 def test_reply_goes_into_the_thread(source, client: Client) -> None:  # type: ignore[no-untyped-def]
     deliver(client, fixture("event_thread_reply.json"))
     child = Mention.objects.get(external_id="C024BE91L:1795470160.000300")
-    with ReplayServer({("POST", "/api/chat.postMessage"): [Reply(200, body=fixture("chat_postMessage_ok.json"))]}) as server:
+    with ReplayServer(
+        {("POST", "/api/chat.postMessage"): [Reply(200, body=fixture("chat_postMessage_ok.json"))]}
+    ) as server:
         point_at(source, server)
-        result = connector_for(source).reply(mention=child, text="Thanks for flagging, we're investigating SSO now.")
+        result = connector_for(source).reply(
+            mention=child, text="Thanks for flagging, we're investigating SSO now."
+        )
     sent = server.requests[0].json()
-    assert sent == {"channel": "C024BE91L", "text": "Thanks for flagging, we're investigating SSO now.", "thread_ts": "1795470100.000200"}
+    assert sent == {
+        "channel": "C024BE91L",
+        "text": "Thanks for flagging, we're investigating SSO now.",
+        "thread_ts": "1795470100.000200",
+    }
     assert result.external_id == "C024BE91L:1795470500.000900"
     assert result.url.startswith("https://northgate.slack.com/archives/C024BE91L/p1795470500000900")
 
@@ -221,7 +251,53 @@ def test_reply_goes_into_the_thread(source, client: Client) -> None:  # type: ig
 def test_reply_refused_is_a_clear_error(source, client: Client) -> None:  # type: ignore[no-untyped-def]
     deliver(client, fixture("event_message.json"))
     root = Mention.objects.get(external_id="C024BE91L:1795470100.000200")
-    with ReplayServer({("POST", "/api/chat.postMessage"): [Reply(200, body=fixture("error_not_in_channel.json"))]}) as server:
+    with ReplayServer(
+        {("POST", "/api/chat.postMessage"): [Reply(200, body=fixture("error_not_in_channel.json"))]}
+    ) as server:
         point_at(source, server)
         with pytest.raises(ConnectorError, match="not_in_channel"):
             connector_for(source).reply(mention=root, text="hello")
+
+
+# -- property tests ------------------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+messages = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.just("message") | json_values,
+        "subtype": st.sampled_from([None, "thread_broadcast", "bot_message", "message_changed"])
+        | json_values,
+        "channel": st.text(max_size=12) | json_values,
+        "user": st.text(max_size=12) | json_values,
+        "text": st.text(max_size=30) | json_values,
+        "ts": st.from_regex(r"\A[0-9]{1,12}\.[0-9]{6}\Z") | st.text(max_size=20) | json_values,
+        "thread_ts": st.text(max_size=20) | json_values,
+        "bot_id": json_values,
+    },
+)
+
+
+@given(message=messages | json_values)
+@hsettings(max_examples=300, deadline=None)
+def test_parse_message_only_raises_parse_errors(message: object) -> None:
+    try:
+        result = parse_message(message, channel="C1")
+    except ValueError:
+        return
+    assert result is None or result.external_id.startswith(result.raw["channel"])
+
+
+@given(body=st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()))
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_signed_fresh_body_is_answered_2xx(source, client: Client, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    assert deliver(client, body).status_code in (
+        200,
+        400,
+    )  # 400 only for url_verification without a challenge

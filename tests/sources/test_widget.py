@@ -11,8 +11,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from servicepulse.mentions.models import Mention
+from servicepulse.sources.connectors.widget.parse import parse_report
 from servicepulse.sources.services import source_create
 from tests.factories import ServiceFactory, SourceFactory
 
@@ -31,7 +35,9 @@ def source(db):  # type: ignore[no-untyped-def]
     ServiceFactory(id="vle", name="Moodle VLE", order=1)
     ServiceFactory(id="wifi", name="Wi-Fi (eduroam)", order=2)
     ServiceFactory(id="backup", name="Staff backup", public=False)
-    return source_create(kind="widget", name="portal", options={"allowed_origins": PORTAL, "rate_limit_per_hour": 50})
+    return source_create(
+        kind="widget", name="portal", options={"allowed_origins": PORTAL, "rate_limit_per_hour": 50}
+    )
 
 
 def session(client: Client, token: str = "", **headers: str) -> dict:
@@ -55,7 +61,7 @@ def test_embed_script_is_served_as_static_javascript(source, client: Client) -> 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
     script = response.content.decode()
-    assert 'aria-live' in script and "<label" not in script and "reports/" in script and "session/" in script
+    assert "aria-live" in script and "<label" not in script and "reports/" in script and "session/" in script
     assert "innerHTML" not in script  # built with DOM calls, so no markup injection
     assert client.get("/sources/widget/nobody/embed.js").status_code == 404
     SourceFactory(name="not-a-widget")
@@ -86,14 +92,20 @@ def test_one_report_per_person_per_service_per_hour(source, client: Client) -> N
     cache.clear()
     assert report(client, body(token)).json()["counted"] is False
     # ... and an hour later the same person counts again.
-    Mention.objects.filter(source=source).update(created_at=Mention.objects.first().created_at - timedelta(minutes=61))
+    Mention.objects.filter(source=source).update(
+        created_at=Mention.objects.first().created_at - timedelta(minutes=61)
+    )
     cache.clear()
     assert report(client, body(token)).json()["counted"] is True
 
 
 def test_report_becomes_a_mention_tagged_to_the_chosen_service(source, client: Client) -> None:  # type: ignore[no-untyped-def]
     token = session(client)["token"]
-    report(client, body(token, comment="  The assignment upload page\n times out.  "), HTTP_REFERER=f"{PORTAL}/help?u=s123")
+    report(
+        client,
+        body(token, comment="  The assignment upload page\n times out.  "),
+        HTTP_REFERER=f"{PORTAL}/help?u=s123",
+    )
     mention = Mention.objects.get(source=source)
     assert mention.text == "Moodle VLE — not working: The assignment upload page times out."
     assert mention.raw["service_id"] == "vle" and mention.raw["problem"] == "down"
@@ -128,7 +140,9 @@ def test_signed_in_user_counts_once_whatever_the_token(source, client: Client) -
         (b"[1]", 400, "JSON object"),
     ],
 )
-def test_bad_reports_are_refused_with_a_reason(source, client: Client, payload, status: int, reason: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_reports_are_refused_with_a_reason(
+    source, client: Client, payload, status: int, reason: str
+) -> None:  # type: ignore[no-untyped-def]
     if isinstance(payload, dict) and "token" not in payload:
         payload["token"] = session(client)["token"]
     response = report(client, payload)
@@ -185,3 +199,34 @@ def test_csrf_is_not_required(source) -> None:  # type: ignore[no-untyped-def]
     strict = Client(enforce_csrf_checks=True)
     token = session(strict)["token"]
     assert report(strict, body(token)).status_code == 201
+
+
+# -- property test -------------------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+reports = st.fixed_dictionaries(
+    {},
+    optional={
+        "service": st.sampled_from(["vle", "wifi", "nope"]) | json_values,
+        "problem": st.sampled_from(["down", "slow", "login", "other", "x"]) | json_values,
+        "comment": st.text(max_size=600) | json_values,
+        "token": json_values,
+        "website": json_values,
+    },
+)
+
+
+@given(payload=reports | json_values)
+@hsettings(max_examples=300, deadline=None)
+def test_parse_report_only_raises_parse_errors(payload: object) -> None:
+    try:
+        result = parse_report(payload, services={"vle": "Moodle VLE", "wifi": "Wi-Fi"})
+    except ValueError:
+        return
+    assert result.service_id in {"vle", "wifi"} and len(result.comment) <= 500 and result.text

@@ -6,9 +6,13 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.connectors.x import XConnector, query_list
+from servicepulse.sources.connectors.x.parse import parse_tweet, users_by_id
 from servicepulse.sources.registry import ConnectorError, connector_for
 from servicepulse.sources.services import source_create, source_sync
 from tests.replay import ReplayServer, Reply
@@ -95,7 +99,9 @@ def test_poll_interval_holds_back_paid_reads(source) -> None:  # type: ignore[no
 
 def test_429_reports_the_reset_time(source) -> None:  # type: ignore[no-untyped-def]
     reset = str(int(time.time()) + 600)
-    limited = Reply(429, {"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}, fixture("error_429.json"))
+    limited = Reply(
+        429, {"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}, fixture("error_429.json")
+    )
     with ReplayServer({("GET", SEARCH): [limited, search]}) as server:
         point_at(source, server)
         with pytest.raises(ConnectorError, match="rate limit") as caught:
@@ -142,7 +148,10 @@ def test_reply_posts_with_in_reply_to(source) -> None:  # type: ignore[no-untype
         mention = Mention.objects.get(external_id="1993456789012345690")
         result = connector_for(source).reply(mention=mention, text="@priyar_ngu Sorry Priya, we're on it.")
     sent = server.requests[-1]
-    assert sent.json() == {"text": "@priyar_ngu Sorry Priya, we're on it.", "reply": {"in_reply_to_tweet_id": "1993456789012345690"}}
+    assert sent.json() == {
+        "text": "@priyar_ngu Sorry Priya, we're on it.",
+        "reply": {"in_reply_to_tweet_id": "1993456789012345690"},
+    }
     assert sent.headers["Authorization"] == "Bearer user-ctx-token"
     assert result.external_id == "1993456789012345999"
 
@@ -158,7 +167,9 @@ def test_reply_with_oauth1_keys_signs_the_request(source) -> None:  # type: igno
         }
     )
     source.save()
-    with ReplayServer({("GET", SEARCH): [search], ("POST", "/2/tweets"): [Reply(201, body=fixture("create_tweet.json"))]}) as server:
+    with ReplayServer(
+        {("GET", SEARCH): [search], ("POST", "/2/tweets"): [Reply(201, body=fixture("create_tweet.json"))]}
+    ) as server:
         point_at(source, server, max_pages=1)
         source_sync(source=source)
         mention = Mention.objects.get(external_id="1993456789012345690")
@@ -167,7 +178,9 @@ def test_reply_with_oauth1_keys_signs_the_request(source) -> None:  # type: igno
 
 
 def test_reply_refused_and_reply_without_user_credentials(source) -> None:  # type: ignore[no-untyped-def]
-    with ReplayServer({("GET", SEARCH): [search], ("POST", "/2/tweets"): [Reply(403, body=fixture("error_403.json"))]}) as server:
+    with ReplayServer(
+        {("GET", SEARCH): [search], ("POST", "/2/tweets"): [Reply(403, body=fixture("error_403.json"))]}
+    ) as server:
         point_at(source, server, max_pages=1)
         source_sync(source=source)
         mention = Mention.objects.get(external_id="1993456789012345690")
@@ -177,3 +190,38 @@ def test_reply_refused_and_reply_without_user_credentials(source) -> None:  # ty
         source.save()
         with pytest.raises(ConnectorError, match="user_access_token"):
             connector_for(source).reply(mention=mention, text="hello")
+
+
+# -- property tests ------------------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+tweets = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.from_regex(r"\A[0-9]{1,19}\Z") | json_values,
+        "text": st.text(max_size=30) | json_values,
+        "created_at": st.text(max_size=30) | json_values,
+        "author_id": json_values,
+        "conversation_id": json_values,
+        "lang": json_values,
+        "referenced_tweets": st.lists(st.fixed_dictionaries({"type": json_values, "id": json_values}))
+        | json_values,
+    },
+)
+
+
+@given(tweet=tweets | json_values, payload=json_values)
+@hsettings(max_examples=300, deadline=None)
+def test_parse_tweet_only_raises_parse_errors(tweet: object, payload: object) -> None:
+    users = users_by_id(payload) if isinstance(payload, dict) else {}
+    try:
+        result = parse_tweet(tweet, users=users)
+    except ValueError:
+        return
+    assert result is None or result.external_id.isdigit()

@@ -15,7 +15,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.connectors.discourse.client import DiscourseClient
 from servicepulse.sources.connectors.discourse.parse import ParseError, parse_post, wanted
-from servicepulse.sources.registry import Connector, ConnectorError, OptionSpec, PullResult, ReplyResult, register
+from servicepulse.sources.registry import (
+    Connector,
+    ConnectorError,
+    OptionSpec,
+    PullResult,
+    ReplyResult,
+    register,
+)
 from servicepulse.sources.services import source_set_cursor
 from servicepulse.sources.webhooks import (
     Item,
@@ -45,7 +52,9 @@ def category_ids(value: Any) -> set[int]:
             continue
         tail = text.rsplit("/", 1)[-1]
         if not tail.isdigit():
-            raise ConnectorError(f"Discourse category {text!r} should be 'slug/id' or an id, as in /c/slug/id")
+            raise ConnectorError(
+                f"Discourse category {text!r} should be 'slug/id' or an id, as in /c/slug/id"
+            )
         ids.add(int(tail))
     return ids
 
@@ -148,11 +157,15 @@ class DiscourseConnector(Connector):
         position = f"event {event_id} ({event})"
         payload, error = decode_json(body)
         if error:
-            return accepted(quarantine_delivery(source=self.source, body=body, reason=error, position=position))
+            return accepted(
+                quarantine_delivery(source=self.source, body=body, reason=error, position=position)
+            )
         post = payload.get("post") if isinstance(payload, dict) else None
         if not isinstance(post, dict):
             reason = "a post event without a post object"
-            return accepted(quarantine_delivery(source=self.source, body=body, reason=reason, position=position))
+            return accepted(
+                quarantine_delivery(source=self.source, body=body, reason=reason, position=position)
+            )
         item = self._item(post, position, category_ids(self._opt("categories")))
         if item is None:
             return accepted(store_items(source=self.source, items=[], ignored=1))

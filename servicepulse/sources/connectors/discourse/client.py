@@ -52,7 +52,11 @@ class DiscourseClient:
             if isinstance(errors, list) and errors:
                 message = f"{message}: {'; '.join(str(e) for e in errors)}"
             extras = payload.get("extras")
-            if wait is None and isinstance(extras, dict) and isinstance(extras.get("wait_seconds"), int | float):
+            if (
+                wait is None
+                and isinstance(extras, dict)
+                and isinstance(extras.get("wait_seconds"), int | float)
+            ):
                 wait = float(extras["wait_seconds"])
         except (ValueError, AttributeError):
             pass

@@ -1,9 +1,10 @@
 """Talking to the Facebook Graph API with httpx: Page feed and comments (cursor paging), replies.
 
-Reference: Graph API `/{page-id}/feed`, `/{post-id}/comments` (cursor-based pagination: `paging.cursors.after`,
-`paging.next` present while more pages exist), `POST /{comment-id}/comments`, error objects
-`{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`. When the app secret is known every
-call carries `appsecret_proof` (HMAC-SHA256 of the access token keyed with the app secret), as Meta recommends.
+Reference: Graph API `/{page-id}/feed`, `/{post-id}/comments` (cursor-based pagination:
+`paging.cursors.after`, `paging.next` present while more pages exist), `POST /{comment-id}/comments`,
+error objects `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`. When the app secret
+is known every call carries `appsecret_proof` (HMAC-SHA256 of the access token keyed with the app secret),
+as Meta recommends.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from servicepulse.sources.httpapi import (
 from servicepulse.sources.registry import ConnectorError
 
 PLATFORM = "Facebook Graph API"
-# Graph error codes that mean "slow down": app, user, page and custom rate limits (Graph API rate limiting docs).
+# Graph error codes that mean "slow down": app, user, page and custom rate limits (Graph API rate limits).
 RATE_LIMIT_CODES = {4, 17, 32, 613, 80001}
 DEFAULT_RATE_LIMIT_WAIT = 15 * 60.0
 
@@ -102,7 +103,7 @@ class GraphClient:
         return ConnectorError(f"{PLATFORM} refused the request: {message}")
 
     def paged(self, path: str, params: dict[str, Any], *, max_pages: int) -> Iterator[list[Any]]:
-        """Each page's `data` list, following `paging.cursors.after` while `paging.next` says there is more."""
+        """Each page's `data` list, following `paging.cursors.after` while `paging.next` shows more."""
         query = dict(params)
         for _ in range(max_pages):
             payload = self._call("GET", path, params=query)

@@ -112,7 +112,7 @@ def parse_feed_change(value: Any, *, page_id: str, include_page: bool = False) -
         created_at=created_at,
         author=author,
         author_id=author_id,
-        url=value.get("link") if isinstance(value.get("link"), str) else post_url(post_id),
+        url=link if isinstance(link := value.get("link"), str) else post_url(post_id),
         thread_id=post_id,
         raw=value,
     )

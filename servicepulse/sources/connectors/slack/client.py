@@ -25,7 +25,9 @@ def _translate(exc: Exception, action: str) -> ConnectorError:
         status = getattr(response, "status_code", None)
         error = response.get("error") if hasattr(response, "get") else None
         if status == 429:
-            wait = retry_after_seconds((response.headers or {}).get("Retry-After") or (response.headers or {}).get("retry-after"))
+            wait = retry_after_seconds(
+                (response.headers or {}).get("Retry-After") or (response.headers or {}).get("retry-after")
+            )
             return ConnectorError(f"Slack rate limit on {action}", retry_after=wait or 60.0)
         if status and status >= 500:
             return ConnectorError(f"Slack server error on {action} (HTTP {status})")
@@ -44,11 +46,13 @@ class SlackClient:
         self.web = WebClient(token=token, base_url=base, timeout=timeout)
 
     def history(self, *, channel: str, oldest: str, max_pages: int) -> Iterator[list[dict[str, Any]]]:
-        """Each page of `conversations.history` newer than `oldest`, following `response_metadata.next_cursor`."""
+        """Each `conversations.history` page newer than `oldest`, following the `next_cursor`."""
         cursor: str | None = None
         for _ in range(max_pages):
             try:
-                response = self.web.conversations_history(channel=channel, oldest=oldest, limit=200, cursor=cursor)
+                response = self.web.conversations_history(
+                    channel=channel, oldest=oldest, limit=200, cursor=cursor
+                )
             except SLACK_ERRORS as exc:
                 raise _translate(exc, f"conversations.history for {channel}") from None
             messages = response.get("messages")

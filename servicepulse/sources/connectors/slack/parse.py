@@ -1,10 +1,10 @@
 """Slack message objects -> MentionData.
 
 Shapes (Slack API docs): the Events API envelope `{"type": "event_callback", "team_id", "api_app_id",
-"event": {...}, "event_id", "event_time", "authorizations"}` whose inner `message` event has `channel`, `user`,
-`text`, `ts`, `thread_ts` (in threads), `channel_type`, and a `subtype` for edits, joins, bot posts and other
-system messages; and the message objects of `conversations.history` (the same fields, without `channel`).
-Only people's messages become mentions: bot posts and system subtypes return None.
+"event": {...}, "event_id", "event_time", "authorizations"}` whose inner `message` event has `channel`,
+`user`, `text`, `ts`, `thread_ts` (in threads), `channel_type`, and a `subtype` for edits, joins, bot
+posts and other system messages; and the message objects of `conversations.history` (the same fields,
+without `channel`). Only people's messages become mentions: bot posts and system subtypes return None.
 """
 
 from __future__ import annotations
@@ -44,7 +44,10 @@ def parse_message(message: Any, *, channel: str = "", workspace_url: str = "") -
         raise ParseError(f"message must be an object, got {type(message).__name__}")
     if message.get("type", "message") != "message":
         return None
-    if message.get("subtype") not in PERSON_SUBTYPES or message.get("bot_id"):
+    subtype = message.get("subtype")
+    if subtype is not None and not isinstance(subtype, str):
+        raise ParseError("subtype must be a string")
+    if subtype not in PERSON_SUBTYPES or message.get("bot_id"):
         return None
     channel = message.get("channel") or channel
     if not isinstance(channel, str) or not channel:
@@ -59,7 +62,8 @@ def parse_message(message: Any, *, channel: str = "", workspace_url: str = "") -
     user = message.get("user")
     if not isinstance(user, str) or not user:
         raise ParseError("message has no user")
-    thread_ts = message.get("thread_ts") if isinstance(message.get("thread_ts"), str) else ""
+    thread_ts = message.get("thread_ts")
+    thread_ts = thread_ts if isinstance(thread_ts, str) else ""
     root = thread_ts or str(ts)
     return MentionData(
         external_id=f"{channel}:{ts}",

@@ -14,13 +14,18 @@ from servicepulse.sources.registry import Connector, OptionSpec, register
 class WidgetConnector(Connector):
     kind: ClassVar[str] = "widget"
     description: ClassVar[str] = (
-        "Report-a-problem widget: embed <script src=\"/sources/widget/<name>/embed.js\"> on your own pages; "
+        'Report-a-problem widget: embed <script src="/sources/widget/<name>/embed.js"> on your own pages; '
         "people pick a service and a problem type; one report per person per service per hour is counted."
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (
-        OptionSpec("allowed_origins", "Sites that may embed the form, e.g. https://portal.example.ac.uk (comma-separated)"),
+        OptionSpec(
+            "allowed_origins",
+            "Sites that may embed the form, e.g. https://portal.example.ac.uk (comma-separated)",
+        ),
         OptionSpec("rate_limit_per_hour", "Widget requests allowed per address per hour", default=60),
-        OptionSpec("public_services_only", "Offer only services shown on the public status page", default=True),
+        OptionSpec(
+            "public_services_only", "Offer only services shown on the public status page", default=True
+        ),
         OptionSpec("title", "Heading of the form", default="Report a problem"),
     )
     can_pull: ClassVar[bool] = False

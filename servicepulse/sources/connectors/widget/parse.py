@@ -50,7 +50,7 @@ def parse_report(body: Any, *, services: dict[str, str]) -> Report:
     if service not in services:
         raise ParseError(f"unknown service {service!r}")
     problem = body.get("problem")
-    if problem not in PROBLEM_TYPES:
+    if not isinstance(problem, str) or problem not in PROBLEM_TYPES:
         raise ParseError(f"problem must be one of {', '.join(PROBLEM_TYPES)}")
     comment = body.get("comment", "")
     if comment is None:

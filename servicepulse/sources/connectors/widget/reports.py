@@ -27,7 +27,12 @@ from django.utils import timezone
 from servicepulse.catalog.selectors import service_list
 from servicepulse.mentions.models import Mention
 from servicepulse.mentions.services import mentions_ingest
-from servicepulse.sources.connectors.widget.parse import PROBLEM_TYPES, ParseError, parse_report, report_to_mention
+from servicepulse.sources.connectors.widget.parse import (
+    PROBLEM_TYPES,
+    ParseError,
+    parse_report,
+    report_to_mention,
+)
 from servicepulse.sources.models import Source, SourceKind
 
 TOKEN_MAX_AGE = 365 * 24 * 3600
@@ -93,7 +98,9 @@ def check_rate(source: Source, request: HttpRequest) -> None:
         cache.set(key, 1, timeout=RATE_WINDOW)
         count = 1
     if count > limit:
-        raise WidgetRefused(429, "too many reports from this address; try again later", retry_after=RATE_WINDOW)
+        raise WidgetRefused(
+            429, "too many reports from this address; try again later", retry_after=RATE_WINDOW
+        )
 
 
 def _salt(source: Source) -> str:
@@ -161,7 +168,10 @@ def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
     pseudonym = _pseudonym(source, identity)
     now = timezone.now()
     recent = Mention.objects.filter(
-        source=source, author_id=pseudonym, raw__service_id=report.service_id, created_at__gte=now - COUNT_WINDOW
+        source=source,
+        author_id=pseudonym,
+        raw__service_id=report.service_id,
+        created_at__gte=now - COUNT_WINDOW,
     ).exists()
     # The cache key makes the check atomic between two simultaneous submissions; the database check keeps
     # the rule when the cache has been cleared.
@@ -170,7 +180,12 @@ def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
         return Outcome(counted=False, message="Thanks, we already have your report about this service.")
     page = request.headers.get("Referer", "")[:500]
     mention = report_to_mention(
-        report, external_id=uuid.uuid4().hex, reporter=pseudonym, author=author, created_at=now, page=_clean(page)
+        report,
+        external_id=uuid.uuid4().hex,
+        reporter=pseudonym,
+        author=author,
+        created_at=now,
+        page=_clean(page),
     )
     result = mentions_ingest(source=source, items=[mention])
     return Outcome(

@@ -17,7 +17,14 @@ from django.utils import timezone
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.connectors.x.client import API_HOST, XClient
 from servicepulse.sources.connectors.x.parse import ParseError, parse_tweet, users_by_id
-from servicepulse.sources.registry import Connector, ConnectorError, OptionSpec, PullResult, ReplyResult, register
+from servicepulse.sources.registry import (
+    Connector,
+    ConnectorError,
+    OptionSpec,
+    PullResult,
+    ReplyResult,
+    register,
+)
 from servicepulse.sources.services import source_set_cursor
 from servicepulse.sources.webhooks import Item, raw_of, store_items
 
@@ -41,8 +48,12 @@ class XConnector(Connector):
     options: ClassVar[tuple[OptionSpec, ...]] = (
         OptionSpec("queries", "Search queries, one per line (X search operators allowed)", required=True),
         OptionSpec("bearer_token", "App-only bearer token, for search", secret=True),
-        OptionSpec("user_access_token", "OAuth 2.0 user-context token with tweet.write, for replies", secret=True),
-        OptionSpec("consumer_key", "OAuth 1.0a API key, for replies (instead of user_access_token)", secret=True),
+        OptionSpec(
+            "user_access_token", "OAuth 2.0 user-context token with tweet.write, for replies", secret=True
+        ),
+        OptionSpec(
+            "consumer_key", "OAuth 1.0a API key, for replies (instead of user_access_token)", secret=True
+        ),
         OptionSpec("consumer_secret", "OAuth 1.0a API key secret", secret=True),
         OptionSpec("access_token", "OAuth 1.0a access token of the replying account", secret=True),
         OptionSpec("access_token_secret", "OAuth 1.0a access token secret", secret=True),
@@ -50,7 +61,9 @@ class XConnector(Connector):
         OptionSpec("max_results", "Posts per page (10-100); each one read is billed", default=25),
         OptionSpec("max_pages", "Pages per query per pull", default=1),
         OptionSpec("poll_minutes", "Minimum minutes between pulls, whatever the schedule", default=60),
-        OptionSpec("backfill_hours", "How far back the first pull reads (recent search covers 7 days)", default=24),
+        OptionSpec(
+            "backfill_hours", "How far back the first pull reads (recent search covers 7 days)", default=24
+        ),
     )
     can_pull: ClassVar[bool] = True
     can_reply: ClassVar[bool] = True
@@ -93,7 +106,9 @@ class XConnector(Connector):
                     max_results=max_results,
                     next_token=next_token,
                 )
-                meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
+                meta = payload.get("meta")
+                if not isinstance(meta, dict):
+                    meta = {}
                 data = payload.get("data", [])
                 if not isinstance(data, list):
                     raise ConnectorError(f"X recent search {query!r}: data is not a list")
@@ -105,8 +120,12 @@ class XConnector(Connector):
                     break
             if newest:
                 since_ids[query] = newest
-                source_set_cursor(source=self.source, cursor={**self.source.cursor, "since_id": dict(since_ids)})
-        source_set_cursor(source=self.source, cursor={**self.source.cursor, "last_polled_at": now.isoformat()})
+                source_set_cursor(
+                    source=self.source, cursor={**self.source.cursor, "since_id": dict(since_ids)}
+                )
+        source_set_cursor(
+            source=self.source, cursor={**self.source.cursor, "last_polled_at": now.isoformat()}
+        )
         return result
 
     def _store(self, tweets: list[Any], users: dict[str, dict[str, Any]], result: PullResult) -> None:
@@ -127,14 +146,16 @@ class XConnector(Connector):
         result.mention_ids.extend(stored.mention_ids)
 
     def reply(self, *, mention: Mention, text: str) -> ReplyResult:
-        """Post a reply (billed). Needs a user-context credential: an OAuth 2.0 user token or OAuth 1.0a keys."""
+        """Post a reply (billed). Needs user context: an OAuth 2.0 user token or OAuth 1.0a keys."""
         if not text.strip():
             raise ConnectorError("a reply needs some text")
         secrets = self.source.secrets
         base_url = str(self._opt("api_base_url"))
         if secrets.get("user_access_token"):
             client, user_auth = XClient(bearer_token=secrets["user_access_token"], base_url=base_url), False
-        elif all(secrets.get(k) for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")):
+        elif all(
+            secrets.get(k) for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+        ):
             client = XClient(
                 consumer_key=secrets["consumer_key"],
                 consumer_secret=secrets["consumer_secret"],

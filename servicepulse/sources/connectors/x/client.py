@@ -18,7 +18,14 @@ from servicepulse.sources.httpapi import retry_after_seconds
 from servicepulse.sources.registry import ConnectorError
 
 API_HOST = "https://api.twitter.com"
-TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang"]
+TWEET_FIELDS = [
+    "created_at",
+    "author_id",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "lang",
+]
 USER_FIELDS = ["username", "name"]
 
 
@@ -80,7 +87,13 @@ class XClient:
             self.client.session.mount(API_HOST, _Rebase(base_url))
 
     def search_recent(
-        self, *, query: str, since_id: str | None, start_time: str | None, max_results: int, next_token: str | None
+        self,
+        *,
+        query: str,
+        since_id: str | None,
+        start_time: str | None,
+        max_results: int,
+        next_token: str | None,
     ) -> dict[str, Any]:
         try:
             payload = self.client.search_recent_tweets(
@@ -101,7 +114,9 @@ class XClient:
 
     def reply(self, *, text: str, in_reply_to: str, user_auth: bool) -> str:
         try:
-            payload = self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=user_auth)
+            payload = self.client.create_tweet(
+                text=text, in_reply_to_tweet_id=in_reply_to, user_auth=user_auth
+            )
         except ERRORS as exc:
             raise _translate(exc, "POST /2/tweets") from None
         data = payload.get("data") if isinstance(payload, dict) else None

@@ -20,8 +20,10 @@ class ParseError(ValueError):
 
 
 def users_by_id(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    includes = payload.get("includes") if isinstance(payload.get("includes"), dict) else {}
-    users = includes.get("users") if isinstance(includes.get("users"), list) else []
+    includes = payload.get("includes")
+    users = includes.get("users") if isinstance(includes, dict) else None
+    if not isinstance(users, list):
+        return {}
     return {str(u["id"]): u for u in users if isinstance(u, dict) and "id" in u}
 
 
@@ -31,8 +33,10 @@ def parse_tweet(tweet: Any, *, users: dict[str, dict[str, Any]]) -> MentionData 
     tweet_id = tweet.get("id")
     if not isinstance(tweet_id, str) or not tweet_id.isdigit():
         raise ParseError("id is missing or not a numeric string")
-    refs = tweet.get("referenced_tweets") if isinstance(tweet.get("referenced_tweets"), list) else []
-    kinds = {ref.get("type"): str(ref.get("id", "")) for ref in refs if isinstance(ref, dict)}
+    refs = tweet.get("referenced_tweets")
+    if refs is not None and not isinstance(refs, list):
+        raise ParseError("referenced_tweets must be a list")
+    kinds = {str(ref.get("type")): str(ref.get("id", "")) for ref in refs or [] if isinstance(ref, dict)}
     if "retweeted" in kinds:
         return None
     text = tweet.get("text")
@@ -52,7 +56,8 @@ def parse_tweet(tweet: Any, *, users: dict[str, dict[str, Any]]) -> MentionData 
     author_id = str(tweet.get("author_id") or "")
     user = users.get(author_id, {})
     username = user.get("username") if isinstance(user.get("username"), str) else ""
-    lang = tweet.get("lang") if isinstance(tweet.get("lang"), str) else ""
+    lang = tweet.get("lang")
+    lang = lang if isinstance(lang, str) else ""
     return MentionData(
         external_id=tweet_id,
         text=text,

@@ -21,6 +21,11 @@ class SourceKind(models.TextChoices):
     BLOG = "blog", "Blog comments"
 
 
+class Audience(models.TextChoices):
+    USERS = "users", "Users of our services"
+    PEERS = "peers", "Peers and industry (for the learning digest)"
+
+
 class Source(models.Model):
     """A channel servicepulse listens to. Options are plain settings; secrets are encrypted at rest."""
 
@@ -30,6 +35,12 @@ class Source(models.Model):
     secrets_encrypted = models.TextField(blank=True, default="")
     cursor = models.JSONField(default=dict, blank=True, help_text="Where the next pull starts")
     enabled = models.BooleanField(default=True)
+    audience = models.CharField(
+        max_length=10,
+        choices=Audience.choices,
+        default=Audience.USERS,
+        help_text="Users' channels are analysed and scored; peers' feed the weekly learning digest only",
+    )
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)

@@ -25,6 +25,19 @@ class AtomFeed(feedgenerator.Atom1Feed):
         super().add_item_elements(handler, item)
         if item.get("content_html"):
             handler.addQuickElement("content", item["content_html"], {"type": "html"})
+        replies = item.get("replies")
+        if replies:
+            # RFC 4685 §4: where the entry's replies are, and how many there are.
+            handler.addQuickElement(
+                "link",
+                "",
+                {
+                    "rel": "replies",
+                    "type": "application/atom+xml",
+                    "href": replies["href"],
+                    "thr:count": str(replies["count"]),
+                },
+            )
         reply = item.get("in_reply_to")
         if reply:
             handler.addQuickElement(
@@ -56,13 +69,14 @@ def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) ->
         feed_guid=_absolute(request, reverse("blog:index")),
         language="en",
         author_name=settings.SERVICEPULSE_ORGANISATION,
+        threaded=not rss,
     )
     for post in posts:
         url = _absolute(request, post.get_absolute_url())
         feed.add_item(
             title=post.title,
             link=url,
-            description=post.excerpt or post.body_html[:2000] if rss else (post.excerpt or ""),
+            description=post.body_html if rss else post.excerpt,
             unique_id=url,
             unique_id_is_permalink=True,
             pubdate=post.published_at,
@@ -70,6 +84,10 @@ def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) ->
             author_name=(post.author.get_full_name() or post.author.get_username()) if post.author else None,
             categories=[tag.name for tag in post.tags.all()],
             content_html=None if rss else post.body_html,
+            replies={
+                "href": _absolute(request, reverse("blog:comments_feed", kwargs={"slug": post.slug})),
+                "count": getattr(post, "approved_comments", 0) or 0,
+            },
         )
     if not posts:
         # RFC 4287 needs atom:updated even for an empty feed; feedgenerator takes it from the items.

@@ -326,7 +326,7 @@ def comment_submit(
         text=body,
         author_name=author_name.strip(),
         author_email=author_email.strip(),
-        author_url=author_url.strip(),
+        author_url=safe_url(author_url),
         ip_address=ip_address,
         user_agent=user_agent,
         permalink=f"{settings.BASE_URL}{post.get_absolute_url()}",
@@ -409,11 +409,19 @@ def comment_edit(
     return comment
 
 
+def safe_url(url: str) -> str:
+    """`url` if it is an http(s) URL, else "" (author links from imports or APIs must not be javascript:)."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("http://", "https://")) else ""
+
+
 def _after_status(comment: Comment, *, previous: str | None) -> None:
     """Side effects of a comment reaching a status: mentions, reply notifications, moderator notifications."""
     from servicepulse.blog import tasks
 
     comment_id = comment.pk
+    if previous == CommentStatus.APPROVED and comment.status in {CommentStatus.SPAM, CommentStatus.TRASH}:
+        comment_unsync_mention(comment=comment)
     if comment.status == CommentStatus.APPROVED and previous != CommentStatus.APPROVED:
         comment_sync_mention(comment=comment)
         if comment.parent_id:
@@ -458,6 +466,21 @@ def comment_sync_mention(*, comment: Comment) -> bool:
     Comment.objects.filter(pk=comment.pk).update(mention_synced=True)
     comment.mention_synced = True
     return True
+
+
+def comment_unsync_mention(*, comment: Comment) -> int:
+    """Withdraw the staff-voice mention of a comment a moderator later marked spam or trash."""
+    if not comment.mention_synced:
+        return 0
+    from servicepulse.mentions.models import Mention
+    from servicepulse.sources.models import SourceKind
+
+    deleted, _ = Mention.objects.filter(
+        source__kind=SourceKind.BLOG, source__name=BLOG_SOURCE_NAME, external_id=f"comment-{comment.pk}"
+    ).delete()
+    Comment.objects.filter(pk=comment.pk).update(mention_synced=False)
+    comment.mention_synced = False
+    return deleted
 
 
 _DECISION_STATUS = {

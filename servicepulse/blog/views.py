@@ -256,9 +256,12 @@ def webmention_endpoint(request: HttpRequest) -> HttpResponse:
             source=request.POST.get("source", ""),
             target=request.POST.get("target", ""),
             request_host=request.get_host(),
+            ip_address=_client_ip(request),
         )
     except webmention.WebmentionInvalid as exc:
         return HttpResponse(f"{exc}\n", content_type="text/plain", status=400)
+    except webmention.WebmentionRateLimited as exc:
+        return HttpResponse(f"{exc}\n", content_type="text/plain", status=429)
     return HttpResponse(
         f"Accepted: the mention will be verified (request {received.pk}).\n",
         content_type="text/plain",

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from servicepulse.blog.markup import render_comment, render_markdown
 from servicepulse.blog.models import Comment, CommentKind, CommentStatus, Post, PostStatus
-from servicepulse.blog.services import _unique_slug, comment_sync_mention, tags_set
+from servicepulse.blog.services import _unique_slug, comment_sync_mention, safe_url, tags_set
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +279,7 @@ def _import_comment(row: Element, *, post: Post, parent: Comment | None, site: s
     status = COMMENT_STATUS.get(_text(row, "wp:comment_approved"), CommentStatus.PENDING)
     body = _raw(row, "wp:comment_content").strip()
     author = _text(row, "wp:comment_author")
-    url = _text(row, "wp:comment_author_url")
+    url = safe_url(_text(row, "wp:comment_author_url"))
     if kind == CommentKind.COMMENT and not body:
         raise ValueError("empty comment")
     if kind != CommentKind.COMMENT and not url:

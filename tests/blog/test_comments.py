@@ -290,3 +290,13 @@ def test_akismet_notice_only_when_configured(client, make_post, settings):
     assert "Akismet" not in client.get(post.get_absolute_url()).content.decode()
     settings.SERVICEPULSE_AKISMET_KEY = "abc123"
     assert "This site uses Akismet to reduce spam" in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_spam_after_approval_withdraws_the_mention_and_unsafe_urls_are_dropped(make_post):
+    post = make_post()
+    comment = comment_submit(post=post, body="Nice", author_url="javascript:alert(1)", **GUEST)
+    assert comment.author_url == ""
+    comments_moderate(comment_ids=[comment.pk], decision=Decision.APPROVED, moderator=None)
+    assert Mention.objects.filter(source__kind="blog").count() == 1
+    comments_moderate(comment_ids=[comment.pk], decision=Decision.SPAM, moderator=None)
+    assert Mention.objects.filter(source__kind="blog").count() == 0

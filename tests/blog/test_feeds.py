@@ -39,6 +39,8 @@ def test_atom_feed_has_every_required_element(client, make_post, admin_user):
         content = entry.find(f"{ATOM}content")
         assert content is not None and content.get("type") == "html" and content.text
     assert "<script" not in entries[0].find(f"{ATOM}content").text
+    replies = [link for link in entries[0].findall(f"{ATOM}link") if link.get("rel") == "replies"]
+    assert replies[0].get(f"{THR}count") == "0" and replies[0].get("href").endswith("/comments/feed/")
     parsed = feedparser.parse(response.content)
     assert not parsed.bozo and parsed.version == "atom10"
 

@@ -132,3 +132,9 @@ def test_approved_linkbacks_are_listed_under_the_post(client, post, web, django_
     assert "Student union news" not in client.get(post.get_absolute_url()).content.decode()  # held first
     comments_moderate(comment_ids=[mention.pk], decision=Decision.APPROVED, moderator=None)
     assert "Student union news" in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_rate_limit_per_address_answers_429(client, post, settings):
+    settings.SERVICEPULSE_BLOG_RATE_LIMIT = 2
+    target = f"http://testserver{post.get_absolute_url()}"
+    assert [_send(client, f"https://a.example/{i}", target).status_code for i in range(3)] == [202, 202, 429]

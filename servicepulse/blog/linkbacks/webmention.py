@@ -10,10 +10,15 @@ from servicepulse.blog.linkbacks.discovery import read_source
 from servicepulse.blog.models import CommentKind, Post, WebmentionRequest
 from servicepulse.blog.selectors import post_for_url
 from servicepulse.blog.services import LinkbackData, linkback_remove, linkback_save, linkbacks_open
+from servicepulse.blog.spam import rate_limited
 
 
 class WebmentionInvalid(ValueError):
     """The request fails §3.2.1: answer 400 with this message."""
+
+
+class WebmentionRateLimited(Exception):
+    """Too many Webmentions from one address: answer 429."""
 
 
 def _valid_url(value: str) -> bool:
@@ -27,7 +32,7 @@ def _valid_url(value: str) -> bool:
 
 
 def webmention_accept(
-    *, source: str, target: str, request_host: str | None = None
+    *, source: str, target: str, request_host: str | None = None, ip_address: str | None = None
 ) -> tuple[WebmentionRequest, Post]:
     """Check a received Webmention and queue its verification (enqueued when the transaction commits)."""
     from servicepulse.blog.tasks import verify_webmention
@@ -44,6 +49,8 @@ def webmention_accept(
         raise WebmentionInvalid("target is not a post on this site")
     if not linkbacks_open(post=post):
         raise WebmentionInvalid("this post does not accept Webmentions")
+    if rate_limited(ip_address=ip_address, scope="webmention"):
+        raise WebmentionRateLimited("too many Webmentions from your address; try again later")
     with transaction.atomic():
         request = WebmentionRequest.objects.create(source=source, target=target, post=post)
         request_id = request.pk

@@ -80,7 +80,7 @@ def inbox_items(
 def inbox_counts() -> dict[str, int]:
     """How many items are in each state (for the inbox tabs)."""
     counts = {s.value: 0 for s in CaseState}
-    rows = inbox_items().order_by().values_list("case_state")
+    rows = inbox_items().order_by().values_list("case_state")  # type: ignore[misc]  # an annotation
     for (state,) in rows.iterator():
         counts[state] = counts.get(state, 0) + 1
     return counts
@@ -142,8 +142,9 @@ def reply_rate_wait(*, source: Source, now: datetime) -> timedelta:
     """How long to wait before replying on `source` again without passing the platform's limit."""
     limit, period = reply_rate(source.kind)
     since = now - period
-    times = sorted(
-        [
+    times: list[datetime] = sorted(
+        t
+        for t in [
             *LoopReply.objects.filter(
                 mention__source=source, outcome=ReplyOutcome.SENT, sent_at__gt=since
             ).values_list("sent_at", flat=True),
@@ -151,6 +152,7 @@ def reply_rate_wait(*, source: Source, now: datetime) -> timedelta:
                 case__mention__source=source, outcome=ReplyOutcome.SENT, created_at__gt=since
             ).values_list("created_at", flat=True),
         ]
+        if t is not None
     )
     if len(times) < limit:
         return timedelta(0)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -41,6 +41,9 @@ from servicepulse.status.selectors import status_url
 
 logger = logging.getLogger(__name__)
 
+# Who did it: a signed-in user, or nobody (a task, a command). Anonymous users are recorded as nobody.
+Actor = AbstractBaseUser | AnonymousUser | None
+
 
 class EngageError(ValueError):
     """An inbox action is not allowed; the message says why, for the person."""
@@ -60,7 +63,7 @@ PLACEHOLDERS = ("author", "service", "status_url")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
-def _user(actor: AbstractBaseUser | None) -> Any:
+def _user(actor: Actor) -> Any:
     return actor if actor is not None and actor.is_authenticated else None
 
 
@@ -83,7 +86,7 @@ def case_transition(
     *,
     case: Case,
     to_state: str,
-    actor: AbstractBaseUser | None = None,
+    actor: Actor = None,
     text: str = "",
     at: datetime | None = None,
 ) -> Case:
@@ -126,8 +129,8 @@ def case_transition(
 def case_assign(
     *,
     case: Case,
-    actor: AbstractBaseUser | None,
-    assignee: AbstractBaseUser | None = None,
+    actor: Actor,
+    assignee: Actor = None,
     team: str = "",
     at: datetime | None = None,
 ) -> Case:
@@ -149,7 +152,7 @@ def case_assign(
     return locked
 
 
-def case_note_add(*, case: Case, actor: AbstractBaseUser | None, text: str) -> CaseActivity:
+def case_note_add(*, case: Case, actor: Actor, text: str) -> CaseActivity:
     """An internal note: seen by the team, never sent to the person."""
     text = text.strip()
     if not text:
@@ -166,7 +169,7 @@ def case_link_public_incident(*, case: Case, incident: PublicIncident | None) ->
     return case
 
 
-def case_reply(*, case: Case, text: str, actor: AbstractBaseUser | None, at: datetime | None = None) -> Reply:
+def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = None) -> Reply:
     """Send `text` to the person on their own channel through the source's connector.
 
     Always returns the logged `Reply`: outcome `sent`, or `cannot_reply` / `failed` / `opted_out` with the
@@ -232,7 +235,7 @@ def case_reply(*, case: Case, text: str, actor: AbstractBaseUser | None, at: dat
     return log(ReplyOutcome.SENT, external_id=result.external_id, url=result.url)
 
 
-def optout_add(*, mention: Mention, reason: str = "", actor: AbstractBaseUser | None = None) -> OptOut:
+def optout_add(*, mention: Mention, reason: str = "", actor: Actor = None) -> OptOut:
     """Record that this person does not want replies on this source."""
     key = mention.author_id or mention.author
     if not key:
@@ -263,13 +266,16 @@ def saved_reply_validate(*, body: str) -> None:
 
 
 def saved_reply_save(
-    *, title: str, body: str, actor: AbstractBaseUser | None = None, saved_reply: SavedReply | None = None
+    *, title: str, body: str, actor: Actor = None, saved_reply: SavedReply | None = None
 ) -> SavedReply:
     title = title.strip()
     if not title:
         raise EngageError("a saved reply needs a title")
     saved_reply_validate(body=body)
-    if SavedReply.objects.filter(title=title).exclude(pk=getattr(saved_reply, "pk", None)).exists():
+    clash = SavedReply.objects.filter(title=title)
+    if saved_reply is not None:
+        clash = clash.exclude(pk=saved_reply.pk)
+    if clash.exists():
         raise EngageError(f"a saved reply called {title!r} already exists")
     if saved_reply is None:
         return SavedReply.objects.create(title=title, body=body.strip(), created_by=_user(actor))
@@ -403,9 +409,7 @@ class LoopSendResult:
     already: int
 
 
-def loop_send(
-    *, incident: PublicIncident, template: str | None = None, actor: AbstractBaseUser | None
-) -> LoopSendResult:
+def loop_send(*, incident: PublicIncident, template: str | None = None, actor: Actor) -> LoopSendResult:
     """After the preview: log one row per person for the incident's current status (pending for those who
     will get a reply; opted out or cannot reply for those who will not, so they are listed) and deliver in
     the background. A person already logged for this status is left alone (unique constraint)."""
@@ -554,7 +558,7 @@ YOU_SAID_TAG = "you said we did"
 
 
 def you_said_we_did_draft(
-    *, until: datetime | None = None, days: int = 7, author: AbstractBaseUser | None = None
+    *, until: datetime | None = None, days: int = 7, author: Actor = None
 ) -> tuple[Any, bool]:
     """Create the week's "You said, we did" post as a blog draft (blog.services.post_create); returns
     (post, created). A draft with the same title already there is returned unchanged, so the weekly job

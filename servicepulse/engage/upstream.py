@@ -103,7 +103,7 @@ def complaints_between(*, since: datetime, until: datetime) -> list[Complaint]:
                 continue
             out.append(
                 Complaint(
-                    mention_id=int(get("mention_id")),
+                    mention_id=int(get("mention_id") or 0),
                     text=str(get("text", "") or ""),
                     author_key=str(get("author_key", "") or ""),
                     service_ids=tuple(get("service_ids", ()) or ()),

@@ -23,7 +23,7 @@ class SubscribeForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["components"].choices = _component_choices()
+        self.fields["components"].choices = _component_choices()  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -41,7 +41,7 @@ class IncidentForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["components"].choices = _component_choices()
+        self.fields["components"].choices = _component_choices()  # type: ignore[attr-defined]
 
 
 class UpdateForm(forms.Form):
@@ -59,4 +59,4 @@ class MaintenanceForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["components"].choices = _component_choices()
+        self.fields["components"].choices = _component_choices()  # type: ignore[attr-defined]

@@ -275,8 +275,10 @@ def feed_items(*, limit: int = 50) -> list[PublicIncident | Maintenance]:
 
 def published_detected_ids() -> set[int]:
     """Ids of detected incidents (incidents app) already published as public incidents."""
-    return set(
-        PublicIncident.objects.filter(detected_incident_id__isnull=False).values_list(
+    return {
+        i
+        for i in PublicIncident.objects.filter(detected_incident_id__isnull=False).values_list(
             "detected_incident_id", flat=True
         )
-    )
+        if i is not None
+    }

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -37,6 +37,9 @@ from servicepulse.status.upstream import (
 
 logger = logging.getLogger(__name__)
 
+# Who did it: a signed-in user, or nobody (a task, a command). Anonymous users are recorded as nobody.
+Actor = AbstractBaseUser | AnonymousUser | None
+
 CONFIRM_SALT = "servicepulse.status.subscribe"
 UNSUBSCRIBE_SALT = "servicepulse.status.unsubscribe"
 CONFIRM_MAX_AGE = timedelta(days=3)
@@ -59,7 +62,7 @@ def _services(service_ids: Iterable[str], *, public_only: bool = True) -> list[S
     return [found[i] for i in ids]
 
 
-def _user(actor: AbstractBaseUser | None) -> Any:
+def _user(actor: Actor) -> Any:
     return actor if actor is not None and actor.is_authenticated else None
 
 
@@ -71,7 +74,7 @@ def public_incident_open(
     body: str,
     impact: str = Impact.DEGRADED,
     status: str = IncidentStatus.INVESTIGATING,
-    actor: AbstractBaseUser | None = None,
+    actor: Actor = None,
     detected_incident_id: int | None = None,
     at: datetime | None = None,
 ) -> PublicIncident:
@@ -106,7 +109,7 @@ def public_incident_update(
     incident: PublicIncident,
     status: str,
     body: str,
-    actor: AbstractBaseUser | None = None,
+    actor: Actor = None,
     impact: str | None = None,
     at: datetime | None = None,
 ) -> IncidentUpdate:
@@ -153,7 +156,7 @@ def maintenance_schedule(
     starts_at: datetime,
     ends_at: datetime,
     body: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: Actor = None,
 ) -> Maintenance:
     """Schedule a maintenance window; while it runs its components show maintenance and detection is quiet."""
     if not title.strip():
@@ -181,7 +184,7 @@ def maintenance_schedule(
 
 
 @transaction.atomic
-def maintenance_cancel(*, maintenance: Maintenance, actor: AbstractBaseUser | None = None) -> None:
+def maintenance_cancel(*, maintenance: Maintenance, actor: Actor = None) -> None:
     """Cancel a window (and its mirror in the incidents app): it leaves the page; the feed says cancelled."""
     if maintenance.cancelled_at is None:
         maintenance.cancelled_at = timezone.now()
@@ -370,9 +373,7 @@ def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
     return title, body, impact
 
 
-def public_incident_from_detected(
-    *, incident_id: int, actor: AbstractBaseUser | None = None
-) -> PublicIncident:
+def public_incident_from_detected(*, incident_id: int, actor: Actor = None) -> PublicIncident:
     """Publish a confirmed detected incident in one step, with a drafted first update (editable after)."""
     detected = detected_incident(incident_id=incident_id)
     if detected is None:

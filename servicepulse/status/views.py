@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -56,7 +58,7 @@ def page(request: HttpRequest) -> HttpResponse:
         }
         for s in states
     ]
-    recent = public_incident_list(since=now - timezone.timedelta(days=RECENT_DAYS))
+    recent = public_incident_list(since=now - timedelta(days=RECENT_DAYS))
     context = {
         "indicator": indicator,
         "description": description,
@@ -218,7 +220,9 @@ def manage_incident_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Posted “{incident.title}” to the status page.")
             return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
     else:
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+        )
     return HttpResponseRedirect(reverse("status:manage"))
 
 
@@ -272,7 +276,9 @@ def manage_maintenance_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Maintenance scheduled.")
     else:
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+        )
     return HttpResponseRedirect(reverse("status:manage"))
 
 

@@ -2,12 +2,13 @@
 incidents and the inbox's response times. Everything else in experience works on the plain values these
 return, so the score and report code does not depend on how those apps store things.
 
-Apps built in parallel may not be there yet: each reader then answers "nothing" (an empty result, or None
-for a whole section), and the report says so or leaves the section out.
+The inbox is optional (an organisation may not use engage): without it `response_times` answers None and
+the report leaves that section out.
 """
 
 from __future__ import annotations
 
+import bisect
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
 
-from servicepulse.experience.themes import ThemePost
+from django.db.models import Count, Min, Q
+
+from servicepulse.experience.themes import ThemePost, theme_post
 
 
 def _module(dotted: str) -> ModuleType | None:
@@ -33,16 +36,16 @@ def _function(dotted: str, name: str) -> Callable[..., Any] | None:
 
 
 # --- analysis ----------------------------------------------------------------------------------------------
+# The analysis app's ServiceTag repeats each mention's time, complaint, sentiment and spam per service it is
+# tagged with, so per-service counts are one grouped scan of one index. A post about two services counts
+# for both.
 
 
 def analysis_ready() -> bool:
-    """True once the analysis app stores its results (its models exist)."""
-    return _analysis_models() is not None
+    """True when the analysis app stores results (its models exist) and has analysed at least one post."""
+    from servicepulse.analysis.models import MentionAnalysis
 
-
-def _analysis_models() -> ModuleType | None:
-    module = _module("servicepulse.analysis.models")
-    return module if module is not None and hasattr(module, "MentionAnalysis") else None
+    return MentionAnalysis.objects.exists()
 
 
 @dataclass(frozen=True)
@@ -58,36 +61,79 @@ def score_counts(
     *, start: datetime, end: datetime, service_ids: list[str] | None = None
 ) -> dict[str, Counts]:
     """Per service: non-spam mentions in [start, end) by sentiment and complaints; spam counted apart."""
-    models = _analysis_models()
-    if models is None:
-        return {}
-    raise NotImplementedError  # replaced when the analysis models land
+    from servicepulse.analysis.models import Sentiment, ServiceTag
+
+    qs = ServiceTag.objects.filter(created_at__gte=start, created_at__lt=end)
+    if service_ids is not None:
+        qs = qs.filter(service_id__in=service_ids)
+    ham = Q(spam=False)
+    rows = (
+        qs.order_by()
+        .values("service_id")
+        .annotate(
+            positive=Count("id", filter=ham & Q(sentiment=Sentiment.POSITIVE)),
+            negative=Count("id", filter=ham & Q(sentiment=Sentiment.NEGATIVE)),
+            neutral=Count("id", filter=ham & ~Q(sentiment__in=[Sentiment.POSITIVE, Sentiment.NEGATIVE])),
+            complaints=Count("id", filter=ham & Q(complaint=True)),
+            spam=Count("id", filter=Q(spam=True)),
+        )
+    )
+    return {
+        row["service_id"]: Counts(
+            positive=row["positive"],
+            negative=row["negative"],
+            neutral=row["neutral"],
+            complaints=row["complaints"],
+            spam=row["spam"],
+        )
+        for row in rows
+    }
 
 
 def complaint_posts(
     *, start: datetime, end: datetime, service_ids: list[str] | None = None, limit: int = 2000
 ) -> dict[str, list[ThemePost]]:
-    """Per service: the non-spam complaints in [start, end), newest first."""
-    models = _analysis_models()
-    if models is None:
-        return {}
-    raise NotImplementedError
+    """Per service: the non-spam complaints in [start, end), newest first (at most `limit` in all)."""
+    from servicepulse.analysis.models import ServiceTag
+
+    qs = ServiceTag.objects.filter(created_at__gte=start, created_at__lt=end, complaint=True, spam=False)
+    if service_ids is not None:
+        qs = qs.filter(service_id__in=service_ids)
+    out: dict[str, list[ThemePost]] = {}
+    for tag in qs.select_related("analysis__mention__source").order_by("-created_at", "-analysis_id")[:limit]:
+        out.setdefault(tag.service_id, []).append(theme_post(tag.analysis.mention))
+    return out
 
 
 def complaint_texts(*, start: datetime, end: datetime, limit: int = 3000) -> list[str]:
     """Texts of non-spam complaints about any service in [start, end): the background for themes."""
-    models = _analysis_models()
-    if models is None:
-        return []
-    raise NotImplementedError
+    from servicepulse.analysis.models import MentionAnalysis
+
+    qs = MentionAnalysis.objects.filter(created_at__gte=start, created_at__lt=end, complaint=True, spam=False)
+    return list(qs.order_by("-created_at").values_list("mention__text", flat=True)[:limit])
 
 
 def daily_counts(*, days: list[datetime]) -> tuple[list[int], list[int]]:
-    """Complaints and other non-spam posts per day, for days[i] <= t < days[i+1]."""
-    models = _analysis_models()
-    if models is None:
-        return [0] * (len(days) - 1), [0] * (len(days) - 1)
-    raise NotImplementedError
+    """Non-spam posts about at least one service per day (days[i] <= t < days[i+1]): complaints, others."""
+    from servicepulse.analysis.models import MentionAnalysis
+
+    complaints, others = [0] * (len(days) - 1), [0] * (len(days) - 1)
+    if len(days) < 2:
+        return complaints, others
+    qs = (
+        MentionAnalysis.objects.filter(created_at__gte=days[0], created_at__lt=days[-1], spam=False)
+        .filter(tags__isnull=False)
+        .distinct()
+        .values_list("created_at", "complaint")
+    )
+    for created_at, complaint in qs:
+        i = bisect.bisect_right(days, created_at) - 1
+        if 0 <= i < len(complaints):
+            if complaint:
+                complaints[i] += 1
+            else:
+                others[i] += 1
+    return complaints, others
 
 
 # --- incidents ---------------------------------------------------------------------------------------------
@@ -113,8 +159,39 @@ class IncidentFacts:
 
 
 def incidents_between(*, start: datetime, end: datetime) -> list[IncidentFacts] | None:
-    """Incidents that were open at some time in [start, end), or None while the incidents app has none."""
-    return None
+    """Detected and manual incidents (not maintenance) open at some time in [start, end), oldest first.
+    `detected_at` is when servicepulse first raised it (its first activity: possible or confirmed)."""
+    from django.urls import NoReverseMatch, reverse
+
+    from servicepulse.incidents.models import Incident, IncidentKind
+
+    qs = (
+        Incident.objects.filter(started_at__lt=end)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=start))
+        .exclude(kind=IncidentKind.MAINTENANCE)
+        .annotate(raised_at=Min("activities__at"))
+        .order_by("started_at", "id")
+    )
+    facts = []
+    for incident in qs:
+        try:
+            url = reverse("dashboard:incident", args=[incident.pk])
+        except NoReverseMatch:
+            url = ""
+        facts.append(
+            IncidentFacts(
+                id=incident.pk,
+                title=incident.title,
+                service_id=incident.service_id,
+                started_at=incident.started_at,
+                detected_at=incident.raised_at or incident.created_at,  # type: ignore[attr-defined]
+                resolved_at=incident.resolved_at,
+                state=incident.get_state_display(),
+                affected_authors=incident.affected_authors,
+                url=url,
+            )
+        )
+    return facts
 
 
 # --- inbox -------------------------------------------------------------------------------------------------

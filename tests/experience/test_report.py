@@ -1,0 +1,194 @@
+"""The weekly report: what it says, its page, the PDF with its chart, the e-mail, the command, the job."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client
+
+from servicepulse.experience import charts
+from servicepulse.experience.rendering import report_pdf
+from servicepulse.experience.selectors import report_build, score_series, weekly_scores
+from servicepulse.experience.services import report_email_send
+
+from .conftest import Week
+
+
+def test_scores_trend_targets_and_spam(week: Week) -> None:
+    report = report_build(week=week.label)
+    rows = {row.service.id: row for row in report.services}
+    vle = rows["vle"].score
+    # 16 negative, 4 positive, 4 neutral (30 spam left out): (4 - 16) / 24 = -50.
+    assert vle.n == 24 and vle.value == pytest.approx(-50.0)
+    assert vle.low is not None and vle.high is not None and vle.low < -50 < vle.high
+    assert vle.trend == "down"  # from +45 the week before: beyond noise
+    assert vle.target_status == "below"
+    assert rows["wifi"].score.too_few and rows["wifi"].score.trend == ""
+    assert rows["vle"].spam == 30
+    assert report.totals["complaints"] == 16
+    assert [row.service.id for row in report.below_target] == ["vle"]
+
+
+def test_themes_with_example_posts(week: Week) -> None:
+    report = report_build(week=week.label)
+    assert report.themes
+    top = report.themes[0]
+    assert top.service_id == "vle"
+    assert any(word in top.label for word in ("upload", "error", "essay"))
+    assert top.count >= 10
+    assert top.examples and "moodle upload error" in top.examples[0].text
+    assert len({p.author for p in top.examples}) == len(top.examples)  # different people
+
+
+def test_incident_with_detection_and_lead_over_the_desk(week: Week) -> None:
+    report = report_build(week=week.label)
+    assert report.incidents is not None and len(report.incidents) == 1
+    row = report.incidents[0]
+    assert row.facts.time_to_detect == timedelta(minutes=20)
+    assert row.first_ticket_at is not None
+    assert row.lead_over_desk == timedelta(hours=2) - timedelta(minutes=20)
+
+
+def test_sla_beside_what_users_said(week: Week) -> None:
+    report = report_build(week=week.label)
+    assert report.sla is not None
+    p2 = next(r for r in report.sla if r.priority == "P2")
+    assert (p2.opened, p2.resolved, p2.within_target) == (2, 2, 1)
+    vle = next(r for r in report.sla_services if r.service.id == "vle")
+    assert vle.opened == 2 and vle.within_pct == 50 and vle.complaints == 16
+
+
+def test_a_week_without_tickets_or_posts_leaves_those_sections_out(week: Week) -> None:
+    report = report_build(week="2026-W40")
+    assert report.sla is None
+    assert report.themes == []
+    assert all(row.score.too_few for row in report.services)
+    assert report.incidents == []
+
+
+def test_series_for_charts(week: Week) -> None:
+    weekly = score_series(
+        service_id="vle", start=week.monday - timedelta(days=7), end=week.monday + timedelta(days=7)
+    )
+    assert [round(p.value) for p in weekly if p.value is not None] == [45, -50]
+    assert weekly[-1].trend == "down"
+    daily = score_series(
+        service_id="vle", start=week.monday, end=week.monday + timedelta(days=7), period="day"
+    )
+    assert len(daily) == 7
+    assert sum(p.n for p in daily) == 24
+    with pytest.raises(ValueError, match="period"):
+        score_series(service_id="vle", start=week.monday, end=week.monday, period="month")
+
+
+def test_weekly_scores_for_the_board(week: Week) -> None:
+    scores = weekly_scores(service_ids=["vle", "wifi"], weeks=4, now=week.monday + timedelta(days=7))
+    assert len(scores["vle"]) == 4
+    latest = scores["vle"][-1]
+    assert latest.value == pytest.approx(-50.0) and latest.trend == "down" and latest.meets_target is False
+    assert scores["wifi"][-1].too_few
+
+
+def test_report_page_needs_a_signed_in_viewer(week: Week, users, client: Client) -> None:  # type: ignore[no-untyped-def]
+    url = f"/experience/report/?week={week.label}"
+    response = client.get(url)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    client.force_login(users["viewer"])
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Experience score by service" in html
+    assert "<svg" in html and charts.SCORE_BAR_NEG in html
+    assert "Moodle VLE: upload errors" in html
+    assert "too few posts" in html
+    assert "Service-desk SLAs beside what users said" in html
+    assert "moodle upload error again" in html
+    assert client.get("/experience/report/?week=2026-W99").status_code == 400
+    assert client.get("/experience/").status_code == 200
+
+
+def _pdf_content(pdf: bytes) -> bytes:
+    out = b""
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            out += zlib.decompress(stream)
+        except zlib.error:
+            continue
+    return out
+
+
+def _colour_op(hex_colour: str) -> bytes:
+    parts = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    return " ".join(f"{p:.6f}".rstrip("0").rstrip(".") for p in parts).encode()
+
+
+def test_pdf_starts_with_pdf_and_draws_the_chart(week: Week) -> None:
+    pdf = report_pdf(report_build(week=week.label))
+    assert pdf.startswith(b"%PDF")
+    content = _pdf_content(pdf)
+    # The score chart's negative bar (fill) and its interval whisker (stroke) are drawn as vectors.
+    assert _colour_op(charts.SCORE_BAR_NEG) + b" rg" in content
+    assert _colour_op(charts.CI_COLOUR) + b" RG" in content
+
+
+def test_pdf_download(week: Week, users, client: Client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["viewer"])
+    response = client.get(f"/experience/report/pdf/?week={week.label}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+
+def test_email_with_html_text_and_the_pdf_attached(week: Week) -> None:
+    assert report_email_send(week=week.label, recipients=["cio@northgate.example"]) == 1
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["cio@northgate.example"]
+    assert week.label in message.subject
+    assert "EXPERIENCE SCORE" in message.body and "Moodle VLE: -50" in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html" and "Experience score by service" in html
+    name, content, mimetype = message.attachments[0]
+    assert name.endswith(".pdf") and mimetype == "application/pdf" and content.startswith(b"%PDF")
+
+
+def test_report_command_writes_the_pdf_and_sends_the_email(week: Week, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    pdf = tmp_path / "report.pdf"
+    call_command(
+        "report",
+        "--week",
+        week.label,
+        "--pdf",
+        str(pdf),
+        "--email",
+        "a@example.org",
+        "--email",
+        "b@example.org",
+    )
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert mail.outbox[0].to == ["a@example.org", "b@example.org"]
+    call_command("report", "--week", week.label)
+    assert "IT experience report" in capsys.readouterr().out
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="ISO week"):
+        call_command("report", "--week", "last week")
+
+
+def test_weekly_job_is_scheduled_and_sends_to_the_configured_recipients(week: Week, settings) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.core.scheduler import periodic_jobs
+    from servicepulse.experience.tasks import weekly_report_send
+
+    job = next(j for j in periodic_jobs() if j.name == "experience.weekly_report_send")
+    assert job.cron == {"day_of_week": "mon", "hour": 7, "minute": 0}
+    settings.SERVICEPULSE_REPORT_RECIPIENTS = []
+    assert weekly_report_send.call() == 0
+    settings.SERVICEPULSE_REPORT_RECIPIENTS = ["cio@northgate.example"]
+    assert weekly_report_send.call() == 1
+    assert mail.outbox[-1].attachments

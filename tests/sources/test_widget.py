@@ -230,3 +230,11 @@ def test_parse_report_only_raises_parse_errors(payload: object) -> None:
     except ValueError:
         return
     assert result.service_id in {"vle", "wifi"} and len(result.comment) <= 500 and result.text
+
+
+def test_options_typed_on_the_command_line_are_read(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    source.options.update({"public_services_only": "false", "rate_limit_per_hour": "2"})
+    source.save()
+    assert [s["id"] for s in session(client)["services"]] == ["backup", "vle", "wifi"]
+    session(client)
+    assert client.get(f"{BASE}/session/").status_code == 429

@@ -14,7 +14,7 @@ from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.connectors.x import XConnector, query_list
 from servicepulse.sources.connectors.x.parse import parse_tweet, users_by_id
 from servicepulse.sources.registry import ConnectorError, connector_for
-from servicepulse.sources.services import source_create, source_sync
+from servicepulse.sources.services import source_create, source_poll_interval, source_sync
 from tests.replay import ReplayServer, Reply
 
 FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/x/fixtures"
@@ -37,7 +37,6 @@ def source(db):  # type: ignore[no-untyped-def]
             "user_access_token": "user-ctx-token",
             "api_base_url": "http://127.0.0.1:1",
             "max_pages": 3,
-            "poll_minutes": 0,
         },
     )
 
@@ -89,12 +88,13 @@ def test_recent_search_pages_then_uses_since_id(source) -> None:  # type: ignore
     assert "created_at is missing" in Quarantine.objects.get(source=source).reason
 
 
-def test_poll_interval_holds_back_paid_reads(source) -> None:  # type: ignore[no-untyped-def]
+def test_scheduled_pulls_are_an_hour_apart(source) -> None:  # type: ignore[no-untyped-def]
+    assert source_poll_interval(source=source).total_seconds() == 3600
     with ReplayServer({("GET", SEARCH): [search]}) as server:
-        point_at(source, server, poll_minutes=60, max_pages=1)
+        point_at(source, server, max_pages=1)
         source_sync(source=source)
-        again = source_sync(source=source)
-    assert again.created == 0 and len(server.requests) == 1
+    source.refresh_from_db()
+    assert 3590 <= (source.next_try_at - source.last_success_at).total_seconds() <= 3600
 
 
 def test_429_reports_the_reset_time(source) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.connectors.discourse.client import DiscourseClient
 from servicepulse.sources.connectors.discourse.parse import ParseError, parse_post, wanted
+from servicepulse.sources.options import as_float
 from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
@@ -73,14 +74,23 @@ class DiscourseConnector(Connector):
         OptionSpec("api_username", "The user the API key acts as", default="system"),
         OptionSpec("webhook_secret", "The secret typed into the forum's webhook settings", secret=True),
         OptionSpec("max_pages", "Most /posts.json pages read per pull", default=5),
+        OptionSpec("poll_seconds", "Seconds between scheduled pulls (default 600)"),
     )
     can_pull: ClassVar[bool] = True
+    poll_seconds: ClassVar[int] = 600
     can_reply: ClassVar[bool] = True
     can_receive: ClassVar[bool] = True
 
     def _opt(self, name: str) -> Any:
         spec = next(spec for spec in self.options if spec.name == name)
         return self.source.options.get(name, spec.default)
+
+    def _num(self, name: str) -> float:
+        value = self._opt(name)
+        try:
+            return as_float(value, default=0.0)
+        except (TypeError, ValueError):
+            raise ConnectorError(f"option {name} must be a number, got {value!r}") from None
 
     @property
     def base_url(self) -> str:
@@ -112,7 +122,7 @@ class DiscourseConnector(Connector):
         result = PullResult()
         newest = last_seen
         before: int | None = None
-        for _ in range(int(self._opt("max_pages"))):
+        for _ in range(int(self._num("max_pages"))):
             posts = client.latest_posts(before=before)
             if not posts:
                 break

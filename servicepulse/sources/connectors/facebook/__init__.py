@@ -24,6 +24,7 @@ from servicepulse.sources.connectors.facebook.parse import (
     parse_graph_post,
     parse_time,
 )
+from servicepulse.sources.options import as_bool, as_float
 from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
@@ -76,8 +77,10 @@ class FacebookConnector(Connector):
         ),
         OptionSpec("max_pages", "Most pages read per list per pull", default=10),
         OptionSpec("include_page_posts", "Also store what the Page itself writes", default=False),
+        OptionSpec("poll_seconds", "Seconds between scheduled backfills (default 1800)"),
     )
     can_pull: ClassVar[bool] = True
+    poll_seconds: ClassVar[int] = 1800  # backfill only: the webhook brings posts live
     can_reply: ClassVar[bool] = True
     can_receive: ClassVar[bool] = True
 
@@ -85,6 +88,20 @@ class FacebookConnector(Connector):
     def _opt(self, name: str) -> Any:
         spec = next(spec for spec in self.options if spec.name == name)
         return self.source.options.get(name, spec.default)
+
+    def _num(self, name: str) -> float:
+        value = self._opt(name)
+        try:
+            return as_float(value, default=0.0)
+        except (TypeError, ValueError):
+            raise ConnectorError(f"option {name} must be a number, got {value!r}") from None
+
+    def _flag(self, name: str) -> bool:
+        value = self._opt(name)
+        try:
+            return as_bool(value)
+        except ValueError:
+            raise ConnectorError(f"option {name} must be yes or no, got {value!r}") from None
 
     @property
     def page_id(self) -> str:
@@ -144,7 +161,7 @@ class FacebookConnector(Connector):
     def _delivery_items(self, entries: list[Any]) -> tuple[list[Item], int]:
         items: list[Item] = []
         ignored = 0
-        include_page = bool(self._opt("include_page_posts"))
+        include_page = self._flag("include_page_posts")
         for e, entry in enumerate(entries):
             changes = entry.get("changes") if isinstance(entry, dict) else None
             if not isinstance(changes, list):
@@ -174,10 +191,10 @@ class FacebookConnector(Connector):
         now = timezone.now()
         since_ts = self.source.cursor.get("since")
         if not isinstance(since_ts, int):
-            since_ts = int((now - timedelta(days=float(self._opt("backfill_days")))).timestamp())
-        lookback = int(timedelta(days=float(self._opt("comments_lookback_days"))).total_seconds())
-        max_pages = int(self._opt("max_pages"))
-        include_page = bool(self._opt("include_page_posts"))
+            since_ts = int((now - timedelta(days=self._num("backfill_days"))).timestamp())
+        lookback = int(timedelta(days=self._num("comments_lookback_days")).total_seconds())
+        max_pages = int(self._num("max_pages"))
+        include_page = self._flag("include_page_posts")
         result = PullResult()
         newest = since_ts
         client = self._client()

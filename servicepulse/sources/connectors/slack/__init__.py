@@ -19,6 +19,7 @@ from django.utils import timezone
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.connectors.slack.client import DEFAULT_BASE_URL, SlackClient
 from servicepulse.sources.connectors.slack.parse import ParseError, message_url, parse_message
+from servicepulse.sources.options import as_float
 from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
@@ -67,14 +68,23 @@ class SlackConnector(Connector):
         OptionSpec("api_base_url", "Slack Web API address", default=DEFAULT_BASE_URL),
         OptionSpec("backfill_days", "How far back the first pull reads", default=7),
         OptionSpec("max_pages", "Most history pages read per channel per pull", default=5),
+        OptionSpec("poll_seconds", "Seconds between scheduled backfills (default 3600)"),
     )
     can_pull: ClassVar[bool] = True
+    poll_seconds: ClassVar[int] = 3600  # backfill only: the Events API brings messages live
     can_reply: ClassVar[bool] = True
     can_receive: ClassVar[bool] = True
 
     def _opt(self, name: str) -> Any:
         spec = next(spec for spec in self.options if spec.name == name)
         return self.source.options.get(name, spec.default)
+
+    def _num(self, name: str) -> float:
+        value = self._opt(name)
+        try:
+            return as_float(value, default=0.0)
+        except (TypeError, ValueError):
+            raise ConnectorError(f"option {name} must be a number, got {value!r}") from None
 
     def _client(self) -> SlackClient:
         return SlackClient(
@@ -144,7 +154,7 @@ class SlackConnector(Connector):
         channels = channel_list(self._opt("channels"))
         if not channels:
             raise ConnectorError("no channels configured for this Slack source")
-        start = str((timezone.now() - timedelta(days=float(self._opt("backfill_days")))).timestamp())
+        start = str((timezone.now() - timedelta(days=self._num("backfill_days"))).timestamp())
         cursor = dict(self.source.cursor)
         latest: dict[str, str] = dict(cursor.get("latest_ts") or {})
         client = self._client()
@@ -153,7 +163,7 @@ class SlackConnector(Connector):
         for channel in channels:
             oldest = latest.get(channel, start)
             newest = oldest
-            for page in client.history(channel=channel, oldest=oldest, max_pages=int(self._opt("max_pages"))):
+            for page in client.history(channel=channel, oldest=oldest, max_pages=int(self._num("max_pages"))):
                 items: list[Item] = []
                 for message in page:
                     ts = message.get("ts") if isinstance(message, dict) else None

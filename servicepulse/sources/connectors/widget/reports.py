@@ -34,6 +34,7 @@ from servicepulse.sources.connectors.widget.parse import (
     report_to_mention,
 )
 from servicepulse.sources.models import Source, SourceKind
+from servicepulse.sources.options import as_bool, as_int
 
 TOKEN_MAX_AGE = 365 * 24 * 3600
 COUNT_WINDOW = timedelta(hours=1)
@@ -89,7 +90,10 @@ def client_address(request: HttpRequest) -> str:
 
 def check_rate(source: Source, request: HttpRequest) -> None:
     """At most `rate_limit_per_hour` widget requests per address per hour (fixed window in Django's cache)."""
-    limit = int(_option(source, "rate_limit_per_hour", DEFAULT_RATE_LIMIT))
+    try:
+        limit = as_int(_option(source, "rate_limit_per_hour", DEFAULT_RATE_LIMIT), default=DEFAULT_RATE_LIMIT)
+    except (TypeError, ValueError):
+        limit = DEFAULT_RATE_LIMIT  # a mistyped setting must not open the endpoint wide
     key = f"sp:widget:rate:{source.pk}:{client_address(request)}"
     cache.add(key, 0, timeout=RATE_WINDOW)
     try:
@@ -129,7 +133,10 @@ def _pseudonym(source: Source, identity: str) -> str:
 
 
 def services_offered(source: Source) -> dict[str, str]:
-    public_only = bool(_option(source, "public_services_only", True))
+    try:
+        public_only = as_bool(_option(source, "public_services_only", True), default=True)
+    except ValueError:
+        public_only = True
     return {s.id: s.name for s in service_list(public_only=public_only).order_by("order", "name")}
 
 

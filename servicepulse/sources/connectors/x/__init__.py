@@ -3,13 +3,12 @@
 Cost model: since February 2026 the X API is pay per use — every post read and every post written is
 billed. So this connector reads little by design: narrow queries (name the service and the organisation,
 add `-is:retweet`), a small page (`max_results`), one page per query per pull (`max_pages`), `since_id` so
-nothing is read twice, and a minimum interval between pulls (`poll_minutes`, default an hour) that holds
-even when the scheduler asks more often.
+nothing is read twice, and an hour between scheduled pulls (`poll_seconds`, default 3600).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils import timezone
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.connectors.x.client import API_HOST, XClient
 from servicepulse.sources.connectors.x.parse import ParseError, parse_tweet, users_by_id
+from servicepulse.sources.options import as_float
 from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
@@ -43,7 +43,8 @@ class XConnector(Connector):
     description: ClassVar[str] = (
         "X recent search (GET /2/tweets/search/recent) for configured queries, and replies (POST /2/tweets). "
         "Pay per use since February 2026: every read and post is billed, so keep queries narrow "
-        "(e.g. '(moodle OR vle) northgate -is:retweet'), pages small and polls sparse (poll_minutes)."
+        "(e.g. '(moodle OR vle) northgate -is:retweet'), pages small and polls sparse (poll_seconds, "
+        "default an hour)."
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (
         OptionSpec("queries", "Search queries, one per line (X search operators allowed)", required=True),
@@ -60,17 +61,25 @@ class XConnector(Connector):
         OptionSpec("api_base_url", "X API address", default=API_HOST),
         OptionSpec("max_results", "Posts per page (10-100); each one read is billed", default=25),
         OptionSpec("max_pages", "Pages per query per pull", default=1),
-        OptionSpec("poll_minutes", "Minimum minutes between pulls, whatever the schedule", default=60),
+        OptionSpec("poll_seconds", "Seconds between scheduled pulls (default 3600: every read is billed)"),
         OptionSpec(
             "backfill_hours", "How far back the first pull reads (recent search covers 7 days)", default=24
         ),
     )
     can_pull: ClassVar[bool] = True
+    poll_seconds: ClassVar[int] = 3600  # every read is billed: poll sparingly
     can_reply: ClassVar[bool] = True
 
     def _opt(self, name: str) -> Any:
         spec = next(spec for spec in self.options if spec.name == name)
         return self.source.options.get(name, spec.default)
+
+    def _num(self, name: str) -> float:
+        value = self._opt(name)
+        try:
+            return as_float(value, default=0.0)
+        except (TypeError, ValueError):
+            raise ConnectorError(f"option {name} must be a number, got {value!r}") from None
 
     def _search_client(self) -> XClient:
         token = self.source.secrets.get("bearer_token", "")
@@ -83,22 +92,15 @@ class XConnector(Connector):
         if not queries:
             raise ConnectorError("no queries configured for this X source")
         now = timezone.now()
-        last = self.source.cursor.get("last_polled_at")
-        if isinstance(last, str):
-            try:
-                if now - datetime.fromisoformat(last) < timedelta(minutes=float(self._opt("poll_minutes"))):
-                    return PullResult()  # too soon: every read costs money
-            except ValueError:
-                pass
         client = self._search_client()
         since_ids: dict[str, str] = dict(self.source.cursor.get("since_id") or {})
-        start = (now - timedelta(hours=float(self._opt("backfill_hours")))).strftime("%Y-%m-%dT%H:%M:%SZ")
-        max_results = min(max(int(self._opt("max_results")), 10), 100)
+        start = (now - timedelta(hours=self._num("backfill_hours"))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        max_results = min(max(int(self._num("max_results")), 10), 100)
         result = PullResult()
         for query in queries:
             newest: str | None = None
             next_token: str | None = None
-            for page in range(int(self._opt("max_pages"))):
+            for page in range(int(self._num("max_pages"))):
                 payload = client.search_recent(
                     query=query,
                     since_id=since_ids.get(query),
@@ -123,9 +125,6 @@ class XConnector(Connector):
                 source_set_cursor(
                     source=self.source, cursor={**self.source.cursor, "since_id": dict(since_ids)}
                 )
-        source_set_cursor(
-            source=self.source, cursor={**self.source.cursor, "last_polled_at": now.isoformat()}
-        )
         return result
 
     def _store(self, tweets: list[Any], users: dict[str, dict[str, Any]], result: PullResult) -> None:

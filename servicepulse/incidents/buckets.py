@@ -33,7 +33,7 @@ class SignalBucket:
     mentions: int = 0
     sentiment_mean: float | None = None
     complaint_ids: list[int] = field(default_factory=list)
-    _authors: set[str] = field(default_factory=set, repr=False)
+    author_keys: set[str] = field(default_factory=set, repr=False)
     _sentiments: list[float] = field(default_factory=list, repr=False)
 
 
@@ -56,10 +56,10 @@ def bucket_signals(
             bucket._sentiments.append(float(post.sentiment))
         if post.complaint:
             bucket.complaints += 1
-            bucket._authors.add(post.author_key)
+            bucket.author_keys.add(post.author_key)
             bucket.complaint_ids.append(post.mention_id)
     for bucket in buckets:
-        bucket.complaint_authors = len(bucket._authors)
+        bucket.complaint_authors = len(bucket.author_keys)
         if bucket._sentiments:
             bucket.sentiment_mean = sum(bucket._sentiments) / len(bucket._sentiments)
     return buckets

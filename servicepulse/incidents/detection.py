@@ -19,8 +19,9 @@ Fed one bucket at a time, the detector decides from what it has seen so far (cau
   the evidence over that threshold: 1 or more confirms;
 * a **state machine** calm -> possible -> confirmed -> resolved with hysteresis (leaving a state needs an
   hour of low evidence) and a cool-down (no second alert for the same series within a day); with
-  ``distinct_authors`` given, each person counts once per bucket and confirmation needs a minimum number of
-  distinct authors, so one angry person is never an outage.
+  ``distinct_authors`` given (a count per bucket, or better the authors' keys, so that one person is
+  counted once across the whole evidence window), each person counts once per bucket and confirmation
+  needs a minimum number of distinct authors, so one angry person is never an outage.
 
 All of it is pure Python, and the state round-trips through a JSON-able dict (``to_state`` /
 ``from_state``) so the product can keep one detector per service between runs.
@@ -28,9 +29,10 @@ All of it is pure Python, and the state round-trips through a JSON-able dict (``
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -49,6 +51,7 @@ class DetectorState(StrEnum):
     RESOLVED = "resolved"
 
 
+_FLOOR = 0.05  # no hour, weekday or period is expected to be quieter than 5% of the average
 _OPEN: tuple[DetectorState, ...] = (DetectorState.CONFIRMED,)
 
 
@@ -66,6 +69,7 @@ class DetectorConfig:
     weekday_halflife_days: float = 21.0
     calendar_halflife_days: float = 7.0
     winsor_sd: float = 3.0
+    prior_dispersion: float = 0.1
     incident_learning: float = 0.1  # baseline learning-rate factor while an incident is confirmed
     # Evidence: surprise (-log10 p) of the sum over each window, as (window minutes, confirmation
     # threshold) pairs; 0 minutes is a single bucket, tested more strictly because it is noisier.
@@ -167,7 +171,7 @@ class Detector:
     # Evidence: recent (count, expected) pairs and one EvidenceScale per window.
     history: deque[tuple[float, float]] = field(default_factory=deque)
     scales: list[EvidenceScale] = field(default_factory=list)
-    authors: deque[int] = field(default_factory=deque)
+    authors: deque[int | list[str]] = field(default_factory=deque)  # per bucket: a count or author keys
     block_minutes: float = 0.0  # time into the current 24 h block of the daily maxima
     # State machine
     state: DetectorState = DetectorState.LEARNING
@@ -216,7 +220,9 @@ class Detector:
         slow = cfg.incident_learning if self.state in _OPEN else 1.0
         dispersion = self.scales[0].dispersion
         sd = math.sqrt(expected + dispersion * expected * expected)
-        clipped = value if warm else min(value, expected + cfg.winsor_sd * sd)
+        # Winsorise what the baseline learns from; one more count always passes, so a sparse service's
+        # quiet hours are not learnt down to nothing.
+        clipped = value if warm else min(value, expected + cfg.winsor_sd * sd + 1.0)
         period = self._period(ts)
         seasonal = self._seasonal(ts, period)
         w_level = self._weight(cfg.level_halflife_hours * 60) * slow
@@ -225,7 +231,7 @@ class Detector:
         self.level += w_level * (clipped / seasonal - self.level)
         if self.level <= 0:
             return
-        ratio = min(clipped / max(self.level * seasonal, 1e-6), 4.0)
+        ratio = clipped / max(self.level * seasonal, 1e-6)
         # Each hourly knot is active one hour a day, so its half-life in active minutes is days x 60.
         hour = ts.hour + ts.minute / 60.0
         h0, frac = int(hour) % 24, hour - int(hour)
@@ -233,17 +239,18 @@ class Detector:
         if warm:
             w_prof = max(w_prof, 12.0 / (self.n + 24))
         for h, share in ((h0, 1 - frac), ((h0 + 1) % 24, frac)):
-            self.profile[h] *= 1 + w_prof * share * (ratio - 1)
+            self.profile[h] = max(self.profile[h] * (1 + w_prof * share * (ratio - 1)), _FLOOR)
         mean = sum(self.profile) / 24
         self.profile = [p / mean for p in self.profile]
         # A weekday is active one day a week.
         w_day = self._weight(cfg.weekday_halflife_days * 24 * 60 / 7) * slow
-        self.weekday[ts.weekday()] *= 1 + w_day * (ratio - 1)
+        self.weekday[ts.weekday()] = max(self.weekday[ts.weekday()] * (1 + w_day * (ratio - 1)), _FLOOR)
         mean = sum(self.weekday) / 7
         self.weekday = [w / mean for w in self.weekday]
         if period:
             w_period = self._weight(cfg.calendar_halflife_days * 24 * 60) * slow
-            self.periods[period] = self.periods.get(period, 1.0) * (1 + w_period * (ratio - 1))
+            factor = self.periods.get(period, 1.0) * (1 + w_period * (ratio - 1))
+            self.periods[period] = max(factor, _FLOOR)
 
     # ---- evidence ---------------------------------------------------------------------------------
     def _window_sums(self) -> list[tuple[EvidenceScale, float, float]]:
@@ -264,11 +271,14 @@ class Detector:
         if self.state in _OPEN:
             w *= cfg.incident_learning
         for scale, x, m in sums:
-            sd = math.sqrt(m + scale.dispersion * m * m)
-            xc = min(x, m + cfg.winsor_sd * sd)
-            weight = max(w, 1.0 / (scale.seen + 1))
-            scale.excess += weight * (((xc - m) ** 2 - m) / m - scale.excess)
-            scale.square += weight * (m - scale.square)
+            # Winsorise at Poisson noise plus the mean itself, a bound that does not grow with the
+            # dispersion being estimated (else a few bursts could inflate it without limit).
+            xc = min(x, 2 * m + cfg.winsor_sd * math.sqrt(m))
+            if scale.seen == 0:  # start from the prior dispersion, then learn at the half-life's pace
+                scale.square = m
+                scale.excess = cfg.prior_dispersion * m
+            scale.excess += w * (((xc - m) ** 2 - m) / m - scale.excess)
+            scale.square += w * (m - scale.square)
             scale.dispersion = max(0.0, scale.excess / scale.square) if scale.square > 0 else 0.0
             scale.seen += 1
 
@@ -285,7 +295,9 @@ class Detector:
         return max(scale.threshold, cfg.reference_multiple * self._reference(scale)) / cfg.sensitivity
 
     # ---- public API -------------------------------------------------------------------------------
-    def update(self, timestamp: datetime, value: float, distinct_authors: int | None = None) -> Decision:
+    def update(
+        self, timestamp: datetime, value: float, distinct_authors: int | Collection[str] | None = None
+    ) -> Decision:
         """Feed the bucket starting at ``timestamp`` (buckets in order, one per ``bucket_minutes``)
         and return the decision for it, made before the bucket is learnt into the baseline."""
         value = float(value)
@@ -294,7 +306,15 @@ class Detector:
         if self.last_timestamp is not None and timestamp <= self.last_timestamp:
             raise ValueError(f"buckets must come in time order: {timestamp} after {self.last_timestamp}")
         # Each person counts once per bucket.
-        count = value if distinct_authors is None else min(value, float(distinct_authors))
+        authors: int | list[str] | None
+        if distinct_authors is None or isinstance(distinct_authors, int):
+            authors = distinct_authors
+        else:  # keep short digests of the keys: enough to tell people apart, small to persist
+            authors = sorted(
+                {hashlib.blake2s(k.encode(), digest_size=6).hexdigest() for k in distinct_authors}
+            )
+        n_authors = None if authors is None else authors if isinstance(authors, int) else len(authors)
+        count = value if n_authors is None else min(value, float(n_authors))
         if self.n == 0:
             self.level = max(count, 0.5)
         expected = self.expected(timestamp)
@@ -302,8 +322,8 @@ class Detector:
         self.history.append((count, expected))
         while len(self.history) > width:
             self.history.popleft()
-        if distinct_authors is not None:
-            self.authors.append(int(distinct_authors))
+        if authors is not None:
+            self.authors.append(authors)
             while len(self.authors) > width:
                 self.authors.popleft()
 
@@ -346,7 +366,16 @@ class Detector:
             self.block_minutes = 0.0
 
     def _authors_ok(self) -> bool:
-        return not self.authors or sum(self.authors) >= self.config.min_authors
+        if not self.authors:
+            return True
+        keys: set[str] = set()
+        total = 0
+        for entry in self.authors:
+            if isinstance(entry, int):
+                total += entry
+            else:
+                keys.update(entry)
+        return total + len(keys) >= self.config.min_authors
 
     def _cooling_down(self, ts: datetime) -> bool:
         return self.last_alert is not None and ts - self.last_alert < timedelta(
@@ -398,7 +427,7 @@ class Detector:
             "n": self.n,
             "history": [list(pair) for pair in self.history],
             "scales": [asdict(s) for s in self.scales],
-            "authors": list(self.authors),
+            "authors": [a if isinstance(a, int) else list(a) for a in self.authors],
             "block_minutes": self.block_minutes,
             "state": self.state.value,
             "calm_minutes": self.calm_minutes,
@@ -428,7 +457,7 @@ class Detector:
             n=int(data["n"]),
             history=deque((float(v), float(e)) for v, e in data["history"]),
             scales=[EvidenceScale(**s) for s in data["scales"]],
-            authors=deque(int(a) for a in data["authors"]),
+            authors=deque(a if isinstance(a, list) else int(a) for a in data["authors"]),
             block_minutes=float(data["block_minutes"]),
             state=DetectorState(data["state"]),
             calm_minutes=float(data["calm_minutes"]),

@@ -276,9 +276,9 @@ def representative_posts(
     groups = sorted(range(k), key=lambda c: -labels.count(c))
     picks = []
     for c in groups:
-        members = [i for i, lab in enumerate(labels) if lab == c]
-        if members:
-            picks.append(unique[max(members, key=lambda i: _cos(vectors[i], centres[c]))])
+        indices = [i for i, lab in enumerate(labels) if lab == c]
+        if indices:
+            picks.append(unique[max(indices, key=lambda i: _cos(vectors[i], centres[c]))])
     return picks
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ def analysed_posts(
 def _from_row(row: Any) -> AnalysedPost:
     get = row.get if isinstance(row, dict) else lambda name, default=None: getattr(row, name, default)
     return AnalysedPost(
-        mention_id=int(get("mention_id")),
-        created_at=get("created_at"),
+        mention_id=int(get("mention_id") or 0),
+        created_at=cast(datetime, get("created_at")),
         author_key=str(get("author_key", "") or ""),
         author=str(get("author", "") or ""),
         text=str(get("text", "") or ""),

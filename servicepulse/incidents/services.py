@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +34,7 @@ from servicepulse.incidents.models import (
 from servicepulse.incidents.readers import AnalysedPost, analysed_posts
 
 logger = logging.getLogger(__name__)
+User = Any  # the configured user model (settings.AUTH_USER_MODEL); only is_authenticated is used here
 
 # Where analysed posts come from: the analysis app by default; backfills and replays may pass their own.
 PostReader = Callable[..., Iterable[AnalysedPost]]
@@ -65,7 +65,7 @@ def _activity(
     previous: str = "",
     state: str = "",
     comment: str = "",
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> IncidentActivity:
     return IncidentActivity.objects.create(
         incident=incident,
@@ -89,7 +89,7 @@ def incident_create(
     at: datetime | None = None,
     planned_end: datetime | None = None,
     explanation: dict[str, Any] | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     comment: str = "",
 ) -> Incident:
     """Open an incident (detected, by hand, or planned maintenance) and write its creation activity."""
@@ -119,7 +119,7 @@ def incident_update_status(
     incident: Incident,
     state: IncidentState,
     at: datetime | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     comment: str = "",
 ) -> Incident:
     """Change an incident's state and write the activity row in the same transaction; alerts for the change
@@ -160,9 +160,7 @@ def incident_update_status(
     return locked
 
 
-def incident_add_note(
-    *, incident: Incident, comment: str, user: AbstractBaseUser | None = None
-) -> IncidentActivity:
+def incident_add_note(*, incident: Incident, comment: str, user: User | None = None) -> IncidentActivity:
     return _activity(incident=incident, type=ActivityType.NOTE, at=timezone.now(), comment=comment, user=user)
 
 
@@ -193,7 +191,7 @@ def incident_attach_mentions(
 
 
 def maintenance_schedule(
-    *, service_id: str, title: str, start: datetime, end: datetime, user: AbstractBaseUser | None = None
+    *, service_id: str, title: str, start: datetime, end: datetime, user: User | None = None
 ) -> Incident:
     """Plan a maintenance window: while it is open, complaints attach to it and detection raises nothing."""
     if end <= start:
@@ -287,7 +285,7 @@ def run_detection(
         by_id = {p.mention_id: p for p in posts}
         for bucket in buckets:
             entering = detector.state not in (DetectorState.POSSIBLE, DetectorState.CONFIRMED)
-            decision = detector.update(bucket.start, bucket.complaints, bucket.complaint_authors)
+            decision = detector.update(bucket.start, bucket.complaints, bucket.author_keys)
             _act(
                 service=service,
                 bucket=bucket,
@@ -458,7 +456,7 @@ def alert_rule_create(
     rule.full_clean(exclude=["secrets_encrypted"])
     rule.save()
     if service_ids:
-        rule.services.set(service_ids)
+        rule.services.set(Service.objects.filter(pk__in=service_ids))
     return rule
 
 

@@ -32,6 +32,10 @@ def _scale(value: float, lo: float, hi: float, out_lo: float, out_hi: float) -> 
     return out_lo + (value - lo) * (out_hi - out_lo) / (hi - lo)
 
 
+def _or(value: float | None, fallback: float | None) -> float:
+    return value if value is not None else (fallback or 0.0)
+
+
 def _polyline(points: Sequence[tuple[float, float]]) -> str:
     return " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
 
@@ -143,10 +147,8 @@ def score_chart(
         else:
             runs.append([i])
     for run in runs:
-        lows = [(x(i), y(points[i].low if points[i].low is not None else points[i].value or 0)) for i in run]
-        highs = [
-            (x(i), y(points[i].high if points[i].high is not None else points[i].value or 0)) for i in run
-        ]
+        lows = [(x(i), y(_or(points[i].low, points[i].value))) for i in run]
+        highs = [(x(i), y(_or(points[i].high, points[i].value))) for i in run]
         if len(run) == 1:
             cx = x(run[0])
             lows = [(cx - 4, lows[0][1]), (cx + 4, lows[0][1])]

@@ -1,5 +1,5 @@
-"""The mentions explorer's filters and bulk relabel. Analysis fields come from the analysis app's selectors
-and corrections go through its services; until that app lands, those filters and the relabel say so."""
+"""The mentions explorer's filters and bulk relabel. Analysis labels are filtered and shown through the
+analysis app's selectors; relabelling stores corrections through its `correction_create` service."""
 
 from __future__ import annotations
 
@@ -8,21 +8,20 @@ from datetime import datetime, time
 from typing import Any
 
 from django import forms
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from servicepulse.analysis.selectors import analysis_for_mentions, mention_filter
+from servicepulse.analysis.services import correction_create
 from servicepulse.catalog.models import Service
-from servicepulse.dashboard.readers import app_function
+from servicepulse.dashboard.forms import set_choices
 from servicepulse.dashboard.selectors import mention_search_q
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.models import Source
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 SENTIMENTS = [("", "Any"), ("negative", "Negative"), ("neutral", "Neutral"), ("positive", "Positive")]
-
-
-class RelabelUnavailable(RuntimeError):
-    """Corrections are not available (the analysis app's correction service is not there)."""
 
 
 class ExplorerFilters(forms.Form):
@@ -37,14 +36,19 @@ class ExplorerFilters(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [
-            ("", "Any"),
-            ("none", "No service"),
-            *list(Service.objects.values_list("id", "name")),
-        ]
-        self.fields["source"].choices = [("", "Any")] + [
-            (str(pk), name) for pk, name in Source.objects.values_list("id", "name")
-        ]
+        set_choices(
+            self,
+            "service",
+            [
+                ("", "Any"),
+                *list(Service.objects.values_list("id", "name")),
+            ],
+        )
+        set_choices(
+            self,
+            "source",
+            [("", "Any")] + [(str(pk), name) for pk, name in Source.objects.values_list("id", "name")],
+        )
 
     def values(self) -> dict[str, Any]:
         if not self.is_bound or not self.is_valid():
@@ -67,10 +71,9 @@ def explorer_queryset(filters: ExplorerFilters) -> QuerySet[Mention]:
         qs = qs.filter(created_at__gte=_bound(values["since"], end=False))
     if values.get("until"):
         qs = qs.filter(created_at__lte=_bound(values["until"], end=True))
-    analysis_filter = app_function("servicepulse.analysis.selectors", "mention_filter")
     wanted = {k: values[k] for k in ("service", "sentiment", "complaint", "spam") if k in values}
-    if analysis_filter is not None and wanted:
-        qs = analysis_filter(
+    if wanted:
+        qs = mention_filter(
             qs,
             service_id=wanted.get("service"),
             sentiment=wanted.get("sentiment"),
@@ -87,8 +90,7 @@ class ExplorerRow:
 
 
 def explorer_rows(mentions: list[Mention]) -> list[ExplorerRow]:
-    reader = app_function("servicepulse.analysis.selectors", "analysis_for_mentions")
-    results = reader(mention_ids=[m.pk for m in mentions]) if reader is not None else {}
+    results = analysis_for_mentions(mention_ids=[m.pk for m in mentions])
     return [ExplorerRow(mention=m, analysis=results.get(m.pk)) for m in mentions]
 
 
@@ -111,7 +113,7 @@ class RelabelForm(forms.Form):
         super().__init__(*args, **kwargs)
         if self.is_bound:
             ids = self.data.getlist("mention_ids") if hasattr(self.data, "getlist") else []
-            self.fields["mention_ids"].choices = [(i, i) for i in ids]
+            set_choices(self, "mention_ids", [(i, i) for i in ids])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -135,17 +137,16 @@ class RelabelForm(forms.Form):
 
 def apply_relabel(*, form: RelabelForm, user: Any) -> int:
     """Store one correction per chosen mention through the analysis app's correction service."""
-    correct = app_function("servicepulse.analysis.services", "correction_create")
-    if correct is None:
-        raise RelabelUnavailable(
-            "Corrections are not available yet: the analysis app has no correction service."
-        )
     ids = form.cleaned_data["mention_ids"]
     mentions = Mention.objects.filter(pk__in=ids)
     changed = 0
-    for mention in mentions:
-        correct(
-            mention=mention, field=form.cleaned_data["field"], value=form.cleaned_data["parsed"], user=user
-        )
-        changed += 1
+    with transaction.atomic():  # all chosen posts or none
+        for mention in mentions:
+            correction_create(
+                mention=mention,
+                field=form.cleaned_data["field"],
+                value=form.cleaned_data["parsed"],
+                user=user,
+            )
+            changed += 1
     return changed

@@ -10,6 +10,17 @@ from django.utils.text import slugify
 from servicepulse.catalog.models import Service
 
 
+def is_htmx(request: Any) -> bool:
+    """True for requests htmx makes (they get a page fragment instead of the whole page)."""
+    return bool(request.headers.get("HX-Request") == "true")
+
+
+def set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 def lines(value: str) -> list[str]:
     return [line.strip() for line in value.splitlines() if line.strip()]
 
@@ -82,7 +93,7 @@ class SourceAddForm(forms.Form):
 
     def __init__(self, *args: Any, kinds: dict[str, Any], kind: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k, f"{k} — {cls.description}") for k, cls in kinds.items()]
+        set_choices(self, "kind", [(k, f"{k} — {cls.description}") for k, cls in kinds.items()])
         self.option_names: list[str] = []
         cls = kinds.get(kind or "")
         for spec in getattr(cls, "options", ()):
@@ -124,7 +135,7 @@ class IncidentOpenForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = list(Service.objects.values_list("id", "name"))
+        set_choices(self, "service", list(Service.objects.values_list("id", "name")))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -139,7 +150,7 @@ class IncidentStateForm(forms.Form):
 
     def __init__(self, *args: Any, current: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [c for c in INCIDENT_STATES if c[0] != current]
+        set_choices(self, "state", [c for c in INCIDENT_STATES if c[0] != current])
 
     def state_label(self) -> str:
         return dict(INCIDENT_STATES).get(self.cleaned_data.get("state", ""), "")
@@ -183,7 +194,7 @@ class AlertRuleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["services"].choices = list(Service.objects.values_list("id", "name"))
+        set_choices(self, "services", list(Service.objects.values_list("id", "name")))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -1,7 +1,9 @@
-"""What the signed-in pages show, composed from the owning apps' selectors (through `readers`).
+"""What the signed-in pages show, composed from the owning apps' selectors.
 
-Each function returns plain dataclasses the templates render; the charts are drawn here too (inline SVG),
-so views stay thin and the same figures serve the page and its tests.
+The dashboard owns no data: complaints against the baseline come from the incidents app, experience scores
+and themes from the experience app, labels and tagged posts from the analysis app. Each function here returns
+plain dataclasses the templates render; the charts are drawn here too (inline SVG), so views stay thin and
+the same figures serve the page and its tests.
 """
 
 from __future__ import annotations
@@ -10,16 +12,30 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from servicepulse.analysis.selectors import mentions_for_service
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard import charts
-from servicepulse.dashboard.readers import app_function
+from servicepulse.experience.score import ServiceScore
+from servicepulse.experience.selectors import top_themes, weekly_scores
+from servicepulse.incidents.models import AlertRule, Incident
+from servicepulse.incidents.selectors import (
+    IncidentDetail,
+    alert_rule_list,
+    daily_complaints,
+    incident_detail,
+    incident_list,
+    open_incidents_by_service,
+)
 
 SPARK_DAYS = 14
 TREND_WEEKS = 4
+SERVICE_WEEKS = 12
+SERVICE_DAYS = 28
+RECENT_POSTS = 20
 
 
 class BoardState:
@@ -30,34 +46,24 @@ class BoardState:
     LABELS = {CALM: "Calm", POSSIBLE: "Possible problem", INCIDENT: "Incident", MAINTENANCE: "Maintenance"}
 
 
-@dataclass
-class Score:
-    """An experience score as a page shows it (from the experience app)."""
-
-    value: float | None
-    low: float | None = None
-    high: float | None = None
-    n: int = 0
-    too_few: bool = True
-    trend: str = ""  # "up", "down" or "" when the change is within noise
-    target: float | None = None
-
-    @property
-    def meets_target(self) -> bool | None:
-        if self.value is None or self.target is None:
-            return None
-        return self.value >= self.target
+def board_state(open_incidents: list[Incident]) -> str:
+    """A service's state from its open incidents: the most severe wins (incident, possible, maintenance)."""
+    states = {incident.board_state for incident in open_incidents}
+    for state in (BoardState.INCIDENT, BoardState.POSSIBLE, BoardState.MAINTENANCE):
+        if state in states:
+            return state
+    return BoardState.CALM
 
 
 @dataclass
 class BoardRow:
     service: Service
     state: str = BoardState.CALM
-    score: Score | None = None
-    weeks: list[charts.ScorePoint] = field(default_factory=list)
+    score: ServiceScore | None = None
+    weeks: list[ServiceScore] = field(default_factory=list)
     complaints: list[int] = field(default_factory=list)
     baseline: list[float] = field(default_factory=list)
-    open_incidents: list[Any] = field(default_factory=list)
+    open_incidents: list[Incident] = field(default_factory=list)
     spark: SafeString | None = None
     score_spark: SafeString | None = None
 
@@ -79,41 +85,9 @@ def _day_starts(now: datetime, days: int) -> list[datetime]:
     return [today - timedelta(days=days - 1 - i) for i in range(days)]
 
 
-def daily_complaints(
-    *, service_ids: list[str], days: int, now: datetime
-) -> dict[str, tuple[list[int], list[float]]]:
-    """Complaints per day per service and the typical volume for those days (incidents' signals)."""
-    reader = app_function("servicepulse.incidents.selectors", "daily_complaints")
-    if reader is not None:
-        return reader(service_ids=service_ids, days=days, now=now)
-    return {sid: ([0] * days, [0.0] * days) for sid in service_ids}
-
-
-def weekly_scores(*, service_ids: list[str], weeks: int, now: datetime) -> dict[str, list[Score]]:
-    reader = app_function("servicepulse.experience.selectors", "weekly_scores")
-    if reader is not None:
-        return reader(service_ids=service_ids, weeks=weeks, now=now)
-    return {sid: [] for sid in service_ids}
-
-
-def open_incidents_by_service(*, service_ids: list[str]) -> dict[str, list[Any]]:
-    reader = app_function("servicepulse.incidents.selectors", "open_incidents_by_service")
-    if reader is not None:
-        return reader(service_ids=service_ids)
-    return {sid: [] for sid in service_ids}
-
-
-def _state(open_incidents: list[Any]) -> str:
-    """The board state from a service's open incidents: the most severe one wins; none open is calm.
-
-    An incident tells its board state through `board_state` (incident, possible or maintenance); one that
-    does not say counts as an incident.
-    """
-    states = {getattr(i, "board_state", "") or BoardState.INCIDENT for i in open_incidents}
-    for state in (BoardState.INCIDENT, BoardState.POSSIBLE, BoardState.MAINTENANCE):
-        if state in states:
-            return state
-    return BoardState.CALM
+def _weeks_label(name: str, weeks: list[ServiceScore]) -> str:
+    shown = ", ".join("too few posts" if w.value is None else str(round(w.value)) for w in weeks)
+    return f"{name}: experience score over the last {len(weeks)} weeks: {shown or 'no scores yet'}"
 
 
 def board_rows(*, now: datetime | None = None) -> list[BoardRow]:
@@ -134,15 +108,11 @@ def board_rows(*, now: datetime | None = None) -> list[BoardRow]:
             baseline=list(baseline),
             open_incidents=incidents.get(service.id, []),
             score=weeks[-1] if weeks else None,
-            weeks=[charts.ScorePoint(start=w.start, value=w.value, low=w.low, high=w.high) for w in weeks]  # type: ignore[attr-defined]
-            if weeks and hasattr(weeks[0], "start")
-            else [],
+            weeks=weeks,
         )
-        row.state = _state(row.open_incidents)
-        values = [w.value for w in weeks]
-        shown = ", ".join("too few posts" if v is None else str(round(v)) for v in values) or "no scores yet"
+        row.state = board_state(row.open_incidents)
         row.score_spark = charts.score_spark(
-            values, label=f"{service.name}: experience score over the last {len(values)} weeks: {shown}"
+            [w.value for w in weeks], label=_weeks_label(service.name, weeks)
         )
         row.spark = charts.sparkline(
             row.complaints,
@@ -156,20 +126,12 @@ def board_rows(*, now: datetime | None = None) -> list[BoardRow]:
     return rows
 
 
-def mention_search_q(query: str) -> Q:
-    """Full-text-ish search over text and author: every word must appear (case-insensitive)."""
-    q = Q()
-    for word in query.split()[:8]:
-        q &= Q(text__icontains=word) | Q(author__icontains=word)
-    return q
-
-
 @dataclass
 class ServiceOverview:
     service: Service
     state: str
-    score: Score | None
-    open_incidents: list[Any]
+    score: ServiceScore | None
+    open_incidents: list[Incident]
     score_svg: SafeString
     volume_svg: SafeString
     themes: list[Any]
@@ -182,20 +144,6 @@ class ServiceOverview:
         return BoardState.LABELS.get(self.state, self.state)
 
 
-SERVICE_WEEKS = 12
-SERVICE_DAYS = 28
-
-
-def top_themes(*, service_id: str, since: datetime) -> list[Any]:
-    reader = app_function("servicepulse.experience.selectors", "top_themes")
-    return list(reader(service_id=service_id, since=since)) if reader is not None else []
-
-
-def recent_mentions(*, service_id: str, limit: int) -> list[Any]:
-    reader = app_function("servicepulse.analysis.selectors", "mentions_for_service")
-    return list(reader(service_id=service_id)[:limit]) if reader is not None else []
-
-
 def service_overview(*, service: Service, now: datetime | None = None) -> ServiceOverview:
     """The service page: score over time with band and target, complaints against baseline, themes, posts."""
     now = now or timezone.now()
@@ -205,61 +153,55 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
     )
     incidents = open_incidents_by_service(service_ids=[service.id]).get(service.id, [])
     target = service.target_score
-    points = [charts.ScorePoint(start=w.start, value=w.value, low=w.low, high=w.high) for w in weeks]  # type: ignore[attr-defined]
+    points = [charts.ScorePoint(start=w.start, value=w.value, low=w.low, high=w.high) for w in weeks]
     latest = weeks[-1] if weeks else None
-    score_label = (
-        f"Experience score of {service.name}, weekly, over {len(points)} weeks"
-        + (f"; latest {round(latest.value)}" if latest is not None and latest.value is not None else "")
-        + (f"; target {target}" if target is not None else "")
-    )
+    score_label = f"Experience score of {service.name}, week by week, over {len(points)} weeks"
+    if latest is not None and latest.value is not None:
+        score_label += f"; latest {round(latest.value)}"
+    if target is not None:
+        score_label += f"; target {target}"
     days = _day_starts(now, SERVICE_DAYS)
-    overview = ServiceOverview(
+    return ServiceOverview(
         service=service,
-        state=_state(incidents),
+        state=board_state(incidents),
         score=latest,
         open_incidents=incidents,
         score_svg=charts.score_chart(points, target=target, label=score_label)
-        if points
-        else SafeString('<p class="muted">No experience scores yet.</p>'),
+        if any(p.value is not None for p in points)
+        else SafeString('<p class="muted">Too few posts for a score yet.</p>'),
         volume_svg=charts.volume_chart(
             [d.strftime("%d %b") for d in days],
             counts,
             baseline,
             label=(
-                f"Complaints about {service.name} per day over {SERVICE_DAYS} days "
-                "against the typical volume; "
-                f"last 7 days {sum(counts[-7:])}, typical {round(sum(baseline[-7:]))}"
+                f"Complaints about {service.name} per day over {SERVICE_DAYS} days against the typical "
+                f"volume; last 7 days {sum(counts[-7:])}, typical {round(sum(baseline[-7:]))}"
             ),
         ),
-        themes=top_themes(service_id=service.id, since=now - timedelta(days=7)),
-        recent=recent_mentions(service_id=service.id, limit=20),
+        themes=list(top_themes(service_id=service.id, since=now - timedelta(days=7), until=now)),
+        recent=list(mentions_for_service(service_id=service.id)[:RECENT_POSTS]),
         complaints_week=sum(counts[-7:]),
         baseline_week=sum(baseline[-7:]),
     )
-    return overview
 
 
-def incident_queryset(*, state: str = "", service_id: str = "") -> Any:
-    """Incidents newest first (the incidents app's selector), or None while that app has none."""
-    reader = app_function("servicepulse.incidents.selectors", "incident_list")
-    if reader is None:
-        return None
-    kwargs: dict[str, Any] = {}
-    if state:
-        kwargs["state"] = state
-    if service_id:
-        kwargs["service_id"] = service_id
-    return reader(**kwargs)
+def incident_queryset(*, state: str = "", service_id: str = "") -> QuerySet[Incident]:
+    """Incidents newest first, filtered by state ("open" or a state) and service."""
+    return incident_list(state=state, service_id=service_id)
 
 
-def incident_page(*, pk: int) -> Any:
-    """Everything the incident page shows (timeline, explanation, posts, authors), or None."""
-    reader = app_function("servicepulse.incidents.selectors", "incident_detail")
-    if reader is None:
-        return None
-    return reader(incident_id=pk)
+def incident_page(*, pk: int) -> IncidentDetail | None:
+    """Everything the incident page shows (timeline, explanation, posts, authors, alerts), or None."""
+    return incident_detail(incident_id=pk)
 
 
-def alert_rule_rows() -> list[Any] | None:
-    reader = app_function("servicepulse.incidents.selectors", "alert_rule_list")
-    return list(reader()) if reader is not None else None
+def alert_rule_rows() -> QuerySet[AlertRule]:
+    return alert_rule_list()
+
+
+def mention_search_q(query: str) -> Q:
+    """Search over text and author: every word must appear (case-insensitive)."""
+    q = Q()
+    for word in query.split()[:8]:
+        q &= Q(text__icontains=word) | Q(author__icontains=word)
+    return q

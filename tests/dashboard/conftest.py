@@ -1,4 +1,4 @@
-"""Fixtures for the signed-in pages: a small demo-like world (services, sources, posts), signed-in clients."""
+"""Fixtures for the signed-in pages: a small demo-like world (services, sources, analysed posts), clients."""
 
 from __future__ import annotations
 
@@ -9,33 +9,53 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from servicepulse.analysis.services import analysis_save
 from servicepulse.catalog.services import catalog_load
 from servicepulse.demo.catalog import DEMO_CATALOG
 from tests.factories import MentionFactory, SourceFactory
 
+# (text, complaint, sentiment, spam, services with confidence): what the analysis app would conclude.
+POSTS: list[tuple[str, bool, str, bool, list[tuple[str, float]]]] = [
+    ("moodle is down again and my essay is due at midnight", True, "negative", False, [("vle", 0.93)]),
+    ("eduroam keeps dropping in the library", True, "negative", False, [("wifi", 0.9), ("library", 0.4)]),
+    (
+        "thanks to the service desk for sorting my password so quickly",
+        False,
+        "positive",
+        False,
+        [("service-desk", 0.8)],
+    ),
+    ("outlook won't load my inbox", True, "negative", False, [("student-email", 0.88)]),
+    ("BUY CHEAP FOLLOWERS NOW", False, "neutral", True, []),
+]
+SENTIMENT_SCORE = {"negative": -0.8, "neutral": 0.0, "positive": 0.8}
+
 
 @pytest.fixture
 def world(db: Any) -> dict[str, Any]:
-    """The demo catalogue, two sources and a few days of posts."""
+    """The demo catalogue, two sources and 30 hours of analysed posts (6 of each kind in POSTS)."""
     services = catalog_load(data=DEMO_CATALOG)
     reddit = SourceFactory(name="r/northgate", kind="reddit")
     widget = SourceFactory(name="widget", kind="widget")
     now = timezone.now()
-    texts = [
-        "moodle is down again and my essay is due at midnight",
-        "eduroam keeps dropping in the library",
-        "thanks to the service desk for sorting my password so quickly",
-        "outlook won't load my inbox",
-        "BUY CHEAP FOLLOWERS NOW",
-    ]
-    mentions = [
-        MentionFactory(
-            source=reddit if i % 2 else widget,
-            text=texts[i % len(texts)],
-            created_at=now - timedelta(hours=i),
+    mentions = []
+    for i in range(30):
+        text, complaint, sentiment, spam, tags = POSTS[i % len(POSTS)]
+        mention = MentionFactory(
+            source=reddit if i % 2 else widget, text=text, created_at=now - timedelta(hours=i)
         )
-        for i in range(30)
-    ]
+        analysis_save(
+            mention=mention,
+            complaint=complaint,
+            complaint_score=0.9 if complaint else 0.1,
+            sentiment=sentiment,
+            sentiment_score=SENTIMENT_SCORE[sentiment],
+            spam=spam,
+            spam_score=0.95 if spam else 0.02,
+            services=tags,
+            language="en",
+        )
+        mentions.append(mention)
     return {"services": services, "sources": [reddit, widget], "mentions": mentions}
 
 

@@ -16,7 +16,7 @@ from tests.factories import MentionFactory
 def test_board_lists_every_service_with_its_state_and_sparkline(
     world: dict[str, Any], clients: dict[str, Client], django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         response = clients["viewer"].get("/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -33,7 +33,7 @@ def test_board_query_count_does_not_grow_with_services(
 ) -> None:
     for i in range(20):
         Service.objects.create(id=f"extra-{i}", name=f"Extra {i}")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         assert clients["viewer"].get("/").status_code == 200
 
 
@@ -193,3 +193,55 @@ def test_sign_in_page_and_sign_in(users: dict[str, Any]) -> None:
     response = client.post("/accounts/login/", {"login": "viewer", "password": "pw", "next": "/mentions/"})
     assert response.status_code == 302 and response["Location"] == "/mentions/"
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_explorer_filters_by_analysis_labels_and_shows_them(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    viewer = clients["viewer"]
+    complaints = viewer.get("/mentions/", {"complaint": "yes", "service": "wifi"}).content.decode()
+    assert "6 posts" in complaints and "eduroam keeps dropping" in complaints
+    assert "Wi-Fi and eduroam" in complaints and "Library systems" in complaints  # both tags shown
+    spam = viewer.get("/mentions/", {"spam": "yes"}).content.decode()
+    assert "6 posts" in spam and "BUY CHEAP FOLLOWERS" in spam
+    positive = viewer.get("/mentions/", {"sentiment": "positive"}).content.decode()
+    assert "6 posts" in positive and "service desk" in positive
+
+
+@pytest.mark.django_db
+def test_bulk_relabel_stores_corrections_that_override_the_model(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    from servicepulse.analysis.models import Correction
+    from servicepulse.analysis.selectors import analysis_for_mentions
+
+    outlook = [m for m in world["mentions"] if m.text.startswith("outlook")]
+    response = clients["responder"].post(
+        "/mentions/relabel/",
+        {
+            "mention_ids": [m.pk for m in outlook],
+            "field": "services",
+            "value": "student-email; sso",
+            "next": "q=outlook",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/mentions/?q=outlook"
+    assert Correction.objects.filter(field="services").count() == len(outlook)
+    analyses = analysis_for_mentions(mention_ids=[m.pk for m in outlook])
+    assert all(a.service_ids == ["student-email", "sso"] for a in analyses.values())
+    clients["responder"].post(
+        "/mentions/relabel/", {"mention_ids": [outlook[0].pk], "field": "complaint", "value": "no"}
+    )
+    assert analysis_for_mentions(mention_ids=[outlook[0].pk])[outlook[0].pk].complaint is False
+    page = clients["responder"].get("/mentions/", {"q": "outlook"}, follow=True).content.decode()
+    assert "Single sign-on" in page and 'title="Corrected by a person"' in page
+
+
+@pytest.mark.django_db
+def test_service_page_lists_recent_posts_about_the_service(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    html = clients["viewer"].get("/services/wifi/").content.decode()
+    assert "eduroam keeps dropping in the library" in html
+    assert "moodle is down" not in html

@@ -10,18 +10,17 @@ from django.shortcuts import redirect, render
 
 from servicepulse.accounts.roles import Role, role_required
 from servicepulse.dashboard.forms import AlertRuleForm
-from servicepulse.dashboard.readers import app_function
 from servicepulse.dashboard.selectors import alert_rule_rows
+from servicepulse.incidents.services import alert_rule_create
 
 
 @role_required(Role.ADMIN)
 def alert_rules(request: HttpRequest) -> HttpResponse:
-    create = app_function("servicepulse.incidents.services", "alert_rule_create")
     form = AlertRuleForm(request.POST or None)
-    if request.method == "POST" and create is not None and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            rule = create(
+            rule = alert_rule_create(
                 name=data["name"],
                 channel=data["channel"],
                 target=data["target"],
@@ -36,9 +35,4 @@ def alert_rules(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Added the alert rule {rule}.")
             return redirect("dashboard:alerts")
-    rows = alert_rule_rows()
-    return render(
-        request,
-        "dashboard/alerts.html",
-        {"rows": rows, "available": rows is not None, "form": form, "can_create": create is not None},
-    )
+    return render(request, "dashboard/alerts.html", {"rows": alert_rule_rows(), "form": form})

@@ -7,13 +7,14 @@ from django.shortcuts import get_object_or_404, render
 
 from servicepulse.accounts.roles import Role, role_required
 from servicepulse.catalog.models import Service
+from servicepulse.dashboard.forms import is_htmx
 from servicepulse.dashboard.selectors import board_rows, service_overview
 
 
 @role_required(Role.VIEWER)
 def board(request: HttpRequest) -> HttpResponse:
     rows = board_rows()
-    template = "dashboard/_board_rows.html" if request.htmx else "dashboard/board.html"
+    template = "dashboard/_board_rows.html" if is_htmx(request) else "dashboard/board.html"
     return render(request, template, {"rows": rows})
 
 

@@ -15,8 +15,13 @@ from django.views.decorators.http import require_POST
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard.forms import IncidentNoteForm, IncidentOpenForm, IncidentStateForm
-from servicepulse.dashboard.readers import app_function
 from servicepulse.dashboard.selectors import incident_page, incident_queryset
+from servicepulse.incidents.services import (
+    incident_add_note,
+    incident_create,
+    incident_update_status,
+    maintenance_schedule,
+)
 
 STATE_FILTERS = [
     ("", "All"),
@@ -35,16 +40,15 @@ def _service_error(exc: Exception) -> str:
 def incident_list(request: HttpRequest) -> HttpResponse:
     state, service_id = request.GET.get("state", ""), request.GET.get("service", "")
     qs = incident_queryset(state=state, service_id=service_id)
-    page = Paginator(qs, 50).get_page(request.GET.get("page")) if qs is not None else None
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "page": page,
-        "available": qs is not None,
         "state": state,
         "service": service_id,
         "states": STATE_FILTERS,
         "services": Service.objects.values_list("id", "name"),
         "query": "&".join(f"{k}={v}" for k, v in (("state", state), ("service", service_id)) if v),
-        "can_respond": has_role(request.user, Role.RESPONDER) and qs is not None,
+        "can_respond": has_role(request.user, Role.RESPONDER),
         "open_form": IncidentOpenForm(),
     }
     return render(request, "dashboard/incidents.html", context)
@@ -57,16 +61,14 @@ def incident_open(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(
             request,
-            "Could not open the incident: " + "; ".join(e for errs in form.errors.values() for e in errs),
+            "Could not open the incident: "
+            + "; ".join(str(e) for errs in form.errors.values() for e in errs),
         )
         return redirect("dashboard:incidents")
     data = form.cleaned_data
     try:
         if data["kind"] == "maintenance":
-            schedule = app_function("servicepulse.incidents.services", "maintenance_schedule")
-            if schedule is None:
-                raise Http404("incidents are not available")
-            incident = schedule(
+            incident = maintenance_schedule(
                 service_id=data["service"],
                 title=data["title"],
                 start=data["start"],
@@ -74,10 +76,7 @@ def incident_open(request: HttpRequest) -> HttpResponse:
                 user=request.user,
             )
         else:
-            create = app_function("servicepulse.incidents.services", "incident_create")
-            if create is None:
-                raise Http404("incidents are not available")
-            incident = create(
+            incident = incident_create(
                 service_id=data["service"],
                 title=data["title"],
                 started_at=data["start"],
@@ -119,20 +118,18 @@ def incident_act(request: HttpRequest, pk: int) -> HttpResponse:
     target = reverse("dashboard:incident", kwargs={"pk": pk})
     if request.POST.get("action") == "note":
         form: Any = IncidentNoteForm(request.POST)
-        add_note = app_function("servicepulse.incidents.services", "incident_add_note")
-        if form.is_valid() and add_note is not None:
-            add_note(incident=incident, comment=form.cleaned_data["comment"], user=request.user)
+        if form.is_valid():
+            incident_add_note(incident=incident, comment=form.cleaned_data["comment"], user=request.user)
             messages.success(request, "Note added.")
         else:
             messages.error(request, "Write a note first.")
         return redirect(target)
     form = IncidentStateForm(request.POST, current=incident.state)
-    update = app_function("servicepulse.incidents.services", "incident_update_status")
-    if not form.is_valid() or update is None:
+    if not form.is_valid():
         messages.error(request, "Choose a new state.")
         return redirect(target)
     try:
-        update(
+        incident_update_status(
             incident=incident,
             state=form.cleaned_data["state"],
             user=request.user,

@@ -14,11 +14,11 @@ from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.dashboard.explorer import (
     ExplorerFilters,
     RelabelForm,
-    RelabelUnavailable,
     apply_relabel,
     explorer_queryset,
     explorer_rows,
 )
+from servicepulse.dashboard.forms import is_htmx
 
 PAGE_SIZE = 50
 
@@ -37,7 +37,7 @@ def explorer(request: HttpRequest) -> HttpResponse:
         "can_relabel": has_role(request.user, Role.RESPONDER),
         "relabel_form": RelabelForm(),
     }
-    template = "dashboard/_mention_results.html" if request.htmx else "dashboard/mentions.html"
+    template = "dashboard/_mention_results.html" if is_htmx(request) else "dashboard/mentions.html"
     return render(request, template, context)
 
 
@@ -51,12 +51,12 @@ def relabel(request: HttpRequest) -> HttpResponse:
         messages.error(
             request,
             "Choose posts and a label to set: "
-            + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+            + "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()),
         )
         return redirect(target)
     try:
         changed = apply_relabel(form=form, user=request.user)
-    except RelabelUnavailable as exc:
+    except ValueError as exc:  # the analysis app's CorrectionError
         messages.error(request, str(exc))
     else:
         messages.success(

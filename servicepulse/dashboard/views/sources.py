@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
-from servicepulse.dashboard.forms import SourceAddForm
+from servicepulse.dashboard.forms import SourceAddForm, is_htmx
 from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_classes
 from servicepulse.sources.selectors import source_list_with_health
@@ -41,7 +41,7 @@ def source_add(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Added source {source.name}.")
             return redirect("dashboard:sources")
-    partial = request.htmx and request.method == "GET"
+    partial = is_htmx(request) and request.method == "GET"
     template = "dashboard/_source_options.html" if partial else "dashboard/source_add.html"
     return render(request, template, {"form": form, "kind": kind})
 

@@ -74,7 +74,7 @@ class Command(BaseCommand):
                 self.stderr.write("no incident to capture")
             phone = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2)
             phone_page = phone.new_page()
-            phone_page.context.add_cookies(context.cookies())
+            phone_page.context.add_cookies(context.cookies())  # type: ignore[arg-type]  # same dict shape
             self._shot(phone_page, f"{base}/", out / "board-phone.png")
             browser.close()
 

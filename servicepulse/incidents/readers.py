@@ -72,3 +72,21 @@ def _from_row(row: Any) -> AnalysedPost:
         sentiment=get("sentiment"),
         spam=bool(get("spam", False)),
     )
+
+
+def unanalysed_since(*, received_after: datetime) -> datetime | None:
+    """The creation time of the oldest post received after ``received_after`` that the analysis app has
+    not analysed yet (detection waits for it rather than feed an incomplete bucket), or None."""
+    if not analysis_available():
+        return None
+    from django.db.models import Min
+
+    from servicepulse.mentions.models import Mention
+
+    try:
+        oldest = Mention.objects.filter(received_at__gte=received_after, analysis__isnull=True).aggregate(
+            oldest=Min("created_at")
+        )["oldest"]
+    except Exception:  # the analysis relation is not there (yet): nothing to wait for
+        return None
+    return cast(datetime | None, oldest)

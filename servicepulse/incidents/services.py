@@ -31,7 +31,7 @@ from servicepulse.incidents.models import (
     IncidentMention,
     IncidentState,
 )
-from servicepulse.incidents.readers import AnalysedPost, analysed_posts
+from servicepulse.incidents.readers import AnalysedPost, analysed_posts, unanalysed_since
 
 logger = logging.getLogger(__name__)
 User = Any  # the configured user model (settings.AUTH_USER_MODEL); only is_authenticated is used here
@@ -42,6 +42,7 @@ PostReader = Callable[..., Iterable[AnalysedPost]]
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = 60  # doubled at each retry: 1, 2, 4, 8, 16 minutes
 BASELINE_DAYS = 14
+ANALYSIS_WAIT = timedelta(hours=1)  # how long detection waits for a received post to be analysed
 _STATE_RANK = {IncidentState.POSSIBLE: 1, IncidentState.CONFIRMED: 2, IncidentState.RESOLVED: 3}
 _ALLOWED = {
     IncidentState.POSSIBLE: {IncidentState.CONFIRMED, IncidentState.RESOLVED},
@@ -269,6 +270,11 @@ def run_detection(
     read = reader or analysed_posts
     size = bucket_size()
     end = bucket_floor(now, size)  # only complete buckets
+    if reader is None:
+        # Wait for posts still being analysed (received within the hour), so no bucket is fed half-counted.
+        waiting = unanalysed_since(received_after=timezone.now() - ANALYSIS_WAIT)
+        if waiting is not None:
+            end = min(end, bucket_floor(waiting, size))
     services = Service.objects.all() if service_ids is None else Service.objects.filter(pk__in=service_ids)
     summary = DetectionSummary()
     for service in services:

@@ -218,3 +218,50 @@ def test_rising_terms_and_representatives() -> None:
     )
     assert len(reps) == 2
     assert any("print" in r for r in reps) and any("moodle" in r.lower() or "vle" in r.lower() for r in reps)
+
+
+def test_detection_reads_the_analysis_app_and_waits_for_unanalysed_posts() -> None:
+    """Through the real analysis storage: posts analysed as complaints about a service feed its detector;
+    a post received but not analysed yet holds detection back at its bucket."""
+    analysis = pytest.importorskip("servicepulse.analysis.services")
+    service = ServiceFactory(id="printing", name="Printing")
+    source = SourceFactory()
+    now = START + timedelta(days=3)
+    for i in range(40):
+        mention = MentionFactory(
+            source=source,
+            external_id=f"a{i}",
+            author=f"u{i}",
+            author_id="",
+            created_at=START + timedelta(hours=i),
+        )
+        analysis.analysis_save(
+            mention=mention,
+            complaint=True,
+            complaint_score=0.9,
+            sentiment="negative",
+            sentiment_score=0.8,
+            spam=False,
+            spam_score=0.01,
+            services=[(service.pk, 0.9)],
+        )
+    late = MentionFactory(source=source, external_id="late", created_at=START + timedelta(days=2))
+    services.run_detection(now=now, since=START)
+    snapshot = DetectorSnapshot.objects.get(service_id=service.pk)
+    assert snapshot.last_bucket == START + timedelta(days=2, minutes=-15)  # waits for the late post
+    assert snapshot.state["n"] == 2 * 96
+    analysis.analysis_save(
+        mention=late,
+        complaint=False,
+        complaint_score=0.1,
+        sentiment="neutral",
+        sentiment_score=0.5,
+        spam=False,
+        spam_score=0.01,
+        services=[(service.pk, 0.9)],
+    )
+    services.run_detection(now=now)
+    snapshot.refresh_from_db()
+    assert snapshot.last_bucket == now - timedelta(minutes=15)
+    counts, baseline = selectors.daily_complaints(service_ids=[service.pk], days=5, now=now)[service.pk]
+    assert sum(counts) == 40 and len(baseline) == 5

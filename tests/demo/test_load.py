@@ -1,0 +1,93 @@
+"""Loading the demo: users, catalogue, sources, every post stored (none quarantined), idempotent re-load."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from servicepulse.catalog.models import Service
+from servicepulse.demo.generator import generate
+from servicepulse.demo.selectors import demo_state
+from servicepulse.demo.services import DemoError, demo_load
+from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.models import Source
+
+END = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_everything_ingests_without_quarantine_and_reloading_changes_nothing() -> None:
+    summary = demo_load(seed=5, end=END, analyse=False, detect=False)
+    expected = generate(seed=5, end=END)
+    assert summary.mentions == len(expected.posts) == Mention.objects.count()
+    assert Quarantine.objects.count() == 0
+    assert summary.services == Service.objects.count() == 12
+    assert Service.objects.get(id="service-desk").target_score == 30
+    assert {u.username for u in User.objects.all()} >= {"admin", "responder", "viewer"}
+    assert [login[0] for login in summary.logins] == ["admin", "responder", "viewer"]
+    sources = Source.objects.filter(options__demo=True)
+    assert sources.count() == 6
+    assert set(sources.values_list("kind", flat=True)) == {
+        "facebook",
+        "reddit",
+        "mastodon",
+        "bluesky",
+        "widget",
+        "blog",
+    }
+    assert "Northgate students (Facebook)" in set(sources.values_list("name", flat=True))
+    assert all(not s.enabled and s.healthy for s in sources)  # nothing to pull, no network
+    replies = Mention.objects.exclude(in_reply_to="")
+    assert replies.count() > 300
+    one = replies.first()
+    assert one is not None and Mention.objects.filter(source=one.source, external_id=one.in_reply_to).exists()
+    assert summary.tickets == len(expected.tickets)
+
+    # Loading again (a later day, no seed given) regenerates the same posts: all duplicates, nothing new.
+    again = demo_load(analyse=False, detect=False)
+    assert again.mentions == 0 and again.duplicates == len(expected.posts)
+    assert again.seed == 5 and again.end == END
+    assert Mention.objects.count() == len(expected.posts)
+    assert again.tickets == 0
+
+
+@pytest.mark.django_db
+def test_a_different_seed_needs_reset_and_reset_reloads() -> None:
+    demo_load(seed=5, end=END, analyse=False, detect=False)
+    with pytest.raises(DemoError, match="--reset"):
+        demo_load(seed=6, analyse=False, detect=False)
+    summary = demo_load(seed=6, end=END, reset=True, analyse=False, detect=False)
+    assert summary.seed == 6
+    assert Mention.objects.count() == len(generate(seed=6, end=END).posts)
+
+
+@pytest.mark.django_db
+def test_demo_state_tells_where_the_incidents_were_planted() -> None:
+    assert demo_state() is None
+    demo_load(seed=5, end=END, analyse=False, detect=False)
+    state = demo_state()
+    assert state is not None and state.end == END and state.seed == 5
+    assert [i.id for i in state.incidents] == ["wifi-building", "email-outage", "vle-deadline"]
+    assert len(state.calm_periods) == 2
+    vle = Mention.objects.filter(
+        source__options__demo=True,
+        created_at__gte=state.incidents[2].onset,
+        created_at__lt=state.incidents[2].end,
+    )
+    assert vle.count() > 80
+
+
+@pytest.mark.django_db
+def test_load_demo_command(capsys) -> None:  # type: ignore[no-untyped-def]
+    call_command("load_demo", "--seed", "5", "--no-analysis", "--json")
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["seed"] == 5 and out["mentions"] > 2500
+    call_command("load_demo", "--no-analysis")
+    assert "0 new posts" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("load_demo", "--seed", "9", "--no-analysis")

@@ -99,6 +99,7 @@ class ReplyOutcome(models.TextChoices):
     PENDING = "pending", "Waiting to send"
     SENDING = "sending", "Sending (outcome unknown if it stays here)"
     SENT = "sent", "Sent"
+    RECORDED = "recorded", "Answered outside servicepulse"
     FAILED = "failed", "Failed"
     CANNOT_REPLY = "cannot_reply", "Channel cannot reply"
     OPTED_OUT = "opted_out", "Opted out"

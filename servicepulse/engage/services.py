@@ -235,6 +235,29 @@ def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = Non
     return log(ReplyOutcome.SENT, external_id=result.external_id, url=result.url)
 
 
+@transaction.atomic
+def case_record_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = None) -> Reply:
+    """Record an answer given outside servicepulse (on the platform itself, by phone, at the desk): it counts
+    as the first response like a sent reply, and the case becomes replied."""
+    text = text.strip()
+    if not text:
+        raise EngageError("say briefly how the person was answered")
+    at = at or timezone.now()
+    reply = Reply.objects.create(
+        case=case, text=text, outcome=ReplyOutcome.RECORDED, sent_by=_user(actor), created_at=at
+    )
+    CaseActivity.objects.create(
+        case=case,
+        kind=ActivityKind.REPLY,
+        actor=_user(actor),
+        text=f"(answered elsewhere) {text}",
+        created_at=at,
+    )
+    Case.objects.filter(pk=case.pk, first_response_at__isnull=True).update(first_response_at=at)
+    case_transition(case=case, to_state=CaseState.REPLIED, actor=actor, at=at)
+    return reply
+
+
 def optout_add(*, mention: Mention, reason: str = "", actor: Actor = None) -> OptOut:
     """Record that this person does not want replies on this source."""
     key = mention.author_id or mention.author

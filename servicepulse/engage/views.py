@@ -32,6 +32,7 @@ from servicepulse.engage.services import (
     case_link_public_incident,
     case_note_add,
     case_open,
+    case_record_reply,
     case_reply,
     case_transition,
     loop_preview,
@@ -158,6 +159,11 @@ def _act(request: HttpRequest, mention: Mention) -> HttpResponse:
                     messages.success(request, f"Reply sent on {mention.source.get_kind_display()}.")
                 else:
                     messages.error(request, f"Reply not sent — {reply.error}")
+        elif action == "recorded":
+            reply_form = ReplyForm(request.POST)
+            if reply_form.is_valid():
+                case_record_reply(case=case, text=reply_form.cleaned_data["text"], actor=request.user)
+                messages.success(request, "Recorded: the person was answered elsewhere.")
         elif action == "optout":
             optout_add(mention=mention, reason=request.POST.get("reason", ""), actor=request.user)
             messages.success(request, "This person will not be contacted on this channel.")

@@ -19,6 +19,7 @@ class DetectedIncident:
     service_public: bool
     started_at: datetime
     affected_authors: int
+    resolved_at: datetime | None = None
     summary: str = ""
     terms: list[str] = field(default_factory=list)
     representatives: list[str] = field(default_factory=list)
@@ -44,6 +45,7 @@ def detected_incident(*, incident_id: int) -> DetectedIncident | None:
         service_name=incident.service.name,
         service_public=incident.service.public,
         started_at=incident.started_at,
+        resolved_at=incident.resolved_at,
         affected_authors=int(explanation.get("affected_authors") or incident.affected_authors or 0),
         summary=str(explanation.get("summary") or ""),
         terms=terms,

@@ -48,9 +48,13 @@ class Prefilter:
             return True
         if self._tag_re is not None and self._tag_re.search(text):
             return True
-        for facet in record.get("facets") or []:
-            for feature in (facet or {}).get("features") or []:
-                kind = (feature or {}).get("$type", "")
+        facets = record.get("facets")
+        for facet in facets if isinstance(facets, list) else []:
+            features = facet.get("features") if isinstance(facet, dict) else None
+            for feature in features if isinstance(features, list) else []:
+                if not isinstance(feature, dict):
+                    continue
+                kind = feature.get("$type", "")
                 if (
                     kind == "app.bsky.richtext.facet#tag"
                     and str(feature.get("tag", "")).lower() in self.hashtags
@@ -63,8 +67,9 @@ class Prefilter:
                 ):
                     return True
         if self.account_did:
-            reply = record.get("reply") or {}
-            parent_uri = str((reply.get("parent") or {}).get("uri", ""))
+            reply = record.get("reply")
+            parent = reply.get("parent") if isinstance(reply, dict) else None
+            parent_uri = str(parent.get("uri", "")) if isinstance(parent, dict) else ""
             if parent_uri.startswith(f"at://{self.account_did}/"):
                 return True
         return False

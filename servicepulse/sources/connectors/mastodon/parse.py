@@ -112,6 +112,8 @@ def parse_stream_message(message: str | bytes) -> StreamEvent:
     if not isinstance(data, dict) or "event" not in data:
         raise PayloadError("stream message has no event")
     payload = data.get("payload")
+    if not isinstance(data["event"], str):
+        raise PayloadError("stream message event must be a string")
     if data["event"] in {"update", "notification", "status.update"}:
         if not isinstance(payload, str):
             raise PayloadError(f"{data['event']} payload must be a JSON string")
@@ -121,5 +123,5 @@ def parse_stream_message(message: str | bytes) -> StreamEvent:
             raise PayloadError(
                 f"{data['event']} payload is not JSON ({exc.msg} at column {exc.colno})"
             ) from None
-    stream = data.get("stream") or []
+    stream = data.get("stream") if isinstance(data.get("stream"), list) else []
     return StreamEvent(stream=tuple(str(s) for s in stream), event=str(data["event"]), payload=payload)

@@ -41,6 +41,10 @@ def parse_thing(data: Any) -> MentionData:
     created = data.get("created_utc")
     if not isinstance(created, int | float) or isinstance(created, bool):
         raise PayloadError(f"{name}: created_utc must be a number of seconds, got {created!r}")
+    try:
+        created_at = datetime.fromtimestamp(float(created), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise PayloadError(f"{name}: created_utc {created!r} is not a time") from None
     if name.startswith("t3_"):
         title = str(data.get("title") or "").strip()
         body = str(data.get("selftext") or "").strip()
@@ -60,7 +64,7 @@ def parse_thing(data: Any) -> MentionData:
         return MentionData(
             external_id=name,
             text=text,
-            created_at=datetime.fromtimestamp(float(created), tz=UTC),
+            created_at=created_at,
             author=str(author) if author and author != "[deleted]" else "",
             author_id=str(data.get("author_fullname") or ""),
             url=f"{SITE}{permalink}" if permalink.startswith("/") else permalink,

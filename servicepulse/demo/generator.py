@@ -705,7 +705,7 @@ def _incident_strength(spec: IncidentSpec, incident: PlantedIncident, moment: da
     # A slow degradation starts as a trickle of complaints and keeps growing for hours; an outage is at
     # full strength within minutes.
     rise = min(1.0, elapsed / ramp)
-    return 0.3 + 0.7 * rise if spec.ramp >= timedelta(hours=1) else max(rise, 0.35)
+    return 0.45 + 0.55 * rise if spec.ramp >= timedelta(hours=1) else max(rise, 0.35)
 
 
 def _incident_roots(

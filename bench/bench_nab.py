@@ -1,12 +1,12 @@
 """NAB benchmark of the incident detector on tweet-volume series.
 
-    python bench/bench_nab.py [VOLUME_DIR] [--scorer PATH] [--loo]
+    python bench/bench_nab.py [VOLUME_DIR] [--scorer PATH] [--no-loo]
 
 Runs `servicepulse detect`'s code (one fixed configuration) on every series named in VOLUME_DIR/windows.json,
 writes the alerts to a temporary directory, runs the NAB scorer (``../shared/bench/nab_score.py``, as a
-subprocess) and prints its figure. With ``--loo`` it also estimates generalisation: for each series, the one
-per-deployment knob (``sensitivity``) is picked on the other series and the held-out series is scored with
-it; the five held-out raw scores are normalised together. Skips with a message when the data is absent.
+subprocess) and prints its figure. Then (unless ``--no-loo``) it estimates generalisation: for each
+series, the one per-deployment knob (``sensitivity``) is picked on the other series and the held-out series
+is scored with it; the five held-out raw scores are normalised together. Skips, saying so, without the data.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--scorer", type=Path, default=DEFAULT_SCORER)
-    parser.add_argument("--loo", action="store_true", help="also print the leave-one-series-out estimate")
+    parser.add_argument("--no-loo", action="store_true", help="skip the leave-one-series-out estimate")
     args = parser.parse_args()
     if not (args.data / "windows.json").exists():
         print(f"skipped: no NAB series at {args.data} (windows.json missing)")
@@ -100,7 +100,7 @@ def main() -> int:
         print(f"skipped: NAB scorer not found at {args.scorer}")
         return 0
     full_score(args.data, args.scorer)
-    if args.loo:
+    if not args.no_loo:
         leave_one_out(args.data, args.scorer)
     return 0
 

@@ -360,8 +360,9 @@ class Detector:
             scale.block_max = max(scale.block_max, value)
         self.block_minutes += self.config.bucket_minutes
         if self.block_minutes >= 24 * 60:
+            keep = int(self.config.reference_days)
             for scale in self.scales:
-                scale.daily_maxima = [*scale.daily_maxima, scale.block_max][-self.config.reference_days :]
+                scale.daily_maxima = [*scale.daily_maxima, scale.block_max][-keep:]
                 scale.block_max = 0.0
             self.block_minutes = 0.0
 

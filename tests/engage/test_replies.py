@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from servicepulse.engage.models import Case, CaseState, Reply, ReplyOutcome
+from servicepulse.engage.models import Case, CaseState, Reply, ReplyOutcome, SavedReply
 from servicepulse.sources.models import SourceKind
 from tests.engage.helpers import point_at, slack_fixture, slack_params, slack_source
 from tests.factories import MentionFactory, SourceFactory
@@ -100,7 +100,8 @@ def test_roles(client, users, slack_mention) -> None:  # type: ignore[no-untyped
     assert "checking with IAM" in page
     response = client.post("/inbox/saved/", {"title": "Thanks", "body": "Thanks {author}, see {status_url}"})
     assert response.status_code == 302
-    page = client.get(f"/inbox/m/{slack_mention.pk}/?saved=1").content.decode()
+    saved = SavedReply.objects.get(title="Thanks")
+    page = client.get(f"/inbox/m/{slack_mention.pk}/?saved={saved.pk}").content.decode()
     assert "Thanks U061F7AUR, see http" in page
 
 

@@ -95,7 +95,7 @@ def source_record_success(*, source: Source, next_try_in: timedelta | None = Non
 
 def source_poll_interval(*, source: Source) -> timedelta:
     """Time between scheduled pulls: the source's `poll_seconds` option, else its connector's default."""
-    value = (source.options or {}).get("poll_seconds")
+    value: Any = (source.options or {}).get("poll_seconds")
     if value in (None, ""):
         value = getattr(get_connector_class(source.kind), "poll_seconds", 300)
     return timedelta(seconds=max(10, int(value)))

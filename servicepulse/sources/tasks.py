@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -42,7 +43,7 @@ def sync_due_sources() -> int:
     enqueued = 0
     for source_id in sources_due():
         if source_claim_due(source_id=source_id):
-            transaction.on_commit(lambda source_id=source_id: sync_source.enqueue(source_id))
+            transaction.on_commit(partial(sync_source.enqueue, source_id))
             enqueued += 1
     logger.debug("enqueued %d source syncs at %s", enqueued, timezone.now())
     return enqueued

@@ -69,7 +69,8 @@ def parse_event(event: Any) -> MentionData:
         raise PayloadError("post record has no text")
     if not text.strip():
         raise Skip("a post without text (an image or a quote)")
-    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+    reply_value = record.get("reply")
+    reply: dict[str, Any] = reply_value if isinstance(reply_value, dict) else {}
     parent = reply.get("parent") or {}
     root = reply.get("root") or {}
     langs = record.get("langs") if isinstance(record.get("langs"), list) else []

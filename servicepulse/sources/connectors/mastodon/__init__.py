@@ -8,6 +8,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar
 
 from servicepulse.mentions.services import MentionData
@@ -42,6 +43,14 @@ def _id_key(value: str) -> tuple[int, int | str]:
 
 def newest(ids: list[str]) -> str:
     return max(ids, key=_id_key)
+
+
+def _tag_page(client: MastodonClient, tag: str, min_id: str | None) -> list[Any]:
+    return client.tag_statuses(tag, min_id=min_id)
+
+
+def _search_page(client: MastodonClient, word: str, min_id: str | None) -> list[Any]:
+    return client.search_statuses(word, min_id=min_id)
 
 
 @register
@@ -93,13 +102,9 @@ class MastodonConnector(Connector):
         """(cursor key, fetch(min_id) -> page, parser) for every feed this source follows."""
         feeds: list[tuple[str, Callable[[str | None], list[Any]], Any]] = []
         for tag in self.hashtags():
-            feeds.append(
-                (f"tag:{tag.lower()}", lambda m, t=tag: client.tag_statuses(t, min_id=m), parse_status)
-            )
+            feeds.append((f"tag:{tag.lower()}", partial(_tag_page, client, tag), parse_status))
         for word in as_list(self.option("keywords")):
-            feeds.append(
-                (f"search:{word}", lambda m, w=word: client.search_statuses(w, min_id=m), parse_status)
-            )
+            feeds.append((f"search:{word}", partial(_search_page, client, word), parse_status))
         if self.wants_mentions():
             feeds.append(("mentions", lambda m: client.mention_notifications(min_id=m), parse_notification))
         if not feeds:
@@ -223,7 +228,7 @@ class MastodonConnector(Connector):
                 if len(event.stream) > 1 and event.stream[0] == "hashtag"
                 else ""
             )
-            parser = parse_status
+            parser: Callable[[Any], MentionData] = parse_status
         else:
             key, parser = "mentions", parse_notification
         mentions, rejected, ids = self._parse_page([event.payload], parser, key or "stream")

@@ -123,5 +123,6 @@ def parse_stream_message(message: str | bytes) -> StreamEvent:
             raise PayloadError(
                 f"{data['event']} payload is not JSON ({exc.msg} at column {exc.colno})"
             ) from None
-    stream = data.get("stream") if isinstance(data.get("stream"), list) else []
+    stream_value = data.get("stream")
+    stream: list[Any] = stream_value if isinstance(stream_value, list) else []
     return StreamEvent(stream=tuple(str(s) for s in stream), event=str(data["event"]), payload=payload)

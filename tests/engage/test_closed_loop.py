@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import IntegrityError
@@ -20,6 +21,7 @@ from servicepulse.engage.services import (
     optout_add,
 )
 from servicepulse.sources.models import Source, SourceKind
+from servicepulse.sources.services import source_create
 from servicepulse.status.models import Impact, IncidentStatus
 from servicepulse.status.services import public_incident_open, public_incident_update
 from tests.engage.helpers import point_at, slack_fixture, slack_params, slack_source
@@ -29,6 +31,31 @@ from tests.replay import Reply as Answer
 
 pytestmark = pytest.mark.django_db
 OK = {("POST", "/api/chat.postMessage"): [Answer(200, body=slack_fixture("chat_postMessage_ok.json"))]}
+MASTODON_FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/mastodon/fixtures"
+# One loopback server plays both platforms: Slack's Web API and a Mastodon server (Mastodon.py reads the
+# instance document for the API version, then posts the status).
+BOTH = {
+    **OK,
+    ("GET", "/api/v2/instance/"): [Answer(200, body=(MASTODON_FIXTURES / "instance_v2.json").read_bytes())],
+    ("POST", "/api/v1/statuses"): [
+        Answer(200, body=(MASTODON_FIXTURES / "status_post_reply.json").read_bytes())
+    ],
+}
+
+
+def slack_posts(server: ReplayServer) -> list:  # type: ignore[type-arg]
+    return [r for r in server.requests if r.path == "/api/chat.postMessage"]
+
+
+def mastodon_posts(server: ReplayServer) -> list:  # type: ignore[type-arg]
+    return [r for r in server.requests if r.path == "/api/v1/statuses"]
+
+
+def point_everything_at(url: str) -> None:
+    point_at(Source.objects.get(kind="slack"), url)
+    masto = Source.objects.get(kind="mastodon")
+    masto.options["api_base_url"] = url
+    masto.save()
 
 
 @pytest.fixture
@@ -43,12 +70,24 @@ def incident(settings):  # type: ignore[no-untyped-def]
     )
     slack = slack_source()
     rss = SourceFactory(kind=SourceKind.RSS, name="IT news comments")
+    masto = source_create(
+        kind="mastodon",
+        name="campus-mastodon",
+        options={"api_base_url": "http://127.0.0.1:1", "access_token": "tok"},
+    )
     mentions = [
         MentionFactory(source=slack, external_id="C024BE91L:1795470100.000200", author="ana", author_id="U1"),
         MentionFactory(source=slack, external_id="C024BE91L:1795470200.000300", author="ana", author_id="U1"),
         MentionFactory(source=slack, external_id="C024BE91L:1795470300.000400", author="ben", author_id="U2"),
         MentionFactory(source=slack, external_id="C024BE91L:1795470400.000500", author="cy", author_id="U3"),
         MentionFactory(source=rss, external_id="comment-9", author="dee"),
+        MentionFactory(
+            source=masto,
+            external_id="113500000000000201",
+            author="eli",
+            author_id="1090",
+            raw={"account": {"acct": "eli@mastodon.example"}},
+        ),
     ]
     for mention in mentions:
         case_link_public_incident(case=case_open(mention=mention), incident=incident)
@@ -58,7 +97,7 @@ def incident(settings):  # type: ignore[no-untyped-def]
 
 def test_preview_lists_everyone_once_with_reasons(incident) -> None:  # type: ignore[no-untyped-def]
     preview = loop_preview(incident=incident)
-    assert sorted(r.mention.author for r in preview.to_send) == ["ana", "ben"]
+    assert sorted(r.mention.author for r in preview.to_send) == ["ana", "ben", "eli"]
     ana = next(r for r in preview.to_send if r.mention.author == "ana")
     assert ana.mention.external_id == "C024BE91L:1795470200.000300"  # the latest post of the person
     assert ana.text == (
@@ -76,39 +115,48 @@ def test_send_once_per_person_per_state(
 ) -> None:  # type: ignore[no-untyped-def]
     client.force_login(users["responder"])
     page = client.get(f"/inbox/loop/{incident.pk}/").content.decode()
-    assert "Will get a reply (2)" in page and "Will not get a reply (2)" in page
-    with ReplayServer(OK) as server:
-        point_at(Source.objects.get(kind="slack"), server.url)
+    assert "Will get a reply (3)" in page and "Will not get a reply (2)" in page
+    with ReplayServer(BOTH) as server:
+        point_everything_at(server.url)
         template = "Hi {author}: we are on it. {status_url}"
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(f"/inbox/loop/{incident.pk}/", {"template": template, "confirm": "send"})
         assert response.status_code == 302
-        assert len(server.requests) == 2
-        sent = sorted(slack_params(r)["text"] for r in server.requests)
+        assert len(slack_posts(server)) == 2 and len(mastodon_posts(server)) == 1
+        sent = sorted(slack_params(r)["text"] for r in slack_posts(server))
         assert sent[0].startswith("Hi ana: we are on it. https://it.northgate.ac.uk/status/incidents/")
-        threads = {slack_params(r)["thread_ts"] for r in server.requests}
+        threads = {slack_params(r)["thread_ts"] for r in slack_posts(server)}
         assert threads == {"1795470200.000300", "1795470300.000400"}
+        toot = mastodon_posts(server)[0].form()
+        assert toot["in_reply_to_id"] == ["113500000000000201"]
+        assert toot["status"][0].startswith("@eli@mastodon.example Hi eli: we are on it.")
 
         # Sending again for the same status reaches nobody twice.
         with django_capture_on_commit_callbacks(execute=True):
             client.post(f"/inbox/loop/{incident.pk}/", {"template": template, "confirm": "send"})
-        assert len(server.requests) == 2
+        assert len(slack_posts(server)) == 2 and len(mastodon_posts(server)) == 1
 
         outcomes = dict(LoopReply.objects.values_list("mention__author", "outcome"))
-        assert outcomes == {"ana": "sent", "ben": "sent", "cy": "opted_out", "dee": "cannot_reply"}
+        assert outcomes == {
+            "ana": "sent",
+            "ben": "sent",
+            "cy": "opted_out",
+            "dee": "cannot_reply",
+            "eli": "sent",
+        }
         log = client.get(f"/inbox/loop/{incident.pk}/").content.decode()
         assert "Opted out" in log and "Channel cannot reply" in log
 
         public_incident_update(incident=incident, status=IncidentStatus.RESOLVED, body="Fixed.")
         incident.refresh_from_db()
         preview = loop_preview(incident=incident)
-        assert len(preview.to_send) == 2 and "is resolved" in preview.to_send[0].text
+        assert len(preview.to_send) == 3 and "is resolved" in preview.to_send[0].text
         with django_capture_on_commit_callbacks(execute=True):
             result = loop_send(incident=incident, actor=users["responder"])
-        assert (result.queued, result.listed) == (2, 2)
-        assert len(server.requests) == 4
+        assert (result.queued, result.listed) == (3, 2)
+        assert len(slack_posts(server)) == 4 and len(mastodon_posts(server)) == 2
     per_state = LoopReply.objects.filter(outcome=ReplyOutcome.SENT).values_list("incident_status", flat=True)
-    assert sorted(per_state) == ["investigating", "investigating", "resolved", "resolved"]
+    assert sorted(per_state) == ["investigating"] * 3 + ["resolved"] * 3
 
 
 def test_unique_constraint_holds_at_the_database(incident) -> None:  # type: ignore[no-untyped-def]
@@ -128,12 +176,12 @@ def test_platform_rate_limits_defer_the_rest(incident, settings, django_capture_
     settings.SERVICEPULSE_REPLY_RATES = {"slack": [1, 3600]}  # one reply an hour on this workspace
     with django_capture_on_commit_callbacks(execute=True):
         loop_send(incident=incident, actor=None)
-    with ReplayServer(OK) as server:
-        point_at(Source.objects.get(kind="slack"), server.url)
+    with ReplayServer(BOTH) as server:
+        point_everything_at(server.url)
         with django_capture_on_commit_callbacks(execute=True):
             result = loop_deliver(incident_id=incident.pk, incident_status="investigating")
-    assert (result.sent, result.deferred) == (1, 1)
-    assert len(server.requests) == 1
+    assert (result.sent, result.deferred) == (2, 1)  # Slack's second waits; Mastodon has its own limit
+    assert len(slack_posts(server)) == 1 and len(mastodon_posts(server)) == 1
     assert timedelta(minutes=59) < result.retry_at - timezone.now() <= timedelta(hours=1)
     later = DBTaskResult.objects.filter(task_path__endswith="loop_deliver_task", run_after__isnull=False)
     assert later.exists()  # enqueued again for when the limit allows
@@ -147,10 +195,10 @@ def test_retry_after_from_the_platform_keeps_the_reply_pending(incident) -> None
             Answer(429, {"Retry-After": "30"}, slack_fixture("error_ratelimited.json")),
         ]
     }
-    with ReplayServer(limited) as server:
-        point_at(Source.objects.get(kind="slack"), server.url)
+    with ReplayServer({**BOTH, **limited}) as server:
+        point_everything_at(server.url)
         result = loop_deliver(incident_id=incident.pk, incident_status="investigating")
-    assert result.sent == 0 and result.deferred == 2
-    assert len(server.requests) == 1  # the second person on the same workspace waits too
-    row = LoopReply.objects.filter(attempts=1).get()
+    assert result.sent == 1 and result.deferred == 2  # Mastodon went out; Slack said wait
+    assert len(slack_posts(server)) == 1  # the second person on the same workspace waits too
+    row = LoopReply.objects.filter(attempts=1, mention__source__kind="slack").get()
     assert row.outcome == ReplyOutcome.PENDING and "rate limit" in row.error

@@ -95,6 +95,18 @@ def post_slug_for_url(url: str, *, request_host: str | None = None) -> str | Non
     return str(match.kwargs["slug"])
 
 
+def url_is_ours(url: str, *, request_host: str | None = None) -> bool:
+    """Whether `url` is a page of this site that exists (any view), by host and path."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not _host_is_ours(parts.netloc, request_host=request_host):
+        return False
+    try:
+        resolve(parts.path or "/")
+    except Resolver404:
+        return False
+    return True
+
+
 def post_for_url(url: str, *, request_host: str | None = None) -> Post | None:
     """The published post that `url` points at, or None."""
     slug = post_slug_for_url(url, request_host=request_host)

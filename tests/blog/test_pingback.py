@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def rpc(live_server, blog_settings):
-    return xmlrpc.client.ServerProxy(f"{live_server.url}/xmlrpc/")
+    proxy = xmlrpc.client.ServerProxy(f"{live_server.url}/xmlrpc/")
+    yield proxy
+    proxy("close")()  # end the keep-alive connection before the live server's database goes away
 
 
 def _fault(rpc, source, target) -> int:
@@ -49,6 +51,7 @@ def test_pingback_faults_and_success(live_server, rpc, web, make_post):
     assert _fault(rpc, f"{web.base}/links", f"{live_server.url}/blog/posts/no-such-post/") == 32
     assert _fault(rpc, f"{web.base}/links", "https://elsewhere.example/blog/posts/x/") == 32
     assert _fault(rpc, f"{web.base}/links", f"{live_server.url}{closed.get_absolute_url()}") == 33
+    assert _fault(rpc, f"{web.base}/links", f"{live_server.url}/blog/") == 33  # ours, but not a post
     assert _fault(rpc, f"{web.base}/broken", target) == 50
     assert _fault(rpc, "http://127.0.0.1:9/unreachable", target) == 50
 

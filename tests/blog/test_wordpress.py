@@ -17,9 +17,14 @@ pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _run(path: Path) -> tuple[dict, str]:
+def _run(path: Path, *, exit_code: int = 0) -> tuple[dict, str]:
     out, err = StringIO(), StringIO()
-    call_command("import_wordpress", str(path), stdout=out, stderr=err)
+    try:
+        call_command("import_wordpress", str(path), stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    assert code == exit_code
     return json.loads(out.getvalue().strip().splitlines()[-1]), err.getvalue()
 
 
@@ -54,11 +59,11 @@ def test_wxr_fixture_imports_cleanly_twice():
 
 
 def test_broken_items_are_reported_and_skipped():
-    report, errors = _run(FIXTURES / "northgate-blog-broken.wxr.xml")
+    report, errors = _run(FIXTURES / "northgate-blog-broken.wxr.xml", exit_code=1)
     assert report["posts"] == 4 and report["skipped"] == 3
     assert "no title" in errors and "bad date" in errors and "comment 530: no date" in errors
     assert Comment.objects.filter(import_key__endswith=":comment:531").exists()
-    again, _ = _run(FIXTURES / "northgate-blog-broken.wxr.xml")
+    again, _ = _run(FIXTURES / "northgate-blog-broken.wxr.xml", exit_code=1)
     assert again["posts"] == 0 and again["comments"] == 0
 
 

@@ -16,7 +16,7 @@ from xmlrpc.server import SimpleXMLRPCDispatcher
 from servicepulse.blog.fetching import FetchFailed, FetchRefused, fetch
 from servicepulse.blog.linkbacks.discovery import read_source
 from servicepulse.blog.models import Comment, CommentKind
-from servicepulse.blog.selectors import post_for_url, post_slug_for_url
+from servicepulse.blog.selectors import post_for_url, post_slug_for_url, url_is_ours
 from servicepulse.blog.services import LinkbackData, linkback_save, linkbacks_open
 from servicepulse.blog.spam import rate_limited
 
@@ -40,7 +40,9 @@ def ping(source: str, target: str, *, request_host: str | None = None, ip_addres
         raise Fault(SOURCE_MISSING, "The source URI does not exist.")
     slug = post_slug_for_url(target, request_host=request_host)
     if slug is None:
-        # A URL of ours that is not a post page cannot take pingbacks; anything else does not exist here.
+        if url_is_ours(target, request_host=request_host):
+            # A page of ours that is not a post (the index, a tag page) cannot take pingbacks.
+            raise Fault(TARGET_INVALID, "The specified target URI cannot be used as a target.")
         raise Fault(TARGET_MISSING, "The specified target URI does not exist.")
     post = post_for_url(target, request_host=request_host)
     if post is None:

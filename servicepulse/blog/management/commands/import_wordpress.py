@@ -13,7 +13,8 @@ from servicepulse.blog.wordpress import WXRError, wxr_import
 class Command(BaseCommand):
     help = (
         "Import a WordPress export (WXR): authors, posts, comments with threading, pingbacks and trackbacks. "
-        "Re-running adds nothing twice; broken items are reported on stderr and skipped. Prints JSON counts."
+        "Re-running adds nothing twice; broken items are reported on stderr and skipped. Prints JSON counts; "
+        "exits 1 when something was skipped."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,3 +28,5 @@ class Command(BaseCommand):
         for reason in report.skipped:
             self.stderr.write(f"skipped {reason}")
         self.stdout.write(json.dumps(report.as_dict()))
+        if report.skipped:
+            raise SystemExit(1)

@@ -44,6 +44,9 @@ class DetectorSnapshot(models.Model):
     service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="detector")
     state = models.JSONField(default=dict)
     last_bucket = models.DateTimeField(null=True, blank=True, help_text="Start of the last bucket fed")
+    feed_from = models.DateTimeField(
+        null=True, blank=True, help_text="Where a backfill asked detection to start (until a bucket is fed)"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -278,11 +278,13 @@ def run_detection(
     services = Service.objects.all() if service_ids is None else Service.objects.filter(pk__in=service_ids)
     summary = DetectionSummary()
     for service in services:
-        snapshot, _ = DetectorSnapshot.objects.get_or_create(service=service)
+        snapshot, _ = DetectorSnapshot.objects.get_or_create(service=service, defaults={"feed_from": since})
         if snapshot.last_bucket is not None:
             start = snapshot.last_bucket + size
         else:
-            start = bucket_floor(since or end - timedelta(days=BASELINE_DAYS), size)
+            # A backfill whose posts were still being analysed resumes from where it was asked to start.
+            first = since or snapshot.feed_from or end - timedelta(days=BASELINE_DAYS)
+            start = bucket_floor(first, size)
         if start >= end:
             continue
         detector = _load_detector(snapshot, service, size)

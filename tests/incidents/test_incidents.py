@@ -265,3 +265,26 @@ def test_detection_reads_the_analysis_app_and_waits_for_unanalysed_posts() -> No
     assert snapshot.last_bucket == now - timedelta(minutes=15)
     counts, baseline = selectors.daily_complaints(service_ids=[service.pk], days=5, now=now)[service.pk]
     assert sum(counts) == 40 and len(baseline) == 5
+
+
+def test_backfill_resumes_from_its_start_once_posts_are_analysed() -> None:
+    analysis = pytest.importorskip("servicepulse.analysis.services")
+    service = ServiceFactory(id="sso", name="Single sign-on")
+    early = MentionFactory(source=SourceFactory(), external_id="e", created_at=START + timedelta(hours=1))
+    now = START + timedelta(days=20)
+    services.detection_backfill(since=START, until=now)
+    snapshot = DetectorSnapshot.objects.get(service_id=service.pk)
+    assert snapshot.last_bucket == START + timedelta(minutes=45)  # up to the post awaiting analysis
+    analysis.analysis_save(
+        mention=early,
+        complaint=True,
+        complaint_score=0.9,
+        sentiment="negative",
+        sentiment_score=0.9,
+        spam=False,
+        spam_score=0.0,
+        services=[(service.pk, 0.8)],
+    )
+    services.run_detection(now=now)
+    snapshot.refresh_from_db()
+    assert snapshot.state["n"] == 20 * 96  # all twenty days, not just the last fortnight

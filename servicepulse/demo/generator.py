@@ -231,7 +231,7 @@ SERVICE_DAILY: dict[str, float] = {
 }
 OFF_TOPIC_DAILY = 7.0
 SPAM_DAILY = 2.5
-INTENT_MIX = {"complaint": 0.44, "question": 0.2, "praise": 0.13, "neutral": 0.23}
+INTENT_MIX = {"complaint": 0.36, "question": 0.2, "praise": 0.2, "neutral": 0.24}
 INTENT_MIX_SERVICE_DESK = {"complaint": 0.3, "question": 0.22, "praise": 0.33, "neutral": 0.15}
 SUNDAY_RUSH = {"vle": 2.2, "submission": 2.8}  # Sunday 17:00-24:00 in teaching weeks
 DEADLINE_RUSH = 1.6  # on top, the evening of the big coursework deadline (week -1)
@@ -402,7 +402,7 @@ _DOUBLE_ARTICLE = re.compile(r"\b(my|the) (the|my) ", re.IGNORECASE)
 
 
 def _one_article(match: re.Match[str]) -> str:
-    """"my the timetable" -> "my timetable", "the the wifi" -> "the wifi" (template and name both had one)."""
+    """Collapse two articles, as in "my the timetable" (the template and the name brought one each)."""
     return "my " if "my" in (match.group(1).lower(), match.group(2).lower()) else match.group(1) + " "
 
 

@@ -140,7 +140,7 @@ def sparkline(
 def daily_bars(
     days: Sequence[str], complaints: Sequence[int], others: Sequence[int], *, title: str
 ) -> SafeString:
-    """Posts per day as stacked bars: complaints (dark) under everything else (light)."""
+    """Posts per day as stacked bars, complaints (dark) under everything else (light), the total on top."""
     width, height, left, top, bottom = 640, 170, 36, 30, 26
     plot_h = height - top - bottom
     slot = (width - left - 10) / max(len(days), 1)
@@ -167,7 +167,7 @@ def daily_bars(
             f"<text x='{_f(bx + bw / 2)}' y='{height - 10}' {FONT} font-size='10' fill='{MUTED}' "
             f"text-anchor='middle'>{escape(day)}</text>"
             f"<text x='{_f(bx + bw / 2)}' y='{_f(base - ch - oh - 3)}' {FONT} font-size='9' fill='{TEXT}' "
-            f"text-anchor='middle'>{c}</text>"
+            f"text-anchor='middle'>{c + o}</text>"
         )
     legend_y = 16
     parts.append(

@@ -90,6 +90,13 @@ def score_counts(
     }
 
 
+def spam_count(*, start: datetime, end: datetime) -> int:
+    """Posts in [start, end) the analysis took for spam (they rarely name a service, so count them all)."""
+    from servicepulse.analysis.models import MentionAnalysis
+
+    return MentionAnalysis.objects.filter(created_at__gte=start, created_at__lt=end, spam=True).count()
+
+
 def complaint_posts(
     *, start: datetime, end: datetime, service_ids: list[str] | None = None, limit: int = 2000
 ) -> dict[str, list[ThemePost]]:

@@ -132,7 +132,13 @@ def top_themes(
     if service is None:
         return []
     posts = readers.complaint_posts(start=since, end=until, service_ids=[service_id]).get(service_id, [])
-    background = readers.complaint_texts(start=since - timedelta(days=28), end=since)
+    # Against what people usually say about this service (so a deadline-night outage stands out from the
+    # VLE's everyday complaints), topped up with everyone's complaints while the service has little history.
+    earlier = since - timedelta(days=28)
+    own = readers.complaint_posts(start=earlier, end=since, service_ids=[service_id]).get(service_id, [])
+    background = [p.text for p in own]
+    if len(background) < 40:
+        background += readers.complaint_texts(start=earlier, end=since, limit=1000)
     themes = themes_for(posts, background=background, ignore=_alias_words(service), limit=limit)
     for theme in themes:
         theme.service_id, theme.service_name = service.id, service.name
@@ -380,7 +386,7 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
         totals={
             "mentions": total,
             "complaints": sum(c.complaints for c in counts.values()),
-            "spam": sum(c.spam for c in counts.values()),
+            "spam": readers.spam_count(start=start, end=end),
             "tickets": sum(r.opened for r in sla_rows),
         },
         themes=themes,

@@ -20,7 +20,8 @@ _STOP_TEXT = """a about after again all also am an and any anyone are as at be b
     really rn same says she should since so some still such than that thats the their them then there
     these they this those through to too u up us very was wasnt way we were what when where which while
     who why will with wont would yet you your youre tbh ngl omg lol like why anyone else just any
-    again also getting thing things way time today want wants need needs going gonna cos tho"""
+    again also getting thing things way time today want wants need needs going gonna cos tho
+    can't won't don't i'm it's doesn't isn't didn't i've i'd uni"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
 _TOKEN = re.compile(r"[#@]?[a-z0-9][a-z0-9'\-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+|\S+@\S+")
@@ -86,9 +87,10 @@ def themes_for(
     for text in background:
         bg.update(terms_of(text, ignore=ignore))
     n_fg, n_bg = len(posts), max(len(background), 1)
+    floor = max(min_posts, math.ceil(0.1 * n_fg))
     scored: list[tuple[float, str]] = []
     for term, count in fg.items():
-        if count < min_posts:
+        if count < floor:
             continue
         # Smoothed log-odds ratio of a post using the term, here against the background, weighted by how
         # many posts use it so one odd word in two posts does not beat a word in twenty.
@@ -97,28 +99,43 @@ def themes_for(
         bigram_bonus = 1.25 if " " in term else 1.0
         scored.append((math.log(p_fg / p_bg) * math.sqrt(count) * bigram_bonus, term))
     scored.sort(key=lambda x: (-x[0], x[1]))
-    chosen: list[str] = []
-    for _, term in scored:
-        if any(term in c or c in term for c in chosen):
+    chosen: list[tuple[str, list[int]]] = []
+    covered: set[int] = set()
+    for score, term in scored:
+        if score <= 0:
+            break
+        members = [i for i, ts in enumerate(post_terms) if term in ts]
+        # A term whose posts are mostly those of a theme already chosen says the same thing again (the words
+        # of one phrase, or the same template of complaint): skip it.
+        if sum(i in covered for i in members) >= 0.6 * len(members):
             continue
-        chosen.append(term)
+        chosen.append((term, members))
+        covered.update(members)
         if len(chosen) >= limit:
             break
     themes = []
-    for term in chosen:
-        members = [p for p, ts in zip(posts, post_terms, strict=True) if term in ts]
+    for term, members in chosen:
         picked: list[ThemePost] = []
+        picked_words: list[set[str]] = []
         authors: set[str] = set()
-        # Prefer posts of middling length (a sentence, not "same" and not an essay), from different people.
-        for post in sorted(members, key=lambda p: (abs(len(p.text) - 80), p.mention_id)):
-            if post.author in authors:
+        # Prefer posts of middling length (a sentence, not "same" and not an essay), from different people,
+        # saying it in different words.
+        for i in sorted(members, key=lambda i: (abs(len(posts[i].text) - 80), posts[i].mention_id)):
+            post = posts[i]
+            words = set(tokens(post.text))
+            if post.author in authors or any(_jaccard(words, other) >= 0.6 for other in picked_words):
                 continue
             authors.add(post.author)
             picked.append(post)
+            picked_words.append(words)
             if len(picked) >= examples:
                 break
         themes.append(Theme(label=term, count=len(members), terms=[term], examples=picked))
     return themes
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
 
 
 def theme_post(mention: Any) -> ThemePost:

@@ -36,7 +36,9 @@ def posts_published(
         .prefetch_related("tags")
         .annotate(
             approved_comments=Count(
-                "comments", filter=Q(comments__status=CommentStatus.APPROVED), distinct=True
+                "comments",
+                filter=Q(comments__status=CommentStatus.APPROVED, comments__kind=CommentKind.COMMENT),
+                distinct=True,
             )
         )
         .order_by("-published_at", "-id")

@@ -14,7 +14,7 @@ from types import EllipsisType
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -689,17 +689,20 @@ def reply_notify_subscribers(*, comment: Comment) -> int:
     ).exclude(email__iexact=comment.author_email or "-")
     for subscription in subscriptions:
         unsubscribe = _url(reverse("blog:subscription_unsubscribe", args=[subscription.token]))
-        send_mail(
+        EmailMessage(
             subject=f"{comment.author_name} replied to your comment on “{comment.post.title}”",
-            message=(
+            body=(
                 f"{comment.author_name} wrote:\n\n{comment.body}\n\n"
                 f"Read and reply: {_url(comment.get_absolute_url())}"
                 f"\n\nStop these e-mails: {unsubscribe}"
             ),
-            from_email=None,
-            recipient_list=[subscription.email],
-            fail_silently=False,
-        )
+            to=[subscription.email],
+            # RFC 2369 / RFC 8058: mail clients offer a one-click unsubscribe that POSTs to this URL.
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        ).send()
         sent += 1
     return sent
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -266,7 +267,9 @@ def test_reply_notifications_double_opt_in_and_unsubscribe(
         comments_moderate(comment_ids=[reply2.pk], decision=Decision.APPROVED, moderator=None)
     notices = [m for m in mail.outbox if m.to == [GUEST["author_email"]]]
     assert len(notices) == 1 and "unsubscribe" in notices[0].body
-    client.post(f"/blog/subscriptions/{subscription.token}/unsubscribe/")
+    one_click = urlsplit(notices[0].extra_headers["List-Unsubscribe"].strip("<>")).path
+    assert notices[0].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert client.post(one_click, {"List-Unsubscribe": "One-Click"}).status_code == 200
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         reply3 = comment_submit(

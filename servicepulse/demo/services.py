@@ -184,8 +184,12 @@ def demo_load(
 
     if analyse:
         summary.analysed = _analyse(new_ids, summary)
-    if detect and summary.mentions:
+    if detect and summary.mentions and summary.analysed is not None:
         summary.detection = _detect(data, summary)
+    elif detect and summary.mentions:
+        # Detection over history needs analysed posts; with analysis left to the worker, live detection
+        # picks the history up once the worker has analysed it.
+        summary.detection = "left to live detection (posts are analysed by the worker)"
     return summary
 
 

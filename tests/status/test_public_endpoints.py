@@ -55,6 +55,19 @@ def test_status_page_signed_out(client, incident) -> None:  # type: ignore[no-un
     assert client.get(f"/status/incidents/{incident.pk}/").status_code == 200
 
 
+def test_status_page_query_count_and_private_when_signed_in(
+    client, users, incident, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    for i in range(10):
+        ServiceFactory(id=f"svc-{i}", name=f"Service {i}")
+    with django_assert_max_num_queries(16):  # constant: it does not grow with components or days
+        assert client.get("/status/").status_code == 200
+    client.force_login(users["viewer"])
+    response = client.get("/status/")
+    assert response["Cache-Control"] == "private, no-store"
+    assert "viewer" in response.content.decode()
+
+
 def test_atom_feed_is_rfc4287(client, incident) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/status/feed/")
     assert response.status_code == 200

@@ -311,3 +311,14 @@ def test_parse_feed_change_only_raises_parse_errors(value: object) -> None:
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_signed_body_is_answered_200(source, client: Client, body: bytes) -> None:  # type: ignore[no-untyped-def]
     assert deliver(client, body, sign(body)).status_code == 200
+
+
+def test_nul_characters_do_not_lose_the_delivery(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    payload = json.loads(fixture("webhook_feed_comment.json"))
+    payload["entry"][0]["changes"][0]["value"]["message"] = "moodle\u0000 is down"
+    body = json.dumps(payload).encode()
+    assert deliver(client, body, sign(body)).json()["created"] == 1
+    mention = Mention.objects.get(source=source)
+    assert mention.text == "moodle is down" and "\x00" not in json.dumps(mention.raw)
+    only_nul = body.replace(b"moodle\\u0000 is down", b"\\u0000").replace(b"1122334455667788", b"1")
+    assert deliver(client, only_nul, sign(only_nul)).json()["quarantined"] == 1

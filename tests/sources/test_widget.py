@@ -238,3 +238,9 @@ def test_options_typed_on_the_command_line_are_read(source, client: Client) -> N
     assert [s["id"] for s in session(client)["services"]] == ["backup", "vle", "wifi"]
     session(client)
     assert client.get(f"{BASE}/session/").status_code == 429
+
+
+def test_control_characters_are_dropped_from_the_comment(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    token = session(client)["token"]
+    assert report(client, body(token, comment="nul\x00 and\x07 bell")).status_code == 201
+    assert Mention.objects.get(source=source).text.endswith(": nul and bell")

@@ -57,7 +57,8 @@ def parse_report(body: Any, *, services: dict[str, str]) -> Report:
         comment = ""
     if not isinstance(comment, str):
         raise ParseError("comment must be text")
-    comment = " ".join(comment.split())
+    # Control characters (NUL included, which PostgreSQL refuses) are dropped; whitespace is collapsed.
+    comment = " ".join("".join(ch for ch in comment if ch.isprintable() or ch.isspace()).split())
     if len(comment) > MAX_COMMENT:
         raise ParseError(f"comment is longer than {MAX_COMMENT} characters")
     token = body.get("token", "")

@@ -212,7 +212,8 @@ def test_stream_with_drop_reconnect_and_catch_up() -> None:
     subscribed = [json.loads(m) for m in ws.connections[0].received]
     assert {"type": "subscribe", "stream": "hashtag", "tag": "vle"} in subscribed
     assert {"type": "subscribe", "stream": "user:notification"} in subscribed
-    assert ws.connections[0].query["access_token"] == ["tok"]
+    assert ws.connections[0].headers["Authorization"] == "Bearer tok"
+    assert "access_token" not in ws.connections[0].query  # kept out of URLs (and so out of access logs)
     tag_queries = [r.query.get("min_id") for r in server.requests_to("/api/v1/timelines/tag/vle")]
     assert tag_queries[1] == ["113500000000000404"]  # catch-up starts from the last live post
     source.refresh_from_db()

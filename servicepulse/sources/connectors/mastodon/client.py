@@ -11,7 +11,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from servicepulse.core.fetcher import (
     FetchError,
@@ -118,9 +118,9 @@ class MastodonClient:
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
         from websockets.sync.client import connect
 
-        query = urlencode({"access_token": self.access_token}) if self.access_token else ""
+        # The token goes in the Authorization header, not the query string (which ends up in access logs).
         parts = urlsplit(url)
-        full = urlunsplit((parts.scheme, parts.netloc, parts.path or "/api/v1/streaming", query, ""))
+        full = urlunsplit((parts.scheme, parts.netloc, parts.path or "/api/v1/streaming", "", ""))
         try:
             host, port, address = websocket_target(full)
             sock = socket.create_connection((address, port), timeout=TIMEOUT)

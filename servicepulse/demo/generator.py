@@ -334,7 +334,7 @@ class People:
         self.weights: dict[str, list[float]] = {}
         used: set[str] = set()
         for channel, size in sizes.items():
-            people = []
+            people: list[Person] = []
             while len(people) < size:
                 person = self._make(channel)
                 if person.author_id in used:

@@ -204,8 +204,8 @@ def ticket_sla(*, start: datetime, end: datetime) -> tuple[list[SlaRow], dict[st
     for t in tickets:
         limit = timedelta(hours=targets[t.priority])
         ok = t.resolution_time is not None and t.resolution_time <= limit
-        opened, within = per_service.get(t.service_id, (0, 0))
-        per_service[t.service_id] = (opened + 1, within + int(ok))
+        count, met = per_service.get(t.service_id, (0, 0))
+        per_service[t.service_id] = (count + 1, met + int(ok))
     return rows, per_service
 
 
@@ -344,22 +344,17 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
 
     incident_facts = readers.incidents_between(start=start, end=end)
     names = {s.id: s.name for s in services}
-    incidents = (
-        None
-        if incident_facts is None
-        else [
-            IncidentRow(
-                facts=f,
-                service_name=names.get(f.service_id, f.service_id),
-                first_ticket_at=first_ticket_after(
-                    service_id=f.service_id, moment=f.started_at or f.detected_at
+    incidents: list[IncidentRow] | None = None
+    if incident_facts is not None:
+        incidents = []
+        for f in incident_facts:
+            began = f.started_at or f.detected_at
+            ticket_at = first_ticket_after(service_id=f.service_id, moment=began) if began else None
+            incidents.append(
+                IncidentRow(
+                    facts=f, service_name=names.get(f.service_id, f.service_id), first_ticket_at=ticket_at
                 )
-                if (f.started_at or f.detected_at)
-                else None,
             )
-            for f in incident_facts
-        ]
-    )
 
     sla_rows, per_service = ticket_sla(start=start, end=end)
     has_tickets = any(r.opened for r in sla_rows)

@@ -161,7 +161,7 @@ SERVICE_TEXTS: dict[str, dict[str, list[str]]] = {
         "neutral": [
             "sat in {building} all afternoon, {alias} ok, coffee not",
             "everyone's on {alias} in {room} watching the match instead of the lecture",
-            "library {alias} password is still on the whiteboard from 2022 apparently",
+            "the {alias} password in the library is still on the whiteboard from 2022 apparently",
         ],
     },
     "portal": {

@@ -738,3 +738,78 @@ def moderators_notify(*, comment: Comment) -> int:
         recipient_list=recipients,
     )
     return len(recipients)
+
+
+# ---------------------------------------------------------------------------------------------- demo
+
+
+def blog_demo_load(*, end: datetime | None = None, author: User | None = None) -> int:
+    """The demo's blog: weekly posts around the planted incidents, with approved threaded comments, and one
+    scheduled post. Idempotent (posts carry `demo:` import keys). Returns the number of posts created."""
+    from datetime import time
+
+    from servicepulse.blog.demo_content import DEMO_POSTS, DEMO_SCHEDULED
+
+    end = end or timezone.now()
+    tz = timezone.get_default_timezone()
+    local_end = end.astimezone(tz)
+    monday = datetime.combine((local_end - timedelta(days=local_end.weekday())).date(), time(0, 0), tzinfo=tz)
+
+    def at(spec: tuple[int, int, time]) -> datetime:
+        weeks, weekday, clock = spec
+        day = (monday + timedelta(weeks=weeks, days=weekday)).date()
+        return datetime.combine(day, clock, tzinfo=tz)
+
+    created = 0
+    for item in DEMO_POSTS:
+        key = f"demo:{item['key']}"
+        when = at(item["when"])
+        if when > end and item.get("fallback"):
+            when = at(item["fallback"])
+        if when > end or Post.objects.filter(import_key=key).exists():
+            continue
+        with transaction.atomic():
+            post = post_create(
+                title=item["title"], body_markdown=item["body"], author=author, tags=item["tags"]
+            )
+            Post.objects.filter(pk=post.pk).update(
+                status=PostStatus.PUBLISHED,
+                published_at=when,
+                created_at=when,
+                updated_at=when,
+                import_key=key,
+            )
+            made: list[Comment] = []
+            for n, (name, email, text, parent_index) in enumerate(item["comments"]):
+                parent = made[parent_index] if parent_index is not None else None
+                made.append(
+                    Comment.objects.create(
+                        post=post,
+                        parent=parent,
+                        depth=(parent.depth + 1) if parent else 1,
+                        status=CommentStatus.APPROVED,
+                        author_name=name,
+                        author_email=email,
+                        body=text,
+                        body_html=render_comment(text),
+                        created_at=min(when + timedelta(hours=2 + 3 * n), end),
+                        import_key=f"{key}:comment:{n}",
+                        mention_synced=True,  # the demo generator already made the blog channel's mentions
+                    )
+                )
+        created += 1
+    key = f"demo:{DEMO_SCHEDULED['key']}"
+    if not Post.objects.filter(import_key=key).exists():
+        post = post_create(
+            title=DEMO_SCHEDULED["title"],
+            body_markdown=DEMO_SCHEDULED["body"],
+            author=author,
+            tags=DEMO_SCHEDULED["tags"],
+        )
+        Post.objects.filter(pk=post.pk).update(
+            status=PostStatus.SCHEDULED,
+            publish_at=end + timedelta(days=DEMO_SCHEDULED["days_after_end"]),
+            import_key=key,
+        )
+        created += 1
+    return created

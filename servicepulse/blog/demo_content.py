@@ -74,7 +74,8 @@ DEMO_POSTS: list[dict] = [
         "body": (
             "On Tuesday morning student and staff e-mail was unavailable for about two and a half hours. "
             "An expired certificate on the mail gateway was the cause. We now renew certificates "
-            "automatically and check them every day, and the [status page](/status/) showed the outage within minutes."
+            "automatically and check them every day, and the [status page](/status/) showed the outage "
+            "within minutes."
         ),
         "comments": [
             (

@@ -8,8 +8,9 @@ to mentions again.
 from __future__ import annotations
 
 from datetime import time
+from typing import Any
 
-DEMO_POSTS: list[dict] = [
+DEMO_POSTS: list[dict[str, Any]] = [
     {
         "key": "welcome",
         "when": (-6, 2, time(10, 0)),
@@ -119,7 +120,7 @@ DEMO_POSTS: list[dict] = [
     },
 ]
 
-DEMO_SCHEDULED = {
+DEMO_SCHEDULED: dict[str, Any] = {
     "key": "email-migration",
     "days_after_end": 2,
     "title": "Next: moving student e-mail",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ def reply_rate(kind: str) -> tuple[int, timedelta]:
 
 
 # Reply length per platform (characters), so a reply is refused here rather than by the network.
+_URL = re.compile(r"https?://\S+")
 REPLY_MAX_LENGTH: dict[str, int] = {"mastodon": 500, "bluesky": 300, "x": 280, "slack": 4000, "reddit": 10000}
 
 
@@ -130,11 +132,22 @@ def can_reply(*, source: Source) -> bool:
         return False
 
 
-def reply_too_long(*, kind: str, text: str) -> str:
-    """An error sentence when `text` is over the platform's limit, else ""."""
+def reply_too_long(*, mention: Mention, text: str) -> str:
+    """An error sentence when `text` is over the platform's limit, else "". Links count as the platforms
+    count them (23 characters on Mastodon and X), and Mastodon replies carry the "@account " prefix."""
+    kind = mention.source.kind
     limit = REPLY_MAX_LENGTH.get(kind)
-    if limit is not None and len(text) > limit:
-        return f"{len(text)} characters: {kind} allows {limit}"
+    if limit is None:
+        return ""
+    length = len(text)
+    if kind in ("mastodon", "x"):
+        length = len(_URL.sub("x" * 23, text))
+    if kind == "mastodon":
+        acct = str(((mention.raw or {}).get("account") or {}).get("acct") or mention.author or "")
+        if acct and f"@{acct}" not in text:
+            length += len(acct) + 2
+    if length > limit:
+        return f"{length} characters: {mention.source.get_kind_display()} allows {limit}"
     return ""
 
 

@@ -210,10 +210,10 @@ def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = Non
 
     if is_opted_out(mention=mention):
         return log(ReplyOutcome.OPTED_OUT, error="This person asked not to be contacted on this channel.")
-    too_long = reply_too_long(kind=mention.source.kind, text=text)
+    too_long = reply_too_long(mention=mention, text=text)
     if too_long:
         return log(
-            ReplyOutcome.FAILED, error=f"Too long for {mention.source.get_kind_display()}: {too_long}."
+            ReplyOutcome.FAILED, error=f"Too long: {too_long}."
         )
     wait = reply_rate_wait(source=mention.source, now=at_start)
     if wait > timedelta(0):
@@ -410,7 +410,7 @@ def loop_preview(*, incident: PublicIncident, template: str | None = None) -> Lo
         elif not can_reply(source=mention.source):
             outcome = ReplyOutcome.CANNOT_REPLY
             reason = f"{mention.source.get_kind_display()} cannot reply: answer this person another way"
-        elif too_long := reply_too_long(kind=mention.source.kind, text=text):
+        elif too_long := reply_too_long(mention=mention, text=text):
             outcome, reason = ReplyOutcome.FAILED, f"text too long ({too_long})"
         preview.recipients.append(
             LoopRecipient(

@@ -112,3 +112,18 @@ def test_inbox_page_query_count(client, users, django_assert_max_num_queries) ->
     with django_assert_max_num_queries(15):
         response = client.get("/inbox/?state=all")
     assert response.status_code == 200
+
+
+def test_reply_length_is_counted_as_the_platform_counts_it(db) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.engage.selectors import reply_too_long
+
+    masto = MentionFactory(
+        source=SourceFactory(kind=SourceKind.MASTODON), raw={"account": {"acct": "eli@x.example"}}
+    )
+    link = "https://it.northgate.ac.uk/status/incidents/12345678901234567890/"
+    assert reply_too_long(mention=masto, text="a" * 400 + " " + link) == ""  # a link counts 23
+    assert reply_too_long(mention=masto, text="a" * 490).startswith(
+        "505 characters: Mastodon allows 500"
+    )  # "@eli@x.example " adds 15
+    rss = MentionFactory(source=SourceFactory(kind=SourceKind.RSS))
+    assert reply_too_long(mention=rss, text="a" * 5000) == ""

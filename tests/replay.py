@@ -37,7 +37,9 @@ WebSocket (Mastodon streaming, Bluesky Jetstream)::
         ws.connections                      # every connection made, in order
 
 When the generator ends without DROP the server closes normally (code 1000).
-`WebSocketReplayServer(messages=[...])` replays the same list to every connection. Messages the client sends
+`WebSocketReplayServer(messages=[...])` replays the same list to every connection.
+`WebSocketReplayServer(handler, refuse=[Reply(429, {"Retry-After": "30"})])` answers the first opening
+handshakes with those HTTP replies instead of upgrading (one per connection attempt, in order). Messages the client sends
 within `read_first` seconds of connecting (subscriptions) are recorded in `conn.received` before replaying.
 """
 
@@ -276,6 +278,7 @@ class WebSocketReplayServer:
         *,
         messages: Iterable[str | bytes] | None = None,
         read_first: float = 0.0,
+        refuse: Iterable[Reply] = (),
     ) -> None:
         if handler is None:
             fixed = list(messages or [])
@@ -285,6 +288,8 @@ class WebSocketReplayServer:
 
         self.handler = handler
         self.read_first = read_first
+        self.refuse = list(refuse)
+        self.refused: list[str] = []  # request paths answered from `refuse`
         self.connections: list[WsConnection] = []
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -315,6 +320,17 @@ class WebSocketReplayServer:
                 return
             conn.sent += 1
 
+    def _handshake(self, connection: Any, request: Any) -> Any:
+        if not self.refuse:
+            return None
+        reply = self.refuse.pop(0)
+        self.refused.append(request.path)
+        body, headers = reply.encoded()
+        response = connection.respond(reply.status, body.decode("utf-8", errors="replace"))
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
+
     @property
     def port(self) -> int:
         return self._server.socket.getsockname()[1]
@@ -326,7 +342,9 @@ class WebSocketReplayServer:
     def start(self) -> WebSocketReplayServer:
         from websockets.sync.server import serve
 
-        self._server = serve(self._serve, "127.0.0.1", 0, compression=None, max_size=None)
+        self._server = serve(
+            self._serve, "127.0.0.1", 0, compression=None, max_size=None, process_request=self._handshake
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, name="replay-ws", daemon=True)
         self._thread.start()
         return self

@@ -1,4 +1,4 @@
-"""The Bluesky connector: a Jetstream replay over WebSocket (`websockets`) and atproto against a replay PDS."""
+"""The Bluesky connector: Jetstream replayed over WebSocket (`websockets`); atproto against a replay PDS."""
 
 from __future__ import annotations
 
@@ -155,6 +155,19 @@ def test_jetstream_refuses_connection() -> None:
         source_sync(source=source)
     source.refresh_from_db()
     assert "jetstream" in source.last_error and source.next_try_at is not None
+
+
+def test_jetstream_429_retry_after_then_recovers() -> None:
+    refuse = [Reply(429, {"Retry-After": "30"}, "slow down")]
+    with WebSocketReplayServer(lambda conn: iter(from_cursor(conn)), refuse=refuse) as ws:
+        source = bluesky_source(ws.url, streaming="false")
+        with pytest.raises(ConnectorError, match="HTTP 429") as limited:
+            source_sync(source=source)
+        assert limited.value.retry_after == 30
+        source.refresh_from_db()
+        assert 29 <= (source.next_try_at - source.last_error_at).total_seconds() <= 31
+        assert source_sync(source=source).created == len(EXPECTED)
+    assert [path.split("?")[0] for path in ws.refused] == ["/subscribe"]
 
 
 def test_reply_through_atproto() -> None:

@@ -39,8 +39,9 @@ WebSocket (Mastodon streaming, Bluesky Jetstream)::
 When the generator ends without DROP the server closes normally (code 1000).
 `WebSocketReplayServer(messages=[...])` replays the same list to every connection.
 `WebSocketReplayServer(handler, refuse=[Reply(429, {"Retry-After": "30"})])` answers the first opening
-handshakes with those HTTP replies instead of upgrading (one per connection attempt, in order). Messages the client sends
-within `read_first` seconds of connecting (subscriptions) are recorded in `conn.received` before replaying.
+handshakes with those HTTP replies instead of upgrading (one per connection attempt, in order).
+Messages the client sends within `read_first` seconds of connecting (subscriptions) are recorded in
+`conn.received` before replaying.
 """
 
 from __future__ import annotations

@@ -439,10 +439,13 @@ def comment_sync_mention(*, comment: Comment) -> bool:
     ):
         return False
     from servicepulse.mentions.services import MentionData, mentions_ingest
-    from servicepulse.sources.models import SourceKind
+    from servicepulse.sources.models import Source, SourceKind
     from servicepulse.sources.services import source_get_or_create
 
-    source = source_get_or_create(kind=SourceKind.BLOG, name=BLOG_SOURCE_NAME)
+    # The blog's channel: the existing source of kind `blog` (the demo has one), else "Blog comments".
+    source = Source.objects.filter(kind=SourceKind.BLOG).order_by("id").first() or source_get_or_create(
+        kind=SourceKind.BLOG, name=BLOG_SOURCE_NAME
+    )
     mentions_ingest(
         source=source,
         items=[
@@ -476,7 +479,7 @@ def comment_unsync_mention(*, comment: Comment) -> int:
     from servicepulse.sources.models import SourceKind
 
     deleted, _ = Mention.objects.filter(
-        source__kind=SourceKind.BLOG, source__name=BLOG_SOURCE_NAME, external_id=f"comment-{comment.pk}"
+        source__kind=SourceKind.BLOG, external_id=f"comment-{comment.pk}"
     ).delete()
     Comment.objects.filter(pk=comment.pk).update(mention_synced=False)
     comment.mention_synced = False

@@ -79,6 +79,7 @@ class DetectorConfig:
     # Self-calibration: confirmation needs at least `reference_multiple` times the upper quartile of the
     # daily maxima of the evidence over the last `reference_days` days.
     reference_days: int = 14
+    reference_min_days: int = 7
     reference_quantile: float = 0.75
     reference_multiple: float = 2.0
     clear_minutes: float = 60.0
@@ -283,8 +284,8 @@ class Detector:
             scale.seen += 1
 
     def _reference(self, scale: EvidenceScale) -> float:
-        if not scale.daily_maxima:
-            return 0.0
+        if len(scale.daily_maxima) < self.config.reference_min_days:
+            return 0.0  # too little history to say what an ordinary day looks like
         ordered = sorted(scale.daily_maxima)
         return ordered[min(len(ordered) - 1, int(self.config.reference_quantile * len(ordered)))]
 

@@ -17,6 +17,7 @@ from servicepulse.analysis.services import correction_create
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard.forms import set_choices
 from servicepulse.dashboard.selectors import mention_search_q
+from servicepulse.dashboard.services import rollup_refresh_for
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.models import Source
 
@@ -149,4 +150,6 @@ def apply_relabel(*, form: RelabelForm, user: Any) -> int:
                 user=user,
             )
             changed += 1
+        # Finished days already in the board's rollup are recounted: the board shows the correction at once.
+        rollup_refresh_for(moments=[m.created_at for m in mentions])
     return changed

@@ -1,17 +1,20 @@
-"""What the signed-in pages show, composed from the owning apps' selectors.
+"""What the signed-in pages show, composed from the owning apps' selectors, models and score functions.
 
-The dashboard owns no data: complaints against the baseline come from the incidents app, experience scores
-and themes from the experience app, labels and tagged posts from the analysis app. Each function here returns
-plain dataclasses the templates render; the charts are drawn here too (inline SVG), so views stay thin and
-the same figures serve the page and its tests.
+Counts per service and day come from the dashboard's rollup of the analysis app's service tags (finished days
+stored in `ServiceDay`, today and yesterday counted live), so the board reads a few hundred rows whatever the
+number of posts. The typical volume is the incidents app's detector baseline (its `DetectorSnapshot`),
+the score and its interval and trend are the experience app's (`experience.score`), open incidents and their
+explanations the incidents app's, themes the experience app's, posts the analysis app's. Each function returns
+plain dataclasses the templates render; the charts are drawn here too (inline SVG), so views stay thin.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -19,13 +22,15 @@ from django.utils.safestring import SafeString
 from servicepulse.analysis.selectors import mentions_for_service
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard import charts
-from servicepulse.experience.score import ServiceScore
-from servicepulse.experience.selectors import top_themes, weekly_scores
-from servicepulse.incidents.models import AlertRule, Incident
+from servicepulse.dashboard.models import ServiceDay
+from servicepulse.dashboard.services import LIVE_DAYS, DayCounts, count_days, local_day_start, rollup_catch_up
+from servicepulse.experience.score import ServiceScore, score_from_counts, score_trend
+from servicepulse.experience.selectors import top_themes
+from servicepulse.incidents.detection import Detector
+from servicepulse.incidents.models import AlertRule, DetectorSnapshot, Incident
 from servicepulse.incidents.selectors import (
     IncidentDetail,
     alert_rule_list,
-    daily_complaints,
     incident_detail,
     incident_list,
     open_incidents_by_service,
@@ -36,6 +41,7 @@ TREND_WEEKS = 4
 SERVICE_WEEKS = 12
 SERVICE_DAYS = 28
 RECENT_POSTS = 20
+THEMES_CACHE_SECONDS = 600
 
 
 class BoardState:
@@ -85,6 +91,124 @@ def _day_starts(now: datetime, days: int) -> list[datetime]:
     return [today - timedelta(days=days - 1 - i) for i in range(days)]
 
 
+def day_counts(*, service_ids: list[str], first: date, last: date) -> dict[str, dict[date, DayCounts]]:
+    """Counts per service and local day in [first, last]: finished days from the rollup, the live days counted
+    now. Brings the rollup up to date first (one query when it already is)."""
+    today = timezone.localdate()
+    rollup_catch_up(today=today)
+    live_from = today - timedelta(days=LIVE_DAYS - 1)
+    out: dict[str, dict[date, DayCounts]] = {sid: {} for sid in service_ids}
+    stored = ServiceDay.objects.filter(
+        service_id__in=service_ids, day__gte=first, day__lte=min(last, live_from - timedelta(days=1))
+    ).values_list("service_id", "day", "posts", "complaints", "positive", "negative", "neutral", "spam")
+    for sid, day, *values in stored:
+        out[sid][day] = DayCounts(*values)
+    if last >= live_from:
+        for (sid, day), counts in count_days(
+            start=max(first, live_from), end=last, service_ids=service_ids
+        ).items():
+            out.setdefault(sid, {})[day] = counts
+    return out
+
+
+def expected_daily(*, service_ids: list[str], days: list[datetime]) -> dict[str, list[float]]:
+    """The typical complaints per day for each service: its detector's baseline (hour-of-day x weekday x
+    calendar), summed over each day's hours. Zero while a service's detector has not learnt anything."""
+    out = {sid: [0.0] * len(days) for sid in service_ids}
+    for snapshot in DetectorSnapshot.objects.filter(service_id__in=service_ids):
+        if not snapshot.state:
+            continue
+        try:
+            detector = Detector.from_state(snapshot.state)
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+        ):  # a state from another version: no baseline rather than a 500
+            continue
+        per_hour = 60 / detector.config.bucket_minutes
+        out[snapshot.service_id] = [
+            round(sum(detector.expected(start + timedelta(hours=h)) * per_hour for h in range(24)), 1)
+            for start in days
+        ]
+    return out
+
+
+def complaints_against_baseline(
+    *,
+    service_ids: list[str],
+    days: int,
+    now: datetime,
+    counts: dict[str, dict[date, DayCounts]] | None = None,
+) -> dict[str, tuple[list[int], list[float]]]:
+    """Complaints per local day (oldest first, today last) and the typical volume for those days."""
+    starts = _day_starts(now, days)
+    first, last = starts[0].date(), starts[-1].date()
+    counts = counts if counts is not None else day_counts(service_ids=service_ids, first=first, last=last)
+    baseline = expected_daily(service_ids=service_ids, days=starts)
+    return {
+        sid: (
+            [counts.get(sid, {}).get(d.date(), DayCounts()).complaints for d in starts],
+            baseline[sid],
+        )
+        for sid in service_ids
+    }
+
+
+def weekly_scores(
+    *,
+    service_ids: list[str],
+    weeks: int,
+    now: datetime,
+    counts: dict[str, dict[date, DayCounts]] | None = None,
+) -> dict[str, list[ServiceScore]]:
+    """The last `weeks` seven-day windows of local days ending today, oldest first, each with its trend
+    against the window before (so the latest point is always a full week, today included)."""
+    today = timezone.localdate(now)
+    ends = [today - timedelta(days=7 * (weeks - i)) for i in range(weeks + 1)]  # ends[0]: the extra window
+    first = ends[0] - timedelta(days=6)
+    counts = counts if counts is not None else day_counts(service_ids=service_ids, first=first, last=today)
+    targets = dict(Service.objects.filter(id__in=service_ids).values_list("id", "target_score"))
+    out: dict[str, list[ServiceScore]] = {}
+    for sid in service_ids:
+        per_day = counts.get(sid, {})
+        series: list[ServiceScore] = []
+        previous = None
+        for end in ends:
+            window = DayCounts()
+            for offset in range(7):
+                window.add(per_day.get(end - timedelta(days=offset), DayCounts()))
+            estimate = score_from_counts(
+                positive=window.positive, negative=window.negative, neutral=window.neutral
+            )
+            if previous is not None:
+                start = local_day_start(end - timedelta(days=6))
+                series.append(
+                    ServiceScore(
+                        service_id=sid,
+                        start=start,
+                        end=local_day_start(end + timedelta(days=1)),
+                        estimate=estimate,
+                        trend=score_trend(estimate, previous),
+                        target=targets.get(sid),
+                    )
+                )
+            previous = estimate
+        out[sid] = series
+    return out
+
+
+def cached_themes(*, service_id: str, now: datetime) -> list[Any]:
+    """This week's complaint themes (experience app), kept ten minutes: they move slowly, and finding them
+    reads every complaint of the week."""
+    key = f"dashboard:themes:{service_id}:{int(now.timestamp()) // THEMES_CACHE_SECONDS}"
+    themes = cache.get(key)
+    if themes is None:
+        themes = list(top_themes(service_id=service_id, since=now - timedelta(days=7), until=now))
+        cache.set(key, themes, THEMES_CACHE_SECONDS)
+    return themes
+
+
 def _weeks_label(name: str, weeks: list[ServiceScore]) -> str:
     shown = ", ".join("too few posts" if w.value is None else str(round(w.value)) for w in weeks)
     return f"{name}: experience score over the last {len(weeks)} weeks: {shown or 'no scores yet'}"
@@ -95,8 +219,10 @@ def board_rows(*, now: datetime | None = None) -> list[BoardRow]:
     now = now or timezone.now()
     services = list(Service.objects.all())
     ids = [s.id for s in services]
-    volumes = daily_complaints(service_ids=ids, days=SPARK_DAYS, now=now)
-    scores = weekly_scores(service_ids=ids, weeks=TREND_WEEKS, now=now)
+    today = timezone.localdate(now)
+    per_day = day_counts(service_ids=ids, first=today - timedelta(days=7 * (TREND_WEEKS + 1)), last=today)
+    volumes = complaints_against_baseline(service_ids=ids, days=SPARK_DAYS, now=now, counts=per_day)
+    scores = weekly_scores(service_ids=ids, weeks=TREND_WEEKS, now=now, counts=per_day)
     incidents = open_incidents_by_service(service_ids=ids)
     rows = []
     for service in services:
@@ -147,10 +273,14 @@ class ServiceOverview:
 def service_overview(*, service: Service, now: datetime | None = None) -> ServiceOverview:
     """The service page: score over time with band and target, complaints against baseline, themes, posts."""
     now = now or timezone.now()
-    weeks = weekly_scores(service_ids=[service.id], weeks=SERVICE_WEEKS, now=now).get(service.id, [])
-    counts, baseline = daily_complaints(service_ids=[service.id], days=SERVICE_DAYS, now=now).get(
-        service.id, ([0] * SERVICE_DAYS, [0.0] * SERVICE_DAYS)
+    today = timezone.localdate(now)
+    per_day = day_counts(
+        service_ids=[service.id], first=today - timedelta(days=7 * (SERVICE_WEEKS + 1)), last=today
     )
+    weeks = weekly_scores(service_ids=[service.id], weeks=SERVICE_WEEKS, now=now, counts=per_day)[service.id]
+    counts, baseline = complaints_against_baseline(
+        service_ids=[service.id], days=SERVICE_DAYS, now=now, counts=per_day
+    )[service.id]
     incidents = open_incidents_by_service(service_ids=[service.id]).get(service.id, [])
     target = service.target_score
     points = [charts.ScorePoint(start=w.start, value=w.value, low=w.low, high=w.high) for w in weeks]
@@ -178,7 +308,7 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
                 f"volume; last 7 days {sum(counts[-7:])}, typical {round(sum(baseline[-7:]))}"
             ),
         ),
-        themes=list(top_themes(service_id=service.id, since=now - timedelta(days=7), until=now)),
+        themes=cached_themes(service_id=service.id, now=now),
         recent=list(mentions_for_service(service_id=service.id)[:RECENT_POSTS]),
         complaints_week=sum(counts[-7:]),
         baseline_week=sum(baseline[-7:]),

@@ -16,7 +16,8 @@ from tests.factories import MentionFactory
 def test_board_lists_every_service_with_its_state_and_sparkline(
     world: dict[str, Any], clients: dict[str, Client], django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(16):
+    clients["viewer"].get("/")  # the first render of the day closes finished days into the rollup
+    with django_assert_max_num_queries(12):
         response = clients["viewer"].get("/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -33,7 +34,8 @@ def test_board_query_count_does_not_grow_with_services(
 ) -> None:
     for i in range(20):
         Service.objects.create(id=f"extra-{i}", name=f"Extra {i}")
-    with django_assert_max_num_queries(16):
+    clients["viewer"].get("/")
+    with django_assert_max_num_queries(12):
         assert clients["viewer"].get("/").status_code == 200
 
 

@@ -1,0 +1,125 @@
+"""Writing the dashboard's rollup (`ServiceDay`) from the analysis app's service tags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from servicepulse.analysis.models import ServiceTag
+from servicepulse.dashboard.models import RollupState, ServiceDay
+
+HISTORY_DAYS = 120  # how far back a first catch-up goes
+LIVE_DAYS = 2  # today and yesterday are always counted live
+
+
+@dataclass
+class DayCounts:
+    posts: int = 0
+    complaints: int = 0
+    positive: int = 0
+    negative: int = 0
+    neutral: int = 0
+    spam: int = 0
+
+    def add(self, other: DayCounts) -> None:
+        for name in ("posts", "complaints", "positive", "negative", "neutral", "spam"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def local_day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def count_days(
+    *, start: date, end: date, service_ids: Iterable[str] | None = None
+) -> dict[tuple[str, date], DayCounts]:
+    """Counts per (service, local day) for days in [start, end], straight from the service tags."""
+    tz = timezone.get_current_timezone()
+    qs = ServiceTag.objects.filter(
+        created_at__gte=local_day_start(start), created_at__lt=local_day_start(end + timedelta(days=1))
+    )
+    if service_ids is not None:
+        qs = qs.filter(service_id__in=list(service_ids))
+    rows = (
+        qs.annotate(local_day=TruncDate("created_at", tzinfo=tz))
+        .values("service_id", "local_day")
+        .annotate(
+            posts=Count("id", filter=Q(spam=False)),
+            complaints=Count("id", filter=Q(spam=False, complaint=True)),
+            positive=Count("id", filter=Q(spam=False, sentiment="positive")),
+            negative=Count("id", filter=Q(spam=False, sentiment="negative")),
+            neutral=Count("id", filter=Q(spam=False, sentiment="neutral")),
+            spam_n=Count("id", filter=Q(spam=True)),
+        )
+        .order_by()
+    )
+    return {
+        (row["service_id"], row["local_day"]): DayCounts(
+            posts=row["posts"],
+            complaints=row["complaints"],
+            positive=row["positive"],
+            negative=row["negative"],
+            neutral=row["neutral"],
+            spam=row["spam_n"],
+        )
+        for row in rows
+    }
+
+
+@transaction.atomic
+def rollup_refresh(*, start: date, end: date) -> int:
+    """Recount the days [start, end] for every service and replace their rollup rows. Returns rows written."""
+    counts = count_days(start=start, end=end)
+    ServiceDay.objects.filter(day__gte=start, day__lte=end).delete()
+    rows = [
+        ServiceDay(
+            service_id=sid,
+            day=day,
+            posts=c.posts,
+            complaints=c.complaints,
+            positive=c.positive,
+            negative=c.negative,
+            neutral=c.neutral,
+            spam=c.spam,
+        )
+        for (sid, day), c in counts.items()
+    ]
+    ServiceDay.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def rollup_catch_up(*, today: date | None = None) -> int:
+    """Make the rollup complete up to the day before the live window; a no-op when it already is."""
+    today = today or timezone.localdate()
+    wanted = today - timedelta(days=LIVE_DAYS)
+    state = RollupState.objects.first()
+    if state is not None and state.complete_until is not None and state.complete_until >= wanted:
+        return 0
+    start = (
+        state.complete_until + timedelta(days=1)
+        if state is not None and state.complete_until is not None
+        else today - timedelta(days=HISTORY_DAYS)
+    )
+    written = rollup_refresh(start=start, end=wanted)
+    RollupState.objects.update_or_create(pk=1, defaults={"complete_until": wanted})
+    return written
+
+
+def rollup_refresh_for(*, moments: Iterable[datetime]) -> int:
+    """Recount the finished days holding `moments` (e.g. after labels were corrected)."""
+    wanted = timezone.localdate() - timedelta(days=LIVE_DAYS)
+    days = sorted({timezone.localtime(m).date() for m in moments})
+    days = [d for d in days if d <= wanted]
+    return sum(rollup_refresh(start=d, end=d) for d in days)
+
+
+def rollup_rebuild() -> int:
+    """Recount the whole history window (nightly, and after bulk imports or retraining)."""
+    RollupState.objects.all().delete()
+    return rollup_catch_up()

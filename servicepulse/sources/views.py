@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_for
-from servicepulse.sources.webhooks import WebhookRejected
+from servicepulse.sources.webhooks import WebhookRejected, failure_record, failures_exceeded
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,15 @@ def webhook(request: HttpRequest, source_name: str) -> HttpResponse:
         raise Http404("no such source") from None
     if not connector.can_receive:
         raise Http404("this source does not receive webhooks")
+    if failures_exceeded(source, request):
+        response = JsonResponse({"error": "too many refused deliveries from this address"}, status=429)
+        response["Retry-After"] = "60"
+        return response
     try:
         return connector.receive(request)
     except WebhookRejected as exc:
         log.warning("webhook for %s refused (%s): %s", source.name, exc.status, exc.reason)
+        failure_record(source, request)
         return JsonResponse({"error": exc.reason}, status=exc.status)
 
 

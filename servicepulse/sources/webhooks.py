@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
@@ -41,6 +42,32 @@ class WebhookRejected(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+DEFAULT_FAILURES_PER_MINUTE = 30
+
+
+def _failure_key(source: Source, request: HttpRequest) -> str:
+    return f"sp:hook:failures:{source.pk}:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+
+
+def failures_exceeded(source: Source, request: HttpRequest) -> bool:
+    """True when this address sent too many refused deliveries for this source in the last minute.
+
+    Only refusals count (bad signatures, stale timestamps, oversized bodies), so a platform delivering
+    correctly signed events is never slowed; someone guessing signatures is, cheaply, through the cache.
+    """
+    limit = int(getattr(settings, "SERVICEPULSE_WEBHOOK_FAILURES_PER_MINUTE", DEFAULT_FAILURES_PER_MINUTE))
+    return int(cache.get(_failure_key(source, request)) or 0) >= limit
+
+
+def failure_record(source: Source, request: HttpRequest) -> None:
+    key = _failure_key(source, request)
+    cache.add(key, 0, timeout=60)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired in between
+        cache.set(key, 1, timeout=60)
 
 
 def webhook_max_bytes() -> int:

@@ -33,6 +33,14 @@ def sign(body: bytes, secret: str = APP_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Refused deliveries are counted per address in the cache; each test starts from none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def source(db):  # type: ignore[no-untyped-def]
     return source_create(
@@ -322,3 +330,22 @@ def test_nul_characters_do_not_lose_the_delivery(source, client: Client) -> None
     assert mention.text == "moodle is down" and "\x00" not in json.dumps(mention.raw)
     only_nul = body.replace(b"moodle\\u0000 is down", b"\\u0000").replace(b"1122334455667788", b"1")
     assert deliver(client, only_nul, sign(only_nul)).json()["quarantined"] == 1
+
+
+def test_an_address_guessing_signatures_is_slowed_down(source, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.SERVICEPULSE_WEBHOOK_FAILURES_PER_MINUTE = 5
+    body = fixture("webhook_feed_comment.json")
+    codes = [deliver(client, body, "sha256=" + f"{n:064x}").status_code for n in range(6)]
+    assert codes == [403] * 5 + [429]
+    other = client.post(
+        "/sources/hooks/northgate-fb/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=sign(body),
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert other.status_code == 200  # the platform, from another address, is not affected
+    cache.clear()

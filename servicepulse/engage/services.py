@@ -232,6 +232,9 @@ def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = Non
         )
     except ConnectorError as exc:
         return log(ReplyOutcome.FAILED, error=f"{mention.source.get_kind_display()} refused the reply: {exc}")
+    except Exception as exc:  # a client failure the connector did not translate: logged, shown, not a 500
+        logger.exception("reply on case %s failed", case.pk)
+        return log(ReplyOutcome.FAILED, error=f"{mention.source.get_kind_display()} reply failed: {exc}")
     return log(ReplyOutcome.SENT, external_id=result.external_id, url=result.url)
 
 

@@ -244,3 +244,58 @@ def test_control_characters_are_dropped_from_the_comment(source, client: Client)
     token = session(client)["token"]
     assert report(client, body(token, comment="nul\x00 and\x07 bell")).status_code == 201
     assert Mention.objects.get(source=source).text.endswith(": nul and bell")
+
+
+# -- in a real browser: the script embedded in another site's page ------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Chromium not installed at /usr/bin/chromium (make browser-deps)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_embedded_form_reports_from_another_origin(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    from tests.replay import ReplayServer, Reply
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop lives in this thread
+    ServiceFactory(id="vle", name="Moodle VLE", order=1)
+    ServiceFactory(id="wifi", name="Wi-Fi (eduroam)", order=2)
+    with ReplayServer() as host:
+        source_create(kind="widget", name="portal", options={"allowed_origins": host.url})
+        page_html = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Student portal</title></head>'
+            '<body><main><h1>Student portal</h1><div id="servicepulse-report"></div>'
+            f'<script src="{live_server.url}/sources/widget/portal/embed.js"></script></main></body></html>'
+        )
+        host.add("GET", "/", Reply(200, {"Content-Type": "text/html; charset=utf-8"}, page_html))
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"]
+            )
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            page.goto(host.url + "/")
+            page.get_by_label("Which service?").select_option(label="Moodle VLE")
+            page.get_by_label("Not working").check()
+            page.get_by_label("Anything else we should know? (optional)").fill("Upload page times out")
+            page.get_by_role("button", name="Send report").click()
+            status = page.get_by_role("status")
+            status.filter(has_text="Thanks").wait_for()
+            assert status.inner_text() == "Thanks, your report was received."
+            violations = Axe().run(page).response["violations"]
+            # The reporter token survives a reload (localStorage): a second report is not counted.
+            page.reload()
+            page.get_by_label("Which service?").select_option(label="Moodle VLE")
+            page.get_by_label("Slow").check()
+            page.get_by_role("button", name="Send report").click()
+            page.get_by_role("status").filter(has_text="already").wait_for()
+            browser.close()
+    mention = Mention.objects.get()
+    assert mention.raw["service_id"] == "vle" and mention.text.endswith("not working: Upload page times out")
+    assert mention.raw["page"] == host.url + "/"
+    assert not violations, [(v["id"], v["help"]) for v in violations]

@@ -234,6 +234,21 @@ def test_stream_unreachable_falls_back_to_polling() -> None:
     assert "streaming" in source.last_error
 
 
+def test_streaming_url_from_the_instance_document() -> None:
+    instance = load("instance_v2.json")
+    with mastodon_server({}) as server:
+        client = connector_for(mastodon_source(server.url, hashtags="vle")).client()
+        assert client.streaming_url() == "wss://mastodon.northfield.example/api/v1/streaming"
+        assert client.streaming_url("wss://streaming.example") == "wss://streaming.example/api/v1/streaming"
+    instance["configuration"]["urls"]["streaming"] = None
+    with ReplayServer({("GET", "/api/v2/instance/"): [Reply(200, body=instance)]}) as server:
+        plain = source_create(
+            kind="mastodon", name="plain", options={"api_base_url": server.url, "hashtags": "x"}
+        )
+        client = connector_for(plain).client()  # a server without a separate streaming host
+        assert client.streaming_url() == f"ws://127.0.0.1:{server.port}/api/v1/streaming"
+
+
 def test_streaming_sources_not_scheduled() -> None:
     from servicepulse.sources.services import sources_due
 

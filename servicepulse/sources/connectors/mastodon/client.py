@@ -104,8 +104,16 @@ class MastodonClient:
     # --- streaming --------------------------------------------------------------------------------------
 
     def streaming_url(self, override: str = "") -> str:
-        base = override or self.api_base_url
-        parts = urlsplit(base)
+        """The streaming endpoint: `override`, else the server's own (`configuration.urls.streaming` in its
+        instance document: large servers stream from another host), else the API host."""
+        base = override
+        if not base:
+            try:
+                instance = self._call("instance", self.api.instance_v2) or {}
+                base = str(((instance.get("configuration") or {}).get("urls") or {}).get("streaming") or "")
+            except ConnectorError:
+                base = ""
+        parts = urlsplit(base or self.api_base_url)
         scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
         return urlunsplit((scheme, parts.netloc, "/api/v1/streaming", "", ""))
 

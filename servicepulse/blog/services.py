@@ -754,6 +754,8 @@ def blog_demo_load(*, end: datetime | None = None, author: User | None = None) -
     from servicepulse.blog.demo_content import DEMO_POSTS, DEMO_SCHEDULED
 
     end = end or timezone.now()
+    if author is None:  # the posts are the leader's: the first admin, when there is one
+        author = User.objects.filter(groups__name=Role.ADMIN).order_by("id").first()
     tz = timezone.get_default_timezone()
     local_end = end.astimezone(tz)
     monday = datetime.combine((local_end - timedelta(days=local_end.weekday())).date(), time(0, 0), tzinfo=tz)

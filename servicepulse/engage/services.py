@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from servicepulse.catalog.models import Service
@@ -212,9 +212,7 @@ def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = Non
         return log(ReplyOutcome.OPTED_OUT, error="This person asked not to be contacted on this channel.")
     too_long = reply_too_long(mention=mention, text=text)
     if too_long:
-        return log(
-            ReplyOutcome.FAILED, error=f"Too long: {too_long}."
-        )
+        return log(ReplyOutcome.FAILED, error=f"Too long: {too_long}.")
     wait = reply_rate_wait(source=mention.source, now=at_start)
     if wait > timedelta(0):
         return log(
@@ -433,6 +431,21 @@ class LoopSendResult:
     queued: int
     listed: int
     already: int
+
+
+def loop_pending(*, days: int = 7) -> list[tuple[PublicIncident, int]]:
+    """Public incidents (open, or resolved in the last `days`) with people not yet answered for the
+    incident's current status: what the closed loop still has to do."""
+    since = timezone.now() - timedelta(days=days)
+    incidents = PublicIncident.objects.filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=since)
+    ).prefetch_related("services")
+    out = []
+    for incident in incidents:
+        waiting = len(loop_preview(incident=incident).to_send)
+        if waiting:
+            out.append((incident, waiting))
+    return out
 
 
 def loop_send(*, incident: PublicIncident, template: str | None = None, actor: Actor) -> LoopSendResult:

@@ -35,6 +35,7 @@ from servicepulse.engage.services import (
     case_record_reply,
     case_reply,
     case_transition,
+    loop_pending,
     loop_preview,
     loop_send,
     optout_add,
@@ -77,6 +78,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "services": service_list(),
             "teams": team_choices(),
             "times": list(times.values()),
+            "loop_pending": loop_pending(),
             "can_act": _can_act(request),
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -19,6 +20,7 @@ from servicepulse.status.forms import IncidentForm, MaintenanceForm, SubscribeFo
 from servicepulse.status.models import IncidentStatus, Maintenance
 from servicepulse.status.selectors import (
     component_history,
+    component_list,
     component_states,
     maintenance_list,
     page_indicator,
@@ -204,6 +206,8 @@ def manage(request: HttpRequest) -> HttpResponse:
             "recent": public_incident_list().filter(status=IncidentStatus.RESOLVED)[:20],
             "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now)],
             "incident_form": IncidentForm(),
+            "components": component_list(),
+            "base_url": settings.BASE_URL,
             "detected": confirmed_unpublished(published_ids=published_detected_ids()),
             "maintenance_form": MaintenanceForm(),
         },

@@ -114,6 +114,8 @@ def test_send_once_per_person_per_state(
     client, users, incident, immediate_tasks, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     client.force_login(users["responder"])
+    inbox = client.get("/inbox/").content.decode()
+    assert "Tell the people who reported it" in inbox and "3 people not yet told" in inbox
     page = client.get(f"/inbox/loop/{incident.pk}/").content.decode()
     assert "Will get a reply (3)" in page and "Will not get a reply (2)" in page
     with ReplayServer(BOTH) as server:
@@ -136,6 +138,7 @@ def test_send_once_per_person_per_state(
             client.post(f"/inbox/loop/{incident.pk}/", {"template": template, "confirm": "send"})
         assert len(slack_posts(server)) == 2 and len(mastodon_posts(server)) == 1
 
+        assert "Tell the people who reported it" not in client.get("/inbox/").content.decode()
         outcomes = dict(LoopReply.objects.values_list("mention__author", "outcome"))
         assert outcomes == {
             "ana": "sent",

@@ -299,3 +299,40 @@ def test_embedded_form_reports_from_another_origin(live_server, monkeypatch) -> 
     assert mention.raw["service_id"] == "vle" and mention.text.endswith("not working: Upload page times out")
     assert mention.raw["page"] == host.url + "/"
     assert not violations, [(v["id"], v["help"]) for v in violations]
+
+
+# -- on Redis, as in production: the counting gate and the rate limit hold across processes ------------------
+
+
+def _redis_up() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+def test_counting_and_rate_limit_on_redis(source, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/13",
+            # A fresh prefix: nothing else is touched, and these keys expire within the hour.
+            "KEY_PREFIX": f"sp-test-{uuid.uuid4().hex}",
+        }
+    }
+    source.options["rate_limit_per_hour"] = 4
+    source.save()
+    token = session(client)["token"]
+    assert report(client, body(token)).json()["counted"] is True
+    # A second web worker sees the same gate: with the database row gone, Redis alone refuses.
+    Mention.objects.all().delete()
+    assert report(client, body(token)).json()["counted"] is False
+    assert report(client, body(token, service="wifi")).status_code == 201
+    assert report(client, body(token, service="wifi")).status_code == 429

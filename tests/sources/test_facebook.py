@@ -349,3 +349,23 @@ def test_an_address_guessing_signatures_is_slowed_down(source, client: Client, s
     )
     assert other.status_code == 200  # the platform, from another address, is not affected
     cache.clear()
+
+
+def test_messenger_entries_are_ignored_not_quarantined(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    body = json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": PAGE_ID,
+                    "time": 1795470000,
+                    "messaging": [
+                        {"sender": {"id": "1"}, "recipient": {"id": PAGE_ID}, "message": {"text": "hi"}}
+                    ],
+                },
+                {"id": PAGE_ID, "time": 1795470001},
+            ],
+        }
+    ).encode()
+    response = deliver(client, body, sign(body))
+    assert response.json() == {"created": 0, "duplicates": 0, "quarantined": 1, "ignored": 1}

@@ -164,6 +164,9 @@ class FacebookConnector(Connector):
         include_page = self._flag("include_page_posts")
         for e, entry in enumerate(entries):
             changes = entry.get("changes") if isinstance(entry, dict) else None
+            if isinstance(entry, dict) and "messaging" in entry and changes is None:
+                ignored += 1  # Messenger events share the Page webhook; private messages are not listened to
+                continue
             if not isinstance(changes, list):
                 items.append(Item(f"entry {e}", raw_of(entry), error="entry has no changes list"))
                 continue

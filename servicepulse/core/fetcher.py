@@ -18,8 +18,8 @@ Conditional GET: pass `etag=` / `last_modified=` from the previous response; a 3
 `FetchResponse.not_modified`.
 
 Platform client libraries that bring their own HTTP stack use `guarded_requests_session()` (requests:
-Mastodon.py, praw) — each request and each redirect hop is checked before it is sent — and
-`websocket_target()` (WebSocket clients connect to the returned, checked address).
+Mastodon.py, praw) — every connection, redirect hops included, is checked and made to the checked address —
+and `websocket_target()` (WebSocket clients connect to the returned, checked address).
 """
 
 from __future__ import annotations
@@ -344,21 +344,68 @@ def _status_message(status: int, body: bytes) -> str:
 # --- requests sessions for platform client libraries (Mastodon.py, praw) -----------------------------------
 
 
-def guarded_requests_session() -> Any:
-    """A `requests.Session` whose every request (and every redirect hop, which requests sends through the
-    adapter again) is refused unless the host resolves to public addresses (SERVICEPULSE_FETCH_ALLOW_PRIVATE).
+def _pinned_pool_classes() -> dict[str, Any]:
+    """urllib3 connection pools whose connections check the host's addresses and connect to the checked one
+    (TLS still verifies the certificate against the host name), so every connection — redirects included —
+    is guarded and a second DNS answer cannot move it."""
 
-    Unlike `fetch`, the connection is not pinned to the checked address (requests resolves again), so this
-    narrows but does not close the DNS-rebinding window; platform APIs are configured by an administrator.
-    """
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+    from urllib3.util import connection as urllib3_connection
+
+    class PinnedMixin:
+        host: str
+        port: int
+        timeout: Any
+        source_address: Any
+        socket_options: Any
+
+        def _new_conn(self) -> socket.socket:
+            address = checked_address(self.host, self.port)
+            try:
+                return urllib3_connection.create_connection(
+                    (address, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError as exc:
+                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out") from exc
+            except OSError as exc:
+                raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc  # type: ignore[arg-type]
+
+    class PinnedHTTPConnection(PinnedMixin, HTTPConnection):
+        pass
+
+    class PinnedHTTPSConnection(PinnedMixin, HTTPSConnection):
+        pass
+
+    class PinnedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = PinnedHTTPConnection
+
+    class PinnedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = PinnedHTTPSConnection
+
+    return {"http": PinnedHTTPPool, "https": PinnedHTTPSPool}
+
+
+def guarded_requests_session() -> Any:
+    """A `requests.Session` for platform client libraries (Mastodon.py, praw): every connection, redirects
+    included, is refused unless the host resolves to public addresses (per SERVICEPULSE_FETCH_ALLOW_PRIVATE
+    and SERVICEPULSE_FETCH_ALLOW_NETWORKS), and is made to the address that was checked."""
     import requests
     from requests.adapters import HTTPAdapter
 
+    pool_classes = _pinned_pool_classes()
+
     class GuardedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pool_classes
+
         def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-            _parts, host, port = _split_checked(request.url)
-            checked_address(host, port)
-            kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+            _split_checked(request.url)  # http(s) only, no credentials in the URL
             if kwargs.get("timeout") is None:
                 kwargs["timeout"] = DEFAULT_TIMEOUT
             return super().send(request, *args, **kwargs)

@@ -227,6 +227,32 @@ def test_guarded_requests_session_checks_redirect_hops(strict: None, settings: A
     assert not isinstance(session, type(None)) and isinstance(session, requests.Session)
 
 
+def test_guarded_requests_session_connects_to_checked_address(
+    strict: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name answers the allowed address once, then a private one: the connection is made to the address
+    that was checked (resolved once per connection), and a new connection is checked again and refused."""
+    settings.SERVICEPULSE_FETCH_ALLOW_NETWORKS = LOOPBACK_ONLY
+    real = socket.getaddrinfo
+    calls: list[str] = []
+
+    def rebinding(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "api.rebind.test":
+            calls.append(host)
+            return real("127.0.0.1" if len(calls) == 1 else "10.9.9.9", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with ReplayServer({("GET", "/api"): [Reply(200, body={"ok": True})]}) as server:
+        session = guarded_requests_session()
+        assert session.get(f"http://api.rebind.test:{server.port}/api").json() == {"ok": True}
+        assert server.requests[0].headers["Host"] == f"api.rebind.test:{server.port}"
+        assert len(calls) == 1  # the socket layer did not resolve the name again
+        with pytest.raises(AddressRefused, match=r"10\.9\.9\.9"):
+            guarded_requests_session().get(f"http://api.rebind.test:{server.port}/api")
+    assert len(calls) == 2 and len(server.requests) == 1
+
+
 def test_websocket_target(strict: None) -> None:
     with pytest.raises(AddressRefused):
         websocket_target("ws://127.0.0.1:9/subscribe")

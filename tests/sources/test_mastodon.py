@@ -249,6 +249,17 @@ def test_streaming_url_from_the_instance_document() -> None:
         assert client.streaming_url() == f"ws://127.0.0.1:{server.port}/api/v1/streaming"
 
 
+def test_private_server_refused_in_production(settings: Any) -> None:
+    settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+    with mastodon_server(
+        {("GET", "/api/v1/timelines/tag/vle"): [paged(load("timeline_tag_vle.json"))]}
+    ) as server:
+        source = mastodon_source(server.url, hashtags="vle")
+        with pytest.raises(ConnectorError, match="not a public address"):
+            source_sync(source=source)
+    assert server.requests == []
+
+
 def test_streaming_sources_not_scheduled() -> None:
     from servicepulse.sources.services import sources_due
 

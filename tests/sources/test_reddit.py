@@ -130,6 +130,15 @@ def test_bad_credentials() -> None:
             source_sync(source=source)
 
 
+def test_private_endpoint_refused_in_production(settings: Any) -> None:
+    settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+    with ReplayServer(reddit_routes()) as server:
+        source = reddit_source(server.url)
+        with pytest.raises(ConnectorError, match="not a public address"):
+            source_sync(source=source)
+    assert server.requests == []
+
+
 def test_reply_as_the_account() -> None:
     routes = reddit_routes(**{"POST /api/comment/": [Reply(200, body=load("api_comment.json"))]})
     with ReplayServer(routes) as server:

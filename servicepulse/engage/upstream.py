@@ -26,9 +26,23 @@ def _analysis_models() -> tuple[Any, Any] | None:
         return None
 
 
+def _analysis_selector(name: str) -> Any:
+    """A function from the analysis app's selectors, or None when the app (or that function) is absent."""
+    try:
+        module = importlib.import_module("servicepulse.analysis.selectors")
+    except ModuleNotFoundError as exc:
+        if exc.name and "servicepulse.analysis.selectors".startswith(exc.name):
+            return None
+        raise
+    return getattr(module, name, None)
+
+
 def wants_response_q() -> Q:
     """Mentions that want a response: not spam, and a complaint or a question. A mention the analysis has
     not reached yet counts (better a spam post in the inbox for a minute than a complaint missed)."""
+    selector = _analysis_selector("wants_response_q")
+    if selector is not None:
+        return selector()  # type: ignore[no-any-return]
     if _analysis_models() is None:
         return Q()
     return Q(analysis__isnull=True) | (
@@ -75,13 +89,7 @@ class Complaint:
 
 
 def _analysed_posts_reader() -> Any:
-    try:
-        module = importlib.import_module("servicepulse.analysis.selectors")
-    except ModuleNotFoundError as exc:
-        if exc.name and "servicepulse.analysis.selectors".startswith(exc.name):
-            return None
-        raise
-    return getattr(module, "analysed_posts", None)
+    return _analysis_selector("analysed_posts")
 
 
 def complaints_between(*, since: datetime, until: datetime) -> list[Complaint]:

@@ -58,3 +58,20 @@ def test_only_complaints_and_questions_not_spam() -> None:
     assert list(inbox_items(service_id="vle")) == [complaint]
     assert case_open(mention=complaint).service_id == "vle"  # the best (rank 0) tag
     assert case_open(mention=pending).service_id is None
+
+
+def test_weekly_themes_read_the_analysis() -> None:
+    from datetime import timedelta
+
+    from servicepulse.engage.upstream import complaints_between
+
+    _models()
+    ServiceFactory(id="vle", name="Moodle VLE")
+    complaint = MentionFactory(text="moodle upload broken")
+    praise = MentionFactory(text="moodle is great today")
+    _analyse(complaint, complaint=True, services=("vle",))
+    _analyse(praise, complaint=False, services=("vle",))
+    found = complaints_between(
+        since=complaint.created_at - timedelta(days=1), until=complaint.created_at + timedelta(days=1)
+    )
+    assert [(c.mention_id, c.service_ids) for c in found] == [(complaint.pk, ("vle",))]

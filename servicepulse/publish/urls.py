@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401 - patterns are added as pages land
+from django.urls import path
+
+from servicepulse.publish import views
+from servicepulse.publish.feeds import DigestFeed
 
 app_name = "publish"
-urlpatterns: list = []
+urlpatterns = [
+    path("digest/", views.digest_current, name="digest"),
+    path("digest/feed/", DigestFeed(), name="digest_feed"),
+    path("digest/<str:week>/", views.digest_week, name="digest_week"),
+]

@@ -266,6 +266,8 @@ SERVICEPULSE_BUCKET_MINUTES = get_env("SERVICEPULSE_BUCKET_MINUTES", 15, cast=in
 SERVICEPULSE_ORGANISATION = get_env("SERVICEPULSE_ORGANISATION", "Northgate University")
 # Who gets the weekly experience report every Monday at 07:00 (comma-separated addresses; none: not sent).
 SERVICEPULSE_REPORT_RECIPIENTS = get_env("SERVICEPULSE_REPORT_RECIPIENTS", [], cast=str_to_list)
+# Who gets the weekly learning digest (comma-separated; none: the report recipients).
+SERVICEPULSE_DIGEST_RECIPIENTS = get_env("SERVICEPULSE_DIGEST_RECIPIENTS", [], cast=str_to_list)
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,0 +1,58 @@
+"""The digest's Atom feed. Feed readers cannot sign in, so the URL carries a signed token naming the user
+(shown on the digest page); the feed answers 403 without a valid token of a user who still has a role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.syndication.views import Feed
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from servicepulse.accounts.roles import Role, has_role
+from servicepulse.publish.models import Digest
+from servicepulse.publish.selectors import digest_context, digest_list
+
+FEED_SALT = "servicepulse.publish.digest-feed"
+
+
+class DigestFeed(Feed):
+    feed_type = Atom1Feed
+    title = "What peers and the industry discussed"
+    subtitle = "servicepulse's weekly learning digest"
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            user_id = signing.loads(request.GET.get("token", ""), salt=FEED_SALT)
+        except signing.BadSignature:
+            raise PermissionDenied("a valid feed token is needed (copy the feed link from the digest page)") from None
+        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        if user is None or not has_role(user, Role.VIEWER):
+            raise PermissionDenied("this feed token's user has no access any more")
+        return super().__call__(request, *args, **kwargs)
+
+    def link(self) -> str:
+        return reverse("publish:digest")
+
+    def items(self) -> list[Digest]:
+        return digest_list(limit=20)
+
+    def item_title(self, item: Digest) -> str:
+        return f"Week of {item.week_start:%d %B %Y}: " + "; ".join(t["name"] for t in item.topics[:3])
+
+    def item_description(self, item: Digest) -> str:
+        return render_to_string("publish/_digest_topics.html", digest_context(digest=item))
+
+    def item_link(self, item: Digest) -> str:
+        return reverse("publish:digest_week", kwargs={"week": item.week_start.isoformat()})
+
+    def item_updateddate(self, item: Digest) -> Any:
+        return item.generated_at
+
+    def item_pubdate(self, item: Digest) -> Any:
+        return item.generated_at

@@ -1,0 +1,35 @@
+"""`servicepulse digest [--week YYYY-MM-DD] [--email ADDR ...]` — build a week's learning digest now."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from servicepulse.publish.services import digest_build, digest_email_send, monday_of
+
+
+class Command(BaseCommand):
+    help = "Group what the peer sources posted in a week into topics (default: last week) and print them."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--week", help="any day of the week (YYYY-MM-DD); default: last week")
+        parser.add_argument("--email", nargs="*", default=[], help="also e-mail it to these addresses")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["week"]:
+            try:
+                day = date.fromisoformat(options["week"])
+            except ValueError:
+                raise CommandError(f"--week: not a date (YYYY-MM-DD): {options['week']!r}") from None
+        else:
+            day = monday_of(timezone.localdate()) - timedelta(days=7)
+        digest = digest_build(week_start=day)
+        self.stdout.write(f"week of {digest.week_start}: {digest.post_count} posts, {len(digest.topics)} topics")
+        for number, topic in enumerate(digest.topics, start=1):
+            touches = f"  [touches: {', '.join(topic['service_ids'])}]" if topic["service_ids"] else ""
+            self.stdout.write(f"{number}. {topic['name']} ({topic['size']} posts){touches}")
+        if options["email"]:
+            digest_email_send(digest=digest, recipients=options["email"])

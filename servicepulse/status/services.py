@@ -230,15 +230,31 @@ def subscription_request(*, email: str, service_ids: Iterable[str], all_componen
     return token
 
 
-@transaction.atomic
-def subscription_confirm(*, token: str) -> list[Subscription]:
-    """Follow the opt-in link: create (or reactivate) the subscriptions it names."""
+def _confirm_data(token: str) -> dict[str, Any]:
     try:
         data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
     except signing.SignatureExpired as exc:
         raise StatusError("this confirmation link has expired: subscribe again") from exc
     except signing.BadSignature as exc:
         raise StatusError("this confirmation link is not valid") from exc
+    return data  # type: ignore[no-any-return]
+
+
+def subscription_pending(*, token: str) -> dict[str, Any]:
+    """What an opt-in link would confirm: {"email": ..., "components": [names]}. Stores nothing."""
+    data = _confirm_data(token)
+    names = (
+        ["every component"]
+        if data["s"] == [ALL_COMPONENTS]
+        else list(component_list().filter(id__in=data["s"]).values_list("name", flat=True))
+    )
+    return {"email": data["e"], "components": names}
+
+
+@transaction.atomic
+def subscription_confirm(*, token: str) -> list[Subscription]:
+    """Confirm the opt-in link: create (or reactivate) the subscriptions it names."""
+    data = _confirm_data(token)
     address = data["e"]
     now = timezone.now()
     targets: list[Service | None] = (

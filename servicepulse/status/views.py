@@ -36,6 +36,7 @@ from servicepulse.status.services import (
     public_incident_open,
     public_incident_update,
     subscription_confirm,
+    subscription_pending,
     subscription_request,
     subscription_unsubscribe,
 )
@@ -153,8 +154,21 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     return render(request, "status/subscribe.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows what the link would confirm and a button; the POST confirms. Mail scanners that open every
+    link therefore cannot confirm a subscription someone else asked for in a person's name."""
+    if request.method == "GET":
+        try:
+            pending = subscription_pending(token=token)
+        except StatusError as exc:
+            return render(
+                request,
+                "status/message.html",
+                {"title": "Subscription not confirmed", "text": str(exc)},
+                status=400,
+            )
+        return render(request, "status/subscribe_confirm.html", {"token": token, **pending})
     try:
         subs = subscription_confirm(token=token)
     except StatusError as exc:

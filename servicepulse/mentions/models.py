@@ -12,11 +12,17 @@ class Mention(models.Model):
     external_id = models.CharField(max_length=255)
     text = models.TextField()
     author = models.CharField(max_length=255, blank=True, default="", help_text="Display name or handle")
-    author_id = models.CharField(max_length=255, blank=True, default="", help_text="Stable id on the platform")
+    author_id = models.CharField(
+        max_length=255, blank=True, default="", help_text="Stable id on the platform"
+    )
     url = models.URLField(max_length=1000, blank=True, default="")
     created_at = models.DateTimeField(db_index=True)
-    in_reply_to = models.CharField(max_length=255, blank=True, default="", help_text="External id of the parent")
-    thread_id = models.CharField(max_length=255, blank=True, default="", help_text="External id of the thread root")
+    in_reply_to = models.CharField(
+        max_length=255, blank=True, default="", help_text="External id of the parent"
+    )
+    thread_id = models.CharField(
+        max_length=255, blank=True, default="", help_text="External id of the thread root"
+    )
     language = models.CharField(max_length=16, blank=True, default="")
     raw = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -40,11 +46,17 @@ class Mention(models.Model):
 class Quarantine(models.Model):
     """Input that could not become a mention, kept with the reason so nothing is lost silently."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, null=True, blank=True, related_name="quarantined")
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, null=True, blank=True, related_name="quarantined"
+    )
     raw = models.TextField(help_text="The line or payload exactly as received")
     reason = models.TextField()
-    position = models.CharField(max_length=255, blank=True, default="", help_text="Line number or delivery id")
-    fingerprint = models.CharField(max_length=64, help_text="sha256 of position and raw, for idempotent re-runs")
+    position = models.CharField(
+        max_length=255, blank=True, default="", help_text="Line number or delivery id"
+    )
+    fingerprint = models.CharField(
+        max_length=64, help_text="sha256 of position and raw, for idempotent re-runs"
+    )
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

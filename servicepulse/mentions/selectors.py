@@ -21,9 +21,7 @@ def mention_list(*, source_id: int | None = None, since: datetime | None = None)
 
 def mention_counts() -> dict[str, object]:
     """What `servicepulse stats` prints."""
-    per_source = dict(
-        Source.objects.annotate(n=Count("mentions")).order_by("name").values_list("name", "n")
-    )
+    per_source = dict(Source.objects.annotate(n=Count("mentions")).order_by("name").values_list("name", "n"))
     return {
         "mentions": Mention.objects.count(),
         "quarantined": Quarantine.objects.count(),

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from servicepulse.mentions.models import Mention, Quarantine
-from servicepulse.mentions.signals import mentions_ingested
+from servicepulse.mentions.signals import author_erasing, mentions_ingested
 from servicepulse.sources.models import Source
 
 
@@ -68,7 +70,9 @@ def mentions_ingest(*, source: Source, items: Sequence[MentionData]) -> IngestRe
         return result
     with transaction.atomic():
         existing = set(
-            Mention.objects.filter(source=source, external_id__in=list(unique)).values_list("external_id", flat=True)
+            Mention.objects.filter(source=source, external_id__in=list(unique)).values_list(
+                "external_id", flat=True
+            )
         )
         result.duplicates += len(existing)
         fresh = [
@@ -119,14 +123,31 @@ def quarantine_add(*, source: Source | None, raw: str | bytes, reason: str, posi
     return created
 
 
+@transaction.atomic
 def mentions_erase_author(*, author: str, source: Source | None = None) -> int:
-    """Delete every mention by `author` (name or platform id), for a person's erasure request."""
-    from django.db.models import Q
-
-    qs = Mention.objects.filter(Q(author=author) | Q(author_id=author))
+    """Erase a person: every mention whose author name or platform id is `author` (with its analysis,
+    tags, corrections and inbox cases, which cascade), their quarantined input, and whatever other apps
+    hold (through `author_erasing`). Returns the number of mentions deleted."""
+    if not author.strip():
+        raise ValueError("name the author to erase")
+    mentions = Mention.objects.filter(Q(author=author) | Q(author_id=author))
+    quarantined = Quarantine.objects.filter(raw__contains=f'"{author}"')  # the author as a JSON/CSV value
     if source is not None:
-        qs = qs.filter(source=source)
-    deleted, _ = qs.delete()
+        mentions = mentions.filter(source=source)
+        quarantined = quarantined.filter(source=source)
+    count = mentions.count()
+    mentions.delete()
+    quarantined.delete()
+    author_erasing.send(sender=Mention, author=author)
+    return count
+
+
+def mentions_apply_retention(*, now: datetime | None = None) -> int:
+    """Delete posts older than their source's retention period. Returns how many were deleted."""
+    now = now or timezone.now()
+    deleted = 0
+    for source in Source.objects.filter(retention_days__isnull=False):
+        cutoff = now - timedelta(days=source.retention_days or 0)
+        count, _ = Mention.objects.filter(source=source, created_at__lt=cutoff).delete()
+        deleted += count
     return deleted
-
-

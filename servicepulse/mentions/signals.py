@@ -7,3 +7,8 @@ its pipeline; this keeps the data flowing one way (mentions know nothing of anal
 from django.dispatch import Signal
 
 mentions_ingested = Signal()
+
+# Sent inside the transaction that erases a person's posts (`servicepulse erase-author`), with
+# `author: str` (a name, handle or platform id). Apps holding that person's words elsewhere (blog comments,
+# inbox notes quoting them) delete them in their receiver, so the erasure commits or fails as one.
+author_erasing = Signal()

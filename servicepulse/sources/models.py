@@ -41,6 +41,9 @@ class Source(models.Model):
         default=Audience.USERS,
         help_text="Users' channels are analysed and scored; peers' feed the weekly learning digest only",
     )
+    retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Delete this source's posts after this many days (empty: keep)"
+    )
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)

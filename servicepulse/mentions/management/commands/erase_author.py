@@ -1,0 +1,45 @@
+"""`servicepulse erase-author AUTHOR [--source NAME] [--yes]` — erase one person's posts on request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from servicepulse.mentions.models import Mention
+from servicepulse.mentions.services import mentions_erase_author
+from servicepulse.sources.models import Source
+
+
+class Command(BaseCommand):
+    help = (
+        "Erase everything servicepulse holds from one person (by author name, handle or platform id): their "
+        "posts with their analysis and inbox cases, quarantined input, blog comments. Cannot be undone."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("author")
+        parser.add_argument("--source", help="only this source's posts")
+        parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        author: str = options["author"]
+        source = None
+        if options["source"]:
+            source = Source.objects.filter(name=options["source"]).first()
+            if source is None:
+                raise CommandError(f"no source named {options['source']!r}")
+        from django.db.models import Q
+
+        found = Mention.objects.filter(Q(author=author) | Q(author_id=author))
+        if source is not None:
+            found = found.filter(source=source)
+        if not options["yes"]:
+            answer = input(f"Erase {found.count()} posts by {author!r} and everything linked to them? [y/N] ")
+            if answer.strip().lower() not in {"y", "yes"}:
+                raise CommandError("nothing erased")
+        try:
+            count = mentions_erase_author(author=author, source=source)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"erased {count} posts by {author}")

@@ -36,7 +36,11 @@ def free_port() -> int:
 
 def cli(*args: str, env: dict[str, str]) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "servicepulse.cli", *args], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "servicepulse.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise SystemExit(f"servicepulse {' '.join(args)} failed:\n{result.stderr[-3000:]}")
@@ -48,8 +52,8 @@ from servicepulse.catalog.services import catalog_load
 from servicepulse.demo.catalog import DEMO_CATALOG
 from servicepulse.sources.services import source_create
 catalog_load(data=DEMO_CATALOG)
-source_create(kind="widget", name="portal", options={"allowed_origins": "%s", "rate_limit_per_hour": 10**9})
-""" % ORIGIN
+source_create(kind="widget", name="portal", options={"allowed_origins": ORIGIN, "rate_limit_per_hour": 10**9})
+""".replace("ORIGIN", repr(ORIGIN))
 
 
 def worker_loop(base: str, deadline: float, budget: list[int], lock: threading.Lock, results: dict) -> None:
@@ -116,8 +120,20 @@ def main() -> int:
     cli("manage", "shell", "-c", SETUP, env=env)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "servicepulse.config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "8", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "servicepulse.config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "8",
+            "--log-level",
+            "warning",
+        ],
         env=env,
         start_new_session=True,
     )
@@ -158,13 +174,24 @@ def main() -> int:
     summary = {}
     for name, rows in sorted(results.items()):
         times = [t for t, _ in rows]
-        summary[name] = {"requests": len(rows), "p95_ms": round(p95(times), 1), "errors": sum(not ok for _, ok in rows)}
-        print(f"{name:28s} {len(rows):6d} requests  p95 {p95(times):7.1f} ms  errors {summary[name]['errors']}")
+        summary[name] = {
+            "requests": len(rows),
+            "p95_ms": round(p95(times), 1),
+            "errors": sum(not ok for _, ok in rows),
+        }
+        print(
+            f"{name:28s} {len(rows):6d} requests  p95 {p95(times):7.1f} ms  errors {summary[name]['errors']}"
+        )
     print(
         f"load: {len(everything)} requests in {wall:.1f}s = {len(everything) / wall:.0f} req/s, "
         f"p95 {p95([t for t, _ in everything]):.1f} ms, errors {errors} (concurrency {args.concurrency})"
     )
-    print(json.dumps({"requests_per_second": round(len(everything) / wall, 1), "errors": errors, "by_endpoint": summary}))
+    figures = {
+        "requests_per_second": round(len(everything) / wall, 1),
+        "errors": errors,
+        "by_endpoint": summary,
+    }
+    print(json.dumps(figures))
     return 1 if errors else 0
 
 

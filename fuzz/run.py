@@ -26,14 +26,28 @@ def run_one(target: str, seconds: int) -> int:
         f"atheris.Setup(sys.argv, TARGETS[{target!r}])\n"
         "atheris.Fuzz()\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "servicepulse.config.settings.test", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "servicepulse.config.settings.test",
+        "PYTHONPATH": str(ROOT),
+    }
     args = [
-        sys.executable, "-c", code, f"-max_total_time={seconds}", f"-artifact_prefix={crashes}/",
-        "-rss_limit_mb=4096", "-print_final_stats=1", str(corpus),
+        sys.executable,
+        "-c",
+        code,
+        f"-max_total_time={seconds}",
+        f"-artifact_prefix={crashes}/",
+        "-rss_limit_mb=4096",
+        "-print_final_stats=1",
+        str(corpus),
     ]
     print(f"== fuzzing {target} for {seconds}s", flush=True)
     result = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
-    stats = [line for line in result.stderr.splitlines() if line.startswith(("stat::number_of_executed_units", "=="))]
+    stats = [
+        line
+        for line in result.stderr.splitlines()
+        if line.startswith(("stat::number_of_executed_units", "=="))
+    ]
     print("\n".join(stats[-3:]) or result.stderr[-2000:])
     if result.returncode != 0:
         print(result.stderr[-4000:], file=sys.stderr)

@@ -13,7 +13,9 @@ from django.core.exceptions import ImproperlyConfigured
 def _fernet() -> Fernet:
     key = settings.ENCRYPTION_KEY
     if not key:
-        raise ImproperlyConfigured("SERVICEPULSE_ENCRYPTION_KEY is not set; it is needed to store source secrets")
+        raise ImproperlyConfigured(
+            "SERVICEPULSE_ENCRYPTION_KEY is not set; it is needed to store source secrets"
+        )
     return Fernet(key.encode() if isinstance(key, str) else key)
 
 

@@ -11,7 +11,9 @@ from tqdm import tqdm
 T = TypeVar("T")
 
 
-def progress(iterable: Iterable[T], *, total: int | None = None, desc: str = "", unit: str = "it") -> Iterator[T]:
+def progress(
+    iterable: Iterable[T], *, total: int | None = None, desc: str = "", unit: str = "it"
+) -> Iterator[T]:
     """Wrap `iterable` in a progress bar on stderr (silent when stderr is not a terminal and not forced)."""
     yield from tqdm(
         iterable, total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.2

@@ -55,7 +55,9 @@ def build_scheduler(*, blocking: bool = True) -> Any:
     scheduler = BlockingScheduler() if blocking else BackgroundScheduler()
     for job in periodic_jobs():
         if job.seconds:
-            scheduler.add_job(_enqueue, "interval", seconds=job.seconds, args=[job], id=job.name, coalesce=True)
+            scheduler.add_job(
+                _enqueue, "interval", seconds=job.seconds, args=[job], id=job.name, coalesce=True
+            )
         else:
             scheduler.add_job(_enqueue, "cron", args=[job], id=job.name, coalesce=True, **job.cron)
     return scheduler

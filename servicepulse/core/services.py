@@ -15,7 +15,9 @@ from servicepulse.core.models import WorkerHeartbeat
 BEAT_SECONDS = 15
 
 
-def heartbeat_beat(*, name: str, kind: str = WorkerHeartbeat.Kind.WORKER, started_at: datetime | None = None) -> None:
+def heartbeat_beat(
+    *, name: str, kind: str = WorkerHeartbeat.Kind.WORKER, started_at: datetime | None = None
+) -> None:
     now = timezone.now()
     WorkerHeartbeat.objects.update_or_create(
         name=name,

@@ -30,7 +30,9 @@ class DigestFeed(Feed):
         try:
             user_id = signing.loads(request.GET.get("token", ""), salt=FEED_SALT)
         except signing.BadSignature:
-            raise PermissionDenied("a valid feed token is needed (copy the feed link from the digest page)") from None
+            raise PermissionDenied(
+                "a valid feed token is needed (copy the feed link from the digest page)"
+            ) from None
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
         if user is None or not has_role(user, Role.VIEWER):
             raise PermissionDenied("this feed token's user has no access any more")

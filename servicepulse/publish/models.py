@@ -8,7 +8,9 @@ from django.db import models
 class Digest(models.Model):
     """One week's digest of the peer sources: a few topics, each with its telling terms and example posts."""
 
-    week_start = models.DateField(unique=True, help_text="Monday of the week, in the organisation's time zone")
+    week_start = models.DateField(
+        unique=True, help_text="Monday of the week, in the organisation's time zone"
+    )
     generated_at = models.DateTimeField()
     post_count = models.PositiveIntegerField(default=0)
     topics = models.JSONField(

@@ -17,10 +17,19 @@ from servicepulse.publish.topics import cluster_topics
 from servicepulse.sources.models import Audience
 
 ENGAGEMENT_KEYS = (
-    "replies_count", "reblogs_count", "favourites_count",  # Mastodon statuses
-    "replyCount", "repostCount", "likeCount", "quoteCount",  # Bluesky post views
-    "num_comments", "score",  # Reddit
-    "reply_count", "like_count", "retweet_count", "quote_count",  # X public_metrics
+    "replies_count",
+    "reblogs_count",
+    "favourites_count",  # Mastodon statuses
+    "replyCount",
+    "repostCount",
+    "likeCount",
+    "quoteCount",  # Bluesky post views
+    "num_comments",
+    "score",  # Reddit
+    "reply_count",
+    "like_count",
+    "retweet_count",
+    "quote_count",  # X public_metrics
     "slash_comments",  # RSS slash:comments
 )
 

@@ -7,6 +7,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ def _terms(text: str) -> list[str]:
     text = re.sub(r"https?://\S+|@\w+", " ", text.lower())
     words = [w.strip("'-") for w in TOKEN.findall(text)]
     words = [w for w in words if w not in STOP and len(w) > 2]
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + [f"{a} {b}" for a, b in pairwise(words)]
 
 
 def telling_terms(cluster_texts: Sequence[str], all_texts: Sequence[str], *, top: int = 5) -> list[str]:
@@ -90,6 +91,11 @@ def cluster_topics(
         ranked = [int(members[k]) for k in order]
         terms = telling_terms([texts[i] for i in members], texts)
         heat = len(members) + float(weights[members].sum())
-        topics.append((heat, Topic(indices=ranked[: max(examples, 1)] + ranked[examples:], terms=terms, size=len(members))))
+        topics.append(
+            (
+                heat,
+                Topic(indices=ranked[: max(examples, 1)] + ranked[examples:], terms=terms, size=len(members)),
+            )
+        )
     topics.sort(key=lambda pair: -pair[0])
     return [topic for _, topic in topics[:max_topics]]

@@ -92,6 +92,9 @@ def test_selectors_filter_and_list() -> None:
         (a.pk, True, -1.0, ("vle",)),
         (b.pk, False, 1.0, ()),
     ]
-    assert [p.mention_id for p in analysed_posts(since=start, until=start + timedelta(days=1), service_ids=["vle"])] == [a.pk]
+    assert [
+        p.mention_id
+        for p in analysed_posts(since=start, until=start + timedelta(days=1), service_ids=["vle"])
+    ] == [a.pk]
     assert list(mention_filter(Mention.objects.all(), service_id="vle", spam=False)) == [a]
     assert mentions_unanalysed() == [unread.pk]

@@ -30,7 +30,7 @@ def peer_week() -> dict[str, list[int]]:
     start = datetime(2026, 11, 16, 8, tzinfo=UTC)
     by_topic: dict[str, list[int]] = {}
     items = []
-    for n, (topic, author, text, replies) in enumerate(PEER_WEEK):
+    for n, (_topic, author, text, replies) in enumerate(PEER_WEEK):
         items.append(
             MentionData(
                 external_id=f"p{n}",

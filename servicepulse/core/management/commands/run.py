@@ -23,7 +23,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
-        parser.add_argument("--no-demo", action="store_true", help="do not load the demo into an empty database")
+        parser.add_argument(
+            "--no-demo", action="store_true", help="do not load the demo into an empty database"
+        )
         parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -46,16 +48,29 @@ class Command(BaseCommand):
         python = sys.executable
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
         children = {
-            "web": subprocess.Popen(
+            "web": subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
                 [
-                    python, "-m", "gunicorn", "servicepulse.config.wsgi:application",
-                    "--bind", f"{host}:{port}", "--workers", str(options["web_workers"]), "--threads", "4",
-                    "--access-logfile", "-", "--graceful-timeout", "5", "--timeout", "60",
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "servicepulse.config.wsgi:application",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    str(options["web_workers"]),
+                    "--threads",
+                    "4",
+                    "--access-logfile",
+                    "-",
+                    "--graceful-timeout",
+                    "5",
+                    "--timeout",
+                    "60",
                 ],
                 env=env,
             ),
-            "worker": subprocess.Popen([python, "-m", "servicepulse.cli", "worker"], env=env),
-            "scheduler": subprocess.Popen([python, "-m", "servicepulse.cli", "scheduler"], env=env),
+            "worker": subprocess.Popen([python, "-m", "servicepulse.cli", "worker"], env=env),  # noqa: S603
+            "scheduler": subprocess.Popen([python, "-m", "servicepulse.cli", "scheduler"], env=env),  # noqa: S603
             # Live streaming sources (Mastodon streaming, Bluesky Jetstream); idles when there are none.
             "stream": subprocess.Popen([python, "-m", "servicepulse.cli", "stream"], env=env),  # noqa: S603
         }

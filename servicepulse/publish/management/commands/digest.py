@@ -27,7 +27,9 @@ class Command(BaseCommand):
         else:
             day = monday_of(timezone.localdate()) - timedelta(days=7)
         digest = digest_build(week_start=day)
-        self.stdout.write(f"week of {digest.week_start}: {digest.post_count} posts, {len(digest.topics)} topics")
+        self.stdout.write(
+            f"week of {digest.week_start}: {digest.post_count} posts, {len(digest.topics)} topics"
+        )
         for number, topic in enumerate(digest.topics, start=1):
             touches = f"  [touches: {', '.join(topic['service_ids'])}]" if topic["service_ids"] else ""
             self.stdout.write(f"{number}. {topic['name']} ({topic['size']} posts){touches}")

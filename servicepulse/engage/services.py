@@ -275,6 +275,36 @@ def optout_add(*, mention: Mention, reason: str = "", actor: Actor = None) -> Op
     return optout
 
 
+def optouts_from_replies(*, mention_ids: list[int]) -> int:
+    """Opt out the authors of these mentions where the mention answers one of our replies to them
+    (directly, or in the thread where we answered them). Called for short "stop" posts. Returns how many
+    people were opted out."""
+    added = 0
+    for mention in Mention.objects.filter(pk__in=mention_ids).select_related("source"):
+        key = mention.author_id or mention.author
+        if not key or OptOut.objects.filter(source_id=mention.source_id, author_key=key).exists():
+            continue
+        answered = Mention.objects.filter(source_id=mention.source_id).filter(
+            Q(author_id=key) | Q(author=key),
+            Q(case__replies__outcome=ReplyOutcome.SENT) | Q(loop_replies__outcome=ReplyOutcome.SENT),
+        )
+        ours = set(
+            Reply.objects.filter(case__mention__in=answered)
+            .exclude(external_id="")
+            .values_list("external_id", flat=True)
+        ) | set(
+            LoopReply.objects.filter(mention__in=answered)
+            .exclude(external_id="")
+            .values_list("external_id", flat=True)
+        )
+        threads = {t for pair in answered.values_list("external_id", "thread_id") for t in pair if t}
+        root = mention.thread_id or mention.in_reply_to
+        if mention.in_reply_to in ours or (root and root in threads):
+            optout_add(mention=mention, reason=f"answered our reply with: {mention.text[:100]}")
+            added += 1
+    return added
+
+
 # --- saved replies ---------------------------------------------------------------------------------
 
 

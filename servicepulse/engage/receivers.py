@@ -1,0 +1,35 @@
+"""Engage listens to new mentions for one thing: a person answering one of our replies with "stop"
+(or "unsubscribe", "opt out", "don't reply") is opted out on that channel, at once."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models.functions import Length
+
+from servicepulse.mentions.models import Mention
+
+# The whole post must be the request ("stop", "STOP please", "@northgate_it unsubscribe"), so "stop breaking
+# moodle" is not read as an opt-out.
+STOP = re.compile(
+    r"^\W*(?:@\S+\s+)*(?:please\s+)?(?:stop|unsubscribe|opt[\s-]?out|don'?t (?:reply|contact|message) me)"
+    r"(?:\s+(?:please|thanks|thank you))?\W*$",
+    re.IGNORECASE,
+)
+SHORT = 120  # an opt-out is a short answer, not a paragraph that happens to start with "stop"
+
+
+def on_mentions_ingested(sender: Any, mention_ids: list[int], **kwargs: Any) -> None:
+    from servicepulse.engage.services import optouts_from_replies
+
+    candidates = (
+        Mention.objects.filter(pk__in=mention_ids)
+        .annotate(length=Length("text"))
+        .filter(length__lte=SHORT)
+        .exclude(in_reply_to="", thread_id="")
+        .only("id", "text")
+    )
+    ids = [m.pk for m in candidates if STOP.search(m.text)]
+    if ids:
+        optouts_from_replies(mention_ids=ids)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -17,10 +18,18 @@ STOP = re.compile(
     r"(?:\s+(?:please|thanks|thank you))?\W*$",
     re.IGNORECASE,
 )
+logger = logging.getLogger(__name__)
 SHORT = 120  # an opt-out is a short answer, not a paragraph that happens to start with "stop"
 
 
 def on_mentions_ingested(sender: Any, mention_ids: list[int], **kwargs: Any) -> None:
+    try:
+        _optouts(mention_ids)
+    except Exception:  # ingestion must never fail because of this; the person can still be opted out by hand
+        logger.exception("could not check %d new mentions for opt-outs", len(mention_ids))
+
+
+def _optouts(mention_ids: list[int]) -> None:
     from servicepulse.engage.services import optouts_from_replies
 
     candidates = (

@@ -88,6 +88,23 @@ def test_malformed_statuses_quarantined_rest_kept() -> None:
     assert "created_at" in reasons[1]  # Mastodon.py drops the unparsable time; either way it is named
 
 
+def test_truncated_page_fails_cleanly_and_is_fetched_again() -> None:
+    page = json.dumps(load("timeline_tag_vle.json")).encode()
+    routes = {
+        ("GET", "/api/v1/timelines/tag/vle"): [
+            Reply(200, {"Content-Type": "application/json"}, page[: len(page) // 2]),  # the body is cut short
+            paged(load("timeline_tag_vle.json")),
+        ]
+    }
+    with mastodon_server(routes) as server:
+        source = mastodon_source(server.url, hashtags="vle")
+        with pytest.raises(ConnectorError):
+            source_sync(source=source)
+        source.refresh_from_db()
+        assert source.cursor == {} and not stored_ids(source)  # nothing half-stored, the cursor did not move
+        assert source_sync(source=source).created == 3
+
+
 def test_mentions_keywords_and_auth() -> None:
     routes = {
         ("GET", "/api/v1/notifications"): [paged(load("notifications_mention.json"))],

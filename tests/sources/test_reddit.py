@@ -120,6 +120,25 @@ def test_rate_limited_and_server_error() -> None:
     assert source.consecutive_failures == 2 and "HTTP 500" in source.last_error
 
 
+def test_truncated_listing_then_recovery() -> None:
+    body = json.dumps(load("subreddit_new.json")).encode()
+    routes = reddit_routes(
+        **{
+            "GET /r/northfielduni/new": [
+                Reply(200, LIMITS, body[:300]),
+                Reply(200, LIMITS, load("subreddit_new.json")),
+            ]
+        }
+    )
+    with ReplayServer(routes) as server:
+        source = reddit_source(server.url, comments="false")
+        with pytest.raises(ConnectorError):
+            source_sync(source=source)
+        source.refresh_from_db()
+        assert source.cursor == {} and not Mention.objects.filter(source=source).exists()
+        assert source_sync(source=source).created == 3
+
+
 def test_bad_credentials() -> None:
     routes = reddit_routes(
         **{"POST /api/v1/access_token": [Reply(401, body={"message": "Unauthorized", "error": 401})]}

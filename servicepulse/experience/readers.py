@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import Count, Min, Q
 
-from servicepulse.experience.themes import ThemePost, theme_post
+from servicepulse.experience.themes import ThemePost
 
 
 def _module(dotted: str) -> ModuleType | None:
@@ -107,8 +107,16 @@ def complaint_posts(
     if service_ids is not None:
         qs = qs.filter(service_id__in=service_ids)
     out: dict[str, list[ThemePost]] = {}
-    for tag in qs.select_related("analysis__mention__source").order_by("-created_at", "-analysis_id")[:limit]:
-        out.setdefault(tag.service_id, []).append(theme_post(tag.analysis.mention))
+    m = "analysis__mention__"
+    rows = qs.order_by("-created_at", "-analysis_id").values_list(
+        "service_id", f"{m}id", f"{m}text", f"{m}author", f"{m}source__name", f"{m}created_at", f"{m}url"
+    )
+    for service_id, mention_id, text, author, source, created_at, url in rows[:limit]:
+        out.setdefault(service_id, []).append(
+            ThemePost(
+                mention_id=mention_id, text=text, author=author, source=source, created_at=created_at, url=url
+            )
+        )
     return out
 
 
@@ -157,6 +165,7 @@ class IncidentFacts:
     state: str
     affected_authors: int
     url: str = ""
+    confirmed: bool = True  # False: a possible problem that never confirmed
 
     @property
     def time_to_detect(self) -> timedelta | None:
@@ -196,6 +205,7 @@ def incidents_between(*, start: datetime, end: datetime) -> list[IncidentFacts] 
                 state=incident.get_state_display(),
                 affected_authors=incident.affected_authors,
                 url=url,
+                confirmed=incident.confirmed_at is not None or incident.kind == IncidentKind.MANUAL,
             )
         )
     return facts

@@ -240,6 +240,14 @@ class IncidentRow:
     first_ticket_at: datetime | None
 
     @property
+    def display_title(self) -> str:
+        """The title, led by the service's name unless it already is."""
+        title = self.facts.title
+        return (
+            title if title.lower().startswith(self.service_name.lower()) else f"{self.service_name}: {title}"
+        )
+
+    @property
     def lead_over_desk(self) -> timedelta | None:
         """How long before the service desk's first ticket servicepulse raised the incident."""
         if self.first_ticket_at is None or self.facts.detected_at is None:
@@ -258,7 +266,8 @@ class WeeklyReport:
     chart_daily: SafeString
     totals: dict[str, int]
     themes: list[Theme]
-    incidents: list[IncidentRow] | None  # None: the incidents app is not there
+    incidents: list[IncidentRow] | None  # confirmed (or opened by hand); None: no incidents app
+    possible_problems: int  # possible problems raised that never confirmed
     response_times: list[Any] | None  # None: no inbox
     sla: list[SlaRow] | None  # None: no tickets imported for the week
     sla_services: list[SlaServiceRow] = field(default_factory=list)
@@ -345,9 +354,13 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
     incident_facts = readers.incidents_between(start=start, end=end)
     names = {s.id: s.name for s in services}
     incidents: list[IncidentRow] | None = None
+    possible = 0
     if incident_facts is not None:
         incidents = []
+        possible = sum(1 for f in incident_facts if not f.confirmed)
         for f in incident_facts:
+            if not f.confirmed:
+                continue
             began = f.started_at or f.detected_at
             ticket_at = first_ticket_after(service_id=f.service_id, moment=began) if began else None
             incidents.append(
@@ -386,6 +399,7 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
         },
         themes=themes,
         incidents=incidents,
+        possible_problems=possible,
         response_times=readers.response_times(start=start, end=end),
         sla=sla_rows if has_tickets else None,
         sla_services=sla_services if has_tickets else [],

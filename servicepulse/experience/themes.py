@@ -123,7 +123,7 @@ def themes_for(
         for i in sorted(members, key=lambda i: (abs(len(posts[i].text) - 80), posts[i].mention_id)):
             post = posts[i]
             words = set(tokens(post.text))
-            if post.author in authors or any(_jaccard(words, other) >= 0.6 for other in picked_words):
+            if post.author in authors or any(_jaccard(words, other) >= 0.5 for other in picked_words):
                 continue
             authors.add(post.author)
             picked.append(post)

@@ -47,12 +47,26 @@ def test_themes_with_example_posts(week: Week) -> None:
 
 
 def test_incident_with_detection_and_lead_over_the_desk(week: Week) -> None:
+    from servicepulse.incidents.models import IncidentKind, IncidentState
+    from servicepulse.incidents.services import incident_create
+
+    # A possible problem that never confirmed is counted, not listed.
+    incident_create(
+        service_id="wifi",
+        title="Wi-Fi: complaints rising",
+        started_at=week.monday + timedelta(days=3),
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.POSSIBLE,
+        at=week.monday + timedelta(days=3, minutes=30),
+    )
     report = report_build(week=week.label)
+    assert report.possible_problems == 1
     assert report.incidents is not None and len(report.incidents) == 1
     row = report.incidents[0]
     assert row.facts.time_to_detect == timedelta(minutes=20)
     assert row.first_ticket_at is not None
     assert row.lead_over_desk == timedelta(hours=2) - timedelta(minutes=20)
+    assert row.display_title == "Moodle VLE: upload errors"
 
 
 def test_sla_beside_what_users_said(week: Week) -> None:

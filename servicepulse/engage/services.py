@@ -152,6 +152,32 @@ def case_assign(
     return locked
 
 
+def cases_bulk(
+    *,
+    mention_ids: list[int],
+    action: str,
+    actor: Actor,
+    assignee: AbstractBaseUser | None = None,
+    team: str = "",
+) -> tuple[int, list[str]]:
+    """Assign or close several inbox items at once, each through the single-case services (so every case
+    gets its own activity rows). Returns (done, errors)."""
+    if action not in ("assign", "close"):
+        raise EngageError(f"unknown bulk action {action!r}")
+    done, errors = 0, []
+    for mention in Mention.objects.filter(pk__in=mention_ids).order_by("pk"):
+        case = case_open(mention=mention)
+        try:
+            if action == "assign":
+                case_assign(case=case, actor=actor, assignee=assignee, team=team)
+            else:
+                case_transition(case=case, to_state=CaseState.CLOSED, actor=actor, text="closed in bulk")
+            done += 1
+        except EngageError as exc:
+            errors.append(f"post {mention.pk}: {exc}")
+    return done, errors
+
+
 def case_note_add(*, case: Case, actor: Actor, text: str) -> CaseActivity:
     """An internal note: seen by the team, never sent to the person."""
     text = text.strip()

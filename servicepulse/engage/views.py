@@ -35,6 +35,7 @@ from servicepulse.engage.services import (
     case_record_reply,
     case_reply,
     case_transition,
+    cases_bulk,
     loop_pending,
     loop_preview,
     loop_send,
@@ -80,8 +81,34 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "times": list(times.values()),
             "loop_pending": loop_pending(),
             "can_act": _can_act(request),
+            "assign_form": AssignForm(),
+            "now": now,
         },
     )
+
+
+@role_required(Role.RESPONDER)
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("mention") if i.isdigit()]
+    action = request.POST.get("bulk_action", "")
+    form = AssignForm(request.POST)
+    assignee = form.cleaned_data["assignee"] if form.is_valid() else None
+    team = form.cleaned_data["team"] if form.is_valid() else ""
+    if not ids:
+        messages.error(request, "Select at least one post.")
+    else:
+        try:
+            done, errors = cases_bulk(
+                mention_ids=ids, action=action, actor=request.user, assignee=assignee, team=team
+            )
+        except EngageError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{done} updated.")
+            for error in errors[:5]:
+                messages.error(request, error)
+    return HttpResponseRedirect(request.POST.get("next") or reverse("engage:inbox"))
 
 
 @role_required(Role.VIEWER)

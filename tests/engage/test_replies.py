@@ -127,3 +127,22 @@ def test_reply_length_is_counted_as_the_platform_counts_it(db) -> None:  # type:
     )  # "@eli@x.example " adds 15
     rss = MentionFactory(source=SourceFactory(kind=SourceKind.RSS))
     assert reply_too_long(mention=rss, text="a" * 5000) == ""
+
+
+def test_bulk_assign_and_close(client, users) -> None:  # type: ignore[no-untyped-def]
+    first, second, third = MentionFactory(), MentionFactory(), MentionFactory()
+    client.force_login(users["viewer"])
+    assert client.post("/inbox/bulk/", {"mention": [first.pk], "bulk_action": "close"}).status_code == 403
+    client.force_login(users["responder"])
+    page = client.get("/inbox/").content.decode()
+    assert 'form="bulk"' in page and "waiting" in page
+    response = client.post(
+        "/inbox/bulk/",
+        {"mention": [first.pk, second.pk], "bulk_action": "assign", "assignee": users["responder"].pk},
+    )
+    assert response.status_code == 302
+    assert set(Case.objects.values_list("state", flat=True)) == {CaseState.ASSIGNED}
+    client.post("/inbox/bulk/", {"mention": [second.pk, third.pk], "bulk_action": "close"})
+    states = dict(Case.objects.values_list("mention_id", "state"))
+    assert states == {first.pk: "assigned", second.pk: "closed", third.pk: "closed"}
+    assert Case.objects.get(mention=third).activities.filter(kind="state", to_state="closed").count() == 1

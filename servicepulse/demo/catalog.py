@@ -10,7 +10,7 @@ DEMO_CATALOG: dict[str, Any] = {
             "id": "vle",
             "name": "Moodle VLE",
             "aliases": ["moodle", "vle", "learn", "northgate learn"],
-            "description": "The virtual learning environment: course pages, quizzes, lecture slides, assignment upload.",  # noqa: E501 - prose
+            "description": "The virtual learning environment: course pages, quizzes, lecture slides, assignment upload.",
             "examples": [
                 "moodle has logged me out three times while uploading my essay",
                 "can't see my module page on learn, just a blank screen",
@@ -34,7 +34,7 @@ DEMO_CATALOG: dict[str, Any] = {
             "id": "wifi",
             "name": "Wi-Fi and eduroam",
             "aliases": ["wifi", "wi-fi", "eduroam", "wireless", "internet", "network"],
-            "description": "Campus wireless network (eduroam and guest Wi-Fi) in teaching buildings, the library and halls.",  # noqa: E501 - prose
+            "description": "Campus wireless network (eduroam and guest Wi-Fi) in teaching buildings, the library and halls.",
             "examples": [
                 "eduroam keeps dropping in the Hopkins building",
                 "wifi in the library is painfully slow today",
@@ -46,7 +46,7 @@ DEMO_CATALOG: dict[str, Any] = {
             "id": "portal",
             "name": "Student portal",
             "aliases": ["portal", "my northgate", "student hub", "student record"],
-            "description": "The student portal: personal details, module registration, fees, results and documents.",  # noqa: E501 - prose
+            "description": "The student portal: personal details, module registration, fees, results and documents.",
             "examples": [
                 "the portal won't let me register for my option modules",
                 "my results aren't showing on the student hub",
@@ -58,7 +58,7 @@ DEMO_CATALOG: dict[str, Any] = {
             "id": "library",
             "name": "Library systems",
             "aliases": ["library", "library search", "catalogue", "e-journals", "ebooks", "reading lists"],
-            "description": "Library search, e-journals and e-books access, loans, renewals and online reading lists.",  # noqa: E501 - prose
+            "description": "Library search, e-journals and e-books access, loans, renewals and online reading lists.",
             "examples": [
                 "library search says I don't have access to this journal",
                 "can't renew my books online",
@@ -70,7 +70,7 @@ DEMO_CATALOG: dict[str, Any] = {
             "id": "vpn",
             "name": "VPN and remote access",
             "aliases": ["vpn", "globalprotect", "remote desktop", "remote access"],
-            "description": "The VPN client and remote desktop for reaching university systems from off campus.",  # noqa: E501 - prose
+            "description": "The VPN client and remote desktop for reaching university systems from off campus.",
             "examples": [
                 "vpn won't connect from home",
                 "globalprotect stuck on connecting",
@@ -82,7 +82,7 @@ DEMO_CATALOG: dict[str, Any] = {
             "id": "printing",
             "name": "Printing",
             "aliases": ["printing", "printer", "printers", "print credit", "papercut"],
-            "description": "Student print, copy and scan: printers across campus, print credit and release stations.",  # noqa: E501 - prose
+            "description": "Student print, copy and scan: printers across campus, print credit and release stations.",
             "examples": [
                 "printer on level 2 ate my print credit",
                 "papercut says I have no balance but I just topped up",
@@ -106,7 +106,7 @@ DEMO_CATALOG: dict[str, Any] = {
             "id": "submission",
             "name": "Assignment submission",
             "aliases": ["turnitin", "submission", "coursework submission", "hand-in", "assignment upload"],
-            "description": "Online coursework submission and originality checking through Turnitin, with receipts.",  # noqa: E501 - prose
+            "description": "Online coursework submission and originality checking through Turnitin, with receipts.",
             "examples": [
                 "turnitin won't accept my file and the deadline is in an hour",
                 "no submission receipt after uploading my coursework",
@@ -118,7 +118,7 @@ DEMO_CATALOG: dict[str, Any] = {
             "id": "sso",
             "name": "Single sign-on",
             "aliases": ["sso", "login", "log in", "sign in", "mfa", "authenticator", "password reset"],
-            "description": "Single sign-on, multi-factor authentication and password resets for every university system.",  # noqa: E501 - prose
+            "description": "Single sign-on, multi-factor authentication and password resets for every university system.",
             "examples": [
                 "can't log in to anything, sso just loops",
                 "mfa code never arrives",

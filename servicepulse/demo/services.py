@@ -183,9 +183,17 @@ def demo_load(
         summary.tickets = getattr(report, "imported", 0)
 
     if analyse:
-        summary.analysed = _analyse(new_ids, summary)
+        try:
+            summary.analysed = _analyse(new_ids, summary)
+        except Exception as exc:  # the demo must still come up; the worker analyses what is left
+            logger.exception("demo: analysing the posts failed")
+            summary.notes.append(f"analysing the posts failed ({exc}); the worker will analyse them")
     if detect and summary.mentions and summary.analysed is not None:
-        summary.detection = _detect(data, summary)
+        try:
+            summary.detection = _detect(data, summary)
+        except Exception as exc:  # as above: live detection carries on from here
+            logger.exception("demo: detection over the history failed")
+            summary.notes.append(f"detection over the history failed ({exc})")
     elif detect and summary.mentions:
         # Detection over history needs analysed posts; with analysis left to the worker, live detection
         # picks the history up once the worker has analysed it.

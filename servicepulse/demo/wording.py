@@ -58,10 +58,10 @@ FIRST_NAMES = [
     "Mohammed", "Niamh", "Oscar", "Priya", "Quinn", "Rhys", "Sophie", "Tom", "Uma", "Vikram", "Wen", "Xander",
     "Yasmin", "Zara", "Callum", "Ffion", "Hamza", "Isla", "Jordan", "Leah", "Marcus", "Nadia", "Owen", "Ruby",
     "Sam", "Tariq", "Amelia", "Declan", "Erin", "Gabriel", "Hannah", "Jamal", "Katie", "Luca", "Maya", "Noah",
-    "Olivia", "Ravi", "Siobhan", "Theo", "Ciara", "Arjun", "Bethan", "Connor", "Dina", "Elliot", "Freya", "Kwame",  # noqa: E501 - prose
+    "Olivia", "Ravi", "Siobhan", "Theo", "Ciara", "Arjun", "Bethan", "Connor", "Dina", "Elliot", "Freya", "Kwame",
 ]  # fmt: skip
 LAST_NAMES = [
-    "Patel", "Okafor", "Williams", "Nguyen", "Murphy", "Hughes", "Khan", "Evans", "Fraser", "Clarke", "Kowalski",  # noqa: E501 - prose
+    "Patel", "Okafor", "Williams", "Nguyen", "Murphy", "Hughes", "Khan", "Evans", "Fraser", "Clarke", "Kowalski",
     "Ahmed", "Brennan", "Davies", "Lewis", "Mensah", "O'Neill", "Rossi", "Singh", "Taylor", "Walsh", "Young",
     "Zhang", "Campbell", "Doyle", "Ferreira", "Gallagher", "Hassan", "Jones", "Lindqvist", "Moreno", "Price",
 ]  # fmt: skip
@@ -460,7 +460,7 @@ REPLY_ANSWER = [
 ]
 REPLY_PRAISE = ["agreed!", "this {good}", "so true", "yes!! finally"]
 REPLY_OFFICIAL = [
-    "Hi {first}, sorry about this. Could you send us a message with your student ID and we'll look into it? ^IT",  # noqa: E501 - prose
+    "Hi {first}, sorry about this. Could you send us a message with your student ID and we'll look into it? ^IT",
     "Thanks {first}, we've passed this to the team. If it carries on please log it at the service desk. ^IT",
     "Hi {first}, we're aware and working on it. Updates will be on the status page. ^IT",
     "Glad to hear it {first}, we'll pass that on to the team! ^IT",

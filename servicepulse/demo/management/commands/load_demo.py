@@ -1,4 +1,4 @@
-"""`servicepulse load-demo [--seed N] [--reset]` — load the demo university (again: nothing is stored twice)."""  # noqa: E501 - prose
+"""`servicepulse load-demo [--seed N] [--reset]` — load the demo university (again: nothing is stored twice)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class Command(BaseCommand):
             )
             return
         self.stdout.write(
-            f"demo (seed {summary.seed}, ending {summary.end:%Y-%m-%d %H:%M} UTC): {summary.mentions} new posts, "  # noqa: E501 - prose
+            f"demo (seed {summary.seed}, ending {summary.end:%Y-%m-%d %H:%M} UTC): {summary.mentions} new posts, "
             f"{summary.duplicates} already there, {summary.sources} sources, {summary.tickets} new tickets, "
             f"in {seconds:.0f}s"
         )

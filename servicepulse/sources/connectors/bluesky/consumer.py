@@ -18,6 +18,7 @@ from servicepulse.sources.registry import PayloadError, PullResult, Rejected
 _TIME_US = re.compile(r'"time_us"\s*:\s*(\d+)')
 BATCH_SIZE = 200
 FLUSH_SECONDS = 1.0
+HEALTH_SECONDS = 60.0
 
 
 @dataclass
@@ -38,6 +39,7 @@ class JetstreamConsumer:
         self.last_flush = time.monotonic()
         self.result = PullResult()
         self.counters = Counters()
+        self.last_health = 0.0
 
     def process(self, message: str) -> int | None:
         """Handle one raw message; returns its time_us (None when it has none)."""
@@ -75,9 +77,13 @@ class JetstreamConsumer:
 
     def flush(self) -> None:
         """Commit pending posts and quarantined events, then store the cursor they are covered by."""
-        from servicepulse.sources.services import source_store
+        from servicepulse.sources.services import source_record_success, source_store
 
         self.last_flush = time.monotonic()
+        if self.last_flush - self.last_health >= HEALTH_SECONDS and self.counters.events:
+            # A long-lived stream shows as healthy while events flow, not only when it disconnects.
+            source_record_success(source=self.source)
+            self.last_health = self.last_flush
         if not (self.pending or self.rejected or self.dirty):
             return
         cursor = {**(self.source.cursor or {}), "time_us": self.time_us} if self.time_us is not None else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
@@ -194,9 +195,13 @@ class MastodonConnector(Connector):
             except ConnectorError as exc:
                 source_record_failure(source=self.source, error=str(exc), retry_after=exc.retry_after)
             try:
+                noted = time.monotonic()
                 for message in client.stream_messages(url=url, subscriptions=self.subscriptions(), stop=stop):
                     self.handle_message(message)
                     delay = 1.0
+                    if time.monotonic() - noted >= 60:  # healthy while messages flow, not only at reconnects
+                        source_record_success(source=self.source)
+                        noted = time.monotonic()
             except ConnectorError as exc:
                 logger.warning("mastodon stream %s: %s", self.source.name, exc)
                 source_record_failure(source=self.source, error=str(exc), retry_after=exc.retry_after)

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", default="docs/screenshots")
         parser.add_argument("--username", default="admin")
         parser.add_argument("--password", default="demo-admin")
-        parser.add_argument("--service", default="vle", help="service id for the service page")
+        parser.add_argument("--service", default="vle", help="service id for the service and incident pages")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not Path(CHROMIUM).exists():
@@ -63,12 +63,12 @@ class Command(BaseCommand):
             ]
             for name, path in shots:
                 self._shot(page, f"{base}{path}", out / f"{name}.png")
-            page.goto(f"{base}/incidents/")
+            page.goto(f"{base}/incidents/?service={options['service']}")
             link = page.locator("table a[href^='/incidents/']").first
             if link.count():
                 link.click()
                 page.wait_for_load_state("networkidle")
-                page.screenshot(path=str(out / "incident.png"), full_page=True)
+                self._save(page, out / "incident.png")
                 self.stdout.write(f"saved {out / 'incident.png'}")
             else:
                 self.stderr.write("no incident to capture")
@@ -81,5 +81,16 @@ class Command(BaseCommand):
     def _shot(self, page: Any, url: str, path: Path) -> None:
         page.goto(url)
         page.wait_for_load_state("networkidle")
-        page.screenshot(path=str(path), full_page=True)
+        self._save(page, path)
+
+    def _save(self, page: Any, path: Path, max_height: int = 1800) -> None:
+        """The whole page, cut at `max_height` so long lists stay readable in the docs."""
+        width, height = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+        )
+        page.screenshot(
+            path=str(path),
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": width, "height": min(height, max_height)},
+        )
         self.stdout.write(f"saved {path}")

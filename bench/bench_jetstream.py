@@ -16,6 +16,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -169,6 +170,10 @@ def main() -> None:
         f"matching posts {len(expected)}, stored {len(stored)}, lost {lost}, extra {extra}, "
         f"quarantined {Quarantine.objects.filter(source=source).count()}, cursor at last event: {caught_up}"
     )
+    from django.db import connections
+
+    connections.close_all()
+    shutil.rmtree(data_dir, ignore_errors=True)
     if lost or extra or not caught_up or rate < TARGET:
         sys.exit(1)
 

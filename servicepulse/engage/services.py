@@ -252,7 +252,7 @@ def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = Non
         return log(
             ReplyOutcome.CANNOT_REPLY,
             error=f"{mention.source.name} ({mention.source.get_kind_display()}) cannot reply: {exc}. "
-            "Answer the person another way, then close the case.",
+            "Once they have been answered, record it under “Answered elsewhere” or close the case.",
         )
     except ConnectorError as exc:
         return log(ReplyOutcome.FAILED, error=f"{mention.source.get_kind_display()} refused the reply: {exc}")

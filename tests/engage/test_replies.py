@@ -76,7 +76,7 @@ def test_rss_cannot_reply_is_a_clear_error(client, users) -> None:  # type: igno
     html = response.content.decode()
     assert "Reply not sent" in html
     assert "IT news comments (RSS/Atom feed) cannot reply" in html
-    assert "Answer the person another way" in html
+    assert "answer the person another way" in html and "Answered elsewhere" in html
     reply = Reply.objects.get(case__mention=mention)
     assert reply.outcome == ReplyOutcome.CANNOT_REPLY
     assert Case.objects.get(mention=mention).state == CaseState.NEW

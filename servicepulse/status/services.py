@@ -293,6 +293,35 @@ def subscription_unsubscribe(*, token: str) -> list[Subscription]:
 # --- notifications ---------------------------------------------------------------------------------
 
 
+MAINTENANCE_SUBJECTS = {
+    "maintenance": "Scheduled maintenance",
+    "maintenance-start": "Maintenance in progress",
+    "maintenance-end": "Maintenance completed",
+}
+MAINTENANCE_NOTICE_WINDOW = timedelta(hours=1)
+
+
+def maintenance_notify_due(*, now: datetime | None = None) -> list[str]:
+    """Queue the start and completion e-mails of maintenance windows that started or ended within the last
+    hour (the periodic job runs every few minutes; the per-address log makes each e-mail go once)."""
+    now = now or timezone.now()
+    since = now - MAINTENANCE_NOTICE_WINDOW
+    keys = [
+        f"maintenance-start:{pk}"
+        for pk in Maintenance.objects.filter(
+            cancelled_at__isnull=True, starts_at__gt=since, starts_at__lte=now, ends_at__gt=now
+        ).values_list("pk", flat=True)
+    ] + [
+        f"maintenance-end:{pk}"
+        for pk in Maintenance.objects.filter(
+            cancelled_at__isnull=True, ends_at__gt=since, ends_at__lte=now
+        ).values_list("pk", flat=True)
+    ]
+    for key in keys:
+        _enqueue_notify(key=key)
+    return keys
+
+
 def _notification_subject_and_context(key: str) -> tuple[str, dict[str, Any], list[str]] | None:
     kind, _, raw_id = key.partition(":")
     if kind == "update":
@@ -310,14 +339,15 @@ def _notification_subject_and_context(key: str) -> tuple[str, dict[str, Any], li
             "components": list(incident.services.values_list("name", flat=True)),
         }
         return subject, context, service_ids
-    if kind == "maintenance":
+    if kind in MAINTENANCE_SUBJECTS:
         window = Maintenance.objects.filter(pk=raw_id, cancelled_at__isnull=True).first()
         if window is None:
             return None
         service_ids = list(window.services.values_list("id", flat=True))
-        subject = f"[Scheduled maintenance] {window.title}"
+        subject = f"[{MAINTENANCE_SUBJECTS[kind]}] {window.title}"
         context = {
             "kind": "maintenance",
+            "phase": kind,
             "maintenance": window,
             "url": status_url(),
             "components": list(window.services.values_list("name", flat=True)),

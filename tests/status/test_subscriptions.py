@@ -124,3 +124,26 @@ def test_bad_requests_and_expired_links(client, smtp, components, settings):  # 
         response = client.get(f"/status/subscribe/confirm/{old}/")
     assert response.status_code == 400 and b"expired" in response.content
     assert client.post("/status/unsubscribe/garbage/").status_code == 400
+
+
+def test_maintenance_start_and_end_are_announced_once(client, smtp, immediate_tasks, components):  # type: ignore[no-untyped-def]
+    from servicepulse.status.models import Subscription
+    from servicepulse.status.services import maintenance_notify_due, maintenance_schedule
+
+    Subscription.objects.create(email="cy@example.ac.uk", service_id="vle", confirmed_at=timezone.now())
+    start = timezone.now() + timedelta(hours=1)
+    maintenance_schedule(
+        title="Moodle upgrade", service_ids=["vle"], starts_at=start, ends_at=start + timedelta(hours=2)
+    )
+    assert smtp.wait_for(1)[0]["Subject"] == "[Scheduled maintenance] Moodle upgrade"
+    smtp.clear()
+    assert maintenance_notify_due(now=start - timedelta(minutes=5)) == []
+    maintenance_notify_due(now=start + timedelta(minutes=5))
+    maintenance_notify_due(now=start + timedelta(minutes=10))  # the next run sends nothing again
+    started = smtp.wait_for(1)
+    time.sleep(0.3)
+    assert [m["Subject"] for m in smtp.messages] == ["[Maintenance in progress] Moodle upgrade"]
+    assert "Maintenance has started: Moodle upgrade" in body_of(started[0])
+    smtp.clear()
+    maintenance_notify_due(now=start + timedelta(hours=2, minutes=5))
+    assert smtp.wait_for(1)[0]["Subject"] == "[Maintenance completed] Moodle upgrade"

@@ -16,7 +16,7 @@ from servicepulse.analysis.selectors import analysis_for_mentions, mention_filte
 from servicepulse.analysis.services import correction_create
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard.forms import set_choices
-from servicepulse.dashboard.selectors import mention_search_q
+from servicepulse.dashboard.selectors import live_counts_forget, mention_search_q
 from servicepulse.dashboard.services import rollup_refresh_for
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.models import Source
@@ -152,4 +152,5 @@ def apply_relabel(*, form: RelabelForm, user: Any) -> int:
             changed += 1
         # Finished days already in the board's rollup are recounted: the board shows the correction at once.
         rollup_refresh_for(moments=[m.created_at for m in mentions])
+    live_counts_forget()
     return changed

@@ -42,6 +42,16 @@ SERVICE_WEEKS = 12
 SERVICE_DAYS = 28
 RECENT_POSTS = 20
 THEMES_CACHE_SECONDS = 600
+LIVE_CACHE_SECONDS = 60
+LIVE_GENERATION_KEY = "dashboard:live:generation"
+
+
+def live_counts_forget() -> None:
+    """Drop the cached live counts (after labels were corrected), so the next page counts afresh."""
+    try:
+        cache.incr(LIVE_GENERATION_KEY)
+    except ValueError:
+        cache.set(LIVE_GENERATION_KEY, 1, None)
 
 
 class BoardState:
@@ -104,11 +114,22 @@ def day_counts(*, service_ids: list[str], first: date, last: date) -> dict[str, 
     for sid, day, *values in stored:
         out[sid][day] = DayCounts(*values)
     if last >= live_from:
-        for (sid, day), counts in count_days(
-            start=max(first, live_from), end=last, service_ids=service_ids
-        ).items():
-            out.setdefault(sid, {})[day] = counts
+        for (sid, day), counts in live_counts(start=max(first, live_from), end=last).items():
+            if sid in out:
+                out[sid][day] = counts
     return out
+
+
+def live_counts(*, start: date, end: date) -> dict[tuple[str, date], DayCounts]:
+    """Today's counts for every service, kept one minute: detection itself runs every five minutes, and a
+    busy board (every open tab refreshes each minute) then costs one count a minute, not one per request."""
+    generation = cache.get(LIVE_GENERATION_KEY, 0)
+    key = f"dashboard:live:{generation}:{start}:{end}:{int(timezone.now().timestamp()) // LIVE_CACHE_SECONDS}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = count_days(start=start, end=end)
+        cache.set(key, counts, LIVE_CACHE_SECONDS)
+    return counts
 
 
 def expected_daily(*, service_ids: list[str], days: list[datetime]) -> dict[str, list[float]]:

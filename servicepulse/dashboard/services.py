@@ -15,7 +15,8 @@ from servicepulse.analysis.models import ServiceTag
 from servicepulse.dashboard.models import RollupState, ServiceDay
 
 HISTORY_DAYS = 120  # how far back a first catch-up goes
-LIVE_DAYS = 2  # today and yesterday are always counted live
+LIVE_DAYS = 1  # today is always counted live; finished days come from the rollup
+RECOUNT_DAYS = 2  # the periodic task recounts the last finished days too, for posts analysed late
 
 
 @dataclass
@@ -94,18 +95,18 @@ def rollup_refresh(*, start: date, end: date) -> int:
     return len(rows)
 
 
-def rollup_catch_up(*, today: date | None = None) -> int:
-    """Make the rollup complete up to the day before the live window; a no-op when it already is."""
+def rollup_catch_up(*, today: date | None = None, recount_days: int = 0) -> int:
+    """Make the rollup complete up to yesterday (a no-op when it already is); `recount_days` also recounts
+    that many finished days before it, for posts analysed after their day closed (the periodic task)."""
     today = today or timezone.localdate()
     wanted = today - timedelta(days=LIVE_DAYS)
     state = RollupState.objects.first()
-    if state is not None and state.complete_until is not None and state.complete_until >= wanted:
+    done = state.complete_until if state is not None else None
+    if done is not None and done >= wanted and recount_days <= 0:
         return 0
-    start = (
-        state.complete_until + timedelta(days=1)
-        if state is not None and state.complete_until is not None
-        else today - timedelta(days=HISTORY_DAYS)
-    )
+    start = done + timedelta(days=1) if done is not None else today - timedelta(days=HISTORY_DAYS)
+    if recount_days > 0:
+        start = min(start, wanted - timedelta(days=recount_days - 1))
     written = rollup_refresh(start=start, end=wanted)
     RollupState.objects.update_or_create(pk=1, defaults={"complete_until": wanted})
     return written

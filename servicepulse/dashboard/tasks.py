@@ -9,8 +9,8 @@ from servicepulse.dashboard import services
 
 @task()
 def rollup_catch_up() -> int:
-    """Close the days that finished since the last run."""
-    return services.rollup_catch_up()
+    """Close the days that finished since the last run and recount the last ones (late analyses)."""
+    return services.rollup_catch_up(recount_days=services.RECOUNT_DAYS)
 
 
 @task()

@@ -31,6 +31,14 @@ POSTS: list[tuple[str, bool, str, bool, list[tuple[str, float]]]] = [
 SENTIMENT_SCORE = {"negative": -0.8, "neutral": 0.0, "positive": 0.8}
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """The pages keep live counts and themes in the cache for a minute; each test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def world(db: Any) -> dict[str, Any]:
     """The demo catalogue, two sources and 30 hours of analysed posts (6 of each kind in POSTS)."""

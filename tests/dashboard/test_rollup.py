@@ -55,7 +55,7 @@ def history(world: dict[str, Any]) -> list[Any]:
 def test_catch_up_stores_finished_days_once_and_matches_a_scan(history: list[Any]) -> None:
     today = timezone.localdate()
     assert rollup_catch_up() > 0
-    assert RollupState.objects.get().complete_until == today - timedelta(days=2)
+    assert RollupState.objects.get().complete_until == today - timedelta(days=1)
     assert rollup_catch_up() == 0  # already complete
     day = today - timedelta(days=10)
     row = ServiceDay.objects.get(service_id="vle", day=day)
@@ -90,6 +90,26 @@ def test_relabel_of_an_old_post_is_recounted_at_once(history: list[Any], clients
         {"mention_ids": [m.pk for m in history[:2]], "field": "complaint", "value": "no"},
     )
     assert ServiceDay.objects.get(service_id="vle", day=day).complaints == 9
+
+
+@pytest.mark.django_db
+def test_periodic_catch_up_recounts_posts_analysed_after_their_day_closed(world: dict[str, Any]) -> None:
+    rollup_catch_up()
+    yesterday_noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(
+        days=1
+    )
+    analysed(
+        text="late moodle complaint",
+        when=yesterday_noon,
+        complaint=True,
+        sentiment="negative",
+        services=["vle"],
+    )
+    before = ServiceDay.objects.filter(service_id="vle", day=yesterday_noon.date()).first()
+    assert rollup_catch_up() == 0  # on read: nothing to close
+    rollup_catch_up(recount_days=2)  # the periodic task
+    after = ServiceDay.objects.get(service_id="vle", day=yesterday_noon.date())
+    assert after.complaints == (before.complaints if before else 0) + 1
 
 
 @pytest.mark.django_db

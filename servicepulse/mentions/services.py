@@ -33,12 +33,31 @@ class MentionData:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # PostgreSQL refuses NUL in text and jsonb; a post never means anything by one, so it goes here,
+        # once, for every connector, and a delivery is never lost to a database error over it.
+        for name in ("external_id", "text", "author", "author_id", "url", "in_reply_to", "thread_id", "language"):
+            value = getattr(self, name)
+            if "\x00" in value:
+                object.__setattr__(self, name, value.replace("\x00", ""))
+        object.__setattr__(self, "raw", _without_nul(self.raw))
         if not self.external_id:
             raise ValueError("external_id is empty")
         if not self.text or not self.text.strip():
             raise ValueError("text is empty")
         if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
             raise ValueError("created_at has no time zone")
+
+
+def _without_nul(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if depth > 100:  # deeper than any platform nests; keep it as text rather than recurse without end
+        return str(value).replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k, depth + 1): _without_nul(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v, depth + 1) for v in value]
+    return value
 
 
 @dataclass
@@ -109,6 +128,7 @@ def mentions_ingest(*, source: Source, items: Sequence[MentionData]) -> IngestRe
 def quarantine_add(*, source: Source | None, raw: str | bytes, reason: str, position: str | int = "") -> bool:
     """Keep input that could not be stored as a mention. Returns False when this exact input is already kept."""
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    text = text.replace("\x00", "\\u0000")  # kept visible, escaped: PostgreSQL refuses NUL in text
     position = str(position)
     fingerprint = hashlib.sha256(f"{position}\x00{text}".encode()).hexdigest()
     try:

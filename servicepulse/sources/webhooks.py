@@ -15,7 +15,6 @@ Every receiver follows the same order, which is what makes CSRF exemption safe:
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 import json
@@ -162,47 +161,16 @@ def raw_of(value: Any) -> str:
         return repr(value)
 
 
-def without_nul(value: Any) -> Any:
-    """`value` with NUL characters removed from every string in it.
-
-    PostgreSQL refuses NUL in text and jsonb columns; a post never means anything by one, and keeping the
-    rest of the delivery beats losing it to a database error.
-    """
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {without_nul(k): without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [without_nul(v) for v in value]
-    return value
-
-
-def _clean_mention(mention: MentionData) -> MentionData:
-    fields = ("external_id", "text", "author", "author_id", "url", "in_reply_to", "thread_id", "language")
-    if not any("\x00" in getattr(mention, name) for name in fields) and "\\u0000" not in raw_of(mention.raw):
-        return mention
-    changes: dict[str, Any] = {name: getattr(mention, name).replace("\x00", "") for name in fields}
-    changes["raw"] = without_nul(mention.raw)
-    return dataclasses.replace(mention, **changes)  # re-validates: a text that was only NULs is refused
-
-
 def store_items(*, source: Source, items: Iterable[Item], ignored: int = 0) -> DeliveryResult:
     """Store the valid items as mentions and quarantine the others, together, in one transaction."""
     result = DeliveryResult(ignored=ignored)
     good: list[MentionData] = []
     with transaction.atomic():
         for item in items:
-            mention, error = item.mention, item.error
-            if mention is not None:
-                try:
-                    mention = _clean_mention(mention)
-                except ValueError as exc:
-                    mention, error = None, str(exc)
-            if mention is not None:
-                good.append(mention)
+            if item.mention is not None:
+                good.append(item.mention)
             else:
-                raw = item.raw.replace("\x00", "\\u0000")
-                quarantine_add(source=source, raw=raw, reason=error, position=item.position)
+                quarantine_add(source=source, raw=item.raw, reason=item.error, position=item.position)
                 result.quarantined += 1
         ingest = mentions_ingest(source=source, items=good)
     result.created, result.duplicates, result.mention_ids = (
@@ -215,8 +183,7 @@ def store_items(*, source: Source, items: Iterable[Item], ignored: int = 0) -> D
 
 def quarantine_delivery(*, source: Source, body: bytes, reason: str, position: str) -> DeliveryResult:
     """Keep a whole malformed delivery (signed, so genuinely from the platform) with its reason."""
-    text = body.decode("utf-8", errors="replace").replace("\x00", "\\u0000")  # PostgreSQL refuses NUL
-    quarantine_add(source=source, raw=text, reason=reason, position=position)
+    quarantine_add(source=source, raw=body, reason=reason, position=position)
     return DeliveryResult(quarantined=1)
 
 

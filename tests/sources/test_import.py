@@ -48,6 +48,7 @@ BAD_LINES = {
         "author must be a string",
     ),
     "truncated": ('{"id": "b", "text": "cut off he', "not valid JSON"),
+    "text of NULs": (json.dumps({"id": "b", "text": "\u0000\u0000", "created_at": "2026-10-01T09:00:00Z"}), "text is empty"),
 }
 
 
@@ -79,6 +80,18 @@ def test_rerun_counts_duplicates_and_changes_nothing(tmp_path: Path) -> None:
     assert second.as_dict() == {"imported": 0, "duplicates": 5, "rejected": 1}
     assert Mention.objects.count() == 5
     assert Quarantine.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nul_characters_are_dropped_not_fatal(tmp_path: Path) -> None:
+    """PostgreSQL refuses NUL in text and jsonb: the post is kept without them, on every database."""
+    line = json.dumps({**GOOD, "text": "wifi\u0000 down", "author": "a\u0000b", "extra": {"k": "v\u0000"}})
+    path = write_lines(tmp_path / "nul.jsonl", [line, "{not json \u0000"])
+    report = import_file(path=path, source_name="nul")
+    assert report.as_dict() == {"imported": 1, "duplicates": 0, "rejected": 1}
+    mention = Mention.objects.get()
+    assert (mention.text, mention.author, mention.raw["extra"]) == ("wifi down", "ab", {"k": "v"})
+    assert Quarantine.objects.get().raw == "{not json \\u0000"
 
 
 @pytest.mark.django_db(transaction=True)

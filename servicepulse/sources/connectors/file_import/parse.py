@@ -59,16 +59,19 @@ def parse_record(record: Any) -> MentionData:
         if not isinstance(value, str):
             raise ParseError(f"{name} must be a string, got {type(value).__name__}")
         optional[name] = value
-    return MentionData(
-        external_id=external_id.strip(),
-        text=text,
-        created_at=created_at,
-        author=optional.get("author", ""),
-        url=optional.get("url", ""),
-        in_reply_to=optional.get("in_reply_to", ""),
-        language=optional.get("lang", ""),
-        raw=record,
-    )
+    try:
+        return MentionData(
+            external_id=external_id.strip(),
+            text=text,
+            created_at=created_at,
+            author=optional.get("author", ""),
+            url=optional.get("url", ""),
+            in_reply_to=optional.get("in_reply_to", ""),
+            language=optional.get("lang", ""),
+            raw=record,
+        )
+    except ValueError as exc:  # e.g. a text of nothing but NUL characters
+        raise ParseError(str(exc)) from None
 
 
 def parse_json_line(line: str) -> MentionData:

@@ -625,9 +625,9 @@ def loop_deliver(
             _finish(row, ReplyOutcome.FAILED, error=f"unexpected error: {exc}")
             result.failed += 1
         else:
-            _finish(
-                row, ReplyOutcome.SENT, external_id=reply.external_id, url=reply.url, sent_at=timezone.now()
-            )
+            sent_at = timezone.now()
+            _finish(row, ReplyOutcome.SENT, external_id=reply.external_id, url=reply.url, sent_at=sent_at)
+            _loop_reply_answers_case(row, at=sent_at)
             result.sent += 1
     if deferred_until:
         result.retry_at = min(deferred_until.values())
@@ -638,6 +638,26 @@ def loop_deliver(
             )
         )
     return result
+
+
+def _loop_reply_answers_case(row: LoopReply, *, at: datetime) -> None:
+    """A closed-loop reply answers the person's post: it is the case's first response if none came before,
+    and an open case becomes replied (a closed one stays closed)."""
+    with transaction.atomic():
+        case = case_open(mention=row.mention)
+        if case.service_id is None:  # the incident says which service the post was about
+            service = row.public_incident.services.order_by("order", "name").first()
+            Case.objects.filter(pk=case.pk, service__isnull=True).update(service=service)
+        Case.objects.filter(pk=case.pk, first_response_at__isnull=True).update(first_response_at=at)
+        CaseActivity.objects.create(
+            case=case,
+            kind=ActivityKind.REPLY,
+            actor=row.created_by,
+            text=f"(status update) {row.text}",
+            created_at=at,
+        )
+        if case.state != CaseState.CLOSED:
+            case_transition(case=case, to_state=CaseState.REPLIED, actor=row.created_by, at=at)
 
 
 def _finish(row: LoopReply, outcome: str, **fields: Any) -> None:

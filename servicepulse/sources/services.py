@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from servicepulse.sources.models import Source
+from servicepulse.sources.models import Audience, Source
 from servicepulse.sources.registry import (
     ConnectorError,
     PullResult,
@@ -47,15 +47,29 @@ def source_validate_options(*, kind: str, options: dict[str, Any]) -> tuple[dict
     return plain, secret
 
 
-def source_create(*, kind: str, name: str, options: dict[str, Any] | None = None) -> Source:
-    """Create a source after checking its options against the connector's spec."""
+def source_create(
+    *,
+    kind: str,
+    name: str,
+    options: dict[str, Any] | None = None,
+    audience: str = Audience.USERS,
+    retention_days: int | None = None,
+) -> Source:
+    """Create a source after checking its options against the connector's spec.
+
+    `audience` "peers" makes it a source for the learning digest (not analysed or scored);
+    `retention_days` deletes its posts after that many days."""
     name = name.strip()
     if not name:
         raise SourceConfigError("a source needs a name")
     if Source.objects.filter(name=name).exists():
         raise SourceConfigError(f"a source named {name!r} already exists")
+    if audience not in Audience.values:
+        raise SourceConfigError(f"audience must be one of {', '.join(Audience.values)}, not {audience!r}")
+    if retention_days is not None and retention_days < 1:
+        raise SourceConfigError("retention must be at least one day")
     plain, secret = source_validate_options(kind=kind, options=options or {})
-    source = Source(kind=kind, name=name, options=plain)
+    source = Source(kind=kind, name=name, options=plain, audience=audience, retention_days=retention_days)
     source.set_secrets(secret)
     source.save()
     return source

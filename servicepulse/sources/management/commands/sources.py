@@ -47,6 +47,13 @@ class Command(BaseCommand):
             "--option", action="append", default=[], metavar="KEY=VALUE", help="repeat for each option"
         )
         add.add_argument("--disabled", action="store_true", help="add it switched off")
+        add.add_argument(
+            "--audience",
+            choices=["users", "peers"],
+            default="users",
+            help="users: analysed and scored (default); peers: feeds the weekly learning digest only",
+        )
+        add.add_argument("--retention-days", type=int, default=None, help="delete its posts after N days")
 
         listing = sub.add_parser("list", help="every source with its health")
         listing.add_argument("--json", action="store_true")
@@ -86,7 +93,13 @@ class Command(BaseCommand):
     def do_add(self, options: dict[str, Any]) -> None:
         values = _parse_options(options["option"])
         try:
-            source = source_create(kind=options["kind"], name=options["name"], options=values)
+            source = source_create(
+                kind=options["kind"],
+                name=options["name"],
+                options=values,
+                audience=options["audience"],
+                retention_days=options["retention_days"],
+            )
         except (SourceConfigError, ConnectorError) as exc:
             raise CommandError(str(exc)) from exc
         if options["disabled"]:

@@ -8,9 +8,11 @@ from datetime import datetime, time
 from typing import Any
 
 from django import forms
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from servicepulse.analysis.selectors import analysis_for_mentions, mention_filter
 from servicepulse.analysis.services import correction_create
@@ -93,6 +95,20 @@ class ExplorerRow:
 def explorer_rows(mentions: list[Mention]) -> list[ExplorerRow]:
     results = analysis_for_mentions(mention_ids=[m.pk for m in mentions])
     return [ExplorerRow(mention=m, analysis=results.get(m.pk)) for m in mentions]
+
+
+class CappedPaginator(Paginator):
+    """Counts at most CAP matches, so a page over a million posts never counts them all: past the cap the
+    page says "10,000+ posts" and offers the first CAP / per_page pages (narrow the filters for more)."""
+
+    CAP = 10_000
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        n = int(self.object_list[: self.CAP + 1].count())  # type: ignore[attr-defined]  # always a QuerySet here
+        self.capped = n > self.CAP
+        return min(n, self.CAP)
 
 
 class RelabelForm(forms.Form):

@@ -247,3 +247,15 @@ def test_service_page_lists_recent_posts_about_the_service(
     html = clients["viewer"].get("/services/wifi/").content.decode()
     assert "eduroam keeps dropping in the library" in html
     assert "moodle is down" not in html
+
+
+@pytest.mark.django_db
+def test_explorer_counts_at_most_the_cap(
+    world: dict[str, Any], clients: dict[str, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from servicepulse.dashboard.explorer import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 20)
+    html = clients["viewer"].get("/mentions/").content.decode()
+    assert "20+ posts (narrow the filters to count them all)" in html
+    assert "Page 1 of 1" not in html  # 20 fit on one page of 50: no pager

@@ -5,13 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.dashboard.explorer import (
+    CappedPaginator,
     ExplorerFilters,
     RelabelForm,
     apply_relabel,
@@ -27,7 +27,7 @@ PAGE_SIZE = 50
 def explorer(request: HttpRequest) -> HttpResponse:
     filters = ExplorerFilters(request.GET or None)
     qs = explorer_queryset(filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     context = {
         "filters": filters,

@@ -398,12 +398,15 @@ class People:
 
 # --- words ---
 
-_DOUBLE_ARTICLE = re.compile(r"\b(my|the) (the|my) ", re.IGNORECASE)
+_DOUBLE_ARTICLE = re.compile(r"\b(my|the|no) (the|my) ", re.IGNORECASE)
 
 
 def _one_article(match: re.Match[str]) -> str:
     """Collapse two articles, as in "my the timetable" (the template and the name brought one each)."""
-    return "my " if "my" in (match.group(1).lower(), match.group(2).lower()) else match.group(1) + " "
+    first, second = match.group(1).lower(), match.group(2).lower()
+    if first == "no":
+        return match.group(1) + " "
+    return "my " if "my" in (first, second) else match.group(1) + " "
 
 
 _SLANG = [

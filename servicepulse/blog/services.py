@@ -619,6 +619,57 @@ def linkback_save(*, post: Post, kind: CommentKind, data: LinkbackData) -> tuple
     return comment, True
 
 
+def comment_from_elsewhere(
+    *,
+    post: Post,
+    key: str,
+    body: str,
+    author_name: str,
+    author_url: str = "",
+    source_url: str = "",
+    created_at: datetime | None = None,
+    parent: Comment | None = None,
+) -> tuple[Comment, bool]:
+    """A reply or quote of the post's copy on a social network (publish's backfeed), stored once per `key`
+    as a comment linking to the original. It goes through the spam layers and is always held for a
+    moderator (never approved on its own). It is already a mention (it came from one), so it is marked
+    synced and does not come back as staff voice. Returns (comment, created)."""
+    existing = Comment.objects.filter(import_key=key).first()
+    if existing is not None:
+        return existing, False
+    parent = _parent_within_depth(parent) if parent is not None and parent.post_id == post.pk else None
+    candidate = Candidate(
+        text=body,
+        author_name=author_name[:200],
+        author_url=safe_url(author_url),
+        kind=str(CommentKind.COMMENT),
+        permalink=f"{settings.BASE_URL}{post.get_absolute_url()}",
+    )
+    verdict = spam_verdict(candidate)
+    status = CommentStatus.SPAM if verdict.spam else CommentStatus.PENDING
+    reasons = verdict.reasons if verdict.spam else ["from a social network: held for moderation"]
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            post=post,
+            parent=parent,
+            depth=(parent.depth + 1) if parent else 1,
+            kind=CommentKind.COMMENT,
+            status=status,
+            author_name=(author_name or "someone")[:200],
+            author_url=safe_url(author_url)[:1000],
+            source_url=safe_url(source_url)[:1000],
+            body=body.strip(),
+            body_html=render_comment(body.strip()),
+            hold_reasons=reasons,
+            spam_score=verdict.score,
+            created_at=created_at or timezone.now(),
+            import_key=key[:300],
+            mention_synced=True,
+        )
+        _after_status(comment, previous=None)
+    return comment, True
+
+
 def linkback_remove(*, post: Post, kind: CommentKind, source_url: str) -> int:
     """Remove a received linkback whose source is gone (410) or no longer links to the post."""
     deleted, _ = Comment.objects.filter(post=post, kind=kind, source_url=source_url).delete()

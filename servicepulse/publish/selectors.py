@@ -32,3 +32,75 @@ def digest_context(*, digest: Digest) -> dict[str, Any]:
         for topic in digest.topics
     ]
     return {"digest": digest, "topics": topics}
+
+
+# -- cross-posting -------------------------------------------------------------------------------------------
+
+
+def crosspost_page(*, post: Any) -> dict[str, Any]:
+    """A post's copies with their network's rules and current length, and the replies that came back."""
+    from servicepulse.blog.models import Comment
+    from servicepulse.publish.crosspost import targets_active
+    from servicepulse.publish.models import Backfeed, CrossPost, CrossPostState
+    from servicepulse.publish.networks import NETWORKS
+
+    copies = list(CrossPost.objects.filter(post=post).select_related("source").order_by("network", "id"))
+    rows = []
+    for copy in copies:
+        network = NETWORKS[copy.network]
+        rows.append(
+            {
+                "copy": copy,
+                "network": network,
+                "length": network.length(copy.text),
+                "over": network.length(copy.text) > network.limit,
+                "editable": copy.state
+                in (CrossPostState.DRAFT, CrossPostState.SCHEDULED, CrossPostState.FAILED),
+            }
+        )
+    have = {c.target_id for c in copies}
+    backfeeds = list(
+        Backfeed.objects.filter(crosspost__post=post).select_related("comment", "crosspost", "mention")
+        .order_by("mention__created_at")
+    )  # fmt: skip
+    replies = {
+        c.parent_id: c
+        for c in Comment.objects.filter(parent_id__in=[b.comment_id for b in backfeeds if b.comment_id])
+        .select_related("postback")
+        .order_by("created_at")
+    }  # the latest blog reply to each backfed comment
+    return {
+        "post": post,
+        "rows": rows,
+        "missing_targets": any(t.pk not in have for t in targets_active()),
+        "backfeeds": [{"backfeed": b, "reply": replies.get(b.comment_id)} for b in backfeeds],
+    }
+
+
+def crosspost_accounts_page() -> dict[str, Any]:
+    from servicepulse.publish.models import CrossPostTarget
+    from servicepulse.publish.networks import NETWORKS, linkedin
+    from servicepulse.sources.models import Source
+
+    targets = {t.source_id: t for t in CrossPostTarget.objects.all()}
+    accounts = [
+        {"source": s, "target": targets.get(s.pk), "network": NETWORKS[s.kind]}
+        for s in Source.objects.filter(kind__in=[k for k in NETWORKS if k != "linkedin"]).order_by(
+            "kind", "name"
+        )
+    ]
+    return {
+        "accounts": accounts,
+        "linkedin": {
+            "configured": linkedin.configured(),
+            "target": targets.get(None),
+            "network": NETWORKS["linkedin"],
+        },
+    }
+
+
+def crosspost_reactions(*, post: Any) -> list[Any]:
+    """Sent copies of a post with their counts, for the blog post's page."""
+    from servicepulse.publish.models import CrossPost, CrossPostState
+
+    return list(CrossPost.objects.filter(post=post, state=CrossPostState.SENT).order_by("network", "id"))

@@ -160,3 +160,14 @@ def test_alert_rules_page_lists_and_creates(
         },
     )
     assert "Give both ends" in half.content.decode()
+
+
+@pytest.mark.django_db
+def test_incident_page_query_count_does_not_grow_with_posts(
+    incident: Any, world: dict[str, Any], clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    more = [(m.pk, m.author_key) for m in world["mentions"][5:]]
+    incident_services.incident_attach_mentions(incident=incident, posts=more)
+    with django_assert_max_num_queries(12):
+        html = clients["viewer"].get(f"/incidents/{incident.pk}/").content.decode()
+    assert "The first 25 of 30 posts." in html

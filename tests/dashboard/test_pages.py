@@ -259,3 +259,12 @@ def test_explorer_counts_at_most_the_cap(
     html = clients["viewer"].get("/mentions/").content.decode()
     assert "20+ posts (narrow the filters to count them all)" in html
     assert "Page 1 of 1" not in html  # 20 fit on one page of 50: no pager
+
+
+@pytest.mark.django_db
+def test_service_page_query_count(
+    world: dict[str, Any], clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    clients["viewer"].get("/services/vle/")  # closes finished days into the rollup, fills the themes cache
+    with django_assert_max_num_queries(12):
+        assert clients["viewer"].get("/services/vle/").status_code == 200

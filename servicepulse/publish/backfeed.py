@@ -80,7 +80,7 @@ def backfeed_scan(*, source: Source) -> int:
                 post=copy.post,
                 key=f"backfeed:{source.pk}:{mention.external_id}",
                 body=mention.text,
-                author_name=mention.author or "someone",
+                author_name=_author_name(mention),
                 author_url=_profile_url(mention),
                 source_url=mention.url,
                 created_at=mention.created_at,
@@ -113,13 +113,21 @@ def _copy_of(mention: Mention, copies: dict[str, CrossPost], *, network: str) ->
     return None, ""
 
 
-def _profile_url(mention: Mention) -> str:
+def _account(mention: Mention) -> dict:  # type: ignore[type-arg]
+    """The author's account object where the payload carries one (Mastodon statuses and notifications)."""
     raw = mention.raw or {}
     status = raw.get("status") if isinstance(raw.get("status"), dict) else raw
-    account = (status or {}).get("account") if isinstance(status, dict) else None
-    if isinstance(account, dict) and account.get("url"):
-        return str(account["url"])
-    return ""
+    account = status.get("account") if isinstance(status, dict) else None
+    return account if isinstance(account, dict) else {}
+
+
+def _profile_url(mention: Mention) -> str:
+    return str(_account(mention).get("url") or "")
+
+
+def _author_name(mention: Mention) -> str:
+    name = str(_account(mention).get("display_name") or "").strip()
+    return name or mention.author or "someone"
 
 
 # -- posting a blog reply back -------------------------------------------------------------------------------

@@ -164,19 +164,32 @@ def draft_text(*, network: Network, title: str, summary: str, link: str) -> str:
     full = f"{head}\n\n{summary}{tail}" if summary else f"{head}{tail}"
     if network.length(full) <= network.limit:
         return full
-    if summary:
-        words = summary.split(" ")
-        while words:
-            words.pop()
-            candidate = f"{head}\n\n{' '.join(words)}…{tail}" if words else f"{head}{tail}"
-            if network.length(candidate) <= network.limit:
-                return candidate
+    words = summary.split(" ")[: network.limit] if summary else []  # a word is at least one character
+
+    def with_words(n: int) -> str:
+        return f"{head}\n\n{' '.join(words[:n])}…{tail}"
+
+    # The most words that fit (binary search: lengths grow with the word count).
+    low, high = 0, len(words)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if network.length(with_words(middle)) <= network.limit:
+            low = middle
+        else:
+            high = middle - 1
+    if low:
+        return with_words(low)
     return _fit(network, head, tail)
 
 
 def _fit(network: Network, head: str, tail: str) -> str:
     if network.length(head + tail) <= network.limit:
         return head + tail
-    while head and network.length(head + "…" + tail) > network.limit:
-        head = head[:-1]
-    return head.rstrip() + "…" + tail
+    low, high = 0, len(head)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if network.length(head[:middle] + "…" + tail) <= network.limit:
+            low = middle
+        else:
+            high = middle - 1
+    return head[:low].rstrip() + "…" + tail

@@ -27,11 +27,9 @@ def publish(*, source: Source, text: str, link: str, title: str, summary: str, k
     client = connector_for(source).client()  # type: ignore[attr-defined]
     subreddit = client.reddit.subreddit(_subreddit(source))
     submission = client._call("submit", lambda: subreddit.submit(title=text[:300], url=link, resubmit=True))
-    permalink = str(getattr(submission, "permalink", "") or "")
-    return Remote(
-        remote_id=f"t3_{submission.id}",
-        url=f"https://www.reddit.com{permalink}" if permalink.startswith("/") else permalink,
-    )
+    # The submit answer carries the id only (praw would fetch the whole post for its permalink); Reddit's
+    # short /comments/<id>/ address redirects to it.
+    return Remote(remote_id=f"t3_{submission.id}", url=f"https://www.reddit.com/comments/{submission.id}/")
 
 
 def delete(*, source: Source, remote_id: str) -> None:

@@ -1,0 +1,40 @@
+"""Normalisation: what the models read. The original text is kept by the caller; this returns a copy with
+handles, URLs and e-mail addresses replaced by placeholder tokens, HTML entities decoded and whitespace
+collapsed, so the models learn from what people say rather than from who or where."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+URL_TOKEN = "http"  # noqa: S105 - a placeholder word, not a secret
+EMAIL_TOKEN = "email"  # noqa: S105
+HANDLE_TOKEN = "@user"  # noqa: S105
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|edu|ac\.uk|ly|io|co)/\S*", re.I
+)
+# A handle: @name not preceded by a word character (so e-mail addresses are not handles). Mastodon-style
+# @name@server.example counts as one handle.
+_HANDLE = re.compile(r"(?<![\w@])@[\w.]+(?:@[\w-]+(?:\.[\w-]+)+)?")
+_SPACE = re.compile(r"\s+")
+_CONTROL = {c: " " for c in range(32) if chr(c) not in "\t\n\r"}
+
+
+def normalise(text: str) -> str:
+    """The text the models see: placeholders for e-mail addresses, URLs and @handles; whitespace collapsed."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, not {type(text).__name__}")
+    text = unicodedata.normalize("NFC", html.unescape(text)).translate(_CONTROL)
+    text = _EMAIL.sub(EMAIL_TOKEN, text)  # before handles and URLs: an address contains an @ and dots
+    text = _URL.sub(URL_TOKEN, text)
+    text = _HANDLE.sub(HANDLE_TOKEN, text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for alias matching (``Résumé`` -> ``resume``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -1,0 +1,239 @@
+"""Training the classifier heads on the frozen shared encoder, and cross-validating them.
+
+Everything takes the data directory as an argument (normally `../shared/data`); analysts' corrections come
+in as extra labelled texts. `train_heads` writes `heads.npz` + `heads.json` (format in heads.py, MODELS.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from servicepulse.analysis.ml import datasets
+from servicepulse.analysis.ml.encoder import FEATURE_LAYERS, Encoder, get_encoder
+from servicepulse.analysis.ml.heads import Heads, LinearHead, head_from_sklearn
+from servicepulse.analysis.ml.normalise import normalise
+
+# Regularisation chosen by cross-validation on the development data (MODELS.md has the figures).
+C_COMPLAINT = 0.015
+C_SENTIMENT = 0.005
+C_SPAM = 0.02
+CORRECTION_WEIGHT = 2.0  # an analyst's label on our own posts counts more than a public-dataset row
+SANDERS_WEIGHT = 0.5
+FOLDS = 5
+SEED = 0
+
+
+@dataclass(frozen=True)
+class LabelledText:
+    """A labelled text from outside the public data (an analyst's correction): task is complaint,
+    sentiment or spam; label 0/1 or a sentiment class."""
+
+    text: str
+    task: str
+    label: Any
+
+
+Progress = Callable[[str], None]
+
+
+def _features(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
+    return encoder.encode([normalise(t) for t in texts]).features
+
+
+def fit_head(
+    x: np.ndarray,
+    y: Sequence[Any],
+    *,
+    c: float,
+    balanced: bool,
+    sample_weight: np.ndarray | None = None,
+    threshold: float = 0.5,
+) -> LinearHead:
+    """Standardise the features and fit a (multinomial) logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    model = LogisticRegression(C=c, max_iter=1000, class_weight="balanced" if balanced else None)
+    model.fit((x - mean) / scale, np.asarray(y), sample_weight=sample_weight)
+    return head_from_sklearn(model, mean, scale, threshold=threshold)
+
+
+def _positive_proba(head: LinearHead, x: np.ndarray) -> np.ndarray:
+    return head.proba(x)[:, head.classes.index(1)]
+
+
+def cv_complaint(x: np.ndarray, y: np.ndarray, *, folds: int = FOLDS) -> dict[str, float]:
+    """Stratified k-fold macro-F1 (and complaint-class F1) at the 0.5 threshold, plus the best threshold."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    proba = np.zeros(len(y))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, y):
+        proba[test] = _positive_proba(fit_head(x[train], y[train], c=C_COMPLAINT, balanced=True), x[test])
+    grid = np.round(np.arange(0.3, 0.71, 0.02), 2)
+    scores = [f1_score(y, proba >= t, average="macro") for t in grid]
+    return {
+        "macro_f1": round(float(f1_score(y, proba >= 0.5, average="macro")), 4),
+        "complaint_f1": round(float(f1_score(y, proba >= 0.5)), 4),
+        "best_threshold": float(grid[int(np.argmax(scores))]),
+        "macro_f1_at_best_threshold": round(float(max(scores)), 4),
+        "folds": folds,
+        "n": len(y),
+    }
+
+
+def cv_sentiment(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    extra_x: np.ndarray | None = None,
+    extra_y: np.ndarray | None = None,
+    folds: int = FOLDS,
+) -> dict[str, float]:
+    """Recall averaged over the three classes on TweetEval folds; extra data (e.g. Sanders) is added to every
+    training fold and never tested on."""
+    from sklearn.metrics import accuracy_score, recall_score
+    from sklearn.model_selection import StratifiedKFold
+
+    pred = np.empty(len(y), dtype=object)
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, y):
+        xs, ys, ws = [x[train]], [y[train]], [np.ones(len(train))]
+        if extra_x is not None and extra_y is not None and len(extra_y):
+            xs.append(extra_x)
+            ys.append(extra_y)
+            ws.append(np.full(len(extra_y), SANDERS_WEIGHT))
+        head = fit_head(
+            np.vstack(xs), np.concatenate(ys), c=C_SENTIMENT, balanced=True, sample_weight=np.concatenate(ws)
+        )
+        pred[test] = np.asarray(head.classes, dtype=object)[head.proba(x[test]).argmax(axis=1)]
+    return {
+        "macro_recall": round(float(recall_score(y, pred.astype(str), average="macro")), 4),
+        "accuracy": round(float(accuracy_score(y, pred.astype(str))), 4),
+        "folds": folds,
+        "n": len(y),
+    }
+
+
+def cv_spam(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
+    """Leave-one-video-out: train on the other videos, test on the held-out one; MCC over all predictions."""
+    from sklearn.metrics import accuracy_score, matthews_corrcoef
+
+    pred = np.zeros(len(y), dtype=int)
+    per_video: dict[str, float] = {}
+    for video in sorted(set(groups)):
+        test = groups == video
+        head = fit_head(x[~test], y[~test], c=C_SPAM, balanced=False)
+        pred[test] = (_positive_proba(head, x[test]) >= 0.5).astype(int)
+        per_video[str(video)] = round(float(matthews_corrcoef(y[test], pred[test])), 4)
+    return {
+        "mcc": round(float(matthews_corrcoef(y, pred)), 4),
+        "accuracy": round(float(accuracy_score(y, pred)), 4),
+        "mcc_per_held_out_video": per_video,
+        "n": len(y),
+    }
+
+
+def _corrections_for(task: str, corrections: Sequence[LabelledText]) -> tuple[list[str], list[Any]]:
+    rows = [c for c in corrections if c.task == task]
+    return [c.text for c in rows], [c.label for c in rows]
+
+
+def train_heads(
+    data_dir: Path | None,
+    *,
+    out_dir: Path,
+    corrections: Sequence[LabelledText] = (),
+    evaluate: bool = True,
+    use_sanders: bool = True,
+    encoder: Encoder | None = None,
+    progress: Progress | None = None,
+) -> Heads:
+    """Fit the complaint, sentiment and spam heads on the development data (and corrections), cross-validate
+    them when `evaluate`, and write the artifacts to `out_dir`. `data_dir=None` keeps the committed heads'
+    public-data training impossible, so it is required unless only corrections are wanted (not supported)."""
+    if data_dir is None or not data_dir.is_dir():
+        raise datasets.DataMissing(f"development data directory not found: {data_dir}")
+    say = progress or (lambda _msg: None)
+    encoder = encoder or get_encoder(adapter=True)
+
+    say("reading data")
+    comp = datasets.complaints(data_dir)
+    tweeteval = datasets.sentiment_tweeteval(data_dir)
+    sanders = datasets.sentiment_sanders(data_dir) if use_sanders else datasets.Labelled()
+    spam = datasets.spam(data_dir)
+
+    say(f"encoding {len(comp) + len(tweeteval) + len(sanders) + len(spam)} texts")
+    xc = _features(encoder, comp.texts)
+    xt = _features(encoder, tweeteval.texts)
+    xs = _features(encoder, sanders.texts) if len(sanders) else np.zeros((0, xt.shape[1]), dtype=np.float32)
+    xp = _features(encoder, spam.texts)
+    yc, yt, ys, yp = (np.asarray(d.labels) for d in (comp, tweeteval, sanders, spam))
+
+    figures: dict[str, Any] = {}
+    if evaluate:
+        say("cross-validating complaint")
+        figures["complaint"] = cv_complaint(xc, yc)
+        say("cross-validating sentiment")
+        figures["sentiment"] = cv_sentiment(xt, yt, extra_x=xs, extra_y=ys)
+        say("cross-validating spam (leave one video out)")
+        figures["spam"] = cv_spam(xp, yp, np.asarray(spam.groups))
+
+    say("fitting heads on all data")
+    heads: dict[str, LinearHead] = {}
+    n_corr: dict[str, int] = {}
+    for task, x, y, base_weight, c, balanced in (
+        ("complaint", xc, yc, None, C_COMPLAINT, True),
+        (
+            "sentiment",
+            np.vstack([xt, xs]),
+            np.concatenate([yt, ys]),
+            np.r_[np.ones(len(yt)), np.full(len(ys), SANDERS_WEIGHT)],
+            C_SENTIMENT,
+            True,
+        ),
+        ("spam", xp, yp, None, C_SPAM, False),
+    ):
+        texts, labels = _corrections_for(task, corrections)
+        n_corr[task] = len(texts)
+        weight = base_weight if base_weight is not None else np.ones(len(y))
+        if texts:
+            x = np.vstack([x, _features(encoder, texts)])
+            y = np.concatenate([y.astype(object), np.asarray(labels, dtype=object)]).astype(y.dtype)
+            weight = np.r_[weight, np.full(len(texts), CORRECTION_WEIGHT)]
+        heads[task] = fit_head(x, y, c=c, balanced=balanced, sample_weight=weight)
+
+    meta = {
+        "version": dt.datetime.now(dt.UTC).strftime("heads-%Y%m%d%H%M%S"),
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "encoder": {
+            "model": encoder.name,
+            "feature_layers": list(FEATURE_LAYERS),
+            "pooling": "mean",
+            "dimension": encoder.dimension,
+        },
+        "training_data": {
+            "complaint": f"complaints/train.csv ({len(comp)} rows)",
+            "sentiment": f"sentiment/tweeteval_val.csv ({len(tweeteval)})"
+            + (
+                f" + sentiment/sanders_tech.csv ({len(sanders)}, weight {SANDERS_WEIGHT})"
+                if len(sanders)
+                else ""
+            ),
+            "spam": f"spam/*.csv ({len(spam)})",
+            "corrections": n_corr,
+        },
+        "hyperparameters": {"C_complaint": C_COMPLAINT, "C_sentiment": C_SENTIMENT, "C_spam": C_SPAM},
+        "cross_validation": figures,
+    }
+    result = Heads(heads=heads, meta=meta)
+    result.save(out_dir)
+    say(f"wrote {out_dir}")
+    return result

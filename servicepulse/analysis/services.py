@@ -129,3 +129,83 @@ def correction_create(
     model_services = [(s, float(c)) for s, c in analysis.model_output.get("services", [])]
     _apply(analysis, model_services, _latest_corrections(mention.pk))
     return correction
+
+
+# --- running the pipeline on stored mentions ------------------------------------------------------------
+
+_taggers: dict[str, Any] = {}
+RECENT_FOR_DUPLICATES = 200  # earlier posts of the same source a new post is compared with
+
+
+def _tagger() -> Any:
+    """A catalogue tagger for the current catalogue; an edit makes a new one (no retraining needed)."""
+    import hashlib
+    import json
+
+    from servicepulse.analysis.ml.tagging import CatalogTagger
+    from servicepulse.catalog.selectors import catalog_as_records
+
+    records = catalog_as_records()
+    key = hashlib.sha256(json.dumps(records, sort_keys=True).encode()).hexdigest()
+    tagger = _taggers.get(key)
+    if tagger is None:
+        _taggers.clear()
+        tagger = _taggers[key] = CatalogTagger(records)
+    return tagger
+
+
+def _chosen_service(mention: Mention) -> str | None:
+    """A service the person chose themselves (the report-a-problem widget stores it in the payload)."""
+    raw = mention.raw if isinstance(mention.raw, dict) else {}
+    value = raw.get("service_id")
+    return value if isinstance(value, str) and value else None
+
+
+def mentions_analyze(*, mention_ids: Sequence[int]) -> int:
+    """Run the understanding pipeline on these mentions and store the results (re-running updates them).
+
+    Mentions of peer sources (the learning digest's) are not analysed. Returns how many were analysed.
+    """
+    from servicepulse.analysis.ml.duplicates import find_near_duplicates
+    from servicepulse.analysis.ml.normalise import normalise
+    from servicepulse.analysis.ml.pipeline import analyze_texts, model_version
+    from servicepulse.sources.models import Audience
+
+    mentions = list(
+        Mention.objects.filter(pk__in=list(mention_ids), source__audience=Audience.USERS).order_by("created_at", "id")
+    )
+    if not mentions:
+        return 0
+    results = analyze_texts([m.text for m in mentions], _tagger(), keep_embeddings=True)
+    known = set(Service.objects.values_list("id", flat=True))
+    # Near-duplicates: against the same sources' recent posts, then earlier posts in this batch.
+    earlier = list(
+        Mention.objects.filter(source__in={m.source_id for m in mentions}, created_at__lt=mentions[0].created_at)
+        .exclude(pk__in=[m.pk for m in mentions])
+        .order_by("-created_at")
+        .values_list("id", "text")[:RECENT_FOR_DUPLICATES]
+    )
+    duplicates = find_near_duplicates(
+        [r.normalised for r in results], earlier_texts=[normalise(text) for _, text in earlier]
+    )
+    pool_ids = [mention_id for mention_id, _ in earlier] + [m.pk for m in mentions]
+    version = model_version()
+    for mention, result, duplicate in zip(mentions, results, duplicates, strict=True):
+        services = list(result.services)
+        chosen = _chosen_service(mention)
+        if chosen in known:
+            services = [(chosen, 1.0)] + [(s, c) for s, c in services if s != chosen]
+        analysis_save(
+            mention=mention,
+            complaint=result.complaint,
+            complaint_score=result.complaint_score,
+            sentiment=result.sentiment,
+            sentiment_score=result.sentiment_score,
+            spam=result.spam,
+            spam_score=result.spam_score,
+            services=services,
+            language=mention.language or result.language,
+            model_version=version,
+            duplicate_of_id=pool_ids[duplicate] if duplicate is not None else None,
+        )
+    return len(mentions)

@@ -1,0 +1,87 @@
+"""The pipeline on stored mentions: new mentions are enqueued after commit, the task stores one analysis
+per mention (re-running updates it), widget reports keep the service the person chose, peers' posts are
+left to the digest, and the sweeper re-queues mentions whose task was lost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from servicepulse.analysis.models import MentionAnalysis
+from servicepulse.analysis.tasks import analyze_mentions, analyze_pending
+from servicepulse.catalog.services import catalog_load
+from servicepulse.demo.catalog import DEMO_CATALOG
+from servicepulse.mentions.models import Mention
+from servicepulse.mentions.services import MentionData, mentions_ingest
+from servicepulse.sources.models import Audience
+from tests.factories import SourceFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+def _post(external_id: str, text: str, minutes: int = 0, **extra: object) -> MentionData:
+    return MentionData(
+        external_id=external_id, text=text, created_at=T0 + timedelta(minutes=minutes), **extra
+    )  # type: ignore[arg-type]
+
+
+def _queued_ids() -> list[int]:
+    return sorted(
+        i
+        for r in DBTaskResult.objects.filter(task_path__endswith="analyze_mentions")
+        for i in r.args_kwargs["args"][0]
+    )
+
+
+def test_new_mentions_are_enqueued_after_commit_and_analysed_once() -> None:
+    catalog_load(data=DEMO_CATALOG)
+    source = SourceFactory(name="fb")
+    result = mentions_ingest(
+        source=source,
+        items=[
+            _post(
+                "1", "moodle is down again and my essay is due at midnight, absolutely furious", 0, author="a"
+            ),
+            _post("2", "thank you IT, the eduroam fix in the library worked perfectly", 1, author="b"),
+            _post(
+                "3",
+                "moodle is down again and my essay is due at midnight, absolutely furious!!",
+                2,
+                author="c",
+            ),
+        ],
+    )
+    assert _queued_ids() == sorted(result.mention_ids)
+    assert analyze_mentions.call(result.mention_ids) == 3
+    assert analyze_mentions.call(result.mention_ids) == 3  # idempotent: still one row each
+    assert MentionAnalysis.objects.count() == 3
+    first, second, third = (MentionAnalysis.objects.get(mention__external_id=k) for k in "123")
+    assert first.complaint and first.sentiment == "negative" and first.service_ids[0] == "vle"
+    assert not second.complaint and second.sentiment == "positive" and second.service_ids[0] == "wifi"
+    assert third.duplicate_of_id == first.mention_id
+
+
+def test_widget_choice_wins_and_peers_are_skipped() -> None:
+    catalog_load(data=DEMO_CATALOG)
+    widget = SourceFactory(kind="widget", name="portal")
+    peers = SourceFactory(kind="rss", name="peer blogs", audience=Audience.PEERS)
+    report = mentions_ingest(
+        source=widget, items=[_post("w1", "Problem: down. it just spins", raw={"service_id": "printing"})]
+    )
+    peer = mentions_ingest(source=peers, items=[_post("p1", "our moodle upgrade went well")])
+    assert analyze_mentions.call(report.mention_ids + peer.mention_ids) == 1
+    assert MentionAnalysis.objects.get().service_ids[0] == "printing"
+    assert not MentionAnalysis.objects.filter(mention__source=peers).exists()
+
+
+def test_sweeper_requeues_only_old_unanalysed_mentions() -> None:
+    source = SourceFactory(name="s")
+    old = mentions_ingest(source=source, items=[_post("old", "vpn broken")]).mention_ids
+    Mention.objects.filter(pk__in=old).update(received_at=T0 - timedelta(hours=1))
+    mentions_ingest(source=source, items=[_post("new", "printer jam")])
+    DBTaskResult.objects.all().delete()  # the worker that held these tasks died
+    assert analyze_pending.call() == 1
+    assert _queued_ids() == old

@@ -182,6 +182,11 @@ def demo_load(
         report = importer(records=[_ticket_record(t) for t in data.tickets], origin=TICKET_ORIGIN)
         summary.tickets = getattr(report, "imported", 0)
 
+    # The blog's demo posts with their copies on the demo Mastodon account and the replies that came back.
+    crossposts = _app_function("servicepulse.publish.demo", "publish_demo_load")
+    if crossposts is not None:
+        crossposts(end=data.end)
+
     if analyse:
         try:
             summary.analysed = _analyse(new_ids, summary)

@@ -147,6 +147,8 @@ def postback_request(*, comment: Comment) -> PostBack:
     origin = postback_origin(comment=comment)
     if origin is None:
         raise ValueError("this comment does not answer a reply that came from a social network")
+    if origin.mention is None:
+        raise ValueError("that reply came without its post from the network, so it cannot be answered there")
     if comment.status != CommentStatus.APPROVED:
         raise ValueError("only an approved reply is posted back")
     postback, _ = PostBack.objects.get_or_create(comment=comment, defaults={"backfeed": origin})
@@ -169,6 +171,8 @@ def postback_send(*, postback_id: int) -> PostBack | None:
     if postback is None or postback.state != PostBackState.QUEUED:
         return postback
     mention = postback.backfeed.mention
+    if mention is None:
+        return postback
     postback.attempts += 1
     try:
         result = connector_for(mention.source).reply(mention=mention, text=postback.comment.body)

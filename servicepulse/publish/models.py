@@ -127,7 +127,14 @@ class Backfeed(models.Model):
     """A reply or quote of a copy, fetched through the connector as a mention and kept as a blog comment."""
 
     crosspost = models.ForeignKey(CrossPost, on_delete=models.CASCADE, related_name="backfeeds")
-    mention = models.OneToOneField("mentions.Mention", on_delete=models.CASCADE, related_name="backfeed")
+    mention = models.OneToOneField(
+        "mentions.Mention",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="backfeed",
+        help_text="The reply as fetched (empty only for the demo's replies, which are not listening data)",
+    )
     comment = models.OneToOneField(
         "blog.Comment", null=True, blank=True, on_delete=models.SET_NULL, related_name="backfeed"
     )

@@ -61,7 +61,7 @@ def crosspost_page(*, post: Any) -> dict[str, Any]:
     have = {c.target_id for c in copies}
     backfeeds = list(
         Backfeed.objects.filter(crosspost__post=post).select_related("comment", "crosspost", "mention")
-        .order_by("mention__created_at")
+        .order_by("comment__created_at", "id")
     )  # fmt: skip
     replies = {
         c.parent_id: c

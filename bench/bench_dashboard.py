@@ -159,6 +159,13 @@ def fill_analysis(services: list[str]) -> None:
     print(
         f"analysis rows (MentionAnalysis + ServiceTag) in {time.perf_counter() - started:.1f} s", flush=True
     )
+    from servicepulse.dashboard.services import rollup_catch_up
+
+    started = time.perf_counter()
+    written = rollup_catch_up()
+    print(
+        f"dashboard rollup, first catch-up: {written} service-days in {time.perf_counter() - started:.1f} s"
+    )
 
 
 def measure(requests: int) -> list[tuple[str, float, float]]:
@@ -177,6 +184,17 @@ def measure(requests: int) -> list[tuple[str, float, float]]:
         ("incidents /incidents/", "/incidents/"),
     ]
     results = []
+    from django.core.cache import cache
+
+    # The board with today's live counts not cached (the first request of each minute pays this).
+    times = []
+    for _ in range(max(requests // 4, 5)):
+        cache.clear()
+        started = time.perf_counter()
+        assert client.get("/").status_code == 200
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    results.append(("board / (live counts not cached)", statistics.median(times), times[-1]))
     for label, url in pages:
         for _ in range(3):  # warm caches and connections
             assert client.get(url).status_code == 200, url
@@ -223,7 +241,7 @@ def main() -> int:
     for label, median, p95 in results:
         flag = "ok" if p95 < TARGET_MS else "OVER TARGET"
         print(f"  {label:40s} median {median:7.1f} ms   p95 {p95:7.1f} ms   {flag}")
-        if not label.startswith(("mentions", "explorer")):
+        if not label.startswith(("mentions", "explorer", "incidents")):
             worst = max(worst, p95)
     print(f"board and service page p95 (worst): {worst:.1f} ms (target < {TARGET_MS:.0f} ms)")
     return 0

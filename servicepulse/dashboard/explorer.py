@@ -106,7 +106,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        n = int(self.object_list[: self.CAP + 1].count())  # type: ignore[attr-defined]  # always a QuerySet here
+        qs = self.object_list.order_by().select_related(None)  # type: ignore[attr-defined]  # a QuerySet here
+        n = int(qs[: self.CAP + 1].count())  # counting needs neither the order nor the joined source
         self.capped = n > self.CAP
         return min(n, self.CAP)
 

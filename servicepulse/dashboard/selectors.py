@@ -10,6 +10,7 @@ plain dataclasses the templates render; the charts are drawn here too (inline SV
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -114,20 +115,24 @@ def day_counts(*, service_ids: list[str], first: date, last: date) -> dict[str, 
     for sid, day, *values in stored:
         out[sid][day] = DayCounts(*values)
     if last >= live_from:
-        for (sid, day), counts in live_counts(start=max(first, live_from), end=last).items():
+        for (sid, day), counts in live_counts(
+            start=max(first, live_from), end=last, service_ids=service_ids
+        ).items():
             if sid in out:
                 out[sid][day] = counts
     return out
 
 
-def live_counts(*, start: date, end: date) -> dict[tuple[str, date], DayCounts]:
+def live_counts(*, start: date, end: date, service_ids: list[str]) -> dict[tuple[str, date], DayCounts]:
     """Today's counts for every service, kept one minute: detection itself runs every five minutes, and a
     busy board (every open tab refreshes each minute) then costs one count a minute, not one per request."""
     generation = cache.get(LIVE_GENERATION_KEY, 0)
-    key = f"dashboard:live:{generation}:{start}:{end}:{int(timezone.now().timestamp()) // LIVE_CACHE_SECONDS}"
+    minute = int(timezone.now().timestamp()) // LIVE_CACHE_SECONDS
+    scope = hashlib.sha256(",".join(sorted(service_ids)).encode()).hexdigest()[:16]
+    key = f"dashboard:live:{generation}:{start}:{end}:{minute}:{scope}"
     counts = cache.get(key)
     if counts is None:
-        counts = count_days(start=start, end=end)
+        counts = count_days(start=start, end=end, service_ids=service_ids)
         cache.set(key, counts, LIVE_CACHE_SECONDS)
     return counts
 

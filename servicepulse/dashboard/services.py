@@ -12,6 +12,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from servicepulse.analysis.models import ServiceTag
+from servicepulse.catalog.models import Service
 from servicepulse.dashboard.models import RollupState, ServiceDay
 
 HISTORY_DAYS = 120  # how far back a first catch-up goes
@@ -45,8 +46,9 @@ def count_days(
     qs = ServiceTag.objects.filter(
         created_at__gte=local_day_start(start), created_at__lt=local_day_start(end + timedelta(days=1))
     )
-    if service_ids is not None:
-        qs = qs.filter(service_id__in=list(service_ids))
+    # Always name the services: the tags' index is (service, created_at), so a time range alone scans them all.
+    ids = list(service_ids) if service_ids is not None else list(Service.objects.values_list("id", flat=True))
+    qs = qs.filter(service_id__in=ids)
     rows = (
         qs.annotate(local_day=TruncDate("created_at", tzinfo=tz))
         .values("service_id", "local_day")

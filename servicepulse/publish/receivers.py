@@ -7,6 +7,7 @@ created already published (a WordPress import, the demo) or published long ago i
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -66,4 +67,4 @@ def on_mentions_ingested(sender: Any, mention_ids: list[int], **kwargs: Any) -> 
         Mention.objects.filter(pk__in=mention_ids, source_id__in=watched).values_list("source_id", flat=True)
     )
     for source_id in sorted(touched):
-        transaction.on_commit(lambda source_id=source_id: backfeed_scan_task.enqueue(source_id))
+        transaction.on_commit(partial(backfeed_scan_task.enqueue, source_id))

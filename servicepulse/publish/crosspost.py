@@ -32,7 +32,7 @@ TRANSITIONS: dict[str, set[str]] = {
     S.SCHEDULED: {S.SENT, S.FAILED, S.SCHEDULED, S.DRAFT, S.DELETED},
     S.FAILED: {S.SCHEDULED, S.DELETED, S.DRAFT, S.FAILED},
     S.SENT: {S.SENT, S.DELETED},
-    S.DELETED: set(),
+    S.DELETED: {S.DRAFT},  # the post was published again: the copy is drafted anew
 }
 MAX_RATE_LIMITED_TRIES = 5
 FRESH_FOR = timedelta(days=2)  # a post published longer ago than this (imports, the demo) is not cross-posted
@@ -139,19 +139,24 @@ def crossposts_draft(*, post: Post) -> list[CrossPost]:
     if not post.is_published:
         return []
     summary = post_summary(post)
-    have = set(CrossPost.objects.filter(post=post).values_list("target_id", flat=True))
+    have = {c.target_id: c for c in CrossPost.objects.filter(post=post)}
     created = []
     for target in targets_active():
-        if target.pk in have:
-            continue
         network = NETWORKS[target.network]
-        copy = CrossPost.objects.create(
-            post=post,
-            target=target,
-            source=target.source,
-            network=target.network,
-            text=draft_text(network=network, title=summary.title, summary=summary.summary, link=summary.link),
-        )
+        text = draft_text(network=network, title=summary.title, summary=summary.summary, link=summary.link)
+        copy = have.get(target.pk)
+        if copy is not None and copy.state != S.DELETED:
+            continue
+        if copy is not None:  # unpublished (its copy deleted) and now published again
+            crosspost_transition(
+                crosspost=copy, to=S.DRAFT, text=text, text_edited=False, remote_id="", remote_url="",
+                remote_extra={}, sent_text="", error="", note="", attempts=0, sent_at=None, deleted_at=None,
+                likes=0, reposts=0, replies=0, quotes=0, counts_at=None,
+            )  # fmt: skip
+        else:
+            copy = CrossPost.objects.create(
+                post=post, target=target, source=target.source, network=target.network, text=text
+            )
         if target.mode == CrossPostTarget.Mode.AUTO:
             crosspost_schedule(crosspost=copy)
         created.append(copy)

@@ -288,3 +288,23 @@ def test_drafts_fit_every_network(network: str) -> None:
     assert spec.length(text) <= spec.limit
     if spec.link_in_text:
         assert text.endswith(link)
+
+
+def test_published_again_after_unpublishing_posts_a_fresh_copy(run_publish_tasks) -> None:  # type: ignore[no-untyped-def]
+    routes = routes_ok()
+    routes[("DELETE", f"/api/v1/statuses/{'113600000000000100'}")] = [
+        Reply(200, body=fixture("mastodon_status_edit.json"))
+    ]
+    with ReplayServer(routes) as server:
+        target_set(network="mastodon", source=mastodon_account(server.url), mode=AUTO)
+        post = publish_post()
+        run_publish_tasks()
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            post_unpublish(post=post)
+        assert run_publish_tasks() == ["deleted"]
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            post_publish(post=post)
+        assert run_publish_tasks() == ["sent"]
+        assert len(server.requests_to("/api/v1/statuses", "POST")) == 2
+    copy = CrossPost.objects.get(post=post)
+    assert copy.state == CrossPostState.SENT and copy.attempts == 1 and copy.deleted_at is None

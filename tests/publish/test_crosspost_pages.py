@@ -65,3 +65,11 @@ def test_preview_schedules_discards_and_drafts_late_accounts(client, users) -> N
         f"/publish/posts/{post.slug}/", {"action": "retry", "crosspost": copy.pk}, follow=True
     )
     assert "only a failed copy is retried" in response.content.decode()
+
+
+def test_blog_post_links_staff_to_its_cross_posting(client, users) -> None:  # type: ignore[no-untyped-def]
+    post = publish_post()
+    assert "Cross-posting of this post" not in client.get(post.get_absolute_url()).content.decode()
+    client.force_login(users["responder"])
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert f'href="/publish/posts/{post.slug}/">Cross-posting of this post' in page

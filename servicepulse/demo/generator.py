@@ -169,9 +169,13 @@ class DemoPost:
     service: str = ""
     intent: str = ""  # complaint | question | praise | neutral | answer | official | offtopic | spam
     incident: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)  # platform fields kept in the raw payload
 
     def raw(self) -> dict[str, Any]:
-        return {"demo": {"service": self.service, "intent": self.intent, "incident": self.incident}}
+        return {
+            **self.payload,
+            "demo": {"service": self.service, "intent": self.intent, "incident": self.incident},
+        }
 
 
 @dataclass(frozen=True)
@@ -383,9 +387,9 @@ class People:
                 [f"{first.lower()}{last.lower()}.bsky.social", f"{word}-{first.lower()}.bsky.social"]
             )
             author_id = f"did:plc:{''.join(r.choices(string.ascii_lowercase + '234567', k=24))}"
-        else:  # widget: an anonymous reporter with a signed per-person token
-            name = "anonymous reporter"
-            author_id = f"widget:{r.getrandbits(64):016x}"
+        else:  # widget: anonymous (a signed token) or signed in through the portal's single sign-on
+            name = "" if r.random() < 0.7 else f"s{r.randrange(10**6, 10**7)}"
+            author_id = f"{r.getrandbits(96):024x}"  # the widget's per-person pseudonym
         return Person(channel=channel, name=name, author_id=author_id, first=first, style=self._style())
 
     def regular(self, channel: str) -> Person:
@@ -398,13 +402,13 @@ class People:
 
 # --- words ---
 
-_DOUBLE_ARTICLE = re.compile(r"\b(my|the|no) (the|my) ", re.IGNORECASE)
+_DOUBLE_ARTICLE = re.compile(r"\b(my|the|no|this) (the|my) ", re.IGNORECASE)
 
 
 def _one_article(match: re.Match[str]) -> str:
     """Collapse two articles, as in "my the timetable" (the template and the name brought one each)."""
     first, second = match.group(1).lower(), match.group(2).lower()
-    if first == "no":
+    if first in {"no", "this"}:
         return match.group(1) + " "
     return "my " if "my" in (first, second) else match.group(1) + " "
 
@@ -523,7 +527,7 @@ class _Ids:
                 ext = f"at://{person.author_id}/app.bsky.feed.post/{rkey}"
                 url = f"https://bsky.app/profile/{person.name}/post/{rkey}"
             elif channel == "widget":
-                ext = f"report-{r.getrandbits(48):012x}"
+                ext = f"{r.getrandbits(128):032x}"
                 url = ""
             else:
                 ext = f"comment-{r.randrange(10**5, 10**6)}"
@@ -550,6 +554,7 @@ def generate(
     seed: int = DEFAULT_SEED,
     end: datetime | None = None,
     aliases: dict[str, list[str]] | None = None,
+    names: dict[str, str] | None = None,
     tz: tzinfo | None = None,
 ) -> DemoData:
     """Six weeks of posts ending at `end` (default: now, to the minute). Same seed and end, same posts."""
@@ -560,10 +565,12 @@ def generate(
         raise ValueError("end must be timezone-aware")
     end = end.astimezone(UTC).replace(second=0, microsecond=0)
     start = end - SPAN
-    if aliases is None:
-        from servicepulse.demo.catalog import DEMO_CATALOG
+    from servicepulse.demo.catalog import DEMO_CATALOG
 
+    if aliases is None:
         aliases = {s["id"]: list(s["aliases"]) for s in DEMO_CATALOG["services"]}
+    if names is None:
+        names = {s["id"]: s["name"] for s in DEMO_CATALOG["services"]}
     rng = random.Random(seed)
     people = People(
         rng, {"facebook": 420, "reddit": 300, "mastodon": 70, "bluesky": 130, "widget": 260, "blog": 60}
@@ -644,8 +651,18 @@ def generate(
 
     posts: list[DemoPost] = []
     used_in_incident: dict[str, set[str]] = {}
+    last_report: dict[tuple[str, str], datetime] = {}
     for root in roots:
         person = root.person or _author_for(rng, people, root, used_in_incident)
+        if root.channel == "widget":
+            # The widget counts one report per person per service per hour.
+            key = (person.author_id, root.service)
+            if key in last_report and root.time - last_report[key] < timedelta(hours=1):
+                continue
+            last_report[key] = root.time
+            post = _widget_report(rng, writer, ids, root, person, names)
+            posts.append(post)
+            continue
         text = root.text or _root_text(rng, writer, root, person)
         if root.intent not in {"spam"}:
             text = writer.roughen(
@@ -776,17 +793,44 @@ def _root_text(rng: random.Random, writer: Writer, root: _Root, person: Person) 
             w.INCIDENT_TEXTS[root.incident].get(root.intent) or w.INCIDENT_TEXTS[root.incident]["complaint"]
         )
         return writer.fill(rng.choice(bank), service=root.service, building=root.building)
-    if root.channel == "widget":
-        problem = rng.choice(w.WIDGET_PROBLEMS.get(root.service, ["Something is wrong"]))
-        bank = w.SERVICE_TEXTS[root.service]["complaint"]
-        sentence = writer.fill(rng.choice(bank), service=root.service, building=root.building)
-        return (
-            f"{problem}: {sentence}"
-            if rng.random() < 0.75
-            else f"{problem} ({writer.fill('{alias}', service=root.service)})"
-        )
     bank = w.SERVICE_TEXTS[root.service][root.intent]
     return writer.fill(rng.choice(bank), service=root.service, building=root.building)
+
+
+def _widget_report(
+    rng: random.Random, writer: Writer, ids: _Ids, root: _Root, person: Person, names: dict[str, str]
+) -> DemoPost:
+    """A report-a-problem widget report, shaped as the widget connector stores one: the chosen service and
+    problem type, and the sentence the person added (optional)."""
+    problem = rng.choice(w.WIDGET_PROBLEMS.get(root.service, ["other"]))
+    label = w.WIDGET_PROBLEM_LABELS[problem]
+    comment = ""
+    if rng.random() < 0.65:
+        comment = writer.roughen(
+            _root_text(rng, writer, root, person), style=person.style, channel="widget", service=root.service
+        )
+    name = names.get(root.service, root.service)
+    text = f"{name} — {label.lower()}" + (f": {comment}" if comment else "")
+    ext, _ = ids.new("widget", person)
+    return DemoPost(
+        channel="widget",
+        external_id=ext,
+        text=text,
+        created_at=root.time,
+        author=person.name,
+        author_id=person.author_id,
+        service=root.service,
+        intent="complaint",
+        incident=root.incident,
+        payload={
+            "service_id": root.service,
+            "problem": problem,
+            "problem_label": label,
+            "comment": comment,
+            "page": "https://learn.northgate.example/my/",
+            "channel": "widget",
+        },
+    )
 
 
 def _replies(

@@ -158,7 +158,10 @@ def demo_load(
     for service_id, target in DEMO_TARGETS.items():
         Service.objects.filter(id=service_id, target_score__isnull=True).update(target_score=target)
     aliases = {s["id"]: list(s["aliases"]) for s in DEMO_CATALOG["services"]}
-    data = generator.generate(seed=seed, end=end, aliases=aliases, tz=timezone.get_default_timezone())
+    names = {s["id"]: s["name"] for s in DEMO_CATALOG["services"]}
+    data = generator.generate(
+        seed=seed, end=end, aliases=aliases, names=names, tz=timezone.get_default_timezone()
+    )
     summary = DemoSummary(services=len(services), logins=demo_logins(), seed=seed, end=data.end)
 
     sources = _sources_ensure(data)

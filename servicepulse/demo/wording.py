@@ -521,19 +521,26 @@ SERVICE_HASHTAGS: dict[str, list[str]] = {
     "submission": ["#turnitin"],
     "lecture-capture": ["#panopto"],
 }
+# The report-a-problem widget's problem types (the widget connector's own) and which fit each service.
+WIDGET_PROBLEM_LABELS: dict[str, str] = {
+    "down": "Not working",
+    "slow": "Slow",
+    "login": "Can't sign in",
+    "other": "Something else",
+}
 WIDGET_PROBLEMS: dict[str, list[str]] = {
-    "vle": ["Can't log in", "Page won't load", "Upload fails"],
-    "student-email": ["Can't log in", "Not receiving mail", "Very slow"],
-    "wifi": ["Can't connect", "Keeps dropping", "Very slow"],
-    "portal": ["Page won't load", "Error message"],
-    "library": ["No access to a resource", "Error message"],
-    "vpn": ["Can't connect", "Keeps dropping"],
-    "printing": ["Printer not working", "Credit problem"],
-    "timetabling": ["Wrong or missing information"],
-    "submission": ["Upload fails", "No receipt"],
-    "sso": ["Can't log in", "MFA code not arriving"],
-    "lecture-capture": ["Video won't play", "Recording missing"],
-    "service-desk": ["No response"],
+    "vle": ["down", "slow", "login"],
+    "student-email": ["down", "login", "slow"],
+    "wifi": ["down", "slow"],
+    "portal": ["down", "other"],
+    "library": ["login", "other"],
+    "vpn": ["down", "slow"],
+    "printing": ["down", "other"],
+    "timetabling": ["other"],
+    "submission": ["down", "other"],
+    "sso": ["login", "down"],
+    "lecture-capture": ["down", "other"],
+    "service-desk": ["slow", "other"],
 }
 BLOG_COMMENTS = [
     "Thanks for writing this, it's good to hear what's planned for {alias}.",

@@ -154,3 +154,49 @@ def test_bluesky_reply_and_quote_come_back_and_counts_from_get_posts(run_publish
         assert "uris=at://did:plc:northfieldituni0000000000/app.bsky.feed.post/3lcopypost001" in query
     copy.refresh_from_db()
     assert (copy.likes, copy.reposts, copy.replies, copy.quotes) == (11, 4, 1, 1)
+
+
+def test_bluesky_reply_through_jetstream_and_answer_posted_back(run_publish_tasks, users) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from servicepulse.sources.registry import connector_for
+    from servicepulse.sources.services import source_create, source_set_cursor
+    from tests.publish.conftest import NETWORK_FIXTURES
+    from tests.replay import WebSocketReplayServer
+
+    lines = (NETWORK_FIXTURES / "bluesky_jetstream_replies.jsonl").read_text().splitlines()
+    routes = routes_ok()
+    routes[("POST", "/xrpc/com.atproto.repo.createRecord")] = [
+        Reply(200, body=fixture("bluesky_create_record.json")),
+        Reply(200, body=fixture("bluesky_create_record_reply.json")),
+    ]
+    org = "did:plc:northfieldituni0000000000"
+    with WebSocketReplayServer(messages=lines) as ws, ReplayServer(routes) as pds:
+        account = source_create(
+            kind="bluesky", name="Bluesky northfieldit",
+            options={"account_did": org, "jetstream_url": ws.url + "/subscribe", "handle": "northfieldit.bsky.social",
+                     "app_password": "abcd-efgh-ijkl-mnop", "pds_url": pds.url},
+        )  # fmt: skip
+        source_set_cursor(source=account, cursor={"time_us": 1795640400000000})
+        target_set(network="bluesky", source=account, mode=AUTO)
+        post = publish_post()
+        assert run_publish_tasks() == ["sent"]
+
+        # The connector's own stream keeps the reply (it answers the account) and drops the rest.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            connector_for(account).stream(stop=threading.Event(), max_reconnects=0)
+        assert run_publish_tasks() == [1]
+        question = Comment.objects.get(post=post)
+        assert question.status == CommentStatus.PENDING and "gradebook" in question.body
+        assert question.source_url.endswith("/post/3lcreply00001")
+
+        comments_moderate(comment_ids=[question.pk], decision="approved", moderator=users["admin"])
+        answer = comment_submit(post=post, body="No: grades stay open.", user=users["admin"], parent=question)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            postback_request(comment=answer)
+        assert run_publish_tasks() == ["sent"]
+        record = pds.requests_to("/xrpc/com.atproto.repo.createRecord")[-1].json()["record"]
+        assert record["text"] == "No: grades stay open."
+        assert record["reply"]["parent"]["uri"].endswith("/3lcreply00001")
+        assert record["reply"]["root"]["uri"] == f"at://{org}/app.bsky.feed.post/3lcopypost001"
+    assert PostBack.objects.get(comment=answer).remote_url.endswith("/post/3lcanswer0001")

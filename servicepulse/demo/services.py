@@ -7,13 +7,9 @@ the demo's sources (and with them their posts) and tickets, and loads afresh end
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +20,7 @@ from servicepulse.catalog.models import Service
 from servicepulse.catalog.services import catalog_load
 from servicepulse.core.progress import progress_bar
 from servicepulse.demo import generator
+from servicepulse.experience.services import tickets_delete_origin, tickets_import_records
 from servicepulse.mentions.models import Mention
 from servicepulse.mentions.services import MentionData, mentions_ingest
 from servicepulse.sources.models import Source
@@ -51,28 +48,8 @@ DEMO_TARGETS: dict[str, int] = {
     "service-desk": 30,
 }
 INGEST_CHUNK = 500
+ANALYSIS_CHUNK = 256
 TICKET_ORIGIN = "demo"
-
-# Batch functions the analysis and incidents apps may offer, by the names we look for (first found wins).
-ANALYSIS_BATCH_NAMES = (
-    "mentions_analyse",
-    "mentions_analyze",
-    "analyse_mentions",
-    "analyze_mentions",
-    "analysis_run",
-    "analysis_run_batch",
-    "analyse_batch",
-    "analyze_batch",
-)
-DETECTION_HISTORY_NAMES = (
-    "detection_backfill",
-    "detect_backfill",
-    "detection_replay",
-    "detect_history",
-    "detection_run_history",
-    "incidents_backfill",
-    "detection_run",
-)
 
 
 class DemoError(RuntimeError):
@@ -89,7 +66,7 @@ class DemoSummary:
     tickets: int = 0
     seed: int = generator.DEFAULT_SEED
     end: datetime | None = None
-    analysed: int | None = None  # None: the analysis app offered no batch function; the worker will do it
+    analysed: int | None = None  # None: not analysed here (left to the worker)
     detection: str = ""  # what detection over the history did, or why it did not run
     notes: list[str] = field(default_factory=list)
 
@@ -122,9 +99,7 @@ def demo_reset() -> int:
     """Remove the demo's sources, their posts (cascade) and the demo's tickets. Returns mentions removed."""
     removed = Mention.objects.filter(source__options__demo=True).count()
     Source.objects.filter(options__demo=True).delete()
-    tickets = _app_function("servicepulse.experience.services", "tickets_delete_origin")
-    if tickets is not None:
-        tickets(origin=TICKET_ORIGIN)
+    tickets_delete_origin(origin=TICKET_ORIGIN)
     return removed
 
 
@@ -180,25 +155,23 @@ def demo_load(
                 new_ids.extend(result.mention_ids)
                 bar.update(len(chunk))
 
-    importer = _app_function("servicepulse.experience.services", "tickets_import_records")
-    if importer is not None:
-        report = importer(records=[_ticket_record(t) for t in data.tickets], origin=TICKET_ORIGIN)
-        summary.tickets = getattr(report, "imported", 0)
+    report = tickets_import_records(records=[_ticket_record(t) for t in data.tickets], origin=TICKET_ORIGIN)
+    summary.tickets = report.imported
 
     # The blog's demo posts with their copies on the demo Mastodon account and the replies that came back.
-    crossposts = _app_function("servicepulse.publish.demo", "publish_demo_load")
-    if crossposts is not None:
-        crossposts(end=data.end)
+    from servicepulse.publish.demo import publish_demo_load
 
-    if analyse:
+    publish_demo_load(end=data.end)
+
+    if analyse and new_ids:
         try:
-            summary.analysed = _analyse(new_ids, summary)
+            summary.analysed = _analyse(new_ids)
         except Exception as exc:  # the demo must still come up; the worker analyses what is left
             logger.exception("demo: analysing the posts failed")
             summary.notes.append(f"analysing the posts failed ({exc}); the worker will analyse them")
     if detect and summary.mentions and summary.analysed is not None:
         try:
-            summary.detection = _detect(data, summary)
+            summary.detection = _detect(data)
         except Exception as exc:  # as above: live detection carries on from here
             logger.exception("demo: detection over the history failed")
             summary.notes.append(f"detection over the history failed ({exc})")
@@ -250,65 +223,24 @@ def _ticket_record(ticket: generator.DemoTicket) -> dict[str, str]:
     }
 
 
-def _app_function(module: str, name: str) -> Callable[..., Any] | None:
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
-    return getattr(mod, name, None)
+def _analyse(mention_ids: list[int]) -> int:
+    """Analyse the new posts now, in the analysis app's batches, with a progress bar on stderr.
+
+    (The `mentions_ingested` signal has also queued them for the worker; analysis is idempotent, so the
+    worker's pass only refreshes the same rows.)"""
+    from servicepulse.analysis.services import mentions_analyze
+
+    analysed = 0
+    with progress_bar(total=len(mention_ids), desc="analysing", unit="post") as bar:
+        for i in range(0, len(mention_ids), ANALYSIS_CHUNK):
+            chunk = mention_ids[i : i + ANALYSIS_CHUNK]
+            analysed += mentions_analyze(mention_ids=chunk)
+            bar.update(len(chunk))
+    return analysed
 
 
-def _first_function(module: str, names: tuple[str, ...]) -> Callable[..., Any] | None:
-    for name in names:
-        fn = _app_function(module, name)
-        if fn is not None:
-            return fn
-    return None
+def _detect(data: generator.DemoData) -> str:
+    """Run detection over the demo's six weeks, as if it had run live all along."""
+    from servicepulse.incidents.services import detection_backfill
 
-
-def _analyse(mention_ids: list[int], summary: DemoSummary) -> int | None:
-    """Analyse the new posts now, with a progress bar, if the analysis app has a batch function."""
-    if not mention_ids:
-        return 0
-    batch = _first_function("servicepulse.analysis.services", ANALYSIS_BATCH_NAMES)
-    if batch is None:
-        summary.notes.append(
-            "the analysis app has no batch function yet: the posts were queued for the worker "
-            "(mentions_ingested signal) and are analysed as it drains the queue"
-        )
-        return None
-    params = inspect.signature(batch).parameters
-    kwargs: dict[str, Any] = {}
-    if "mention_ids" in params:
-        kwargs["mention_ids"] = mention_ids
-    elif "ids" in params:
-        kwargs["ids"] = mention_ids
-    else:
-        kwargs[next(iter(params))] = mention_ids
-    if "progress" in params:
-        kwargs["progress"] = True
-    if "show_progress" in params:
-        kwargs["show_progress"] = True
-    result = batch(**kwargs)
-    return result if isinstance(result, int) else len(mention_ids)
-
-
-def _detect(data: generator.DemoData, summary: DemoSummary) -> str:
-    """Run detection over the demo's history if the incidents app offers it."""
-    fn = _first_function("servicepulse.incidents.services", DETECTION_HISTORY_NAMES)
-    if fn is None:
-        summary.notes.append(
-            "the incidents app offers no detection over history yet: detection will run live"
-        )
-        return "not run"
-    params = inspect.signature(fn).parameters
-    kwargs: dict[str, Any] = {}
-    for key, value in (("since", data.start), ("start", data.start), ("until", data.end), ("end", data.end)):
-        if key in params:
-            kwargs[key] = value
-    if "progress" in params:
-        kwargs["progress"] = True
-    result = fn(**kwargs)
-    return f"ran {fn.__name__}: {result}"
+    return str(detection_backfill(since=data.start, until=data.end, progress=True))

@@ -73,3 +73,19 @@ def test_blog_post_links_staff_to_its_cross_posting(client, users) -> None:  # t
     client.force_login(users["responder"])
     page = client.get(post.get_absolute_url()).content.decode()
     assert f'href="/publish/posts/{post.slug}/">Cross-posting of this post' in page
+
+
+def test_crosspost_account_command(capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    account = mastodon_account("http://127.0.0.1:9")
+    call_command("crosspost_account", account.name, "--mode", "auto")
+    assert json.loads(capsys.readouterr().out) == {
+        "network": "mastodon", "account": account.name, "enabled": True, "mode": "auto"
+    }  # fmt: skip
+    call_command("crosspost_account", account.name, "--disable")
+    assert not CrossPostTarget.objects.get(source=account).enabled
+    with pytest.raises(CommandError, match="no source named"):
+        call_command("crosspost_account", "nobody")

@@ -45,6 +45,14 @@ def test_reddit_link_post_to_the_chosen_subreddit_then_deleted(run_publish_tasks
             copy.remote_id == "t3_1h0copy" and copy.remote_url == "https://www.reddit.com/comments/1h0copy/"
         )
 
+        server.add("GET", "/api/info/", Reply(200, body=fixture("reddit_api_info.json")))
+        from servicepulse.publish.crosspost import crosspost_counts_refresh
+
+        assert crosspost_counts_refresh() == 1
+        assert server.requests_to("/api/info/")[0].full_path.endswith("id=t3_1h0copy&raw_json=1")
+        copy.refresh_from_db()
+        assert (copy.likes, copy.replies) == (42, 5)  # Reddit's score stands for likes
+
         with TestCase.captureOnCommitCallbacks(execute=True):
             post_update(post=post, title="Moodle upgrade over the winter break")
         copy.refresh_from_db()

@@ -130,7 +130,7 @@ NETWORKS: dict[str, Network] = {
             note="Every link counts as 23 (t.co); CJK and emoji count 2. Edits are not offered through the API.",
         ),
         Network(
-            "reddit", "Reddit", 300, "characters", count_chars, None, link_in_text=False,
+            "reddit", "Reddit", 300, "characters", count_chars, None, link_in_text=False, has_counts=True,
             note="A link post to the subreddit set on the account (its rules permitting): the text is the "
             "title (300 characters). Link posts cannot be edited.",
         ),

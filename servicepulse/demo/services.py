@@ -167,13 +167,13 @@ def demo_load(
         try:
             summary.analysed = _analyse(new_ids)
         except Exception as exc:  # the demo must still come up; the worker analyses what is left
-            logger.exception("demo: analysing the posts failed")
+            logger.warning("demo: analysing the posts failed: %s", exc)
             summary.notes.append(f"analysing the posts failed ({exc}); the worker will analyse them")
     if detect and summary.mentions and summary.analysed is not None:
         try:
             summary.detection = _detect(data)
         except Exception as exc:  # as above: live detection carries on from here
-            logger.exception("demo: detection over the history failed")
+            logger.warning("demo: detection over the history failed: %s", exc)
             summary.notes.append(f"detection over the history failed ({exc})")
     elif detect and summary.mentions:
         # Detection over history needs analysed posts; with analysis left to the worker, live detection

@@ -6,22 +6,24 @@ Fed one bucket at a time, the detector decides from what it has seen so far (cau
   learnt with exponentially weighted averages whose half-lives are in *time* (hours, days), so one
   configuration serves 5-minute and 15-minute buckets alike. What enters the baseline is winsorised at a
   few standard deviations, so a burst of complaints does not become "normal";
-* the **evidence** at two time scales, the latest bucket and the last hour: the sum of the counts over
+* the **evidence** at three time scales, the latest bucket, the last hour and the last six hours (a
+  spike, a burst, a sustained rise of level that no single hour shows): the sum of the counts over
   the window against the sum of the baseline's one-step-ahead predictions for the same buckets, scored as
   the upper-tail surprise ``-log10 P(X >= x)`` of a negative binomial whose dispersion is learnt online per
   scale (bursty chatter is over-dispersed; sparse campus complaints are nearly Poisson, the
   ``dispersion = 0`` case). The tail comes from the signed-root deviance, accurate for counts of a few
   and needing no special functions;
-* a **self-calibrated threshold** per scale: its fixed threshold (1e-6 for the hour, stricter for a single
-  bucket), raised to a multiple of what an ordinary day's largest surprise reaches on this series (the
-  upper quartile of the last two weeks' daily maxima). A chatty, spiky series has to do much more than
-  usual to raise an incident; a quiet one only has to leave its Poisson noise far behind. ``score`` is
-  the evidence over that threshold: 1 or more confirms;
+* a **self-calibrated threshold** per scale: its fixed threshold (1e-6 for the hour and the six hours,
+  stricter for a single bucket), raised to a multiple of what an ordinary day's largest surprise
+  reaches on this series (the upper quartile of the last two weeks' daily maxima). A chatty, spiky
+  series has to do much more than usual to raise an incident; a quiet one only has to leave its
+  Poisson noise far behind. ``score`` is the evidence over that threshold: 1 or more confirms;
 * a **state machine** calm -> possible -> confirmed -> resolved with hysteresis (leaving a state needs an
   hour of low evidence) and a cool-down (no second alert for the same series within a day); with
   ``distinct_authors`` given (a count per bucket, or better the authors' keys, so that one person is
-  counted once across the whole evidence window), each person counts once per bucket and confirmation
-  needs a minimum number of distinct authors, so one angry person is never an outage.
+  counted once across an evidence window), each person counts once per bucket and confirmation needs a
+  minimum number of distinct authors within the window of a scale whose evidence confirms, so one angry
+  person is never an outage.
 
 All of it is pure Python, and the state round-trips through a JSON-able dict (``to_state`` /
 ``from_state``) so the product can keep one detector per service between runs.
@@ -73,7 +75,7 @@ class DetectorConfig:
     incident_learning: float = 0.1  # baseline learning-rate factor while an incident is confirmed
     # Evidence: surprise (-log10 p) of the sum over each window, as (window minutes, confirmation
     # threshold) pairs; 0 minutes is a single bucket, tested more strictly because it is noisier.
-    scales: tuple[tuple[float, float], ...] = ((0.0, 15.0), (60.0, 6.0))
+    scales: tuple[tuple[float, float], ...] = ((0.0, 15.0), (60.0, 6.0), (360.0, 8.0))
     possible_ratio: float = 0.5  # "possible" at this fraction of the confirmation threshold
     clear_threshold: float = 2.0
     # Self-calibration: confirmation needs at least `reference_multiple` times the upper quartile of the
@@ -99,13 +101,16 @@ class DetectorConfig:
 class Decision:
     """The detector's verdict for one bucket. ``alert`` is True only at the moment an incident is
     confirmed (when an alert would be sent). ``score`` is the evidence relative to the confirmation
-    threshold (1 or more confirms); ``surprise`` the largest raw -log10 tail probability."""
+    threshold (1 or more confirms); ``surprise`` the largest raw -log10 tail probability; ``window`` the
+    number of buckets (ending with this one) summed by the scale that gave ``score``: where to look for
+    the complaints behind it."""
 
     state: DetectorState
     score: float
     alert: bool
     expected: float = 0.0
     surprise: float = 0.0
+    window: int = 1
 
 
 # A calendar maps a bucket's time to the kind of period it falls in ("term", "holiday", "exams", ...);
@@ -177,6 +182,7 @@ class Detector:
     # State machine
     state: DetectorState = DetectorState.LEARNING
     calm_minutes: float = 0.0
+    since_episode: int = 1 << 30  # buckets since the last possible/confirmed episode ended
     last_alert: datetime | None = None
     last_timestamp: datetime | None = None
 
@@ -330,23 +336,42 @@ class Detector:
 
         sums = self._window_sums()
         surprises: list[tuple[EvidenceScale, float]] = []
-        strength = surprise = 0.0
+        strength = surprise = recent = confirming = 0.0
+        window = 1
+        # Calm is judged on the scales that fit in the clearing time: a six-hour window still holding
+        # an outage's first hours does not keep it open once the last hour is quiet. And a window that
+        # still holds an episode that has ended is not evidence of a new one (no echo of the last burst).
+        episode = self.state in (DetectorState.POSSIBLE, DetectorState.CONFIRMED)
+        short = max(
+            1,
+            min(s.width for s in self.scales),
+            round(self.config.clear_minutes / self.config.bucket_minutes),
+        )
         for scale, x, m in sums:
             if scale.seen >= 24:
                 value_s = nb_upper_surprise(x, m, scale.dispersion)
                 surprises.append((scale, value_s))
                 surprise = max(surprise, value_s)
-                strength = max(strength, value_s / self.confirm_threshold(scale))
+                if scale.width <= short:
+                    recent = max(recent, value_s)
+                if not episode and scale.width > max(short, self.since_episode):
+                    continue
+                ratio = value_s / self.confirm_threshold(scale)
+                if ratio > strength:
+                    strength, window = ratio, scale.width
+                if ratio >= 1.0 and self._authors_ok(scale.width):
+                    confirming = max(confirming, ratio)
         alert = False
         if self.warming_up:
             self.state = DetectorState.LEARNING
         else:
-            alert = self._step(timestamp, strength, surprise)
+            alert = self._step(timestamp, strength, recent, confirming >= 1.0)
         # Learn only after deciding: the decision at t never uses a baseline that has seen t.
         self._learn_dispersion(sums)
         self._learn(timestamp, count, expected)
         self._track_daily_max(surprises)
         self.n += 1
+        self.since_episode = min(self.since_episode + 1, 1 << 30)
         self.last_timestamp = timestamp
         return Decision(
             state=self.state,
@@ -354,6 +379,7 @@ class Detector:
             alert=alert,
             expected=expected,
             surprise=round(surprise, 3),
+            window=window,
         )
 
     def _track_daily_max(self, surprises: list[tuple[EvidenceScale, float]]) -> None:
@@ -367,12 +393,19 @@ class Detector:
                 scale.block_max = 0.0
             self.block_minutes = 0.0
 
-    def _authors_ok(self) -> bool:
+    def onset_window(self, decision: Decision) -> int:
+        """How many buckets (ending with the decision's) hold the complaints behind ``decision``: the
+        window of the scale that gave its score, at least the clearing time (the last hour)."""
+        short = max(1, round(self.config.clear_minutes / self.config.bucket_minutes))
+        return max(decision.window, min(short, max(s.width for s in self.scales)))
+
+    def _authors_ok(self, width: int) -> bool:
+        """Enough distinct people among the last ``width`` buckets (always, without author data)."""
         if not self.authors:
             return True
         keys: set[str] = set()
         total = 0
-        for entry in self.authors:
+        for entry in list(self.authors)[-width:]:
             if isinstance(entry, int):
                 total += entry
             else:
@@ -384,11 +417,13 @@ class Detector:
             hours=self.config.cooldown_hours
         )
 
-    def _step(self, ts: datetime, strength: float, surprise: float) -> bool:
-        """Advance the state machine on this bucket's evidence; True when an alert is due."""
+    def _step(self, ts: datetime, strength: float, recent: float, confirms: bool) -> bool:
+        """Advance the state machine on this bucket's evidence (``recent``: the surprise of the scales
+        that fit in the clearing time; ``confirms``: some scale is over its threshold with enough
+        distinct authors in its window); True when an alert is due."""
         cfg = self.config
         clear = cfg.clear_threshold / cfg.sensitivity
-        self.calm_minutes = self.calm_minutes + cfg.bucket_minutes if surprise < clear else 0.0
+        self.calm_minutes = self.calm_minutes + cfg.bucket_minutes if recent < clear else 0.0
         state = self.state
         if state in (DetectorState.LEARNING, DetectorState.RESOLVED):
             state = DetectorState.CALM
@@ -396,21 +431,27 @@ class Detector:
         if state == DetectorState.CALM and strength >= cfg.possible_ratio:
             state = DetectorState.POSSIBLE
         if state == DetectorState.POSSIBLE:
-            if strength >= 1.0 and self._authors_ok():
+            if confirms:
                 state = DetectorState.CONFIRMED
                 # Within the cool-down a re-confirmation is the same episode: no second alert.
                 if not self._cooling_down(ts):
                     alert = True
                     self.last_alert = ts
-            elif self.calm_minutes >= cfg.clear_minutes:
+            elif self.calm_minutes >= cfg.clear_minutes and strength < cfg.possible_ratio:
+                # Faded: the last hour is quiet and no scale (a slow rise either) still points up.
                 state = DetectorState.CALM
         elif state == DetectorState.CONFIRMED:
             if self.calm_minutes >= cfg.clear_minutes:
                 state = DetectorState.RESOLVED
-            elif strength >= 1.0 and self._authors_ok() and not self._cooling_down(ts):
+            elif confirms and not self._cooling_down(ts):
                 # Still open a day after its alert and surging again: alert again rather than stay silent.
                 alert = True
                 self.last_alert = ts
+        if self.state in (DetectorState.POSSIBLE, DetectorState.CONFIRMED) and state not in (
+            DetectorState.POSSIBLE,
+            DetectorState.CONFIRMED,
+        ):
+            self.since_episode = 0
         self.state = state
         return alert
 
@@ -433,6 +474,7 @@ class Detector:
             "block_minutes": self.block_minutes,
             "state": self.state.value,
             "calm_minutes": self.calm_minutes,
+            "since_episode": self.since_episode,
             "last_alert": self.last_alert.isoformat() if self.last_alert else None,
             "last_timestamp": self.last_timestamp.isoformat() if self.last_timestamp else None,
         }
@@ -463,6 +505,7 @@ class Detector:
             block_minutes=float(data["block_minutes"]),
             state=DetectorState(data["state"]),
             calm_minutes=float(data["calm_minutes"]),
+            since_episode=int(data.get("since_episode", 1 << 30)),
             last_alert=datetime.fromisoformat(data["last_alert"]) if data["last_alert"] else None,
             last_timestamp=datetime.fromisoformat(data["last_timestamp"]) if data["last_timestamp"] else None,
         )

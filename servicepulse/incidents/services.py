@@ -324,10 +324,6 @@ def detection_backfill(
     return str(summary)
 
 
-def _recent_window(detector: Detector) -> int:
-    return max(s.width for s in detector.scales)
-
-
 def _act(
     *,
     service: Service,
@@ -346,7 +342,7 @@ def _act(
     # began inside a maintenance window or a resolved incident carries on).
     if incident is None and entering and state in (DetectorState.POSSIBLE, DetectorState.CONFIRMED):
         # Onset: the first bucket of the evidence window that had complaints.
-        window = _recent_window(detector)
+        window = detector.onset_window(decision)
         onset = bucket.start - timedelta(minutes=detector.config.bucket_minutes * (window - 1))
         recent = [p for p in by_id.values() if p.complaint and onset <= p.created_at < at]
         if recent:

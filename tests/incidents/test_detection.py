@@ -125,6 +125,41 @@ def test_hysteresis_and_cool_down() -> None:
     assert not any(d.alert for d in decisions[first + 24 : first + 30])
 
 
+@pytest.mark.parametrize("seed", [1, 4])
+def test_a_resolved_burst_leaves_no_echo(seed: int) -> None:
+    """The six-hour window still holds a burst after the incident resolves; that is not a new one."""
+    onset = 10 * 96 + 56
+    series = with_burst(calm_series(12, seed=seed), onset, length=8, extra=6)
+    decisions = feed(Detector(), series)
+    states = [d.state for d in decisions]
+    assert sum(d.alert for d in decisions) == 1
+    resolved = states.index(DetectorState.RESOLVED, onset)
+    assert resolved - onset <= 20  # an hour of quiet after the burst, not six
+    assert all(s == DetectorState.CALM for s in states[resolved + 1 : resolved + 25])
+
+
+def test_decision_window_points_at_the_burst() -> None:
+    onset = 10 * 96 + 56
+    series = with_burst(calm_series(12), onset, length=8, extra=6)
+    decisions = feed(Detector(), series)
+    alert = next(d for d in decisions if d.alert)
+    assert 1 <= alert.window <= 4  # a bucket or the last hour, not the six-hour scale
+
+
+def test_slow_rise_confirmed_by_the_six_hour_scale() -> None:
+    """A busy service 80% above its usual level for eight hours: no hour stands out, six hours do."""
+    rng = random.Random(4)
+    onset = 30 * 96 + 40
+    series = [
+        (START + i * BUCKET, poisson(rng, 8.0 * (1.8 if onset <= i < onset + 32 else 1.0)))
+        for i in range(32 * 96)
+    ]
+    alerts = [d for d in feed(Detector(), series) if d.alert]
+    assert [d.window for d in alerts] == [24]
+    hour_only = DetectorConfig(scales=((0.0, 15.0), (60.0, 6.0)))
+    assert not any(d.alert for d in feed(Detector(config=hour_only), series))
+
+
 def test_state_round_trips_through_json() -> None:
     onset = 10 * 96 + 56
     series = with_burst(calm_series(12), onset, length=8, extra=6)

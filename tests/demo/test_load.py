@@ -91,3 +91,25 @@ def test_load_demo_command(capsys) -> None:  # type: ignore[no-untyped-def]
     assert "0 new posts" in capsys.readouterr().out
     with pytest.raises(CommandError, match="--reset"):
         call_command("load_demo", "--seed", "9", "--no-analysis")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_demo_posts_are_analysed_and_detection_runs_over_the_history() -> None:
+    from pathlib import Path
+
+    import servicepulse.analysis
+
+    artifacts = Path(servicepulse.analysis.__file__).parent / "artifacts"
+    if not any(artifacts.glob("*")):
+        pytest.skip("the analysis heads are not trained yet (servicepulse train); demo analysis cannot run")
+    from servicepulse.analysis.models import MentionAnalysis
+    from servicepulse.incidents.models import Incident
+
+    summary = demo_load(seed=5, end=END)
+    assert summary.analysed == summary.mentions == MentionAnalysis.objects.count()
+    assert summary.detection and not summary.notes
+    vle = next(i for i in generate(seed=5, end=END).incidents if i.id == "vle-deadline")
+    assert Incident.objects.filter(
+        service_id="vle", started_at__lte=vle.end, confirmed_at__isnull=False
+    ).exists()

@@ -110,6 +110,7 @@ def test_demo_posts_are_analysed_and_detection_runs_over_the_history() -> None:
     assert summary.analysed == summary.mentions == MentionAnalysis.objects.count()
     assert summary.detection and not summary.notes
     vle = next(i for i in generate(seed=5, end=END).incidents if i.id == "vle-deadline")
-    assert Incident.objects.filter(
-        service_id="vle", started_at__lte=vle.end, confirmed_at__isnull=False
-    ).exists()
+    confirmed = Incident.objects.filter(
+        service_id="vle", confirmed_at__gte=vle.onset, confirmed_at__lte=vle.end
+    )
+    assert confirmed.exists()

@@ -4,7 +4,9 @@
 
 Runs `servicepulse detect`'s code (one fixed configuration) on every series named in VOLUME_DIR/windows.json,
 writes the alerts to a temporary directory, runs the NAB scorer (``../shared/bench/nab_score.py``, as a
-subprocess) and prints its figure. Then (unless ``--no-loo``) it estimates generalisation: for each
+subprocess) and prints its figure, with one line per series saying where each alert fell (``W1@0.50``: in
+the second window, half-way through it; ``fp``: outside every window; alerts in the probation are not
+listed) so a change can be judged window by window. Then (unless ``--no-loo``) it estimates generalisation: for each
 series, the one per-deployment knob (``sensitivity``) is picked on the other series and the held-out series
 is scored with it; the five held-out raw scores are normalised together. Skips, saying so, without the data.
 """
@@ -41,9 +43,11 @@ def _load_scorer(path: Path) -> ModuleType:
 
 def full_score(data: Path, scorer: Path) -> None:
     windows = json.loads((data / "windows.json").read_text())
+    placed = []
     with tempfile.TemporaryDirectory(prefix="nab-alerts-") as tmp:
         for name in sorted(windows):
             detect_csv(data / name, Path(tmp) / name)
+            placed.append(f"  {name}: {_placements(data / name, Path(tmp) / name, windows[name])}")
         result = subprocess.run(
             [sys.executable, str(scorer), str(data / "windows.json"), str(data), tmp],
             capture_output=True,
@@ -51,6 +55,32 @@ def full_score(data: Path, scorer: Path) -> None:
             check=True,
         )
     print(result.stdout.strip())
+    print("where the alerts fell:")
+    print("\n".join(placed))
+
+
+def _placements(series: Path, alerts: Path, windows: list[list[str]]) -> str:
+    """Each alert after the probation as ``W<k>@<fraction of the window>`` or ``fp``; missed windows."""
+    with series.open(newline="") as handle:
+        stamps = [r["timestamp"].split(".")[0] for r in csv.DictReader(handle)]
+    with alerts.open(newline="") as handle:
+        flagged = {r["timestamp"].split(".")[0] for r in csv.DictReader(handle) if r["alert"] == "1"}
+    index = {t: i for i, t in enumerate(stamps)}
+    spans = [(index[a.split(".")[0]], index[b.split(".")[0]]) for a, b in windows]
+    probation = min(int(0.15 * len(stamps)), 750)
+    out, hit = [], set()
+    for i, stamp in enumerate(stamps):
+        if stamp not in flagged or i < probation:
+            continue
+        inside = [k for k, (lo, hi) in enumerate(spans) if lo <= i <= hi]
+        if inside:
+            lo, hi = spans[inside[0]]
+            hit.add(inside[0])
+            out.append(f"W{inside[0]}@{(i - lo) / (hi - lo):.2f}")
+        else:
+            out.append("fp")
+    missed = [f"W{k}" for k in range(len(spans)) if k not in hit]
+    return " ".join(out) + (f"; missed {' '.join(missed)}" if missed else "")
 
 
 def leave_one_out(data: Path, scorer_path: Path) -> None:

@@ -100,19 +100,21 @@ def test_keyboard_reaches_main_content_and_phone_width_has_no_sideways_scroll(
 def test_explorer_filters_in_place_and_relabel(
     live_server: Any, world: dict[str, Any], users: Any, page: Any
 ) -> None:
+    from playwright.sync_api import expect
+
     sign_in(page, live_server.url, "responder")
     page.goto(f"{live_server.url}/mentions/")
     page.get_by_label("Search").fill("eduroam")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url("**q=eduroam**")
     rows = page.locator("table.mentions tbody tr")
-    assert rows.count() == 6
-    assert "eduroam" in rows.first.inner_text()
+    expect(rows).to_have_count(6)  # waits for htmx to swap the results in
+    expect(rows.first).to_contain_text("eduroam")
     rows.first.locator("input[type=checkbox]").check()
     page.locator("#id_field").select_option("spam")
     page.locator("#id_value").fill("yes")
     page.get_by_role("button", name="Relabel selected").click()
-    assert page.get_by_text("Relabelled 1 post").is_visible()
+    expect(page.get_by_text("Relabelled 1 post")).to_be_visible()
 
 
 @pytest.mark.django_db(transaction=True)

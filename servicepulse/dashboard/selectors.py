@@ -11,11 +11,13 @@ plain dataclasses the templates render; the charts are drawn here too (inline SV
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -36,6 +38,8 @@ from servicepulse.incidents.selectors import (
     incident_list,
     open_incidents_by_service,
 )
+
+logger = logging.getLogger(__name__)
 
 SPARK_DAYS = 14
 TREND_WEEKS = 4
@@ -106,7 +110,10 @@ def day_counts(*, service_ids: list[str], first: date, last: date) -> dict[str, 
     """Counts per service and local day in [first, last]: finished days from the rollup, the live days counted
     now. Brings the rollup up to date first (one query when it already is)."""
     today = timezone.localdate()
-    rollup_catch_up(today=today)
+    try:
+        rollup_catch_up(today=today)
+    except DatabaseError:  # another request is closing the same days right now; read what is there
+        logger.info("dashboard rollup catch-up raced with another request; reading as is")
     live_from = today - timedelta(days=LIVE_DAYS - 1)
     out: dict[str, dict[date, DayCounts]] = {sid: {} for sid in service_ids}
     stored = ServiceDay.objects.filter(

@@ -64,14 +64,17 @@ class DetectorConfig:
 
     bucket_minutes: float = 15.0
     sensitivity: float = 1.0
-    # Baseline learning; time constants are independent of the bucket size.
+    # Baseline learning; time constants are independent of the bucket size. The level forgets over days,
+    # so neither an afternoon's outage nor a quiet weekend moves it much; the weekday factors carry the
+    # weekly rhythm and learn it within a couple of weeks.
     warmup_hours: float = 48.0
-    level_halflife_hours: float = 24.0
+    level_halflife_hours: float = 72.0
     profile_halflife_days: float = 7.0
-    weekday_halflife_days: float = 21.0
+    weekday_halflife_days: float = 14.0
     calendar_halflife_days: float = 7.0
     winsor_sd: float = 3.0
     prior_dispersion: float = 0.1
+    prior_days: float = 1.0  # the prior dispersion weighs as much as a day of data, then fades
     incident_learning: float = 0.1  # baseline learning-rate factor while an incident is confirmed
     # Evidence: surprise (-log10 p) of the sum over each window, as (window minutes, confirmation
     # threshold) pairs; 0 minutes is a single bucket, tested more strictly because it is noisier.
@@ -274,10 +277,15 @@ class Detector:
         exponentially weighted time, from winsorised sums: quiet night buckets, where m is tiny, weigh
         little, so sparse Poisson counts stay at a dispersion near 0."""
         cfg = self.config
-        w = self._weight(cfg.profile_halflife_days * 24 * 60)
-        if self.state in _OPEN:
-            w *= cfg.incident_learning
+        half_life = self._weight(cfg.profile_halflife_days * 24 * 60)
+        prior_buckets = cfg.prior_days * 24 * 60 / cfg.bucket_minutes
         for scale, x, m in sums:
+            # A running mean that starts from the prior as if it were `prior_days` of data, until the
+            # half-life's pace is faster: the prior fades in days, not weeks (a Poisson series would
+            # otherwise keep a dispersion near the prior's for weeks, and a slow rise would hide in it).
+            w = max(half_life, 1.0 / (prior_buckets + scale.seen + 1))
+            if self.state in _OPEN:
+                w *= cfg.incident_learning
             # Winsorise at Poisson noise plus the mean itself, a bound that does not grow with the
             # dispersion being estimated (else a few bursts could inflate it without limit).
             xc = min(x, 2 * m + cfg.winsor_sd * math.sqrt(m))

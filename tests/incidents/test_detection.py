@@ -147,11 +147,11 @@ def test_decision_window_points_at_the_burst() -> None:
 
 
 def test_slow_rise_confirmed_by_the_six_hour_scale() -> None:
-    """A busy service 80% above its usual level for eight hours: no hour stands out, six hours do."""
+    """A busy service 60% above its usual level for eight hours: no hour stands out, six hours do."""
     rng = random.Random(4)
     onset = 30 * 96 + 40
     series = [
-        (START + i * BUCKET, poisson(rng, 8.0 * (1.8 if onset <= i < onset + 32 else 1.0)))
+        (START + i * BUCKET, poisson(rng, 8.0 * (1.6 if onset <= i < onset + 32 else 1.0)))
         for i in range(32 * 96)
     ]
     alerts = [d for d in feed(Detector(), series) if d.alert]

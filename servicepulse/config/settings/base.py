@@ -154,6 +154,7 @@ ACCOUNT_EMAIL_VERIFICATION = get_env("SERVICEPULSE_EMAIL_VERIFICATION", "optiona
 SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {}
 SOCIALACCOUNT_ADAPTER = "servicepulse.accounts.adapters.SocialAccountAdapter"
 SERVICEPULSE_SSO_DEFAULT_ROLE = get_env("SERVICEPULSE_SSO_DEFAULT_ROLE", "")
+SERVICEPULSE_SSO_OIDC_PROVIDER_ID = get_env("SERVICEPULSE_SSO_OIDC_PROVIDER_ID", "sso")
 if get_env("SERVICEPULSE_SSO_MICROSOFT_CLIENT_ID", None):
     INSTALLED_APPS.append("allauth.socialaccount.providers.microsoft")
     SOCIALACCOUNT_PROVIDERS["microsoft"] = {
@@ -192,7 +193,7 @@ if get_env("SERVICEPULSE_SSO_OIDC_CLIENT_ID", None):
     SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
         "APPS": [
             {
-                "provider_id": get_env("SERVICEPULSE_SSO_OIDC_PROVIDER_ID", "sso"),
+                "provider_id": SERVICEPULSE_SSO_OIDC_PROVIDER_ID,
                 "name": get_env("SERVICEPULSE_SSO_OIDC_NAME", "Single sign-on"),
                 "client_id": get_env("SERVICEPULSE_SSO_OIDC_CLIENT_ID"),
                 "secret": get_env("SERVICEPULSE_SSO_OIDC_SECRET", required=True),

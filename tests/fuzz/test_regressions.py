@@ -36,7 +36,7 @@ def test_kept_inputs_do_not_crash(target: str, path: Path) -> None:
 @pytest.mark.slow
 def test_bounded_fuzz_run_is_clean(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "fuzz" / "run.py"), "--all", "--seconds", "3"],
+        [sys.executable, str(ROOT / "fuzz" / "run.py"), "--all", "--seconds", "1"],
         capture_output=True,
         text=True,
         timeout=600,

@@ -15,11 +15,12 @@ from html.parser import HTMLParser
 from typing import Any
 
 from servicepulse.mentions.services import MentionData
+from servicepulse.sources.registry import PayloadError
 
 REGULAR_POST = 1
 
 
-class ParseError(ValueError):
+class ParseError(PayloadError):
     pass
 
 

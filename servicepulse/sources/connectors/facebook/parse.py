@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from servicepulse.mentions.services import MentionData
+from servicepulse.sources.registry import PayloadError
 
 TEXT_ITEMS = {"post", "status", "comment", "photo", "video"}
 TEXT_VERBS = {"add", "edited"}
 
 
-class ParseError(ValueError):
+class ParseError(PayloadError):
     pass
 
 

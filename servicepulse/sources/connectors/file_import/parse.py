@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from servicepulse.mentions.services import MentionData
+from servicepulse.sources.registry import PayloadError
 
 REQUIRED = ("id", "text", "created_at")
 OPTIONAL = ("author", "url", "in_reply_to", "lang")
 
 
-class ParseError(ValueError):
+class ParseError(PayloadError):
     pass
 
 

@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from servicepulse.mentions.services import MentionData
+from servicepulse.sources.registry import PayloadError
 
 # Subtypes that still carry a person's words. Everything else (message_changed, message_deleted,
 # channel_join, bot_message, ...) is not a new post by a person.
 PERSON_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 
 
-class ParseError(ValueError):
+class ParseError(PayloadError):
     pass
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from servicepulse.mentions.services import MentionData
+from servicepulse.sources.registry import PayloadError
 
 PROBLEM_TYPES: dict[str, str] = {
     "down": "Not working",
@@ -21,7 +22,7 @@ PROBLEM_TYPES: dict[str, str] = {
 MAX_COMMENT = 500
 
 
-class ParseError(ValueError):
+class ParseError(PayloadError):
     pass
 
 

@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from servicepulse.mentions.services import MentionData
+from servicepulse.sources.registry import PayloadError
 
 
-class ParseError(ValueError):
+class ParseError(PayloadError):
     pass
 
 

@@ -632,8 +632,9 @@ def comment_from_elsewhere(
 ) -> tuple[Comment, bool]:
     """A reply or quote of the post's copy on a social network (publish's backfeed), stored once per `key`
     as a comment linking to the original. It goes through the spam layers and is always held for a
-    moderator (never approved on its own). It is already a mention (it came from one), so it is marked
-    synced and does not come back as staff voice. Returns (comment, created)."""
+    moderator (never approved on its own; only a blocklist match makes it spam). It is already a mention
+    (it came from one), so it is marked synced and does not come back as staff voice.
+    Returns (comment, created)."""
     existing = Comment.objects.filter(import_key=key).first()
     if existing is not None:
         return existing, False
@@ -646,8 +647,11 @@ def comment_from_elsewhere(
         permalink=f"{settings.BASE_URL}{post.get_absolute_url()}",
     )
     verdict = spam_verdict(candidate)
-    status = CommentStatus.SPAM if verdict.spam else CommentStatus.PENDING
-    reasons = verdict.reasons if verdict.spam else ["from a social network: held for moderation"]
+    # A blocklisted reply is spam. The classifier's (or Akismet's) suspicion only goes with it to the queue:
+    # the author is a known account on a moderated network, and every such reply is held anyway.
+    blocked = verdict.spam and any(reason.startswith("blocklist") for reason in verdict.reasons)
+    status = CommentStatus.SPAM if blocked else CommentStatus.PENDING
+    reasons = ["from a social network: held for moderation", *(verdict.reasons if verdict.spam else [])]
     with transaction.atomic():
         comment = Comment.objects.create(
             post=post,

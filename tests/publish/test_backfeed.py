@@ -200,3 +200,18 @@ def test_bluesky_reply_through_jetstream_and_answer_posted_back(run_publish_task
         assert record["reply"]["parent"]["uri"].endswith("/3lcreply00001")
         assert record["reply"]["root"]["uri"] == f"at://{org}/app.bsky.feed.post/3lcopypost001"
     assert PostBack.objects.get(comment=answer).remote_url.endswith("/post/3lcanswer0001")
+
+
+def test_backfed_replies_are_held_and_blocklisted_ones_are_spam() -> None:
+    from servicepulse.blog.models import WordListKind
+    from servicepulse.blog.services import comment_from_elsewhere, word_list_set
+    from tests.publish.test_crosspost import publish_post as make_post
+
+    post = make_post()
+    word_list_set(kind=WordListKind.BLOCKLIST, terms=["cheap-pills"])
+    held, _ = comment_from_elsewhere(post=post, key="k1", body="When is the freeze?", author_name="A")
+    spam, _ = comment_from_elsewhere(post=post, key="k2", body="buy cheap-pills now", author_name="B")
+    again, created = comment_from_elsewhere(post=post, key="k1", body="When is the freeze?", author_name="A")
+    assert held.status == CommentStatus.PENDING and held.hold_reasons[0].startswith("from a social network")
+    assert spam.status == CommentStatus.SPAM
+    assert again.pk == held.pk and not created

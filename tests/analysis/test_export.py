@@ -1,0 +1,122 @@
+"""`servicepulse export` then `servicepulse restore` into an empty database round-trips exactly."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from servicepulse.analysis.exporting import export_write, restore_file
+from servicepulse.analysis.models import Correction, MentionAnalysis, ServiceTag
+from servicepulse.analysis.services import analysis_save, correction_create
+from servicepulse.catalog.services import catalog_load
+from servicepulse.demo.catalog import DEMO_CATALOG
+from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.models import Source
+from tests.factories import MentionFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fill(users: dict) -> None:  # type: ignore[type-arg]
+    catalog_load(data=DEMO_CATALOG)
+    fb = SourceFactory(kind="facebook", name="Students (Facebook)")
+    widget = SourceFactory(kind="widget", name="portal")
+    first = MentionFactory(
+        source=fb, text="moodle down again", author="ann", author_id="fb:1", raw={"k": [1, 2]}
+    )
+    copy = MentionFactory(source=fb, text="moodle down again!", author="bo", in_reply_to=first.external_id)
+    MentionFactory(
+        source=widget, text="Problem: slow. printing", raw={"service_id": "printing"}
+    )  # unanalysed
+    analysis_save(
+        mention=first,
+        complaint=True,
+        complaint_score=0.93,
+        sentiment="negative",
+        sentiment_score=-0.71,
+        spam=False,
+        spam_score=0.02,
+        services=[("vle", 0.9), ("sso", 0.3)],
+        language="en",
+        model_version="v1",
+    )
+    analysis_save(
+        mention=copy,
+        complaint=True,
+        complaint_score=0.9,
+        sentiment="negative",
+        sentiment_score=-0.6,
+        spam=False,
+        spam_score=0.01,
+        services=[("vle", 0.8)],
+        language="en",
+        model_version="v1",
+        duplicate_of_id=first.pk,
+    )
+    correction_create(mention=copy, field="services", value=["submission"], user=users["responder"])
+
+
+def _export() -> str:
+    buffer = io.StringIO()
+    export_write(buffer)
+    return buffer.getvalue()
+
+
+def _wipe() -> None:
+    Source.objects.all().delete()  # cascades to mentions, analysis, tags, corrections
+
+
+def test_export_restore_export_is_identical(users: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    _fill(users)
+    exported = _export()
+    lines = [json.loads(line) for line in exported.splitlines()]
+    assert [line["id"] for line in lines] == list(
+        Mention.objects.order_by("created_at", "id").values_list("external_id", flat=True)
+    )
+    assert lines[1]["analysis"]["services"] == ["submission"] and lines[1]["corrections"][0]["value"] == [
+        "submission"
+    ]
+    assert lines[2]["analysis"] is None
+
+    _wipe()
+    assert Mention.objects.count() == 0
+    path = tmp_path / "export.jsonl"
+    path.write_text(exported)
+    assert restore_file(path=path).as_dict() == {"restored": 3, "duplicates": 0, "rejected": 0}
+    assert _export() == exported
+    assert (MentionAnalysis.objects.count(), ServiceTag.objects.count(), Correction.objects.count()) == (
+        2,
+        3,
+        1,
+    )
+
+    # Restoring again adds nothing.
+    assert restore_file(path=path).as_dict() == {"restored": 0, "duplicates": 3, "rejected": 0}
+    assert _export() == exported
+
+
+def test_restore_quarantines_bad_lines_and_keeps_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = {
+        "id": "1",
+        "text": "vpn down",
+        "created_at": "2026-10-01T09:00:00+00:00",
+        "source": "s",
+        "source_kind": "import",
+    }
+    path = tmp_path / "e.jsonl"
+    path.write_text(
+        "\n".join([json.dumps(good), "{broken", json.dumps({**good, "id": "2", "source": ""})]) + "\n"
+    )
+    with pytest.raises(SystemExit):
+        call_command("restore", str(path))
+    assert json.loads(capsys.readouterr().out) == {"restored": 1, "duplicates": 0, "rejected": 2}
+    assert Mention.objects.get().text == "vpn down"
+    assert sorted(Quarantine.objects.values_list("position", flat=True)) == ["line 2", "line 3"]
+    call_command("export", output=str(tmp_path / "out.jsonl"))
+    assert json.loads((tmp_path / "out.jsonl").read_text())["text"] == "vpn down"

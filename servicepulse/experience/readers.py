@@ -37,8 +37,10 @@ def _function(dotted: str, name: str) -> Callable[..., Any] | None:
 
 # --- analysis ----------------------------------------------------------------------------------------------
 # The analysis app's ServiceTag repeats each mention's time, complaint, sentiment and spam per service it is
-# tagged with, so per-service counts are one grouped scan of one index. A post about two services counts
-# for both.
+# tagged with, so per-service counts are one grouped scan of one index. Each post counts once, for the
+# service it is most about (its first tag): a second tag is often a word that names another service in
+# passing ("can't sign in to moodle"), and would put the VLE's outage into single sign-on's score.
+PRIMARY = 0
 
 
 def analysis_ready() -> bool:
@@ -63,7 +65,7 @@ def score_counts(
     """Per service: non-spam mentions in [start, end) by sentiment and complaints; spam counted apart."""
     from servicepulse.analysis.models import Sentiment, ServiceTag
 
-    qs = ServiceTag.objects.filter(created_at__gte=start, created_at__lt=end)
+    qs = ServiceTag.objects.filter(created_at__gte=start, created_at__lt=end, rank=PRIMARY)
     if service_ids is not None:
         qs = qs.filter(service_id__in=service_ids)
     ham = Q(spam=False)
@@ -103,7 +105,9 @@ def complaint_posts(
     """Per service: the non-spam complaints in [start, end), newest first (at most `limit` in all)."""
     from servicepulse.analysis.models import ServiceTag
 
-    qs = ServiceTag.objects.filter(created_at__gte=start, created_at__lt=end, complaint=True, spam=False)
+    qs = ServiceTag.objects.filter(
+        created_at__gte=start, created_at__lt=end, complaint=True, spam=False, rank=PRIMARY
+    )
     if service_ids is not None:
         qs = qs.filter(service_id__in=service_ids)
     out: dict[str, list[ThemePost]] = {}

@@ -35,6 +35,26 @@ def test_scores_trend_targets_and_spam(week: Week) -> None:
     assert [row.service.id for row in report.below_target] == ["vle"]
 
 
+def test_a_post_counts_once_for_the_service_it_is_most_about(week: Week) -> None:
+    from servicepulse.mentions.models import Mention
+
+    from .conftest import analysed
+
+    source = Mention.objects.first().source  # type: ignore[union-attr]
+    for i in range(12):
+        analysed(
+            source,
+            at=week.monday + timedelta(days=2, minutes=i),
+            text="can't sign in to moodle, error page",
+            sentiment="negative",
+            complaint=True,
+            services=("vle", "wifi"),
+        )
+    rows = {row.service.id: row for row in report_build(week=week.label).services}
+    assert rows["vle"].score.n == 36
+    assert rows["wifi"].score.too_few and rows["wifi"].score.n == 3
+
+
 def test_themes_with_example_posts(week: Week) -> None:
     report = report_build(week=week.label)
     assert report.themes

@@ -1,7 +1,8 @@
 """The experience score: % positive minus % negative of a service's non-spam mentions, from -100 to +100.
 
 Like HappySignals' Happiness score, but from what people say rather than from surveys. Pure functions over
-counts, so the arithmetic is tested on its own and the database layer (`selectors`) only counts.
+counts, so the arithmetic is tested on its own and the database layer (`selectors`) only counts. A post
+counts once, for the service it is most about (the analysis's first service tag); spam never counts.
 
 Confidence interval
 -------------------

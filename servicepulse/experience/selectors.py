@@ -119,6 +119,7 @@ def score_series(
 def _alias_words(service: Service) -> frozenset[str]:
     words: set[str] = set()
     for name in [service.id, service.name, *service.aliases]:
+        words.update(w.lower() for w in name.split())  # "sign-on" as people write it
         words.update(w.lower() for w in name.replace("-", " ").split())
     return frozenset(words)
 

@@ -20,10 +20,18 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def _window_key(scope: str, key: str, per: int) -> str:
+    return f"rl:{scope}:{key}:{int(time.time() // per)}"
+
+
+def rate_limit_count(*, scope: str, key: str, per: int) -> int:
+    """How many hits `key` has in the current window, without counting one."""
+    return int(cache.get(_window_key(scope, key, per)) or 0)
+
+
 def rate_limit_hit(*, scope: str, key: str, limit: int, per: int) -> int | None:
     """Count one request; return None when allowed, else the seconds until the window resets."""
-    window = int(time.time() // per)
-    cache_key = f"rl:{scope}:{key}:{window}"
+    cache_key = _window_key(scope, key, per)
     if cache.add(cache_key, 1, timeout=per + 1):
         count = 1
     else:

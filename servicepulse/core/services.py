@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
@@ -52,3 +52,48 @@ def heartbeat_start_thread(*, name: str, kind: str) -> threading.Event:
 
     threading.Thread(target=loop, name=f"heartbeat-{name}", daemon=True).start()
     return stop
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def tasks_recover_orphans(*, stale_after: timedelta = timedelta(seconds=90)) -> int:
+    """Put back on the queue the tasks whose worker died while running them (killed, machine lost).
+
+    A running task's worker is dead when its heartbeat is gone or stale, or, on this machine, when its
+    process no longer exists. Tasks are written to be idempotent (they take ids and re-read rows), so running
+    one again is safe. Database backend only. Returns how many tasks were requeued.
+    """
+    from django.conf import settings
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    if settings.TASK_BACKEND != "database":
+        return 0
+    now = timezone.now()
+    here = socket.gethostname()
+    beats = {beat.name: beat for beat in WorkerHeartbeat.objects.all()}
+    orphans = []
+    for task_id, worker_ids in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values_list(
+        "id", "worker_ids"
+    ):
+        beat = beats.get(worker_ids[-1]) if worker_ids else None
+        dead = (
+            beat is None
+            or now - beat.last_beat_at > stale_after
+            or (beat.hostname == here and not _process_alive(beat.pid))
+        )
+        if dead:
+            orphans.append(task_id)
+    if not orphans:
+        return 0
+    return DBTaskResult.objects.filter(id__in=orphans, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.READY, started_at=None
+    )

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from servicepulse.core.models import WorkerHeartbeat
-from servicepulse.core.services import heartbeat_start_thread, heartbeat_stop
+from servicepulse.core.services import heartbeat_start_thread, heartbeat_stop, tasks_recover_orphans
 
 
 class Command(BaseCommand):
@@ -25,6 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         worker_id = options["worker_id"] or f"{socket.gethostname()[:30]}-{uuid.uuid4().hex[:12]}"
         stop = heartbeat_start_thread(name=worker_id, kind=WorkerHeartbeat.Kind.WORKER)
+        recovered = tasks_recover_orphans()
+        if recovered:
+            self.stderr.write(f"requeued {recovered} task(s) left running by a worker that died")
         try:
             if settings.TASK_BACKEND == "rq":
                 call_command("rqworker", "default", burst=options["until_idle"], with_scheduler=False)

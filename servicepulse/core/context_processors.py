@@ -7,4 +7,12 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    return {"organisation": settings.SERVICEPULSE_ORGANISATION, "servicepulse_version": settings.VERSION}
+    from servicepulse.accounts.roles import user_role
+
+    user = getattr(request, "user", None)
+    role = user_role(user) if user is not None else None
+    return {
+        "organisation": settings.SERVICEPULSE_ORGANISATION,
+        "servicepulse_version": settings.VERSION,
+        "user_role": role.value if role is not None else "",
+    }

@@ -57,6 +57,10 @@ class Command(BaseCommand):
             f"{summary.duplicates} already there, {summary.sources} sources, {summary.tickets} new tickets, "
             f"in {seconds:.0f}s"
         )
+        if summary.analysed is not None:
+            self.stdout.write(f"  analysed {summary.analysed} posts")
+        if summary.detection:
+            self.stdout.write(f"  detection over the six weeks: {summary.detection}")
         for note in summary.notes:
             self.stdout.write(f"  note: {note}")
         for username, password, role in summary.logins:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 
 from servicepulse.blog.conf import akismet_enabled, blog_setting
 from servicepulse.blog.models import WordListEntry, WordListKind
+from servicepulse.core.ratelimit import rate_limit_hit
 
 logger = logging.getLogger(__name__)
 
@@ -48,22 +48,12 @@ class Verdict:
 
 
 def rate_limited(*, ip_address: str | None, scope: str = "comment") -> bool:
-    """Count one submission from `ip_address`; True when it is over the limit for the window."""
-    if not ip_address:
-        return False
+    """Count one submission from `ip_address`; True when it is over the blog's limit for the window."""
     limit = int(blog_setting("SERVICEPULSE_BLOG_RATE_LIMIT"))
+    if not ip_address or limit <= 0:
+        return False
     window = int(blog_setting("SERVICEPULSE_BLOG_RATE_WINDOW_SECONDS"))
-    if limit <= 0:
-        return False
-    key = f"blog:rate:{scope}:{ip_address}"
-    if cache.add(key, 1, timeout=window):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window)
-        return False
-    return count > limit
+    return rate_limit_hit(scope=f"blog-{scope}", key=ip_address, limit=limit, per=window) is not None
 
 
 def _fields(candidate: Candidate) -> list[str]:

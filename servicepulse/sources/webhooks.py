@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 
+from servicepulse.core.ratelimit import client_address, rate_limit_count, rate_limit_hit
 from servicepulse.mentions.services import MentionData, mentions_ingest, quarantine_add
 from servicepulse.sources.models import Source
 
@@ -46,8 +46,12 @@ class WebhookRejected(Exception):
 DEFAULT_FAILURES_PER_MINUTE = 30
 
 
-def _failure_key(source: Source, request: HttpRequest) -> str:
-    return f"sp:hook:failures:{source.pk}:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+def _failure_scope(source: Source) -> str:
+    return f"hook-failures:{source.pk}"
+
+
+def _failure_limit() -> int:
+    return int(getattr(settings, "SERVICEPULSE_WEBHOOK_FAILURES_PER_MINUTE", DEFAULT_FAILURES_PER_MINUTE))
 
 
 def failures_exceeded(source: Source, request: HttpRequest) -> bool:
@@ -56,17 +60,12 @@ def failures_exceeded(source: Source, request: HttpRequest) -> bool:
     Only refusals count (bad signatures, stale timestamps, oversized bodies), so a platform delivering
     correctly signed events is never slowed; someone guessing signatures is, cheaply, through the cache.
     """
-    limit = int(getattr(settings, "SERVICEPULSE_WEBHOOK_FAILURES_PER_MINUTE", DEFAULT_FAILURES_PER_MINUTE))
-    return int(cache.get(_failure_key(source, request)) or 0) >= limit
+    seen = rate_limit_count(scope=_failure_scope(source), key=client_address(request), per=60)
+    return seen >= _failure_limit()
 
 
 def failure_record(source: Source, request: HttpRequest) -> None:
-    key = _failure_key(source, request)
-    cache.add(key, 0, timeout=60)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired in between
-        cache.set(key, 1, timeout=60)
+    rate_limit_hit(scope=_failure_scope(source), key=client_address(request), limit=_failure_limit(), per=60)
 
 
 def webhook_max_bytes() -> int:

@@ -25,6 +25,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from servicepulse.catalog.selectors import service_list
+from servicepulse.core.ratelimit import client_address, rate_limit_hit
 from servicepulse.mentions.models import Mention
 from servicepulse.mentions.services import mentions_ingest
 from servicepulse.sources.connectors.widget.parse import (
@@ -84,24 +85,14 @@ def check_origin(source: Source, request: HttpRequest) -> str:
     raise WidgetRefused(403, f"origin {origin} is not allowed to use this widget")
 
 
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
-
-
 def check_rate(source: Source, request: HttpRequest) -> None:
     """At most `rate_limit_per_hour` widget requests per address per hour (fixed window in Django's cache)."""
     try:
         limit = as_int(_option(source, "rate_limit_per_hour", DEFAULT_RATE_LIMIT), default=DEFAULT_RATE_LIMIT)
     except (TypeError, ValueError):
         limit = DEFAULT_RATE_LIMIT  # a mistyped setting must not open the endpoint wide
-    key = f"sp:widget:rate:{source.pk}:{client_address(request)}"
-    cache.add(key, 0, timeout=RATE_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=RATE_WINDOW)
-        count = 1
-    if count > limit:
+    scope = f"widget:{source.pk}"
+    if rate_limit_hit(scope=scope, key=client_address(request), limit=limit, per=RATE_WINDOW) is not None:
         raise WidgetRefused(
             429, "too many reports from this address; try again later", retry_after=RATE_WINDOW
         )

@@ -31,9 +31,10 @@ def report_text(report: WeeklyReport) -> str:
 
 def report_pdf(report: WeeklyReport) -> bytes:
     """The report as PDF bytes, charts included (inline SVG drawn as vectors by WeasyPrint)."""
+    # WeasyPrint logs one INFO line per layout step (and parses its own stylesheets on import).
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     from weasyprint import HTML
 
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # one INFO line per layout step
     pdf = HTML(string=report_print_html(report), base_url=getattr(settings, "BASE_URL", None)).write_pdf()
     assert pdf is not None  # write_pdf without a target returns the bytes
     return bytes(pdf)

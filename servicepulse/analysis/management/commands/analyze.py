@@ -1,0 +1,141 @@
+"""`servicepulse analyze IN.csv --text-column COL --output OUT.csv [--catalog FILE.yaml]`: the understanding
+pipeline over a CSV file, for batch work and benchmarks. Every input column is written back, in order and
+row for row, followed by complaint, complaint_score, sentiment, sentiment_score, spam, spam_score, services
+(catalogue ids separated by ';', best first) and language."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+OUTPUT_COLUMNS = [
+    "complaint",
+    "complaint_score",
+    "sentiment",
+    "sentiment_score",
+    "spam",
+    "spam_score",
+    "services",
+    "language",
+]
+CHUNK = 512
+
+
+class Command(BaseCommand):
+    help = (
+        "Analyse the texts of a CSV file (complaint, sentiment, spam, services, language) into another CSV."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("input", help="CSV file with a header row")
+        parser.add_argument("--text-column", required=True, help="the column holding the text")
+        parser.add_argument("--output", required=True, help="CSV file to write ('-' for stdout)")
+        parser.add_argument("--catalog", help="catalogue YAML file (default: the database's catalogue)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from servicepulse.analysis.ml.catalog_file import CatalogError, load_catalog_file
+        from servicepulse.analysis.ml.heads import ArtifactError
+        from servicepulse.analysis.ml.pipeline import analyze_texts, get_heads
+        from servicepulse.analysis.ml.tagging import CatalogTagger
+        from servicepulse.core.progress import progress_bar
+
+        header, rows = _read_csv(Path(options["input"]), options["text_column"])
+        if options["catalog"]:
+            try:
+                records = load_catalog_file(options["catalog"])
+            except CatalogError as exc:
+                raise CommandError(str(exc)) from exc
+        else:
+            records = _database_catalog()
+        try:
+            get_heads()
+        except ArtifactError as exc:
+            raise CommandError(str(exc)) from exc
+        tagger = CatalogTagger(records)
+        column = header.index(options["text_column"])
+        out_path = options["output"]
+        out = sys.stdout if out_path == "-" else _open_output(Path(out_path))
+        try:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(header + OUTPUT_COLUMNS)
+            with progress_bar(total=len(rows), desc="analyze", unit="rows") as bar:
+                for start in range(0, len(rows), CHUNK):
+                    chunk = rows[start : start + CHUNK]
+                    results = analyze_texts([r[column] for r in chunk], tagger, on_progress=bar.update)
+                    for row, result in zip(chunk, results, strict=True):
+                        writer.writerow(
+                            [
+                                *row,
+                                int(result.complaint),
+                                f"{result.complaint_score:.4f}",
+                                result.sentiment,
+                                f"{result.sentiment_score:.4f}",
+                                int(result.spam),
+                                f"{result.spam_score:.4f}",
+                                ";".join(result.service_ids),
+                                result.language,
+                            ]
+                        )
+        finally:
+            if out is not sys.stdout:
+                out.close()
+
+
+def _open_output(path: Path) -> Any:
+    try:
+        return path.open("w", newline="", encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _read_csv(path: Path, text_column: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of `path`; a one-line CommandError for anything the command cannot use."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise CommandError(f"input file not found: {path}") from exc
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    if not content.strip():
+        raise CommandError(f"{path} is empty: expected a CSV header row with a {text_column!r} column")
+    csv.field_size_limit(10_000_000)
+    try:
+        reader = csv.reader(content.splitlines(keepends=True))
+        header = next(reader)
+        rows = list(reader)
+    except csv.Error as exc:
+        raise CommandError(f"{path}: malformed CSV ({exc})") from exc
+    if text_column not in header:
+        raise CommandError(f"{path} has no column {text_column!r} (columns: {', '.join(header)})")
+    column = header.index(text_column)
+    width = len(header)
+    kept: list[list[str]] = []
+    for line, row in enumerate(rows, start=2):
+        if not row:  # a blank line is not a row
+            continue
+        if len(row) <= column:
+            raise CommandError(f"{path}: row {line} has no value in column {text_column!r} (not a string)")
+        kept.append(row + [""] * (width - len(row)))
+    return header, kept
+
+
+def _database_catalog() -> list[dict[str, Any]]:
+    from django.db.utils import DatabaseError
+
+    from servicepulse.catalog.selectors import catalog_as_records
+
+    try:
+        return catalog_as_records()
+    except DatabaseError as exc:
+        raise CommandError(
+            f"cannot read the catalogue from the database ({exc.__class__.__name__}); run `servicepulse manage "
+            "migrate` or pass --catalog FILE.yaml"
+        ) from exc

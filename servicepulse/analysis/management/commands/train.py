@@ -1,0 +1,75 @@
+"""`servicepulse train [--data ../shared/data] [--output DIR]`: retrain the classifier heads from the
+development data plus every analyst correction stored in the database, cross-validate them, and write the
+artifacts (by default over the committed ones, `servicepulse/analysis/artifacts/`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Retrain the complaint, sentiment and spam heads from the development data and stored corrections."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--data", default="../shared/data", help="development data directory")
+        parser.add_argument("--output", help="artifact directory (default: the package's artifacts)")
+        parser.add_argument("--no-eval", action="store_true", help="skip cross-validation")
+        parser.add_argument(
+            "--no-corrections", action="store_true", help="ignore corrections in the database"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from servicepulse.analysis.ml.artifacts import artifacts_dir
+        from servicepulse.analysis.ml.datasets import DataMissing
+        from servicepulse.analysis.ml.training import train_heads
+
+        data = Path(options["data"])
+        out = Path(options["output"]) if options["output"] else artifacts_dir()
+        corrections = [] if options["no_corrections"] else _corrections()
+        self.stderr.write(f"training with {len(corrections)} correction(s) from the database")
+        try:
+            heads = train_heads(
+                data,
+                out_dir=out,
+                corrections=corrections,
+                evaluate=not options["no_eval"],
+                progress=lambda msg: self.stderr.write(msg),
+            )
+        except DataMissing as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            json.dumps({"version": heads.version, "cross_validation": heads.meta["cross_validation"]})
+        )
+
+
+def _corrections() -> list[Any]:
+    """The latest correction per (mention, field) for the classifier fields, as labelled texts."""
+    from django.db.utils import DatabaseError
+
+    from servicepulse.analysis.ml.training import LabelledText
+    from servicepulse.analysis.models import Correction, CorrectionField
+
+    latest: dict[tuple[int, str], tuple[str, Any]] = {}
+    try:
+        rows = (
+            Correction.objects.filter(
+                field__in=[CorrectionField.COMPLAINT, CorrectionField.SENTIMENT, CorrectionField.SPAM]
+            )
+            .order_by("created_at", "id")
+            .values_list("mention_id", "field", "value", "mention__text")
+        )
+        for mention_id, field, value, text in rows:
+            latest[(mention_id, field)] = (text, value)
+    except DatabaseError as exc:
+        raise CommandError(
+            f"cannot read corrections ({exc.__class__.__name__}); use --no-corrections"
+        ) from exc
+    out = []
+    for (_, field), (text, value) in latest.items():
+        label = int(bool(value)) if field in (CorrectionField.COMPLAINT, CorrectionField.SPAM) else value
+        out.append(LabelledText(text=text, task=str(field), label=label))
+    return out

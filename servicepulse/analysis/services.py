@@ -161,19 +161,24 @@ def _chosen_service(mention: Mention) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def mentions_analyze(*, mention_ids: Sequence[int]) -> int:
-    """Run the understanding pipeline on these mentions and store the results (re-running updates them).
+def mentions_analyze(*, mention_ids: Sequence[int], force: bool = False) -> int:
+    """Run the understanding pipeline on these mentions and store the results.
 
-    Mentions of peer sources (the learning digest's) are not analysed. Returns how many were analysed.
+    Mentions already analysed by the current models are skipped unless `force` (so a task delivered twice,
+    or requeued after a worker died, costs nothing); after `servicepulse train` the new models' version
+    differs and they are analysed again. Mentions of peer sources (the learning digest's) are not analysed.
+    Returns how many were analysed.
     """
     from servicepulse.analysis.ml.duplicates import find_near_duplicates
     from servicepulse.analysis.ml.normalise import normalise
     from servicepulse.analysis.ml.pipeline import analyze_texts, model_version
     from servicepulse.sources.models import Audience
 
-    mentions = list(
-        Mention.objects.filter(pk__in=list(mention_ids), source__audience=Audience.USERS).order_by("created_at", "id")
-    )
+    version = model_version()
+    qs = Mention.objects.filter(pk__in=list(mention_ids), source__audience=Audience.USERS)
+    if not force:
+        qs = qs.exclude(analysis__model_version=version)
+    mentions = list(qs.order_by("created_at", "id"))
     if not mentions:
         return 0
     results = analyze_texts([m.text for m in mentions], _tagger(), keep_embeddings=True)
@@ -189,7 +194,6 @@ def mentions_analyze(*, mention_ids: Sequence[int]) -> int:
         [r.normalised for r in results], earlier_texts=[normalise(text) for _, text in earlier]
     )
     pool_ids = [mention_id for mention_id, _ in earlier] + [m.pk for m in mentions]
-    version = model_version()
     for mention, result, duplicate in zip(mentions, results, duplicates, strict=True):
         services = list(result.services)
         chosen = _chosen_service(mention)

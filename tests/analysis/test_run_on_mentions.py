@@ -10,6 +10,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from servicepulse.analysis.models import MentionAnalysis
+from servicepulse.analysis.services import mentions_analyze
 from servicepulse.analysis.tasks import analyze_mentions, analyze_pending
 from servicepulse.catalog.services import catalog_load
 from servicepulse.demo.catalog import DEMO_CATALOG
@@ -56,7 +57,8 @@ def test_new_mentions_are_enqueued_after_commit_and_analysed_once() -> None:
     )
     assert _queued_ids() == sorted(result.mention_ids)
     assert analyze_mentions.call(result.mention_ids) == 3
-    assert analyze_mentions.call(result.mention_ids) == 3  # idempotent: still one row each
+    assert analyze_mentions.call(result.mention_ids) == 0  # delivered twice: already done by these models
+    assert mentions_analyze(mention_ids=result.mention_ids, force=True) == 3  # forced: updated, not doubled
     assert MentionAnalysis.objects.count() == 3
     first, second, third = (MentionAnalysis.objects.get(mention__external_id=k) for k in "123")
     assert first.complaint and first.sentiment == "negative" and first.service_ids[0] == "vle"

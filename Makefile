@@ -8,6 +8,7 @@ export DJANGO_SETTINGS_MODULE ?= servicepulse.config.settings.dev
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 PG_URL ?= postgres://postgres@127.0.0.1:5432/servicepulse_test
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: install run test browser-deps lint bench bench-load bench-scale bench-dashboard fuzz models lock clean
 
@@ -29,12 +30,17 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
+# The suite runs on SQLite, then on PostgreSQL when one answers on 127.0.0.1:5432; each pass runs in parallel
+# on every core, then runs the few tests that must run alone (they stop the PostgreSQL server).
+PYTEST := DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test $(BIN)/pytest -q -p no:cacheprovider
 test: install browser-deps
-	DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test $(BIN)/pytest -q -p no:cacheprovider
-	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
+	$(PYTEST) -n $(TEST_WORKERS) -m "not serial"
+	$(PYTEST) -m serial
+	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 	  echo "== again on PostgreSQL =="; \
-	  DATABASE_URL=$(PG_URL) DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test $(BIN)/pytest -q -p no:cacheprovider -m "not browser"; \
-	else echo "PostgreSQL is not reachable on 127.0.0.1:5432: skipped the PostgreSQL run"; fi
+	  DATABASE_URL=$(PG_URL) $(PYTEST) -n $(TEST_WORKERS) -m "not serial and not browser" && \
+	  DATABASE_URL=$(PG_URL) $(PYTEST) -m serial; \
+	else echo "PostgreSQL is not reachable on 127.0.0.1:5432: skipped the PostgreSQL pass"; fi
 
 lint: install
 	$(BIN)/ruff check servicepulse tests bench

@@ -43,6 +43,7 @@ def _wait_for_pg(env: dict[str, str]) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.serial
 @pytest.mark.django_db(transaction=True)
 def test_postgres_stopped_mid_import_then_rerun_is_exact(tmp_path: Path) -> None:
     if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):

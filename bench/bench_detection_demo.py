@@ -91,11 +91,7 @@ def run_pipeline(seed: int) -> None:
         django.setup()
         from django.core.management import call_command
 
-        from servicepulse.incidents.readers import analysis_available
-
-        if not analysis_available():
-            print("[live pipeline] skipped: the analysis app offers no analysed posts yet")
-            return
+        from servicepulse.analysis.selectors import analysed_posts
         from servicepulse.demo import generator
         from servicepulse.demo.services import demo_load
         from servicepulse.incidents.models import Incident, IncidentKind
@@ -104,8 +100,6 @@ def run_pipeline(seed: int) -> None:
         call_command("migrate", verbosity=0)
         demo_load(seed=seed, end=END, detect=False)
         data_start = END - generator.SPAN
-        from servicepulse.incidents.readers import analysed_posts
-
         if next(iter(analysed_posts(since=data_start, until=END)), None) is None:
             print("[live pipeline] skipped: the demo's posts were not analysed (no analysis batch run yet)")
             return

@@ -11,7 +11,6 @@ then WordPress's hold rules (links, moderation words, first-time commenter) deci
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,36 +77,16 @@ def word_list_match(*, kind: WordListKind, candidate: Candidate) -> str | None:
 
 
 def classifier_spam_probability(text: str) -> float | None:
-    """P(spam) from the understanding pipeline's classifier, or None while it is not installed."""
+    """P(spam) from the understanding pipeline's classifier, or None while its model is not installed."""
     try:
-        module = importlib.import_module("servicepulse.analysis.ml")
-    except ImportError:
-        return None
-    analyze = getattr(module, "analyze_texts", None)
-    if analyze is None:
-        return None
-    try:
-        results = analyze([text])
+        # Imported here: the pipeline loads numpy and the encoder, which comment pages do not otherwise need.
+        from servicepulse.analysis.ml import analyze_texts
+
+        results = analyze_texts([text])
     except Exception:  # a missing model artifact must not stop comments; the other layers still work
         logger.exception("spam classifier unavailable")
         return None
-    return _spam_from_result(results[0] if results else None)
-
-
-def _spam_from_result(result: Any) -> float | None:
-    if result is None:
-        return None
-    for name in ("spam_probability", "spam_score", "p_spam", "spam"):
-        value = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
-        if isinstance(value, bool):
-            return 1.0 if value else 0.0
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, dict):
-            for key in ("probability", "score", "p"):
-                if isinstance(value.get(key), int | float):
-                    return float(value[key])
-    return None
+    return float(results[0].spam_score) if results else None
 
 
 # The httpx client the Akismet library uses: None lets it make its own. Tests set a factory whose client has

@@ -27,6 +27,7 @@ from servicepulse.engage.services import (
     case_transition,
     saved_reply_save,
 )
+from servicepulse.incidents.selectors import detected_resolved_between
 from servicepulse.status.models import Impact, IncidentStatus, PublicIncident, Subscription
 from servicepulse.status.services import (
     draft_first_update,
@@ -34,7 +35,6 @@ from servicepulse.status.services import (
     public_incident_open,
     public_incident_update,
 )
-from servicepulse.status.upstream import detected_resolved_between
 
 DEFAULT_SEED = 20261
 UNANSWERED_DAYS = 2

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
+from servicepulse.analysis.selectors import mentions_for_service, wants_response_q
 from servicepulse.catalog.models import Service
-from servicepulse.engage import upstream
 from servicepulse.engage.models import Case, CaseState, LoopReply, OptOut, Reply, ReplyOutcome, SavedReply
+from servicepulse.incidents.selectors import detected_incident_mention_ids
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, get_connector_class
@@ -59,7 +60,7 @@ def inbox_items(
     """Mentions that want a response (complaints and questions, not spam), newest first, each annotated
     with `case_state` ("new" until someone acts on it)."""
     qs = (
-        Mention.objects.filter(upstream.wants_response_q())
+        Mention.objects.filter(wants_response_q())
         .select_related("source", "case", "case__assignee", "case__service")
         .annotate(case_state=Coalesce("case__state", Value(CaseState.NEW.value)))
         .order_by("-created_at", "-id")
@@ -71,9 +72,8 @@ def inbox_items(
     if team:
         qs = qs.filter(case__team=team)
     if service_id:
-        qs = qs.filter(
-            Q(case__service_id=service_id) | (Q(case__isnull=True) & upstream.service_q(service_id))
-        )
+        tagged = mentions_for_service(service_id=service_id).values("pk")
+        qs = qs.filter(Q(case__service_id=service_id) | (Q(case__isnull=True) & Q(pk__in=tagged)))
     if source_id is not None:
         qs = qs.filter(source_id=source_id)
     return qs
@@ -250,7 +250,7 @@ def loop_mentions(*, incident: PublicIncident) -> list[Mention]:
     linked to it by a responder."""
     ids: set[int] = set(incident.cases.values_list("mention_id", flat=True))
     if incident.detected_incident_id is not None:
-        ids |= set(upstream.detected_incident_mention_ids(incident_id=incident.detected_incident_id))
+        ids |= set(detected_incident_mention_ids(incident_id=incident.detected_incident_id))
     return list(Mention.objects.filter(pk__in=ids).select_related("source").order_by("created_at", "id"))
 
 

@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from servicepulse.analysis.selectors import analysis_for_mentions
 from servicepulse.catalog.models import Service
-from servicepulse.engage import upstream
 from servicepulse.engage.models import (
     ActivityKind,
     Case,
@@ -72,7 +72,8 @@ def case_open(*, mention: Mention) -> Case:
     existing = Case.objects.filter(mention=mention).first()
     if existing is not None:
         return existing
-    service_id = upstream.service_id_for(mention=mention)
+    analysis = analysis_for_mentions(mention_ids=[mention.pk]).get(mention.pk)
+    service_id = analysis.service_ids[0] if analysis is not None and analysis.service_ids else None
     service = Service.objects.filter(pk=service_id).first() if service_id else None
     try:
         with transaction.atomic():

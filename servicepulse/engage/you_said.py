@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from servicepulse.analysis.selectors import analysed_posts
 from servicepulse.catalog.models import Service
-from servicepulse.engage import upstream
 from servicepulse.engage.selectors import answered_between
+from servicepulse.incidents.selectors import DetectedIncident, detected_resolved_between
 from servicepulse.status.models import IncidentStatus, Maintenance, PublicIncident
 from servicepulse.status.selectors import status_url
-from servicepulse.status.upstream import DetectedIncident, detected_resolved_between
 
 THEMES = 5
 _WORD = re.compile(r"[a-zA-Z][a-zA-Z'-]{2,}")
@@ -79,18 +79,40 @@ def _terms(texts: list[str], *, exclude: set[str], limit: int = 3) -> list[str]:
     return [w for w, n in counts.most_common(limit) if n >= 2]
 
 
+@dataclass(frozen=True)
+class Complaint:
+    mention_id: int
+    text: str
+    author_key: str
+    service_ids: tuple[str, ...]
+
+
+def complaints_between(*, since: datetime, until: datetime) -> list[Complaint]:
+    """Complaints (not spam) posted in [since, until), with their services best first."""
+    return [
+        Complaint(
+            mention_id=post.mention_id,
+            text=post.text,
+            author_key=post.author_key,
+            service_ids=post.service_ids,
+        )
+        for post in analysed_posts(since=since, until=until)
+        if post.complaint
+    ]
+
+
 def week_digest(
-    *, until: datetime | None = None, days: int = 7, complaints: list[upstream.Complaint] | None = None
+    *, until: datetime | None = None, days: int = 7, complaints: list[Complaint] | None = None
 ) -> WeekDigest:
     """What people said and what was done in the `days` before `until` (default: now). `complaints` defaults
     to the analysis app's complaints of the period (pass them to draft from another source)."""
     until = until or timezone.now()
     since = until - timedelta(days=days)
     if complaints is None:
-        complaints = upstream.complaints_between(since=since, until=until)
+        complaints = complaints_between(since=since, until=until)
     names = dict(Service.objects.values_list("id", "name"))
     aliases = {s.id: {a.lower() for a in s.aliases} for s in Service.objects.all()}
-    grouped: dict[str | None, list[upstream.Complaint]] = {}
+    grouped: dict[str | None, list[Complaint]] = {}
     for complaint in complaints:
         service_id = complaint.service_ids[0] if complaint.service_ids else None
         grouped.setdefault(service_id, []).append(complaint)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
-from servicepulse.incidents.readers import AnalysedPost
+from servicepulse.analysis.selectors import AnalysedPost
 
 DEFAULT_BUCKET_MINUTES = 15
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from servicepulse.incidents.readers import AnalysedPost
+from servicepulse.analysis.selectors import AnalysedPost
 
 _APOSTROPHES = "'\u2019-"
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*", re.UNICODE)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from servicepulse.analysis.selectors import analysed_posts
 from servicepulse.incidents.models import (
     OPEN_STATES,
     ActivityType,
@@ -16,9 +17,10 @@ from servicepulse.incidents.models import (
     AlertRule,
     DetectorSnapshot,
     Incident,
+    IncidentKind,
+    IncidentMention,
     IncidentState,
 )
-from servicepulse.incidents.readers import analysed_posts
 from servicepulse.mentions.models import Mention
 
 
@@ -93,6 +95,89 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
         timeline=timeline,
         authors=authors,
         deliveries=deliveries,
+    )
+
+
+@dataclass(frozen=True)
+class DetectedIncident:
+    """An incident with its explanation unpacked, as the status page and the closed loop show it."""
+
+    id: int
+    title: str
+    state: str
+    service_id: str
+    service_name: str
+    service_public: bool
+    started_at: datetime
+    affected_authors: int
+    resolved_at: datetime | None = None
+    summary: str = ""
+    terms: list[str] = field(default_factory=list)
+    representatives: list[str] = field(default_factory=list)
+
+
+def detected_incident(*, incident_id: int) -> DetectedIncident | None:
+    incident = Incident.objects.select_related("service").filter(pk=incident_id).first()
+    if incident is None:
+        return None
+    explanation: dict[str, Any] = incident.explanation or {}
+    terms = [
+        str(t.get("term")) for t in explanation.get("terms", []) if isinstance(t, dict) and t.get("term")
+    ]
+    return DetectedIncident(
+        id=incident.pk,
+        title=incident.title,
+        state=incident.state,
+        service_id=incident.service_id,
+        service_name=incident.service.name,
+        service_public=incident.service.public,
+        started_at=incident.started_at,
+        resolved_at=incident.resolved_at,
+        affected_authors=int(explanation.get("affected_authors") or incident.affected_authors or 0),
+        summary=str(explanation.get("summary") or ""),
+        terms=terms,
+        representatives=[str(p) for p in explanation.get("representatives", [])],
+    )
+
+
+def detected_incident_mention_ids(*, incident_id: int) -> list[int]:
+    """Ids of the complaints attached ("me too") to an incident."""
+    return list(IncidentMention.objects.filter(incident_id=incident_id).values_list("mention_id", flat=True))
+
+
+def detected_confirmed(*, exclude_ids: set[int], limit: int = 20) -> list[DetectedIncident]:
+    """Confirmed incidents, newest first, leaving out `exclude_ids` (those already on the status page)."""
+    ids = (
+        Incident.objects.filter(state=IncidentState.CONFIRMED)
+        .exclude(pk__in=exclude_ids)
+        .order_by("-started_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return [d for d in (detected_incident(incident_id=i) for i in ids) if d is not None]
+
+
+def detected_resolved_between(*, since: datetime, until: datetime) -> list[DetectedIncident]:
+    """Detected or manual incidents (not maintenance) resolved in [since, until)."""
+    ids = (
+        Incident.objects.filter(resolved_at__gte=since, resolved_at__lt=until)
+        .exclude(kind=IncidentKind.MAINTENANCE)
+        .order_by("resolved_at")
+        .values_list("pk", flat=True)
+    )
+    return [d for d in (detected_incident(incident_id=i) for i in ids) if d is not None]
+
+
+def maintenance_in_progress(*, service_id: str, at: datetime) -> bool:
+    """True when a maintenance window for the service is in progress at `at`."""
+    return (
+        Incident.objects.filter(
+            service_id=service_id,
+            kind=IncidentKind.MAINTENANCE,
+            started_at__lte=at,
+            planned_end__gt=at,
+        )
+        .exclude(state=IncidentState.RESOLVED)
+        .exists()
     )
 
 

@@ -10,9 +10,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
+from servicepulse.analysis.selectors import AnalysedPost, analysed_posts
 from servicepulse.catalog.models import Service
 from servicepulse.incidents import explain as explaining
 from servicepulse.incidents.buckets import SignalBucket, bucket_floor, bucket_signals, bucket_size
@@ -31,7 +32,7 @@ from servicepulse.incidents.models import (
     IncidentMention,
     IncidentState,
 )
-from servicepulse.incidents.readers import AnalysedPost, analysed_posts, unanalysed_since
+from servicepulse.mentions.models import Mention
 
 logger = logging.getLogger(__name__)
 User = Any  # the configured user model (settings.AUTH_USER_MODEL); only is_authenticated is used here
@@ -53,6 +54,15 @@ _ALLOWED = {
 
 class IncidentError(ValueError):
     pass
+
+
+def _unanalysed_since(*, received_after: datetime) -> datetime | None:
+    """The creation time of the oldest post received after ``received_after`` that the analysis app has
+    not analysed yet (detection waits for it rather than feed an incomplete bucket), or None."""
+    oldest: datetime | None = Mention.objects.filter(
+        received_at__gte=received_after, analysis__isnull=True
+    ).aggregate(oldest=Min("created_at"))["oldest"]
+    return oldest
 
 
 # ---- incidents ---------------------------------------------------------------------------------------------
@@ -272,7 +282,7 @@ def run_detection(
     end = bucket_floor(now, size)  # only complete buckets
     if reader is None:
         # Wait for posts still being analysed (received within the hour), so no bucket is fed half-counted.
-        waiting = unanalysed_since(received_after=timezone.now() - ANALYSIS_WAIT)
+        waiting = _unanalysed_since(received_after=timezone.now() - ANALYSIS_WAIT)
         if waiting is not None:
             end = min(end, bucket_floor(waiting, size))
     services = Service.objects.all() if service_ids is None else Service.objects.filter(pk__in=service_ids)

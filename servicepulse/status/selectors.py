@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from servicepulse.catalog.models import Service
+from servicepulse.incidents.selectors import maintenance_in_progress
 from servicepulse.status.models import (
     SEVERITY,
     ComponentState,
@@ -35,11 +36,9 @@ def maintenance_active(*, service_id: str, at: datetime) -> bool:
     The incidents app may call this to keep detection alerts quiet during planned work. Windows scheduled
     here are also mirrored into the incidents app's own maintenance windows, and those count too.
     """
-    from servicepulse.status.upstream import detection_maintenance_active
-
     return Maintenance.objects.filter(
         services__id=service_id, starts_at__lte=at, ends_at__gt=at, cancelled_at__isnull=True
-    ).exists() or detection_maintenance_active(service_id=service_id, at=at)
+    ).exists() or maintenance_in_progress(service_id=service_id, at=at)
 
 
 def component_list() -> QuerySet[Service]:

@@ -18,6 +18,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from servicepulse.catalog.models import Service
+from servicepulse.incidents import services as incidents_services
+from servicepulse.incidents.models import Incident, IncidentState
+from servicepulse.incidents.selectors import DetectedIncident, detected_incident
 from servicepulse.status.models import (
     Impact,
     IncidentStatus,
@@ -28,12 +31,6 @@ from servicepulse.status.models import (
     Subscription,
 )
 from servicepulse.status.selectors import component_list, status_url, subscribers_for
-from servicepulse.status.upstream import (
-    DetectedIncident,
-    detected_incident,
-    detection_maintenance_close,
-    detection_maintenance_open,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -170,13 +167,13 @@ def maintenance_schedule(
         title=title.strip(), body=body.strip(), starts_at=starts_at, ends_at=ends_at, created_by=_user(actor)
     )
     window.services.set(services)
-    window.detection_incident_ids = detection_maintenance_open(
-        service_ids=[s.id for s in services],
-        title=window.title,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        user=_user(actor),
-    )
+    # Mirrored into the incidents app (one window per service), so detection raises nothing while it runs.
+    window.detection_incident_ids = [
+        incidents_services.maintenance_schedule(
+            service_id=service.id, title=window.title, start=starts_at, end=ends_at, user=_user(actor)
+        ).pk
+        for service in services
+    ]
     window.save(update_fields=["detection_incident_ids"])
     window_id = window.pk
     transaction.on_commit(lambda: _enqueue_notify(key=f"maintenance:{window_id}"))
@@ -189,7 +186,11 @@ def maintenance_cancel(*, maintenance: Maintenance, actor: Actor = None) -> None
     if maintenance.cancelled_at is None:
         maintenance.cancelled_at = timezone.now()
         maintenance.save(update_fields=["cancelled_at", "updated_at"])
-        detection_maintenance_close(incident_ids=list(maintenance.detection_incident_ids), user=_user(actor))
+        mirrored = Incident.objects.filter(pk__in=maintenance.detection_incident_ids)
+        for incident in mirrored.exclude(state=IncidentState.RESOLVED):
+            incidents_services.incident_update_status(
+                incident=incident, state=IncidentState.RESOLVED, user=_user(actor), comment="cancelled"
+            )
 
 
 # --- subscriptions (double opt-in) ----------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from servicepulse.accounts.roles import Role, role_required
 from servicepulse.core.ratelimit import client_address, rate_limit_hit
+from servicepulse.incidents.selectors import detected_confirmed
 from servicepulse.status.badges import badge_svg
 from servicepulse.status.forms import IncidentForm, MaintenanceForm, SubscribeForm, UpdateForm
 from servicepulse.status.models import IncidentStatus, Maintenance
@@ -40,7 +41,6 @@ from servicepulse.status.services import (
     subscription_request,
     subscription_unsubscribe,
 )
-from servicepulse.status.upstream import confirmed_unpublished
 
 PUBLIC_CACHE = "public, max-age=60"
 SUBSCRIBE_LIMIT = 5  # confirmation e-mails per client address per 10 minutes
@@ -222,7 +222,7 @@ def manage(request: HttpRequest) -> HttpResponse:
             "incident_form": IncidentForm(),
             "components": component_list(),
             "base_url": settings.BASE_URL,
-            "detected": confirmed_unpublished(published_ids=published_detected_ids()),
+            "detected": detected_confirmed(exclude_ids=published_detected_ids()),
             "maintenance_form": MaintenanceForm(),
         },
     )

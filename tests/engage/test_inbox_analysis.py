@@ -4,9 +4,9 @@ case's service is the analysis's best tag."""
 from __future__ import annotations
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
+from servicepulse.analysis.models import MentionAnalysis, ServiceTag
 from servicepulse.engage.selectors import inbox_items
 from servicepulse.engage.services import case_open
 from tests.factories import MentionFactory, ServiceFactory
@@ -14,16 +14,8 @@ from tests.factories import MentionFactory, ServiceFactory
 pytestmark = pytest.mark.django_db
 
 
-def _models():  # type: ignore[no-untyped-def]
-    try:
-        return apps.get_model("analysis", "MentionAnalysis"), apps.get_model("analysis", "ServiceTag")
-    except LookupError:
-        pytest.skip("the analysis app's models are not installed in this tree")
-
-
 def _analyse(mention, *, complaint: bool, spam: bool = False, services: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
-    analysis_model, tag_model = _models()
-    analysis = analysis_model.objects.create(
+    analysis = MentionAnalysis.objects.create(
         mention=mention,
         created_at=mention.created_at,
         complaint=complaint,
@@ -31,7 +23,7 @@ def _analyse(mention, *, complaint: bool, spam: bool = False, services: tuple[st
         analysed_at=timezone.now(),
     )
     for rank, service_id in enumerate(services):
-        tag_model.objects.create(
+        ServiceTag.objects.create(
             analysis=analysis,
             service_id=service_id,
             rank=rank,
@@ -42,7 +34,6 @@ def _analyse(mention, *, complaint: bool, spam: bool = False, services: tuple[st
 
 
 def test_only_complaints_and_questions_not_spam() -> None:
-    _models()
     ServiceFactory(id="vle", name="Moodle VLE")
     ServiceFactory(id="wifi", name="Wi-Fi")
     complaint = MentionFactory(text="moodle is down again")
@@ -63,9 +54,8 @@ def test_only_complaints_and_questions_not_spam() -> None:
 def test_weekly_themes_read_the_analysis() -> None:
     from datetime import timedelta
 
-    from servicepulse.engage.upstream import complaints_between
+    from servicepulse.engage.you_said import complaints_between
 
-    _models()
     ServiceFactory(id="vle", name="Moodle VLE")
     complaint = MentionFactory(text="moodle upload broken")
     praise = MentionFactory(text="moodle is great today")

@@ -11,8 +11,7 @@ from django.core.management import call_command
 
 from servicepulse.blog.models import Post
 from servicepulse.engage.services import case_open, you_said_we_did_draft
-from servicepulse.engage.upstream import Complaint
-from servicepulse.engage.you_said import draft_markdown, draft_title, week_digest
+from servicepulse.engage.you_said import Complaint, draft_markdown, draft_title, week_digest
 from servicepulse.status.models import IncidentStatus
 from servicepulse.status.services import maintenance_schedule, public_incident_open, public_incident_update
 from tests.factories import MentionFactory, ServiceFactory

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from servicepulse.analysis.selectors import AnalysedPost
+from servicepulse.analysis.services import analysis_save
 from servicepulse.incidents import selectors, services
 from servicepulse.incidents.explain import representative_posts, rising_terms
 from servicepulse.incidents.models import (
@@ -18,7 +20,6 @@ from servicepulse.incidents.models import (
     IncidentKind,
     IncidentState,
 )
-from servicepulse.incidents.readers import AnalysedPost
 from servicepulse.mentions.models import Mention
 from tests.factories import MentionFactory, ServiceFactory, SourceFactory
 
@@ -64,6 +65,7 @@ class Posts:
                 service_ids=(service_id,),
                 complaint=complaint,
                 sentiment=-0.6 if complaint else 0.3,
+                spam=False,
             )
         )
 
@@ -223,7 +225,6 @@ def test_rising_terms_and_representatives() -> None:
 def test_detection_reads_the_analysis_app_and_waits_for_unanalysed_posts() -> None:
     """Through the real analysis storage: posts analysed as complaints about a service feed its detector;
     a post received but not analysed yet holds detection back at its bucket."""
-    analysis = pytest.importorskip("servicepulse.analysis.services")
     service = ServiceFactory(id="printing", name="Printing")
     source = SourceFactory()
     now = START + timedelta(days=3)
@@ -235,7 +236,7 @@ def test_detection_reads_the_analysis_app_and_waits_for_unanalysed_posts() -> No
             author_id="",
             created_at=START + timedelta(hours=i),
         )
-        analysis.analysis_save(
+        analysis_save(
             mention=mention,
             complaint=True,
             complaint_score=0.9,
@@ -250,7 +251,7 @@ def test_detection_reads_the_analysis_app_and_waits_for_unanalysed_posts() -> No
     snapshot = DetectorSnapshot.objects.get(service_id=service.pk)
     assert snapshot.last_bucket == START + timedelta(days=2, minutes=-15)  # waits for the late post
     assert snapshot.state["n"] == 2 * 96
-    analysis.analysis_save(
+    analysis_save(
         mention=late,
         complaint=False,
         complaint_score=0.1,
@@ -268,14 +269,13 @@ def test_detection_reads_the_analysis_app_and_waits_for_unanalysed_posts() -> No
 
 
 def test_backfill_resumes_from_its_start_once_posts_are_analysed() -> None:
-    analysis = pytest.importorskip("servicepulse.analysis.services")
     service = ServiceFactory(id="sso", name="Single sign-on")
     early = MentionFactory(source=SourceFactory(), external_id="e", created_at=START + timedelta(hours=1))
     now = START + timedelta(days=20)
     services.detection_backfill(since=START, until=now)
     snapshot = DetectorSnapshot.objects.get(service_id=service.pk)
     assert snapshot.last_bucket == START + timedelta(minutes=45)  # up to the post awaiting analysis
-    analysis.analysis_save(
+    analysis_save(
         mention=early,
         complaint=True,
         complaint_score=0.9,

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 
 from servicepulse import __version__
-from servicepulse.config.env import get_env, str_to_bool, str_to_list
+from servicepulse.config.env import get_env, str_to_bool, str_to_json_object, str_to_list
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(get_env("SERVICEPULSE_DATA_DIR", "var")).resolve()
@@ -260,7 +260,17 @@ DEFAULT_FROM_EMAIL = get_env("SERVICEPULSE_FROM_EMAIL", "servicepulse@localhost"
 
 # Outbound fetches of user-supplied URLs refuse private/loopback addresses unless this is on (tests, local demos).
 SERVICEPULSE_FETCH_ALLOW_PRIVATE = get_env("SERVICEPULSE_FETCH_ALLOW_PRIVATE", False, cast=str_to_bool)
+# Let outbound fetches reach just these private networks (CIDRs), e.g. an intranet feed server.
+SERVICEPULSE_FETCH_ALLOW_NETWORKS = get_env("SERVICEPULSE_FETCH_ALLOW_NETWORKS", [], cast=str_to_list)
 SERVICEPULSE_EMBEDDING_MODEL = get_env("SERVICEPULSE_EMBEDDING_MODEL", None)
+# A JSON file of term periods ([{"start", "end", "kind"}]) for detection baselines; the demo's when unset.
+SERVICEPULSE_TERM_CALENDAR = get_env("SERVICEPULSE_TERM_CALENDAR", "")
+# An address sending this many refused webhook deliveries in a minute is answered 429 for a minute.
+SERVICEPULSE_WEBHOOK_FAILURES_PER_MINUTE = get_env("SERVICEPULSE_WEBHOOK_FAILURES_PER_MINUTE", 30, cast=int)
+# Stricter reply rates per source kind than the built-in table, e.g. {"mastodon": [300, 10800]} (replies, seconds).
+SERVICEPULSE_REPLY_RATES = get_env("SERVICEPULSE_REPLY_RATES", {}, cast=str_to_json_object)
+# Service-desk resolution targets per priority in hours, e.g. {"P1": 4, "P2": 8}, for the report's SLA section.
+SERVICEPULSE_SLA_TARGET_HOURS = get_env("SERVICEPULSE_SLA_TARGET_HOURS", {}, cast=str_to_json_object)
 # Largest webhook delivery accepted at /sources/hooks/<source>/ (bytes); larger ones get 413.
 SERVICEPULSE_WEBHOOK_MAX_BYTES = get_env("SERVICEPULSE_WEBHOOK_MAX_BYTES", 1024 * 1024, cast=int)
 SERVICEPULSE_BUCKET_MINUTES = get_env("SERVICEPULSE_BUCKET_MINUTES", 15, cast=int)

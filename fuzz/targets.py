@@ -132,16 +132,16 @@ def linkback_source(data: bytes) -> None:
     """A fetched Webmention/Pingback source page: reading it never fails, whatever it holds."""
     import httpx
 
-    from servicepulse.blog.fetching import FetchResponse
     from servicepulse.blog.linkbacks.discovery import pingback_endpoint, read_source, webmention_endpoint
+    from servicepulse.core.fetcher import FetchResponse
 
     link = data[:200].replace(b"\r", b" ").replace(b"\n", b" ")  # header bytes, as a server may send them
     for content_type in ("text/html", "application/json", "text/plain"):
         response = FetchResponse(
-            status_code=200,
-            text=_text(data),
             url="https://source.example/post",
+            status=200,
             headers=httpx.Headers({b"content-type": content_type.encode(), b"link": link}),
+            content=_text(data).encode(),
         )
         read_source(response, "https://blog.example/posts/a/")
         webmention_endpoint(response)

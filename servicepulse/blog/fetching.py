@@ -1,11 +1,10 @@
 """Outbound HTTP for linkbacks, always through the project's guarded fetcher (`servicepulse.core.fetcher`):
-address checks on every hop, size, time and redirect limits. This module only adapts its answers for the blog
-(status_code, header lists) and sorts its errors into "refused" and "failed"."""
+address checks on every hop, size, time and redirect limits. This module applies the blog's size and time limits
+and sorts the fetcher's errors into "refused" and "failed"; answers are the fetcher's own `FetchResponse`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from servicepulse.blog.conf import blog_setting
@@ -20,22 +19,6 @@ class FetchRefused(FetchFailed):
     """The guard refused the address (private, loopback, link-local) or the URL."""
 
 
-@dataclass
-class FetchResponse:
-    status_code: int
-    text: str
-    url: str
-    headers: Any
-
-    def header_values(self, name: str) -> list[str]:
-        """Every value of a header sent several times (e.g. Link)."""
-        getter = getattr(self.headers, "get_list", None)
-        if callable(getter):
-            return list(getter(name))
-        value = self.headers.get(name)
-        return [value] if value else []
-
-
 def _limits(max_bytes: int | None, timeout: float | None) -> dict[str, Any]:
     return {
         "max_bytes": max_bytes or int(blog_setting("SERVICEPULSE_BLOG_FETCH_MAX_BYTES")),
@@ -43,7 +26,7 @@ def _limits(max_bytes: int | None, timeout: float | None) -> dict[str, Any]:
     }
 
 
-def _call(url: str, **kwargs: Any) -> FetchResponse:
+def _call(url: str, **kwargs: Any) -> fetcher.FetchResponse:
     try:
         response = fetcher.fetch(url, raise_for_status=False, **kwargs)
     except fetcher.AddressRefused as exc:
@@ -52,26 +35,24 @@ def _call(url: str, **kwargs: Any) -> FetchResponse:
         if exc.status is None and "only http and https" in str(exc):
             raise FetchRefused(str(exc)) from exc
         raise FetchFailed(str(exc)) from exc
-    return FetchResponse(
-        status_code=response.status, text=response.text, url=response.url, headers=response.headers
-    )
+    return response
 
 
-def fetch(url: str, *, max_bytes: int | None = None, timeout: float | None = None) -> FetchResponse:
+def fetch(url: str, *, max_bytes: int | None = None, timeout: float | None = None) -> fetcher.FetchResponse:
     """GET `url` (redirects followed within the limit); any HTTP status is an answer."""
     return _call(url, **_limits(max_bytes, timeout))
 
 
 def post_form(
     url: str, data: Mapping[str, str], *, max_bytes: int | None = None, timeout: float | None = None
-) -> FetchResponse:
+) -> fetcher.FetchResponse:
     """POST a form (Webmention)."""
     return _call(url, method="POST", data=dict(data), **_limits(max_bytes, timeout))
 
 
 def post_body(
     url: str, body: bytes, *, content_type: str, max_bytes: int | None = None, timeout: float | None = None
-) -> FetchResponse:
+) -> fetcher.FetchResponse:
     """POST raw bytes (an XML-RPC call)."""
     return _call(
         url,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin
 
-from servicepulse.blog.fetching import FetchResponse
+from servicepulse.core.fetcher import FetchResponse
 
 
 def _split_outside(value: str, separator: str) -> list[str]:
@@ -99,7 +99,7 @@ def _is_html(response: FetchResponse) -> bool:
 def webmention_endpoint(response: FetchResponse) -> str | None:
     """The Webmention endpoint a fetched page advertises, absolute, or None."""
     base = response.url
-    for uri, rels in parse_link_header(response.header_values("link")):
+    for uri, rels in parse_link_header(response.headers.get_list("link")):
         if "webmention" in rels:
             return urljoin(base, uri)
     if _is_html(response):

@@ -61,10 +61,10 @@ def ping(source: str, target: str, *, request_host: str | None = None, ip_addres
         raise Fault(ACCESS_DENIED, f"Access denied: {exc}") from exc
     except FetchFailed as exc:
         raise Fault(UPSTREAM_ERROR, f"Could not fetch the source URI: {exc}") from exc
-    if response.status_code in {404, 410} or 400 <= response.status_code < 500:
+    if response.status in {404, 410} or 400 <= response.status < 500:
         raise Fault(SOURCE_MISSING, "The source URI does not exist.")
-    if response.status_code >= 500:
-        raise Fault(UPSTREAM_ERROR, f"The source server answered {response.status_code}.")
+    if response.status >= 500:
+        raise Fault(UPSTREAM_ERROR, f"The source server answered {response.status}.")
     page = read_source(response, target)
     if not page.links_to_target:
         raise Fault(NO_LINK, "The source URI does not contain a link to the target URI.")

@@ -44,7 +44,7 @@ def discover(target: str) -> tuple[str, str]:
 
 def send_webmention(*, endpoint: str, source: str, target: str) -> str:
     response = post_form(endpoint, {"source": source, "target": target})
-    return f"HTTP {response.status_code}"
+    return f"HTTP {response.status}"
 
 
 def send_pingback(*, endpoint: str, source: str, target: str) -> str:
@@ -55,7 +55,7 @@ def send_pingback(*, endpoint: str, source: str, target: str) -> str:
     except xmlrpc.client.Fault as fault:
         return f"fault {fault.faultCode}: {fault.faultString}"[:500]
     except Exception:
-        return f"HTTP {response.status_code}: not an XML-RPC answer"
+        return f"HTTP {response.status}: not an XML-RPC answer"
     return str(answer)[:500]
 
 

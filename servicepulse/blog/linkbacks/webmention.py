@@ -66,11 +66,11 @@ def webmention_verify(*, request: WebmentionRequest) -> str:
         response = fetch(request.source)
     except FetchFailed as exc:
         return _finish(request, State.FAILED, str(exc))
-    if response.status_code == 410:
+    if response.status == 410:
         removed = linkback_remove(post=post, kind=CommentKind.WEBMENTION, source_url=request.source)
         return _finish(request, State.REMOVED, f"source answered 410; removed {removed}")
-    if response.status_code >= 400:
-        return _finish(request, State.FAILED, f"source answered {response.status_code}")
+    if response.status >= 400:
+        return _finish(request, State.FAILED, f"source answered {response.status}")
     page = read_source(response, request.target)
     if not page.links_to_target:
         removed = linkback_remove(post=post, kind=CommentKind.WEBMENTION, source_url=request.source)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.mailsink import MailSink
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("SERVICEPULSE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -26,3 +29,23 @@ def users(db):  # type: ignore[no-untyped-def]
     from servicepulse.accounts.services import user_create
 
     return {role.value: user_create(username=role.value, password="pw", role=role) for role in Role}
+
+
+@pytest.fixture
+def immediate_tasks(settings):  # type: ignore[no-untyped-def]
+    """Run django_tasks in-process when enqueued (still only after commit)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def smtp(settings) -> Iterator[MailSink]:  # type: ignore[no-untyped-def]
+    """A real SMTP server on 127.0.0.1; Django's SMTP backend pointed at it."""
+    with MailSink() as sink:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = sink.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.BASE_URL = "http://testserver"
+        yield sink

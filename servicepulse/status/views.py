@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -248,9 +249,7 @@ def manage_incident_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Posted “{incident.title}” to the status page.")
             return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
     else:
-        messages.error(
-            request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
-        )
+        messages.error(request, _form_errors(form))
     return HttpResponseRedirect(reverse("status:manage"))
 
 
@@ -279,6 +278,10 @@ def manage_incident(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "status/manage_incident.html", {"incident": incident, "form": form})
 
 
+def _form_errors(form: forms.Form) -> str:
+    return "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+
+
 def _is_responder(request: HttpRequest) -> bool:
     from servicepulse.accounts.roles import has_role
 
@@ -304,9 +307,7 @@ def manage_maintenance_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Maintenance scheduled.")
     else:
-        messages.error(
-            request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
-        )
+        messages.error(request, _form_errors(form))
     return HttpResponseRedirect(reverse("status:manage"))
 
 

@@ -29,14 +29,6 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Refused deliveries are counted per address in the cache; each test starts from none."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def source(db):  # type: ignore[no-untyped-def]
     return source_create(

@@ -33,14 +33,6 @@ def sign(body: bytes, secret: str = APP_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Refused deliveries are counted per address in the cache; each test starts from none."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def source(db):  # type: ignore[no-untyped-def]
     return source_create(

@@ -25,11 +25,6 @@ BASE = "/sources/widget/portal"
 PORTAL = "https://portal.northgate.ac.uk"
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache() -> None:
-    cache.clear()
-
-
 @pytest.fixture
 def source(db):  # type: ignore[no-untyped-def]
     ServiceFactory(id="vle", name="Moodle VLE", order=1)

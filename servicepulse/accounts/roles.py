@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -36,13 +36,13 @@ def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
         return Role.ADMIN
     cache = getattr(user, "_servicepulse_role", "unset")
     if cache != "unset":
-        return cache
+        return cast(Role | None, cache)
     names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
     best: Role | None = None
     for role in Role:
         if role.value in names and (best is None or RANK[role] > RANK[best]):
             best = role
-    user._servicepulse_role = best  # type: ignore[union-attr]
+    setattr(user, "_servicepulse_role", best)  # noqa: B010 (remembered on the user object for this request)
     return best
 
 

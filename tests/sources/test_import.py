@@ -48,7 +48,10 @@ BAD_LINES = {
         "author must be a string",
     ),
     "truncated": ('{"id": "b", "text": "cut off he', "not valid JSON"),
-    "text of NULs": (json.dumps({"id": "b", "text": "\u0000\u0000", "created_at": "2026-10-01T09:00:00Z"}), "text is empty"),
+    "text of NULs": (
+        json.dumps({"id": "b", "text": "\u0000\u0000", "created_at": "2026-10-01T09:00:00Z"}),
+        "text is empty",
+    ),
 }
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from servicepulse.mentions.services import MentionData, mentions_ingest, quarantine_add
+from servicepulse.mentions.services import mentions_ingest, quarantine_add
 from servicepulse.sources.connectors.file_import.client import Line, read_lines
 from servicepulse.sources.models import SourceKind
 from servicepulse.sources.services import source_get_or_create
@@ -51,9 +51,11 @@ def import_file(
         with transaction.atomic():
             for line in batch:
                 if line.mention is None:
-                    quarantine_add(source=source, raw=line.raw, reason=line.error, position=f"line {line.position}")
+                    quarantine_add(
+                        source=source, raw=line.raw, reason=line.error, position=f"line {line.position}"
+                    )
                     report.rejected += 1
-            result = mentions_ingest(source=source, items=_typed(good))
+            result = mentions_ingest(source=source, items=good)
         report.imported += result.created
         report.duplicates += result.duplicates
         batch.clear()
@@ -70,7 +72,3 @@ def import_file(
     if on_progress:
         on_progress(size)
     return report
-
-
-def _typed(items: list[MentionData | None]) -> list[MentionData]:
-    return [item for item in items if item is not None]

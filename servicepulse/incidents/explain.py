@@ -3,13 +3,12 @@ people affected, when it started and how fast it grew. Pure functions over `Anal
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 
@@ -223,16 +222,14 @@ def _bag_of_words(texts: Sequence[str]) -> list[list[float]]:
 
 
 def default_embedder() -> Embedder | None:
-    """The analysis app's sentence encoder when it offers one, else None (bag of words is used)."""
+    """The analysis app's sentence encoder, or None where its libraries are not installed (bag of words is
+    used then)."""
     try:
-        module = importlib.import_module("servicepulse.analysis.ml.encoder")
+        # Imported here: the encoder brings numpy (and, when used, torch), which the rest of this module does not need.
+        from servicepulse.analysis.ml.encoder import embed
     except ImportError:
         return None
-    for name in ("encode", "embed", "encode_texts"):
-        fn = getattr(module, name, None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    return None
+    return cast(Embedder, embed)  # a numpy array of rows reads as a sequence of vectors
 
 
 def _normalise(vec: Sequence[float]) -> list[float]:

@@ -5,15 +5,15 @@ Tests point `jetstream_url` and `pds_url` at loopback replay servers.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from servicepulse.core.fetcher import FetchError, checked_address, parse_retry_after, websocket_target
+from servicepulse.core.fetcher import FetchError, checked_address, parse_retry_after
 from servicepulse.sources.connectors.bluesky.parse import POST
 from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.websocket import websocket_messages
 
 DEFAULT_JETSTREAM = "wss://jetstream2.us-east.bsky.network/subscribe"
 DEFAULT_PDS = "https://bsky.social"
@@ -31,49 +31,17 @@ def subscribe_url(base: str, *, cursor: int | None) -> str:
 def jetstream_messages(*, url: str, stop: Any, idle_timeout: float = 60.0) -> Iterator[str]:
     """Yield raw messages from one Jetstream connection until it closes, `stop` is set or it goes quiet
     for `idle_timeout` seconds. Raises ConnectorError when it cannot connect."""
-    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-    from websockets.sync.client import connect
-
-    parts = urlsplit(url)
-    try:
-        host, port, address = websocket_target(url)
-        sock = socket.create_connection((address, port), timeout=TIMEOUT)
-    except FetchError as exc:
-        raise ConnectorError(f"jetstream: {exc}") from None
-    except OSError as exc:
-        raise ConnectorError(f"jetstream: cannot connect to {parts.netloc}: {exc}") from None
-    try:
-        connection = connect(
-            url,
-            sock=sock,
-            server_hostname=host if parts.scheme == "wss" else None,
-            open_timeout=TIMEOUT,
-            compression=None,
-            max_size=2**21,
-            max_queue=1024,
-        )
-    except InvalidStatus as exc:
-        sock.close()
-        retry = parse_retry_after(exc.response.headers.get("Retry-After"))
-        raise ConnectorError(
-            f"jetstream: HTTP {exc.response.status_code} from {parts.netloc}", retry_after=retry
-        ) from None
-    except (InvalidHandshake, OSError, TimeoutError) as exc:
-        sock.close()
-        raise ConnectorError(f"jetstream: handshake with {parts.netloc} failed: {exc}") from None
-    last = time.monotonic()
-    with connection:
-        while not stop.is_set():
-            try:
-                message = connection.recv(timeout=0.5)
-            except TimeoutError:
-                if time.monotonic() - last > idle_timeout:
-                    return
-                continue
-            except ConnectionClosed:
-                return
-            last = time.monotonic()
-            yield message if isinstance(message, str) else message.decode("utf-8", errors="replace")
+    for message in websocket_messages(
+        url,
+        label="jetstream",
+        stop=stop,
+        idle_timeout=idle_timeout,
+        poll=0.5,
+        timeout=TIMEOUT,
+        max_size=2**21,
+        max_queue=1024,
+    ):
+        yield message if isinstance(message, str) else message.decode("utf-8", errors="replace")
 
 
 def post_reply(

@@ -7,7 +7,6 @@ Tests point `api_base_url` (and `streaming_url`) at a loopback replay server.
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,10 +16,10 @@ from servicepulse.core.fetcher import (
     FetchError,
     guarded_requests_session,
     parse_retry_after,
-    websocket_target,
 )
 from servicepulse.sources.connectors.mastodon.parse import plain
 from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.websocket import websocket_messages
 
 PAGE_SIZE = 40
 TIMEOUT = 15.0
@@ -123,54 +122,20 @@ class MastodonClient:
         """Yield raw messages from one WebSocket connection until it drops, `stop` is set, or nothing (not
         even a ping) arrives for `idle_timeout` seconds. Raises ConnectorError when it cannot connect.
         """
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-        from websockets.sync.client import connect
-
         # The token goes in the Authorization header, not the query string (which ends up in access logs).
         parts = urlsplit(url)
         full = urlunsplit((parts.scheme, parts.netloc, parts.path or "/api/v1/streaming", "", ""))
-        try:
-            host, port, address = websocket_target(full)
-            sock = socket.create_connection((address, port), timeout=TIMEOUT)
-        except FetchError as exc:
-            raise ConnectorError(f"streaming: {exc}") from None
-        except OSError as exc:
-            raise ConnectorError(f"streaming: cannot connect to {parts.netloc}: {exc}") from None
-        try:
-            connection = connect(
-                full,
-                sock=sock,
-                server_hostname=host if parts.scheme == "wss" else None,
-                open_timeout=TIMEOUT,
-                compression=None,
-                max_size=2**22,
-                additional_headers={"Authorization": f"Bearer {self.access_token}"}
-                if self.access_token
-                else None,
-            )
-        except InvalidStatus as exc:
-            sock.close()
-            status = exc.response.status_code
-            retry = parse_retry_after(exc.response.headers.get("Retry-After"))
-            raise ConnectorError(f"streaming: HTTP {status} from {parts.netloc}", retry_after=retry) from None
-        except (InvalidHandshake, OSError, TimeoutError) as exc:
-            sock.close()
-            raise ConnectorError(f"streaming: handshake with {parts.netloc} failed: {exc}") from None
-        last = time.monotonic()
-        with connection:
-            for subscription in subscriptions:
-                connection.send(json.dumps({"type": "subscribe", **subscription}))
-            while not stop.is_set():
-                try:
-                    message = connection.recv(timeout=1.0)
-                except TimeoutError:
-                    if time.monotonic() - last > idle_timeout:
-                        return
-                    continue
-                except ConnectionClosed:
-                    return
-                last = time.monotonic()
-                yield message
+        yield from websocket_messages(
+            full,
+            label="streaming",
+            stop=stop,
+            idle_timeout=idle_timeout,
+            poll=1.0,
+            timeout=TIMEOUT,
+            max_size=2**22,
+            headers={"Authorization": f"Bearer {self.access_token}"} if self.access_token else None,
+            send_first=[json.dumps({"type": "subscribe", **subscription}) for subscription in subscriptions],
+        )
 
 
 def _api_error_parts(exc: Exception) -> tuple[Any, str, str]:

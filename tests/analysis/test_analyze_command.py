@@ -1,0 +1,172 @@
+"""`servicepulse analyze`: input columns kept in order row for row plus the analysis columns; bad input gets
+a one-line error and a non-zero exit."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+
+from servicepulse.analysis.management.commands.analyze import OUTPUT_COLUMNS
+
+
+def _write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def _catalog_file(tmp_path: Path, catalog: list[dict[str, Any]]) -> Path:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(yaml.safe_dump({"services": catalog}))
+    return path
+
+
+def test_analyze_writes_input_columns_then_results(
+    tmp_path: Path, encoder: Any, catalog: list[dict[str, Any]]
+) -> None:
+    src = _write(
+        tmp_path / "in.csv",
+        [
+            ["id", "body", "extra"],
+            ["1", "moodle crashed during my quiz and I lost all my answers, furious", "a"],
+            ["2", "", "b"],
+            ["3", "thanks for fixing the printers so quickly, great job", "c,with comma"],
+        ],
+    )
+    out = tmp_path / "out.csv"
+    call_command(
+        "analyze",
+        str(src),
+        "--text-column",
+        "body",
+        "--output",
+        str(out),
+        "--catalog",
+        str(_catalog_file(tmp_path, catalog)),
+    )
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[0] == ["id", "body", "extra", *OUTPUT_COLUMNS]
+    assert [r[:3] for r in rows[1:]] == [
+        ["1", "moodle crashed during my quiz and I lost all my answers, furious", "a"],
+        ["2", "", "b"],
+        ["3", "thanks for fixing the printers so quickly, great job", "c,with comma"],
+    ]
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert (
+        first["complaint"] == "1"
+        and first["sentiment"] == "negative"
+        and first["services"].split(";")[0] == "vle"
+    )
+    assert first["spam"] in ("0", "1") and 0 <= float(first["spam_score"]) <= 1 and first["language"] == "en"
+    third = dict(zip(rows[0], rows[3], strict=True))
+    assert third["sentiment"] == "positive" and third["services"].startswith("printing")
+    assert dict(zip(rows[0], rows[2], strict=True))["services"] == ""
+
+
+@pytest.mark.django_db
+def test_analyze_uses_the_database_catalogue_by_default(tmp_path: Path, encoder: Any) -> None:
+    from servicepulse.catalog.services import catalog_load
+    from servicepulse.demo.catalog import DEMO_CATALOG
+
+    catalog_load(data=DEMO_CATALOG)
+    src = _write(tmp_path / "in.csv", [["text"], ["eduroam keeps dropping in the library"]])
+    call_command("analyze", str(src), "--text-column", "text", "--output", str(tmp_path / "out.csv"))
+    row = next(iter(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8"))))
+    assert row["services"].split(";")[0] == "wifi"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "is empty"),
+        ("   \n", "is empty"),
+        ("id,text\n1,hello\n", "has no column 'body' (columns: id, text)"),
+        ("id,body\n1,fine\n2\n", "row 3 has no value in column 'body' (not a string)"),
+    ],
+)
+def test_analyze_bad_input(tmp_path: Path, content: str, message: str, catalog: list[dict[str, Any]]) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(content)
+    with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call_command(
+            "analyze",
+            str(src),
+            "--text-column",
+            "body",
+            "--output",
+            str(tmp_path / "o.csv"),
+            "--catalog",
+            str(_catalog_file(tmp_path, catalog)),
+        )
+
+
+def test_analyze_missing_and_undecodable_input(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="input file not found"):
+        call_command(
+            "analyze", str(tmp_path / "nope.csv"), "--text-column", "t", "--output", str(tmp_path / "o.csv")
+        )
+    (tmp_path / "latin.csv").write_bytes(b"t\ncaf\xe9\n")
+    with pytest.raises(CommandError, match="not UTF-8"):
+        call_command(
+            "analyze", str(tmp_path / "latin.csv"), "--text-column", "t", "--output", str(tmp_path / "o.csv")
+        )
+
+
+@pytest.mark.parametrize(
+    ("catalog_text", "message"),
+    [
+        ("services: [unclosed", "not valid YAML"),
+        ("- just a list\n", "expected a mapping with a 'services' list"),
+        ("services: []\n", "is empty"),
+        ("services:\n  - name: no id\n", "needs an id"),
+        ("services:\n  - id: a\n  - id: a\n", "appears twice"),
+        ("services:\n  - id: a\n    aliases: [1, 2]\n", "aliases must be a list of strings"),
+    ],
+)
+def test_analyze_malformed_catalogue(tmp_path: Path, catalog_text: str, message: str) -> None:
+    src = _write(tmp_path / "in.csv", [["text"], ["hello"]])
+    (tmp_path / "c.yaml").write_text(catalog_text)
+    with pytest.raises(CommandError, match=message):
+        call_command(
+            "analyze",
+            str(src),
+            "--text-column",
+            "text",
+            "--output",
+            str(tmp_path / "o.csv"),
+            "--catalog",
+            str(tmp_path / "c.yaml"),
+        )
+    with pytest.raises(CommandError, match="catalogue file not found"):
+        call_command(
+            "analyze",
+            str(src),
+            "--text-column",
+            "text",
+            "--output",
+            str(tmp_path / "o.csv"),
+            "--catalog",
+            str(tmp_path / "none.yaml"),
+        )
+
+
+def test_cli_prints_one_line_and_exits_non_zero(tmp_path: Path) -> None:
+    src = _write(tmp_path / "in.csv", [["id", "text"], ["1", "hi"]])
+    cli = Path(sys.executable).parent / "servicepulse"
+    proc = subprocess.run(
+        [str(cli), "analyze", str(src), "--text-column", "body", "--output", str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "has no column 'body'" in lines[0]
+    assert not (tmp_path / "o.csv").exists()

@@ -1,0 +1,54 @@
+"""Normalisation hides who and where from the models; language detection works offline and falls back
+for texts too short to tell."""
+
+from __future__ import annotations
+
+import pytest
+
+from servicepulse.analysis.ml.language import UNDETERMINED, detect_language
+from servicepulse.analysis.ml.normalise import fold, normalise
+
+
+def test_normalise_hides_handles_urls_and_addresses() -> None:
+    original = (
+        "@ITServiceDesk moodle down!! see https://status.uni.ac.uk/x  or mail  it-help@uni.ac.uk"
+        " &amp; @ann@mastodon.social"
+    )
+    assert normalise(original) == "@user moodle down!! see http or mail email & @user"
+    assert original.startswith("@ITServiceDesk")  # the caller keeps the original
+
+
+def test_normalise_keeps_hashtags_and_words_and_collapses_space() -> None:
+    assert normalise("  #eduroam\tdown\n\nagain  www.example.org/page ") == "#eduroam down again http"
+    assert normalise("") == ""
+
+
+def test_normalise_rejects_non_strings() -> None:
+    with pytest.raises(TypeError):
+        normalise(None)  # type: ignore[arg-type]
+
+
+def test_fold_removes_case_and_accents() -> None:
+    assert fold("Résumé ÉCOLE") == "resume ecole"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The wifi in the library has been down since this morning and nobody answers", "en"),
+        ("Le wifi de la bibliothèque ne marche plus depuis ce matin", "fr"),
+        ("El correo de la universidad no funciona desde ayer por la tarde", "es"),
+        ("Das WLAN in der Bibliothek funktioniert seit heute Morgen nicht", "de"),
+    ],
+)
+def test_language(text: str, expected: str) -> None:
+    assert detect_language(normalise(text)) == expected
+
+
+def test_language_short_and_empty_texts() -> None:
+    assert detect_language("ok", fallback="en") == "en"
+    assert detect_language("ok", fallback="cy") == "cy"
+    assert detect_language("!!! 123 :)") == UNDETERMINED
+    assert detect_language("@user http") == UNDETERMINED  # placeholders are not language
+    with pytest.raises(TypeError):
+        detect_language(3)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from django.db import transaction
 
@@ -42,7 +42,7 @@ def _analysis_record(analysis: MentionAnalysis | None) -> dict[str, Any] | None:
         "services": analysis.service_ids,
         "language": analysis.language,
         "model_version": analysis.model_version,
-        "duplicate_of": analysis.duplicate_of.external_id if analysis.duplicate_of_id else None,
+        "duplicate_of": analysis.duplicate_of.external_id if analysis.duplicate_of is not None else None,
     }
 
 
@@ -73,7 +73,8 @@ def export_records(*, source: Source | None = None) -> Iterator[dict[str, Any]]:
         }
 
 
-def export_write(handle: TextIO, *, source: Source | None = None) -> int:
+def export_write(handle: IO[str] | Any, *, source: Source | None = None) -> int:
+    """Write the export to `handle` (a text file, or a management command's stdout)."""
     count = 0
     for record in export_records(source=source):
         handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
@@ -108,7 +109,7 @@ def _mention(record: Any) -> MentionData:
             in_reply_to=str(record.get("in_reply_to") or ""),
             thread_id=str(record.get("thread_id") or ""),
             language=str(record.get("lang") or ""),
-            raw=record.get("raw") if isinstance(record.get("raw"), dict) else {},
+            raw=raw if isinstance(raw := record.get("raw"), dict) else {},
         )
     except ValueError as exc:
         raise ParseError(str(exc)) from None

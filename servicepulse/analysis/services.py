@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,7 +40,9 @@ def _clean_correction(field: str, value: Any) -> Any:
 def _latest_corrections(mention_id: int) -> dict[str, Any]:
     latest: dict[str, Any] = {}
     for field, value in (
-        Correction.objects.filter(mention_id=mention_id).order_by("created_at", "id").values_list("field", "value")
+        Correction.objects.filter(mention_id=mention_id)
+        .order_by("created_at", "id")
+        .values_list("field", "value")
     ):
         latest[field] = value
     return latest
@@ -120,9 +122,8 @@ def correction_create(
 ) -> Correction:
     """Record an analyst's label; it overrides the model for this mention at once."""
     value = _clean_correction(field, value)
-    correction = Correction.objects.create(
-        mention=mention, field=field, value=value, user=user if user is not None and user.is_authenticated else None
-    )
+    author = user if isinstance(user, User) and user.is_authenticated else None
+    correction = Correction.objects.create(mention=mention, field=field, value=value, user=author)
     analysis, _ = MentionAnalysis.objects.select_for_update().get_or_create(
         mention=mention, defaults={"created_at": mention.created_at, "analysed_at": timezone.now()}
     )
@@ -185,7 +186,9 @@ def mentions_analyze(*, mention_ids: Sequence[int], force: bool = False) -> int:
     known = set(Service.objects.values_list("id", flat=True))
     # Near-duplicates: against the same sources' recent posts, then earlier posts in this batch.
     earlier = list(
-        Mention.objects.filter(source__in={m.source_id for m in mentions}, created_at__lt=mentions[0].created_at)
+        Mention.objects.filter(
+            source__in={m.source_id for m in mentions}, created_at__lt=mentions[0].created_at
+        )
         .exclude(pk__in=[m.pk for m in mentions])
         .order_by("-created_at")
         .values_list("id", "text")[:RECENT_FOR_DUPLICATES]

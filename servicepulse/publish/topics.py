@@ -7,8 +7,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
@@ -89,7 +89,7 @@ def cluster_topics(
         closeness = vectors[members] @ centre
         order = sorted(range(len(members)), key=lambda k: (-weights[members[k]], -closeness[k]))
         ranked = [int(members[k]) for k in order]
-        terms = telling_terms([texts[i] for i in members], texts)
+        terms = telling_terms([texts[int(i)] for i in members], texts)
         heat = len(members) + float(weights[members].sum())
         topics.append(
             (

@@ -21,6 +21,8 @@ from servicepulse.catalog.services import catalog_load
 from servicepulse.core.progress import progress_bar
 from servicepulse.demo import generator
 from servicepulse.experience.services import tickets_delete_origin, tickets_import_records
+from servicepulse.incidents.calendar import Period
+from servicepulse.incidents.services import term_calendar_set
 from servicepulse.mentions.models import Mention
 from servicepulse.mentions.services import MentionData, mentions_ingest
 from servicepulse.sources.models import Source
@@ -141,6 +143,12 @@ def demo_load(
 
     sources = _sources_ensure(data)
     summary.sources = len(sources)
+    term_calendar_set(
+        periods=[
+            Period(start=w.start, end=w.end, kind=w.kind)
+            for w in generator.term_calendar(end=data.end, tz=timezone.get_default_timezone())
+        ]
+    )
     new_ids: list[int] = []
     by_channel: dict[str, list[generator.DemoPost]] = {}
     for post in data.posts:
@@ -179,6 +187,11 @@ def demo_load(
         # Detection over history needs analysed posts; with analysis left to the worker, live detection
         # picks the history up once the worker has analysed it.
         summary.detection = "left to live detection (posts are analysed by the worker)"
+    # The inbox's answered history, saved replies, past public incidents and subscribers, read from the
+    # analysed posts and detected incidents above.
+    from servicepulse.engage.demo import demo_engage_load
+
+    demo_engage_load(seed=seed, now=data.end)
     return summary
 
 

@@ -2,8 +2,9 @@
 
 `SERVICEPULSE_TERM_CALENDAR` may name a JSON file holding a list of periods,
 ``[{"start": "2025-09-22T00:00:00+01:00", "end": "2025-12-13T00:00:00+00:00", "kind": "teaching"}, ...]``
-(ISO 8601 with offsets; kinds are free text: teaching, reading, exams, holiday, ...). Without it, the demo's
-calendar is used when the demo is loaded; otherwise there is none and every day counts as ordinary time.
+(ISO 8601 with offsets; kinds are free text: teaching, reading, exams, holiday, ...). Without it, the periods
+stored with `incidents.services.term_calendar_set` are used (the demo stores its own); with none, every day
+is ordinary time.
 Each kind gets its own learnt level in the baseline, so a quiet holiday does not make term look like an
 outage, nor the exam rush on the library look like one.
 """
@@ -61,14 +62,11 @@ class TermCalendar:
 
 
 def term_calendar() -> TermCalendar | None:
-    path = getattr(settings, "SERVICEPULSE_TERM_CALENDAR", "")
+    """The configured calendar file, else the stored periods, else None."""
+    from servicepulse.incidents.models import TermPeriod
+
+    path = settings.SERVICEPULSE_TERM_CALENDAR
     if path:
         return TermCalendar.from_json(Path(path))
-    try:
-        from servicepulse.demo.selectors import demo_state
-    except ImportError:
-        return None
-    state = demo_state()
-    if state is None:
-        return None
-    return TermCalendar(Period(start=w.start, end=w.end, kind=w.kind) for w in state.calendar)
+    periods = [Period(start=p.start, end=p.end, kind=p.kind) for p in TermPeriod.objects.all()]
+    return TermCalendar(periods) if periods else None

@@ -217,3 +217,18 @@ class AlertDelivery(models.Model):
 
     def add_log(self, **entry: Any) -> None:
         self.log = [*self.log, entry]
+
+
+class TermPeriod(models.Model):
+    """A period of the organisation's calendar (teaching, reading week, exams, holiday): the detector's
+    baseline learns a level per kind. Set from a JSON file (`SERVICEPULSE_TERM_CALENDAR`) or by the demo."""
+
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    kind = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["start"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.start:%Y-%m-%d}..{self.end:%Y-%m-%d}"

@@ -17,7 +17,7 @@ from servicepulse.analysis.selectors import AnalysedPost, analysed_posts
 from servicepulse.catalog.models import Service
 from servicepulse.incidents import explain as explaining
 from servicepulse.incidents.buckets import SignalBucket, bucket_floor, bucket_signals, bucket_size
-from servicepulse.incidents.calendar import term_calendar
+from servicepulse.incidents.calendar import Period, term_calendar
 from servicepulse.incidents.detection import Decision, Detector, DetectorConfig, DetectorState
 from servicepulse.incidents.models import (
     OPEN_STATES,
@@ -605,3 +605,16 @@ def alerts_deliver_due(*, now: datetime | None = None) -> int:
         alert_deliver(delivery_id=pk, now=now)
         count += 1
     return count
+
+
+def term_calendar_set(*, periods: Iterable[Period]) -> int:
+    """Replace the stored calendar (one transaction). Returns the number of periods stored."""
+    from servicepulse.incidents.models import TermPeriod
+
+    rows = [TermPeriod(start=p.start, end=p.end, kind=p.kind) for p in periods]
+    if any(p.start.tzinfo is None or p.end.tzinfo is None or p.end <= p.start for p in rows):
+        raise ValueError("each period needs aware start < end")
+    with transaction.atomic():
+        TermPeriod.objects.all().delete()
+        TermPeriod.objects.bulk_create(rows)
+    return len(rows)

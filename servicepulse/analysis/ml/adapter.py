@@ -55,5 +55,5 @@ def save_adapter_from_peft(peft_model: Any, path: Path) -> int:
         raise ValueError("the model has no LoRA layers")
     arrays[SCALE_KEY] = np.array(scale, dtype=np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy stub: allow_pickle
     return len(arrays) // 2

@@ -88,7 +88,7 @@ class Encoder:
             from servicepulse.analysis.ml.adapter import merge_adapter
 
             merge_adapter(self.transformer, adapter)
-        self.dimension = int(self.transformer.config.hidden_size)
+        self.dimension = int(self.st.get_sentence_embedding_dimension() or 384)
         self._torch = torch
 
     @property

@@ -63,7 +63,7 @@ class Heads:
             arrays[f"{task}.coef"] = head.coef.astype(np.float32)
             arrays[f"{task}.intercept"] = head.intercept.astype(np.float32)
             tasks[task] = {"classes": head.classes, "threshold": head.threshold}
-        np.savez_compressed(directory / HEADS_FILE, **arrays)
+        np.savez_compressed(directory / HEADS_FILE, **arrays)  # type: ignore[arg-type]  # numpy stub: allow_pickle
         meta = dict(self.meta, format=FORMAT, tasks=tasks)
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 

@@ -111,9 +111,9 @@ class CatalogTagger:
         self._near_cache: dict[str, frozenset[str]] = {}
         self._by_first: dict[str, list[_Alias]] = {}
         self._by_joined: dict[str, list[_Alias]] = {}
-        for alias in self._aliases:
-            self._by_first.setdefault(alias.words[0], []).append(alias)
-            self._by_joined.setdefault(alias.joined, []).append(alias)
+        for entry in self._aliases:
+            self._by_first.setdefault(entry.words[0], []).append(entry)
+            self._by_joined.setdefault(entry.joined, []).append(entry)
         self._descriptions = [
             f"{r.get('name') or r['id']}: {r.get('description') or ''}".strip(" :") for r in records
         ]

@@ -51,7 +51,7 @@ def _features(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
 
 def fit_head(
     x: np.ndarray,
-    y: Sequence[Any],
+    y: Sequence[Any] | np.ndarray,
     *,
     c: float,
     balanced: bool,

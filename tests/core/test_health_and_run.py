@@ -58,7 +58,8 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
     port = _free_port()
     env = {
         **os.environ,
@@ -93,7 +94,13 @@ def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path) -> None
         assert body.get("status") == "ok", body
         assert (tmp_path / "servicepulse.sqlite3").exists()
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        # Ctrl-C reaches the whole process group; a service manager's SIGTERM reaches only `run` itself.
+        if stop_signal == signal.SIGINT:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in output
     assert proc.returncode == 0, output
+    leftovers = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert leftovers == [], f"processes left running: {leftovers}"

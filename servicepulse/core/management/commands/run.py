@@ -79,6 +79,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  sign in as {username} / {password}  ({role})")
         self.stdout.write("Press Ctrl-C to stop.\n")
         self.stdout.flush()
+
+        def stop_on_sigterm(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt  # a service manager's stop is a Ctrl-C: children are stopped cleanly
+
+        signal.signal(signal.SIGTERM, stop_on_sigterm)
         try:
             while True:
                 for name, child in children.items():

@@ -22,7 +22,9 @@ class Sentiment(models.TextChoices):
 
 
 class MentionAnalysis(models.Model):
-    mention = models.OneToOneField(Mention, primary_key=True, on_delete=models.CASCADE, related_name="analysis")
+    mention = models.OneToOneField(
+        Mention, primary_key=True, on_delete=models.CASCADE, related_name="analysis"
+    )
     created_at = models.DateTimeField(db_index=True, help_text="The mention's time, repeated for aggregates")
     complaint = models.BooleanField(default=False)
     complaint_score = models.FloatField(default=0.0, help_text="Probability that the post is a complaint")
@@ -32,9 +34,16 @@ class MentionAnalysis(models.Model):
     spam_score = models.FloatField(default=0.0, help_text="Probability that the post is spam")
     language = models.CharField(max_length=16, blank=True, default="")
     duplicate_of = models.ForeignKey(
-        Mention, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="Near-duplicate of"
+        Mention,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Near-duplicate of",
     )
-    corrected = models.JSONField(default=list, blank=True, help_text="Fields whose value comes from a correction")
+    corrected = models.JSONField(
+        default=list, blank=True, help_text="Fields whose value comes from a correction"
+    )
     model_output = models.JSONField(default=dict, blank=True, help_text="The models' own answer")
     model_version = models.CharField(max_length=64, blank=True, default="")
     analysed_at = models.DateTimeField()

@@ -9,7 +9,9 @@ class Service(models.Model):
 
     id = models.SlugField(primary_key=True, max_length=64)
     name = models.CharField(max_length=200)
-    aliases = models.JSONField(default=list, blank=True, help_text="Other names users call it, e.g. moodle, vle")
+    aliases = models.JSONField(
+        default=list, blank=True, help_text="Other names users call it, e.g. moodle, vle"
+    )
     description = models.TextField(blank=True)
     examples = models.JSONField(default=list, blank=True, help_text="A few example posts about this service")
     team = models.CharField(max_length=200, blank=True, help_text="The team that owns the service")

@@ -31,7 +31,9 @@ def catalog_parse(data: Any) -> list[dict[str, Any]]:
             raise CatalogError(f"{where}: 'name' must be a non-empty string")
         service_id = item.get("id") or slugify(name)
         if not isinstance(service_id, str) or slugify(service_id) != service_id:
-            raise CatalogError(f"{where}: 'id' must be a slug (lower-case letters, digits, hyphens): {service_id!r}")
+            raise CatalogError(
+                f"{where}: 'id' must be a slug (lower-case letters, digits, hyphens): {service_id!r}"
+            )
         if service_id in seen:
             raise CatalogError(f"{where}: duplicate id {service_id!r}")
         seen.add(service_id)

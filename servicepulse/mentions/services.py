@@ -35,7 +35,16 @@ class MentionData:
     def __post_init__(self) -> None:
         # PostgreSQL refuses NUL in text and jsonb; a post never means anything by one, so it goes here,
         # once, for every connector, and a delivery is never lost to a database error over it.
-        for name in ("external_id", "text", "author", "author_id", "url", "in_reply_to", "thread_id", "language"):
+        for name in (
+            "external_id",
+            "text",
+            "author",
+            "author_id",
+            "url",
+            "in_reply_to",
+            "thread_id",
+            "language",
+        ):
             value = getattr(self, name)
             if "\x00" in value:
                 object.__setattr__(self, name, value.replace("\x00", ""))

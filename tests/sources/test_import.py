@@ -28,19 +28,41 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "servicepulse.cli", *args], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "servicepulse.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
 BAD_LINES = {
     "not json": ("{this is not json", "not valid JSON"),
     "not an object": ('["a", "b"]', "expected a JSON object"),
-    "missing id": (json.dumps({"text": "x", "created_at": "2026-10-01T09:00:00Z"}), "missing required field 'id'"),
-    "id not a string": (json.dumps({"id": 7, "text": "x", "created_at": "2026-10-01T09:00:00Z"}), "id must be"),
-    "missing text": (json.dumps({"id": "b", "created_at": "2026-10-01T09:00:00Z"}), "missing required field 'text'"),
-    "text not a string": (json.dumps({"id": "b", "text": 5, "created_at": "2026-10-01T09:00:00Z"}), "text must be"),
-    "empty text": (json.dumps({"id": "b", "text": "   ", "created_at": "2026-10-01T09:00:00Z"}), "text is empty"),
-    "naive date": (json.dumps({"id": "b", "text": "x", "created_at": "2026-10-01T09:00:00"}), "no UTC offset"),
+    "missing id": (
+        json.dumps({"text": "x", "created_at": "2026-10-01T09:00:00Z"}),
+        "missing required field 'id'",
+    ),
+    "id not a string": (
+        json.dumps({"id": 7, "text": "x", "created_at": "2026-10-01T09:00:00Z"}),
+        "id must be",
+    ),
+    "missing text": (
+        json.dumps({"id": "b", "created_at": "2026-10-01T09:00:00Z"}),
+        "missing required field 'text'",
+    ),
+    "text not a string": (
+        json.dumps({"id": "b", "text": 5, "created_at": "2026-10-01T09:00:00Z"}),
+        "text must be",
+    ),
+    "empty text": (
+        json.dumps({"id": "b", "text": "   ", "created_at": "2026-10-01T09:00:00Z"}),
+        "text is empty",
+    ),
+    "naive date": (
+        json.dumps({"id": "b", "text": "x", "created_at": "2026-10-01T09:00:00"}),
+        "no UTC offset",
+    ),
     "unparsable date": (json.dumps({"id": "b", "text": "x", "created_at": "yesterday"}), "not an ISO 8601"),
     "date not a string": (json.dumps({"id": "b", "text": "x", "created_at": 1700000000}), "ISO 8601 string"),
     "author not a string": (
@@ -107,7 +129,9 @@ def test_duplicate_ids_within_one_file_are_stored_once(tmp_path: Path) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_time_zone_offsets_are_kept_as_the_same_moment(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "f.jsonl", [json.dumps({**GOOD, "created_at": "2026-10-01T10:00:00+01:00"})])
+    path = write_lines(
+        tmp_path / "f.jsonl", [json.dumps({**GOOD, "created_at": "2026-10-01T10:00:00+01:00"})]
+    )
     import_file(path=path, source_name="s")
     assert Mention.objects.get().created_at.isoformat() == "2026-10-01T09:00:00+00:00"
 

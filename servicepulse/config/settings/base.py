@@ -21,7 +21,11 @@ def secret_from_data_dir(name: str, *, fernet: bool = False) -> str:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / name
     if not path.exists():
-        value = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() if fernet else secrets.token_urlsafe(50)
+        value = (
+            base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+            if fernet
+            else secrets.token_urlsafe(50)
+        )
         path.write_text(value)
         path.chmod(0o600)
     return path.read_text().strip()

@@ -8,7 +8,9 @@ from servicepulse.config.settings.base import *  # noqa: F403
 
 SECRET_KEY = get_env("SERVICEPULSE_SECRET_KEY", required=True)
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-    raise ConfigurationError("environment variable SERVICEPULSE_SECRET_KEY must be a random string of 50+ chars")
+    raise ConfigurationError(
+        "environment variable SERVICEPULSE_SECRET_KEY must be a random string of 50+ chars"
+    )
 ENCRYPTION_KEY = get_env("SERVICEPULSE_ENCRYPTION_KEY", required=True)
 ALLOWED_HOSTS = get_env("SERVICEPULSE_ALLOWED_HOSTS", required=True, cast=str_to_list)  # noqa: F405
 get_env("DATABASE_URL", required=True)

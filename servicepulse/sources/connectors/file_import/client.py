@@ -42,7 +42,9 @@ def _read_jsonl(path: Path) -> Iterator[Line]:
                 raw = raw_bytes.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raw = raw_bytes.decode("utf-8", errors="replace")
-                yield Line(number, raw.rstrip("\r\n"), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+                yield Line(
+                    number, raw.rstrip("\r\n"), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+                )
                 continue
             stripped = raw.strip()
             if not stripped:
@@ -65,7 +67,12 @@ def _read_csv(path: Path) -> Iterator[Line]:
             csv.writer(buffer).writerow([row.get(name, "") for name in fields])
             raw = buffer.getvalue().rstrip("\r\n")
             if None in row:
-                yield Line(number, raw, None, f"row has {len(fields) + len(row[None])} cells, header has {len(fields)}")
+                yield Line(
+                    number,
+                    raw,
+                    None,
+                    f"row has {len(fields) + len(row[None])} cells, header has {len(fields)}",
+                )
                 continue
             record = {key: value for key, value in row.items() if value not in (None, "") or key in ("text",)}
             try:

@@ -26,7 +26,7 @@ W_NAME = 0.15
 W_EXAMPLES = 0.50
 ALIAS_BONUS = 0.10  # exact alias; a fuzzy (misspelt) one adds 0.7 of it
 # Calibration of the blended cosine similarity into a confidence (logistic), and the cut-offs.
-SIM_MIDPOINT = 0.30
+SIM_MIDPOINT = 0.27
 SIM_SPREAD = 0.05
 MIN_CONFIDENCE = 0.5
 RELATIVE_MARGIN = 0.08  # a second service must be within this much blended similarity of the best

@@ -74,10 +74,16 @@ def test_train_uses_corrections_and_writes_artifacts(tmp_path: Path, encoder: An
     correction_create(mention=mention, field="complaint", value=False)  # the latest label wins
     correction_create(mention=mention, field="sentiment", value="negative")
     correction_create(mention=MentionFactory(text="free followers at my site"), field="spam", value=True)
+    # A blog moderator's decision is a spam label too.
+    from servicepulse.blog.models import ModerationDecision
+
+    ModerationDecision.objects.create(
+        decision="spam", is_spam=True, previous_status="pending", kind="comment", text="cheap essays at my site"
+    )
     out = tmp_path / "heads"
     call_command("train", "--data", str(data), "--output", str(out), "--no-eval")
     meta = json.loads((out / "heads.json").read_text())
-    assert meta["training_data"]["corrections"] == {"complaint": 1, "sentiment": 1, "spam": 1}
+    assert meta["training_data"]["corrections"] == {"complaint": 1, "sentiment": 1, "spam": 2}
     heads = Heads.load(out)
     assert set(heads.heads) == {"complaint", "sentiment", "spam"}
     result = analyze_texts([text], heads=heads)[0]

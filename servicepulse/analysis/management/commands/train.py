@@ -47,7 +47,8 @@ class Command(BaseCommand):
 
 
 def _corrections() -> list[Any]:
-    """The latest correction per (mention, field) for the classifier fields, as labelled texts."""
+    """The latest correction per (mention, field) for the classifier fields, and the blog moderators' latest
+    approve/spam decision per comment, as labelled texts."""
     from django.db.utils import DatabaseError
 
     from servicepulse.analysis.ml.training import LabelledText
@@ -72,4 +73,11 @@ def _corrections() -> list[Any]:
     for (_, field), (text, value) in latest.items():
         label = int(bool(value)) if field in (CorrectionField.COMPLAINT, CorrectionField.SPAM) else value
         out.append(LabelledText(text=text, task=str(field), label=label))
+    # Blog moderators' approve/spam decisions teach the spam head too (the command gathers every app's labels).
+    from servicepulse.blog.selectors import moderation_decisions_for_training
+
+    out.extend(
+        LabelledText(text=text, task="spam", label=int(is_spam))
+        for text, is_spam in moderation_decisions_for_training()
+    )
     return out

@@ -88,7 +88,9 @@ class Encoder:
             from servicepulse.analysis.ml.adapter import merge_adapter
 
             merge_adapter(self.transformer, adapter)
-        self.dimension = int(self.st.get_sentence_embedding_dimension() or 384)
+        # sentence-transformers 6 renamed the method; keep working with either name.
+        dimension = getattr(self.st, "get_embedding_dimension", None) or self.st.get_sentence_embedding_dimension
+        self.dimension = int(dimension() or 384)
         self._torch = torch
 
     @property

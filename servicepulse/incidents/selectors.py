@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from servicepulse.analysis.selectors import analysed_posts
@@ -145,10 +145,17 @@ def detected_incident_mention_ids(*, incident_id: int) -> list[int]:
     return list(IncidentMention.objects.filter(incident_id=incident_id).values_list("mention_id", flat=True))
 
 
-def detected_confirmed(*, exclude_ids: set[int], limit: int = 20) -> list[DetectedIncident]:
-    """Confirmed incidents, newest first, leaving out `exclude_ids` (those already on the status page)."""
+def detected_confirmed(
+    *, exclude_ids: set[int], limit: int = 20, resolved_within: timedelta = timedelta(days=30)
+) -> list[DetectedIncident]:
+    """Confirmed incidents, and those resolved in the last `resolved_within` (still worth an incident report),
+    newest first, leaving out `exclude_ids` (those already on the status page). Maintenance is left out."""
+    recent = timezone.now() - resolved_within
     ids = (
-        Incident.objects.filter(state=IncidentState.CONFIRMED)
+        Incident.objects.filter(
+            Q(state=IncidentState.CONFIRMED) | Q(state=IncidentState.RESOLVED, resolved_at__gte=recent)
+        )
+        .exclude(kind=IncidentKind.MAINTENANCE)
         .exclude(pk__in=exclude_ids)
         .order_by("-started_at")
         .values_list("pk", flat=True)[:limit]

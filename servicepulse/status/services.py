@@ -397,6 +397,7 @@ def subscribers_notify(*, key: str) -> int:
 # --- from detection to status ----------------------------------------------------------------------
 
 CONFIRMED = "confirmed"  # the incidents app's IncidentState.CONFIRMED
+RESOLVED = "resolved"  # and IncidentState.RESOLVED
 
 
 def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
@@ -421,23 +422,52 @@ def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
 
 
 def public_incident_from_detected(*, incident_id: int, actor: Actor = None) -> PublicIncident:
-    """Publish a confirmed detected incident in one step, with a drafted first update (editable after)."""
+    """Publish a detected incident in one step, with a drafted first update (editable after).
+
+    A confirmed incident is published as it stands (investigating, now). A resolved one is published as an
+    incident report — its first update at its start and a resolved update at its end — so people who
+    complained can still be told what happened (the closed loop), and its history shows on the page.
+    """
     detected = detected_incident(incident_id=incident_id)
     if detected is None:
         raise StatusError("no such detected incident")
-    if detected.state != CONFIRMED:
-        raise StatusError(f"only a confirmed incident can be published (this one is {detected.state})")
+    if detected.state not in (CONFIRMED, RESOLVED):
+        raise StatusError(
+            f"only a confirmed or resolved incident can be published (this one is {detected.state})"
+        )
     if not detected.service_public:
         raise StatusError(
             f"{detected.service_name} is not shown on the status page (its catalogue entry is private)"
         )
     title, body, impact = draft_first_update(incident=detected)
-    return public_incident_open(
-        title=title,
-        service_ids=[detected.service_id],
-        body=body,
-        impact=impact,
-        actor=actor,
-        detected_incident_id=detected.id,
-        at=timezone.now(),
-    )
+    if detected.state == CONFIRMED or detected.resolved_at is None:
+        return public_incident_open(
+            title=title,
+            service_ids=[detected.service_id],
+            body=body,
+            impact=impact,
+            actor=actor,
+            detected_incident_id=detected.id,
+            at=timezone.now(),
+        )
+    with transaction.atomic():
+        incident = public_incident_open(
+            title=title,
+            service_ids=[detected.service_id],
+            body=body,
+            impact=impact,
+            actor=actor,
+            detected_incident_id=detected.id,
+            at=detected.started_at,
+        )
+        ended = timezone.localtime(detected.resolved_at)
+        public_incident_update(
+            incident=incident,
+            status=IncidentStatus.RESOLVED,
+            body=f"{detected.service_name} has been working normally since {ended:%H:%M on %A %d %B}. "
+            "Thank you to everyone who told us.",
+            actor=actor,
+            at=detected.resolved_at,
+        )
+    incident.refresh_from_db()
+    return incident

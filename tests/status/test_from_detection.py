@@ -118,3 +118,23 @@ def test_maintenance_is_mirrored_into_detection_and_cancelled_with_it(db) -> Non
         "resolved"
     }
     assert not maintenance_active(service_id="vle", at=now)
+
+
+def test_a_resolved_incident_is_published_as_an_incident_report(client, users, detected) -> None:  # type: ignore[no-untyped-def]
+    """The demo's deadline-night incident is over by the time anyone looks: it can still be published, as a
+    report that started and ended when the incident did, so the closed loop can tell everyone."""
+    from servicepulse.incidents.services import incident_update_status
+
+    ended = ONSET + timedelta(hours=3)
+    incident_update_status(
+        incident=detected, state=IncidentState.RESOLVED, at=ended, comment="back to normal"
+    )
+    client.force_login(users["responder"])
+    assert "Publish to the status page" in client.get("/status/manage/").content.decode()
+    client.post(f"/status/manage/from-incident/{detected.pk}/")
+    public = PublicIncident.objects.get()
+    assert (public.status, public.started_at, public.resolved_at) == ("resolved", ONSET, ended)
+    assert [u.status for u in public.updates.order_by("created_at")] == ["investigating", "resolved"]
+    assert "working normally since" in public.updates.get(status="resolved").body
+    preview = loop_preview(incident=public)
+    assert sorted(r.mention.author for r in preview.recipients) == ["student0", "student1", "student2"]

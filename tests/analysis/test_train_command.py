@@ -78,7 +78,11 @@ def test_train_uses_corrections_and_writes_artifacts(tmp_path: Path, encoder: An
     from servicepulse.blog.models import ModerationDecision
 
     ModerationDecision.objects.create(
-        decision="spam", is_spam=True, previous_status="pending", kind="comment", text="cheap essays at my site"
+        decision="spam",
+        is_spam=True,
+        previous_status="pending",
+        kind="comment",
+        text="cheap essays at my site",
     )
     out = tmp_path / "heads"
     call_command("train", "--data", str(data), "--output", str(out), "--no-eval")

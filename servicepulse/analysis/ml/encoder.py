@@ -89,7 +89,9 @@ class Encoder:
 
             merge_adapter(self.transformer, adapter)
         # sentence-transformers 6 renamed the method; keep working with either name.
-        dimension = getattr(self.st, "get_embedding_dimension", None) or self.st.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self.st, "get_embedding_dimension", None) or self.st.get_sentence_embedding_dimension
+        )
         self.dimension = int(dimension() or 384)
         self._torch = torch
 

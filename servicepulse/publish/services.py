@@ -76,8 +76,8 @@ def _service_touches(texts: list[str]) -> list[str]:
     for tags in tagger.tag_texts(texts):
         for service_id, _confidence in tags[:1]:
             counts[service_id] = counts.get(service_id, 0) + 1
-    # A service "touches" a topic when at least a fifth of its posts (and two or more) are about it.
-    needed = max(2, len(texts) // 5)
+    # A service "touches" a topic when at least a third of its posts (and two or more) are about it.
+    needed = max(2, -(-len(texts) // 3))
     return [sid for sid, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n >= needed]
 
 

@@ -1,0 +1,51 @@
+"""Production settings: refuse to start without real secrets (naming the variable), and pass Django's
+deployment checks when they are given."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "servicepulse.cli", "manage", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _prod_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEPULSE_") and k != "DATABASE_URL"}
+    return {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "servicepulse.config.settings.prod",
+        "SERVICEPULSE_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "SERVICEPULSE_SECRET_KEY": "k" * 10 + "9f8e7d6c5b4a3!@#$%^&*()-_=+[]{}qwertyuiopasdfghjkl",
+        "SERVICEPULSE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "SERVICEPULSE_ALLOWED_HOSTS": "pulse.example.ac.uk",
+    }
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path: Path) -> None:
+    result = _check(_prod_env(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_each_secret(tmp_path: Path) -> None:
+    for name in ("SERVICEPULSE_SECRET_KEY", "SERVICEPULSE_ENCRYPTION_KEY", "SERVICEPULSE_ALLOWED_HOSTS"):
+        env = _prod_env(tmp_path)
+        del env[name]
+        result = _check(env)
+        assert result.returncode != 0
+        assert f"environment variable {name} is required but not set" in result.stderr
+    weak = {**_prod_env(tmp_path), "SERVICEPULSE_SECRET_KEY": "changeme"}
+    assert "must be a random string" in _check(weak).stderr

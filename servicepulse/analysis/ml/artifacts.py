@@ -3,8 +3,9 @@ allow_pickle=False) plus JSON metadata: nothing executes code when it is loaded.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from servicepulse.config.env import get_env
 
 ENV_ARTIFACTS = "SERVICEPULSE_MODEL_DIR"
 HEADS_FILE = "heads.npz"
@@ -14,7 +15,7 @@ ADAPTER_FILE = "encoder_adapter.npz"
 
 def artifacts_dir() -> Path:
     """`SERVICEPULSE_MODEL_DIR` when set (e.g. heads retrained from corrections), else the committed ones."""
-    configured = os.environ.get(ENV_ARTIFACTS, "")
+    configured = get_env(ENV_ARTIFACTS, "")
     if configured:
         return Path(configured)
     return Path(__file__).resolve().parent.parent / "artifacts"

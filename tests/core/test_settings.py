@@ -22,7 +22,9 @@ def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def _prod_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEPULSE_") and k != "DATABASE_URL"}
+    # Browser tests in the same worker set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; a deployment never has it.
+    leaked = {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEPULSE_") and k not in leaked}
     return {
         **env,
         "DJANGO_SETTINGS_MODULE": "servicepulse.config.settings.prod",

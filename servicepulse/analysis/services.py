@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -37,29 +38,57 @@ def _clean_correction(field: str, value: Any) -> Any:
     raise CorrectionError(f"{field!r} cannot be corrected (choose {', '.join(CorrectionField.values)})")
 
 
-def _latest_corrections(mention_id: int) -> dict[str, Any]:
-    latest: dict[str, Any] = {}
-    for field, value in (
-        Correction.objects.filter(mention_id=mention_id)
+def _latest_corrections(mention_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The latest correction per field of each mention, in one query."""
+    latest: dict[int, dict[str, Any]] = {}
+    for mention_id, field, value in (
+        Correction.objects.filter(mention_id__in=list(mention_ids))
         .order_by("created_at", "id")
-        .values_list("field", "value")
+        .values_list("mention_id", "field", "value")
     ):
-        latest[field] = value
+        latest.setdefault(mention_id, {})[field] = value
     return latest
 
 
-def _apply(analysis: MentionAnalysis, services: list[tuple[str, float]], corrections: dict[str, Any]) -> None:
-    """Set the effective labels (model output overridden by corrections) and rewrite the service tags."""
-    output = analysis.model_output
-    analysis.complaint = corrections.get("complaint", output.get("complaint", False))
-    analysis.sentiment = corrections.get("sentiment", output.get("sentiment", Sentiment.NEUTRAL))
-    analysis.spam = corrections.get("spam", output.get("spam", False))
-    if "services" in corrections:
-        services = [(service_id, 1.0) for service_id in corrections["services"]]
-    analysis.corrected = sorted(corrections)
-    analysis.save()
-    known = set(Service.objects.filter(id__in=[s for s, _ in services]).values_list("id", flat=True))
-    ServiceTag.objects.filter(analysis=analysis).delete()
+ANALYSIS_FIELDS = (
+    "created_at",
+    "complaint",
+    "complaint_score",
+    "sentiment",
+    "sentiment_score",
+    "spam",
+    "spam_score",
+    "language",
+    "duplicate_of",
+    "corrected",
+    "model_output",
+    "model_version",
+    "analysed_at",
+)
+
+
+def _apply(analyses: Sequence[MentionAnalysis], corrections: dict[int, dict[str, Any]]) -> None:
+    """Set the effective labels (the models' output overridden by analysts' corrections), store the rows and
+    rewrite their service tags: a fixed handful of queries however many analyses there are."""
+    model_services: dict[int, list[tuple[str, float]]] = {}
+    for analysis in analyses:
+        output = analysis.model_output
+        mine = corrections.get(analysis.pk, {})
+        analysis.complaint = mine.get("complaint", output.get("complaint", False))
+        analysis.sentiment = mine.get("sentiment", output.get("sentiment", Sentiment.NEUTRAL))
+        analysis.spam = mine.get("spam", output.get("spam", False))
+        analysis.corrected = sorted(mine)
+        if "services" in mine:
+            model_services[analysis.pk] = [(service_id, 1.0) for service_id in mine["services"]]
+        else:
+            model_services[analysis.pk] = [(str(s), float(c)) for s, c in output.get("services", [])]
+    # One INSERT .. ON CONFLICT UPDATE: bulk_update's CASE expressions cost more than the models here.
+    MentionAnalysis.objects.bulk_create(
+        analyses, update_conflicts=True, unique_fields=["mention"], update_fields=ANALYSIS_FIELDS
+    )
+    wanted = {service_id for services in model_services.values() for service_id, _ in services}
+    known = set(Service.objects.filter(id__in=wanted).values_list("id", flat=True))
+    ServiceTag.objects.filter(analysis__in=[a.pk for a in analyses]).delete()
     ServiceTag.objects.bulk_create(
         [
             ServiceTag(
@@ -72,12 +101,74 @@ def _apply(analysis: MentionAnalysis, services: list[tuple[str, float]], correct
                 sentiment=analysis.sentiment,
                 spam=analysis.spam,
             )
-            for rank, (service_id, confidence) in enumerate(s for s in services if s[0] in known)
+            for analysis in analyses
+            for rank, (service_id, confidence) in enumerate(
+                s for s in model_services[analysis.pk] if s[0] in known
+            )
         ]
     )
 
 
+def _locked_analyses(mentions: Sequence[Mention]) -> dict[int, MentionAnalysis]:
+    """The analysis row of each mention, created when missing, locked for this transaction (two workers
+    given the same mention write one after the other, into the same row)."""
+    now = timezone.now()
+    MentionAnalysis.objects.bulk_create(
+        [MentionAnalysis(mention=m, created_at=m.created_at, analysed_at=now) for m in mentions],
+        ignore_conflicts=True,
+    )
+    rows = MentionAnalysis.objects.select_for_update().filter(mention__in=[m.pk for m in mentions])
+    return {row.pk: row for row in rows.order_by("pk")}
+
+
+@dataclass(frozen=True)
+class ModelAnswer:
+    """The models' reading of one mention, as `analyses_save` stores it."""
+
+    mention: Mention
+    complaint: bool
+    complaint_score: float
+    sentiment: str
+    sentiment_score: float
+    spam: bool
+    spam_score: float
+    services: Sequence[tuple[str, float]]
+    language: str = ""
+    model_version: str = ""
+    duplicate_of_id: int | None = None
+
+
 @transaction.atomic
+def analyses_save(answers: Sequence[ModelAnswer]) -> list[MentionAnalysis]:
+    """Store the models' answers (one row per mention: re-analysing updates it), then re-apply any
+    corrections analysts made, which always win. A batch costs a fixed number of queries."""
+    if not answers:
+        return []
+    rows = _locked_analyses([answer.mention for answer in answers])
+    now = timezone.now()
+    analyses = []
+    for answer in answers:
+        analysis = rows[answer.mention.pk]
+        services = [(str(s), float(c)) for s, c in answer.services]
+        analysis.created_at = answer.mention.created_at
+        analysis.complaint_score = float(answer.complaint_score)
+        analysis.sentiment_score = float(answer.sentiment_score)
+        analysis.spam_score = float(answer.spam_score)
+        analysis.language = answer.language[:16]
+        analysis.model_version = answer.model_version[:64]
+        analysis.duplicate_of_id = answer.duplicate_of_id
+        analysis.analysed_at = now
+        analysis.model_output = {
+            "complaint": bool(answer.complaint),
+            "sentiment": answer.sentiment,
+            "spam": bool(answer.spam),
+            "services": [[s, c] for s, c in services],
+        }
+        analyses.append(analysis)
+    _apply(analyses, _latest_corrections(list(rows)))
+    return analyses
+
+
 def analysis_save(
     *,
     mention: Mention,
@@ -92,28 +183,21 @@ def analysis_save(
     model_version: str = "",
     duplicate_of_id: int | None = None,
 ) -> MentionAnalysis:
-    """Store the models' answer for `mention` (one row per mention: re-analysing updates it), then re-apply
-    any corrections analysts made, which always win."""
-    services = [(str(s), float(c)) for s, c in services]
-    analysis, _ = MentionAnalysis.objects.select_for_update().get_or_create(
-        mention=mention, defaults={"created_at": mention.created_at, "analysed_at": timezone.now()}
+    """Store the models' answer for one mention (`analyses_save` of one)."""
+    answer = ModelAnswer(
+        mention=mention,
+        complaint=complaint,
+        complaint_score=complaint_score,
+        sentiment=sentiment,
+        sentiment_score=sentiment_score,
+        spam=spam,
+        spam_score=spam_score,
+        services=services,
+        language=language,
+        model_version=model_version,
+        duplicate_of_id=duplicate_of_id,
     )
-    analysis.created_at = mention.created_at
-    analysis.complaint_score = float(complaint_score)
-    analysis.sentiment_score = float(sentiment_score)
-    analysis.spam_score = float(spam_score)
-    analysis.language = language[:16]
-    analysis.model_version = model_version[:64]
-    analysis.duplicate_of_id = duplicate_of_id
-    analysis.analysed_at = timezone.now()
-    analysis.model_output = {
-        "complaint": bool(complaint),
-        "sentiment": sentiment,
-        "spam": bool(spam),
-        "services": [[s, c] for s, c in services],
-    }
-    _apply(analysis, list(services), _latest_corrections(mention.pk))
-    return analysis
+    return analyses_save([answer])[0]
 
 
 @transaction.atomic
@@ -124,11 +208,8 @@ def correction_create(
     value = _clean_correction(field, value)
     author = user if isinstance(user, User) and user.is_authenticated else None
     correction = Correction.objects.create(mention=mention, field=field, value=value, user=author)
-    analysis, _ = MentionAnalysis.objects.select_for_update().get_or_create(
-        mention=mention, defaults={"created_at": mention.created_at, "analysed_at": timezone.now()}
-    )
-    model_services = [(s, float(c)) for s, c in analysis.model_output.get("services", [])]
-    _apply(analysis, model_services, _latest_corrections(mention.pk))
+    analysis = _locked_analyses([mention])[mention.pk]
+    _apply([analysis], _latest_corrections([mention.pk]))
     return correction
 
 
@@ -197,22 +278,26 @@ def mentions_analyze(*, mention_ids: Sequence[int], force: bool = False) -> int:
         [r.normalised for r in results], earlier_texts=[normalise(text) for _, text in earlier]
     )
     pool_ids = [mention_id for mention_id, _ in earlier] + [m.pk for m in mentions]
+    answers = []
     for mention, result, duplicate in zip(mentions, results, duplicates, strict=True):
         services = list(result.services)
         chosen = _chosen_service(mention)
         if chosen in known:
             services = [(chosen, 1.0)] + [(s, c) for s, c in services if s != chosen]
-        analysis_save(
-            mention=mention,
-            complaint=result.complaint,
-            complaint_score=result.complaint_score,
-            sentiment=result.sentiment,
-            sentiment_score=result.sentiment_score,
-            spam=result.spam,
-            spam_score=result.spam_score,
-            services=services,
-            language=mention.language or result.language,
-            model_version=version,
-            duplicate_of_id=pool_ids[duplicate] if duplicate is not None else None,
+        answers.append(
+            ModelAnswer(
+                mention=mention,
+                complaint=result.complaint,
+                complaint_score=result.complaint_score,
+                sentiment=result.sentiment,
+                sentiment_score=result.sentiment_score,
+                spam=result.spam,
+                spam_score=result.spam_score,
+                services=services,
+                language=mention.language or result.language,
+                model_version=version,
+                duplicate_of_id=pool_ids[duplicate] if duplicate is not None else None,
+            )
         )
+    analyses_save(answers)
     return len(mentions)

@@ -242,7 +242,7 @@ TASK_BACKEND = get_env("SERVICEPULSE_TASK_BACKEND", "database")
 if TASK_BACKEND == "rq":
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": get_env("REDIS_URL", "redis://127.0.0.1:6379/0")}}
-    INSTALLED_APPS.append("django_rq")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 elif TASK_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 elif TASK_BACKEND == "immediate":

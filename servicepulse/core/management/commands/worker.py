@@ -30,7 +30,14 @@ class Command(BaseCommand):
             self.stderr.write(f"requeued {recovered} task(s) left running by a worker that died")
         try:
             if settings.TASK_BACKEND == "rq":
-                call_command("rqworker", "default", burst=options["until_idle"], with_scheduler=False)
+                # django-tasks-rq's Job class runs a django_tasks Task (RQ's own calls a plain function).
+                call_command(
+                    "rqworker",
+                    "default",
+                    burst=options["until_idle"],
+                    with_scheduler=False,
+                    job_class="django_tasks_rq.Job",
+                )
             else:
                 call_command(
                     "db_worker",

@@ -1,0 +1,118 @@
+"""The scale-out option: background work on RQ and Redis (127.0.0.1:6379) instead of the database queue, with
+PostgreSQL (127.0.0.1:5432) as the database, as docs/deployment.md pairs them.
+
+An import enqueues its analysis on Redis, `servicepulse worker --until-idle` drains it through RQ, and every
+mention ends up analysed exactly once — the same path as the database backend, on the real Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REDIS_DB = 12  # a database of its own on the shared Redis, flushed before and after
+PG = "postgres://postgres@127.0.0.1:5432"
+
+
+def _up(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.skipif(not _up(6379), reason="no Redis on 127.0.0.1:6379"),
+    pytest.mark.skipif(not _up(5432), reason="no PostgreSQL on 127.0.0.1:5432"),
+]
+
+
+def _sql(statement: str, database: str = "postgres") -> list[tuple[object, ...]]:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/{database}", autocommit=True) as connection:
+        cursor = connection.execute(statement)
+        return cursor.fetchall() if cursor.description else []
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "servicepulse.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def rq_env(tmp_path: Path):  # type: ignore[no-untyped-def]
+    import redis
+
+    database = f"servicepulse_rq_{os.getpid()}"
+    _sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    _sql(f"CREATE DATABASE {database}")
+    connection = redis.Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}")
+    connection.flushdb()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="servicepulse.config.settings.dev",
+        SERVICEPULSE_DATA_DIR=str(tmp_path),
+        SERVICEPULSE_TASK_BACKEND="rq",
+        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        DATABASE_URL=f"{PG}/{database}",
+    )
+    migrated = run(env, "manage", "migrate", "-v0")
+    assert migrated.returncode == 0, migrated.stderr
+    yield env
+    connection.flushdb()
+    _sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def test_import_then_rq_worker_analyses_every_mention_once(rq_env: dict[str, str], tmp_path: Path) -> None:
+    lines = [
+        {
+            "id": f"r{i}",
+            "text": f"moodle is down again for module {i}",
+            "created_at": "2026-10-05T09:00:00+00:00",
+        }
+        for i in range(40)
+    ]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    imported = run(rq_env, "import", str(path), "--source", "rq-test")
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout.strip().splitlines()[-1])["imported"] == 40
+
+    import redis
+
+    queued = redis.Redis.from_url(rq_env["REDIS_URL"]).llen("rq:queue:default")
+    assert queued >= 1, "the import did not enqueue its analysis on Redis"
+
+    worked = run(rq_env, "worker", "--until-idle")
+    assert worked.returncode == 0, worked.stderr
+    assert redis.Redis.from_url(rq_env["REDIS_URL"]).llen("rq:queue:default") == 0
+
+    database = rq_env["DATABASE_URL"].rsplit("/", 1)[1]
+    [(mentions,)] = _sql("SELECT count(*) FROM mentions_mention", database)
+    [(analysed,)] = _sql("SELECT count(*) FROM analysis_mentionanalysis", database)
+    [(complaints,)] = _sql("SELECT count(*) FROM analysis_mentionanalysis WHERE complaint", database)
+    assert (mentions, analysed) == (40, 40)
+    assert complaints >= 30  # "moodle is down again" is a complaint for the models
+
+    again = run(rq_env, "import", str(path), "--source", "rq-test")
+    assert json.loads(again.stdout.strip().splitlines()[-1]) == {
+        "imported": 0,
+        "duplicates": 40,
+        "rejected": 0,
+    }

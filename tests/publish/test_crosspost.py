@@ -89,7 +89,9 @@ def test_publishing_cross_posts_through_mastodon_bluesky_and_x(run_publish_tasks
         )
 
         # atproto: a post record with a link facet over the URL (UTF-8 byte offsets) and a link card.
-        record = server.requests_to("/xrpc/com.atproto.repo.createRecord")[0].json()["record"]
+        created = server.requests_to("/xrpc/com.atproto.repo.createRecord")[0].json()
+        assert created["repo"] == "did:plc:northfieldituni0000000000"  # the DID createSession answered
+        record = created["record"]
         text = record["text"]
         assert NETWORKS["bluesky"].length(text) <= 300 and text.endswith(link)
         facet = record["facets"][0]

@@ -1,72 +1,28 @@
-"""Bluesky copies through atproto (the connector's PDS and app password): `send_post` with a link facet and
-an external embed (the link card), `delete_post`, and `app.bsky.feed.getPosts` for like, repost, reply and
-quote counts. Bluesky has no edit: a changed post says so instead."""
+"""Bluesky copies through atproto (the connector's PdsClient, signed in with its app password): `send_post`
+with a link facet and an external embed (the link card), `delete_post`, and `app.bsky.feed.getPosts` for like,
+repost, reply and quote counts. Bluesky has no edit: a changed post says so instead."""
 
 from __future__ import annotations
 
-import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from servicepulse.core.fetcher import FetchError, checked_address, parse_retry_after
 from servicepulse.publish.networks import URL_RE, Counts, Remote
+from servicepulse.sources.connectors.bluesky.client import PdsClient
 from servicepulse.sources.registry import ConnectorError, connector_for
 
 if TYPE_CHECKING:
-    from atproto import Client
-
     from servicepulse.sources.models import Source
 
-TIMEOUT = 15.0
 
-
-def _client(source: Source) -> Client:
-    import httpx
-    from atproto import Client
-    from atproto_client.request import Request
-
+def _client(source: Source) -> PdsClient:
     connector = connector_for(source)
     handle, password = connector.option("handle"), connector.option("app_password")
     if not handle or not password:
         raise ConnectorError("this Bluesky account has no handle and app password, so it cannot post")
-    pds_url = str(connector.option("pds_url"))
-
-    def guard(request: httpx.Request) -> None:
-        try:
-            checked_address(
-                request.url.host, request.url.port or (443 if request.url.scheme == "https" else 80)
-            )
-        except FetchError as exc:
-            raise ConnectorError(f"bluesky: {exc}") from None
-
-    client = Client(
-        base_url=pds_url, request=Request(timeout=TIMEOUT, trust_env=False, event_hooks={"request": [guard]})
-    )
-    _guarded(lambda: client.login(str(handle), str(password), fetch_bsky_profile=False), pds_url)
+    client = PdsClient(pds_url=str(connector.option("pds_url")))
+    client.login(handle=str(handle), app_password=str(password))
     return client
-
-
-def _guarded(function: Any, where: str) -> Any:
-    from atproto.exceptions import AtProtocolError, NetworkError, RequestException
-
-    try:
-        return function()
-    except RequestException as exc:
-        response = getattr(exc, "response", None)
-        status = getattr(response, "status_code", None)
-        content = getattr(response, "content", None)
-        message = getattr(content, "message", None) or getattr(content, "error", None) or str(content or exc)
-        headers = getattr(response, "headers", None) or {}
-        retry = None
-        if status == 429:
-            retry = parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
-            reset = headers.get("ratelimit-reset") or headers.get("RateLimit-Reset")
-            if retry is None and reset and str(reset).isdigit():
-                retry = max(0.0, int(reset) - time.time())
-        raise ConnectorError(f"bluesky: HTTP {status}: {message}", retry_after=retry) from None
-    except NetworkError as exc:
-        raise ConnectorError(f"bluesky: cannot reach {where}: {exc}") from None
-    except AtProtocolError as exc:
-        raise ConnectorError(f"bluesky: {exc}") from None
 
 
 def link_facets(text: str) -> list[Any]:
@@ -98,17 +54,18 @@ def publish(*, source: Source, text: str, link: str, title: str, summary: str, k
     embed = models.AppBskyEmbedExternal.Main(
         external=models.AppBskyEmbedExternal.External(uri=link, title=title[:300], description=summary[:1000])
     )
-    did = client._session.did if client._session else None
-    response = _guarded(
-        lambda: client.send_post(text, profile_identify=did, embed=embed, facets=link_facets(text) or None),
-        "the PDS",
+    response = client.call(
+        lambda: client.api.send_post(
+            text, profile_identify=client.did, embed=embed, facets=link_facets(text) or None
+        ),
+        where="the PDS",
     )
     return Remote(remote_id=response.uri, url=web_url(response.uri), extra={"cid": response.cid})
 
 
 def delete(*, source: Source, remote_id: str) -> None:
     client = _client(source)
-    _guarded(lambda: client.delete_post(remote_id), "the PDS")
+    client.call(lambda: client.api.delete_post(remote_id), where="the PDS")
 
 
 def counts(*, source: Source, remote_ids: list[str]) -> dict[str, Counts]:
@@ -116,7 +73,7 @@ def counts(*, source: Source, remote_ids: list[str]) -> dict[str, Counts]:
     found: dict[str, Counts] = {}
     for start in range(0, len(remote_ids), 25):  # getPosts takes at most 25 uris
         batch = remote_ids[start : start + 25]
-        response = _guarded(lambda batch=batch: client.get_posts(batch), "the AppView")
+        response = client.call(partial(client.api.get_posts, batch), where="the AppView")
         for view in response.posts:
             found[view.uri] = Counts(
                 likes=view.like_count or 0,

@@ -15,13 +15,13 @@ if TYPE_CHECKING:
 
 def _client(source: Source) -> tuple[GraphClient, str]:
     connector = connector_for(source)
-    return connector._client(), connector.page_id  # type: ignore[attr-defined]
+    return connector.client(), connector.page_id  # type: ignore[attr-defined]
 
 
 def publish(*, source: Source, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
     client, page_id = _client(source)
     try:
-        payload = client._call("POST", f"/{page_id}/feed", data={"message": text, "link": link})
+        payload = client.call("POST", f"/{page_id}/feed", data={"message": text, "link": link})
     finally:
         client.close()
     post_id = payload.get("id")
@@ -33,7 +33,7 @@ def publish(*, source: Source, text: str, link: str, title: str, summary: str, k
 def update(*, source: Source, remote_id: str, text: str, link: str, title: str, summary: str) -> Remote:
     client, _ = _client(source)
     try:
-        client._call("POST", f"/{remote_id}", data={"message": text})
+        client.call("POST", f"/{remote_id}", data={"message": text})
     finally:
         client.close()
     return Remote(remote_id=remote_id, url=f"https://www.facebook.com/{remote_id}")
@@ -42,6 +42,6 @@ def update(*, source: Source, remote_id: str, text: str, link: str, title: str, 
 def delete(*, source: Source, remote_id: str) -> None:
     client, _ = _client(source)
     try:
-        client._call("DELETE", f"/{remote_id}")
+        client.call("DELETE", f"/{remote_id}")
     finally:
         client.close()

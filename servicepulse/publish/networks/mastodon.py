@@ -23,7 +23,7 @@ def _client(source: Source) -> MastodonClient:
 
 def publish(*, source: Source, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
     client = _client(source)
-    status = client._call(
+    status = client.call(
         "post", client.api.status_post, text, visibility="public", idempotency_key=key or None
     )
     return Remote(remote_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""))
@@ -31,20 +31,20 @@ def publish(*, source: Source, text: str, link: str, title: str, summary: str, k
 
 def update(*, source: Source, remote_id: str, text: str, link: str, title: str, summary: str) -> Remote:
     client = _client(source)
-    status = client._call("edit", client.api.status_update, remote_id, text)
+    status = client.call("edit", client.api.status_update, remote_id, text)
     return Remote(remote_id=str(status["id"]), url=str(status.get("url") or ""))
 
 
 def delete(*, source: Source, remote_id: str) -> None:
     client = _client(source)
-    client._call("delete", client.api.status_delete, remote_id)
+    client.call("delete", client.api.status_delete, remote_id)
 
 
 def counts(*, source: Source, remote_ids: list[str]) -> dict[str, Counts]:
     client = _client(source)
     found: dict[str, Counts] = {}
     for remote_id in remote_ids:
-        status = client._call("status", client.api.status, remote_id)
+        status = client.call("status", client.api.status, remote_id)
         found[remote_id] = Counts(
             likes=int(status.get("favourites_count") or 0),
             reposts=int(status.get("reblogs_count") or 0),

@@ -26,7 +26,7 @@ def _subreddit(source: Source) -> str:
 def publish(*, source: Source, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
     client = connector_for(source).client()  # type: ignore[attr-defined]
     subreddit = client.reddit.subreddit(_subreddit(source))
-    submission = client._call("submit", lambda: subreddit.submit(title=text[:300], url=link, resubmit=True))
+    submission = client.call("submit", lambda: subreddit.submit(title=text[:300], url=link, resubmit=True))
     # The submit answer carries the id only (praw would fetch the whole post for its permalink); Reddit's
     # short /comments/<id>/ address redirects to it.
     return Remote(remote_id=f"t3_{submission.id}", url=f"https://www.reddit.com/comments/{submission.id}/")
@@ -35,12 +35,12 @@ def publish(*, source: Source, text: str, link: str, title: str, summary: str, k
 def delete(*, source: Source, remote_id: str) -> None:
     client = connector_for(source).client()  # type: ignore[attr-defined]
     submission = client.reddit.submission(id=remote_id.removeprefix("t3_"))
-    client._call("delete", submission.delete)
+    client.call("delete", submission.delete)
 
 
 def counts(*, source: Source, remote_ids: list[str]) -> dict[str, Counts]:
     client = connector_for(source).client()  # type: ignore[attr-defined]
     found: dict[str, Counts] = {}
-    for thing in client._call("info", lambda: list(client.reddit.info(fullnames=remote_ids))):
+    for thing in client.call("info", lambda: list(client.reddit.info(fullnames=remote_ids))):
         found[f"t3_{thing.id}"] = Counts(likes=int(thing.score or 0), replies=int(thing.num_comments or 0))
     return found

@@ -30,13 +30,13 @@ def _client(source: Source) -> tuple[XClient, bool]:
 
 
 def publish(*, source: Source, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
-    from servicepulse.sources.connectors.x.client import ERRORS, _translate
+    from servicepulse.sources.connectors.x.client import ERRORS, translate_error
 
     client, user_auth = _client(source)
     try:
         payload = client.client.create_tweet(text=text, user_auth=user_auth)
     except ERRORS as exc:
-        raise _translate(exc, "POST /2/tweets") from None
+        raise translate_error(exc, "POST /2/tweets") from None
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, dict) or not data.get("id"):
         raise ConnectorError("X accepted the post but returned no id")
@@ -45,13 +45,13 @@ def publish(*, source: Source, text: str, link: str, title: str, summary: str, k
 
 
 def delete(*, source: Source, remote_id: str) -> None:
-    from servicepulse.sources.connectors.x.client import ERRORS, _translate
+    from servicepulse.sources.connectors.x.client import ERRORS, translate_error
 
     client, user_auth = _client(source)
     try:
         client.client.delete_tweet(remote_id, user_auth=user_auth)
     except ERRORS as exc:
-        raise _translate(exc, f"DELETE /2/tweets/{remote_id}") from None
+        raise translate_error(exc, f"DELETE /2/tweets/{remote_id}") from None
 
 
 def quoted_ids(raw: dict) -> list[str]:  # type: ignore[type-arg]

@@ -1,4 +1,5 @@
-"""Talking to Bluesky: the Jetstream WebSocket through `websockets`, replies through the `atproto` client.
+"""Talking to Bluesky: the Jetstream WebSocket through `websockets`, replies (and the blog's cross-posts)
+through the `atproto` client.
 
 Tests point `jetstream_url` and `pds_url` at loopback replay servers.
 """
@@ -6,14 +7,17 @@ Tests point `jetstream_url` and `pds_url` at loopback replay servers.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from servicepulse.core.fetcher import FetchError, checked_address, parse_retry_after
 from servicepulse.sources.connectors.bluesky.parse import POST
 from servicepulse.sources.registry import ConnectorError
 from servicepulse.sources.websocket import websocket_messages
+
+if TYPE_CHECKING:
+    from atproto import Session, SessionEvent
 
 DEFAULT_JETSTREAM = "wss://jetstream2.us-east.bsky.network/subscribe"
 DEFAULT_PDS = "https://bsky.social"
@@ -44,50 +48,87 @@ def jetstream_messages(*, url: str, stop: Any, idle_timeout: float = 60.0) -> It
         yield message if isinstance(message, str) else message.decode("utf-8", errors="replace")
 
 
+class PdsClient:
+    """The atproto client on an account's PDS: every request address-checked by the fetcher's rules, signed in
+    with an app password by `login`. `api` is the atproto Client; run its calls through `call`."""
+
+    def __init__(self, *, pds_url: str) -> None:
+        import httpx
+        from atproto import Client
+        from atproto_client.request import Request
+
+        def guard(request: httpx.Request) -> None:
+            try:
+                checked_address(
+                    request.url.host, request.url.port or (443 if request.url.scheme == "https" else 80)
+                )
+            except FetchError as exc:
+                raise ConnectorError(f"bluesky: {exc}") from None
+
+        self.pds_url = pds_url
+        self._did: str | None = None
+        self.api = Client(
+            base_url=pds_url,
+            request=Request(timeout=TIMEOUT, trust_env=False, event_hooks={"request": [guard]}),
+        )
+        self.api.on_session_change(self._remember_session)
+
+    def _remember_session(self, event: SessionEvent, session: Session) -> None:
+        self._did = session.did
+
+    @property
+    def did(self) -> str | None:
+        """The signed-in account's DID (None before `login`): the repo its posts are written to."""
+        return self._did
+
+    def login(self, *, handle: str, app_password: str) -> None:
+        """Sign in with an app password (createSession only: no profile lookup)."""
+        self.call(lambda: self.api.login(handle, app_password, fetch_bsky_profile=False), where=self.pds_url)
+
+    def call(self, function: Callable[[], Any], *, where: str) -> Any:
+        """Run `function` (calls on `api`) and return its answer. atproto's errors become ConnectorError: an
+        HTTP error with the server's message (retry_after from Retry-After or RateLimit-Reset on a 429), a
+        network failure naming `where` it could not reach."""
+        from atproto.exceptions import AtProtocolError, NetworkError, RequestException
+
+        try:
+            return function()
+        except RequestException as exc:
+            response = getattr(exc, "response", None)
+            status = getattr(response, "status_code", None)
+            content = getattr(response, "content", None)
+            message = (
+                getattr(content, "message", None) or getattr(content, "error", None) or str(content or exc)
+            )
+            retry = None
+            headers = getattr(response, "headers", None) or {}
+            if status == 429:
+                retry = parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
+                reset = headers.get("ratelimit-reset") or headers.get("RateLimit-Reset")
+                if retry is None and reset and str(reset).isdigit():
+                    retry = max(0.0, int(reset) - time.time())
+            raise ConnectorError(f"bluesky: HTTP {status}: {message}", retry_after=retry) from None
+        except NetworkError as exc:
+            raise ConnectorError(f"bluesky: cannot reach {where}: {exc}") from None
+        except AtProtocolError as exc:
+            raise ConnectorError(f"bluesky: {exc}") from None
+
+
 def post_reply(
     *, pds_url: str, handle: str, app_password: str, text: str, parent: dict[str, str], root: dict[str, str]
 ) -> dict[str, str]:
     """Sign in with an app password and post `text` as a reply. Returns {"uri", "cid"}."""
-    import httpx
-    from atproto import Client, models
-    from atproto.exceptions import AtProtocolError, NetworkError, RequestException
-    from atproto_client.request import Request
+    from atproto import models
 
-    def guard(request: httpx.Request) -> None:
-        try:
-            checked_address(
-                request.url.host, request.url.port or (443 if request.url.scheme == "https" else 80)
-            )
-        except FetchError as exc:
-            raise ConnectorError(f"bluesky: {exc}") from None
+    client = PdsClient(pds_url=pds_url)
+    client.login(handle=handle, app_password=app_password)
 
-    client = Client(
-        base_url=pds_url,
-        request=Request(timeout=TIMEOUT, trust_env=False, event_hooks={"request": [guard]}),
-    )
-    try:
-        client.login(handle, app_password, fetch_bsky_profile=False)
+    def send() -> Any:
         reply_to = models.AppBskyFeedPost.ReplyRef(
             parent=models.ComAtprotoRepoStrongRef.Main(uri=parent["uri"], cid=parent["cid"]),
             root=models.ComAtprotoRepoStrongRef.Main(uri=root["uri"], cid=root["cid"]),
         )
-        did = client._session.did if client._session else handle
-        response = client.send_post(text, profile_identify=did, reply_to=reply_to)
-    except RequestException as exc:
-        response_obj = getattr(exc, "response", None)
-        status = getattr(response_obj, "status_code", None)
-        content = getattr(response_obj, "content", None)
-        message = getattr(content, "message", None) or getattr(content, "error", None) or str(content or exc)
-        retry = None
-        headers = getattr(response_obj, "headers", None) or {}
-        if status == 429:
-            retry = parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
-            reset = headers.get("ratelimit-reset") or headers.get("RateLimit-Reset")
-            if retry is None and reset and str(reset).isdigit():
-                retry = max(0.0, int(reset) - time.time())
-        raise ConnectorError(f"bluesky: HTTP {status}: {message}", retry_after=retry) from None
-    except NetworkError as exc:
-        raise ConnectorError(f"bluesky: cannot reach {pds_url}: {exc}") from None
-    except AtProtocolError as exc:
-        raise ConnectorError(f"bluesky: {exc}") from None
+        return client.api.send_post(text, profile_identify=client.did or handle, reply_to=reply_to)
+
+    response = client.call(send, where=pds_url)
     return {"uri": response.uri, "cid": response.cid}

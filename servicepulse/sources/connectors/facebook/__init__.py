@@ -107,7 +107,9 @@ class FacebookConnector(Connector):
     def page_id(self) -> str:
         return str(self._opt("page_id") or "")
 
-    def _client(self) -> GraphClient:
+    def client(self) -> GraphClient:
+        """A Graph API client for this source's Page token (and app secret, for `appsecret_proof`), aimed at
+        its configured API URL and version. The caller closes it."""
         secrets = self.source.secrets
         return GraphClient(
             access_token=secrets.get("page_access_token", ""),
@@ -200,7 +202,7 @@ class FacebookConnector(Connector):
         include_page = self._flag("include_page_posts")
         result = PullResult()
         newest = since_ts
-        client = self._client()
+        client = self.client()
         try:
             for page in client.page_feed(
                 page_id=self.page_id, since=since_ts - lookback, max_pages=max_pages
@@ -258,7 +260,7 @@ class FacebookConnector(Connector):
         nested = mention.in_reply_to and mention.thread_id and mention.in_reply_to != mention.thread_id
         if nested:
             target = mention.in_reply_to
-        client = self._client()
+        client = self.client()
         try:
             new_id = client.comment(object_id=target, message=text)
         finally:

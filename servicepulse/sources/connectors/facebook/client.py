@@ -67,7 +67,7 @@ class GraphClient:
             ).hexdigest()
         return params
 
-    def _call(
+    def call(
         self,
         method: str,
         path: str,
@@ -75,6 +75,9 @@ class GraphClient:
         params: dict[str, Any] | None = None,
         data: dict[str, Any] | None = None,
     ) -> Any:
+        """One Graph API request (`params` as the query, `data` as the form body), signed with the access token
+        and its `appsecret_proof`. Returns the decoded JSON object; a Graph error, a rate limit, a network
+        failure or a body that is not a JSON object raises ConnectorError (retry_after on rate limits)."""
         query = {**(params or {}), **self._auth()}
         response = send(self.http, method, path, platform=PLATFORM, params=query, data=data)
         if response.status_code >= 400:
@@ -106,7 +109,7 @@ class GraphClient:
         """Each page's `data` list, following `paging.cursors.after` while `paging.next` shows more."""
         query = dict(params)
         for _ in range(max_pages):
-            payload = self._call("GET", path, params=query)
+            payload = self.call("GET", path, params=query)
             data = payload.get("data")
             if not isinstance(data, list):
                 raise ConnectorError(f"{PLATFORM} page for {path} has no data list")
@@ -132,7 +135,7 @@ class GraphClient:
 
     def comment(self, *, object_id: str, message: str) -> str:
         """Post `message` as a comment on a post or a reply to a comment; returns the new comment's id."""
-        payload = self._call("POST", f"/{object_id}/comments", data={"message": message})
+        payload = self.call("POST", f"/{object_id}/comments", data={"message": message})
         new_id = payload.get("id")
         if not isinstance(new_id, str):
             raise ConnectorError(f"{PLATFORM} accepted the comment but returned no id")

@@ -50,7 +50,10 @@ class MastodonClient:
 
     # --- REST -------------------------------------------------------------------------------------------
 
-    def _call(self, what: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def call(self, what: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call `function` (a method of `api`, the Mastodon.py client) with `args` and `kwargs` and return its
+        answer as plain dicts and lists. Mastodon.py's errors become ConnectorError named by `what`, with
+        retry_after from the server's Retry-After or X-RateLimit-Reset when it rate limits."""
         from mastodon.errors import (
             MastodonAPIError,
             MastodonError,
@@ -80,10 +83,10 @@ class MastodonClient:
             raise ConnectorError(f"{what}: {_first_line(exc)}") from None
 
     def tag_statuses(self, tag: str, *, min_id: str | None) -> list[dict[str, Any]]:
-        return self._call(f"#{tag}", self.api.timeline_hashtag, tag, min_id=min_id, limit=PAGE_SIZE) or []
+        return self.call(f"#{tag}", self.api.timeline_hashtag, tag, min_id=min_id, limit=PAGE_SIZE) or []
 
     def search_statuses(self, query: str, *, min_id: str | None) -> list[dict[str, Any]]:
-        result = self._call(
+        result = self.call(
             f"search {query!r}", self.api.search_v2, query, resolve=False, result_type="statuses",
             min_id=min_id, limit=PAGE_SIZE,
         )  # fmt: skip
@@ -91,12 +94,12 @@ class MastodonClient:
 
     def mention_notifications(self, *, min_id: str | None) -> list[dict[str, Any]]:
         return (
-            self._call("mentions", self.api.notifications, types=["mention"], min_id=min_id, limit=PAGE_SIZE)
+            self.call("mentions", self.api.notifications, types=["mention"], min_id=min_id, limit=PAGE_SIZE)
             or []
         )
 
     def post_reply(self, *, text: str, in_reply_to_id: str, visibility: str) -> dict[str, Any]:
-        return self._call(
+        return self.call(
             "reply", self.api.status_post, text, in_reply_to_id=in_reply_to_id, visibility=visibility
         )
 
@@ -108,7 +111,7 @@ class MastodonClient:
         base = override
         if not base:
             try:
-                instance = self._call("instance", self.api.instance_v2) or {}
+                instance = self.call("instance", self.api.instance_v2) or {}
                 base = str(((instance.get("configuration") or {}).get("urls") or {}).get("streaming") or "")
             except ConnectorError:
                 base = ""

@@ -44,7 +44,9 @@ class RedditClient:
             requestor_kwargs={"session": guarded_requests_session()},
         )
 
-    def _call(self, what: str, function: Callable[[], Any]) -> Any:
+    def call(self, what: str, function: Callable[[], Any]) -> Any:
+        """Run `function` (praw calls on `reddit`) and return its answer. praw's and prawcore's errors become
+        ConnectorError named by `what`, with retry_after from Reddit's Retry-After when it rate limits."""
         import prawcore
         from praw.exceptions import PRAWException, RedditAPIException
 
@@ -83,7 +85,7 @@ class RedditClient:
         generator = listing(limit=LISTING_LIMIT)
         what = f"r/{'+'.join(subreddits)} {kind}"
         while True:
-            item = self._call(what, lambda: next(generator, None))
+            item = self.call(what, lambda: next(generator, None))
             if item is None:
                 return
             yield thing_data(item)
@@ -91,7 +93,7 @@ class RedditClient:
     def reply(self, *, fullname: str, text: str) -> dict[str, Any]:
         kind, _, thing_id = fullname.partition("_")
         target = self.reddit.submission(id=thing_id) if kind == "t3" else self.reddit.comment(id=thing_id)
-        created = self._call("reply", lambda: target.reply(body=text))
+        created = self.call("reply", lambda: target.reply(body=text))
         if created is None:
             raise ConnectorError("reply: Reddit did not return the new comment")
         return thing_data(created)

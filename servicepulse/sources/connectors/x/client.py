@@ -42,7 +42,9 @@ class _Rebase(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def _translate(exc: Exception, action: str) -> ConnectorError:
+def translate_error(exc: Exception, action: str) -> ConnectorError:
+    """The ConnectorError for one of ERRORS raised by tweepy during `action` (named in the message): a rate
+    limit waits until Retry-After or x-rate-limit-reset (fifteen minutes when neither is given)."""
     if isinstance(exc, tweepy.TooManyRequests):
         headers = exc.response.headers
         wait = retry_after_seconds(headers.get("retry-after"))
@@ -59,6 +61,7 @@ def _translate(exc: Exception, action: str) -> ConnectorError:
     return ConnectorError(f"X {action} failed: {exc}")
 
 
+# What a tweepy call can raise: its own errors, the requests underneath, and a body that is not JSON.
 ERRORS = (tweepy.TweepyException, requests.RequestException, ValueError)
 
 
@@ -107,7 +110,7 @@ class XClient:
                 user_fields=USER_FIELDS,
             )
         except ERRORS as exc:
-            raise _translate(exc, f"recent search {query!r}") from None
+            raise translate_error(exc, f"recent search {query!r}") from None
         if not isinstance(payload, dict):
             raise ConnectorError("X recent search answered with something other than an object")
         return payload
@@ -118,7 +121,7 @@ class XClient:
                 text=text, in_reply_to_tweet_id=in_reply_to, user_auth=user_auth
             )
         except ERRORS as exc:
-            raise _translate(exc, "POST /2/tweets") from None
+            raise translate_error(exc, "POST /2/tweets") from None
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             raise ConnectorError("X accepted the post but returned no id")

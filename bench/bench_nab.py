@@ -9,6 +9,12 @@ the second window, half-way through it; ``fp``: outside every window; alerts in 
 listed) so a change can be judged window by window. Then (unless ``--no-loo``) it estimates generalisation: for each
 series, the one per-deployment knob (``sensitivity``) is picked on the other series and the held-out series
 is scored with it; the five held-out raw scores are normalised together. Skips, saying so, without the data.
+
+Figures on the five development series (standard profile): 78.3, leave-one-out 79.7 (before the
+single-bucket largest-burst rule: 77.0 and 78.8). The detector's other constants were chosen on all five,
+so the leave-one-out figure measures only the sensitivity knob; the one ``reference_max_fraction`` changes
+is AMZN (four fewer alerts outside its windows); the other four score the same with it or without.
+Published references here: ARTime 80.2; on the held-out tweet series ARTime 83.2, HTM 78.1.
 """
 
 from __future__ import annotations

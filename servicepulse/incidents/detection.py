@@ -17,7 +17,11 @@ Fed one bucket at a time, the detector decides from what it has seen so far (cau
   stricter for a single bucket), raised to a multiple of what an ordinary day's largest surprise
   reaches on this series (the upper quartile of the last two weeks' daily maxima). A chatty, spiky
   series has to do much more than usual to raise an incident; a quiet one only has to leave its
-  Poisson noise far behind. ``score`` is the evidence over that threshold: 1 or more confirms;
+  Poisson noise far behind. A single bucket must moreover reach a fraction of the largest
+  single-bucket surprise of those two weeks: a series whose chatter comes in bursts (a retweet storm,
+  a bot) has shown how heavy its tail is, and its next, smaller blip is no incident. Sustained rises
+  (the hour, the six hours) are not held to this, so an outage that recurs days after the last one is
+  confirmed as fast as the first. ``score`` is the evidence over that threshold: 1 or more confirms;
 * a **state machine** calm -> possible -> confirmed -> resolved with hysteresis (leaving a state needs an
   hour of low evidence) and a cool-down (no second alert for the same series within a day); with
   ``distinct_authors`` given (a count per bucket, or better the authors' keys, so that one person is
@@ -87,6 +91,10 @@ class DetectorConfig:
     reference_min_days: int = 7
     reference_quantile: float = 0.75
     reference_multiple: float = 2.0
+    # ... and a single bucket needs at least this fraction of the largest daily maximum of its scale
+    # over the same days (only the single-bucket scale: one blip, unlike a sustained rise, is judged
+    # against the bursts this series has already shown).
+    reference_max_fraction: float = 0.3
     clear_minutes: float = 60.0
     cooldown_hours: float = 24.0
     min_authors: int = 3
@@ -305,9 +313,13 @@ class Detector:
 
     def confirm_threshold(self, scale: EvidenceScale) -> float:
         """The surprise this scale needs now to confirm an incident: its fixed threshold, raised to a
-        multiple of an ordinary day's maximum on this series, divided by the sensitivity."""
+        multiple of an ordinary day's maximum on this series (and, for a single bucket, to a fraction of
+        the largest recent daily maximum), divided by the sensitivity."""
         cfg = self.config
-        return max(scale.threshold, cfg.reference_multiple * self._reference(scale)) / cfg.sensitivity
+        reference = cfg.reference_multiple * self._reference(scale)
+        if scale.width == 1 and len(scale.daily_maxima) >= cfg.reference_min_days:
+            reference = max(reference, cfg.reference_max_fraction * max(scale.daily_maxima))
+        return max(scale.threshold, reference) / cfg.sensitivity
 
     # ---- public API -------------------------------------------------------------------------------
     def update(

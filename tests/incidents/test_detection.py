@@ -160,6 +160,35 @@ def test_slow_rise_confirmed_by_the_six_hour_scale() -> None:
     assert not any(d.alert for d in feed(Detector(config=hour_only), series))
 
 
+def test_a_smaller_blip_after_a_burst_storm_is_no_incident() -> None:
+    """A busy series has shown a huge one-bucket spike; three days later a blip a third its size, which
+    alone would confirm, is judged against it (the series' bursts are heavy-tailed), not alerted."""
+    rng = random.Random(1)
+    big, small = 10 * 96 + 56, 13 * 96 + 56
+    series = [
+        (START + i * BUCKET, poisson(rng, 8.0) + (120 if i == big else 45 if i == small else 0))
+        for i in range(15 * 96)
+    ]
+    single = ((0.0, 15.0),)  # only the single-bucket scale, so nothing else can confirm the blip
+    forgetful = DetectorConfig(scales=single, reference_max_fraction=0.0)
+    assert [i for i, d in enumerate(feed(Detector(config=forgetful), series)) if d.alert] == [big, small]
+    default = DetectorConfig(scales=single)
+    assert [i for i, d in enumerate(feed(Detector(config=default), series)) if d.alert] == [big]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_recurring_outage_is_confirmed_as_fast_as_the_first(seed: int) -> None:
+    """The largest-burst rule holds only single buckets: a sustained rise three days after the same rise
+    alerts at the same point of its course."""
+    first, again = 10 * 96 + 56, 13 * 96 + 56
+    series = with_burst(with_burst(calm_series(15, seed=seed), first, 8, 6), again, 8, 6)
+    alerts = [i for i, d in enumerate(feed(Detector(), series)) if d.alert]
+    assert len(alerts) == 2
+    assert alerts[1] - again == alerts[0] - first
+    forgetful = DetectorConfig(reference_max_fraction=0.0)
+    assert [i for i, d in enumerate(feed(Detector(config=forgetful), series)) if d.alert] == alerts
+
+
 def test_state_round_trips_through_json() -> None:
     onset = 10 * 96 + 56
     series = with_burst(calm_series(12), onset, length=8, extra=6)

@@ -243,6 +243,41 @@ def _chosen_service(mention: Mention) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+REPLY_INHERITS = 0.8  # confidence kept by a service a reply takes from its parent or thread root
+
+
+def _parent_services(mentions: Sequence[Mention]) -> dict[tuple[int, str], list[tuple[str, float]]]:
+    """The services (best first, with confidence) of the parents and thread roots of these mentions that are
+    already analysed, plus the batch's own mentions as they get analysed (see `mentions_analyze`)."""
+    wanted = {(m.source_id, ref) for m in mentions for ref in (m.in_reply_to, m.thread_id) if ref}
+    if not wanted:
+        return {}
+    found: dict[tuple[int, str], list[tuple[str, float]]] = {}
+    tags = (
+        ServiceTag.objects.filter(
+            analysis__mention__source__in={source for source, _ in wanted},
+            analysis__mention__external_id__in={ref for _, ref in wanted},
+        )
+        .order_by("rank")
+        .values_list(
+            "analysis__mention__source_id", "analysis__mention__external_id", "service_id", "confidence"
+        )
+    )
+    for source_id, external_id, service_id, confidence in tags:
+        if (source_id, external_id) in wanted:
+            found.setdefault((source_id, external_id), []).append((service_id, confidence))
+    return found
+
+
+def _thread_services(
+    mention: Mention, known: dict[tuple[int, str], list[tuple[str, float]]]
+) -> list[tuple[str, float]]:
+    for ref in (mention.in_reply_to, mention.thread_id):
+        if ref and known.get((mention.source_id, ref)):
+            return known[(mention.source_id, ref)]
+    return []
+
+
 def mentions_analyze(*, mention_ids: Sequence[int], force: bool = False) -> int:
     """Run the understanding pipeline on these mentions and store the results.
 
@@ -278,12 +313,17 @@ def mentions_analyze(*, mention_ids: Sequence[int], force: bool = False) -> int:
         [r.normalised for r in results], earlier_texts=[normalise(text) for _, text in earlier]
     )
     pool_ids = [mention_id for mention_id, _ in earlier] + [m.pk for m in mentions]
+    parents = _parent_services(mentions)
     answers = []
     for mention, result, duplicate in zip(mentions, results, duplicates, strict=True):
         services = list(result.services)
         chosen = _chosen_service(mention)
         if chosen in known:
             services = [(chosen, 1.0)] + [(s, c) for s, c in services if s != chosen]
+        if not services:  # "same here", "+1 for me": a reply naming nothing is about what its thread is about
+            services = [(s, round(c * REPLY_INHERITS, 4)) for s, c in _thread_services(mention, parents)]
+        if services:  # a later reply in this batch may need them
+            parents[(mention.source_id, mention.external_id)] = services
         answers.append(
             ModelAnswer(
                 mention=mention,

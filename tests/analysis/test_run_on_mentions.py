@@ -87,3 +87,39 @@ def test_sweeper_requeues_only_old_unanalysed_mentions() -> None:
     DBTaskResult.objects.all().delete()  # the worker that held these tasks died
     assert analyze_pending.call() == 1
     assert _queued_ids() == old
+
+
+def test_a_reply_naming_no_service_takes_its_threads_services() -> None:
+    catalog_load(data=DEMO_CATALOG)
+    source = SourceFactory(name="fb")
+    other = SourceFactory(name="reddit")
+    earlier = mentions_ingest(
+        source=source, items=[_post("root", "eduroam keeps dropping in the library, can't load anything", 0)]
+    )
+    analyze_mentions.call(earlier.mention_ids)
+    later = mentions_ingest(
+        source=source,
+        items=[
+            _post("r1", "same here", 5, in_reply_to="root", thread_id="root"),
+            _post("r2", "+1, same for me", 6, in_reply_to="r1", thread_id="root"),
+            _post("p2", "is moodle down for anyone else?", 7),
+            _post("r3", "yes, same", 8, in_reply_to="p2", thread_id="p2"),
+            _post("r4", "printing is broken too", 9, in_reply_to="root", thread_id="root"),
+        ],
+    )
+    stray = mentions_ingest(source=other, items=[_post("x", "same here", 10, in_reply_to="root")])
+    analyze_mentions.call(later.mention_ids + stray.mention_ids)
+
+    def tags(external_id: str, source_name: str = "fb") -> list[str]:
+        return MentionAnalysis.objects.get(
+            mention__external_id=external_id, mention__source__name=source_name
+        ).service_ids
+
+    root = MentionAnalysis.objects.get(mention__external_id="root")
+    assert root.service_ids[0] == "wifi"
+    assert tags("r1")[0] == "wifi" and tags("r2")[0] == "wifi"  # from the root, then from the reply
+    r1 = MentionAnalysis.objects.get(mention__external_id="r1")
+    assert r1.tags.get(rank=0).confidence == pytest.approx(root.tags.get(rank=0).confidence * 0.8, abs=1e-3)
+    assert tags("r3")[0] == "vle"  # the parent was analysed in the same batch
+    assert tags("r4")[0] == "printing"  # a reply that names its own service keeps it
+    assert tags("x", "reddit") == []  # ids are per source: another source's "root" is not its parent

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from servicepulse.analysis.ml.catalog_file import validate_records
 from servicepulse.analysis.ml.tagging import CatalogTagger
 
@@ -61,4 +63,63 @@ def test_catalogue_edit_takes_effect_without_retraining(encoder: Any, catalog: l
 
 
 def test_empty_catalogue_tags_nothing(encoder: Any) -> None:
-    assert CatalogTagger([], encoder=encoder).tag_texts(["moodle is down", ""]) == [[], []]
+    tagger = CatalogTagger([], encoder=encoder)
+    assert tagger.tag_texts(["moodle is down", ""]) == [[], []]
+    assert tagger.discriminant(encoder.encode(["moodle is down"]).embeddings).shape == (1, 0)
+
+
+def test_word_overlap_weighs_words_by_how_few_services_use_them(
+    encoder: Any, catalog: list[dict[str, Any]]
+) -> None:
+    tagger = CatalogTagger(catalog, encoder=encoder)
+    # "photocopier" is only in the printing entry (as "photocopiers": plurals and -ed/-ing are stripped)
+    scores = tagger.word_overlap("the photocopier jammed halfway")
+    assert scores.argmax() == 2 and 0.0 < scores[2] <= 1.0 and scores[0] == scores[1] == 0.0
+    assert tagger.word_overlap("what a lovely sunset").tolist() == [0.0, 0.0, 0.0]
+    # a word every service's entry uses says nothing about which one
+    shared = [{**r, "description": r["description"] + " for students"} for r in catalog]
+    assert CatalogTagger(shared, encoder=encoder).word_overlap("students").tolist() == [0.0, 0.0, 0.0]
+
+
+def test_discriminant_is_fitted_to_the_catalogue_texts_alone(
+    encoder: Any, catalog: list[dict[str, Any]]
+) -> None:
+    tagger = CatalogTagger(catalog, encoder=encoder)
+    texts = [
+        "my assignment upload failed on the course page",
+        "no signal in my halls room",
+        "out of print credit",
+    ]
+    log_p = tagger.discriminant(encoder.encode(texts).embeddings)
+    assert log_p.shape == (3, 3)
+    assert np.allclose(np.exp(log_p).sum(axis=1), 1.0, atol=1e-4)
+    assert log_p.argmax(axis=1).tolist() == [0, 1, 2]
+    # one service: nothing to tell apart, so the discriminant says nothing and the similarity decides
+    single = CatalogTagger(catalog[:1], encoder=encoder)
+    assert not single.discriminant(encoder.encode(texts).embeddings).any()
+    assert _ids(single, "moodle is down again") == ["vle"]
+    assert _ids(single, "what a lovely sunset over the lake tonight") == []
+
+
+def test_second_service_only_when_nearly_as_likely(encoder: Any, catalog: list[dict[str, Any]]) -> None:
+    tagger = CatalogTagger(catalog, encoder=encoder)
+    texts = [
+        "moodle logged me out while I was submitting my assignment",
+        "eduroam and the printers are both down",
+    ]
+    one, two = tagger.tag_texts(texts)
+    assert [s for s, _ in one] == ["vle"]
+    assert {s for s, _ in two} == {"wifi", "printing"}  # both named
+    rank, closeness = tagger.rank_scores(texts, encoder.encode(texts).embeddings)
+    assert rank.shape == closeness.shape == (2, 3) and rank[0].argmax() == 0
+
+
+def test_catalogue_of_names_only(encoder: Any) -> None:
+    records = validate_records([{"id": "vle", "name": "Moodle"}, {"id": "wifi", "name": "Wi-Fi"}])
+    tagger = CatalogTagger(records, encoder=encoder)
+    assert _ids(tagger, "moodle is down")[0] == "vle"
+    assert _ids(tagger, "the wifi keeps dropping")[0] == "wifi"
+    # two services: the discriminant still tells them apart (one log-odds split into two rows)
+    log_p = tagger.discriminant(encoder.encode(["moodle course page", "wifi signal"]).embeddings)
+    assert log_p.argmax(axis=1).tolist() == [0, 1]
+    assert np.allclose(np.exp(log_p).sum(axis=1), 1.0, atol=1e-4)

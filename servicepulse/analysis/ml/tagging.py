@@ -1,8 +1,10 @@
 """Service tagging from the catalogue alone: aliases (exact, case- and accent-insensitive, hashtags, common
-misspellings) and embedding similarity to each service's name, description and example posts.
+misspellings), embedding similarity to each service's name, description and example posts, the words the
+catalogue uses for each service, and a small linear discriminant fitted to the catalogue's own texts.
 
-Nothing here is trained: a catalogue edit takes effect the next time a tagger is built (catalogue texts'
-embeddings are cached by content, so rebuilding is cheap).
+Nothing here is trained on labelled posts: everything the tagger knows of a service comes from its catalogue
+entry, and a catalogue edit takes effect the next time a tagger is built (catalogue texts' embeddings are
+cached by content and the discriminant fits in a fraction of a second, so rebuilding is cheap).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,22 +21,39 @@ import numpy as np
 
 from servicepulse.analysis.ml.normalise import fold, normalise
 
-# Similarity blend (tuned on the first half of the airline development data, see MODELS.md): the examples
-# say how people write about a service, the description what it is, the name what they call it; naming an
-# alias adds a bonus rather than overriding the similarity (aliases such as "delayed" are often incidental).
+# Semantic similarity blend: the examples say how people write about a service, the description what it is,
+# the name what they call it.
 W_DESCRIPTION = 0.35
 W_NAME = 0.15
 W_EXAMPLES = 0.50
-ALIAS_BONUS = 0.10  # exact alias; a fuzzy (misspelt) one adds 0.7 of it
-# Calibration of the blended cosine similarity into a confidence (logistic), and the cut-offs.
+ALIAS_BONUS = 0.10  # added to the similarity for the "close enough" test; a misspelt alias adds 0.7 of it
+# Whether a post is about the catalogue at all: the blended cosine similarity (plus the alias bonus) turned
+# into a confidence by a logistic curve; nothing is returned when no service reaches MIN_CONFIDENCE.
 SIM_MIDPOINT = 0.27
 SIM_SPREAD = 0.05
 MIN_CONFIDENCE = 0.5
-RELATIVE_MARGIN = 0.08  # a second service must be within this much blended similarity of the best
+# Which service: a rank score on a log-odds scale, summed over four views of the catalogue (weights chosen on
+# the tuning half of the airline development data with several catalogues, see MODELS.md):
+#   the discriminant's log-probability (weight 1) + W_SEMANTIC x blended similarity
+#   + W_ALIAS x alias match (1, or 0.7 misspelt) + W_LEXICAL x catalogue-word overlap (0..1).
+W_SEMANTIC = 3.0
+W_ALIAS = 0.5
+W_LEXICAL = 2.0
+DISCRIMINANT_C = 1.0  # inverse L2 strength of the catalogue discriminant (a multinomial logistic regression)
+SECOND_SHARE = 0.5  # another service is kept when its softmax share is at least this fraction of the best's
 MAX_SERVICES = 3
 ALIAS_FLOOR = 0.9  # confidence at least this (x0.7 when misspelt) for a service the post names
 ALIAS_CONFIDENCE = 1.0
 FUZZY_ALIAS_CONFIDENCE = 0.7
+# Words that say nothing about a service, left out of the word overlap (with the placeholders of normalise).
+_STOP_TEXT = """
+    a about after again all also am an and any are as at be been before being but by can could did do does
+    doing for from get got had has have having he her here him his how i if in into is it its just me more
+    most my no nor not now of off on once only or other our out over own same she should so some such than
+    that the their them then there these they this those through to too under until up very was we were what
+    when where which while who why will with would you your user http email
+"""
+_STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 _TOKEN = re.compile(r"#?\w+(?:['\u2019]\w+)?")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -56,6 +76,66 @@ def _tokens(text: str) -> tuple[list[str], set[str]]:
         else:
             words.append(fold(raw))
     return words, hashtags
+
+
+def _stem(word: str) -> str:
+    """A light English suffix-stripper for the word overlap: plurals, -ing, -ed, a final e and doubled
+    consonants ("queues"/"queue" -> "queu", "cancelled"/"canceled" -> "cancel", "delays" -> "delay")."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "xes", "ches", "shes", "zes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+        word = word[:-1]
+    if word.endswith("ll") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+def _content_stems(text: str) -> list[str]:
+    """Stems of the words of `text` that can say something about a service (stop words left out)."""
+    return [_stem(w) for w in _tokens(text)[0] if w not in _STOP_WORDS and not w.startswith("@")]
+
+
+class _WordOverlap:
+    """How much of a post's catalogue vocabulary points at each service. Each service's name, description and
+    aliases are a document; a word weighs log(services / services using it), so a word every service uses
+    (such as "flight" in an airline's catalogue) weighs nothing, and its count in the document saturates as in
+    BM25. Examples are left out: they are full of incidental words. The score is the cosine of the post's
+    catalogue words (weighted by idf) with the service's weighted words, in [0, 1]."""
+
+    K1 = 1.2
+
+    def __init__(self, documents: Sequence[str]) -> None:
+        counts = [Counter(_content_stems(doc)) for doc in documents]
+        n = len(counts)
+        df = Counter(w for c in counts for w in c)
+        self._idf = {w: math.log(n / k) for w, k in df.items()}
+        self._weights: list[dict[str, float]] = []
+        for c in counts:
+            vec = {w: tf * (self.K1 + 1) / (tf + self.K1) * self._idf[w] for w, tf in c.items()}
+            norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+            self._weights.append({w: v / norm for w, v in vec.items()})
+
+    def scores(self, text: str) -> np.ndarray:
+        words = {w for w in _content_stems(text) if w in self._idf}
+        out = np.zeros(len(self._weights), dtype=np.float32)
+        norm = math.sqrt(sum(self._idf[w] ** 2 for w in words))
+        if norm == 0.0:
+            return out
+        for j, weights in enumerate(self._weights):
+            out[j] = sum(weights.get(w, 0.0) * self._idf[w] for w in words) / norm
+        return out
 
 
 def _edit_distance(a: str, b: str, limit: int) -> int:
@@ -94,7 +174,9 @@ class _Alias:
 
 class CatalogTagger:
     """Tags texts with catalogue services. `records` are dicts with id, name, aliases, description, examples
-    (the shape of a catalogue file and of `catalog_as_records()`)."""
+    (the shape of a catalogue file and of `catalog_as_records()`). Everything is derived from them when the
+    tagger is first used (embeddings of the catalogue texts, the discriminant, the word weights): build a new
+    tagger after a catalogue edit."""
 
     def __init__(self, records: Sequence[Mapping[str, Any]], *, encoder: Any = None) -> None:
         self.ids = [str(r["id"]) for r in records]
@@ -114,14 +196,37 @@ class CatalogTagger:
         for entry in self._aliases:
             self._by_first.setdefault(entry.words[0], []).append(entry)
             self._by_joined.setdefault(entry.joined, []).append(entry)
+        self._names = [str(r.get("name") or r["id"]) for r in records]
         self._descriptions = [
-            f"{r.get('name') or r['id']}: {r.get('description') or ''}".strip(" :") for r in records
+            f"{name}: {r.get('description') or ''}".strip(" :")
+            for name, r in zip(self._names, records, strict=True)
         ]
         self._examples = [[str(e) for e in (r.get("examples") or []) if str(e).strip()] for r in records]
-        self._names = [str(r.get("name") or r["id"]) for r in records]
+        # What the discriminant learns from: every text the catalogue gives for a service.
+        self._training: list[list[str]] = []
+        for name, description, examples, record in zip(
+            self._names, self._descriptions, self._examples, records, strict=True
+        ):
+            aliases = [str(a) for a in record.get("aliases") or [] if str(a).strip()]
+            texts = [
+                name,
+                description,
+                *examples,
+                *(f"{name}: {e}" for e in examples),
+                *aliases,
+                *(f"{name}: {a}" for a in aliases),
+            ]
+            self._training.append(list(dict.fromkeys(texts)))
+        self._words = _WordOverlap(
+            [
+                " ".join([name, str(r.get("description") or ""), *(str(a) for a in r.get("aliases") or [])])
+                for name, r in zip(self._names, records, strict=True)
+            ]
+        )
         self._name_emb: np.ndarray | None = None
         self._desc_emb: np.ndarray | None = None
         self._example_emb: list[np.ndarray] | None = None
+        self._discriminant: tuple[np.ndarray, np.ndarray] | None = None  # (coef: services x dim, intercept)
 
     # -- catalogue embeddings -------------------------------------------------------------------------
     def _encoder_or_default(self) -> Any:
@@ -148,19 +253,17 @@ class CatalogTagger:
     def _prepare(self) -> None:
         if self._desc_emb is not None:
             return
-        self._desc_emb = self._embed_cached(self._descriptions)
         self._name_emb = self._embed_cached(self._names)
-        flat = [e for examples in self._examples for e in examples]
-        flat_emb = self._embed_cached(flat)
-        self._example_emb = []
-        start = 0
-        for examples in self._examples:
-            self._example_emb.append(flat_emb[start : start + len(examples)])
-            start += len(examples)
+        self._example_emb = _split(
+            self._embed_cached([e for ex in self._examples for e in ex]), self._examples
+        )
+        training = _split(self._embed_cached([t for ts in self._training for t in ts]), self._training)
+        self._discriminant = _fit_discriminant(training)
+        self._desc_emb = self._embed_cached(self._descriptions)  # last: it marks the tagger as prepared
 
     # -- scoring --------------------------------------------------------------------------------------
     def similarity(self, embeddings: np.ndarray) -> np.ndarray:
-        """Blended similarity of each text (rows) to each service (columns)."""
+        """Blended cosine similarity of each text (rows) to each service (columns)."""
         self._prepare()
         assert self._desc_emb is not None and self._example_emb is not None and self._name_emb is not None
         if not self.ids:
@@ -176,6 +279,41 @@ class CatalogTagger:
             else:
                 examples[:, j] = desc[:, j]
         return W_DESCRIPTION * desc + W_NAME * (embeddings @ self._name_emb.T) + W_EXAMPLES * examples
+
+    def discriminant(self, embeddings: np.ndarray) -> np.ndarray:
+        """Log-probability of each service (columns) for each text (rows) under the linear discriminant fitted
+        to the catalogue's texts; all zeros when the catalogue has fewer than two services."""
+        if not self.ids:
+            return np.zeros((len(embeddings), 0), dtype=np.float32)
+        self._prepare()
+        assert self._discriminant is not None
+        coef, intercept = self._discriminant
+        logits = embeddings @ coef.T + intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        return np.asarray(logits - np.log(np.exp(logits).sum(axis=1, keepdims=True)), dtype=np.float32)
+
+    def word_overlap(self, text: str) -> np.ndarray:
+        """How much of the text's catalogue vocabulary points at each service, in [0, 1]."""
+        return self._words.scores(text)
+
+    def rank_scores(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rank score, blended similarity plus alias bonus) of each text (rows) for each service (columns):
+        the first orders the services, the second says whether the text is about them at all."""
+        rank, closeness, _ = self._scores(texts, embeddings)
+        return rank, closeness
+
+    def _scores(
+        self, texts: Sequence[str], embeddings: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, list[dict[int, float]]]:
+        similarity = self.similarity(embeddings)
+        rank = self.discriminant(embeddings) + W_SEMANTIC * similarity
+        named = [self.alias_matches(text) for text in texts]
+        for i, (text, aliases) in enumerate(zip(texts, named, strict=True)):
+            rank[i] += W_LEXICAL * self.word_overlap(text)
+            for j, strength in aliases.items():
+                rank[i, j] += W_ALIAS * strength
+                similarity[i, j] += ALIAS_BONUS * strength
+        return rank, similarity, named
 
     def alias_matches(self, text: str) -> dict[int, float]:
         """Services whose name or an alias the text names: index -> confidence (exact beats fuzzy)."""
@@ -217,27 +355,35 @@ class CatalogTagger:
 
     def tag(self, texts: Sequence[str], embeddings: np.ndarray) -> list[list[tuple[str, float]]]:
         """For each text (with its sentence embedding), services best first with a confidence in [0, 1];
-        an empty list when nothing in the catalogue is close enough."""
+        an empty list when nothing in the catalogue is close enough.
+
+        A text is about the catalogue when some service's blended similarity (plus the alias bonus) calibrates
+        to at least MIN_CONFIDENCE, or when it names an alias. The services are then ordered by rank score; the
+        best one's confidence is that calibrated closeness, another's is scaled by its softmax share of the
+        rank scores relative to the best's, and it is kept when that share is at least SECOND_SHARE. A service
+        the post names is always kept (confidence at least ALIAS_FLOOR, x0.7 when misspelt)."""
         if not self.ids:
             return [[] for _ in texts]
-        sims = self.similarity(embeddings)
+        rank, closeness, named = self._scores(texts, embeddings)
         results: list[list[tuple[str, float]]] = []
-        for text, row in zip(texts, sims, strict=True):
-            aliases = self.alias_matches(text)
-            for j, strength in aliases.items():
-                row[j] += ALIAS_BONUS * strength
-            best = float(row.max())
-            chosen = []
-            for j, score in enumerate(row):
-                confidence = _calibrate(float(score))
-                if j in aliases:  # a service the post names is always kept
+        for aliases, rank_row, close_row in zip(named, rank, closeness, strict=True):
+            gate = _calibrate(float(close_row.max()))
+            if gate < MIN_CONFIDENCE and not aliases:
+                results.append([])
+                continue
+            share = np.exp(rank_row - rank_row.max())  # softmax share relative to the best service
+            chosen: list[tuple[str, float]] = []
+            for position, j in enumerate(np.argsort(-rank_row, kind="stable").tolist()):
+                confidence = gate * float(share[j])
+                if j in aliases:
                     confidence = max(confidence, ALIAS_FLOOR * aliases[j])
-                elif float(score) < best - RELATIVE_MARGIN:
+                elif position == 0:
+                    if gate < MIN_CONFIDENCE:
+                        continue
+                elif share[j] < SECOND_SHARE or confidence < MIN_CONFIDENCE:
                     continue
-                if confidence >= MIN_CONFIDENCE:
-                    chosen.append((float(score), j, confidence))
-            chosen.sort(reverse=True)  # best blended similarity first (the tuned ranking)
-            results.append([(self.ids[j], round(c, 4)) for _, j, c in chosen[:MAX_SERVICES]])
+                chosen.append((self.ids[j], round(min(confidence, 1.0), 4)))
+            results.append(chosen[:MAX_SERVICES])
         return results
 
     def tag_texts(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
@@ -245,6 +391,39 @@ class CatalogTagger:
         normalised = [normalise(t) for t in texts]
         embeddings = self._encoder_or_default().encode(normalised).embeddings
         return self.tag(normalised, embeddings)
+
+
+def _split(flat: np.ndarray, groups: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    """Rows of `flat` cut into one block per group (in order, by the groups' lengths)."""
+    out: list[np.ndarray] = []
+    start = 0
+    for group in groups:
+        out.append(flat[start : start + len(group)])
+        start += len(group)
+    return out
+
+
+def _fit_discriminant(blocks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A multinomial logistic regression from the catalogue's own texts (one block of embeddings per service)
+    to their service: it finds the directions that tell the services apart, which raw cosine similarity
+    drowns in what all of a catalogue's texts share. Deterministic (lbfgs) and fast (a few hundred texts)."""
+    dim = blocks[0].shape[1] if blocks else 0
+    if sum(1 for b in blocks if len(b)) < 2:
+        return np.zeros((len(blocks), dim), dtype=np.float32), np.zeros(len(blocks), dtype=np.float32)
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.concatenate([b for b in blocks if len(b)])
+    y = np.concatenate([np.full(len(b), j) for j, b in enumerate(blocks) if len(b)])
+    model = LogisticRegression(C=DISCRIMINANT_C, max_iter=2000)
+    model.fit(x, y)
+    weights, bias = model.coef_, model.intercept_
+    if len(model.classes_) == 2:  # sklearn keeps one row (the log-odds of the second class): split it in two
+        weights, bias = np.vstack([-weights / 2, weights / 2]), np.concatenate([-bias / 2, bias / 2])
+    coef = np.zeros((len(blocks), dim), dtype=np.float32)
+    intercept = np.full(len(blocks), -1e4, dtype=np.float32)  # a service without texts is never chosen
+    coef[model.classes_] = weights
+    intercept[model.classes_] = bias
+    return coef, intercept
 
 
 def _calibrate(similarity: float) -> float:

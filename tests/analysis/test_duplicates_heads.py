@@ -11,6 +11,9 @@ import pytest
 from servicepulse.analysis.ml.adapter import merge_adapter
 from servicepulse.analysis.ml.duplicates import find_near_duplicates, jaccard, shingles
 from servicepulse.analysis.ml.heads import FORMAT, ArtifactError, Heads, LinearHead, head_from_sklearn
+from servicepulse.analysis.ml.lexical import LexicalSpec, hashed_ngrams
+
+SPEC = LexicalSpec(n_features=64)
 
 
 def test_near_duplicates_by_shingles_within_and_across_batches() -> None:
@@ -33,10 +36,10 @@ def test_near_duplicates_by_embedding() -> None:
     assert find_near_duplicates(texts, emb) == [None, 0, None]
 
 
-def _head(classes: list[object], n_features: int = 3) -> LinearHead:
+def _head(classes: list[object], n_features: int = 3, *, hashed: bool = True) -> LinearHead:
     rng = np.random.default_rng(0)
     k = 1 if len(classes) == 2 else len(classes)
-    return LinearHead(
+    head = LinearHead(
         classes=classes,
         mean=rng.normal(size=n_features),
         scale=np.abs(rng.normal(size=n_features)) + 0.5,
@@ -44,6 +47,13 @@ def _head(classes: list[object], n_features: int = 3) -> LinearHead:
         intercept=rng.normal(size=k),
         threshold=0.4,
     )
+    if hashed:
+        head.hash_idx = np.array([1, 5, 17, 40, 63], dtype=np.int32)
+        head.hash_coef = rng.normal(size=(k, 5)).astype(np.float16)
+    return head
+
+
+TEXTS = ["moodle down again", "thanks for fixing eduroam", "check out my channel", "", "vpn vpn vpn"]
 
 
 def test_heads_round_trip_without_pickle(tmp_path: Path) -> None:
@@ -51,19 +61,50 @@ def test_heads_round_trip_without_pickle(tmp_path: Path) -> None:
         heads={
             "complaint": _head([0, 1]),
             "sentiment": _head(["negative", "neutral", "positive"]),
-            "spam": _head([0, 1]),
+            "spam": _head([0, 1], hashed=False),
         },
         meta={"version": "t"},
+        lexical=SPEC,
     )
     heads.save(tmp_path)
     loaded = Heads.load(tmp_path)
+    assert loaded.lexical == SPEC
     x = np.random.default_rng(1).normal(size=(5, 3)).astype(np.float32)
+    hashed = loaded.hashed(TEXTS)
+    assert hashed is not None and hashed.shape == (5, 64)
     for task in ("complaint", "sentiment", "spam"):
-        np.testing.assert_allclose(loaded.heads[task].proba(x), heads.heads[task].proba(x), rtol=1e-5)
-        np.testing.assert_allclose(loaded.heads[task].proba(x).sum(axis=1), 1.0, rtol=1e-6)
+        np.testing.assert_allclose(
+            loaded.heads[task].proba(x, hashed), heads.heads[task].proba(x, hashed), rtol=1e-5
+        )
+        np.testing.assert_allclose(loaded.heads[task].proba(x, hashed).sum(axis=1), 1.0, rtol=1e-6)
+    # the hashed weights change the scores; the spam head has none and ignores them
+    assert not np.allclose(
+        loaded.heads["complaint"].proba(x, hashed), loaded.heads["complaint"].proba(x, 0 * hashed)
+    )
+    np.testing.assert_allclose(loaded.heads["spam"].proba(x), loaded.heads["spam"].proba(x, hashed))
     assert loaded.heads["complaint"].threshold == pytest.approx(0.4)
     with np.load(tmp_path / "heads.npz", allow_pickle=False) as data:  # plain arrays only
         assert all(data[k].dtype != object for k in data.files)
+        assert data["complaint.hash_coef"].dtype == np.float16 and "spam.hash_idx" not in data.files
+    with pytest.raises(ValueError, match="needs the hashed n-gram features"):
+        loaded.heads["complaint"].proba(x)
+
+
+def test_head_with_hashed_block_matches_sklearn() -> None:
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    words = ["down", "again", "thanks", "great", "broken", "love", "vpn", "wifi"]
+    texts = [" ".join(rng.choice(words, size=4)) for _ in range(80)]
+    y = np.array([int(("down" in t or "broken" in t) and "thanks" not in t) for t in texts])
+    dense = rng.normal(size=(80, 3))
+    hashed = hashed_ngrams(texts, SPEC)
+    used = np.unique(hashed.indices)
+    design = sp.hstack([sp.csr_matrix(dense), hashed[:, used] * 4.0], format="csr")
+    model = LogisticRegression(C=1.0).fit(design, y)
+    head = head_from_sklearn(model, np.zeros(3), np.ones(3), hash_idx=used, hash_weight=4.0)
+    np.testing.assert_allclose(head.proba(dense, hashed), model.predict_proba(design), atol=2e-3)
 
 
 def test_binary_head_matches_sklearn() -> None:
@@ -80,15 +121,28 @@ def test_binary_head_matches_sklearn() -> None:
 def test_heads_load_errors(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="no trained heads"):
         Heads.load(tmp_path)
-    Heads(heads={"complaint": _head([0, 1])}, meta={}).save(tmp_path)
+    Heads(heads={"complaint": _head([0, 1])}, meta={}, lexical=SPEC).save(tmp_path)
     with pytest.raises(ArtifactError, match="lacks heads"):
         Heads.load(tmp_path)
     meta = json.loads((tmp_path / "heads.json").read_text())
-    assert meta["format"] == FORMAT
-    meta["format"] = "something-else/9"
-    (tmp_path / "heads.json").write_text(json.dumps(meta))
-    with pytest.raises(ArtifactError, match="format"):
+    assert meta["format"] == FORMAT == "servicepulse-heads/2"
+
+    def load_with(**changes: object) -> None:
+        (tmp_path / "heads.json").write_text(json.dumps(dict(meta, **changes)))
         Heads.load(tmp_path)
+
+    with pytest.raises(ArtifactError, match=r"old format 'servicepulse-heads/1'.*retrain"):
+        load_with(format="servicepulse-heads/1")
+    with pytest.raises(ArtifactError, match="format"):
+        load_with(format="something-else/9")
+    with pytest.raises(ArtifactError, match="bad lexical spec"):
+        load_with(lexical=dict(meta["lexical"], kind="char-ngrams"))
+    with pytest.raises(ArtifactError, match="no lexical spec"):
+        load_with(lexical=None)
+    with pytest.raises(ArtifactError, match="not ascending within 8 buckets"):
+        load_with(lexical=dict(meta["lexical"], n_features=8))  # the weights name bucket 63
+    with pytest.raises(ValueError, match="no lexical spec"):
+        Heads(heads={"complaint": _head([0, 1])}, meta={}).save(tmp_path / "other")
 
 
 def test_adapter_merge_adds_low_rank_delta(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """`analyze_texts`: the whole understanding pipeline on plain texts, used by the CLI, the Django task and
-any other app. One encoder forward pass per text feeds every head and the tagger."""
+any other app. One encoder forward pass per text feeds every head and the tagger; the heads also read the
+text's hashed word n-grams (lexical.py)."""
 
 from __future__ import annotations
 
@@ -88,9 +89,10 @@ def analyze_texts(
         chunk = list(texts[start : start + batch_size])
         normalised = [normalise(t) for t in chunk]
         encoded = encoder.encode(normalised, batch_size=DEFAULT_BATCH_SIZE)
-        p_complaint = heads.heads["complaint"].proba(encoded.features)
-        p_sentiment = heads.heads["sentiment"].proba(encoded.features)
-        p_spam = heads.heads["spam"].proba(encoded.features)
+        hashed = heads.hashed(normalised)  # the n-grams are hashed once per batch for all three heads
+        p_complaint = heads.heads["complaint"].proba(encoded.features, hashed)
+        p_sentiment = heads.heads["sentiment"].proba(encoded.features, hashed)
+        p_spam = heads.heads["spam"].proba(encoded.features, hashed)
         tags = tagger.tag(normalised, encoded.embeddings) if tagger is not None else [[] for _ in chunk]
         results.extend(
             _result(

@@ -1,4 +1,4 @@
-"""Training the classifier heads on the frozen shared encoder, and cross-validating them.
+"""Training the classifier heads on the frozen shared encoder and the hashed n-grams, and cross-validating them.
 
 Everything takes the data directory as an argument (normally `../shared/data`); analysts' corrections come
 in as extra labelled texts. `train_heads` writes `heads.npz` + `heads.json` (format in heads.py, MODELS.md).
@@ -13,21 +13,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from servicepulse.analysis.ml import datasets
 from servicepulse.analysis.ml.encoder import FEATURE_LAYERS, Encoder, get_encoder
 from servicepulse.analysis.ml.heads import Heads, LinearHead, head_from_sklearn
+from servicepulse.analysis.ml.lexical import LexicalSpec, hashed_ngrams
 from servicepulse.analysis.ml.normalise import normalise
 
-# Regularisation chosen by cross-validation on the development data (MODELS.md has the figures).
-C_COMPLAINT = 0.015
-C_SENTIMENT = 0.005
+# Regularisation chosen by cross-validation on the development data (MODELS.md has the figures). C applies
+# to the standardised encoder block; the hashed n-gram block (unit-length rows) is multiplied by HASH_WEIGHT,
+# which amounts to a C of C * HASH_WEIGHT**2 for its weights.
+C_COMPLAINT = 0.008
+C_SENTIMENT = 0.003
 C_SPAM = 0.02
+HASH_WEIGHT = {"complaint": 30.0, "sentiment": 20.0, "spam": 20.0}
+LEXICAL = LexicalSpec(ngram_min=1, ngram_max=2, n_features=2**16)
 CORRECTION_WEIGHT = 2.0  # an analyst's label on our own posts counts more than a public-dataset row
 SANDERS_WEIGHT = 0.5
 # The spam videos' genuine comments are all about songs: alone, they teach the head that anything else
 # (a complaint about the VLE) is spam. The other sets' posts are added as genuine (not spam) examples.
-SPAM_HAM_WEIGHT = 0.3
+SPAM_HAM_WEIGHT = 0.1
 FOLDS = 5
 SEED = 0
 
@@ -45,42 +51,83 @@ class LabelledText:
 Progress = Callable[[str], None]
 
 
-def _features(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
-    return encoder.encode([normalise(t) for t in texts]).features
+@dataclass(frozen=True)
+class Features:
+    """What the heads read of a set of texts: the encoder features (dense, one row per text) and the hashed
+    n-grams (sparse, same rows)."""
+
+    dense: np.ndarray
+    hashed: sp.csr_matrix
+
+    def __len__(self) -> int:
+        return self.dense.shape[0]
+
+    def __getitem__(self, rows: np.ndarray) -> Features:
+        return Features(self.dense[rows], sp.csr_matrix(self.hashed[rows]))
+
+    @staticmethod
+    def stack(parts: Sequence[Features]) -> Features:
+        return Features(
+            np.vstack([p.dense for p in parts]), sp.csr_matrix(sp.vstack([p.hashed for p in parts]))
+        )
+
+
+def features(encoder: Encoder, texts: Sequence[str], spec: LexicalSpec = LEXICAL) -> Features:
+    """The heads' features of raw `texts` (normalised first): one encoder pass plus the hashed n-grams."""
+    normalised = [normalise(t) for t in texts]
+    return Features(encoder.encode(normalised).features, hashed_ngrams(normalised, spec))
 
 
 def fit_head(
-    x: np.ndarray,
+    x: Features,
     y: Sequence[Any] | np.ndarray,
     *,
     c: float,
     balanced: bool,
+    hash_weight: float = 0.0,
     sample_weight: np.ndarray | None = None,
     threshold: float = 0.5,
 ) -> LinearHead:
-    """Standardise the features and fit a (multinomial) logistic regression."""
+    """Standardise the encoder features and fit a (multinomial) logistic regression on them and, when
+    `hash_weight` > 0, on the hashed buckets that occur in `x` scaled by `hash_weight`."""
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
+    mean = x.dense.mean(axis=0)
+    scale = x.dense.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    model = LogisticRegression(C=c, max_iter=1000, class_weight="balanced" if balanced else None)
-    model.fit((x - mean) / scale, np.asarray(y), sample_weight=sample_weight)
-    return head_from_sklearn(model, mean, scale, threshold=threshold)
+    design: np.ndarray | sp.csr_matrix = (x.dense - mean) / scale
+    used: np.ndarray | None = None
+    if hash_weight > 0:
+        # Only the buckets seen in training can get a weight (L2 keeps the others at zero): fit on those.
+        used = np.unique(x.hashed.indices)
+        design = sp.hstack([sp.csr_matrix(design), x.hashed[:, used] * hash_weight], format="csr")
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced" if balanced else None)
+    # lbfgs makes many tiny BLAS calls: with threaded BLAS on a busy 2-core machine they cost 5-20x more.
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.fit(design, np.asarray(y), sample_weight=sample_weight)
+    return head_from_sklearn(model, mean, scale, threshold=threshold, hash_idx=used, hash_weight=hash_weight)
 
 
-def _positive_proba(head: LinearHead, x: np.ndarray) -> np.ndarray:
-    return head.proba(x)[:, head.classes.index(1)]
+def _proba(head: LinearHead, x: Features) -> np.ndarray:
+    return head.proba(x.dense, x.hashed)
 
 
-def cv_complaint(x: np.ndarray, y: np.ndarray, *, folds: int = FOLDS) -> dict[str, float]:
+def _positive_proba(head: LinearHead, x: Features) -> np.ndarray:
+    return _proba(head, x)[:, head.classes.index(1)]
+
+
+def cv_complaint(x: Features, y: np.ndarray, *, folds: int = FOLDS) -> dict[str, float]:
     """Stratified k-fold macro-F1 (and complaint-class F1) at the 0.5 threshold, plus the best threshold."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
     proba = np.zeros(len(y))
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, y):
-        proba[test] = _positive_proba(fit_head(x[train], y[train], c=C_COMPLAINT, balanced=True), x[test])
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x.dense, y):
+        head = fit_head(
+            x[train], y[train], c=C_COMPLAINT, balanced=True, hash_weight=HASH_WEIGHT["complaint"]
+        )
+        proba[test] = _positive_proba(head, x[test])
     grid = np.round(np.arange(0.3, 0.71, 0.02), 2)
     scores = [f1_score(y, proba >= t, average="macro") for t in grid]
     return {
@@ -94,10 +141,10 @@ def cv_complaint(x: np.ndarray, y: np.ndarray, *, folds: int = FOLDS) -> dict[st
 
 
 def cv_sentiment(
-    x: np.ndarray,
+    x: Features,
     y: np.ndarray,
     *,
-    extra_x: np.ndarray | None = None,
+    extra_x: Features | None = None,
     extra_y: np.ndarray | None = None,
     folds: int = FOLDS,
 ) -> dict[str, float]:
@@ -107,16 +154,21 @@ def cv_sentiment(
     from sklearn.model_selection import StratifiedKFold
 
     pred = np.empty(len(y), dtype=object)
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, y):
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x.dense, y):
         xs, ys, ws = [x[train]], [y[train]], [np.ones(len(train))]
         if extra_x is not None and extra_y is not None and len(extra_y):
             xs.append(extra_x)
             ys.append(extra_y)
             ws.append(np.full(len(extra_y), SANDERS_WEIGHT))
         head = fit_head(
-            np.vstack(xs), np.concatenate(ys), c=C_SENTIMENT, balanced=True, sample_weight=np.concatenate(ws)
+            Features.stack(xs),
+            np.concatenate(ys),
+            c=C_SENTIMENT,
+            balanced=True,
+            hash_weight=HASH_WEIGHT["sentiment"],
+            sample_weight=np.concatenate(ws),
         )
-        pred[test] = np.asarray(head.classes, dtype=object)[head.proba(x[test]).argmax(axis=1)]
+        pred[test] = np.asarray(head.classes, dtype=object)[_proba(head, x[test]).argmax(axis=1)]
     return {
         "macro_recall": round(float(recall_score(y, pred.astype(str), average="macro")), 4),
         "accuracy": round(float(accuracy_score(y, pred.astype(str))), 4),
@@ -125,21 +177,17 @@ def cv_sentiment(
     }
 
 
-def _with_ham(
-    x: np.ndarray, y: np.ndarray, ham: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _with_ham(x: Features, y: np.ndarray, ham: Features | None) -> tuple[Features, np.ndarray, np.ndarray]:
     if ham is None or not len(ham):
         return x, y, np.ones(len(y))
     return (
-        np.vstack([x, ham]),
+        Features.stack([x, ham]),
         np.r_[y, np.zeros(len(ham), dtype=y.dtype)],
         np.r_[np.ones(len(y)), np.full(len(ham), SPAM_HAM_WEIGHT)],
     )
 
 
-def cv_spam(
-    x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, ham: np.ndarray | None = None
-) -> dict[str, Any]:
+def cv_spam(x: Features, y: np.ndarray, groups: np.ndarray, *, ham: Features | None = None) -> dict[str, Any]:
     """Leave-one-video-out: train on the other videos (plus `ham`, genuine posts from other sets), test on the
     held-out video; MCC over all predictions."""
     from sklearn.metrics import accuracy_score, matthews_corrcoef
@@ -149,7 +197,7 @@ def cv_spam(
     for video in sorted(set(groups)):
         test = groups == video
         xt, yt, wt = _with_ham(x[~test], y[~test], ham)
-        head = fit_head(xt, yt, c=C_SPAM, balanced=False, sample_weight=wt)
+        head = fit_head(xt, yt, c=C_SPAM, balanced=False, hash_weight=HASH_WEIGHT["spam"], sample_weight=wt)
         pred[test] = (_positive_proba(head, x[test]) >= 0.5).astype(int)
         per_video[str(video)] = round(float(matthews_corrcoef(y[test], pred[test])), 4)
     return {
@@ -190,10 +238,10 @@ def train_heads(
     spam = datasets.spam(data_dir)
 
     say(f"encoding {len(comp) + len(tweeteval) + len(sanders) + len(spam)} texts")
-    xc = _features(encoder, comp.texts)
-    xt = _features(encoder, tweeteval.texts)
-    xs = _features(encoder, sanders.texts) if len(sanders) else np.zeros((0, xt.shape[1]), dtype=np.float32)
-    xp = _features(encoder, spam.texts)
+    xc = features(encoder, comp.texts)
+    xt = features(encoder, tweeteval.texts)
+    xs = features(encoder, sanders.texts)
+    xp = features(encoder, spam.texts)
     yc, yt, ys, yp = (np.asarray(d.labels) for d in (comp, tweeteval, sanders, spam))
 
     figures: dict[str, Any] = {}
@@ -203,7 +251,7 @@ def train_heads(
         say("cross-validating sentiment")
         figures["sentiment"] = cv_sentiment(xt, yt, extra_x=xs, extra_y=ys)
         say("cross-validating spam (leave one video out)")
-        figures["spam"] = cv_spam(xp, yp, np.asarray(spam.groups), ham=np.vstack([xc, xt, xs]))
+        figures["spam"] = cv_spam(xp, yp, np.asarray(spam.groups), ham=Features.stack([xc, xt, xs]))
 
     say("fitting heads on all data")
     heads: dict[str, LinearHead] = {}
@@ -212,22 +260,24 @@ def train_heads(
         ("complaint", xc, yc, np.ones(len(yc)), C_COMPLAINT, True),
         (
             "sentiment",
-            np.vstack([xt, xs]),
+            Features.stack([xt, xs]),
             np.concatenate([yt, ys]),
             np.r_[np.ones(len(yt)), np.full(len(ys), SANDERS_WEIGHT)],
             C_SENTIMENT,
             True,
         ),
-        ("spam", *_with_ham(xp, yp, np.vstack([xc, xt, xs])), C_SPAM, False),
+        ("spam", *_with_ham(xp, yp, Features.stack([xc, xt, xs])), C_SPAM, False),
     ):
         texts, labels = _corrections_for(task, corrections)
         n_corr[task] = len(texts)
         weight = base_weight
         if texts:
-            x = np.vstack([x, _features(encoder, texts)])
+            x = Features.stack([x, features(encoder, texts)])
             y = np.concatenate([y.astype(object), np.asarray(labels, dtype=object)]).astype(y.dtype)
             weight = np.r_[weight, np.full(len(texts), CORRECTION_WEIGHT)]
-        heads[task] = fit_head(x, y, c=c, balanced=balanced, sample_weight=weight)
+        heads[task] = fit_head(
+            x, y, c=c, balanced=balanced, hash_weight=HASH_WEIGHT[task], sample_weight=weight
+        )
 
     meta = {
         "version": dt.datetime.now(dt.UTC).strftime("heads-%Y%m%d%H%M%S"),
@@ -249,10 +299,16 @@ def train_heads(
             "spam": f"spam/*.csv ({len(spam)}) + the other sets' posts as not spam (weight {SPAM_HAM_WEIGHT})",
             "corrections": n_corr,
         },
-        "hyperparameters": {"C_complaint": C_COMPLAINT, "C_sentiment": C_SENTIMENT, "C_spam": C_SPAM},
+        "hyperparameters": {
+            "C_complaint": C_COMPLAINT,
+            "C_sentiment": C_SENTIMENT,
+            "C_spam": C_SPAM,
+            "hash_weight": HASH_WEIGHT,
+            "spam_ham_weight": SPAM_HAM_WEIGHT,
+        },
         "cross_validation": figures,
     }
-    result = Heads(heads=heads, meta=meta)
+    result = Heads(heads=heads, meta=meta, lexical=LEXICAL)
     result.save(out_dir)
     say(f"wrote {out_dir}")
     return result

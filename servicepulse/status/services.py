@@ -440,16 +440,7 @@ def public_incident_from_detected(*, incident_id: int, actor: Actor = None) -> P
             f"{detected.service_name} is not shown on the status page (its catalogue entry is private)"
         )
     title, body, impact = draft_first_update(incident=detected)
-    if detected.state == CONFIRMED or detected.resolved_at is None:
-        return public_incident_open(
-            title=title,
-            service_ids=[detected.service_id],
-            body=body,
-            impact=impact,
-            actor=actor,
-            detected_incident_id=detected.id,
-            at=timezone.now(),
-        )
+    ended_at = detected.resolved_at if detected.state == RESOLVED else None
     with transaction.atomic():
         incident = public_incident_open(
             title=title,
@@ -458,16 +449,18 @@ def public_incident_from_detected(*, incident_id: int, actor: Actor = None) -> P
             impact=impact,
             actor=actor,
             detected_incident_id=detected.id,
-            at=detected.started_at,
+            at=detected.started_at if ended_at else timezone.now(),
         )
-        ended = timezone.localtime(detected.resolved_at)
+        if ended_at is None:
+            return incident
+        ended = timezone.localtime(ended_at)
         public_incident_update(
             incident=incident,
             status=IncidentStatus.RESOLVED,
             body=f"{detected.service_name} has been working normally since {ended:%H:%M on %A %d %B}. "
             "Thank you to everyone who told us.",
             actor=actor,
-            at=detected.resolved_at,
+            at=ended_at,
         )
     incident.refresh_from_db()
     return incident

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sources.test_import import GOOD, _subprocess_env, run_cli, write_lines
+from tests.cli import run_cli
+from tests.sources.test_import import GOOD, _subprocess_env, write_lines
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

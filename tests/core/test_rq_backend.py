@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli import run_cli
 
 REDIS_DB = 12  # a database of its own on the shared Redis, flushed before and after
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -44,16 +44,6 @@ def _sql(statement: str, database: str = "postgres") -> list[tuple[object, ...]]
         return cursor.fetchall() if cursor.description else []
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "servicepulse.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.fixture
 def rq_env(tmp_path: Path):  # type: ignore[no-untyped-def]
     import redis
@@ -71,7 +61,7 @@ def rq_env(tmp_path: Path):  # type: ignore[no-untyped-def]
         REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
         DATABASE_URL=f"{PG}/{database}",
     )
-    migrated = run(env, "manage", "migrate", "-v0")
+    migrated = run_cli("manage", "migrate", "-v0", env=env, timeout=300)
     assert migrated.returncode == 0, migrated.stderr
     yield env
     connection.flushdb()
@@ -90,7 +80,7 @@ def test_import_then_rq_worker_analyses_every_mention_once(rq_env: dict[str, str
     path = tmp_path / "posts.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
 
-    imported = run(rq_env, "import", str(path), "--source", "rq-test")
+    imported = run_cli("import", str(path), "--source", "rq-test", env=rq_env, timeout=300)
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout.strip().splitlines()[-1])["imported"] == 40
 
@@ -99,7 +89,7 @@ def test_import_then_rq_worker_analyses_every_mention_once(rq_env: dict[str, str
     queued = redis.Redis.from_url(rq_env["REDIS_URL"]).llen("rq:queue:default")
     assert queued >= 1, "the import did not enqueue its analysis on Redis"
 
-    worked = run(rq_env, "worker", "--until-idle")
+    worked = run_cli("worker", "--until-idle", env=rq_env, timeout=300)
     assert worked.returncode == 0, worked.stderr
     assert redis.Redis.from_url(rq_env["REDIS_URL"]).llen("rq:queue:default") == 0
 
@@ -110,7 +100,7 @@ def test_import_then_rq_worker_analyses_every_mention_once(rq_env: dict[str, str
     assert (mentions, analysed) == (40, 40)
     assert complaints >= 30  # "moodle is down again" is a complaint for the models
 
-    again = run(rq_env, "import", str(path), "--source", "rq-test")
+    again = run_cli("import", str(path), "--source", "rq-test", env=rq_env, timeout=300)
     assert json.loads(again.stdout.strip().splitlines()[-1]) == {
         "imported": 0,
         "duplicates": 40,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from servicepulse.sources.models import Source
+from tests.cli import run_cli
 from tests.replay import ReplayServer, Reply
 
 FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/rss/fixtures"
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "servicepulse.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture
@@ -37,7 +26,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         SERVICEPULSE_DATA_DIR=str(tmp_path),
         SERVICEPULSE_TASK_BACKEND="database",
     )
-    migrated = run(env, "manage", "migrate", "-v0")
+    migrated = run_cli("manage", "migrate", "-v0", env=env)
     assert migrated.returncode == 0, migrated.stderr
     return env
 
@@ -46,12 +35,12 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 def test_rss_add_sync_twice_then_failing_feed(cli_env: dict[str, str]) -> None:
     routes = {("GET", "/feed"): [Reply(200, body=(FIXTURES / "rss20.xml").read_bytes())]}
     with ReplayServer(routes) as server:
-        added = run(
-            cli_env, "sources", "add", "rss", "--name", "su-news", "--option", f"url={server.url}/feed"
+        added = run_cli(
+            "sources", "add", "rss", "--name", "su-news", "--option", f"url={server.url}/feed", env=cli_env
         )
         assert added.returncode == 0, added.stderr
-        first = run(cli_env, "sources", "sync", "su-news")
-        second = run(cli_env, "sources", "sync", "su-news")
+        first = run_cli("sources", "sync", "su-news", env=cli_env)
+        second = run_cli("sources", "sync", "su-news", env=cli_env)
         assert first.returncode == 0, first.stderr
         assert json.loads(first.stdout.strip().splitlines()[-1]) == {
             "created": 3,
@@ -65,26 +54,26 @@ def test_rss_add_sync_twice_then_failing_feed(cli_env: dict[str, str]) -> None:
         }
 
         server.add("GET", "/feed", Reply(503, {"Retry-After": "120"}, "feed server down for maintenance"))
-        failed = run(cli_env, "sources", "sync", "su-news")
+        failed = run_cli("sources", "sync", "su-news", env=cli_env)
     assert failed.returncode != 0
     assert "HTTP 503" in failed.stderr and "feed server down for maintenance" in failed.stderr
 
-    listing = run(cli_env, "sources", "list", "--json")
+    listing = run_cli("sources", "list", "--json", env=cli_env)
     [row] = json.loads(listing.stdout)
     assert row["name"] == "su-news" and row["status"] == "failing" and row["mentions"] == 3
     assert "HTTP 503" in row["last_error"] and row["next_try"] != "-"
-    table = run(cli_env, "sources", "list")
+    table = run_cli("sources", "list", env=cli_env)
     assert table.stdout.splitlines()[0].split("\t")[:4] == ["name", "kind", "enabled", "status"]
     assert "HTTP 503" in table.stdout
 
-    stats = run(cli_env, "stats", "--json")
+    stats = run_cli("stats", "--json", env=cli_env)
     assert json.loads(stats.stdout)["mentions"] == 3  # nothing lost by the failure
 
-    kinds = run(cli_env, "sources", "kinds")
+    kinds = run_cli("sources", "kinds", env=cli_env)
     lines = dict(line.split("\t", 1) for line in kinds.stdout.strip().splitlines())
     assert {"rss", "mastodon", "bluesky", "reddit", "import"} <= set(lines)
 
-    removed = run(cli_env, "sources", "remove", "su-news")
+    removed = run_cli("sources", "remove", "su-news", env=cli_env)
     assert removed.returncode == 0 and "3 mention" in removed.stdout
 
 

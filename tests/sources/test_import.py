@@ -17,6 +17,7 @@ from django.core.management import call_command
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.connectors.file_import.importer import import_file
 from servicepulse.sources.models import Source
+from tests.cli import run_cli
 
 GOOD = {"id": "a1", "text": "moodle is down again", "created_at": "2026-10-01T09:00:00Z", "author": "sam"}
 
@@ -24,16 +25,6 @@ GOOD = {"id": "a1", "text": "moodle is down again", "created_at": "2026-10-01T09
 def write_lines(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "servicepulse.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
 
 
 BAD_LINES = {

@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.sources.test_import import GOOD, _subprocess_env, run_cli, write_lines
+from tests.cli import run_cli
+from tests.sources.test_import import GOOD, _subprocess_env, write_lines
 
 pytestmark = [pytest.mark.slow]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import run_cli
 from tests.replay import WebSocketReplayServer, WsConnection
 
 TOTAL = 600
@@ -53,16 +54,6 @@ def make_events(base_us: int) -> list[str]:
     return events
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "servicepulse.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def count(db: Path) -> tuple[int, int]:
     with sqlite3.connect(db, timeout=10) as conn:
         total, distinct = conn.execute(
@@ -77,7 +68,7 @@ def test_kill_9_mid_stream_then_restart(tmp_path: Path) -> None:
     env.update(
         DJANGO_SETTINGS_MODULE="servicepulse.config.settings.test", SERVICEPULSE_DATA_DIR=str(tmp_path)
     )
-    assert run(env, "manage", "migrate", "-v0").returncode == 0
+    assert run_cli("manage", "migrate", "-v0", env=env).returncode == 0
     db = tmp_path / "servicepulse.sqlite3"
     events = make_events(int(time.time() * 1_000_000) + 60_000_000)  # "future": served to a fresh consumer
 
@@ -89,9 +80,9 @@ def test_kill_9_mid_stream_then_restart(tmp_path: Path) -> None:
                 yield line
 
     with WebSocketReplayServer(serve) as ws:
-        added = run(
-            env, "sources", "add", "bluesky", "--name", "bsky",
-            "--option", "keywords=moodle", "--option", f"jetstream_url={ws.url}/subscribe",
+        added = run_cli(
+            "sources", "add", "bluesky", "--name", "bsky",
+            "--option", "keywords=moodle", "--option", f"jetstream_url={ws.url}/subscribe", env=env,
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
         command = [sys.executable, "-m", "servicepulse.cli", "stream", "--rescan", "1"]

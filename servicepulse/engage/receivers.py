@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+from django.db import DatabaseError
 from django.db.models.functions import Length
 
 from servicepulse.mentions.models import Mention
@@ -25,6 +26,8 @@ SHORT = 120  # an opt-out is a short answer, not a paragraph that happens to sta
 def on_mentions_ingested(sender: Any, mention_ids: list[int], **kwargs: Any) -> None:
     try:
         _optouts(mention_ids)
+    except DatabaseError as exc:  # the database went away: the ingestion says so next, no traceback here
+        logger.warning("could not check %d new mentions for opt-outs: %s", len(mention_ids), exc)
     except Exception:  # ingestion must never fail because of this; the person can still be opted out by hand
         logger.exception("could not check %d new mentions for opt-outs", len(mention_ids))
 

@@ -402,12 +402,14 @@ RESOLVED = "resolved"  # and IncidentState.RESOLVED
 
 def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
     """(title, first update, impact) drafted from a detected incident: the service and the symptom, in the
-    words people used (the explanation's rising terms) when there is an explanation."""
+    words people used (the explanation's rising terms) when there is an explanation.
+
+    The title names the service only: a rising term is any word ("sorted", "mine", "worked"), so "problems
+    with <term>" read as nonsense on the public page; the terms stay quoted in the update's body."""
     title = f"{incident.service_name}: problems reported"
     if incident.terms:
         quoted = ", ".join(f"“{t}”" for t in incident.terms[:3])
         symptom = f"People report problems with {incident.service_name}, mostly mentioning {quoted}."
-        title = f"{incident.service_name}: problems with {incident.terms[0]}"
     else:
         symptom = f"People report that {incident.service_name} is not working as expected."
     since = timezone.localtime(incident.started_at)

@@ -86,8 +86,8 @@ def test_vle_incident_from_detection_to_everyone_told(
     assert "List-Unsubscribe" in mail and "“upload”" in body_of(mail)
 
     # Signed out, the world sees it.
-    assert b"Moodle VLE: problems with upload" in public.get("/status/").content
-    assert b"Moodle VLE: problems with upload" in public.get("/status/feed/").content
+    assert b"Moodle VLE: problems reported" in public.get("/status/").content
+    assert b"Moodle VLE: problems reported" in public.get("/status/feed/").content
     assert public.get("/status/summary.json").json()["components"][0]["status"] == "degraded"
     assert b"degraded performance" in public.get("/status/badge/vle.svg").content
 

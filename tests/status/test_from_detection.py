@@ -50,7 +50,7 @@ def test_one_click_publish_with_drafted_update(client, users, detected) -> None:
     public = PublicIncident.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/status/manage/incidents/{public.pk}/"
     assert public.detected_incident_id == detected.pk
-    assert public.title == "Moodle VLE: problems with upload"
+    assert public.title == "Moodle VLE: problems reported"  # the service, not a raw rising term
     assert [s.id for s in public.services.all()] == ["vle"]
     assert public.impact == "partial_outage"  # 17 people
     first = public.updates.get()

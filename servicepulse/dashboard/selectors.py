@@ -30,7 +30,7 @@ from servicepulse.dashboard.services import LIVE_DAYS, DayCounts, count_days, lo
 from servicepulse.experience.score import ServiceScore, score_from_counts, score_trend
 from servicepulse.experience.selectors import top_themes
 from servicepulse.incidents.detection import Detector
-from servicepulse.incidents.models import AlertRule, DetectorSnapshot, Incident
+from servicepulse.incidents.models import AlertRule, DetectorSnapshot, Incident, IncidentKind
 from servicepulse.incidents.selectors import (
     IncidentDetail,
     alert_rule_list,
@@ -67,9 +67,16 @@ class BoardState:
     LABELS = {CALM: "Calm", POSSIBLE: "Possible problem", INCIDENT: "Incident", MAINTENANCE: "Maintenance"}
 
 
-def board_state(open_incidents: list[Incident]) -> str:
-    """A service's state from its open incidents: the most severe wins (incident, possible, maintenance)."""
-    states = {incident.board_state for incident in open_incidents}
+def board_state(open_incidents: list[Incident], *, now: datetime) -> str:
+    """A service's state from its open incidents: the most severe wins (incident, possible, maintenance).
+    A maintenance window counts only while it is in progress: one planned for tomorrow leaves the service
+    calm today (it is still listed under the service)."""
+    states = {
+        incident.board_state
+        for incident in open_incidents
+        if incident.kind != IncidentKind.MAINTENANCE
+        or (incident.started_at <= now and (incident.planned_end is None or now < incident.planned_end))
+    }
     for state in (BoardState.INCIDENT, BoardState.POSSIBLE, BoardState.MAINTENANCE):
         if state in states:
             return state
@@ -269,7 +276,7 @@ def board_rows(*, now: datetime | None = None) -> list[BoardRow]:
             score=weeks[-1] if weeks else None,
             weeks=weeks,
         )
-        row.state = board_state(row.open_incidents)
+        row.state = board_state(row.open_incidents, now=now)
         row.score_spark = charts.score_spark(
             [w.value for w in weeks], label=_weeks_label(service.name, weeks)
         )
@@ -326,7 +333,7 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
     days = _day_starts(now, SERVICE_DAYS)
     return ServiceOverview(
         service=service,
-        state=board_state(incidents),
+        state=board_state(incidents, now=now),
         score=latest,
         open_incidents=incidents,
         score_svg=charts.score_chart(points, target=target, label=score_label)

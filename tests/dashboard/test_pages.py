@@ -179,6 +179,38 @@ def test_sources_page_shows_health_and_admin_adds_and_removes(
 
 
 @pytest.mark.django_db
+def test_board_shows_maintenance_only_while_the_window_is_in_progress(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    import re
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from servicepulse.dashboard.selectors import board_rows
+    from servicepulse.incidents.services import maintenance_schedule
+
+    now = timezone.now()
+    maintenance_schedule(
+        service_id="printing",
+        title="Printing upgrade",
+        start=now + timedelta(days=1),
+        end=now + timedelta(days=1, hours=2),
+    )
+    html = clients["viewer"].get("/").content.decode()
+    card = re.search(
+        r'<li class="card svc state-(\w+)">\s*<div class="svc-head">\s*<h2><a href="/services/printing/"',
+        html,
+    )
+    assert card is not None and card.group(1) == "calm"  # tomorrow's window: calm today
+    assert "Printing upgrade" in html and "planned" in html  # still listed, with its start
+    states = {row.service.id: row.state for row in board_rows(now=now + timedelta(days=1, hours=1))}
+    assert states["printing"] == "maintenance"  # during the window
+    states = {row.service.id: row.state for row in board_rows(now=now + timedelta(days=1, hours=3))}
+    assert states["printing"] == "calm"  # after it
+
+
+@pytest.mark.django_db
 def test_incident_and_alert_pages_render(world: dict[str, Any], clients: dict[str, Client]) -> None:
     assert clients["viewer"].get("/incidents/").status_code == 200
     assert clients["admin"].get("/alerts/").status_code == 200

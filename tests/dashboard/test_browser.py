@@ -203,3 +203,23 @@ def test_pages_pass_axe_accessibility_checks(
     results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     problems += [f"/accounts/login/: {v['id']}: {v['help']}" for v in results.response["violations"]]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inbox_item_fields_stay_inside_their_form(
+    live_server: Any, world: dict[str, Any], users: Any, page: Any
+) -> None:
+    from servicepulse.mentions.models import Mention
+
+    mention = Mention.objects.filter(text__contains="moodle").first()
+    assert mention is not None
+    sign_in(page, live_server.url, "responder")
+    page.goto(f"{live_server.url}/inbox/m/{mention.pk}/")
+    # Each action form sits in a grid column; a wide textarea overlapped the next column's button.
+    spill = page.evaluate(
+        """() => [...document.querySelectorAll('form textarea, form input, form select')]
+            .filter(el => el.type !== 'hidden')
+            .map(el => el.getBoundingClientRect().right - el.closest('form').getBoundingClientRect().right)
+            .filter(px => px > 1)"""
+    )
+    assert spill == [], f"fields stick out of their form by {spill} px"

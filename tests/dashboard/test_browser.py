@@ -223,3 +223,21 @@ def test_inbox_item_fields_stay_inside_their_form(
             .filter(px => px > 1)"""
     )
     assert spill == [], f"fields stick out of their form by {spill} px"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_status_page_day_bars_fit_a_phone(live_server: Any, world: dict[str, Any], browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/status/")
+        assert page.locator("ol.days").count() >= 1
+        spill = page.evaluate(
+            """() => [...document.querySelectorAll('ol.days')].map(ol =>
+                Math.max(ol.scrollWidth - ol.clientWidth,
+                         ol.lastElementChild.getBoundingClientRect().right
+                         - ol.closest('.card').getBoundingClientRect().right))"""
+        )
+        assert max(spill) <= 1, f"the 90-day bars run past their card by {max(spill)} px at 360px"
+    finally:
+        context.close()

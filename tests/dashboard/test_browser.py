@@ -241,3 +241,16 @@ def test_status_page_day_bars_fit_a_phone(live_server: Any, world: dict[str, Any
         assert max(spill) <= 1, f"the 90-day bars run past their card by {max(spill)} px at 360px"
     finally:
         context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sources_table_rows_line_up(live_server: Any, world: dict[str, Any], users: Any, page: Any) -> None:
+    sign_in(page, live_server.url, "admin")
+    page.goto(f"{live_server.url}/sources/")
+    assert page.locator("td.actions-cell").count() >= 1
+    # Every cell of a row ends where the row ends, the actions cell too (its border lines up with the rest).
+    offsets = page.evaluate(
+        """() => [...document.querySelectorAll('tbody tr')].flatMap(tr => [...tr.cells].map(td =>
+            Math.abs(td.getBoundingClientRect().bottom - tr.getBoundingClientRect().bottom)))"""
+    )
+    assert max(offsets) <= 1, f"a cell ends {max(offsets)} px away from its row"

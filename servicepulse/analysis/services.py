@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -243,39 +244,54 @@ def _chosen_service(mention: Mention) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-REPLY_INHERITS = 0.8  # confidence kept by a service a reply takes from its parent or thread root
+REPLY_INHERITS = 0.8  # confidence kept by what a reply takes from its parent or thread root
 
 
-def _parent_services(mentions: Sequence[Mention]) -> dict[tuple[int, str], list[tuple[str, float]]]:
-    """The services (best first, with confidence) of the parents and thread roots of these mentions that are
-    already analysed, plus the batch's own mentions as they get analysed (see `mentions_analyze`)."""
+@dataclass
+class _Thread:
+    """What a reply may take from the post it answers: its services (best first, with confidence) and its
+    complaint score when it was read as a complaint."""
+
+    services: list[tuple[str, float]] = dataclasses.field(default_factory=list)
+    complaint_score: float | None = None
+
+
+def _thread_posts(mentions: Sequence[Mention]) -> dict[tuple[int, str], _Thread]:
+    """The parents and thread roots of these mentions that are already analysed, keyed by (source, external
+    id); `mentions_analyze` adds the batch's own mentions as they get analysed."""
     wanted = {(m.source_id, ref) for m in mentions for ref in (m.in_reply_to, m.thread_id) if ref}
     if not wanted:
         return {}
-    found: dict[tuple[int, str], list[tuple[str, float]]] = {}
+    in_sources = {
+        "mention__source__in": {source for source, _ in wanted},
+        "mention__external_id__in": {ref for _, ref in wanted},
+    }
+    found: dict[tuple[int, str], _Thread] = {}
+    analyses = MentionAnalysis.objects.filter(**in_sources).values_list(
+        "mention__source_id", "mention__external_id", "complaint", "complaint_score"
+    )
+    for source_id, external_id, complaint, score in analyses:
+        if (source_id, external_id) in wanted:
+            found[(source_id, external_id)] = _Thread(complaint_score=score if complaint else None)
     tags = (
-        ServiceTag.objects.filter(
-            analysis__mention__source__in={source for source, _ in wanted},
-            analysis__mention__external_id__in={ref for _, ref in wanted},
-        )
+        ServiceTag.objects.filter(**{f"analysis__{k}": v for k, v in in_sources.items()})
         .order_by("rank")
         .values_list(
             "analysis__mention__source_id", "analysis__mention__external_id", "service_id", "confidence"
         )
     )
     for source_id, external_id, service_id, confidence in tags:
-        if (source_id, external_id) in wanted:
-            found.setdefault((source_id, external_id), []).append((service_id, confidence))
+        if (source_id, external_id) in found:
+            found[(source_id, external_id)].services.append((service_id, confidence))
     return found
 
 
-def _thread_services(
-    mention: Mention, known: dict[tuple[int, str], list[tuple[str, float]]]
-) -> list[tuple[str, float]]:
+def _thread_of(mention: Mention, known: dict[tuple[int, str], _Thread]) -> _Thread | None:
+    """The analysed post this reply answers, else its thread root."""
     for ref in (mention.in_reply_to, mention.thread_id):
-        if ref and known.get((mention.source_id, ref)):
+        if ref and (mention.source_id, ref) in known:
             return known[(mention.source_id, ref)]
-    return []
+    return None
 
 
 def mentions_analyze(*, mention_ids: Sequence[int], force: bool = False) -> int:
@@ -289,6 +305,7 @@ def mentions_analyze(*, mention_ids: Sequence[int], force: bool = False) -> int:
     from servicepulse.analysis.ml.duplicates import find_near_duplicates
     from servicepulse.analysis.ml.normalise import normalise
     from servicepulse.analysis.ml.pipeline import analyze_texts, model_version
+    from servicepulse.analysis.ml.replies import is_me_too
     from servicepulse.sources.models import Audience
 
     version = model_version()
@@ -313,22 +330,31 @@ def mentions_analyze(*, mention_ids: Sequence[int], force: bool = False) -> int:
         [r.normalised for r in results], earlier_texts=[normalise(text) for _, text in earlier]
     )
     pool_ids = [mention_id for mention_id, _ in earlier] + [m.pk for m in mentions]
-    parents = _parent_services(mentions)
+    threads = _thread_posts(mentions)
     answers = []
     for mention, result, duplicate in zip(mentions, results, duplicates, strict=True):
         services = list(result.services)
         chosen = _chosen_service(mention)
         if chosen in known:
             services = [(chosen, 1.0)] + [(s, c) for s, c in services if s != chosen]
-        if not services:  # "same here", "+1 for me": a reply naming nothing is about what its thread is about
-            services = [(s, round(c * REPLY_INHERITS, 4)) for s, c in _thread_services(mention, parents)]
-        if services:  # a later reply in this batch may need them
-            parents[(mention.source_id, mention.external_id)] = services
+        complaint, complaint_score = result.complaint, result.complaint_score
+        thread = _thread_of(mention, threads) if mention.in_reply_to or mention.thread_id else None
+        if thread is not None:
+            if not services:  # "same here", "+1 for me": a reply naming nothing is about its thread's topic
+                services = [(s, round(c * REPLY_INHERITS, 4)) for s, c in thread.services]
+            if not complaint and thread.complaint_score is not None and is_me_too(result.normalised):
+                # Agreeing under a complaint is that person's complaint too (counted once per person).
+                complaint = True
+                complaint_score = max(complaint_score, thread.complaint_score)
+        # A later reply in this batch may need them.
+        threads[(mention.source_id, mention.external_id)] = _Thread(
+            services=services, complaint_score=complaint_score if complaint else None
+        )
         answers.append(
             ModelAnswer(
                 mention=mention,
-                complaint=result.complaint,
-                complaint_score=result.complaint_score,
+                complaint=complaint,
+                complaint_score=complaint_score,
                 sentiment=result.sentiment,
                 sentiment_score=result.sentiment_score,
                 spam=result.spam,

@@ -123,3 +123,32 @@ def test_a_reply_naming_no_service_takes_its_threads_services() -> None:
     assert tags("r3")[0] == "vle"  # the parent was analysed in the same batch
     assert tags("r4")[0] == "printing"  # a reply that names its own service keeps it
     assert tags("x", "reddit") == []  # ids are per source: another source's "root" is not its parent
+
+
+def test_agreeing_under_a_complaint_counts_as_that_persons_complaint() -> None:
+    catalog_load(data=DEMO_CATALOG)
+    source = SourceFactory(name="fb")
+    items = [
+        _post("c", "moodle is down again and my essay is due at midnight, absolutely furious", 0, author="a"),
+        _post("c1", "same here", 1, author="b", in_reply_to="c", thread_id="c"),
+        _post("c2", "+1", 2, author="c", in_reply_to="c1", thread_id="c"),  # under a reply that agreed
+        _post("c3", "the library opens at nine tomorrow", 3, author="d", in_reply_to="c", thread_id="c"),
+        _post("p", "thank you IT, the eduroam fix in the library worked perfectly", 4, author="e"),
+        _post("p1", "same here", 5, author="f", in_reply_to="p", thread_id="p"),
+        _post("s", "same here", 6, author="g"),  # not a reply: nothing to agree with
+    ]
+    analyze_mentions.call(mentions_ingest(source=source, items=items).mention_ids)
+
+    def analysis(external_id: str) -> MentionAnalysis:
+        return MentionAnalysis.objects.get(mention__external_id=external_id)
+
+    root = analysis("c")
+    assert root.complaint
+    for agreeing in ("c1", "c2"):
+        reply = analysis(agreeing)
+        assert reply.complaint and reply.service_ids[0] == "vle"
+        assert reply.complaint_score >= 0.5
+    assert not analysis("c3").complaint  # a reply that says something else is read on its own
+    assert not analysis("p1").complaint  # agreeing with praise is no complaint
+    assert analysis("p1").service_ids[:1] == ["wifi"]
+    assert not analysis("s").complaint and analysis("s").service_ids == []

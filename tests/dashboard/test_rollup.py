@@ -64,9 +64,8 @@ def test_catch_up_stores_finished_days_once_and_matches_a_scan(history: list[Any
     assert (scan.posts, scan.complaints, scan.spam) == (row.posts, row.complaints, row.spam)
     merged = day_counts(service_ids=["vle", "wifi"], first=today - timedelta(days=14), last=today)
     assert merged["vle"][day].complaints == 11
-    assert (
-        merged["wifi"][today].complaints + merged["wifi"].get(today - timedelta(days=1), None).complaints == 6
-    )
+    # The world's 30 hours of posts fall on two or three days, depending on the time the test runs.
+    assert sum(counts.complaints for counts in merged["wifi"].values()) == 6
 
 
 @pytest.mark.django_db

@@ -51,6 +51,8 @@ class TimelineItem:
     state: str
     state_label: str
     note: str
+    # A maintenance window's planned start and end, which the page words in local time instead of the note.
+    window: tuple[datetime, datetime] | None = None
 
 
 @dataclass
@@ -73,19 +75,25 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
         .order_by("created_at", "id")
     )
     labels = dict(IncidentState.choices)
+    maintenance = incident.kind == IncidentKind.MAINTENANCE
     timeline = []
     for activity in incident.activities.all():
         if activity.type == ActivityType.MENTIONS_ATTACHED:
             continue
-        note = activity.comment or activity.get_type_display()
-        timeline.append(
-            TimelineItem(
-                at=activity.at,
-                state=activity.state,
-                state_label=labels.get(activity.state, activity.get_type_display()),
-                note=note,
-            )
+        item = TimelineItem(
+            at=activity.at,
+            state=activity.state,
+            state_label=labels.get(activity.state, activity.get_type_display()),
+            note=activity.comment or activity.get_type_display(),
         )
+        if maintenance and activity.state == IncidentState.CONFIRMED:
+            # A planned window is "confirmed" only in the state machine's sense: nothing was detected.
+            item.state = IncidentKind.MAINTENANCE
+            item.state_label = "Maintenance"
+            if activity.type == ActivityType.CREATED and incident.planned_end is not None:
+                item.state_label = "Maintenance planned"
+                item.window = (incident.started_at, incident.planned_end)
+        timeline.append(item)
     authors = list(dict.fromkeys(p.author or p.author_id or "anonymous" for p in posts))
     deliveries = list(incident.deliveries.select_related("rule"))
     return IncidentDetail(

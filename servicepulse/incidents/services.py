@@ -215,8 +215,13 @@ def maintenance_schedule(
         kind=IncidentKind.MAINTENANCE,
         state=IncidentState.CONFIRMED,
         user=user,
-        comment=f"planned until {end:%Y-%m-%d %H:%M}",
+        comment=f"planned from {_local_words(start)} to {_local_words(end)}",
     )
+
+
+def _local_words(moment: datetime) -> str:
+    """A moment in the site's time zone as the pages write it ("Sat 28 Nov 2026 07:00")."""
+    return f"{timezone.localtime(moment):%a %d %b %Y %H:%M}"
 
 
 def _open_incident(service_id: str, at: datetime) -> Incident | None:

@@ -39,6 +39,7 @@ class SourceHealth:
     can_pull: bool
     can_stream: bool
     can_reply: bool
+    demo: bool = False  # loaded by `servicepulse demo`: generated posts, nothing to pull, kept disabled
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def source_list_with_health() -> list[SourceHealth]:
                 can_pull=can_pull,
                 can_stream=can_stream,
                 can_reply=bool(cls and cls.can_reply),
+                demo=bool((source.options or {}).get("demo")),
             )
         )
     return result

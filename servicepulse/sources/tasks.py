@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 def sync_source(source_id: int) -> dict[str, int] | None:
     """Pull one source now. Failures are recorded in the source's health (and back-off), not raised.
 
-    Runs for a paused source too: the scheduler never enqueues those, so this is someone's "sync now".
+    The scheduler enqueues only enabled sources and the sources page's "Sync now" is refused for a disabled
+    one; a sync enqueued just before its source was paused still runs.
     """
     from servicepulse.sources.registry import ConnectorError
     from servicepulse.sources.services import source_sync

@@ -19,10 +19,15 @@ from servicepulse.sources.services import SourceConfigError, source_create, sour
 
 @role_required(Role.VIEWER)
 def sources(request: HttpRequest) -> HttpResponse:
+    rows = source_list_with_health()
     return render(
         request,
         "dashboard/sources.html",
-        {"rows": source_list_with_health(), "can_change": has_role(request.user, Role.ADMIN)},
+        {
+            "rows": rows,
+            "has_demo": any(row.demo for row in rows),
+            "can_change": has_role(request.user, Role.ADMIN),
+        },
     )
 
 
@@ -61,6 +66,14 @@ def source_sync_now(request: HttpRequest, pk: int) -> HttpResponse:
     from servicepulse.sources.tasks import sync_source
 
     source = get_object_or_404(Source, pk=pk)
+    if not source.enabled:
+        if (source.options or {}).get("demo"):
+            messages.error(
+                request, f"{source.name} holds the demo's generated posts; there is nothing to sync."
+            )
+        else:
+            messages.error(request, f"{source.name} is paused; resume it before asking for a sync.")
+        return redirect("dashboard:sources")
     transaction.on_commit(lambda: sync_source.enqueue(source.pk))
     messages.success(request, f"Asked for a sync of {source.name}; its health shows once the worker ran it.")
     return redirect("dashboard:sources")

@@ -187,11 +187,13 @@ def component_history(*, days: int = HISTORY_DAYS, at: datetime | None = None) -
 
 
 def uptime_percent(days: list[DayStatus]) -> float:
-    """Share of days without an outage (maintenance and degradation count as up), as Statuspage rounds it."""
+    """Share of days no incident touched, whatever its impact (planned maintenance does not count), to two
+    decimals. 100 means not one incident day: a share that would round up to it is shown as 99.99."""
     if not days:
         return 100.0
-    down = sum(1 for d in days if d.state in (ComponentState.PARTIAL_OUTAGE, ComponentState.MAJOR_OUTAGE))
-    return round(100.0 * (len(days) - down) / len(days), 2)
+    hit = sum(1 for d in days if d.state not in (ComponentState.OPERATIONAL, ComponentState.MAINTENANCE))
+    share = round(100.0 * (len(days) - hit) / len(days), 2)
+    return min(share, 99.99) if hit else share
 
 
 def status_url(*, incident: PublicIncident | None = None) -> str:

@@ -339,6 +339,13 @@ def detection_backfill(
     return str(summary)
 
 
+def _evidence_words(score: float) -> str:
+    """The detector's score (1 = the level that confirms an incident) in words for the timeline."""
+    if score >= 1:
+        return f"the rise is {score:.1f}x as strong as it takes to confirm an incident"
+    return f"the rise is at {score:.0%} of the strength that confirms an incident"
+
+
 def _act(
     *,
     service: Service,
@@ -369,7 +376,7 @@ def _act(
             kind=IncidentKind.DETECTED,
             state=IncidentState.POSSIBLE,
             at=at,
-            comment=f"evidence {decision.score:.2f} of the confirmation level",
+            comment=_evidence_words(decision.score),
         )
         summary.opened.append(incident.pk)
         summary.attached += incident_attach_mentions(
@@ -387,7 +394,7 @@ def _act(
                 incident=incident,
                 state=IncidentState.CONFIRMED,
                 at=at,
-                comment=f"confirmed: evidence {decision.score:.2f} of the confirmation level",
+                comment=f"confirmed: {_evidence_words(decision.score)}",
             )
             summary.confirmed.append(incident.pk)
         elif state in (DetectorState.RESOLVED, DetectorState.CALM):

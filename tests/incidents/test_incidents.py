@@ -133,6 +133,9 @@ def test_detection_opens_confirms_explains_and_resolves(campus: tuple[Posts, str
         for a in incident.activities.filter(type__in=[ActivityType.CREATED, ActivityType.STATE_CHANGED])
     ]
     assert states == [IncidentState.POSSIBLE, IncidentState.CONFIRMED, IncidentState.RESOLVED]
+    # The timeline says how strong the rise was in words, not as a bare score.
+    confirmed = incident.activities.get(state=IncidentState.CONFIRMED).comment
+    assert confirmed.startswith("confirmed: the rise is ") and "x as strong as it takes" in confirmed
     detail = selectors.incident_detail(incident_id=incident.pk)
     assert detail is not None and len(detail.posts) >= 35 and detail.explanation["summary"]
     # Idempotent: the same buckets are not fed twice.

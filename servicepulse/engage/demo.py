@@ -148,7 +148,9 @@ def demo_engage_load(*, seed: int = DEFAULT_SEED, now: datetime | None = None) -
 def _status_history(*, now: datetime, actor: object) -> int:
     """Publish the demo's resolved incidents (but the latest) on the status page, with their timeline."""
     resolved = [
-        d for d in detected_resolved_between(since=now - timedelta(days=90), until=now) if d.service_public
+        d
+        for d in detected_resolved_between(since=now - timedelta(days=90), until=now)
+        if d.service_public and d.confirmed  # a rise that faded unconfirmed was never an outage
     ]
     published = 0
     for detected in resolved[:-1]:

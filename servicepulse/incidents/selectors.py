@@ -119,6 +119,7 @@ class DetectedIncident:
     started_at: datetime
     affected_authors: int
     resolved_at: datetime | None = None
+    confirmed: bool = True  # False for a detected rise that faded before it was confirmed
     summary: str = ""
     terms: list[str] = field(default_factory=list)
     representatives: list[str] = field(default_factory=list)
@@ -141,6 +142,7 @@ def detected_incident(*, incident_id: int) -> DetectedIncident | None:
         service_public=incident.service.public,
         started_at=incident.started_at,
         resolved_at=incident.resolved_at,
+        confirmed=incident.kind != IncidentKind.DETECTED or incident.confirmed_at is not None,
         affected_authors=int(explanation.get("affected_authors") or incident.affected_authors or 0),
         summary=str(explanation.get("summary") or ""),
         terms=terms,

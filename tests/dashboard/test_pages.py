@@ -212,7 +212,36 @@ def test_board_shows_maintenance_only_while_the_window_is_in_progress(
 
 @pytest.mark.django_db
 def test_incident_and_alert_pages_render(world: dict[str, Any], clients: dict[str, Client]) -> None:
-    assert clients["viewer"].get("/incidents/").status_code == 200
+    import re
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from servicepulse.incidents.models import IncidentKind, IncidentState
+    from servicepulse.incidents.services import incident_create, incident_update_status
+
+    start = timezone.now() - timedelta(hours=3)
+    for title, changes in (
+        ("VPN: complaints rising", [(IncidentState.RESOLVED, 60)]),  # faded before it was confirmed
+        ("VLE: complaints rising", [(IncidentState.CONFIRMED, 30), (IncidentState.RESOLVED, 120)]),
+    ):
+        incident = incident_create(
+            service_id=title[:3].lower(),
+            title=title,
+            started_at=start,
+            kind=IncidentKind.DETECTED,
+            state=IncidentState.POSSIBLE,
+            at=start,
+        )
+        for state, minutes in changes:
+            incident_update_status(incident=incident, state=state, at=start + timedelta(minutes=minutes))
+    page = clients["viewer"].get("/incidents/")
+    assert page.status_code == 200
+    row = re.compile(r'href="/incidents/\d+/">([^<]+)</a>.*?<span class="badge[^"]*"[^>]*>([^<]+)<', re.S)
+    rows = {m.group(1): m.group(2) for m in row.finditer(page.content.decode())}
+    # A rise that faded before it was confirmed is not shown as a resolved incident like a real one.
+    assert rows["VPN: complaints rising"] == "Faded, not confirmed"
+    assert rows["VLE: complaints rising"] == "Resolved"
     assert clients["admin"].get("/alerts/").status_code == 200
     assert clients["viewer"].get("/alerts/").status_code == 403
 

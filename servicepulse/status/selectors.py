@@ -274,6 +274,15 @@ def feed_items(*, limit: int = 50) -> list[PublicIncident | Maintenance]:
     return items[:limit]
 
 
+def public_incident_id_for(*, detected_incident_id: int) -> int | None:
+    """The public incident published from this detected incident, if any."""
+    return (
+        PublicIncident.objects.filter(detected_incident_id=detected_incident_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def published_detected_ids() -> set[int]:
     """Ids of detected incidents (incidents app) already published as public incidents."""
     return {

@@ -138,3 +138,28 @@ def test_a_resolved_incident_is_published_as_an_incident_report(client, users, d
     assert "working normally since" in public.updates.get(status="resolved").body
     preview = loop_preview(incident=public)
     assert sorted(r.mention.author for r in preview.recipients) == ["student0", "student1", "student2"]
+
+
+def test_the_incident_page_offers_publishing_to_responders(client, users, detected) -> None:  # type: ignore[no-untyped-def]
+    page = f"/incidents/{detected.pk}/"
+    client.force_login(users["viewer"])
+    assert "Publish on the status page" not in client.get(page).content.decode()
+    client.force_login(users["responder"])
+    html = client.get(page).content.decode()
+    assert "Publish on the status page" in html
+    assert f'action="/status/manage/from-incident/{detected.pk}/"' in html
+    client.post(f"/status/manage/from-incident/{detected.pk}/", {"next": page})
+    public = PublicIncident.objects.get(detected_incident_id=detected.pk)
+    html = client.get(page).content.decode()
+    assert "Publish on the status page" not in html  # published once
+    assert f'href="/status/manage/incidents/{public.pk}/"' in html
+    # A rise that faded before it was confirmed is not offered.
+    faded = incident_create(
+        service_id="vle",
+        title="Moodle VLE: complaints rising",
+        started_at=ONSET + timedelta(days=2),
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.POSSIBLE,
+    )
+    Incident.objects.filter(pk=faded.pk).update(state=IncidentState.RESOLVED)
+    assert "Publish on the status page" not in client.get(f"/incidents/{faded.pk}/").content.decode()

@@ -16,12 +16,14 @@ from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard.forms import IncidentNoteForm, IncidentOpenForm, IncidentStateForm
 from servicepulse.dashboard.selectors import incident_page, incident_queryset
+from servicepulse.incidents.models import IncidentKind, IncidentState
 from servicepulse.incidents.services import (
     incident_add_note,
     incident_create,
     incident_update_status,
     maintenance_schedule,
 )
+from servicepulse.status.selectors import public_incident_id_for
 
 STATE_FILTERS = [
     ("", "All"),
@@ -96,12 +98,27 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if detail is None:
         raise Http404("no such incident")
     can_respond = has_role(request.user, Role.RESPONDER)
+    incident = detail.incident
+    public_id = public_incident_id_for(detected_incident_id=incident.pk)
+    # What the status page's one-click publish accepts: a confirmed incident, or a resolved one that was
+    # confirmed (a rise that faded unconfirmed was never an outage), of a service shown publicly.
+    publishable = (
+        public_id is None
+        and incident.kind != IncidentKind.MAINTENANCE
+        and incident.service.public
+        and (
+            incident.state == IncidentState.CONFIRMED
+            or (incident.state == IncidentState.RESOLVED and incident.confirmed_at is not None)
+        )
+    )
     return render(
         request,
         "dashboard/incident.html",
         {
             "d": detail,
             "can_respond": can_respond,
+            "public_id": public_id,
+            "publishable": publishable,
             "state_form": IncidentStateForm(current=detail.incident.state),
             "note_form": IncidentNoteForm(),
         },

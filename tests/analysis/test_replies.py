@@ -19,8 +19,8 @@ from servicepulse.analysis.ml.replies import is_me_too
         "omg same 😭",
         "yep, same issue",
         "it's not just you",
-        "It’s not just you",
-        "mine’s the same",
+        "It\u2019s not just you",  # a curly apostrophe
+        "mine\u2019s the same",
         "and I thought it was just me",
         "having the same problem on the app",
         "can confirm, down for me",

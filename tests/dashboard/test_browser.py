@@ -254,3 +254,27 @@ def test_sources_table_rows_line_up(live_server: Any, world: dict[str, Any], use
             Math.abs(td.getBoundingClientRect().bottom - tr.getBoundingClientRect().bottom)))"""
     )
     assert max(offsets) <= 1, f"a cell ends {max(offsets)} px away from its row"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_status_manage_page_fits_a_phone(
+    live_server: Any, world: dict[str, Any], users: Any, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "responder")
+        page.goto(f"{live_server.url}/status/manage/")
+        assert page.locator("code", has_text="/status/badge/").count() >= 1
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        # The embed codes (each one long URL) ran 526px past a 390px screen as a three-column table.
+        spill = page.evaluate(
+            """() => [...document.querySelectorAll('.card code, .card table')].map(el =>
+                el.getBoundingClientRect().right - el.closest('.card').getBoundingClientRect().right)"""
+        )
+        assert overflow <= 1, f"/status/manage/ scrolls sideways by {overflow}px at 390px"
+        assert max(spill) <= 1, f"the manage page's content runs past its card by {max(spill)} px at 390px"
+    finally:
+        context.close()

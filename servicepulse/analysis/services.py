@@ -244,6 +244,13 @@ def _chosen_service(mention: Mention) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _reported_problem(mention: Mention) -> bool:
+    """A report from the report-a-problem widget: the person said there is a problem, whatever the wording
+    of the sentence they added (often none: "Wi-Fi and eduroam — not working")."""
+    raw = mention.raw if isinstance(mention.raw, dict) else {}
+    return mention.source.kind == "widget" and isinstance(raw.get("problem"), str)
+
+
 REPLY_INHERITS = 0.8  # confidence kept by what a reply takes from its parent or thread root
 
 
@@ -312,7 +319,7 @@ def mentions_analyze(*, mention_ids: Sequence[int], force: bool = False) -> int:
     qs = Mention.objects.filter(pk__in=list(mention_ids), source__audience=Audience.USERS)
     if not force:
         qs = qs.exclude(analysis__model_version=version)
-    mentions = list(qs.order_by("created_at", "id"))
+    mentions = list(qs.select_related("source").order_by("created_at", "id"))
     if not mentions:
         return 0
     results = analyze_texts([m.text for m in mentions], _tagger(), keep_embeddings=True)
@@ -338,6 +345,8 @@ def mentions_analyze(*, mention_ids: Sequence[int], force: bool = False) -> int:
         if chosen in known:
             services = [(chosen, 1.0)] + [(s, c) for s, c in services if s != chosen]
         complaint, complaint_score = result.complaint, result.complaint_score
+        if _reported_problem(mention):
+            complaint, complaint_score = True, 1.0
         thread = _thread_of(mention, threads) if mention.in_reply_to or mention.thread_id else None
         if thread is not None:
             if not services:  # "same here", "+1 for me": a reply naming nothing is about its thread's topic

@@ -71,11 +71,23 @@ def test_widget_choice_wins_and_peers_are_skipped() -> None:
     widget = SourceFactory(kind="widget", name="portal")
     peers = SourceFactory(kind="rss", name="peer blogs", audience=Audience.PEERS)
     report = mentions_ingest(
-        source=widget, items=[_post("w1", "Problem: down. it just spins", raw={"service_id": "printing"})]
+        source=widget,
+        items=[
+            _post("w1", "Printing — not working", raw={"service_id": "printing", "problem": "down"}),
+            _post("w2", "Printing — something else: thanks, all good now", 1, raw={"service_id": "printing"}),
+        ],
     )
+    rss = SourceFactory(kind="rss", name="news")
+    news = mentions_ingest(source=rss, items=[_post("n1", "Printing — not working", raw={"problem": "down"})])
     peer = mentions_ingest(source=peers, items=[_post("p1", "our moodle upgrade went well")])
-    assert analyze_mentions.call(report.mention_ids + peer.mention_ids) == 1
-    assert MentionAnalysis.objects.get().service_ids[0] == "printing"
+    assert analyze_mentions.call(report.mention_ids + news.mention_ids + peer.mention_ids) == 3
+    reported = MentionAnalysis.objects.get(mention__external_id="w1")
+    assert reported.service_ids[0] == "printing"
+    # Someone who used the report-a-problem form reported a problem, however little they wrote.
+    assert reported.complaint and reported.complaint_score == 1.0
+    # Without the widget's problem type (or from another kind of source) the text is read as it is.
+    assert not MentionAnalysis.objects.get(mention__external_id="w2").complaint
+    assert MentionAnalysis.objects.get(mention__external_id="n1").complaint_score < 1.0
     assert not MentionAnalysis.objects.filter(mention__source=peers).exists()
 
 

@@ -148,12 +148,15 @@ class IncidentStateForm(forms.Form):
     state = forms.ChoiceField(choices=INCIDENT_STATES, label="New state")
     comment = forms.CharField(required=False, max_length=2000, label="Why (optional)")
 
-    def __init__(self, *args: Any, current: str = "", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, current: str = "", maintenance: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        set_choices(self, "state", [c for c in INCIDENT_STATES if c[0] != current])
+        # Planned maintenance is never a detected problem: it can only be ended (early, or when done).
+        states = [("resolved", "Completed")] if maintenance else INCIDENT_STATES
+        self.labels = dict(states)
+        set_choices(self, "state", [c for c in states if c[0] != current])
 
     def state_label(self) -> str:
-        return dict(INCIDENT_STATES).get(self.cleaned_data.get("state", ""), "")
+        return self.labels.get(self.cleaned_data.get("state", ""), "")
 
 
 class IncidentNoteForm(forms.Form):

@@ -56,3 +56,22 @@ def test_the_maintenance_activity_records_the_window_in_local_words(world: dict[
     )
     comment = Incident.objects.get(pk=window.pk).activities.get().comment
     assert comment == "planned from Sat 04 Jul 2026 07:00 to Sat 04 Jul 2026 09:00"
+
+
+@pytest.mark.django_db
+def test_a_maintenance_window_can_only_be_completed_not_turned_into_a_problem(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    start = timezone.now() - timedelta(minutes=30)
+    window = maintenance_schedule(
+        service_id="printing", title="Printing upgrade", start=start, end=start + timedelta(hours=2)
+    )
+    page = clients["responder"].get(f"/incidents/{window.pk}/").content.decode()
+    options = re.findall(r'<option value="(\w+)"', page[page.index('name="state"') :])
+    assert options == ["resolved"] and "Completed" in page
+    # Posting a detection state by hand is refused; completing it works.
+    before = Incident.objects.get(pk=window.pk).state
+    clients["responder"].post(f"/incidents/{window.pk}/act/", {"action": "state", "state": "possible"})
+    assert Incident.objects.get(pk=window.pk).state == before != "possible"
+    clients["responder"].post(f"/incidents/{window.pk}/act/", {"action": "state", "state": "resolved"})
+    assert Incident.objects.get(pk=window.pk).state == "resolved"

@@ -119,7 +119,9 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_respond": can_respond,
             "public_id": public_id,
             "publishable": publishable,
-            "state_form": IncidentStateForm(current=detail.incident.state),
+            "state_form": IncidentStateForm(
+                current=incident.state, maintenance=incident.kind == IncidentKind.MAINTENANCE
+            ),
             "note_form": IncidentNoteForm(),
         },
     )
@@ -141,7 +143,9 @@ def incident_act(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.error(request, "Write a note first.")
         return redirect(target)
-    form = IncidentStateForm(request.POST, current=incident.state)
+    form = IncidentStateForm(
+        request.POST, current=incident.state, maintenance=incident.kind == IncidentKind.MAINTENANCE
+    )
     if not form.is_valid():
         messages.error(request, "Choose a new state.")
         return redirect(target)

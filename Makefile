@@ -31,14 +31,15 @@ browser-deps:
 	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
 # The suite runs on SQLite, then on PostgreSQL when one answers on 127.0.0.1:5432; each pass runs in parallel
-# on every core, then runs the few tests that must run alone (they stop the PostgreSQL server).
+# on every core, then runs the few tests that must run alone (they stop the PostgreSQL server). The
+# PostgreSQL pass leaves out the browser tests and those that use their own database or none (own_database).
 PYTEST := DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test $(BIN)/pytest -q -p no:cacheprovider
 test: install browser-deps
 	$(PYTEST) -n $(TEST_WORKERS) -m "not serial"
 	$(PYTEST) -m serial
 	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 	  echo "== again on PostgreSQL =="; \
-	  DATABASE_URL=$(PG_URL) $(PYTEST) -n $(TEST_WORKERS) -m "not serial and not browser" && \
+	  DATABASE_URL=$(PG_URL) $(PYTEST) -n $(TEST_WORKERS) -m "not serial and not browser and not own_database" && \
 	  DATABASE_URL=$(PG_URL) $(PYTEST) -m serial; \
 	else echo "PostgreSQL is not reachable on 127.0.0.1:5432: skipped the PostgreSQL pass"; fi
 

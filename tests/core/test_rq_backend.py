@@ -31,6 +31,7 @@ pytestmark = [
     pytest.mark.redis,
     pytest.mark.postgres,
     pytest.mark.slow,
+    pytest.mark.own_database,  # creates its own PostgreSQL database in either pass
     pytest.mark.skipif(not _up(6379), reason="no Redis on 127.0.0.1:6379"),
     pytest.mark.skipif(not _up(5432), reason="no PostgreSQL on 127.0.0.1:5432"),
 ]

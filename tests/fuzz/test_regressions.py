@@ -36,6 +36,7 @@ def test_kept_inputs_do_not_crash(target: str, path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.own_database  # parsers only: nothing to repeat on PostgreSQL
 def test_bounded_fuzz_run_is_clean(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "fuzz" / "run.py"), "--all", "--seconds", "1"],

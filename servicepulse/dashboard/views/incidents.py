@@ -16,14 +16,14 @@ from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard.forms import IncidentNoteForm, IncidentOpenForm, IncidentStateForm
 from servicepulse.dashboard.selectors import incident_page, incident_queryset
-from servicepulse.incidents.models import IncidentKind, IncidentState
+from servicepulse.incidents.models import IncidentKind
 from servicepulse.incidents.services import (
     incident_add_note,
     incident_create,
     incident_update_status,
     maintenance_schedule,
 )
-from servicepulse.status.selectors import public_incident_id_for
+from servicepulse.status.selectors import detected_publishable, public_incident_id_for
 
 STATE_FILTERS = [
     ("", "All"),
@@ -100,17 +100,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_respond = has_role(request.user, Role.RESPONDER)
     incident = detail.incident
     public_id = public_incident_id_for(detected_incident_id=incident.pk)
-    # What the status page's one-click publish accepts: a confirmed incident, or a resolved one that was
-    # confirmed (a rise that faded unconfirmed was never an outage), of a service shown publicly.
-    publishable = (
-        public_id is None
-        and incident.kind != IncidentKind.MAINTENANCE
-        and incident.service.public
-        and (
-            incident.state == IncidentState.CONFIRMED
-            or (incident.state == IncidentState.RESOLVED and incident.confirmed_at is not None)
-        )
-    )
+    publishable = public_id is None and detected_publishable(incident=incident)
     return render(
         request,
         "dashboard/incident.html",

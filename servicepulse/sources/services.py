@@ -26,6 +26,13 @@ class SourceConfigError(ValueError):
     """The options given for a source are missing, unknown or malformed."""
 
 
+DEMO_NOTHING_TO_PULL = "holds the demo's generated posts; there is nothing to pull from it"
+
+
+def _is_demo(source: Source) -> bool:
+    return bool((source.options or {}).get("demo"))
+
+
 def source_validate_options(*, kind: str, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split `options` into plain options and secrets per the connector's spec, or raise naming the problem."""
     cls = get_connector_class(kind)
@@ -139,6 +146,8 @@ def source_sync(*, source: Source) -> PullResult:
     """
     from servicepulse.core.fetcher import FetchError
 
+    if _is_demo(source):
+        raise ConnectorError(f"{source.name} {DEMO_NOTHING_TO_PULL}")
     connector = connector_for(source)
     try:
         result = connector.pull()
@@ -193,6 +202,8 @@ def source_update(
 
     A secret left out of `options` keeps its stored value, so a form need not show secrets to keep them.
     """
+    if enabled and _is_demo(source):
+        raise SourceConfigError(f"{source.name} {DEMO_NOTHING_TO_PULL}; it stays paused")
     if options is not None:
         merged = {**source.secrets, **{k: v for k, v in options.items() if v not in (None, "")}}
         plain, secret = source_validate_options(kind=source.kind, options=merged)

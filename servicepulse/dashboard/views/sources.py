@@ -55,7 +55,11 @@ def source_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def source_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
-    source_update(source=source, enabled=not source.enabled)
+    try:
+        source_update(source=source, enabled=not source.enabled)
+    except SourceConfigError as exc:
+        messages.error(request, f"{exc}.")
+        return redirect("dashboard:sources")
     messages.success(request, f"{'Resumed' if source.enabled else 'Paused'} {source.name}.")
     return redirect("dashboard:sources")
 

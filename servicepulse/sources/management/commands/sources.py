@@ -167,7 +167,10 @@ class Command(BaseCommand):
         self.stdout.write(f"removed source {options['name']!r} and its {removed} mention(s)")
 
     def do_enable(self, options: dict[str, Any]) -> None:
-        source_update(source=self._source(options["name"]), enabled=True)
+        try:
+            source_update(source=self._source(options["name"]), enabled=True)
+        except SourceConfigError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"enabled {options['name']!r}")
 
     def do_disable(self, options: dict[str, Any]) -> None:

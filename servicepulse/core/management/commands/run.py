@@ -88,6 +88,10 @@ class Command(BaseCommand):
             while True:
                 for name, child in children.items():
                     if child.poll() is not None:
+                        # Ctrl-C reaches the whole process group, and a child may stop before our own
+                        # KeyboardInterrupt is raised (on a busy machine): give the signal a moment to
+                        # arrive before calling this stop a failure.
+                        time.sleep(1.0)
                         raise CommandError(f"the {name} process stopped with exit code {child.returncode}")
                 time.sleep(0.5)
         except KeyboardInterrupt:

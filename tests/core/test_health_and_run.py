@@ -68,14 +68,20 @@ def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_si
         "PORT": str(port),
     }
     env.pop("DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "servicepulse.cli", "run", "--no-demo"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    # Started with SIGINT ignored, as a script's background job (`servicepulse run &`) is: Ctrl-C must still
+    # stop everything cleanly.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "servicepulse.cli", "run", "--no-demo"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         body: dict[str, object] = {}
         deadline = time.monotonic() + 120

@@ -84,14 +84,14 @@ class Command(BaseCommand):
             raise KeyboardInterrupt  # a service manager's stop is a Ctrl-C: children are stopped cleanly
 
         signal.signal(signal.SIGTERM, stop_on_sigterm)
+        # Started from a script as a background job (`servicepulse run &`), this process inherits SIGINT
+        # ignored, while the children set their own handlers: Ctrl-C would stop them and leave this one
+        # calling that a failure. "Press Ctrl-C to stop" holds however it was started.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             while True:
                 for name, child in children.items():
                     if child.poll() is not None:
-                        # Ctrl-C reaches the whole process group, and a child may stop before our own
-                        # KeyboardInterrupt is raised (on a busy machine): give the signal a moment to
-                        # arrive before calling this stop a failure.
-                        time.sleep(1.0)
                         raise CommandError(f"the {name} process stopped with exit code {child.returncode}")
                 time.sleep(0.5)
         except KeyboardInterrupt:

@@ -102,6 +102,7 @@ def test_sweeper_requeues_only_old_unanalysed_mentions() -> None:
 
 
 def test_a_reply_naming_no_service_takes_its_threads_services() -> None:
+    """Whatever the reply resembles on its own: "log out and back in" under a Wi-Fi complaint is about Wi-Fi."""
     catalog_load(data=DEMO_CATALOG)
     source = SourceFactory(name="fb")
     other = SourceFactory(name="reddit")
@@ -117,6 +118,15 @@ def test_a_reply_naming_no_service_takes_its_threads_services() -> None:
             _post("p2", "is moodle down for anyone else?", 7),
             _post("r3", "yes, same", 8, in_reply_to="p2", thread_id="p2"),
             _post("r4", "printing is broken too", 9, in_reply_to="root", thread_id="root"),
+            # An answer that names no service: on its own it reads as a sign-in matter.
+            _post(
+                "r5",
+                "I think you have to log out and back in first",
+                10,
+                in_reply_to="root",
+                thread_id="root",
+            ),
+            _post("p3", "I think you have to log out and back in first", 11),
         ],
     )
     stray = mentions_ingest(source=other, items=[_post("x", "same here", 10, in_reply_to="root")])
@@ -134,6 +144,7 @@ def test_a_reply_naming_no_service_takes_its_threads_services() -> None:
     assert r1.tags.get(rank=0).confidence == pytest.approx(root.tags.get(rank=0).confidence * 0.8, abs=1e-3)
     assert tags("r3")[0] == "vle"  # the parent was analysed in the same batch
     assert tags("r4")[0] == "printing"  # a reply that names its own service keeps it
+    assert tags("p3")[:1] != ["wifi"] and tags("r5") == tags("r1")  # the thread's topic, not its own guess
     assert tags("x", "reddit") == []  # ids are per source: another source's "root" is not its parent
 
 

@@ -34,7 +34,7 @@ def _counts(env: dict[str, str]) -> dict:  # type: ignore[type-arg]
 
 
 def test_kill_worker_mid_batch_then_restart(tmp_path: Path) -> None:
-    n = 1100  # five batches of 256: the kill lands in one, with more still to run
+    n = 2000  # eight batches of 256: enough still to run when the kill lands, however slow the polling
     texts = [
         "moodle is down again",
         "eduroam keeps dropping in the library",

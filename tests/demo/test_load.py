@@ -22,6 +22,9 @@ END = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
 
 @pytest.mark.django_db
 def test_everything_ingests_without_quarantine_and_reloading_changes_nothing() -> None:
+    """One load checked from every side (each load takes a while): what is stored, where the incidents were
+    planted, that reloading adds nothing, and that another seed needs --reset."""
+    assert demo_state() is None
     summary = demo_load(seed=5, end=END, analyse=False, detect=False)
     expected = generate(seed=5, end=END)
     assert summary.mentions == len(expected.posts) == Mention.objects.count()
@@ -48,28 +51,6 @@ def test_everything_ingests_without_quarantine_and_reloading_changes_nothing() -
     assert one is not None and Mention.objects.filter(source=one.source, external_id=one.in_reply_to).exists()
     assert summary.tickets == len(expected.tickets)
 
-    # Loading again (a later day, no seed given) regenerates the same posts: all duplicates, nothing new.
-    again = demo_load(analyse=False, detect=False)
-    assert again.mentions == 0 and again.duplicates == len(expected.posts)
-    assert again.seed == 5 and again.end == END
-    assert Mention.objects.count() == len(expected.posts)
-    assert again.tickets == 0
-
-
-@pytest.mark.django_db
-def test_a_different_seed_needs_reset_and_reset_reloads() -> None:
-    demo_load(seed=5, end=END, analyse=False, detect=False)
-    with pytest.raises(DemoError, match="--reset"):
-        demo_load(seed=6, analyse=False, detect=False)
-    summary = demo_load(seed=6, end=END, reset=True, analyse=False, detect=False)
-    assert summary.seed == 6
-    assert Mention.objects.count() == len(generate(seed=6, end=END).posts)
-
-
-@pytest.mark.django_db
-def test_demo_state_tells_where_the_incidents_were_planted() -> None:
-    assert demo_state() is None
-    demo_load(seed=5, end=END, analyse=False, detect=False)
     state = demo_state()
     assert state is not None and state.end == END and state.seed == 5
     assert [i.id for i in state.incidents] == ["wifi-building", "email-outage", "vle-deadline"]
@@ -80,6 +61,20 @@ def test_demo_state_tells_where_the_incidents_were_planted() -> None:
         created_at__lt=state.incidents[2].end,
     )
     assert vle.count() > 80
+
+    # Loading again (a later day, no seed given) regenerates the same posts: all duplicates, nothing new.
+    again = demo_load(analyse=False, detect=False)
+    assert again.mentions == 0 and again.duplicates == len(expected.posts)
+    assert again.seed == 5 and again.end == END
+    assert Mention.objects.count() == len(expected.posts)
+    assert again.tickets == 0
+
+    # Another seed needs --reset, which starts afresh.
+    with pytest.raises(DemoError, match="--reset"):
+        demo_load(seed=6, analyse=False, detect=False)
+    reset = demo_load(seed=6, end=END, reset=True, analyse=False, detect=False)
+    assert reset.seed == 6
+    assert Mention.objects.count() == len(generate(seed=6, end=END).posts)
 
 
 @pytest.mark.django_db

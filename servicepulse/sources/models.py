@@ -58,6 +58,11 @@ class Source(models.Model):
         return self.name
 
     @property
+    def is_demo(self) -> bool:
+        """Loaded by `servicepulse demo`: generated posts, nothing to pull, kept paused."""
+        return bool((self.options or {}).get("demo"))
+
+    @property
     def secrets(self) -> dict[str, Any]:
         return decrypt_json(self.secrets_encrypted)
 

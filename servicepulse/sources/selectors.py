@@ -126,7 +126,7 @@ def source_list_with_health() -> list[SourceHealth]:
                 can_pull=can_pull,
                 can_stream=can_stream,
                 can_reply=bool(cls and cls.can_reply),
-                demo=bool((source.options or {}).get("demo")),
+                demo=source.is_demo,
             )
         )
     return result

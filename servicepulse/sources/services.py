@@ -29,10 +29,6 @@ class SourceConfigError(ValueError):
 DEMO_NOTHING_TO_PULL = "holds the demo's generated posts; there is nothing to pull from it"
 
 
-def _is_demo(source: Source) -> bool:
-    return bool((source.options or {}).get("demo"))
-
-
 def source_validate_options(*, kind: str, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split `options` into plain options and secrets per the connector's spec, or raise naming the problem."""
     cls = get_connector_class(kind)
@@ -146,7 +142,7 @@ def source_sync(*, source: Source) -> PullResult:
     """
     from servicepulse.core.fetcher import FetchError
 
-    if _is_demo(source):
+    if source.is_demo:
         raise ConnectorError(f"{source.name} {DEMO_NOTHING_TO_PULL}")
     connector = connector_for(source)
     try:
@@ -202,7 +198,7 @@ def source_update(
 
     A secret left out of `options` keeps its stored value, so a form need not show secrets to keep them.
     """
-    if enabled and _is_demo(source):
+    if enabled and source.is_demo:
         raise SourceConfigError(f"{source.name} {DEMO_NOTHING_TO_PULL}; it stays paused")
     if options is not None:
         merged = {**source.secrets, **{k: v for k, v in options.items() if v not in (None, "")}}

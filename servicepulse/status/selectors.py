@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from servicepulse.catalog.models import Service
-from servicepulse.incidents.models import Incident
+from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
 from servicepulse.incidents.selectors import maintenance_in_progress
 from servicepulse.status.models import (
     SEVERITY,
@@ -278,8 +278,6 @@ def feed_items(*, limit: int = 50) -> list[PublicIncident | Maintenance]:
 def detected_publishable(*, incident: Incident) -> bool:
     """What the one-click publish offers: a confirmed incident, or a resolved one that was confirmed (a rise
     that faded unconfirmed was never an outage), not maintenance, of a service shown publicly."""
-    from servicepulse.incidents.models import IncidentKind, IncidentState
-
     return (
         incident.kind != IncidentKind.MAINTENANCE
         and incident.service.public

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,21 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+@contextmanager
+def phone(browser: Any, width: int, height: int) -> Iterator[Any]:
+    """A page in a phone-sized window of its own."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def sideways_scroll(page: Any) -> int:
+    """How many pixels the page scrolls sideways (0 when it fits the window)."""
+    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
 def sign_in(page: Any, base: str, username: str, password: str = "pw") -> None:  # noqa: S107 - test users
     page.goto(f"{base}/accounts/login/?next=/")
     page.get_by_label("Username or e-mail").fill(username)
@@ -87,21 +103,15 @@ def test_sign_in_and_open_the_board_and_a_service(
 def test_keyboard_reaches_main_content_and_phone_width_has_no_sideways_scroll(
     live_server: Any, world: dict[str, Any], users: Any, browser: Any
 ) -> None:
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    try:
+    with phone(browser, 360, 740) as page:
         sign_in(page, live_server.url, "responder")
         page.keyboard.press("Tab")
         focused = page.evaluate("document.activeElement.textContent")
         assert "Skip to content" in focused
         for path in ("/", f"/services/{world['services'][0].id}/", "/mentions/", "/incidents/", "/sources/"):
             page.goto(f"{live_server.url}{path}")
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
+            overflow = sideways_scroll(page)
             assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at 360px"
-    finally:
-        context.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -227,9 +237,7 @@ def test_inbox_item_fields_stay_inside_their_form(
 
 @pytest.mark.django_db(transaction=True)
 def test_status_page_day_bars_fit_a_phone(live_server: Any, world: dict[str, Any], browser: Any) -> None:
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    try:
+    with phone(browser, 360, 740) as page:
         page.goto(f"{live_server.url}/status/")
         assert page.locator("ol.days").count() >= 1
         spill = page.evaluate(
@@ -239,8 +247,6 @@ def test_status_page_day_bars_fit_a_phone(live_server: Any, world: dict[str, Any
                          - ol.closest('.card').getBoundingClientRect().right))"""
         )
         assert max(spill) <= 1, f"the 90-day bars run past their card by {max(spill)} px at 360px"
-    finally:
-        context.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -260,15 +266,11 @@ def test_sources_table_rows_line_up(live_server: Any, world: dict[str, Any], use
 def test_status_manage_page_fits_a_phone(
     live_server: Any, world: dict[str, Any], users: Any, browser: Any
 ) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
+    with phone(browser, 390, 844) as page:
         sign_in(page, live_server.url, "responder")
         page.goto(f"{live_server.url}/status/manage/")
         assert page.locator("code", has_text="/status/badge/").count() >= 1
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
+        overflow = sideways_scroll(page)
         # The embed codes (each one long URL) ran 526px past a 390px screen as a three-column table.
         spill = page.evaluate(
             """() => [...document.querySelectorAll('.card code, .card table')].map(el =>
@@ -276,5 +278,3 @@ def test_status_manage_page_fits_a_phone(
         )
         assert overflow <= 1, f"/status/manage/ scrolls sideways by {overflow}px at 390px"
         assert max(spill) <= 1, f"the manage page's content runs past its card by {max(spill)} px at 390px"
-    finally:
-        context.close()

@@ -71,7 +71,7 @@ def source_sync_now(request: HttpRequest, pk: int) -> HttpResponse:
 
     source = get_object_or_404(Source, pk=pk)
     if not source.enabled:
-        if (source.options or {}).get("demo"):
+        if source.is_demo:
             messages.error(
                 request, f"{source.name} holds the demo's generated posts; there is nothing to sync."
             )

@@ -18,7 +18,7 @@ from servicepulse.engage.models import Case, CaseState, LoopReply, OptOut, Reply
 from servicepulse.incidents.selectors import detected_incident_mention_ids
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.models import Source
-from servicepulse.sources.registry import ConnectorError, get_connector_class
+from servicepulse.sources.registry import ConnectorError, connector_for
 from servicepulse.status.models import PublicIncident
 
 # Replies per period per source kind, from each platform's documented limits for posting as one account,
@@ -125,11 +125,12 @@ def is_opted_out(*, mention: Mention) -> bool:
     return OptOut.objects.filter(source_id=mention.source_id, author_key__in=keys).exists()
 
 
-def can_reply(*, source: Source) -> bool:
+def reply_unavailable(*, source: Source) -> str:
+    """Why a reply cannot be posted on this source ("" when it can): see `Connector.reply_unavailable`."""
     try:
-        return bool(get_connector_class(source.kind).can_reply)
+        return connector_for(source).reply_unavailable()
     except ConnectorError:
-        return False
+        return f"{source.get_kind_display()} sources are not available in this installation"
 
 
 def reply_too_long(*, mention: Mention, text: str) -> str:

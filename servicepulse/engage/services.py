@@ -27,12 +27,12 @@ from servicepulse.engage.models import (
     SavedReply,
 )
 from servicepulse.engage.selectors import (
-    can_reply,
     is_opted_out,
     loop_mentions,
     person_key,
     reply_rate_wait,
     reply_too_long,
+    reply_unavailable,
 )
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.registry import CannotReply, ConnectorError, connector_for
@@ -247,13 +247,17 @@ def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = Non
             error=f"{mention.source.get_kind_display()} rate limit reached: "
             f"try again in {int(wait.total_seconds())} s.",
         )
+    cannot = reply_unavailable(source=mention.source)
     try:
+        if cannot:
+            raise CannotReply(cannot)
         result = connector_for(mention.source).reply(mention=mention, text=text)
     except CannotReply as exc:
         return log(
             ReplyOutcome.CANNOT_REPLY,
             error=f"{mention.source.name} ({mention.source.get_kind_display()}) cannot reply: {exc}. "
-            "Once they have been answered, record it under “Answered elsewhere” or close the case.",
+            "Answer the person another way; once they have been answered, record it under “Answered "
+            "elsewhere” or close the case.",
         )
     except ConnectorError as exc:
         return log(ReplyOutcome.FAILED, error=f"{mention.source.get_kind_display()} refused the reply: {exc}")
@@ -415,7 +419,8 @@ class LoopRecipient:
     text: str
     outcome: str  # ReplyOutcome: pending (will send), opted_out, cannot_reply, failed (e.g. too long)
     reason: str = ""
-    existing: LoopReply | None = None
+    existing: LoopReply | None = None  # this status's reply to them: sent, on its way, or opted out
+    previous: LoopReply | None = None  # an attempt that failed or could not be made: tried again on send
 
     @property
     def will_send(self) -> bool:
@@ -442,15 +447,21 @@ class LoopPreview:
         return [r for r in self.recipients if r.existing is not None]
 
 
+# A logged closed-loop reply that did not reach the person: the next send tries them again (after a
+# platform error, or once the source has the credentials it lacked).
+RETRYABLE = (ReplyOutcome.FAILED, ReplyOutcome.CANNOT_REPLY)
+
+
 def loop_preview(*, incident: PublicIncident, template: str | None = None) -> LoopPreview:
     """Who would get a reply for the incident's current status, with the exact text, and who would not
-    (already answered for this status, opted out, channel cannot reply, text too long)."""
+    (already answered for this status, opted out, channel cannot reply, text too long). A person whose
+    earlier reply failed or could not be posted is offered again."""
     template = (template or LOOP_TEMPLATES[incident.status]).strip()
     saved_reply_validate(body=template)
     services = list(incident.services.all())
     service_names = " and ".join(s.name for s in services) or "our IT services"
     link = status_url(incident=incident)
-    existing = {
+    logged = {
         r.person_key: r
         for r in incident.loop_replies.filter(incident_status=incident.status).select_related("mention")
     }
@@ -465,11 +476,12 @@ def loop_preview(*, incident: PublicIncident, template: str | None = None) -> Lo
         outcome, reason = ReplyOutcome.PENDING, ""
         if is_opted_out(mention=mention):
             outcome, reason = ReplyOutcome.OPTED_OUT, "asked not to be contacted on this channel"
-        elif not can_reply(source=mention.source):
-            outcome = ReplyOutcome.CANNOT_REPLY
-            reason = f"{mention.source.get_kind_display()} cannot reply: answer this person another way"
+        elif cannot := reply_unavailable(source=mention.source):
+            outcome, reason = ReplyOutcome.CANNOT_REPLY, f"{cannot}: answer this person another way"
         elif too_long := reply_too_long(mention=mention, text=text):
             outcome, reason = ReplyOutcome.FAILED, f"text too long ({too_long})"
+        row = logged.get(key)
+        retry = row is not None and row.outcome in RETRYABLE
         preview.recipients.append(
             LoopRecipient(
                 person_key=key,
@@ -477,7 +489,8 @@ def loop_preview(*, incident: PublicIncident, template: str | None = None) -> Lo
                 text=text,
                 outcome=outcome,
                 reason=reason,
-                existing=existing.get(key),
+                existing=None if retry else row,
+                previous=row if retry else None,
             )
         )
     return preview
@@ -491,8 +504,8 @@ class LoopSendResult:
 
 
 def loop_pending(*, days: int = 7) -> list[tuple[PublicIncident, int]]:
-    """Public incidents (open, or resolved in the last `days`) with people not yet answered for the
-    incident's current status: what the closed loop still has to do."""
+    """Public incidents (open, or resolved in the last `days`) with people a reply can reach who have not
+    had one for the incident's current status: what the closed loop still has to do."""
     since = timezone.now() - timedelta(days=days)
     incidents = PublicIncident.objects.filter(
         Q(resolved_at__isnull=True) | Q(resolved_at__gte=since)
@@ -508,8 +521,10 @@ def loop_pending(*, days: int = 7) -> list[tuple[PublicIncident, int]]:
 def loop_send(*, incident: PublicIncident, template: str | None = None, actor: Actor) -> LoopSendResult:
     """After the preview: log one row per person for the incident's current status (pending for those who
     will get a reply; opted out or cannot reply for those who will not, so they are listed) and deliver in
-    the background. A person already logged for this status is left alone (unique constraint)."""
+    the background. A person already answered (or on their way to be) for this status is left alone
+    (unique constraint); one whose earlier attempt failed or could not be posted is tried again."""
     preview = loop_preview(incident=incident, template=template)
+    retries = [r for r in preview.recipients if r.previous is not None]
     rows = [
         LoopReply(
             public_incident=incident,
@@ -522,9 +537,16 @@ def loop_send(*, incident: PublicIncident, template: str | None = None, actor: A
             created_by=_user(actor),
         )
         for r in preview.recipients
-        if r.existing is None
+        if r.existing is None and r.previous is None
     ]
     with transaction.atomic():
+        retried = 0
+        for r in retries:
+            assert r.previous is not None
+            updated = LoopReply.objects.filter(pk=r.previous.pk, outcome__in=RETRYABLE).update(
+                text=r.text, outcome=r.outcome, error=r.reason, attempts=0, created_by=_user(actor)
+            )
+            retried += updated if r.outcome == ReplyOutcome.PENDING else 0
         before = set(
             LoopReply.objects.filter(
                 public_incident=incident, incident_status=preview.incident_status
@@ -534,9 +556,11 @@ def loop_send(*, incident: PublicIncident, template: str | None = None, actor: A
         fresh = [r for r in rows if r.person_key not in before]
         incident_id, status = incident.pk, preview.incident_status
         transaction.on_commit(lambda: _enqueue_deliver(incident_id=incident_id, incident_status=status))
-    queued = sum(1 for r in fresh if r.outcome == ReplyOutcome.PENDING)
+    fresh_queued = sum(1 for r in fresh if r.outcome == ReplyOutcome.PENDING)
     return LoopSendResult(
-        queued=queued, listed=len(fresh) - queued, already=len(preview.already) + len(rows) - len(fresh)
+        queued=fresh_queued + retried,
+        listed=len(fresh) - fresh_queued + len(retries) - retried,
+        already=len(preview.already) + len(rows) - len(fresh),
     )
 
 
@@ -595,6 +619,10 @@ def loop_deliver(
         clock = now or timezone.now()
         if source.pk in deferred_until:
             result.deferred += 1
+            continue
+        if cannot := reply_unavailable(source=source):  # e.g. its token was removed after the preview
+            _finish(row, ReplyOutcome.CANNOT_REPLY, error=cannot)
+            result.cannot_reply += 1
             continue
         wait = reply_rate_wait(source=source, now=clock)
         if wait > timedelta(0):

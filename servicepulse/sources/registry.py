@@ -79,6 +79,8 @@ class Connector(ABC):
     can_pull: ClassVar[bool] = True
     can_stream: ClassVar[bool] = False
     can_reply: ClassVar[bool] = False
+    # The options a reply needs: any one of these sets, all of it set (e.g. a token, or four OAuth 1.0a keys).
+    reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = ()
     poll_seconds: ClassVar[int] = 300  # time between scheduled pulls; a `poll_seconds` option overrides it
     can_receive: ClassVar[bool] = False  # True when the platform pushes to /sources/hooks/<source name>/
 
@@ -108,6 +110,20 @@ class Connector(ABC):
     def stream(self, *, stop: Any = None) -> None:
         """Consume a live stream until `stop` (a threading.Event) is set; reconnect on failure."""
         raise ConnectorError(f"{self.kind} sources do not stream")
+
+    def reply_unavailable(self) -> str:
+        """Why this source cannot post a reply now, or "" when it can: the channel never can, the source
+        lacks the credentials a reply needs, or it holds the demo's generated posts."""
+        if not self.can_reply:
+            return f"{self.source.get_kind_display()} has no way to post a reply"
+        if self.source.is_demo:
+            return "this demo source holds generated posts, so replies are not posted anywhere"
+        if self.reply_needs and not any(all(self.option(n) for n in names) for names in self.reply_needs):
+            needed = " or ".join(" and ".join(names) for names in self.reply_needs)
+            return (
+                f"this {self.source.get_kind_display()} source has no {needed} set, so it cannot post replies"
+            )
+        return ""
 
     def reply(self, *, mention: Mention, text: str) -> ReplyResult:
         """Answer `mention` on its own channel."""

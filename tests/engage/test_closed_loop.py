@@ -106,7 +106,10 @@ def test_preview_lists_everyone_once_with_reasons(incident) -> None:  # type: ig
     )
     listed = {r.mention.author: (r.outcome, r.reason) for r in preview.not_sendable}
     assert listed["cy"][0] == ReplyOutcome.OPTED_OUT
-    assert listed["dee"][0] == ReplyOutcome.CANNOT_REPLY and "RSS/Atom feed cannot reply" in listed["dee"][1]
+    assert (
+        listed["dee"][0] == ReplyOutcome.CANNOT_REPLY
+        and "RSS/Atom feed has no way to post a reply" in listed["dee"][1]
+    )
     assert LoopReply.objects.count() == 0  # a preview writes nothing
 
 
@@ -115,7 +118,7 @@ def test_send_once_per_person_per_state(
 ) -> None:  # type: ignore[no-untyped-def]
     client.force_login(users["responder"])
     inbox = client.get("/inbox/").content.decode()
-    assert "Tell the people who reported it" in inbox and "3 people not yet told" in inbox
+    assert "Tell the people who reported it" in inbox and "3 people to reply to" in inbox
     page = client.get(f"/inbox/loop/{incident.pk}/").content.decode()
     assert "Will get a reply (3)" in page and "Will not get a reply (2)" in page
     with ReplayServer(BOTH) as server:
@@ -205,3 +208,57 @@ def test_retry_after_from_the_platform_keeps_the_reply_pending(incident) -> None
     assert len(slack_posts(server)) == 1  # the second person on the same workspace waits too
     row = LoopReply.objects.filter(attempts=1, mention__source__kind="slack").get()
     assert row.outcome == ReplyOutcome.PENDING and "rate limit" in row.error
+
+
+def test_a_source_without_credentials_is_listed_then_reached_once_it_has_them(
+    client, users, incident, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    masto = Source.objects.get(kind="mastodon")
+    masto.set_secrets({})  # the token was never entered
+    masto.save()
+    preview = loop_preview(incident=incident)
+    assert sorted(r.mention.author for r in preview.to_send) == ["ana", "ben"]
+    eli = next(r for r in preview.not_sendable if r.mention.author == "eli")
+    assert eli.outcome == ReplyOutcome.CANNOT_REPLY and "no access_token set" in eli.reason
+    with ReplayServer(BOTH) as server:
+        point_everything_at(server.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = loop_send(incident=incident, actor=users["responder"])
+        assert (result.queued, result.listed) == (2, 3)
+        assert len(slack_posts(server)) == 2 and mastodon_posts(server) == []  # no attempt without a token
+        client.force_login(users["responder"])
+        assert "Tell the people who reported it" not in client.get("/inbox/").content.decode()
+
+        masto.refresh_from_db()
+        masto.set_secrets({"access_token": "tok"})
+        masto.save()
+        assert "1 person to reply to" in client.get("/inbox/").content.decode()
+        assert [r.mention.author for r in loop_preview(incident=incident).to_send] == ["eli"]
+        with django_capture_on_commit_callbacks(execute=True):
+            result = loop_send(incident=incident, actor=users["responder"])
+        assert (result.queued, result.listed, result.already) == (1, 1, 3)  # dee: RSS still cannot
+        assert len(slack_posts(server)) == 2 and len(mastodon_posts(server)) == 1
+    assert LoopReply.objects.count() == 5  # eli's row was retried, not duplicated
+    assert LoopReply.objects.get(mention__author="eli").outcome == ReplyOutcome.SENT
+
+
+def test_a_reply_that_failed_on_the_platform_is_offered_again(
+    incident, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    down = {("POST", "/api/chat.postMessage"): [Answer(500, body=b"{}")] * 6}
+    with ReplayServer({**BOTH, **down}) as server:
+        point_everything_at(server.url)
+        loop_send(incident=incident, actor=None)
+        for _ in range(
+            6
+        ):  # each attempt fails (a failure defers the rest of that workspace); the third is final
+            loop_deliver(incident_id=incident.pk, incident_status="investigating")
+    failed = LoopReply.objects.filter(outcome=ReplyOutcome.FAILED)
+    assert sorted(failed.values_list("mention__author", flat=True)) == ["ana", "ben"]
+    assert sorted(r.mention.author for r in loop_preview(incident=incident).to_send) == ["ana", "ben"]
+    with ReplayServer(BOTH) as server:
+        point_everything_at(server.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert loop_send(incident=incident, actor=None).queued == 2
+        assert len(slack_posts(server)) == 2
+    assert LoopReply.objects.filter(outcome=ReplyOutcome.SENT).count() == 3

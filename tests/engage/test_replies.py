@@ -7,6 +7,7 @@ import pytest
 
 from servicepulse.engage.models import Case, CaseState, Reply, ReplyOutcome, SavedReply
 from servicepulse.sources.models import SourceKind
+from servicepulse.sources.services import source_create
 from tests.engage.helpers import point_at, slack_fixture, slack_params, slack_source
 from tests.factories import MentionFactory, SourceFactory
 from tests.replay import ReplayServer
@@ -76,7 +77,7 @@ def test_rss_cannot_reply_is_a_clear_error(client, users) -> None:  # type: igno
     html = response.content.decode()
     assert "Reply not sent" in html
     assert "IT news comments (RSS/Atom feed) cannot reply" in html
-    assert "answer the person another way" in html and "Answered elsewhere" in html
+    assert "Answer the person another way" in html and "Answered elsewhere" in html
     reply = Reply.objects.get(case__mention=mention)
     assert reply.outcome == ReplyOutcome.CANNOT_REPLY
     assert Case.objects.get(mention=mention).state == CaseState.NEW
@@ -146,3 +147,14 @@ def test_bulk_assign_and_close(client, users) -> None:  # type: ignore[no-untype
     states = dict(Case.objects.values_list("mention_id", "state"))
     assert states == {first.pk: "assigned", second.pk: "closed", third.pk: "closed"}
     assert Case.objects.get(mention=third).activities.filter(kind="state", to_state="closed").count() == 1
+
+
+def test_a_source_without_its_reply_credentials_is_refused_before_any_call(client, users) -> None:  # type: ignore[no-untyped-def]
+    page = source_create(kind="facebook", name="northgate-page", options={"page_id": "1234"})
+    mention = MentionFactory(source=page, author="Ola", external_id="1234_99")
+    client.force_login(users["responder"])
+    html = client.post(
+        f"/inbox/m/{mention.pk}/", {"action": "reply", "text": "Sorry about that"}, follow=True
+    ).content.decode()
+    assert "northgate-page (Facebook Page) cannot reply" in html and "no page_access_token set" in html
+    assert Reply.objects.get(case__mention=mention).outcome == ReplyOutcome.CANNOT_REPLY

@@ -39,6 +39,7 @@ class BlueskyConnector(Connector):
     )
     can_stream: ClassVar[bool] = True
     can_reply: ClassVar[bool] = True
+    reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (("handle", "app_password"),)
     options: ClassVar[tuple[OptionSpec, ...]] = (
         OptionSpec("keywords", "comma-separated words or phrases to keep"),
         OptionSpec("hashtags", "comma-separated hashtags to keep, without #"),

@@ -79,6 +79,7 @@ class DiscourseConnector(Connector):
     can_pull: ClassVar[bool] = True
     poll_seconds: ClassVar[int] = 600
     can_reply: ClassVar[bool] = True
+    reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (("api_key",),)
     can_receive: ClassVar[bool] = True
 
     def _opt(self, name: str) -> Any:

@@ -82,6 +82,7 @@ class FacebookConnector(Connector):
     can_pull: ClassVar[bool] = True
     poll_seconds: ClassVar[int] = 1800  # backfill only: the webhook brings posts live
     can_reply: ClassVar[bool] = True
+    reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (("page_access_token",),)
     can_receive: ClassVar[bool] = True
 
     # -- options -------------------------------------------------------------------------------------------

@@ -31,6 +31,9 @@ class RedditConnector(Connector):
         "Reddit: new posts and comments in chosen subreddits (praw, OAuth script app)"
     )
     can_reply: ClassVar[bool] = True
+    reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("client_id", "client_secret", "username", "password"),
+    )
     poll_seconds: ClassVar[int] = 180
     options: ClassVar[tuple[OptionSpec, ...]] = (
         OptionSpec(

@@ -73,6 +73,7 @@ class SlackConnector(Connector):
     can_pull: ClassVar[bool] = True
     poll_seconds: ClassVar[int] = 3600  # backfill only: the Events API brings messages live
     can_reply: ClassVar[bool] = True
+    reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (("bot_token",),)
     can_receive: ClassVar[bool] = True
 
     def _opt(self, name: str) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core import signing
 
-from servicepulse.blog.models import Post
+from servicepulse.blog.models import Post, PostStatus
 
 FORM_TS_SALT = "servicepulse.blog.comment-form"
 
@@ -42,7 +42,8 @@ class PostForm(forms.Form):
     publish_at = forms.DateTimeField(
         required=False,
         label="Publish at",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        # The format a datetime-local input accepts, so an existing schedule shows pre-filled.
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="For scheduling; your local time",
     )
     action = forms.ChoiceField(choices=ACTIONS, initial="draft", widget=forms.RadioSelect)
@@ -54,6 +55,13 @@ class PostForm(forms.Form):
         return data
 
     @staticmethod
+    def initial_action(post: Post) -> str:
+        """The choice that keeps the post as it is, so saving an edit changes nothing else."""
+        if post.status == PostStatus.SCHEDULED and post.publish_at is not None:
+            return "schedule"
+        return "publish" if post.is_published else "draft"
+
+    @staticmethod
     def initial_for(post: Post) -> dict[str, Any]:
         return {
             "title": post.title,
@@ -63,7 +71,7 @@ class PostForm(forms.Form):
             "comments_enabled": post.comments_enabled,
             "close_comments_after_days": post.close_comments_after_days,
             "publish_at": post.publish_at,
-            "action": "publish" if post.is_published else "draft",
+            "action": PostForm.initial_action(post),
         }
 
     def tag_names(self) -> list[str]:

@@ -175,6 +175,12 @@ def moderation_counts() -> dict[str, int]:
     return counts
 
 
+def moderation_queues() -> list[tuple[str, str, int]]:
+    """(status, label, number of comments) for each moderation queue, in the order the tabs show them."""
+    counts = moderation_counts()
+    return [(value, label, counts[value]) for value, label in CommentStatus.choices]
+
+
 def moderation_decisions_for_training() -> list[tuple[str, bool]]:
     """(text, is_spam) for every approve/spam decision, latest decision per comment, for the spam head."""
     latest: dict[object, tuple[str, bool]] = {}

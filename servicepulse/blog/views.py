@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +21,15 @@ from servicepulse.blog.conf import akismet_enabled, blog_setting
 from servicepulse.blog.feeds import comments_feed, posts_feed
 from servicepulse.blog.forms import CommentEditForm, CommentForm, PostForm, WordListForm, elapsed_since
 from servicepulse.blog.linkbacks import pingback, trackback, webmention
-from servicepulse.blog.models import Comment, CommentStatus, Decision, Post, WordListEntry, WordListKind
+from servicepulse.blog.models import (
+    Comment,
+    CommentStatus,
+    Decision,
+    Post,
+    PostStatus,
+    WordListEntry,
+    WordListKind,
+)
 
 COOKIE = "servicepulse_commenter"
 COOKIE_SALT = "servicepulse.blog.commenter"
@@ -66,11 +74,17 @@ def archive(request: HttpRequest) -> HttpResponse:
     return render(request, "blog/archive.html", {"months": selectors.archive_months()})
 
 
+def _month_or_404(year: int, month: int) -> date:
+    # The calendar's first and last years are refused too: their bounds overflow once shifted to UTC.
+    if not (MINYEAR < year < MAXYEAR and 1 <= month <= 12):
+        raise Http404("No such month")
+    return date(year, month, 1)
+
+
 def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
-    if not 1 <= month <= 12:
-        raise Http404
+    first_day = _month_or_404(year, month)
     page = _paginate(request, selectors.posts_published(year=year, month=month))
-    heading = f"Posts from {date(year, month, 1).strftime('%B %Y')}"
+    heading = f"Posts from {first_day.strftime('%B %Y')}"
     return render(
         request, "blog/index.html", {"page": page, "heading": heading, "query": "", **_roles(request)}
     )
@@ -339,7 +353,7 @@ def _save_post_from_form(request: HttpRequest, form: PostForm, post: Post | None
             services.post_publish(post=post)
         elif action == "schedule":
             services.post_publish(post=post, at=data["publish_at"])
-        elif post.status != "draft":
+        elif post.status != PostStatus.DRAFT:
             services.post_unpublish(post=post)
     return post
 
@@ -380,8 +394,7 @@ def moderation(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "status": status,
-            "statuses": CommentStatus.choices,
-            "counts": selectors.moderation_counts(),
+            "queues": selectors.moderation_queues(),
             "decisions": Decision.choices,
         },
     )
@@ -391,7 +404,7 @@ def moderation(request: HttpRequest) -> HttpResponse:
 @role_required(Role.RESPONDER)
 def moderation_apply(request: HttpRequest) -> HttpResponse:
     decision = request.POST.get("decision", "")
-    ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+    ids = [int(value) for value in request.POST.getlist("ids") if value.isdecimal()]
     status = request.POST.get("status", CommentStatus.PENDING)
     if decision not in Decision.values or not ids:
         messages.error(request, "Choose comments and an action.")

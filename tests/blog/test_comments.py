@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -303,3 +304,37 @@ def test_spam_after_approval_withdraws_the_mention_and_unsafe_urls_are_dropped(m
     assert Mention.objects.filter(source__kind="blog").count() == 1
     comments_moderate(comment_ids=[comment.pk], decision=Decision.SPAM, moderator=None)
     assert Mention.objects.filter(source__kind="blog").count() == 0
+
+
+def test_comments_cannot_carry_images(make_post):
+    # The CSP lets https images load for posts; comments must still not be able to show any.
+    comment = comment_submit(
+        post=make_post(),
+        body='Look: ![x](https://example.org/x.png) <img src="https://example.org/y.png">',
+        **GUEST,
+    )
+    assert "<img" not in comment.body_html
+
+
+def test_moderation_tabs_show_counts_and_the_table_scrolls_on_its_own(client, users, make_post):
+    post = make_post()
+    _approve_someone(post)
+    comment_submit(post=post, body="First question.", **{**GUEST, "author_email": "a@example.org"})
+    comment_submit(post=post, body="Second question.", **{**GUEST, "author_email": "b@example.org"})
+    client.force_login(users["responder"])
+    page = client.get("/blog/moderation/").content.decode()
+    tabs = re.search(r'<nav aria-label="Queues">(.*?)</nav>', page, re.S)
+    assert tabs is not None
+    labels = re.findall(r"<(?:a|strong)[^>]*>([^<]+)</(?:a|strong)>", tabs.group(1))
+    assert labels == ["Held for moderation (2)", "Approved (1)", "Spam (0)", "Trash (0)"]
+    # A wide table scrolls inside its wrapper, not the whole page, on a phone.
+    assert re.search(r'<div class="table-wrap">\s*<table>.*?</table>\s*</div>', page, re.S)
+
+
+def test_moderation_ignores_ids_that_are_not_plain_numbers(client, users, make_post):
+    comment = comment_submit(post=make_post(), body="A question.", **GUEST)
+    client.force_login(users["responder"])
+    response = client.post("/blog/moderation/apply/", {"decision": "approved", "ids": [str(comment.pk), "²"]})
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert comment.status == CommentStatus.APPROVED

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.utils import timezone
@@ -10,6 +11,47 @@ from servicepulse.blog.schedule import SCHEDULE
 from servicepulse.blog.services import post_create_draft, post_publish, posts_publish_due
 
 pytestmark = pytest.mark.django_db
+
+
+class _FormValues(HTMLParser):
+    """What a browser submits for a page's form as it is shown: fields with their values, checked boxes and
+    radios only, a textarea without the newline that follows its start tag."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, str] = {}
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        name = attr.get("name")
+        if tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+        elif tag == "input" and name and name != "csrfmiddlewaretoken":
+            if attr.get("type") in {"checkbox", "radio"} and "checked" not in attr:
+                return
+            self.values[name] = attr.get("value") or ("on" if attr.get("type") == "checkbox" else "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea" and self._textarea:
+            self.values[self._textarea] = self.values[self._textarea].removeprefix("\n")
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def _form_values(html: str) -> dict[str, str]:
+    parser = _FormValues()
+    parser.feed(html)
+    return parser.values
+
+
+def _csp(response) -> dict[str, set[str]]:
+    directives = (part.split() for part in response["Content-Security-Policy"].split(";") if part.strip())
+    return {name: set(values) for name, *values in directives}
 
 
 def test_markdown_is_rendered_and_sanitised(make_post):
@@ -104,3 +146,70 @@ def test_only_admins_write(client, users):
     post.refresh_from_db()
     assert post.status == PostStatus.SCHEDULED
     assert client.get("/blog/drafts/").status_code == 200
+
+
+def test_editing_a_scheduled_post_keeps_it_scheduled_at_its_time(client, admin_user, make_post):
+    post = make_post(title="Exam week Wi-Fi", body="Wi-Fi is beeing upgraded.", publish=False)
+    at = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    post_publish(post=post, at=at)
+    client.force_login(admin_user)
+    url = f"/blog/posts/{post.slug}/edit/"
+
+    shown = _form_values(client.get(url).content.decode())
+    assert shown["action"] == "schedule"
+    assert shown["publish_at"] == at.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(url, {**shown, "body_markdown": "Wi-Fi is being upgraded."})
+
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert post.body_markdown == "Wi-Fi is being upgraded."
+    assert (post.status, post.publish_at, post.published_at) == (PostStatus.SCHEDULED, at, None)
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == ["Saved “Exam week Wi-Fi” (scheduled)."]
+
+
+def test_editing_keeps_a_published_post_published_and_a_draft_a_draft(client, admin_user, make_post):
+    published = make_post(title="Published one")
+    draft = make_post(title="Draft one", publish=False)
+    client.force_login(admin_user)
+    for post, status in ((published, PostStatus.PUBLISHED), (draft, PostStatus.DRAFT)):
+        url = f"/blog/posts/{post.slug}/edit/"
+        shown = _form_values(client.get(url).content.decode())
+        assert client.post(url, {**shown, "excerpt": "Edited."}).status_code == 302
+        post.refresh_from_db()
+        assert (post.status, post.excerpt) == (status, "Edited.")
+
+
+def test_unscheduling_is_still_a_choice(client, admin_user, make_post):
+    post = make_post(publish=False)
+    post_publish(post=post, at=timezone.now() + timedelta(days=2))
+    client.force_login(admin_user)
+    url = f"/blog/posts/{post.slug}/edit/"
+    shown = _form_values(client.get(url).content.decode())
+    client.post(url, {**shown, "action": "draft"})
+    post.refresh_from_db()
+    assert (post.status, post.publish_at) == (PostStatus.DRAFT, None)
+
+
+@pytest.mark.parametrize(
+    "path", ["0/1", "99999/1", "10000/6", "1/1", "9999/12", "2024/0", "2024/13", "2024/99999999999999999999"]
+)
+def test_archive_month_out_of_range_is_not_found(client, path):
+    assert client.get(f"/blog/archive/{path}/").status_code == 404
+
+
+def test_archive_month_without_posts_is_an_empty_page(client):
+    response = client.get("/blog/archive/2024/2/")
+    assert response.status_code == 200
+    assert "Posts from February 2024" in response.content.decode()
+
+
+def test_post_images_from_other_sites_are_allowed_by_the_csp(client, make_post):
+    post = make_post(body="The new map: ![Campus map](https://maps.example.org/campus.png)")
+    response = client.get(post.get_absolute_url())
+    assert 'src="https://maps.example.org/campus.png"' in response.content.decode()
+    csp = _csp(response)
+    # https images from anywhere, but no plain http (mixed content) and no other schemes.
+    assert csp["img-src"] == {"'self'", "data:", "https:"}
+    assert csp["default-src"] == csp["script-src"] == {"'self'"}
+    assert csp["object-src"] == {"'none'"}

@@ -91,7 +91,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],  # inline SVG charts carry style attributes
-        "img-src": ["'self'", "data:"],
+        # Blog posts link images from other sites (there is no upload); comments cannot carry images.
+        "img-src": ["'self'", "data:", "https:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

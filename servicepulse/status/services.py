@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -423,13 +424,27 @@ def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
     return title, body, impact
 
 
-def public_incident_from_detected(*, incident_id: int, actor: Actor = None) -> PublicIncident:
-    """Publish a detected incident in one step, with a drafted first update (editable after).
+@dataclass(frozen=True)
+class PublishDraft:
+    """What publishing a detected incident would post, for the responder to read and edit first."""
 
-    A confirmed incident is published as it stands (investigating, now). A resolved one is published as an
-    incident report — its first update at its start and a resolved update at its end — so people who
-    complained can still be told what happened (the closed loop), and its history shows on the page.
-    """
+    detected: DetectedIncident
+    title: str
+    body: str
+    impact: str
+    resolved_body: str | None  # the closing update of an incident report; None while it is still going on
+
+
+def draft_resolved_update(*, incident: DetectedIncident) -> str:
+    """The closing update of an incident report: when the service has worked normally since."""
+    ended = timezone.localtime(incident.resolved_at or timezone.now())
+    return (
+        f"{incident.service_name} has been working normally since {ended:%H:%M on %A %d %B}. "
+        "Thank you to everyone who told us."
+    )
+
+
+def _publishable(*, incident_id: int) -> DetectedIncident:
     detected = detected_incident(incident_id=incident_id)
     if detected is None:
         raise StatusError("no such detected incident")
@@ -441,26 +456,58 @@ def public_incident_from_detected(*, incident_id: int, actor: Actor = None) -> P
         raise StatusError(
             f"{detected.service_name} is not shown on the status page (its catalogue entry is private)"
         )
+    existing = PublicIncident.objects.filter(detected_incident_id=detected.id).first()
+    if existing is not None:
+        raise StatusError(f"this incident is already public: “{existing.title}”")
+    return detected
+
+
+def public_incident_draft(*, incident_id: int) -> PublishDraft:
+    """The drafted title, impact and updates for publishing a detected incident. Writes nothing.
+
+    Raises StatusError, saying why, when the incident cannot be published (unknown, not confirmed, a private
+    service, already public)."""
+    detected = _publishable(incident_id=incident_id)
     title, body, impact = draft_first_update(incident=detected)
+    resolved_body = draft_resolved_update(incident=detected) if detected.state == RESOLVED else None
+    return PublishDraft(detected=detected, title=title, body=body, impact=impact, resolved_body=resolved_body)
+
+
+def public_incident_from_detected(
+    *,
+    incident_id: int,
+    actor: Actor = None,
+    title: str | None = None,
+    body: str | None = None,
+    impact: str | None = None,
+    resolved_body: str | None = None,
+) -> PublicIncident:
+    """Publish a detected incident: the title, first update, impact and (for an incident report) closing
+    update as the responder reviewed them; any left out are the draft's (`public_incident_draft`).
+
+    A confirmed incident is published as it stands (investigating, now). A resolved one is published as an
+    incident report — its first update at its start and a resolved update at its end — so people who
+    complained can still be told what happened (the closed loop), and its history shows on the page.
+    """
+    draft = public_incident_draft(incident_id=incident_id)
+    detected = draft.detected
     ended_at = detected.resolved_at if detected.state == RESOLVED else None
     with transaction.atomic():
         incident = public_incident_open(
-            title=title,
+            title=draft.title if title is None else title,
             service_ids=[detected.service_id],
-            body=body,
-            impact=impact,
+            body=draft.body if body is None else body,
+            impact=draft.impact if impact is None else impact,
             actor=actor,
             detected_incident_id=detected.id,
             at=detected.started_at if ended_at else timezone.now(),
         )
         if ended_at is None:
             return incident
-        ended = timezone.localtime(ended_at)
         public_incident_update(
             incident=incident,
             status=IncidentStatus.RESOLVED,
-            body=f"{detected.service_name} has been working normally since {ended:%H:%M on %A %d %B}. "
-            "Thank you to everyone who told us.",
+            body=(draft.resolved_body or "") if resolved_body is None else resolved_body,
             actor=actor,
             at=ended_at,
         )

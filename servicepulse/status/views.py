@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from servicepulse.accounts.roles import Role, role_required
+from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.core.ratelimit import client_address, rate_limit_hit
 from servicepulse.incidents.selectors import detected_confirmed
 from servicepulse.status.badges import badge_svg
-from servicepulse.status.forms import IncidentForm, MaintenanceForm, SubscribeForm, UpdateForm
+from servicepulse.status.forms import (
+    IncidentForm,
+    MaintenanceForm,
+    PublishDetectedForm,
+    SubscribeForm,
+    UpdateForm,
+)
 from servicepulse.status.models import IncidentStatus, Maintenance
 from servicepulse.status.selectors import (
     component_history,
@@ -35,6 +42,8 @@ from servicepulse.status.services import (
     StatusError,
     maintenance_cancel,
     maintenance_schedule,
+    public_incident_draft,
+    public_incident_from_detected,
     public_incident_open,
     public_incident_update,
     subscription_confirm,
@@ -210,23 +219,42 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # --- responder pages ----------------------------------------------------------------------------------
 
 
-@role_required(Role.VIEWER)
-def manage(request: HttpRequest) -> HttpResponse:
+def _can_act(request: HttpRequest) -> bool:
+    """Responders and admins post and change what the status page shows; viewers only read these pages."""
+    return has_role(request.user, Role.RESPONDER)
+
+
+def _manage_page(
+    request: HttpRequest,
+    *,
+    incident_form: IncidentForm | None = None,
+    maintenance_form: MaintenanceForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The manage page; a form that failed is shown again as typed, with its errors beside its fields."""
     now = timezone.now()
     return render(
         request,
         "status/manage.html",
         {
+            "can_act": _can_act(request),
             "open_incidents": public_incident_list(unresolved_only=True),
             "recent": public_incident_list().filter(status=IncidentStatus.RESOLVED)[:20],
             "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now)],
-            "incident_form": IncidentForm(),
+            "incident_form": incident_form or IncidentForm(),
             "components": component_list(),
             "base_url": settings.BASE_URL,
             "detected": detected_confirmed(exclude_ids=published_detected_ids()),
-            "maintenance_form": MaintenanceForm(),
+            "maintenance_form": maintenance_form or MaintenanceForm(),
         },
+        status=status,
     )
+
+
+@role_required(Role.VIEWER)
+@require_GET
+def manage(request: HttpRequest) -> HttpResponse:
+    return _manage_page(request)
 
 
 @role_required(Role.RESPONDER)
@@ -244,13 +272,11 @@ def manage_incident_new(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except StatusError as exc:
-            messages.error(request, str(exc))
+            form.add_error(None, str(exc))
         else:
             messages.success(request, f"Posted “{incident.title}” to the status page.")
             return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
-    else:
-        messages.error(request, _form_errors(form))
-    return HttpResponseRedirect(reverse("status:manage"))
+    return _manage_page(request, incident_form=form, status=400)
 
 
 @role_required(Role.VIEWER)
@@ -259,8 +285,8 @@ def manage_incident(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_object_or_404(public_incident_list(), pk=pk)
     form = UpdateForm(request.POST or None, initial={"status": incident.status, "impact": incident.impact})
     if request.method == "POST":
-        if not _is_responder(request):
-            return HttpResponse("this action needs the Responder role", status=403)
+        if not _can_act(request):
+            raise PermissionDenied("posting an update needs the Responder role")
         if form.is_valid():
             try:
                 public_incident_update(
@@ -271,21 +297,16 @@ def manage_incident(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=request.user,
                 )
             except StatusError as exc:
-                messages.error(request, str(exc))
+                form.add_error(None, str(exc))
             else:
                 messages.success(request, "Update posted.")
                 return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
-    return render(request, "status/manage_incident.html", {"incident": incident, "form": form})
-
-
-def _form_errors(form: forms.Form) -> str:
-    return "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
-
-
-def _is_responder(request: HttpRequest) -> bool:
-    from servicepulse.accounts.roles import has_role
-
-    return has_role(request.user, Role.RESPONDER)
+    return render(
+        request,
+        "status/manage_incident.html",
+        {"incident": incident, "form": form, "can_act": _can_act(request)},
+        status=400 if form.errors else 200,
+    )
 
 
 @role_required(Role.RESPONDER)
@@ -303,12 +324,11 @@ def manage_maintenance_new(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except StatusError as exc:
-            messages.error(request, str(exc))
+            form.add_error(None, str(exc))
         else:
             messages.success(request, "Maintenance scheduled.")
-    else:
-        messages.error(request, _form_errors(form))
-    return HttpResponseRedirect(reverse("status:manage"))
+            return HttpResponseRedirect(reverse("status:manage"))
+    return _manage_page(request, maintenance_form=form, status=400)
 
 
 @role_required(Role.RESPONDER)
@@ -319,16 +339,61 @@ def manage_maintenance_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("status:manage"))
 
 
-@role_required(Role.RESPONDER)
-@require_POST
-def publish_detected(request: HttpRequest, incident_id: int) -> HttpResponse:
-    """One click from a confirmed detected incident to a public incident with a drafted first update."""
-    from servicepulse.status.services import public_incident_from_detected
+def _back(request: HttpRequest) -> str:
+    """Where a publish that cannot go ahead returns to: the page that asked (`next`, same site only)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("status:manage")
 
+
+@role_required(Role.RESPONDER)
+@require_http_methods(["GET", "POST"])
+def publish_detected(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Publish a detected incident in two steps: GET shows the drafted title, impact and updates to edit;
+    POSTing that form publishes them as edited. Nothing is public (or e-mailed) before that POST.
+
+    A POST without the form's fields (the incident page's button, scripts) publishes the draft as written."""
     try:
-        incident = public_incident_from_detected(incident_id=incident_id, actor=request.user)
+        draft = public_incident_draft(incident_id=incident_id)
     except StatusError as exc:
         messages.error(request, str(exc))
-        return HttpResponseRedirect(request.POST.get("next") or reverse("status:manage"))
-    messages.success(request, f"Published “{incident.title}”; edit the first update if it needs it.")
-    return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
+        return HttpResponseRedirect(_back(request))
+    reviewed = request.method == "POST" and "title" in request.POST
+    form = PublishDetectedForm(
+        request.POST if reviewed else None,
+        initial={
+            "title": draft.title,
+            "impact": draft.impact,
+            "body": draft.body,
+            "resolved_body": draft.resolved_body,
+        },
+        resolved=draft.resolved_body is not None,
+    )
+    if request.method == "POST" and (not reviewed or form.is_valid()):
+        edits = form.cleaned_data if reviewed else {}
+        try:
+            incident = public_incident_from_detected(
+                incident_id=incident_id,
+                actor=request.user,
+                title=edits.get("title"),
+                body=edits.get("body"),
+                impact=edits.get("impact"),
+                resolved_body=edits.get("resolved_body"),
+            )
+        except StatusError as exc:
+            if not reviewed:
+                messages.error(request, str(exc))
+                return HttpResponseRedirect(_back(request))
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Published “{incident.title}” on the status page.")
+            return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
+    return render(
+        request,
+        "status/publish_detected.html",
+        {"draft": draft, "detected": draft.detected, "form": form, "back": _back(request)},
+        status=400 if form.errors else 200,
+    )

@@ -152,3 +152,17 @@ def test_response_times_are_medians_per_service() -> None:
     assert times["wifi"].first_response_median is None and times["wifi"].cases == 1
     assert times[None].service_name == "No service"
     assert times["vle"].as_dict()["first_response_median_seconds"] == 1800
+
+
+def test_inbox_pages_keep_the_filters(client, users) -> None:  # type: ignore[no-untyped-def]
+    MentionFactory.create_batch(5)  # not the desk's
+    desk = MentionFactory.create_batch(55)
+    for mention in desk:
+        case_assign(case=case_open(mention=mention), actor=users["admin"], team="desk")
+    client.force_login(users["viewer"])
+    first = client.get("/inbox/?state=all&team=desk").content.decode()
+    assert "Page 1 of 2" in first
+    assert 'href="?state=all&amp;team=desk&amp;page=2"' in first  # was ?state=all&page=2: every post, 2 pages
+    second = client.get("/inbox/?state=all&team=desk&page=2")
+    assert len(second.context["page"].object_list) == 5
+    assert {m.case.team for m in second.context["page"].object_list} == {"desk"}

@@ -76,8 +76,10 @@ def test_vle_incident_from_detection_to_everyone_told(
     public.post(confirm)
     smtp.clear()
 
-    # One click publishes it; the subscriber hears about it.
+    # The responder reviews the drafted post, then publishes it; the subscriber hears about it.
     client.force_login(users["responder"])
+    review = client.get(f"/status/manage/from-incident/{detected.pk}/").content.decode()
+    assert "Moodle VLE: problems reported" in review and PublicIncident.objects.count() == 0
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/status/manage/from-incident/{detected.pk}/")
     incident = PublicIncident.objects.get()

@@ -43,9 +43,8 @@ def detected(db):  # type: ignore[no-untyped-def]
 
 
 def test_one_click_publish_with_drafted_update(client, users, detected) -> None:  # type: ignore[no-untyped-def]
+    """A POST without the review form's fields (the incident page's button, scripts) publishes the draft."""
     client.force_login(users["responder"])
-    manage = client.get("/status/manage/").content.decode()
-    assert "Detected incidents not yet public" in manage and "Publish to the status page" in manage
     response = client.post(f"/status/manage/from-incident/{detected.pk}/")
     public = PublicIncident.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/status/manage/incidents/{public.pk}/"
@@ -60,11 +59,50 @@ def test_one_click_publish_with_drafted_update(client, users, detected) -> None:
     # Published once: a second click explains, and the list no longer offers it.
     client.post(f"/status/manage/from-incident/{detected.pk}/")
     assert PublicIncident.objects.count() == 1
-    assert "Publish to the status page" not in client.get("/status/manage/").content.decode()
+    assert "Review and publish" not in client.get("/status/manage/").content.decode()
+    assert client.get(f"/status/manage/from-incident/{detected.pk}/").status_code == 302  # nothing to review
     # The people whose complaints are attached are the closed loop's recipients.
     preview = loop_preview(incident=public)
     assert sorted(r.mention.author for r in preview.recipients) == ["student0", "student1", "student2"]
     assert {r.outcome for r in preview.recipients} == {"cannot_reply"}  # file imports cannot reply: listed
+
+
+def test_the_draft_is_reviewed_and_edited_before_anything_is_public(client, users, detected) -> None:  # type: ignore[no-untyped-def]
+    """The manage page leads to the drafted title and first update, editable; only the POST publishes."""
+    client.force_login(users["responder"])
+    manage = client.get("/status/manage/").content.decode()
+    review_url = f"/status/manage/from-incident/{detected.pk}/"
+    assert "Detected incidents not yet public" in manage and f'href="{review_url}"' in manage
+    assert "Review and publish" in manage
+    review = client.get(review_url)
+    html = review.content.decode()
+    # Reading the draft posts nothing.
+    assert review.status_code == 200 and not PublicIncident.objects.exists()
+    assert 'value="Moodle VLE: problems reported"' in html
+    assert "mostly mentioning “upload”, “deadline”" in html and "Nothing is public yet" in html
+    # An emptied first update is refused, the edits kept.
+    refused = client.post(
+        review_url, {"title": "Moodle uploads failing", "impact": "major_outage", "body": "  "}
+    )
+    assert refused.status_code == 400 and not PublicIncident.objects.exists()
+    assert 'value="Moodle uploads failing"' in refused.content.decode()
+    assert "First update: This field is required." in refused.content.decode()
+    response = client.post(
+        review_url,
+        {"title": "Moodle uploads failing", "impact": "major_outage", "body": "Uploads to Moodle fail."},
+    )
+    public = PublicIncident.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/status/manage/incidents/{public.pk}/"
+    assert (public.title, public.impact, public.detected_incident_id) == (
+        "Moodle uploads failing",
+        "major_outage",
+        detected.pk,
+    )
+    assert [u.body for u in public.updates.all()] == ["Uploads to Moodle fail."]
+    shown = client.get(response["Location"]).content.decode()
+    assert "Published “Moodle uploads failing” on the status page." in shown
+    # Nothing edits a public incident after it is published, so the message does not offer it.
+    assert "edit the first update" not in shown
 
 
 def test_only_confirmed_public_services_and_responders(client, users, detected) -> None:  # type: ignore[no-untyped-def]
@@ -130,12 +168,24 @@ def test_a_resolved_incident_is_published_as_an_incident_report(client, users, d
         incident=detected, state=IncidentState.RESOLVED, at=ended, comment="back to normal"
     )
     client.force_login(users["responder"])
-    assert "Publish to the status page" in client.get("/status/manage/").content.decode()
-    client.post(f"/status/manage/from-incident/{detected.pk}/")
+    assert "Review and publish" in client.get("/status/manage/").content.decode()
+    review = client.get(f"/status/manage/from-incident/{detected.pk}/").content.decode()
+    assert "Closing update" in review and "working normally since" in review
+    client.post(
+        f"/status/manage/from-incident/{detected.pk}/",
+        {
+            "title": "Moodle VLE: uploads failed",
+            "impact": "degraded",
+            "body": "Uploads to Moodle failed.",
+            "resolved_body": "Uploads work again.",
+        },
+    )
     public = PublicIncident.objects.get()
     assert (public.status, public.started_at, public.resolved_at) == ("resolved", ONSET, ended)
-    assert [u.status for u in public.updates.order_by("created_at")] == ["investigating", "resolved"]
-    assert "working normally since" in public.updates.get(status="resolved").body
+    assert [(u.status, u.body) for u in public.updates.order_by("created_at")] == [
+        ("investigating", "Uploads to Moodle failed."),
+        ("resolved", "Uploads work again."),
+    ]
     preview = loop_preview(incident=public)
     assert sorted(r.mention.author for r in preview.recipients) == ["student0", "student1", "student2"]
 
@@ -143,15 +193,16 @@ def test_a_resolved_incident_is_published_as_an_incident_report(client, users, d
 def test_the_incident_page_offers_publishing_to_responders(client, users, detected) -> None:  # type: ignore[no-untyped-def]
     page = f"/incidents/{detected.pk}/"
     client.force_login(users["viewer"])
-    assert "Publish on the status page" not in client.get(page).content.decode()
+    assert "Review and publish on the status page" not in client.get(page).content.decode()
     client.force_login(users["responder"])
     html = client.get(page).content.decode()
-    assert "Publish on the status page" in html
-    assert f'action="/status/manage/from-incident/{detected.pk}/"' in html
+    # It leads to the review page: nothing goes public before the responder has read the draft.
+    assert "Review and publish on the status page" in html and "which you can edit next" not in html
+    assert f'href="/status/manage/from-incident/{detected.pk}/"' in html
     client.post(f"/status/manage/from-incident/{detected.pk}/", {"next": page})
     public = PublicIncident.objects.get(detected_incident_id=detected.pk)
     html = client.get(page).content.decode()
-    assert "Publish on the status page" not in html  # published once
+    assert "Review and publish on the status page" not in html  # published once
     assert f'href="/status/manage/incidents/{public.pk}/"' in html
     # A rise that faded before it was confirmed is not offered.
     faded = incident_create(
@@ -162,4 +213,6 @@ def test_the_incident_page_offers_publishing_to_responders(client, users, detect
         state=IncidentState.POSSIBLE,
     )
     Incident.objects.filter(pk=faded.pk).update(state=IncidentState.RESOLVED)
-    assert "Publish on the status page" not in client.get(f"/incidents/{faded.pk}/").content.decode()
+    assert (
+        "Review and publish on the status page" not in client.get(f"/incidents/{faded.pk}/").content.decode()
+    )

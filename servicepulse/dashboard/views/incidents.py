@@ -49,7 +49,6 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "service": service_id,
         "states": STATE_FILTERS,
         "services": Service.objects.values_list("id", "name"),
-        "query": "&".join(f"{k}={v}" for k, v in (("state", state), ("service", service_id)) if v),
         "can_respond": has_role(request.user, Role.RESPONDER),
         "open_form": IncidentOpenForm(),
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,12 +26,10 @@ def explorer(request: HttpRequest) -> HttpResponse:
     filters = ExplorerFilters(request.GET or None)
     qs = explorer_queryset(filters)
     page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
     context = {
         "filters": filters,
         "page": page,
         "rows": explorer_rows(list(page.object_list)),
-        "query": urlencode(query),
         "can_relabel": has_role(request.user, Role.RESPONDER),
         "relabel_form": RelabelForm(),
     }

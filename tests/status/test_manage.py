@@ -1,0 +1,242 @@
+"""The responder pages of the status page: forms that keep what was typed, read-only pages for viewers, and
+no server error from a bad id, number or choice anywhere in the status app."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import URLPattern
+from django.utils import timezone
+
+from servicepulse.incidents.models import IncidentKind, IncidentState
+from servicepulse.incidents.services import incident_create
+from servicepulse.status import urls as status_urls
+from servicepulse.status.models import Maintenance, PublicIncident
+from servicepulse.status.services import maintenance_schedule, public_incident_open
+from tests.factories import ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    ServiceFactory(id="vle", name="Moodle VLE", order=1)
+    ServiceFactory(id="wifi", name="Wi-Fi", order=2)
+    now = timezone.now()
+    incident = public_incident_open(title="Moodle slow", service_ids=["vle"], body="Looking into it.")
+    window = maintenance_schedule(
+        title="Wi-Fi upgrade",
+        service_ids=["wifi"],
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=2),
+    )
+    detected = incident_create(
+        service_id="vle",
+        title="Moodle VLE: complaints rising",
+        started_at=datetime(2026, 11, 20, 21, 5, tzinfo=UTC),
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.CONFIRMED,
+    )
+    yield {"incident": incident, "maintenance": window, "detected": detected}
+    cache.clear()  # rate-limit counters must not leak into other tests
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'\sid="([^"]+)"', html)
+
+
+# --- 1. a form with an error is shown again, as typed, each error beside its field ----------------------
+
+
+def test_an_incident_without_components_is_shown_again_as_typed(client, users, world) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["responder"])
+    response = client.post(
+        "/status/manage/incidents/new/",
+        {
+            "title": "Moodle & Turnitin down",
+            "impact": "major_outage",
+            "status": "identified",
+            "body": "A <b>db</b>",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and PublicIncident.objects.count() == 1  # only the fixture's
+    assert 'value="Moodle &amp; Turnitin down"' in html  # what was typed is kept (escaped)
+    assert "A &lt;b&gt;db&lt;/b&gt;</textarea>" in html
+    assert re.search(r'<option value="major_outage" selected>', html)
+    assert re.search(r'<option value="identified" selected>', html)
+    # The error sits beside the components, named by their label; never the raw field name.
+    assert (
+        '<p class="error" id="incident_components_error">Components: Choose at least one component.</p>'
+        in html
+    )
+    assert '<a href="#incident_components">Components</a>: Choose at least one component.' in html
+    assert "components: This field is required" not in html
+    assert len(_ids(html)) == len(set(_ids(html)))  # the two forms' labels point at their own fields
+
+
+def test_the_browser_enforces_what_it_can(client, users, world) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["responder"])
+    html = client.get("/status/manage/").content.decode()
+    for field_id in ("incident_title", "incident_body", "maintenance_title", "maintenance_starts_at"):
+        tag = re.search(rf'<(?:input|textarea)[^>]*id="{field_id}"[^>]*>', html)
+        assert tag is not None and " required" in tag.group(0), field_id
+    # A browser cannot require "one of these checkboxes": the rule is written beside them instead.
+    assert (
+        '<small id="incident_components_helptext" class="muted">Choose at least one component.</small>'
+        in html
+    )
+
+
+def test_maintenance_with_a_bad_time_is_shown_again_as_typed(client, users, world) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["responder"])
+    data = {
+        "title": "Core switch swap",
+        "components": ["wifi"],
+        "starts_at": "tomorrow-ish",
+        "ends_at": "2026-12-01T10:00",
+        "body": "Brief outages.",
+    }
+    response = client.post("/status/manage/maintenance/new/", data)
+    html = response.content.decode()
+    assert response.status_code == 400 and Maintenance.objects.count() == 1
+    assert 'value="Core switch swap"' in html and 'value="tomorrow-ish"' in html
+    assert 'value="2026-12-01T10:00"' in html and "Brief outages.</textarea>" in html
+    assert re.search(r'<input type="checkbox" name="components" value="wifi"[^>]*checked', html)
+    assert "Starts at: Enter a date and time, for example 2026-11-20 21:00." in html
+    assert "starts_at:" not in html
+    # An end before the start is an error of the end field, not a bare message.
+    data.update(starts_at="2026-12-01T12:00")
+    html = client.post("/status/manage/maintenance/new/", data).content.decode()
+    assert "Ends at: The window must end after it starts." in html and Maintenance.objects.count() == 1
+    data.update(starts_at="2026-12-01T08:00")
+    response = client.post("/status/manage/maintenance/new/", data)
+    assert response.status_code == 302 and Maintenance.objects.count() == 2
+
+
+def test_a_bad_update_is_shown_again_as_typed(client, users, world) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["responder"])
+    url = f"/status/manage/incidents/{world['incident'].pk}/"
+    response = client.post(url, {"status": "nonsense", "impact": "degraded", "body": "Found it."})
+    html = response.content.decode()
+    assert response.status_code == 400 and "Found it.</textarea>" in html
+    assert "Status: Select a valid choice. nonsense is not one of the available choices." in html
+    assert world["incident"].updates.count() == 1
+
+
+# --- 2. viewers read; responders and admins act ----------------------------------------------------------
+
+
+def _forms(html: str) -> list[str]:
+    """The page's forms, but the header's sign-out."""
+    return [f for f in re.findall(r"<form[^>]*>", html) if "/accounts/logout/" not in f]
+
+
+def test_a_viewer_sees_the_manage_pages_read_only(client, users, world) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["viewer"])
+    html = client.get("/status/manage/").content.decode()
+    assert "Moodle slow" in html and "Wi-Fi upgrade" in html and "Moodle VLE: complaints rising" in html
+    assert _forms(html) == [] and "<button" not in html.split('<main id="main">')[1]
+    for text in ("Post an incident", "Schedule maintenance", "Cancel", "Review and publish"):
+        assert text not in html
+    assert "Responders and admins can post incidents" in html
+    page = client.get(f"/status/manage/incidents/{world['incident'].pk}/").content.decode()
+    assert (
+        "Looking into it." in page and _forms(page) == [] and "Responders and admins can post updates" in page
+    )
+    # The server still refuses a viewer's POST.
+    new = {"title": "x", "components": ["vle"], "impact": "degraded", "status": "investigating", "body": "x"}
+    assert client.post("/status/manage/incidents/new/", new).status_code == 403
+    update = {"status": "identified", "impact": "degraded", "body": "x"}
+    assert client.post(f"/status/manage/incidents/{world['incident'].pk}/", update).status_code == 403
+    cancel = f"/status/manage/maintenance/{world['maintenance'].pk}/cancel/"
+    assert client.post(cancel).status_code == 403
+    assert client.get(f"/status/manage/from-incident/{world['detected'].pk}/").status_code == 403
+    assert PublicIncident.objects.count() == 1 and world["incident"].updates.count() == 1
+
+
+@pytest.mark.parametrize("role", ["responder", "admin"])
+def test_responders_and_admins_get_the_forms(client, users, world, role) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users[role])
+    html = client.get("/status/manage/").content.decode()
+    for text in ("Post an incident", "Schedule maintenance", "Cancel", "Review and publish"):
+        assert text in html
+    assert "Responders and admins can post" not in html
+    page = client.get(f"/status/manage/incidents/{world['incident'].pk}/").content.decode()
+    assert "Post update" in page
+
+
+# --- 4. a bad id, number or choice gives 400/404, never 500 ---------------------------------------------
+
+BAD = ["abc", "0", "-1", "1.5", "99999999999999999999", "%00", "..", "x" * 300]
+BAD_FORM = {
+    "title": "x" * 500,
+    "body": "\x00",
+    "components": ["abc", "99999999999999999999"],
+    "impact": "abc",
+    "status": "abc",
+    "starts_at": "abc",
+    "ends_at": "99999-99-99T99:99",
+    "resolved_body": "x",
+    "email": "abc",
+    "all_components": "abc",
+    "page": "abc",
+    "next": "https://evil.example/",
+}
+QUERY = "?page=abc&page=-1&component=abc&label=" + "x" * 500 + "&next=//evil.example/"
+
+
+def _routes() -> list[str]:
+    return [str(p.pattern) for p in status_urls.urlpatterns if isinstance(p, URLPattern)]
+
+
+def _urls(route: str, real: dict[str, list[str]]) -> list[str]:
+    """The route with each <converter:name> filled with every bad value and the real ones."""
+    params = re.findall(r"<(?:\w+:)?(\w+)>", route)
+    if not params:
+        return ["/status/" + route]
+    values = [quote(v, safe="%") for v in BAD] + real.get(params[0], [])
+    return ["/status/" + re.sub(r"<[^>]+>", v, route) for v in values]
+
+
+@pytest.mark.parametrize("role", [None, "viewer", "responder"])
+def test_every_status_url_answers_bad_values_without_a_server_error(users, world, role) -> None:  # type: ignore[no-untyped-def]
+    client = Client(raise_request_exception=False)
+    if role:
+        client.force_login(users[role])
+    real = {
+        "pk": [str(world["incident"].pk), str(world["maintenance"].pk)],
+        "incident_id": [str(world["detected"].pk)],
+        "service_id": ["vle"],
+        "token": ["abc.def:ghi"],
+    }
+    walked, failures = 0, []
+    for route in _routes():
+        for url in _urls(route, real):
+            for method, response in (
+                ("GET", client.get(url + QUERY)),
+                ("POST", client.post(url + QUERY, BAD_FORM)),
+                ("POST (empty)", client.post(url)),
+            ):
+                walked += 1
+                if response.status_code >= 500:
+                    failures.append(f"{method} {url}: {response.status_code}")
+                location = response.get("Location", "")
+                if location.startswith(("http", "//")) and "evil.example" in location:
+                    failures.append(f"{method} {url}: redirects off-site to {location}")
+    assert walked > 200 and failures == []
+
+
+def test_publishing_returns_only_to_this_site(client, users, world) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["responder"])
+    PublicIncident.objects.filter(pk=world["incident"].pk).update(detected_incident_id=world["detected"].pk)
+    url = f"/status/manage/from-incident/{world['detected'].pk}/"
+    assert client.post(url, {"next": "https://evil.example/"})["Location"] == "/status/manage/"
+    assert client.post(url, {"next": "/incidents/1/"})["Location"] == "/incidents/1/"

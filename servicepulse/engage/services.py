@@ -72,14 +72,19 @@ def case_open(*, mention: Mention) -> Case:
     existing = Case.objects.filter(mention=mention).first()
     if existing is not None:
         return existing
-    analysis = analysis_for_mentions(mention_ids=[mention.pk]).get(mention.pk)
-    service_id = analysis.service_ids[0] if analysis is not None and analysis.service_ids else None
-    service = Service.objects.filter(pk=service_id).first() if service_id else None
+    service = _analysed_service(mention)
     try:
         with transaction.atomic():
             return Case.objects.create(mention=mention, service=service, opened_at=mention.created_at)
     except IntegrityError:  # opened by someone else at the same moment
         return Case.objects.get(mention=mention)
+
+
+def _analysed_service(mention: Mention) -> Service | None:
+    """The service the analysis tagged `mention` with first, if any."""
+    analysis = analysis_for_mentions(mention_ids=[mention.pk]).get(mention.pk)
+    service_id = analysis.service_ids[0] if analysis is not None and analysis.service_ids else None
+    return Service.objects.filter(pk=service_id).first() if service_id else None
 
 
 @transaction.atomic
@@ -165,6 +170,8 @@ def cases_bulk(
     gets its own activity rows). Returns (done, errors)."""
     if action not in ("assign", "close"):
         raise EngageError(f"unknown bulk action {action!r}")
+    if action == "assign" and assignee is None and not team:
+        raise EngageError("assign to a person or a team")
     done, errors = 0, []
     for mention in Mention.objects.filter(pk__in=mention_ids).order_by("pk"):
         case = case_open(mention=mention)
@@ -379,12 +386,17 @@ def _author_name(mention: Mention) -> str:
     return mention.author.strip() or "there"
 
 
-def saved_reply_render(*, body: str, case: Case) -> str:
-    """A saved reply's text for this case's person, service and status link."""
-    service = case.service.name if case.service else "our IT services"
-    link = status_url(incident=case.public_incident) if case.public_incident else status_url()
+def saved_reply_render(*, body: str, mention: Mention, case: Case | None = None) -> str:
+    """A saved reply's text for this post's person, service and status link: the case's when there is one,
+    else the service the analysis tagged the post with (a new post has no case yet)."""
+    service = case.service if case is not None else _analysed_service(mention)
+    incident = case.public_incident if case is not None else None
+    link = status_url(incident=incident) if incident else status_url()
     return placeholders_render(
-        body=body, author=_author_name(case.mention), service=service, status_link=link
+        body=body,
+        author=_author_name(mention),
+        service=service.name if service else "our IT services",
+        status_link=link,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.catalog.selectors import service_list
+from servicepulse.core.http import next_url
 from servicepulse.engage.forms import AssignForm, LoopForm, NoteForm, ReplyForm, SavedReplyForm, StateForm
 from servicepulse.engage.models import CaseState, ReplyOutcome, SavedReply
 from servicepulse.engage.selectors import (
@@ -90,30 +92,46 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @role_required(Role.RESPONDER)
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("mention") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("mention") if i.isdecimal()]
     action = request.POST.get("bulk_action", "")
     form = AssignForm(request.POST)
-    assignee = form.cleaned_data["assignee"] if form.is_valid() else None
-    team = form.cleaned_data["team"] if form.is_valid() else ""
+    back = HttpResponseRedirect(next_url(request, reverse("engage:inbox")))
     if not ids:
         messages.error(request, "Select at least one post.")
-    else:
-        try:
-            done, errors = cases_bulk(
-                mention_ids=ids, action=action, actor=request.user, assignee=assignee, team=team
-            )
-        except EngageError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, f"{done} updated.")
-            for error in errors[:5]:
-                messages.error(request, error)
-    return HttpResponseRedirect(request.POST.get("next") or reverse("engage:inbox"))
+        return back
+    if action == "assign" and not form.is_valid():
+        _form_errors(request, form)
+        return back
+    assignee = form.cleaned_data["assignee"] if action == "assign" else None
+    team = form.cleaned_data["team"] if action == "assign" else ""
+    try:
+        done, errors = cases_bulk(
+            mention_ids=ids, action=action, actor=request.user, assignee=assignee, team=team
+        )
+    except EngageError as exc:
+        messages.error(request, str(exc))
+        return back
+    if done:
+        messages.success(request, f"{done} updated.")
+    for error in errors[:5]:
+        messages.error(request, error)
+    if len(errors) > 5:
+        messages.error(request, f"… and {len(errors) - 5} more not updated.")
+    return back
+
+
+def _form_errors(request: HttpRequest, form: Form) -> None:
+    """Each error of an action's form as a message (the action's page redirects back to itself)."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else str(error))
 
 
 @role_required(Role.VIEWER)
 def response_times_page(request: HttpRequest) -> HttpResponse:
-    days = max(1, min(int(request.GET.get("days", "28") or 28), 365))
+    asked = request.GET.get("days", "")
+    days = max(1, min(int(asked), 365)) if asked.isdecimal() else 28
     now = timezone.now()
     times = response_times(since=now - timedelta(days=days), until=now)
     return render(request, "engage/times.html", {"times": list(times.values()), "days": days})
@@ -129,10 +147,8 @@ def item(request: HttpRequest, mention_id: int) -> HttpResponse:
         return _act(request, mention)
     case = case_get(mention_id=mention.pk)
     saved = list(saved_reply_list())
-    rendered = {s.pk: saved_reply_render(body=s.body, case=case) for s in saved} if case else {}
-    reply_initial = ""
-    if request.GET.get("saved") and case:
-        reply_initial = rendered.get(int(request.GET["saved"]), "")
+    chosen = next((s for s in saved if str(s.pk) == request.GET.get("saved")), None)
+    reply_initial = saved_reply_render(body=chosen.body, mention=mention, case=case) if chosen else ""
     return render(
         request,
         "engage/item.html",
@@ -155,54 +171,59 @@ def item(request: HttpRequest, mention_id: int) -> HttpResponse:
     )
 
 
+_ACTION_FORMS: dict[str, type[Form]] = {
+    "assign": AssignForm,
+    "state": StateForm,
+    "note": NoteForm,
+    "reply": ReplyForm,
+    "recorded": ReplyForm,
+}
+
+
 def _act(request: HttpRequest, mention: Mention) -> HttpResponse:
     action = request.POST.get("action", "")
-    case = case_open(mention=mention)
     back = HttpResponseRedirect(reverse("engage:item", args=[mention.pk]))
+    form = _ACTION_FORMS[action](request.POST) if action in _ACTION_FORMS else None
+    if form is not None and not form.is_valid():
+        _form_errors(request, form)
+        return back
+    data = form.cleaned_data if form is not None else {}
+    incident: PublicIncident | None = None
+    if action == "link" and request.POST.get("public_incident"):
+        asked = request.POST["public_incident"]
+        incident = PublicIncident.objects.filter(pk=int(asked)).first() if asked.isdecimal() else None
+        if incident is None:
+            messages.error(request, "That public incident does not exist.")
+            return back
+    elif action not in (*_ACTION_FORMS, "optout", "link"):
+        messages.error(request, "Unknown action.")
+        return back
+    case = case_open(mention=mention)
     try:
         if action == "assign":
-            form = AssignForm(request.POST)
-            if form.is_valid():
-                case_assign(
-                    case=case,
-                    actor=request.user,
-                    assignee=form.cleaned_data["assignee"],
-                    team=form.cleaned_data["team"],
-                )
-                messages.success(request, "Assigned.")
+            case_assign(case=case, actor=request.user, assignee=data["assignee"], team=data["team"])
+            messages.success(request, "Assigned.")
         elif action == "state":
-            state_form = StateForm(request.POST)
-            if state_form.is_valid():
-                case_transition(case=case, to_state=state_form.cleaned_data["state"], actor=request.user)
-                messages.success(request, f"Case is now {case.get_state_display().lower()}.")
+            case_transition(case=case, to_state=data["state"], actor=request.user)
+            messages.success(request, f"Case is now {case.get_state_display().lower()}.")
         elif action == "note":
-            note_form = NoteForm(request.POST)
-            if note_form.is_valid():
-                case_note_add(case=case, actor=request.user, text=note_form.cleaned_data["text"])
-                messages.success(request, "Note added.")
+            case_note_add(case=case, actor=request.user, text=data["text"])
+            messages.success(request, "Note added.")
         elif action == "reply":
-            reply_form = ReplyForm(request.POST)
-            if reply_form.is_valid():
-                reply = case_reply(case=case, text=reply_form.cleaned_data["text"], actor=request.user)
-                if reply.outcome == ReplyOutcome.SENT:
-                    messages.success(request, f"Reply sent on {mention.source.get_kind_display()}.")
-                else:
-                    messages.error(request, f"Reply not sent — {reply.error}")
+            reply = case_reply(case=case, text=data["text"], actor=request.user)
+            if reply.outcome == ReplyOutcome.SENT:
+                messages.success(request, f"Reply sent on {mention.source.get_kind_display()}.")
+            else:
+                messages.error(request, f"Reply not sent — {reply.error}")
         elif action == "recorded":
-            reply_form = ReplyForm(request.POST)
-            if reply_form.is_valid():
-                case_record_reply(case=case, text=reply_form.cleaned_data["text"], actor=request.user)
-                messages.success(request, "Recorded: the person was answered elsewhere.")
+            case_record_reply(case=case, text=data["text"], actor=request.user)
+            messages.success(request, "Recorded: the person was answered elsewhere.")
         elif action == "optout":
             optout_add(mention=mention, reason=request.POST.get("reason", ""), actor=request.user)
             messages.success(request, "This person will not be contacted on this channel.")
-        elif action == "link":
-            incident_id = request.POST.get("public_incident")
-            incident = get_object_or_404(PublicIncident, pk=incident_id) if incident_id else None
+        else:  # link
             case_link_public_incident(case=case, incident=incident)
             messages.success(request, "Linked to the public incident." if incident else "Unlinked.")
-        else:
-            messages.error(request, "Unknown action.")
     except EngageError as exc:
         messages.error(request, str(exc))
     return back

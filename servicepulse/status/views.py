@@ -11,11 +11,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
+from servicepulse.core.http import next_url
 from servicepulse.core.ratelimit import client_address, rate_limit_hit
 from servicepulse.incidents.selectors import detected_confirmed
 from servicepulse.status.badges import badge_svg
@@ -341,12 +341,7 @@ def manage_maintenance_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _back(request: HttpRequest) -> str:
     """Where a publish that cannot go ahead returns to: the page that asked (`next`, same site only)."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("status:manage")
+    return next_url(request, reverse("status:manage"))
 
 
 @role_required(Role.RESPONDER)

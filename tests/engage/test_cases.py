@@ -104,17 +104,18 @@ def test_saved_reply_placeholders(settings) -> None:  # type: ignore[no-untyped-
     case = case_open(mention=MentionFactory(author="@maya"))
     case.service = vle
     case.save()
-    assert saved_reply_render(body=saved.body, case=case) == (
+    assert saved_reply_render(body=saved.body, mention=case.mention, case=case) == (
         "Hi @maya, Moodle VLE is down; we post updates at https://it.northgate.ac.uk/status/ (not {other"
     )
     incident = public_incident_open(title="Moodle down", service_ids=["vle"], body="Investigating")
     case_link_public_incident(case=case, incident=incident)
     assert f"https://it.northgate.ac.uk/status/incidents/{incident.pk}/" in saved_reply_render(
-        body=saved.body, case=case
+        body=saved.body, mention=case.mention, case=case
     )
     nameless = case_open(mention=MentionFactory(author=""))
     assert (
-        saved_reply_render(body="Hi {author}, re {service}", case=nameless) == "Hi there, re our IT services"
+        saved_reply_render(body="Hi {author}, re {service}", mention=nameless.mention, case=nameless)
+        == "Hi there, re our IT services"
     )
     with pytest.raises(EngageError, match=r"unknown placeholder\(s\): \{name\}"):
         saved_reply_save(title="Bad", body="Dear {name}")

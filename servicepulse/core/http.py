@@ -1,0 +1,17 @@
+"""Small request helpers shared by the apps' views."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """The `next` address a form or link asked to return to, when it is on this site; else `default`.
+    (A `next` pointing elsewhere would make the site an open redirect.)"""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -1,0 +1,88 @@
+"""The inbox item page's actions from the browser's side: every form either does what it says or says why
+not (never a silent redirect, never a 500), and saved replies fill in on a post nobody has opened yet."""
+
+from __future__ import annotations
+
+import pytest
+
+from servicepulse.analysis.services import analysis_save
+from servicepulse.engage.models import Case, CaseActivity, SavedReply
+from servicepulse.status.models import PublicIncident
+from tests.factories import MentionFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def messages_of(response) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_a_saved_reply_fills_in_on_a_new_post(client, users, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.BASE_URL = "https://it.northgate.ac.uk"
+    ServiceFactory(id="vle", name="Moodle VLE")
+    mention = MentionFactory(author="maya")
+    analysis_save(
+        mention=mention,
+        complaint=True,
+        complaint_score=0.9,
+        sentiment="negative",
+        sentiment_score=-0.8,
+        spam=False,
+        spam_score=0.01,
+        services=[("vle", 0.9)],
+    )
+    saved = SavedReply.objects.create(
+        title="Known outage", body="Hi {author}, {service} is down: {status_url}"
+    )
+    client.force_login(users["responder"])
+    page = client.get(f"/inbox/m/{mention.pk}/?saved={saved.pk}").content.decode()
+    assert "Hi maya, Moodle VLE is down: https://it.northgate.ac.uk/status/" in page
+    assert not Case.objects.exists()  # reading the page opens no case
+    assert client.get(f"/inbox/m/{mention.pk}/?saved=abc").status_code == 200
+    assert client.get(f"/inbox/m/{mention.pk}/?saved=99999").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"action": "reply", "text": "   "}, "Reply: This field is required."),
+        ({"action": "note", "text": "  "}, "Internal note: This field is required."),
+        ({"action": "recorded", "text": ""}, "Reply: This field is required."),
+        ({"action": "state", "state": "sideways"}, "Select a valid choice"),
+        ({"action": "assign"}, "assign to a person or a team"),
+        ({"action": "link", "public_incident": "abc"}, "That public incident does not exist."),
+        ({"action": "link", "public_incident": "99999"}, "That public incident does not exist."),
+        ({"action": "dance"}, "Unknown action."),
+    ],
+)
+def test_an_action_that_cannot_be_done_says_why(client, users, data, message) -> None:  # type: ignore[no-untyped-def]
+    mention = MentionFactory()
+    client.force_login(users["responder"])
+    response = client.post(f"/inbox/m/{mention.pk}/", data, follow=True)
+    assert response.status_code == 200
+    said = messages_of(response)
+    assert any(message in m for m in said), said
+    assert not CaseActivity.objects.exists()  # nothing was done
+    assert PublicIncident.objects.count() == 0
+
+
+def test_bulk_assign_without_anyone_is_one_error_and_next_stays_on_this_site(client, users) -> None:  # type: ignore[no-untyped-def]
+    ServiceFactory(team="desk")
+    posts = MentionFactory.create_batch(3)
+    client.force_login(users["responder"])
+    data = {"mention": [str(m.pk) for m in posts], "bulk_action": "assign"}
+    response = client.post("/inbox/bulk/", {**data, "next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == "/inbox/"
+    said = messages_of(client.get("/inbox/"))
+    assert said == ["assign to a person or a team"]  # not "0 updated." and one error per post
+    response = client.post("/inbox/bulk/", {**data, "team": "desk", "next": "/inbox/?state=all"})
+    assert response["Location"] == "/inbox/?state=all"
+    assert set(Case.objects.values_list("team", flat=True)) == {"desk"}
+    client.post("/inbox/bulk/", {**data, "team": "no such team"})
+    assert any("Team: Select a valid choice" in m for m in messages_of(client.get("/inbox/")))
+
+
+def test_response_times_page_ignores_a_bad_number_of_days(client, users) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["viewer"])
+    for days in ("abc", "-3", "1e9", ""):
+        assert client.get(f"/inbox/times/?days={days}").status_code == 200

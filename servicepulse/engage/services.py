@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -530,12 +531,23 @@ def loop_pending(*, days: int = 7) -> list[tuple[PublicIncident, int]]:
     return out
 
 
-def loop_send(*, incident: PublicIncident, template: str | None = None, actor: Actor) -> LoopSendResult:
+def loop_send(
+    *,
+    incident: PublicIncident,
+    template: str | None = None,
+    actor: Actor,
+    only: Collection[str] | None = None,
+) -> LoopSendResult:
     """After the preview: log one row per person for the incident's current status (pending for those who
     will get a reply; opted out or cannot reply for those who will not, so they are listed) and deliver in
     the background. A person already answered (or on their way to be) for this status is left alone
-    (unique constraint); one whose earlier attempt failed or could not be posted is tried again."""
+    (unique constraint); one whose earlier attempt failed or could not be posted is tried again. `only`
+    (person keys) limits the replies to the people the responder kept ticked in the preview; the others
+    get no row, so a later send can still reach them."""
     preview = loop_preview(incident=incident, template=template)
+    if only is not None:
+        keep = set(only)
+        preview.recipients = [r for r in preview.recipients if not r.will_send or r.person_key in keep]
     retries = [r for r in preview.recipients if r.previous is not None]
     rows = [
         LoopReply(

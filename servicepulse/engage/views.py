@@ -275,8 +275,11 @@ def loop(request: HttpRequest, incident_id: int) -> HttpResponse:
         if form.is_valid():
             template = form.cleaned_data["template"]
             if request.POST.get("confirm") == "send":
+                # The preview's tick boxes: only the people kept ticked get a reply (a form without them,
+                # e.g. a script's, means everyone).
+                only = set(request.POST.getlist("person")) if request.POST.get("choosing") else None
                 try:
-                    result = loop_send(incident=incident, template=template, actor=request.user)
+                    result = loop_send(incident=incident, template=template, actor=request.user, only=only)
                 except EngageError as exc:
                     messages.error(request, str(exc))
                 else:
@@ -302,6 +305,9 @@ def loop(request: HttpRequest, incident_id: int) -> HttpResponse:
             "preview": preview,
             "form": form,
             "log": loop_log(incident=incident),
+            "unticked": set()
+            if request.method != "POST" or not request.POST.get("choosing")
+            else {r.person_key for r in preview.to_send} - set(request.POST.getlist("person")),
             "can_act": _can_act(request),
         },
     )

@@ -262,3 +262,25 @@ def test_a_reply_that_failed_on_the_platform_is_offered_again(
             assert loop_send(incident=incident, actor=None).queued == 2
         assert len(slack_posts(server)) == 2
     assert LoopReply.objects.filter(outcome=ReplyOutcome.SENT).count() == 3
+
+
+def test_the_responder_can_leave_people_out(
+    client, users, incident, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["responder"])
+    page = client.get(f"/inbox/loop/{incident.pk}/").content.decode()
+    assert page.count('name="person"') == 3 and page.count(" checked>") == 3  # everyone ticked at first
+    keys = {r.mention.author: r.person_key for r in loop_preview(incident=incident).to_send}
+    form = {"template": "Hi {author}: fixed. {status_url}", "choosing": "1"}
+    ticked = [keys["ana"], keys["eli"]]
+    page = client.post(
+        f"/inbox/loop/{incident.pk}/", {**form, "confirm": "preview", "person": ticked}
+    ).content.decode()
+    assert page.count(" checked>") == 2  # the preview keeps ben unticked
+    with ReplayServer(BOTH) as server:
+        point_everything_at(server.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/inbox/loop/{incident.pk}/", {**form, "confirm": "send", "person": ticked})
+        assert len(slack_posts(server)) == 1 and len(mastodon_posts(server)) == 1
+    assert not LoopReply.objects.filter(mention__author="ben").exists()
+    assert [r.mention.author for r in loop_preview(incident=incident).to_send] == ["ben"]  # still reachable

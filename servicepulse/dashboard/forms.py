@@ -122,7 +122,11 @@ INCIDENT_STATES = [
 class IncidentOpenForm(forms.Form):
     """Open an incident by hand, or plan a maintenance window (the incidents app's services do it)."""
 
-    kind = forms.ChoiceField(choices=[("manual", "Incident"), ("maintenance", "Planned maintenance")])
+    kind = forms.ChoiceField(
+        choices=[("manual", "Incident"), ("maintenance", "Planned maintenance")],
+        help_text="For the team: detection stays quiet during maintenance and complaints attach to it. "
+        "Nothing here is public; to tell users, post on the status page (its maintenance is copied here).",
+    )
     service = forms.ChoiceField(choices=[])
     title = forms.CharField(max_length=300)
     start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))

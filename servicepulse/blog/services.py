@@ -36,6 +36,7 @@ from servicepulse.blog.models import (
     WordListKind,
 )
 from servicepulse.blog.spam import Candidate, akismet_report, rate_limited, spam_verdict, word_list_match
+from servicepulse.core.http import safe_url
 
 logger = logging.getLogger(__name__)
 
@@ -407,12 +408,6 @@ def comment_edit(
         if comment.status != previous:
             _after_status(comment, previous=previous)
     return comment
-
-
-def safe_url(url: str) -> str:
-    """`url` if it is an http(s) URL, else "" (author links from imports or APIs must not be javascript:)."""
-    url = (url or "").strip()
-    return url if url.lower().startswith(("http://", "https://")) else ""
 
 
 def _after_status(comment: Comment, *, previous: str | None) -> None:

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from servicepulse.blog.markup import render_comment, render_markdown
 from servicepulse.blog.models import Comment, CommentKind, CommentStatus, Post, PostStatus
-from servicepulse.blog.services import _unique_slug, comment_sync_mention, safe_url, tags_set
+from servicepulse.blog.services import _unique_slug, comment_sync_mention, tags_set
+from servicepulse.core.http import safe_url
 
 logger = logging.getLogger(__name__)
 

@@ -15,3 +15,9 @@ def next_url(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
+
+
+def safe_url(url: str) -> str:
+    """`url` if it is an http(s) URL, else "" (links from imports, APIs or visitors must not be javascript:)."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("http://", "https://")) else ""

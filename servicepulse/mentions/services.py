@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
-from collections.abc import Sequence
+import io
+import json
+import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from servicepulse.core.http import safe_url
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.mentions.signals import author_erasing, mentions_ingested
 from servicepulse.sources.models import Source
+
+logger = logging.getLogger(__name__)
+
+
+def _max_length(name: str) -> int:
+    column = Mention._meta.get_field(name)
+    assert isinstance(column, models.CharField) and column.max_length
+    return column.max_length
+
+
+# How long each text column of a mention may be, for parsers that must refuse what will not fit (an id cut
+# short would be another post's id) rather than fail the whole batch at write time.
+MENTION_MAX_LENGTH: dict[str, int] = {
+    name: _max_length(name)
+    for name in ("external_id", "author", "author_id", "url", "in_reply_to", "thread_id", "language")
+}
 
 
 @dataclass(frozen=True)
@@ -74,18 +95,24 @@ class IngestResult:
     created: int = 0
     duplicates: int = 0
     mention_ids: list[int] = field(default_factory=list)
+    # External ids of new items the database did not store (SQLite's INSERT OR IGNORE drops a row that fails
+    # a CHECK without an error): the caller keeps them elsewhere (quarantine) so nothing is lost unseen.
+    not_stored: list[str] = field(default_factory=list)
 
     def merge(self, other: IngestResult) -> None:
         self.created += other.created
         self.duplicates += other.duplicates
         self.mention_ids.extend(other.mention_ids)
+        self.not_stored.extend(other.not_stored)
 
 
 def mentions_ingest(*, source: Source, items: Sequence[MentionData]) -> IngestResult:
     """Store `items` for `source` in one transaction; ids the source already has count as duplicates.
 
     Idempotent: running it again with the same items changes nothing. Duplicates inside `items` are
-    collapsed (first wins). After commit, `mentions_ingested` is sent with the new mentions' ids.
+    collapsed (first wins). `created` counts the new items found in the database after the write, never the
+    attempts; those not found are listed in `not_stored`. A `url` that is not http(s) is dropped (it is shown
+    as a link). After commit, `mentions_ingested` is sent with the new mentions' ids.
     """
     result = IngestResult()
     unique: dict[str, MentionData] = {}
@@ -96,6 +123,7 @@ def mentions_ingest(*, source: Source, items: Sequence[MentionData]) -> IngestRe
             unique[item.external_id] = item
     if not unique:
         return result
+    limit = MENTION_MAX_LENGTH
     with transaction.atomic():
         existing = set(
             Mention.objects.filter(source=source, external_id__in=list(unique)).values_list(
@@ -109,26 +137,36 @@ def mentions_ingest(*, source: Source, items: Sequence[MentionData]) -> IngestRe
                 external_id=item.external_id,
                 text=item.text,
                 created_at=item.created_at,
-                author=item.author[:255],
-                author_id=item.author_id[:255],
-                url=item.url[:1000],
-                in_reply_to=item.in_reply_to[:255],
-                thread_id=item.thread_id[:255],
-                language=item.language[:16],
+                author=item.author[: limit["author"]],
+                author_id=item.author_id[: limit["author_id"]],
+                url=safe_url(item.url)[: limit["url"]],
+                in_reply_to=item.in_reply_to[: limit["in_reply_to"]],
+                thread_id=item.thread_id[: limit["thread_id"]],
+                language=item.language[: limit["language"]],
                 raw=item.raw,
             )
             for key, item in unique.items()
             if key not in existing
         ]
         # Another process may insert the same ids between our read and our write: ignore_conflicts keeps
-        # the store exact (one row per id) whichever process wins.
+        # the store exact (one row per id) whichever process wins. It also hides a row SQLite refused, so
+        # what was stored is read back rather than assumed (a row the other process won counts for both).
         Mention.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
-        result.mention_ids = sorted(
+        stored = dict(
             Mention.objects.filter(source=source, external_id__in=[m.external_id for m in fresh]).values_list(
-                "id", flat=True
+                "external_id", "id"
             )
         )
-        result.created = len(fresh)
+        result.mention_ids = sorted(stored.values())
+        result.created = len(stored)
+        result.not_stored = [m.external_id for m in fresh if m.external_id not in stored]
+        if result.not_stored:
+            logger.warning(
+                "source %s: the database did not store %d new mention(s): %s",
+                source.name,
+                len(result.not_stored),
+                ", ".join(repr(key[:80]) for key in result.not_stored[:10]),
+            )
         ids = list(result.mention_ids)
         transaction.on_commit(lambda: mentions_ingested.send(sender=Mention, mention_ids=ids))
     return result
@@ -156,19 +194,60 @@ def quarantine_add(*, source: Source | None, raw: str | bytes, reason: str, posi
 def mentions_erase_author(*, author: str, source: Source | None = None) -> int:
     """Erase a person: every mention whose author name or platform id is `author` (with its analysis,
     tags, corrections and inbox cases, which cascade), their quarantined input, and whatever other apps
-    hold (through `author_erasing`). Returns the number of mentions deleted."""
+    hold (through `author_erasing`). Returns the number of mentions deleted.
+
+    Quarantined input is theirs when, read as JSON, a string in it is `author`; read as a CSV (or TSV) row,
+    a cell is `author`. Another person's input that merely mentions the name is kept."""
     if not author.strip():
         raise ValueError("name the author to erase")
     mentions = Mention.objects.filter(Q(author=author) | Q(author_id=author))
-    quarantined = Quarantine.objects.filter(raw__contains=f'"{author}"')  # the author as a JSON/CSV value
+    # The database narrows by substring (the name as written, or JSON-escaped); Python decides exactly.
+    candidates = Quarantine.objects.filter(
+        Q(raw__contains=author) | Q(raw__contains=json.dumps(author)[1:-1])
+    ).only("pk", "raw")
     if source is not None:
         mentions = mentions.filter(source=source)
-        quarantined = quarantined.filter(source=source)
+        candidates = candidates.filter(source=source)
+    quarantined = [row.pk for row in candidates.iterator() if _quarantined_from(raw=row.raw, author=author)]
     count = mentions.count()
     mentions.delete()
-    quarantined.delete()
+    Quarantine.objects.filter(pk__in=quarantined).delete()
     author_erasing.send(sender=Mention, author=author)
     return count
+
+
+def _quarantined_from(*, raw: str, author: str) -> bool:
+    """Whether the quarantined `raw` input names `author` as a whole value (not inside another's words)."""
+    text = raw.strip()
+    if text.startswith(("{", "[")):
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            # Malformed JSON (often why it is here): the name as a quoted JSON string is all we can go by.
+            return any(f'"{form}"' in text for form in (author, json.dumps(author)[1:-1]))
+        return any(string == author for string in _json_strings(value))
+    # A CSV or TSV row: which column held the author is unknown without the file's header (and a row is
+    # often quarantined because its cells are shifted), so any whole cell that is the name counts.
+    for delimiter in (",", "\t"):
+        try:
+            rows = list(csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter))
+        except csv.Error:
+            continue
+        if any(cell.strip() == author for row in rows for cell in row):
+            return True
+    return False
+
+
+def _json_strings(value: Any) -> Iterator[str]:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def mentions_apply_retention(*, now: datetime | None = None) -> int:

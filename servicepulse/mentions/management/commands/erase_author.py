@@ -35,7 +35,12 @@ class Command(BaseCommand):
         if source is not None:
             found = found.filter(source=source)
         if not options["yes"]:
-            answer = input(f"Erase {found.count()} posts by {author!r} and everything linked to them? [y/N] ")
+            try:
+                answer = input(
+                    f"Erase {found.count()} posts by {author!r} and everything linked to them? [y/N] "
+                )
+            except EOFError:  # no terminal to ask (stdin is /dev/null or a finished pipe)
+                raise CommandError("nothing erased: no answer to confirm with; pass --yes to erase") from None
             if answer.strip().lower() not in {"y", "yes"}:
                 raise CommandError("nothing erased")
         try:

@@ -6,19 +6,26 @@ idempotent, so an import killed at any moment and run again ends exactly as if i
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DataError, transaction
 
 from servicepulse.mentions.services import mentions_ingest, quarantine_add
 from servicepulse.sources.connectors.file_import.client import Line, read_lines
-from servicepulse.sources.models import SourceKind
+from servicepulse.sources.models import Source, SourceKind
 from servicepulse.sources.services import source_get_or_create
 
 BATCH_SIZE = 500
+# What a database (or its driver) raises over one value it will not take. The parser refuses every such
+# value it knows of; this is for the next one, so one record can never stop an import that re-runs cannot
+# finish. A lost connection (OperationalError) is not among them: that fails the import, to be run again.
+REFUSED = (DataError, UnicodeEncodeError, OverflowError)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,34 +37,49 @@ class ImportReport:
     def as_dict(self) -> dict[str, int]:
         return {"imported": self.imported, "duplicates": self.duplicates, "rejected": self.rejected}
 
+    def add(self, other: ImportReport) -> None:
+        self.imported += other.imported
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+
 
 def import_file(
     *, path: Path, source_name: str | None = None, on_progress: Callable[[int], None] | None = None
 ) -> ImportReport:
-    """Import `path` (JSON Lines, or CSV by extension) into the import source `source_name`.
+    """Import `path` (JSON Lines, or CSV/TSV by extension) into the import source `source_name`.
 
-    `on_progress` is called with the number of bytes read so far, for a progress bar.
+    The source is created with the first record, so a file with none (empty, blank lines, a CSV header
+    alone) creates nothing. `on_progress` is called with the number of bytes read so far, for a progress bar.
     """
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
-    source = source_get_or_create(kind=SourceKind.IMPORT, name=source_name or path.stem)
+    source: Source | None = None
     report = ImportReport()
     batch: list[Line] = []
     size = os.path.getsize(path)
     done = 0
 
     def flush() -> None:
-        good = [line.mention for line in batch if line.mention is not None]
-        with transaction.atomic():
-            for line in batch:
-                if line.mention is None:
-                    quarantine_add(
-                        source=source, raw=line.raw, reason=line.error, position=f"line {line.position}"
-                    )
-                    report.rejected += 1
-            result = mentions_ingest(source=source, items=good)
-        report.imported += result.created
-        report.duplicates += result.duplicates
+        nonlocal source
+        if source is None:
+            source = source_get_or_create(kind=SourceKind.IMPORT, name=source_name or path.stem)
+        for line in batch:
+            for note in line.notes:
+                logger.warning("%s line %d: %s", path.name, line.position, note)
+        try:
+            with transaction.atomic():
+                stored = _store(source=source, lines=batch)
+        except REFUSED as exc:
+            logger.warning(
+                "%s: %s; storing lines %d-%d one at a time",
+                path.name,
+                _first_line(exc),
+                batch[0].position,
+                batch[-1].position,
+            )
+            with transaction.atomic():
+                stored = _store_one_at_a_time(source=source, lines=batch)
+        report.add(stored)
         batch.clear()
 
     for line in read_lines(path):
@@ -69,6 +91,53 @@ def import_file(
                 on_progress(min(done, size))
     if batch:
         flush()
+    if source is None:
+        logger.warning("%s holds no records: nothing imported, no source created", path)
     if on_progress:
         on_progress(size)
     return report
+
+
+def _store(*, source: Source, lines: list[Line]) -> ImportReport:
+    """Quarantine the bad lines and ingest the good ones; a record the database did not keep is quarantined."""
+    report = ImportReport()
+    good: dict[str, Line] = {}
+    for line in lines:
+        if line.mention is None:
+            _quarantine(source=source, line=line, reason=line.error)
+            report.rejected += 1
+        else:
+            good.setdefault(line.mention.external_id, line)
+    result = mentions_ingest(
+        source=source, items=[line.mention for line in lines if line.mention is not None]
+    )
+    for key in result.not_stored:
+        _quarantine(source=source, line=good[key], reason="the database refused to store this record")
+    report.imported += result.created
+    report.duplicates += result.duplicates
+    report.rejected += len(result.not_stored)
+    return report
+
+
+def _store_one_at_a_time(*, source: Source, lines: list[Line]) -> ImportReport:
+    """`_store`, each record in its own savepoint: the one the database refuses is quarantined with why."""
+    report = ImportReport()
+    for line in lines:
+        try:
+            with transaction.atomic():
+                report.add(_store(source=source, lines=[line]))
+        except REFUSED as exc:
+            _quarantine(
+                source=source, line=line, reason=f"the database refused this record ({_first_line(exc)})"
+            )
+            report.rejected += 1
+    return report
+
+
+def _quarantine(*, source: Source, line: Line, reason: str) -> None:
+    quarantine_add(source=source, raw=line.raw, reason=reason, position=f"line {line.position}")
+
+
+def _first_line(exc: Exception) -> str:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
+    return f"{exc.__class__.__name__}: {detail}"

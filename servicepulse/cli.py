@@ -2,12 +2,21 @@
 
 `servicepulse NAME args...` runs the management command NAME (hyphens become underscores), so each app adds
 its commands in its own `management/commands/`. `servicepulse manage ...` reaches any Django command.
+
+Before a servicepulse command runs, the database must be migrated: a fresh data directory gets a one-line
+message saying how, not a "no such table" traceback. A command that does not need the database (or migrates
+it itself, or only reads it optionally and says so) sets `needs_migrated_database = False` on its class.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from difflib import get_close_matches
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.core.management.base import BaseCommand
 
 # Names that cannot be module names (Python keywords) map to the command that implements them.
 ALIASES = {"import": "import_mentions"}
@@ -24,22 +33,77 @@ Common commands:
 
 All commands: servicepulse help
 """
+MIGRATE_HINT = "run `servicepulse manage migrate` (or `servicepulse run`, which migrates)"
+EXIT_USAGE = 2
 
 
-def _servicepulse_commands() -> list[str]:
+def _user_name(command: str) -> str:
+    """The name a user types for the management command `command` (what `servicepulse help` lists)."""
+    reverse = {target: alias for alias, target in ALIASES.items()}
+    return reverse.get(command, command.replace("_", "-"))
+
+
+def _servicepulse_commands() -> dict[str, str]:
+    """The servicepulse apps' management commands: command name -> app."""
     import django
     from django.core.management import get_commands
 
     django.setup()
-    names = [name for name, app in get_commands().items() if app.startswith("servicepulse")]
-    reverse = {command: alias for alias, command in ALIASES.items()}
-    return sorted(reverse.get(name, name.replace("_", "-")) for name in names)
+    return {name: app for name, app in get_commands().items() if app.startswith("servicepulse")}
+
+
+def _unknown(typed: str) -> None:
+    names = sorted(_user_name(name) for name in _servicepulse_commands())
+    close = get_close_matches(typed, [*names, "help", "manage"], n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    sys.stderr.write(f"unknown command {typed!r}{hint}; `servicepulse help` lists them\n")
+    raise SystemExit(EXIT_USAGE)
+
+
+def database_problem() -> str | None:
+    """Why the default database cannot serve a command yet (unreachable, or migrations not applied), as one
+    line ending in what to do; None when it is ready."""
+    from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        detail = (str(exc).strip().splitlines() or ["no detail"])[0]
+        return f"cannot use the database ({exc.__class__.__name__}: {detail})"
+    if not plan:
+        return None
+    if not executor.loader.applied_migrations:
+        return f"the database is not set up yet; {MIGRATE_HINT}"
+    return f"the database needs {len(plan)} migration(s) applied; {MIGRATE_HINT}"
+
+
+def _run_command(typed: str, argv: list[str]) -> None:
+    from django.core.management import load_command_class
+
+    commands = _servicepulse_commands()
+    name = ALIASES.get(typed, typed.replace("-", "_"))
+    app = commands.get(name)
+    if app is None:
+        _unknown(typed)
+        return
+    command: BaseCommand = load_command_class(app, name)
+    wants_help = any(arg in {"-h", "--help"} for arg in argv)
+    if getattr(command, "needs_migrated_database", True) and not wants_help:
+        # A mistake in the arguments is reported (usage, exit 2) before the database is looked at.
+        command.create_parser("servicepulse", _user_name(name)).parse_args(argv)
+        problem = database_problem()
+        if problem:
+            sys.stderr.write(f"CommandError: {problem}\n")
+            raise SystemExit(1)
+    # The parser's program name is "ARGV0 ARGV1": `usage: servicepulse import ...`, as the user typed it.
+    command.run_from_argv(["servicepulse", _user_name(name), *argv])
 
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicepulse.config.settings.dev")
-    from django.core.management import execute_from_command_line
 
     if not args or args[0] in {"-h", "--help"}:
         sys.stdout.write(USAGE)
@@ -51,14 +115,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args[0] == "help":
         sys.stdout.write("servicepulse commands:\n")
-        for name in _servicepulse_commands():
+        for name in sorted(_user_name(command) for command in _servicepulse_commands()):
             sys.stdout.write(f"  {name}\n")
         return
     if args[0] == "manage":
+        from django.core.management import execute_from_command_line
+
         execute_from_command_line(["servicepulse manage", *args[1:]])
         return
-    command = ALIASES.get(args[0], args[0].replace("-", "_"))
-    execute_from_command_line([f"servicepulse {args[0]}", command, *args[1:]])
+    _run_command(args[0], args[1:])
 
 
 if __name__ == "__main__":

@@ -102,8 +102,8 @@ class DetectorConfig:
     def __post_init__(self) -> None:
         if self.bucket_minutes <= 0:
             raise ValueError("bucket_minutes must be positive")
-        if self.sensitivity <= 0:
-            raise ValueError("sensitivity must be positive")
+        if not (math.isfinite(self.sensitivity) and self.sensitivity > 0):  # inf would divide by zero
+            raise ValueError(f"sensitivity must be a finite positive number (got {self.sensitivity!r})")
         if not self.scales:
             raise ValueError("at least one evidence scale is needed")
 

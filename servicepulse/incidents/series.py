@@ -10,6 +10,7 @@ with its one fixed configuration; only the bucket size is read from the series.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -48,9 +49,18 @@ def _parse_value(text: str | None, line: int) -> float:
 def parse_series(rows: Iterable[Mapping[str, str | None]]) -> list[tuple[str, datetime, float]]:
     """Validate rows (as from ``csv.DictReader``; line numbers count the header as line 1) and return
     ``(original timestamp, aware datetime, value)`` triples."""
+    return parse_numbered_series(enumerate(rows, start=2))
+
+
+def parse_numbered_series(
+    rows: Iterable[tuple[int, Mapping[str, str | None]]],
+) -> list[tuple[str, datetime, float]]:
+    """``parse_series`` over ``(line number, row)`` pairs, for a reader that skips blank lines. Every row is
+    read and the order checked before the spacing, so rows out of order are reported as such rather than as
+    the gap they leave."""
     parsed: list[tuple[str, datetime, float]] = []
-    step: timedelta | None = None
-    for number, row in enumerate(rows, start=2):
+    lines: list[int] = []
+    for number, row in rows:
         missing = [c for c in REQUIRED_COLUMNS if c not in row]
         if missing:
             raise SeriesError(f"missing column {missing[0]!r} (need columns: timestamp,value)")
@@ -60,25 +70,28 @@ def parse_series(rows: Iterable[Mapping[str, str | None]]) -> list[tuple[str, da
         stamp = _parse_timestamp(raw_stamp, number)
         value = _parse_value(row["value"], number)
         if parsed:
-            previous = parsed[-1][1]
-            delta = stamp - previous
-            if delta == timedelta(0):
+            previous_raw, previous, _ = parsed[-1]
+            if stamp == previous:
                 raise SeriesError(f"line {number}: duplicate timestamp {raw_stamp!r}")
-            if delta < timedelta(0):
+            if stamp < previous:
                 raise SeriesError(
                     f"line {number}: timestamp {raw_stamp!r} is earlier than the previous row's "
-                    f"{parsed[-1][0]!r} (rows must be sorted by time)"
-                )
-            if step is None:
-                step = delta
-            elif delta != step:
-                raise SeriesError(
-                    f"line {number}: irregular spacing, {_minutes(delta)} after the previous row where the "
-                    f"series steps every {_minutes(step)} (fill gaps with zero counts)"
+                    f"{previous_raw!r} (rows must be sorted by time)"
                 )
         parsed.append((raw_stamp, stamp, value))
+        lines.append(number)
     if not parsed:
         raise SeriesError("no data rows (need a header timestamp,value and at least one row)")
+    step: timedelta | None = None
+    for (_, previous, _), (_, stamp, _), number in zip(parsed, parsed[1:], lines[1:], strict=False):
+        delta = stamp - previous
+        if step is None:
+            step = delta
+        elif delta != step:
+            raise SeriesError(
+                f"line {number}: irregular spacing, {_minutes(delta)} after the previous row where the "
+                f"series steps every {_minutes(step)} (fill gaps with zero counts)"
+            )
     return parsed
 
 
@@ -91,7 +104,12 @@ def detect_series(
     rows: Iterable[Mapping[str, str | None]], *, sensitivity: float = 1.0
 ) -> list[dict[str, str | int | float]]:
     """Run the detector over a series and return ``{"timestamp", "alert", "score"}`` for every row."""
-    parsed = parse_series(rows)
+    return _detect(parse_series(rows), sensitivity=sensitivity)
+
+
+def _detect(
+    parsed: list[tuple[str, datetime, float]], *, sensitivity: float
+) -> list[dict[str, str | int | float]]:
     bucket = 15.0
     if len(parsed) > 1:
         bucket = (parsed[1][1] - parsed[0][1]).total_seconds() / 60
@@ -104,13 +122,19 @@ def detect_series(
 
 
 def detect_csv(in_path: Path, out_path: Path, *, sensitivity: float = 1.0) -> int:
-    """Read a ``timestamp,value`` CSV, write ``timestamp,alert,score``; returns the number of alerts."""
+    """Read a ``timestamp,value`` CSV (UTF-8, with or without a byte-order mark), write
+    ``timestamp,alert,score``; returns the number of alerts. Writing is left to fail with OSError."""
     try:
-        handle = in_path.open(newline="", encoding="utf-8")
+        raw = in_path.read_bytes()
     except OSError as exc:
         raise SeriesError(f"cannot read the file: {exc.strerror}") from None
-    with handle:
-        reader = csv.DictReader(handle)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SeriesError(f"line {line}: not UTF-8 text (byte {raw[exc.start]:#04x})") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         if reader.fieldnames is None:
             raise SeriesError("empty file (need a header timestamp,value and rows)")
         fields = [f.strip() for f in reader.fieldnames]
@@ -118,10 +142,11 @@ def detect_csv(in_path: Path, out_path: Path, *, sensitivity: float = 1.0) -> in
             if column not in fields:
                 raise SeriesError(f"missing column {column!r} (header is {','.join(fields)})")
         reader.fieldnames = fields
-        try:
-            results = detect_series(reader, sensitivity=sensitivity)
-        except csv.Error as exc:
-            raise SeriesError(f"line {reader.line_num}: malformed CSV ({exc})") from None
+        # DictReader skips blank lines: number each row by the line it ends on, not by its position.
+        parsed = parse_numbered_series((reader.line_num, row) for row in reader)
+    except csv.Error as exc:
+        raise SeriesError(f"line {reader.line_num}: malformed CSV ({exc})") from None
+    results = _detect(parsed, sensitivity=sensitivity)
     with out_path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=["timestamp", "alert", "score"])
         writer.writeheader()

@@ -70,6 +70,39 @@ def test_analyze_writes_input_columns_then_results(
     assert dict(zip(rows[0], rows[2], strict=True))["services"] == ""
 
 
+def test_analyze_keeps_rows_whose_text_holds_unicode_line_separators(
+    tmp_path: Path, encoder: Any, catalog: list[dict[str, Any]]
+) -> None:
+    """U+2028, form feed, NEL and the \\x1c-\\x1e separators are line breaks to str.splitlines(), not to CSV."""
+    texts = [
+        "hello\u2028world wifi broken",
+        "form\x0cfeed moodle",
+        "next\x85line printers jammed",
+        "file\x1cgroup\x1drecord\x1eseparators eduroam",
+        'quoted "multi\nline" moodle',
+    ]
+    src = tmp_path / "in.csv"
+    with src.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(
+            [["id", "body", "extra"], *([str(i), text, f"x{i}"] for i, text in enumerate(texts))]
+        )
+    out = tmp_path / "out.csv"
+    call_command(
+        "analyze",
+        str(src),
+        "--text-column",
+        "body",
+        "--output",
+        str(out),
+        "--catalog",
+        str(_catalog_file(tmp_path, catalog)),
+    )
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert [r[:3] for r in rows[1:]] == [[str(i), text, f"x{i}"] for i, text in enumerate(texts)]
+    assert all(len(r) == 3 + len(OUTPUT_COLUMNS) for r in rows)
+
+
 @pytest.mark.django_db
 def test_analyze_uses_the_database_catalogue_by_default(tmp_path: Path, encoder: Any) -> None:
     from servicepulse.catalog.services import catalog_load
@@ -88,7 +121,12 @@ def test_analyze_uses_the_database_catalogue_by_default(tmp_path: Path, encoder:
         ("", "is empty"),
         ("   \n", "is empty"),
         ("id,text\n1,hello\n", "has no column 'body' (columns: id, text)"),
-        ("id,body\n1,fine\n2\n", "row 3 has no value in column 'body' (not a string)"),
+        ("id,body\n1,fine\n2\n", "line 3 has no value in column 'body'"),
+        ("id,body\n1,moodle down,EXTRA\n", "line 2 has 3 values but the header has 2 columns"),
+        ('id,body\n1,"multi\nline",a,b\n', "line 2 has 4 values but the header has 2 columns"),
+        ('id,body\n\n1,ok\n2,"moodle\ndown",x\n', "line 4 has 3 values but the header has 2 columns"),
+        ('id,body\n1,"unterminated moodle\n2,ok\n', "line 2: a quoted field is never closed"),
+        ('id,body\n1,ok\n2,"quoted"tail\n', "line 3: malformed CSV"),
     ],
 )
 def test_analyze_bad_input(tmp_path: Path, content: str, message: str, catalog: list[dict[str, Any]]) -> None:
@@ -154,6 +192,14 @@ def test_analyze_malformed_catalogue(tmp_path: Path, catalog_text: str, message:
             str(tmp_path / "o.csv"),
             "--catalog",
             str(tmp_path / "none.yaml"),
+        )
+
+
+def test_analyze_catalogue_that_is_a_directory(tmp_path: Path) -> None:
+    src = _write(tmp_path / "in.csv", [["text"], ["hello"]])
+    with pytest.raises(CommandError, match=r"cannot read the catalogue .*: Is a directory"):
+        call_command(
+            "analyze", str(src), "--text-column", "text", "--output", "-", "--catalog", str(tmp_path)
         )
 
 

@@ -1,4 +1,5 @@
-"""/health/ and `servicepulse run`: the web app, a worker and the scheduler start, report ok, and stop on Ctrl-C."""
+"""/health/ and `servicepulse run`: the web app, a worker and the scheduler start, report ok, link to the
+port they serve on, and stop on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_si
         "PORT": str(port),
     }
     env.pop("DATABASE_URL", None)
+    env.pop("SERVICEPULSE_BASE_URL", None)  # links must follow the port served on
     # Started with SIGINT ignored, as a script's background job (`servicepulse run &`) is: Ctrl-C must still
     # stop everything cleanly.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -99,6 +101,9 @@ def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_si
             time.sleep(0.5)
         assert body.get("status") == "ok", body
         assert (tmp_path / "servicepulse.sqlite3").exists()
+        # Links made by the web app (here the status feed's own) use the port it serves on, not 8000.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status/feed/", timeout=10) as response:
+            assert f"http://127.0.0.1:{port}/status/feed/" in response.read().decode()
     finally:
         # Ctrl-C reaches the whole process group; a service manager's SIGTERM reaches only `run` itself.
         if stop_signal == signal.SIGINT:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from servicepulse.incidents.detection import (
     nb_upper_surprise,
 )
 from servicepulse.incidents.series import SeriesError, detect_csv, detect_series
+from tests.cli import run_cli
 
 START = datetime(2025, 10, 6, tzinfo=UTC)  # a Monday
 BUCKET = timedelta(minutes=15)
@@ -291,6 +294,19 @@ def test_detect_series_rejects_bad_input(data: list[tuple[str, str]], message: s
         ("timestamp,count\n2025-01-01 00:00,1\n", "missing column 'value'"),
         ("timestamp,value\n", "no data rows"),
         ("timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:05\n", "line 3: value None is not a number"),
+        (
+            "timestamp,value\n2025-01-01 00:00,1\n\n2025-01-01 00:15,x\n",
+            "line 4: value 'x' is not a number",  # the blank line counts
+        ),
+        (
+            "timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:15,1\n2025-01-01 00:45,1\n"
+            "2025-01-01 00:30,1\n2025-01-01 01:00,1\n",
+            "line 5: timestamp '2025-01-01 00:30' is earlier than the previous row's .* sorted by time",
+        ),
+        (
+            "timestamp,value\n2025-01-01 00:00,1\n\n2025-01-01 00:15,1\n2025-01-01 00:45,1\n",
+            "line 5: irregular spacing",
+        ),
     ],
 )
 def test_detect_command_fails_with_one_line(tmp_path: Path, content: str, message: str) -> None:
@@ -299,6 +315,62 @@ def test_detect_command_fails_with_one_line(tmp_path: Path, content: str, messag
     with pytest.raises(CommandError, match=message) as info:
         call_command("detect", str(source), output=str(tmp_path / "out.csv"))
     assert "\n" not in str(info.value)
+
+
+def test_detect_command_reads_a_byte_order_mark(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"\xef\xbb\xbftimestamp,value\r\n2025-01-01 00:00,1\r\n2025-01-01 00:15,2\r\n")
+    call_command("detect", str(source), output=str(tmp_path / "out.csv"))
+    with (tmp_path / "out.csv").open(newline="") as handle:
+        assert [r["timestamp"] for r in csv.DictReader(handle)] == ["2025-01-01 00:00", "2025-01-01 00:15"]
+
+
+def test_detect_command_not_utf8(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:15,caf\xe9\n")
+    with pytest.raises(CommandError, match="line 3: not UTF-8 text"):
+        call_command("detect", str(source), output=str(tmp_path / "out.csv"))
+
+
+@pytest.mark.parametrize("where", ["missing-dir", "a-directory"])
+def test_detect_command_output_cannot_be_written(tmp_path: Path, where: str) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("timestamp,value\n2025-01-01 00:00,1\n")
+    output = tmp_path / "nonexistent" / "out.csv" if where == "missing-dir" else tmp_path
+    with pytest.raises(CommandError, match=re.escape(f"cannot write {output}: ")) as info:
+        call_command("detect", str(source), output=str(output))
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-1"])
+def test_detect_command_sensitivity_must_be_finite_and_positive(tmp_path: Path, value: str) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("timestamp,value\n2025-01-01 00:00,1\n")
+    with pytest.raises(CommandError, match="--sensitivity must be a finite positive number"):
+        call_command("detect", str(source), "--sensitivity", value, output=str(tmp_path / "out.csv"))
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("value", [math.inf, math.nan, 0.0, -2.0])
+def test_detector_config_rejects_a_sensitivity_that_is_not_finite_and_positive(value: float) -> None:
+    with pytest.raises(ValueError, match="finite positive"):
+        DetectorConfig(sensitivity=value)
+
+
+def test_detect_command_on_the_command_line(tmp_path: Path) -> None:
+    """One line on stderr, no traceback, non-zero exit; and no database needed."""
+    source = tmp_path / "in.csv"
+    source.write_text("timestamp,value\n2025-01-01 00:00,1\n")
+    env = {**os.environ, "SERVICEPULSE_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DATABASE_URL", None)
+    failed = run_cli("detect", str(source), "--output", str(tmp_path / "no" / "out.csv"), env=env)
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines() == [
+        f"CommandError: cannot write {tmp_path}/no/out.csv: No such file or directory"
+    ]
+    done = run_cli("detect", str(source), "--output", str(tmp_path / "out.csv"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.csv").exists()
 
 
 def test_detect_command_writes_alerts(tmp_path: Path) -> None:

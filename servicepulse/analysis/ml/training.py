@@ -49,6 +49,9 @@ class LabelledText:
 
 
 Progress = Callable[[str], None]
+# Encoding progress: (texts encoded so far, texts to encode), for a progress bar.
+EncodingProgress = Callable[[int, int], None]
+ENCODE_CHUNK = 256  # texts per encoder call, the unit of encoding progress (as the pipeline's batches)
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,23 @@ class Features:
         )
 
 
-def features(encoder: Encoder, texts: Sequence[str], spec: LexicalSpec = LEXICAL) -> Features:
-    """The heads' features of raw `texts` (normalised first): one encoder pass plus the hashed n-grams."""
+def features(
+    encoder: Encoder,
+    texts: Sequence[str],
+    spec: LexicalSpec = LEXICAL,
+    *,
+    on_encoded: Callable[[int], None] | None = None,
+) -> Features:
+    """The heads' features of raw `texts` (normalised first): one encoder pass plus the hashed n-grams.
+    `on_encoded(n)` is called after each chunk of n texts is encoded."""
     normalised = [normalise(t) for t in texts]
-    return Features(encoder.encode(normalised).features, hashed_ngrams(normalised, spec))
+    chunks = [normalised[i : i + ENCODE_CHUNK] for i in range(0, len(normalised), ENCODE_CHUNK)] or [[]]
+    dense = []
+    for chunk in chunks:
+        dense.append(encoder.encode(chunk).features)
+        if on_encoded is not None:
+            on_encoded(len(chunk))
+    return Features(np.vstack(dense), hashed_ngrams(normalised, spec))
 
 
 def fit_head(
@@ -222,10 +238,12 @@ def train_heads(
     use_sanders: bool = True,
     encoder: Encoder | None = None,
     progress: Progress | None = None,
+    encoding_progress: EncodingProgress | None = None,
 ) -> Heads:
     """Fit the complaint, sentiment and spam heads on the development data (and corrections), cross-validate
     them when `evaluate`, and write the artifacts to `out_dir`. `data_dir=None` keeps the committed heads'
-    public-data training impossible, so it is required unless only corrections are wanted (not supported)."""
+    public-data training impossible, so it is required unless only corrections are wanted (not supported).
+    `progress` gets a message per step; `encoding_progress` follows the encoding, the longest one."""
     if data_dir is None or not data_dir.is_dir():
         raise datasets.DataMissing(f"development data directory not found: {data_dir}")
     say = progress or (lambda _msg: None)
@@ -237,11 +255,20 @@ def train_heads(
     sanders = datasets.sentiment_sanders(data_dir) if use_sanders else datasets.Labelled()
     spam = datasets.spam(data_dir)
 
-    say(f"encoding {len(comp) + len(tweeteval) + len(sanders) + len(spam)} texts")
-    xc = features(encoder, comp.texts)
-    xt = features(encoder, tweeteval.texts)
-    xs = features(encoder, sanders.texts)
-    xp = features(encoder, spam.texts)
+    total = len(comp) + len(tweeteval) + len(sanders) + len(spam)
+    say(f"encoding {total} texts")
+    encoded = 0
+
+    def on_encoded(n: int) -> None:
+        nonlocal encoded
+        encoded += n
+        if encoding_progress is not None:
+            encoding_progress(encoded, total)
+
+    xc = features(encoder, comp.texts, on_encoded=on_encoded)
+    xt = features(encoder, tweeteval.texts, on_encoded=on_encoded)
+    xs = features(encoder, sanders.texts, on_encoded=on_encoded)
+    xp = features(encoder, spam.texts, on_encoded=on_encoded)
     yc, yt, ys, yp = (np.asarray(d.labels) for d in (comp, tweeteval, sanders, spam))
 
     figures: dict[str, Any] = {}

@@ -6,6 +6,7 @@ row for row, followed by complaint, complaint_score, sentiment, sentiment_score,
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ CHUNK = 512
 
 
 class Command(BaseCommand):
+    needs_migrated_database = False  # only without --catalog, and _database_catalog() says what to do
     help = (
         "Analyse the texts of a CSV file (complaint, sentiment, spam, services, language) into another CSV."
     )
@@ -49,6 +51,8 @@ class Command(BaseCommand):
                 records = load_catalog_file(options["catalog"])
             except CatalogError as exc:
                 raise CommandError(str(exc)) from exc
+            except OSError as exc:  # a directory, a file we may not read
+                raise CommandError(f"cannot read the catalogue {options['catalog']}: {exc.strerror}") from exc
         else:
             records = _database_catalog()
         try:
@@ -107,22 +111,35 @@ def _read_csv(path: Path, text_column: str) -> tuple[list[str], list[list[str]]]
     if not content.strip():
         raise CommandError(f"{path} is empty: expected a CSV header row with a {text_column!r} column")
     csv.field_size_limit(10_000_000)
+    # newline="" leaves line breaks inside quoted fields, and characters such as U+2028 or a form feed that
+    # str.splitlines() would split on, to the CSV reader. Strict: a quote never closed is an error, not the
+    # rest of the file swallowed into one field.
+    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []  # (line the record starts on, values)
+    start = 1
     try:
-        reader = csv.reader(content.splitlines(keepends=True))
-        header = next(reader)
-        rows = list(reader)
+        for row in reader:
+            records.append((start, row))
+            start = reader.line_num + 1
     except csv.Error as exc:
-        raise CommandError(f"{path}: malformed CSV ({exc})") from exc
+        if "unexpected end of data" in str(exc):
+            raise CommandError(f"{path}: line {start}: a quoted field is never closed") from exc
+        raise CommandError(f"{path}: line {reader.line_num}: malformed CSV ({exc})") from exc
+    _, header = records[0]
     if text_column not in header:
         raise CommandError(f"{path} has no column {text_column!r} (columns: {', '.join(header)})")
     column = header.index(text_column)
     width = len(header)
     kept: list[list[str]] = []
-    for line, row in enumerate(rows, start=2):
+    for line, row in records[1:]:
         if not row:  # a blank line is not a row
             continue
+        if len(row) > width:
+            raise CommandError(
+                f"{path}: line {line} has {len(row)} values but the header has {width} columns"
+            )
         if len(row) <= column:
-            raise CommandError(f"{path}: row {line} has no value in column {text_column!r} (not a string)")
+            raise CommandError(f"{path}: line {line} has no value in column {text_column!r}")
         kept.append(row + [""] * (width - len(row)))
     return header, kept
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -26,8 +26,15 @@ class Command(BaseCommand):
             if source is None:
                 raise CommandError(f"no source named {options['source']!r}")
         if options["output"]:
-            with Path(options["output"]).open("w", encoding="utf-8") as handle:
+            with _open_output(Path(options["output"])) as handle:
                 count = export_write(handle, source=source)
             sys.stderr.write(f"exported {count} mentions to {options['output']}\n")
         else:
             export_write(self.stdout, source=source)
+
+
+def _open_output(path: Path) -> TextIO:
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror}") from None

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
 
 class Command(BaseCommand):
+    needs_migrated_database = False  # only for corrections, and _corrections() says what to do
     help = "Retrain the complaint, sentiment and spam heads from the development data and stored corrections."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,11 +30,19 @@ class Command(BaseCommand):
         from servicepulse.analysis.ml.artifacts import artifacts_dir
         from servicepulse.analysis.ml.datasets import DataMissing
         from servicepulse.analysis.ml.training import train_heads
+        from servicepulse.core.progress import progress_bar
 
         data = Path(options["data"])
         out = Path(options["output"]) if options["output"] else artifacts_dir()
         corrections = [] if options["no_corrections"] else _corrections()
         self.stderr.write(f"training with {len(corrections)} correction(s) from the database")
+        bars: list[tqdm] = []  # the encoding bar, opened when the number of texts is known
+
+        def encoding(done: int, total: int) -> None:
+            if not bars:
+                bars.append(progress_bar(total=total, desc="encoding", unit="texts"))
+            bars[0].update(done - bars[0].n)
+
         try:
             heads = train_heads(
                 data,
@@ -38,9 +50,13 @@ class Command(BaseCommand):
                 corrections=corrections,
                 evaluate=not options["no_eval"],
                 progress=lambda msg: self.stderr.write(msg),
+                encoding_progress=encoding,
             )
         except DataMissing as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            for bar in bars:
+                bar.close()
         self.stdout.write(
             json.dumps({"version": heads.version, "cross_validation": heads.meta["cross_validation"]})
         )
@@ -53,6 +69,7 @@ def _corrections() -> list[Any]:
 
     from servicepulse.analysis.ml.training import LabelledText
     from servicepulse.analysis.models import Correction, CorrectionField
+    from servicepulse.blog.selectors import moderation_decisions_for_training
 
     latest: dict[tuple[int, str], tuple[str, Any]] = {}
     try:
@@ -65,19 +82,17 @@ def _corrections() -> list[Any]:
         )
         for mention_id, field, value, text in rows:
             latest[(mention_id, field)] = (text, value)
+        # Blog moderators' approve/spam decisions teach the spam head too (the command gathers every app's
+        # labels).
+        moderation = moderation_decisions_for_training()
     except DatabaseError as exc:
         raise CommandError(
-            f"cannot read corrections ({exc.__class__.__name__}); use --no-corrections"
+            f"cannot read corrections ({exc.__class__.__name__}); run `servicepulse manage migrate` or use "
+            "--no-corrections"
         ) from exc
     out = []
     for (_, field), (text, value) in latest.items():
         label = int(bool(value)) if field in (CorrectionField.COMPLAINT, CorrectionField.SPAM) else value
         out.append(LabelledText(text=text, task=str(field), label=label))
-    # Blog moderators' approve/spam decisions teach the spam head too (the command gathers every app's labels).
-    from servicepulse.blog.selectors import moderation_decisions_for_training
-
-    out.extend(
-        LabelledText(text=text, task="spam", label=int(is_spam))
-        for text, is_spam in moderation_decisions_for_training()
-    )
+    out.extend(LabelledText(text=text, task="spam", label=int(is_spam)) for text, is_spam in moderation)
     return out

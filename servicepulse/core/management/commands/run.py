@@ -18,17 +18,23 @@ from servicepulse.catalog.models import Service
 
 
 class Command(BaseCommand):
+    needs_migrated_database = False  # it migrates the database itself
     help = "Serve servicepulse: web app, a background worker and the scheduler, on one machine."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
+        parser.add_argument("--port", type=int, help="port to serve on (default: $PORT, else 8000)")
         parser.add_argument(
             "--no-demo", action="store_true", help="do not load the demo into an empty database"
         )
         parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        host, port = options["host"], _port(options["port"])
+        # Links in e-mails, feeds, replies and embeds point here unless SERVICEPULSE_BASE_URL says otherwise
+        # (behind a proxy or under a real host name); the children inherit it.
+        if not os.environ.get("SERVICEPULSE_BASE_URL"):
+            os.environ["SERVICEPULSE_BASE_URL"] = settings.BASE_URL = _local_url(host, port)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         demo_logins: list[tuple[str, str, str]] = []
@@ -43,8 +49,7 @@ class Command(BaseCommand):
 
             demo_logins = existing_logins()
 
-        host, port = options["host"], options["port"]
-        url = f"http://{host}:{port}/"
+        url = _local_url(host, port) + "/"
         python = sys.executable
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
         children = {
@@ -106,3 +111,29 @@ class Command(BaseCommand):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+def _port(option: int | None) -> int:
+    """--port, else $PORT, else 8000; a one-line error for anything that is not a port number."""
+    if option is not None:
+        raw, where = str(option), "--port"
+    else:
+        raw, where = os.environ.get("PORT") or "8000", "PORT"
+    try:
+        port = int(raw)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise CommandError(f"{where} must be a port number from 1 to 65535 (got {raw!r})")
+    return port
+
+
+def _local_url(host: str, port: int) -> str:
+    """The URL of `host`:`port` as a browser on this machine reaches it (a wildcard address is this machine)."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 - naming the wildcard, not binding to it
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import uuid
 from typing import Any
@@ -27,6 +28,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"{job.name}\t{when}")
             return
         name = f"scheduler-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+
+        def stop_on_sigterm(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt  # a service manager's stop is a Ctrl-C: the heartbeat row goes too
+
+        signal.signal(signal.SIGTERM, stop_on_sigterm)
         stop = heartbeat_start_thread(name=name, kind=WorkerHeartbeat.Kind.SCHEDULER)
         self.stderr.write(f"scheduler {name}: {len(jobs)} periodic jobs")
         try:

@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
 
 
 class Command(BaseCommand):
+    needs_migrated_database = False  # it drives a running servicepulse over HTTP
     help = "Capture screenshots of the main pages of a running servicepulse (needs Chromium)."
 
     def add_arguments(self, parser: CommandParser) -> None:

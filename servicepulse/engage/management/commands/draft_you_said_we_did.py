@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import date, datetime, time
 from typing import Any
@@ -14,22 +15,25 @@ from servicepulse.engage.services import you_said_we_did_draft
 from servicepulse.engage.you_said import draft_markdown, draft_title, week_digest
 
 
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from exc
+
+
 class Command(BaseCommand):
     help = "Draft the weekly 'You said, we did' blog post from complaint themes and resolved incidents."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--until", help="End of the week (YYYY-MM-DD, local midnight; default: now)")
+        parser.add_argument("--until", type=_day, help="End of the week (YYYY-MM-DD, local midnight; default: now)")
         parser.add_argument("--days", type=int, default=7, help="Length of the period in days (default 7)")
         parser.add_argument("--save", action="store_true", help="Also create it as a blog draft")
 
     def handle(self, *args: Any, **options: Any) -> None:
         until = None
         if options["until"]:
-            try:
-                day = date.fromisoformat(options["until"])
-            except ValueError as exc:
-                raise CommandError(f"--until: expected YYYY-MM-DD, got {options['until']!r}") from exc
-            until = timezone.make_aware(datetime.combine(day, time.min))
+            until = timezone.make_aware(datetime.combine(options["until"], time.min))
         if options["days"] < 1:
             raise CommandError("--days must be at least 1")
         digest = week_digest(until=until, days=options["days"])

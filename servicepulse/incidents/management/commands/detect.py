@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from servicepulse.incidents.series import SeriesError, detect_csv
 
 
 class Command(BaseCommand):
+    needs_migrated_database = False  # files in, a file out
     help = (
         "Run the incident detector over a regular timestamp,value series of counts and write "
         "timestamp,alert,score for every row (alert 1 where an incident would be raised)."
@@ -24,12 +26,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["sensitivity"] <= 0:
-            raise CommandError("--sensitivity must be positive")
+        sensitivity = float(options["sensitivity"])
+        if not (math.isfinite(sensitivity) and sensitivity > 0):
+            raise CommandError(f"--sensitivity must be a finite positive number (got {sensitivity:g})")
+        output = Path(options["output"])
         try:
-            alerts = detect_csv(
-                Path(options["input"]), Path(options["output"]), sensitivity=float(options["sensitivity"])
-            )
+            alerts = detect_csv(Path(options["input"]), output, sensitivity=sensitivity)
         except SeriesError as exc:
             raise CommandError(f"{options['input']}: {exc}") from None
-        self.stderr.write(f"{alerts} alert(s) written to {options['output']}")
+        except OSError as exc:  # reading is reported as a SeriesError: this is the output
+            raise CommandError(f"cannot write {output}: {exc.strerror}") from None
+        self.stderr.write(f"{alerts} alert(s) written to {output}")

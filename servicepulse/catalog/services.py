@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,10 @@ def service_save(
     )[0]
     defaults: dict[str, Any] = {**record, "target_score": target_score}
     if sensitivity is not None:
+        if not (math.isfinite(sensitivity) and 0.1 <= sensitivity <= 10.0):
+            raise CatalogError(
+                f"{service_id}: sensitivity must be a number from 0.1 to 10, got {sensitivity}"
+            )
         defaults["sensitivity"] = sensitivity
     if not Service.objects.filter(id=record["id"]).exists():
         defaults["order"] = Service.objects.count()

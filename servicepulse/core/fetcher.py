@@ -18,8 +18,9 @@ Conditional GET: pass `etag=` / `last_modified=` from the previous response; a 3
 `FetchResponse.not_modified`.
 
 Platform client libraries that bring their own HTTP stack use `guarded_requests_session()` (requests:
-Mastodon.py, praw) — every connection, redirect hops included, is checked and made to the checked address —
-and `websocket_target()` (WebSocket clients connect to the returned, checked address).
+Mastodon.py, praw, tweepy) — every connection, redirect hops included, is checked and made to the checked
+address — and `websocket_target()` (WebSocket clients connect to the returned, checked address). A URL a user
+types in is checked when it is stored, too: `check_url()` refuses what every request to it would refuse.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ DEFAULT_DEADLINE = 30.0  # seconds for the whole fetch, redirects included
 DEFAULT_MAX_REDIRECTS = 5
 USER_AGENT = f"servicepulse/{__version__} (+https://github.com/servicepulse/servicepulse)"
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+HTTP_SCHEMES = ("http", "https")
+WEBSOCKET_SCHEMES = ("ws", "wss")
+DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+ERROR_EXCERPT_CHARS = 200
 
 
 class FetchError(Exception):
@@ -175,20 +180,37 @@ def checked_address(
     return addresses[0]
 
 
-def _split_checked(url: str) -> tuple[Any, str, int]:
+def _split_checked(url: str, schemes: Sequence[str] = HTTP_SCHEMES) -> tuple[Any, str, int]:
     parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"}:
+    if parts.scheme not in schemes:
         scheme = parts.scheme or "a relative URL"
-        raise FetchError(f"only http and https URLs can be fetched, not {scheme}", url=url)
+        allowed = ", ".join(schemes[:-1]) + f" and {schemes[-1]}" if len(schemes) > 1 else schemes[0]
+        raise FetchError(f"only {allowed} URLs can be fetched, not {scheme}", url=url)
     if not parts.hostname:
         raise FetchError("the URL has no host", url=url)
     if parts.username or parts.password:
         raise FetchError("URLs with credentials in them are not fetched", url=url)
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError:
         raise FetchError("the URL's port is not a number", url=url) from None
     return parts, parts.hostname, port
+
+
+def check_url(url: str, *, schemes: Sequence[str] = HTTP_SCHEMES) -> None:
+    """Refuse `url` when it is stored (a source's address) as every request to it would be refused: a scheme
+    other than `schemes`, no host, credentials in it, or a host with an address that is not public.
+
+    A name that does not resolve now passes (its DNS may not be set up yet): each request resolves and checks
+    it again, since what a name resolves to can change.
+    """
+    _, host, port = _split_checked(url, schemes)
+    try:
+        checked_address(host, port)
+    except AddressRefused:
+        raise
+    except FetchError:
+        return
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -268,8 +290,13 @@ def fetch(
                     extensions={"sni_hostname": host, "timeout": _timeouts(min(timeout, remaining))},
                 )
                 response = client.send(request, stream=True)
-            except httpx.TimeoutException:
+            except httpx.ConnectTimeout:
                 raise FetchError(f"timed out connecting to {host}", url=current) from None
+            except httpx.TimeoutException:
+                # Connected, then the server did not take the request or answer in time.
+                raise FetchError(
+                    f"timed out waiting for {host} to answer (it accepted the connection)", url=current
+                ) from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"cannot reach {host}: {exc}", url=current) from None
             try:
@@ -297,7 +324,7 @@ def fetch(
             )
             if raise_for_status and response.status_code >= 400:
                 raise FetchError(
-                    _status_message(response.status_code, body),
+                    status_message(response.status_code, body, content_type=result.content_type),
                     url=current,
                     status=response.status_code,
                     retry_after=parse_retry_after(response.headers.get("retry-after"))
@@ -335,13 +362,25 @@ def _read_limited(
     return b"".join(chunks)
 
 
-def _status_message(status: int, body: bytes) -> str:
+def status_message(status: int, body: bytes | str, *, content_type: str = "") -> str:
+    """One line for an HTTP error: "HTTP 404 Not Found", with a short excerpt of the body when it is not a web
+    page (see `_error_excerpt`)."""
     reason = httpx.codes.get_reason_phrase(status) or "error"
-    snippet = body[:300].decode("utf-8", errors="replace").strip()
-    return f"HTTP {status} {reason}" + (f": {snippet}" if snippet else "")
+    excerpt = _error_excerpt(body, content_type=content_type)
+    return f"HTTP {status} {reason}" + (f": {excerpt}" if excerpt else "")
 
 
-# --- requests sessions for platform client libraries (Mastodon.py, praw) -----------------------------------
+def _error_excerpt(body: bytes | str, *, content_type: str = "", limit: int = ERROR_EXCERPT_CHARS) -> str:
+    """A short, one-line excerpt of an error response's body for a message, or "" when the body is a web page
+    (HTML or other markup: an error page's source says nothing a person can act on) or empty."""
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    text = " ".join(text[: limit * 4].split())
+    if not text or text.startswith("<") or "html" in content_type.lower() or "xml" in content_type.lower():
+        return ""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- requests sessions for platform client libraries (Mastodon.py, praw, tweepy) ---------------------------
 
 
 def _pinned_pool_classes() -> dict[str, Any]:
@@ -391,7 +430,7 @@ def _pinned_pool_classes() -> dict[str, Any]:
 
 
 def guarded_requests_session() -> Any:
-    """A `requests.Session` for platform client libraries (Mastodon.py, praw): every connection, redirects
+    """A `requests.Session` for platform client libraries (Mastodon.py, praw, tweepy): every connection, redirects
     included, is refused unless the host resolves to public addresses (per SERVICEPULSE_FETCH_ALLOW_PRIVATE
     and SERVICEPULSE_FETCH_ALLOW_NETWORKS), and is made to the address that was checked."""
     import requests
@@ -423,7 +462,7 @@ def guarded_requests_session() -> Any:
 def websocket_target(url: str) -> tuple[str, int, str]:
     """(host, port, checked address) of a ws:// or wss:// URL, refusing non-public addresses like `fetch`."""
     parts = urlsplit(url)
-    if parts.scheme not in {"ws", "wss"} or not parts.hostname:
+    if parts.scheme not in WEBSOCKET_SCHEMES or not parts.hostname:
         raise FetchError(f"not a WebSocket URL: {url}", url=url)
-    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    port = parts.port or DEFAULT_PORTS[parts.scheme]
     return parts.hostname, port, checked_address(parts.hostname, port)

@@ -255,7 +255,15 @@ def mentions_apply_retention(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     deleted = 0
     for source in Source.objects.filter(retention_days__isnull=False):
-        cutoff = now - timedelta(days=source.retention_days or 0)
+        try:
+            cutoff = now - timedelta(days=source.retention_days or 0)
+        except OverflowError:  # a period stored before it was checked: keep everything, go on with the others
+            logger.warning(
+                "source %s: retention of %s days is out of range; nothing deleted",
+                source.name,
+                source.retention_days,
+            )
+            continue
         count, _ = Mention.objects.filter(source=source, created_at__lt=cutoff).delete()
         deleted += count
     return deleted

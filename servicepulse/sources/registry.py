@@ -9,6 +9,7 @@ import importlib
 import pkgutil
 from abc import ABC
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -47,6 +48,17 @@ class Rejected:
     position: str = ""
 
 
+class OptionType(StrEnum):
+    """What an option's value must be; checked when a source is created or its options change."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    URL = "url"  # an http(s) address servicepulse requests: the fetcher's address rules apply
+    WEBSOCKET_URL = "websocket url"  # ws(s), or http(s) for the same host, likewise checked
+
+
 @dataclass(frozen=True)
 class OptionSpec:
     name: str
@@ -54,6 +66,19 @@ class OptionSpec:
     required: bool = False
     secret: bool = False
     default: Any = None
+    type: OptionType = OptionType.TEXT
+    minimum: float | None = None  # for INTEGER and NUMBER
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+POLL_SECONDS_RANGE = (10, 7 * 24 * 3600)  # scheduled pulls: at most every 10 s, at least once a week
+
+
+def poll_seconds_option(help: str) -> OptionSpec:
+    """The `poll_seconds` option every pulled connector offers (overrides the class's `poll_seconds`)."""
+    low, high = POLL_SECONDS_RANGE
+    return OptionSpec("poll_seconds", help, type=OptionType.INTEGER, minimum=low, maximum=high)
 
 
 @dataclass
@@ -102,6 +127,11 @@ class Connector(ABC):
     def streaming_enabled(self) -> bool:
         """True when this source is consumed by `servicepulse stream` rather than by scheduled pulls."""
         return self.can_stream
+
+    def check_options(self) -> None:
+        """Raise ConnectorError when options that are each valid can never work together (nothing to follow,
+        say). Called before a source is saved; each option's own type and range are checked from its spec."""
+        return None
 
     def pull(self) -> PullResult:
         """Fetch what is new since the source's cursor and store it through `mentions_ingest`."""

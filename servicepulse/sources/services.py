@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicepulse.sources.models import Audience, Source
+from servicepulse.sources.options import check_option
 from servicepulse.sources.registry import (
+    POLL_SECONDS_RANGE,
     ConnectorError,
     PullResult,
     Rejected,
@@ -19,7 +22,10 @@ from servicepulse.sources.registry import (
     get_connector_class,
 )
 
+logger = logging.getLogger(__name__)
+
 MAX_BACKOFF = timedelta(hours=6)
+MAX_RETENTION_DAYS = 36500  # a hundred years; far larger numbers put the cut-off date out of range
 
 
 class SourceConfigError(ValueError):
@@ -40,6 +46,11 @@ def source_validate_options(*, kind: str, options: dict[str, Any]) -> tuple[dict
     missing = sorted(name for name, spec in specs.items() if spec.required and not options.get(name))
     if missing:
         raise SourceConfigError(f"missing required option(s) for {kind}: {', '.join(missing)}")
+    for name, value in options.items():
+        try:
+            check_option(specs[name], value)
+        except ValueError as exc:
+            raise SourceConfigError(f"{kind} option {name}: {exc}") from None
     plain: dict[str, Any] = {}
     secret: dict[str, Any] = {}
     for name, spec in specs.items():
@@ -47,6 +58,12 @@ def source_validate_options(*, kind: str, options: dict[str, Any]) -> tuple[dict
         if value is None:
             continue
         (secret if spec.secret else plain)[name] = value
+    candidate = Source(kind=kind, options=plain)
+    candidate.set_secrets(secret)
+    try:
+        cls(candidate).check_options()
+    except ConnectorError as exc:
+        raise SourceConfigError(f"{kind} source: {exc}") from None
     return plain, secret
 
 
@@ -69,8 +86,8 @@ def source_create(
         raise SourceConfigError(f"a source named {name!r} already exists")
     if audience not in Audience.values:
         raise SourceConfigError(f"audience must be one of {', '.join(Audience.values)}, not {audience!r}")
-    if retention_days is not None and retention_days < 1:
-        raise SourceConfigError("retention must be at least one day")
+    if retention_days is not None and not 1 <= retention_days <= MAX_RETENTION_DAYS:
+        raise SourceConfigError(f"retention must be between 1 and {MAX_RETENTION_DAYS} days")
     plain, secret = source_validate_options(kind=kind, options=options or {})
     source = Source(kind=kind, name=name, options=plain, audience=audience, retention_days=retention_days)
     source.set_secrets(secret)
@@ -111,11 +128,17 @@ def source_record_success(*, source: Source, next_try_in: timedelta | None = Non
 
 
 def source_poll_interval(*, source: Source) -> timedelta:
-    """Time between scheduled pulls: the source's `poll_seconds` option, else its connector's default."""
+    """Time between scheduled pulls: the source's `poll_seconds` option, else its connector's default.
+
+    Raises SourceConfigError when the option is unreadable (stored before options were checked)."""
     value: Any = (source.options or {}).get("poll_seconds")
     if value in (None, ""):
         value = getattr(get_connector_class(source.kind), "poll_seconds", 300)
-    return timedelta(seconds=max(10, int(value)))
+    low, high = POLL_SECONDS_RANGE
+    try:
+        return timedelta(seconds=min(max(low, int(value)), high))
+    except (TypeError, ValueError, OverflowError):
+        raise SourceConfigError(f"option poll_seconds must be a whole number, not {value!r}") from None
 
 
 def source_record_failure(*, source: Source, error: str, retry_after: float | None = None) -> None:
@@ -146,10 +169,14 @@ def source_sync(*, source: Source) -> PullResult:
         raise ConnectorError(f"{source.name} {DEMO_NOTHING_TO_PULL}")
     connector = connector_for(source)
     try:
+        next_try_in = source_poll_interval(source=source)
         result = connector.pull()
     except ConnectorError as exc:
         source_record_failure(source=source, error=str(exc), retry_after=exc.retry_after)
         raise
+    except SourceConfigError as exc:
+        source_record_failure(source=source, error=str(exc))
+        raise ConnectorError(str(exc)) from exc
     except FetchError as exc:
         source_record_failure(source=source, error=str(exc), retry_after=exc.retry_after)
         raise ConnectorError(str(exc), retry_after=exc.retry_after) from exc
@@ -157,7 +184,7 @@ def source_sync(*, source: Source) -> PullResult:
         message = f"{type(exc).__name__}: {exc}"
         source_record_failure(source=source, error=message)
         raise ConnectorError(message) from exc
-    source_record_success(source=source, next_try_in=source_poll_interval(source=source))
+    source_record_success(source=source, next_try_in=next_try_in)
     return result
 
 
@@ -214,15 +241,42 @@ def source_update(
 
 
 def source_is_streamed(*, source: Source) -> bool:
-    """True when `servicepulse stream` consumes this source (so scheduled pulls leave it alone)."""
+    """True when `servicepulse stream` consumes this source (so scheduled pulls leave it alone).
+
+    Raises SourceConfigError when its streaming option is unreadable (stored before options were checked)."""
     try:
         return connector_for(source).streaming_enabled()
     except ConnectorError:
         return False
+    except ValueError as exc:
+        raise SourceConfigError(f"option streaming: {exc}") from None
+
+
+def _record_unschedulable(source: Source, exc: Exception) -> None:
+    """One source that cannot be scheduled is noted in its health and the log (its next try backs off), so
+    the periodic loop goes on with the others."""
+    logger.warning("source %s cannot be scheduled: %s", source.name, exc)
+    source_record_failure(source=source, error=f"cannot be scheduled: {exc}")
+
+
+def sources_streamed(*, names: Collection[str] = ()) -> list[Source]:
+    """The enabled sources `servicepulse stream` consumes (all, or those named). A source whose options
+    cannot be read is left out, with the reason recorded on it, so it cannot stop the others' streams."""
+    streamed = []
+    for source in Source.objects.filter(enabled=True).order_by("id"):
+        if names and source.name not in names:
+            continue
+        try:
+            if source_is_streamed(source=source):
+                streamed.append(source)
+        except SourceConfigError as exc:
+            _record_unschedulable(source, exc)
+    return streamed
 
 
 def sources_due(*, now: Any = None) -> list[int]:
-    """Ids of enabled pull sources whose next try is due."""
+    """Ids of enabled pull sources whose next try is due. A source whose options cannot be read is left out,
+    with the reason recorded on it."""
     from django.db.models import Q
 
     from servicepulse.sources.registry import connector_classes
@@ -234,14 +288,24 @@ def sources_due(*, now: Any = None) -> list[int]:
         .filter(Q(next_try_at__isnull=True) | Q(next_try_at__lte=now))
         .order_by("id")
     )
-    # Sources consumed live by `servicepulse stream` are not also pulled on a schedule.
-    return [source.id for source in due if not source_is_streamed(source=source)]
+    ids: list[int] = []
+    for source in due:
+        try:
+            # Sources consumed live by `servicepulse stream` are not also pulled on a schedule.
+            streamed = source_is_streamed(source=source)
+        except Exception as exc:  # one broken source must not stop the schedule of the others
+            _record_unschedulable(source, exc)
+            continue
+        if not streamed:
+            ids.append(source.id)
+    return ids
 
 
 def source_claim_due(*, source_id: int, now: Any = None) -> bool:
     """Claim a due source for one scheduled sync: its next try moves forward by its poll interval.
 
-    Returns False when another scheduler tick claimed it first (the conditional update matched nothing).
+    Returns False when another scheduler tick claimed it first (the conditional update matched nothing), and
+    when its poll interval cannot be read (recorded on the source).
     """
     from django.db.models import Q
 
@@ -249,7 +313,11 @@ def source_claim_due(*, source_id: int, now: Any = None) -> bool:
     source = Source.objects.filter(pk=source_id).first()
     if source is None:
         return False
-    lease = now + source_poll_interval(source=source)
+    try:
+        lease = now + source_poll_interval(source=source)
+    except SourceConfigError as exc:
+        _record_unschedulable(source, exc)
+        return False
     claimed = (
         Source.objects.filter(pk=source_id, enabled=True)
         .filter(Q(next_try_at__isnull=True) | Q(next_try_at__lte=now))

@@ -14,6 +14,7 @@ from servicepulse.core.fetcher import (
     AddressRefused,
     FetchError,
     address_is_public,
+    check_url,
     fetch,
     guarded_requests_session,
     parse_retry_after,
@@ -258,3 +259,85 @@ def test_websocket_target(strict: None) -> None:
         websocket_target("ws://127.0.0.1:9/subscribe")
     with pytest.raises(FetchError, match="not a WebSocket URL"):
         websocket_target("http://example.org/")
+
+
+def test_read_and_connect_timeouts_are_told_apart() -> None:
+    with (
+        ReplayServer({("GET", "/slow"): [Reply(200, body="late", delay=2)]}) as server,
+        pytest.raises(FetchError) as stalled,
+    ):
+        fetch(server.url + "/slow", timeout=0.3)
+    assert str(stalled.value) == "timed out waiting for 127.0.0.1 to answer (it accepted the connection)"
+
+    # A listening socket whose accept queue is full drops further connection attempts: connecting times out.
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        waiting = [socket.socket() for _ in range(3)]
+        try:
+            for sock in waiting:
+                sock.setblocking(False)
+                sock.connect_ex(("127.0.0.1", port))
+            with pytest.raises(FetchError) as unanswered:
+                fetch(f"http://127.0.0.1:{port}/", timeout=0.3)
+        finally:
+            for sock in waiting:
+                sock.close()
+    assert str(unanswered.value) == "timed out connecting to 127.0.0.1"
+
+
+def test_error_status_message_is_one_line_without_the_page() -> None:
+    page = (
+        "<!DOCTYPE HTML>\n<html>\n<head><title>404 Not Found</title></head>\n"
+        "<body>\n<h1>Not Found</h1>\n<p>The requested URL was not found.</p>\n</body>\n</html>\n"
+    )
+    routes = {
+        ("GET", "/html"): [Reply(404, {"Content-Type": "text/html"}, page)],
+        ("GET", "/html-as-text"): [Reply(404, {"Content-Type": "text/plain"}, page)],
+        ("GET", "/text"): [
+            Reply(503, {"Content-Type": "text/plain"}, "down for\n  maintenance\n\nback at 6")
+        ],
+        ("GET", "/long"): [
+            Reply(500, {"Content-Type": "application/json"}, '{"error": "' + "x" * 1000 + '"}')
+        ],
+    }
+    with ReplayServer(routes) as server:
+        messages = {}
+        for path in ("/html", "/html-as-text", "/text", "/long"):
+            with pytest.raises(FetchError) as failed:
+                fetch(server.url + path)
+            messages[path] = str(failed.value)
+    assert messages["/html"] == "HTTP 404 Not Found"
+    assert messages["/html-as-text"] == "HTTP 404 Not Found"
+    assert messages["/text"] == "HTTP 503 Service Unavailable: down for maintenance back at 6"
+    assert messages["/long"].startswith('HTTP 500 Internal Server Error: {"error": "xxx')
+    assert len(messages["/long"]) < 250
+    assert all("\n" not in message for message in messages.values())
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("notaurl", "only http and https URLs can be fetched, not a relative URL"),
+        ("ftp://x/y", "only http and https URLs can be fetched, not ftp"),
+        ("file:///etc/passwd", "only http and https URLs can be fetched, not file"),
+        ("https://user:pw@feeds.example.org/rss", "URLs with credentials in them are not fetched"),
+        ("http://127.0.0.1:9311", "not a public address"),
+        ("http://localhost/feed", "not a public address"),
+        ("http://[::1]:8080/", "not a public address"),
+        ("http://10.0.0.5/", "not a public address"),
+    ],
+)
+def test_check_url_refuses_what_every_request_would_refuse(strict: None, url: str, reason: str) -> None:
+    with pytest.raises(FetchError, match=reason):
+        check_url(url)
+
+
+def test_check_url_lets_through_what_may_work(strict: None, settings: Any) -> None:
+    check_url("https://forum.example.invalid/")  # does not resolve now: checked again at every request
+    check_url("wss://jetstream.example.invalid/subscribe", schemes=("ws", "wss"))
+    with pytest.raises(FetchError, match="only ws and wss"):
+        check_url("https://jetstream.example.invalid/", schemes=("ws", "wss"))
+    settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = True  # the tests' and local demos' allowance
+    check_url("http://127.0.0.1:9311")

@@ -76,6 +76,15 @@ def test_rss_add_sync_twice_then_failing_feed(cli_env: dict[str, str]) -> None:
     removed = run_cli("sources", "remove", "su-news", env=cli_env)
     assert removed.returncode == 0 and "3 mention" in removed.stdout
 
+    refused = run_cli(
+        "sources", "add", "mastodon", "--name", "m_poll", "--option", "api_base_url=https://m.example",
+        "--option", "hashtags=uni", "--option", "poll_seconds=abc", env=cli_env,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert refused.stderr.strip().splitlines() == [
+        "CommandError: mastodon option poll_seconds: must be a whole number, not 'abc'"
+    ]
+
 
 @pytest.mark.django_db
 def test_add_errors_name_the_option(capsys: Any) -> None:
@@ -115,3 +124,102 @@ def test_sync_unknown_and_toggle(capsys: Any) -> None:
     assert not Source.objects.get(name="feed").enabled
     call_command("sources", "enable", "feed")
     assert Source.objects.get(name="feed").enabled
+
+
+MASTO = ["--option", "api_base_url=https://m.example", "--option", "hashtags=uni"]
+LOOPBACK = "api_base_url=http://127.0.0.1:9311"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # QA: the token-carrying platforms pointed at a loopback server (SERVICEPULSE_FETCH_ALLOW_PRIVATE unset).
+        (
+            ["facebook", "--option", "page_id=123", "--option", "page_access_token=t", "--option", LOOPBACK],
+            "facebook option api_base_url: refusing to connect to 127.0.0.1 (127.0.0.1): not a public address",
+        ),
+        (
+            ["x", "--option", "queries=vle", "--option", "bearer_token=t", "--option", LOOPBACK],
+            "x option api_base_url: refusing to connect to 127.0.0.1 (127.0.0.1): not a public address",
+        ),
+        (
+            ["slack", "--option", "channels=C024BE91L", "--option", "bot_token=t", "--option", LOOPBACK],
+            "slack option api_base_url: refusing to connect to 127.0.0.1 (127.0.0.1): not a public address",
+        ),
+        # QA: options the scheduler could not read.
+        (
+            ["mastodon", *MASTO, "--option", "streaming=false", "--option", "poll_seconds=abc"],
+            "mastodon option poll_seconds: must be a whole number, not 'abc'",
+        ),
+        (
+            ["mastodon", *MASTO, "--option", "streaming=maybe"],
+            "mastodon option streaming: must be true or false, not 'maybe'",
+        ),
+        (
+            ["mastodon", *MASTO, "--option", "poll_seconds=5"],
+            "mastodon option poll_seconds: must be between 10 and 604800, not '5'",
+        ),
+        (
+            ["rss", "--option", "url=https://feeds.example/rss", "--retention-days", "100000000000"],
+            "retention must be between 1 and 36500 days",
+        ),
+        # QA: options that could only ever fail.
+        (
+            ["rss", "--option", "url=notaurl"],
+            "rss option url: only http and https URLs can be fetched, not a",
+        ),
+        (
+            ["rss", "--option", "url=ftp://x/y"],
+            "rss option url: only http and https URLs can be fetched, not ftp",
+        ),
+        (
+            ["rss", "--option", "url=file:///etc/passwd"],
+            "rss option url: only http and https URLs can be fetched, not file",
+        ),
+        (
+            ["rss", "--option", "url=https://user:pw@feeds.example/rss"],
+            "rss option url: URLs with credentials in them are not fetched",
+        ),
+        (["bluesky"], "bluesky source: nothing to listen for: set keywords, hashtags or account_did"),
+        (
+            ["mastodon", "--option", "api_base_url=https://m.example"],
+            "mastodon source: nothing to follow: set hashtags, keywords, or an access_token for mentions",
+        ),
+        (
+            ["discourse", "--option", "base_url=forum"],
+            "discourse option base_url: only http and https URLs can be fetched, not a relative URL",
+        ),
+        (
+            ["discourse", "--option", "base_url=https://forum.example", "--option", "categories=it-help"],
+            "discourse source: Discourse category 'it-help' should be 'slug/id' or an id",
+        ),
+        (
+            ["widget", "--option", "rate_limit_per_hour=lots"],
+            "widget option rate_limit_per_hour: must be a whole number, not 'lots'",
+        ),
+        (
+            ["x", "--option", "queries=vle", "--option", "max_results=5000"],
+            "x option max_results: must be between 10 and 100, not '5000'",
+        ),
+    ],
+)
+def test_add_refuses_options_that_can_only_fail(settings: Any, args: list[str], message: str) -> None:
+    settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+    kind, *rest = args
+    with pytest.raises(CommandError) as refused:
+        call_command("sources", "add", kind, "--name", "refused", *rest)
+    assert str(refused.value).startswith(message)
+    assert "\n" not in str(refused.value)
+    assert not Source.objects.exists()
+
+
+@pytest.mark.django_db
+def test_list_json_has_null_for_missing_times(capsys: Any) -> None:
+    call_command("sources", "add", "rss", "--name", "feed", "--option", "url=http://127.0.0.1:9/feed")
+    capsys.readouterr()
+    call_command("sources", "list", "--json")
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["last_success"] is None and row["last_error_at"] is None and row["next_try"] is None
+    call_command("sources", "list")
+    assert "\tnever synced\t-\t-\t-\t0" in capsys.readouterr().out  # the table keeps its dashes

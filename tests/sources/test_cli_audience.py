@@ -32,7 +32,7 @@ def test_add_peer_source_with_retention() -> None:
 
 
 def test_retention_must_be_positive() -> None:
-    with pytest.raises(CommandError, match="at least one day"):
+    with pytest.raises(CommandError, match="between 1 and 36500 days"):
         call_command(
             "sources", "add", "rss", "--name", "x", "--option", "url=https://e.org/f", "--retention-days", "0"
         )

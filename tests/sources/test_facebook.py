@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.connectors.facebook.parse import parse_feed_change
+from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_for
-from servicepulse.sources.services import source_create, source_sync
+from servicepulse.sources.services import SourceConfigError, source_create, source_sync
+from tests.factories import MentionFactory
 from tests.replay import ReplayServer, Reply
 
 FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/facebook/fixtures"
@@ -361,3 +363,27 @@ def test_messenger_entries_are_ignored_not_quarantined(source, client: Client) -
     ).encode()
     response = deliver(client, body, sign(body))
     assert response.json() == {"created": 0, "duplicates": 0, "quarantined": 1, "ignored": 1}
+
+
+def test_private_api_address_refused_without_the_allowance(source, settings) -> None:  # type: ignore[no-untyped-def]
+    mention = MentionFactory(source=source, external_id="987654321012345_1122334455667788")
+    with ReplayServer(graph_routes()) as server:
+        settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+        with pytest.raises(
+            SourceConfigError, match=r"api_base_url: refusing .*127\.0\.0\.1.*not a public address"
+        ):
+            source_create(
+                kind="facebook",
+                name="fb2",
+                options={"page_id": "123", "page_access_token": "t", "api_base_url": server.url},
+            )
+        # Stored while allowed, or a name that resolved elsewhere then: every request is checked again.
+        point_at(source, server)
+        with pytest.raises(ConnectorError, match="not a public address"):
+            source_sync(source=source)
+        with pytest.raises(ConnectorError, match="not a public address"):
+            connector_for(source).reply(mention=mention, text="Sorry Priya, we're on it.")
+    assert server.requests == []  # the Page token went nowhere
+    assert not Source.objects.filter(name="fb2").exists()
+    source.refresh_from_db()
+    assert "not a public address" in source.last_error

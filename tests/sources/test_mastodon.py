@@ -12,7 +12,7 @@ import pytest
 
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.registry import CannotReply, ConnectorError, connector_for
-from servicepulse.sources.services import source_create, source_sync
+from servicepulse.sources.services import SourceConfigError, source_create, source_sync
 from tests.replay import DROP, RecordedRequest, ReplayServer, Reply, WebSocketReplayServer, WsConnection
 
 FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/mastodon/fixtures"
@@ -267,11 +267,15 @@ def test_streaming_url_from_the_instance_document() -> None:
 
 
 def test_private_server_refused_in_production(settings: Any) -> None:
-    settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
     with mastodon_server(
         {("GET", "/api/v1/timelines/tag/vle"): [paged(load("timeline_tag_vle.json"))]}
     ) as server:
-        source = mastodon_source(server.url, hashtags="vle")
+        source = mastodon_source(server.url, hashtags="vle")  # added while allowed
+        settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+        with pytest.raises(SourceConfigError, match=r"option api_base_url: refusing .*not a public address"):
+            source_create(
+                kind="mastodon", name="again", options={"api_base_url": server.url, "hashtags": "vle"}
+            )
         with pytest.raises(ConnectorError, match="not a public address"):
             source_sync(source=source)
     assert server.requests == []

@@ -10,7 +10,7 @@ import pytest
 
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.registry import ConnectorError, connector_for
-from servicepulse.sources.services import source_create, source_sync
+from servicepulse.sources.services import SourceConfigError, source_create, source_sync
 from tests.replay import ReplayServer, Reply
 
 FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/reddit/fixtures"
@@ -150,12 +150,24 @@ def test_bad_credentials() -> None:
 
 
 def test_private_endpoint_refused_in_production(settings: Any) -> None:
-    settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
     with ReplayServer(reddit_routes()) as server:
-        source = reddit_source(server.url)
+        source = reddit_source(server.url)  # added while allowed, or its name resolved elsewhere then
+        settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+        with pytest.raises(SourceConfigError, match=r"option oauth_url: refusing .*not a public address"):
+            source_create(kind="reddit", name="again", options={**source.options, **source.secrets})
         with pytest.raises(ConnectorError, match="not a public address"):
             source_sync(source=source)
     assert server.requests == []
+
+
+def test_error_page_is_one_line() -> None:
+    page = "<!DOCTYPE html>\n<html>\n<head><title>Not Found</title></head>\n<body>\n<h1>404</h1>\n</body>\n</html>\n"
+    routes = reddit_routes(**{"GET /r/northfielduni/new": [Reply(404, {"Content-Type": "text/html"}, page)]})
+    with ReplayServer(routes) as server:
+        source = reddit_source(server.url, comments="false")
+        with pytest.raises(ConnectorError) as failed:
+            source_sync(source=source)
+    assert str(failed.value) == "r/northfielduni posts: HTTP 404 Not Found"
 
 
 def test_reply_as_the_account() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.registry import ConnectorError
-from servicepulse.sources.services import source_create, source_sync
+from servicepulse.sources.services import SourceConfigError, source_create, source_sync
 from tests.replay import ReplayServer, Reply
 
 FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/rss/fixtures"
@@ -149,9 +149,23 @@ def test_429_retry_after_and_500_backoff() -> None:
 
 
 def test_private_feed_refused_in_production(settings: Any) -> None:
-    settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
     with ReplayServer({("GET", "/feed"): [Reply(200, body=feed("rss20.xml"))]}) as server:
-        source = rss_source(server.url + "/feed")
+        source = rss_source(server.url + "/feed")  # added while allowed, or its name resolved elsewhere then
+        settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+        with pytest.raises(SourceConfigError, match=r"option url: refusing .*not a public address"):
+            rss_source(server.url + "/feed", name="again")
         with pytest.raises(ConnectorError, match="not a public address"):
             source_sync(source=source)
     assert server.requests == []
+
+
+def test_error_page_is_one_line_in_the_source_health() -> None:
+    page = "<!DOCTYPE HTML>\n<html><head>\n<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n</body>"
+    routes = {("GET", "/feed"): [Reply(404, {"Content-Type": "text/html; charset=iso-8859-1"}, page)]}
+    with ReplayServer(routes) as server:
+        source = rss_source(server.url + "/feed")
+        with pytest.raises(ConnectorError) as failed:
+            source_sync(source=source)
+    assert str(failed.value) == f"{server.url}/feed: HTTP 404 Not Found"
+    source.refresh_from_db()
+    assert source.last_error == f"{server.url}/feed: HTTP 404 Not Found"

@@ -131,3 +131,79 @@ def test_update_keeps_secrets_and_hides_them() -> None:
     }
     shown = source_public_options(source=source)
     assert shown["access_token"] == "(set)" and "s3cret-zq" not in str(shown)
+
+
+def stored_unchecked(source: Source, **options: str) -> Source:
+    """Options written straight to the row, as a version that did not check them may have stored them."""
+    Source.objects.filter(pk=source.pk).update(options={**source.options, **options})
+    source.refresh_from_db()
+    return source
+
+
+def test_one_unreadable_source_does_not_stop_the_schedule(
+    django_capture_on_commit_callbacks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    masto = {"api_base_url": "https://m.example", "hashtags": "uni", "streaming": "false"}
+    bad_interval = stored_unchecked(
+        source_create(kind="mastodon", name="m_poll", options=masto), poll_seconds="abc"
+    )
+    bad_flag = stored_unchecked(
+        source_create(kind="mastodon", name="m_stream", options=masto), streaming="maybe"
+    )
+    good = rss("good")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_due_sources.call() == 1
+        assert sync_due_sources.call() == 0  # the broken ones back off like any failing source
+    queued = [row["args"] for row in DBTaskResult.objects.values_list("args_kwargs", flat=True)]
+    assert queued == [[good.pk]]
+    for broken, reason in (
+        (bad_interval, "option poll_seconds must be a whole number, not 'abc'"),
+        (bad_flag, "option streaming: not a yes/no value: 'maybe'"),
+    ):
+        broken.refresh_from_db()
+        assert broken.last_error == f"cannot be scheduled: {reason}"
+        assert broken.consecutive_failures == 1 and broken.next_try_at > timezone.now()
+        assert f"source {broken.name} cannot be scheduled: {reason}" in caplog.text
+    assert [row.status for row in source_list_with_health() if row.name.startswith("m_")] == [
+        Health.FAILING
+    ] * 2
+
+
+def test_sync_of_a_source_with_an_unreadable_interval_is_recorded() -> None:
+    from servicepulse.sources.registry import ConnectorError
+    from servicepulse.sources.services import source_sync
+
+    with ReplayServer({("GET", "/feed"): [Reply(200, body=FEED)]}) as server:
+        source = stored_unchecked(rss("feed", url=server.url + "/feed"), poll_seconds="abc")
+        with pytest.raises(ConnectorError, match="option poll_seconds must be a whole number, not 'abc'"):
+            source_sync(source=source)
+    source.refresh_from_db()
+    assert source.last_error == "option poll_seconds must be a whole number, not 'abc'"
+    assert sync_source.call(source.pk) == {"failed": 1}  # the task records it too, and does not crash
+
+
+def test_one_unreadable_source_does_not_stop_the_streams_or_retention() -> None:
+    from datetime import timedelta
+
+    from servicepulse.mentions.services import mentions_apply_retention
+    from servicepulse.sources.services import sources_streamed
+    from tests.factories import MentionFactory
+
+    masto = {"api_base_url": "https://m.example", "hashtags": "uni", "streaming": "true"}
+    live = source_create(kind="mastodon", name="m_live", options=masto)
+    broken = stored_unchecked(
+        source_create(kind="mastodon", name="m_maybe", options=masto), streaming="maybe"
+    )
+    # QA: one such source made `servicepulse stream` exit, and `run` stopped with it, on every start.
+    assert [s.name for s in sources_streamed()] == ["m_live"]
+    assert [s.name for s in sources_streamed(names={"m_maybe"})] == []
+    broken.refresh_from_db()
+    assert broken.last_error == "cannot be scheduled: option streaming: not a yes/no value: 'maybe'"
+
+    old = timezone.now() - timedelta(days=30)
+    Source.objects.filter(pk=broken.pk).update(retention_days=10**11)  # stored before it was checked
+    Source.objects.filter(pk=live.pk).update(retention_days=7)
+    kept = MentionFactory(source=broken, created_at=old)
+    MentionFactory(source=live, created_at=old)
+    assert mentions_apply_retention() == 1  # the other source's old post still goes
+    assert Mention.objects.filter(pk=kept.pk).exists()

@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.connectors.slack.parse import parse_message
+from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_for
-from servicepulse.sources.services import source_create, source_sync
+from servicepulse.sources.services import SourceConfigError, source_create, source_sync
+from tests.factories import MentionFactory
 from tests.replay import ReplayServer, Reply
 
 FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/slack/fixtures"
@@ -301,3 +303,29 @@ def test_any_signed_fresh_body_is_answered_2xx(source, client: Client, body: byt
         200,
         400,
     )  # 400 only for url_verification without a challenge
+
+
+def test_private_api_address_refused_without_the_allowance(source, settings) -> None:  # type: ignore[no-untyped-def]
+    mention = MentionFactory(source=source, external_id="C024BE91L:1795470100.000200")
+    routes = {
+        ("POST", "/api/conversations.history"): [history],
+        ("POST", "/api/chat.postMessage"): [Reply(200, body=fixture("chat_postMessage_ok.json"))],
+    }
+    with ReplayServer(routes) as server:
+        settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+        with pytest.raises(
+            SourceConfigError, match=r"api_base_url: refusing .*127\.0\.0\.1.*not a public address"
+        ):
+            source_create(
+                kind="slack",
+                name="slack2",
+                options={"channels": "C024BE91L", "bot_token": "t", "api_base_url": server.url + "/api/"},
+            )
+        # Stored while allowed, or a name that resolved elsewhere then: every request is checked again.
+        point_at(source, server)
+        with pytest.raises(ConnectorError, match="not a public address"):
+            source_sync(source=source)
+        with pytest.raises(ConnectorError, match="not a public address"):
+            connector_for(source).reply(mention=mention, text="Thanks, we're on it.")
+    assert server.requests == []  # the bot token went nowhere
+    assert not Source.objects.filter(name="slack2").exists()

@@ -13,8 +13,15 @@ from hypothesis import strategies as st
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.connectors.x import XConnector, query_list
 from servicepulse.sources.connectors.x.parse import parse_tweet, users_by_id
+from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_for
-from servicepulse.sources.services import source_create, source_poll_interval, source_sync
+from servicepulse.sources.services import (
+    SourceConfigError,
+    source_create,
+    source_poll_interval,
+    source_sync,
+)
+from tests.factories import MentionFactory
 from tests.replay import ReplayServer, Reply
 
 FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/x/fixtures"
@@ -225,3 +232,25 @@ def test_parse_tweet_only_raises_parse_errors(tweet: object, payload: object) ->
     except ValueError:
         return
     assert result is None or result.external_id.isdigit()
+
+
+def test_private_api_address_refused_without_the_allowance(source, settings) -> None:  # type: ignore[no-untyped-def]
+    mention = MentionFactory(source=source, external_id="1993456789012345690")
+    with ReplayServer({("GET", SEARCH): [search]}) as server:
+        settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+        with pytest.raises(
+            SourceConfigError, match=r"api_base_url: refusing .*127\.0\.0\.1.*not a public address"
+        ):
+            source_create(
+                kind="x",
+                name="x2",
+                options={"queries": QUERY, "bearer_token": "t", "api_base_url": server.url},
+            )
+        # Stored while allowed, or a name that resolved elsewhere then: every request is checked again.
+        point_at(source, server)
+        with pytest.raises(ConnectorError, match="not a public address"):
+            source_sync(source=source)
+        with pytest.raises(ConnectorError, match="not a public address"):
+            connector_for(source).reply(mention=mention, text="We're on it.")
+    assert server.requests == []  # neither token went anywhere
+    assert not Source.objects.filter(name="x2").exists()

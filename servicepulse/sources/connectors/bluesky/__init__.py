@@ -23,8 +23,10 @@ from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
     OptionSpec,
+    OptionType,
     PullResult,
     ReplyResult,
+    poll_seconds_option,
     register,
 )
 
@@ -44,15 +46,30 @@ class BlueskyConnector(Connector):
         OptionSpec("keywords", "comma-separated words or phrases to keep"),
         OptionSpec("hashtags", "comma-separated hashtags to keep, without #"),
         OptionSpec("account_did", "your account's DID: keep posts that mention or reply to it"),
-        OptionSpec("jetstream_url", "Jetstream subscribe endpoint", default=DEFAULT_JETSTREAM),
         OptionSpec(
-            "streaming", "consume live with `servicepulse stream` (else pulled on a schedule)", default="true"
+            "jetstream_url",
+            "Jetstream subscribe endpoint",
+            default=DEFAULT_JETSTREAM,
+            type=OptionType.WEBSOCKET_URL,
         ),
-        OptionSpec("rewind_seconds", "replay this much before the cursor on reconnect", default="2"),
+        OptionSpec(
+            "streaming",
+            "consume live with `servicepulse stream` (else pulled on a schedule)",
+            default="true",
+            type=OptionType.BOOLEAN,
+        ),
+        OptionSpec(
+            "rewind_seconds",
+            "replay this much before the cursor on reconnect",
+            default="2",
+            type=OptionType.NUMBER,
+            minimum=0,
+            maximum=3600,
+        ),
         OptionSpec("handle", "the account's handle, for replies"),
         OptionSpec("app_password", "an app password of the account, for replies", secret=True),
-        OptionSpec("pds_url", "the account's PDS", default=DEFAULT_PDS),
-        OptionSpec("poll_seconds", "seconds between scheduled pulls when not streaming"),
+        OptionSpec("pds_url", "the account's PDS", default=DEFAULT_PDS, type=OptionType.URL),
+        poll_seconds_option("seconds between scheduled pulls when not streaming"),
     )
 
     def prefilter(self) -> Prefilter:
@@ -67,6 +84,9 @@ class BlueskyConnector(Connector):
 
     def streaming_enabled(self) -> bool:
         return as_bool(self.option("streaming"), default=True)
+
+    def check_options(self) -> None:
+        self.prefilter()
 
     def _url(self, consumer: JetstreamConsumer, *, first_cursor: int | None = None) -> str:
         cursor = consumer.time_us

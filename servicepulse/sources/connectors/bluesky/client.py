@@ -25,11 +25,13 @@ TIMEOUT = 15.0
 
 
 def subscribe_url(base: str, *, cursor: int | None) -> str:
+    """The Jetstream URL from `cursor` on (`base` may be given as http(s) for the same host, as for Mastodon)."""
     parts = urlsplit(base)
+    scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
     params: list[tuple[str, str]] = [("wantedCollections", POST)]
     if cursor is not None:
         params.append(("cursor", str(cursor)))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/subscribe", urlencode(params), ""))
+    return urlunsplit((scheme, parts.netloc, parts.path or "/subscribe", urlencode(params), ""))
 
 
 def jetstream_messages(*, url: str, stop: Any, idle_timeout: float = 60.0) -> Iterator[str]:

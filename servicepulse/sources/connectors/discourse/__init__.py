@@ -20,8 +20,10 @@ from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
     OptionSpec,
+    OptionType,
     PullResult,
     ReplyResult,
+    poll_seconds_option,
     register,
 )
 from servicepulse.sources.services import source_set_cursor
@@ -68,13 +70,25 @@ class DiscourseConnector(Connector):
         "forum's Post webhook (/sources/hooks/<name>/, signed with the webhook secret); replies as posts."
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (
-        OptionSpec("base_url", "The forum's address, e.g. https://forum.example.ac.uk", required=True),
+        OptionSpec(
+            "base_url",
+            "The forum's address, e.g. https://forum.example.ac.uk",
+            required=True,
+            type=OptionType.URL,
+        ),
         OptionSpec("categories", "Categories to listen to, 'slug/id' comma-separated (empty: all public)"),
         OptionSpec("api_key", "API key: needed for private categories and for replies", secret=True),
         OptionSpec("api_username", "The user the API key acts as", default="system"),
         OptionSpec("webhook_secret", "The secret typed into the forum's webhook settings", secret=True),
-        OptionSpec("max_pages", "Most /posts.json pages read per pull", default=5),
-        OptionSpec("poll_seconds", "Seconds between scheduled pulls (default 600)"),
+        OptionSpec(
+            "max_pages",
+            "Most /posts.json pages read per pull",
+            default=5,
+            type=OptionType.INTEGER,
+            minimum=1,
+            maximum=1000,
+        ),
+        poll_seconds_option("Seconds between scheduled pulls (default 600)"),
     )
     can_pull: ClassVar[bool] = True
     poll_seconds: ClassVar[int] = 600
@@ -92,6 +106,9 @@ class DiscourseConnector(Connector):
             return as_float(value, default=0.0)
         except (TypeError, ValueError):
             raise ConnectorError(f"option {name} must be a number, got {value!r}") from None
+
+    def check_options(self) -> None:
+        category_ids(self._opt("categories"))
 
     @property
     def base_url(self) -> str:

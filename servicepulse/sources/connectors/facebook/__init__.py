@@ -29,8 +29,10 @@ from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
     OptionSpec,
+    OptionType,
     PullResult,
     ReplyResult,
+    poll_seconds_option,
     register,
 )
 from servicepulse.sources.services import source_set_cursor
@@ -69,15 +71,41 @@ class FacebookConnector(Connector):
         OptionSpec(
             "verify_token", "Any string you also type into the webhook set-up (hub.verify_token)", secret=True
         ),
-        OptionSpec("api_base_url", "Graph API address", default="https://graph.facebook.com"),
-        OptionSpec("api_version", "Graph API version", default="v23.0"),
-        OptionSpec("backfill_days", "How far back the first pull reads", default=7),
         OptionSpec(
-            "comments_lookback_days", "Re-read comments on posts this recent at every pull", default=3
+            "api_base_url", "Graph API address", default="https://graph.facebook.com", type=OptionType.URL
         ),
-        OptionSpec("max_pages", "Most pages read per list per pull", default=10),
-        OptionSpec("include_page_posts", "Also store what the Page itself writes", default=False),
-        OptionSpec("poll_seconds", "Seconds between scheduled backfills (default 1800)"),
+        OptionSpec("api_version", "Graph API version", default="v23.0"),
+        OptionSpec(
+            "backfill_days",
+            "How far back the first pull reads",
+            default=7,
+            type=OptionType.NUMBER,
+            minimum=0,
+            maximum=3650,
+        ),
+        OptionSpec(
+            "comments_lookback_days",
+            "Re-read comments on posts this recent at every pull",
+            default=3,
+            type=OptionType.NUMBER,
+            minimum=0,
+            maximum=365,
+        ),
+        OptionSpec(
+            "max_pages",
+            "Most pages read per list per pull",
+            default=10,
+            type=OptionType.INTEGER,
+            minimum=1,
+            maximum=1000,
+        ),
+        OptionSpec(
+            "include_page_posts",
+            "Also store what the Page itself writes",
+            default=False,
+            type=OptionType.BOOLEAN,
+        ),
+        poll_seconds_option("Seconds between scheduled backfills (default 1800)"),
     )
     can_pull: ClassVar[bool] = True
     poll_seconds: ClassVar[int] = 1800  # backfill only: the webhook brings posts live

@@ -1,4 +1,7 @@
-"""Talking to the Facebook Graph API with httpx: Page feed and comments (cursor paging), replies.
+"""Talking to the Facebook Graph API: Page feed and comments (cursor paging), replies.
+
+The API address is a source option, so every request goes through the guarded fetcher (address, size and time
+limits; the Page token is never sent to a private address).
 
 Reference: Graph API `/{page-id}/feed`, `/{post-id}/comments` (cursor-based pagination:
 `paging.cursors.after`, `paging.next` present while more pages exist), `POST /{comment-id}/comments`,
@@ -11,18 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
-
-from servicepulse.sources.httpapi import (
-    DEFAULT_TIMEOUT,
-    USER_AGENT,
-    decode_json_response,
-    retry_after_seconds,
-    send,
-)
+from servicepulse.core.fetcher import FetchError, FetchResponse, fetch, parse_retry_after
 from servicepulse.sources.registry import ConnectorError
 
 PLATFORM = "Facebook Graph API"
@@ -42,22 +39,16 @@ class GraphClient:
         base_url: str = "https://graph.facebook.com",
         version: str = "v23.0",
         app_secret: str = "",
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         if not access_token:
             raise ConnectorError("no page_access_token configured for this Facebook source")
         self.access_token = access_token
         self.app_secret = app_secret
         prefix = f"/{version.strip('/')}" if version else ""
-        self.http = httpx.Client(
-            base_url=base_url.rstrip("/") + prefix,
-            timeout=DEFAULT_TIMEOUT,
-            headers={"User-Agent": USER_AGENT},
-            transport=transport,
-        )
+        self.base_url = base_url.rstrip("/") + prefix
 
     def close(self) -> None:
-        self.http.close()
+        """Nothing to release (each call is one guarded fetch); callers close clients all the same."""
 
     def _auth(self) -> dict[str, str]:
         params = {"access_token": self.access_token}
@@ -77,31 +68,47 @@ class GraphClient:
     ) -> Any:
         """One Graph API request (`params` as the query, `data` as the form body), signed with the access token
         and its `appsecret_proof`. Returns the decoded JSON object; a Graph error, a rate limit, a network
-        failure or a body that is not a JSON object raises ConnectorError (retry_after on rate limits)."""
-        query = {**(params or {}), **self._auth()}
-        response = send(self.http, method, path, platform=PLATFORM, params=query, data=data)
-        if response.status_code >= 400:
+        failure, a refused address or a body that is not a JSON object raises ConnectorError (retry_after on
+        rate limits)."""
+        query = urlencode({**(params or {}), **self._auth()})
+        try:
+            response = fetch(
+                f"{self.base_url}{path}?{query}",
+                method=method,
+                headers={"Accept": "application/json"},
+                data=data,
+                raise_for_status=False,
+            )
+        except FetchError as exc:
+            # The message names the host, never the URL: its query holds the access token.
+            raise ConnectorError(f"{PLATFORM} request failed ({method} {path}): {exc}") from None
+        if response.status >= 400:
             raise self._error(response)
-        payload = decode_json_response(response, platform=PLATFORM)
+        try:
+            payload = json.loads(response.content)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ConnectorError(
+                f"{PLATFORM} answered {response.status} with a body that is not JSON ({exc})"
+            ) from None
         if not isinstance(payload, dict):
             raise ConnectorError(f"{PLATFORM} answered with {type(payload).__name__}, not an object")
         return payload
 
-    def _error(self, response: httpx.Response) -> ConnectorError:
-        wait = retry_after_seconds(response.headers.get("Retry-After"))
-        message, code = f"HTTP {response.status_code}", None
+    def _error(self, response: FetchResponse) -> ConnectorError:
+        wait = parse_retry_after(response.headers.get("Retry-After"))
+        message, code = f"HTTP {response.status}", None
         try:
-            error = response.json().get("error", {})
+            error = json.loads(response.content).get("error", {})
             if isinstance(error, dict):
                 message = f"{error.get('message') or message} (code {error.get('code')}, {error.get('type')})"
                 code = error.get("code")
         except (ValueError, AttributeError):
             pass
-        if response.status_code == 429 or code in RATE_LIMIT_CODES:
+        if response.status == 429 or code in RATE_LIMIT_CODES:
             return ConnectorError(
                 f"{PLATFORM} rate limit: {message}", retry_after=wait or DEFAULT_RATE_LIMIT_WAIT
             )
-        if response.status_code >= 500:
+        if response.status >= 500:
             return ConnectorError(f"{PLATFORM} server error: {message}", retry_after=wait)
         return ConnectorError(f"{PLATFORM} refused the request: {message}")
 

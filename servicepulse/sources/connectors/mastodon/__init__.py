@@ -27,10 +27,12 @@ from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
     OptionSpec,
+    OptionType,
     PayloadError,
     PullResult,
     Rejected,
     ReplyResult,
+    poll_seconds_option,
     register,
 )
 
@@ -65,23 +67,36 @@ class MastodonConnector(Connector):
     reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (("access_token",),)
     poll_seconds: ClassVar[int] = 120
     options: ClassVar[tuple[OptionSpec, ...]] = (
-        OptionSpec("api_base_url", "the server, e.g. https://mastodon.ac.uk", required=True),
+        OptionSpec(
+            "api_base_url", "the server, e.g. https://mastodon.ac.uk", required=True, type=OptionType.URL
+        ),
         OptionSpec("access_token", "the account's access token (read, write:statuses)", secret=True),
         OptionSpec("hashtags", "comma-separated hashtags to follow, without #"),
         OptionSpec("keywords", "comma-separated search terms (needs a server with full-text search)"),
         OptionSpec(
-            "mentions", "also take mentions of the account (needs the token): true/false", default="true"
+            "mentions",
+            "also take mentions of the account (needs the token): true/false",
+            default="true",
+            type=OptionType.BOOLEAN,
         ),
         OptionSpec(
-            "streaming", "consume the streaming API live (servicepulse stream): true/false", default="false"
+            "streaming",
+            "consume the streaming API live (servicepulse stream): true/false",
+            default="false",
+            type=OptionType.BOOLEAN,
         ),
         OptionSpec(
-            "streaming_url", "streaming server when it differs from the API, e.g. wss://streaming.host"
+            "streaming_url",
+            "streaming server when it differs from the API, e.g. wss://streaming.host",
+            type=OptionType.WEBSOCKET_URL,
         ),
         OptionSpec(
-            "reply_visibility", "visibility of replies: public, unlisted, private", default="unlisted"
+            "reply_visibility",
+            "visibility of replies: public, unlisted, private",
+            default="unlisted",
+            choices=("public", "unlisted", "private"),
         ),
-        OptionSpec("poll_seconds", "seconds between scheduled pulls"),
+        poll_seconds_option("seconds between scheduled pulls"),
     )
 
     # --- configuration ----------------------------------------------------------------------------------
@@ -100,8 +115,13 @@ class MastodonConnector(Connector):
     def streaming_enabled(self) -> bool:
         return as_bool(self.option("streaming"), default=False)
 
+    def check_options(self) -> None:
+        if not (self.hashtags() or as_list(self.option("keywords")) or self.wants_mentions()):
+            raise ConnectorError("nothing to follow: set hashtags, keywords, or an access_token for mentions")
+
     def feeds(self, client: MastodonClient) -> list[tuple[str, Callable[[str | None], list[Any]], Any]]:
         """(cursor key, fetch(min_id) -> page, parser) for every feed this source follows."""
+        self.check_options()
         feeds: list[tuple[str, Callable[[str | None], list[Any]], Any]] = []
         for tag in self.hashtags():
             feeds.append((f"tag:{tag.lower()}", partial(_tag_page, client, tag), parse_status))
@@ -109,8 +129,6 @@ class MastodonConnector(Connector):
             feeds.append((f"search:{word}", partial(_search_page, client, word), parse_status))
         if self.wants_mentions():
             feeds.append(("mentions", lambda m: client.mention_notifications(min_id=m), parse_notification))
-        if not feeds:
-            raise ConnectorError("nothing to follow: set hashtags, keywords, or an access_token for mentions")
         return feeds
 
     # --- pulling ----------------------------------------------------------------------------------------

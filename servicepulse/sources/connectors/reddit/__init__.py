@@ -14,10 +14,12 @@ from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
     OptionSpec,
+    OptionType,
     PayloadError,
     PullResult,
     Rejected,
     ReplyResult,
+    poll_seconds_option,
     register,
 )
 
@@ -43,10 +45,10 @@ class RedditConnector(Connector):
         OptionSpec("client_secret", "the script app's secret", required=True, secret=True),
         OptionSpec("username", "the account the app runs as", required=True),
         OptionSpec("password", "that account's password", required=True, secret=True),
-        OptionSpec("comments", "also take new comments: true/false", default="true"),
-        OptionSpec("oauth_url", "Reddit's OAuth API endpoint", default=OAUTH_URL),
-        OptionSpec("reddit_url", "Reddit's site (token endpoint)", default=REDDIT_URL),
-        OptionSpec("poll_seconds", "seconds between scheduled pulls"),
+        OptionSpec("comments", "also take new comments: true/false", default="true", type=OptionType.BOOLEAN),
+        OptionSpec("oauth_url", "Reddit's OAuth API endpoint", default=OAUTH_URL, type=OptionType.URL),
+        OptionSpec("reddit_url", "Reddit's site (token endpoint)", default=REDDIT_URL, type=OptionType.URL),
+        poll_seconds_option("seconds between scheduled pulls"),
     )
 
     def client(self) -> RedditClient:

@@ -9,7 +9,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from servicepulse import __version__
-from servicepulse.core.fetcher import FetchError, guarded_requests_session, parse_retry_after
+from servicepulse.core.fetcher import (
+    FetchError,
+    guarded_requests_session,
+    parse_retry_after,
+    status_message,
+)
 from servicepulse.sources.connectors.reddit.parse import thing_data
 from servicepulse.sources.registry import ConnectorError
 
@@ -57,13 +62,12 @@ class RedditClient:
             raise ConnectorError(f"{what}: HTTP 429 rate limited by Reddit", retry_after=retry) from None
         except prawcore.ResponseException as exc:
             status = exc.response.status_code
-            text = exc.response.text[:300].strip()
-            retry = (
-                parse_retry_after(exc.response.headers.get("retry-after")) if status in (429, 503) else None
+            headers = exc.response.headers
+            message = status_message(
+                status, exc.response.content, content_type=headers.get("content-type", "")
             )
-            raise ConnectorError(
-                f"{what}: HTTP {status}" + (f": {text}" if text else ""), retry_after=retry
-            ) from None
+            retry = parse_retry_after(headers.get("retry-after")) if status in (429, 503) else None
+            raise ConnectorError(f"{what}: {message}", retry_after=retry) from None
         except prawcore.OAuthException as exc:
             raise ConnectorError(f"{what}: Reddit refused the app's credentials: {exc}") from None
         except prawcore.RequestException as exc:

@@ -10,6 +10,7 @@ from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
     OptionSpec,
+    OptionType,
     PayloadError,
     PullResult,
     Rejected,
@@ -23,7 +24,9 @@ class RssConnector(Connector):
     description: ClassVar[str] = (
         "RSS 0.9x/1.0/2.0 and Atom feeds (a forum, a students' union blog, a status page)"
     )
-    options: ClassVar[tuple[OptionSpec, ...]] = (OptionSpec("url", "the feed's http(s) URL", required=True),)
+    options: ClassVar[tuple[OptionSpec, ...]] = (
+        OptionSpec("url", "the feed's http(s) URL", required=True, type=OptionType.URL),
+    )
 
     def pull(self) -> PullResult:
         from servicepulse.sources.services import source_store

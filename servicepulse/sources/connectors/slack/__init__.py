@@ -24,8 +24,10 @@ from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
     OptionSpec,
+    OptionType,
     PullResult,
     ReplyResult,
+    poll_seconds_option,
     register,
 )
 from servicepulse.sources.services import source_set_cursor
@@ -65,10 +67,24 @@ class SlackConnector(Connector):
         OptionSpec("bot_token", "Bot token (xoxb-...) with channels:history and chat:write", secret=True),
         OptionSpec("signing_secret", "The app's signing secret (Basic Information page)", secret=True),
         OptionSpec("workspace_url", "e.g. https://northgate.slack.com, for links to messages", default=""),
-        OptionSpec("api_base_url", "Slack Web API address", default=DEFAULT_BASE_URL),
-        OptionSpec("backfill_days", "How far back the first pull reads", default=7),
-        OptionSpec("max_pages", "Most history pages read per channel per pull", default=5),
-        OptionSpec("poll_seconds", "Seconds between scheduled backfills (default 3600)"),
+        OptionSpec("api_base_url", "Slack Web API address", default=DEFAULT_BASE_URL, type=OptionType.URL),
+        OptionSpec(
+            "backfill_days",
+            "How far back the first pull reads",
+            default=7,
+            type=OptionType.NUMBER,
+            minimum=0,
+            maximum=3650,
+        ),
+        OptionSpec(
+            "max_pages",
+            "Most history pages read per channel per pull",
+            default=5,
+            type=OptionType.INTEGER,
+            minimum=1,
+            maximum=1000,
+        ),
+        poll_seconds_option("Seconds between scheduled backfills (default 3600)"),
     )
     can_pull: ClassVar[bool] = True
     poll_seconds: ClassVar[int] = 3600  # backfill only: the Events API brings messages live

@@ -1,6 +1,7 @@
 """Talking to Slack with slack_sdk's WebClient: channel history for backfill and threaded replies.
 
-`api_base_url` points the client elsewhere (tests use a loopback replay server). Slack's refusals come back
+`api_base_url` points the client elsewhere (tests use a loopback replay server), so the client's requests go
+through the guarded fetcher: the bot token is never sent to a private address. Slack's refusals come back
 as `SlackApiError` with the response; a 429 carries `Retry-After` in seconds (Slack rate-limit docs).
 """
 
@@ -9,11 +10,12 @@ from __future__ import annotations
 import http.client
 from collections.abc import Iterator
 from typing import Any
+from urllib.request import Request
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from servicepulse.sources.httpapi import retry_after_seconds
+from servicepulse.core.fetcher import FetchError, fetch, parse_retry_after
 from servicepulse.sources.registry import ConnectorError
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
@@ -25,7 +27,7 @@ def _translate(exc: Exception, action: str) -> ConnectorError:
         status = getattr(response, "status_code", None)
         error = response.get("error") if hasattr(response, "get") else None
         if status == 429:
-            wait = retry_after_seconds(
+            wait = parse_retry_after(
                 (response.headers or {}).get("Retry-After") or (response.headers or {}).get("retry-after")
             )
             return ConnectorError(f"Slack rate limit on {action}", retry_after=wait or 60.0)
@@ -35,7 +37,29 @@ def _translate(exc: Exception, action: str) -> ConnectorError:
     return ConnectorError(f"Slack {action} failed: {exc}")
 
 
-SLACK_ERRORS = (SlackApiError, SlackClientError, ValueError, OSError, http.client.HTTPException)
+SLACK_ERRORS = (SlackApiError, SlackClientError, FetchError, ValueError, OSError, http.client.HTTPException)
+
+
+class GuardedWebClient(WebClient):
+    """slack_sdk's WebClient with every request made by the guarded fetcher instead of urllib. slack_sdk has
+    no transport option; this method is where it opens the URL (its retry handling and response parsing
+    around it are unchanged)."""
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        # urllib stores names as "Content-type"; send the usual spelling (and one User-Agent, slack_sdk's).
+        headers = {
+            name.title(): str(value) for name, value in req.header_items() if name.lower() != "content-length"
+        }
+        body = req.data if isinstance(req.data, bytes) else None
+        response = fetch(
+            url,
+            method=req.get_method(),
+            headers=headers,
+            content=body,
+            timeout=float(self.timeout),
+            raise_for_status=False,
+        )
+        return {"status": response.status, "headers": response.headers, "body": response.text}
 
 
 class SlackClient:
@@ -43,7 +67,7 @@ class SlackClient:
         if not token:
             raise ConnectorError("no bot_token configured for this Slack source")
         base = base_url if base_url.endswith("/") else base_url + "/"
-        self.web = WebClient(token=token, base_url=base, timeout=timeout)
+        self.web = GuardedWebClient(token=token, base_url=base, timeout=timeout)
 
     def history(self, *, channel: str, oldest: str, max_pages: int) -> Iterator[list[dict[str, Any]]]:
         """Each `conversations.history` page newer than `oldest`, following the `next_cursor`."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from servicepulse.sources.registry import Connector, OptionSpec, register
+from servicepulse.sources.registry import Connector, OptionSpec, OptionType, register
 
 
 @register
@@ -22,9 +22,19 @@ class WidgetConnector(Connector):
             "allowed_origins",
             "Sites that may embed the form, e.g. https://portal.example.ac.uk (comma-separated)",
         ),
-        OptionSpec("rate_limit_per_hour", "Widget requests allowed per address per hour", default=60),
         OptionSpec(
-            "public_services_only", "Offer only services shown on the public status page", default=True
+            "rate_limit_per_hour",
+            "Widget requests allowed per address per hour",
+            default=60,
+            type=OptionType.INTEGER,
+            minimum=1,
+            maximum=1_000_000,
+        ),
+        OptionSpec(
+            "public_services_only",
+            "Offer only services shown on the public status page",
+            default=True,
+            type=OptionType.BOOLEAN,
         ),
         OptionSpec("title", "Heading of the form", default="Report a problem"),
     )

@@ -21,8 +21,10 @@ from servicepulse.sources.registry import (
     Connector,
     ConnectorError,
     OptionSpec,
+    OptionType,
     PullResult,
     ReplyResult,
+    poll_seconds_option,
     register,
 )
 from servicepulse.sources.services import source_set_cursor
@@ -58,12 +60,31 @@ class XConnector(Connector):
         OptionSpec("consumer_secret", "OAuth 1.0a API key secret", secret=True),
         OptionSpec("access_token", "OAuth 1.0a access token of the replying account", secret=True),
         OptionSpec("access_token_secret", "OAuth 1.0a access token secret", secret=True),
-        OptionSpec("api_base_url", "X API address", default=API_HOST),
-        OptionSpec("max_results", "Posts per page (10-100); each one read is billed", default=25),
-        OptionSpec("max_pages", "Pages per query per pull", default=1),
-        OptionSpec("poll_seconds", "Seconds between scheduled pulls (default 3600: every read is billed)"),
+        OptionSpec("api_base_url", "X API address", default=API_HOST, type=OptionType.URL),
         OptionSpec(
-            "backfill_hours", "How far back the first pull reads (recent search covers 7 days)", default=24
+            "max_results",
+            "Posts per page (10-100); each one read is billed",
+            default=25,
+            type=OptionType.INTEGER,
+            minimum=10,
+            maximum=100,
+        ),
+        OptionSpec(
+            "max_pages",
+            "Pages per query per pull",
+            default=1,
+            type=OptionType.INTEGER,
+            minimum=1,
+            maximum=100,
+        ),
+        poll_seconds_option("Seconds between scheduled pulls (default 3600: every read is billed)"),
+        OptionSpec(
+            "backfill_hours",
+            "How far back the first pull reads (recent search covers 7 days)",
+            default=24,
+            type=OptionType.NUMBER,
+            minimum=0,
+            maximum=7 * 24,
         ),
     )
     can_pull: ClassVar[bool] = True

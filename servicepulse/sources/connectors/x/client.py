@@ -1,7 +1,8 @@
 """Talking to the X API v2 with tweepy: recent search (app-only bearer token) and replies (user context).
 
-tweepy always calls `https://api.twitter.com`; `api_base_url` mounts a requests adapter on tweepy's own
-session that sends those calls elsewhere (tests use a loopback replay server). Rate limits: a 429 carries
+tweepy's session is the fetcher's guarded requests session (tokens are never sent to a private address).
+tweepy always calls `https://api.twitter.com`; `api_base_url` mounts an adapter on that session that sends
+those calls elsewhere (tests use a loopback replay server), through the same guard. Rate limits: a 429 carries
 `x-rate-limit-reset` (epoch seconds) and sometimes `Retry-After`; both become `ConnectorError.retry_after`.
 """
 
@@ -12,9 +13,9 @@ from typing import Any
 
 import requests
 import tweepy
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter
 
-from servicepulse.sources.httpapi import retry_after_seconds
+from servicepulse.core.fetcher import FetchError, guarded_requests_session, parse_retry_after
 from servicepulse.sources.registry import ConnectorError
 
 API_HOST = "https://api.twitter.com"
@@ -29,17 +30,21 @@ TWEET_FIELDS = [
 USER_FIELDS = ["username", "name"]
 
 
-class _Rebase(HTTPAdapter):
-    """Send requests for API_HOST to another base URL (same paths and query)."""
+class _Rebase(BaseAdapter):
+    """Send requests for API_HOST to another base URL (same paths and query) through `adapter`."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, adapter: BaseAdapter) -> None:
         super().__init__()
         self.target = target.rstrip("/")
+        self.adapter = adapter
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if request.url and request.url.startswith(API_HOST):
             request.url = self.target + request.url[len(API_HOST) :]
-        return super().send(request, **kwargs)
+        return self.adapter.send(request, **kwargs)
+
+    def close(self) -> None:
+        self.adapter.close()
 
 
 def translate_error(exc: Exception, action: str) -> ConnectorError:
@@ -47,7 +52,7 @@ def translate_error(exc: Exception, action: str) -> ConnectorError:
     limit waits until Retry-After or x-rate-limit-reset (fifteen minutes when neither is given)."""
     if isinstance(exc, tweepy.TooManyRequests):
         headers = exc.response.headers
-        wait = retry_after_seconds(headers.get("retry-after"))
+        wait = parse_retry_after(headers.get("retry-after"))
         reset = headers.get("x-rate-limit-reset")
         if wait is None and reset and reset.isdigit():
             wait = max(int(reset) - time.time(), 1.0)
@@ -61,8 +66,9 @@ def translate_error(exc: Exception, action: str) -> ConnectorError:
     return ConnectorError(f"X {action} failed: {exc}")
 
 
-# What a tweepy call can raise: its own errors, the requests underneath, and a body that is not JSON.
-ERRORS = (tweepy.TweepyException, requests.RequestException, ValueError)
+# What a tweepy call can raise: its own errors, the requests underneath, a refused address, and a body that is
+# not JSON.
+ERRORS = (tweepy.TweepyException, requests.RequestException, FetchError, ValueError)
 
 
 class XClient:
@@ -86,8 +92,10 @@ class XClient:
             return_type=dict,
             wait_on_rate_limit=False,  # the scheduler waits; a worker must not sleep for fifteen minutes
         )
+        session = guarded_requests_session()
         if base_url.rstrip("/") != API_HOST:
-            self.client.session.mount(API_HOST, _Rebase(base_url))
+            session.mount(API_HOST, _Rebase(base_url, session.get_adapter(API_HOST)))
+        self.client.session = session
 
     def search_recent(
         self,

@@ -29,8 +29,12 @@ def _parse_options(pairs: list[str]) -> dict[str, str]:
     return options
 
 
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
 def _when(value: datetime | None) -> str:
-    return value.isoformat(timespec="seconds") if value else "-"
+    return _iso(value) or "-"
 
 
 class Command(BaseCommand):
@@ -119,10 +123,10 @@ class Command(BaseCommand):
                             "kind": r.kind,
                             "enabled": r.enabled,
                             "status": r.status,
-                            "last_success": _when(r.last_success_at),
+                            "last_success": _iso(r.last_success_at),
                             "last_error": r.last_error,
-                            "last_error_at": _when(r.last_error_at),
-                            "next_try": _when(r.next_try_at),
+                            "last_error_at": _iso(r.last_error_at),
+                            "next_try": _iso(r.next_try_at),
                             "mentions": r.mentions,
                             "quarantined": r.quarantined,
                         }

@@ -17,7 +17,7 @@ from django.db import close_old_connections, connection
 
 from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_for
-from servicepulse.sources.services import source_is_streamed, source_record_failure
+from servicepulse.sources.services import source_record_failure, sources_streamed
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +69,7 @@ class Command(BaseCommand):
         announced = False
         while not stop.is_set():
             close_old_connections()
-            wanted = {
-                source.pk: source
-                for source in Source.objects.filter(enabled=True)
-                if (not only or source.name in only) and source_is_streamed(source=source)
-            }
+            wanted = {source.pk: source for source in sources_streamed(names=only)}
             for source_id, source in wanted.items():
                 if source_id not in runners or not runners[source_id].thread.is_alive():
                     runner = _Runner(source)

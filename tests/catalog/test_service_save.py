@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, 0.05, 11.0, math.inf, math.nan])
 def test_an_unusable_sensitivity_is_refused(bad: float) -> None:
-    with pytest.raises(CatalogError, match="sensitivity must be a number from 0.1 to 10"):
+    with pytest.raises(CatalogError, match=r"sensitivity must be a number from 0\.1 to 10"):
         service_save(service_id="vle", name="Moodle VLE", sensitivity=bad)
     assert not Service.objects.exists()
 

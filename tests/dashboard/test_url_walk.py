@@ -150,6 +150,14 @@ def walk_world(world: dict[str, Any]) -> dict[str, Any]:
     return world
 
 
+def _dangling_references(html: str) -> list[str]:
+    """Labels, aria-describedby and aria-labelledby that point at an id the page does not have (a help text
+    a screen reader never reads: the field template once wrote `_help` where Django points at `_helptext`)."""
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    wanted = re.findall(r'\s(?:for|aria-describedby|aria-labelledby)="([^"]*)"', html)
+    return sorted({f"refers to missing id {ref!r}" for refs in wanted for ref in refs.split() if ref not in ids})
+
+
 @pytest.mark.django_db
 def test_every_url_answers_each_role_correctly(
     walk_world: dict[str, Any], clients: dict[str, Client]
@@ -168,6 +176,8 @@ def test_every_url_answers_each_role_correctly(
             if status >= 500 and not (route.url == "/health/" and status == 503):  # 503: no worker beating
                 problems.append(f"{where}: server error")
                 continue
+            if who == "admin" and status == 200 and "html" in response.get("Content-Type", ""):
+                problems += [f"{where}: {p}" for p in _dangling_references(response.content.decode())]
             if route.required is None:
                 if who == "anonymous" and status == 200 and not _is_public(route.url):
                     problems.append(f"{where}: open to anyone but not a public page")

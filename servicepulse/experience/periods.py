@@ -11,6 +11,9 @@ from django.utils import timezone
 _WEEK_RE = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 9000
+
+
 class WeekError(ValueError):
     """Not an ISO week like 2026-W47."""
 
@@ -26,6 +29,8 @@ class IsoWeek:
         if not match:
             raise WeekError(f"{text!r} is not an ISO week like 2026-W47")
         year, week = int(match.group(1)), int(match.group(2))
+        if not FIRST_YEAR <= year <= LAST_YEAR:  # the report also reads the weeks around it
+            raise WeekError(f"{text.strip()!r}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
         try:
             date.fromisocalendar(year, week, 1)
         except ValueError:

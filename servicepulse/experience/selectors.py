@@ -284,6 +284,11 @@ class WeeklyReport:
         return following.label if following.start <= timezone.now() else None
 
     @property
+    def in_progress(self) -> bool:
+        """The week is not over: its figures cover it up to `generated_at`."""
+        return self.week.end > self.generated_at
+
+    @property
     def scored(self) -> list[ServiceRow]:
         return [row for row in self.services if not row.score.too_few]
 

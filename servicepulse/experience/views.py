@@ -14,7 +14,10 @@ INDEX_WEEKS = 12
 
 def _week(request: HttpRequest) -> IsoWeek:
     text = request.GET.get("week", "").strip()
-    return IsoWeek.parse(text) if text else IsoWeek.last_complete()
+    week = IsoWeek.parse(text) if text else IsoWeek.last_complete()
+    if week.start > timezone.now():
+        raise WeekError(f"week {week.label} has not started yet")
+    return week
 
 
 @role_required(Role.VIEWER)

@@ -122,6 +122,7 @@ def test_keyboard_reaches_main_content_and_phone_width_has_no_sideways_scroll(
             "/inbox/saved/",
             f"/inbox/m/{world['mentions'][0].pk}/",
             "/status/manage/",
+            "/experience/report/",
         ):
             page.goto(f"{live_server.url}{path}")
             overflow = sideways_scroll(page)

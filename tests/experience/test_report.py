@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from servicepulse.experience import charts
 from servicepulse.experience.rendering import report_pdf
@@ -226,3 +227,26 @@ def test_weekly_job_is_scheduled_and_sends_to_the_configured_recipients(week: We
     settings.SERVICEPULSE_REPORT_RECIPIENTS = ["cio@northgate.example"]
     assert weekly_report_send.call() == 1
     assert mail.outbox[-1].attachments
+
+
+@pytest.mark.parametrize("asked", ["0001-W01", "0001-W03", "9999-W52", "2999-W01"])
+def test_a_week_out_of_reach_is_a_bad_request(users, client: Client, asked: str) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["viewer"])
+    for path in ("/experience/report/", "/experience/report/pdf/"):
+        response = client.get(f"{path}?week={asked}")  # 0001-W01 and 9999-W52 were 500s (dates out of range)
+        assert response.status_code == 400, (path, asked)
+
+
+def test_the_current_week_says_it_is_not_over(users, client: Client) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.experience.periods import IsoWeek
+
+    client.force_login(users["viewer"])
+    current = IsoWeek.containing(timezone.now())
+    html = client.get(f"/experience/report/?week={current.label}").content.decode()
+    assert "This week is not over yet" in html
+    assert (
+        "This week is not over yet"
+        not in client.get(f"/experience/report/?week={current.previous().label}").content.decode()
+    )
+    index = client.get("/experience/").content.decode()
+    assert f'Week {current.label}</a> <span class="muted">{current.title} (in progress)' in index

@@ -60,6 +60,13 @@ class MentionAnalysis(models.Model):
         return [tag.service_id for tag in sorted(self.tags.all(), key=lambda t: t.rank)]
 
 
+# The rank of a post's first tag: the service it is most about. Experience figures (the board, the service
+# page, the weekly report) count each post once, there; a second tag is often a service named in passing
+# ("can't sign in to moodle") and would put the VLE's outage into single sign-on's score. Detection and the
+# explorer's service filter read every tag.
+PRIMARY_RANK = 0
+
+
 class ServiceTag(models.Model):
     analysis = models.ForeignKey(MentionAnalysis, on_delete=models.CASCADE, related_name="tags")
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="tags")

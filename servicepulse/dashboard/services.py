@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from servicepulse.analysis.models import ServiceTag
+from servicepulse.analysis.models import PRIMARY_RANK, ServiceTag
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard.models import RollupState, ServiceDay
 
@@ -41,10 +41,13 @@ def local_day_start(day: date) -> datetime:
 def count_days(
     *, start: date, end: date, service_ids: Iterable[str] | None = None
 ) -> dict[tuple[str, date], DayCounts]:
-    """Counts per (service, local day) for days in [start, end], straight from the service tags."""
+    """Counts per (service, local day) for days in [start, end], straight from the service tags: each post
+    once, for the service it is most about (as the weekly report counts it)."""
     tz = timezone.get_current_timezone()
     qs = ServiceTag.objects.filter(
-        created_at__gte=local_day_start(start), created_at__lt=local_day_start(end + timedelta(days=1))
+        created_at__gte=local_day_start(start),
+        created_at__lt=local_day_start(end + timedelta(days=1)),
+        rank=PRIMARY_RANK,
     )
     # Always name the services: the tags' index is (service, created_at), so a time range alone scans them all.
     ids = list(service_ids) if service_ids is not None else list(Service.objects.values_list("id", flat=True))

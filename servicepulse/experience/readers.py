@@ -38,9 +38,7 @@ def _function(dotted: str, name: str) -> Callable[..., Any] | None:
 # --- analysis ----------------------------------------------------------------------------------------------
 # The analysis app's ServiceTag repeats each mention's time, complaint, sentiment and spam per service it is
 # tagged with, so per-service counts are one grouped scan of one index. Each post counts once, for the
-# service it is most about (its first tag): a second tag is often a word that names another service in
-# passing ("can't sign in to moodle"), and would put the VLE's outage into single sign-on's score.
-PRIMARY = 0
+# service it is most about (analysis.models.PRIMARY_RANK, its first tag).
 
 
 def analysis_ready() -> bool:
@@ -63,9 +61,9 @@ def score_counts(
     *, start: datetime, end: datetime, service_ids: list[str] | None = None
 ) -> dict[str, Counts]:
     """Per service: non-spam mentions in [start, end) by sentiment and complaints; spam counted apart."""
-    from servicepulse.analysis.models import Sentiment, ServiceTag
+    from servicepulse.analysis.models import PRIMARY_RANK, Sentiment, ServiceTag
 
-    qs = ServiceTag.objects.filter(created_at__gte=start, created_at__lt=end, rank=PRIMARY)
+    qs = ServiceTag.objects.filter(created_at__gte=start, created_at__lt=end, rank=PRIMARY_RANK)
     if service_ids is not None:
         qs = qs.filter(service_id__in=service_ids)
     ham = Q(spam=False)
@@ -103,10 +101,10 @@ def complaint_posts(
     *, start: datetime, end: datetime, service_ids: list[str] | None = None, limit: int = 2000
 ) -> dict[str, list[ThemePost]]:
     """Per service: the non-spam complaints in [start, end), newest first (at most `limit` in all)."""
-    from servicepulse.analysis.models import ServiceTag
+    from servicepulse.analysis.models import PRIMARY_RANK, ServiceTag
 
     qs = ServiceTag.objects.filter(
-        created_at__gte=start, created_at__lt=end, complaint=True, spam=False, rank=PRIMARY
+        created_at__gte=start, created_at__lt=end, complaint=True, spam=False, rank=PRIMARY_RANK
     )
     if service_ids is not None:
         qs = qs.filter(service_id__in=service_ids)

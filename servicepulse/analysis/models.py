@@ -60,10 +60,10 @@ class MentionAnalysis(models.Model):
         return [tag.service_id for tag in sorted(self.tags.all(), key=lambda t: t.rank)]
 
 
-# The rank of a post's first tag: the service it is most about. Experience figures (the board, the service
-# page, the weekly report) count each post once, there; a second tag is often a service named in passing
-# ("can't sign in to moodle") and would put the VLE's outage into single sign-on's score. Detection and the
-# explorer's service filter read every tag.
+# The rank of a post's first tag: the service it is most about. The experience score (the board, the service
+# page, the weekly report) counts each post once, there; a second tag is often a service named in passing
+# ("can't sign in to moodle") and would put the VLE's outage into single sign-on's score. Complaint volume
+# (detection, the complaint charts and counts, the explorer's service filter) reads every tag.
 PRIMARY_RANK = 0
 
 

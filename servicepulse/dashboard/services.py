@@ -41,13 +41,12 @@ def local_day_start(day: date) -> datetime:
 def count_days(
     *, start: date, end: date, service_ids: Iterable[str] | None = None
 ) -> dict[tuple[str, date], DayCounts]:
-    """Counts per (service, local day) for days in [start, end], straight from the service tags: each post
-    once, for the service it is most about (as the weekly report counts it)."""
+    """Counts per (service, local day) for days in [start, end], straight from the service tags, as the weekly
+    report counts them: posts and sentiment once per post, for the service it is most about (the score);
+    complaints for every service a complaint names (the volume detection watches)."""
     tz = timezone.get_current_timezone()
     qs = ServiceTag.objects.filter(
-        created_at__gte=local_day_start(start),
-        created_at__lt=local_day_start(end + timedelta(days=1)),
-        rank=PRIMARY_RANK,
+        created_at__gte=local_day_start(start), created_at__lt=local_day_start(end + timedelta(days=1))
     )
     # Always name the services: the tags' index is (service, created_at), so a time range alone scans them all.
     ids = list(service_ids) if service_ids is not None else list(Service.objects.values_list("id", flat=True))
@@ -56,12 +55,12 @@ def count_days(
         qs.annotate(local_day=TruncDate("created_at", tzinfo=tz))
         .values("service_id", "local_day")
         .annotate(
-            posts=Count("id", filter=Q(spam=False)),
+            posts=Count("id", filter=Q(spam=False, rank=PRIMARY_RANK)),
             complaints=Count("id", filter=Q(spam=False, complaint=True)),
-            positive=Count("id", filter=Q(spam=False, sentiment="positive")),
-            negative=Count("id", filter=Q(spam=False, sentiment="negative")),
-            neutral=Count("id", filter=Q(spam=False, sentiment="neutral")),
-            spam_n=Count("id", filter=Q(spam=True)),
+            positive=Count("id", filter=Q(spam=False, rank=PRIMARY_RANK, sentiment="positive")),
+            negative=Count("id", filter=Q(spam=False, rank=PRIMARY_RANK, sentiment="negative")),
+            neutral=Count("id", filter=Q(spam=False, rank=PRIMARY_RANK, sentiment="neutral")),
+            spam_n=Count("id", filter=Q(spam=True, rank=PRIMARY_RANK)),
         )
         .order_by()
     )

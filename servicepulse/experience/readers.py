@@ -37,8 +37,8 @@ def _function(dotted: str, name: str) -> Callable[..., Any] | None:
 
 # --- analysis ----------------------------------------------------------------------------------------------
 # The analysis app's ServiceTag repeats each mention's time, complaint, sentiment and spam per service it is
-# tagged with, so per-service counts are one grouped scan of one index. Each post counts once, for the
-# service it is most about (analysis.models.PRIMARY_RANK, its first tag).
+# tagged with, so per-service counts are one grouped scan of one index. For the score each post counts once,
+# for the service it is most about (analysis.models.PRIMARY_RANK, its first tag).
 
 
 def analysis_ready() -> bool:
@@ -60,13 +60,14 @@ class Counts:
 def score_counts(
     *, start: datetime, end: datetime, service_ids: list[str] | None = None
 ) -> dict[str, Counts]:
-    """Per service: non-spam mentions in [start, end) by sentiment and complaints; spam counted apart."""
+    """Per service: non-spam mentions in [start, end) by sentiment (each post for its main service: the
+    score) and complaints (for every service a complaint names, as detection counts them); spam apart."""
     from servicepulse.analysis.models import PRIMARY_RANK, Sentiment, ServiceTag
 
-    qs = ServiceTag.objects.filter(created_at__gte=start, created_at__lt=end, rank=PRIMARY_RANK)
+    qs = ServiceTag.objects.filter(created_at__gte=start, created_at__lt=end)
     if service_ids is not None:
         qs = qs.filter(service_id__in=service_ids)
-    ham = Q(spam=False)
+    ham = Q(spam=False, rank=PRIMARY_RANK)
     rows = (
         qs.order_by()
         .values("service_id")
@@ -74,8 +75,8 @@ def score_counts(
             positive=Count("id", filter=ham & Q(sentiment=Sentiment.POSITIVE)),
             negative=Count("id", filter=ham & Q(sentiment=Sentiment.NEGATIVE)),
             neutral=Count("id", filter=ham & ~Q(sentiment__in=[Sentiment.POSITIVE, Sentiment.NEGATIVE])),
-            complaints=Count("id", filter=ham & Q(complaint=True)),
-            spam=Count("id", filter=Q(spam=True)),
+            complaints=Count("id", filter=Q(spam=False, complaint=True)),
+            spam=Count("id", filter=Q(spam=True, rank=PRIMARY_RANK)),
         )
     )
     return {

@@ -64,6 +64,10 @@ def test_a_post_counts_once_for_the_service_it_is_most_about(week: Week) -> None
         "vle": 36,
         "wifi": 3,
     }
+    # A complaint counts for every service it names, on the board as in the report (and in detection).
+    complaints = {sid: sum(c.complaints for c in counts.values()) for sid, counts in days.items()}
+    assert complaints == {sid: rows[sid].complaints for sid in ("vle", "wifi")}
+    assert complaints["wifi"] >= 12
 
 
 def test_themes_with_example_posts(week: Week) -> None:

@@ -11,10 +11,29 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from servicepulse.catalog.models import Service
+from servicepulse.catalog.selectors import service_history
 
 
 class CatalogError(ValueError):
     """A catalogue file or record is malformed; the message names where."""
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    """{"tagged posts": 1472, "incidents": 3} -> "1,472 tagged posts and 3 incidents"."""
+    parts = [f"{count:,} {label}" for label, count in counts.items()]
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + (parts[-1] if parts else "")
+
+
+class ServiceInUse(CatalogError):
+    """The service has history that removing it would delete; `history` says what (see service_history)."""
+
+    def __init__(self, *, service: Service, history: dict[str, int]) -> None:
+        self.service = service
+        self.history = history
+        super().__init__(
+            f"{service.name} has {_counts_text(history)}; removing it would delete them, so it stays. "
+            "To take it off the public status page mark it not public; to call it something else rename it."
+        )
 
 
 def catalog_parse(data: Any) -> list[dict[str, Any]]:
@@ -119,6 +138,14 @@ def service_save(
     return service
 
 
+@transaction.atomic
 def service_delete(*, service_id: str) -> None:
-    """Remove a service from the catalogue."""
-    Service.objects.filter(id=service_id).delete()
+    """Remove a service that has no history (a mistake, a test entry). Raises ServiceInUse, naming what it
+    has, when anything points at it: tagged posts, incidents, tickets, inbox cases, status-page entries and
+    subscriptions, alert rules (the database would delete them with it); Service.DoesNotExist when unknown."""
+    # Locked, so that nothing can be tagged to it between the count and the delete (it waits, then fails).
+    service = Service.objects.select_for_update().get(id=service_id)
+    history = service_history(service_id=service.id)
+    if history:
+        raise ServiceInUse(service=service, history=history)
+    service.delete()

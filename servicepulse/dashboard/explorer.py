@@ -17,6 +17,7 @@ from django.utils.functional import cached_property
 from servicepulse.analysis.selectors import analysis_for_mentions, mention_filter
 from servicepulse.analysis.services import correction_create
 from servicepulse.catalog.models import Service
+from servicepulse.catalog.selectors import service_resolve
 from servicepulse.dashboard.forms import set_choices
 from servicepulse.dashboard.selectors import live_counts_forget, mention_search_q
 from servicepulse.dashboard.services import rollup_refresh_for
@@ -54,9 +55,22 @@ class ExplorerFilters(forms.Form):
         )
 
     def values(self) -> dict[str, Any]:
-        if not self.is_bound or not self.is_valid():
+        """The filters that were given and are valid; an invalid one is left out (and shown with its error)
+        rather than throwing the others away."""
+        if not self.is_bound:
             return {}
+        self.is_valid()  # cleaned_data then holds the fields that passed
         return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
+
+    def ignored(self) -> list[tuple[str, str]]:
+        """(label, why) of each filter left out as invalid."""
+        if not self.is_bound or self.is_valid():
+            return []
+        return [
+            (str(self[name].label), " ".join(str(e) for e in errors))
+            for name, errors in self.errors.items()
+            if name in self.fields
+        ]
 
 
 def _bound(day: Any, *, end: bool) -> datetime:
@@ -112,6 +126,9 @@ class CappedPaginator(Paginator):
         return min(n, self.CAP)
 
 
+NO_SERVICE = "none"
+
+
 class RelabelForm(forms.Form):
     FIELDS = [
         ("complaint", "Complaint"),
@@ -123,12 +140,25 @@ class RelabelForm(forms.Form):
     field = forms.ChoiceField(choices=FIELDS, label="Label")
     value = forms.CharField(
         max_length=300,
+        required=False,
         label="Set to",
-        help_text="yes/no for complaint and spam; negative/neutral/positive; service ids separated by ;",
+        help_text="yes/no for complaint and spam; negative/neutral/positive for sentiment",
+    )
+    services = forms.MultipleChoiceField(
+        required=False,
+        label="Services",
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text="For Services: the ones to set (Ctrl or ⌘ to choose several), or “No service” to clear "
+        "them. Names typed in “Set to”, separated by ;, work too.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        set_choices(
+            self,
+            "services",
+            [(NO_SERVICE, "— No service —"), *Service.objects.values_list("id", "name")],
+        )
         if self.is_bound:
             ids = self.data.getlist("mention_ids") if hasattr(self.data, "getlist") else []
             set_choices(self, "mention_ids", [(i, i) for i in ids])
@@ -145,12 +175,35 @@ class RelabelForm(forms.Form):
                 self.add_error("value", "Say negative, neutral or positive.")
             data["parsed"] = raw
         elif field == "services":
-            ids = [s.strip() for s in raw.replace(",", ";").split(";") if s.strip()]
-            unknown = sorted(set(ids) - set(Service.objects.filter(id__in=ids).values_list("id", flat=True)))
-            if unknown:
-                self.add_error("value", f"Unknown service id(s): {', '.join(unknown)}")
-            data["parsed"] = ids
+            typed = (data.get("value") or "").strip()
+            data["parsed"] = self._services(chosen=list(data.get("services") or []), typed=typed)
         return data
+
+    def _services(self, *, chosen: list[str], typed: str) -> list[str]:
+        """The service ids to set: chosen in the list, or typed as names, ids or aliases; [] for none."""
+        if chosen and typed:
+            self.add_error("value", "Choose the services in the list or type them here, not both.")
+            return []
+        if chosen:
+            if NO_SERVICE in chosen and len(chosen) > 1:
+                self.add_error("services", "Choose services, or “No service”, not both.")
+            return [] if NO_SERVICE in chosen else chosen
+        if not typed:
+            self.add_error("services", "Choose the services to set, or “No service” to clear them.")
+            return []
+        if typed.lower() in (NO_SERVICE, "no service", "-"):
+            return []
+        # A name is tried whole first (names may hold commas), then as a list separated by ; or ,.
+        ids, unknown = service_resolve(terms=[typed])
+        if unknown:
+            ids, unknown = service_resolve(terms=[t for t in typed.replace(",", ";").split(";") if t.strip()])
+        if unknown:
+            self.add_error(
+                "value",
+                f"No service is called {', '.join(repr(t) for t in unknown)}; choose them in the Services "
+                "list, or type their names separated by ;.",
+            )
+        return ids
 
 
 def apply_relabel(*, form: RelabelForm, user: Any) -> int:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
 from servicepulse.catalog.models import Service
+from servicepulse.incidents.models import AlertRule
+from servicepulse.incidents.selectors import incident_next_states
+from servicepulse.incidents.services import NOTE_MAX_CHARS, alert_rule_check
 
 
 def is_htmx(request: Any) -> bool:
@@ -74,6 +78,8 @@ class ServiceForm(forms.Form):
         data = super().clean() or {}
         if self.editing is not None:
             data["id"] = self.editing.id
+        elif "id" in self.errors or "name" in self.errors:
+            pass  # an id or a name that is itself wrong says so beside it; no id is made from it
         else:
             data["id"] = data.get("id") or slugify(data.get("name", ""))
             if not data["id"]:
@@ -154,17 +160,31 @@ class IncidentStateForm(forms.Form):
 
     def __init__(self, *args: Any, current: str = "", maintenance: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Planned maintenance is never a detected problem: it can only be ended (early, or when done).
-        states = [("resolved", "Completed")] if maintenance else INCIDENT_STATES
-        self.labels = dict(states)
-        set_choices(self, "state", [c for c in states if c[0] != current])
+        # Only the changes the incidents service allows from the current state: offering another one would
+        # always be refused. Planned maintenance is never a detected problem: it can only be ended.
+        labels = {"resolved": "Completed"} if maintenance else dict(INCIDENT_STATES)
+        allowed = incident_next_states(state=current, maintenance=maintenance)
+        self.labels = {str(s): labels[s] for s in allowed}
+        set_choices(self, "state", list(self.labels.items()))
+
+    @property
+    def has_choices(self) -> bool:
+        return bool(self.labels)
 
     def state_label(self) -> str:
         return self.labels.get(self.cleaned_data.get("state", ""), "")
 
 
 class IncidentNoteForm(forms.Form):
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, label="Note")
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=NOTE_MAX_CHARS,
+        label="Note",
+        error_messages={
+            "required": "Write a note first.",
+            "max_length": "A note is at most %(limit_value)d characters (this one has %(show_value)d).",
+        },
+    )
 
 
 ALERT_CHANNELS = [
@@ -179,12 +199,15 @@ class AlertRuleForm(forms.Form):
     name = forms.CharField(max_length=200)
     channel = forms.ChoiceField(choices=ALERT_CHANNELS)
     target = forms.CharField(
-        max_length=2000, help_text="Webhook URL, or e-mail addresses separated by commas"
+        max_length=2000,
+        help_text="Slack or Teams: the https:// webhook address they give you. Signed webhook: your "
+        "receiver's http(s) address. E-mail: addresses separated by commas",
     )
     secret = forms.CharField(
         required=False,
         widget=forms.PasswordInput,
-        help_text="Signed webhook only: the HMAC-SHA256 signing secret",
+        help_text="Signed webhook only (and required for it): the HMAC-SHA256 signing secret your receiver "
+        "checks X-Servicepulse-Signature with",
     )
     services = forms.MultipleChoiceField(
         required=False, help_text="None chosen: every service", widget=forms.CheckboxSelectMultiple
@@ -199,12 +222,43 @@ class AlertRuleForm(forms.Form):
         required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Quiet until"
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, editing: AlertRule | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.editing = editing
         set_choices(self, "services", list(Service.objects.values_list("id", "name")))
+        if editing is not None:
+            self.initial.update(
+                name=editing.name,
+                channel=editing.channel,
+                target=editing.target,
+                services=[s.pk for s in editing.services.all()],
+                min_state=editing.min_state,
+                quiet_start=editing.quiet_start,
+                quiet_end=editing.quiet_end,
+            )
+            if editing.secret:
+                self.fields["secret"].help_text = "Leave empty to keep the current signing secret"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if bool(data.get("quiet_start")) != bool(data.get("quiet_end")):
-            self.add_error("quiet_end", "Give both ends of the quiet hours, or neither.")
+        if not all(name in data for name in ("name", "channel", "target")):
+            return data  # those fields' own errors say what is missing
+        try:
+            # The incidents app's own checks (alert_rule_create makes them again): per-channel targets, the
+            # signed webhook's secret, unique names, quiet hours.
+            data["target"] = alert_rule_check(
+                name=data["name"],
+                channel=data["channel"],
+                target=data["target"],
+                secret=data.get("secret", ""),
+                service_ids=data.get("services") or [],
+                quiet_start=data.get("quiet_start"),
+                quiet_end=data.get("quiet_end"),
+                rule=self.editing,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    if field not in self.errors or error not in self.errors[field]:
+                        self.add_error(field if field in self.fields else None, error)
         return data

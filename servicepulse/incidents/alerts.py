@@ -15,12 +15,15 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.urls import NoReverseMatch, reverse
 
-from servicepulse.core.fetcher import FetchError, fetch
+from servicepulse.core.fetcher import HTTP_SCHEMES, FetchError, allow_private, check_url, fetch
 from servicepulse.incidents.models import AlertChannel, AlertDelivery, Incident, IncidentState
 
 STATE_HEADLINES = {
@@ -28,6 +31,10 @@ STATE_HEADLINES = {
     IncidentState.CONFIRMED: "Problem detected",
     IncidentState.RESOLVED: "Resolved",
 }
+
+
+class TargetError(ValueError):
+    """A rule's target no alert could ever be delivered to (the message says why, for the person typing it)."""
 
 
 class DeliveryError(Exception):
@@ -84,6 +91,66 @@ def alert_message(incident: Incident, state: str) -> AlertMessage:
             "explanation": explanation,
         },
     )
+
+
+def email_recipients(target: str) -> list[str]:
+    """The addresses of an e-mail rule's target (separated by commas or semicolons), each once."""
+    return list(dict.fromkeys(a.strip() for a in target.replace(";", ",").split(",") if a.strip()))
+
+
+def _url_target(channel: AlertChannel, target: str) -> str:
+    url = target.strip()
+    # Slack and Teams hand out https:// addresses only; plain http is allowed for them only where the
+    # fetcher may reach private addresses too (tests and local demos post to a server on 127.0.0.1).
+    https_only = channel in (AlertChannel.SLACK, AlertChannel.TEAMS) and not allow_private()
+    schemes: tuple[str, ...] = ("https",) if https_only else HTTP_SCHEMES
+    wanted = "an https://" if https_only else "an http:// or https://"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in schemes
+        or not parts.hostname
+        or any(c.isspace() or ord(c) < 32 for c in url)
+    ):
+        shown = url if len(url) <= 60 else url[:59] + "…"
+        raise TargetError(f"{channel.label} needs {wanted} address; “{shown}” is not one.")
+    try:
+        # Refuses credentials in the URL and a host with an address the fetcher would never connect to.
+        check_url(url, schemes=schemes)
+    except FetchError as exc:
+        raise TargetError(f"Alerts could never be sent there: {exc}.") from None
+    return url
+
+
+def _email_target(target: str) -> str:
+    addresses = email_recipients(target)
+    if not addresses:
+        raise TargetError("Give at least one e-mail address.")
+    bad = []
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            bad.append(address)
+    if bad:
+        raise TargetError(f"Not an e-mail address: {', '.join(f'“{a}”' for a in bad)}.")
+    return ", ".join(addresses)
+
+
+def checked_target(*, channel: str, target: str) -> str:
+    """The target as a rule stores it (trimmed; e-mail addresses as one comma-separated list), or
+    `TargetError` when no alert could ever be delivered to it through `channel`: a webhook needs an http(s)
+    address (https for Slack and Teams) that the fetcher would connect to, e-mail valid addresses."""
+    try:
+        kind = AlertChannel(channel)
+    except ValueError:
+        raise TargetError(f"Unknown channel {channel!r}.") from None
+    if kind == AlertChannel.EMAIL:
+        return _email_target(target)
+    return _url_target(kind, target)
 
 
 def slack_payload(message: AlertMessage) -> dict[str, Any]:
@@ -193,7 +260,7 @@ def send(delivery: AlertDelivery) -> int | None:
             headers["X-Servicepulse-Signature"] = sign(secret, timestamp, body)
         return _post(rule.target.strip(), body, headers)
     if rule.channel == AlertChannel.EMAIL:
-        recipients = [a.strip() for a in rule.target.replace(";", ",").split(",") if a.strip()]
+        recipients = email_recipients(rule.target)
         if not recipients:
             raise DeliveryError("no e-mail address in the rule", permanent=True)
         email = EmailMessage(

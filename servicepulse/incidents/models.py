@@ -152,7 +152,10 @@ class AlertRule(models.Model):
     services = models.ManyToManyField(Service, blank=True, related_name="alert_rules", help_text="Empty: all")
     min_state = models.CharField(
         max_length=16,
-        choices=[(IncidentState.POSSIBLE, "possible"), (IncidentState.CONFIRMED, "confirmed")],
+        choices=[
+            (IncidentState.POSSIBLE, IncidentState.POSSIBLE.label),
+            (IncidentState.CONFIRMED, IncidentState.CONFIRMED.label),
+        ],
         default=IncidentState.CONFIRMED,
         help_text="Alert from this state on (resolution is always announced for incidents alerted before)",
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from servicepulse.analysis.selectors import analysed_posts
@@ -25,10 +25,16 @@ from servicepulse.mentions.models import Mention
 
 
 def incident_list(*, state: str = "", service_id: str = "", kind: str = "") -> QuerySet[Incident]:
-    """Incidents newest first; ``state`` may be a state or "open"."""
+    """Incidents newest first; ``state`` may be a state, "open", or "maintenance" (planned maintenance in any
+    state). "confirmed" means a detected problem: a maintenance window is confirmed only in the state
+    machine's sense, so it is left out."""
     qs = Incident.objects.select_related("service")
     if state == "open":
         qs = qs.filter(state__in=OPEN_STATES)
+    elif state == IncidentKind.MAINTENANCE:
+        qs = qs.filter(kind=IncidentKind.MAINTENANCE)
+    elif state == IncidentState.CONFIRMED:
+        qs = qs.filter(state=state).exclude(kind=IncidentKind.MAINTENANCE)
     elif state:
         qs = qs.filter(state=state)
     if service_id:
@@ -36,6 +42,21 @@ def incident_list(*, state: str = "", service_id: str = "", kind: str = "") -> Q
     if kind:
         qs = qs.filter(kind=kind)
     return qs
+
+
+def incident_next_states(*, state: str, maintenance: bool = False) -> list[IncidentState]:
+    """The states an incident in `state` may be moved to by hand, as `services.incident_update_status`
+    allows them (its `STATE_TRANSITIONS`), in the order of `IncidentState`. A maintenance window can only be
+    ended: it is never turned into (or reopened as) a detected problem."""
+    from servicepulse.incidents.services import STATE_TRANSITIONS
+
+    try:
+        allowed = STATE_TRANSITIONS[IncidentState(state)]
+    except ValueError:
+        return []
+    if maintenance:
+        allowed = allowed & {IncidentState.RESOLVED}
+    return [s for s in IncidentState if s in allowed]
 
 
 def open_incidents_by_service(*, service_ids: list[str]) -> dict[str, list[Incident]]:
@@ -200,6 +221,20 @@ def maintenance_in_progress(*, service_id: str, at: datetime) -> bool:
 
 def alert_rule_list() -> QuerySet[AlertRule]:
     return AlertRule.objects.prefetch_related("services")
+
+
+def alert_rule_get(*, rule_id: int | str) -> AlertRule | None:
+    """One alert rule with its services and the number of its delivery records (`delivery_count`), or None."""
+    try:
+        pk = int(rule_id)
+    except (TypeError, ValueError):
+        return None
+    return (
+        AlertRule.objects.prefetch_related("services")
+        .annotate(delivery_count=Count("deliveries"))
+        .filter(pk=pk)
+        .first()
+    )
 
 
 def alert_delivery_list(*, incident_id: int | None = None) -> QuerySet[AlertDelivery]:

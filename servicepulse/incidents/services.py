@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
@@ -22,6 +23,7 @@ from servicepulse.incidents.detection import Decision, Detector, DetectorConfig,
 from servicepulse.incidents.models import (
     OPEN_STATES,
     ActivityType,
+    AlertChannel,
     AlertDelivery,
     AlertRule,
     DeliveryStatus,
@@ -45,11 +47,15 @@ BACKOFF_SECONDS = 60  # doubled at each retry: 1, 2, 4, 8, 16 minutes
 BASELINE_DAYS = 14
 ANALYSIS_WAIT = timedelta(hours=1)  # how long detection waits for a received post to be analysed
 _STATE_RANK = {IncidentState.POSSIBLE: 1, IncidentState.CONFIRMED: 2, IncidentState.RESOLVED: 3}
-_ALLOWED = {
-    IncidentState.POSSIBLE: {IncidentState.CONFIRMED, IncidentState.RESOLVED},
-    IncidentState.CONFIRMED: {IncidentState.RESOLVED},
-    IncidentState.RESOLVED: {IncidentState.CONFIRMED},  # reopened
+# The state changes `incident_update_status` allows: the one table of them (the incident page offers what
+# `selectors.incident_next_states` reads from it).
+STATE_TRANSITIONS: dict[IncidentState, frozenset[IncidentState]] = {
+    IncidentState.POSSIBLE: frozenset({IncidentState.CONFIRMED, IncidentState.RESOLVED}),
+    IncidentState.CONFIRMED: frozenset({IncidentState.RESOLVED}),
+    IncidentState.RESOLVED: frozenset({IncidentState.CONFIRMED}),  # reopened
 }
+NOTE_MAX_CHARS = 4000
+_UNSIGNED_WEBHOOK = "A signed webhook needs its signing secret: its receiver verifies every alert with it."
 
 
 class IncidentError(ValueError):
@@ -140,7 +146,7 @@ def incident_update_status(
     previous = IncidentState(locked.state)
     if state == previous:
         return locked
-    if state not in _ALLOWED[previous]:
+    if state not in STATE_TRANSITIONS[previous]:
         raise IncidentError(f"an incident cannot go from {previous} to {state}")
     locked.state = state
     fields = ["state", "updated_at"]
@@ -172,6 +178,12 @@ def incident_update_status(
 
 
 def incident_add_note(*, incident: Incident, comment: str, user: User | None = None) -> IncidentActivity:
+    """Add a note to an incident's timeline (at most `NOTE_MAX_CHARS` characters)."""
+    comment = comment.strip()
+    if not comment:
+        raise IncidentError("a note needs some text")
+    if len(comment) > NOTE_MAX_CHARS:
+        raise IncidentError(f"a note is at most {NOTE_MAX_CHARS} characters (this one has {len(comment)})")
     return _activity(incident=incident, type=ActivityType.NOTE, at=timezone.now(), comment=comment, user=user)
 
 
@@ -467,31 +479,155 @@ def _refresh_explanation(
 # ---- alerts ------------------------------------------------------------------------------------------------
 
 
+def alert_rule_check(
+    *,
+    name: str,
+    channel: str,
+    target: str,
+    secret: str = "",
+    service_ids: list[str] | None = None,
+    quiet_start: time | None = None,
+    quiet_end: time | None = None,
+    rule: AlertRule | None = None,
+) -> str:
+    """Refuse a rule no alert could ever be delivered through, with a `ValidationError` keyed by field (name,
+    channel, target, secret, services, quiet_end); returns the target as the rule stores it. `rule` is the
+    rule being changed, if any: its own name is not a duplicate, and an empty secret keeps its secret.
+
+    A name is unique (ignoring case); the target must suit the channel (`alerts.checked_target`); a signed
+    webhook needs its signing secret (the receiver verifies every alert with it); quiet hours need both
+    ends, and different ones."""
+    from servicepulse.incidents import alerts
+
+    errors: dict[str, str] = {}
+    name = name.strip()
+    if not name:
+        errors["name"] = "Give the rule a name."
+    elif AlertRule.objects.filter(name__iexact=name).exclude(pk__in=[rule.pk] if rule else []).exists():
+        errors["name"] = f"There is already an alert rule called “{name}”."
+    try:
+        target = alerts.checked_target(channel=channel, target=target)
+    except alerts.TargetError as exc:
+        errors["channel" if channel not in AlertChannel.values else "target"] = str(exc)
+    if channel == AlertChannel.WEBHOOK and not (secret or (rule.secret if rule else "")):
+        errors["secret"] = _UNSIGNED_WEBHOOK
+    if service_ids:
+        known = set(Service.objects.filter(pk__in=service_ids).values_list("pk", flat=True))
+        unknown = [sid for sid in service_ids if sid not in known]
+        if unknown:
+            errors["services"] = "No such service: " + ", ".join(unknown) + "."
+    if (quiet_start is None) != (quiet_end is None):
+        errors["quiet_end"] = "Give both ends of the quiet hours, or neither."
+    elif quiet_start is not None and quiet_start == quiet_end:
+        errors["quiet_end"] = "Quiet hours must end at a different time than they start."
+    if errors:
+        raise ValidationError(errors)
+    return target
+
+
+def _alert_rule_save(
+    *,
+    rule: AlertRule,
+    name: str,
+    channel: str,
+    target: str,
+    service_ids: list[str] | None,
+    min_state: IncidentState | str,
+    secret: str,
+    quiet_start: time | None,
+    quiet_end: time | None,
+) -> AlertRule:
+    stored = alert_rule_check(
+        name=name,
+        channel=channel,
+        target=target,
+        secret=secret,
+        service_ids=service_ids,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+        rule=rule if rule.pk else None,
+    )
+    rule.name, rule.channel, rule.target, rule.min_state = name.strip(), channel, stored, min_state
+    rule.quiet_start, rule.quiet_end = quiet_start, quiet_end
+    if channel != AlertChannel.WEBHOOK:
+        rule.set_secret("")  # only the signed webhook signs
+    elif secret:
+        rule.set_secret(secret)
+    rule.full_clean(exclude=["secrets_encrypted"])
+    with transaction.atomic():
+        rule.save()
+        rule.services.set(Service.objects.filter(pk__in=service_ids or []))
+    return rule
+
+
 def alert_rule_create(
     *,
     name: str,
     channel: str,
     target: str,
     service_ids: list[str] | None = None,
-    min_state: IncidentState = IncidentState.CONFIRMED,
+    min_state: IncidentState | str = IncidentState.CONFIRMED,
     secret: str = "",
     quiet_start: time | None = None,
     quiet_end: time | None = None,
 ) -> AlertRule:
-    rule = AlertRule(
+    """Add an alert rule; refused (`ValidationError`, see `alert_rule_check`) when its alerts could never be
+    delivered. No services: every service."""
+    return _alert_rule_save(
+        rule=AlertRule(),
         name=name,
         channel=channel,
         target=target,
+        service_ids=service_ids,
         min_state=min_state,
+        secret=secret,
         quiet_start=quiet_start,
         quiet_end=quiet_end,
     )
-    rule.set_secret(secret)
-    rule.full_clean(exclude=["secrets_encrypted"])
-    rule.save()
-    if service_ids:
-        rule.services.set(Service.objects.filter(pk__in=service_ids))
+
+
+def alert_rule_update(
+    *,
+    rule: AlertRule,
+    name: str,
+    channel: str,
+    target: str,
+    service_ids: list[str] | None = None,
+    min_state: IncidentState | str = IncidentState.CONFIRMED,
+    secret: str = "",
+    quiet_start: time | None = None,
+    quiet_end: time | None = None,
+) -> AlertRule:
+    """Change an alert rule, checked as `alert_rule_create` does; an empty `secret` keeps the current one.
+    Deliveries still waiting for a retry or the end of quiet hours go out through the changed rule."""
+    return _alert_rule_save(
+        rule=rule,
+        name=name,
+        channel=channel,
+        target=target,
+        service_ids=service_ids,
+        min_state=min_state,
+        secret=secret,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+    )
+
+
+def alert_rule_set_enabled(*, rule: AlertRule, enabled: bool) -> AlertRule:
+    """Switch a rule on or off. A disabled rule queues nothing, and its deliveries still waiting (retries,
+    quiet hours) are not sent: see `alert_deliver`."""
+    rule.enabled = enabled
+    rule.save(update_fields=["enabled"])
     return rule
+
+
+def alert_rule_delete(*, rule: AlertRule) -> int:
+    """Delete a rule and its delivery records (the incidents' "Alerts sent" lose those lines); returns how
+    many delivery records went with it."""
+    with transaction.atomic():
+        deliveries = AlertDelivery.objects.filter(rule=rule).count()
+        rule.delete()
+    return deliveries
 
 
 def _rule_matches(rule: AlertRule, incident: Incident, state: str) -> bool:
@@ -582,6 +718,14 @@ def alert_deliver(*, delivery_id: int, now: datetime | None = None) -> AlertDeli
             .first()
         )
         if delivery is None or delivery.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
+            return delivery
+        if not delivery.rule.enabled:
+            # Switched off (often because its target was wrong): nothing more goes out through it.
+            delivery.status = DeliveryStatus.FAILED
+            delivery.next_attempt_at = None
+            delivery.last_error = "not sent: the alert rule was disabled"
+            delivery.add_log(at=now.isoformat(), outcome="cancelled", detail=delivery.last_error)
+            delivery.save()
             return delivery
         delivery.attempts += 1
         try:

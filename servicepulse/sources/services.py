@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from servicepulse.sources.models import Audience, Source
@@ -103,9 +103,63 @@ def source_get_or_create(*, kind: str, name: str) -> Source:
     return source
 
 
+# What goes with a source, by the model holding it: (one, several) as the pages and the command say it, or
+# None for what is part of a post or of the source itself. Found through the relations that delete with
+# the source or its posts, so a kind of row added later is announced too (by its model's name).
+REMOVAL_LABELS: dict[str, tuple[str, str] | None] = {
+    "mentions.Mention": ("post", "posts"),
+    "mentions.Quarantine": ("quarantined row", "quarantined rows"),
+    "engage.Case": ("inbox case", "inbox cases"),
+    "incidents.IncidentMention": ("post attached to an incident", "posts attached to incidents"),
+    "analysis.Correction": ("label correction", "label corrections"),
+    "engage.LoopReply": ("closed-loop reply record", "closed-loop reply records"),
+    "engage.OptOut": ("reply opt-out", "reply opt-outs"),
+    "publish.Backfeed": ("reply fed back to the blog", "replies fed back to the blog"),
+    "publish.CrossPostTarget": ("cross-posting account", "cross-posting accounts"),
+    "analysis.MentionAnalysis": None,
+    "publish.BackfeedCursor": None,
+}
+
+
+def _deleted_with(model: type[models.Model]) -> list[models.ForeignObjectRel]:
+    return [
+        rel
+        for rel in model._meta.get_fields(include_hidden=True)
+        if isinstance(rel, models.ForeignObjectRel) and rel.on_delete is models.CASCADE
+    ]
+
+
+def source_removal_summary(*, source: Source) -> dict[str, int]:
+    """What `source_remove` would delete with `source`, for the confirmation: counts by what people call
+    them, posts first and always given, the rest (quarantined rows, inbox cases, ...) when there are some."""
+    posts = source.mentions.count()
+    order = list(REMOVAL_LABELS)
+    found: list[tuple[int, str, int]] = []
+    for rel in _deleted_with(Source):
+        model = rel.related_model
+        counted = [(model, rel.field.name)]
+        if model is source.mentions.model:  # what hangs off its posts, rather than the posts again
+            counted = [(r.related_model, f"{r.field.name}__{rel.field.name}") for r in _deleted_with(model)]
+        for kind, path in counted:
+            key = kind._meta.label
+            label = REMOVAL_LABELS.get(
+                key, (str(kind._meta.verbose_name), str(kind._meta.verbose_name_plural))
+            )
+            if label is None:
+                continue
+            count = kind._default_manager.filter(**{path: source}).count()
+            if count:
+                found.append((order.index(key) if key in order else len(order), label[count != 1], count))
+    summary = {"post" if posts == 1 else "posts": posts}
+    summary.update((label, count) for _, label, count in sorted(found))
+    return summary
+
+
+@transaction.atomic
 def source_remove(*, name: str) -> int:
-    """Remove a source and everything it brought in. Returns the number of mentions removed."""
-    source = Source.objects.get(name=name)
+    """Remove a source and everything it brought in (see source_removal_summary). Returns the number of
+    mentions removed."""
+    source = Source.objects.select_for_update().get(name=name)
     count = source.mentions.count()
     source.delete()
     return count

@@ -73,7 +73,7 @@ def test_rss_add_sync_twice_then_failing_feed(cli_env: dict[str, str]) -> None:
     lines = dict(line.split("\t", 1) for line in kinds.stdout.strip().splitlines())
     assert {"rss", "mastodon", "bluesky", "reddit", "import"} <= set(lines)
 
-    removed = run_cli("sources", "remove", "su-news", env=cli_env)
+    removed = run_cli("sources", "remove", "su-news", "--yes", env=cli_env)
     assert removed.returncode == 0 and "3 mention" in removed.stdout
 
     refused = run_cli(

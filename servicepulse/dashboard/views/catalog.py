@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from servicepulse.accounts.roles import Role, role_required
 from servicepulse.catalog.models import Service
-from servicepulse.catalog.selectors import service_list
-from servicepulse.catalog.services import CatalogError, service_delete, service_save
+from servicepulse.catalog.selectors import service_history, service_list
+from servicepulse.catalog.services import CatalogError, ServiceInUse, service_delete, service_save
 from servicepulse.dashboard.forms import ServiceForm
 
 
@@ -57,15 +56,23 @@ def catalog_edit(request: HttpRequest, service_id: str) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def catalog_delete(request: HttpRequest, service_id: str) -> HttpResponse:
+    """GET: what removing the service would take (a service with history is kept, and the page says why and
+    what to do instead); POST from that page: remove it."""
     service = get_object_or_404(Service, id=service_id)
-    try:
-        service_delete(service_id=service.id)
-    except ProtectedError:
-        messages.error(
-            request, f"{service.name} has incidents or history that keep it; mark it not public instead."
-        )
-    else:
+    if request.method == "POST":
+        try:
+            service_delete(service_id=service.id)
+        except ServiceInUse as exc:
+            # Tagged or used since the page was shown: show it again, with what keeps it now.
+            return render(
+                request,
+                "dashboard/catalog_remove.html",
+                {"service": service, "history": exc.history},
+                status=409,
+            )
         messages.success(request, f"Removed {service.name} from the catalogue.")
-    return redirect("dashboard:catalog")
+        return redirect("dashboard:catalog")
+    history = service_history(service_id=service.id)
+    return render(request, "dashboard/catalog_remove.html", {"service": service, "history": history})

@@ -17,6 +17,7 @@ from servicepulse.catalog.models import Service
 from servicepulse.dashboard.forms import IncidentNoteForm, IncidentOpenForm, IncidentStateForm
 from servicepulse.dashboard.selectors import incident_page, incident_queryset
 from servicepulse.incidents.models import IncidentKind
+from servicepulse.incidents.selectors import IncidentDetail
 from servicepulse.incidents.services import (
     incident_add_note,
     incident_create,
@@ -31,6 +32,7 @@ STATE_FILTERS = [
     ("possible", "Possible"),
     ("confirmed", "Detected"),
     ("resolved", "Resolved"),
+    ("maintenance", "Planned maintenance"),
 ]
 
 
@@ -91,12 +93,9 @@ def incident_open(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard:incident", pk=incident.pk)
 
 
-@role_required(Role.VIEWER)
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    detail = incident_page(pk=pk)
-    if detail is None:
-        raise Http404("no such incident")
-    can_respond = has_role(request.user, Role.RESPONDER)
+def _detail_page(
+    request: HttpRequest, detail: IncidentDetail, *, note_form: IncidentNoteForm | None = None
+) -> HttpResponse:
     incident = detail.incident
     public_id = public_incident_id_for(detected_incident_id=incident.pk)
     publishable = public_id is None and detected_publishable(incident=incident)
@@ -105,15 +104,23 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "dashboard/incident.html",
         {
             "d": detail,
-            "can_respond": can_respond,
+            "can_respond": has_role(request.user, Role.RESPONDER),
             "public_id": public_id,
             "publishable": publishable,
             "state_form": IncidentStateForm(
                 current=incident.state, maintenance=incident.kind == IncidentKind.MAINTENANCE
             ),
-            "note_form": IncidentNoteForm(),
+            "note_form": note_form or IncidentNoteForm(),
         },
     )
+
+
+@role_required(Role.VIEWER)
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    detail = incident_page(pk=pk)
+    if detail is None:
+        raise Http404("no such incident")
+    return _detail_page(request, detail)
 
 
 @role_required(Role.RESPONDER)
@@ -125,13 +132,21 @@ def incident_act(request: HttpRequest, pk: int) -> HttpResponse:
     incident = detail.incident
     target = reverse("dashboard:incident", kwargs={"pk": pk})
     if request.POST.get("action") == "note":
-        form: Any = IncidentNoteForm(request.POST)
-        if form.is_valid():
-            incident_add_note(incident=incident, comment=form.cleaned_data["comment"], user=request.user)
-            messages.success(request, "Note added.")
-        else:
-            messages.error(request, "Write a note first.")
-        return redirect(target)
+        note_form = IncidentNoteForm(request.POST)
+        if note_form.is_valid():
+            try:
+                incident_add_note(
+                    incident=incident, comment=note_form.cleaned_data["comment"], user=request.user
+                )
+            except ValueError as exc:
+                note_form.add_error("comment", _service_error(exc))
+            else:
+                messages.success(request, "Note added.")
+                return redirect(target)
+        # The page again with the note as typed and what is wrong with it (a redirect would lose the text).
+        problems = "; ".join(str(e) for errs in note_form.errors.values() for e in errs)
+        messages.error(request, f"The note was not added. {problems}")
+        return _detail_page(request, detail, note_form=note_form)
     form = IncidentStateForm(
         request.POST, current=incident.state, maintenance=incident.kind == IncidentKind.MAINTENANCE
     )

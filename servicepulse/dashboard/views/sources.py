@@ -7,14 +7,20 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.dashboard.forms import SourceAddForm, is_htmx
 from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_classes
 from servicepulse.sources.selectors import source_list_with_health
-from servicepulse.sources.services import SourceConfigError, source_create, source_remove, source_update
+from servicepulse.sources.services import (
+    SourceConfigError,
+    source_create,
+    source_removal_summary,
+    source_remove,
+    source_update,
+)
 
 
 @role_required(Role.VIEWER)
@@ -84,9 +90,16 @@ def source_sync_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def source_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what removing the source deletes with it, and that pausing keeps them; POST from that page:
+    remove."""
     source = get_object_or_404(Source, pk=pk)
-    removed = source_remove(name=source.name)
-    messages.success(request, f"Removed source {source.name} and its {removed} mentions.")
-    return redirect("dashboard:sources")
+    if request.method == "POST":
+        removed = source_remove(name=source.name)
+        messages.success(
+            request, f"Removed source {source.name} and its {removed} post{'' if removed == 1 else 's'}."
+        )
+        return redirect("dashboard:sources")
+    summary = source_removal_summary(source=source)
+    return render(request, "dashboard/sources_remove.html", {"source": source, "summary": summary})

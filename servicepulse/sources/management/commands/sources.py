@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from servicepulse.sources.selectors import source_get, source_kinds, source_list
 from servicepulse.sources.services import (
     SourceConfigError,
     source_create,
+    source_removal_summary,
     source_remove,
     source_sync,
     source_update,
@@ -65,8 +67,11 @@ class Command(BaseCommand):
         sync = sub.add_parser("sync", help="pull one source now and print the counts")
         sync.add_argument("name")
 
-        remove = sub.add_parser("remove", help="remove a source and everything it brought in")
+        remove = sub.add_parser(
+            "remove", help="remove a source and everything it brought in (disable keeps its posts)"
+        )
         remove.add_argument("name")
+        remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
         for action in ("enable", "disable"):
             toggle = sub.add_parser(action, help=f"{action} a source")
@@ -166,7 +171,22 @@ class Command(BaseCommand):
         self.stdout.write(self._counts(result))
 
     def do_remove(self, options: dict[str, Any]) -> None:
-        self._source(options["name"])
+        source = self._source(options["name"])
+        if not options["yes"]:
+            summary = ", ".join(
+                f"{count} {label}" for label, count in source_removal_summary(source=source).items()
+            )
+            try:
+                answer = input(
+                    f"Remove source {source.name!r} and delete with it: {summary}? "
+                    f"(`servicepulse sources disable {shlex.quote(source.name)}` keeps them) [y/N] "
+                )
+            except EOFError:  # no terminal to ask (stdin is /dev/null or a finished pipe)
+                raise CommandError(
+                    "nothing removed: no answer to confirm with; pass --yes to remove"
+                ) from None
+            if answer.strip().lower() not in {"y", "yes"}:
+                raise CommandError("nothing removed")
         removed = source_remove(name=options["name"])
         self.stdout.write(f"removed source {options['name']!r} and its {removed} mention(s)")
 

@@ -1,0 +1,162 @@
+"""/alerts/ (admin): bad targets are refused with the reason beside the field, and a rule can be fixed from
+the page: edited, disabled and enabled, deleted after a confirmation."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from servicepulse.incidents.models import AlertChannel, AlertRule
+from servicepulse.incidents.services import alert_rule_create
+
+SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"
+
+
+def post_rule(client: Client, **fields: Any) -> Any:
+    data = {"name": "Desk", "channel": "slack", "target": SLACK, "min_state": "confirmed", **fields}
+    return client.post("/alerts/", data)
+
+
+def text(response: Any) -> str:
+    """The page's words without its tags, spaces collapsed, entities decoded."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
+
+
+def field_errors(response: Any, name: str) -> list[str]:
+    form = response.context["form"]
+    return [str(e) for e in form.errors.get(name, [])]
+
+
+@pytest.fixture
+def rule(world: dict[str, Any]) -> AlertRule:
+    return alert_rule_create(name="Desk on Slack", channel=AlertChannel.SLACK, target=SLACK)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"target": "not a url"}, "target", "needs an http:// or https:// address"),
+        ({"channel": "teams", "target": "javascript:alert(1)"}, "target", "needs an http:// or https://"),
+        ({"channel": "email", "target": "not-an-email, x@"}, "target", "Not an e-mail address"),
+        ({"channel": "webhook", "target": "https://ops.example.invalid/in"}, "secret", "signing secret"),
+        ({"quiet_start": "22:00", "quiet_end": "22:00"}, "quiet_end", "different time"),
+        ({"quiet_start": "22:00"}, "quiet_end", "Give both ends"),
+        ({"services": ["vle", "no-such-service"]}, "services", "no-such-service"),
+    ],
+)
+def test_a_rule_that_could_never_alert_is_refused_beside_its_field(
+    world: dict[str, Any], clients: dict[str, Client], fields: dict[str, Any], field: str, words: str
+) -> None:
+    response = post_rule(clients["admin"], **fields)
+    assert response.status_code == 200
+    assert not AlertRule.objects.exists()
+    assert any(words in e for e in field_errors(response, field)), field_errors(response, field)
+    page = text(response)
+    assert words in page  # shown, the Services fieldset included
+    assert "The rule was not saved" in page
+
+
+@pytest.mark.django_db
+def test_duplicate_names_are_refused(rule: AlertRule, clients: dict[str, Client]) -> None:
+    response = post_rule(clients["admin"], name="desk on slack")
+    assert "There is already an alert rule called “desk on slack”." in text(response)
+    assert AlertRule.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_slack_needs_https_in_production(
+    world: dict[str, Any], clients: dict[str, Client], settings: Any
+) -> None:
+    settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+    response = post_rule(clients["admin"], target="http://hooks.slack.com/services/T000/B000/XXXX")
+    assert "needs an https:// address" in " ".join(field_errors(response, "target"))
+    assert post_rule(clients["admin"]).status_code == 302
+
+
+@pytest.mark.django_db
+def test_alert_from_uses_the_products_wording(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    alert_rule_create(name="Early", channel=AlertChannel.SLACK, target=SLACK, min_state="possible")
+    alert_rule_create(name="Late", channel=AlertChannel.SLACK, target=SLACK, min_state="confirmed")
+    page = clients["admin"].get("/alerts/").content.decode()
+    cells = re.findall(r"<td>(Possible problem|Problem detected|possible|confirmed)</td>", page)
+    assert cells == ["Possible problem", "Problem detected"]
+
+
+@pytest.mark.django_db
+def test_disable_enable_and_delete_after_confirming(
+    rule: AlertRule, clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    admin = clients["admin"]
+    with django_assert_max_num_queries(10):
+        page = admin.get("/alerts/").content.decode()
+    assert 'Disable<span class="sr-only"> Desk on Slack' in page
+    assert admin.post("/alerts/", {"action": "disable", "rule": rule.pk}).status_code == 302
+    assert not AlertRule.objects.get(pk=rule.pk).enabled
+    assert "Enable<span" in admin.get("/alerts/").content.decode()
+    admin.post("/alerts/", {"action": "enable", "rule": rule.pk})
+    assert AlertRule.objects.get(pk=rule.pk).enabled
+
+    confirm = admin.get("/alerts/", {"delete": rule.pk})
+    assert "Delete the rule Desk on Slack?" in text(confirm)
+    assert AlertRule.objects.filter(pk=rule.pk).exists()  # asking is not deleting
+    done = admin.post("/alerts/", {"action": "delete", "rule": rule.pk}, follow=True)
+    assert "Deleted the alert rule Desk on Slack." in text(done)
+    assert not AlertRule.objects.exists()
+    assert admin.post("/alerts/", {"action": "delete", "rule": rule.pk}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_rule_is_edited_in_place(rule: AlertRule, clients: dict[str, Client]) -> None:
+    admin = clients["admin"]
+    form = admin.get("/alerts/", {"edit": rule.pk})
+    assert "Edit the rule Desk on Slack" in text(form)
+    assert f'value="{SLACK}"' in form.content.decode()
+    refused = admin.post(
+        "/alerts/",
+        {
+            "action": "edit",
+            "rule": rule.pk,
+            "name": "Desk on Slack",
+            "channel": "slack",
+            "target": "nope",
+            "min_state": "confirmed",
+        },
+    )
+    assert refused.status_code == 200 and "Edit the rule Desk on Slack" in text(refused)
+    assert AlertRule.objects.get(pk=rule.pk).target == SLACK
+    saved = admin.post(
+        "/alerts/",
+        {
+            "action": "edit",
+            "rule": rule.pk,
+            "name": "Desk",
+            "channel": "email",
+            "target": "desk@uni.example",
+            "min_state": "possible",
+            "services": ["vle"],
+        },
+    )
+    assert saved.status_code == 302
+    rule = AlertRule.objects.get(pk=rule.pk)
+    assert (rule.name, rule.channel, rule.target, rule.min_state) == (
+        "Desk",
+        "email",
+        "desk@uni.example",
+        "possible",
+    )
+    assert AlertRule.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_only_admins_change_rules(rule: AlertRule, clients: dict[str, Client]) -> None:
+    for role in ("responder", "viewer"):
+        for data in ({"action": "disable", "rule": rule.pk}, {"action": "delete", "rule": rule.pk}):
+            assert clients[role].post("/alerts/", data).status_code == 403
+        assert clients[role].get("/alerts/", {"edit": rule.pk}).status_code == 403
+    assert clients["anonymous"].post("/alerts/", {"action": "delete", "rule": rule.pk}).status_code == 302
+    assert AlertRule.objects.get(pk=rule.pk).enabled

@@ -1,0 +1,57 @@
+"""The explorer in a real browser: relabelling from filtered results (filtered in place by htmx) comes back to
+the same filters and results; services are relabelled from the catalogue's list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.dashboard.test_browser import CHROMIUM, browser, page, sign_in  # noqa: F401 - fixtures shared
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Chromium not installed at /usr/bin/chromium (make browser-deps)"
+    ),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relabel_keeps_the_filters_and_services_come_from_a_list(
+    live_server: Any,
+    world: dict[str, Any],
+    users: Any,
+    page: Any,  # noqa: F811 - the fixture imported above
+) -> None:
+    from playwright.sync_api import expect
+
+    from servicepulse.analysis.selectors import analysis_for_mentions
+
+    sign_in(page, live_server.url, "responder")
+    page.goto(f"{live_server.url}/mentions/")
+    page.locator("#id_service").select_option("wifi")
+    page.wait_for_url("**service=wifi**")
+    page.locator("#id_complaint").select_option("yes")
+    page.wait_for_url("**complaint=yes**")
+    rows = page.locator("table.mentions tbody tr")
+    expect(rows).to_have_count(6)  # htmx swapped the filtered results in
+
+    rows.first.locator("input[type=checkbox]").check()
+    page.locator("#id_field").select_option("sentiment")
+    page.locator("#id_value").fill("neutral")
+    page.get_by_role("button", name="Relabel selected").click()
+    expect(page.get_by_text("Relabelled 1 post")).to_be_visible()
+    assert "service=wifi" in page.url and "complaint=yes" in page.url
+    expect(page.locator("#id_service")).to_have_value("wifi")
+    expect(page.locator("#id_complaint")).to_have_value("yes")
+    expect(rows).to_have_count(6)
+
+    post_id = int(rows.first.locator("input[type=checkbox]").get_attribute("value"))
+    rows.first.locator("input[type=checkbox]").check()
+    page.locator("#id_field").select_option("services")
+    page.locator("#id_services").select_option(label=["Wi-Fi and eduroam", "Library systems"])
+    page.get_by_role("button", name="Relabel selected").click()
+    expect(page.get_by_text("Relabelled 1 post")).to_be_visible()
+    assert "service=wifi" in page.url
+    assert analysis_for_mentions(mention_ids=[post_id])[post_id].service_ids == ["wifi", "library"]

@@ -155,7 +155,9 @@ def _dangling_references(html: str) -> list[str]:
     a screen reader never reads: the field template once wrote `_help` where Django points at `_helptext`)."""
     ids = set(re.findall(r'\sid="([^"]+)"', html))
     wanted = re.findall(r'\s(?:for|aria-describedby|aria-labelledby)="([^"]*)"', html)
-    return sorted({f"refers to missing id {ref!r}" for refs in wanted for ref in refs.split() if ref not in ids})
+    return sorted(
+        {f"refers to missing id {ref!r}" for refs in wanted for ref in refs.split() if ref not in ids}
+    )
 
 
 @pytest.mark.django_db

@@ -26,7 +26,9 @@ class Command(BaseCommand):
     help = "Draft the weekly 'You said, we did' blog post from complaint themes and resolved incidents."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--until", type=_day, help="End of the week (YYYY-MM-DD, local midnight; default: now)")
+        parser.add_argument(
+            "--until", type=_day, help="End of the week (YYYY-MM-DD, local midnight; default: now)"
+        )
         parser.add_argument("--days", type=int, default=7, help="Length of the period in days (default 7)")
         parser.add_argument("--save", action="store_true", help="Also create it as a blog draft")
 

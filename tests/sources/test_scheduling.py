@@ -201,7 +201,7 @@ def test_one_unreadable_source_does_not_stop_the_streams_or_retention() -> None:
     assert broken.last_error == "cannot be scheduled: option streaming: not a yes/no value: 'maybe'"
 
     old = timezone.now() - timedelta(days=30)
-    Source.objects.filter(pk=broken.pk).update(retention_days=10**11)  # stored before it was checked
+    Source.objects.filter(pk=broken.pk).update(retention_days=2_000_000_000)  # stored before it was checked
     Source.objects.filter(pk=live.pk).update(retention_days=7)
     kept = MentionFactory(source=broken, created_at=old)
     MentionFactory(source=live, created_at=old)

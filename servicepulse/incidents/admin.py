@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from servicepulse.incidents.models import AlertDelivery, AlertRule, Incident, IncidentActivity
 
@@ -21,8 +22,20 @@ class IncidentAdmin(admin.ModelAdmin):
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
+    """Read-only here: rules are written on /alerts/, where each target is checked (a rule saved here would
+    skip those checks)."""
+
     list_display = ("name", "channel", "min_state", "enabled")
     exclude = ("secrets_encrypted",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AlertRule | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AlertRule | None = None) -> bool:
+        return False
 
 
 @admin.register(AlertDelivery)

@@ -160,3 +160,12 @@ def test_only_admins_change_rules(rule: AlertRule, clients: dict[str, Client]) -
         assert clients[role].get("/alerts/", {"edit": rule.pk}).status_code == 403
     assert clients["anonymous"].post("/alerts/", {"action": "delete", "rule": rule.pk}).status_code == 302
     assert AlertRule.objects.get(pk=rule.pk).enabled
+
+
+def test_the_django_admin_shows_alert_rules_read_only(client, users) -> None:  # type: ignore[no-untyped-def]
+    """Rules are written on /alerts/, where their targets are checked; the admin cannot bypass that."""
+    users["admin"].is_staff = users["admin"].is_superuser = True
+    users["admin"].save()
+    client.force_login(users["admin"])
+    assert client.get("/admin/incidents/alertrule/").status_code == 200
+    assert client.get("/admin/incidents/alertrule/add/").status_code == 403

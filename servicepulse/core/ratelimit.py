@@ -1,23 +1,49 @@
 """Rate limits for public endpoints, counted in Django's cache (Redis in production).
 
 Use `@rate_limit("widget", limit=30, per=60)` on a view, or `rate_limit_hit(...)` inside one. Requests over
-the limit get 429 with Retry-After. The key is the client address (REMOTE_ADDR; put the proxy's
-X-Forwarded-For handling in the proxy, not here, so clients cannot forge it).
+the limit get 429 with Retry-After. The key is the client address: REMOTE_ADDR, or, when that is one of
+`SERVICEPULSE_TRUSTED_PROXIES`, the nearest address in X-Forwarded-For that is not a trusted proxy (read from
+the right, so a client cannot forge it by sending its own header).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
 
+def _trusted(address: str, proxies: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    for proxy in proxies:
+        try:
+            if ip in ipaddress.ip_network(proxy.strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """Who sent the request, for rate limits: behind a trusted proxy, the client it forwarded for."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    proxies = list(getattr(settings, "SERVICEPULSE_TRUSTED_PROXIES", []) or [])
+    if not proxies or not _trusted(remote, proxies):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):  # the right-most entries were added by our own proxies
+        if not _trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else remote
 
 
 def _window_key(scope: str, key: str, per: int) -> str:

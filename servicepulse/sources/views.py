@@ -33,15 +33,19 @@ def webhook(request: HttpRequest, source_name: str) -> HttpResponse:
         raise Http404("no such source") from None
     if not connector.can_receive:
         raise Http404("this source does not receive webhooks")
-    if failures_exceeded(source, request):
-        response = JsonResponse({"error": "too many refused deliveries from this address"}, status=429)
-        response["Retry-After"] = "60"
-        return response
+    # Checking a signature is cheap, so every delivery is checked: a correctly signed one is stored even
+    # when the same address (a proxy, the platform's shared egress) sent many refused ones; past the limit,
+    # refusals are answered 429 so that a guesser is told to slow down.
+    throttled = failures_exceeded(source, request)
     try:
         return connector.receive(request)
     except WebhookRejected as exc:
         log.warning("webhook for %s refused (%s): %s", source.name, exc.status, exc.reason)
         failure_record(source, request)
+        if throttled:
+            response = JsonResponse({"error": "too many refused deliveries from this address"}, status=429)
+            response["Retry-After"] = "60"
+            return response
         return JsonResponse({"error": exc.reason}, status=exc.status)
 
 

@@ -29,3 +29,22 @@ def test_scopes_are_separate() -> None:
     assert rate_limit_hit(scope="a", key="k", limit=1, per=60) is None
     assert rate_limit_hit(scope="b", key="k", limit=1, per=60) is None
     assert rate_limit_hit(scope="a", key="k", limit=1, per=60) is not None
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_budget(settings) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.core.ratelimit import client_address
+
+    factory = RequestFactory()
+
+    def seen(remote: str, forwarded: str = "") -> str:
+        extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+        return client_address(factory.post("/", REMOTE_ADDR=remote, **extra))
+
+    settings.SERVICEPULSE_TRUSTED_PROXIES = []
+    assert seen("10.0.0.5", "198.51.100.7") == "10.0.0.5"  # no proxy configured: the header is ignored
+    settings.SERVICEPULSE_TRUSTED_PROXIES = ["10.0.0.0/24", "192.0.2.1"]
+    assert seen("10.0.0.5", "198.51.100.7") == "198.51.100.7"
+    # A client's own X-Forwarded-For is on the left: the nearest untrusted hop is the one the proxy saw.
+    assert seen("10.0.0.5", "1.2.3.4, 198.51.100.7, 192.0.2.1") == "198.51.100.7"
+    assert seen("203.0.113.9", "198.51.100.7") == "203.0.113.9"  # not from a proxy: the header is ignored
+    assert seen("10.0.0.5") == "10.0.0.5"

@@ -278,6 +278,9 @@ SERVICEPULSE_REPLY_RATES = get_env("SERVICEPULSE_REPLY_RATES", {}, cast=str_to_j
 SERVICEPULSE_SLA_TARGET_HOURS = get_env("SERVICEPULSE_SLA_TARGET_HOURS", {}, cast=str_to_json_object)
 # Largest webhook delivery accepted at /sources/hooks/<source>/ (bytes); larger ones get 413.
 SERVICEPULSE_WEBHOOK_MAX_BYTES = get_env("SERVICEPULSE_WEBHOOK_MAX_BYTES", 1024 * 1024, cast=int)
+# Addresses (or networks) of the reverse proxies in front of servicepulse: a request from one of them is
+# counted against the client its X-Forwarded-For names (rate limits), not against the proxy itself.
+SERVICEPULSE_TRUSTED_PROXIES = get_env("SERVICEPULSE_TRUSTED_PROXIES", [], cast=str_to_list)
 SERVICEPULSE_BUCKET_MINUTES = get_env("SERVICEPULSE_BUCKET_MINUTES", 15, cast=int)
 SERVICEPULSE_ORGANISATION = get_env("SERVICEPULSE_ORGANISATION", "Northgate University")
 # Who gets the weekly experience report every Monday at 07:00 (comma-separated addresses; none: not sent).

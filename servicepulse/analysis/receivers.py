@@ -6,7 +6,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from servicepulse.mentions.signals import mentions_ingested
+from servicepulse.mentions.signals import mentions_ingested, mentions_revised
 
 
 @receiver(mentions_ingested, dispatch_uid="analysis.enqueue_new_mentions")
@@ -14,3 +14,10 @@ def enqueue_new_mentions(sender: Any, mention_ids: list[int], **kwargs: Any) -> 
     from servicepulse.analysis.tasks import enqueue_analysis
 
     enqueue_analysis(mention_ids)
+
+
+@receiver(mentions_revised, dispatch_uid="analysis.enqueue_revised_mentions")
+def enqueue_revised_mentions(sender: Any, mention_ids: list[int], **kwargs: Any) -> None:
+    from servicepulse.analysis.tasks import reanalyze_mentions
+
+    reanalyze_mentions.enqueue(list(mention_ids))

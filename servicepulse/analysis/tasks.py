@@ -20,6 +20,12 @@ def analyze_mentions(mention_ids: list[int]) -> int:
     return mentions_analyze(mention_ids=mention_ids)
 
 
+@task()
+def reanalyze_mentions(mention_ids: list[int]) -> int:
+    """Analyse these mentions again (their text was edited on the platform)."""
+    return mentions_analyze(mention_ids=mention_ids, force=True)
+
+
 def enqueue_analysis(mention_ids: list[int]) -> None:
     for start in range(0, len(mention_ids), BATCH):
         analyze_mentions.enqueue(list(mention_ids[start : start + BATCH]))

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from servicepulse.core.http import safe_url
 from servicepulse.mentions.models import Mention, Quarantine
-from servicepulse.mentions.signals import author_erasing, mentions_ingested
+from servicepulse.mentions.signals import author_erasing, mentions_ingested, mentions_revised
 from servicepulse.sources.models import Source
 
 logger = logging.getLogger(__name__)
@@ -170,6 +170,29 @@ def mentions_ingest(*, source: Source, items: Sequence[MentionData]) -> IngestRe
         ids = list(result.mention_ids)
         transaction.on_commit(lambda: mentions_ingested.send(sender=Mention, mention_ids=ids))
     return result
+
+
+def mentions_revise(*, source: Source, items: Sequence[MentionData]) -> list[int]:
+    """Apply edits the platform reported to posts already stored: a changed text replaces the stored one
+    (with its raw payload). Returns the ids of the mentions that changed; after commit, `mentions_revised`
+    is sent with them so they are read again. Items not stored yet are left to `mentions_ingest`."""
+    changed: list[int] = []
+    with transaction.atomic():
+        for item in items:
+            mention = (
+                Mention.objects.select_for_update()
+                .filter(source=source, external_id=item.external_id)
+                .first()
+            )
+            if mention is None or mention.text == item.text:
+                continue
+            mention.text, mention.raw = item.text, item.raw
+            mention.save(update_fields=["text", "raw"])
+            changed.append(mention.pk)
+        if changed:
+            ids = list(changed)
+            transaction.on_commit(lambda: mentions_revised.send(sender=Mention, mention_ids=ids))
+    return changed
 
 
 def quarantine_add(*, source: Source | None, raw: str | bytes, reason: str, position: str | int = "") -> bool:

@@ -8,6 +8,10 @@ from django.dispatch import Signal
 
 mentions_ingested = Signal()
 
+# Sent after the transaction that changed stored mentions' text commits (the platform reported an edit), with
+# `mention_ids: list[int]`. The analysis app reads them again.
+mentions_revised = Signal()
+
 # Sent inside the transaction that erases a person's posts (`servicepulse erase-author`), with
 # `author: str` (a name, handle or platform id). Apps holding that person's words elsewhere (blog comments,
 # inbox notes quoting them) delete them in their receiver, so the erasure commits or fails as one.

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 
 from servicepulse.core.ratelimit import client_address, rate_limit_count, rate_limit_hit
-from servicepulse.mentions.services import MentionData, mentions_ingest, quarantine_add
+from servicepulse.mentions.services import MentionData, mentions_ingest, mentions_revise, quarantine_add
 from servicepulse.sources.models import Source
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -141,15 +141,17 @@ class DeliveryResult:
     duplicates: int = 0
     quarantined: int = 0
     ignored: int = 0
+    revised: int = 0
     mention_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {
+        counts = {
             "created": self.created,
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
             "ignored": self.ignored,
         }
+        return {**counts, "revised": self.revised} if self.revised else counts
 
 
 def raw_of(value: Any) -> str:
@@ -160,8 +162,11 @@ def raw_of(value: Any) -> str:
         return repr(value)
 
 
-def store_items(*, source: Source, items: Iterable[Item], ignored: int = 0) -> DeliveryResult:
-    """Store the valid items as mentions and quarantine the others, together, in one transaction."""
+def store_items(
+    *, source: Source, items: Iterable[Item], ignored: int = 0, edits: bool = False
+) -> DeliveryResult:
+    """Store the valid items as mentions and quarantine the others, together, in one transaction. With
+    `edits` (the platform reports edited posts), a post already stored takes the new text."""
     result = DeliveryResult(ignored=ignored)
     good: list[MentionData] = []
     with transaction.atomic():
@@ -172,6 +177,8 @@ def store_items(*, source: Source, items: Iterable[Item], ignored: int = 0) -> D
                 quarantine_add(source=source, raw=item.raw, reason=item.error, position=item.position)
                 result.quarantined += 1
         ingest = mentions_ingest(source=source, items=good)
+        if edits:
+            result.revised = len(mentions_revise(source=source, items=good))
     result.created, result.duplicates, result.mention_ids = (
         ingest.created,
         ingest.duplicates,

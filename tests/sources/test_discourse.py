@@ -178,6 +178,28 @@ def test_webhook_post_created_is_stored_once(source, client: Client) -> None:  #
     assert mention.external_id == "4013" and "eduroam-to-VPN handover" in mention.text
 
 
+def test_webhook_post_edited_replaces_the_text_and_is_read_again(
+    source, client: Client, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from django_tasks_db.models import DBTaskResult
+
+    body = fixture("webhook_post_created.json")
+    deliver(client, body)
+    payload = json.loads(body)
+    payload["post"]["raw"] = "Update: the VPN handover works again after the fix."
+    payload["post"]["cooked"] = "<p>Update: the VPN handover works again after the fix.</p>"
+    payload["post"]["version"] = 2
+    edited = json.dumps(payload).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = deliver(client, edited, event="post_edited", event_id="78")
+    assert answer.status_code == 200 and answer.json()["revised"] == 1  # the edit was lost as a duplicate
+    mention = Mention.objects.get(source=source)
+    assert mention.text == "Update: the VPN handover works again after the fix."
+    queued = DBTaskResult.objects.filter(task_path__endswith="reanalyze_mentions")
+    assert [row.args_kwargs["args"] for row in queued] == [[[mention.pk]]]
+    assert "revised" not in deliver(client, edited, event="post_edited", event_id="78").json()  # redelivered
+
+
 def test_webhook_ping_and_other_categories(source, client: Client) -> None:  # type: ignore[no-untyped-def]
     ping = deliver(client, fixture("webhook_ping.json"), event="ping")
     assert ping.status_code == 200 and ping.json() == {"ping": "OK"}

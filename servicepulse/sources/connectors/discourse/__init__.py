@@ -197,7 +197,7 @@ class DiscourseConnector(Connector):
         item = self._item(post, position, category_ids(self._opt("categories")))
         if item is None:
             return accepted(store_items(source=self.source, items=[], ignored=1))
-        return accepted(store_items(source=self.source, items=[item]))
+        return accepted(store_items(source=self.source, items=[item], edits=event == "post_edited"))
 
     # -- reply -----------------------------------------------------------------------------------------------
     def reply(self, *, mention: Mention, text: str) -> ReplyResult:

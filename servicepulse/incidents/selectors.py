@@ -179,12 +179,14 @@ def detected_incident_mention_ids(*, incident_id: int) -> list[int]:
 def detected_confirmed(
     *, exclude_ids: set[int], limit: int = 20, resolved_within: timedelta = timedelta(days=30)
 ) -> list[DetectedIncident]:
-    """Confirmed incidents, and those resolved in the last `resolved_within` (still worth an incident report),
-    newest first, leaving out `exclude_ids` (those already on the status page). Maintenance is left out."""
+    """Confirmed incidents, and those resolved in the last `resolved_within` after being confirmed (still
+    worth an incident report; a rise that faded unconfirmed was never an outage), newest first, leaving out
+    `exclude_ids` (those already on the status page). Maintenance is left out."""
     recent = timezone.now() - resolved_within
     ids = (
         Incident.objects.filter(
-            Q(state=IncidentState.CONFIRMED) | Q(state=IncidentState.RESOLVED, resolved_at__gte=recent)
+            Q(state=IncidentState.CONFIRMED)
+            | Q(state=IncidentState.RESOLVED, resolved_at__gte=recent, confirmed_at__isnull=False)
         )
         .exclude(kind=IncidentKind.MAINTENANCE)
         .exclude(pk__in=exclude_ids)

@@ -83,7 +83,10 @@ def page(request: HttpRequest) -> HttpResponse:
         "description": description,
         "components": components,
         "active": [i for i in recent if not i.is_resolved],
-        "resolved": [i for i in recent if i.is_resolved],
+        # Newest first: by when each ended (an incident report published today may be of last week's outage).
+        "resolved": sorted(
+            (i for i in recent if i.is_resolved), key=lambda i: (i.resolved_at or i.started_at), reverse=True
+        ),
         "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now)],
         "form": SubscribeForm(),
         "now": now,

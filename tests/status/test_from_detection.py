@@ -212,7 +212,9 @@ def test_the_incident_page_offers_publishing_to_responders(client, users, detect
         kind=IncidentKind.DETECTED,
         state=IncidentState.POSSIBLE,
     )
-    Incident.objects.filter(pk=faded.pk).update(state=IncidentState.RESOLVED)
+    Incident.objects.filter(pk=faded.pk).update(state=IncidentState.RESOLVED, resolved_at=timezone.now())
     assert (
         "Review and publish on the status page" not in client.get(f"/incidents/{faded.pk}/").content.decode()
     )
+    # Nor listed on the manage page among the detected incidents to publish (it was, with a link to review).
+    assert f"/status/manage/from-incident/{faded.pk}/" not in client.get("/status/manage/").content.decode()

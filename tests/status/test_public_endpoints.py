@@ -152,3 +152,23 @@ def test_manage_pages_need_roles(client, users, incident) -> None:  # type: igno
     )
     assert response.status_code == 302
     assert client.get("/status/summary.json").json()["components"][1]["status"] == "degraded"
+
+
+def test_past_incidents_are_listed_newest_first(client) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.status.models import PublicIncident
+
+    ServiceFactory(id="wifi", name="Wi-Fi")
+    now = timezone.now()
+    # Started in this order; ended in the other (the incident report of a long outage published late).
+    for title, started, ended in (("Long outage", 9, 1), ("Short blip", 3, 2)):
+        incident = public_incident_open(
+            title=title,
+            service_ids=["wifi"],
+            impact=Impact.DEGRADED,
+            body="Looking.",
+            at=now - timedelta(days=started),
+        )
+        public_incident_update(incident=incident, status=IncidentStatus.RESOLVED, body="Fixed.")
+        PublicIncident.objects.filter(pk=incident.pk).update(resolved_at=now - timedelta(days=ended))
+    html = client.get("/status/").content.decode()
+    assert html.index("Long outage") < html.index("Short blip")

@@ -23,6 +23,7 @@ from servicepulse.engage.selectors import (
     inbox_counts,
     inbox_items,
     loop_log,
+    reply_unavailable,
     response_times,
     saved_reply_list,
     team_choices,
@@ -162,7 +163,8 @@ def item(request: HttpRequest, mention_id: int) -> HttpResponse:
                 initial={"assignee": case.assignee_id if case else None, "team": case.team if case else ""}
             ),
             "state_form": StateForm(initial={"state": case.state if case else CaseState.NEW}),
-            "note_form": NoteForm(),
+            "note_form": NoteForm(auto_id="id_note_%s"),  # the reply form's field is also "text"
+            "cannot_reply": reply_unavailable(source=mention.source),
             "reply_form": ReplyForm(initial={"text": reply_initial}),
             "saved": saved,
             "public_incidents": public_incident_list(unresolved_only=True),

@@ -103,6 +103,11 @@ def test_sign_in_and_open_the_board_and_a_service(
 def test_keyboard_reaches_main_content_and_phone_width_has_no_sideways_scroll(
     live_server: Any, world: dict[str, Any], users: Any, browser: Any
 ) -> None:
+    from servicepulse.engage.services import case_note_add, case_open
+
+    # A long unbroken URL in a note ran 149px past a 375px screen (and a 4,000-character one 37,000px).
+    long_url = "https://intranet.northgate.ac.uk/" + "a" * 240
+    case_note_add(case=case_open(mention=world["mentions"][0]), actor=None, text=f"see {long_url}")
     with phone(browser, 360, 740) as page:
         sign_in(page, live_server.url, "responder")
         page.keyboard.press("Tab")

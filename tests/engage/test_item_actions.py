@@ -19,8 +19,10 @@ def messages_of(response) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_a_saved_reply_fills_in_on_a_new_post(client, users, settings) -> None:  # type: ignore[no-untyped-def]
     settings.BASE_URL = "https://it.northgate.ac.uk"
+    from tests.engage.helpers import slack_source
+
     ServiceFactory(id="vle", name="Moodle VLE")
-    mention = MentionFactory(author="maya")
+    mention = MentionFactory(author="maya", source=slack_source())  # a channel a reply can be posted on
     analysis_save(
         mention=mention,
         complaint=True,
@@ -86,3 +88,22 @@ def test_response_times_page_ignores_a_bad_number_of_days(client, users) -> None
     client.force_login(users["viewer"])
     for days in ("abc", "-3", "1e9", ""):
         assert client.get(f"/inbox/times/?days={days}").status_code == 200
+
+
+def test_a_source_that_cannot_reply_says_so_before_anyone_writes(client, users) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from servicepulse.sources.models import SourceKind
+    from tests.factories import SourceFactory
+
+    rss = MentionFactory(source=SourceFactory(kind=SourceKind.RSS, name="IT news comments"))
+    from tests.engage.helpers import slack_source
+
+    slack = MentionFactory(source=slack_source())
+    client.force_login(users["responder"])
+    page = client.get(f"/inbox/m/{rss.pk}/").content.decode()
+    assert "A reply cannot be posted here: RSS/Atom feed has no way to post a reply" in page
+    assert 'value="reply"' not in page  # no reply box to write into and lose
+    for html in (page, client.get(f"/inbox/m/{slack.pk}/").content.decode()):
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})  # id_text was twice

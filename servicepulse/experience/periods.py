@@ -66,7 +66,8 @@ class IsoWeek:
     @property
     def title(self) -> str:
         sunday = self.monday + timedelta(days=6)
-        return f"{self.monday:%-d %b} to {sunday:%-d %b %Y}"
+        start = f"{self.monday:%-d %b}" if self.monday.year == sunday.year else f"{self.monday:%-d %b %Y}"
+        return f"{start} to {sunday:%-d %b %Y}"
 
     def previous(self, weeks: int = 1) -> IsoWeek:
         iso = (self.monday - timedelta(weeks=weeks)).isocalendar()

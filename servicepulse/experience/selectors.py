@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString
 from servicepulse.catalog.models import Service
 from servicepulse.experience import charts, readers
 from servicepulse.experience.models import Priority, Ticket
-from servicepulse.experience.periods import IsoWeek
+from servicepulse.experience.periods import FIRST_YEAR, IsoWeek
 from servicepulse.experience.score import (
     ScoreEstimate,
     ServiceScore,
@@ -275,8 +275,9 @@ class WeeklyReport:
     base_url: str = ""
 
     @property
-    def previous_label(self) -> str:
-        return self.week.previous().label
+    def previous_label(self) -> str | None:
+        previous = self.week.previous()
+        return previous.label if previous.year >= FIRST_YEAR else None
 
     @property
     def next_label(self) -> str | None:

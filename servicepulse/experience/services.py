@@ -8,7 +8,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -27,6 +27,9 @@ PRIORITY_WORDS = {
     "p3": Priority.P3, "3": Priority.P3, "medium": Priority.P3, "normal": Priority.P3,
     "p4": Priority.P4, "4": Priority.P4, "low": Priority.P4, "planning": Priority.P4,
 }  # fmt: skip
+# A ticket opened or resolved later than this from now is a mistake (a placeholder date, a wrong year); the
+# margin allows for clocks and time zones.
+FUTURE_MARGIN = timedelta(days=1)
 _DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%d-%m-%Y %H:%M")
 
 
@@ -41,6 +44,7 @@ class TicketImportReport:
     unchanged: int = 0
     rejected: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    local_times: int = 0  # rows kept whose times had no UTC offset: read in the organisation's time zone
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -51,9 +55,8 @@ class TicketImportReport:
         }
 
 
-def parse_ticket_time(value: str) -> datetime:
-    """ISO 8601 (with or without offset) or a day-first UK export format. A time without an offset is read
-    in the organisation's time zone (ITSM exports rarely carry one)."""
+def _parse_time(value: str) -> tuple[datetime, bool]:
+    """(the moment, whether it was read in the organisation's time zone for want of an offset)."""
     text = value.strip()
     if not text:
         raise ValueError("empty")
@@ -68,9 +71,21 @@ def parse_ticket_time(value: str) -> datetime:
                 continue
         else:
             raise ValueError(f"not a date and time: {text!r}") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        moment = timezone.make_aware(moment, timezone.get_default_timezone())
-    return moment
+    local = moment.tzinfo is None or moment.utcoffset() is None
+    if local:
+        moment = timezone.make_aware(moment.replace(tzinfo=None), timezone.get_default_timezone())
+    try:
+        # 9999-12-31 23:00-05:00 is a valid time that no datetime (or database) can hold in UTC.
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range: in UTC it falls outside the years 1-9999") from None
+    return moment, local
+
+
+def parse_ticket_time(value: str) -> datetime:
+    """ISO 8601 (with or without offset) or a day-first UK export format. A time without an offset is read
+    in the organisation's time zone (SERVICEPULSE_TIME_ZONE): service-desk exports give local times."""
+    return _parse_time(value)[0]
 
 
 class _ServiceResolver:
@@ -94,21 +109,33 @@ def tickets_import_records(
     *, records: Iterable[tuple[int, Mapping[str, str]] | Mapping[str, str]], origin: str = ""
 ) -> TicketImportReport:
     """Import tickets from records with the columns opened, resolved, service, priority (and optionally a
-    reference). Records may come with their line numbers as (line, record). Bad records are reported with
-    their line and reason and kept out; the rest are stored. Re-importing the same records changes nothing;
-    a ticket resolved since the last import is updated."""
+    reference). Records may come with their line numbers as (line, record). Bad records (a time that is not
+    one, out of range or more than a day in the future, an unknown service or priority) are reported with
+    their line and reason and kept out; the rest are stored. A time without a UTC offset is read in the
+    organisation's time zone. Re-importing the same records changes nothing; a ticket resolved since the
+    last import is updated."""
     report = TicketImportReport()
     resolver = _ServiceResolver()
     occurrences: dict[str, int] = {}
     rows: list[tuple[int, Ticket]] = []
+    now = timezone.now()
     for index, item in enumerate(records, start=1):
         line, record = item if isinstance(item, tuple) else (index, item)
+        local_times: set[str] = set()
         try:
-            ticket = _ticket_from_record(record, resolver=resolver, occurrences=occurrences, origin=origin)
+            ticket = _ticket_from_record(
+                record,
+                resolver=resolver,
+                occurrences=occurrences,
+                origin=origin,
+                now=now,
+                local_times=local_times,
+            )
         except ValueError as exc:
             report.rejected += 1
             report.errors.append((line, str(exc)))
             continue
+        report.local_times += bool(local_times)
         rows.append((line, ticket))
     with transaction.atomic():
         existing = {t.key: t for t in Ticket.objects.filter(key__in=[t.key for _, t in rows])}
@@ -138,22 +165,36 @@ def tickets_import_records(
 
 
 def _ticket_from_record(
-    record: Mapping[str, str], *, resolver: _ServiceResolver, occurrences: dict[str, int], origin: str
+    record: Mapping[str, str],
+    *,
+    resolver: _ServiceResolver,
+    occurrences: dict[str, int],
+    origin: str,
+    now: datetime,
+    local_times: set[str],
 ) -> Ticket:
+    """The ticket a record describes; ValueError naming the column that is wrong. The columns whose time had no
+    offset (read in the organisation's time zone) are added to `local_times`."""
+
     def get(name: str) -> str:
         value = record.get(name)
         return value.strip() if isinstance(value, str) else ""
 
-    try:
-        opened = parse_ticket_time(get("opened"))
-    except ValueError as exc:
-        raise ValueError(f"opened: {exc}") from None
+    def moment(name: str) -> datetime:
+        try:
+            value, local = _parse_time(get(name))
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+        if value > now + FUTURE_MARGIN:
+            raise ValueError(f"{name}: {get(name)!r} is in the future (more than a day from now)")
+        if local:
+            local_times.add(name)
+        return value
+
+    opened = moment("opened")
     resolved: datetime | None = None
     if get("resolved"):
-        try:
-            resolved = parse_ticket_time(get("resolved"))
-        except ValueError as exc:
-            raise ValueError(f"resolved: {exc}") from None
+        resolved = moment("resolved")
         if resolved < opened:
             raise ValueError("resolved is before opened")
     if not get("service"):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -20,6 +20,11 @@ def _week(request: HttpRequest) -> IsoWeek:
     return week
 
 
+def _bad_week(request: HttpRequest, error: WeekError) -> HttpResponse:
+    """The reason, in the site's layout, with the way back (the week box leads here on a typo)."""
+    return render(request, "experience/bad_week.html", {"error": error}, status=400)
+
+
 @role_required(Role.VIEWER)
 def index(request: HttpRequest) -> HttpResponse:
     current = IsoWeek.containing(timezone.now())
@@ -32,7 +37,7 @@ def report(request: HttpRequest) -> HttpResponse:
     try:
         week = _week(request)
     except WeekError as exc:
-        return HttpResponseBadRequest(f"{exc}")
+        return _bad_week(request, exc)
     return render(request, "experience/report.html", {"report": report_build(week=week)})
 
 
@@ -41,7 +46,7 @@ def report_pdf_download(request: HttpRequest) -> HttpResponse:
     try:
         week = _week(request)
     except WeekError as exc:
-        return HttpResponseBadRequest(f"{exc}")
+        return _bad_week(request, exc)
     response = HttpResponse(report_pdf(report_build(week=week)), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="servicepulse-report-{week.label}.pdf"'
     return response

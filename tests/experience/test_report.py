@@ -264,3 +264,17 @@ def test_the_current_week_says_it_is_not_over(users, client: Client) -> None:  #
     )
     index = client.get("/experience/").content.decode()
     assert f'Week {current.label}</a> <span class="muted">{current.title} (in progress)' in index
+
+
+def test_a_bad_week_is_explained_in_the_page_and_the_edges_hold(users, client: Client) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.experience.periods import IsoWeek
+
+    client.force_login(users["viewer"])
+    response = client.get("/experience/report/?week=abc")
+    html = response.content.decode()
+    assert response.status_code == 400 and "No report for that week" in html and 'class="topbar"' in html
+    first = client.get("/experience/report/?week=1970-W02").content.decode()
+    assert "1970-W01" in first and "1969-W" not in first  # no link to a week the report refuses
+    assert "1969-W" not in client.get("/experience/report/?week=1970-W01").content.decode()
+    assert IsoWeek(2026, 1).title == "29 Dec 2025 to 4 Jan 2026"  # was "29 Dec to 4 Jan 2026"
+    assert IsoWeek(2026, 47).title == "16 Nov to 22 Nov 2026"

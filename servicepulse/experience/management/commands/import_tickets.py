@@ -1,4 +1,5 @@
-"""`servicepulse import-tickets FILE.csv` — service-desk tickets (opened, resolved, service, priority)."""
+"""`servicepulse import-tickets FILE.csv` — service-desk tickets (opened, resolved, service, priority); times
+without a UTC offset are read in the organisation's time zone."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from servicepulse.experience.services import TicketFileError, tickets_import_file
@@ -14,8 +16,11 @@ from servicepulse.experience.services import TicketFileError, tickets_import_fil
 class Command(BaseCommand):
     help = (
         "Import service-desk tickets from CSV with the columns opened, resolved, service, priority (and "
-        "optionally reference). Bad rows are reported with their line numbers and kept out; re-importing "
-        "the same file changes nothing. Exits 1 when any row was rejected."
+        "optionally reference). Times are ISO 8601 or day-first (16/11/2026 12:30); a time without a UTC "
+        "offset, as service-desk exports give them, is read in the organisation's time zone "
+        "(SERVICEPULSE_TIME_ZONE, default Europe/London). Bad rows (a time that is not one, is out of range or more "
+        "than a day in the future; an unknown service or priority) are reported with their line numbers and "
+        "kept out; re-importing the same file changes nothing. Exits 1 when any row was rejected."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,6 +33,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for line, reason in report.errors:
             self.stderr.write(f"line {line}: {reason}")
+        if report.local_times:
+            self.stderr.write(
+                f"note: {report.local_times} row(s) gave times without a UTC offset, read as "
+                f"{settings.TIME_ZONE} time (SERVICEPULSE_TIME_ZONE)"
+            )
         self.stdout.write(json.dumps(report.as_dict()))
         if report.rejected:
             raise SystemExit(1)

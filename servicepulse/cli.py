@@ -29,12 +29,14 @@ Common commands:
   sources ...         add, list, sync and remove sources (see `servicepulse sources --help`)
   worker              run background tasks (--until-idle drains the queue and exits)
   scheduler           enqueue periodic jobs (one per deployment)
+  users ...           add people, list them, give roles (see `servicepulse users --help`)
   manage ...          any Django management command (migrate, createsuperuser, ...)
 
 All commands: servicepulse help
 """
 MIGRATE_HINT = "run `servicepulse manage migrate` (or `servicepulse run`, which migrates)"
 EXIT_USAGE = 2
+EXIT_CONFIGURATION = 1
 
 
 def _user_name(command: str) -> str:
@@ -102,7 +104,18 @@ def _run_command(typed: str, argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = list(sys.argv[1:] if argv is None else argv)
+    from servicepulse.config.env import ConfigurationError
+
+    try:
+        _main(list(sys.argv[1:] if argv is None else argv))
+    except ConfigurationError as exc:
+        # Settings are read when a command first needs Django: a missing or bad variable is one line, whatever
+        # the command, not a traceback through Django's start-up.
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(EXIT_CONFIGURATION) from None
+
+
+def _main(args: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicepulse.config.settings.dev")
 
     if not args or args[0] in {"-h", "--help"}:

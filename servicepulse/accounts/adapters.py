@@ -1,11 +1,16 @@
-"""django-allauth adapters: people who arrive through the organisation's single sign-on (Microsoft Entra ID,
-Google Workspace, generic OpenID Connect) get the configured default role. Public providers (GitHub), offered
-so anyone can comment on the blog, never grant a role."""
+"""django-allauth adapters.
+
+Local sign-up is closed: password accounts are made by admins (the Users page, `servicepulse users add`).
+Sign-up through a configured provider stays open: people who arrive through the organisation's single sign-on
+(Microsoft Entra ID, Google Workspace, generic OpenID Connect) get the configured default role; public
+providers (GitHub), offered so anyone can comment on the blog, never grant a role; with
+SERVICEPULSE_SSO_ALLOWED_DOMAINS set, only verified addresses in those domains get the default role."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -24,12 +29,35 @@ def organisation_providers() -> set[str]:
     }
 
 
+def in_allowed_domains(sociallogin: Any) -> bool:
+    """True when SERVICEPULSE_SSO_ALLOWED_DOMAINS is empty, or the provider vouches for an address of the person
+    in one of those domains (a verified e-mail address)."""
+    domains = set(getattr(settings, "SERVICEPULSE_SSO_ALLOWED_DOMAINS", []) or [])
+    if not domains:
+        return True
+    for address in getattr(sociallogin, "email_addresses", []) or []:
+        email = str(getattr(address, "email", "") or "")
+        if getattr(address, "verified", False) and email.rpartition("@")[2].lower() in domains:
+            return True
+    return False
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        # allauth asks this for /accounts/signup/ (and, by default, for social sign-up too: see below).
+        return False
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:
+        # Only providers switched on in the environment reach here; what someone may see is their role.
+        return True
+
     def save_user(self, request: HttpRequest, sociallogin: Any, form: Any = None) -> Any:
         user = super().save_user(request, sociallogin, form)
         role = getattr(settings, "SERVICEPULSE_SSO_DEFAULT_ROLE", "")
         provider = getattr(getattr(sociallogin, "account", None), "provider", "")
-        if role in Role.values and provider in organisation_providers():
+        if role in Role.values and provider in organisation_providers() and in_allowed_domains(sociallogin):
             group, _ = Group.objects.get_or_create(name=role)
             user.groups.add(group)
         return user

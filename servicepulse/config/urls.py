@@ -8,6 +8,7 @@ from servicepulse.core.views import health
 urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("servicepulse.accounts.urls")),  # the Users page; sign-in is allauth's
     path("accounts/", include("allauth.urls")),
     path("status/", include("servicepulse.status.urls")),
     path("blog/", include("servicepulse.blog.urls")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.syndication.views import Feed
 from django.core import signing
@@ -38,8 +39,13 @@ class DigestFeed(Feed):
             raise PermissionDenied("this feed token's user has no access any more")
         return super().__call__(request, *args, **kwargs)
 
+    # Links are absolute from SERVICEPULSE_BASE_URL, as on the status feed (Feed would otherwise prefix
+    # the sites framework's domain). The feed's own address leaves out the token, which is a secret.
     def link(self) -> str:
-        return reverse("publish:digest")
+        return f"{settings.BASE_URL}{reverse('publish:digest')}"
+
+    def feed_url(self) -> str:
+        return f"{settings.BASE_URL}{reverse('publish:digest_feed')}"
 
     def items(self) -> list[Digest]:
         return digest_list(limit=20)
@@ -51,7 +57,7 @@ class DigestFeed(Feed):
         return render_to_string("publish/_digest_topics.html", digest_context(digest=item))
 
     def item_link(self, item: Digest) -> str:
-        return reverse("publish:digest_week", kwargs={"week": item.week_start.isoformat()})
+        return f"{settings.BASE_URL}{reverse('publish:digest_week', kwargs={'week': item.week_start.isoformat()})}"
 
     def item_updateddate(self, item: Digest) -> Any:
         return item.generated_at

@@ -153,20 +153,41 @@ SITE_ID = 1
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = get_env("SERVICEPULSE_EMAIL_VERIFICATION", "optional")
+# No local sign-up: admins add people (Users page, `servicepulse users add`); SSO sign-up stays open.
+ACCOUNT_ADAPTER = "servicepulse.accounts.adapters.AccountAdapter"
+# Links allauth writes without a request (e-mails from commands) use BASE_URL's scheme; the Site row (name and
+# domain) is kept in step with BASE_URL and SERVICEPULSE_ORGANISATION after every migrate (accounts/apps.py).
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = BASE_URL.partition("://")[0] if "://" in BASE_URL else "http"
 
 # Single sign-on (dashboard issue): each provider is switched on only when its client id is set.
-# New SSO users get the role in SERVICEPULSE_SSO_DEFAULT_ROLE (empty: none until an admin grants one).
+# New SSO users get the role in SERVICEPULSE_SSO_DEFAULT_ROLE (empty: none until an admin gives one on the
+# Users page, /accounts/users/).
 SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {}
 SOCIALACCOUNT_ADAPTER = "servicepulse.accounts.adapters.SocialAccountAdapter"
 SERVICEPULSE_SSO_DEFAULT_ROLE = get_env("SERVICEPULSE_SSO_DEFAULT_ROLE", "")
 SERVICEPULSE_SSO_OIDC_PROVIDER_ID = get_env("SERVICEPULSE_SSO_OIDC_PROVIDER_ID", "sso")
+
+
+def _sso_secret(provider: str) -> str:
+    """The client secret that must come with SERVICEPULSE_SSO_<provider>_CLIENT_ID."""
+    from servicepulse.config.env import ConfigurationError
+
+    name = f"SERVICEPULSE_SSO_{provider}_SECRET"
+    secret = get_env(name, None)
+    if not secret:
+        raise ConfigurationError(
+            f"environment variable {name} is required when SERVICEPULSE_SSO_{provider}_CLIENT_ID is set"
+        )
+    return str(secret)
+
+
 if get_env("SERVICEPULSE_SSO_MICROSOFT_CLIENT_ID", None):
     INSTALLED_APPS.append("allauth.socialaccount.providers.microsoft")
     SOCIALACCOUNT_PROVIDERS["microsoft"] = {
         "APPS": [
             {
                 "client_id": get_env("SERVICEPULSE_SSO_MICROSOFT_CLIENT_ID"),
-                "secret": get_env("SERVICEPULSE_SSO_MICROSOFT_SECRET", required=True),
+                "secret": _sso_secret("MICROSOFT"),
                 "settings": {"tenant": get_env("SERVICEPULSE_SSO_MICROSOFT_TENANT", "organizations")},
             }
         ]
@@ -177,7 +198,7 @@ if get_env("SERVICEPULSE_SSO_GOOGLE_CLIENT_ID", None):
         "APPS": [
             {
                 "client_id": get_env("SERVICEPULSE_SSO_GOOGLE_CLIENT_ID"),
-                "secret": get_env("SERVICEPULSE_SSO_GOOGLE_SECRET", required=True),
+                "secret": _sso_secret("GOOGLE"),
                 "settings": {"scope": ["profile", "email"]},
             }
         ]
@@ -188,7 +209,7 @@ if get_env("SERVICEPULSE_SSO_GITHUB_CLIENT_ID", None):  # blog issue: commenters
         "APPS": [
             {
                 "client_id": get_env("SERVICEPULSE_SSO_GITHUB_CLIENT_ID"),
-                "secret": get_env("SERVICEPULSE_SSO_GITHUB_SECRET", required=True),
+                "secret": _sso_secret("GITHUB"),
             }
         ],
         "SCOPE": ["read:user", "user:email"],
@@ -201,7 +222,7 @@ if get_env("SERVICEPULSE_SSO_OIDC_CLIENT_ID", None):
                 "provider_id": SERVICEPULSE_SSO_OIDC_PROVIDER_ID,
                 "name": get_env("SERVICEPULSE_SSO_OIDC_NAME", "Single sign-on"),
                 "client_id": get_env("SERVICEPULSE_SSO_OIDC_CLIENT_ID"),
-                "secret": get_env("SERVICEPULSE_SSO_OIDC_SECRET", required=True),
+                "secret": _sso_secret("OIDC"),
                 "settings": {
                     "server_url": get_env("SERVICEPULSE_SSO_OIDC_SERVER_URL", required=True),
                     "oauth_pkce_enabled": True,
@@ -209,6 +230,31 @@ if get_env("SERVICEPULSE_SSO_OIDC_CLIENT_ID", None):
             }
         ]
     }
+
+# Google and Microsoft's multi-tenant sign-in let anyone with such an account in: the default role is given
+# only to verified addresses in these domains, and a default role without them is refused at start-up.
+SERVICEPULSE_SSO_ALLOWED_DOMAINS = [
+    d.lower().lstrip("@") for d in get_env("SERVICEPULSE_SSO_ALLOWED_DOMAINS", [], cast=str_to_list)
+]
+_OPEN_TENANTS = {"organizations", "common", "consumers"}
+if (
+    SERVICEPULSE_SSO_DEFAULT_ROLE
+    and not SERVICEPULSE_SSO_ALLOWED_DOMAINS
+    and (
+        "google" in SOCIALACCOUNT_PROVIDERS
+        or (
+            "microsoft" in SOCIALACCOUNT_PROVIDERS
+            and SOCIALACCOUNT_PROVIDERS["microsoft"]["APPS"][0]["settings"]["tenant"] in _OPEN_TENANTS
+        )
+    )
+):
+    from servicepulse.config.env import ConfigurationError
+
+    raise ConfigurationError(
+        "SERVICEPULSE_SSO_DEFAULT_ROLE would give a role to anyone with a Google or Microsoft account: set "
+        "SERVICEPULSE_SSO_ALLOWED_DOMAINS (e.g. northgate.ac.uk) or SERVICEPULSE_SSO_MICROSOFT_TENANT to your "
+        "tenant id"
+    )
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = get_env("SERVICEPULSE_TIME_ZONE", "Europe/London")

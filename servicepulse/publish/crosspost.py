@@ -8,6 +8,7 @@ for the network's Retry-After.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +43,23 @@ class InvalidTransition(ValueError):
     pass
 
 
+class TargetError(ValueError):
+    """An account setting that cannot be saved (it could only fail when a post is sent); `field` names the
+    setting at fault ("subreddit", "mode"), None the account itself."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class CrossPostTextError(ValueError):
+    """A copy's text the network would refuse: empty, or longer than its limit."""
+
+
+# Reddit's rule for subreddit names: 3 to 21 letters, digits and underscores.
+SUBREDDIT_RE = re.compile(r"[A-Za-z0-9_]{3,21}", re.ASCII)
+
+
 @dataclass(frozen=True)
 class PostSummary:
     title: str
@@ -65,18 +83,45 @@ def network_of(crosspost: CrossPost) -> Network:
 # -- accounts ----------------------------------------------------------------------------------------------
 
 
+def subreddit_name(value: str) -> str:
+    """A subreddit as people write it ("r/northfield", "/r/northfield" or "northfield") -> its name; empty
+    stays empty. TargetError when it cannot be a subreddit's name."""
+    name = value.strip()
+    name = re.sub(r"^/?r/", "", name, flags=re.IGNORECASE)
+    if name and not SUBREDDIT_RE.fullmatch(name):
+        raise TargetError(
+            "a subreddit name is 3 to 21 letters, digits or underscores (r/ in front is fine)",
+            field="subreddit",
+        )
+    return name
+
+
+def _target_options(network: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The options as stored: Reddit's subreddit checked and bare (an empty one removed)."""
+    cleaned = dict(options)
+    if network == "reddit" and "subreddit" in cleaned:
+        name = subreddit_name(str(cleaned.pop("subreddit") or ""))
+        if name:
+            cleaned["subreddit"] = name
+    return cleaned
+
+
 def target_set(
     *, network: str, source: Source | None, enabled: bool = True, mode: str = CrossPostTarget.Mode.REVIEW,
     options: dict[str, Any] | None = None,
 ) -> CrossPostTarget:  # fmt: skip
     """Enable (or change, or disable) cross-posting on an account: a source of a network that can post, or
-    LinkedIn's organisation page (no source)."""
+    LinkedIn's organisation page (no source). `options` (None: keep them) replace the account's options; a
+    Reddit account needs a subreddit to be enabled, and an empty one clears it. Raises TargetError for a
+    setting that could only fail later, when a post is sent."""
     if network not in NETWORKS:
-        raise ValueError(f"{network!r} cannot be cross-posted to; networks: {', '.join(NETWORKS)}")
+        raise TargetError(f"{network!r} cannot be cross-posted to; networks: {', '.join(NETWORKS)}")
     if source is not None and source.kind != network:
-        raise ValueError(f"source {source.name} is a {source.kind} source, not {network}")
+        raise TargetError(f"source {source.name} is a {source.kind} source, not {network}")
     if source is None and network != "linkedin":
-        raise ValueError(f"a {network} cross-post needs a connected {network} source")
+        raise TargetError(f"a {network} cross-post needs a connected {network} source")
+    if mode not in CrossPostTarget.Mode.values:
+        raise TargetError(f"mode must be one of {', '.join(CrossPostTarget.Mode.values)}", field="mode")
     lookup = {"source": source} if source is not None else {"network": network, "source__isnull": True}
     target = CrossPostTarget.objects.filter(**lookup).first() or CrossPostTarget(
         network=network, source=source
@@ -84,7 +129,11 @@ def target_set(
     target.enabled = enabled
     target.mode = CrossPostTarget.Mode(mode)
     if options is not None:
-        target.options = options
+        target.options = _target_options(network, options)
+    if target.enabled and network == "reddit" and not target.options.get("subreddit"):
+        raise TargetError(
+            "a Reddit account posts to a subreddit: give one before enabling it", field="subreddit"
+        )
     target.save()
     return target
 
@@ -163,10 +212,24 @@ def crossposts_draft(*, post: Post) -> list[CrossPost]:
     return created
 
 
+def text_problem(*, network: Network, text: str) -> str | None:
+    """Why the network would refuse this text (empty, or over its limit as it counts), else None."""
+    if not text.strip():
+        return f"the text for {network.label} is empty"
+    length = network.length(text)
+    if length > network.limit:
+        return f"{network.label} takes at most {network.limit} {network.unit}; this text has {length}"
+    return None
+
+
 def crosspost_edit_text(*, crosspost: CrossPost, text: str) -> CrossPost:
-    """The leader's own wording for one network (before sending, or before a retry)."""
+    """The leader's own wording for one network (before sending, or before a retry). CrossPostTextError when
+    the network would refuse it (empty, or over its limit)."""
     if crosspost.state not in {S.DRAFT, S.SCHEDULED, S.FAILED}:
         raise InvalidTransition("only a copy not yet sent can be reworded here")
+    problem = text_problem(network=network_of(crosspost), text=text.strip())
+    if problem:
+        raise CrossPostTextError(problem)
     crosspost.text = text.strip()
     crosspost.text_edited = True
     crosspost.save(update_fields=["text", "text_edited"])
@@ -214,12 +277,9 @@ def crosspost_send(*, crosspost_id: int) -> CrossPost | None:
         return copy
     copy.attempts += 1
     network = network_of(copy)
-    length = network.length(copy.text)
-    if length > network.limit:
-        return crosspost_transition(
-            crosspost=copy, to=S.FAILED,
-            error=f"{network.label} takes at most {network.limit} {network.unit}; this text has {length}",
-        )  # fmt: skip
+    problem = text_problem(network=network, text=copy.text)
+    if problem:
+        return crosspost_transition(crosspost=copy, to=S.FAILED, error=problem)
     if not copy.post.is_published:
         return crosspost_transition(crosspost=copy, to=S.DRAFT, error="the blog post is no longer published")
     summary = post_summary(copy.post)

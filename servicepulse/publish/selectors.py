@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servicepulse.catalog.models import Service
 from servicepulse.mentions.models import Mention
 from servicepulse.publish.models import Digest
+
+if TYPE_CHECKING:
+    from servicepulse.publish.forms import CrossPostTargetForm
 
 
 def digest_latest() -> Digest | None:
@@ -37,8 +40,9 @@ def digest_context(*, digest: Digest) -> dict[str, Any]:
 # -- cross-posting -------------------------------------------------------------------------------------------
 
 
-def crosspost_page(*, post: Any) -> dict[str, Any]:
-    """A post's copies with their network's rules and current length, and the replies that came back."""
+def crosspost_page(*, post: Any, refused_text: dict[int, tuple[str, str]] | None = None) -> dict[str, Any]:
+    """A post's copies with their network's rules and current length, and the replies that came back.
+    `refused_text` maps a copy's id to (text, reason) for a text just refused: shown as typed, with why."""
     from servicepulse.blog.models import Comment
     from servicepulse.publish.crosspost import targets_active
     from servicepulse.publish.models import Backfeed, CrossPost, CrossPostState
@@ -48,12 +52,15 @@ def crosspost_page(*, post: Any) -> dict[str, Any]:
     rows = []
     for copy in copies:
         network = NETWORKS[copy.network]
+        text, text_error = (refused_text or {}).get(copy.pk, (copy.text, ""))
         rows.append(
             {
                 "copy": copy,
                 "network": network,
-                "length": network.length(copy.text),
-                "over": network.length(copy.text) > network.limit,
+                "text": text,
+                "text_error": text_error,
+                "length": network.length(text),
+                "over": network.length(text) > network.limit,
                 "editable": copy.state
                 in (CrossPostState.DRAFT, CrossPostState.SCHEDULED, CrossPostState.FAILED),
             }
@@ -77,26 +84,41 @@ def crosspost_page(*, post: Any) -> dict[str, Any]:
     }
 
 
-def crosspost_accounts_page() -> dict[str, Any]:
+def crosspost_accounts_page(*, form: CrossPostTargetForm | None = None) -> dict[str, Any]:
+    """Every account that can cross-post with its setting. `form`: a refused submission, shown again on its
+    row (`form_row`, None when it names no account) with its errors."""
     from servicepulse.publish.models import CrossPostTarget
     from servicepulse.publish.networks import NETWORKS, linkedin
     from servicepulse.sources.models import Source
 
+    def row(target: CrossPostTarget | None, **fields: Any) -> dict[str, Any]:
+        values = {
+            "enabled": bool(target and target.enabled),
+            "mode": target.mode if target else CrossPostTarget.Mode.REVIEW,
+            "subreddit": (target.options.get("subreddit") or "") if target else "",
+        }
+        return {"target": target, "values": values, "errors": [], "subreddit_errors": [], **fields}
+
     targets = {t.source_id: t for t in CrossPostTarget.objects.all()}
     accounts = [
-        {"source": s, "target": targets.get(s.pk), "network": NETWORKS[s.kind]}
+        row(targets.get(s.pk), source=s, network=NETWORKS[s.kind])
         for s in Source.objects.filter(kind__in=[k for k in NETWORKS if k != "linkedin"]).order_by(
             "kind", "name"
         )
     ]
-    return {
-        "accounts": accounts,
-        "linkedin": {
-            "configured": linkedin.configured(),
-            "target": targets.get(None),
-            "network": NETWORKS["linkedin"],
-        },
-    }
+    linkedin_row = row(targets.get(None), configured=linkedin.configured(), network=NETWORKS["linkedin"])
+    form_row = None
+    key = form.row_key() if form is not None else None
+    if form is not None and key is not None:
+        rows = {**{a["source"].pk: a for a in accounts}, "linkedin": linkedin_row}
+        form_row = rows.get(key)
+    if form is not None and form_row is not None:
+        form_row["values"] = form.shown_values()
+        form_row["subreddit_errors"] = list(form.errors.get("subreddit", []))
+        form_row["errors"] = [
+            str(error) for name, errors in form.errors.items() if name != "subreddit" for error in errors
+        ]
+    return {"accounts": accounts, "linkedin": linkedin_row, "form_row": form_row}
 
 
 def crosspost_reactions(*, post: Any) -> list[Any]:

@@ -7,7 +7,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from servicepulse.accounts.roles import Role, role_required
 from servicepulse.publish.feeds import FEED_SALT
@@ -41,6 +40,9 @@ def digest_week(request: HttpRequest, week: str) -> HttpResponse:
 # -- cross-posting -------------------------------------------------------------------------------------------
 
 
+POST_PAGE = "publish/crosspost_post.html"
+
+
 @role_required(Role.RESPONDER)
 def crosspost_post(request: HttpRequest, slug: str) -> HttpResponse:
     """Preview and send a post's copies: per-network text with a live length count, states, errors,
@@ -50,51 +52,59 @@ def crosspost_post(request: HttpRequest, slug: str) -> HttpResponse:
 
     from servicepulse.blog.models import Comment, Post
     from servicepulse.publish import backfeed, crosspost
+    from servicepulse.publish.forms import CrossPostActionForm, errors_text
     from servicepulse.publish.models import CrossPost
     from servicepulse.publish.selectors import crosspost_page
 
     post = get_object_or_404(Post, slug=slug)
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        try:
-            if action == "draft":
-                made = crosspost.crossposts_draft(post=post)
-                messages.info(request, f"{len(made)} new draft(s).")
-            elif action == "postback":
-                comment = get_object_or_404(Comment, pk=request.POST.get("comment"), post=post)
-                backfeed.postback_request(comment=comment)
-                messages.info(request, "The reply is on its way.")
-            else:
-                copy = get_object_or_404(CrossPost, pk=request.POST.get("crosspost"), post=post)
-                text = request.POST.get("text")
-                if (
-                    text is not None
-                    and text.strip() != copy.text
-                    and copy.state in ("draft", "scheduled", "failed")
-                ):
+    if request.method != "POST":
+        return render(request, POST_PAGE, crosspost_page(post=post))
+    form = CrossPostActionForm(request.POST)
+    if not form.is_valid():  # a tampered or hand-made form: nothing is looked up
+        messages.error(request, f"Nothing done: {errors_text(form)}")
+        return render(request, POST_PAGE, crosspost_page(post=post), status=400)
+    data = form.cleaned_data
+    action = data["action"]
+    try:
+        if action == "draft":
+            made = crosspost.crossposts_draft(post=post)
+            messages.info(request, f"{len(made)} new draft(s).")
+        elif action == "postback":
+            comment = get_object_or_404(Comment, pk=data["comment"], post=post)
+            backfeed.postback_request(comment=comment)
+            messages.info(request, "The reply is on its way.")
+        else:
+            copy = get_object_or_404(CrossPost, pk=data["crosspost"], post=post)
+            text = data["text"]
+            if (
+                text is not None
+                and text.strip() != copy.text
+                and copy.state in ("draft", "scheduled", "failed")
+            ):
+                try:
                     crosspost.crosspost_edit_text(crosspost=copy, text=text)
-                if action == "send":
-                    crosspost.crosspost_schedule(crosspost=copy)
-                    messages.info(request, f"Sending to {NETWORKS[copy.network].label}…")
-                elif action == "schedule":
-                    at = parse_datetime(request.POST.get("send_at", ""))
-                    if at is None:
-                        raise ValueError("give a date and time to send at")
-                    if timezone.is_naive(at):
-                        at = timezone.make_aware(at)
-                    crosspost.crosspost_schedule(crosspost=copy, at=at)
-                    messages.info(request, f"Scheduled for {at:%d %b %H:%M}.")
-                elif action == "retry":
-                    crosspost.crosspost_retry(crosspost=copy)
-                    messages.info(request, "Trying again.")
-                elif action == "discard":
-                    crosspost.crosspost_transition(crosspost=copy, to="deleted")
-                elif action == "save":
-                    messages.info(request, "Saved.")
-        except (ValueError, crosspost.InvalidTransition) as exc:
-            messages.error(request, str(exc))
-        return redirect("publish:crosspost_post", slug=post.slug)
-    return render(request, "publish/crosspost_post.html", crosspost_page(post=post))
+                except crosspost.CrossPostTextError as exc:  # shown beside the text, which is kept as typed
+                    context = crosspost_page(post=post, refused_text={copy.pk: (text, str(exc))})
+                    return render(request, POST_PAGE, context, status=400)
+            if action == "send":
+                crosspost.crosspost_schedule(crosspost=copy)
+                messages.info(request, f"Sending to {NETWORKS[copy.network].label}…")
+            elif action == "schedule":
+                at = data["send_at"]  # read in the current time zone when it has no offset
+                if at is None:
+                    raise ValueError("give a date and time to send at")
+                crosspost.crosspost_schedule(crosspost=copy, at=at)
+                messages.info(request, f"Scheduled for {timezone.localtime(at):%d %b %H:%M}.")
+            elif action == "retry":
+                crosspost.crosspost_retry(crosspost=copy)
+                messages.info(request, "Trying again.")
+            elif action == "discard":
+                crosspost.crosspost_transition(crosspost=copy, to="deleted")
+            elif action == "save":
+                messages.info(request, "Saved.")
+    except (ValueError, crosspost.InvalidTransition) as exc:
+        messages.error(request, str(exc))
+    return redirect("publish:crosspost_post", slug=post.slug)
 
 
 @role_required(Role.ADMIN)
@@ -104,21 +114,25 @@ def crosspost_accounts(request: HttpRequest) -> HttpResponse:
     from django.shortcuts import redirect
 
     from servicepulse.publish import crosspost
+    from servicepulse.publish.forms import CrossPostTargetForm, errors_text
     from servicepulse.publish.selectors import crosspost_accounts_page
-    from servicepulse.sources.models import Source
 
-    if request.method == "POST":
-        network = request.POST.get("network", "")
-        source_id = request.POST.get("source") or None
-        source = get_object_or_404(Source, pk=source_id) if source_id else None
-        options = {"subreddit": request.POST["subreddit"].strip()} if request.POST.get("subreddit") else None
+    if request.method != "POST":
+        return render(request, "publish/crosspost_accounts.html", crosspost_accounts_page())
+    form = CrossPostTargetForm(request.POST)
+    if form.is_valid():
         try:
             crosspost.target_set(
-                network=network, source=source, enabled=request.POST.get("enabled") == "on",
-                mode=request.POST.get("mode", "review"), options=options,
+                network=form.cleaned_data["network"], source=form.cleaned_data["source"],
+                enabled=form.cleaned_data["enabled"], mode=form.cleaned_data["mode"],
+                options=form.target_options(),
             )  # fmt: skip
+        except crosspost.TargetError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
             messages.info(request, "Saved.")
-        except ValueError as exc:
-            messages.error(request, str(exc))
-        return redirect("publish:crosspost_accounts")
-    return render(request, "publish/crosspost_accounts.html", crosspost_accounts_page())
+            return redirect("publish:crosspost_accounts")
+    context = crosspost_accounts_page(form=form)
+    if not context["form_row"]:  # the account itself is wrong (a tampered form): no row to show it on
+        messages.error(request, f"Not saved: {errors_text(form)}")
+    return render(request, "publish/crosspost_accounts.html", context, status=400)

@@ -85,7 +85,7 @@ def page(request: HttpRequest) -> HttpResponse:
         "active": [i for i in recent if not i.is_resolved],
         # Newest first: by when each ended (an incident report published today may be of last week's outage).
         "resolved": sorted(
-            (i for i in recent if i.is_resolved), key=lambda i: (i.resolved_at or i.started_at), reverse=True
+            (i for i in recent if i.is_resolved), key=lambda i: i.resolved_at or i.started_at, reverse=True
         ),
         "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now)],
         "form": SubscribeForm(),

@@ -1,4 +1,5 @@
-"""`servicepulse export` then `servicepulse restore` into an empty database round-trips exactly."""
+"""`servicepulse export` then `servicepulse restore` into an empty database round-trips exactly, catalogue
+included."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from servicepulse.analysis.exporting import export_write, restore_file
 from servicepulse.analysis.models import Correction, MentionAnalysis, ServiceTag
 from servicepulse.analysis.services import analysis_save, correction_create
+from servicepulse.catalog.models import Service
 from servicepulse.catalog.services import catalog_load
 from servicepulse.demo.catalog import DEMO_CATALOG
 from servicepulse.mentions.models import Mention, Quarantine
@@ -70,10 +72,28 @@ def _wipe() -> None:
     Source.objects.all().delete()  # cascades to mentions, analysis, tags, corrections
 
 
+def _counts(**given: int) -> dict[str, int]:
+    counts = dict.fromkeys(
+        (
+            "restored",
+            "duplicates",
+            "rejected",
+            "parts_quarantined",
+            "services_added",
+            "missing_service_refs",
+        ),
+        0,
+    )
+    return {**counts, **given}
+
+
 def test_export_restore_export_is_identical(users: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
     _fill(users)
     exported = _export()
-    lines = [json.loads(line) for line in exported.splitlines()]
+    catalog, *lines = [json.loads(line) for line in exported.splitlines()]
+    assert [s["id"] for s in catalog["catalog"]["services"]] == list(
+        Service.objects.values_list("id", flat=True)
+    )
     assert [line["id"] for line in lines] == list(
         Mention.objects.order_by("created_at", "id").values_list("external_id", flat=True)
     )
@@ -86,7 +106,7 @@ def test_export_restore_export_is_identical(users: dict, tmp_path: Path) -> None
     assert Mention.objects.count() == 0
     path = tmp_path / "export.jsonl"
     path.write_text(exported)
-    assert restore_file(path=path).as_dict() == {"restored": 3, "duplicates": 0, "rejected": 0}
+    assert restore_file(path=path).as_dict() == _counts(restored=3)
     assert _export() == exported
     assert (MentionAnalysis.objects.count(), ServiceTag.objects.count(), Correction.objects.count()) == (
         2,
@@ -95,8 +115,48 @@ def test_export_restore_export_is_identical(users: dict, tmp_path: Path) -> None
     )
 
     # Restoring again adds nothing.
-    assert restore_file(path=path).as_dict() == {"restored": 0, "duplicates": 3, "rejected": 0}
+    assert restore_file(path=path).as_dict() == _counts(duplicates=3)
     assert _export() == exported
+
+
+def test_restore_into_a_database_without_the_catalogue_brings_the_catalogue(
+    users: dict,  # type: ignore[type-arg]
+    tmp_path: Path,
+) -> None:
+    """The QA repro: relabelled posts restored into a new database kept none of their services."""
+    _fill(users)
+    Service.objects.filter(id="vle").update(sensitivity=2.5, target_score=40, public=False)
+    exported = _export()
+    _wipe()
+    Service.objects.all().delete()
+    path = tmp_path / "export.jsonl"
+    path.write_text(exported)
+
+    report = restore_file(path=path)
+
+    assert report.as_dict() == _counts(restored=3, services_added=len(DEMO_CATALOG["services"]))
+    assert _export() == exported  # the services, their settings, every tag and correction
+    vle = Service.objects.get(id="vle")
+    assert (vle.sensitivity, vle.target_score, vle.public) == (2.5, 40, False)
+    assert ServiceTag.objects.count() == 3
+
+
+def test_restore_leaves_the_services_this_database_has_as_they_are(
+    users: dict,  # type: ignore[type-arg]
+    tmp_path: Path,
+) -> None:
+    _fill(users)
+    exported = _export()
+    _wipe()
+    Service.objects.filter(id="vle").update(name="Learn (new name)")
+    Service.objects.exclude(id__in=["vle", "sso"]).delete()
+    path = tmp_path / "export.jsonl"
+    path.write_text(exported)
+
+    report = restore_file(path=path)
+
+    assert report.services_added == len(DEMO_CATALOG["services"]) - 2
+    assert Service.objects.get(id="vle").name == "Learn (new name)"
 
 
 def test_restore_quarantines_bad_lines_and_keeps_the_rest(
@@ -115,8 +175,10 @@ def test_restore_quarantines_bad_lines_and_keeps_the_rest(
     )
     with pytest.raises(SystemExit):
         call_command("restore", str(path))
-    assert json.loads(capsys.readouterr().out) == {"restored": 1, "duplicates": 0, "rejected": 2}
+    assert json.loads(capsys.readouterr().out) == _counts(restored=1, rejected=2)
     assert Mention.objects.get().text == "vpn down"
     assert sorted(Quarantine.objects.values_list("position", flat=True)) == ["line 2", "line 3"]
     call_command("export", output=str(tmp_path / "out.jsonl"))
-    assert json.loads((tmp_path / "out.jsonl").read_text())["text"] == "vpn down"
+    catalog, mention = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert json.loads(catalog) == {"catalog": {"services": []}}
+    assert json.loads(mention)["text"] == "vpn down"

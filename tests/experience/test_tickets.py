@@ -136,3 +136,53 @@ def test_console_command_runs_through_the_cli_and_succeeds_on_a_clean_file(tmp_p
 
     main(["import-tickets", str(path)])  # returns normally: exit status 0
     assert Ticket.objects.count() == 1
+
+
+def test_a_time_without_offset_is_read_in_the_organisations_time_zone_and_said_so(  # type: ignore[no-untyped-def]
+    catalogue: None, tmp_path: Path, settings, capsys
+) -> None:
+    settings.TIME_ZONE = "America/New_York"
+    text = (
+        "opened,resolved,service,priority,reference\n"
+        "2026-11-18 09:00,,vle,P3,LOCAL\n"  # a service-desk export's local time
+        "2026-11-18T09:00:00+00:00,,vle,P3,UTC\n"
+    )
+    call_command("import_tickets", str(write(tmp_path, text)))
+    assert Ticket.objects.get(reference="LOCAL").opened_at == datetime(2026, 11, 18, 14, tzinfo=UTC)
+    assert Ticket.objects.get(reference="UTC").opened_at == datetime(2026, 11, 18, 9, tzinfo=UTC)
+    err = capsys.readouterr().err
+    assert "1 row(s) gave times without a UTC offset, read as America/New_York time" in err
+
+
+def test_the_help_says_how_times_without_offset_are_read(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit):
+        call_command("import_tickets", "--help")
+    assert "organisation's time zone" in " ".join(capsys.readouterr().out.split())
+
+
+def test_future_and_unrepresentable_times_are_rejected_per_line(catalogue: None, tmp_path: Path) -> None:
+    from django.utils import timezone
+
+    soon = (timezone.now() + timedelta(hours=20)).isoformat()  # clocks and zones: within a day is fine
+    later = (timezone.now() + timedelta(days=3)).isoformat()
+    text = (
+        "opened,resolved,service,priority,reference\n"
+        "9999-12-31,,vle,P3,FAR\n"
+        "9999-12-31 00:00,,vle,P3,FAR2\n"
+        "2026-11-16T09:00:00+00:00,9999-12-31T23:00:00-05:00,vle,P3,OVERFLOW\n"
+        "0001-01-01T00:00:00+01:00,,vle,P3,BEFORE1\n"
+        f"{later},,vle,P3,LATER\n"
+        f"2026-11-16T09:00:00+00:00,{later},vle,P3,RESOLVEDLATER\n"
+        f"{soon},,vle,P3,SOON\n"
+        "2026-11-16T09:00:00+00:00,,vle,P3,OK\n"
+    )
+    report = tickets_import_file(path=write(tmp_path, text))
+    reasons = dict(report.errors)
+    assert (report.imported, report.rejected) == (2, 6)
+    assert "opened" in reasons[2] and "future" in reasons[2]
+    assert "opened" in reasons[3] and "future" in reasons[3]
+    assert reasons[4].startswith("resolved:") and "out of range" in reasons[4]
+    assert reasons[5].startswith("opened:") and "out of range" in reasons[5]
+    assert reasons[6].startswith("opened:") and "future" in reasons[6]
+    assert reasons[7].startswith("resolved:") and "future" in reasons[7]
+    assert set(Ticket.objects.values_list("reference", flat=True)) == {"SOON", "OK"}

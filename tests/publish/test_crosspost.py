@@ -193,9 +193,13 @@ def test_over_long_text_is_refused_before_sending(run_publish_tasks) -> None:  #
         target_set(network="bluesky", source=bluesky_account(server.url))
         post = publish_post()
         copy = CrossPost.objects.get(post=post)
-        from servicepulse.publish.crosspost import crosspost_edit_text, crosspost_schedule
+        from servicepulse.publish.crosspost import CrossPostTextError, crosspost_edit_text, crosspost_schedule
 
-        crosspost_edit_text(crosspost=copy, text="é" * 301)
+        with pytest.raises(CrossPostTextError, match="at most 300 graphemes; this text has 301"):
+            crosspost_edit_text(crosspost=copy, text="é" * 301)  # refused on save
+        # A copy that is too long all the same (stored before texts were checked) is refused by the sender.
+        CrossPost.objects.filter(pk=copy.pk).update(text="é" * 301)
+        copy.refresh_from_db()
         with TestCase.captureOnCommitCallbacks(execute=True):
             crosspost_schedule(crosspost=copy)
         assert run_publish_tasks() == ["failed"]

@@ -7,8 +7,8 @@ import pytest
 from django.test import TestCase
 
 from servicepulse.blog.services import post_unpublish, post_update
-from servicepulse.publish.crosspost import target_set
-from servicepulse.publish.models import CrossPost, CrossPostState
+from servicepulse.publish.crosspost import TargetError, target_set
+from servicepulse.publish.models import CrossPost, CrossPostState, CrossPostTarget
 from servicepulse.sources.services import source_create
 from tests.publish.conftest import fixture
 from tests.publish.test_crosspost import AUTO, publish_post
@@ -70,7 +70,10 @@ def test_reddit_without_a_subreddit_fails_clearly(run_publish_tasks) -> None:  #
         options={"subreddits": "northfielduni", "client_id": "a", "client_secret": "b", "username": "c",
                  "password": "d", "oauth_url": "http://127.0.0.1:9", "reddit_url": "http://127.0.0.1:9"},
     )  # fmt: skip
-    target_set(network="reddit", source=account, mode=AUTO)
+    with pytest.raises(TargetError, match="subreddit"):  # refused now (see test_crosspost_forms.py)
+        target_set(network="reddit", source=account, mode=AUTO)
+    # An account enabled before subreddits were checked still fails clearly when a post is sent.
+    CrossPostTarget.objects.create(network="reddit", source=account, mode=AUTO)
     post = publish_post()
     assert run_publish_tasks() == ["failed"]
     assert "no subreddit set" in CrossPost.objects.get(post=post).error

@@ -1,4 +1,5 @@
-"""`servicepulse export [--output FILE] [--source NAME]` — mentions with their analysis as JSON Lines."""
+"""`servicepulse export [--output FILE] [--source NAME]` — the service catalogue, then mentions with their
+analysis as JSON Lines."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from servicepulse.sources.models import Source
 
 
 class Command(BaseCommand):
-    help = "Write every mention with its analysis and corrections as JSON Lines (stdout by default)."
+    help = (
+        "Write the service catalogue (first line), then every mention with its analysis and corrections, as "
+        "JSON Lines (stdout by default); `servicepulse restore` reads it back."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")

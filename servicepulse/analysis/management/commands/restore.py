@@ -1,4 +1,5 @@
-"""`servicepulse restore FILE` — load an export (mentions, analysis, corrections) into this database."""
+"""`servicepulse restore FILE [--allow-missing-services]` — load an export (the service catalogue, mentions,
+their analysis and corrections) into this database."""
 
 from __future__ import annotations
 
@@ -8,26 +9,54 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from servicepulse.analysis.exporting import restore_file
+from servicepulse.analysis.exporting import RestoreRefused, restore_file
 from servicepulse.core.progress import progress_bar
 
 
 class Command(BaseCommand):
     help = (
-        "Restore a `servicepulse export` file: sources, mentions, their analysis and corrections. Load the same "
-        'catalogue first. Bad lines go to quarantine; re-running adds nothing. Prints {"restored": N, ...}.'
+        "Restore a `servicepulse export` file: its service catalogue (services this database lacks are added; "
+        "those it has are left as they are), sources, mentions, their analysis and corrections. A line that is "
+        "not a mention goes to quarantine with its reason; a malformed analysis or correction goes to "
+        "quarantine while its mention is kept. Re-running adds nothing. An export without a catalogue line "
+        "that names services this database lacks is refused (load the catalogue with `servicepulse catalog "
+        "load FILE.yaml`) unless --allow-missing-services. Prints "
+        '{"restored": N, "duplicates": N, "rejected": N, ...}; exits 1 when anything went to quarantine.'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--allow-missing-services",
+            action="store_true",
+            help="restore even when the export names services the catalogue lacks: their tags are left out and "
+            "corrections naming them go to quarantine (a warning names them)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
-        lines = sum(1 for _ in path.open("rb"))
-        with progress_bar(total=lines, desc=f"restoring {path.name}", unit="line") as bar:
-            report = restore_file(path=path, on_progress=lambda n: bar.update(n - bar.n))
+        try:
+            with path.open("rb") as handle:
+                lines = sum(1 for _ in handle)
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+        try:
+            with progress_bar(total=lines, desc=f"restoring {path.name}", unit="line") as bar:
+                report = restore_file(
+                    path=path,
+                    allow_missing_services=options["allow_missing_services"],
+                    on_progress=lambda n: bar.update(n - bar.n),
+                )
+        except RestoreRefused as exc:
+            raise CommandError(str(exc)) from None
+        if report.missing_services:
+            self.stderr.write(
+                f"warning: the catalogue has no service {', '.join(sorted(report.missing_services))}: "
+                f"{report.missing_service_refs} tag(s) and correction(s) naming them were not stored "
+                "(the corrections are in quarantine)"
+            )
         self.stdout.write(json.dumps(report.as_dict()))
-        if report.rejected:
+        if report.rejected or report.parts_quarantined:
             raise SystemExit(1)

@@ -21,7 +21,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="the source's name, or 'linkedin'")
         parser.add_argument("--mode", choices=[m.value for m in CrossPostTarget.Mode], default="review")
-        parser.add_argument("--subreddit", default="", help="Reddit: the subreddit link posts go to")
+        parser.add_argument(
+            "--subreddit",
+            default="",
+            help="Reddit: the subreddit link posts go to (name or r/name; needed to enable a Reddit account)",
+        )
         parser.add_argument("--disable", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,0 +1,93 @@
+"""`servicepulse catalog load FILE.yaml` / `servicepulse catalog export [--output FILE.yaml]`: the service
+catalogue to and from a catalogue file (the format of bench/airline_catalog.yaml, described in the README)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from servicepulse.catalog.selectors import service_list
+from servicepulse.catalog.services import CatalogError, catalog_load, catalog_read_file
+
+
+def _document() -> dict[str, Any]:
+    """The catalogue as a catalogue file holds it, in the catalogue's order."""
+    return {
+        "services": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "aliases": list(s.aliases),
+                "description": s.description,
+                "examples": list(s.examples),
+                "team": s.team,
+                "public": s.public,
+            }
+            for s in service_list().order_by("order", "name", "id")
+        ]
+    }
+
+
+def _one_line(error: CatalogError, path: Path) -> str:
+    """The error in one line: YAML's own message spans several, with the offending text and a caret."""
+    cause = error.__cause__
+    if isinstance(cause, yaml.MarkedYAMLError) and cause.problem:
+        mark = cause.problem_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        return f"catalogue {path} is not valid YAML: {cause.problem}{where}"
+    return " ".join(str(error).split())
+
+
+class Command(BaseCommand):
+    help = (
+        "The service catalogue: `load FILE.yaml` creates the services of a catalogue file and updates those "
+        "already there (it never removes one); `export` writes the catalogue as such a file."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        load = sub.add_parser(
+            "load", help="create or update services from a catalogue YAML file (services not in it are kept)"
+        )
+        load.add_argument("file", type=Path)
+        export = sub.add_parser("export", help="write the catalogue as a YAML catalogue file")
+        export.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "load":
+            self._load(Path(options["file"]))
+        else:
+            self._export(options["output"])
+
+    def _load(self, path: Path) -> None:
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+        try:
+            records = catalog_read_file(path)
+        except UnicodeDecodeError:
+            raise CommandError(f"catalogue {path} is not UTF-8 text") from None
+        except RecursionError:
+            raise CommandError(f"catalogue {path} is nested too deeply") from None
+        except CatalogError as exc:
+            raise CommandError(_one_line(exc, path)) from None
+        have = set(service_list().filter(id__in=[r["id"] for r in records]).values_list("id", flat=True))
+        catalog_load(data={"services": records})
+        created = sum(1 for r in records if r["id"] not in have)
+        self.stdout.write(json.dumps({"created": created, "updated": len(records) - created}))
+
+    def _export(self, output: Path | None) -> None:
+        document = _document()
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
+        if output is None:
+            self.stdout.write(text, ending="")
+            return
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {output}: {exc.strerror}") from None
+        sys.stderr.write(f"exported {len(document['services'])} services to {output}\n")

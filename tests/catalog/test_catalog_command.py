@@ -1,0 +1,97 @@
+"""`servicepulse catalog load FILE.yaml` creates and updates services (never removes one) and `catalog export`
+writes a file that loads back to the same catalogue; a bad file is one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+
+from servicepulse.catalog.models import Service
+from tests.factories import ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+BENCH_CATALOG = Path(__file__).resolve().parents[2] / "bench" / "airline_catalog.yaml"
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("catalog", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_load_creates_and_updates_and_keeps_services_not_in_the_file(tmp_path: Path) -> None:
+    ServiceFactory(id="late-flight", name="Old name")
+    ServiceFactory(id="printing", name="Printing")  # not in the file: kept
+
+    counts = json.loads(run("load", str(BENCH_CATALOG)))
+
+    in_file = [s["id"] for s in yaml.safe_load(BENCH_CATALOG.read_text())["services"]]
+    assert counts == {"created": len(in_file) - 1, "updated": 1}
+    assert set(Service.objects.values_list("id", flat=True)) == {*in_file, "printing"}
+    assert Service.objects.get(id="late-flight").name == "Late flight"
+    assert "delayed" in Service.objects.get(id="late-flight").aliases
+
+    # Loading it again changes nothing.
+    assert json.loads(run("load", str(BENCH_CATALOG))) == {"created": 0, "updated": len(in_file)}
+    assert Service.objects.count() == len(in_file) + 1
+
+
+def test_export_loads_back_to_the_same_catalogue(tmp_path: Path) -> None:
+    run("load", str(BENCH_CATALOG))
+    Service.objects.filter(id="bad-flight").update(team="Cabin", public=False)
+    written = tmp_path / "catalogue.yaml"
+    call_command("catalog", "export", "--output", str(written))
+    on_stdout = run("export")
+    assert written.read_text(encoding="utf-8") == on_stdout
+
+    before = list(
+        Service.objects.values("id", "name", "aliases", "description", "examples", "team", "public")
+    )
+    Service.objects.all().delete()
+    run("load", str(written))
+    after = list(Service.objects.values("id", "name", "aliases", "description", "examples", "team", "public"))
+    assert after == before
+    assert run("export") == on_stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("services: [ {name: 'x'", "not valid YAML"),
+        ("- just a list\n", "a mapping with a 'services' list"),
+        ("services:\n  - id: Not A Slug\n    name: X\n", "must be a slug"),
+        (b"\xff\xfe services", "not UTF-8"),
+    ],
+)
+def test_a_bad_file_is_one_line_and_loads_nothing(tmp_path: Path, content: str | bytes, message: str) -> None:
+    path = tmp_path / "catalogue.yaml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(CommandError, match=message) as error:
+        run("load", str(path))
+    assert "\n" not in str(error.value)
+    assert not Service.objects.exists()
+    with pytest.raises(CommandError, match="no such file"):
+        run("load", str(tmp_path / "missing.yaml"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_console_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from servicepulse.cli import main
+
+    main(["catalog", "load", str(BENCH_CATALOG)])
+    assert json.loads(capsys.readouterr().out)["created"] == Service.objects.count() > 0
+    with pytest.raises(SystemExit) as exit_info:
+        main(["catalog", "load", str(tmp_path / "missing.yaml")])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"CommandError: no such file: {tmp_path}/missing.yaml"
+    ]

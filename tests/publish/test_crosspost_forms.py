@@ -1,0 +1,223 @@
+"""The cross-posting pages refuse what could only fail later, with the reason beside the field and nothing
+typed lost: tampered ids get 400/404 (never a 500 or a database message), Reddit accounts need a well-formed
+subreddit (which can also be cleared), and a copy's text must fit its network when it is saved."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from servicepulse.blog.services import post_create
+from servicepulse.publish.crosspost import TargetError, subreddit_name, target_set
+from servicepulse.publish.models import CrossPost, CrossPostState, CrossPostTarget
+from servicepulse.sources.models import Source
+from servicepulse.sources.services import source_create
+from tests.publish.test_crosspost import bluesky_account, mastodon_account, publish_post
+
+pytestmark = pytest.mark.django_db
+ACCOUNTS = "/publish/accounts/"
+
+
+def reddit_account() -> Source:
+    return source_create(
+        kind="reddit", name="u/NorthfieldIT",
+        options={"subreddits": "northfielduni", "client_id": "a", "client_secret": "b", "username": "c",
+                 "password": "d", "oauth_url": "http://127.0.0.1:9", "reddit_url": "http://127.0.0.1:9"},
+    )  # fmt: skip
+
+
+@pytest.fixture
+def admin(client: Client, users) -> Client:  # type: ignore[no-untyped-def]
+    client.force_login(users["admin"])
+    return client
+
+
+@pytest.fixture
+def responder(client: Client, users) -> Client:  # type: ignore[no-untyped-def]
+    client.force_login(users["responder"])
+    return client
+
+
+# -- tampered ids ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["abc", "1.5", "-1", "99999999999999999999999", "999999"])
+def test_accounts_page_refuses_a_source_that_is_not_an_account(admin: Client, source: str) -> None:
+    mastodon_account("http://127.0.0.1:9")
+    response = admin.post(
+        ACCOUNTS, {"network": "mastodon", "source": source, "enabled": "on", "mode": "auto"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Not saved: account: Select a valid choice." in page
+    assert "Traceback" not in page and "expected a number" not in page
+    assert not CrossPostTarget.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        ({"network": "myspace"}, "Not saved: network: Select a valid choice."),
+        (
+            {"network": "mastodon", "mode": "sometimes"},
+            '<p class="error" role="alert">Select a valid choice.',
+        ),
+        ({"network": "reddit"}, "is a mastodon source, not reddit"),  # a Reddit setting on a Mastodon account
+    ],
+)
+def test_accounts_page_refuses_other_tampering(admin: Client, fields: dict[str, str], shown: str) -> None:
+    account = mastodon_account("http://127.0.0.1:9")
+    response = admin.post(ACCOUNTS, {"source": account.pk, "enabled": "on", **fields})
+    assert response.status_code == 400
+    assert shown in response.content.decode()
+    assert not CrossPostTarget.objects.exists()
+
+
+@pytest.mark.parametrize("copy_id", ["abc", "", "1e3", "99999999999999999999999"])
+def test_preview_page_refuses_a_copy_id_that_is_not_one(responder: Client, copy_id: str) -> None:
+    target_set(network="mastodon", source=mastodon_account("http://127.0.0.1:9"))
+    post = publish_post()
+    copy = CrossPost.objects.get(post=post)
+    response = responder.post(f"/publish/posts/{post.slug}/", {"action": "send", "crosspost": copy_id})
+    assert response.status_code in (400, 404)
+    page = response.content.decode()
+    assert "expected a number" not in page and "Field &#x27;id&#x27;" not in page
+    copy.refresh_from_db()
+    assert copy.state == CrossPostState.DRAFT
+
+
+def test_preview_page_ids_of_another_post_or_unknown_actions(responder: Client) -> None:
+    target_set(network="mastodon", source=mastodon_account("http://127.0.0.1:9"))
+    post = publish_post()
+    copy = CrossPost.objects.get(post=post)
+    other = post_create(title="Another post", body_markdown="Text.", author=None, slug="another-post")
+    url = f"/publish/posts/{other.slug}/"
+    assert responder.post(url, {"action": "send", "crosspost": copy.pk}).status_code == 404
+    assert responder.post(url, {"action": "postback", "comment": "abc"}).status_code == 400
+    assert responder.post(url, {"action": "postback", "comment": "12345"}).status_code == 404
+    refused = responder.post(url, {"action": "launch", "crosspost": copy.pk})
+    assert refused.status_code == 400 and "Nothing done: action:" in refused.content.decode()
+    bad_time = responder.post(
+        f"/publish/posts/{post.slug}/", {"action": "schedule", "crosspost": copy.pk, "send_at": "tomorrow"}
+    )
+    assert bad_time.status_code == 400 and "send at: Enter a valid date/time." in bad_time.content.decode()
+    copy.refresh_from_db()
+    assert copy.state == CrossPostState.DRAFT
+
+
+# -- Reddit subreddits -----------------------------------------------------------------------------------
+
+
+def test_reddit_cannot_be_enabled_without_a_subreddit(admin: Client) -> None:
+    account = reddit_account()
+    response = admin.post(
+        ACCOUNTS,
+        {"network": "reddit", "source": account.pk, "enabled": "on", "mode": "auto", "subreddit": ""},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "give one before enabling it" in page and 'id="subreddit-error-' in page
+    assert 'value="auto" selected' in page and "checked" in page  # what was chosen is shown again
+    assert not CrossPostTarget.objects.exists()
+    # Disabled, it needs none.
+    assert (
+        admin.post(ACCOUNTS, {"network": "reddit", "source": account.pk, "subreddit": ""}).status_code == 302
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("r/northfielduni", "northfielduni"), ("/r/North_field_1", "North_field_1"), ("  abc  ", "abc")],
+)
+def test_a_subreddit_is_stored_bare(admin: Client, typed: str, stored: str) -> None:
+    account = reddit_account()
+    response = admin.post(
+        ACCOUNTS,
+        {"network": "reddit", "source": account.pk, "enabled": "on", "mode": "auto", "subreddit": typed},
+    )
+    assert response.status_code == 302
+    assert CrossPostTarget.objects.get(source=account).options == {"subreddit": stored}
+
+
+@pytest.mark.parametrize(
+    "typed", ["r/not valid!!<script>", "ab", "a" * 22, "north-field", "r/northfield/new", "ñandú"]
+)
+def test_a_subreddit_that_cannot_be_one_is_refused_and_shown_again(admin: Client, typed: str) -> None:
+    account = reddit_account()
+    target_set(network="reddit", source=account, options={"subreddit": "northfielduni"})
+    response = admin.post(
+        ACCOUNTS,
+        {"network": "reddit", "source": account.pk, "enabled": "on", "mode": "review", "subreddit": typed},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "3 to 21 letters, digits or underscores" in page
+    assert "<script>" not in page
+    assert CrossPostTarget.objects.get(source=account).options == {"subreddit": "northfielduni"}  # unchanged
+
+
+def test_a_subreddit_can_be_cleared(admin: Client) -> None:
+    account = reddit_account()
+    target_set(network="reddit", source=account, options={"subreddit": "northfielduni"})
+    response = admin.post(
+        ACCOUNTS, {"network": "reddit", "source": account.pk, "mode": "review", "subreddit": ""}
+    )
+    assert response.status_code == 302
+    target = CrossPostTarget.objects.get(source=account)
+    assert (target.enabled, target.options) == (False, {})
+    assert 'name="subreddit" value=""' in admin.get(ACCOUNTS).content.decode()
+
+
+def test_the_service_and_the_command_check_subreddits_too() -> None:
+    account = reddit_account()
+    assert subreddit_name("R/Northfield") == "Northfield"
+    with pytest.raises(TargetError, match="3 to 21"):
+        target_set(network="reddit", source=account, options={"subreddit": "not valid!!"})
+    with pytest.raises(CommandError, match="give one before enabling it"):
+        call_command("crosspost_account", account.name)
+    with pytest.raises(CommandError, match="3 to 21"):
+        call_command("crosspost_account", account.name, "--subreddit", "x")
+    call_command("crosspost_account", account.name, "--subreddit", "r/northfielduni")
+    assert CrossPostTarget.objects.get(source=account).options == {"subreddit": "northfielduni"}
+
+
+# -- cross-post text --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("   ", "the text for Bluesky is empty"),
+        ("é" * 301, "Bluesky takes at most 300 graphemes; this text has 301"),
+    ],
+)
+def test_a_text_the_network_would_refuse_is_not_saved_and_kept_as_typed(
+    responder: Client, text: str, reason: str
+) -> None:
+    target_set(network="bluesky", source=bluesky_account("http://127.0.0.1:9"))
+    post = publish_post()
+    copy = CrossPost.objects.get(post=post)
+    drafted = copy.text
+    for action in ("save", "send"):
+        response = responder.post(
+            f"/publish/posts/{post.slug}/", {"action": action, "crosspost": copy.pk, "text": text}
+        )
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert f"Not saved: {reason}." in page
+        assert f">{text}</textarea>" in page  # what was typed is still there to fix
+        copy.refresh_from_db()
+        assert (copy.text, copy.state) == (drafted, CrossPostState.DRAFT)  # and not sent
+
+
+def test_a_text_within_the_limit_is_saved(responder: Client) -> None:
+    target_set(network="bluesky", source=bluesky_account("http://127.0.0.1:9"))
+    post = publish_post()
+    copy = CrossPost.objects.get(post=post)
+    response = responder.post(
+        f"/publish/posts/{post.slug}/", {"action": "save", "crosspost": copy.pk, "text": "é" * 300}
+    )
+    assert response.status_code == 302
+    copy.refresh_from_db()
+    assert copy.text == "é" * 300 and copy.text_edited

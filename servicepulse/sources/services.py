@@ -46,11 +46,14 @@ def source_validate_options(*, kind: str, options: dict[str, Any]) -> tuple[dict
     missing = sorted(name for name, spec in specs.items() if spec.required and not options.get(name))
     if missing:
         raise SourceConfigError(f"missing required option(s) for {kind}: {', '.join(missing)}")
+    problems = []
     for name, value in options.items():
         try:
             check_option(specs[name], value)
         except ValueError as exc:
-            raise SourceConfigError(f"{kind} option {name}: {exc}") from None
+            problems.append(f"option {name}: {exc}")
+    if problems:  # every bad value at once, not one per attempt
+        raise SourceConfigError(f"{kind} " + "; ".join(problems))
     plain: dict[str, Any] = {}
     secret: dict[str, Any] = {}
     for name, spec in specs.items():

@@ -68,3 +68,18 @@ def test_the_add_form_shows_the_problem(users: dict[str, Any]) -> None:
         in response.content.decode()
     )
     assert not Source.objects.exists()
+
+
+def test_every_bad_value_is_named_at_once() -> None:
+    from servicepulse.sources.services import source_validate_options
+
+    options = {
+        "api_base_url": "https://m.example",
+        "hashtags": "uni",
+        "streaming": "maybe",
+        "poll_seconds": "abc",
+    }
+    with pytest.raises(SourceConfigError) as refused:
+        source_validate_options(kind="mastodon", options=options)
+    message = str(refused.value)
+    assert "option streaming:" in message and "option poll_seconds:" in message  # only the first was named

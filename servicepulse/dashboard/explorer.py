@@ -54,6 +54,13 @@ class ExplorerFilters(forms.Form):
             [("", "Any")] + [(str(pk), name) for pk, name in Source.objects.values_list("id", "name")],
         )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:  # gave "0 posts" with no hint why
+            self.add_error("until", f"is before From ({since:%-d %b %Y}): no post can be in between")
+        return data
+
     def values(self) -> dict[str, Any]:
         """The filters that were given and are valid; an invalid one is left out (and shown with its error)
         rather than throwing the others away."""

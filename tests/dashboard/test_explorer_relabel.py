@@ -154,3 +154,8 @@ def test_an_unclear_services_relabel_is_refused_saying_why(
     message = list(get_messages(response.wsgi_request))[-1]
     assert message.level_tag == "error" and said in message.message
     assert not Correction.objects.exists()
+
+
+def test_to_before_from_is_explained_not_zero_posts(clients, world) -> None:  # type: ignore[no-untyped-def]
+    html = clients["viewer"].get("/mentions/?since=2026-11-20&until=2026-11-10").content.decode()
+    assert "is before From (20 Nov 2026)" in html

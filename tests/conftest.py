@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.test import Client
 
 from tests.mailsink import MailSink
 
@@ -29,6 +31,17 @@ def users(db):  # type: ignore[no-untyped-def]
     from servicepulse.accounts.services import user_create
 
     return {role.value: user_create(username=role.value, password="pw", role=role) for role in Role}
+
+
+@pytest.fixture
+def clients(users: dict[str, Any]) -> dict[str, Client]:
+    """A Django test client per role, already signed in, plus an anonymous one."""
+    result = {"anonymous": Client()}
+    for role, user in users.items():
+        client = Client()
+        client.force_login(user)
+        result[role] = client
+    return result
 
 
 @pytest.fixture

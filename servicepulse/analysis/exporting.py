@@ -28,6 +28,7 @@ from django.db import transaction
 from servicepulse.analysis.models import CorrectionField, MentionAnalysis, Sentiment
 from servicepulse.analysis.services import CorrectionError, analysis_save, correction_create
 from servicepulse.catalog.models import Service
+from servicepulse.catalog.selectors import catalog_document
 from servicepulse.catalog.services import CatalogError, catalog_parse, service_save
 from servicepulse.mentions.models import Mention
 from servicepulse.mentions.services import MentionData, mentions_ingest, quarantine_add
@@ -47,22 +48,7 @@ LOAD_CATALOG_HINT = (
 def export_catalog() -> dict[str, Any]:
     """The service catalogue as the export's first line holds it: a catalogue document with each service's
     detection sensitivity and score target besides."""
-    return {
-        "services": [
-            {
-                "id": s.id,
-                "name": s.name,
-                "aliases": list(s.aliases),
-                "description": s.description,
-                "examples": list(s.examples),
-                "team": s.team,
-                "public": s.public,
-                "sensitivity": s.sensitivity,
-                "target_score": s.target_score,
-            }
-            for s in Service.objects.order_by("order", "name", "id")
-        ]
-    }
+    return catalog_document(with_detection=True)
 
 
 def _analysis_record(analysis: MentionAnalysis | None) -> dict[str, Any] | None:

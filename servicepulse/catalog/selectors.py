@@ -31,6 +31,26 @@ def service_list(*, public_only: bool = False) -> QuerySet[Service]:
     return qs.filter(public=True) if public_only else qs
 
 
+def catalog_document(*, with_detection: bool = False) -> dict[str, Any]:
+    """The catalogue as a catalogue file holds it (`servicepulse catalog export`), in the catalogue's order;
+    `with_detection` adds each service's detection sensitivity and score target (the export's first line)."""
+    services = []
+    for s in Service.objects.order_by("order", "name", "id"):
+        record: dict[str, Any] = {
+            "id": s.id,
+            "name": s.name,
+            "aliases": list(s.aliases),
+            "description": s.description,
+            "examples": list(s.examples),
+            "team": s.team,
+            "public": s.public,
+        }
+        if with_detection:
+            record.update(sensitivity=s.sensitivity, target_score=s.target_score)
+        services.append(record)
+    return {"services": services}
+
+
 def catalog_as_records() -> list[dict[str, Any]]:
     """The catalogue in the shape of a catalogue file, for the tagger."""
     return [

@@ -36,6 +36,7 @@ from servicepulse.engage.selectors import (
     reply_unavailable,
 )
 from servicepulse.mentions.models import Mention
+from servicepulse.sources.models import Source
 from servicepulse.sources.registry import CannotReply, ConnectorError, connector_for
 from servicepulse.status.models import IncidentStatus, PublicIncident
 from servicepulse.status.selectors import status_url
@@ -482,6 +483,7 @@ def loop_preview(*, incident: PublicIncident, template: str | None = None) -> Lo
     for mention in loop_mentions(incident=incident):  # oldest first: the latest post per person wins
         latest[person_key(mention)] = mention
     preview = LoopPreview(incident=incident, incident_status=incident.status, template=template)
+    unavailable: dict[int, str] = {}  # per source: why a reply cannot be posted there (decrypts its secrets)
     for key, mention in latest.items():
         text = placeholders_render(
             body=template, author=_author_name(mention), service=service_names, status_link=link
@@ -489,7 +491,7 @@ def loop_preview(*, incident: PublicIncident, template: str | None = None) -> Lo
         outcome, reason = ReplyOutcome.PENDING, ""
         if is_opted_out(mention=mention):
             outcome, reason = ReplyOutcome.OPTED_OUT, "asked not to be contacted on this channel"
-        elif cannot := reply_unavailable(source=mention.source):
+        elif cannot := _reply_unavailable_once(unavailable, mention.source):
             outcome, reason = ReplyOutcome.CANNOT_REPLY, f"{cannot}: answer this person another way"
         elif too_long := reply_too_long(mention=mention, text=text):
             outcome, reason = ReplyOutcome.FAILED, f"text too long ({too_long})"
@@ -507,6 +509,12 @@ def loop_preview(*, incident: PublicIncident, template: str | None = None) -> Lo
             )
         )
     return preview
+
+
+def _reply_unavailable_once(seen: dict[int, str], source: Source) -> str:
+    if source.pk not in seen:
+        seen[source.pk] = reply_unavailable(source=source)
+    return seen[source.pk]
 
 
 @dataclass

@@ -19,16 +19,6 @@ from servicepulse.accounts.services import AccountError, user_create, user_set_a
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def clients(users: dict[str, User]) -> dict[str, Client]:
-    result = {"anonymous": Client()}
-    for role, user in users.items():
-        client = Client()
-        client.force_login(user)
-        result[role] = client
-    return result
-
-
 def _role(username: str) -> Role | None:
     return user_role(User.objects.get(username=username))
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from servicepulse.analysis.services import analysis_save
 from servicepulse.catalog.services import catalog_load
 from servicepulse.demo.catalog import DEMO_CATALOG
+from tests.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import MentionFactory, SourceFactory
 
 # (text, complaint, sentiment, spam, services with confidence): what the analysis app would conclude.
@@ -67,12 +69,30 @@ def world(db: Any) -> dict[str, Any]:
     return {"services": services, "sources": [reddit, widget], "mentions": mentions}
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls of fixtures stay synchronous.
+    # Set for this module only: a subprocess started by another test must not inherit it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
 @pytest.fixture
-def clients(users: dict[str, Any]) -> dict[str, Client]:
-    """A Django test client per role, already signed in, plus an anonymous one."""
-    result = {"anonymous": Client()}
-    for role, user in users.items():
-        client = Client()
-        client.force_login(user)
-        result[role] = client
-    return result
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

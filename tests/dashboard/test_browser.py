@@ -5,83 +5,14 @@ Skipped, saying why, when /usr/bin/chromium is absent (`make browser-deps` insta
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.dashboard.browser import BROWSER_MARKS, phone, sideways_scroll, sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Chromium not installed at /usr/bin/chromium (make browser-deps)"
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls of fixtures stay synchronous.
-    # Set for this module only: a subprocess started by another test must not inherit it.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-@contextmanager
-def phone(browser: Any, width: int, height: int) -> Iterator[Any]:
-    """A page in a phone-sized window of its own."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def sideways_scroll(page: Any) -> int:
-    """How many pixels the page scrolls sideways (0 when it fits the window)."""
-    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
-
-
-def sign_in(page: Any, base: str, username: str, password: str = "pw") -> None:  # noqa: S107 - test users
-    page.goto(f"{base}/accounts/login/?next=/")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
+pytestmark = BROWSER_MARKS
 
 
 @pytest.mark.django_db(transaction=True)

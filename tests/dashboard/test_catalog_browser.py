@@ -7,14 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.dashboard.test_browser import CHROMIUM, browser, page, sign_in  # noqa: F401 - fixtures shared
+from tests.dashboard.browser import BROWSER_MARKS, sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Chromium not installed at /usr/bin/chromium (make browser-deps)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.mark.django_db(transaction=True)
@@ -22,7 +17,7 @@ def test_remove_a_service_after_confirming_and_keep_one_with_history(
     live_server: Any,
     world: dict[str, Any],
     users: Any,
-    page: Any,  # noqa: F811 - the fixture imported above
+    page: Any,
 ) -> None:
     from playwright.sync_api import expect
 
@@ -55,7 +50,7 @@ def test_remove_a_source_after_confirming_or_pause_it_instead(
     live_server: Any,
     world: dict[str, Any],
     users: Any,
-    page: Any,  # noqa: F811 - the fixture imported above
+    page: Any,
 ) -> None:
     from playwright.sync_api import expect
 

@@ -11,26 +11,8 @@ from typing import Any
 import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from servicepulse.catalog.selectors import service_list
+from servicepulse.catalog.selectors import catalog_document, service_list
 from servicepulse.catalog.services import CatalogError, catalog_load, catalog_read_file
-
-
-def _document() -> dict[str, Any]:
-    """The catalogue as a catalogue file holds it, in the catalogue's order."""
-    return {
-        "services": [
-            {
-                "id": s.id,
-                "name": s.name,
-                "aliases": list(s.aliases),
-                "description": s.description,
-                "examples": list(s.examples),
-                "team": s.team,
-                "public": s.public,
-            }
-            for s in service_list().order_by("order", "name", "id")
-        ]
-    }
 
 
 def _one_line(error: CatalogError, path: Path) -> str:
@@ -81,7 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps({"created": created, "updated": len(records) - created}))
 
     def _export(self, output: Path | None) -> None:
-        document = _document()
+        document = catalog_document()
         text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
         if output is None:
             self.stdout.write(text, ending="")

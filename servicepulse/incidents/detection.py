@@ -11,8 +11,8 @@ Fed one bucket at a time, the detector decides from what it has seen so far (cau
   the window against the sum of the baseline's one-step-ahead predictions for the same buckets, scored as
   the upper-tail surprise ``-log10 P(X >= x)`` of a negative binomial whose dispersion is learnt online per
   scale (bursty chatter is over-dispersed; sparse campus complaints are nearly Poisson, the
-  ``dispersion = 0`` case). The tail comes from the signed-root deviance, accurate for counts of a few
-  and needing no special functions;
+  ``dispersion = 0`` case). The tail is summed exactly for counts up to 60 and taken from the
+  signed-root deviance above that;
 * a **self-calibrated threshold** per scale: its fixed threshold (1e-6 for the hour and the six hours,
   stricter for a single bucket), raised to a multiple of what an ordinary day's largest surprise
   reaches on this series (the upper quartile of the last two weeks' daily maxima). A chatty, spiky
@@ -25,9 +25,9 @@ Fed one bucket at a time, the detector decides from what it has seen so far (cau
 * a **state machine** calm -> possible -> confirmed -> resolved with hysteresis (leaving a state needs an
   hour of low evidence) and a cool-down (no second alert for the same series within a day); with
   ``distinct_authors`` given (a count per bucket, or better the authors' keys, so that one person is
-  counted once across an evidence window), each person counts once per bucket and confirmation needs a
-  minimum number of distinct authors within the window of a scale whose evidence confirms, so one angry
-  person is never an outage.
+  counted once across an evidence window), each person counts once per bucket, and both a possible and a
+  confirmed incident need a minimum number of distinct authors within the window of a scale whose
+  evidence opens or confirms it, so one angry person is never an outage, nor even a possible one.
 
 All of it is pure Python, and the state round-trips through a JSON-able dict (``to_state`` /
 ``from_state``) so the product can keep one detector per service between runs.
@@ -129,17 +129,26 @@ class Decision:
 Calendar = Callable[[datetime], str]
 
 
+_EXACT_TAIL_MAX = 60  # counts up to this are summed term by term; above, the deviance approximation
+
+
 def nb_upper_surprise(observed: float, expected: float, dispersion: float) -> float:
     """``-log10 P(X >= observed)`` for X negative-binomial with mean ``expected`` and variance
-    ``expected + dispersion * expected**2`` (Poisson when dispersion is 0).
+    ``expected + dispersion * expected**2`` (Poisson when dispersion is 0); 0 when the count is not
+    above its expectation.
 
-    Signed-root deviance with a half-count continuity correction: close to the exact tail even for
-    counts of a few, with no special functions.
+    Counts of a few (what a campus service gets in an hour) are summed exactly, term by term from the
+    observed count upwards; larger counts use the signed-root deviance with a half-count continuity
+    correction, which is accurate there and needs no summation. (The approximation is conservative for
+    small counts: three complaints against an expected 0.14 are 10^-3.4 exactly, 10^-3.0 by it.)
     """
     mu = max(expected, 1e-6)
-    y = observed - 0.5
-    if y <= mu:
+    if observed - 0.5 <= mu:
         return 0.0
+    count = math.ceil(observed - 1e-9)
+    if count <= _EXACT_TAIL_MAX:
+        return _exact_upper_surprise(count, mu, dispersion)
+    y = observed - 0.5
     if dispersion <= 1e-9:
         dev = 2.0 * (y * math.log(y / mu) - (y - mu))
     else:
@@ -149,6 +158,33 @@ def nb_upper_surprise(observed: float, expected: float, dispersion: float) -> fl
     if z < 30.0:
         return -math.log10(max(0.5 * math.erfc(z / _SQRT2), 1e-300))
     return (z * z / 2.0 + math.log(z * math.sqrt(2.0 * math.pi))) / _LN10  # Mills-ratio asymptote
+
+
+def _exact_upper_surprise(count: int, mu: float, dispersion: float) -> float:
+    """``-log10 P(X >= count)``: the probability of ``count`` in log space, times the sum of the
+    ratios of the following terms (each term is the previous one times a ratio below 1 past the mean)."""
+    if dispersion <= 1e-9:
+        log_p = -mu + count * math.log(mu) - math.lgamma(count + 1)
+        r, q = math.inf, 0.0
+    else:
+        r = 1.0 / dispersion
+        q = mu / (mu + r)
+        log_p = (
+            math.lgamma(count + r)
+            - math.lgamma(r)
+            - math.lgamma(count + 1)
+            + r * math.log1p(-q)
+            + count * math.log(q)
+        )
+    total = term = 1.0
+    k = count
+    for _ in range(5000):
+        term *= mu / (k + 1) if r == math.inf else (k + r) / (k + 1) * q
+        k += 1
+        total += term
+        if term < 1e-12 * total:
+            break
+    return max(0.0, -(log_p + math.log(total)) / _LN10)
 
 
 def _half_life_weight(half_life_minutes: float, step_minutes: float) -> float:
@@ -356,7 +392,7 @@ class Detector:
 
         sums = self._window_sums()
         surprises: list[tuple[EvidenceScale, float]] = []
-        strength = surprise = recent = confirming = 0.0
+        strength = surprise = recent = confirming = opening = 0.0
         window = 1
         # Calm is judged on the scales that fit in the clearing time: a six-hour window still holding
         # an outage's first hours does not keep it open once the last hour is quiet. And a window that
@@ -379,13 +415,15 @@ class Detector:
                 ratio = value_s / self.confirm_threshold(scale)
                 if ratio > strength:
                     strength, window = ratio, scale.width
-                if ratio >= 1.0 and self._authors_ok(scale.width):
-                    confirming = max(confirming, ratio)
+                if self._authors_ok(scale.width):  # one person is neither a possible nor a confirmed incident
+                    opening = max(opening, ratio)
+                    if ratio >= 1.0:
+                        confirming = max(confirming, ratio)
         alert = False
         if self.warming_up:
             self.state = DetectorState.LEARNING
         else:
-            alert = self._step(timestamp, strength, recent, confirming >= 1.0)
+            alert = self._step(timestamp, strength, recent, confirming >= 1.0, opening)
         # Learn only after deciding: the decision at t never uses a baseline that has seen t.
         self._learn_dispersion(sums)
         self._learn(timestamp, count, expected)
@@ -437,10 +475,12 @@ class Detector:
             hours=self.config.cooldown_hours
         )
 
-    def _step(self, ts: datetime, strength: float, recent: float, confirms: bool) -> bool:
+    def _step(self, ts: datetime, strength: float, recent: float, confirms: bool, opening: float) -> bool:
         """Advance the state machine on this bucket's evidence (``recent``: the surprise of the scales
         that fit in the clearing time; ``confirms``: some scale is over its threshold with enough
-        distinct authors in its window); True when an alert is due."""
+        distinct authors in its window; ``opening``: the strongest evidence among the scales with enough
+        distinct authors, which opens a possible incident at ``possible_ratio``); True when an alert is
+        due."""
         cfg = self.config
         clear = cfg.clear_threshold / cfg.sensitivity
         self.calm_minutes = self.calm_minutes + cfg.bucket_minutes if recent < clear else 0.0
@@ -448,7 +488,7 @@ class Detector:
         if state in (DetectorState.LEARNING, DetectorState.RESOLVED):
             state = DetectorState.CALM
         alert = False
-        if state == DetectorState.CALM and strength >= cfg.possible_ratio:
+        if state == DetectorState.CALM and opening >= cfg.possible_ratio:
             state = DetectorState.POSSIBLE
         if state == DetectorState.POSSIBLE:
             if confirms:

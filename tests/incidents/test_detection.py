@@ -98,7 +98,11 @@ def test_one_author_across_buckets_is_counted_once() -> None:
     as_keys = feed(Detector(config=keen), series, [{"the-ranter"} if v else set() for _, v in series])
     assert any(d.alert for d in as_counts)
     assert not any(d.alert for d in as_keys)
-    assert all(d.state != DetectorState.CONFIRMED for d in as_keys)
+    # Nor is one person a possible incident: nothing opens on the dashboard.
+    assert all(d.state not in (DetectorState.CONFIRMED, DetectorState.POSSIBLE) for d in as_keys)
+    assert (
+        max(d.score for d in as_keys) >= DetectorConfig().possible_ratio
+    )  # the evidence alone would open one
 
 
 def test_many_authors_confirm() -> None:
@@ -235,13 +239,24 @@ def test_decisions_are_causal() -> None:
     assert feed(Detector(), series)[:700] == feed(Detector(), changed)[:700]
 
 
-def test_negative_binomial_tail_matches_poisson_for_small_counts() -> None:
-    for mu, k in ((0.5, 3), (2.0, 6), (4.0, 12)):
-        exact = 1 - sum(math.exp(-mu) * mu**j / math.factorial(j) for j in range(k))
-        assert abs(nb_upper_surprise(k, mu, 0.0) + math.log10(exact)) < 0.35
+def test_negative_binomial_tail_is_exact_for_small_counts() -> None:
+    from scipy.stats import nbinom
+    from scipy.stats import poisson as poisson_dist
+
+    for mu, k in ((0.14, 3), (0.5, 3), (2.0, 6), (4.0, 12), (20.0, 41), (30.0, 60)):
+        assert nb_upper_surprise(k, mu, 0.0) == pytest.approx(
+            -math.log10(poisson_dist.sf(k - 1, mu)), abs=1e-6
+        )
+        r = 1 / 0.3
+        exact = nbinom.sf(k - 1, r, r / (r + mu))
+        assert nb_upper_surprise(k, mu, 0.3) == pytest.approx(-math.log10(exact), abs=1e-6)
+    # Above the exact range the deviance approximation takes over, without a jump at the seam.
+    assert nb_upper_surprise(61, 30.0, 0.0) == pytest.approx(-math.log10(poisson_dist.sf(60, 30.0)), abs=0.1)
+    assert nb_upper_surprise(61, 30.0, 0.0) > nb_upper_surprise(60, 30.0, 0.0)
     assert nb_upper_surprise(1, 4.0, 0.0) == 0.0
     assert nb_upper_surprise(40, 4.0, 0.5) < nb_upper_surprise(40, 4.0, 0.0)
     assert math.isfinite(nb_upper_surprise(1e6, 1.0, 0.0))
+    assert math.isfinite(nb_upper_surprise(60, 1e-9, 0.0))
 
 
 def test_out_of_order_bucket_is_refused() -> None:

@@ -37,6 +37,15 @@ def test_pipeline_reads_obvious_posts(encoder: Any, catalog: list[dict[str, Any]
     assert model_version()
 
 
+def test_asking_whether_a_service_is_down_is_a_complaint(encoder: Any) -> None:
+    from servicepulse.analysis.ml.pipeline import OUTAGE_QUESTION_SCORE
+
+    asked, how_to = analyze_texts(["is eduroam down?", "how do I connect to eduroam on linux?"])
+    # The head alone reads the first as a neutral question (about 0.02).
+    assert asked.complaint and asked.complaint_score >= OUTAGE_QUESTION_SCORE
+    assert not how_to.complaint and how_to.complaint_score < 0.5
+
+
 def test_pipeline_without_catalogue_and_with_prepared_tagger(
     encoder: Any, catalog: list[dict[str, Any]]
 ) -> None:

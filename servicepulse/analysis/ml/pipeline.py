@@ -16,8 +16,10 @@ from servicepulse.analysis.ml.encoder import DEFAULT_BATCH_SIZE, Encoder, get_en
 from servicepulse.analysis.ml.heads import Heads
 from servicepulse.analysis.ml.language import detect_language
 from servicepulse.analysis.ml.normalise import normalise
+from servicepulse.analysis.ml.outage_questions import asks_if_down
 from servicepulse.analysis.ml.tagging import CatalogTagger
 
+OUTAGE_QUESTION_SCORE = 0.8  # the complaint score of a post asking whether a service is down, at least
 _lock = threading.Lock()
 _heads: dict[str, Heads] = {}
 
@@ -128,6 +130,8 @@ def _result(
 ) -> AnalysisResult:
     complaint_head, sentiment_head, spam_head = (heads.heads[t] for t in ("complaint", "sentiment", "spam"))
     complaint_score = _positive(complaint_head.classes, p_complaint)
+    if asks_if_down(norm):  # "is eduroam down?" reports a problem, whatever the head reads in it
+        complaint_score = max(complaint_score, OUTAGE_QUESTION_SCORE, complaint_head.threshold)
     spam_score = _positive(spam_head.classes, p_spam)
     classes = sentiment_head.classes
     sentiment = str(classes[int(np.argmax(p_sentiment))])

@@ -26,7 +26,7 @@ Common commands:
   run                 serve the web app with a worker and the scheduler (loads the demo on first run)
   import FILE         import mentions from JSON Lines or CSV
   stats [--json]      counts of mentions, quarantine and sources
-  sources ...         add, list, sync and remove sources (see `servicepulse sources --help`)
+  sources ...         add, change, sync and remove sources; their quarantine (see `servicepulse sources --help`)
   worker              run background tasks (--until-idle drains the queue and exits)
   scheduler           enqueue periodic jobs (one per deployment)
   users ...           add people, list them, give roles (see `servicepulse users --help`)

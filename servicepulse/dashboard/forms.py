@@ -91,6 +91,51 @@ class ServiceForm(forms.Form):
         return data
 
 
+def _add_option_fields(form: forms.Form, cls: Any, *, stored: Any = None) -> list[str]:
+    """A field per option of the connector `cls` (`option_<name>`); returns the option names. With `stored`
+    (a source being edited), plain options start at their stored value and secret ones empty: a secret left
+    empty keeps what is stored, so it is never sent back to the browser."""
+    names: list[str] = []
+    secrets = set(stored.secrets) if stored is not None and stored.secrets_encrypted else set()
+    for spec in getattr(cls, "options", ()):
+        field_name = f"option_{spec.name}"
+        help_text = spec.help
+        if spec.default not in (None, "") and not spec.secret:
+            default = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
+            help_text = f"{help_text} (default: {default})"
+        widget: forms.Widget
+        if spec.secret:
+            widget = forms.PasswordInput(render_value=stored is None)
+            if stored is not None:
+                kept = "set: leave empty to keep it" if spec.name in secrets else "not set"
+                help_text = f"{help_text} ({kept})"
+        elif spec.multiline:
+            widget = forms.Textarea(attrs={"rows": 3})
+        else:
+            widget = forms.TextInput()
+        required = spec.required and not (spec.secret and spec.name in secrets)
+        form.fields[field_name] = forms.CharField(
+            label=spec.name, required=required, help_text=help_text, widget=widget
+        )
+        if stored is not None and not spec.secret and spec.name in (stored.options or {}):
+            value = stored.options[spec.name]
+            if isinstance(value, list):
+                value = ("\n" if spec.multiline else ", ").join(map(str, value))
+            form.initial[field_name] = value
+        names.append(spec.name)
+    return names
+
+
+def option_errors_to_fields(form: forms.Form, exc: Exception) -> None:
+    """Show a source error above the form and beside each option it names (`SourceConfigError.problems`), so
+    the field is found on a long form (and on a phone)."""
+    form.add_error(None, str(exc))
+    problems: dict[str, str] = getattr(exc, "problems", {}) or {}
+    for name, problem in problems.items():
+        if f"option_{name}" in form.fields:
+            form.add_error(f"option_{name}", problem[:1].upper() + problem[1:] + ".")
+
+
 class SourceAddForm(forms.Form):
     """Name and kind; the kind's own options are added as fields from the connector's option specs."""
 
@@ -100,15 +145,8 @@ class SourceAddForm(forms.Form):
     def __init__(self, *args: Any, kinds: dict[str, Any], kind: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "kind", [(k, f"{k} — {cls.description}") for k, cls in kinds.items()])
-        self.option_names: list[str] = []
-        cls = kinds.get(kind or "")
-        for spec in getattr(cls, "options", ()):
-            field_name = f"option_{spec.name}"
-            widget = forms.PasswordInput(render_value=True) if spec.secret else forms.TextInput()
-            self.fields[field_name] = forms.CharField(
-                label=spec.name, required=spec.required, help_text=spec.help, widget=widget
-            )
-            self.option_names.append(spec.name)
+        self.description = getattr(kinds.get(kind or ""), "description", "")
+        self.option_names = _add_option_fields(self, kinds.get(kind or ""))
 
     def options(self) -> dict[str, str]:
         return {
@@ -116,6 +154,18 @@ class SourceAddForm(forms.Form):
             for name in self.option_names
             if self.cleaned_data.get(f"option_{name}")
         }
+
+
+class SourceOptionsForm(forms.Form):
+    """The options of an existing source; secrets are never shown and, left empty, keep their stored value."""
+
+    def __init__(self, *args: Any, source: Any, connector: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.option_names = _add_option_fields(self, connector, stored=source)
+
+    def options(self) -> dict[str, str]:
+        """Every option as typed: an empty plain option goes back to its default, an empty secret is kept."""
+        return {name: self.cleaned_data.get(f"option_{name}") or "" for name in self.option_names}
 
 
 INCIDENT_STATES = [

@@ -27,3 +27,8 @@ def mention_counts() -> dict[str, object]:
         "quarantined": Quarantine.objects.count(),
         "sources": per_source,
     }
+
+
+def quarantine_list(*, source_id: int) -> QuerySet[Quarantine]:
+    """A source's quarantined input, newest first: what could not become a post, and why."""
+    return Quarantine.objects.filter(source_id=source_id).order_by("-received_at", "-id")

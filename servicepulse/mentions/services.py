@@ -213,6 +213,17 @@ def quarantine_add(*, source: Source | None, raw: str | bytes, reason: str, posi
     return created
 
 
+def quarantine_discard(*, source: Source, ids: Sequence[int] | None = None) -> int:
+    """Delete quarantined input of `source` once someone has read it: the rows `ids`, or all of them (None).
+    Returns how many were deleted. Re-running the import or redelivery that brought a row back keeps it again.
+    """
+    rows = Quarantine.objects.filter(source=source)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    deleted, _ = rows.delete()
+    return deleted
+
+
 @transaction.atomic
 def mentions_erase_author(*, author: str, source: Source | None = None) -> int:
     """Erase a person: every mention whose author name or platform id is `author` (with its analysis,

@@ -70,6 +70,7 @@ class OptionSpec:
     minimum: float | None = None  # for INTEGER and NUMBER
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    multiline: bool = False  # one value per line (a form shows a text area)
 
 
 POLL_SECONDS_RANGE = (10, 7 * 24 * 3600)  # scheduled pulls: at most every 10 s, at least once a week

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from servicepulse.sources.models import Source
+from servicepulse.sources.models import Source, SourceKind
 from servicepulse.sources.registry import OptionSpec, connector_classes
 
 
@@ -152,3 +152,28 @@ def source_public_options(*, source: Source) -> dict[str, Any]:
             if spec.secret:
                 shown[spec.name] = "(set)" if spec.name in source.secrets else "(not set)"
     return shown
+
+
+@dataclass(frozen=True)
+class SourceConnection:
+    """What to paste where so a platform (or a web page) reaches a source that is pushed to."""
+
+    webhook_url: str = ""  # the address to give the platform's webhook or Events API settings
+    embed_url: str = ""  # the widget's script
+    embed_snippet: str = ""  # the HTML to put on the page that shows the widget
+
+
+def source_connection(*, source: Source) -> SourceConnection:
+    """The addresses of a webhook or widget source, absolute under BASE_URL; empty for other kinds."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    cls = connector_classes().get(source.kind)
+    base = str(settings.BASE_URL).rstrip("/")
+    if source.kind == SourceKind.WIDGET:
+        url = base + reverse("sources:widget-embed", args=[source.name])
+        snippet = f'<div id="servicepulse-report"></div>\n<script src="{url}" async></script>'
+        return SourceConnection(embed_url=url, embed_snippet=snippet)
+    if cls is not None and cls.can_receive:
+        return SourceConnection(webhook_url=base + reverse("sources:webhook", args=[source.name]))
+    return SourceConnection()

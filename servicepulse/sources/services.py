@@ -16,6 +16,7 @@ from servicepulse.sources.options import check_option
 from servicepulse.sources.registry import (
     POLL_SECONDS_RANGE,
     ConnectorError,
+    OptionType,
     PullResult,
     Rejected,
     connector_for,
@@ -29,7 +30,12 @@ MAX_RETENTION_DAYS = 36500  # a hundred years; far larger numbers put the cut-of
 
 
 class SourceConfigError(ValueError):
-    """The options given for a source are missing, unknown or malformed."""
+    """The options given for a source are missing, unknown or malformed. `problems` names, by option, what
+    is wrong with each (when the error is about particular options), so a form can say it beside the field."""
+
+    def __init__(self, message: str, *, problems: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or {}
 
 
 DEMO_NOTHING_TO_PULL = "holds the demo's generated posts; there is nothing to pull from it"
@@ -45,15 +51,19 @@ def source_validate_options(*, kind: str, options: dict[str, Any]) -> tuple[dict
         raise SourceConfigError(f"unknown option(s) for {kind}: {', '.join(unknown)} (known: {known})")
     missing = sorted(name for name, spec in specs.items() if spec.required and not options.get(name))
     if missing:
-        raise SourceConfigError(f"missing required option(s) for {kind}: {', '.join(missing)}")
-    problems = []
+        raise SourceConfigError(
+            f"missing required option(s) for {kind}: {', '.join(missing)}",
+            problems=dict.fromkeys(missing, "this option is required"),
+        )
+    problems: dict[str, str] = {}
     for name, value in options.items():
         try:
             check_option(specs[name], value)
         except ValueError as exc:
-            problems.append(f"option {name}: {exc}")
+            problems[name] = str(exc)
     if problems:  # every bad value at once, not one per attempt
-        raise SourceConfigError(f"{kind} " + "; ".join(problems))
+        message = "; ".join(f"option {name}: {problem}" for name, problem in problems.items())
+        raise SourceConfigError(f"{kind} {message}", problems=problems)
     plain: dict[str, Any] = {}
     secret: dict[str, Any] = {}
     for name, spec in specs.items():
@@ -284,11 +294,25 @@ def source_update(
     """
     if enabled and source.is_demo:
         raise SourceConfigError(f"{source.name} {DEMO_NOTHING_TO_PULL}; it stays paused")
+    if options is not None and source.is_demo:
+        raise SourceConfigError(f"{source.name} {DEMO_NOTHING_TO_PULL}; it has no options to change")
     if options is not None:
         merged = {**source.secrets, **{k: v for k, v in options.items() if v not in (None, "")}}
         plain, secret = source_validate_options(kind=source.kind, options=merged)
+        addresses = [
+            spec.name
+            for spec in get_connector_class(source.kind).options
+            if spec.type in (OptionType.URL, OptionType.WEBSOCKET_URL)
+        ]
+        if any((source.options or {}).get(name) != plain.get(name) for name in addresses):
+            # Another feed or server: the old one's cursor (ETag, Last-Modified, since ids) would make the new
+            # one answer "nothing new", or skip posts, so its first pull starts afresh (stored posts stay once).
+            source.cursor = {}
         source.options = plain
         source.set_secrets(secret)
+        source.next_try_at = (
+            None  # tried at the next tick: a fixed address or token need not wait out a back-off
+        )
     if enabled is not None:
         source.enabled = enabled
         if enabled:

@@ -17,7 +17,9 @@ from tests.factories import SourceFactory
 
 def _row(html: str, name: str) -> str:
     """The table row of the source called `name`."""
-    match = re.search(rf"<tr>\s*<td><strong>{re.escape(name)}</strong>.*?</tr>", html, re.S)
+    match = re.search(
+        rf"<tr>\s*<td><strong>(?:<a [^>]*>)?{re.escape(name)}(?:</a>)?</strong>.*?</tr>", html, re.S
+    )
     assert match is not None, f"no row for {name}"
     return match.group(0)
 

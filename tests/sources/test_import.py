@@ -222,3 +222,26 @@ def test_kill_dash_nine_mid_import_then_rerun_is_exact(tmp_path: Path) -> None:
     counts = json.loads(rerun.stdout.strip().splitlines()[-1])
     assert counts["imported"] + counts["duplicates"] == n - 20
     assert counts["rejected"] == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_names_each_rejected_line_with_its_reason_and_where_to_find_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from servicepulse.sources.connectors.file_import import importer
+
+    monkeypatch.setattr(importer, "REJECTIONS_SHOWN", 2)
+    bad = write_lines(
+        tmp_path / "survey.jsonl",
+        [json.dumps(GOOD), "{nope", json.dumps({**GOOD, "id": "b", "text": ""}), "[1]"],
+    )
+    with pytest.raises(SystemExit):
+        call_command("import_mentions", str(bad))
+    err = capsys.readouterr().err
+    assert "survey.jsonl line 2: not valid JSON" in err
+    assert "survey.jsonl line 3: text is empty" in err
+    assert (
+        "line 4" not in err
+    )  # the first ones only: a file of a million bad lines must not flood the terminal
+    assert "3 line(s) rejected; 1 more not shown here" in err
+    assert "servicepulse sources quarantine survey" in err

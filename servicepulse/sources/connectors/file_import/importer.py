@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import DataError, transaction
@@ -20,6 +20,9 @@ from servicepulse.sources.models import Source, SourceKind
 from servicepulse.sources.services import source_get_or_create
 
 BATCH_SIZE = 500
+# Rejected lines an import report names with their reason (all of them are in quarantine): enough to see
+# what is wrong with a file without flooding a terminal with a million lines.
+REJECTIONS_SHOWN = 20
 # What a database (or its driver) raises over one value it will not take. The parser refuses every such
 # value it knows of; this is for the next one, so one record can never stop an import that re-runs cannot
 # finish. A lost connection (OperationalError) is not among them: that fails the import, to be run again.
@@ -33,14 +36,22 @@ class ImportReport:
     imported: int = 0
     duplicates: int = 0
     rejected: int = 0
+    # The first REJECTIONS_SHOWN rejected lines as (position, reason), for the person running the import.
+    rejections: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
         return {"imported": self.imported, "duplicates": self.duplicates, "rejected": self.rejected}
+
+    def reject(self, *, position: str, reason: str) -> None:
+        self.rejected += 1
+        if len(self.rejections) < REJECTIONS_SHOWN:
+            self.rejections.append((position, reason))
 
     def add(self, other: ImportReport) -> None:
         self.imported += other.imported
         self.duplicates += other.duplicates
         self.rejected += other.rejected
+        self.rejections.extend(other.rejections[: REJECTIONS_SHOWN - len(self.rejections)])
 
 
 def import_file(
@@ -104,18 +115,17 @@ def _store(*, source: Source, lines: list[Line]) -> ImportReport:
     good: dict[str, Line] = {}
     for line in lines:
         if line.mention is None:
-            _quarantine(source=source, line=line, reason=line.error)
-            report.rejected += 1
+            _quarantine(source=source, line=line, reason=line.error, report=report)
         else:
             good.setdefault(line.mention.external_id, line)
     result = mentions_ingest(
         source=source, items=[line.mention for line in lines if line.mention is not None]
     )
     for key in result.not_stored:
-        _quarantine(source=source, line=good[key], reason="the database refused to store this record")
+        reason = "the database refused to store this record"
+        _quarantine(source=source, line=good[key], reason=reason, report=report)
     report.imported += result.created
     report.duplicates += result.duplicates
-    report.rejected += len(result.not_stored)
     return report
 
 
@@ -127,15 +137,15 @@ def _store_one_at_a_time(*, source: Source, lines: list[Line]) -> ImportReport:
             with transaction.atomic():
                 report.add(_store(source=source, lines=[line]))
         except REFUSED as exc:
-            _quarantine(
-                source=source, line=line, reason=f"the database refused this record ({_first_line(exc)})"
-            )
-            report.rejected += 1
+            reason = f"the database refused this record ({_first_line(exc)})"
+            _quarantine(source=source, line=line, reason=reason, report=report)
     return report
 
 
-def _quarantine(*, source: Source, line: Line, reason: str) -> None:
-    quarantine_add(source=source, raw=line.raw, reason=reason, position=f"line {line.position}")
+def _quarantine(*, source: Source, line: Line, reason: str, report: ImportReport) -> None:
+    position = f"line {line.position}"
+    quarantine_add(source=source, raw=line.raw, reason=reason, position=position)
+    report.reject(position=position, reason=reason)
 
 
 def _first_line(exc: Exception) -> str:

@@ -49,7 +49,12 @@ class XConnector(Connector):
         "default an hour)."
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (
-        OptionSpec("queries", "Search queries, one per line (X search operators allowed)", required=True),
+        OptionSpec(
+            "queries",
+            "Search queries, one per line (X search operators allowed)",
+            required=True,
+            multiline=True,
+        ),
         OptionSpec("bearer_token", "App-only bearer token, for search", secret=True),
         OptionSpec(
             "user_access_token", "OAuth 2.0 user-context token with tweet.write, for replies", secret=True

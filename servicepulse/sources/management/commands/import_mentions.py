@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ class Command(BaseCommand):
     help = (
         "Import mentions from a JSON Lines (or .csv) file: fields id, text, created_at (ISO 8601 with "
         "offset), "
-        "optional author, url, in_reply_to, lang. Bad lines go to quarantine; re-running adds no duplicates. "
+        "optional author, url, in_reply_to, lang. Bad lines go to quarantine (the first are named on stderr "
+        "with their reason); re-running adds no duplicates. "
         'Prints {"imported": N, "duplicates": N, "rejected": N}; exits 1 when any line was rejected, '
         "2 when the database failed part-way (run it again to finish)."
     )
@@ -48,6 +50,16 @@ class Command(BaseCommand):
                     "Every batch before the failure is stored; run the same command again to finish."
                 )
                 raise SystemExit(2) from exc
+        for position, reason in report.rejections:
+            self.stderr.write(f"{path.name} {position}: {reason}")
+        if report.rejected:
+            more = report.rejected - len(report.rejections)
+            also = f"; {more} more not shown here" if more > 0 else ""
+            name = options["source"] or path.stem
+            self.stderr.write(
+                f"{report.rejected} line(s) rejected{also}. Each is kept in quarantine with its reason: "
+                f"`servicepulse sources quarantine {shlex.quote(name)}`, or the source's page under Sources."
+            )
         self.stdout.write(json.dumps(report.as_dict()))
         if report.rejected:
             raise SystemExit(1)

@@ -1,4 +1,4 @@
-"""`servicepulse sources kinds|add|list|sync|remove|enable|disable|options`: manage the channels."""
+"""`servicepulse sources kinds|add|set|list|sync|quarantine|remove|enable|disable|options`: manage the channels."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from servicepulse.mentions.selectors import quarantine_list
+from servicepulse.mentions.services import quarantine_discard
 from servicepulse.sources.registry import ConnectorError
 from servicepulse.sources.selectors import source_get, source_kinds, source_list_with_health
 from servicepulse.sources.services import (
@@ -61,11 +63,31 @@ class Command(BaseCommand):
         )
         add.add_argument("--retention-days", type=int, default=None, help="delete its posts after N days")
 
+        change = sub.add_parser(
+            "set",
+            help="change a source's options: sources set NAME --option key=value ... (key= unsets an option; "
+            "secrets not given keep their stored value)",
+        )
+        change.add_argument("name")
+        change.add_argument(
+            "--option", action="append", default=[], metavar="KEY=VALUE", help="repeat for each option"
+        )
+
         listing = sub.add_parser("list", help="every source with its health")
         listing.add_argument("--json", action="store_true")
 
         sync = sub.add_parser("sync", help="pull one source now and print the counts")
         sync.add_argument("name")
+
+        quarantine = sub.add_parser(
+            "quarantine", help="what a source could not store as posts (newest first), with the reason"
+        )
+        quarantine.add_argument("name")
+        quarantine.add_argument("--limit", type=int, default=50, help="show at most N rows (default 50)")
+        quarantine.add_argument("--json", action="store_true", help="one JSON object per line, raw included")
+        quarantine.add_argument(
+            "--discard", action="store_true", help="delete this source's quarantined rows after reading them"
+        )
 
         remove = sub.add_parser(
             "remove", help="remove a source and everything it brought in (disable keeps its posts)"
@@ -116,6 +138,51 @@ class Command(BaseCommand):
         secret_names = sorted(source.secrets) if source.secrets_encrypted else []
         note = f" (secrets encrypted: {', '.join(secret_names)})" if secret_names else ""
         self.stdout.write(f"added {source.kind} source {source.name!r}{note}")
+
+    def do_set(self, options: dict[str, Any]) -> None:
+        source = self._source(options["name"])
+        given = _parse_options(options["option"])
+        if not given:
+            raise CommandError(
+                "nothing to change: give --option key=value (see `servicepulse sources options`)"
+            )
+        try:
+            source_update(source=source, options={**source.options, **given})
+        except (SourceConfigError, ConnectorError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"updated {source.kind} source {source.name!r}: {', '.join(sorted(given))}")
+
+    def do_quarantine(self, options: dict[str, Any]) -> None:
+        source = self._source(options["name"])
+        if options["discard"]:
+            discarded = quarantine_discard(source=source)
+            self.stdout.write(f"discarded {discarded} quarantined row(s) of {source.name!r}")
+            return
+        rows = quarantine_list(source_id=source.pk)
+        total = rows.count()
+        for row in rows[: max(options["limit"], 0)]:
+            if options["json"]:
+                self.stdout.write(
+                    json.dumps(
+                        {
+                            "position": row.position,
+                            "reason": row.reason,
+                            "received_at": _iso(row.received_at),
+                            "raw": row.raw,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+            else:
+                raw = " ".join(row.raw.split())
+                raw = raw if len(raw) <= 120 else raw[:119] + "…"
+                self.stdout.write(f"{row.position or '-'}\t{row.reason}\t{raw}")
+        shown = min(total, max(options["limit"], 0))
+        if not options["json"]:
+            self.stderr.write(
+                f"{total} quarantined row(s) for {source.name!r}"
+                + (f", {shown} shown (--limit)" if shown < total else "")
+            )
 
     def do_list(self, options: dict[str, Any]) -> None:
         rows = source_list_with_health()

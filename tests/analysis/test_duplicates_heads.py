@@ -107,6 +107,49 @@ def test_head_with_hashed_block_matches_sklearn() -> None:
     np.testing.assert_allclose(head.proba(dense, hashed), model.predict_proba(design), atol=2e-3)
 
 
+def test_lexicon_block_is_fitted_saved_and_loaded(tmp_path: Path) -> None:
+    """The sentiment head reads VADER's scores as a third block: fitted through training.fit_head, saved,
+    loaded, it scores as before saving, and asks for the block when it is missing."""
+    from servicepulse.analysis.ml.lexicon import FEATURES, lexicon_features
+    from servicepulse.analysis.ml.training import Features, fit_head
+
+    rng = np.random.default_rng(4)
+    good = ["great, thanks so much", "love the new wifi", "brilliant service, very happy"]
+    bad = ["this is awful and broken", "terrible, hate it", "worst update ever, so angry"]
+    texts = [str(rng.choice(good if i % 2 else bad)) for i in range(60)]
+    y = np.array(["positive" if i % 2 else "negative" for i in range(60)])
+    lexicon = lexicon_features(texts)
+    assert lexicon.shape == (60, len(FEATURES))
+    assert lexicon[1, FEATURES.index("compound")] > 0 > lexicon[0, FEATURES.index("compound")]
+    x = Features(rng.normal(size=(60, 3)), hashed_ngrams(texts, SPEC), lexicon)
+    head = fit_head(x, y, c=1.0, balanced=True, lexicon_weight=3.0)
+    assert head.uses_lexicon and not head.uses_hashed
+    # The dense block alone is noise: the lexicon carries the signal.
+    assert (np.asarray(head.classes)[head.proba(x.dense, lexicon=lexicon).argmax(axis=1)] == y).mean() > 0.9
+    Heads(
+        heads={"complaint": _head([0, 1]), "sentiment": head, "spam": _head([0, 1])},
+        meta={"version": "t"},
+        lexical=SPEC,
+    ).save(tmp_path)
+    loaded = Heads.load(tmp_path)
+    assert json.loads((tmp_path / "heads.json").read_text())["lexicon"]["kind"] == "vader"
+    assert loaded.lexicon(texts) is not None
+    np.testing.assert_allclose(
+        loaded.heads["sentiment"].proba(x.dense, None, lexicon), head.proba(x.dense, None, lexicon), rtol=1e-5
+    )
+    with pytest.raises(ValueError, match="needs the lexicon features"):
+        loaded.heads["sentiment"].proba(x.dense)
+    # Heads that read no lexicon do not compute it.
+    no_lexicon = Heads(heads={"spam": _head([0, 1], hashed=False)}, lexical=SPEC)
+    assert no_lexicon.lexicon(texts) is None
+    # A lexicon block heads.json does not describe is refused.
+    meta = json.loads((tmp_path / "heads.json").read_text())
+    meta["lexicon"] = {"kind": "afinn", "features": ["score"]}
+    (tmp_path / "heads.json").write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match="unknown lexicon block"):
+        Heads.load(tmp_path)
+
+
 def test_binary_head_matches_sklearn() -> None:
     from sklearn.linear_model import LogisticRegression
 

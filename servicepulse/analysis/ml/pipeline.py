@@ -92,9 +92,10 @@ def analyze_texts(
         normalised = [normalise(t) for t in chunk]
         encoded = encoder.encode(normalised, batch_size=DEFAULT_BATCH_SIZE)
         hashed = heads.hashed(normalised)  # the n-grams are hashed once per batch for all three heads
-        p_complaint = heads.heads["complaint"].proba(encoded.features, hashed)
-        p_sentiment = heads.heads["sentiment"].proba(encoded.features, hashed)
-        p_spam = heads.heads["spam"].proba(encoded.features, hashed)
+        lexicon = heads.lexicon(normalised)  # VADER's scores, for the heads that read them
+        p_complaint = heads.heads["complaint"].proba(encoded.features, hashed, lexicon)
+        p_sentiment = heads.heads["sentiment"].proba(encoded.features, hashed, lexicon)
+        p_spam = heads.heads["spam"].proba(encoded.features, hashed, lexicon)
         tags = tagger.tag(normalised, encoded.embeddings) if tagger is not None else [[] for _ in chunk]
         results.extend(
             _result(

@@ -19,6 +19,7 @@ from servicepulse.analysis.ml import datasets
 from servicepulse.analysis.ml.encoder import FEATURE_LAYERS, Encoder, get_encoder
 from servicepulse.analysis.ml.heads import Heads, LinearHead, head_from_sklearn
 from servicepulse.analysis.ml.lexical import LexicalSpec, hashed_ngrams
+from servicepulse.analysis.ml.lexicon import lexicon_features
 from servicepulse.analysis.ml.normalise import normalise
 
 # Regularisation chosen by cross-validation on the development data (MODELS.md has the figures). C applies
@@ -28,6 +29,9 @@ C_COMPLAINT = 0.008
 C_SENTIMENT = 0.003
 C_SPAM = 0.02
 HASH_WEIGHT = {"complaint": 30.0, "sentiment": 20.0, "spam": 20.0}
+# The lexicon block (VADER's four scores, standardised) times this weight; only the sentiment head reads it
+# (complaint and spam gained nothing, MODELS.md). 10 is what an inner CV chose in every fold.
+LEXICON_WEIGHT = {"complaint": 0.0, "sentiment": 10.0, "spam": 0.0}
 LEXICAL = LexicalSpec(ngram_min=1, ngram_max=2, n_features=2**16)
 CORRECTION_WEIGHT = 2.0  # an analyst's label on our own posts counts more than a public-dataset row
 SANDERS_WEIGHT = 0.5
@@ -56,22 +60,25 @@ ENCODE_CHUNK = 256  # texts per encoder call, the unit of encoding progress (as 
 
 @dataclass(frozen=True)
 class Features:
-    """What the heads read of a set of texts: the encoder features (dense, one row per text) and the hashed
-    n-grams (sparse, same rows)."""
+    """What the heads read of a set of texts: the encoder features (dense, one row per text), the hashed
+    n-grams (sparse, same rows) and the lexicon features (dense, same rows)."""
 
     dense: np.ndarray
     hashed: sp.csr_matrix
+    lexicon: np.ndarray
 
     def __len__(self) -> int:
         return self.dense.shape[0]
 
     def __getitem__(self, rows: np.ndarray) -> Features:
-        return Features(self.dense[rows], sp.csr_matrix(self.hashed[rows]))
+        return Features(self.dense[rows], sp.csr_matrix(self.hashed[rows]), self.lexicon[rows])
 
     @staticmethod
     def stack(parts: Sequence[Features]) -> Features:
         return Features(
-            np.vstack([p.dense for p in parts]), sp.csr_matrix(sp.vstack([p.hashed for p in parts]))
+            np.vstack([p.dense for p in parts]),
+            sp.csr_matrix(sp.vstack([p.hashed for p in parts])),
+            np.vstack([p.lexicon for p in parts]),
         )
 
 
@@ -82,8 +89,8 @@ def features(
     *,
     on_encoded: Callable[[int], None] | None = None,
 ) -> Features:
-    """The heads' features of raw `texts` (normalised first): one encoder pass plus the hashed n-grams.
-    `on_encoded(n)` is called after each chunk of n texts is encoded."""
+    """The heads' features of raw `texts` (normalised first): one encoder pass, the hashed n-grams and the
+    lexicon scores. `on_encoded(n)` is called after each chunk of n texts is encoded."""
     normalised = [normalise(t) for t in texts]
     chunks = [normalised[i : i + ENCODE_CHUNK] for i in range(0, len(normalised), ENCODE_CHUNK)] or [[]]
     dense = []
@@ -91,7 +98,7 @@ def features(
         dense.append(encoder.encode(chunk).features)
         if on_encoded is not None:
             on_encoded(len(chunk))
-    return Features(np.vstack(dense), hashed_ngrams(normalised, spec))
+    return Features(np.vstack(dense), hashed_ngrams(normalised, spec), lexicon_features(normalised))
 
 
 def fit_head(
@@ -101,11 +108,13 @@ def fit_head(
     c: float,
     balanced: bool,
     hash_weight: float = 0.0,
+    lexicon_weight: float = 0.0,
     sample_weight: np.ndarray | None = None,
     threshold: float = 0.5,
 ) -> LinearHead:
-    """Standardise the encoder features and fit a (multinomial) logistic regression on them and, when
-    `hash_weight` > 0, on the hashed buckets that occur in `x` scaled by `hash_weight`."""
+    """Standardise the encoder features and fit a (multinomial) logistic regression on them, on the
+    standardised lexicon features times `lexicon_weight` when it is > 0, and, when `hash_weight` > 0, on the
+    hashed buckets that occur in `x` scaled by `hash_weight`."""
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
@@ -113,6 +122,12 @@ def fit_head(
     scale = x.dense.std(axis=0)
     scale[scale < 1e-6] = 1.0
     design: np.ndarray | sp.csr_matrix = (x.dense - mean) / scale
+    lex_mean = lex_scale = None
+    if lexicon_weight > 0:
+        lex_mean = x.lexicon.mean(axis=0)
+        lex_scale = x.lexicon.std(axis=0)
+        lex_scale[lex_scale < 1e-6] = 1.0
+        design = np.hstack([design, (x.lexicon - lex_mean) / lex_scale * lexicon_weight])
     used: np.ndarray | None = None
     if hash_weight > 0:
         # Only the buckets seen in training can get a weight (L2 keeps the others at zero): fit on those.
@@ -122,11 +137,21 @@ def fit_head(
     # lbfgs makes many tiny BLAS calls: with threaded BLAS on a busy 2-core machine they cost 5-20x more.
     with threadpool_limits(limits=1, user_api="blas"):
         model.fit(design, np.asarray(y), sample_weight=sample_weight)
-    return head_from_sklearn(model, mean, scale, threshold=threshold, hash_idx=used, hash_weight=hash_weight)
+    return head_from_sklearn(
+        model,
+        mean,
+        scale,
+        threshold=threshold,
+        hash_idx=used,
+        hash_weight=hash_weight,
+        lex_mean=lex_mean,
+        lex_scale=lex_scale,
+        lex_weight=lexicon_weight,
+    )
 
 
 def _proba(head: LinearHead, x: Features) -> np.ndarray:
-    return head.proba(x.dense, x.hashed)
+    return head.proba(x.dense, x.hashed, x.lexicon)
 
 
 def _positive_proba(head: LinearHead, x: Features) -> np.ndarray:
@@ -182,6 +207,7 @@ def cv_sentiment(
             c=C_SENTIMENT,
             balanced=True,
             hash_weight=HASH_WEIGHT["sentiment"],
+            lexicon_weight=LEXICON_WEIGHT["sentiment"],
             sample_weight=np.concatenate(ws),
         )
         pred[test] = np.asarray(head.classes, dtype=object)[_proba(head, x[test]).argmax(axis=1)]
@@ -303,7 +329,13 @@ def train_heads(
             y = np.concatenate([y.astype(object), np.asarray(labels, dtype=object)]).astype(y.dtype)
             weight = np.r_[weight, np.full(len(texts), CORRECTION_WEIGHT)]
         heads[task] = fit_head(
-            x, y, c=c, balanced=balanced, hash_weight=HASH_WEIGHT[task], sample_weight=weight
+            x,
+            y,
+            c=c,
+            balanced=balanced,
+            hash_weight=HASH_WEIGHT[task],
+            lexicon_weight=LEXICON_WEIGHT[task],
+            sample_weight=weight,
         )
 
     meta = {
@@ -331,6 +363,7 @@ def train_heads(
             "C_sentiment": C_SENTIMENT,
             "C_spam": C_SPAM,
             "hash_weight": HASH_WEIGHT,
+            "lexicon_weight": LEXICON_WEIGHT,
             "spam_ham_weight": SPAM_HAM_WEIGHT,
         },
         "cross_validation": figures,

@@ -21,6 +21,7 @@ from servicepulse.catalog.selectors import service_resolve
 from servicepulse.dashboard.forms import set_choices
 from servicepulse.dashboard.selectors import live_counts_forget, mention_search_q
 from servicepulse.dashboard.services import rollup_refresh_for
+from servicepulse.incidents.services import incident_recount_for
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.models import Source
 
@@ -229,5 +230,7 @@ def apply_relabel(*, form: RelabelForm, user: Any) -> int:
             changed += 1
         # Finished days already in the board's rollup are recounted: the board shows the correction at once.
         rollup_refresh_for(moments=[m.created_at for m in mentions])
+        # Incidents the posts are attached to count only the people whose posts still read as complaints.
+        incident_recount_for(mention_ids=ids)
     live_counts_forget()
     return changed

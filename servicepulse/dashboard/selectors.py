@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import DatabaseError
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -30,7 +30,7 @@ from servicepulse.dashboard.services import LIVE_DAYS, DayCounts, count_days, lo
 from servicepulse.experience.score import ServiceScore, score_from_counts, score_trend
 from servicepulse.experience.selectors import top_themes
 from servicepulse.incidents.detection import Detector
-from servicepulse.incidents.models import AlertRule, DetectorSnapshot, Incident, IncidentKind
+from servicepulse.incidents.models import AlertDelivery, AlertRule, DetectorSnapshot, Incident, IncidentKind
 from servicepulse.incidents.selectors import (
     IncidentDetail,
     alert_rule_list,
@@ -366,7 +366,13 @@ def incident_page(*, pk: int) -> IncidentDetail | None:
 
 
 def alert_rule_rows() -> QuerySet[AlertRule]:
-    return alert_rule_list()
+    """The alert rules, each with its latest delivery (`latest_deliveries`, a list of at most one): the page
+    says whether a rule's last alert went out, is retrying or failed, so a broken target is seen without
+    opening every incident."""
+    latest = AlertDelivery.objects.select_related("incident").order_by("-created_at", "-id")[:1]
+    return alert_rule_list().prefetch_related(
+        Prefetch("deliveries", queryset=latest, to_attr="latest_deliveries")
+    )
 
 
 def mention_search_q(query: str) -> Q:

@@ -24,7 +24,14 @@ from django.core.validators import validate_email
 from django.urls import NoReverseMatch, reverse
 
 from servicepulse.core.fetcher import HTTP_SCHEMES, FetchError, allow_private, check_url, fetch
-from servicepulse.incidents.models import AlertChannel, AlertDelivery, Incident, IncidentState
+from servicepulse.incidents.models import (
+    ActivityType,
+    AlertChannel,
+    AlertDelivery,
+    Incident,
+    IncidentKind,
+    IncidentState,
+)
 
 STATE_HEADLINES = {
     IncidentState.POSSIBLE: "Possible problem",
@@ -67,7 +74,7 @@ def alert_message(incident: Incident, state: str) -> AlertMessage:
     headline = STATE_HEADLINES.get(IncidentState(state), state)
     service = incident.service.name
     explanation = incident.explanation or {}
-    lines = [explanation.get("summary") or f"{incident.affected_authors} people affected."]
+    lines = [explanation.get("summary") or _without_explanation(incident)]
     if explanation.get("terms"):
         lines.append("Rising words: " + ", ".join(t["term"] for t in explanation["terms"][:5]))
     for text in (explanation.get("representatives") or [])[:2]:
@@ -91,6 +98,20 @@ def alert_message(incident: Incident, state: str) -> AlertMessage:
             "explanation": explanation,
         },
     )
+
+
+def _without_explanation(incident: Incident) -> str:
+    """The first line of an alert for an incident detection did not explain (one opened by hand): who
+    opened it and their note, and the people affected once complaints have attached to it."""
+    if incident.kind == IncidentKind.DETECTED:
+        return f"{incident.affected_authors} people affected."
+    created = incident.activities.filter(type=ActivityType.CREATED).select_related("user").first()
+    who = f" by {created.user.get_username()}" if created is not None and created.user is not None else ""
+    line = f"Opened by hand{who}"
+    line += f": {created.comment}" if created is not None and created.comment else "."
+    if incident.affected_authors:
+        line += f" {incident.affected_authors} people affected so far."
+    return line
 
 
 def email_recipients(target: str) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from servicepulse.analysis.models import MentionAnalysis, ServiceTag
 from servicepulse.analysis.selectors import analysed_posts
 from servicepulse.incidents.models import (
     OPEN_STATES,
@@ -44,6 +45,21 @@ def incident_list(*, state: str = "", service_id: str = "", kind: str = "") -> Q
     return qs
 
 
+def attached_relabelled_away(*, incident: Incident) -> QuerySet[MentionAnalysis, Any]:
+    """Ids (as a subquery) of the posts attached to `incident` that an analyst has since relabelled so they no
+    longer read as complaints about its service (spam, not a complaint, another service). The models' own
+    reading is what attached them; only a person's correction takes them out of the count."""
+    still_complaints = ServiceTag.objects.filter(
+        service_id=incident.service_id, complaint=True, spam=False
+    ).values("analysis_id")
+    return (
+        MentionAnalysis.objects.filter(mention__incident_attachments__incident=incident)
+        .exclude(corrected=[])
+        .exclude(pk__in=still_complaints)
+        .values("pk")
+    )
+
+
 def incident_next_states(*, state: str, maintenance: bool = False) -> list[IncidentState]:
     """The states an incident in `state` may be moved to by hand, as `services.incident_update_status`
     allows them (its `STATE_TRANSITIONS`), in the order of `IncidentState`. A maintenance window can only be
@@ -74,6 +90,7 @@ class TimelineItem:
     note: str
     # A maintenance window's planned start and end, which the page words in local time instead of the note.
     window: tuple[datetime, datetime] | None = None
+    by: str = ""  # who did it; empty for what servicepulse did itself (detection)
 
 
 @dataclass
@@ -84,6 +101,9 @@ class IncidentDetail:
     timeline: list[TimelineItem]
     authors: list[str]
     deliveries: list[AlertDelivery]
+    # Attached posts an analyst has since relabelled (spam, not a complaint, another service): listed, not
+    # counted among the people affected.
+    not_counted: set[int] = field(default_factory=set)
 
 
 def incident_detail(*, incident_id: int) -> IncidentDetail | None:
@@ -98,7 +118,7 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
     labels = dict(IncidentState.choices)
     maintenance = incident.kind == IncidentKind.MAINTENANCE
     timeline = []
-    for activity in incident.activities.all():
+    for activity in incident.activities.select_related("user"):
         if activity.type == ActivityType.MENTIONS_ATTACHED:
             continue
         item = TimelineItem(
@@ -106,6 +126,7 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
             state=activity.state,
             state_label=labels.get(activity.state, activity.get_type_display()),
             note=activity.comment or activity.get_type_display(),
+            by=activity.user.get_username() if activity.user is not None else "",
         )
         if maintenance and activity.state == IncidentState.CONFIRMED:
             # A planned window is "confirmed" only in the state machine's sense: nothing was detected.
@@ -115,7 +136,10 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
                 item.state_label = "Maintenance planned"
                 item.window = (incident.started_at, incident.planned_end)
         timeline.append(item)
-    authors = list(dict.fromkeys(p.author or p.author_id or "anonymous" for p in posts))
+    not_counted = set(attached_relabelled_away(incident=incident).values_list("pk", flat=True))
+    # One name per person, as `affected_authors` counts them (by source and author), from the posts that count.
+    people = {p.author_key: p.author or p.author_id or "anonymous" for p in posts if p.pk not in not_counted}
+    authors = list(people.values())
     deliveries = list(incident.deliveries.select_related("rule"))
     return IncidentDetail(
         incident=incident,
@@ -124,6 +148,7 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
         timeline=timeline,
         authors=authors,
         deliveries=deliveries,
+        not_counted=not_counted,
     )
 
 

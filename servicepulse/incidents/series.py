@@ -37,6 +37,8 @@ def _parse_timestamp(text: str, line: int) -> datetime:
 
 
 def _parse_value(text: str | None, line: int) -> float:
+    if text is None:  # a short row: csv.DictReader fills the missing column with None
+        raise SeriesError(f"line {line}: no value (need timestamp,value)")
     try:
         value = float((text or "").strip())
     except ValueError:

@@ -34,6 +34,7 @@ from servicepulse.incidents.models import (
     IncidentMention,
     IncidentState,
 )
+from servicepulse.incidents.selectors import attached_relabelled_away
 from servicepulse.mentions.models import Mention
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,16 @@ def incident_create(
         created_by=user if user is not None and user.is_authenticated else None,
     )
     _activity(incident=incident, type=ActivityType.CREATED, at=at, state=state, comment=comment, user=user)
+    if kind != IncidentKind.DETECTED and started_at < at:
+        # Opened by hand from an earlier start: the complaints since then are about it too (detection attaches
+        # only those of the buckets it has yet to read).
+        until = min(at, planned_end) if planned_end is not None else at
+        earlier = [
+            (p.mention_id, p.author_key)
+            for p in analysed_posts(since=started_at, until=until, service_ids=[service_id])
+            if p.complaint
+        ]
+        incident_attach_mentions(incident=incident, posts=earlier, at=at)
     if kind != IncidentKind.MAINTENANCE:
         _alerts_on_commit(incident=incident, state=state)
     return incident
@@ -200,9 +211,7 @@ def incident_attach_mentions(
     IncidentMention.objects.bulk_create(rows, ignore_conflicts=True)
     added = IncidentMention.objects.filter(incident=incident).count() - before
     if added:
-        incident.affected_authors = (
-            IncidentMention.objects.filter(incident=incident).values("author_key").distinct().count()
-        )
+        incident.affected_authors = _affected_count(incident)
         incident.save(update_fields=["affected_authors", "updated_at"])
         _activity(
             incident=incident,
@@ -213,13 +222,47 @@ def incident_attach_mentions(
     return added
 
 
+def _affected_count(incident: Incident) -> int:
+    """Distinct people among the incident's attached posts, leaving out those an analyst has since relabelled
+    away from it (marked spam, not a complaint, or about another service)."""
+    return (
+        IncidentMention.objects.filter(incident=incident)
+        .exclude(mention_id__in=attached_relabelled_away(incident=incident))
+        .values("author_key")
+        .distinct()
+        .count()
+    )
+
+
+def incident_recount_for(*, mention_ids: Iterable[int]) -> int:
+    """Recount the people affected by every incident these posts are attached to, after their labels were
+    corrected. Returns how many incidents changed."""
+    changed = 0
+    incidents = Incident.objects.filter(attachments__mention_id__in=list(mention_ids)).distinct()
+    for incident in incidents:
+        count = _affected_count(incident)
+        if count != incident.affected_authors:
+            incident.affected_authors = count
+            incident.save(update_fields=["affected_authors", "updated_at"])
+            changed += 1
+    return changed
+
+
+@transaction.atomic
 def maintenance_schedule(
-    *, service_id: str, title: str, start: datetime, end: datetime, user: User | None = None
+    *,
+    service_id: str,
+    title: str,
+    start: datetime,
+    end: datetime,
+    user: User | None = None,
+    note: str = "",
 ) -> Incident:
-    """Plan a maintenance window: while it is open, complaints attach to it and detection raises nothing."""
+    """Plan a maintenance window: while it is open, complaints attach to it and detection raises nothing.
+    A `note` (what the team should know about the work) goes on its timeline."""
     if end <= start:
         raise IncidentError("a maintenance window must end after it starts")
-    return incident_create(
+    window = incident_create(
         service_id=service_id,
         title=title,
         started_at=start,
@@ -229,6 +272,29 @@ def maintenance_schedule(
         user=user,
         comment=f"planned from {_local_words(start)} to {_local_words(end)}",
     )
+    if note.strip():
+        incident_add_note(incident=window, comment=note, user=user)
+    return window
+
+
+def maintenance_complete_due(*, now: datetime | None = None) -> list[int]:
+    """Complete the maintenance windows whose planned end has passed (the periodic sweep), so they leave the
+    open incidents; returns their ids. One ended early is completed by hand on its page."""
+    now = now or timezone.now()
+    due = Incident.objects.filter(
+        kind=IncidentKind.MAINTENANCE, state__in=OPEN_STATES, planned_end__lte=now
+    ).order_by("planned_end", "id")
+    done = []
+    for window in due:
+        assert window.planned_end is not None  # the filter says so
+        incident_update_status(
+            incident=window,
+            state=IncidentState.RESOLVED,
+            at=window.planned_end,
+            comment="completed: the planned window ended",
+        )
+        done.append(window.pk)
+    return done
 
 
 def _local_words(moment: datetime) -> str:

@@ -23,3 +23,9 @@ def alert_deliver_task(delivery_id: int) -> str:
 def alerts_deliver_due() -> int:
     """Sends alerts whose quiet hours or back-off are over."""
     return services.alerts_deliver_due()
+
+
+@task()
+def maintenance_complete_due() -> int:
+    """Completes the maintenance windows whose planned end has passed."""
+    return len(services.maintenance_complete_due())

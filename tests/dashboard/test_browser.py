@@ -96,10 +96,14 @@ def test_explorer_filters_in_place_and_relabel(
 def test_open_an_incident(live_server: Any, world: dict[str, Any], users: Any, page: Any) -> None:
     from django.utils import timezone
 
+    from servicepulse.incidents.models import IncidentKind
     from servicepulse.incidents.services import incident_create
 
     incident = incident_create(
-        service_id=world["services"][0].id, title="Moodle failing", started_at=timezone.now()
+        service_id=world["services"][0].id,
+        title="Moodle failing",
+        started_at=timezone.now(),
+        kind=IncidentKind.DETECTED,  # one opened by hand has no "why": a person raised it
     )
     sign_in(page, live_server.url, "viewer")
     page.goto(f"{live_server.url}/incidents/")

@@ -171,3 +171,142 @@ def test_incident_page_query_count_does_not_grow_with_posts(
     with django_assert_max_num_queries(12):
         html = clients["viewer"].get(f"/incidents/{incident.pk}/").content.decode()
     assert "The first 25 of 30 posts." in html
+
+
+@pytest.mark.django_db
+def test_a_refused_incident_form_comes_back_as_typed(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    from servicepulse.incidents.models import Incident
+
+    start = timezone.localtime().replace(second=0, microsecond=0)
+    typed = {
+        "kind": "maintenance",
+        "service": "vle",
+        "title": "Moodle upgrade to 4.5",
+        "start": start.strftime("%Y-%m-%dT%H:%M"),
+        "end": (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),  # before the start
+        "comment": "the vendor's plan, typed at length",
+    }
+    for refused in (typed, {**typed, "end": ""}):
+        response = clients["responder"].post("/incidents/open/", refused)
+        html = response.content.decode()
+        assert response.status_code == 400
+        assert 'value="Moodle upgrade to 4.5"' in html  # nothing typed is lost
+        assert "the vendor&#x27;s plan, typed at length" in html
+        assert '<details class="card" id="open-incident" open>' in html
+        assert "needs an end" in html or "must end after it starts" in html
+    assert not Incident.objects.filter(title="Moodle upgrade to 4.5").exists()
+    # The list shown there pages and filters through the list's own address.
+    assert clients["responder"].get("/incidents/open/?page=2").url == "/incidents/?page=2"
+
+
+@pytest.mark.django_db
+def test_a_relabelled_post_stops_counting_on_its_incident_and_back(
+    incident: Any, world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    responder, moodle = clients["responder"], world["mentions"][0]  # a complaint about the VLE, attached
+
+    def relabel(field: str, value: str = "", services: list[str] | None = None) -> None:
+        form = {"mention_ids": [moodle.pk], "field": field, "value": value, "services": services or []}
+        assert responder.post("/mentions/relabel/", form).status_code == 302
+
+    def shown() -> tuple[str, str]:
+        page = responder.get(f"/incidents/{incident.pk}/").content.decode()
+        listing = responder.get("/incidents/").content.decode()
+        return page, listing
+
+    relabel("spam", "yes")
+    page, listing = shown()
+    assert "<dt>People affected</dt><dd>4</dd>" in page and "Affected people (4)" in page
+    assert "not counted</strong>" in page and moodle.text[:30] in page  # still listed, marked
+    assert "<td>4</td>" in listing
+    relabel("spam", "no")  # changed back: counted again
+    page, listing = shown()
+    assert "<dt>People affected</dt><dd>5</dd>" in page and "not counted</strong>" not in page
+    relabel("services", services=["wifi"])  # about another service
+    assert "<dt>People affected</dt><dd>4</dd>" in shown()[0]
+    relabel("services", services=["vle", "wifi"])
+    relabel("complaint", "no")
+    assert "<dt>People affected</dt><dd>4</dd>" in shown()[0]
+
+
+@pytest.mark.django_db
+def test_a_hand_opened_incident_says_who_did_what_and_claims_no_detection(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    start = timezone.localtime().replace(second=0, microsecond=0)
+    opened = clients["responder"].post(
+        "/incidents/open/",
+        {
+            "kind": "manual",
+            "service": "student-email",
+            "title": "Outlook slow for staff",
+            "start": start.strftime("%Y-%m-%dT%H:%M"),
+            "comment": "reported by the service desk",
+        },
+    )
+    page = opened["Location"]
+    clients["responder"].post(page + "act/", {"action": "note", "comment": "vendor says 11:00"})
+    html = clients["viewer"].get(page).content.decode()
+    assert "reported by the service desk" in html and "vendor says 11:00" in html
+    assert html.count('<small class="muted">— responder</small>') == 2  # who opened it, who wrote the note
+    assert "Why servicepulse raised it" not in html  # a person raised it, not detection
+
+
+@pytest.mark.django_db
+def test_the_alert_rules_page_says_when_a_rule_last_failed(
+    incident: Any, clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    from servicepulse.incidents.models import AlertDelivery, DeliveryStatus
+
+    broken = incident_services.alert_rule_create(
+        name="Desk on Slack", channel="slack", target="https://hooks.slack.example/T1/B1/x"
+    )
+    fine = incident_services.alert_rule_create(
+        name="Desk by e-mail", channel="email", target="desk@example.ac.uk"
+    )
+    incident_services.alert_rule_create(name="Nobody yet", channel="email", target="x@example.ac.uk")
+    AlertDelivery.objects.create(
+        rule=broken,
+        incident=incident,
+        incident_state="confirmed",
+        status=DeliveryStatus.FAILED,
+        attempts=1,
+        last_error="HTTP 410 Gone: no_service",
+    )
+    AlertDelivery.objects.create(
+        rule=fine,
+        incident=incident,
+        incident_state="confirmed",
+        status=DeliveryStatus.SENT,
+        sent_at=timezone.now(),
+    )
+    with django_assert_max_num_queries(10):
+        html = clients["admin"].get("/alerts/").content.decode()
+    rows = {name: html.split(name, 1)[1].split("</tr>", 1)[0] for name in ("Desk on Slack", "Desk by e-mail")}
+    assert "Failed" in rows["Desk on Slack"] and "HTTP 410 Gone: no_service" in rows["Desk on Slack"]
+    assert incident.title in rows["Desk on Slack"]
+    assert "Sent" in rows["Desk by e-mail"] and "error-text" not in rows["Desk by e-mail"]
+    assert "none yet" in html.split("Nobody yet", 1)[1].split("</tr>", 1)[0]
+
+
+@pytest.mark.django_db
+def test_the_note_typed_with_planned_maintenance_is_kept(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    start = timezone.localtime().replace(second=0, microsecond=0) + timedelta(days=1)
+    opened = clients["responder"].post(
+        "/incidents/open/",
+        {
+            "kind": "maintenance",
+            "service": "vle",
+            "title": "Moodle upgrade",
+            "start": start.strftime("%Y-%m-%dT%H:%M"),
+            "end": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "comment": "read-only from 06:30; the vendor is on call",
+        },
+    )
+    assert opened.status_code == 302
+    html = clients["viewer"].get(opened["Location"]).content.decode()
+    assert "read-only from 06:30; the vendor is on call" in html

@@ -184,3 +184,18 @@ def test_state_change_queues_alerts_on_commit(incident: Incident, django_capture
         with django_capture_on_commit_callbacks(execute=True):
             services.incident_update_status(incident=incident, state=IncidentState.CONFIRMED)
         assert AlertDelivery.objects.filter(incident=incident, incident_state="confirmed").count() == 1
+
+
+def test_an_incident_opened_by_hand_is_alerted_with_its_note_not_zero_people(users) -> None:  # type: ignore[no-untyped-def]
+    ServiceFactory(id="student-email", name="Student e-mail")
+    incident = services.incident_create(
+        service_id="student-email",
+        title="Outlook slow for staff",
+        started_at=NOON,
+        user=users["responder"],
+        comment="reported by the service desk",
+    )
+    text = alerts.alert_message(incident, IncidentState.CONFIRMED).text
+    assert text == "Opened by hand by responder: reported by the service desk"
+    incident.affected_authors = 4
+    assert alerts.alert_message(incident, IncidentState.CONFIRMED).text.endswith("4 people affected so far.")

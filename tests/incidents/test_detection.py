@@ -308,7 +308,10 @@ def test_detect_series_rejects_bad_input(data: list[tuple[str, str]], message: s
         ("", "empty file"),
         ("timestamp,count\n2025-01-01 00:00,1\n", "missing column 'value'"),
         ("timestamp,value\n", "no data rows"),
-        ("timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:05\n", "line 3: value None is not a number"),
+        (
+            "timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:05\n",
+            r"line 3: no value \(need timestamp,value\)",
+        ),
         (
             "timestamp,value\n2025-01-01 00:00,1\n\n2025-01-01 00:15,x\n",
             "line 4: value 'x' is not a number",  # the blank line counts
@@ -345,6 +348,15 @@ def test_detect_command_not_utf8(tmp_path: Path) -> None:
     source.write_bytes(b"timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:15,caf\xe9\n")
     with pytest.raises(CommandError, match="line 3: not UTF-8 text"):
         call_command("detect", str(source), output=str(tmp_path / "out.csv"))
+
+
+def test_detect_command_refuses_to_write_over_its_input(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    series = "timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:15,2\n"
+    source.write_text(series)
+    with pytest.raises(CommandError, match="is the input file"):
+        call_command("detect", str(source), output=str(tmp_path / "." / "in.csv"))
+    assert source.read_text() == series  # the counts are still there
 
 
 @pytest.mark.parametrize("where", ["missing-dir", "a-directory"])

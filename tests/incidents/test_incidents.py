@@ -291,3 +291,57 @@ def test_backfill_resumes_from_its_start_once_posts_are_analysed() -> None:
     services.run_detection(now=now)
     snapshot.refresh_from_db()
     assert snapshot.state["n"] == 20 * 96  # all twenty days, not just the last fortnight
+
+
+def test_an_incident_opened_from_an_earlier_start_gathers_the_complaints_since() -> None:
+    service, other = ServiceFactory(id="email", name="Student e-mail"), ServiceFactory(id="vpn", name="VPN")
+    source = SourceFactory()
+    now = START + timedelta(hours=10)
+
+    def post(minutes: int, author: str, *, complaint: bool = True, service_id: str = "email") -> Mention:
+        mention = MentionFactory(
+            source=source, author=author, author_id="", created_at=now - timedelta(minutes=minutes)
+        )
+        analysis_save(
+            mention=mention,
+            complaint=complaint,
+            complaint_score=0.9 if complaint else 0.1,
+            sentiment="negative",
+            sentiment_score=-0.8,
+            spam=False,
+            spam_score=0.0,
+            services=[(service_id, 0.9)],
+            language="en",
+        )
+        return mention
+
+    since = [post(100, "ana"), post(80, "ben"), post(60, "ana")]
+    post(200, "cy")  # before the start
+    post(50, "dee", complaint=False)  # not a complaint
+    post(40, "eve", service_id=other.pk)  # about another service
+    incident = services.incident_create(
+        service_id=service.pk, title="Outlook down", started_at=now - timedelta(hours=2), at=now
+    )
+    assert set(selectors.detected_incident_mention_ids(incident_id=incident.pk)) == {m.pk for m in since}
+    incident.refresh_from_db()
+    assert incident.affected_authors == 2
+
+
+def test_maintenance_is_completed_when_its_planned_window_ends() -> None:
+    service = ServiceFactory(id="printing", name="Printing")
+    ended = services.maintenance_schedule(
+        service_id=service.pk, title="Printer firmware", start=START, end=START + timedelta(hours=2)
+    )
+    later = services.maintenance_schedule(
+        service_id=service.pk, title="Print queue move", start=START, end=START + timedelta(hours=5)
+    )
+    assert services.maintenance_complete_due(now=START + timedelta(hours=3)) == [ended.pk]
+    ended.refresh_from_db()
+    later.refresh_from_db()
+    assert ended.state == IncidentState.RESOLVED and ended.resolved_at == START + timedelta(hours=2)
+    assert (
+        ended.activities.get(type=ActivityType.STATE_CHANGED).comment == "completed: the planned window ended"
+    )
+    assert later.is_open
+    assert list(selectors.incident_list(state="open")) == [later]
+    assert services.maintenance_complete_due(now=START + timedelta(hours=3)) == []  # once

@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.catalog.models import Service
@@ -40,8 +40,9 @@ def _service_error(exc: Exception) -> str:
     return str(exc) or exc.__class__.__name__
 
 
-@role_required(Role.VIEWER)
-def incident_list(request: HttpRequest) -> HttpResponse:
+def _list_page(
+    request: HttpRequest, *, open_form: IncidentOpenForm | None = None, status: int = 200
+) -> HttpResponse:
     state, service_id = request.GET.get("state", ""), request.GET.get("service", "")
     qs = incident_queryset(state=state, service_id=service_id)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -52,45 +53,54 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "states": STATE_FILTERS,
         "services": Service.objects.values_list("id", "name"),
         "can_respond": has_role(request.user, Role.RESPONDER),
-        "open_form": IncidentOpenForm(),
+        "open_form": open_form or IncidentOpenForm(),
     }
-    return render(request, "dashboard/incidents.html", context)
+    return render(request, "dashboard/incidents.html", context, status=status)
+
+
+@role_required(Role.VIEWER)
+def incident_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(request)
 
 
 @role_required(Role.RESPONDER)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def incident_open(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        # The list shown after a refused form lives at this address: its pager's links come back here.
+        query = request.GET.urlencode()
+        return redirect(reverse("dashboard:incidents") + (f"?{query}" if query else ""))
     form = IncidentOpenForm(request.POST)
-    if not form.is_valid():
-        messages.error(
-            request,
-            "Could not open the incident: "
-            + "; ".join(str(e) for errs in form.errors.values() for e in errs),
-        )
-        return redirect("dashboard:incidents")
-    data = form.cleaned_data
-    try:
-        if data["kind"] == "maintenance":
-            incident = maintenance_schedule(
-                service_id=data["service"],
-                title=data["title"],
-                start=data["start"],
-                end=data["end"],
-                user=request.user,
-            )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["kind"] == "maintenance":
+                incident = maintenance_schedule(
+                    service_id=data["service"],
+                    title=data["title"],
+                    start=data["start"],
+                    end=data["end"],
+                    user=request.user,
+                    note=data["comment"],
+                )
+            else:
+                incident = incident_create(
+                    service_id=data["service"],
+                    title=data["title"],
+                    started_at=data["start"],
+                    user=request.user,
+                    comment=data["comment"],
+                )
+        except ValueError as exc:
+            form.add_error("end" if data["kind"] == "maintenance" else None, _service_error(exc))
         else:
-            incident = incident_create(
-                service_id=data["service"],
-                title=data["title"],
-                started_at=data["start"],
-                user=request.user,
-                comment=data["comment"],
-            )
-    except ValueError as exc:
-        messages.error(request, f"Could not open the incident: {_service_error(exc)}")
-        return redirect("dashboard:incidents")
-    messages.success(request, f"Opened “{incident}”.")
-    return redirect("dashboard:incident", pk=incident.pk)
+            messages.success(request, f"Opened “{incident}”.")
+            return redirect("dashboard:incident", pk=incident.pk)
+    # The list again with the form open, as typed, and what is wrong beside each field (a redirect would
+    # lose the title and note).
+    problems = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+    messages.error(request, f"Could not open the incident: {problems}")
+    return _list_page(request, open_form=form, status=400)
 
 
 def _detail_page(

@@ -29,9 +29,12 @@ class Command(BaseCommand):
         sensitivity = float(options["sensitivity"])
         if not (math.isfinite(sensitivity) and sensitivity > 0):
             raise CommandError(f"--sensitivity must be a finite positive number (got {sensitivity:g})")
-        output = Path(options["output"])
+        source, output = Path(options["input"]), Path(options["output"])
+        if output.exists() and source.exists() and output.samefile(source):
+            # The output has no value column: writing over the input would lose the series.
+            raise CommandError(f"--output {output} is the input file; write the alerts to another file")
         try:
-            alerts = detect_csv(Path(options["input"]), output, sensitivity=sensitivity)
+            alerts = detect_csv(source, output, sensitivity=sensitivity)
         except SeriesError as exc:
             raise CommandError(f"{options['input']}: {exc}") from None
         except OSError as exc:  # reading is reported as a SeriesError: this is the output

@@ -151,7 +151,9 @@ def test_analyze_missing_and_undecodable_input(tmp_path: Path) -> None:
             "analyze", str(tmp_path / "nope.csv"), "--text-column", "t", "--output", str(tmp_path / "o.csv")
         )
     (tmp_path / "latin.csv").write_bytes(b"t\ncaf\xe9\n")
-    with pytest.raises(CommandError, match="not UTF-8"):
+    with pytest.raises(
+        CommandError, match=r"line 2: not UTF-8 text \(byte 0xe9\)"
+    ):  # the byte, not its offset
         call_command(
             "analyze", str(tmp_path / "latin.csv"), "--text-column", "t", "--output", str(tmp_path / "o.csv")
         )

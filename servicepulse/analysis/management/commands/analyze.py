@@ -107,7 +107,8 @@ def _read_csv(path: Path, text_column: str) -> tuple[list[str], list[list[str]]]
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CommandError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CommandError(f"{path}: line {line}: not UTF-8 text (byte {raw[exc.start]:#04x})") from exc
     if not content.strip():
         raise CommandError(f"{path} is empty: expected a CSV header row with a {text_column!r} column")
     csv.field_size_limit(10_000_000)

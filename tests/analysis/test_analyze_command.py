@@ -165,7 +165,8 @@ def test_analyze_missing_and_undecodable_input(tmp_path: Path) -> None:
         ("services: [unclosed", "not valid YAML"),
         ("- just a list\n", "expected a mapping with a 'services' list"),
         ("services: []\n", "is empty"),
-        ("services:\n  - name: no id\n", "needs an id"),
+        ("services:\n  - name: '!!!'\n", "needs an id"),  # no id, and no slug can be made of the name
+        ("services:\n  - description: neither id nor name\n", "needs an id"),
         ("services:\n  - id: a\n  - id: a\n", "appears twice"),
         ("services:\n  - id: a\n    aliases: [1, 2]\n", "aliases must be a list of strings"),
     ],
@@ -218,3 +219,20 @@ def test_cli_prints_one_line_and_exits_non_zero(tmp_path: Path) -> None:
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "has no column 'body'" in lines[0]
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_catalogue_file_without_ids_reads_as_catalog_load_reads_it(tmp_path: Path) -> None:
+    """One catalogue file serves `catalog load` and `analyze --catalog`: a service without an id gets the slug of
+    its name in both."""
+    import yaml
+
+    from servicepulse.analysis.ml.catalog_file import load_catalog_file
+    from servicepulse.catalog.services import catalog_parse
+
+    text = (
+        "services:\n  - name: Moodle VLE\n    aliases: [moodle]\n  - id: wifi\n    name: Wi-Fi and eduroam\n"
+    )
+    (tmp_path / "c.yaml").write_text(text)
+    records = load_catalog_file(tmp_path / "c.yaml")
+    assert [r["id"] for r in records] == ["moodle-vle", "wifi"]
+    assert [r["id"] for r in records] == [r["id"] for r in catalog_parse(yaml.safe_load(text))]

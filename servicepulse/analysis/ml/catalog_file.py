@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.utils.text import slugify
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -37,7 +38,8 @@ def _strings(value: Any, where: str) -> list[str]:
 def validate_records(
     records: Iterable[Mapping[str, Any]], *, origin: str = "catalogue"
 ) -> list[dict[str, Any]]:
-    """Check and normalise catalogue records: unique ids, a name, string lists for aliases and examples."""
+    """Check and normalise catalogue records: unique ids (a missing one is the slug of the name, as `catalog
+    load` makes it), a name, string lists for aliases and examples."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, record in enumerate(records):
@@ -45,6 +47,9 @@ def validate_records(
         if not isinstance(record, Mapping):
             raise CatalogError(f"{where} is not a mapping")
         service_id = record.get("id")
+        if service_id is None and isinstance(record.get("name"), str):
+            # As `servicepulse catalog load` does: a service without an id gets the slug of its name.
+            service_id = slugify(record["name"]) or None
         if not isinstance(service_id, str) or not _ID.match(service_id):
             raise CatalogError(
                 f"{where} needs an id of letters, digits, '-', '_' or '.' (got {service_id!r})"

@@ -310,9 +310,8 @@ def source_update(
             source.cursor = {}
         source.options = plain
         source.set_secrets(secret)
-        source.next_try_at = (
-            None  # tried at the next tick: a fixed address or token need not wait out a back-off
-        )
+        # Tried at the next tick: a fixed address or token need not wait out a back-off.
+        source.next_try_at = None
     if enabled is not None:
         source.enabled = enabled
         if enabled:

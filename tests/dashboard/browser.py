@@ -10,16 +10,9 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from servicepulse.dashboard.management.commands.screenshots import CHROMIUM as SCREENSHOT_CHROMIUM
+
+CHROMIUM = Path(SCREENSHOT_CHROMIUM)
 
 BROWSER_MARKS = [
     pytest.mark.browser,

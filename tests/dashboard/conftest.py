@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from servicepulse.analysis.services import analysis_save
 from servicepulse.catalog.services import catalog_load
+from servicepulse.dashboard.management.commands.screenshots import CHROMIUM_ARGS
 from servicepulse.demo.catalog import DEMO_CATALOG
-from tests.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.dashboard.browser import CHROMIUM
 from tests.factories import MentionFactory, SourceFactory
 
 # (text, complaint, sentiment, spam, services with confidence): what the analysis app would conclude.

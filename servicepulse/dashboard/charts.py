@@ -219,14 +219,17 @@ def volume_chart(
     n = len(counts)
     if n == 0:
         return SafeString('<p class="muted">No complaints recorded yet.</p>')
-    peak = max([*counts, *baseline, 1.0])
+    ticks = _ticks(max([*counts, *baseline, 1.0]))
+    # The axis runs to the top tick, so every labelled line is inside the plot (scaled to the highest bar,
+    # a tick above it was drawn past the top edge and its label cut in half).
+    peak = ticks[-1]
     step = plot_w / n
 
     def y(v: float) -> float:
         return top + plot_h - _scale(v, 0, peak, 0, plot_h)
 
     parts: list[str] = []
-    for tick in _ticks(peak):
+    for tick in ticks:
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'

@@ -151,9 +151,27 @@ def live_counts(*, start: date, end: date, service_ids: list[str]) -> dict[tuple
     return counts
 
 
-def expected_daily(*, service_ids: list[str], days: list[datetime]) -> dict[str, list[float]]:
+def _typical_day(detector: Detector, start: datetime, *, until: datetime | None) -> float:
+    """The detector's expected complaints over the day from `start`, up to `until` when that falls inside it
+    (the current hour in proportion)."""
+    per_hour = 60 / detector.config.bucket_minutes
+    total = 0.0
+    for h in range(24):
+        hour = start + timedelta(hours=h)
+        share = 1.0 if until is None else min(max((until - hour) / timedelta(hours=1), 0.0), 1.0)
+        if share <= 0:
+            break
+        total += detector.expected(hour) * per_hour * share
+    return round(total, 1)
+
+
+def expected_daily(
+    *, service_ids: list[str], days: list[datetime], until: datetime | None = None
+) -> dict[str, list[float]]:
     """The typical complaints per day for each service: its detector's baseline (hour-of-day x weekday x
-    calendar), summed over each day's hours. Zero while a service's detector has not learnt anything."""
+    calendar), summed over each day's hours, and only up to `until` (now): today's typical is what usually
+    comes by this hour, as today's count is, not what comes by midnight. Zero while a service's detector has
+    not learnt anything."""
     out = {sid: [0.0] * len(days) for sid in service_ids}
     for snapshot in DetectorSnapshot.objects.filter(service_id__in=service_ids):
         if not snapshot.state:
@@ -166,11 +184,7 @@ def expected_daily(*, service_ids: list[str], days: list[datetime]) -> dict[str,
             TypeError,
         ):  # a state from another version: no baseline rather than a 500
             continue
-        per_hour = 60 / detector.config.bucket_minutes
-        out[snapshot.service_id] = [
-            round(sum(detector.expected(start + timedelta(hours=h)) * per_hour for h in range(24)), 1)
-            for start in days
-        ]
+        out[snapshot.service_id] = [_typical_day(detector, start, until=until) for start in days]
     return out
 
 
@@ -185,7 +199,7 @@ def complaints_against_baseline(
     starts = _day_starts(now, days)
     first, last = starts[0].date(), starts[-1].date()
     counts = counts if counts is not None else day_counts(service_ids=service_ids, first=first, last=last)
-    baseline = expected_daily(service_ids=service_ids, days=starts)
+    baseline = expected_daily(service_ids=service_ids, days=starts, until=now)
     return {
         sid: (
             [counts.get(sid, {}).get(d.date(), DayCounts()).complaints for d in starts],

@@ -25,8 +25,10 @@ def report_email_html(report: WeeklyReport) -> str:
     return render_to_string("experience/report_print.html", _context(report, for_email=True))
 
 
-def report_text(report: WeeklyReport) -> str:
-    return render_to_string("experience/report_email.txt", _context(report))
+def report_text(report: WeeklyReport, *, attached: bool = False) -> str:
+    """The report as plain text; `attached` when it goes out with the PDF (the e-mail), so the command that
+    prints it does not promise an attachment."""
+    return render_to_string("experience/report_email.txt", _context(report, attached=attached))
 
 
 def report_pdf(report: WeeklyReport) -> bytes:

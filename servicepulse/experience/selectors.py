@@ -233,6 +233,11 @@ class ServiceRow:
     complaints: int
     spam: int
 
+    @property
+    def trend_known(self) -> bool:
+        """Both this week and the week before have enough posts to compare: only then is no arrow "steady"."""
+        return not self.score.too_few and len(self.series) >= 2 and not self.series[-2].too_few
+
 
 @dataclass
 class IncidentRow:
@@ -390,6 +395,11 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
         if row.service.id in per_service or row.complaints
     ]
     total = sum((c.positive + c.negative + c.neutral) for c in counts.values())
+    response_times = readers.response_times(start=start, end=end)
+    if response_times is not None:  # in catalogue order, as every other table of the report (cases with no
+        # service last), not by service id
+        place = {s.id: i for i, s in enumerate(services)}
+        response_times.sort(key=lambda rt: place.get(rt.service_id, len(place)))
     return WeeklyReport(
         week=week,
         organisation=settings.SERVICEPULSE_ORGANISATION,
@@ -400,14 +410,16 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
         chart_daily=chart_daily,
         totals={
             "mentions": total,
-            "complaints": sum(c.complaints for c in counts.values()),
+            # Posts, not (post, service) pairs: a complaint naming two services is one complaint here, as
+            # in the daily chart below it (the per-service rows count it for each service it names).
+            "complaints": sum(complaints_per_day),
             "spam": readers.spam_count(start=start, end=end),
             "tickets": sum(r.opened for r in sla_rows),
         },
         themes=themes,
         incidents=incidents,
         possible_problems=possible,
-        response_times=readers.response_times(start=start, end=end),
+        response_times=response_times,
         sla=sla_rows if has_tickets else None,
         sla_services=sla_services if has_tickets else [],
         base_url=getattr(settings, "BASE_URL", ""),

@@ -275,7 +275,7 @@ def report_email_send(*, week: str, recipients: list[str]) -> int:
     report = report_build(week=week)
     message = EmailMultiAlternatives(
         subject=f"{settings.SERVICEPULSE_ORGANISATION}: IT experience report, week {report.week.label}",
-        body=rendering.report_text(report),
+        body=rendering.report_text(report, attached=True),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
     )

@@ -40,6 +40,15 @@ def test_board_query_count_does_not_grow_with_services(
 
 
 @pytest.mark.django_db
+def test_an_empty_board_leads_an_admin_to_the_catalogue(clients: dict[str, Client]) -> None:
+    # The link hung on `perms.catalog`, which only superusers have: an admin by role never saw it.
+    admin = clients["admin"].get("/").content.decode()
+    assert "No services in the catalogue yet." in admin and 'href="/catalog/new/">Add one</a>' in admin
+    viewer = clients["viewer"].get("/").content.decode()
+    assert "Add one" not in viewer and "An admin adds them in the catalogue." in viewer
+
+
+@pytest.mark.django_db
 def test_board_htmx_refresh_returns_only_the_rows(world: dict[str, Any], clients: dict[str, Client]) -> None:
     response = clients["viewer"].get("/", headers={"HX-Request": "true"})
     html = response.content.decode()
@@ -63,6 +72,8 @@ def test_service_page_shows_charts_and_sections(world: dict[str, Any], clients: 
     ):
         assert heading in html
     assert "<svg" in html
+    # The target sits on its own line under the interval, as on the board (it wrapped as "· target 20").
+    assert '<small class="muted ci">target 20</small>' in html and "· target" not in html
     assert clients["viewer"].get("/services/no-such-service/").status_code == 404
 
 
@@ -298,7 +309,7 @@ def test_bulk_relabel_stores_corrections_that_override_the_model(
     )
     assert analysis_for_mentions(mention_ids=[outlook[0].pk])[outlook[0].pk].complaint is False
     page = clients["responder"].get("/mentions/", {"q": "outlook"}, follow=True).content.decode()
-    assert "Single sign-on" in page and 'title="Corrected by a person"' in page
+    assert "Single sign-on" in page and 'title="Complaint set to not a complaint by responder, ' in page
 
 
 @pytest.mark.django_db

@@ -14,9 +14,10 @@ from django.test import Client
 from django.utils import timezone
 
 from servicepulse.experience import charts
-from servicepulse.experience.rendering import report_pdf
+from servicepulse.experience.rendering import report_pdf, report_text
 from servicepulse.experience.selectors import report_build, score_series, weekly_scores
 from servicepulse.experience.services import report_email_send
+from tests.factories import ServiceFactory
 
 from .conftest import Week
 
@@ -70,6 +71,29 @@ def test_a_post_counts_once_for_the_service_it_is_most_about(week: Week) -> None
     assert complaints["wifi"] >= 12
 
 
+def test_the_headline_counts_a_complaint_about_two_services_once(week: Week) -> None:
+    from servicepulse.mentions.models import Mention
+
+    from .conftest import analysed
+
+    source = Mention.objects.first().source  # type: ignore[union-attr]
+    for i in range(5):
+        analysed(
+            source,
+            at=week.monday + timedelta(days=3, minutes=i),
+            text="eduroam drops and then moodle logs me out",
+            sentiment="negative",
+            complaint=True,
+            services=("vle", "wifi"),
+        )
+    report = report_build(week=week.label)
+    # 16 + 5 complaint posts; the per-service rows count the 5 for both services (21 + 5), the headline did
+    # too ("26 complaints" above a daily chart whose complaint bars add up to 21).
+    assert report.totals["complaints"] == 21
+    assert sum(row.complaints for row in report.services) == 26
+    assert "21 complaints" in report_text(report)
+
+
 def test_themes_with_example_posts(week: Week) -> None:
     report = report_build(week=week.label)
     assert report.themes
@@ -102,6 +126,32 @@ def test_incident_with_detection_and_lead_over_the_desk(week: Week) -> None:
     assert row.first_ticket_at is not None
     assert row.lead_over_desk == timedelta(hours=2) - timedelta(minutes=20)
     assert row.display_title == "Moodle VLE: upload errors"
+
+
+def test_inbox_response_times_follow_the_catalogue_order(week: Week) -> None:
+    from servicepulse.engage.services import case_open
+    from servicepulse.mentions.models import Mention
+
+    from .conftest import analysed
+
+    ServiceFactory(id="a-printing", name="Printing", order=5)  # its id sorts first, its place is last
+    source = Mention.objects.first().source  # type: ignore[union-attr]
+    at = week.monday + timedelta(days=4)
+    for i, services in enumerate([("a-printing",), ("wifi",), ("vle",), ()]):
+        case_open(
+            mention=analysed(
+                source, at=at + timedelta(minutes=i), text="help", sentiment="neutral", services=services
+            )
+        )
+    report = report_build(week=week.label)
+    assert report.response_times is not None
+    # They came sorted by service id (Printing, Moodle VLE, Wi-Fi): a different order from every other table.
+    assert [rt.service_name for rt in report.response_times] == [
+        "Moodle VLE",
+        "Wi-Fi",
+        "Printing",
+        "No service",
+    ]
 
 
 def test_sla_beside_what_users_said(week: Week) -> None:
@@ -160,6 +210,22 @@ def test_report_page_needs_a_signed_in_viewer(week: Week, users, client: Client)
     assert "moodle upload error again" in html
     assert client.get("/experience/report/?week=2026-W99").status_code == 400
     assert client.get("/experience/").status_code == 200
+
+
+def test_a_service_with_too_few_posts_is_not_called_steady(week: Week, users, client: Client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(users["viewer"])
+    html = client.get(f"/experience/report/?week={week.label}").content.decode()
+    scores = html.split('id="scores-h"')[1].split("</table>")[0]
+    rows = {
+        name: row
+        for row in re.findall(r"<tr>\s*<th scope=\"row\">.*?</tr>", scores, re.S)
+        for name in re.findall(r'<th scope="row">([^<]+)</th>', row)
+    }
+    # Wi-Fi: 3 posts this week. An empty week (or one with a handful of posts) read "steady".
+    assert "steady" not in rows["Wi-Fi"] and "no trend: too few posts" in rows["Wi-Fi"]
+    assert "falling" in rows["Moodle VLE"]
+    empty = client.get("/experience/report/?week=2026-W40").content.decode()
+    assert "steady" not in empty
 
 
 def _pdf_content(pdf: bytes) -> bytes:
@@ -228,6 +294,25 @@ def test_report_command_writes_the_pdf_and_sends_the_email(week: Week, tmp_path:
 
     with pytest.raises(CommandError, match="ISO week"):
         call_command("report", "--week", "last week")
+
+
+def test_the_printed_report_promises_no_attachment_and_counts_in_words(week: Week, capsys) -> None:  # type: ignore[no-untyped-def]
+    call_command("report", "--week", week.label)
+    printed = capsys.readouterr().out
+    assert "attached" not in printed  # it said "The PDF with charts is attached." on the terminal
+    assert "- Wi-Fi: 1 ticket, 0% within SLA" in printed  # was "1 tickets"
+    assert report_email_send(week=week.label, recipients=["cio@northgate.example"]) == 1
+    assert "The PDF with charts is attached." in mail.outbox[0].body
+
+
+def test_the_command_refuses_a_week_that_has_not_started(week: Week) -> None:
+    from django.core.management.base import CommandError
+
+    from servicepulse.experience.periods import IsoWeek
+
+    following = IsoWeek.containing(timezone.now()).next()
+    with pytest.raises(CommandError, match="has not started yet"):  # printed an empty "0 posts" report
+        call_command("report", "--week", following.label)
 
 
 def test_weekly_job_is_scheduled_and_sends_to_the_configured_recipients(week: Week, settings) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from servicepulse.experience import rendering
 from servicepulse.experience.periods import IsoWeek, WeekError
@@ -28,6 +29,10 @@ class Command(BaseCommand):
             week = IsoWeek.parse(options["week"]) if options["week"] else IsoWeek.last_complete()
         except WeekError as exc:
             raise CommandError(str(exc)) from exc
+        if (
+            week.start > timezone.now()
+        ):  # as the report page answers: an empty report would read as a calm week
+            raise CommandError(f"week {week.label} has not started yet")
         report = report_build(week=week)
         if options["pdf"]:
             try:

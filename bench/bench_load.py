@@ -116,7 +116,6 @@ def main() -> int:
     else:
         env.pop("DATABASE_URL", None)
     cli("manage", "migrate", "-v", "0", env=env)
-    cli("manage", "createcachetable", env=env)
     cli("manage", "shell", "-c", SETUP, env=env)
     port = free_port()
     server = subprocess.Popen(

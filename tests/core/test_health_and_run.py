@@ -115,3 +115,24 @@ def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_si
     assert proc.returncode == 0, output
     leftovers = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
     assert leftovers == [], f"processes left running: {leftovers}"
+
+
+@pytest.mark.own_database
+def test_migrate_alone_creates_the_database_cache_table(tmp_path: Path) -> None:
+    """A deployment without Redis keeps its cache (rate limits) in a table; docs/deployment.md runs only
+    `servicepulse manage migrate`, after which the first sign-in answered 500 (no such table)."""
+    import sqlite3
+
+    from tests.cli import run_cli
+
+    database = tmp_path / "fresh.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="servicepulse.config.settings.dev",
+        DATABASE_URL=f"sqlite:///{database}",
+    )
+    result = run_cli("manage", "migrate", "-v", "0", env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(database) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "servicepulse_cache" in tables

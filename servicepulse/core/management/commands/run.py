@@ -35,8 +35,7 @@ class Command(BaseCommand):
         # (behind a proxy or under a real host name); the children inherit it.
         if not os.environ.get("SERVICEPULSE_BASE_URL"):
             os.environ["SERVICEPULSE_BASE_URL"] = settings.BASE_URL = _local_url(host, port)
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)
+        call_command("migrate", interactive=False, verbosity=0)  # creates the cache table too (core.apps)
         demo_logins: list[tuple[str, str, str]] = []
         if not options["no_demo"] and not Service.objects.exists():
             from servicepulse.demo.services import demo_load

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import feedgenerator, timezone
+from django.utils.html import escape
 
 from servicepulse.blog.models import Comment, Post
 
@@ -73,10 +74,14 @@ def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) ->
     )
     for post in posts:
         url = _absolute(request, post.get_absolute_url())
+        # Atom: the excerpt (plain text, escaped for its type="html") is the summary; a post without one has
+        # none, rather than an empty summary that readers show in place of the content.
+        summary = escape(post.excerpt) if post.excerpt.strip() else None
         feed.add_item(
             title=post.title,
             link=url,
-            description=post.body_html if rss else post.excerpt,
+            # The stubs type description as str; feedgenerator leaves the summary out for None.
+            description=post.body_html if rss else summary,  # type: ignore[arg-type]
             unique_id=url,
             unique_id_is_permalink=True,
             pubdate=post.published_at,
@@ -120,7 +125,7 @@ def comments_feed(request: HttpRequest, *, post: Post, comments: list[Comment]) 
         feed.add_item(
             title=f"{comment.author_name} on “{post.title}”",
             link=url,
-            description="",
+            description=None,  # type: ignore[arg-type]  # the comment is the content: no empty summary
             unique_id=url,
             pubdate=comment.created_at,
             updateddate=comment.edited_at or comment.created_at,

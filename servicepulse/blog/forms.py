@@ -26,6 +26,12 @@ def elapsed_since(token: str) -> float | None:
     return time.time() - started
 
 
+def comment_id_or_none(value: str | None) -> int | None:
+    """The comment id a reply link or the form's hidden field carries, or None for anything else."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 class PostForm(forms.Form):
     ACTIONS = [("draft", "Save draft"), ("publish", "Publish now"), ("schedule", "Schedule")]
 
@@ -81,9 +87,11 @@ class PostForm(forms.Form):
 class CommentForm(forms.Form):
     body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 6}), max_length=10000)
     author_name = forms.CharField(label="Name", max_length=200, required=False)
-    author_email = forms.EmailField(label="E-mail (not published)", required=False)
+    author_email = forms.EmailField(label="E-mail (not published)", required=False, max_length=254)
     author_url = forms.URLField(label="Website", required=False, max_length=1000, assume_scheme="https")
-    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Hidden and filled from the page's `?replytocom=` link: a value that is not a comment id (a mangled link)
+    # makes a top-level comment rather than an error the reader cannot see or correct.
+    parent = forms.CharField(required=False, widget=forms.HiddenInput)
     remember = forms.BooleanField(
         label="Save my name, e-mail and website in this browser for the next time I comment.", required=False
     )
@@ -107,6 +115,9 @@ class CommentForm(forms.Form):
             self.initial.setdefault("ts", form_timestamp())
         # A re-shown form keeps its first timestamp: the fill time counts from the first render.
         self.ts_value = (self.data.get("ts") or form_timestamp()) if self.is_bound else self.initial["ts"]
+
+    def clean_parent(self) -> int | None:
+        return comment_id_or_none(self.cleaned_data.get("parent"))
 
 
 class CommentEditForm(forms.Form):

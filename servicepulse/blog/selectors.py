@@ -141,6 +141,13 @@ def comment_tree(*, post: Post, include_ids: set[int] | None = None) -> list[Com
     return roots
 
 
+def comment_reply_target(*, post: Post, comment_id: int) -> Comment | None:
+    """The approved comment of `post` a reader may reply to, or None."""
+    return Comment.objects.filter(
+        pk=comment_id, post=post, status=CommentStatus.APPROVED, kind=CommentKind.COMMENT
+    ).first()
+
+
 def comment_nodes(tree: list[CommentNode]) -> list[CommentNode]:
     """Every node of a comment tree, depth first."""
     out: list[CommentNode] = []

@@ -282,6 +282,29 @@ def _parent_within_depth(parent: Comment | None) -> Comment | None:
     return parent
 
 
+DUPLICATE_WINDOW = timedelta(hours=1)
+
+
+def _comment_duplicate(
+    *, post: Post, parent: Comment | None, body: str, user_id: int | None, author_email: str
+) -> Comment | None:
+    """The same person's identical comment, in the same place, sent within the last hour (not trashed)."""
+    same = Comment.objects.filter(
+        post=post,
+        parent=parent,
+        kind=CommentKind.COMMENT,
+        body=body,
+        created_at__gte=timezone.now() - DUPLICATE_WINDOW,
+    ).exclude(status=CommentStatus.TRASH)
+    if user_id is not None:
+        same = same.filter(user_id=user_id)
+    elif author_email.strip():
+        same = same.filter(user_id__isnull=True, author_email__iexact=author_email.strip())
+    else:
+        return None
+    return same.order_by("id").first()
+
+
 def comment_submit(
     *,
     post: Post,
@@ -300,7 +323,8 @@ def comment_submit(
     """Take a comment through the spam layers and hold rules and store it as approved, pending or spam.
 
     Raises CommentRejected (nothing stored) when comments are closed, the honeypot is filled, the form came
-    back faster than a person types, or the address is over its rate limit.
+    back faster than a person types, or the address is over its rate limit. The same comment sent again by the
+    same person within the hour is not stored twice: the first one is returned.
     """
     if not comments_open(post=post):
         raise CommentRejected("Comments are closed on this post.", code="closed")
@@ -309,8 +333,6 @@ def comment_submit(
     min_fill = float(blog_setting("SERVICEPULSE_BLOG_MIN_FILL_SECONDS"))
     if elapsed_seconds is not None and elapsed_seconds < min_fill:
         raise CommentRejected("That was quick: please take a moment and send it again.", code="too_fast")
-    if rate_limited(ip_address=ip_address):
-        raise CommentRejected("Too many comments from your address; please wait a few minutes.", code="rate")
     signed_in = user is not None and user.is_authenticated
     if signed_in:
         author_name = author_name or user.get_full_name() or user.get_username()  # type: ignore[union-attr]
@@ -323,6 +345,14 @@ def comment_submit(
     if parent is not None and parent.post_id != post.pk:
         raise CommentRejected("That reply belongs to another post.", code="parent")
     parent = _parent_within_depth(parent)
+    user_id = user.pk if signed_in and user is not None else None
+    # The same form sent again (a double click, a reload that re-posts) gets the comment already stored
+    # back, before it counts against the rate limit; a second check below closes the race of two at once.
+    same = _comment_duplicate(post=post, parent=parent, body=body, user_id=user_id, author_email=author_email)
+    if same is not None:
+        return same
+    if rate_limited(ip_address=ip_address):
+        raise CommentRejected("Too many comments from your address; please wait a few minutes.", code="rate")
     candidate = Candidate(
         text=body,
         author_name=author_name.strip(),
@@ -334,13 +364,20 @@ def comment_submit(
     )
     status, reasons, score = _judge(candidate=candidate, user=user, kind=CommentKind.COMMENT)
     with transaction.atomic():
+        # Comments on one post are written one at a time, so two copies sent at once are seen as one.
+        list(Post.objects.select_for_update().filter(pk=post.pk).values_list("pk", flat=True))
+        same = _comment_duplicate(
+            post=post, parent=parent, body=body, user_id=user_id, author_email=candidate.author_email
+        )
+        if same is not None:
+            return same
         comment = Comment.objects.create(
             post=post,
             parent=parent,
             depth=(parent.depth + 1) if parent else 1,
             kind=CommentKind.COMMENT,
             status=status,
-            user_id=user.pk if signed_in and user is not None else None,
+            user_id=user_id,
             author_name=candidate.author_name[:200],
             author_email=candidate.author_email,
             author_url=candidate.author_url[:1000],

@@ -19,7 +19,14 @@ from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.blog import selectors, services
 from servicepulse.blog.conf import akismet_enabled, blog_setting
 from servicepulse.blog.feeds import comments_feed, posts_feed
-from servicepulse.blog.forms import CommentEditForm, CommentForm, PostForm, WordListForm, elapsed_since
+from servicepulse.blog.forms import (
+    CommentEditForm,
+    CommentForm,
+    PostForm,
+    WordListForm,
+    comment_id_or_none,
+    elapsed_since,
+)
 from servicepulse.blog.linkbacks import pingback, trackback, webmention
 from servicepulse.blog.models import (
     Comment,
@@ -116,6 +123,14 @@ def _post_or_404(request: HttpRequest, slug: str) -> Post:
     return post
 
 
+def _reply_to(request: HttpRequest, post: Post, form: CommentForm) -> Comment | None:
+    """The comment the reader is answering: from the reply link, or from the form when it comes back with
+    an error, so the page still says so (and the reply still goes under it) after the reader corrects it."""
+    raw = request.GET.get("replytocom") or (form.data.get("parent") if form.is_bound else None)
+    pk = comment_id_or_none(raw)
+    return selectors.comment_reply_target(post=post, comment_id=pk) if pk is not None else None
+
+
 def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
     post = _post_or_404(request, slug)
     signed_in = request.user.is_authenticated
@@ -156,6 +171,7 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "post_url": request.build_absolute_uri(post.get_absolute_url()),
         "edit_minutes": int(blog_setting("SERVICEPULSE_BLOG_EDIT_MINUTES")),
         "is_admin": has_role(request.user, Role.ADMIN),
+        "reply_to": _reply_to(request, post, form),
     }
     response = render(
         request, "blog/post_detail.html", context, status=400 if request.method == "POST" else 200
@@ -188,7 +204,7 @@ def _comment_post(request: HttpRequest, post: Post, form: CommentForm) -> HttpRe
     except services.CommentRejected as exc:
         form.add_error(None, str(exc))
         return None
-    own = _own_ids(request)
+    own = [pk for pk in _own_ids(request) if pk != comment.pk]  # a form sent twice gives the same comment
     request.session[SESSION_KEY] = [*own[-49:], comment.pk]
     if comment.status == CommentStatus.APPROVED:
         messages.success(request, "Thank you: your comment is published.")
@@ -396,6 +412,7 @@ def moderation(request: HttpRequest) -> HttpResponse:
             "status": status,
             "queues": selectors.moderation_queues(),
             "decisions": Decision.choices,
+            "is_admin": has_role(request.user, Role.ADMIN),  # the word lists are the admins' to change
         },
     )
 

@@ -138,6 +138,19 @@ _URL_ATTRIBUTES = {
 }
 
 
+# Elements with no end tag: they open nothing, so they must not deepen the element being read.
+_VOID = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+    "wbr",
+}  # fmt: skip
+# Elements that separate words when a page is read as text (a line break, a new paragraph or cell).
+_BREAKS = {
+    "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure", "footer",
+    "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section",
+    "table", "td", "th", "tr", "ul",
+}  # fmt: skip
+
+
 class _PageParser(HTMLParser):
     def __init__(self, base: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -167,6 +180,10 @@ class _PageParser(HTMLParser):
                 self.urls.append(url)
                 if tag == "a" and name == "href":
                     self.outbound.append(url)
+        if tag in _BREAKS:
+            self._break()
+        if tag in _VOID:
+            return
         classes = set((values.get("class") or "").split())
         if tag == "title":
             self._in_title = True
@@ -182,6 +199,10 @@ class _PageParser(HTMLParser):
             self._author_depth += 1
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in _BREAKS:
+            self._break()
+        if tag in _VOID:
+            return
         if tag == "title":
             self._in_title = False
         if tag in {"script", "style", "template"} and self._skip:
@@ -203,9 +224,16 @@ class _PageParser(HTMLParser):
         if self._author_depth and not self.author and data.strip():
             self.author = data.strip()
 
+    def _break(self) -> None:
+        if not self._skip:
+            self._text.append(" ")
+            if self._content_depth:
+                self.content.append(" ")
+
     @property
     def text(self) -> str:
-        return re.sub(r"\s+", " ", "".join(self.content or self._text)).strip()
+        content = re.sub(r"\s+", " ", "".join(self.content)).strip()
+        return content or re.sub(r"\s+", " ", "".join(self._text)).strip()
 
 
 @dataclass

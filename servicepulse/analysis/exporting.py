@@ -4,7 +4,8 @@ The first line is the service catalogue, `{"catalog": {"services": [...]}}` (a c
 `sensitivity` and `target_score`): tags and corrections name services by id, so an export carries what they
 mean and restores on its own into a new database. Then one line per mention, oldest first: the import fields
 (`id`, `text`, `created_at`, `author`, `url`, `in_reply_to`, `lang`) plus `source`, `source_kind`, `author_id`,
-`thread_id`, `raw`, `analysis` (the models' own answer, the effective labels and scores) and `corrections`.
+`thread_id`, `raw`, `analysis` (the models' own answer, the effective labels and scores) and `corrections`
+(each with its `field` and `value`, when it was made, `at`, and the user name of who made it, `by`).
 
 Restoring creates the services of the export's catalogue that the database lacks (those it has are left as
 they are: nothing is overwritten or deleted), then the mentions. Restoring an export into a new database gives
@@ -20,12 +21,15 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Prefetch
 
-from servicepulse.analysis.models import CorrectionField, MentionAnalysis, Sentiment
+from servicepulse.analysis.models import Correction, CorrectionField, MentionAnalysis, Sentiment
 from servicepulse.analysis.services import CorrectionError, analysis_save, correction_create
 from servicepulse.catalog.models import Service
 from servicepulse.catalog.selectors import catalog_document
@@ -71,7 +75,7 @@ def _analysis_record(analysis: MentionAnalysis | None) -> dict[str, Any] | None:
 
 def export_records(*, source: Source | None = None) -> Iterator[dict[str, Any]]:
     qs = Mention.objects.select_related("source", "analysis", "analysis__duplicate_of").prefetch_related(
-        "analysis__tags", "corrections"
+        "analysis__tags", Prefetch("corrections", queryset=Correction.objects.select_related("user"))
     )
     if source is not None:
         qs = qs.filter(source=source)
@@ -92,7 +96,16 @@ def export_records(*, source: Source | None = None) -> Iterator[dict[str, Any]]:
             "source_kind": mention.source.kind,
             "raw": mention.raw,
             "analysis": _analysis_record(analysis),
-            "corrections": [{"field": c.field, "value": c.value} for c in corrections],
+            # Who made each correction and when, so a restored database still says who corrected what.
+            "corrections": [
+                {
+                    "field": c.field,
+                    "value": c.value,
+                    "at": c.created_at.isoformat(),
+                    "by": c.user.get_username() if c.user is not None else None,
+                }
+                for c in corrections
+            ],
         }
 
 
@@ -197,7 +210,7 @@ def _mention(record: Any) -> MentionData:
 
 def _catalog_records(value: Any) -> list[dict[str, Any]]:
     """The export's catalogue: catalogue records with `sensitivity` and `target_score` (None: the default)."""
-    records = catalog_parse(value)
+    records = catalog_parse(value, extra_keys=("sensitivity", "target_score"))
     for record, item in zip(records, value["services"], strict=True):
         sensitivity = item.get("sensitivity")
         if sensitivity is not None and (
@@ -378,6 +391,26 @@ def _analysis_answer(analysis: Any) -> dict[str, Any]:
     return answer
 
 
+def _correction_user(name: Any) -> User | None:
+    """The account that made a restored correction, when this database has one of that name (else nobody:
+    the label is kept, only its author is unknown)."""
+    if not isinstance(name, str) or not name:
+        return None
+    return User.objects.filter(username=name).first()
+
+
+def _correction_time(value: Any) -> datetime | None:
+    """When a restored correction was made; None (now) for an export from before it was written, or a time
+    that is not ISO 8601 with an offset."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def _restore_parts(
     mention: Mention, record: dict[str, Any], *, known: set[str], report: RestoreReport
 ) -> list[tuple[str, str]]:
@@ -426,7 +459,13 @@ def _restore_parts(
             rejected.append((part, f"{part} not restored: the catalogue has no service {names}"))
             continue
         try:
-            correction_create(mention=mention, field=correction["field"], value=correction["value"])
+            correction_create(
+                mention=mention,
+                field=correction["field"],
+                value=correction["value"],
+                user=_correction_user(correction.get("by")),
+                created_at=_correction_time(correction.get("at")),
+            )
         except CorrectionError as exc:
             rejected.append((part, f"{part} not restored: {exc}"))
     return rejected

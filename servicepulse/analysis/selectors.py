@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from servicepulse.analysis.models import MentionAnalysis, Sentiment, ServiceTag
+from servicepulse.analysis.models import Correction, MentionAnalysis, Sentiment, ServiceTag
 from servicepulse.mentions.models import Mention
 
 SENTIMENT_VALUE = {Sentiment.NEGATIVE: -1.0, Sentiment.NEUTRAL: 0.0, Sentiment.POSITIVE: 1.0}
@@ -84,6 +84,20 @@ def analysis_for_mentions(*, mention_ids: list[int]) -> dict[int, MentionAnalysi
             Prefetch("tags", queryset=ServiceTag.objects.select_related("service").order_by("rank"))
         )
     }
+
+
+def corrections_latest(*, mention_ids: list[int]) -> dict[int, dict[str, Correction]]:
+    """The correction in force for each corrected field of these mentions (the latest: it is the one the
+    labels show), with who made it: {mention id: {field: correction}}. One query."""
+    latest: dict[int, dict[str, Correction]] = {}
+    rows = (
+        Correction.objects.filter(mention_id__in=mention_ids)
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+    for correction in rows:
+        latest.setdefault(correction.mention_id, {})[correction.field] = correction
+    return latest
 
 
 def mentions_for_service(*, service_id: str) -> QuerySet[Mention]:

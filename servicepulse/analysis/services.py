@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -203,12 +204,21 @@ def analysis_save(
 
 @transaction.atomic
 def correction_create(
-    *, mention: Mention, field: str, value: Any, user: AbstractBaseUser | AnonymousUser | None = None
+    *,
+    mention: Mention,
+    field: str,
+    value: Any,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    created_at: datetime | None = None,
 ) -> Correction:
-    """Record an analyst's label; it overrides the model for this mention at once."""
+    """Record an analyst's label; it overrides the model for this mention at once. `created_at` is for a
+    correction made earlier (a restored export keeps when it was made, and so which one is the latest)."""
     value = _clean_correction(field, value)
     author = user if isinstance(user, User) and user.is_authenticated else None
     correction = Correction.objects.create(mention=mention, field=field, value=value, user=author)
+    if created_at is not None:
+        Correction.objects.filter(pk=correction.pk).update(created_at=created_at)  # auto_now_add ignores it
+        correction.created_at = created_at
     analysis = _locked_analyses([mention])[mention.pk]
     _apply([analysis], _latest_corrections([mention.pk]))
     return correction

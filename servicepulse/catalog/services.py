@@ -36,16 +36,30 @@ class ServiceInUse(CatalogError):
         )
 
 
-def catalog_parse(data: Any) -> list[dict[str, Any]]:
-    """Validate a catalogue document ({"services": [...]}) and return normalised service records."""
+# What a catalogue entry may hold. Anything else is refused rather than skipped: a misspelt key ("alias:")
+# would otherwise load the service without what the key held, and say nothing.
+CATALOG_KEYS = ("id", "name", "aliases", "examples", "description", "team", "public")
+
+
+def catalog_parse(data: Any, *, extra_keys: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Validate a catalogue document ({"services": [...]}) and return normalised service records.
+    `extra_keys` are further keys the caller reads itself (the export's detection settings)."""
     if not isinstance(data, dict) or not isinstance(data.get("services"), list):
         raise CatalogError("a catalogue is a mapping with a 'services' list")
     records: list[dict[str, Any]] = []
     seen: set[str] = set()
+    allowed = (*CATALOG_KEYS, *extra_keys)
     for index, item in enumerate(data["services"], start=1):
         where = f"service #{index}"
         if not isinstance(item, dict):
             raise CatalogError(f"{where}: expected a mapping, got {type(item).__name__}")
+        unknown = [str(key) for key in item if key not in allowed]
+        if unknown:
+            named = f" ({item['id']})" if isinstance(item.get("id"), str) else ""
+            raise CatalogError(
+                f"{where}{named}: unknown key{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(repr(k) for k in unknown)}; an entry may have {', '.join(allowed)}"
+            )
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             raise CatalogError(f"{where}: 'name' must be a non-empty string")
@@ -88,9 +102,24 @@ def catalog_read_file(path: Path) -> list[dict[str, Any]]:
 
 @transaction.atomic
 def catalog_load(*, data: Any) -> list[Service]:
-    """Create or update services from a catalogue document; services not in it are left alone."""
+    """Create or update services from a catalogue document; services not in it are left alone.
+
+    A file naming every service sets the catalogue's order (the board's, the lists'). A partial one (a few
+    services added or changed) leaves the others' order alone and puts its new services after them, in the
+    file's order: numbering it from the top put "Parking" between the first services and moved the ones it
+    updated to the front."""
+    records = catalog_parse(data)
+    existing = dict(Service.objects.values_list("id", "order"))
+    whole = set(existing) <= {r["id"] for r in records}
+    after = max(existing.values(), default=-1) + 1
     services = []
-    for order, record in enumerate(catalog_parse(data)):
+    for index, record in enumerate(records):
+        if whole:
+            order = index
+        elif record["id"] in existing:
+            order = existing[record["id"]]
+        else:
+            order, after = after, after + 1
         service, _ = Service.objects.update_or_create(id=record["id"], defaults={**record, "order": order})
         services.append(service)
     return services

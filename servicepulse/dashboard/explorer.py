@@ -3,6 +3,7 @@ analysis app's selectors; relabelling stores corrections through its `correction
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -14,7 +15,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from servicepulse.analysis.selectors import analysis_for_mentions, mention_filter
+from servicepulse.analysis.models import CorrectionField
+from servicepulse.analysis.selectors import analysis_for_mentions, corrections_latest, mention_filter
 from servicepulse.analysis.services import correction_create
 from servicepulse.catalog.models import Service
 from servicepulse.catalog.selectors import service_resolve
@@ -112,11 +114,51 @@ def explorer_queryset(filters: ExplorerFilters) -> QuerySet[Mention]:
 class ExplorerRow:
     mention: Mention
     analysis: Any = None  # the analysis app's result for this mention, or None
+    # Per corrected label (services, complaint, sentiment, spam): who set it, when, and what servicepulse had
+    # read, so a wrong correction can be seen, traced and put back.
+    corrections: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _label_words(label: str, value: Any, names: dict[str, str]) -> str:
+    if label == "services":
+        ids = [v[0] if isinstance(v, list | tuple) else v for v in value or []]
+        return ", ".join(names.get(str(i), str(i)) for i in ids) or "no service"
+    if label == "complaint":
+        return "complaint" if value else "not a complaint"
+    if label == "spam":
+        return "spam" if value else "not spam"
+    return str(value)
+
+
+def _correction_note(correction: Any, analysis: Any, names: dict[str, str]) -> str:
+    label = str(correction.field)
+    who = correction.user.get_username() if correction.user is not None else "someone (no account recorded)"
+    when = timezone.localtime(correction.created_at).strftime("%-d %b %Y %H:%M")
+    value = _label_words(label, correction.value, names)
+    name = CorrectionField(label).label if label in CorrectionField.values else label
+    note = f"{name} set to {value} by {who}, {when}"
+    output = analysis.model_output if analysis is not None else {}
+    if label in output:
+        note += f" (servicepulse had read: {_label_words(label, output[label], names)})"
+    return note
 
 
 def explorer_rows(mentions: list[Mention]) -> list[ExplorerRow]:
-    results = analysis_for_mentions(mention_ids=[m.pk for m in mentions])
-    return [ExplorerRow(mention=m, analysis=results.get(m.pk)) for m in mentions]
+    ids = [m.pk for m in mentions]
+    results = analysis_for_mentions(mention_ids=ids)
+    corrections = corrections_latest(mention_ids=ids)
+    names = dict(Service.objects.values_list("id", "name")) if corrections else {}
+    return [
+        ExplorerRow(
+            mention=m,
+            analysis=results.get(m.pk),
+            corrections={
+                label: _correction_note(c, results.get(m.pk), names)
+                for label, c in corrections.get(m.pk, {}).items()
+            },
+        )
+        for m in mentions
+    ]
 
 
 class CappedPaginator(Paginator):
@@ -144,7 +186,9 @@ class RelabelForm(forms.Form):
         ("spam", "Spam"),
         ("services", "Services"),
     ]
-    mention_ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], label="Posts")
+    mention_ids = forms.TypedMultipleChoiceField(
+        coerce=int, choices=[], label="Posts", error_messages={"required": "Tick the posts to relabel."}
+    )
     field = forms.ChoiceField(choices=FIELDS, label="Label")
     value = forms.CharField(
         max_length=300,

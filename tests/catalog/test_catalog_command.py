@@ -67,6 +67,11 @@ def test_export_loads_back_to_the_same_catalogue(tmp_path: Path) -> None:
         ("- just a list\n", "a mapping with a 'services' list"),
         ("services:\n  - id: Not A Slug\n    name: X\n", "must be a slug"),
         (b"\xff\xfe services", "not UTF-8"),
+        # A misspelt key used to load the service without what it held ("created": 1, aliases gone).
+        (
+            "services:\n  - id: parking\n    name: Parking\n    alias: [car park, paybyphone]\n",
+            r"service #1 \(parking\): unknown key 'alias'; an entry may have id, name, aliases,",
+        ),
     ],
 )
 def test_a_bad_file_is_one_line_and_loads_nothing(tmp_path: Path, content: str | bytes, message: str) -> None:
@@ -94,4 +99,35 @@ def test_console_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert exit_info.value.code == 1
     assert capsys.readouterr().err.strip().splitlines() == [
         f"CommandError: no such file: {tmp_path}/missing.yaml"
+    ]
+
+
+def test_a_partial_file_adds_its_new_services_at_the_end_and_moves_none(tmp_path: Path) -> None:
+    run("load", str(BENCH_CATALOG))
+    before = [s["id"] for s in yaml.safe_load(run("export"))["services"]]
+    partial = tmp_path / "partial.yaml"
+    partial.write_text(
+        "services:\n"
+        "  - id: parking\n    name: Parking\n    aliases: [car park]\n"
+        f"  - id: {before[-1]}\n    name: Renamed\n"  # updated, not moved to the front
+        "  - id: accessibility\n    name: Accessibility\n",
+        encoding="utf-8",
+    )
+
+    assert json.loads(run("load", str(partial))) == {"created": 2, "updated": 1}
+
+    assert [s["id"] for s in yaml.safe_load(run("export"))["services"]] == [
+        *before,
+        "parking",
+        "accessibility",
+    ]
+    assert Service.objects.get(id=before[-1]).name == "Renamed"
+
+    # A file naming every service still sets the order.
+    whole = yaml.safe_load(run("export"))
+    whole["services"].reverse()
+    partial.write_text(yaml.safe_dump(whole), encoding="utf-8")
+    run("load", str(partial))
+    assert [s["id"] for s in yaml.safe_load(run("export"))["services"]] == [
+        s["id"] for s in whole["services"]
     ]

@@ -26,6 +26,8 @@ from servicepulse.incidents.services import (
 )
 from servicepulse.status.selectors import detected_publishable, public_incident_id_for
 
+POSTS_PER_PAGE = 25  # attached posts per page of the incident page (a big outage has hundreds)
+
 STATE_FILTERS = [
     ("", "All"),
     ("open", "Open"),
@@ -114,6 +116,7 @@ def _detail_page(
         "dashboard/incident.html",
         {
             "d": detail,
+            "posts": Paginator(detail.posts, POSTS_PER_PAGE).get_page(request.GET.get("posts")),
             "can_respond": has_role(request.user, Role.RESPONDER),
             "public_id": public_id,
             "publishable": publishable,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -21,6 +21,10 @@ from servicepulse.dashboard.explorer import (
 from servicepulse.dashboard.forms import is_htmx
 
 PAGE_SIZE = 50
+# A relabel that could not be applied, kept for the explorer page it returns to: the posts stay ticked and the
+# label, value and services chosen stay filled in, beside what was wrong, instead of being lost.
+RETRY_KEY = "dashboard:relabel-retry"
+RETRY_FIELDS = ("mention_ids", "field", "value", "services")
 
 
 @role_required(Role.VIEWER)
@@ -28,12 +32,18 @@ def explorer(request: HttpRequest) -> HttpResponse:
     filters = ExplorerFilters(request.GET or None)
     qs = explorer_queryset(filters)
     page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    kept = request.session.pop(RETRY_KEY, None) if not is_htmx(request) else None
+    retry = QueryDict(kept) if isinstance(kept, str) else None
+    relabel_form = RelabelForm(retry)
+    if retry is not None:
+        relabel_form.is_valid()  # shows each problem beside its field
     context = {
         "filters": filters,
         "page": page,
         "rows": explorer_rows(list(page.object_list)),
         "can_relabel": has_role(request.user, Role.RESPONDER),
-        "relabel_form": RelabelForm(),
+        "relabel_form": relabel_form,
+        "selected": _ticked(retry),
         # Where relabelling returns to: this page with its filters and page number. Under htmx too, as the
         # filter form's hx-get asks for the same /mentions/?... address it pushes to the location bar.
         "back": request.get_full_path(),
@@ -48,9 +58,10 @@ def relabel(request: HttpRequest) -> HttpResponse:
     form = RelabelForm(request.POST)
     target = _back_to_explorer(request)
     if not form.is_valid():
+        _keep_for_retry(request, target)
         messages.error(
             request,
-            "Choose posts and a label to set: "
+            "Nothing was relabelled. "
             + "; ".join(
                 f"{form[k].label if k in form.fields else 'form'}: {' '.join(str(e) for e in v)}"
                 for k, v in form.errors.items()
@@ -60,6 +71,7 @@ def relabel(request: HttpRequest) -> HttpResponse:
     try:
         changed = apply_relabel(form=form, user=request.user)
     except ValueError as exc:  # the analysis app's CorrectionError
+        _keep_for_retry(request, target)
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -68,6 +80,22 @@ def relabel(request: HttpRequest) -> HttpResponse:
             "The models learn from it at the next training.",
         )
     return redirect(target)
+
+
+def _ticked(retry: QueryDict | None) -> set[int]:
+    """The posts ticked in a relabel kept for retry (none without one)."""
+    if retry is None:
+        return set()
+    return {int(i) for i in retry.getlist("mention_ids") if i.isdigit()}
+
+
+def _keep_for_retry(request: HttpRequest, target: str) -> None:
+    if not target.startswith(reverse("dashboard:mentions")):
+        return  # only the explorer shows it again
+    kept = QueryDict(mutable=True)
+    for name in RETRY_FIELDS:
+        kept.setlist(name, request.POST.getlist(name))
+    request.session[RETRY_KEY] = kept.urlencode()
 
 
 def _back_to_explorer(request: HttpRequest) -> str:

@@ -34,8 +34,13 @@ class Command(BaseCommand):
 
         data = Path(options["data"])
         out = Path(options["output"]) if options["output"] else artifacts_dir()
-        corrections = [] if options["no_corrections"] else _corrections()
-        self.stderr.write(f"training with {len(corrections)} correction(s) from the database")
+        if options["no_corrections"]:
+            corrections: list[Any] = []
+            self.stderr.write("training without the corrections in the database (--no-corrections)")
+        else:
+            analysts, moderation, services = _corrections()
+            corrections = analysts + moderation
+            self.stderr.write(_corrections_said(analysts, moderation, services))
         bars: list[tqdm] = []  # the encoding bar, opened when the number of texts is known
 
         def encoding(done: int, total: int) -> None:
@@ -62,9 +67,27 @@ class Command(BaseCommand):
         )
 
 
-def _corrections() -> list[Any]:
-    """The latest correction per (mention, field) for the classifier fields, and the blog moderators' latest
-    approve/spam decision per comment, as labelled texts."""
+def _corrections_said(analysts: list[Any], moderation: list[Any], services: int) -> str:
+    """What the training learns from the database, in one line: the analysts' corrections by label (what
+    they count and recognise), the blog moderators' decisions apart, and the services corrections it leaves
+    to the catalogue."""
+    by_task = {
+        task: sum(1 for c in analysts if c.task == task) for task in ("complaint", "sentiment", "spam")
+    }
+    detail = ", ".join(f"{task} {n}" for task, n in by_task.items() if n)
+    said = f"training with {len(analysts)} analyst correction(s)" + (f" ({detail})" if detail else "")
+    said += f" and {len(moderation)} blog moderation decision(s) from the database"
+    if services:
+        said += (
+            f"; {services} post(s) with corrected services are not trained on: services come from the "
+            "catalogue (add aliases or examples there)"
+        )
+    return said
+
+
+def _corrections() -> tuple[list[Any], list[Any], int]:
+    """The latest correction per (mention, field) for the classifier fields and the blog moderators' latest
+    approve/spam decision per comment, as labelled texts; and how many posts have corrected services."""
     from django.db.utils import DatabaseError
 
     from servicepulse.analysis.ml.training import LabelledText
@@ -85,14 +108,17 @@ def _corrections() -> list[Any]:
         # Blog moderators' approve/spam decisions teach the spam head too (the command gathers every app's
         # labels).
         moderation = moderation_decisions_for_training()
+        services = (
+            Correction.objects.filter(field=CorrectionField.SERVICES).values("mention_id").distinct().count()
+        )
     except DatabaseError as exc:
         raise CommandError(
             f"cannot read corrections ({exc.__class__.__name__}); run `servicepulse manage migrate` or use "
             "--no-corrections"
         ) from exc
-    out = []
+    analysts = []
     for (_, field), (text, value) in latest.items():
         label = int(bool(value)) if field in (CorrectionField.COMPLAINT, CorrectionField.SPAM) else value
-        out.append(LabelledText(text=text, task=str(field), label=label))
-    out.extend(LabelledText(text=text, task="spam", label=int(is_spam)) for text, is_spam in moderation)
-    return out
+        analysts.append(LabelledText(text=text, task=str(field), label=label))
+    decisions = [LabelledText(text=text, task="spam", label=int(is_spam)) for text, is_spam in moderation]
+    return analysts, decisions, services

@@ -79,12 +79,12 @@ def tagging(data: Path) -> None:
     from sklearn.metrics import f1_score
 
     from servicepulse.analysis.ml import datasets
-    from servicepulse.analysis.ml.catalog_file import load_catalog_file
     from servicepulse.analysis.ml.normalise import normalise
     from servicepulse.analysis.ml.pipeline import analyze_texts
     from servicepulse.analysis.ml.tagging import CatalogTagger
+    from servicepulse.catalog.document import catalog_read_file
 
-    records = load_catalog_file(CATALOG)
+    records = catalog_read_file(CATALOG)
     examples = {normalise(e) for r in records for e in r["examples"]}
     reasons = datasets.airline_reasons(data)
     all_rows = sum(1 for _ in csv.DictReader((data / "airline" / "tweets.csv").open(encoding="utf-8")))
@@ -125,7 +125,7 @@ def tagging(data: Path) -> None:
                 for r in records
             }
             catalogue = [
-                {**r, "examples": [texts[i] for i in drawn[r["id"]]]} for r in load_catalog_file(path)
+                {**r, "examples": [texts[i] for i in drawn[r["id"]]]} for r in catalog_read_file(path)
             ]
             left = ~np.isin(normalised, [normalised[i] for idx in drawn.values() for i in idx])
             tags = CatalogTagger(catalogue).tag(normalised, embeddings)
@@ -141,13 +141,13 @@ def tagging(data: Path) -> None:
 def speed(data: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from servicepulse.analysis.ml.catalog_file import load_catalog_file
     from servicepulse.analysis.ml.encoder import default_model_path
     from servicepulse.analysis.ml.pipeline import analyze_texts
+    from servicepulse.catalog.document import catalog_read_file
 
     with (data / "sentiment" / "tweeteval_val.csv").open(encoding="utf-8") as fh:
         texts = [row["text"] for row in csv.DictReader(fh)]
-    records = load_catalog_file(CATALOG)
+    records = catalog_read_file(CATALOG)
     bare = SentenceTransformer(str(default_model_path()), device="cpu", local_files_only=True)
     bare.encode(texts[:64])
     analyze_texts(texts[:64], records)

@@ -31,9 +31,10 @@ from django.db.models import Prefetch
 
 from servicepulse.analysis.models import Correction, CorrectionField, MentionAnalysis, Sentiment
 from servicepulse.analysis.services import CorrectionError, analysis_save, correction_create
+from servicepulse.catalog.document import CatalogError, catalog_parse
 from servicepulse.catalog.models import Service
 from servicepulse.catalog.selectors import catalog_document
-from servicepulse.catalog.services import CatalogError, catalog_parse, service_save
+from servicepulse.catalog.services import service_save
 from servicepulse.mentions.models import Mention
 from servicepulse.mentions.services import MentionData, mentions_ingest, quarantine_add
 from servicepulse.sources.connectors.file_import.parse import ParseError, parse_timestamp

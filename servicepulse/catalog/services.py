@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
-import yaml
 from django.db import transaction
-from django.utils.text import slugify
 
+from servicepulse.catalog.document import CatalogError, catalog_parse
 from servicepulse.catalog.models import Service
 from servicepulse.catalog.selectors import service_history
-
-
-class CatalogError(ValueError):
-    """A catalogue file or record is malformed; the message names where."""
 
 
 def _counts_text(counts: dict[str, int]) -> str:
@@ -34,70 +28,6 @@ class ServiceInUse(CatalogError):
             f"{service.name} has {_counts_text(history)}; removing it would delete them, so it stays. "
             "To take it off the public status page mark it not public; to call it something else rename it."
         )
-
-
-# What a catalogue entry may hold. Anything else is refused rather than skipped: a misspelt key ("alias:")
-# would otherwise load the service without what the key held, and say nothing.
-CATALOG_KEYS = ("id", "name", "aliases", "examples", "description", "team", "public")
-
-
-def catalog_parse(data: Any, *, extra_keys: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Validate a catalogue document ({"services": [...]}) and return normalised service records.
-    `extra_keys` are further keys the caller reads itself (the export's detection settings)."""
-    if not isinstance(data, dict) or not isinstance(data.get("services"), list):
-        raise CatalogError("a catalogue is a mapping with a 'services' list")
-    records: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    allowed = (*CATALOG_KEYS, *extra_keys)
-    for index, item in enumerate(data["services"], start=1):
-        where = f"service #{index}"
-        if not isinstance(item, dict):
-            raise CatalogError(f"{where}: expected a mapping, got {type(item).__name__}")
-        unknown = [str(key) for key in item if key not in allowed]
-        if unknown:
-            named = f" ({item['id']})" if isinstance(item.get("id"), str) else ""
-            raise CatalogError(
-                f"{where}{named}: unknown key{'s' if len(unknown) > 1 else ''} "
-                f"{', '.join(repr(k) for k in unknown)}; an entry may have {', '.join(allowed)}"
-            )
-        name = item.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise CatalogError(f"{where}: 'name' must be a non-empty string")
-        service_id = item.get("id") or slugify(name)
-        if not isinstance(service_id, str) or slugify(service_id) != service_id:
-            raise CatalogError(
-                f"{where}: 'id' must be a slug (lower-case letters, digits, hyphens): {service_id!r}"
-            )
-        if service_id in seen:
-            raise CatalogError(f"{where}: duplicate id {service_id!r}")
-        seen.add(service_id)
-        record: dict[str, Any] = {"id": service_id, "name": name.strip()}
-        for key in ("aliases", "examples"):
-            value = item.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise CatalogError(f"{where} ({service_id}): '{key}' must be a list of strings")
-            record[key] = [v.strip() for v in value if v.strip()]
-        for key in ("description", "team"):
-            value = item.get(key, "")
-            if not isinstance(value, str):
-                raise CatalogError(f"{where} ({service_id}): '{key}' must be a string")
-            record[key] = value.strip()
-        public = item.get("public", True)
-        if not isinstance(public, bool):
-            raise CatalogError(f"{where} ({service_id}): 'public' must be true or false")
-        record["public"] = public
-        records.append(record)
-    return records
-
-
-def catalog_read_file(path: Path) -> list[dict[str, Any]]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CatalogError(f"cannot read catalogue {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"catalogue {path} is not valid YAML: {exc}") from exc
-    return catalog_parse(data)
 
 
 @transaction.atomic

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from servicepulse.analysis.ml.catalog_file import validate_records
 from servicepulse.analysis.ml.tagging import CatalogTagger
+from servicepulse.catalog.document import catalog_parse
 
 
 def _ids(tagger: CatalogTagger, text: str) -> list[str]:
@@ -16,7 +16,9 @@ def _ids(tagger: CatalogTagger, text: str) -> list[str]:
 
 
 def test_aliases_exact_case_accent_hashtag_and_misspelt(encoder: Any, catalog: list[dict[str, Any]]) -> None:
-    records = validate_records([*catalog, {"id": "cafe", "name": "Café card", "aliases": ["café card"]}])
+    records = catalog_parse(
+        {"services": [*catalog, {"id": "cafe", "name": "Café card", "aliases": ["café card"]}]}
+    )
     tagger = CatalogTagger(records, encoder=encoder)
     assert tagger.alias_matches("MOODLE is down") == {0: 1.0}
     assert tagger.alias_matches("#Eduroam dead again") == {1: 1.0}
@@ -115,7 +117,7 @@ def test_second_service_only_when_nearly_as_likely(encoder: Any, catalog: list[d
 
 
 def test_catalogue_of_names_only(encoder: Any) -> None:
-    records = validate_records([{"id": "vle", "name": "Moodle"}, {"id": "wifi", "name": "Wi-Fi"}])
+    records = catalog_parse({"services": [{"id": "vle", "name": "Moodle"}, {"id": "wifi", "name": "Wi-Fi"}]})
     tagger = CatalogTagger(records, encoder=encoder)
     assert _ids(tagger, "moodle is down")[0] == "vle"
     assert _ids(tagger, "the wifi keeps dropping")[0] == "wifi"

@@ -84,7 +84,7 @@ def test_a_bad_file_is_one_line_and_loads_nothing(tmp_path: Path, content: str |
         run("load", str(path))
     assert "\n" not in str(error.value)
     assert not Service.objects.exists()
-    with pytest.raises(CommandError, match="no such file"):
+    with pytest.raises(CommandError, match="catalogue file not found"):
         run("load", str(tmp_path / "missing.yaml"))
 
 
@@ -98,7 +98,7 @@ def test_console_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         main(["catalog", "load", str(tmp_path / "missing.yaml")])
     assert exit_info.value.code == 1
     assert capsys.readouterr().err.strip().splitlines() == [
-        f"CommandError: no such file: {tmp_path}/missing.yaml"
+        f"CommandError: catalogue file not found: {tmp_path}/missing.yaml"
     ]
 
 

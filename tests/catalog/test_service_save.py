@@ -7,8 +7,9 @@ import math
 
 import pytest
 
+from servicepulse.catalog.document import CatalogError
 from servicepulse.catalog.models import Service
-from servicepulse.catalog.services import CatalogError, service_save
+from servicepulse.catalog.services import service_save
 
 pytestmark = pytest.mark.django_db
 

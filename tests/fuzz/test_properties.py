@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servicepulse.catalog.services import CatalogError, catalog_parse
+from servicepulse.catalog.document import CatalogError, catalog_parse
 from servicepulse.sources.connectors.file_import.parse import ParseError, parse_json_line
 
 json_values = st.recursive(

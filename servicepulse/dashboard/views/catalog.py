@@ -8,9 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from servicepulse.accounts.roles import Role, role_required
+from servicepulse.catalog.document import CatalogError
 from servicepulse.catalog.models import Service
 from servicepulse.catalog.selectors import service_history, service_list
-from servicepulse.catalog.services import CatalogError, ServiceInUse, service_delete, service_save
+from servicepulse.catalog.services import ServiceInUse, service_delete, service_save
 from servicepulse.dashboard.forms import ServiceForm
 
 

@@ -39,20 +39,18 @@ class Command(BaseCommand):
         parser.add_argument("--catalog", help="catalogue YAML file (default: the database's catalogue)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from servicepulse.analysis.ml.catalog_file import CatalogError, load_catalog_file
         from servicepulse.analysis.ml.heads import ArtifactError
         from servicepulse.analysis.ml.pipeline import analyze_texts, get_heads
         from servicepulse.analysis.ml.tagging import CatalogTagger
+        from servicepulse.catalog.document import CatalogError, catalog_read_file
         from servicepulse.core.progress import progress_bar
 
         header, rows = _read_csv(Path(options["input"]), options["text_column"])
         if options["catalog"]:
             try:
-                records = load_catalog_file(options["catalog"])
+                records = catalog_read_file(options["catalog"])
             except CatalogError as exc:
                 raise CommandError(str(exc)) from exc
-            except OSError as exc:  # a directory, a file we may not read
-                raise CommandError(f"cannot read the catalogue {options['catalog']}: {exc.strerror}") from exc
         else:
             records = _database_catalog()
         try:

@@ -11,18 +11,9 @@ from typing import Any
 import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from servicepulse.catalog.document import CatalogError, catalog_read_file
 from servicepulse.catalog.selectors import catalog_document, service_list
-from servicepulse.catalog.services import CatalogError, catalog_load, catalog_read_file
-
-
-def _one_line(error: CatalogError, path: Path) -> str:
-    """The error in one line: YAML's own message spans several, with the offending text and a caret."""
-    cause = error.__cause__
-    if isinstance(cause, yaml.MarkedYAMLError) and cause.problem:
-        mark = cause.problem_mark
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        return f"catalogue {path} is not valid YAML: {cause.problem}{where}"
-    return " ".join(str(error).split())
+from servicepulse.catalog.services import catalog_load
 
 
 class Command(BaseCommand):
@@ -47,16 +38,10 @@ class Command(BaseCommand):
             self._export(options["output"])
 
     def _load(self, path: Path) -> None:
-        if not path.is_file():
-            raise CommandError(f"no such file: {path}")
         try:
             records = catalog_read_file(path)
-        except UnicodeDecodeError:
-            raise CommandError(f"catalogue {path} is not UTF-8 text") from None
-        except RecursionError:
-            raise CommandError(f"catalogue {path} is nested too deeply") from None
         except CatalogError as exc:
-            raise CommandError(_one_line(exc, path)) from None
+            raise CommandError(str(exc)) from None
         have = set(service_list().filter(id__in=[r["id"] for r in records]).values_list("id", flat=True))
         catalog_load(data={"services": records})
         created = sum(1 for r in records if r["id"] not in have)

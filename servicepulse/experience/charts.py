@@ -36,6 +36,12 @@ def _f(x: float) -> str:
     return f"{x:.1f}"
 
 
+def signed(value: float) -> str:
+    """A score as the report's tables and charts both print it: "+12", "-7", and "0" (never "+0" or "-0")."""
+    whole = round(value)
+    return f"{whole:+d}" if whole else "0"
+
+
 def score_bars(bars: Sequence[ScoreBar], *, title: str) -> SafeString:
     """Horizontal bars from zero on a -100..+100 axis, the 95 % interval as a whisker, the target a mark."""
     label_w, plot_w, right = 190, 380, 70
@@ -58,7 +64,7 @@ def score_bars(bars: Sequence[ScoreBar], *, title: str) -> SafeString:
             f"<line x1='{_f(tx)}' y1='{top - 6}' x2='{_f(tx)}' y2='{height - bottom + 4}' "
             f"stroke='{TEXT if tick == 0 else GRID}' stroke-width='{1.2 if tick == 0 else 0.6}'/>"
             f"<text x='{_f(tx)}' y='{height - 8}' {FONT} font-size='10' fill='{MUTED}' "
-            f"text-anchor='middle'>{tick:+d}</text>".replace("+0<", "0<")
+            f"text-anchor='middle'>{signed(tick)}</text>"
         )
     for i, bar in enumerate(bars):
         cy = top + i * row_h + row_h / 2
@@ -90,11 +96,11 @@ def score_bars(bars: Sequence[ScoreBar], *, title: str) -> SafeString:
             tx = x(bar.target)
             parts.append(
                 f"<path d='M{_f(tx)} {_f(cy - 9)} l4 -5 h-8 z' fill='{TARGET_COLOUR}'>"
-                f"<title>target {bar.target:+d}</title></path>"
+                f"<title>target {signed(bar.target)}</title></path>"
             )
         parts.append(
             f"<text x='{label_w + plot_w + 8}' y='{_f(cy + 4)}' {FONT} font-size='11' fill='{TEXT}'>"
-            f"{bar.value:+.0f} <tspan fill='{MUTED}' font-size='9'>n={bar.n}</tspan></text>"
+            f"{signed(bar.value)} <tspan fill='{MUTED}' font-size='9'>n={bar.n}</tspan></text>"
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # built here from numbers and escaped labels

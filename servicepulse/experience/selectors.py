@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime, time, timedelta
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
@@ -29,9 +29,23 @@ from servicepulse.experience.themes import Theme, themes_for
 DEFAULT_SLA_TARGET_HOURS: dict[str, float] = {"P1": 4, "P2": 8, "P3": 72, "P4": 120}
 REPORT_TREND_WEEKS = 8
 
+# "Ahead of the desk" counts a ticket as the desk hearing of an incident only when it was opened from
+# DESK_TICKET_LEAD_IN before the chatter began until a grace in desk hours after the incident was resolved (any
+# time while it is open). Desk hours are weekdays DESK_OPENS to DESK_CLOSES in the organisation's time zone, so
+# the calls about a Sunday-night outage on Monday morning count (the demo's Moodle tickets come about five and
+# a half hours after it ended) while a ticket about the service a day and a half later does not. The grace is
+# DEFAULT_DESK_TICKET_GRACE_HOURS unless the setting SERVICEPULSE_DESK_TICKET_GRACE_HOURS says otherwise.
+DEFAULT_DESK_TICKET_GRACE_HOURS = 4.0
+DESK_TICKET_LEAD_IN = timedelta(hours=1)
+DESK_OPENS, DESK_CLOSES = time(8, 0), time(18, 0)
+
 
 def sla_target_hours() -> dict[str, float]:
     return {**DEFAULT_SLA_TARGET_HOURS, **getattr(settings, "SERVICEPULSE_SLA_TARGET_HOURS", {})}
+
+
+def desk_ticket_grace_hours() -> float:
+    return float(getattr(settings, "SERVICEPULSE_DESK_TICKET_GRACE_HOURS", DEFAULT_DESK_TICKET_GRACE_HOURS))
 
 
 # --- scores ------------------------------------------------------------------------------------------------
@@ -158,10 +172,22 @@ class SlaRow:
     resolved: int
     within_target: int  # resolved within the target, of the tickets opened in the period
     median_resolution: timedelta | None
+    pending: int = 0  # still open and not yet past the target: neither met nor missed
+
+    @property
+    def decided(self) -> int:
+        """Tickets already met or missed: resolved ones, and open ones past their target."""
+        return self.opened - self.pending
 
     @property
     def within_pct(self) -> float | None:
-        return None if not self.opened else 100.0 * self.within_target / self.opened
+        return None if not self.decided else 100.0 * self.within_target / self.decided
+
+
+class SlaCount(NamedTuple):
+    opened: int
+    within_target: int
+    pending: int = 0
 
 
 @dataclass(frozen=True)
@@ -171,24 +197,37 @@ class SlaServiceRow:
     within_target: int
     score: ServiceScore | None
     complaints: int
+    pending: int = 0
 
     @property
     def within_pct(self) -> float | None:
-        return None if not self.opened else 100.0 * self.within_target / self.opened
+        decided = self.opened - self.pending
+        return None if not decided else 100.0 * self.within_target / decided
 
 
-def ticket_sla(*, start: datetime, end: datetime) -> tuple[list[SlaRow], dict[str, tuple[int, int]]]:
-    """SLA figures for tickets opened in [start, end): per priority, and per service (opened, within target).
-    A ticket counts as within target when it was resolved no later than its priority's target."""
+def _sla_outcome(ticket: Ticket, *, limit: timedelta, now: datetime) -> str:
+    """How a ticket stands against its target at `now`: "met", "missed", or "pending" (still open, and
+    its target not passed yet)."""
+    if ticket.resolved_at is None:
+        return "missed" if now - ticket.opened_at > limit else "pending"
+    return "met" if ticket.resolved_at - ticket.opened_at <= limit else "missed"
+
+
+def ticket_sla(
+    *, start: datetime, end: datetime, now: datetime | None = None
+) -> tuple[list[SlaRow], dict[str, SlaCount]]:
+    """SLA figures for tickets opened in [start, end): per priority, and per service (opened, within target,
+    pending). A ticket is within target when it was resolved no later than its priority's target; one still
+    open at `now` (default: now) is a miss once past its target, and until then pending: neither met nor
+    missed, so the percentages leave it out."""
+    now = now or timezone.now()
     targets = sla_target_hours()
     tickets = list(Ticket.objects.filter(opened_at__gte=start, opened_at__lt=end).order_by())
+    outcome = {t.pk: _sla_outcome(t, limit=timedelta(hours=targets[t.priority]), now=now) for t in tickets}
     rows = []
-    per_service: dict[str, tuple[int, int]] = {}
     for priority in Priority:
         group = [t for t in tickets if t.priority == priority.value]
-        limit = timedelta(hours=targets[priority.value])
         times = [t.resolution_time for t in group if t.resolution_time is not None]
-        within = [t for t in group if t.resolution_time is not None and t.resolution_time <= limit]
         rows.append(
             SlaRow(
                 priority=priority.value,
@@ -196,29 +235,60 @@ def ticket_sla(*, start: datetime, end: datetime) -> tuple[list[SlaRow], dict[st
                 target_hours=targets[priority.value],
                 opened=len(group),
                 resolved=len(times),
-                within_target=len(within),
+                within_target=sum(1 for t in group if outcome[t.pk] == "met"),
+                pending=sum(1 for t in group if outcome[t.pk] == "pending"),
                 median_resolution=timedelta(seconds=statistics.median(t.total_seconds() for t in times))
                 if times
                 else None,
             )
         )
+    per_service: dict[str, SlaCount] = {}
     for t in tickets:
-        limit = timedelta(hours=targets[t.priority])
-        ok = t.resolution_time is not None and t.resolution_time <= limit
-        count, met = per_service.get(t.service_id, (0, 0))
-        per_service[t.service_id] = (count + 1, met + int(ok))
+        count = per_service.get(t.service_id, SlaCount(0, 0, 0))
+        per_service[t.service_id] = SlaCount(
+            count.opened + 1,
+            count.within_target + int(outcome[t.pk] == "met"),
+            count.pending + int(outcome[t.pk] == "pending"),
+        )
     return rows, per_service
 
 
-def first_ticket_after(*, service_id: str, moment: datetime) -> datetime | None:
-    """When the service desk first heard of a problem: the first ticket for the service from `moment` on
-    (tickets opened up to an hour before count too: a desk may log a call just before the chatter starts)."""
-    return (
-        Ticket.objects.filter(service_id=service_id, opened_at__gte=moment - timedelta(hours=1))
-        .order_by("opened_at")
-        .values_list("opened_at", flat=True)
-        .first()
-    )
+def after_desk_hours(moment: datetime, hours: float) -> datetime:
+    """The moment `hours` of desk time (weekdays, DESK_OPENS to DESK_CLOSES, local time) after `moment`."""
+    if hours <= 0:
+        return moment
+    tz = timezone.get_default_timezone()
+    local = moment.astimezone(tz)
+    remaining, day = timedelta(hours=hours), local.date()
+    while True:
+        if day.weekday() < 5:
+            begin = max(datetime.combine(day, DESK_OPENS, tzinfo=tz), local)
+            closes = datetime.combine(day, DESK_CLOSES, tzinfo=tz)
+            if begin < closes:
+                if remaining <= closes - begin:
+                    return begin + remaining
+                remaining -= closes - begin
+        day += timedelta(days=1)
+
+
+def desk_ticket_window(*, began: datetime, resolved_at: datetime | None) -> tuple[datetime, datetime | None]:
+    """When a ticket about the service counts as the desk hearing of an incident that began (its chatter) at
+    `began`: from DESK_TICKET_LEAD_IN before (a desk may log a call just before the chatter starts) to the grace
+    in desk hours after it was resolved; no end while it is open."""
+    until = None if resolved_at is None else after_desk_hours(resolved_at, desk_ticket_grace_hours())
+    return began - DESK_TICKET_LEAD_IN, until
+
+
+def first_ticket_for_incident(
+    *, service_id: str, began: datetime, resolved_at: datetime | None
+) -> datetime | None:
+    """When the service desk first heard of an incident: its first ticket for the service in
+    `desk_ticket_window`, or None when no ticket was opened then (a later one is another matter)."""
+    since, until = desk_ticket_window(began=began, resolved_at=resolved_at)
+    tickets = Ticket.objects.filter(service_id=service_id, opened_at__gte=since)
+    if until is not None:
+        tickets = tickets.filter(opened_at__lte=until)
+    return tickets.order_by("opened_at").values_list("opened_at", flat=True).first()
 
 
 # --- the weekly report -------------------------------------------------------------------------------------
@@ -255,7 +325,8 @@ class IncidentRow:
 
     @property
     def lead_over_desk(self) -> timedelta | None:
-        """How long before the service desk's first ticket servicepulse raised the incident."""
+        """How long before the service desk's first ticket (in `desk_ticket_window`) servicepulse raised the
+        incident; None without such a ticket."""
         if self.first_ticket_at is None or self.facts.detected_at is None:
             return None
         return self.first_ticket_at - self.facts.detected_at
@@ -278,6 +349,20 @@ class WeeklyReport:
     sla: list[SlaRow] | None  # None: no tickets imported for the week
     sla_services: list[SlaServiceRow] = field(default_factory=list)
     base_url: str = ""
+    tickets_imported: bool = False  # any ticket at all: else "no matching ticket" would mislead
+    desk_grace_hours: float = DEFAULT_DESK_TICKET_GRACE_HOURS
+
+    @property
+    def sla_pending(self) -> int:
+        return sum(row.pending for row in self.sla or [])
+
+    @property
+    def desk_opens(self) -> time:
+        return DESK_OPENS
+
+    @property
+    def desk_closes(self) -> time:
+        return DESK_CLOSES
 
     @property
     def previous_label(self) -> str | None:
@@ -374,26 +459,35 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
             if not f.confirmed:
                 continue
             began = f.started_at or f.detected_at
-            ticket_at = first_ticket_after(service_id=f.service_id, moment=began) if began else None
+            ticket_at = (
+                first_ticket_for_incident(service_id=f.service_id, began=began, resolved_at=f.resolved_at)
+                if began
+                else None
+            )
             incidents.append(
                 IncidentRow(
                     facts=f, service_name=names.get(f.service_id, f.service_id), first_ticket_at=ticket_at
                 )
             )
 
-    sla_rows, per_service = ticket_sla(start=start, end=end)
+    generated_at = timezone.now()
+    sla_rows, per_service = ticket_sla(start=start, end=end, now=generated_at)
     has_tickets = any(r.opened for r in sla_rows)
-    sla_services = [
-        SlaServiceRow(
-            service=row.service,
-            opened=per_service.get(row.service.id, (0, 0))[0],
-            within_target=per_service.get(row.service.id, (0, 0))[1],
-            score=row.score,
-            complaints=row.complaints,
+    sla_services = []
+    for row in rows:
+        if row.service.id not in per_service and not row.complaints:
+            continue
+        count = per_service.get(row.service.id, SlaCount(0, 0, 0))
+        sla_services.append(
+            SlaServiceRow(
+                service=row.service,
+                opened=count.opened,
+                within_target=count.within_target,
+                pending=count.pending,
+                score=row.score,
+                complaints=row.complaints,
+            )
         )
-        for row in rows
-        if row.service.id in per_service or row.complaints
-    ]
     total = sum((c.positive + c.negative + c.neutral) for c in counts.values())
     response_times = readers.response_times(start=start, end=end)
     if response_times is not None:  # in catalogue order, as every other table of the report (cases with no
@@ -403,7 +497,7 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
     return WeeklyReport(
         week=week,
         organisation=settings.SERVICEPULSE_ORGANISATION,
-        generated_at=timezone.now(),
+        generated_at=generated_at,
         analysis_ready=readers.analysis_ready(),
         services=rows,
         chart_scores=chart_scores,
@@ -423,4 +517,6 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
         sla=sla_rows if has_tickets else None,
         sla_services=sla_services if has_tickets else [],
         base_url=getattr(settings, "BASE_URL", ""),
+        tickets_imported=Ticket.objects.exists(),
+        desk_grace_hours=desk_ticket_grace_hours(),
     )

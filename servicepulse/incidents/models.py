@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from servicepulse.catalog.models import Service
 from servicepulse.core.crypto import decrypt_json, encrypt_json
@@ -87,6 +88,15 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def upcoming(self) -> bool:
+        """Planned maintenance whose window has not started yet (scheduled, not under way)."""
+        return (
+            self.kind == IncidentKind.MAINTENANCE
+            and self.state != IncidentState.RESOLVED
+            and self.started_at > timezone.now()
+        )
 
     @property
     def board_state(self) -> str:

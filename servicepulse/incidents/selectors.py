@@ -10,13 +10,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from servicepulse.analysis.models import MentionAnalysis, ServiceTag
-from servicepulse.analysis.selectors import analysed_posts
 from servicepulse.incidents.models import (
     OPEN_STATES,
     ActivityType,
     AlertDelivery,
     AlertRule,
-    DetectorSnapshot,
     Incident,
     IncidentKind,
     IncidentMention,
@@ -267,39 +265,3 @@ def alert_rule_get(*, rule_id: int | str) -> AlertRule | None:
 def alert_delivery_list(*, incident_id: int | None = None) -> QuerySet[AlertDelivery]:
     qs = AlertDelivery.objects.select_related("rule", "incident")
     return qs.filter(incident_id=incident_id) if incident_id is not None else qs
-
-
-def _expected_daily(snapshot: DetectorSnapshot | None, day_starts: list[datetime]) -> list[float]:
-    """The baseline's complaints per day from a service's detector (hourly profile x weekday x level)."""
-    if snapshot is None or not snapshot.state:
-        return [0.0] * len(day_starts)
-    from servicepulse.incidents.detection import Detector
-
-    detector = Detector.from_state(snapshot.state)
-    per_hour = 60 / detector.config.bucket_minutes
-    out = []
-    for start in day_starts:
-        total = sum(detector.expected(start + timedelta(hours=h)) * per_hour for h in range(24))
-        out.append(round(total, 1))
-    return out
-
-
-def daily_complaints(
-    *, service_ids: list[str], days: int, now: datetime | None = None
-) -> dict[str, tuple[list[int], list[float]]]:
-    """Complaints per day (local days, oldest first, today last) per service, with the detector's
-    baseline for those days."""
-    now = now or timezone.now()
-    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    starts = [today - timedelta(days=days - 1 - i) for i in range(days)]
-    counts = {sid: [0] * days for sid in service_ids}
-    wanted = set(service_ids)
-    for post in analysed_posts(since=starts[0], until=now, service_ids=service_ids):
-        if not post.complaint:
-            continue
-        index = (timezone.localtime(post.created_at).date() - starts[0].date()).days
-        if 0 <= index < days:
-            for sid in set(post.service_ids) & wanted:
-                counts[sid][index] += 1
-    snapshots = {s.service_id: s for s in DetectorSnapshot.objects.filter(service_id__in=service_ids)}
-    return {sid: (counts[sid], _expected_daily(snapshots.get(sid), starts)) for sid in service_ids}

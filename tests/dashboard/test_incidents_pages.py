@@ -170,7 +170,7 @@ def test_incident_page_query_count_does_not_grow_with_posts(
     incident_services.incident_attach_mentions(incident=incident, posts=more)
     with django_assert_max_num_queries(12):
         html = clients["viewer"].get(f"/incidents/{incident.pk}/").content.decode()
-    assert "The first 25 of 30 posts." in html
+    assert "Posts 1–25 of 30" in html and 'href="?posts=2#posts-h"' in html  # noqa: RUF001 - the page's en dash
 
 
 @pytest.mark.django_db

@@ -322,6 +322,9 @@ SERVICEPULSE_WEBHOOK_FAILURES_PER_MINUTE = get_env("SERVICEPULSE_WEBHOOK_FAILURE
 SERVICEPULSE_REPLY_RATES = get_env("SERVICEPULSE_REPLY_RATES", {}, cast=str_to_json_object)
 # Service-desk resolution targets per priority in hours, e.g. {"P1": 4, "P2": 8}, for the report's SLA section.
 SERVICEPULSE_SLA_TARGET_HOURS = get_env("SERVICEPULSE_SLA_TARGET_HOURS", {}, cast=str_to_json_object)
+# The report's "ahead of the desk": a ticket counts as the desk hearing of an incident up to this many desk hours
+# (weekdays 08:00-18:00) after the incident was resolved; a later ticket about the service is another matter.
+SERVICEPULSE_DESK_TICKET_GRACE_HOURS = get_env("SERVICEPULSE_DESK_TICKET_GRACE_HOURS", 4.0, cast=float)
 # Largest webhook delivery accepted at /sources/hooks/<source>/ (bytes); larger ones get 413.
 SERVICEPULSE_WEBHOOK_MAX_BYTES = get_env("SERVICEPULSE_WEBHOOK_MAX_BYTES", 1024 * 1024, cast=int)
 # Addresses (or networks) of the reverse proxies in front of servicepulse: a request from one of them is

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django import template
 
+from servicepulse.experience import charts
+
 register = template.Library()
 
 
@@ -29,9 +31,8 @@ def duration(value: timedelta | None) -> str:
 
 @register.filter
 def signed(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:+.0f}".replace("+0", "0") if round(value) == 0 else f"{value:+.0f}"
+    """A score with its sign, as the report's charts print it ("0" without one); None reads "—"."""
+    return "—" if value is None else charts.signed(value)
 
 
 @register.filter

@@ -1,0 +1,107 @@
+"""The incidents list and an incident's page as a responder reads them: planned maintenance that has not begun,
+and every attached post of a big outage."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from servicepulse.incidents.models import IncidentKind, IncidentState
+from servicepulse.incidents.services import (
+    incident_attach_mentions,
+    incident_create,
+    maintenance_schedule,
+)
+from tests.factories import MentionFactory, ServiceFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _row(html: str, title: str) -> str:
+    return next(row for row in re.findall(r"<tr>.*?</tr>", html, re.S) if title in row)
+
+
+def test_maintenance_not_started_yet_is_listed_as_scheduled(clients: dict[str, Client]) -> None:
+    ServiceFactory(id="printing", name="Printing")
+    now = timezone.now()
+    tomorrow = timezone.localtime(now + timedelta(days=1)).replace(hour=7, minute=0, second=0, microsecond=0)
+    maintenance_schedule(
+        service_id="printing", title="Print server upgrade", start=tomorrow, end=tomorrow + timedelta(hours=2)
+    )
+    maintenance_schedule(
+        service_id="printing",
+        title="Toner swap",
+        start=now - timedelta(minutes=30),
+        end=now + timedelta(hours=1),
+    )
+    html = clients["viewer"].get("/incidents/").content.decode()
+    assert '<th scope="col">Started</th>' not in html  # the column said "Started" above a start still to come
+    upcoming = _row(html, "Print server upgrade")
+    assert ">Scheduled<" in upcoming and ">Maintenance<" not in upcoming
+    assert "planned start" in upcoming
+    assert f"{timezone.localtime(tomorrow):%a %d %b %H:%M}" in upcoming
+    assert f"{timezone.localtime(tomorrow + timedelta(hours=2)):%a %d %b %H:%M}" in upcoming
+    under_way = _row(html, "Toner swap")
+    assert ">Maintenance<" in under_way and "planned start" not in under_way
+    page = clients["viewer"].get(f"/incidents/{_pk('Print server upgrade')}/").content.decode()
+    assert ">Scheduled<" in page.split("</h1>")[0]
+
+
+def _pk(title: str) -> int:
+    from servicepulse.incidents.models import Incident
+
+    return Incident.objects.get(title=title).pk
+
+
+def test_every_attached_post_can_be_read_page_by_page(clients: dict[str, Client]) -> None:
+    ServiceFactory(id="vle", name="Moodle VLE")
+    source = SourceFactory()
+    began = timezone.now() - timedelta(hours=6)
+    incident = incident_create(
+        service_id="vle",
+        title="Moodle VLE: upload errors",
+        started_at=began,
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.CONFIRMED,
+    )
+    mentions = [
+        MentionFactory(
+            source=source,
+            text=f"moodle upload fails, post number {i:03d}",
+            author=f"student{i}",
+            created_at=began + timedelta(minutes=i),
+        )
+        for i in range(60)
+    ]
+    incident_attach_mentions(incident=incident, posts=[(m.pk, f"s:{m.author}") for m in mentions])
+    url = f"/incidents/{incident.pk}/"
+    first = clients["viewer"].get(url).content.decode()
+    posts = first.split('id="posts-h"')[1].split("</section>")[0]
+    assert "post number 000" in posts and "post number 024" in posts and "post number 025" not in posts
+    assert "Posts 1–25 of 60" in posts  # noqa: RUF001 - the page's en dash
+    assert 'href="?posts=2#posts-h"' in posts  # there was no way to the other 35
+    second = clients["viewer"].get(url, {"posts": 2}).content.decode()
+    posts = second.split('id="posts-h"')[1].split("</section>")[0]
+    assert "post number 024" not in posts and "post number 025" in posts and "post number 049" in posts
+    assert 'href="?posts=1#posts-h"' in posts and 'href="?posts=3#posts-h"' in posts
+    last = clients["viewer"].get(url, {"posts": 99}).content.decode()  # past the end: the last page
+    posts = last.split('id="posts-h"')[1].split("</section>")[0]
+    assert "post number 059" in posts and "Posts 51–60 of 60" in posts  # noqa: RUF001
+    assert "Later posts" not in posts
+    # The rest of the page does not change with the page of posts.
+    assert ">60<" in last.split('class="facts card"')[1].split("</dl>")[0]
+
+
+def test_a_small_incident_shows_its_posts_without_a_pager(clients: dict[str, Client]) -> None:
+    ServiceFactory(id="vle", name="Moodle VLE")
+    source = SourceFactory()
+    began = timezone.now() - timedelta(hours=1)
+    incident = incident_create(service_id="vle", title="Moodle slow", started_at=began)
+    mention = MentionFactory(source=source, text="moodle is slow", created_at=began)
+    incident_attach_mentions(incident=incident, posts=[(mention.pk, "s:a")])
+    html = clients["viewer"].get(f"/incidents/{incident.pk}/").content.decode()
+    assert "moodle is slow" in html and "Pages of attached posts" not in html

@@ -173,9 +173,10 @@ def checked_address(
             if any(ip in network for network in networks):
                 continue
             if not address_is_public(address):
+                # Point at the narrow allow-list (an intranet feed server), not the switch that lifts the guard.
                 raise AddressRefused(
-                    f"refusing to connect to {host} ({address}): not a public address "
-                    "(set SERVICEPULSE_FETCH_ALLOW_PRIVATE=true to allow private networks)"
+                    f"refusing to connect to {host} ({address}): not a public address (to allow it, add "
+                    f"{ip}/{ip.max_prefixlen} or its network to SERVICEPULSE_FETCH_ALLOW_NETWORKS)"
                 )
     return addresses[0]
 

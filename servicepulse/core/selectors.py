@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from servicepulse.core.models import WorkerHeartbeat
 
 HEARTBEAT_FRESH = timedelta(seconds=90)
+logger = logging.getLogger(__name__)
 
 
 def queue_depth() -> int | None:
@@ -34,7 +36,9 @@ def health() -> dict[str, Any]:
         )
         report["queue_depth"] = queue_depth()
     except DatabaseError as exc:
-        report.update(database=f"error: {exc}", status="error", queue_depth=None)
+        # /health/ is public: the failure's detail (server address, role, database name) goes to the log only.
+        logger.error("health: the database did not answer: %s", exc)
+        report.update(database="error", status="error", queue_depth=None)
         return report
     if latest is not None:
         age = timezone.now() - latest.last_beat_at

@@ -51,3 +51,21 @@ def test_production_refuses_to_start_without_each_secret(tmp_path: Path) -> None
         assert f"environment variable {name} is required but not set" in result.stderr
     weak = {**_prod_env(tmp_path), "SERVICEPULSE_SECRET_KEY": "changeme"}
     assert "must be a random string" in _check(weak).stderr
+
+
+def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key(tmp_path: Path) -> None:
+    # QA: the environment file example's placeholder passed `check --deploy`, then adding a source with a token
+    # crashed with a traceback (a 500 on the Sources page).
+    example = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "servicepulse.env.example"
+    placeholders = dict(
+        line.split("=", 1) for line in example.read_text().splitlines() if line and not line.startswith("#")
+    )
+    for value in (placeholders["SERVICEPULSE_ENCRYPTION_KEY"], "not-a-key", "a" * 44):
+        result = _check({**_prod_env(tmp_path), "SERVICEPULSE_ENCRYPTION_KEY": value})
+        assert result.returncode == 1
+        assert "SERVICEPULSE_ENCRYPTION_KEY must be a Fernet key" in result.stderr
+    # The example's secret key placeholder is refused too.
+    result = _check(
+        {**_prod_env(tmp_path), "SERVICEPULSE_SECRET_KEY": placeholders["SERVICEPULSE_SECRET_KEY"]}
+    )
+    assert "SERVICEPULSE_SECRET_KEY must be a random string" in result.stderr

@@ -3,6 +3,8 @@
 Required: SERVICEPULSE_SECRET_KEY, SERVICEPULSE_ENCRYPTION_KEY, SERVICEPULSE_ALLOWED_HOSTS, DATABASE_URL.
 """
 
+from cryptography.fernet import Fernet
+
 from servicepulse.config.env import ConfigurationError, get_env, str_to_bool
 from servicepulse.config.settings.base import *  # noqa: F403
 
@@ -12,6 +14,13 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         "environment variable SERVICEPULSE_SECRET_KEY must be a random string of 50+ chars"
     )
 ENCRYPTION_KEY = get_env("SERVICEPULSE_ENCRYPTION_KEY", required=True)
+try:  # a placeholder left in the environment file would otherwise pass, then fail at the first source secret
+    Fernet(ENCRYPTION_KEY.encode())
+except ValueError:
+    raise ConfigurationError(
+        "environment variable SERVICEPULSE_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes): "
+        'make one with python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    ) from None
 ALLOWED_HOSTS = get_env("SERVICEPULSE_ALLOWED_HOSTS", required=True, cast=str_to_list)  # noqa: F405
 get_env("DATABASE_URL", required=True)
 DEBUG = False

@@ -1,0 +1,77 @@
+"""The deployment files in docs/deploy/ run what `servicepulse run` runs on a laptop: every long-running process
+has a systemd unit and a compose service, each command line is one the `servicepulse` command accepts, and the
+compose services start only after the migrations."""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+from pathlib import Path
+
+import yaml
+from django.core.management import load_command_class
+
+from servicepulse.cli import ALIASES, _servicepulse_commands
+
+DEPLOY = Path(__file__).resolve().parents[2] / "docs" / "deploy"
+# The processes `servicepulse run` starts beside gunicorn (core/management/commands/run.py).
+LONG_RUNNING = {"worker", "scheduler", "stream"}
+
+
+def _parse(argv: list[str]) -> str:
+    """The servicepulse command `argv` runs (after the program), checked against the command's own parser."""
+    name = ALIASES.get(argv[0], argv[0].replace("-", "_"))
+    commands = _servicepulse_commands()
+    assert name in commands, f"servicepulse has no command {argv[0]!r}"
+    command = load_command_class(commands[name], name)
+    command.create_parser("servicepulse", argv[0]).parse_args(argv[1:])
+    return argv[0]
+
+
+def _units() -> dict[str, list[str]]:
+    units = {}
+    for path in sorted(DEPLOY.glob("*.service")):
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        parser.read_string(path.read_text())
+        units[path.name] = shlex.split(
+            parser["Service"]["ExecStart"].replace("%H", "host").replace("%i", "1")
+        )
+    return units
+
+
+def test_every_long_running_process_has_a_systemd_unit_that_the_cli_accepts() -> None:
+    started = set()
+    for name, argv in _units().items():
+        program = Path(argv[0]).name
+        if program == "gunicorn":
+            assert argv[1] == "servicepulse.config.wsgi:application", name
+            continue
+        assert program == "servicepulse", name
+        started.add(_parse(argv[1:]))
+    assert started == LONG_RUNNING
+
+
+def test_compose_runs_every_process_after_the_migrations() -> None:
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    started = set()
+    for name, service in services.items():
+        command = service.get("command")
+        if not command or name == "migrate":
+            continue
+        if Path(command[0]).name == "gunicorn":
+            assert command[1] == "servicepulse.config.wsgi:application"
+        else:
+            started.add(_parse(command[1:]))
+        assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
+    assert started == LONG_RUNNING
+    assert services["migrate"]["depends_on"]["db"] == {"condition": "service_healthy"}
+    assert "healthcheck" in services["db"]
+
+
+def test_environment_file_example_names_only_documented_variables() -> None:
+    readme = (DEPLOY.parents[1] / "README.md").read_text()
+    example = (DEPLOY / "servicepulse.env.example").read_text()
+    lines = [line for line in example.splitlines() if line and not line.startswith("#")]
+    for line in lines:
+        name = line.split("=", 1)[0]
+        assert f"| `{name}`" in readme, f"{name} is not in README's configuration table"

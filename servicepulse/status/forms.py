@@ -13,7 +13,10 @@ def _component_choices() -> list[tuple[str, str]]:
 
 
 class SubscribeForm(forms.Form):
-    email = forms.EmailField(label="E-mail address", max_length=254)
+    # autocomplete lets a phone offer the person's own address instead of their typing it.
+    email = forms.EmailField(
+        label="E-mail address", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     all_components = forms.BooleanField(label="Every component", required=False)
     components = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
     # A honeypot: people leave it empty; form-filling robots do not.

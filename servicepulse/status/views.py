@@ -26,7 +26,7 @@ from servicepulse.status.forms import (
     SubscribeForm,
     UpdateForm,
 )
-from servicepulse.status.models import IncidentStatus, Maintenance
+from servicepulse.status.models import ComponentState, IncidentStatus, Maintenance
 from servicepulse.status.selectors import (
     component_history,
     component_list,
@@ -55,6 +55,14 @@ from servicepulse.status.services import (
 PUBLIC_CACHE = "public, max-age=60"
 SUBSCRIBE_LIMIT = 5  # confirmation e-mails per client address per 10 minutes
 RECENT_DAYS = 14
+# The key under the components: what each state means to someone using the service, in the colour of its bars.
+STATE_MEANINGS = {
+    ComponentState.OPERATIONAL: "working normally.",
+    ComponentState.DEGRADED: "working, but slower or less reliable than usual.",
+    ComponentState.PARTIAL_OUTAGE: "not working for some people, or part of it is not working.",
+    ComponentState.MAJOR_OUTAGE: "not working for most people.",
+    ComponentState.MAINTENANCE: "planned work is under way; it may be unavailable until the work ends.",
+}
 
 
 def _cache_html(request: HttpRequest, response: HttpResponse) -> None:
@@ -90,6 +98,7 @@ def page(request: HttpRequest) -> HttpResponse:
         "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now)],
         "form": SubscribeForm(),
         "now": now,
+        "state_key": [(state.value, state.label, meaning) for state, meaning in STATE_MEANINGS.items()],
     }
     response = render(request, "status/page.html", context)
     _cache_html(request, response)

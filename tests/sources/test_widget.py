@@ -331,3 +331,13 @@ def test_counting_and_rate_limit_on_redis(source, client: Client, settings) -> N
     assert report(client, body(token)).json()["counted"] is False
     assert report(client, body(token, service="wifi")).status_code == 201
     assert report(client, body(token, service="wifi")).status_code == 429
+
+
+def test_comment_keeps_joiners_marks_and_new_emoji(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    # Persian needs the zero-width non-joiner, emoji sequences the zero-width joiner, right-to-left text its
+    # marks; 🫨 (Unicode 15) is newer than Python 3.11's tables. Only control characters and lone surrogates go.
+    persian = "نمی\u200cتوانم وارد شوم"  # noqa: RUF001 - Persian on purpose ("I cannot sign in")
+    comment = f"{persian} \u200f👩\u200d💻 🫨 bell\x07 \ud800end"
+    token = session(client)["token"]
+    assert report(client, body(token, comment=comment)).status_code == 201
+    assert Mention.objects.get(source=source).raw["comment"] == f"{persian} \u200f👩\u200d💻 🫨 bell end"

@@ -45,6 +45,16 @@
     return node;
   }
 
+  /* The server's reasons are phrases ("too many reports from this address; try again later"): shown to a
+     person, they start with a capital and end with a full stop. */
+  function sentence(text) {
+    text = typeof text === "string" ? text.trim() : "";
+    if (!text) {
+      return "";
+    }
+    return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+  }
+
   function findTarget() {
     var id = script.getAttribute("data-target") || "servicepulse-report";
     var target = document.getElementById(id);
@@ -67,6 +77,9 @@
     config.services.forEach(function (item) {
       service.appendChild(el("option", { value: item.id }, item.name));
     });
+    /* A list is as wide as its longest name: held to its container so one long service name cannot widen the
+       host page past a phone's screen (set through the CSSOM, which a host's CSP allows). */
+    service.style.maxWidth = "100%";
     form.appendChild(serviceLabel);
     form.appendChild(service);
 
@@ -84,11 +97,36 @@
     });
     form.appendChild(problems);
 
-    form.appendChild(el("label", { "for": instance + "-comment" }, "Anything else we should know? (optional)"));
-    form.appendChild(el("textarea", { id: instance + "-comment", name: "comment", maxlength: "500", rows: "3" }));
+    /* The box stops at 500 characters (the server's limit), so it says so: a longer text pasted in would
+       otherwise be cut without a word. dir="auto" sets Arabic or Hebrew right to left as it is typed. */
+    var commentField = el("div", {});
+    commentField.appendChild(el("label", { "for": instance + "-comment" }, "Anything else we should know? (optional)"));
+    commentField.appendChild(document.createTextNode(" "));
+    commentField.appendChild(
+      el("textarea", {
+        id: instance + "-comment",
+        name: "comment",
+        maxlength: "500",
+        rows: "3",
+        dir: "auto",
+        "aria-describedby": instance + "-comment-hint"
+      })
+    );
+    commentField.appendChild(document.createTextNode(" "));
+    commentField.appendChild(el("small", { id: instance + "-comment-hint" }, "Up to 500 characters."));
+    form.appendChild(commentField);
 
-    /* Honeypot: hidden from people and assistive technology; bots fill it in. */
-    var trap = el("div", { "aria-hidden": "true", style: "position:absolute;left:-10000px;height:1px;overflow:hidden" });
+    /* Honeypot: hidden from people and assistive technology; bots fill it in. Styled through the CSSOM, not
+       a style attribute: a host page whose Content-Security-Policy forbids inline styles would otherwise show
+       it, and a person who typed in it would have their report quietly dropped as a bot's. Clipped to one
+       pixel where it stands rather than moved off to the left, which a right-to-left page scrolls to. */
+    var trap = el("div", { "aria-hidden": "true" });
+    trap.style.position = "absolute";
+    trap.style.width = "1px";
+    trap.style.height = "1px";
+    trap.style.overflow = "hidden";
+    trap.style.clipPath = "inset(50%)";
+    trap.style.whiteSpace = "nowrap";
     trap.appendChild(el("input", { type: "text", name: "website", tabindex: "-1", autocomplete: "off" }));
     form.appendChild(trap);
 
@@ -97,8 +135,14 @@
     var status = el("p", { role: "status", "aria-live": "polite", "class": "sp-widget-status" });
     form.appendChild(status);
 
+    /* While a report is on its way the button says so with aria-disabled rather than `disabled`: disabling
+       the focused button would drop keyboard focus to the top of the host page. */
+    var sending = false;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      if (sending) {
+        return;
+      }
       var chosen = form.querySelector("input[name=problem]:checked");
       if (!service.value) {
         status.textContent = "Please choose a service.";
@@ -110,7 +154,8 @@
         form.querySelector("input[name=problem]").focus();
         return;
       }
-      button.disabled = true;
+      sending = true;
+      button.setAttribute("aria-disabled", "true");
       status.textContent = "Sending…";
       fetch(base + "reports/", {
         method: "POST",
@@ -130,7 +175,7 @@
           });
         })
         .then(function (result) {
-          status.textContent = result.ok ? result.data.message : result.data.error || "Sorry, that did not work.";
+          status.textContent = result.ok ? result.data.message : sentence(result.data.error) || "Sorry, that did not work.";
           if (result.ok) {
             form.elements.comment.value = "";
           }
@@ -139,7 +184,8 @@
           status.textContent = "Sorry, the report could not be sent. Please try again later.";
         })
         .then(function () {
-          button.disabled = false;
+          sending = false;
+          button.removeAttribute("aria-disabled");
         });
     });
 

@@ -6,6 +6,7 @@ Body: `{"service": "<catalogue id>", "problem": "down|slow|login|other", "commen
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,19 @@ class Report:
         return f"{self.service_name} — {PROBLEM_TYPES[self.problem].lower()}{sentence}"
 
 
+def _kept(ch: str) -> bool:
+    # Only control characters (NUL included, which PostgreSQL refuses) and lone surrogates (which cannot be
+    # stored as UTF-8) go. Format characters stay: the zero-width joiners that Persian, Hindi and emoji
+    # sequences are written with, and the marks right-to-left text needs; so do characters newer than this
+    # Python's Unicode tables (recent emoji), which `str.isprintable` would have dropped.
+    return ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cs")
+
+
+def _clean_comment(comment: str) -> str:
+    """The comment without control characters, its whitespace collapsed to single spaces."""
+    return " ".join("".join(ch for ch in comment if _kept(ch)).split())
+
+
 def parse_report(body: Any, *, services: dict[str, str]) -> Report:
     """Check a decoded body against the catalogue (`services`: id -> name)."""
     if not isinstance(body, dict):
@@ -58,8 +72,7 @@ def parse_report(body: Any, *, services: dict[str, str]) -> Report:
         comment = ""
     if not isinstance(comment, str):
         raise ParseError("comment must be text")
-    # Control characters (NUL included, which PostgreSQL refuses) are dropped; whitespace is collapsed.
-    comment = " ".join("".join(ch for ch in comment if ch.isprintable() or ch.isspace()).split())
+    comment = _clean_comment(comment)
     if len(comment) > MAX_COMMENT:
         raise ParseError(f"comment is longer than {MAX_COMMENT} characters")
     token = body.get("token", "")

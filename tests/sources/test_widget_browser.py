@@ -1,0 +1,155 @@
+"""The report-a-problem widget as a student meets it: pasted into a university page on another origin, used in
+headless Chromium with a keyboard, on a host page with a strict Content-Security-Policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servicepulse.mentions.models import Mention
+from servicepulse.sources.services import source_create
+from tests.factories import ServiceFactory
+from tests.replay import ReplayServer, Reply
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Chromium not installed at /usr/bin/chromium (make browser-deps)"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def host_page(script_url: str, *, html_attrs: str = 'lang="en"') -> str:
+    """A university page with the snippet the source page gives pasted in, and a link after it."""
+    return (
+        f"<!doctype html><html {html_attrs}><head>"
+        '<meta charset="utf-8"><title>Student portal</title></head>'
+        '<body><main><h1>Student portal</h1><div id="servicepulse-report"></div>'
+        f'<script src="{script_url}" async></script>'
+        '<p><a href="#timetable">Timetable</a></p></main></body></html>'
+    )
+
+
+@contextmanager
+def portal(
+    live_server: Any,
+    monkeypatch: Any,
+    *,
+    headers: dict[str, str] | None = None,
+    html_attrs: str = 'lang="en"',
+    **options: Any,
+) -> Iterator[Any]:
+    """A Playwright page showing the host page (another origin) with the widget loaded."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop lives in this thread
+    ServiceFactory(id="vle", name="Moodle VLE", order=1)
+    ServiceFactory(id="wifi", name="Wi-Fi (eduroam)", order=2)
+    with ReplayServer() as host:
+        source_create(kind="widget", name="portal", options={"allowed_origins": host.url, **options})
+        html = host_page(f"{live_server.url}/sources/widget/portal/embed.js", html_attrs=html_attrs)
+        host.add(
+            "GET", "/", Reply(200, {"Content-Type": "text/html; charset=utf-8", **(headers or {})}, html)
+        )
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 375, "height": 800})
+                page.set_default_timeout(15_000)
+                page.goto(host.url + "/")
+                page.get_by_role("button", name="Send report").wait_for()
+                yield page
+            finally:
+                browser.close()
+
+
+def test_honeypot_stays_hidden_under_a_strict_content_security_policy(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The portal allows our script and our endpoints but no inline styles: the hidden field must stay out of
+    # sight, or a student types in it and their report is dropped as a bot's.
+    csp = f"default-src 'self'; script-src {live_server.url}; connect-src {live_server.url}; style-src 'self'"
+    with portal(live_server, monkeypatch, headers={"Content-Security-Policy": csp}) as page:
+        trap = page.locator("input[name=website]").locator("..").bounding_box()
+        assert trap is not None and trap["width"] <= 1 and trap["height"] <= 1, trap
+        page.get_by_label("Which service?").select_option(label="Moodle VLE")
+        page.get_by_label("Not working").check()
+        page.get_by_role("button", name="Send report").click()
+        page.get_by_role("status").filter(has_text="Thanks").wait_for()
+    assert Mention.objects.get().raw["service_id"] == "vle"
+
+
+def test_keyboard_only_report_keeps_focus_on_the_form(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with portal(live_server, monkeypatch) as page:
+        service = page.get_by_label("Which service?")
+        service.focus()
+        page.keyboard.press("ArrowDown")  # the first service
+        page.keyboard.press("Tab")
+        page.keyboard.press("Space")  # "Not working"
+        page.keyboard.press("Tab")
+        page.keyboard.type("Ne fonctionne pas — 登录失败")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        page.get_by_role("status").filter(has_text="Thanks").wait_for()
+        # Focus stays on the button while the report goes and after, so the next Tab leads on through the page
+        # rather than back to its top.
+        assert page.evaluate("document.activeElement.textContent") == "Send report"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Timetable"
+    assert Mention.objects.get().raw["comment"] == "Ne fonctionne pas — 登录失败"
+
+
+def test_double_send_is_one_report_and_the_rate_limit_message_is_a_sentence(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with portal(live_server, monkeypatch, rate_limit_per_hour=3) as page:  # the session used one
+        send = page.get_by_role("button", name="Send report")
+        status = page.get_by_role("status")
+        page.get_by_label("Which service?").select_option(label="Moodle VLE")
+        page.get_by_label("Slow").check()
+        send.dblclick()
+        status.filter(has_text="Thanks").wait_for()
+        page.get_by_label("Which service?").select_option(label="Wi-Fi (eduroam)")
+        with page.expect_response("**/reports/"):
+            send.click()  # the third request this hour: the double click sent only one
+        status.filter(has_text="Thanks").wait_for()
+        page.get_by_label("Slow").check()
+        with page.expect_response("**/reports/") as refused:
+            send.click()
+        assert refused.value.status == 429
+        status.filter(has_text="Too many").wait_for()
+        assert status.inner_text() == "Too many reports from this address; try again later."
+    assert Mention.objects.count() == 2
+
+
+def test_a_right_to_left_host_page_does_not_scroll_sideways(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # An Arabic university's portal: the hidden field once sat 10,000px to the left, which such a page scrolls to.
+    with portal(live_server, monkeypatch, html_attrs='lang="ar" dir="rtl"') as page:
+        assert (
+            page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+        )
+
+
+def test_a_long_service_name_does_not_widen_the_host_page_on_a_phone(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ServiceFactory(
+        id="turnitin", name="Assignment submission and plagiarism checking (Turnitin) for research"
+    )
+    with portal(live_server, monkeypatch) as page:
+        assert page.get_by_label("Which service?").locator("option").count() == 4
+        scroll = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        assert page.evaluate(scroll) == 0
+
+
+def test_comment_box_says_its_limit_and_writes_arabic_right_to_left(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with portal(live_server, monkeypatch) as page:
+        comment = page.get_by_label("Anything else we should know? (optional)")
+        hint = comment.evaluate(
+            "box => document.getElementById(box.getAttribute('aria-describedby')).textContent"
+        )
+        assert hint.strip() == "Up to 500 characters."
+        comment.fill("لا أستطيع تسجيل الدخول إلى مودل")
+        assert comment.evaluate("box => getComputedStyle(box).direction") == "rtl"

@@ -8,6 +8,7 @@ for the network's Retry-After.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from django.utils.html import strip_tags
 
 from servicepulse.blog.models import Post
 from servicepulse.publish.models import CrossPost, CrossPostState, CrossPostTarget
-from servicepulse.publish.networks import NETWORKS, Network, draft_text
+from servicepulse.publish.networks import NETWORKS, Network, draft_text, shorten
 from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError
 
@@ -36,6 +37,11 @@ TRANSITIONS: dict[str, set[str]] = {
     S.DELETED: {S.DRAFT},  # the post was published again: the copy is drafted anew
 }
 MAX_RATE_LIMITED_TRIES = 5
+SUMMARY_LENGTH = 600  # characters of the post a copy may quote
+PAST_GRACE = timedelta(minutes=1)  # a send time typed to the minute may be this far behind the clock
+# How long a worker holds a copy it is sending (well beyond the clients' timeouts); a worker that dies holding
+# one leaves it to the safety net once this has passed.
+SENDING_LEASE = timedelta(minutes=5)
 FRESH_FOR = timedelta(days=2)  # a post published longer ago than this (imports, the demo) is not cross-posted
 
 
@@ -68,9 +74,11 @@ class PostSummary:
 
 
 def post_summary(post: Post) -> PostSummary:
-    """Title, a plain-text summary (the excerpt, else the start of the body) and the post's absolute URL."""
-    text = post.excerpt.strip() or strip_tags(post.body_html or post.body_markdown)
-    summary = " ".join(text.split())[:600]
+    """Title, a plain-text summary (the excerpt, else the start of the body, cut after a whole word) and the
+    post's absolute URL."""
+    # The rendered body is HTML: its entities ("Q&amp;A") are read back as the characters they stand for.
+    text = post.excerpt.strip() or html.unescape(strip_tags(post.body_html or post.body_markdown))
+    summary = shorten(" ".join(text.split()), SUMMARY_LENGTH)
     return PostSummary(
         title=post.title, summary=summary, link=f"{settings.BASE_URL}{post.get_absolute_url()}"
     )
@@ -200,7 +208,7 @@ def crossposts_draft(*, post: Post) -> list[CrossPost]:
             crosspost_transition(
                 crosspost=copy, to=S.DRAFT, text=text, text_edited=False, remote_id="", remote_url="",
                 remote_extra={}, sent_text="", error="", note="", attempts=0, sent_at=None, deleted_at=None,
-                likes=0, reposts=0, replies=0, quotes=0, counts_at=None,
+                likes=0, reposts=0, replies=0, quotes=0, counts_at=None, claimed_until=None,
             )  # fmt: skip
         else:
             copy = CrossPost.objects.create(
@@ -222,28 +230,51 @@ def text_problem(*, network: Network, text: str) -> str | None:
     return None
 
 
+def copy_text(text: str) -> str:
+    """A copy's text as stored and sent: line breaks as "\\n" (browsers send a textarea's as "\\r\\n", which
+    would count twice and differ from the draft), without surrounding blanks."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def crosspost_edit_text(*, crosspost: CrossPost, text: str) -> CrossPost:
     """The leader's own wording for one network (before sending, or before a retry). CrossPostTextError when
     the network would refuse it (empty, or over its limit)."""
     if crosspost.state not in {S.DRAFT, S.SCHEDULED, S.FAILED}:
         raise InvalidTransition("only a copy not yet sent can be reworded here")
-    problem = text_problem(network=network_of(crosspost), text=text.strip())
+    text = copy_text(text)
+    problem = text_problem(network=network_of(crosspost), text=text)
     if problem:
         raise CrossPostTextError(problem)
-    crosspost.text = text.strip()
+    crosspost.text = text
     crosspost.text_edited = True
     crosspost.save(update_fields=["text", "text_edited"])
     return crosspost
 
 
 def crosspost_schedule(*, crosspost: CrossPost, at: datetime | None = None) -> CrossPost:
-    """Send now (on commit) or at `at`; also how a failed copy is retried."""
+    """Send now (on commit) or at `at`; also how a failed copy is retried. A time already past is refused
+    (a mistyped date would otherwise send at once)."""
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError("send time has no time zone")
+    if at is not None and at < timezone.now() - PAST_GRACE:
+        raise ValueError(
+            f"{timezone.localtime(at):%d %b %Y %H:%M} has already passed: give a later time, or use Send now"
+        )
     when = at or timezone.now()
     crosspost_transition(crosspost=crosspost, to=S.SCHEDULED, send_at=when, error="")
     _enqueue("crosspost_send_task", crosspost.pk, at=when)
     return crosspost
+
+
+def crosspost_discard(*, crosspost: CrossPost) -> CrossPost:
+    """Drop a copy not yet sent. A sent copy is not discarded here (it would stay on the network while shown
+    as deleted): unpublishing the post deletes it there."""
+    if crosspost.state not in {S.DRAFT, S.SCHEDULED, S.FAILED}:
+        raise InvalidTransition(
+            f"this copy is already {crosspost.get_state_display().lower()}: only a copy not yet sent is "
+            "discarded (unpublish the post to delete its sent copies)"
+        )
+    return crosspost_transition(crosspost=crosspost, to=S.DELETED, deleted_at=timezone.now())
 
 
 def crosspost_retry(*, crosspost: CrossPost) -> CrossPost:
@@ -255,9 +286,14 @@ def crosspost_retry(*, crosspost: CrossPost) -> CrossPost:
 def crossposts_send_due(*, now: datetime | None = None) -> list[int]:
     """Ids of scheduled copies whose time has come (the periodic safety net behind the enqueued tasks)."""
     now = now or timezone.now()
-    # Only copies whose own task is overdue by minutes (lost with a restarted worker), so the two never race.
+    # Only copies whose own task is overdue by minutes (lost with a restarted worker) and that no worker is
+    # sending at this moment.
     stale = now - timedelta(minutes=2)
-    ids = list(CrossPost.objects.filter(state=S.SCHEDULED, send_at__lte=stale).values_list("id", flat=True))
+    ids = list(
+        CrossPost.objects.filter(state=S.SCHEDULED, send_at__lte=stale)
+        .exclude(claimed_until__gt=timezone.now())
+        .values_list("id", flat=True)
+    )
     for crosspost_id in ids:
         crosspost_send(crosspost_id=crosspost_id)
     return ids
@@ -270,18 +306,25 @@ def crosspost_send(*, crosspost_id: int) -> CrossPost | None:
         return copy
     if copy.send_at and copy.send_at > timezone.now() + timedelta(seconds=1):
         return copy
-    # Claim it: of two workers holding the same task, only one moves `attempts` on.
-    if not CrossPost.objects.filter(pk=copy.pk, state=S.SCHEDULED, attempts=copy.attempts).update(
-        attempts=copy.attempts + 1
-    ):
+    # Claim it: of two workers holding tasks for the same copy (a double "Send now", the safety net beside a
+    # late task), only one moves `attempts` on, and none takes it while another is still sending it.
+    now = timezone.now()
+    claimed = (
+        CrossPost.objects.filter(pk=copy.pk, state=S.SCHEDULED, attempts=copy.attempts)
+        .exclude(claimed_until__gt=now)
+        .update(attempts=copy.attempts + 1, claimed_until=now + SENDING_LEASE)
+    )
+    if not claimed:
         return copy
     copy.attempts += 1
     network = network_of(copy)
     problem = text_problem(network=network, text=copy.text)
     if problem:
-        return crosspost_transition(crosspost=copy, to=S.FAILED, error=problem)
+        return crosspost_transition(crosspost=copy, to=S.FAILED, error=problem, claimed_until=None)
     if not copy.post.is_published:
-        return crosspost_transition(crosspost=copy, to=S.DRAFT, error="the blog post is no longer published")
+        return crosspost_transition(
+            crosspost=copy, to=S.DRAFT, error="the blog post is no longer published", claimed_until=None
+        )
     summary = post_summary(copy.post)
     try:
         remote = network.module().publish(
@@ -292,7 +335,7 @@ def crosspost_send(*, crosspost_id: int) -> CrossPost | None:
         return _failed(copy, exc)
     return crosspost_transition(
         crosspost=copy, to=S.SENT, remote_id=remote.remote_id, remote_url=remote.url, remote_extra=remote.extra,
-        sent_text=copy.text, sent_at=timezone.now(), error="",
+        sent_text=copy.text, sent_at=timezone.now(), error="", claimed_until=None,
     )  # fmt: skip
 
 
@@ -301,12 +344,13 @@ def _failed(copy: CrossPost, exc: ConnectorError) -> CrossPost:
         at = timezone.now() + timedelta(seconds=max(1.0, exc.retry_after))
         with transaction.atomic():
             crosspost_transition(
-                crosspost=copy, to=S.SCHEDULED, send_at=at,
-                error=f"{exc} — trying again after {at:%H:%M:%S} (the network's Retry-After)",
+                crosspost=copy, to=S.SCHEDULED, send_at=at, claimed_until=None,
+                error=f"{exc} — trying again after {timezone.localtime(at):%H:%M:%S} (the network's "
+                "Retry-After)",
             )  # fmt: skip
             _enqueue("crosspost_send_task", copy.pk, at=at)
         return copy
-    return crosspost_transition(crosspost=copy, to=S.FAILED, error=str(exc))
+    return crosspost_transition(crosspost=copy, to=S.FAILED, error=str(exc), claimed_until=None)
 
 
 # -- following the blog post ---------------------------------------------------------------------------------

@@ -54,7 +54,9 @@ class DigestFeed(Feed):
         return f"Week of {item.week_start:%d %B %Y}: " + "; ".join(t["name"] for t in item.topics[:3])
 
     def item_description(self, item: Digest) -> str:
-        return render_to_string("publish/_digest_topics.html", digest_context(digest=item))
+        # Absolute links: a feed reader (like an e-mail) has no page to resolve "/services/…" against.
+        context = {**digest_context(digest=item), "base_url": settings.BASE_URL}
+        return render_to_string("publish/_digest_topics.html", context)
 
     def item_link(self, item: Digest) -> str:
         return f"{settings.BASE_URL}{reverse('publish:digest_week', kwargs={'week': item.week_start.isoformat()})}"

@@ -94,6 +94,9 @@ class CrossPost(models.Model):
     error = models.TextField(blank=True, default="", help_text="The network's last refusal")
     note = models.TextField(blank=True, default="", help_text="What the network could not do (edit, delete)")
     attempts = models.PositiveIntegerField(default=0)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="Being sent by a worker: no other sends it before then"
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_remote_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

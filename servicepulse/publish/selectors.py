@@ -40,11 +40,15 @@ def digest_context(*, digest: Digest) -> dict[str, Any]:
 # -- cross-posting -------------------------------------------------------------------------------------------
 
 
-def crosspost_page(*, post: Any, refused_text: dict[int, tuple[str, str]] | None = None) -> dict[str, Any]:
+def crosspost_page(
+    *, post: Any, refused_text: dict[int, tuple[str, str]] | None = None,
+    typed_send_at: dict[int, str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """A post's copies with their network's rules and current length, and the replies that came back.
-    `refused_text` maps a copy's id to (text, reason) for a text just refused: shown as typed, with why."""
+    `refused_text` maps a copy's id to (text, reason) for a text just refused: shown as typed, with why;
+    `typed_send_at` the send time typed with it, shown again."""
     from servicepulse.blog.models import Comment
-    from servicepulse.publish.crosspost import targets_active
+    from servicepulse.publish.crosspost import copy_text, targets_active
     from servicepulse.publish.models import Backfeed, CrossPost, CrossPostState
     from servicepulse.publish.networks import NETWORKS
 
@@ -59,8 +63,9 @@ def crosspost_page(*, post: Any, refused_text: dict[int, tuple[str, str]] | None
                 "network": network,
                 "text": text,
                 "text_error": text_error,
-                "length": network.length(text),
-                "over": network.length(text) > network.limit,
+                "send_at": (typed_send_at or {}).get(copy.pk, ""),
+                "length": network.length(copy_text(text)),
+                "over": network.length(copy_text(text)) > network.limit,
                 "editable": copy.state
                 in (CrossPostState.DRAFT, CrossPostState.SCHEDULED, CrossPostState.FAILED),
             }
@@ -80,7 +85,14 @@ def crosspost_page(*, post: Any, refused_text: dict[int, tuple[str, str]] | None
         "post": post,
         "rows": rows,
         "missing_targets": any(t.pk not in have for t in targets_active()),
-        "backfeeds": [{"backfeed": b, "reply": replies.get(b.comment_id)} for b in backfeeds],
+        "backfeeds": [
+            {
+                "backfeed": b,
+                "reply": replies.get(b.comment_id),
+                "network": NETWORKS[b.crosspost.network].label,
+            }
+            for b in backfeeds
+        ],
     }
 
 

@@ -76,15 +76,16 @@ def crosspost_post(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             copy = get_object_or_404(CrossPost, pk=data["crosspost"], post=post)
             text = data["text"]
-            if (
-                text is not None
-                and text.strip() != copy.text
-                and copy.state in ("draft", "scheduled", "failed")
-            ):
+            # A changed text is saved first; on a copy sent since the page was opened that is refused (the
+            # reason is shown) rather than dropped with "Saved.".
+            if text is not None and crosspost.copy_text(text) != copy.text:
                 try:
                     crosspost.crosspost_edit_text(crosspost=copy, text=text)
-                except crosspost.CrossPostTextError as exc:  # shown beside the text, which is kept as typed
-                    context = crosspost_page(post=post, refused_text={copy.pk: (text, str(exc))})
+                except crosspost.CrossPostTextError as exc:  # shown beside the text, kept as typed
+                    context = crosspost_page(
+                        post=post, refused_text={copy.pk: (text, str(exc))},
+                        typed_send_at={copy.pk: request.POST.get("send_at", "")},
+                    )  # fmt: skip
                     return render(request, POST_PAGE, context, status=400)
             if action == "send":
                 crosspost.crosspost_schedule(crosspost=copy)
@@ -99,7 +100,7 @@ def crosspost_post(request: HttpRequest, slug: str) -> HttpResponse:
                 crosspost.crosspost_retry(crosspost=copy)
                 messages.info(request, "Trying again.")
             elif action == "discard":
-                crosspost.crosspost_transition(crosspost=copy, to="deleted")
+                crosspost.crosspost_discard(crosspost=copy)
             elif action == "save":
                 messages.info(request, "Saved.")
     except (ValueError, crosspost.InvalidTransition) as exc:

@@ -85,6 +85,7 @@ def test_replies_come_back_held_then_show_under_the_post(run_publish_tasks, clie
         client.force_login(users["responder"])
         preview = client.get(f"/publish/posts/{post.slug}/").content.decode()
         assert "Replies from the networks" in preview and postback.remote_url in preview
+        assert "(reply on Mastodon," in preview  # the network's name, not its internal kind
 
 
 def test_postback_refused_is_shown_and_can_be_asked_again(run_publish_tasks, users) -> None:  # type: ignore[no-untyped-def]

@@ -118,3 +118,47 @@ def test_page_email_and_private_feed(peer_week: dict[str, list[int]], client, us
     assert root.find("a:title", ns) is not None and root.find("a:updated", ns) is not None
     entry = root.find("a:entry", ns)
     assert entry is not None and digest.topics[0]["name"] in entry.find("a:title", ns).text  # type: ignore[union-attr]
+
+
+def test_email_and_feed_link_services_with_absolute_addresses(
+    peer_week: dict[str, list[int]], client, users, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.BASE_URL = "https://pulse.northgate.example"
+    digest = digest_build(week_start=WEEK)
+    assert any("vle" in t["service_ids"] for t in digest.topics)
+    digest_email_send(digest=digest, recipients=["cio@example.ac.uk"])
+    html = mail.outbox[-1].alternatives[0][0]
+    assert 'href="https://pulse.northgate.example/services/vle/"' in html  # a mail client has no site
+    assert 'href="/services/' not in html
+
+    token = signing.dumps(users["viewer"].pk, salt=FEED_SALT)
+    feed = client.get(f"/publish/digest/feed/?token={token}").content.decode()
+    assert "https://pulse.northgate.example/services/vle/" in feed
+    assert "&quot;/services/" not in feed and 'href="/services/' not in feed
+
+    client.force_login(users["viewer"])
+    page = client.get("/publish/digest/").content.decode()
+    assert 'href="/services/vle/"' in page  # the page itself keeps its own links
+
+
+def test_an_empty_week_says_why_in_both_parts_of_the_email() -> None:
+    digest = digest_build(week_start=WEEK)
+    digest_email_send(digest=digest, recipients=["cio@example.ac.uk"])
+    message = mail.outbox[-1]
+    assert "(0 posts)" in message.body
+    assert "Nothing to group this week" in message.body  # the plain-text part, as the HTML one
+    assert "Nothing to group this week" in message.alternatives[0][0]
+
+
+def test_the_plain_text_email_quotes_posts_as_written(peer_week: dict[str, list[int]]) -> None:
+    from servicepulse.mentions.models import Mention
+
+    digest = digest_build(week_start=WEEK)
+    digest_email_send(digest=digest, recipients=["cio@example.ac.uk"])
+    body = mail.outbox[-1].body
+    examples = Mention.objects.filter(pk__in=[i for t in digest.topics for i in t["mention_ids"]])
+    assert any("'" in m.text for m in examples)  # "Microsoft's", "We're"...
+    for mention in examples:
+        if len(mention.text) < 200:
+            assert mention.text in body
+    assert "&#x27;" not in body and "&amp;" not in body  # plain text: no HTML entities

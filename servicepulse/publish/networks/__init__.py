@@ -192,4 +192,22 @@ def _fit(network: Network, head: str, tail: str) -> str:
             low = middle
         else:
             high = middle - 1
-    return head[:low].rstrip() + "…" + tail
+    return _cut_at_word(head, low) + "…" + tail
+
+
+def _cut_at_word(text: str, end: int) -> str:
+    """`text[:end]`, shortened to the last whole word when `end` falls inside one (a single word longer
+    than `end` is cut where it must be)."""
+    kept = text[:end]
+    if end < len(text) and not text[end].isspace():
+        word_start = max(kept.rfind(" "), kept.rfind("\n"))
+        if word_start > 0:
+            kept = kept[:word_start]
+    return kept.rstrip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut after a whole word with an ellipsis when it is longer."""
+    if len(text) <= limit:
+        return text
+    return _cut_at_word(text, limit - 1) + "…"

@@ -5,6 +5,7 @@ header, the new post's URN in `x-restli-id`; partial update with `X-RestLi-Metho
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -12,10 +13,26 @@ import httpx
 
 from servicepulse.config.env import get_env
 from servicepulse.core.fetcher import parse_retry_after
-from servicepulse.publish.networks import Remote
+from servicepulse.publish.networks import URL_RE, Remote, shorten
 from servicepulse.sources.registry import ConnectorError
 
 VERSION = "202510"
+# The Posts API reads `commentary` as "little" text: these characters are markup (mentions, hashtags,
+# templates) and LinkedIn silently cuts the post at the first one left unescaped ("Moodle (VLE)" would read
+# "Moodle "). A "#" starting a hashtag stays as it is, so the hashtag still links, and so do URLs.
+LITTLE_RESERVED = re.compile(r"[\\|{}@\[\]()<>*_~]|#(?!\w)")
+
+
+def little_text(text: str) -> str:
+    """`text` as plain text in LinkedIn's little format: reserved characters backslash-escaped, URLs kept."""
+    parts = []
+    position = 0
+    for match in URL_RE.finditer(text):
+        parts.append(LITTLE_RESERVED.sub(lambda m: "\\" + m.group(0), text[position : match.start()]))
+        parts.append(match.group(0))
+        position = match.end()
+    parts.append(LITTLE_RESERVED.sub(lambda m: "\\" + m.group(0), text[position:]))
+    return "".join(parts)
 
 
 def configured() -> bool:
@@ -65,14 +82,14 @@ def _send(method: str, path: str, what: str, **kwargs: Any) -> httpx.Response:
 def publish(*, source: Any, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
     body = {
         "author": get_env("SERVICEPULSE_LINKEDIN_ORGANIZATION", ""),
-        "commentary": text,
+        "commentary": little_text(text),
         "visibility": "PUBLIC",
         "distribution": {
             "feedDistribution": "MAIN_FEED",
             "targetEntities": [],
             "thirdPartyDistributionChannels": [],
         },
-        "content": {"article": {"source": link, "title": title[:200], "description": summary[:300]}},
+        "content": {"article": {"source": link, "title": title[:200], "description": shorten(summary, 300)}},
         "lifecycleState": "PUBLISHED",
         "isReshareDisabledByAuthor": False,
     }
@@ -86,7 +103,7 @@ def publish(*, source: Any, text: str, link: str, title: str, summary: str, key:
 def update(*, source: Any, remote_id: str, text: str, link: str, title: str, summary: str) -> Remote:
     _send(
         "POST", f"/rest/posts/{quote(remote_id, safe='')}", "edit",
-        json={"patch": {"$set": {"commentary": text}}}, headers={"X-RestLi-Method": "PARTIAL_UPDATE"},
+        json={"patch": {"$set": {"commentary": little_text(text)}}}, headers={"X-RestLi-Method": "PARTIAL_UPDATE"},
     )  # fmt: skip
     return Remote(remote_id=remote_id, url=f"https://www.linkedin.com/feed/update/{remote_id}/")
 

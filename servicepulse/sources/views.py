@@ -103,13 +103,14 @@ def widget_session(request: HttpRequest, source_name: str) -> HttpResponse:
     from servicepulse.sources.connectors.widget import reports
 
     source = _widget_or_404(source_name)
+    origin = ""
     try:
         origin = reports.check_origin(source, request)
         if request.method == "OPTIONS":
             return _cors(HttpResponse(status=204), origin)
-        reports.check_rate(source, request)
+        reports.check_rate(source, request, loading=True)
     except reports.WidgetRefused as exc:
-        return _refused(exc, "")
+        return _refused(exc, origin)  # with CORS for an allowed page, so the form can say why
     response = JsonResponse(reports.session_payload(source, request))
     response["Cache-Control"] = "no-store"
     return _cors(response, origin)

@@ -181,13 +181,34 @@ def test_cors_allows_configured_origins_only(source, client: Client) -> None:  #
 def test_rate_limit_per_address(source, client: Client) -> None:  # type: ignore[no-untyped-def]
     source.options["rate_limit_per_hour"] = 3
     source.save()
-    token = session(client)["token"]  # 1
-    assert report(client, body(token)).status_code == 201  # 2
-    assert report(client, body(token, service="wifi")).status_code == 201  # 3
-    limited = report(client, body(token, problem="slow"))
+    token = session(client)["token"]
+    assert report(client, body(token)).status_code == 201  # 1
+    assert report(client, body(token, service="wifi")).status_code == 201  # 2
+    assert report(client, body(token, problem="slow")).status_code == 200  # 3 (the same report: not counted)
+    limited = report(client, body(token, problem="login"))
     assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    assert "too many reports" in limited.json()["error"]
     other_address = report(client, body(token, service="wifi"), REMOTE_ADDR="10.9.8.7")
     assert other_address.status_code == 200  # another address is not limited (and already counted)
+
+
+def test_loading_the_form_does_not_use_up_the_reports(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    """A campus shares a few addresses: every page view of the portal loads the form, and those loads used
+    the reports' budget (60 page views an hour made the form unavailable to everyone there). Loads have their
+    own budget, ten times the reports'."""
+    from servicepulse.sources.connectors.widget.reports import SESSION_RATE_FACTOR
+
+    source.options["rate_limit_per_hour"] = 2
+    source.save()
+    for _ in range(2 * SESSION_RATE_FACTOR):
+        token = session(client)["token"]
+    assert report(client, body(token)).status_code == 201
+    assert report(client, body(token, service="wifi")).status_code == 201
+    assert report(client, body(token, service="backup")).status_code == 429
+    refused = client.get(f"{BASE}/session/", HTTP_ORIGIN=PORTAL)
+    assert refused.status_code == 429 and "too many requests" in refused.json()["error"]
+    # The host page may read the refusal (it had no CORS headers, so the form could only say "unavailable").
+    assert refused["Access-Control-Allow-Origin"] == PORTAL
 
 
 def test_csrf_is_not_required(source) -> None:  # type: ignore[no-untyped-def]
@@ -228,11 +249,13 @@ def test_parse_report_only_raises_parse_errors(payload: object) -> None:
 
 
 def test_options_typed_on_the_command_line_are_read(source, client: Client) -> None:  # type: ignore[no-untyped-def]
-    source.options.update({"public_services_only": "false", "rate_limit_per_hour": "2"})
+    source.options.update({"public_services_only": "false", "rate_limit_per_hour": "1"})
     source.save()
-    assert [s["id"] for s in session(client)["services"]] == ["backup", "vle", "wifi"]
-    session(client)
-    assert client.get(f"{BASE}/session/").status_code == 429
+    services = session(client)["services"]
+    assert [s["id"] for s in services] == ["backup", "vle", "wifi"]
+    token = session(client)["token"]
+    assert report(client, body(token, service="backup")).status_code == 201
+    assert report(client, body(token, service="wifi")).status_code == 429
 
 
 def test_control_characters_are_dropped_from_the_comment(source, client: Client) -> None:  # type: ignore[no-untyped-def]
@@ -322,7 +345,7 @@ def test_counting_and_rate_limit_on_redis(source, client: Client, settings) -> N
             "KEY_PREFIX": f"sp-test-{uuid.uuid4().hex}",
         }
     }
-    source.options["rate_limit_per_hour"] = 4
+    source.options["rate_limit_per_hour"] = 3
     source.save()
     token = session(client)["token"]
     assert report(client, body(token)).json()["counted"] is True

@@ -24,8 +24,9 @@ class WidgetConnector(Connector):
         ),
         OptionSpec(
             "rate_limit_per_hour",
-            "Widget requests allowed per address per hour",
-            default=60,
+            "Reports accepted per address per hour (loading the form may happen ten times as often); "
+            "a campus behind one shared address shares it",
+            default=300,
             type=OptionType.INTEGER,
             minimum=1,
             maximum=1_000_000,

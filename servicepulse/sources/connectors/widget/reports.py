@@ -40,7 +40,14 @@ from servicepulse.sources.options import as_bool, as_int
 TOKEN_MAX_AGE = 365 * 24 * 3600
 COUNT_WINDOW = timedelta(hours=1)
 RATE_WINDOW = 3600  # seconds
-DEFAULT_RATE_LIMIT = 60  # widget requests per address per hour
+# Reports per address per hour. A campus reaches the internet through a few shared (NAT) addresses, and an outage
+# is when many people there report at once: 60 refused the 61st student of the hour. A bot gains little from a
+# higher ceiling (a person's reports count once per service per hour, and detection needs several people).
+DEFAULT_RATE_LIMIT = 300
+# Loading the form (a reporter token and the service list) is cheap and happens on every page view of the
+# host page: it has its own budget, this many times the reports', so that browsing the portal never uses up
+# the reports' (it did: 60 page views an hour made the form "unavailable" for the whole campus).
+SESSION_RATE_FACTOR = 10
 
 
 class WidgetRefused(Exception):
@@ -85,16 +92,20 @@ def check_origin(source: Source, request: HttpRequest) -> str:
     raise WidgetRefused(403, f"origin {origin} is not allowed to use this widget")
 
 
-def check_rate(source: Source, request: HttpRequest) -> None:
-    """At most `rate_limit_per_hour` widget requests per address per hour (fixed window in Django's cache)."""
+def check_rate(source: Source, request: HttpRequest, *, loading: bool = False) -> None:
+    """At most `rate_limit_per_hour` reports per address per hour, and SESSION_RATE_FACTOR times as many
+    loads of the form (each its own fixed window in Django's cache)."""
     try:
         limit = as_int(_option(source, "rate_limit_per_hour", DEFAULT_RATE_LIMIT), default=DEFAULT_RATE_LIMIT)
     except (TypeError, ValueError):
         limit = DEFAULT_RATE_LIMIT  # a mistyped setting must not open the endpoint wide
-    scope = f"widget:{source.pk}"
+    if loading:
+        scope, limit, what = f"widget-session:{source.pk}", limit * SESSION_RATE_FACTOR, "requests"
+    else:
+        scope, what = f"widget:{source.pk}", "reports"
     if rate_limit_hit(scope=scope, key=client_address(request), limit=limit, per=RATE_WINDOW) is not None:
         raise WidgetRefused(
-            429, "too many reports from this address; try again later", retry_after=RATE_WINDOW
+            429, f"too many {what} from this address; try again later", retry_after=RATE_WINDOW
         )
 
 

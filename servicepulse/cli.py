@@ -11,6 +11,7 @@ it itself, or only reads it optionally and says so) sets `needs_migrated_databas
 from __future__ import annotations
 
 import os
+import select
 import sys
 from difflib import get_close_matches
 from typing import TYPE_CHECKING
@@ -37,6 +38,19 @@ All commands: servicepulse help
 MIGRATE_HINT = "run `servicepulse manage migrate` (or `servicepulse run`, which migrates)"
 EXIT_USAGE = 2
 EXIT_CONFIGURATION = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `yes | head` reports: the reader stopped early
+# Django's options on every command (--settings "myproject.settings.main", --pythonpath, --version that prints
+# Django's version...) still work but are left out of usage and --help, which then list the command's own.
+DJANGO_BASE_OPTIONS = {
+    "--version",
+    "-v",
+    "--settings",
+    "--pythonpath",
+    "--traceback",
+    "--no-color",
+    "--force-color",
+}
 
 
 def _user_name(command: str) -> str:
@@ -91,9 +105,12 @@ def _run_command(typed: str, argv: list[str]) -> None:
         _unknown(typed)
         return
     command: BaseCommand = load_command_class(app, name)
+    command.suppressed_base_arguments = DJANGO_BASE_OPTIONS
     wants_help = any(arg in {"-h", "--help"} for arg in argv)
     if getattr(command, "needs_migrated_database", True) and not wants_help:
-        # A mistake in the arguments is reported (usage, exit 2) before the database is looked at.
+        # A mistake in the arguments is reported (usage, exit 2) before the database is looked at. Parsing as
+        # from the command line makes it the usage line and exit 2, not a CommandError traceback.
+        command._called_from_command_line = True  # type: ignore[attr-defined]  # what run_from_argv sets
         command.create_parser("servicepulse", _user_name(name)).parse_args(argv)
         problem = database_problem()
         if problem:
@@ -106,13 +123,48 @@ def _run_command(typed: str, argv: list[str]) -> None:
 def main(argv: list[str] | None = None) -> None:
     from servicepulse.config.env import ConfigurationError
 
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        _main(list(sys.argv[1:] if argv is None else argv))
+        _main(args)
     except ConfigurationError as exc:
         # Settings are read when a command first needs Django: a missing or bad variable is one line, whatever
         # the command, not a traceback through Django's start-up.
         sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(EXIT_CONFIGURATION) from None
+    except KeyboardInterrupt:
+        # Ctrl-C during long work (an import, a restore, the demo): work is committed batch by batch or in one
+        # transaction, so what is stored is whole and running the command again carries on.
+        if "--traceback" in args:
+            raise
+        sys.stderr.write("\ninterrupted\n")
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        if not _stdout_reader_gone():  # another pipe or socket broke: that is a real error
+            raise
+        # The reader of stdout went away (`servicepulse export | head`): stop quietly as other tools do. Point
+        # stdout at /dev/null so the interpreter's last flush at exit does not complain once more.
+        _silence_stdout()
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe nobody reads any more (the write end of such a pipe polls as an error)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # stdout closed or not a file; no poll() on this platform
+        return True
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout already closed, or not a file
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _main(args: list[str]) -> None:

@@ -14,7 +14,7 @@ T = TypeVar("T")
 def progress(
     iterable: Iterable[T], *, total: int | None = None, desc: str = "", unit: str = "it"
 ) -> Iterator[T]:
-    """Wrap `iterable` in a progress bar on stderr (silent when stderr is not a terminal and not forced)."""
+    """Wrap `iterable` in a progress bar on stderr (shown whether or not stderr is a terminal)."""
     yield from tqdm(
         iterable, total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.2
     )

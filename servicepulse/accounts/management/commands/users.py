@@ -61,17 +61,19 @@ class Command(BaseCommand):
         add = sub.add_parser(
             "add", help="add a person; with --email they are sent a link to choose their password"
         )
-        add.add_argument("username")
-        add.add_argument("--role", choices=ROLE_NAMES, required=True)
+        add.add_argument("username", help="their user name (letters, digits and @.+-_)")
+        add.add_argument(
+            "--role", choices=ROLE_NAMES, required=True, help="what they may do (none: nothing yet)"
+        )
         add.add_argument("--email", default="", help="where the link to choose a password goes")
 
         role = sub.add_parser("role", help="give someone a role (none: no role)")
-        role.add_argument("username")
-        role.add_argument("role", choices=ROLE_NAMES)
+        role.add_argument("username", help="their user name")
+        role.add_argument("role", choices=ROLE_NAMES, help="the new role")
 
         for action, what in (("deactivate", "stop someone signing in"), ("reactivate", "let them in again")):
             toggle = sub.add_parser(action, help=what)
-            toggle.add_argument("username")
+            toggle.add_argument("username", help="their user name")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]

@@ -25,7 +25,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, help="a file written by `servicepulse export`")
         parser.add_argument(
             "--allow-missing-services",
             action="store_true",

@@ -23,7 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             report = wxr_import(path=options["file"])
-        except (OSError, WXRError) as exc:
+        except OSError as exc:  # not found, a directory, unreadable: one line, not "[Errno 2] ..."
+            raise CommandError(f"cannot read {options['file']}: {exc.strerror}") from None
+        except WXRError as exc:
             raise CommandError(str(exc)) from exc
         for reason in report.skipped:
             self.stderr.write(f"skipped {reason}")

@@ -27,9 +27,9 @@ class Command(BaseCommand):
         load = sub.add_parser(
             "load", help="create or update services from a catalogue YAML file (services not in it are kept)"
         )
-        load.add_argument("file", type=Path)
+        load.add_argument("file", type=Path, help="catalogue YAML file (format in the README)")
         export = sub.add_parser("export", help="write the catalogue as a YAML catalogue file")
-        export.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+        export.add_argument("--output", "-o", help="file to write ('-' or none: stdout)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "load":
@@ -47,10 +47,10 @@ class Command(BaseCommand):
         created = sum(1 for r in records if r["id"] not in have)
         self.stdout.write(json.dumps({"created": created, "updated": len(records) - created}))
 
-    def _export(self, output: Path | None) -> None:
+    def _export(self, output: str | None) -> None:
         document = catalog_document()
         text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
-        if output is None:
+        if output in (None, "-"):
             self.stdout.write(text, ending="")
             return
         try:

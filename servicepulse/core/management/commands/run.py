@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from servicepulse.catalog.models import Service
+from servicepulse.core.arguments import positive_int
 
 
 class Command(BaseCommand):
@@ -22,12 +23,16 @@ class Command(BaseCommand):
     help = "Serve servicepulse: web app, a background worker and the scheduler, on one machine."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)"
+        )
         parser.add_argument("--port", type=int, help="port to serve on (default: $PORT, else 8000)")
         parser.add_argument(
             "--no-demo", action="store_true", help="do not load the demo into an empty database"
         )
-        parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
+        parser.add_argument(
+            "--web-workers", type=positive_int, default=2, help="gunicorn worker processes (default 2)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], _port(options["port"])

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from servicepulse.core.arguments import positive_seconds
 from servicepulse.core.models import WorkerHeartbeat
 from servicepulse.core.services import heartbeat_start_thread, heartbeat_stop, tasks_recover_orphans
 
@@ -19,7 +20,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--until-idle", action="store_true", help="run what is queued, then exit")
-        parser.add_argument("--interval", type=float, default=0.5, help="seconds between polls when idle")
+        parser.add_argument(
+            "--interval",
+            type=positive_seconds,
+            default=0.5,
+            help="seconds between polls when idle (default 0.5)",
+        )
         parser.add_argument("--worker-id", default=None, help="unique id (default: host, pid and random)")
 
     def handle(self, *args: Any, **options: Any) -> None:

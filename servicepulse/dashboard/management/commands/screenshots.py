@@ -29,20 +29,38 @@ class Command(BaseCommand):
     help = "Capture screenshots of the main pages of a running servicepulse (needs Chromium)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
-        parser.add_argument("--output", default="docs/screenshots")
-        parser.add_argument("--username", default="admin")
-        parser.add_argument("--password", default="demo-admin")
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="the running servicepulse (default %(default)s)",
+        )
+        parser.add_argument(
+            "--output", default="docs/screenshots", help="directory for the PNGs (default %(default)s)"
+        )
+        parser.add_argument("--username", default="admin", help="who signs in (default: the demo's admin)")
+        parser.add_argument("--password", default="demo-admin", help="their password (default: the demo's)")
         parser.add_argument("--service", default="vle", help="service id for the service and incident pages")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not Path(CHROMIUM).exists():
             raise CommandError(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import Error as BrowserError
 
         base = options["base_url"].rstrip("/")
         out = Path(options["output"])
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"cannot write to {out}: {exc.strerror}") from None
+        try:
+            self._capture(base, out, options)
+        except BrowserError as exc:  # nothing listening at --base-url, a page that never loads...
+            detail = (exc.message.strip().splitlines() or ["no detail"])[0]
+            raise CommandError(f"{detail} (is servicepulse running at {base}?)") from None
+
+    def _capture(self, base: str, out: Path, options: dict[str, Any]) -> None:
+        from playwright.sync_api import sync_playwright
+
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1280, "height": 860}, device_scale_factor=1)

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     help = "Load the engage/status side of the demo (after the demo posts and detection)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        parser.add_argument(
+            "--seed", type=int, default=DEFAULT_SEED, help=f"generator seed (default {DEFAULT_SEED})"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         summary = demo_engage_load(seed=options["seed"])

@@ -18,8 +18,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("author")
-        parser.add_argument("--source", help="only this source's posts")
+        parser.add_argument(
+            "author", help="the author's name, handle or platform id, as stored on their posts"
+        )
+        parser.add_argument("--source", metavar="NAME", help="only this source's posts")
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -26,7 +26,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, help="a JSON Lines file (one mention per line) or a .csv file")
         parser.add_argument("--source", help="source name (default: the file name without extension)")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from servicepulse.core.arguments import non_negative_int
 from servicepulse.mentions.selectors import quarantine_list
 from servicepulse.mentions.services import quarantine_discard
 from servicepulse.sources.registry import ConnectorError
@@ -49,10 +50,14 @@ class Command(BaseCommand):
         sub.add_parser("kinds", help="list the connector kinds: kind<TAB>description")
 
         add = sub.add_parser("add", help="add a source: sources add KIND --name NAME --option key=value ...")
-        add.add_argument("kind")
-        add.add_argument("--name", required=True)
+        add.add_argument("kind", help="connector kind (`servicepulse sources kinds` lists them)")
+        add.add_argument("--name", required=True, help="a name of your choosing, unique among the sources")
         add.add_argument(
-            "--option", action="append", default=[], metavar="KEY=VALUE", help="repeat for each option"
+            "--option",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="repeat for each option (`servicepulse sources options KIND` lists them)",
         )
         add.add_argument("--disabled", action="store_true", help="add it switched off")
         add.add_argument(
@@ -68,22 +73,24 @@ class Command(BaseCommand):
             help="change a source's options: sources set NAME --option key=value ... (key= unsets an option; "
             "secrets not given keep their stored value)",
         )
-        change.add_argument("name")
+        change.add_argument("name", help="the source's name")
         change.add_argument(
             "--option", action="append", default=[], metavar="KEY=VALUE", help="repeat for each option"
         )
 
         listing = sub.add_parser("list", help="every source with its health")
-        listing.add_argument("--json", action="store_true")
+        listing.add_argument("--json", action="store_true", help="one JSON array on stdout")
 
         sync = sub.add_parser("sync", help="pull one source now and print the counts")
-        sync.add_argument("name")
+        sync.add_argument("name", help="the source's name")
 
         quarantine = sub.add_parser(
             "quarantine", help="what a source could not store as posts (newest first), with the reason"
         )
-        quarantine.add_argument("name")
-        quarantine.add_argument("--limit", type=int, default=50, help="show at most N rows (default 50)")
+        quarantine.add_argument("name", help="the source's name")
+        quarantine.add_argument(
+            "--limit", type=non_negative_int, default=50, metavar="N", help="show at most N rows (default 50)"
+        )
         quarantine.add_argument("--json", action="store_true", help="one JSON object per line, raw included")
         quarantine.add_argument(
             "--discard", action="store_true", help="delete this source's quarantined rows after reading them"
@@ -92,15 +99,15 @@ class Command(BaseCommand):
         remove = sub.add_parser(
             "remove", help="remove a source and everything it brought in (disable keeps its posts)"
         )
-        remove.add_argument("name")
+        remove.add_argument("name", help="the source's name")
         remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
         for action in ("enable", "disable"):
             toggle = sub.add_parser(action, help=f"{action} a source")
-            toggle.add_argument("name")
+            toggle.add_argument("name", help="the source's name")
 
         options = sub.add_parser("options", help="the options a kind takes")
-        options.add_argument("kind")
+        options.add_argument("kind", help="connector kind (`servicepulse sources kinds` lists them)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -160,7 +167,7 @@ class Command(BaseCommand):
             return
         rows = quarantine_list(source_id=source.pk)
         total = rows.count()
-        for row in rows[: max(options["limit"], 0)]:
+        for row in rows[: options["limit"]]:
             if options["json"]:
                 self.stdout.write(
                     json.dumps(
@@ -177,7 +184,7 @@ class Command(BaseCommand):
                 raw = " ".join(row.raw.split())
                 raw = raw if len(raw) <= 120 else raw[:119] + "…"
                 self.stdout.write(f"{row.position or '-'}\t{row.reason}\t{raw}")
-        shown = min(total, max(options["limit"], 0))
+        shown = min(total, options["limit"])
         if not options["json"]:
             self.stderr.write(
                 f"{total} quarantined row(s) for {source.name!r}"

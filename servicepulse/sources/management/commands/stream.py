@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
+from servicepulse.core.arguments import positive_seconds
 from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_for
 from servicepulse.sources.services import source_record_failure, sources_streamed
@@ -53,7 +54,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--source", action="append", default=[], help="only these sources (repeatable)")
         parser.add_argument(
-            "--rescan", type=float, default=30.0, help="seconds between looks for new sources"
+            "--rescan",
+            type=positive_seconds,
+            default=30.0,
+            help="seconds between looks for new, changed or removed sources (default 30)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

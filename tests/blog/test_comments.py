@@ -244,6 +244,23 @@ def test_signed_in_people_comment_without_name_and_email(client, users, make_pos
     assert comment.user == users["viewer"] and comment.author_name == "viewer"
 
 
+def test_signed_in_people_are_not_held_to_the_typing_time(client, users, make_post, settings):
+    # The leader answering a comment within seconds of opening the post was told "That was quick".
+    settings.SERVICEPULSE_BLOG_MIN_FILL_SECONDS = 3
+    post = make_post()
+    guest = {
+        "body": "Fast guest",
+        "author_name": "G",
+        "author_email": "g@example.org",
+        "ts": form_timestamp(),
+    }
+    assert "That was quick" in client.post(post.get_absolute_url(), guest).content.decode()
+    client.force_login(users["admin"])
+    response = client.post(post.get_absolute_url(), {"body": "Thanks, fixed now", "ts": form_timestamp()})
+    assert response.status_code == 302
+    assert list(Comment.objects.values_list("body", flat=True)) == ["Thanks, fixed now"]
+
+
 def test_reply_notifications_double_opt_in_and_unsubscribe(
     client, make_post, django_capture_on_commit_callbacks
 ):

@@ -281,19 +281,42 @@ def representative_posts(
 
 def growth(posts: Sequence[AnalysedPost], *, started_at: datetime) -> dict[str, Any]:
     """Complaints in the first hour after the onset and how long it took to reach ten people."""
-    complaints = sorted((p for p in posts if p.complaint), key=lambda p: p.created_at)
-    first_hour = [p for p in complaints if started_at <= p.created_at < started_at + timedelta(hours=1)]
+    return complaints_growth(
+        [(p.created_at, p.author_key) for p in posts if p.complaint], started_at=started_at
+    )
+
+
+def complaints_growth(complaints: Sequence[tuple[datetime, str]], *, started_at: datetime) -> dict[str, Any]:
+    """`growth` of complaints given as (created at, author key)."""
+    ordered = sorted(complaints, key=lambda c: c[0])
+    first_hour = [at for at, _ in ordered if started_at <= at < started_at + timedelta(hours=1)]
     authors: set[str] = set()
     to_ten: float | None = None
-    for post in complaints:
-        authors.add(post.author_key)
+    for at, author_key in ordered:
+        authors.add(author_key)
         if len(authors) >= 10:
-            to_ten = (post.created_at - started_at).total_seconds() / 60
+            to_ten = (at - started_at).total_seconds() / 60
             break
     text = f"{len(first_hour)} complaints in the first hour"
     if to_ten is not None:
         text += f"; ten people within {max(to_ten, 0):.0f} minutes"
     return {"first_hour": len(first_hour), "minutes_to_ten_people": to_ten, "text": text}
+
+
+def _counts(*, complaints: int, service_name: str, people: int) -> str:
+    return f"{complaints} complaints about {service_name} from {people} people"
+
+
+# The counts `explain` opens its summary with (`_counts`), as stored.
+_SUMMARY_COUNTS = re.compile(r"^\d+ complaints about (?P<service>.+?) from \d+ people(?= since )")
+
+
+def summary_recounted(summary: str, *, complaints: int, people: int) -> str:
+    """A summary `explain` wrote with its counts of complaints and people replaced by these (the incident's
+    posts recounted since); a summary that does not open with them is returned as it is."""
+    return _SUMMARY_COUNTS.sub(
+        lambda m: _counts(complaints=complaints, service_name=m["service"], people=people), summary, count=1
+    )
 
 
 def explain(
@@ -311,7 +334,7 @@ def explain(
     terms = rising_terms([p.text for p in complaints], [p.text for p in baseline_posts])
     grow = growth(incident_posts, started_at=started_at)
     summary = (
-        f"{len(complaints)} complaints about {service_name} from {len(authors)} people "
+        f"{_counts(complaints=len(complaints), service_name=service_name, people=len(authors))} "
         f"since {timezone.localtime(started_at):%H:%M}"
     )
     if expected_per_hour is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from servicepulse.analysis.models import MentionAnalysis, ServiceTag
+from servicepulse.incidents import explain as explaining
 from servicepulse.incidents.models import (
     OPEN_STATES,
     ActivityType,
@@ -102,6 +104,64 @@ class IncidentDetail:
     # Attached posts an analyst has since relabelled (spam, not a complaint, another service): listed, not
     # counted among the people affected.
     not_counted: set[int] = field(default_factory=set)
+    # What the explanation counted when it was written, when that is no longer the count (empty otherwise).
+    explanation_note: str = ""
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def explanation_recounted(
+    *,
+    incident: Incident,
+    complaints: int,
+    people: int,
+    relabelled: int,
+    withdrawn_texts: set[str],
+    growth: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], str]:
+    """The incident's stored explanation with its counts as they are now, and a note saying what it counted
+    when it was written, when that differs ("" otherwise). `complaints` and `people` count the attached posts
+    that still count (an analyst may have relabelled `relabelled` away since, and more may have attached);
+    `withdrawn_texts` are the texts only relabelled posts have, which no longer stand for it; `growth` is
+    `explain.complaints_growth` of the posts that count. The stored explanation is left as it was written
+    (alerts were sent with it); only explanations detection wrote, which carry their counts, are recounted."""
+    written: dict[str, Any] = incident.explanation or {}
+    if not isinstance(written.get("affected_authors"), int):
+        return dict(written), ""  # written by hand or by an older version: nothing known to recount
+    now = dict(written)
+    summary = str(written.get("summary") or "")
+    match = re.match(r"(\d+) complaints about ", summary)
+    written_complaints = int(match[1]) if match else None
+    written_people = written["affected_authors"]
+    now["summary"] = explaining.summary_recounted(summary, complaints=complaints, people=people)
+    now["affected_authors"] = people
+    gone = {t.strip() for t in withdrawn_texts}
+    now["representatives"] = [t for t in written.get("representatives") or [] if str(t).strip() not in gone]
+    if growth is not None and "first_hour" in written:
+        now["growth"], now["first_hour"] = growth["text"], growth["first_hour"]
+    if people == written_people and written_complaints in (None, complaints):
+        return now, ""
+    then = (
+        f"{_plural(written_complaints, 'complaint', 'complaints')} from "
+        if written_complaints is not None
+        else ""
+    )
+    since = []
+    if relabelled:
+        since.append(
+            f"an analyst relabelled {_plural(relabelled, 'attached post', 'attached posts')} "
+            "(spam, not a complaint, or another service), which no longer count"
+        )
+    added = complaints + relabelled - (written_complaints or 0)
+    if written_complaints is not None and added > 0:
+        since.append(f"{_plural(added, 'more post', 'more posts')} attached")
+    note = (
+        f"Counted now. When servicepulse wrote this explanation it counted {then}"
+        f"{_plural(written_people, 'person', 'people')}"
+    )
+    return now, note + (f"; since then {' and '.join(since)}." if since else ".")
 
 
 def incident_detail(*, incident_id: int) -> IncidentDetail | None:
@@ -139,10 +199,23 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
     people = {p.author_key: p.author or p.author_id or "anonymous" for p in posts if p.pk not in not_counted}
     authors = list(people.values())
     deliveries = list(incident.deliveries.select_related("rule"))
+    counted = [p for p in posts if p.pk not in not_counted]
+    # The explanation shows the counts the rest of the page shows (`affected_authors`, the people listed).
+    explanation, explanation_note = explanation_recounted(
+        incident=incident,
+        complaints=len(counted),
+        people=len(people),
+        relabelled=len(posts) - len(counted),
+        withdrawn_texts={p.text for p in posts if p.pk in not_counted} - {p.text for p in counted},
+        growth=explaining.complaints_growth(
+            [(p.created_at, p.author_key) for p in counted], started_at=incident.started_at
+        ),
+    )
     return IncidentDetail(
         incident=incident,
         posts=posts,
-        explanation=incident.explanation or {},
+        explanation=explanation,
+        explanation_note=explanation_note,
         timeline=timeline,
         authors=authors,
         deliveries=deliveries,
@@ -174,6 +247,19 @@ def detected_incident(*, incident_id: int) -> DetectedIncident | None:
     if incident is None:
         return None
     explanation: dict[str, Any] = incident.explanation or {}
+    relabelled = set(attached_relabelled_away(incident=incident).values_list("pk", flat=True))
+    if relabelled:
+        # Drafts for the status page must not count the people whose posts an analyst relabelled away.
+        attached = Mention.objects.filter(incident_attachments__incident=incident).values_list("pk", "text")
+        texts = {pk: text for pk, text in attached}
+        counted_texts = {text for pk, text in texts.items() if pk not in relabelled}
+        explanation, _ = explanation_recounted(
+            incident=incident,
+            complaints=len(texts) - len(relabelled),
+            people=incident.affected_authors,
+            relabelled=len(relabelled),
+            withdrawn_texts={texts[pk] for pk in relabelled if pk in texts} - counted_texts,
+        )
     terms = [
         str(t.get("term")) for t in explanation.get("terms", []) if isinstance(t, dict) and t.get("term")
     ]

@@ -310,3 +310,57 @@ def test_the_note_typed_with_planned_maintenance_is_kept(
     assert opened.status_code == 302
     html = clients["viewer"].get(opened["Location"]).content.decode()
     assert "read-only from 06:30; the vendor is on call" in html
+
+
+@pytest.mark.django_db
+def test_the_explanation_counts_what_the_page_counts_after_a_relabel(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    """An analyst relabels an attached post: the explanation detection wrote counts the same people as the
+    rest of the page, and says what it counted when it was written; the stored explanation is unchanged."""
+    from servicepulse.analysis.selectors import analysed_posts
+    from servicepulse.incidents import explain
+    from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
+
+    now = timezone.now()
+    started = now - timedelta(hours=26)
+    moodle = [m for m in world["mentions"] if m.text.startswith("moodle") and m.created_at >= started]
+    assert len(moodle) == 6  # six people, one complaint each
+    posts = [p for p in analysed_posts(since=started, until=now, service_ids=["vle"]) if p.complaint]
+    written = explain.explain(
+        service_name="Moodle VLE", incident_posts=posts, baseline_posts=[], started_at=started
+    )
+    assert written["summary"].startswith("6 complaints about Moodle VLE from 6 people since ")
+    incident = incident_services.incident_create(
+        service_id="vle",
+        title="Moodle VLE: complaints rising",
+        started_at=started,
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.CONFIRMED,
+        explanation=written,
+    )
+    incident_services.incident_attach_mentions(
+        incident=incident, posts=[(m.pk, m.author_key) for m in moodle]
+    )
+    responder = clients["responder"]
+    before = responder.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "6 complaints about Moodle VLE from 6 people" in before and "Affected people (6)" in before
+    assert "When servicepulse wrote this explanation" not in before  # nothing changed: nothing to say
+
+    relabel = {"mention_ids": [moodle[0].pk], "field": "spam", "value": "yes"}
+    assert responder.post("/mentions/relabel/", relabel).status_code == 302
+    page = responder.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "<dt>People affected</dt><dd>5</dd>" in page and "Affected people (5)" in page
+    assert "5 complaints about Moodle VLE from 5 people since" in page
+    assert "from 6 people" not in page.replace("6 complaints from 6 people;", "")
+    assert (
+        "When servicepulse wrote this explanation it counted 6 complaints from 6 people; since then an "
+        "analyst relabelled 1 attached post" in page
+    )
+    # The others still say what the relabelled post said: it still stands for the incident.
+    assert "<blockquote>moodle is down again" in page
+    # What detection wrote (and alerts were sent with) is kept as written.
+    assert Incident.objects.get(pk=incident.pk).explanation == written
+    # The status page's draft counts the same people.
+    review = responder.get(f"/status/manage/from-incident/{incident.pk}/").content.decode()
+    assert "5 people have told us" in review and "6 people" not in review

@@ -16,8 +16,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from servicepulse.incidents.detection import Detector, DetectorConfig
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 REQUIRED_COLUMNS = ("timestamp", "value")
 
@@ -123,9 +127,10 @@ def _detect(
     return out
 
 
-def detect_csv(in_path: Path, out_path: Path, *, sensitivity: float = 1.0) -> int:
+def detect_csv(in_path: Path, out_path: Path | SupportsWrite[str], *, sensitivity: float = 1.0) -> int:
     """Read a ``timestamp,value`` CSV (UTF-8, with or without a byte-order mark), write
-    ``timestamp,alert,score``; returns the number of alerts. Writing is left to fail with OSError."""
+    ``timestamp,alert,score`` to a file or an open text stream (stdout); returns the number of alerts.
+    Writing is left to fail with OSError."""
     try:
         raw = in_path.read_bytes()
     except OSError as exc:
@@ -149,8 +154,15 @@ def detect_csv(in_path: Path, out_path: Path, *, sensitivity: float = 1.0) -> in
     except csv.Error as exc:
         raise SeriesError(f"line {reader.line_num}: malformed CSV ({exc})") from None
     results = _detect(parsed, sensitivity=sensitivity)
-    with out_path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=["timestamp", "alert", "score"])
-        writer.writeheader()
-        writer.writerows(results)
+    if isinstance(out_path, Path):
+        with out_path.open("w", newline="", encoding="utf-8") as out:
+            _write_alerts(out, results)
+    else:
+        _write_alerts(out_path, results)
     return sum(int(r["alert"]) for r in results)
+
+
+def _write_alerts(out: SupportsWrite[str], results: list[dict[str, str | int | float]]) -> None:
+    writer = csv.DictWriter(out, fieldnames=["timestamp", "alert", "score"])
+    writer.writeheader()
+    writer.writerows(results)

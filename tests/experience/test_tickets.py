@@ -189,3 +189,11 @@ def test_future_and_unrepresentable_times_are_rejected_per_line(catalogue: None,
     assert reasons[6].startswith("opened:") and "future" in reasons[6]
     assert reasons[7].startswith("resolved:") and "future" in reasons[7]
     assert set(Ticket.objects.values_list("reference", flat=True)) == {"SOON", "OK"}
+
+
+def test_the_help_says_what_the_file_holds(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit):
+        call_command("import_tickets", "--help")
+    text = " ".join(capsys.readouterr().out.split())
+    assert "positional arguments: file CSV file with the header row opened,resolved,service,priority" in text
+    assert "service a catalogue service's id, name or alias, priority P1-P4" in text

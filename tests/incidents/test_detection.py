@@ -8,6 +8,8 @@ import math
 import os
 import random
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -418,3 +420,33 @@ def test_detect_command_writes_alerts(tmp_path: Path) -> None:
 def test_detect_command_missing_file(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot read the file"):
         call_command("detect", str(tmp_path / "absent.csv"), output=str(tmp_path / "out.csv"))
+
+
+def test_detect_command_output_dash_is_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from io import StringIO
+
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "in.csv"
+    source.write_text("timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:15,2\n")
+    out, err = StringIO(), StringIO()
+    call_command("detect", str(source), output="-", stdout=out, stderr=err)
+    assert not (tmp_path / "-").exists()  # no file named "-"
+    call_command("detect", str(source), output=str(tmp_path / "out.csv"))
+    assert out.getvalue().encode() == (tmp_path / "out.csv").read_bytes()  # what the file would hold
+    assert err.getvalue() == "0 alert(s) written to stdout\n"
+
+
+def test_detect_command_output_dash_on_the_command_line(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:15,2\n")
+    env = {**os.environ, "SERVICEPULSE_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "servicepulse.cli", "detect", str(source), "--output", "-"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(done.stdout.splitlines()))
+    assert [r["timestamp"] for r in rows] == ["2025-01-01 00:00", "2025-01-01 00:15"]
+    assert done.stderr.strip() == "0 alert(s) written to stdout"
+    assert not (tmp_path / "-").exists()

@@ -24,7 +24,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "file",
+            type=Path,
+            help="CSV file with the header row opened,resolved,service,priority[,reference]: resolved empty "
+            "while the ticket is open, service a catalogue service's id, name or alias, priority P1-P4",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

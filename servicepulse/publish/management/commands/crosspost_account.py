@@ -10,9 +10,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from servicepulse.config.env import get_env
 from servicepulse.publish.crosspost import target_set
 from servicepulse.publish.models import CrossPostTarget
 from servicepulse.sources.models import Source
+
+# What LinkedIn posts with (see servicepulse.publish.networks.linkedin): without both, nothing can be sent.
+LINKEDIN_SETTINGS = ("SERVICEPULSE_LINKEDIN_TOKEN", "SERVICEPULSE_LINKEDIN_ORGANIZATION")
 
 
 class Command(BaseCommand):
@@ -20,13 +24,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="the source's name, or 'linkedin'")
-        parser.add_argument("--mode", choices=[m.value for m in CrossPostTarget.Mode], default="review")
+        parser.add_argument(
+            "--mode",
+            choices=[m.value for m in CrossPostTarget.Mode],
+            default="review",
+            help="review (the default): a published post's copy waits as a draft, sent from the post's "
+            "cross-posting page; auto: the copy is sent as soon as the post is published",
+        )
         parser.add_argument(
             "--subreddit",
             default="",
             help="Reddit: the subreddit link posts go to (name or r/name; needed to enable a Reddit account)",
         )
-        parser.add_argument("--disable", action="store_true")
+        parser.add_argument(
+            "--disable",
+            action="store_true",
+            help="turn cross-posting off for this account: posts published from now on are not copied to it",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"]
@@ -37,6 +51,11 @@ class Command(BaseCommand):
             if source is None:
                 raise CommandError(f"no source named {name!r}")
             network = source.kind
+        elif not options["disable"]:
+            # Like a Reddit account without its subreddit: refused now rather than failing at every post.
+            missing = [setting for setting in LINKEDIN_SETTINGS if not get_env(setting, "")]
+            if missing:
+                raise CommandError(f"LinkedIn is not configured: set {' and '.join(missing)}")
         extra = {"subreddit": options["subreddit"]} if options["subreddit"] else None
         try:
             target = target_set(

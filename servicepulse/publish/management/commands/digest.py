@@ -16,9 +16,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--week", help="any day of the week (YYYY-MM-DD); default: last week")
-        parser.add_argument("--email", nargs="*", default=[], help="also e-mail it to these addresses")
+        # nargs="+": a bare --email (no address) is a usage error, not a digest silently sent to no one.
+        parser.add_argument(
+            "--email", nargs="+", default=[], metavar="ADDR", help="also e-mail it to these addresses"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if any(not address.strip() for address in options["email"]):
+            # `--email "$TO"` with TO unset: refused before anything is built, as a bare --email is.
+            raise CommandError("--email: an empty address (give the addresses to send the digest to)")
         if options["week"]:
             try:
                 day = date.fromisoformat(options["week"])
@@ -35,3 +41,4 @@ class Command(BaseCommand):
             self.stdout.write(f"{number}. {topic['name']} ({topic['size']} posts){touches}")
         if options["email"]:
             digest_email_send(digest=digest, recipients=options["email"])
+            self.stderr.write(f"sent to {', '.join(options['email'])}")

@@ -4,6 +4,7 @@ alert deliveries. `incident_update_status` is the only function that changes an 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -246,6 +247,149 @@ def incident_recount_for(*, mention_ids: Iterable[int]) -> int:
             incident.save(update_fields=["affected_authors", "updated_at"])
             changed += 1
     return changed
+
+
+ERASED = "[erased]"
+_MIN_QUOTE_CHARS = 20  # a post shorter than this ("down", "same here") is not looked for inside notes
+
+
+@transaction.atomic
+def incidents_erase_author(*, author: str, mention_ids: Iterable[int]) -> int:
+    """Take a person out of the incidents, before their posts `mention_ids` are deleted (`servicepulse
+    erase-author`, through `mentions.signals.author_erasing`): detach the posts, recount the people affected,
+    take their name and their words out of the stored explanations, and write "[erased]" where an incident's
+    title or a timeline comment names them (`author`, or a name or platform id on their posts) or quotes one
+    of their posts. Returns how many incidents changed.
+
+    The stored explanation loses its entry in `authors`, the representative posts only they wrote, and their
+    share of the counts it was written with (the people, the complaints, each rising word's posts; a word
+    fewer than two posts still use is dropped)."""
+    erased = list(Mention.objects.filter(pk__in=list(mention_ids)).order_by("pk"))
+    names = {n for n in [author.strip(), *(v for m in erased for v in (m.author, m.author_id))] if n}
+    changed: set[int] = set()
+    by_id = {m.pk: m for m in erased}
+    attached: dict[int, list[Mention]] = {}
+    for incident_id, mention_id in IncidentMention.objects.filter(mention__in=erased).values_list(
+        "incident_id", "mention_id"
+    ):
+        attached.setdefault(incident_id, []).append(by_id[mention_id])
+    for incident in Incident.objects.filter(pk__in=list(attached)).order_by("pk"):
+        theirs = attached[incident.pk]
+        IncidentMention.objects.filter(incident=incident, mention__in=theirs).delete()
+        incident.affected_authors = _affected_count(incident)
+        remaining = list(Mention.objects.filter(incident_attachments__incident=incident))
+        not_counted = set(attached_relabelled_away(incident=incident).values_list("pk", flat=True))
+        counted = [m for m in remaining if m.pk not in not_counted]
+        incident.explanation = _explanation_without(
+            incident.explanation or {},
+            posts=theirs,
+            names=names | {m.author_key for m in theirs},
+            remaining_texts={m.text.strip() for m in remaining},
+            growth=explaining.complaints_growth(
+                [(m.created_at, m.author_key) for m in counted], started_at=incident.started_at
+            ),
+        )
+        incident.save(update_fields=["affected_authors", "explanation", "updated_at"])
+        changed.add(incident.pk)
+    quotes = {m.text.strip() for m in erased if len(m.text.strip()) >= _MIN_QUOTE_CHARS}
+    needles = sorted(names | quotes)
+    if needles:
+        wanted = Q()
+        for needle in needles:
+            wanted |= Q(comment__icontains=needle)
+        # "N post(s) attached; M people affected" is written by servicepulse and names nobody.
+        for activity in IncidentActivity.objects.filter(wanted).exclude(type=ActivityType.MENTIONS_ATTACHED):
+            redacted = _redacted(activity.comment, names=names, quotes=quotes)
+            if redacted != activity.comment:
+                activity.comment = redacted
+                activity.save(update_fields=["comment"])
+                changed.add(activity.incident_id)
+        titled = Q()
+        for needle in needles:
+            titled |= Q(title__icontains=needle)
+        for incident in Incident.objects.filter(titled):
+            redacted = _redacted(incident.title, names=names, quotes=quotes)
+            if redacted != incident.title:
+                incident.title = redacted[:300]
+                incident.save(update_fields=["title", "updated_at"])
+                changed.add(incident.pk)
+    return len(changed)
+
+
+def _redacted(text: str, *, names: set[str], quotes: set[str]) -> str:
+    """`text` with each quoted post, then each name or handle (a whole word, with or without "@"), replaced."""
+    for quote in sorted(quotes, key=len, reverse=True):
+        text = re.sub(re.escape(quote), ERASED, text, flags=re.IGNORECASE)
+    for name in sorted((n for n in names if _findable(n)), key=len, reverse=True):
+        text = re.sub(rf"(?<![\w@])@?{re.escape(name)}(?!\w)", ERASED, text, flags=re.IGNORECASE)
+    return text
+
+
+def _findable(name: str) -> bool:
+    """Whether a name or platform id can be told apart in free text: not "a", nor a short number ("42", which
+    a note's counts and times use)."""
+    return len(name) > 1 and not (name.isdigit() and len(name) < 6)
+
+
+def _explanation_without(
+    written: dict[str, Any],
+    *,
+    posts: list[Mention],
+    names: set[str],
+    remaining_texts: set[str],
+    growth: dict[str, Any],
+) -> dict[str, Any]:
+    """A stored explanation without the person who wrote `posts` (now detached): see `incidents_erase_author`.
+    `names` are what `explain` may have listed them as (name, platform id or author key); `remaining_texts`
+    the texts of the posts still attached (a representative another person also wrote stays)."""
+    if not written:
+        return written
+    now = dict(written)
+    authors = written.get("authors")
+    removed: set[str] = set()
+    if isinstance(authors, list):
+        removed = {str(a) for a in authors if str(a) in names}
+        now["authors"] = [a for a in authors if str(a) not in names]
+    gone = {m.text.strip() for m in posts} - remaining_texts
+    representatives = written.get("representatives")
+    if isinstance(representatives, list):
+        now["representatives"] = [t for t in representatives if str(t).strip() not in gone]
+    # Their share of what the explanation counted: only posts by someone it listed were counted in it.
+    counted = [m for m in posts if (m.author or m.author_key) in removed]
+    if counted and isinstance(written.get("affected_authors"), int):
+        people = max(written["affected_authors"] - len(removed), 0)
+        summary = str(written.get("summary") or "")
+        match = re.match(r"(\d+) complaints about ", summary)
+        complaints = max(int(match[1]) - len(counted), people) if match else 0
+        now["affected_authors"] = people
+        now["summary"] = explaining.summary_recounted(summary, complaints=complaints, people=people)
+    terms = written.get("terms")
+    if counted and isinstance(terms, list):
+        words = [set(explaining.tokens(m.text)) for m in counted]
+        kept = []
+        for term in terms:
+            if not isinstance(term, dict) or not isinstance(term.get("posts"), int):
+                kept.append(term)
+                continue
+            left = term["posts"] - sum(1 for w in words if term.get("term") in w)
+            if left >= 2:  # `explain.rising_terms`' min_count
+                kept.append({**term, "posts": left})
+        if kept != terms:
+            now["terms"] = kept
+            now["summary"] = _summary_terms(str(now.get("summary") or ""), kept)
+    if counted and "first_hour" in written:
+        now["growth"], now["first_hour"] = growth["text"], growth["first_hour"]
+    return now
+
+
+_SUMMARY_TERMS = re.compile(r"; most mention (?:“[^”]*”(?:, )?)+(?=\.?$)")
+
+
+def _summary_terms(summary: str, terms: list[Any]) -> str:
+    """A summary `explain` wrote with its "most mention" words replaced by the first three of `terms`."""
+    names = [str(t["term"]) for t in terms[:3] if isinstance(t, dict) and t.get("term")]
+    clause = "; most mention " + ", ".join(f"“{n}”" for n in names) if names else ""
+    return _SUMMARY_TERMS.sub(lambda _: clause, summary, count=1)
 
 
 @transaction.atomic

@@ -227,8 +227,10 @@ def quarantine_discard(*, source: Source, ids: Sequence[int] | None = None) -> i
 @transaction.atomic
 def mentions_erase_author(*, author: str, source: Source | None = None) -> int:
     """Erase a person: every mention whose author name or platform id is `author` (with its analysis,
-    tags, corrections and inbox cases, which cascade), their quarantined input, and whatever other apps
-    hold (through `author_erasing`). Returns the number of mentions deleted.
+    tags, corrections, inbox cases and incident attachments, which cascade), their quarantined input, and
+    whatever other apps hold (through `author_erasing`, sent before the mentions are deleted: the incidents
+    app recounts the people affected and takes the person out of its explanations and notes). Returns the
+    number of mentions deleted.
 
     Quarantined input is theirs when, read as JSON, a string in it is `author`; read as a CSV (or TSV) row,
     a cell is `author`. Another person's input that merely mentions the name is kept."""
@@ -243,11 +245,12 @@ def mentions_erase_author(*, author: str, source: Source | None = None) -> int:
         mentions = mentions.filter(source=source)
         candidates = candidates.filter(source=source)
     quarantined = [row.pk for row in candidates.iterator() if _quarantined_from(raw=row.raw, author=author)]
-    count = mentions.count()
+    ids = list(mentions.values_list("pk", flat=True))
+    # Before the posts go: receivers find what they hold through them (an incident's attachments).
+    author_erasing.send(sender=Mention, author=author, mention_ids=ids)
     mentions.delete()
     Quarantine.objects.filter(pk__in=quarantined).delete()
-    author_erasing.send(sender=Mention, author=author)
-    return count
+    return len(ids)
 
 
 def _quarantined_from(*, raw: str, author: str) -> bool:

@@ -12,7 +12,8 @@ mentions_ingested = Signal()
 # `mention_ids: list[int]`. The analysis app reads them again.
 mentions_revised = Signal()
 
-# Sent inside the transaction that erases a person's posts (`servicepulse erase-author`), with
-# `author: str` (a name, handle or platform id). Apps holding that person's words elsewhere (blog comments,
-# inbox notes quoting them) delete them in their receiver, so the erasure commits or fails as one.
+# Sent inside the transaction that erases a person's posts (`servicepulse erase-author`), before the posts are
+# deleted, with `author: str` (a name, handle or platform id) and `mention_ids: list[int]` (their posts, still
+# readable). Apps holding that person's words elsewhere remove them in their receiver, so the erasure commits
+# or fails as one. Receivers: incidents (attachments, counts, explanations, timeline comments).
 author_erasing = Signal()

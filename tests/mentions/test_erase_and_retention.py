@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from servicepulse.analysis.models import MentionAnalysis
+from servicepulse.analysis.selectors import analysed_posts
 from servicepulse.analysis.services import analysis_save
+from servicepulse.incidents import explain as explaining
+from servicepulse.incidents.models import (
+    ActivityType,
+    Incident,
+    IncidentActivity,
+    IncidentKind,
+    IncidentState,
+)
+from servicepulse.incidents.selectors import incident_detail
+from servicepulse.incidents.services import incident_add_note, incident_attach_mentions, incident_create
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.mentions.services import mentions_apply_retention, quarantine_add
-from tests.factories import MentionFactory, SourceFactory
+from servicepulse.sources.models import Source
+from tests.factories import MentionFactory, ServiceFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +76,129 @@ def test_retention_deletes_only_old_posts_of_sources_with_a_period() -> None:
     MentionFactory(source=keep, created_at=now - timedelta(days=400), external_id="ancient")
     assert mentions_apply_retention(now=now) == 1
     assert sorted(Mention.objects.values_list("external_id", flat=True)) == ["ancient", "new"]
+
+
+# ---- incidents: the person's posts attached to an incident -------------------------------------------------
+
+
+def _complaint(source: Source, *, author: str, text: str, at: datetime) -> Mention:
+    mention = MentionFactory(source=source, author=author, author_id="", text=text, created_at=at)
+    analysis_save(
+        mention=mention,
+        complaint=True,
+        complaint_score=0.9,
+        sentiment="negative",
+        sentiment_score=-0.6,
+        spam=False,
+        spam_score=0.0,
+        services=[("wifi", 0.9)],
+    )
+    return mention
+
+
+def _wifi_incident() -> Incident:
+    """An incident explained by `explain` from four complaints: two by sam.k (the only ones saying
+    "library" and "dropping"), one each by alex and jo; a staff note and the title name and quote sam.k."""
+    ServiceFactory(id="wifi", name="Eduroam Wi-Fi")
+    source = SourceFactory(name="fb")
+    began = timezone.now() - timedelta(hours=3)
+    for i, text in enumerate(["printer jam on floor two", "password reset page slow", "vpn timeout at home"]):
+        _complaint(source, author=f"old{i}", text=text, at=began - timedelta(days=1, minutes=i))
+    posts = [
+        _complaint(
+            source, author="sam.k", text="library eduroam keeps dropping every five minutes", at=began
+        ),
+        _complaint(
+            source, author="sam.k", text="library eduroam dropping again", at=began + timedelta(minutes=5)
+        ),
+        _complaint(source, author="alex", text="eduroam down in halls", at=began + timedelta(minutes=10)),
+        _complaint(source, author="jo", text="eduroam login failing", at=began + timedelta(minutes=15)),
+    ]
+    incident = incident_create(
+        service_id="wifi",
+        title="Eduroam drops (first reported by @sam.k)",
+        started_at=began,
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.CONFIRMED,
+        at=began,
+    )
+    incident_attach_mentions(incident=incident, posts=[(m.pk, m.author_key) for m in posts])
+    until = began + timedelta(hours=1)
+    incident.explanation = explaining.explain(
+        service_name="Eduroam Wi-Fi",
+        incident_posts=list(analysed_posts(since=began, until=until, service_ids=["wifi"])),
+        baseline_posts=list(
+            analysed_posts(since=began - timedelta(days=2), until=began, service_ids=["wifi"])
+        ),
+        started_at=began,
+    )
+    incident.save()
+    incident_add_note(
+        incident=incident,
+        comment='Sam.K wrote "library eduroam keeps dropping every five minutes"; alex confirmed from halls.',
+    )
+    return incident
+
+
+def test_erasing_a_person_takes_them_out_of_the_incidents_they_complained_in() -> None:
+    incident = _wifi_incident()
+    written = incident.explanation
+    # The explanation was written with sam.k in it: the test would pass vacuously otherwise.
+    assert "sam.k" in written["authors"] and written["affected_authors"] == 3
+    assert {t["term"] for t in written["terms"]} >= {"eduroam", "library", "dropping"}
+    assert incident.affected_authors == 3
+
+    call_command("erase_author", "sam.k", yes=True)
+
+    incident.refresh_from_db()
+    assert incident.affected_authors == 2
+    explanation = incident.explanation
+    assert sorted(explanation["authors"]) == ["alex", "jo"]
+    assert explanation["affected_authors"] == 2
+    assert explanation["summary"].startswith("2 complaints about Eduroam Wi-Fi from 2 people since ")
+    assert "library" not in explanation["summary"] and "dropping" not in explanation["summary"]
+    assert [t["term"] for t in explanation["terms"]] == ["eduroam"]
+    assert explanation["terms"][0]["posts"] == 2
+    assert explanation["first_hour"] == 2
+    stored = json.dumps(explanation, ensure_ascii=False) + incident.title
+    stored += "".join(IncidentActivity.objects.filter(incident=incident).values_list("comment", flat=True))
+    for trace in ("sam.k", "Sam.K", "library eduroam", "dropping"):
+        assert trace not in stored, trace
+    assert incident.title == "Eduroam drops (first reported by [erased])"
+    note = IncidentActivity.objects.get(incident=incident, type=ActivityType.NOTE).comment
+    assert note == '[erased] wrote "[erased]"; alex confirmed from halls.'
+    # The incident's page counts and lists what is left.
+    detail = incident_detail(incident_id=incident.pk)
+    assert detail is not None
+    assert sorted(detail.authors) == ["alex", "jo"] and detail.explanation_note == ""
+
+
+def test_erasing_someone_not_in_an_incident_leaves_it_as_it_was() -> None:
+    incident = _wifi_incident()
+    before = (incident.explanation, incident.title, incident.affected_authors)
+    MentionFactory(author="kim", text="unrelated")
+
+    call_command("erase_author", "kim", yes=True)
+
+    incident.refresh_from_db()
+    assert (incident.explanation, incident.title, incident.affected_authors) == before
+
+
+def test_erasing_by_platform_id_takes_out_the_name_the_explanation_listed() -> None:
+    incident = _wifi_incident()
+    Mention.objects.filter(author="jo").update(author_id="42")
+    attached_note = IncidentActivity.objects.get(
+        incident=incident, type=ActivityType.MENTIONS_ATTACHED
+    ).comment
+
+    call_command("erase_author", "42", yes=True)
+
+    incident.refresh_from_db()
+    assert incident.affected_authors == 2
+    assert "jo" not in incident.explanation["authors"] and "eduroam login failing" not in json.dumps(
+        incident.explanation
+    )
+    # servicepulse's own "4 post(s) attached; 3 people affected" is not taken for the id "42".
+    assert IncidentActivity.objects.get(incident=incident, type=ActivityType.MENTIONS_ATTACHED).comment == (
+        attached_note
+    )

@@ -13,8 +13,9 @@ from servicepulse.sources.models import Source
 
 class Command(BaseCommand):
     help = (
-        "Erase everything servicepulse holds from one person (by author name, handle or platform id): their "
-        "posts with their analysis and inbox cases, quarantined input, blog comments. Cannot be undone."
+        "Erase one person's posts (by author name, handle or platform id) with their analysis and inbox cases, "
+        "their quarantined input, and their place in incidents (counts, explanations, timeline comments "
+        "naming or quoting them). Blog comments are not erased. Cannot be undone."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,0 +1,13 @@
+"""The incidents app's receivers of other apps' signals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from servicepulse.incidents.services import incidents_erase_author
+
+
+def on_author_erasing(sender: Any, *, author: str, mention_ids: list[int], **kwargs: Any) -> None:
+    """A person is being erased (inside the erasure's transaction, before their posts are deleted): take them
+    out of the incidents too, so the erasure commits or fails as one."""
+    incidents_erase_author(author=author, mention_ids=mention_ids)

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class BlogConfig(AppConfig):
     name = "servicepulse.blog"
     label = "blog"
+
+    def ready(self) -> None:
+        from servicepulse.blog import receivers
+        from servicepulse.mentions.signals import author_erasing
+
+        author_erasing.connect(receivers.on_author_erasing, dispatch_uid="blog.erase_author")

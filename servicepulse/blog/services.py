@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 RESERVED_SLUGS = {"feed", "rss", "new", "edit", "drafts"}
 BLOG_SOURCE_NAME = "Blog comments"
+# What an erased person's comment says, and who wrote it, when replies keep it in its thread.
+ERASED = "[erased]"
 
 
 class CommentRejected(Exception):
@@ -400,7 +402,11 @@ def comment_editable(
     *, comment: Comment, user: AbstractBaseUser | AnonymousUser | None, own_ids: Iterable[int] = ()
 ) -> bool:
     """Authors may edit their own comment for the configured minutes (15 by default) after writing it."""
-    if comment.kind != CommentKind.COMMENT or comment.status in {CommentStatus.SPAM, CommentStatus.TRASH}:
+    if (
+        comment.kind != CommentKind.COMMENT
+        or comment.status in {CommentStatus.SPAM, CommentStatus.TRASH}
+        or comment_is_erased(comment)
+    ):
         return False
     window = timedelta(minutes=int(blog_setting("SERVICEPULSE_BLOG_EDIT_MINUTES")))
     if timezone.now() > comment.created_at + window:
@@ -470,6 +476,7 @@ def comment_sync_mention(*, comment: Comment) -> bool:
         comment.kind != CommentKind.COMMENT
         or comment.status != CommentStatus.APPROVED
         or comment.mention_synced
+        or comment_is_erased(comment)
     ):
         return False
     from servicepulse.mentions.services import MentionData, mentions_ingest
@@ -518,6 +525,68 @@ def comment_unsync_mention(*, comment: Comment) -> int:
     Comment.objects.filter(pk=comment.pk).update(mention_synced=False)
     comment.mention_synced = False
     return deleted
+
+
+def comment_is_erased(comment: Comment) -> bool:
+    """Whether `comment` is the placeholder an erasure left (`comments_erase_for_mentions`)."""
+    return comment.author_name == ERASED and comment.body == ERASED and not comment.author_email
+
+
+def comments_erase_for_mentions(*, mention_ids: Sequence[int]) -> tuple[int, int]:
+    """Erase the blog comments behind these mentions (a person being erased, `servicepulse erase-author`;
+    call it before the mentions are deleted): the comments that became them (staff voice: the blog source's
+    `comment-<id>` of that post's thread) and the backfed replies made from them (import key
+    `backfeed:<source>:<external id>`). A comment is deleted unless approved or pending replies still hang
+    from it; then, as WordPress does, it stays in its thread with "[erased]" for its author and text and no
+    e-mail, website, IP address, user agent or account. Its author's reply subscriptions on it and the copies
+    of it the moderation log kept go either way. Returns (deleted, replaced by the placeholder)."""
+    from servicepulse.mentions.models import Mention
+    from servicepulse.sources.models import SourceKind
+
+    staff_voice: dict[int, str] = {}  # comment id -> the thread its mention was in
+    backfed: set[str] = set()
+    for source_id, kind, external_id, thread_id in Mention.objects.filter(pk__in=mention_ids).values_list(
+        "source_id", "source__kind", "external_id", "thread_id"
+    ):
+        number = external_id.removeprefix("comment-")
+        if kind == SourceKind.BLOG and external_id.startswith("comment-") and number.isdecimal():
+            staff_voice[int(number)] = thread_id
+        backfed.add(f"backfeed:{source_id}:{external_id}")
+    comments = [
+        # The demo generator's blog chatter has `comment-<n>` ids too: only a synced comment of the same
+        # post's thread is the one a mention came from.
+        comment
+        for comment in Comment.objects.filter(
+            pk__in=staff_voice, kind=CommentKind.COMMENT, mention_synced=True
+        )
+        if staff_voice[comment.pk] == f"post-{comment.post_id}"
+    ]
+    comments += Comment.objects.filter(import_key__in=backfed).exclude(pk__in=[c.pk for c in comments])
+    deleted = erased = 0
+    # Deepest first: a reply deleted here no longer keeps its parent in the thread.
+    for comment in sorted(comments, key=lambda c: (-c.depth, -c.pk)):
+        ModerationDecision.objects.filter(comment=comment).delete()
+        if not comment.replies.filter(status__in=[CommentStatus.APPROVED, CommentStatus.PENDING]).exists():
+            comment.delete()
+            deleted += 1
+            continue
+        if comment.author_email:
+            ReplySubscription.objects.filter(comment=comment, email__iexact=comment.author_email).delete()
+        Comment.objects.filter(pk=comment.pk).update(
+            user=None,
+            author_name=ERASED,
+            author_email="",
+            author_url="",
+            body=ERASED,
+            body_html=render_comment(ERASED),
+            source_url="",
+            title="",
+            ip_address=None,
+            user_agent="",
+            hold_reasons=[],
+        )
+        erased += 1
+    return deleted, erased
 
 
 _DECISION_STATUS = {

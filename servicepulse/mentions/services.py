@@ -229,8 +229,8 @@ def mentions_erase_author(*, author: str, source: Source | None = None) -> int:
     """Erase a person: every mention whose author name or platform id is `author` (with its analysis,
     tags, corrections, inbox cases and incident attachments, which cascade), their quarantined input, and
     whatever other apps hold (through `author_erasing`, sent before the mentions are deleted: the incidents
-    app recounts the people affected and takes the person out of its explanations and notes). Returns the
-    number of mentions deleted.
+    app recounts the people affected and takes the person out of its explanations and notes; the blog erases
+    the comments behind their posts). Returns the number of mentions deleted.
 
     Quarantined input is theirs when, read as JSON, a string in it is `author`; read as a CSV (or TSV) row,
     a cell is `author`. Another person's input that merely mentions the name is kept."""

@@ -15,5 +15,6 @@ mentions_revised = Signal()
 # Sent inside the transaction that erases a person's posts (`servicepulse erase-author`), before the posts are
 # deleted, with `author: str` (a name, handle or platform id) and `mention_ids: list[int]` (their posts, still
 # readable). Apps holding that person's words elsewhere remove them in their receiver, so the erasure commits
-# or fails as one. Receivers: incidents (attachments, counts, explanations, timeline comments).
+# or fails as one. Receivers: incidents (attachments, counts, explanations, timeline comments), blog (the
+# comments behind the posts).
 author_erasing = Signal()

@@ -15,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Erase one person's posts (by author name, handle or platform id) with their analysis and inbox cases, "
         "their quarantined input, and their place in incidents (counts, explanations, timeline comments "
-        "naming or quoting them). Blog comments are not erased. Cannot be undone."
+        'naming or quoting them), and the blog comments behind their posts (deleted, or "[erased]" where '
+        "others' replies keep them in a thread). Cannot be undone."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -32,7 +32,8 @@ browser-deps:
 
 # The suite runs on SQLite, then on PostgreSQL when one answers on 127.0.0.1:5432; each pass runs in parallel
 # on every core, then runs the few tests that must run alone (they stop the PostgreSQL server). The
-# PostgreSQL pass leaves out the browser tests and those that use their own database or none (own_database).
+# PostgreSQL pass leaves out the browser tests, those that use their own database (own_database) and those that
+# never reach a database (tests/conftest.py: they would only repeat the SQLite pass).
 PYTEST := DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test $(BIN)/pytest -q -p no:cacheprovider
 test: install browser-deps
 	$(PYTEST) -n $(TEST_WORKERS) -m "not serial"

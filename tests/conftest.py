@@ -16,6 +16,41 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("SERVICEPULSE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
 
+# Fixtures through which a test reaches the database (pytest-django's, and any fixture built on them: a test's
+# fixture closure lists them too).
+_DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def _reaches_the_database(item: pytest.Item) -> bool:
+    if item.get_closest_marker("django_db") or item.get_closest_marker("postgres"):
+        return True
+    if _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    # A test that starts servicepulse as a process reaches the database DATABASE_URL names.
+    source = Path(str(item.fspath)).read_text(encoding="utf-8")
+    return "run_cli" in source or "subprocess" in source
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass of `make test` (DATABASE_URL is a postgres:// one) runs only the tests that reach
+    the database: the others (the models' arithmetic, parsers, the detector's statistics) ran in the SQLite
+    pass and would only repeat it."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    kept, left = [], []
+    for item in items:
+        (kept if _reaches_the_database(item) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The labelled development data beside the project; tests using it skip, saying why, when it is absent."""

@@ -19,6 +19,9 @@ from django.core.management import CommandError, call_command
 from tests.analysis.test_train_command import _tiny_data
 from tests.cli import run_cli
 
+# Each test runs servicepulse on its own SQLite database (or none): the PostgreSQL pass would repeat it as is.
+pytestmark = pytest.mark.own_database
+
 MIGRATE = "run `servicepulse manage migrate` (or `servicepulse run`, which migrates)"
 
 

@@ -20,6 +20,9 @@ from django.core.management import CommandError, get_commands, load_command_clas
 from servicepulse.cli import DJANGO_BASE_OPTIONS
 from tests.cli import run_cli
 
+# Each test runs servicepulse on its own SQLite database (or none): the PostgreSQL pass would repeat it as is.
+pytestmark = pytest.mark.own_database
+
 MENTIONS = 5000
 
 

@@ -59,6 +59,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.own_database  # serves its own SQLite database, whatever DATABASE_URL says
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
     port = _free_port()

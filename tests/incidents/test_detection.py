@@ -386,6 +386,7 @@ def test_detector_config_rejects_a_sensitivity_that_is_not_finite_and_positive(v
         DetectorConfig(sensitivity=value)
 
 
+@pytest.mark.own_database  # no database at all
 def test_detect_command_on_the_command_line(tmp_path: Path) -> None:
     """One line on stderr, no traceback, non-zero exit; and no database needed."""
     source = tmp_path / "in.csv"
@@ -436,6 +437,7 @@ def test_detect_command_output_dash_is_stdout(tmp_path: Path, monkeypatch: pytes
     assert err.getvalue() == "0 alert(s) written to stdout\n"
 
 
+@pytest.mark.own_database  # no database at all
 def test_detect_command_output_dash_on_the_command_line(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_text("timestamp,value\n2025-01-01 00:00,1\n2025-01-01 00:15,2\n")

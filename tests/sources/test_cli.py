@@ -32,6 +32,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.own_database  # its own SQLite database, whatever DATABASE_URL says
 def test_rss_add_sync_twice_then_failing_feed(cli_env: dict[str, str]) -> None:
     routes = {("GET", "/feed"): [Reply(200, body=(FIXTURES / "rss20.xml").read_bytes())]}
     with ReplayServer(routes) as server:

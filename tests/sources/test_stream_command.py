@@ -63,6 +63,7 @@ def count(db: Path) -> tuple[int, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.own_database  # its own SQLite database, whatever DATABASE_URL says
 def test_kill_9_mid_stream_then_restart(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,8 +33,14 @@ def _reaches_the_database(item: pytest.Item) -> bool:
         return True
     if _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
         return True
-    # A test that starts servicepulse as a process reaches the database DATABASE_URL names.
-    source = Path(str(item.fspath)).read_text(encoding="utf-8")
+    return _starts_processes(str(item.fspath))
+
+
+@functools.cache
+def _starts_processes(path: str) -> bool:
+    """Whether a test module starts servicepulse as a process (which reaches the database DATABASE_URL names);
+    read once per module, not once per test."""
+    source = Path(path).read_text(encoding="utf-8")
     return "run_cli" in source or "subprocess" in source
 
 

@@ -308,7 +308,15 @@ def _counts(*, complaints: int, service_name: str, people: int) -> str:
 
 
 # The counts `explain` opens its summary with (`_counts`), as stored.
-_SUMMARY_COUNTS = re.compile(r"^\d+ complaints about (?P<service>.+?) from \d+ people(?= since )")
+_SUMMARY_COUNTS = re.compile(
+    r"^(?P<complaints>\d+) complaints about (?P<service>.+?) from \d+ people(?= since )"
+)
+
+
+def summary_complaints(summary: str) -> int | None:
+    """The complaints a summary `explain` wrote opens with; None for a summary that does not open with them."""
+    match = _SUMMARY_COUNTS.match(summary)
+    return int(match["complaints"]) if match else None
 
 
 def summary_recounted(summary: str, *, complaints: int, people: int) -> str:

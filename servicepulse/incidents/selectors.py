@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -132,8 +131,7 @@ def explanation_recounted(
         return dict(written), ""  # written by hand or by an older version: nothing known to recount
     now = dict(written)
     summary = str(written.get("summary") or "")
-    match = re.match(r"(\d+) complaints about ", summary)
-    written_complaints = int(match[1]) if match else None
+    written_complaints = explaining.summary_complaints(summary)
     written_people = written["affected_authors"]
     now["summary"] = explaining.summary_recounted(summary, complaints=complaints, people=people)
     now["affected_authors"] = people

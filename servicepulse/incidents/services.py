@@ -359,8 +359,8 @@ def _explanation_without(
     if counted and isinstance(written.get("affected_authors"), int):
         people = max(written["affected_authors"] - len(removed), 0)
         summary = str(written.get("summary") or "")
-        match = re.match(r"(\d+) complaints about ", summary)
-        complaints = max(int(match[1]) - len(counted), people) if match else 0
+        written_complaints = explaining.summary_complaints(summary)
+        complaints = max(written_complaints - len(counted), people) if written_complaints is not None else 0
         now["affected_authors"] = people
         now["summary"] = explaining.summary_recounted(summary, complaints=complaints, people=people)
     terms = written.get("terms")

@@ -1,7 +1,8 @@
 """Periodic jobs. Each app may have a `schedule.py` with `SCHEDULE: list[Periodic]`; the scheduler (APScheduler)
 only enqueues those django_tasks at their times, so the work itself runs on the workers.
 
-Run exactly one scheduler per deployment (`servicepulse scheduler`, or inside `servicepulse run`).
+`servicepulse scheduler` (also started by `servicepulse run`) enqueues them while it holds the database lease
+"scheduler"; further schedulers stand by for fail-over, so each job is enqueued once.
 """
 
 from __future__ import annotations

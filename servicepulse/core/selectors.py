@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from servicepulse.core.models import WorkerHeartbeat
+from servicepulse.core.models import Lease, WorkerHeartbeat
 
 HEARTBEAT_FRESH = timedelta(seconds=90)
 logger = logging.getLogger(__name__)
@@ -23,6 +23,12 @@ def queue_depth() -> int | None:
     from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects.ready().count()
+
+
+def lease_holder(*, name: str, now: datetime | None = None) -> Lease | None:
+    """The lease `name` while someone holds it; None when it is free or has expired."""
+    now = now or timezone.now()
+    return Lease.objects.filter(name=name, expires_at__gt=now).exclude(holder="").first()
 
 
 def health() -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Writes about the running system: worker and scheduler heartbeats."""
+"""Writes about the running system: worker and scheduler heartbeats, the scheduler's lease."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import socket
 import threading
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from servicepulse.core.models import WorkerHeartbeat
+from servicepulse.core.models import Lease, WorkerHeartbeat
 
 BEAT_SECONDS = 15
 
@@ -52,6 +53,27 @@ def heartbeat_start_thread(*, name: str, kind: str) -> threading.Event:
 
     threading.Thread(target=loop, name=f"heartbeat-{name}", daemon=True).start()
     return stop
+
+
+def lease_acquire(*, name: str, holder: str, ttl: timedelta, now: datetime | None = None) -> bool:
+    """Take or renew the lease `name` for `holder` until `now + ttl`: True when `holder` now holds it.
+
+    One conditional UPDATE decides (the lease is free, expired or already ours), so two processes asking at
+    once on any database get one yes between them; the row is created on first use."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        Lease.objects.get_or_create(name=name)
+        taken = (
+            Lease.objects.filter(name=name)
+            .filter(Q(holder=holder) | Q(holder="") | Q(expires_at__isnull=True) | Q(expires_at__lte=now))
+            .update(holder=holder, expires_at=now + ttl)
+        )
+    return taken == 1
+
+
+def lease_release(*, name: str, holder: str) -> None:
+    """Give the lease up at once (a clean stop), so a standby takes over without waiting for it to expire."""
+    Lease.objects.filter(name=name, holder=holder).update(holder="", expires_at=None)
 
 
 def _process_alive(pid: int) -> bool:

@@ -188,3 +188,57 @@ def test_scheduler_stopped_by_sigterm_removes_its_heartbeat(migrated: dict[str, 
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert _heartbeats(migrated) == []
+
+
+class _Lines:
+    """A process's stderr read line by line in the background, so a test can wait for a line."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        import threading
+
+        self.lines: list[str] = []
+        assert proc.stderr is not None
+        stream = proc.stderr
+        threading.Thread(target=lambda: self.lines.extend(iter(stream.readline, "")), daemon=True).start()
+
+    def wait_for(self, text: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if text in line:
+                    return line
+            time.sleep(0.2)
+        raise AssertionError(f"no line with {text!r} in {self.lines}")
+
+
+@pytest.mark.slow
+def test_a_second_scheduler_stands_by_and_takes_over_when_the_first_stops(migrated: dict[str, str]) -> None:
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "servicepulse.cli", "scheduler"],
+            env=migrated,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    first = start()
+    second: subprocess.Popen[str] | None = None
+    try:
+        first_out = _Lines(first)
+        first_out.wait_for("enqueueing")
+        second = start()
+        second_out = _Lines(second)
+        standby = second_out.wait_for("standing by")
+        assert "scheduler-" in standby and "enqueues the jobs" in standby, standby
+        assert not any("enqueueing" in line for line in second_out.lines)
+        first.send_signal(signal.SIGTERM)  # a clean stop gives the lease up: no wait for it to expire
+        first.wait(timeout=30)
+        second_out.wait_for("enqueueing", timeout=20)
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+    assert first.returncode == 0 and second is not None and second.returncode == 0
+    assert not any("Traceback" in line for line in first_out.lines + second_out.lines)

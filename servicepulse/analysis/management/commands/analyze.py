@@ -8,10 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from servicepulse.core.output import complete_file
 
 OUTPUT_COLUMNS = [
     "complaint",
@@ -60,8 +63,7 @@ class Command(BaseCommand):
         tagger = CatalogTagger(records)
         column = header.index(options["text_column"])
         out_path = options["output"]
-        out = sys.stdout if out_path == "-" else _open_output(Path(out_path))
-        try:
+        with nullcontext(sys.stdout) if out_path == "-" else complete_file(Path(out_path), newline="") as out:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(header + OUTPUT_COLUMNS)
             with progress_bar(total=len(rows), desc="analyze", unit="rows") as bar:
@@ -82,16 +84,6 @@ class Command(BaseCommand):
                                 result.language,
                             ]
                         )
-        finally:
-            if out is not sys.stdout:
-                out.close()
-
-
-def _open_output(path: Path) -> Any:
-    try:
-        return path.open("w", newline="", encoding="utf-8")
-    except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def _read_csv(path: Path, text_column: str) -> tuple[list[str], list[list[str]]]:

@@ -141,6 +141,7 @@ class RestoreReport:
     services_added: int = 0  # services of the export's catalogue this database lacked
     missing_service_refs: int = 0  # tags and corrections naming a service the catalogue lacks: not stored
     missing_services: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)  # "line N[ (part)]: reason", in file order
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -509,6 +510,7 @@ def restore_file(
             except (ParseError, SourceConfigError) as exc:
                 quarantine_add(source=None, raw=raw, reason=str(exc), position=f"line {number}")
                 report.rejected += 1
+                report.problems.append(f"line {number}: {exc}")
                 continue
             source = sources[name]
             with transaction.atomic():
@@ -520,6 +522,7 @@ def restore_file(
                             source=source, raw=raw, reason=reason, position=f"line {number} ({part})"
                         )
                         report.parts_quarantined += 1
+                        report.problems.append(f"line {number} ({part}): {reason}")
             report.restored += result.created
             report.duplicates += result.duplicates
             if on_progress is not None:

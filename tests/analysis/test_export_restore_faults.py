@@ -129,10 +129,14 @@ def test_lines_that_are_not_mentions_are_quarantined_whole(tmp_path: Path) -> No
         mention("6", created_at="2026-10-01 09:00"),
     )
 
-    status, counts, _ = restore(path)
+    status, counts, err = restore(path)
 
     assert (status, counts["restored"], counts["rejected"]) == (1, 1, 5)
     reasons = positions()
+    # The person restoring is told which lines and why, not only how many.
+    told = [line for line in err.splitlines() if line.startswith("quarantined ")]
+    assert [t.split(":")[0] for t in told] == [f"quarantined line {n}" for n in (2, 3, 4, 5, 6)]
+    assert "NaN is not a JSON number" in told[0] and "no UTC offset" in told[4]
     assert "NaN is not a JSON number" in reasons["line 2"]
     assert "not a kind of source" in reasons["line 3"]
     assert "longer than 200" in reasons["line 4"]
@@ -179,7 +183,9 @@ def test_allowed_missing_services_are_counted_named_once_and_nothing_else_is_los
     assert status == 1  # the correction naming them is in quarantine, to be applied once they exist
     assert counts["restored"] == 3 and counts["parts_quarantined"] == 1
     assert counts["missing_service_refs"] == 2  # mention 1's printing tag, mention 2's correction
-    assert err.count("printing, vpn") == 1 and err.startswith("warning:")
+    warning, *told = err.splitlines()
+    assert warning.startswith("warning:") and "printing, vpn" in warning
+    assert [line.split(":")[0] for line in told] == ["quarantined line 2 (correction 1)"]
     assert "catalogue has no service printing, vpn" in positions()["line 2 (correction 1)"]
     first = MentionAnalysis.objects.get(mention__external_id="1")
     assert first.service_ids == ["vle"]

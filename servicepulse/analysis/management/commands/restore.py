@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from servicepulse.analysis.exporting import RestoreRefused, restore_file
 from servicepulse.core.progress import progress_bar
 
+SHOW_PROBLEMS = 20  # lines of quarantined input named on stderr; the rest are counted
+
 
 class Command(BaseCommand):
     help = (
@@ -56,6 +58,12 @@ class Command(BaseCommand):
                 f"warning: the catalogue has no service {', '.join(sorted(report.missing_services))}: "
                 f"{report.missing_service_refs} tag(s) and correction(s) naming them were not stored "
                 "(the corrections are in quarantine)"
+            )
+        for problem in report.problems[:SHOW_PROBLEMS]:
+            self.stderr.write(f"quarantined {problem}")
+        if len(report.problems) > SHOW_PROBLEMS:
+            self.stderr.write(
+                f"... and {len(report.problems) - SHOW_PROBLEMS} more, each kept in quarantine with its line and reason"
             )
         self.stdout.write(json.dumps(report.as_dict()))
         if report.rejected or report.parts_quarantined:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
 from servicepulse.catalog.models import Service
-from servicepulse.incidents.models import AlertRule
+from servicepulse.incidents.models import AlertChannel, AlertRule
 from servicepulse.incidents.selectors import incident_next_states
 from servicepulse.incidents.services import NOTE_MAX_CHARS, alert_rule_check
 
@@ -277,10 +277,16 @@ class AlertRuleForm(forms.Form):
         self.editing = editing
         set_choices(self, "services", list(Service.objects.values_list("id", "name")))
         if editing is not None:
+            if editing.channel == AlertChannel.EMAIL:
+                self.initial["target"] = editing.target
+            else:
+                # A webhook address is a secret: never sent back to the browser, kept when left empty.
+                self.fields["target"].required = False
+                shown = editing.target_shown
+                self.fields["target"].help_text = f"Leave empty to keep the current address ({shown})"
             self.initial.update(
                 name=editing.name,
                 channel=editing.channel,
-                target=editing.target,
                 services=[s.pk for s in editing.services.all()],
                 min_state=editing.min_state,
                 quiet_start=editing.quiet_start,
@@ -291,6 +297,12 @@ class AlertRuleForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        editing = self.editing
+        if editing is not None and not data.get("target") and "target" not in self.errors:
+            if data.get("channel") == editing.channel and editing.channel != AlertChannel.EMAIL:
+                data["target"] = editing.target  # left empty: the current (secret) address is kept
+            else:
+                self.add_error("target", "Give the new channel's address.")
         if not all(name in data for name in ("name", "channel", "target")):
             return data  # those fields' own errors say what is missing
         try:

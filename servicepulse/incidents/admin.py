@@ -26,7 +26,8 @@ class AlertRuleAdmin(admin.ModelAdmin):
     skip those checks)."""
 
     list_display = ("name", "channel", "min_state", "enabled")
-    exclude = ("secrets_encrypted",)
+    exclude = ("secrets_encrypted", "target")  # a webhook address is a secret: shown shortened
+    readonly_fields = ("target_shown",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

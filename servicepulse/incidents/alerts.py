@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from servicepulse.core.fetcher import HTTP_SCHEMES, FetchError, allow_private, check_url, fetch
 from servicepulse.incidents.models import (
@@ -32,6 +33,9 @@ from servicepulse.incidents.models import (
     IncidentKind,
     IncidentState,
 )
+
+# The longest one attempt may take, by HTTP or SMTP: a silent target must not hang a worker.
+SEND_SECONDS = 20.0
 
 STATE_HEADLINES = {
     IncidentState.POSSIBLE: "Possible problem",
@@ -47,10 +51,18 @@ class TargetError(ValueError):
 class DeliveryError(Exception):
     """A channel refused or failed the alert. ``permanent`` errors are not retried."""
 
-    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        permanent: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.permanent = permanent
+        self.retry_after = retry_after  # seconds the target asked us to wait (Retry-After on 429 and 503)
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,7 @@ def alert_message(incident: Incident, state: str) -> AlertMessage:
     headline = STATE_HEADLINES.get(IncidentState(state), state)
     service = incident.service.name
     explanation = incident.explanation or {}
-    lines = [explanation.get("summary") or _without_explanation(incident)]
+    lines = [explanation.get("summary") or _without_explanation(incident), _when(incident, state)]
     if explanation.get("terms"):
         lines.append("Rising words: " + ", ".join(t["term"] for t in explanation["terms"][:5]))
     for text in (explanation.get("representatives") or [])[:2]:
@@ -98,6 +110,16 @@ def alert_message(incident: Incident, state: str) -> AlertMessage:
             "explanation": explanation,
         },
     )
+
+
+def _when(incident: Incident, state: str) -> str:
+    """Since when, in the organisation's time zone with the day (an alert read at 3 a.m. about a problem
+    that began before midnight must not be ambiguous)."""
+    started = timezone.localtime(incident.started_at)
+    line = f"Started {started:%a %d %b %H:%M %Z}"
+    if state == IncidentState.RESOLVED and incident.resolved_at is not None:
+        line += f", resolved {timezone.localtime(incident.resolved_at):%a %d %b %H:%M %Z}"
+    return line + "."
 
 
 def _without_explanation(incident: Incident) -> str:
@@ -174,12 +196,33 @@ def checked_target(*, channel: str, target: str) -> str:
     return _url_target(kind, target)
 
 
+def slack_escape(text: str) -> str:
+    """Text for Slack's mrkdwn with its control characters (&, <, >) as the entities Slack asks for: the
+    complaints quoted in an alert are users' words, and "<!channel>" in one must not notify a whole channel
+    (nor "<https://…|label>" become a disguised link)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_fit(text: str, limit: int) -> str:
+    """`text` escaped for mrkdwn within `limit` characters (a section's text takes 3,000), never cutting an
+    entity in half."""
+    out: list[str] = []
+    size = 0
+    for char in text:
+        piece = slack_escape(char)
+        if size + len(piece) > limit:
+            return "".join(out).rstrip() + "…"
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)
+
+
 def slack_payload(message: AlertMessage) -> dict[str, Any]:
     return {
-        "text": f"{message.title}\n{message.text}\n{message.url}",
+        "text": f"{slack_escape(message.title)}\n{slack_escape(message.text)}\n{message.url}",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": message.title[:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": message.text[:2900]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": _slack_fit(message.text, 2900)}},
             {"type": "section", "text": {"type": "mrkdwn", "text": f"<{message.url}|Open in servicepulse>"}},
         ],
     }
@@ -248,13 +291,15 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
             content=body,
             headers={"Content-Type": "application/json", **headers},
             max_bytes=64 * 1024,
-            deadline=20.0,
+            deadline=SEND_SECONDS,
             max_redirects=0,
         )
     except FetchError as exc:
         # 4xx other than 408/429 means the target refuses this request: retrying will not help.
         permanent = exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 429)
-        raise DeliveryError(str(exc), status=exc.status, permanent=permanent) from exc
+        raise DeliveryError(
+            str(exc), status=exc.status, permanent=permanent, retry_after=exc.retry_after
+        ) from exc
     return response.status
 
 
@@ -289,6 +334,8 @@ def send(delivery: AlertDelivery) -> int | None:
             body=f"{message.text}\n\n{message.url}\n",
             to=recipients,
             headers={"X-Servicepulse-Event": message.event},
+            # Django's SMTP backend waits forever by default (EMAIL_TIMEOUT unset).
+            connection=get_connection(timeout=settings.EMAIL_TIMEOUT or SEND_SECONDS),
         )
         try:
             email.send(fail_silently=False)

@@ -7,6 +7,7 @@ same transaction (see sentry's `incidents/logic.py`, `update_incident_status`).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -185,6 +186,15 @@ class AlertRule(models.Model):
         if self.quiet_start is None or self.quiet_end is None:
             return ""
         return f"{self.quiet_start:%H:%M} to {self.quiet_end:%H:%M}"
+
+    @property
+    def target_shown(self) -> str:
+        """The target as pages show it. A webhook address is a secret (whoever has it can post to the
+        channel): only its host and last four characters, enough to tell two apart."""
+        if self.channel == AlertChannel.EMAIL:
+            return self.target
+        parts = urlsplit(self.target.strip())
+        return f"{parts.scheme}://{parts.hostname or ''}/…{self.target.strip()[-4:]}"
 
     @property
     def secret(self) -> str:

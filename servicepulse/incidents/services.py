@@ -46,6 +46,10 @@ PostReader = Callable[..., Iterable[AnalysedPost]]
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = 60  # doubled at each retry: 1, 2, 4, 8, 16 minutes
+# A target's Retry-After is honoured up to an hour (a wrong one must not silence alerts for days).
+RETRY_AFTER_MAX_SECONDS = 3600
+# A delivery being sent is its worker's for this long (a send gives up after 20 s).
+CLAIM = timedelta(minutes=5)
 BASELINE_DAYS = 14
 ANALYSIS_WAIT = timedelta(hours=1)  # how long detection waits for a received post to be analysed
 _STATE_RANK = {IncidentState.POSSIBLE: 1, IncidentState.CONFIRMED: 2, IncidentState.RESOLVED: 3}
@@ -767,6 +771,10 @@ def _alert_rule_save(
     with transaction.atomic():
         rule.save()
         rule.services.set(Service.objects.filter(pk__in=service_ids or []))
+        # Alerts held for the old quiet hours: the next sweep sends them, or holds them for the new ones.
+        AlertDelivery.objects.filter(rule=rule, status=DeliveryStatus.HELD).update(
+            next_attempt_at=timezone.now()
+        )
     return rule
 
 
@@ -809,7 +817,8 @@ def alert_rule_update(
     quiet_end: time | None = None,
 ) -> AlertRule:
     """Change an alert rule, checked as `alert_rule_create` does; an empty `secret` keeps the current one.
-    Deliveries still waiting for a retry or the end of quiet hours go out through the changed rule."""
+    Deliveries still waiting for a retry or the end of quiet hours go out through the changed rule, and
+    those held for quiet hours are held for its new quiet hours only (none: sent at the next sweep)."""
     return _alert_rule_save(
         rule=rule,
         name=name,
@@ -915,69 +924,118 @@ def _enqueue_delivery(delivery_id: int, run_after: datetime | None = None) -> No
     task.enqueue(delivery_id)
 
 
+def _delivery_close(delivery: AlertDelivery, *, now: datetime, reason: str) -> AlertDelivery:
+    """Give up a delivery that was never sent, saying why in its log."""
+    delivery.status = DeliveryStatus.FAILED
+    delivery.next_attempt_at = None
+    delivery.last_error = reason
+    delivery.add_log(at=now.isoformat(), outcome="cancelled", detail=reason)
+    delivery.save(update_fields=["status", "next_attempt_at", "last_error", "log"])
+    return delivery
+
+
 def alert_deliver(*, delivery_id: int, now: datetime | None = None) -> AlertDelivery | None:
-    """One attempt at a delivery; on failure schedules the next with exponential back-off."""
+    """One attempt at a delivery that is due; on failure schedules the next with exponential back-off (or
+    the wait a 429 or 503 asked for). A worker first claims the delivery with one conditional UPDATE, so two
+    workers (the deferred retry and the sweep, or two sweeps) never send it twice, and no database lock is
+    held while the channel answers. Not sent: a delivery not due yet (quiet hours, back-off, or another
+    worker sending it), one whose rule was disabled, one in its rule's quiet hours (held until they end),
+    and one a later state change of the same incident has superseded (a "confirmed" still held or
+    retrying when the "resolved" came: only the newer alert is sent)."""
     from servicepulse.incidents import alerts
 
     now = now or timezone.now()
-    with transaction.atomic():
-        delivery = (
-            AlertDelivery.objects.select_for_update()
-            .select_related("rule", "incident", "incident__service")
-            .filter(pk=delivery_id)
-            .first()
+    delivery = (
+        AlertDelivery.objects.select_related("rule", "incident", "incident__service")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None or delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.HELD):
+        return delivery
+    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+        return delivery
+    rule = delivery.rule
+    if not rule.enabled:
+        # Switched off (often because its target was wrong): nothing more goes out through it.
+        return _delivery_close(delivery, now=now, reason="not sent: the alert rule was disabled")
+    newer = (
+        AlertDelivery.objects.filter(rule=rule, incident_id=delivery.incident_id, pk__gt=delivery.pk)
+        .order_by("-pk")
+        .first()
+    )
+    if newer is not None:
+        label = IncidentState(newer.incident_state).label.lower()
+        return _delivery_close(delivery, now=now, reason=f"not sent: superseded by the {label} alert")
+    quiet_until = _in_quiet_hours(rule, now)
+    if quiet_until is not None:
+        # The rule's quiet hours (perhaps added since it was queued, or reached by a retry).
+        AlertDelivery.objects.filter(pk=delivery.pk, status=delivery.status).update(
+            status=DeliveryStatus.HELD, next_attempt_at=quiet_until
         )
-        if delivery is None or delivery.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
-            return delivery
-        if not delivery.rule.enabled:
-            # Switched off (often because its target was wrong): nothing more goes out through it.
+        delivery.refresh_from_db()
+        return delivery
+    claimed = AlertDelivery.objects.filter(
+        pk=delivery.pk,
+        status=delivery.status,
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at,
+    ).update(status=DeliveryStatus.PENDING, attempts=delivery.attempts + 1, next_attempt_at=now + CLAIM)
+    if not claimed:
+        delivery.refresh_from_db()
+        return delivery  # another worker took it
+    delivery.status, delivery.attempts = DeliveryStatus.PENDING, delivery.attempts + 1
+    try:
+        status = alerts.send(delivery)
+    except alerts.DeliveryError as exc:
+        delivery.last_error = str(exc)[:2000]
+        delivery.response_status = exc.status
+        entry: dict[str, Any] = {"at": now.isoformat(), "outcome": "error", "detail": str(exc)[:500]}
+        entry["status"] = exc.status
+        if exc.permanent or delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
-            delivery.last_error = "not sent: the alert rule was disabled"
-            delivery.add_log(at=now.isoformat(), outcome="cancelled", detail=delivery.last_error)
-            delivery.save()
-            return delivery
-        delivery.attempts += 1
-        try:
-            status = alerts.send(delivery)
-        except alerts.DeliveryError as exc:
-            delivery.last_error = str(exc)[:2000]
-            delivery.response_status = exc.status
-            delivery.add_log(at=now.isoformat(), outcome="error", detail=str(exc)[:500], status=exc.status)
-            if exc.permanent or delivery.attempts >= MAX_ATTEMPTS:
-                delivery.status = DeliveryStatus.FAILED
-                delivery.next_attempt_at = None
-            else:
-                delivery.status = DeliveryStatus.PENDING
-                delivery.next_attempt_at = now + timedelta(
-                    seconds=BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
-                )
-            delivery.save()
-            if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
-                retry_at = delivery.next_attempt_at
-                transaction.on_commit(lambda: _enqueue_delivery(delivery_id, run_after=retry_at))
-            return delivery
-        delivery.status = DeliveryStatus.SENT
-        delivery.sent_at = now
-        delivery.response_status = status
-        delivery.next_attempt_at = None
-        delivery.last_error = ""
-        delivery.add_log(at=now.isoformat(), outcome="sent", status=status)
+            entry["detail"] += (
+                " — not retried: the target refuses this alert (was the webhook deleted?)"
+                if exc.permanent
+                else f" — gave up after {delivery.attempts} attempts"
+            )
+        else:
+            wait = BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
+            if exc.retry_after is not None:
+                wait = max(wait, min(exc.retry_after, RETRY_AFTER_MAX_SECONDS))
+            delivery.next_attempt_at = now + timedelta(seconds=wait)
+            entry["retry_at"] = delivery.next_attempt_at.isoformat()
+        delivery.add_log(**entry)
         delivery.save()
+        if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
+            retry_at = delivery.next_attempt_at
+            transaction.on_commit(lambda: _enqueue_delivery(delivery_id, run_after=retry_at))
+        return delivery
+    delivery.status = DeliveryStatus.SENT
+    delivery.sent_at = now
+    delivery.response_status = status
+    delivery.next_attempt_at = None
+    delivery.last_error = ""
+    delivery.add_log(at=now.isoformat(), outcome="sent", status=status)
+    delivery.save()
     return delivery
 
 
 def alerts_deliver_due(*, now: datetime | None = None) -> int:
-    """The periodic sweep: send deliveries whose quiet hours or back-off are over. Returns attempts made."""
+    """The periodic sweep: send deliveries whose quiet hours or back-off are over, oldest first. Returns
+    attempts made."""
     now = now or timezone.now()
-    due = AlertDelivery.objects.filter(
-        status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD], next_attempt_at__lte=now
-    ).values_list("pk", flat=True)
+    due = (
+        AlertDelivery.objects.filter(
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD], next_attempt_at__lte=now
+        )
+        .order_by("pk")
+        .values_list("pk", "attempts")
+    )
     count = 0
-    for pk in list(due):
-        AlertDelivery.objects.filter(pk=pk, status=DeliveryStatus.HELD).update(status=DeliveryStatus.PENDING)
-        alert_deliver(delivery_id=pk, now=now)
-        count += 1
+    for pk, attempts in list(due):
+        delivery = alert_deliver(delivery_id=pk, now=now)
+        count += delivery is not None and delivery.attempts > attempts
     return count
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from servicepulse.incidents import alerts, services
@@ -196,6 +200,197 @@ def test_an_incident_opened_by_hand_is_alerted_with_its_note_not_zero_people(use
         comment="reported by the service desk",
     )
     text = alerts.alert_message(incident, IncidentState.CONFIRMED).text
-    assert text == "Opened by hand by responder: reported by the service desk"
+    assert text.splitlines()[0] == "Opened by hand by responder: reported by the service desk"
     incident.affected_authors = 4
-    assert alerts.alert_message(incident, IncidentState.CONFIRMED).text.endswith("4 people affected so far.")
+    first = alerts.alert_message(incident, IncidentState.CONFIRMED).text.splitlines()[0]
+    assert first.endswith("4 people affected so far.")
+
+
+def test_slack_gets_users_words_escaped_so_they_cannot_ping_the_channel(incident: Incident) -> None:
+    incident.explanation["representatives"] = ["<!channel> moodle & <https://evil.example|login here> down"]
+    incident.save()
+    with ReplayServer({("POST", "/slack"): [Reply(200)]}) as server:
+        services.alert_rule_create(name="desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        deliver_all(services.alerts_queue(incident_id=incident.pk, state="confirmed", now=NOON))
+        slack = server.requests_to("/slack")[0].json()
+    section = slack["blocks"][1]["text"]["text"]
+    for text in (slack["text"], section):
+        assert "<!channel>" not in text and "<https://evil" not in text
+        assert "&lt;!channel&gt; moodle &amp; &lt;https://evil.example|login here&gt; down" in text
+    assert slack["blocks"][2]["text"]["text"] == f"<{alerts.incident_url(incident)}|Open in servicepulse>"
+
+
+def test_the_alert_says_since_when_in_the_organisations_time(incident: Incident) -> None:
+    text = alerts.alert_message(incident, IncidentState.CONFIRMED).text
+    assert "Started Thu 16 Oct 12:40 BST." in text  # 11:40 UTC, in Europe/London
+    incident.resolved_at = NOON + timedelta(hours=2)
+    resolved = alerts.alert_message(incident, IncidentState.RESOLVED).text
+    assert "Started Thu 16 Oct 12:40 BST, resolved Thu 16 Oct 15:00 BST." in resolved
+
+
+def test_a_429_waits_as_long_as_retry_after_asks(incident: Incident) -> None:
+    with ReplayServer({("POST", "/slack"): [Reply(429, {"Retry-After": "600"}), Reply(200)]}) as server:
+        services.alert_rule_create(name="desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        (delivery,) = deliver_all(services.alerts_queue(incident_id=incident.pk, state="confirmed", now=NOON))
+        assert delivery.status == DeliveryStatus.PENDING
+        assert delivery.next_attempt_at == NOON + timedelta(minutes=10)  # not the 1-minute back-off
+        assert services.alerts_deliver_due(now=NOON + timedelta(minutes=5)) == 0
+        assert services.alerts_deliver_due(now=NOON + timedelta(minutes=10)) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert [(e["outcome"], e["status"]) for e in delivery.log] == [("error", 429), ("sent", 200)]
+
+
+def test_a_deleted_webhook_fails_at_once_and_the_log_says_why(incident: Incident) -> None:
+    with ReplayServer({("POST", "/gone"): [Reply(410, body="gone")]}) as server:
+        services.alert_rule_create(name="old", channel=AlertChannel.TEAMS, target=f"{server.url}/gone")
+        (delivery,) = deliver_all(services.alerts_queue(incident_id=incident.pk, state="confirmed", now=NOON))
+        assert services.alerts_deliver_due(now=NOON + timedelta(hours=1)) == 0
+        assert len(server.requests_to("/gone")) == 1
+    assert delivery.status == DeliveryStatus.FAILED and delivery.response_status == 410
+    assert delivery.log[0]["status"] == 410 and "not retried" in delivery.log[0]["detail"]
+
+
+def test_a_refused_connection_backs_off_then_gives_up_saying_so(incident: Incident) -> None:
+    with ReplayServer({}) as server:
+        target = f"{server.url}/slack"
+    # The server is stopped: connections to its port are refused.
+    services.alert_rule_create(name="desk", channel=AlertChannel.SLACK, target=target)
+    (delivery,) = services.alerts_queue(incident_id=incident.pk, state="confirmed", now=NOON)
+    waits, at = [], NOON
+    for _ in range(services.MAX_ATTEMPTS):
+        result = services.alert_deliver(delivery_id=delivery.pk, now=at)
+        assert result is not None
+        if result.next_attempt_at is not None:
+            waits.append((result.next_attempt_at - at).total_seconds() / 60)
+            at = result.next_attempt_at
+    assert waits == [1, 2, 4, 8, 16]
+    assert result.status == DeliveryStatus.FAILED and result.attempts == services.MAX_ATTEMPTS
+    assert all(e["status"] is None and "refused" in e["detail"] for e in result.log)
+    assert "gave up after 6 attempts" in result.log[-1]["detail"]
+
+
+def test_a_second_worker_does_not_retry_before_the_back_off(incident: Incident) -> None:
+    # The sweep and the deferred retry (or two sweeps) may pick the same due delivery: the one that comes
+    # second, after a failed attempt, must leave it to its back-off.
+    with ReplayServer({("POST", "/slack"): [Reply(500)]}) as server:
+        services.alert_rule_create(name="desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        (delivery,) = services.alerts_queue(incident_id=incident.pk, state="confirmed", now=NOON)
+        services.alert_deliver(delivery_id=delivery.pk, now=NOON)
+        second = services.alert_deliver(delivery_id=delivery.pk, now=NOON)
+        assert len(server.requests_to("/slack")) == 1
+    assert second is not None and second.attempts == 1
+    assert second.next_attempt_at == NOON + timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_one_alert(incident: Incident) -> None:
+    seen: list[AlertDelivery | None] = []
+
+    def answer(request):  # type: ignore[no-untyped-def]
+        # A second worker reaches the delivery while the first is still waiting for Slack's answer.
+        try:
+            seen.append(services.alert_deliver(delivery_id=delivery.pk, now=NOON))
+        finally:
+            connection.close()  # this thread's own connection
+        return Reply(200, body="ok")
+
+    with ReplayServer({("POST", "/slack"): [answer]}) as server:
+        services.alert_rule_create(name="desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        (delivery,) = services.alerts_queue(incident_id=incident.pk, state="confirmed", now=NOON)
+        first = services.alert_deliver(delivery_id=delivery.pk, now=NOON)
+        assert len(server.requests_to("/slack")) == 1
+    assert first is not None and first.status == DeliveryStatus.SENT and first.attempts == 1
+    assert seen[0] is not None and seen[0].attempts == 1  # it found the delivery taken and left it
+
+
+def test_a_resolution_during_quiet_hours_supersedes_the_held_alert(incident: Incident) -> None:
+    local = timezone.get_default_timezone()
+    night = datetime(2025, 10, 16, 23, 30, tzinfo=local)
+    with ReplayServer({("POST", "/slack"): [Reply(200)]}) as server:
+        services.alert_rule_create(
+            name="desk",
+            channel=AlertChannel.SLACK,
+            target=f"{server.url}/slack",
+            quiet_start=time(22, 0),
+            quiet_end=time(7, 0),
+        )
+        (confirmed,) = services.alerts_queue(incident_id=incident.pk, state="confirmed", now=night)
+        (resolved,) = services.alerts_queue(
+            incident_id=incident.pk, state="resolved", now=night + timedelta(hours=2)
+        )
+        assert resolved.status == DeliveryStatus.HELD
+        services.alerts_deliver_due(now=datetime(2025, 10, 17, 7, 0, tzinfo=local))
+        headers = [r.json()["blocks"][0]["text"]["text"] for r in server.requests_to("/slack")]
+    assert headers == ["Resolved: Moodle VLE — Moodle VLE: complaints rising"]
+    confirmed.refresh_from_db()
+    assert confirmed.status == DeliveryStatus.FAILED and confirmed.attempts == 0
+    assert confirmed.log[-1]["detail"] == "not sent: superseded by the resolved alert"
+
+
+def test_quiet_hours_across_the_autumn_clock_change_end_at_local_seven(incident: Incident) -> None:
+    local = timezone.get_default_timezone()  # Europe/London: BST ends at 02:00 on 26 October 2025
+    services.alert_rule_create(
+        name="desk", channel=AlertChannel.SLACK, target="https://hooks.example.com/x",
+        quiet_start=time(22, 0), quiet_end=time(7, 0),
+    )  # fmt: skip
+    (delivery,) = services.alerts_queue(
+        incident_id=incident.pk, state="confirmed", now=datetime(2025, 10, 25, 23, 30, tzinfo=local)
+    )
+    assert delivery.next_attempt_at == datetime(2025, 10, 26, 7, 0, tzinfo=UTC)  # 07:00 GMT, not 06:00
+
+
+def test_editing_a_rules_quiet_hours_releases_or_holds_its_waiting_alerts(incident: Incident) -> None:
+    local = timezone.get_default_timezone()
+    night = datetime(2025, 10, 16, 23, 30, tzinfo=local)
+    with ReplayServer({("POST", "/slack"): [Reply(500), Reply(200)]}) as server:
+        rule = services.alert_rule_create(
+            name="desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack",
+            quiet_start=time(22, 0), quiet_end=time(7, 0),
+        )  # fmt: skip
+        (held,) = services.alerts_queue(incident_id=incident.pk, state="confirmed", now=night)
+        services.alert_rule_update(rule=rule, name="desk", channel=AlertChannel.SLACK, target=rule.target)
+        # No quiet hours any more: the next sweep sends it (here it fails once and is retried).
+        assert services.alerts_deliver_due(now=timezone.now()) == 1
+        held.refresh_from_db()
+        assert held.status == DeliveryStatus.PENDING and held.attempts == 1
+        # Quiet hours added while it waits for its retry: the retry waits for them to end.
+        retry_at = held.next_attempt_at
+        assert retry_at is not None
+        start, end = (timezone.localtime(retry_at + timedelta(hours=h)).time() for h in (-1, 1))
+        services.alert_rule_update(
+            rule=rule, name="desk", channel=AlertChannel.SLACK, target=rule.target,
+            quiet_start=start.replace(second=0, microsecond=0), quiet_end=end.replace(second=0, microsecond=0),
+        )  # fmt: skip
+        assert services.alerts_deliver_due(now=retry_at) == 0
+        held.refresh_from_db()
+        assert held.status == DeliveryStatus.HELD
+        assert held.next_attempt_at is not None
+        assert timedelta(minutes=59) < held.next_attempt_at - retry_at <= timedelta(hours=1)
+        assert len(server.requests_to("/slack")) == 1
+
+
+def test_a_silent_smtp_server_does_not_hang_the_worker(incident: Incident, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def accept() -> None:  # takes the connection and never greets (closes after 5 s in any case)
+        conn, _ = listener.accept()
+        done.wait(5)
+        conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.getsockname()[1]
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = None  # Django's default
+    monkeypatch.setattr(alerts, "SEND_SECONDS", 1.0)
+    services.alert_rule_create(name="cio", channel=AlertChannel.EMAIL, target="cio@uni.example")
+    started = monotonic()
+    (delivery,) = deliver_all(services.alerts_queue(incident_id=incident.pk, state="confirmed", now=NOON))
+    assert monotonic() - started < 3
+    done.set()
+    thread.join()
+    listener.close()
+    assert delivery.status == DeliveryStatus.PENDING and "timed out" in delivery.last_error

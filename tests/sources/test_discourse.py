@@ -278,3 +278,36 @@ def test_parse_post_only_raises_parse_errors(post: object) -> None:
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_signed_post_event_is_answered_200(source, client: Client, body: bytes) -> None:  # type: ignore[no-untyped-def]
     assert deliver(client, body).status_code == 200
+
+
+def test_a_backlog_longer_than_max_pages_is_read_over_the_next_pulls(source) -> None:  # type: ignore[no-untyped-def]
+    """More new posts than `max_pages` pages hold (a pull after a long back-off, exam week): the pulls that
+    follow carry on where the walk stopped, instead of the cursor jumping to the newest post and the posts
+    in between never being read. `GET /posts.json` lists the latest posts newest first, 50 a page, and
+    `before=<post id>` the ones with a lower id (https://docs.discourse.org/#tag/Posts/operation/listPosts)."""
+    template = json.loads(fixture("posts_latest_page1.json"))["latest_posts"][0]
+    forum: list[dict] = []
+
+    def add_posts(first: int, last: int) -> None:
+        for n in range(first, last + 1):
+            post = json.loads(json.dumps(template))
+            post.update(id=n, post_number=2, raw=f"Eduroam keeps dropping in halls ({n})", cooked="")
+            post["created_at"] = f"2026-11-2{3 + n // 1000}T{n // 60 % 24:02d}:{n % 60:02d}:00.000Z"
+            forum.append(post)
+
+    def posts(request):  # type: ignore[no-untyped-def]
+        before = int(request.query.get("before", ["0"])[0]) or None
+        older = [p for p in sorted(forum, key=lambda p: -p["id"]) if before is None or p["id"] < before]
+        return Reply(200, body={"latest_posts": older[:50]})
+
+    add_posts(1, 60)
+    source.options["max_pages"] = 2
+    with ReplayServer({("GET", "/posts.json"): [posts]}) as server:
+        point_at(source, server)
+        assert source_sync(source=source).created == 60
+        add_posts(61, 310)  # 250 new posts: five pages, the pulls read two at a time
+        created = [source_sync(source=source).created for _ in range(4)]
+    assert created == [100, 100, 50, 0]
+    assert Mention.objects.filter(source=source).count() == 310
+    source.refresh_from_db()
+    assert source.cursor == {"last_post_id": 310}

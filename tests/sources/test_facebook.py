@@ -391,3 +391,59 @@ def test_private_api_address_refused_without_the_allowance(source, settings) -> 
     assert not Source.objects.filter(name="fb2").exists()
     source.refresh_from_db()
     assert "not a public address" in source.last_error
+
+
+def test_new_comments_on_a_long_thread_are_read_first(source) -> None:  # type: ignore[no-untyped-def]
+    """A post with more comments than `max_pages` pages hold: each pull must read the newest ones, not the
+    same oldest pages again. `/{object-id}/comments` takes `order` chronological (oldest first, the
+    default) or reverse_chronological, `filter=stream` for every level, and pages with
+    `paging.cursors.after`, `paging.next` while more exist
+    (https://developers.facebook.com/docs/graph-api/reference/object/comments/,
+    https://developers.facebook.com/docs/graph-api/results)."""
+    post = f"{PAGE_ID}_987654321012345"
+    thread = [
+        {
+            "id": f"987654321012345_{1000 + n}",
+            "message": f"still can't log in to Moodle ({n})",
+            "created_time": f"2026-11-23T{18 + n // 60:02d}:{n % 60:02d}:00+0000",
+            "from": {"name": f"Student {n}", "id": str(6000000000000000 + n)},
+        }
+        for n in range(150)
+    ]
+
+    def comments(request):  # type: ignore[no-untyped-def]
+        order = request.query.get("order", ["chronological"])[0]
+        ordered = thread if order == "chronological" else thread[::-1]
+        start = int(request.query.get("after", ["0"])[0])
+        limit = int(request.query["limit"][0])
+        body: dict = {
+            "data": ordered[start : start + limit],
+            "paging": {"cursors": {"after": str(start + limit)}},
+        }
+        if start + limit < len(ordered):
+            body["paging"]["next"] = f"https://graph.facebook.com/v23.0/{post}/comments?after={start + limit}"
+        return Reply(200, body=body)
+
+    feed = json.loads(fixture("graph_feed_page1.json"))
+    feed["data"] = feed["data"][:1]  # the Page's own post, whose comments are the thread
+    del feed["paging"]["next"]
+    routes = {
+        ("GET", f"/v23.0/{PAGE_ID}/feed"): [Reply(200, body=feed)],
+        ("GET", f"/v23.0/{post}/comments"): [comments],
+    }
+    source.options["max_pages"] = 1
+    with ReplayServer(routes) as server:
+        point_at(source, server)
+        first = source_sync(source=source)
+        thread.append(
+            {
+                "id": "987654321012345_9999",
+                "message": "and now the VPN is down too",
+                "created_time": "2026-11-23T22:00:00+0000",
+                "from": {"name": "Late Comer", "id": "6000000000009999"},
+            }
+        )
+        second = source_sync(source=source)
+    assert first.created == 100 and first.quarantined == 0
+    assert (second.created, second.duplicates) == (1, 99)
+    assert Mention.objects.filter(source=source, external_id="987654321012345_9999").exists()

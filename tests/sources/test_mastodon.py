@@ -292,3 +292,59 @@ def test_streaming_sources_not_scheduled() -> None:
     )
     due = sources_due()
     assert polled.id in due and streamed.id not in due
+
+
+def test_keyword_search_keeps_more_new_matches_than_one_page() -> None:
+    """Search answers the newest matches first even with `min_id` (it orders by id descending and cuts to
+    `limit`; `min_id` only filters), so after a busy spell more than 40 new matches must be walked down
+    with `max_id`, not cut to the newest 40 with the cursor jumping over the rest
+    (https://docs.joinmastodon.org/methods/search/#v2; mastodon/mastodon
+    app/services/statuses_search_service.rb, `order(id: { order: :desc })`)."""
+    template = load("search_v2_statuses.json")["statuses"][0]
+    statuses = [template]
+
+    def search(request: RecordedRequest) -> Reply:
+        limit = int(request.query.get("limit", ["20"])[0])
+        low = int(request.query.get("min_id", ["0"])[0])
+        high = int(request.query.get("max_id", [str(10**30)])[0])
+        matches = sorted((s for s in statuses if low < int(s["id"]) < high), key=lambda s: -int(s["id"]))
+        return Reply(200, body={"accounts": [], "statuses": matches[:limit], "hashtags": []})
+
+    with mastodon_server({("GET", "/api/v2/search"): [search]}) as server:
+        source = mastodon_source(server.url, keywords="lecture capture", access_token="t", mentions="false")
+        assert source_sync(source=source).created == 1
+        for n in range(60):
+            status = json.loads(json.dumps(template))
+            status.update(
+                id=str(113500000000001000 + n),
+                content=f"<p>lecture capture failed again in room {n}</p>",
+                url=f"https://mastodon.ac.uk/@someone/{113500000000001000 + n}",
+            )
+            statuses.append(status)
+        second = source_sync(source=source)
+        third = source_sync(source=source)
+    assert (second.created, second.duplicates) == (60, 0)
+    assert (third.created, third.duplicates) == (0, 0)
+    assert len(stored_ids(source)) == 61
+    source.refresh_from_db()
+    assert source.cursor == {"search:lecture capture": "113500000000001059"}
+
+
+def test_keyword_search_goes_on_working_after_the_first_pull() -> None:
+    """The second pull sends `min_id` to search (supported since Mastodon 2.8.0,
+    https://docs.joinmastodon.org/methods/search/#v2): it must reach the server rather than being refused
+    by the client library's own version check, and the source stays healthy."""
+    found = load("search_v2_statuses.json")
+
+    def search(request: RecordedRequest) -> Reply:
+        low = int(request.query.get("min_id", ["0"])[0])
+        return Reply(200, body={**found, "statuses": [s for s in found["statuses"] if int(s["id"]) > low]})
+
+    with mastodon_server({("GET", "/api/v2/search"): [search]}) as server:
+        source = mastodon_source(server.url, keywords="lecture capture", access_token="t", mentions="false")
+        assert source_sync(source=source).created == 1
+        again = source_sync(source=source)
+    assert (again.created, again.duplicates) == (0, 0)
+    assert server.requests_to("/api/v2/search")[1].query["min_id"] == ["113500000000000301"]
+    source.refresh_from_db()
+    assert source.consecutive_failures == 0 and not source.last_error

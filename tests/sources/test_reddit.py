@@ -195,3 +195,52 @@ def test_reply_refused_by_reddit() -> None:
         mention = Mention.objects.get(source=source, external_id="t1_lz1a1a1")
         with pytest.raises(ConnectorError, match="RATELIMIT"):
             connector_for(source).reply(mention=mention, text="hello")
+
+
+def test_more_new_posts_than_one_page_are_all_kept() -> None:
+    """After a quiet spell (a weekend off, a back-off after errors) more than a page of posts is new: the walk
+    follows `after` down to the cursor instead of stopping at the first 100 and jumping the cursor over the
+    rest. Listings give at most 100 things per request and page on with `after`, the fullname of the last
+    thing (https://www.reddit.com/dev/api/#listings, #GET_new)."""
+    first = load("subreddit_new.json")
+    template = first["data"]["children"][0]
+    newest_created = max(child["data"]["created_utc"] for child in first["data"]["children"])
+    fresh = []
+    for n in range(150, 0, -1):  # newest first, as /new lists them
+        child = json.loads(json.dumps(template))
+        child["data"].update(
+            name=f"t3_new{n:03d}",
+            id=f"new{n:03d}",
+            title=f"Wifi in the library dropped again ({n})",
+            selftext="",
+            created_utc=newest_created + n * 60,
+            permalink=f"/r/northfielduni/comments/new{n:03d}/wifi/",
+        )
+        fresh.append(child)
+
+    def listing(children: list[Any], after: str | None) -> dict[str, Any]:
+        page = json.loads(json.dumps(first))
+        page["data"].update(children=children, after=after, dist=len(children))
+        return page
+
+    def newer(request: Any) -> Reply:
+        after = request.query.get("after", [None])[0]
+        if after is None:
+            return Reply(200, LIMITS, listing(fresh[:100], fresh[99]["data"]["name"]))
+        assert after == fresh[99]["data"]["name"]
+        return Reply(200, LIMITS, listing(fresh[100:] + first["data"]["children"], None))
+
+    routes = reddit_routes(
+        **{"GET /r/northfielduni/new": [Reply(200, LIMITS, load("subreddit_new.json")), newer, newer]}
+    )
+    with ReplayServer(routes) as server:
+        source = reddit_source(server.url, comments="false")
+        assert source_sync(source=source).created == 3
+        again = source_sync(source=source)
+        assert (again.created, again.duplicates, again.quarantined) == (150, 0, 0)
+        source.refresh_from_db()
+        assert source.cursor["posts"]["name"] == "t3_new150"
+        third = source_sync(source=source)  # the same listing again: nothing new, nothing twice
+    assert (third.created, third.duplicates) == (0, 0)
+    assert Mention.objects.filter(source=source).count() == 153
+    assert Mention.objects.filter(source=source, external_id="t3_new001").exists()

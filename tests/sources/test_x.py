@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -254,3 +255,44 @@ def test_private_api_address_refused_without_the_allowance(source, settings) -> 
             connector_for(source).reply(mention=mention, text="We're on it.")
     assert server.requests == []  # neither token went anywhere
     assert not Source.objects.filter(name="x2").exists()
+
+
+def test_more_new_posts_than_a_pull_reads_are_read_by_the_next_pulls(source) -> None:  # type: ignore[no-untyped-def]
+    """An outage evening brings more new posts than `max_pages` pages hold: the next pulls read on below
+    the oldest post read (`until_id`) instead of `since_id` jumping to the newest and the posts between
+    never being read. Recent search answers newest first within `since_id`/`until_id`, `max_results` a
+    page, with `meta.newest_id`, `meta.oldest_id` and `meta.next_token` while more remain
+    (https://docs.x.com/x-api/posts/search-recent-posts, https://docs.x.com/x-api/fundamentals/pagination)."""
+    first = json.loads(fixture("search_recent_page1.json"))
+    template = first["data"][0]
+    posts = [
+        {**template, "id": str(1993456789012345000 + n), "text": f"@NorthgateUni moodle down ({n})"}
+        for n in range(3)
+    ]
+
+    def recent(request):  # type: ignore[no-untyped-def]
+        low = int(request.query.get("since_id", ["0"])[0])
+        high = int(request.query.get("until_id", [str(10**30)])[0])
+        size = int(request.query["max_results"][0])
+        offset = int(request.query.get("next_token", ["0"])[0])
+        found = sorted((p for p in posts if low < int(p["id"]) < high), key=lambda p: -int(p["id"]))
+        page = found[offset : offset + size]
+        if not page:
+            return Reply(200, body={"meta": {"result_count": 0}})
+        meta = {"newest_id": page[0]["id"], "oldest_id": page[-1]["id"], "result_count": len(page)}
+        if offset + size < len(found):
+            meta["next_token"] = str(offset + size)
+        return Reply(200, body={"data": page, "includes": first["includes"], "meta": meta})
+
+    with ReplayServer({("GET", SEARCH): [recent]}) as server:
+        point_at(source, server, max_pages=1, max_results=10)
+        assert source_sync(source=source).created == 3
+        posts.extend(
+            {**template, "id": str(1993456789012346000 + n), "text": f"@NorthgateUni still down ({n})"}
+            for n in range(25)
+        )
+        created = [source_sync(source=source).created for _ in range(4)]
+    assert created == [10, 10, 5, 0]
+    assert Mention.objects.filter(source=source).count() == 28
+    source.refresh_from_db()
+    assert source.cursor == {"since_id": {QUERY: "1993456789012346024"}}

@@ -132,23 +132,62 @@ class DiscourseConnector(Connector):
 
     # -- pull ------------------------------------------------------------------------------------------------
     def pull(self) -> PullResult:
-        """Read /posts.json newest first, paging back until the last post seen (or `max_pages`)."""
+        """Read /posts.json newest first, paging back until the last post seen (or `max_pages`).
+
+        When `max_pages` runs out before the last post seen (more new posts than the pages hold: a pull after
+        a long back-off, a busy evening), the cursor keeps the last post seen and notes where the walk
+        stopped (`backlog`); the next pulls carry on from there before reading the newest again, so no post
+        between the two is skipped."""
         categories = category_ids(self._opt("categories"))
-        last_seen = self.source.cursor.get("last_post_id")
+        cursor = dict(self.source.cursor)
+        last_seen = cursor.get("last_post_id")
         last_seen = last_seen if isinstance(last_seen, int) else 0
-        client = self._client()
+        backlog = cursor.get("backlog")
         result = PullResult()
-        newest = last_seen
-        before: int | None = None
+        if isinstance(backlog, dict) and isinstance(backlog.get("before"), int):
+            newest = backlog.get("newest")
+            newest = newest if isinstance(newest, int) else last_seen
+            stopped = self._walk(
+                before=backlog["before"], floor=last_seen, categories=categories, result=result
+            )
+        else:
+            seen: list[int] = []
+            stopped = self._walk(
+                before=None, floor=last_seen, categories=categories, result=result, seen=seen
+            )
+            newest = max([last_seen, *seen])
+            if not last_seen:
+                stopped = None  # the first pull reads back `max_pages` pages only, by design
+        cursor.pop("backlog", None)
+        if stopped is None:
+            cursor["last_post_id"] = max(last_seen, newest)
+        else:
+            cursor["last_post_id"] = last_seen
+            cursor["backlog"] = {"before": stopped, "newest": newest}
+        source_set_cursor(source=self.source, cursor=cursor)
+        return result
+
+    def _walk(
+        self,
+        *,
+        before: int | None,
+        floor: int,
+        categories: set[int],
+        result: PullResult,
+        seen: list[int] | None = None,
+    ) -> int | None:
+        """Store the posts above `floor`, from `before` down (None: the newest), at most `max_pages` pages.
+        Returns the `before` to carry on from when `floor` was not reached, else None."""
+        client = self._client()
         for _ in range(int(self._num("max_pages"))):
             posts = client.latest_posts(before=before)
             if not posts:
-                break
+                return None
             ids = [p["id"] for p in posts if isinstance(p, dict) and isinstance(p.get("id"), int)]
             items: list[Item] = []
             for post in posts:
                 post_id = post.get("id") if isinstance(post, dict) else None
-                if isinstance(post_id, int) and post_id <= last_seen:
+                if isinstance(post_id, int) and post_id <= floor:
                     continue
                 item = self._item(post, f"post {post_id}", categories)
                 if item is not None:
@@ -159,13 +198,13 @@ class DiscourseConnector(Connector):
             result.quarantined += stored.quarantined
             result.mention_ids.extend(stored.mention_ids)
             if not ids:
-                break
-            newest = max(newest, *ids)
-            if min(ids) <= last_seen or min(ids) <= 1:
-                break
+                return None
+            if seen is not None:
+                seen.extend(ids)
+            if min(ids) <= floor or min(ids) <= 1:
+                return None
             before = min(ids)
-        source_set_cursor(source=self.source, cursor={**self.source.cursor, "last_post_id": newest})
-        return result
+        return before
 
     # -- webhook ---------------------------------------------------------------------------------------------
     def receive(self, request: HttpRequest) -> HttpResponse:

@@ -137,7 +137,15 @@ class GraphClient:
         )
 
     def comments(self, *, object_id: str, max_pages: int) -> Iterator[list[Any]]:
-        params = {"fields": COMMENT_FIELDS, "filter": "stream", "order": "chronological", "limit": 100}
+        """Newest first: on a thread longer than `max_pages` pages, what is cut off is the oldest comments
+        (read by earlier pulls), never the new ones (`order=reverse_chronological`, Graph API
+        `/{object-id}/comments`)."""
+        params = {
+            "fields": COMMENT_FIELDS,
+            "filter": "stream",
+            "order": "reverse_chronological",
+            "limit": 100,
+        }
         return self.paged(f"/{object_id}/comments", params, max_pages=max_pages)
 
     def comment(self, *, object_id: str, message: str) -> str:

@@ -53,7 +53,20 @@ def _tag_page(client: MastodonClient, tag: str, min_id: str | None) -> list[Any]
 
 
 def _search_page(client: MastodonClient, word: str, min_id: str | None) -> list[Any]:
-    return client.search_statuses(word, min_id=min_id)
+    """Every match newer than `min_id` (first run: the newest page). Unlike timelines, search answers the
+    newest matches first even with `min_id` (ordered by id descending, then cut to `limit`), so the matches
+    beyond one page are reached by walking down with `max_id` until a page comes back empty."""
+    page = client.search_statuses(word, min_id=min_id)
+    if min_id is None:
+        return page
+    found = list(page)
+    for _ in range(MAX_PAGES - 1):
+        ids = [str(item["id"]) for item in page if isinstance(item, dict) and item.get("id")]
+        if not ids:
+            break
+        page = client.search_statuses(word, min_id=min_id, max_id=min(ids, key=_id_key))
+        found.extend(page)
+    return found
 
 
 @register

@@ -43,7 +43,11 @@ class MastodonClient:
             api_base_url=self.api_base_url,
             ratelimit_method="throw",  # we honour the server's limits ourselves: Retry-After, then back-off
             request_timeout=TIMEOUT,
-            version_check_mode="none",
+            # The version is declared (no instance request per client) and checked in "created" mode, the
+            # only mode that also sets it: under "none" Mastodon.py keeps 1.0.0, then refuses search's
+            # min_id/max_id ("Advanced search parameters require Mastodon 2.8.0+") on every pull after the
+            # first, which failed keyword feeds for good and backed off the whole source.
+            version_check_mode="created",
             mastodon_version="4.3.0",
             session=session,
         )
@@ -85,10 +89,12 @@ class MastodonClient:
     def tag_statuses(self, tag: str, *, min_id: str | None) -> list[dict[str, Any]]:
         return self.call(f"#{tag}", self.api.timeline_hashtag, tag, min_id=min_id, limit=PAGE_SIZE) or []
 
-    def search_statuses(self, query: str, *, min_id: str | None) -> list[dict[str, Any]]:
+    def search_statuses(
+        self, query: str, *, min_id: str | None, max_id: str | None = None
+    ) -> list[dict[str, Any]]:
         result = self.call(
             f"search {query!r}", self.api.search_v2, query, resolve=False, result_type="statuses",
-            min_id=min_id, limit=PAGE_SIZE,
+            min_id=min_id, max_id=max_id, limit=PAGE_SIZE,
         )  # fmt: skip
         return list((result or {}).get("statuses") or [])
 

@@ -20,7 +20,7 @@ from servicepulse.sources.registry import ConnectorError
 
 OAUTH_URL = "https://oauth.reddit.com"
 REDDIT_URL = "https://www.reddit.com"
-LISTING_LIMIT = 100
+LISTING_LIMIT = 100  # things per request, Reddit's maximum (https://www.reddit.com/dev/api/#listings)
 
 
 class RedditClient:
@@ -86,7 +86,11 @@ class RedditClient:
         """Newest first: `kind` is "posts" (/r/x+y/new) or "comments" (/r/x+y/comments)."""
         subreddit = self.reddit.subreddit("+".join(subreddits))
         listing = subreddit.new if kind == "posts" else subreddit.comments
-        generator = listing(limit=LISTING_LIMIT)
+        # No overall limit: praw follows `after` page by page (Reddit keeps about 1000 things per listing),
+        # and the caller stops at what it stored last. A limit here would end the walk after one page, and
+        # the cursor would then jump over whatever came between (a busy evening, a pull delayed by back-off).
+        # request_limit is a ListingGenerator argument praw's ListingGeneratorKwargs type leaves out.
+        generator = listing(limit=None, request_limit=LISTING_LIMIT)  # type: ignore[call-arg]
         what = f"r/{'+'.join(subreddits)} {kind}"
         while True:
             item = self.call(what, lambda: next(generator, None))

@@ -118,17 +118,27 @@ class XConnector(Connector):
         return XClient(bearer_token=token, base_url=str(self._opt("api_base_url")))
 
     def pull(self) -> PullResult:
+        """Each query's posts since its `since_id`, newest first, at most `max_pages` pages a pull.
+
+        When the pages run out before `since_id` is reached (more new posts than a pull reads: an outage
+        evening), `since_id` stays and the cursor notes the oldest post read (`backlog`); the next pulls
+        read on below it (`until_id`) before taking the newest again, so the posts between are read later
+        rather than never (the same number of posts is billed either way)."""
         queries = query_list(self._opt("queries"))
         if not queries:
             raise ConnectorError("no queries configured for this X source")
         now = timezone.now()
         client = self._search_client()
         since_ids: dict[str, str] = dict(self.source.cursor.get("since_id") or {})
+        backlogs: dict[str, Any] = dict(self.source.cursor.get("backlog") or {})
         start = (now - timedelta(hours=self._num("backfill_hours"))).strftime("%Y-%m-%dT%H:%M:%SZ")
         max_results = min(max(int(self._num("max_results")), 10), 100)
         result = PullResult()
         for query in queries:
-            newest: str | None = None
+            backlog = backlogs.get(query) if isinstance(backlogs.get(query), dict) else None
+            until_id = str(backlog["until_id"]) if backlog and backlog.get("until_id") else None
+            newest: str | None = str(backlog["newest"]) if backlog and backlog.get("newest") else None
+            oldest: str | None = None
             next_token: str | None = None
             for page in range(int(self._num("max_pages"))):
                 payload = client.search_recent(
@@ -137,6 +147,7 @@ class XConnector(Connector):
                     start_time=start,
                     max_results=max_results,
                     next_token=next_token,
+                    until_id=until_id,
                 )
                 meta = payload.get("meta")
                 if not isinstance(meta, dict):
@@ -144,17 +155,25 @@ class XConnector(Connector):
                 data = payload.get("data", [])
                 if not isinstance(data, list):
                     raise ConnectorError(f"X recent search {query!r}: data is not a list")
-                if page == 0 and isinstance(meta.get("newest_id"), str):
+                if page == 0 and until_id is None and isinstance(meta.get("newest_id"), str):
                     newest = meta["newest_id"]
+                if isinstance(meta.get("oldest_id"), str):
+                    oldest = meta["oldest_id"]
                 self._store(data, users_by_id(payload), result)
                 next_token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
                 if not next_token:
                     break
-            if newest:
-                since_ids[query] = newest
-                source_set_cursor(
-                    source=self.source, cursor={**self.source.cursor, "since_id": dict(since_ids)}
-                )
+            if next_token and oldest and since_ids.get(query):
+                backlogs[query] = {"until_id": oldest, "newest": newest}  # read on below it next time
+            else:
+                backlogs.pop(query, None)
+                if newest:
+                    since_ids[query] = newest
+            cursor = {**self.source.cursor, "since_id": dict(since_ids), "backlog": dict(backlogs)}
+            if not backlogs:
+                del cursor["backlog"]
+            if cursor != {"since_id": {}, **self.source.cursor}:
+                source_set_cursor(source=self.source, cursor=cursor)
         return result
 
     def _store(self, tweets: list[Any], users: dict[str, dict[str, Any]], result: PullResult) -> None:

@@ -105,11 +105,13 @@ class XClient:
         start_time: str | None,
         max_results: int,
         next_token: str | None,
+        until_id: str | None = None,
     ) -> dict[str, Any]:
         try:
             payload = self.client.search_recent_tweets(
                 query,
                 since_id=since_id,
+                until_id=until_id,
                 start_time=None if since_id else start_time,
                 max_results=max_results,
                 next_token=next_token,

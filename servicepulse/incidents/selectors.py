@@ -25,12 +25,16 @@ from servicepulse.mentions.models import Mention
 
 
 def incident_list(*, state: str = "", service_id: str = "", kind: str = "") -> QuerySet[Incident]:
-    """Incidents newest first; ``state`` may be a state, "open", or "maintenance" (planned maintenance in any
-    state). "confirmed" means a detected problem: a maintenance window is confirmed only in the state
-    machine's sense, so it is left out."""
+    """Incidents newest first; ``state`` may be a state, "open" (happening now: not maintenance that has
+    not started yet), "scheduled" (maintenance that has not started yet) or "maintenance" (planned
+    maintenance in any state). "confirmed" means a detected problem: a maintenance window is confirmed only
+    in the state machine's sense, so it is left out."""
     qs = Incident.objects.select_related("service")
+    upcoming = Q(kind=IncidentKind.MAINTENANCE, started_at__gt=timezone.now())
     if state == "open":
-        qs = qs.filter(state__in=OPEN_STATES)
+        qs = qs.filter(state__in=OPEN_STATES).exclude(upcoming)
+    elif state == "scheduled":
+        qs = qs.filter(upcoming, state__in=OPEN_STATES)
     elif state == IncidentKind.MAINTENANCE:
         qs = qs.filter(kind=IncidentKind.MAINTENANCE)
     elif state == IncidentState.CONFIRMED:
@@ -75,8 +79,9 @@ def incident_next_states(*, state: str, maintenance: bool = False) -> list[Incid
 
 
 def open_incidents_by_service(*, service_ids: list[str]) -> dict[str, list[Incident]]:
+    """Each service's unresolved incidents, maintenance not yet started included (the board says so)."""
     out: dict[str, list[Incident]] = {sid: [] for sid in service_ids}
-    for incident in incident_list(state="open").filter(service_id__in=service_ids):
+    for incident in incident_list().filter(state__in=OPEN_STATES, service_id__in=service_ids):
         out[incident.service_id].append(incident)
     return out
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from servicepulse.analysis.selectors import AnalysedPost, analysed_posts
 from servicepulse.analysis.services import analysis_save
@@ -344,4 +345,14 @@ def test_maintenance_is_completed_when_its_planned_window_ends() -> None:
     )
     assert later.is_open
     assert list(selectors.incident_list(state="open")) == [later]
+    # Maintenance planned for next week is scheduled, not open: "Open" lists what is happening now.
+    upcoming = services.maintenance_schedule(
+        service_id=service.pk,
+        title="Next week's upgrade",
+        start=timezone.now() + timedelta(days=7),
+        end=timezone.now() + timedelta(days=7, hours=2),
+    )
+    assert upcoming not in selectors.incident_list(state="open")
+    assert list(selectors.incident_list(state="scheduled")) == [upcoming]
+    assert upcoming in selectors.open_incidents_by_service(service_ids=[service.pk])[service.pk]
     assert services.maintenance_complete_due(now=START + timedelta(hours=3)) == []  # once

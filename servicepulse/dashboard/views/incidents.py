@@ -31,6 +31,7 @@ POSTS_PER_PAGE = 25  # attached posts per page of the incident page (a big outag
 STATE_FILTERS = [
     ("", "All"),
     ("open", "Open"),
+    ("scheduled", "Scheduled"),
     ("possible", "Possible"),
     ("confirmed", "Detected"),
     ("resolved", "Resolved"),

@@ -231,6 +231,18 @@ def response_times(*, since: datetime, until: datetime) -> dict[str | None, Resp
     return result
 
 
+def untouched_between(*, since: datetime, until: datetime) -> int:
+    """Posts that want a response, arrived in [since, until) and that nobody has acted on (no case yet):
+    the response times leave them out, since they have no first response to measure."""
+    return (
+        Mention.objects.filter(
+            wants_response_q(), case__isnull=True, created_at__gte=since, created_at__lt=until
+        )
+        .order_by()
+        .count()
+    )
+
+
 def answered_between(*, since: datetime, until: datetime) -> tuple[int, timedelta | None]:
     """How many cases opened in [since, until) got a reply, and the median time to the first one."""
     firsts = [

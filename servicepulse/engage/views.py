@@ -28,6 +28,7 @@ from servicepulse.engage.selectors import (
     saved_reply_list,
     team_choices,
     thread_mentions,
+    untouched_between,
 )
 from servicepulse.engage.services import (
     EngageError,
@@ -75,6 +76,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         request,
         "engage/inbox.html",
         {
+            "untouched": untouched_between(since=now - timedelta(days=28), until=now),
             "page": page,
             "state": state or "all",
             "states": CaseState.choices,
@@ -135,7 +137,10 @@ def response_times_page(request: HttpRequest) -> HttpResponse:
     days = max(1, min(int(asked), 365)) if asked.isdecimal() else 28
     now = timezone.now()
     times = response_times(since=now - timedelta(days=days), until=now)
-    return render(request, "engage/times.html", {"times": list(times.values()), "days": days})
+    untouched = untouched_between(since=now - timedelta(days=days), until=now)
+    return render(
+        request, "engage/times.html", {"times": list(times.values()), "days": days, "untouched": untouched}
+    )
 
 
 @role_required(Role.VIEWER)

@@ -223,3 +223,9 @@ def response_times(*, start: datetime, end: datetime) -> list[Any] | None:
     if fn is None:
         return None
     return list(fn(since=start, until=end).values())
+
+
+def inbox_untouched(*, start: datetime, end: datetime) -> int:
+    """Posts of [start, end) that want a response and nobody acted on: the response times leave them out."""
+    fn = _function("servicepulse.engage.selectors", "untouched_between")
+    return 0 if fn is None else int(fn(since=start, until=end))

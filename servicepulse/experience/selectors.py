@@ -350,6 +350,7 @@ class WeeklyReport:
     sla_services: list[SlaServiceRow] = field(default_factory=list)
     base_url: str = ""
     tickets_imported: bool = False  # any ticket at all: else "no matching ticket" would mislead
+    inbox_untouched: int = 0  # posts of the week nobody acted on: not in response_times, said beside them
     desk_grace_hours: float = DEFAULT_DESK_TICKET_GRACE_HOURS
 
     @property
@@ -514,6 +515,7 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
         incidents=incidents,
         possible_problems=possible,
         response_times=response_times,
+        inbox_untouched=readers.inbox_untouched(start=start, end=end) if response_times is not None else 0,
         sla=sla_rows if has_tickets else None,
         sla_services=sla_services if has_tickets else [],
         base_url=getattr(settings, "BASE_URL", ""),

@@ -239,3 +239,62 @@ def test_status_manage_page_fits_a_phone(
         )
         assert overflow <= 1, f"/status/manage/ scrolls sideways by {overflow}px at 390px"
         assert max(spill) <= 1, f"the manage page's content runs past its card by {max(spill)} px at 390px"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_look_as_meant_and_log_no_console_errors(
+    live_server: Any, world: dict[str, Any], users: Any, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        # A first visit asked for /favicon.ico, which answered 404: an error in every visitor's console.
+        page.goto(f"{live_server.url}/status/")
+        page.wait_for_load_state("networkidle")
+        assert errors == []
+        sign_in(page, live_server.url, "admin")
+        # The incidents' State select stretched across the whole filter card (a rule meant for the
+        # explorer's search box), the Service select beside it a sixth as wide.
+        page.goto(f"{live_server.url}/incidents/")
+        state, service = (
+            page.locator(f"#{name}").bounding_box()["width"] for name in ("f-state", "f-service")
+        )
+        assert state < 2 * service, f"State select {state}px wide, Service {service}px"
+        page.goto(f"{live_server.url}/mentions/")
+        search = page.locator(".filters input[type=text]").first.bounding_box()["width"]
+        assert search > 0.8 * page.locator("form.filters").bounding_box()["width"]  # the search keeps its row
+        # "Change options" (a link styled as a secondary button) was the solid primary blue.
+        page.goto(f"{live_server.url}/sources/{world['sources'][0].pk}/")
+        link = page.get_by_role("link", name="Change options")
+        assert link.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(255, 255, 255)"
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_state_badges_stay_on_one_line_at_phone_width(
+    live_server: Any, world: dict[str, Any], users: Any, browser: Any
+) -> None:
+    from django.utils import timezone
+
+    from servicepulse.incidents.models import IncidentKind, IncidentState
+    from servicepulse.incidents.services import incident_create, incident_update_status
+
+    faded = incident_create(
+        service_id=world["services"][0].id,
+        title="Moodle wobble",
+        started_at=timezone.now(),
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.POSSIBLE,
+    )
+    incident_update_status(incident=faded, state=IncidentState.RESOLVED)
+    with phone(browser, 390, 844) as page:
+        sign_in(page, live_server.url, "viewer")
+        page.goto(f"{live_server.url}/incidents/")
+        badge = page.locator(".badge", has_text="Faded, not confirmed").first
+        # Squeezed into its column, the pill wrapped over three lines into an oval blob.
+        height = badge.bounding_box()["height"]
+        assert height < 30, f"the state badge is {height}px tall at 390px"

@@ -340,3 +340,33 @@ def test_service_page_query_count(
     clients["viewer"].get("/services/vle/")  # closes finished days into the rollup, fills the themes cache
     with django_assert_max_num_queries(12):
         assert clients["viewer"].get("/services/vle/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_board_and_service_page_give_the_score_interval_in_words(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+
+    from django.utils import timezone
+
+    from servicepulse.analysis.services import analysis_save
+
+    now = timezone.now()
+    for i in range(12):
+        analysis_save(
+            mention=MentionFactory(source=world["sources"][0], text=f"printers jammed {i}", created_at=now),
+            complaint=True,
+            complaint_score=0.9,
+            sentiment="negative",
+            sentiment_score=-0.8,
+            spam=False,
+            spam_score=0.01,
+            services=[("printing", 0.9)],
+            language="en",
+        )
+    for path in ("/services/printing/", "/"):
+        html = clients["viewer"].get(path).content.decode()
+        # "95% CI -100 to -74 · n=12" was shorthand a service leader would not read.
+        assert "95% CI" not in html and "· n=" not in html and "(n=" not in html, path
+        assert "95% interval" in html and "· 12 posts" in html, path
+    assert "too few posts" in html and "(only 6)" in html  # the board's services with 6 posts each

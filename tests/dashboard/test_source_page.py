@@ -235,3 +235,27 @@ def test_the_command_changes_options_and_lists_and_discards_quarantine(
     call_command("sources", "quarantine", "spring survey", "--discard")
     assert "discarded 2 quarantined row(s)" in capsys.readouterr().out
     assert not Quarantine.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_demo_source_page_says_it_was_never_pulled_as_the_sources_list_does(
+    clients: dict[str, Client],
+) -> None:
+    from tests.factories import SourceFactory
+
+    last = timezone.now() - timedelta(minutes=43)
+    demo = SourceFactory(
+        name="r/NorthgateUni (Reddit)",
+        kind="reddit",
+        enabled=False,
+        options={"demo": True, "seed": 1},
+        last_success_at=last,
+    )
+    paused = SourceFactory(name="r/paused", kind="reddit", enabled=False, last_success_at=last)
+    page = _text(clients["viewer"].get(f"/sources/{demo.pk}/").content.decode())
+    # It said "Last success 43 minutes ago" while the list said "not pulled": the time is the newest demo post's.
+    assert "Last success not pulled (newest demo post 43 minutes ago" in page
+    # "Reddit — Reddit: new posts ..." named the kind twice.
+    assert "Reddit — Reddit" not in page and "Reddit: new posts and comments" in page
+    page = _text(clients["viewer"].get(f"/sources/{paused.pk}/").content.decode())
+    assert "43 minutes ago (before it was paused)" in page

@@ -65,3 +65,26 @@ def test_weekly_themes_read_the_analysis() -> None:
         since=complaint.created_at - timedelta(days=1), until=complaint.created_at + timedelta(days=1)
     )
     assert [(c.mention_id, c.service_ids) for c in found] == [(complaint.pk, ("vle",))]
+
+
+def test_response_times_say_how_many_posts_of_the_period_nobody_acted_on(client, users) -> None:  # type: ignore[no-untyped-def]
+    """The table measured only the cases someone opened, so "Answered 1 of 1 case" read as everything
+    answered while the inbox held untouched complaints from the same weeks."""
+    from servicepulse.engage.services import case_record_reply
+
+    ServiceFactory(id="vle", name="Moodle VLE")
+    now = timezone.now()
+    answered = MentionFactory(text="moodle is down again", created_at=now)
+    _analyse(answered, complaint=True, services=("vle",))
+    case_record_reply(case=case_open(mention=answered), text="phoned them", actor=None)
+    for text in ("moodle won't load", "moodle logs me out", "when is moodle back?"):
+        _analyse(MentionFactory(text=text, created_at=now), complaint="?" not in text, services=("vle",))
+    _analyse(MentionFactory(text="BUY FOLLOWERS", created_at=now), complaint=True, spam=True)
+    _analyse(
+        MentionFactory(text="moodle was down last year", created_at=now.replace(year=now.year - 1)),
+        complaint=True,
+    )
+    client.force_login(users["viewer"])
+    for path in ("/inbox/times/", "/inbox/"):
+        page = client.get(path).content.decode()
+        assert "Not counted above: <strong>3 posts</strong> from the same period" in page, path

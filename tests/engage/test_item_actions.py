@@ -107,3 +107,16 @@ def test_a_source_that_cannot_reply_says_so_before_anyone_writes(client, users) 
     for html in (page, client.get(f"/inbox/m/{slack.pk}/").content.decode()):
         ids = re.findall(r'\sid="([^"]+)"', html)
         assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})  # id_text was twice
+
+
+def test_an_item_nobody_touched_says_so_in_words_not_as_a_numbered_step(client, users) -> None:  # type: ignore[no-untyped-def]
+    mention = MentionFactory(text="is moodle down?")
+    client.force_login(users["viewer"])
+    page = client.get(f"/inbox/m/{mention.pk}/").content.decode()
+    # "1. Nothing yet." read as the first step of the activity.
+    assert "<li>Nothing yet" not in page
+    assert "Nothing yet: nobody has assigned, answered or noted this post." in page
+    client.force_login(users["responder"])
+    client.post(f"/inbox/m/{mention.pk}/", {"action": "note", "text": "checking with IAM"})
+    page = client.get(f"/inbox/m/{mention.pk}/").content.decode()
+    assert "Nothing yet" not in page and "checking with IAM" in page

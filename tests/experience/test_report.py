@@ -363,3 +363,21 @@ def test_a_bad_week_is_explained_in_the_page_and_the_edges_hold(users, client: C
     assert "1969-W" not in client.get("/experience/report/?week=1970-W01").content.decode()
     assert IsoWeek(2026, 1).title == "29 Dec 2025 to 4 Jan 2026"  # was "29 Dec to 4 Jan 2026"
     assert IsoWeek(2026, 47).title == "16 Nov to 22 Nov 2026"
+
+
+def test_inbox_response_times_say_how_many_posts_of_the_week_nobody_acted_on(
+    week: Week, users, client: Client
+) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.engage.services import case_open
+    from servicepulse.mentions.models import Mention
+
+    # One of the week's 16 complaints was opened as a case; the table read "1 case, 1 answered" as if the
+    # inbox were done, with 15 complaints of the same week untouched.
+    case_open(mention=Mention.objects.filter(text__startswith="moodle upload error").first())  # type: ignore[arg-type]
+    report = report_build(week=week.label)
+    assert report.response_times is not None and sum(rt.cases for rt in report.response_times) == 1
+    assert report.inbox_untouched == 15
+    client.force_login(users["viewer"])
+    html = client.get(f"/experience/report/?week={week.label}").content.decode()
+    section = html.split('id="response-h"')[1].split("</section>")[0]
+    assert "Not counted above: <strong>15 posts</strong> of the week that nobody has acted on yet" in section

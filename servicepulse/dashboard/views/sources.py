@@ -124,13 +124,16 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     quarantined = quarantine_list(source_id=source.pk)
     cls = connector_classes().get(source.kind)
+    description = getattr(cls, "description", "")
     return render(
         request,
         "dashboard/source.html",
         {
             "source": source,
             "health": source_health(name=source.name),
-            "description": getattr(cls, "description", ""),
+            "description": description,
+            # "Reddit: new posts..." already names the kind: "Reddit — Reddit: ..." said it twice.
+            "description_names_kind": description.startswith(source.get_kind_display()),
             "connection": source_connection(source=source),
             "options": sorted(source_public_options(source=source).items()) if not source.is_demo else [],
             "quarantined": quarantined[:QUARANTINE_SHOWN],

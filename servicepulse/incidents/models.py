@@ -209,14 +209,26 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "Sent"
     HELD = "held", "Held for quiet hours"
     FAILED = "failed", "Failed"
+    # Not sent, and rightly so: its rule was disabled, or a newer state change of the incident superseded it.
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class AlertDelivery(models.Model):
-    """One alert for one incident state change through one rule; the unique constraint deduplicates."""
+    """One alert for one incident state change through one rule. The unique constraints deduplicate per
+    state change (its activity row), so a reopened incident is alerted again; a delivery queued with no
+    activity row to key on (none recorded) is deduplicated per state instead."""
 
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="deliveries")
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deliveries")
     incident_state = models.CharField(max_length=16, choices=IncidentState.choices)
+    activity = models.ForeignKey(
+        IncidentActivity,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        help_text="The state change (created or state changed) this alert announces",
+    )
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -229,8 +241,11 @@ class AlertDelivery(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["rule", "activity"], name="alert_once_per_state_change"),
             models.UniqueConstraint(
-                fields=["rule", "incident", "incident_state"], name="alert_once_per_state_change"
+                fields=["rule", "incident", "incident_state"],
+                condition=models.Q(activity__isnull=True),
+                name="alert_once_per_state_unrecorded",
             ),
         ]
         verbose_name_plural = "alert deliveries"
@@ -240,6 +255,13 @@ class AlertDelivery(models.Model):
 
     def add_log(self, **entry: Any) -> None:
         self.log = [*self.log, entry]
+
+    @property
+    def cancelled_because(self) -> str:
+        """Why a cancelled delivery was not sent (its log's last word), else empty."""
+        if self.status != DeliveryStatus.CANCELLED or not self.log:
+            return ""
+        return str(self.log[-1].get("detail", ""))
 
 
 class TermPeriod(models.Model):

@@ -130,7 +130,9 @@ def incident_create(
         explanation=explanation or {},
         created_by=user if user is not None and user.is_authenticated else None,
     )
-    _activity(incident=incident, type=ActivityType.CREATED, at=at, state=state, comment=comment, user=user)
+    created = _activity(
+        incident=incident, type=ActivityType.CREATED, at=at, state=state, comment=comment, user=user
+    )
     if kind != IncidentKind.DETECTED and started_at < at:
         # Opened by hand from an earlier start: the complaints since then are about it too (detection attaches
         # only those of the buckets it has yet to read).
@@ -142,7 +144,7 @@ def incident_create(
         ]
         incident_attach_mentions(incident=incident, posts=earlier, at=at)
     if kind != IncidentKind.MAINTENANCE:
-        _alerts_on_commit(incident=incident, state=state)
+        _alerts_on_commit(incident=incident, state=state, activity=created)
     return incident
 
 
@@ -156,7 +158,8 @@ def incident_update_status(
     comment: str = "",
 ) -> Incident:
     """Change an incident's state and write the activity row in the same transaction; alerts for the change
-    are queued once the transaction commits (one per rule and state change)."""
+    are queued once the transaction commits (one per rule and state change: a reopened incident is alerted
+    again)."""
     at = at or timezone.now()
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     previous = IncidentState(locked.state)
@@ -174,7 +177,7 @@ def incident_update_status(
         locked.resolved_at = at
         fields.append("resolved_at")
     locked.save(update_fields=fields)
-    _activity(
+    change = _activity(
         incident=locked,
         type=ActivityType.STATE_CHANGED,
         at=at,
@@ -184,7 +187,7 @@ def incident_update_status(
         user=user,
     )
     if locked.kind != IncidentKind.MAINTENANCE:
-        _alerts_on_commit(incident=locked, state=state)
+        _alerts_on_commit(incident=locked, state=state, activity=change)
     incident.state, incident.confirmed_at, incident.resolved_at = (
         locked.state,
         locked.confirmed_at,
@@ -592,63 +595,68 @@ def _act(
         # A quiet bucket with the detector idle before and after: nothing opens, changes or attaches. Most
         # buckets are like this; skipping the incident lookup makes a six-week backfill 5x faster.
         return
-    at = bucket.start + timedelta(minutes=detector.config.bucket_minutes)  # the bucket is complete then
-    incident = _open_incident(service.pk, at)
-    # A detected incident opens when the detector enters "possible" or "confirmed" (not when a rise that
-    # began inside a maintenance window or a resolved incident carries on).
-    if incident is None and entering and state in (DetectorState.POSSIBLE, DetectorState.CONFIRMED):
-        # Onset: the first bucket of the evidence window that had complaints.
-        window = detector.onset_window(decision)
-        onset = bucket.start - timedelta(minutes=detector.config.bucket_minutes * (window - 1))
-        recent = [p for p in by_id.values() if p.complaint and onset <= p.created_at < at]
-        if recent:
-            onset = min(p.created_at for p in recent)
-        incident = incident_create(
-            service_id=service.pk,
-            title=f"{service.name}: complaints rising",
-            started_at=onset,
-            kind=IncidentKind.DETECTED,
-            state=IncidentState.POSSIBLE,
-            at=at,
-            comment=_evidence_words(decision.score),
-        )
-        summary.opened.append(incident.pk)
-        summary.attached += incident_attach_mentions(
-            incident=incident, posts=[(p.mention_id, p.author_key) for p in recent], at=at
-        )
-    if incident is not None and incident.kind == IncidentKind.DETECTED:
-        if decision.score > incident.peak_score:
-            incident.peak_score = decision.score
-            incident.save(update_fields=["peak_score", "updated_at"])
-        if state == DetectorState.CONFIRMED and incident.state == IncidentState.POSSIBLE:
-            _refresh_explanation(
-                incident, at=at, by_id=by_id, expected=decision.expected, detector=detector, read=read
-            )
-            incident_update_status(
-                incident=incident,
-                state=IncidentState.CONFIRMED,
+    # One transaction for what the bucket changes: a state change's alerts are queued when it commits, so
+    # after the bucket's complaints are attached (a new incident's alert must not say "0 people affected").
+    with transaction.atomic():
+        at = bucket.start + timedelta(minutes=detector.config.bucket_minutes)  # the bucket is complete then
+        incident = _open_incident(service.pk, at)
+        # A detected incident opens when the detector enters "possible" or "confirmed" (not when a rise that
+        # began inside a maintenance window or a resolved incident carries on).
+        if incident is None and entering and state in (DetectorState.POSSIBLE, DetectorState.CONFIRMED):
+            # Onset: the first bucket of the evidence window that had complaints.
+            window = detector.onset_window(decision)
+            onset = bucket.start - timedelta(minutes=detector.config.bucket_minutes * (window - 1))
+            recent = [p for p in by_id.values() if p.complaint and onset <= p.created_at < at]
+            if recent:
+                onset = min(p.created_at for p in recent)
+            incident = incident_create(
+                service_id=service.pk,
+                title=f"{service.name}: complaints rising",
+                started_at=onset,
+                kind=IncidentKind.DETECTED,
+                state=IncidentState.POSSIBLE,
                 at=at,
-                comment=f"confirmed: {_evidence_words(decision.score)}",
+                comment=_evidence_words(decision.score),
             )
-            summary.confirmed.append(incident.pk)
-        elif state in (DetectorState.RESOLVED, DetectorState.CALM):
-            _refresh_explanation(incident, at=at, by_id=by_id, expected=None, detector=detector, read=read)
-            incident_update_status(
+            summary.opened.append(incident.pk)
+            summary.attached += incident_attach_mentions(
+                incident=incident, posts=[(p.mention_id, p.author_key) for p in recent], at=at
+            )
+        if incident is not None and incident.kind == IncidentKind.DETECTED:
+            if decision.score > incident.peak_score:
+                incident.peak_score = decision.score
+                incident.save(update_fields=["peak_score", "updated_at"])
+            if state == DetectorState.CONFIRMED and incident.state == IncidentState.POSSIBLE:
+                _refresh_explanation(
+                    incident, at=at, by_id=by_id, expected=decision.expected, detector=detector, read=read
+                )
+                incident_update_status(
+                    incident=incident,
+                    state=IncidentState.CONFIRMED,
+                    at=at,
+                    comment=f"confirmed: {_evidence_words(decision.score)}",
+                )
+                summary.confirmed.append(incident.pk)
+            elif state in (DetectorState.RESOLVED, DetectorState.CALM):
+                _refresh_explanation(
+                    incident, at=at, by_id=by_id, expected=None, detector=detector, read=read
+                )
+                incident_update_status(
+                    incident=incident,
+                    state=IncidentState.RESOLVED,
+                    at=at,
+                    comment="complaints back to the usual level"
+                    if state == DetectorState.RESOLVED
+                    else "the rise faded before it was confirmed",
+                )
+                summary.resolved.append(incident.pk)
+                return
+        if incident is not None and bucket.complaint_ids:
+            summary.attached += incident_attach_mentions(
                 incident=incident,
-                state=IncidentState.RESOLVED,
+                posts=[(mid, by_id[mid].author_key) for mid in bucket.complaint_ids if mid in by_id],
                 at=at,
-                comment="complaints back to the usual level"
-                if state == DetectorState.RESOLVED
-                else "the rise faded before it was confirmed",
             )
-            summary.resolved.append(incident.pk)
-            return
-    if incident is not None and bucket.complaint_ids:
-        summary.attached += incident_attach_mentions(
-            incident=incident,
-            posts=[(mid, by_id[mid].author_key) for mid in bucket.complaint_ids if mid in by_id],
-            at=at,
-        )
 
 
 def _refresh_explanation(
@@ -863,9 +871,9 @@ def _rule_matches(rule: AlertRule, incident: Incident, state: str) -> bool:
     return _STATE_RANK[IncidentState(state)] >= _STATE_RANK[IncidentState(rule.min_state)]
 
 
-def _alerts_on_commit(*, incident: Incident, state: str) -> None:
-    incident_id = incident.pk
-    transaction.on_commit(lambda: alerts_queue(incident_id=incident_id, state=state))
+def _alerts_on_commit(*, incident: Incident, state: str, activity: IncidentActivity) -> None:
+    incident_id, activity_id = incident.pk, activity.pk
+    transaction.on_commit(lambda: alerts_queue(incident_id=incident_id, state=state, activity_id=activity_id))
 
 
 def _in_quiet_hours(rule: AlertRule, moment: datetime) -> datetime | None:
@@ -884,13 +892,32 @@ def _in_quiet_hours(rule: AlertRule, moment: datetime) -> datetime | None:
     return ends
 
 
-def alerts_queue(*, incident_id: int, state: str, now: datetime | None = None) -> list[AlertDelivery]:
-    """Create one delivery per matching rule for this state change (deduplicated by a unique constraint)
-    and send them, or hold them until the rule's quiet hours end."""
+def _state_change(incident: Incident, state: str) -> IncidentActivity | None:
+    """The incident's latest activity row that put it in `state` (its creation or a state change)."""
+    return (
+        IncidentActivity.objects.filter(
+            incident=incident, type__in=[ActivityType.CREATED, ActivityType.STATE_CHANGED], state=state
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+
+
+def alerts_queue(
+    *, incident_id: int, state: str, activity_id: int | None = None, now: datetime | None = None
+) -> list[AlertDelivery]:
+    """Create one delivery per matching rule for this state change and send them, or hold them until the
+    rule's quiet hours end. The state change is the activity row `activity_id` (by default the latest that
+    put the incident in `state`); unique constraints make a second call for the same change queue nothing,
+    while a later change to the same state (a reopened incident confirmed again) is alerted again."""
     now = now or timezone.now()
     incident = Incident.objects.select_related("service").filter(pk=incident_id).first()
     if incident is None:
         return []
+    if activity_id is not None:
+        activity = IncidentActivity.objects.filter(pk=activity_id, incident=incident).first()
+    else:
+        activity = _state_change(incident, state)
     created = []
     for rule in AlertRule.objects.filter(enabled=True).prefetch_related("services"):
         if not _rule_matches(rule, incident, state):
@@ -902,6 +929,7 @@ def alerts_queue(*, incident_id: int, state: str, now: datetime | None = None) -
                     rule=rule,
                     incident=incident,
                     incident_state=state,
+                    activity=activity,
                     status=DeliveryStatus.HELD if quiet_until else DeliveryStatus.PENDING,
                     next_attempt_at=quiet_until or now,
                 )
@@ -924,11 +952,13 @@ def _enqueue_delivery(delivery_id: int, run_after: datetime | None = None) -> No
     task.enqueue(delivery_id)
 
 
-def _delivery_close(delivery: AlertDelivery, *, now: datetime, reason: str) -> AlertDelivery:
-    """Give up a delivery that was never sent, saying why in its log."""
-    delivery.status = DeliveryStatus.FAILED
+def _delivery_cancel(delivery: AlertDelivery, *, now: datetime, reason: str) -> AlertDelivery:
+    """Cancel a delivery that is rightly not sent (its rule disabled, or superseded), saying why in its log.
+    Cancelled is not failed: nothing is wrong with the channel, so no error is kept to alarm anyone (an
+    earlier attempt's error stays in the log)."""
+    delivery.status = DeliveryStatus.CANCELLED
     delivery.next_attempt_at = None
-    delivery.last_error = reason
+    delivery.last_error = ""
     delivery.add_log(at=now.isoformat(), outcome="cancelled", detail=reason)
     delivery.save(update_fields=["status", "next_attempt_at", "last_error", "log"])
     return delivery
@@ -939,9 +969,9 @@ def alert_deliver(*, delivery_id: int, now: datetime | None = None) -> AlertDeli
     the wait a 429 or 503 asked for). A worker first claims the delivery with one conditional UPDATE, so two
     workers (the deferred retry and the sweep, or two sweeps) never send it twice, and no database lock is
     held while the channel answers. Not sent: a delivery not due yet (quiet hours, back-off, or another
-    worker sending it), one whose rule was disabled, one in its rule's quiet hours (held until they end),
-    and one a later state change of the same incident has superseded (a "confirmed" still held or
-    retrying when the "resolved" came: only the newer alert is sent)."""
+    worker sending it), one in its rule's quiet hours (held until they end), and, cancelled (not failed),
+    one whose rule was disabled or that a later state change of the same incident has superseded (a
+    "confirmed" still held or retrying when the "resolved" came: only the newer alert is sent)."""
     from servicepulse.incidents import alerts
 
     now = now or timezone.now()
@@ -957,7 +987,7 @@ def alert_deliver(*, delivery_id: int, now: datetime | None = None) -> AlertDeli
     rule = delivery.rule
     if not rule.enabled:
         # Switched off (often because its target was wrong): nothing more goes out through it.
-        return _delivery_close(delivery, now=now, reason="not sent: the alert rule was disabled")
+        return _delivery_cancel(delivery, now=now, reason="not sent: the alert rule was disabled")
     newer = (
         AlertDelivery.objects.filter(rule=rule, incident_id=delivery.incident_id, pk__gt=delivery.pk)
         .order_by("-pk")
@@ -965,7 +995,7 @@ def alert_deliver(*, delivery_id: int, now: datetime | None = None) -> AlertDeli
     )
     if newer is not None:
         label = IncidentState(newer.incident_state).label.lower()
-        return _delivery_close(delivery, now=now, reason=f"not sent: superseded by the {label} alert")
+        return _delivery_cancel(delivery, now=now, reason=f"not sent: superseded by the {label} alert")
     quiet_until = _in_quiet_hours(rule, now)
     if quiet_until is not None:
         # The rule's quiet hours (perhaps added since it was queued, or reached by a retry).

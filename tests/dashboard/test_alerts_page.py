@@ -9,9 +9,16 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from servicepulse.incidents.models import AlertChannel, AlertRule
-from servicepulse.incidents.services import alert_rule_create
+from servicepulse.incidents.models import AlertChannel, AlertDelivery, AlertRule, DeliveryStatus
+from servicepulse.incidents.services import (
+    alert_deliver,
+    alert_rule_create,
+    alert_rule_set_enabled,
+    alerts_queue,
+    incident_create,
+)
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"
 
@@ -189,3 +196,24 @@ def test_a_webhook_address_is_never_shown_in_full(rule: AlertRule, clients: dict
     # Another channel needs its own address.
     refused = admin.post("/alerts/", {**fields, "channel": "teams", "target": ""})
     assert "Give the new channel's address." in field_errors(refused, "target")
+
+
+@pytest.mark.django_db
+def test_a_cancelled_alert_is_shown_muted_not_as_a_failure(
+    rule: AlertRule, clients: dict[str, Client]
+) -> None:
+    incident = incident_create(service_id="vle", title="Moodle slow", started_at=timezone.now())
+    (delivery,) = alerts_queue(incident_id=incident.pk, state="confirmed")
+    alert_rule_set_enabled(rule=rule, enabled=False)
+    cancelled = alert_deliver(delivery_id=delivery.pk)
+    assert cancelled is not None and cancelled.status == DeliveryStatus.CANCELLED
+    page = clients["admin"].get("/alerts/")
+    cell = re.search(r"<td>(?:(?!</td>).)*Moodle slow(?:(?!</td>).)*</td>", page.content.decode(), re.S)
+    assert cell is not None
+    assert '<strong class="muted">Cancelled</strong>' in cell.group(0)
+    assert "error-text" not in cell.group(0) and "Failed" not in cell.group(0)
+    assert "not sent: the alert rule was disabled" in text(page)
+    # A real failure still shows as one.
+    AlertDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, last_error="HTTP 410")
+    failed = clients["admin"].get("/alerts/").content.decode()
+    assert '<strong class="error-text">Failed</strong>' in failed

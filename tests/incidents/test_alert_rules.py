@@ -177,8 +177,10 @@ def test_a_disabled_rule_sends_nothing_more(incident: Incident) -> None:
         assert len(server.requests_to("/slack")) == 1  # the retry did not go out
         assert services.alerts_queue(incident_id=incident.pk, state="resolved", now=NOON) == []
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is None
-    assert "disabled" in delivery.last_error and delivery.log[-1]["outcome"] == "cancelled"
+    assert delivery.status == DeliveryStatus.CANCELLED and delivery.next_attempt_at is None
+    assert "disabled" in delivery.cancelled_because and delivery.log[-1]["outcome"] == "cancelled"
+    assert delivery.last_error == ""  # not an error: the 500 before it stays in the log
+    assert delivery.log[0]["status"] == 500
     services.alert_rule_set_enabled(rule=rule, enabled=True)
     assert AlertRule.objects.get(pk=rule.pk).enabled
 

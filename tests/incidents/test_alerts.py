@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from time import monotonic
 
@@ -11,8 +13,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from servicepulse.analysis.selectors import AnalysedPost
 from servicepulse.incidents import alerts, services
 from servicepulse.incidents.models import (
+    ActivityType,
     AlertChannel,
     AlertDelivery,
     DeliveryStatus,
@@ -20,7 +24,7 @@ from servicepulse.incidents.models import (
     IncidentKind,
     IncidentState,
 )
-from tests.factories import ServiceFactory
+from tests.factories import MentionFactory, ServiceFactory
 from tests.mailsink import MailSink
 from tests.replay import ReplayServer, Reply
 
@@ -324,8 +328,9 @@ def test_a_resolution_during_quiet_hours_supersedes_the_held_alert(incident: Inc
         headers = [r.json()["blocks"][0]["text"]["text"] for r in server.requests_to("/slack")]
     assert headers == ["Resolved: Moodle VLE — Moodle VLE: complaints rising"]
     confirmed.refresh_from_db()
-    assert confirmed.status == DeliveryStatus.FAILED and confirmed.attempts == 0
+    assert confirmed.status == DeliveryStatus.CANCELLED and confirmed.attempts == 0
     assert confirmed.log[-1]["detail"] == "not sent: superseded by the resolved alert"
+    assert confirmed.last_error == "" and confirmed.cancelled_because == confirmed.log[-1]["detail"]
 
 
 def test_quiet_hours_across_the_autumn_clock_change_end_at_local_seven(incident: Incident) -> None:
@@ -394,3 +399,94 @@ def test_a_silent_smtp_server_does_not_hang_the_worker(incident: Incident, setti
     thread.join()
     listener.close()
     assert delivery.status == DeliveryStatus.PENDING and "timed out" in delivery.last_error
+
+
+def test_a_reopened_incident_is_alerted_again_once_per_state_change(  # type: ignore[no-untyped-def]
+    immediate_tasks, django_capture_on_commit_callbacks
+) -> None:
+    ServiceFactory(id="wifi", name="Wi-Fi")
+    with ReplayServer({("POST", "/slack"): [Reply(200)] * 5}) as server:
+        services.alert_rule_create(name="desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        with django_capture_on_commit_callbacks(execute=True):
+            incident = services.incident_create(service_id="wifi", title="Wi-Fi down", started_at=NOON)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.incident_update_status(incident=incident, state=IncidentState.RESOLVED)
+        # The same state change queued again (a retried task): nothing more.
+        assert services.alerts_queue(incident_id=incident.pk, state="confirmed") == []
+        assert services.alerts_queue(incident_id=incident.pk, state="resolved") == []
+        with django_capture_on_commit_callbacks(execute=True):
+            services.incident_update_status(incident=incident, state=IncidentState.CONFIRMED, comment="back")
+        assert services.alerts_queue(incident_id=incident.pk, state="confirmed") == []
+        with django_capture_on_commit_callbacks(execute=True):
+            services.incident_update_status(incident=incident, state=IncidentState.RESOLVED)
+        headers = [r.json()["blocks"][0]["text"]["text"].split(":")[0] for r in server.requests_to("/slack")]
+    assert headers == ["Problem detected", "Resolved", "Problem detected", "Resolved"]
+    deliveries = AlertDelivery.objects.filter(incident=incident).order_by("pk")
+    assert [(d.incident_state, d.status) for d in deliveries] == [
+        ("confirmed", "sent"), ("resolved", "sent"), ("confirmed", "sent"), ("resolved", "sent")
+    ]  # fmt: skip
+    assert len({d.activity_id for d in deliveries}) == 4
+
+
+def test_a_state_change_queued_late_or_twice_is_alerted_once(incident: Incident) -> None:
+    services.alert_rule_create(name="desk", channel=AlertChannel.SLACK, target="https://hooks.example.com/x")
+    services.incident_update_status(incident=incident, state=IncidentState.RESOLVED)
+    services.incident_update_status(incident=incident, state=IncidentState.CONFIRMED)
+    (reopened,) = incident.activities.filter(state=IncidentState.CONFIRMED)
+    (queued,) = services.alerts_queue(incident_id=incident.pk, state="confirmed", activity_id=reopened.pk)
+    assert queued.activity_id == reopened.pk
+    assert services.alerts_queue(incident_id=incident.pk, state="confirmed", activity_id=reopened.pk) == []
+    assert services.alerts_queue(incident_id=incident.pk, state="confirmed") == []  # the latest: the same
+    assert AlertDelivery.objects.filter(incident=incident).count() == 1
+
+
+class Burst:
+    """Analysed complaints about one service read the way the analysis app hands them to detection: three
+    calm days (one complaint every two hours), then 15 people complaining within an hour and a half."""
+
+    def __init__(self, start: datetime) -> None:
+        service = ServiceFactory(id="vle", name="Moodle VLE")
+        stamps = [(start + timedelta(hours=2 * i), f"calm{i}") for i in range(36)]
+        onset = start + timedelta(days=3, hours=1)
+        stamps += [(onset + timedelta(minutes=6 * j), f"student{j}") for j in range(15)]
+        self.posts = []
+        for at, author in stamps:
+            mention = MentionFactory(text="moodle is down", author=author, author_id="", created_at=at)
+            self.posts.append(
+                AnalysedPost(
+                    mention_id=mention.pk,
+                    created_at=at,
+                    author_key=mention.author_key,
+                    author=author,
+                    text=mention.text,
+                    service_ids=(service.pk,),
+                    complaint=True,
+                    sentiment=-0.6,
+                    spam=False,
+                )
+            )
+
+    def __call__(
+        self, *, since: datetime, until: datetime, service_ids: list[str] | None = None
+    ) -> Iterator[AnalysedPost]:
+        return iter([p for p in self.posts if since <= p.created_at < until])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_possible_problem_alert_names_the_people_it_opened_with(immediate_tasks) -> None:  # type: ignore[no-untyped-def]
+    # Real commits and tasks run at once: the alert goes out the moment its state change commits.
+    start = datetime(2025, 10, 6, tzinfo=UTC)
+    reader = Burst(start)
+    with ReplayServer({("POST", "/slack"): [Reply(200)] * 5}) as server:
+        services.alert_rule_create(
+            name="early", channel=AlertChannel.SLACK, target=f"{server.url}/slack", min_state="possible"
+        )
+        services.run_detection(now=start + timedelta(days=3, hours=4), since=start, reader=reader)
+        texts = [r.json()["text"] for r in server.requests_to("/slack")]
+    incident = Incident.objects.get()
+    assert texts and texts[0].startswith("Possible problem: Moodle VLE")
+    opened = incident.activities.filter(type=ActivityType.MENTIONS_ATTACHED).order_by("at", "pk").first()
+    assert opened is not None
+    people = int(re.search(r"(\d+) people affected", opened.comment).group(1))  # type: ignore[union-attr]
+    assert people >= 3
+    assert texts[0].splitlines()[1] == f"{people} people affected."

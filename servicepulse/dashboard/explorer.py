@@ -180,31 +180,64 @@ NO_SERVICE = "none"
 
 
 class RelabelForm(forms.Form):
+    """The label to correct and its new value. Each label has its own control (`complaint`, `sentiment`,
+    `spam`, `services`): the page shows the one of the chosen label (all of them without JavaScript) and only
+    that one is read. `value`, typed, is the services' names; for the other labels it is still read when
+    their own control is left empty (scripts written for the form before it had them)."""
+
     FIELDS = [
         ("complaint", "Complaint"),
         ("sentiment", "Sentiment"),
         ("spam", "Spam"),
         ("services", "Services"),
     ]
+    VALUE_FIELDS = ("complaint", "sentiment", "spam")  # a single value from a list (services: several)
     mention_ids = forms.TypedMultipleChoiceField(
         coerce=int, choices=[], label="Posts", error_messages={"required": "Tick the posts to relabel."}
     )
-    field = forms.ChoiceField(choices=FIELDS, label="Label")
-    value = forms.CharField(
-        max_length=300,
+    field = forms.ChoiceField(
+        choices=FIELDS, label="Label", widget=forms.Select(attrs={"data-relabel-field": ""})
+    )
+    # Plain text fields drawn as lists: only the chosen label's value is checked, with the messages below.
+    complaint = forms.CharField(
         required=False,
-        label="Set to",
-        help_text="yes/no for complaint and spam; negative/neutral/positive for sentiment",
+        label="Set complaint to",
+        widget=forms.Select(
+            choices=[("", "— choose —"), ("yes", "Yes: a complaint"), ("no", "No: not a complaint")]
+        ),
+    )
+    sentiment = forms.CharField(
+        required=False,
+        label="Set sentiment to",
+        widget=forms.Select(
+            choices=[
+                ("", "— choose —"),
+                ("negative", "Negative"),
+                ("neutral", "Neutral"),
+                ("positive", "Positive"),
+            ]
+        ),
+    )
+    spam = forms.CharField(
+        required=False,
+        label="Set spam to",
+        widget=forms.Select(choices=[("", "— choose —"), ("yes", "Yes: spam"), ("no", "No: not spam")]),
     )
     services = forms.MultipleChoiceField(
         required=False,
-        label="Services",
+        label="Set services to",
         widget=forms.SelectMultiple(attrs={"size": 5}),
-        help_text="For Services: the ones to set (Ctrl or ⌘ to choose several), or “No service” to clear "
-        "them. Names typed in “Set to”, separated by ;, work too.",
+        help_text="Ctrl or ⌘ to choose several, or “No service” to clear them.",
+    )
+    value = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Or type their names",
+        help_text="Names, ids or aliases, separated by ;",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "relabel_%s")  # the explorer's filters beside it have their own id_*
         super().__init__(*args, **kwargs)
         set_choices(
             self,
@@ -217,15 +250,20 @@ class RelabelForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        field, raw = data.get("field"), (data.get("value") or "").strip().lower()
-        if field in ("complaint", "spam"):
-            if raw not in ("yes", "no", "true", "false", "1", "0"):
-                self.add_error("value", "Say yes or no.")
-            data["parsed"] = raw in ("yes", "true", "1")
-        elif field == "sentiment":
-            if raw not in ("negative", "neutral", "positive"):
-                self.add_error("value", "Say negative, neutral or positive.")
-            data["parsed"] = raw
+        field = data.get("field")
+        if field in self.VALUE_FIELDS:
+            chosen = (data.get(field) or "").strip().lower()
+            typed = (data.get("value") or "").strip().lower()
+            # The error goes beside the control the value came from.
+            where, raw = (field, chosen) if chosen or not typed else ("value", typed)
+            if field == "sentiment":
+                if raw not in ("negative", "neutral", "positive"):
+                    self.add_error(where, "Say negative, neutral or positive.")
+                data["parsed"] = raw
+            else:
+                if raw not in ("yes", "no", "true", "false", "1", "0"):
+                    self.add_error(where, "Say yes or no.")
+                data["parsed"] = raw in ("yes", "true", "1")
         elif field == "services":
             typed = (data.get("value") or "").strip()
             data["parsed"] = self._services(chosen=list(data.get("services") or []), typed=typed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -110,6 +111,66 @@ class IncidentDetail:
     not_counted: set[int] = field(default_factory=set)
     # What the explanation counted when it was written, when that is no longer the count (empty otherwise).
     explanation_note: str = ""
+    # The people `authors` cannot name, by channel ("3 people on Report-a-problem widget"), and everyone counted.
+    authors_unnamed: list[str] = field(default_factory=list)
+    people: int = 0
+    lasted: str = ""  # how long a resolved incident lasted ("1 h 47 min"); empty while open
+
+
+def lasted_words(span: timedelta) -> str:
+    """A duration as people say it: "47 min", "1 h 47 min", "3 h", "2 d 4 h"."""
+    minutes = max(int(span.total_seconds()) // 60, 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+def resolved_span_words(*, started_at: datetime, resolved_at: datetime) -> str:
+    """When a resolved incident ran, in the organisation's time zone: "between 21:18 and 23:05 (1 h 47 min)",
+    with the days when it ran past midnight."""
+    start, end = timezone.localtime(started_at), timezone.localtime(resolved_at)
+    if start.date() == end.date():
+        begun, ended = f"{start:%H:%M}", f"{end:%H:%M}"
+    else:
+        begun, ended = f"{start:%a %-d %b %H:%M}", f"{end:%a %-d %b %H:%M}"
+    return f"between {begun} and {ended} ({lasted_words(resolved_at - started_at)})"
+
+
+# The "since 21:18" `explain` writes after its counts, true while the incident was open.
+_SUMMARY_SINCE = re.compile(r" since \d{1,2}:\d{2}\b")
+
+
+def summary_as_resolved(summary: str, *, incident: Incident) -> str:
+    """A summary `explain` wrote ("... from 12 people since 21:18; ...") saying when a resolved incident
+    began and ended instead, so it no longer reads as still open; unchanged while open."""
+    if incident.resolved_at is None:
+        return summary
+    span = resolved_span_words(started_at=incident.started_at, resolved_at=incident.resolved_at)
+    return _SUMMARY_SINCE.sub(f" {span}", summary, count=1)
+
+
+def people_words(posts: list[Mention]) -> tuple[list[str], list[str], int]:
+    """Who posted `posts`, each person once as `affected_authors` counts them (by source and author): the
+    named ("Sam Price (Facebook Page)": display name or handle, and the channel); the people a channel gives
+    no name for (a widget's reporters, known only by a digest), never shown by their id: "a person on
+    <channel>" or "3 people on <channel>"; and how many people in all."""
+    named: dict[str, str] = {}
+    for post in posts:
+        if post.author.strip():
+            named.setdefault(post.author_key, f"{post.author.strip()} ({post.source.get_kind_display()})")
+    unnamed: dict[str, set[str]] = {}
+    for post in posts:
+        if post.author_key not in named:
+            unnamed.setdefault(post.source.get_kind_display(), set()).add(post.author_key)
+    groups = [
+        f"a person on {channel}" if len(keys) == 1 else f"{len(keys)} people on {channel}"
+        for channel, keys in sorted(unnamed.items(), key=lambda item: (-len(item[1]), item[0]))
+    ]
+    return list(named.values()), groups, len(named) + sum(len(keys) for keys in unnamed.values())
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -198,26 +259,34 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
                 item.window = (incident.started_at, incident.planned_end)
         timeline.append(item)
     not_counted = set(attached_relabelled_away(incident=incident).values_list("pk", flat=True))
-    # One name per person, as `affected_authors` counts them (by source and author), from the posts that count.
-    people = {p.author_key: p.author or p.author_id or "anonymous" for p in posts if p.pk not in not_counted}
-    authors = list(people.values())
     deliveries = list(incident.deliveries.select_related("rule"))
     counted = [p for p in posts if p.pk not in not_counted]
+    # One entry per person, as `affected_authors` counts them (by source and author), from the posts that count.
+    authors, authors_unnamed, people = people_words(counted)
     # The explanation shows the counts the rest of the page shows (`affected_authors`, the people listed).
     explanation, explanation_note = explanation_recounted(
         incident=incident,
         complaints=len(counted),
-        people=len(people),
+        people=people,
         relabelled=len(posts) - len(counted),
         withdrawn_texts={p.text for p in posts if p.pk in not_counted} - {p.text for p in counted},
         growth=explaining.complaints_growth(
             [(p.created_at, p.author_key) for p in counted], started_at=incident.started_at
         ),
     )
+    if explanation.get("summary"):
+        explanation["summary"] = summary_as_resolved(str(explanation["summary"]), incident=incident)
     return IncidentDetail(
         incident=incident,
         posts=posts,
         explanation=explanation,
+        authors_unnamed=authors_unnamed,
+        people=people,
+        lasted=(
+            lasted_words(incident.resolved_at - incident.started_at)
+            if incident.resolved_at is not None
+            else ""
+        ),
         explanation_note=explanation_note,
         timeline=timeline,
         authors=authors,

@@ -86,8 +86,8 @@ def test_explorer_filters_in_place_and_relabel(
     expect(rows).to_have_count(6)  # waits for htmx to swap the results in
     expect(rows.first).to_contain_text("eduroam")
     rows.first.locator("input[type=checkbox]").check()
-    page.locator("#id_field").select_option("spam")
-    page.locator("#id_value").fill("yes")
+    page.locator("#relabel_field").select_option("spam")
+    page.locator("#relabel_spam").select_option("yes")
     page.get_by_role("button", name="Relabel selected").click()
     expect(page.get_by_text("Relabelled 1 post")).to_be_visible()
 

@@ -33,8 +33,14 @@ def test_relabel_keeps_the_filters_and_services_come_from_a_list(
     expect(rows).to_have_count(6)  # htmx swapped the filtered results in
 
     rows.first.locator("input[type=checkbox]").check()
-    page.locator("#id_field").select_option("sentiment")
-    page.locator("#id_value").fill("neutral")
+    # Only the chosen label's list shows: an analyst picks the value, never types it.
+    expect(page.locator("#relabel_complaint")).to_be_visible()
+    expect(page.locator("#relabel_sentiment")).to_be_hidden()
+    page.locator("#relabel_field").select_option("sentiment")
+    expect(page.locator("#relabel_sentiment")).to_be_visible()
+    expect(page.locator("#relabel_complaint")).to_be_hidden()
+    expect(page.locator("#relabel_services")).to_be_hidden()
+    page.locator("#relabel_sentiment").select_option("neutral")
     page.get_by_role("button", name="Relabel selected").click()
     expect(page.get_by_text("Relabelled 1 post")).to_be_visible()
     assert "service=wifi" in page.url and "complaint=yes" in page.url
@@ -44,8 +50,9 @@ def test_relabel_keeps_the_filters_and_services_come_from_a_list(
 
     post_id = int(rows.first.locator("input[type=checkbox]").get_attribute("value"))
     rows.first.locator("input[type=checkbox]").check()
-    page.locator("#id_field").select_option("services")
-    page.locator("#id_services").select_option(label=["Wi-Fi and eduroam", "Library systems"])
+    page.locator("#relabel_field").select_option("services")
+    expect(page.locator("#relabel_sentiment")).to_be_hidden()
+    page.locator("#relabel_services").select_option(label=["Wi-Fi and eduroam", "Library systems"])
     page.get_by_role("button", name="Relabel selected").click()
     expect(page.get_by_text("Relabelled 1 post")).to_be_visible()
     assert "service=wifi" in page.url

@@ -159,3 +159,85 @@ def test_an_unclear_services_relabel_is_refused_saying_why(
 def test_to_before_from_is_explained_not_zero_posts(clients, world) -> None:  # type: ignore[no-untyped-def]
     html = clients["viewer"].get("/mentions/?since=2026-11-20&until=2026-11-10").content.decode()
     assert "is before From (20 Nov 2026)" in html
+
+
+def _control(html: str, name: str) -> str:
+    """The relabel form's <select> called `name`, whole."""
+    match = re.search(rf'<select name="{name}"[^>]*id="relabel_{name}".*?</select>', html, re.S)
+    assert match is not None, f"no {name} list in the relabel form"
+    return match.group(0)
+
+
+@pytest.mark.django_db
+def test_each_label_is_set_from_its_own_list_not_typed(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    responder = clients["responder"]
+    html = responder.get("/mentions/").content.decode()
+    assert "Set to" not in html  # the free-text box an analyst had to type yes/no into
+    complaint = _control(html, "complaint")
+    assert '<option value="yes">Yes: a complaint</option>' in complaint
+    assert '<option value="no">No: not a complaint</option>' in complaint
+    sentiment = _control(html, "sentiment")
+    assert re.findall(r'<option value="(\w+)"', sentiment) == ["negative", "neutral", "positive"]
+    assert '<option value="yes">Yes: spam</option>' in _control(html, "spam")
+    assert '<option value="vle">Moodle VLE</option>' in _control(html, "services")
+    # Without JavaScript every control shows; the script shows the chosen label's only.
+    groups = re.findall(r'<div class="relabel-value[^"]*" data-relabel-for="(\w+)"([^>]*)>', html)
+    assert groups == [(name, "") for name in ("complaint", "sentiment", "spam", "services")]
+    assert 'data-relabel-for="sentiment"' in html and "dashboard/relabel.js" in html
+
+    # The server reads the control of the label chosen, whatever the others hold (all sent without JS).
+    post = _posts(world, "eduroam")[0]
+    response = responder.post(
+        "/mentions/relabel/",
+        {
+            "mention_ids": [post.pk],
+            "field": "sentiment",
+            "complaint": "no",
+            "sentiment": "positive",
+            "spam": "",
+            "services": ["wifi"],
+        },
+    )
+    assert [m.message for m in get_messages(response.wsgi_request)][-1].startswith("Relabelled 1 post")
+    assert list(Correction.objects.values_list("field", "value")) == [("sentiment", "positive")]
+    responder.post(
+        "/mentions/relabel/",
+        {"mention_ids": [post.pk], "field": "spam", "spam": "yes", "sentiment": "neutral"},
+    )
+    analysis = analysis_for_mentions(mention_ids=[post.pk])[post.pk]
+    assert analysis.spam is True and analysis.sentiment == "positive"
+
+
+@pytest.mark.django_db
+def test_a_label_left_unchosen_is_refused_beside_its_list_and_what_was_chosen_is_kept(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    responder = clients["responder"]
+    post = world["mentions"][0]
+    response = responder.post(
+        "/mentions/relabel/",
+        {
+            "mention_ids": [post.pk],
+            "field": "complaint",
+            "complaint": "",
+            "sentiment": "neutral",
+            "next": "/mentions/",
+        },
+    )
+    message = list(get_messages(response.wsgi_request))[-1]
+    assert (
+        message.level_tag == "error"
+        and message.message == "Nothing was relabelled. Set complaint to: Say yes or no."
+    )
+    assert not Correction.objects.exists()
+    html = responder.get("/mentions/").content.decode()
+    assert 'id="relabel_complaint_error"><p class="error" role="alert">Say yes or no.' in html
+    assert '<option value="complaint" selected>Complaint</option>' in html
+    assert '<option value="neutral" selected>Neutral</option>' in _control(html, "sentiment")
+
+    # Ticked nothing: the label and its value stay chosen for the next try.
+    responder.post("/mentions/relabel/", {"field": "spam", "spam": "no", "next": "/mentions/"})
+    html = responder.get("/mentions/").content.decode()
+    assert '<option value="no" selected>No: not spam</option>' in _control(html, "spam")

@@ -364,3 +364,65 @@ def test_the_explanation_counts_what_the_page_counts_after_a_relabel(
     # The status page's draft counts the same people.
     review = responder.get(f"/status/manage/from-incident/{incident.pk}/").content.decode()
     assert "5 people have told us" in review and "6 people" not in review
+
+
+@pytest.mark.django_db
+def test_a_resolved_incident_says_when_it_ran_and_names_people_never_by_their_digest(
+    world: dict[str, Any], clients: dict[str, Client], settings: Any
+) -> None:
+    """A resolved incident's page read "since 21:18", as if still open, and listed the people it affected by
+    their author keys ("5:2b4ab00f1d3b…", a widget reporter's digest)."""
+    from datetime import UTC, datetime
+
+    from servicepulse.incidents.models import IncidentKind, IncidentState
+    from tests.factories import MentionFactory
+
+    settings.TIME_ZONE = "America/New_York"  # the organisation's, five hours behind UTC in November
+    widget = next(s for s in world["sources"] if s.kind == "widget")
+    reddit = next(s for s in world["sources"] if s.kind == "reddit")
+    started = datetime(2026, 11, 20, 2, 18, tzinfo=UTC)  # 21:18 on the 19th in New York
+    posts = [
+        MentionFactory(
+            source=reddit, author="sam_k", author_id="t2_abc", text="sso down", created_at=started
+        ),
+        MentionFactory(source=widget, author="", author_id="2b4ab00f1d3b3869204916e9", text="can't sign in"),
+        MentionFactory(source=widget, author="", author_id="81c03e72ddedaf6656cd644a", text="sign in broken"),
+    ]
+    incident = incident_services.incident_create(
+        service_id="sso",
+        title="Single sign-on: complaints rising",
+        started_at=started,
+        kind=IncidentKind.DETECTED,
+        explanation={
+            "summary": "3 complaints about Single sign-on from 3 people since 21:18; most mention “sign”.",
+            "affected_authors": 3,
+            "authors": ["sam_k", f"{widget.pk}:2b4ab00f1d3b3869204916e9"],
+        },
+    )
+    incident_services.incident_attach_mentions(incident=incident, posts=[(m.pk, m.author_key) for m in posts])
+    viewer = clients["viewer"]
+    while_open = viewer.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "from 3 people since 21:18;" in while_open  # true while it is open
+
+    incident_services.incident_update_status(
+        incident=incident, state=IncidentState.RESOLVED, at=datetime(2026, 11, 20, 4, 5, tzinfo=UTC)
+    )
+    html = viewer.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "from 3 people between 21:18 and 23:05 (1 h 47 min); most mention" in html
+    assert "since 21:18" not in html
+    assert "(after 1 h 47 min)" in html  # beside "resolved" at the top
+    people = html.split('id="authors-h"')[1].split("</section>")[0]
+    assert "Affected people (3)" in people
+    assert "sam_k (Reddit)" in people and "2 people on Report-a-problem widget" in people
+    for digest in ("2b4ab00f", "81c03e72", "t2_abc"):
+        assert digest not in html
+
+    # One person on a channel is "a person on" it; the days are said when it ran past midnight.
+    posts[2].delete()
+    incident_services.incident_update_status(incident=incident, state=IncidentState.CONFIRMED)
+    incident_services.incident_update_status(
+        incident=incident, state=IncidentState.RESOLVED, at=datetime(2026, 11, 21, 6, 30, tzinfo=UTC)
+    )
+    html = viewer.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "between Thu 19 Nov 21:18 and Sat 21 Nov 01:30 (1 d 4 h)" in html
+    assert "sam_k (Reddit); a person on Report-a-problem widget</p>" in html

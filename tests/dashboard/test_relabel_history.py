@@ -51,7 +51,7 @@ def test_a_relabel_missing_its_value_keeps_the_ticked_posts_and_the_label(
     assert len(complaints) == 2
     assert _ticked(html) == complaints  # those still on this page are still ticked
     assert '<option value="sentiment" selected>Sentiment</option>' in html
-    assert "Say negative, neutral or positive." in html  # beside the "Set to" field, not only at the top
+    assert "Say negative, neutral or positive." in html  # beside the Sentiment list, not only at the top
 
     # No post ticked: said so plainly (it used to read "Choose posts and a label to set: Posts: This field is
     # required." whatever was missing).

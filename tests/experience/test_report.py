@@ -381,3 +381,23 @@ def test_inbox_response_times_say_how_many_posts_of_the_week_nobody_acted_on(
     html = client.get(f"/experience/report/?week={week.label}").content.decode()
     section = html.split('id="response-h"')[1].split("</section>")[0]
     assert "Not counted above: <strong>15 posts</strong> of the week that nobody has acted on yet" in section
+
+
+def test_the_emailed_report_says_how_many_posts_nobody_acted_on(week: Week) -> None:
+    from servicepulse.engage.services import case_open
+    from servicepulse.mentions.models import Mention
+
+    # The web report's note under the response times was missing from the e-mail that carries the report.
+    case_open(mention=Mention.objects.filter(text__startswith="moodle upload error").first())  # type: ignore[arg-type]
+    assert report_email_send(week=week.label, recipients=["cio@northgate.example"]) == 1
+    message = mail.outbox[-1]
+    text = message.body.split("INBOX RESPONSE TIMES")[1]
+    assert "1 case, 0 answered" in text
+    assert (
+        "Not counted above: 15 posts of the week that nobody has acted on yet (still New in the inbox), so "
+        'they have no response time. "Answered" counts only the cases someone opened.'
+    ) in text
+    html = message.alternatives[0][0]  # type: ignore[attr-defined]
+    section = html.split('id="response-h"')[1].split("</section>")[0]
+    assert "Not counted above: <strong>15 posts</strong> of the week that nobody has acted on yet" in section
+    assert "“Answered” counts only the cases someone opened." in section

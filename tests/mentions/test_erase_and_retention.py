@@ -170,7 +170,8 @@ def test_erasing_a_person_takes_them_out_of_the_incidents_they_complained_in() -
     # The incident's page counts and lists what is left.
     detail = incident_detail(incident_id=incident.pk)
     assert detail is not None
-    assert sorted(detail.authors) == ["alex", "jo"] and detail.explanation_note == ""
+    assert sorted(detail.authors) == ["alex (File import)", "jo (File import)"] and detail.people == 2
+    assert detail.explanation_note == ""
 
 
 def test_erasing_someone_not_in_an_incident_leaves_it_as_it_was() -> None:

@@ -24,7 +24,7 @@ PAGE_SIZE = 50
 # A relabel that could not be applied, kept for the explorer page it returns to: the posts stay ticked and the
 # label, value and services chosen stay filled in, beside what was wrong, instead of being lost.
 RETRY_KEY = "dashboard:relabel-retry"
-RETRY_FIELDS = ("mention_ids", "field", "value", "services")
+RETRY_FIELDS = ("mention_ids", "field", *RelabelForm.VALUE_FIELDS, "services", "value")
 
 
 @role_required(Role.VIEWER)

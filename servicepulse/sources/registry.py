@@ -87,6 +87,9 @@ class PullResult:
     created: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    # Valid items with nothing to read (an image-only post without alt text, a sticker comment): neither
+    # stored nor quarantined, but counted, so a pull never drops posts without saying so.
+    skipped: int = 0
     mention_ids: list[int] = field(default_factory=list)
 
 

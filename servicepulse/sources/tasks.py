@@ -32,7 +32,10 @@ def sync_source(source_id: int) -> dict[str, int] | None:
     except ConnectorError as exc:
         logger.warning("source %s failed: %s", source.name, exc)
         return {"failed": 1}
-    return {"created": result.created, "duplicates": result.duplicates, "quarantined": result.quarantined}
+    counts = {"created": result.created, "duplicates": result.duplicates, "quarantined": result.quarantined}
+    if result.skipped:  # posts with nothing to read: said, not silently dropped
+        counts["skipped"] = result.skipped
+    return counts
 
 
 @task()

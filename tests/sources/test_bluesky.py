@@ -217,3 +217,56 @@ def test_reply_rate_limited_and_no_credentials() -> None:
         plain = source_create(kind="bluesky", name="no-creds", options={"keywords": "x"})
         with pytest.raises(CannotReply):
             connector_for(plain).reply(mention=mention, text="hi")
+
+
+IMAGE_LINES = (FIXTURES / "jetstream_image_posts.jsonl").read_text().splitlines()
+
+
+def test_image_only_posts_are_read_by_their_alt_text_and_wordless_ones_counted() -> None:
+    """A post may have empty `text` and only pictures (`embed` `app.bsky.embed.images`, each image with a
+    required `alt`, possibly ""; or as a quote's `media` in `app.bsky.embed.recordWithMedia`:
+    https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/embed/images.json). Those with alt
+    text are stored with it as their text; a reply to the account with nothing to read is skipped and
+    counted, not dropped silently nor quarantined; a second pull adds nothing."""
+
+    def serve(conn: WsConnection) -> Iterator[str]:
+        cursor = int(conn.query["cursor"][0])
+        yield from (line for line in IMAGE_LINES if time_of(line) >= cursor)
+
+    with WebSocketReplayServer(serve) as ws:
+        source = bluesky_source(ws.url, streaming="false")
+        first = source_sync(source=source)
+        source_set_cursor(source=source, cursor={"time_us": T0})
+        again = source_sync(source=source)
+    assert (first.created, first.skipped, first.quarantined) == (2, 1, 0)
+    assert (again.created, again.duplicates, again.skipped) == (0, 2, 1)
+    assert Mention.objects.filter(source=source).count() == 2
+    assert not Quarantine.objects.filter(source=source).exists()
+    reply = Mention.objects.get(source=source, external_id__endswith="3lbimage00001")
+    assert reply.text == (
+        "Screenshot of the VPN client: error 809, the connection could not be established\n"
+        "The same error from the library PC"
+    )
+    assert reply.in_reply_to == f"at://{ORG}/app.bsky.feed.post/3lborgpost001"
+    quote = Mention.objects.get(source=source, external_id__endswith="3lbimage00003")
+    assert quote.text == "Moodle showing 'site under maintenance' at 9pm"
+
+
+def test_first_pull_reads_back_the_sources_poll_interval() -> None:
+    """Not streamed and never pulled: the first pull replays the source's own `poll_seconds`, not the
+    connector's default (Jetstream's `cursor` is a time_us to replay from:
+    https://github.com/bluesky-social/jetstream#consuming-jetstream)."""
+    import time as clock
+
+    with WebSocketReplayServer(lambda conn: iter(())) as ws:
+        source = source_create(
+            kind="bluesky",
+            name="bsky",
+            options={"keywords": "moodle", "jetstream_url": ws.url + "/subscribe", "streaming": "false"},
+        )
+        source.options["poll_seconds"] = 1800
+        source.save()
+        before = int(clock.time() * 1_000_000)
+        source_sync(source=source)
+    cursor = int(ws.connections[0].query["cursor"][0])
+    assert before - 1801 * 1_000_000 <= cursor <= before - 1799 * 1_000_000 + 5_000_000

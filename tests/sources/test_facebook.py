@@ -447,3 +447,40 @@ def test_new_comments_on_a_long_thread_are_read_first(source) -> None:  # type: 
     assert first.created == 100 and first.quarantined == 0
     assert (second.created, second.duplicates) == (1, 99)
     assert Mention.objects.filter(source=source, external_id="987654321012345_9999").exists()
+
+
+def test_sticker_and_photo_comments_are_skipped_not_quarantined_on_every_pull(source) -> None:  # type: ignore[no-untyped-def]
+    """A sticker or photo comment has `message` "" and its picture as `attachment` (Graph API Comment,
+    StoryAttachment: https://developers.facebook.com/docs/graph-api/reference/comment/,
+    https://developers.facebook.com/docs/graph-api/reference/story-attachment/). It is not bad input: each
+    pull inside the comment window reads it again, and it must be skipped (counted), never quarantined,
+    while the text comment beside it is stored once."""
+    post = f"{PAGE_ID}_987654321012345"
+    feed = json.loads(fixture("graph_feed_page1.json"))
+    feed["data"] = feed["data"][:1]  # the Page's own post, whose comments these are
+    del feed["paging"]["next"]
+    routes = {
+        ("GET", f"/v23.0/{PAGE_ID}/feed"): [Reply(200, body=feed)],
+        ("GET", f"/v23.0/{post}/comments"): [Reply(200, body=fixture("graph_comments_sticker_photo.json"))],
+    }
+    with ReplayServer(routes) as server:
+        point_at(source, server)
+        first = source_sync(source=source)
+        second = source_sync(source=source)
+    assert (first.created, first.skipped, first.quarantined) == (1, 2, 0)
+    assert (second.created, second.duplicates, second.skipped, second.quarantined) == (0, 1, 2, 0)
+    assert not Quarantine.objects.filter(source=source).exists()
+    assert list(Mention.objects.filter(source=source).values_list("external_id", flat=True)) == [
+        "987654321012345_1122334455667902"
+    ]
+    fields = server.requests_to(f"/v23.0/{post}/comments")[0].query["fields"][0]
+    assert "attachment{type,description}" in fields
+
+
+def test_a_wordless_comment_with_an_attachment_description_is_read_by_it() -> None:
+    from servicepulse.sources.connectors.facebook.parse import parse_graph_comment
+
+    node = json.loads(fixture("graph_comments_sticker_photo.json"))["data"][1]
+    node["attachment"]["description"] = "Error 500 on the Moodle upload page"
+    mention = parse_graph_comment(node, post_id=f"{PAGE_ID}_987654321012345", page_id=PAGE_ID)
+    assert mention is not None and mention.text == "Error 500 on the Moodle upload page"

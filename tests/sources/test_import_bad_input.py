@@ -354,3 +354,64 @@ def test_a_file_without_records_creates_nothing(
     assert json.loads(capsys.readouterr().out.strip()) == {"imported": 0, "duplicates": 0, "rejected": 0}
     assert not Source.objects.exists()
     assert f"{path} holds no records: nothing imported, no source created" in caplog.messages
+
+
+# --- files that are not imports at all ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        (
+            "dump.jsonl",
+            bytes(range(256)) * 4 + b"\n\x00\xff\xfe garbage\n",
+            "is a mention (line 1: not valid JSON",
+        ),
+        ("photo.jsonl", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "(line 1: not "),
+        ("notes.jsonl", b"remember to renew the VPN licence\nand the wifi one\n", "line 1: not valid JSON"),
+        ("survey.csv", b"name,text\nana,wifi is down\nbo,moodle slow\n", "no 'id', 'created_at' column"),
+        ("blob.csv", b"\x00\x01\x02,\xff\xfe\n\x03,\x04\n", "no 'id', 'text', 'created_at' column"),
+    ],
+    ids=["binary", "png", "plain-text", "csv-other-columns", "binary-csv"],
+)
+def test_a_file_that_is_not_an_import_is_refused_in_one_line_and_creates_nothing(
+    tmp_path: Path, name: str, content: bytes, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing in the file is a mention: refused before the source is created, so no empty source and no
+    quarantine of a whole wrong file are left behind (a file with some good lines still imports them)."""
+    from django.core.management.base import CommandError
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(CommandError) as refused:
+        call_command("import_mentions", str(path))
+    message = str(refused.value)
+    assert message.startswith(f"{name} is not a file of mentions: ") and reason in message
+    assert message.endswith("; nothing was imported") and "\n" not in message
+    assert not Source.objects.exists() and not Quarantine.objects.exists()
+    assert capsys.readouterr().out == ""
+
+
+def test_the_refusal_is_one_line_on_stderr_from_the_command_line(tmp_path: Path) -> None:
+    from tests.cli import run_cli
+    from tests.sources.test_import import _subprocess_env
+
+    path = tmp_path / "survey.csv"
+    path.write_text("name,text\nana,wifi is down\n", encoding="utf-8")
+    env = _subprocess_env(tmp_path / "db.sqlite3")
+    assert run_cli("manage", "migrate", "--verbosity", "0", env=env, timeout=300).returncode == 0
+    done = run_cli("import", str(path), env=env)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "CommandError: survey.csv is not a file of mentions: its header row has no 'id', 'created_at' column "
+        "(id, text and created_at are needed); nothing was imported"
+    ]
+    stats = run_cli("stats", "--json", env=env)
+    assert json.loads(stats.stdout)["sources"] == {}
+
+
+def test_a_file_with_one_good_line_among_garbage_still_imports_it(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\x00\xff garbage\n{nope\n" + json.dumps(GOOD).encode() + b"\n")
+    assert import_file(path=path).as_dict() == {"imported": 1, "duplicates": 0, "rejected": 2}
+    assert Quarantine.objects.count() == 2 and Source.objects.get().name == "mixed"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -348,3 +349,52 @@ def test_keyword_search_goes_on_working_after_the_first_pull() -> None:
     assert server.requests_to("/api/v2/search")[1].query["min_id"] == ["113500000000000301"]
     source.refresh_from_db()
     assert source.consecutive_failures == 0 and not source.last_error
+
+
+def test_an_edit_streamed_as_status_update_replaces_the_stored_text() -> None:
+    """Mastodon streams an edit as `status.update` with the whole Status, as it now reads, as a JSON string
+    payload (https://docs.joinmastodon.org/methods/streaming/#events; `edited_at` set:
+    https://docs.joinmastodon.org/entities/Status/#edited_at). The stored post takes the new text, once."""
+    messages = (FIXTURES / "streaming_messages.jsonl").read_text().splitlines()
+    first = json.loads(messages[0])
+    status = json.loads(first["payload"])
+    edited = {
+        **status,
+        "content": "<p>Moodle is back, but quiz submissions still time out #vle</p>",
+        "edited_at": "2026-11-25T23:40:00.000Z",
+    }
+    update = json.dumps({**first, "event": "status.update", "payload": json.dumps(edited)})
+    routes = {("GET", "/api/v1/timelines/tag/vle"): [Reply(200, body=[])]}
+
+    def live(conn: WsConnection) -> Iterator[str]:
+        yield from [messages[0], update, update]
+        time.sleep(1.0)  # open until the client has subscribed and read them, however slow the machine
+
+    with mastodon_server(routes) as server, WebSocketReplayServer(live) as ws:
+        source = mastodon_source(server.url, hashtags="vle", streaming="true", streaming_url=ws.url)
+        connector_for(source).stream(stop=threading.Event(), max_reconnects=0)
+    mention = Mention.objects.get(source=source, external_id=status["id"])
+    assert mention.text == "Moodle is back, but quiz submissions still time out #vle"
+    assert mention.raw["edited_at"] == "2026-11-25T23:40:00.000Z"
+    assert Mention.objects.filter(source=source).count() == 1
+    assert not Quarantine.objects.filter(source=source).exists()
+
+
+def test_a_stored_post_read_again_edited_over_rest_takes_the_new_text() -> None:
+    """A status stored from the hashtag feed, edited, then found by a keyword search: REST gives it with
+    `edited_at` and its new `content` (https://docs.joinmastodon.org/entities/Status/#edited_at); the
+    stored post takes the new text instead of the edit being dropped as a duplicate."""
+    status = load("timeline_tag_vle.json")[0]
+    edited = {**status, "spoiler_text": "", "content": "<p>lecture capture is down in every room #vle</p>"}
+    edited["edited_at"] = "2026-11-25T23:50:00.000Z"
+    routes = {
+        ("GET", "/api/v1/timelines/tag/vle"): [Reply(200, body=[status])],
+        ("GET", "/api/v2/search"): [Reply(200, body={"accounts": [], "statuses": [edited], "hashtags": []})],
+    }
+    with mastodon_server(routes) as server:
+        source = mastodon_source(
+            server.url, hashtags="vle", keywords="lecture capture", access_token="t", mentions="false"
+        )
+        result = source_sync(source=source)
+    assert (result.created, result.duplicates) == (1, 1)
+    assert Mention.objects.get(source=source).text == "lecture capture is down in every room #vle"

@@ -329,3 +329,48 @@ def test_private_api_address_refused_without_the_allowance(source, settings) -> 
             connector_for(source).reply(mention=mention, text="Thanks, we're on it.")
     assert server.requests == []  # the bot token went nowhere
     assert not Source.objects.filter(name="slack2").exists()
+
+
+def test_more_new_messages_than_a_pull_reads_are_read_by_the_next_pulls(source) -> None:  # type: ignore[no-untyped-def]
+    """A busy evening brings more new messages than `max_pages` pages hold: the next pulls read on below the
+    oldest message read (`latest`) instead of the cursor jumping to the newest and the messages between never
+    being read. `conversations.history` answers newest first between `oldest` and `latest` (both exclusive
+    unless `inclusive`), at most `limit` a page ("fewer than the requested number of items may be returned"),
+    with `has_more` and `response_metadata.next_cursor` while more remain
+    (https://docs.slack.dev/reference/methods/conversations.history)."""
+    template = json.loads(fixture("conversations_history_page2.json"))["messages"][0]
+    channel: list[dict] = []
+
+    def add_messages(first: int, last: int) -> None:
+        for n in range(first, last + 1):
+            channel.append({**template, "ts": f"{1795400000 + n * 10}.000100", "text": f"VPN down ({n})"})
+
+    def paged(request):  # type: ignore[no-untyped-def]
+        query = params(request)
+        low = float(query.get("oldest", ["0"])[0])
+        high = float(query.get("latest", ["1e12"])[0])
+        offset = int(query.get("cursor", ["0"])[0] or 0)
+        size = min(int(query["limit"][0]), 20)
+        found = sorted((m for m in channel if low < float(m["ts"]) < high), key=lambda m: -float(m["ts"]))
+        page = found[offset : offset + size]
+        more = offset + size < len(found)
+        body = {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": str(offset + size) if more else ""},
+        }
+        return Reply(200, body=body)
+
+    add_messages(1, 3)
+    source.options["max_pages"] = 2
+    with ReplayServer({("POST", "/api/conversations.history"): [paged]}) as server:
+        point_at(source, server)
+        assert source_sync(source=source).created == 3
+        add_messages(4, 103)  # 100 new messages: five pages, the pulls read two at a time
+        created = [source_sync(source=source).created for _ in range(4)]
+    assert created == [40, 40, 20, 0]
+    assert Mention.objects.filter(source=source).count() == 103
+    source.refresh_from_db()
+    assert source.cursor == {"latest_ts": {"C024BE91L": channel[-1]["ts"]}}

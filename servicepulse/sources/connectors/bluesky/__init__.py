@@ -29,6 +29,7 @@ from servicepulse.sources.registry import (
     poll_seconds_option,
     register,
 )
+from servicepulse.sources.services import source_poll_interval
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,9 @@ class BlueskyConnector(Connector):
         moment the pull started or goes quiet."""
         consumer = JetstreamConsumer(source=self.source, prefilter=self.prefilter())
         started_us = int(time.time() * 1_000_000)
-        first = started_us - self.poll_seconds * 1_000_000
+        # The source's `poll_seconds` option when set (the class default is only the fallback).
+        interval = source_poll_interval(source=self.source)
+        first = started_us - int(interval.total_seconds()) * 1_000_000
         stop = threading.Event()
         try:
             for message in jetstream_messages(

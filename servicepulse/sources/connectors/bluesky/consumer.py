@@ -5,15 +5,18 @@ idempotent store drops what is replayed twice."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from servicepulse.mentions.services import MentionData
-from servicepulse.sources.connectors.bluesky.parse import Skip, parse_event
+from servicepulse.sources.connectors.bluesky.parse import Skip, Unreadable, parse_event
 from servicepulse.sources.connectors.bluesky.prefilter import Prefilter
 from servicepulse.sources.registry import PayloadError, PullResult, Rejected
+
+logger = logging.getLogger(__name__)
 
 _TIME_US = re.compile(r'"time_us"\s*:\s*(\d+)')
 BATCH_SIZE = 200
@@ -61,6 +64,11 @@ class JetstreamConsumer:
         try:
             event = json.loads(message)
             mention = parse_event(event)
+        except Unreadable as exc:
+            if self.prefilter.matches("", exc.record):  # about us (a reply to the account), but wordless
+                self.result.skipped += 1
+                logger.info("bluesky %s: skipped %s at time_us %s", self.source.name, exc, time_us)
+            return
         except Skip:
             return
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:

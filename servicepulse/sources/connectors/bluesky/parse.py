@@ -3,7 +3,11 @@
 Jetstream (https://github.com/bluesky-social/jetstream) sends one JSON object per WebSocket message:
 `{"did", "time_us", "kind": "commit"|"identity"|"account", "commit": {"rev", "operation", "collection",
 "rkey", "record", "cid"}}`. A `create` commit in `app.bsky.feed.post` is a post; its record follows the
-`app.bsky.feed.post` lexicon (`text`, `createdAt`, `langs`, `reply.{root,parent}.{uri,cid}`, `facets`).
+`app.bsky.feed.post` lexicon (`text`, `createdAt`, `langs`, `reply.{root,parent}.{uri,cid}`, `facets`,
+`embed`). A post may have empty `text` and only pictures: `embed` `app.bsky.embed.images` (`images[].alt`,
+required, may be ""), `app.bsky.embed.video` (`alt`), or `app.bsky.embed.recordWithMedia` (a quote with
+either as `media`) — https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/embed/images.json
+(and `video.json`, `recordWithMedia.json` beside it). Their alt texts are what there is to read.
 """
 
 from __future__ import annotations
@@ -19,6 +23,37 @@ POST = "app.bsky.feed.post"
 
 class Skip(Exception):
     """A valid event that is not a new post (identity, account, deletes, likes...)."""
+
+
+class Unreadable(Skip):
+    """A new post with nothing to read: no text and no alt text (a picture without a description, a bare
+    quote). Not bad input, so not quarantined; counted as skipped when it is about us. `record` is the
+    post record, for the prefilter to decide that."""
+
+    def __init__(self, reason: str, record: dict[str, Any]) -> None:
+        super().__init__(reason)
+        self.record = record
+
+
+def alt_texts(embed: Any) -> list[str]:
+    """The non-empty alt texts of a post's images or video (also as a quote's media), in order."""
+    if not isinstance(embed, dict):
+        return []
+    kind = embed.get("$type")
+    if kind == "app.bsky.embed.recordWithMedia":
+        return alt_texts(embed.get("media"))
+    if kind == "app.bsky.embed.images":
+        images = embed.get("images")
+        alts = (
+            [image.get("alt") for image in images if isinstance(image, dict)]
+            if isinstance(images, list)
+            else []
+        )
+    elif kind == "app.bsky.embed.video":
+        alts = [embed.get("alt")]
+    else:
+        return []
+    return [alt.strip() for alt in alts if isinstance(alt, str) and alt.strip()]
 
 
 def post_uri(did: str, rkey: str) -> str:
@@ -68,7 +103,10 @@ def parse_event(event: Any) -> MentionData:
     if not isinstance(text, str):
         raise PayloadError("post record has no text")
     if not text.strip():
-        raise Skip("a post without text (an image or a quote)")
+        alts = alt_texts(record.get("embed"))
+        if not alts:
+            raise Unreadable("a post with no text and no alt text (a picture or a quote)", record)
+        text = "\n".join(alts)
     reply_value = record.get("reply")
     reply: dict[str, Any] = reply_value if isinstance(reply_value, dict) else {}
     parent = reply.get("parent") or {}

@@ -18,6 +18,7 @@ from django.utils import timezone
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.connectors.facebook.client import GraphClient
 from servicepulse.sources.connectors.facebook.parse import (
+    NoText,
     ParseError,
     parse_feed_change,
     parse_graph_comment,
@@ -240,7 +241,11 @@ class FacebookConnector(Connector):
                     items: list[Item] = []
                     post_id = str(node.get("id", "")) if isinstance(node, dict) else ""
                     try:
-                        post = parse_graph_post(node, page_id=self.page_id, include_page=include_page)
+                        try:
+                            post = parse_graph_post(node, page_id=self.page_id, include_page=include_page)
+                        except NoText:
+                            post = None
+                            result.skipped += 1
                         if post is not None:
                             items.append(Item(f"post {post_id}", raw_of(node), mention=post))
                         created = int(parse_time(node.get("created_time")).timestamp())
@@ -248,7 +253,7 @@ class FacebookConnector(Connector):
                     except (ParseError, ValueError) as exc:
                         items.append(Item(f"post {post_id}", raw_of(node), error=str(exc)))
                     if post_id:
-                        items.extend(self._comment_items(client, post_id, max_pages, include_page))
+                        items.extend(self._comment_items(client, post_id, max_pages, include_page, result))
                     self._store(items, result)
         finally:
             client.close()
@@ -256,7 +261,7 @@ class FacebookConnector(Connector):
         return result
 
     def _comment_items(
-        self, client: GraphClient, post_id: str, max_pages: int, include_page: bool
+        self, client: GraphClient, post_id: str, max_pages: int, include_page: bool, result: PullResult
     ) -> list[Item]:
         items: list[Item] = []
         for page in client.comments(object_id=post_id, max_pages=max_pages):
@@ -266,6 +271,9 @@ class FacebookConnector(Connector):
                     mention = parse_graph_comment(
                         node, post_id=post_id, page_id=self.page_id, include_page=include_page
                     )
+                except NoText:
+                    result.skipped += 1  # a sticker or photo without words: nothing to read, not bad input
+                    continue
                 except (ParseError, ValueError) as exc:
                     items.append(Item(position, raw_of(node), error=str(exc)))
                     continue

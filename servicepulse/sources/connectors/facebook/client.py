@@ -28,7 +28,9 @@ RATE_LIMIT_CODES = {4, 17, 32, 613, 80001}
 DEFAULT_RATE_LIMIT_WAIT = 15 * 60.0
 
 POST_FIELDS = "id,message,created_time,from,permalink_url"
-COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
+# `attachment`: a sticker or photo comment has `message` "" and its picture here; a `description`, when
+# there is one, is the words it carries (https://developers.facebook.com/docs/graph-api/reference/comment/).
+COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url,attachment{type,description}"
 
 
 class GraphClient:

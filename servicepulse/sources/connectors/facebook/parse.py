@@ -23,6 +23,12 @@ class ParseError(PayloadError):
     pass
 
 
+class NoText(Exception):
+    """A valid post or comment with nothing to read: a sticker, a photo or a shared link without words
+    (Graph gives `message` "" or none, and the picture as `attachment`). Not bad input: skipped and counted,
+    never quarantined, so the pulls that re-read it inside the comment window add nothing."""
+
+
 def _str_id(value: Any, field: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -68,6 +74,18 @@ def _message(value: dict[str, Any]) -> str:
     if not message.strip():
         raise ParseError("message is empty")
     return message
+
+
+def _attachment_description(value: Any) -> str:
+    """What a comment's attachment says in words: its `description` (Graph API StoryAttachment:
+    https://developers.facebook.com/docs/graph-api/reference/story-attachment/), when it has one."""
+    description = value.get("description") if isinstance(value, dict) else None
+    return description.strip() if isinstance(description, str) else ""
+
+
+def _attachment_type(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else None
+    return kind if isinstance(kind, str) else ""
 
 
 def post_url(post_id: str, comment_id: str = "") -> str:
@@ -127,8 +145,9 @@ def parse_graph_post(node: Any, *, page_id: str, include_page: bool = False) -> 
     author, author_id = _author(node.get("from"))
     if author_id and author_id == page_id and not include_page:
         return None
-    if node.get("message") is None:
-        return None  # a shared link or photo without words
+    message = node.get("message")
+    if message is None or (isinstance(message, str) and not message.strip()):
+        raise NoText("a post with no text (a shared link or photo without words)")
     permalink = node.get("permalink_url")
     return MentionData(
         external_id=post_id,
@@ -155,9 +174,17 @@ def parse_graph_comment(
     parent = node.get("parent")
     parent_id = _str_id(parent.get("id"), "parent.id") if isinstance(parent, dict) else post_id
     permalink = node.get("permalink_url")
+    message = node.get("message")
+    if message is None or (isinstance(message, str) and not message.strip()):
+        text = _attachment_description(node.get("attachment"))
+        if not text:
+            kind = _attachment_type(node.get("attachment")) or "nothing"
+            raise NoText(f"a comment with no text ({kind})")
+    else:
+        text = _message(node)
     return MentionData(
         external_id=comment_id,
-        text=_message(node),
+        text=text,
         created_at=parse_time(node.get("created_time")),
         author=author,
         author_id=author_id,

@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from servicepulse.mentions.services import MentionData
-from servicepulse.sources.connectors.file_import.parse import ParseError, parse_json_line, parse_record
+from servicepulse.sources.connectors.file_import.parse import (
+    REQUIRED,
+    ParseError,
+    parse_json_line,
+    parse_record,
+)
 
 # The same ceiling `servicepulse analyze` reads CSV with: a long post is a post (the csv default is 128 KiB).
 CSV_FIELD_LIMIT = 10_000_000
@@ -36,6 +41,22 @@ def detect_format(path: Path) -> str:
     if suffix in {".csv", ".tsv"}:
         return "csv"
     return "jsonl"
+
+
+def missing_columns(path: Path) -> list[str]:
+    """The required fields a CSV (or TSV) file's header row lacks; [] for JSON Lines or a file with no rows."""
+    if detect_format(path) != "csv":
+        return []
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+        try:
+            header = next((cells for cells in csv.reader(handle, dialect=dialect) if cells), None)
+        except csv.Error:
+            return []  # the rows say what is wrong with it, one by one
+    if header is None:
+        return []
+    return [name for name in REQUIRED if name not in {_text([cell]) for cell in header}]
 
 
 def read_lines(path: Path) -> Iterator[Line]:

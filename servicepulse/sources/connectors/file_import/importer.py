@@ -15,9 +15,9 @@ from pathlib import Path
 from django.db import DataError, transaction
 
 from servicepulse.mentions.services import mentions_ingest, quarantine_add
-from servicepulse.sources.connectors.file_import.client import Line, read_lines
+from servicepulse.sources.connectors.file_import.client import Line, missing_columns, read_lines
 from servicepulse.sources.models import Source, SourceKind
-from servicepulse.sources.services import source_get_or_create
+from servicepulse.sources.services import SourceConfigError, source_get_or_create
 
 BATCH_SIZE = 500
 # Rejected lines an import report names with their reason (all of them are in quarantine): enough to see
@@ -29,6 +29,11 @@ REJECTIONS_SHOWN = 20
 REFUSED = (DataError, UnicodeEncodeError, OverflowError)
 
 logger = logging.getLogger(__name__)
+
+
+class NothingToImport(SourceConfigError):
+    """The file holds records, but not one is a mention (binary data, a CSV of something else): refused
+    before anything is written, so a wrong file leaves no source and no quarantine behind."""
 
 
 @dataclass
@@ -60,10 +65,13 @@ def import_file(
     """Import `path` (JSON Lines, or CSV/TSV by extension) into the import source `source_name`.
 
     The source is created with the first record, so a file with none (empty, blank lines, a CSV header
-    alone) creates nothing. `on_progress` is called with the number of bytes read so far, for a progress bar.
+    alone) creates nothing; a file with records of which none is a mention raises NothingToImport before
+    anything is written (one that has some imports them and quarantines the rest). `on_progress` is called
+    with the number of bytes read so far, for a progress bar.
     """
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
+    check_importable(path)
     source: Source | None = None
     report = ImportReport()
     batch: list[Line] = []
@@ -107,6 +115,32 @@ def import_file(
     if on_progress:
         on_progress(size)
     return report
+
+
+def check_importable(path: Path) -> None:
+    """Raise NothingToImport, with why in one line, when `path` has records and not one is a mention."""
+    refusal = _nothing_usable(path)
+    if refusal:
+        raise NothingToImport(f"{path.name} is not a file of mentions: {refusal}; nothing was imported")
+
+
+def _nothing_usable(path: Path) -> str:
+    """Why nothing in `path` can be imported, or "" when a record is a mention (or there are no records).
+    Reads only as far as the first mention, so a good file costs a line or two."""
+    missing = missing_columns(path)
+    if missing:
+        names = ", ".join(repr(name) for name in missing)
+        return f"its header row has no {names} column (id, text and created_at are needed)"
+    first: Line | None = None
+    count = 0
+    for line in read_lines(path):
+        if line.mention is not None:
+            return ""
+        count += 1
+        first = first or line
+    if first is None:
+        return ""
+    return f"none of its {count} record(s) is a mention (line {first.position}: {first.error})"
 
 
 def _store(*, source: Source, lines: list[Line]) -> ImportReport:

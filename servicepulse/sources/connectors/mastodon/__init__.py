@@ -178,6 +178,7 @@ class MastodonConnector(Connector):
             source_store(
                 source=self.source, mentions=mentions, rejected=rejected, cursor=cursor, result=result
             )
+            self._apply_edits(mentions)
             if min_id is None:
                 return  # first run: start from now, no backfill beyond one page
 
@@ -200,6 +201,15 @@ class MastodonConnector(Connector):
                 raw = json.dumps(plain(item), sort_keys=True, default=str)
                 rejected.append(Rejected(raw=raw, reason=str(exc), position=f"{key} id {item_id or '?'}"))
         return mentions, rejected, ids
+
+    def _apply_edits(self, mentions: list[MentionData]) -> None:
+        """Stored posts read again edited (`edited_at` set: https://docs.joinmastodon.org/entities/Status/)
+        take their new text; posts not stored yet are left to the ingest, which has stored them as edited."""
+        from servicepulse.mentions.services import mentions_revise
+
+        edited = [m for m in mentions if isinstance(m.raw, dict) and m.raw.get("edited_at")]
+        if edited:
+            mentions_revise(source=self.source, items=edited)
 
     # --- streaming --------------------------------------------------------------------------------------
 
@@ -257,8 +267,15 @@ class MastodonConnector(Connector):
                 mentions=[],
                 rejected=[Rejected(raw=message, reason=str(exc), position="stream")],
             )
+        if event.event == "status.update":
+            # An edit: the status as it now reads (https://docs.joinmastodon.org/methods/streaming/#events).
+            mentions, rejected, _ = self._parse_page([event.payload], parse_status, "status.update")
+            if rejected:
+                source_store(source=self.source, mentions=[], rejected=rejected, result=result)
+            self._apply_edits(mentions)
+            return result
         if event.event not in {"update", "notification"}:
-            return result  # deletes, edits and filter changes do not make mentions
+            return result  # deletes and filter changes do not make mentions
         if event.event == "update":
             key = (
                 f"tag:{event.stream[1].lower()}"

@@ -115,7 +115,7 @@ class SlackConnector(Connector):
         body = read_body(request)
         secret = require_secret(self.source, "signing_secret")
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not stamp.isdigit():
+        if not (stamp.isascii() and stamp.isdigit()):  # "²".isdigit(), but int("²") fails
             raise WebhookRejected(403, "X-Slack-Request-Timestamp is missing or not a number")
         if abs(time.time() - int(stamp)) > MAX_CLOCK_SKEW:
             raise WebhookRejected(403, "X-Slack-Request-Timestamp is more than five minutes old (a replay?)")
@@ -167,23 +167,40 @@ class SlackConnector(Connector):
 
     # -- backfill --------------------------------------------------------------------------------------------
     def pull(self) -> PullResult:
-        """Top-level messages of each channel since the last one seen (thread replies: Events API)."""
+        """Top-level messages of each channel since the last one seen (thread replies: Events API).
+
+        `conversations.history` pages newest first. When `max_pages` run out before the last message seen
+        (more new messages than the pages hold: a pull after a long back-off, a busy channel), the cursor
+        keeps the last message seen and notes the oldest message read (`backlog`); the next pulls read on
+        below it (`latest`) before taking the newest again, so no message between the two is skipped."""
         channels = channel_list(self._opt("channels"))
         if not channels:
             raise ConnectorError("no channels configured for this Slack source")
         start = str((timezone.now() - timedelta(days=self._num("backfill_days"))).timestamp())
         cursor = dict(self.source.cursor)
         latest: dict[str, str] = dict(cursor.get("latest_ts") or {})
+        backlogs: dict[str, Any] = dict(cursor.get("backlog") or {})
         client = self._client()
         workspace = str(self._opt("workspace_url") or "")
         result = PullResult()
         for channel in channels:
-            oldest = latest.get(channel, start)
-            newest = oldest
-            for page in client.history(channel=channel, oldest=oldest, max_pages=int(self._num("max_pages"))):
+            seen = latest.get(channel)
+            oldest = seen or start
+            backlog = backlogs.get(channel) if isinstance(backlogs.get(channel), dict) else None
+            below = str(backlog["latest"]) if backlog and backlog.get("latest") else None
+            newest = str(backlog["newest"]) if backlog and backlog.get("newest") else oldest
+            lowest: str | None = None
+            cut_off = False  # `max_pages` ran out with more messages left
+            pages = client.history(
+                channel=channel, oldest=oldest, latest=below, max_pages=int(self._num("max_pages"))
+            )
+            for page, more in pages:
+                cut_off = more
                 items: list[Item] = []
                 for message in page:
                     ts = message.get("ts") if isinstance(message, dict) else None
+                    if isinstance(ts, str) and (lowest is None or _ts_after(lowest, ts)):
+                        lowest = ts
                     position = f"{channel} ts {ts}"
                     try:
                         mention = parse_message(message, channel=channel, workspace_url=workspace)
@@ -199,9 +216,17 @@ class SlackConnector(Connector):
                 result.duplicates += stored.duplicates
                 result.quarantined += stored.quarantined
                 result.mention_ids.extend(stored.mention_ids)
-            latest[channel] = newest
+            if cut_off and seen and lowest:
+                # The first pull reads back `max_pages` pages only, by design (as Discourse and X).
+                backlogs[channel] = {"latest": lowest, "newest": newest}
+            else:
+                backlogs.pop(channel, None)
+                latest[channel] = newest
             # Store progress channel by channel, so a failure on the next channel keeps this one's.
-            source_set_cursor(source=self.source, cursor={**self.source.cursor, "latest_ts": dict(latest)})
+            progress = {**self.source.cursor, "latest_ts": dict(latest), "backlog": dict(backlogs)}
+            if not backlogs:
+                del progress["backlog"]
+            source_set_cursor(source=self.source, cursor=progress)
         return result
 
     # -- reply -----------------------------------------------------------------------------------------------

@@ -69,23 +69,28 @@ class SlackClient:
         base = base_url if base_url.endswith("/") else base_url + "/"
         self.web = GuardedWebClient(token=token, base_url=base, timeout=timeout)
 
-    def history(self, *, channel: str, oldest: str, max_pages: int) -> Iterator[list[dict[str, Any]]]:
-        """Each `conversations.history` page newer than `oldest`, following the `next_cursor`."""
+    def history(
+        self, *, channel: str, oldest: str, max_pages: int, latest: str | None = None
+    ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+        """Each `conversations.history` page newer than `oldest` (and older than `latest`, when given),
+        newest first, following the `next_cursor`; with each page, whether more remain after it (True on
+        the last page yielded only when `max_pages` ran out)."""
         cursor: str | None = None
         for _ in range(max_pages):
             try:
                 response = self.web.conversations_history(
-                    channel=channel, oldest=oldest, limit=200, cursor=cursor
+                    channel=channel, oldest=oldest, latest=latest, limit=200, cursor=cursor
                 )
             except SLACK_ERRORS as exc:
                 raise _translate(exc, f"conversations.history for {channel}") from None
             messages = response.get("messages")
             if not isinstance(messages, list):
                 raise ConnectorError(f"Slack conversations.history for {channel} has no messages list")
-            yield messages
             meta = response.get("response_metadata") or {}
             cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
-            if not response.get("has_more") or not cursor:
+            more = bool(response.get("has_more") and cursor)
+            yield messages, more
+            if not more:
                 return
 
     def post_reply(self, *, channel: str, thread_ts: str, text: str) -> str:

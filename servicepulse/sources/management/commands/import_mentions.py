@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from servicepulse.core.progress import progress_bar
-from servicepulse.sources.connectors.file_import.importer import import_file
+from servicepulse.sources.connectors.file_import.importer import check_importable, import_file
 from servicepulse.sources.services import SourceConfigError
 
 
@@ -20,7 +20,8 @@ class Command(BaseCommand):
         "Import mentions from a JSON Lines (or .csv) file: fields id, text, created_at (ISO 8601 with "
         "offset), "
         "optional author, url, in_reply_to, lang. Bad lines go to quarantine (the first are named on stderr "
-        "with their reason); re-running adds no duplicates. "
+        "with their reason); re-running adds no duplicates. A file in which no line is a mention (not an "
+        "import at all) is refused in one line before anything is written. "
         'Prints {"imported": N, "duplicates": N, "rejected": N}; exits 1 when any line was rejected, '
         "2 when the database failed part-way (run it again to finish)."
     )
@@ -33,6 +34,10 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
+        try:
+            check_importable(path)  # before the progress bar, so a wrong file is one line and nothing else
+        except SourceConfigError as exc:
+            raise CommandError(str(exc)) from exc
         with progress_bar(total=path.stat().st_size, desc=f"importing {path.name}", unit="B") as bar:
 
             def advance(done: int) -> None:

@@ -283,6 +283,11 @@ class Command(BaseCommand):
 
     @staticmethod
     def _counts(result: Any) -> str:
-        return json.dumps(
-            {"created": result.created, "duplicates": result.duplicates, "quarantined": result.quarantined}
-        )
+        counts = {
+            "created": result.created,
+            "duplicates": result.duplicates,
+            "quarantined": result.quarantined,
+        }
+        if result.skipped:  # posts with nothing to read: said, not silently dropped
+            counts["skipped"] = result.skipped
+        return json.dumps(counts)

@@ -48,6 +48,9 @@ REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 HTTP_SCHEMES = ("http", "https")
 WEBSOCKET_SCHEMES = ("ws", "wss")
 DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+# The only request headers a redirect to another origin carries: a caller's credentials (Authorization,
+# Discourse's Api-Key, cookies, a signature) are for the address it named, not for wherever that points next.
+CROSS_ORIGIN_HEADERS = frozenset({"user-agent", "accept-encoding", "accept", "content-type"})
 ERROR_EXCERPT_CHARS = 200
 
 
@@ -306,7 +309,12 @@ def fetch(
                         raise FetchError(f"more than {max_redirects} redirects", url=url)
                     location = response.headers["location"]
                     redirects.append(current)
-                    current = urljoin(current, location)
+                    following = urljoin(current, location)
+                    if _origin(following) != _origin(current):
+                        request_headers = {
+                            k: v for k, v in request_headers.items() if k.lower() in CROSS_ORIGIN_HEADERS
+                        }
+                    current = following
                     status = response.status_code
                     if status == 303 or (status in {301, 302} and method == "POST"):
                         method, content, data, json = "GET", None, None, None
@@ -333,6 +341,15 @@ def fetch(
                     else None,
                 )
             return result
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        port = None  # refused by the next hop's own check
+    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def _timeouts(seconds: float) -> dict[str, float]:

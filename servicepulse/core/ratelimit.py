@@ -3,7 +3,7 @@
 Use `@rate_limit("widget", limit=30, per=60)` on a view, or `rate_limit_hit(...)` inside one. Requests over
 the limit get 429 with Retry-After. The key is the client address: REMOTE_ADDR, or, when that is one of
 `SERVICEPULSE_TRUSTED_PROXIES`, the nearest address in X-Forwarded-For that is not a trusted proxy (read from
-the right, so a client cannot forge it by sending its own header).
+the right, so a client cannot forge it by sending its own header). IPv6 clients are counted by their /64.
 """
 
 from __future__ import annotations
@@ -46,8 +46,22 @@ def client_address(request: HttpRequest) -> str:
     return hops[0] if hops else remote
 
 
+def _budget_key(key: str) -> str:
+    """An IPv6 client counts by its /64: one subscriber, home or cloud host is given a whole /64, so counting
+    each address would let it take a fresh budget for every request. Other keys (IPv4, e-mail) as they are."""
+    try:
+        ip = ipaddress.ip_address(key)
+    except ValueError:
+        return key
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return key
+
+
 def _window_key(scope: str, key: str, per: int) -> str:
-    return f"rl:{scope}:{key}:{int(time.time() // per)}"
+    return f"rl:{scope}:{_budget_key(key)}:{int(time.time() // per)}"
 
 
 def rate_limit_count(*, scope: str, key: str, per: int) -> int:

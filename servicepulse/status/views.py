@@ -53,7 +53,7 @@ from servicepulse.status.services import (
 )
 
 PUBLIC_CACHE = "public, max-age=60"
-SUBSCRIBE_LIMIT = 5  # confirmation e-mails per client address per 10 minutes
+SUBSCRIBE_LIMIT = 5  # confirmation e-mails per client address, and per recipient, per 10 minutes
 RECENT_DAYS = 14
 # The key under the components: what each state means to someone using the service, in the colour of its bars.
 STATE_MEANINGS = {
@@ -158,6 +158,11 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             return render(request, "status/subscribe_sent.html", {})  # honeypot: pretend all is well
         retry = rate_limit_hit(
             scope="status-subscribe", key=client_address(request), limit=SUBSCRIBE_LIMIT, per=600
+        ) or rate_limit_hit(  # and per recipient, so many senders together cannot flood one mailbox
+            scope="status-subscribe-to",
+            key=form.cleaned_data["email"].strip().lower(),
+            limit=SUBSCRIBE_LIMIT,
+            per=600,
         )
         if retry is not None:
             response = render(request, "status/subscribe.html", {"form": form, "limited": True}, status=429)

@@ -69,6 +69,12 @@ def test_access_denied_for_private_sources_when_not_allowed(live_server, rpc, we
     web.html("/links", f'<a href="{target}">x</a>')
     settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
     assert _fault(rpc, f"{web.base}/links", target) == 49
+    # The refusal does not say what the name resolved to (a map of internal names for anyone) nor how the
+    # guard is configured.
+    with pytest.raises(xmlrpc.client.Fault) as info:
+        rpc.pingback.ping("http://localhost:9/links", target)
+    assert info.value.faultCode == 49
+    assert "127.0.0.1" not in info.value.faultString and "SERVICEPULSE_" not in info.value.faultString
 
 
 def test_rate_limit_is_access_denied(live_server, rpc, web, make_post, settings):

@@ -116,6 +116,24 @@ def test_redirects_followed_and_limited(settings: Any) -> None:
             fetch(server.url + "/ftp")
 
 
+def test_redirect_to_another_origin_drops_the_callers_credentials() -> None:
+    # Security review: a token sent to an API (Slack's Authorization, Discourse's Api-Key) followed a redirect
+    # to whatever host the answer named.
+    sent = {"Authorization": "Bearer xoxb-secret", "Api-Key": "k-secret", "Accept": "application/json"}
+    with ReplayServer() as elsewhere, ReplayServer() as api:
+        elsewhere.add("GET", "/landing", Reply(200, body="elsewhere"))
+        api.add("GET", "/moved", Reply(302, {"Location": "/here"}))
+        api.add("GET", "/here", Reply(302, {"Location": elsewhere.url + "/landing"}))
+        assert fetch(api.url + "/moved", headers=sent).text == "elsewhere"
+    same_origin = api.requests[1].headers
+    assert (
+        same_origin.get("Authorization") == "Bearer xoxb-secret" and same_origin.get("Api-Key") == "k-secret"
+    )
+    other = {name.lower(): value for name, value in elsewhere.requests[0].headers.items()}
+    assert "authorization" not in other and "api-key" not in other
+    assert other["accept"] == "application/json" and other["user-agent"].startswith("servicepulse/")
+
+
 def test_dns_rebinding_connects_to_checked_address(strict: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """The name resolves to an allowed address once, then to a forbidden one: the fetch must use the first."""
     real = socket.getaddrinfo

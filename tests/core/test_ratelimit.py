@@ -24,6 +24,19 @@ def test_hits_over_limit_are_refused_with_retry_after() -> None:
     assert view(factory.get("/", REMOTE_ADDR="10.0.0.1")).status_code == 200
 
 
+def test_an_ipv6_client_counts_by_its_64() -> None:
+    # Security review: each address of a /64 (what one home or cloud host is given) had its own budget, so a
+    # spammer took a fresh one for every comment, pingback or widget report.
+    cache.clear()
+    assert rate_limit_hit(scope="t6", key="2001:db8:1:2::1", limit=2, per=60) is None
+    assert rate_limit_hit(scope="t6", key="2001:db8:1:2:ffff::9", limit=2, per=60) is None
+    assert rate_limit_hit(scope="t6", key="2001:db8:1:2:abcd::7", limit=2, per=60) is not None
+    assert rate_limit_hit(scope="t6", key="2001:db8:1:3::1", limit=2, per=60) is None  # another /64
+    assert rate_limit_hit(scope="t6", key="::ffff:192.0.2.1", limit=1, per=60) is None
+    assert rate_limit_hit(scope="t6", key="192.0.2.1", limit=1, per=60) is not None  # the same IPv4 client
+    assert rate_limit_hit(scope="t6", key="someone@example.org", limit=1, per=60) is None  # not an address
+
+
 def test_scopes_are_separate() -> None:
     cache.clear()
     assert rate_limit_hit(scope="a", key="k", limit=1, per=60) is None

@@ -53,6 +53,16 @@ def test_production_refuses_to_start_without_each_secret(tmp_path: Path) -> None
     assert "must be a random string" in _check(weak).stderr
 
 
+def test_production_refuses_to_lift_the_outbound_address_guard(tmp_path: Path) -> None:
+    # Security review: the tests' switch that lets fetches reach loopback and private addresses could be
+    # turned on in production, opening webmention and pingback sources to server-side request forgery.
+    result = _check({**_prod_env(tmp_path), "SERVICEPULSE_FETCH_ALLOW_PRIVATE": "true"})
+    assert result.returncode != 0
+    assert "SERVICEPULSE_FETCH_ALLOW_PRIVATE is for tests and local demos only" in result.stderr
+    narrow = {**_prod_env(tmp_path), "SERVICEPULSE_FETCH_ALLOW_NETWORKS": "10.20.0.0/16"}
+    assert _check(narrow).returncode == 0
+
+
 def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key(tmp_path: Path) -> None:
     # QA: the environment file example's placeholder passed `check --deploy`, then adding a source with a token
     # crashed with a traceback (a 500 on the Sources page).

@@ -1,10 +1,15 @@
 """Walk every URL pattern of the project as anonymous and as each role, and check the answer.
 
 - A view that states a role (`servicepulse.accounts.roles`) sends anonymous people to sign in, answers 403 to
-  anyone below the role, and lets the role and above in. A POST-only view (405 to GET) is asked again by POST
-  (empty body) by those who must be refused.
-- A view that states no role is public: it must be one of the known public areas (status page, blog, health,
-  sign-in, webhooks, the widget, admin's own login) — a signed-in page that forgot its role check fails here.
+  anyone below the role, and lets the role and above in.
+- A view that states no role is public: a servicepulse view must be named in `PUBLIC_VIEWS` (each listed in
+  SECURITY.md), a third-party one must sit under sign-in or the Django admin — a new page that forgot its role
+  check fails here, whatever its address.
+- Everyone below a page's role is refused on POST too (every page, not just POST-only ones), and a viewer's
+  POST (one unknown field) to a viewer page is refused (403), not allowed (405) or ignored (200, the page):
+  a redirect or a 400 would mean the page acted on (or validated) a viewer's write, which needs the Responder
+  role.
+- Only the endpoints SECURITY.md lists skip Django's CSRF check.
 - Nothing ever answers 500.
 """
 
@@ -21,22 +26,60 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from servicepulse.accounts.roles import RANK, Role
 
-# Areas anyone may open without signing in. Anything else answering 200 to an anonymous visitor is a bug.
-PUBLIC_PREFIXES = (
-    "/status/",
-    "/blog/",
-    "/health/",
-    "/accounts/",
-    "/admin/",  # Django admin has its own staff login
-    "/sources/hooks/",
-    "/sources/widget/",
-    "/xmlrpc/",
-    "/webmention/",
-    "/trackback/",
-    "/static/",
-    "/publish/feed",
-    "/widget/",
+# servicepulse views anyone may open without signing in (public by decision, each in SECURITY.md's table).
+# A servicepulse view that states no role and is not named here fails the walk.
+PUBLIC_VIEWS = frozenset(
+    {
+        ":health",
+        ":xmlrpc",
+        "status:page",
+        "status:incident",
+        "status:maintenance",
+        "status:feed",
+        "status:summary",
+        "status:badge",
+        "status:subscribe",
+        "status:subscribe_confirm",
+        "status:unsubscribe",
+        "blog:index",
+        "blog:feed",
+        "blog:rss",
+        "blog:archive",
+        "blog:archive_month",
+        "blog:tag",
+        "blog:webmention",
+        "blog:comment_edit",  # the comment's own author only, within the editing window
+        "blog:subscription_confirm",
+        "blog:subscription_unsubscribe",
+        "blog:post",
+        "blog:comments_feed",
+        "blog:trackback",
+        "sources:webhook",
+        "sources:widget-embed",
+        "sources:widget-session",
+        "sources:widget-report",
+        "publish:digest_feed",  # a signed token naming a user who still holds a role
+    }
 )
+# Views that take POSTs without Django's CSRF check, each for the reason SECURITY.md gives (a signature, a
+# signed token, machine-to-machine protocols, one-click unsubscribe). A new csrf_exempt view fails the walk.
+CSRF_EXEMPT_VIEWS = frozenset(
+    {
+        ":xmlrpc",
+        "status:subscribe",
+        "status:unsubscribe",
+        "blog:webmention",
+        "blog:trackback",
+        "blog:subscription_unsubscribe",
+        "sources:webhook",
+        "sources:widget-session",
+        "sources:widget-report",
+    }
+)
+# Third-party views (allauth's sign-in pages, the Django admin with its own staff login) may live only here.
+THIRD_PARTY_PREFIXES = ("/accounts/", "/admin/")
+# Requests the walk must not make: they would end the walking clients' sessions.
+NOT_WALKED = frozenset({"/accounts/logout/"})
 DASHBOARD_NAMESPACE = "dashboard"
 
 
@@ -46,6 +89,8 @@ class Route:
     name: str
     namespace: str
     required: Role | None
+    ours: bool  # a servicepulse view (not allauth's or Django's)
+    csrf_exempt: bool = False
 
 
 def _required_role(callback: Any) -> Role | None:
@@ -126,14 +171,21 @@ def project_routes(values: dict[str, str]) -> tuple[list[Route], list[str]]:
             continue
         routes.append(
             Route(
-                url=url, name=entry.name or "", namespace=namespace, required=_required_role(entry.callback)
+                url=url,
+                name=entry.name or "",
+                namespace=namespace,
+                required=_required_role(entry.callback),
+                ours=entry.callback.__module__.startswith("servicepulse."),
+                csrf_exempt=bool(getattr(entry.callback, "csrf_exempt", False)),
             )
         )
     return routes, skipped
 
 
-def _is_public(url: str) -> bool:
-    return url.startswith(PUBLIC_PREFIXES)
+def _is_public(route: Route) -> bool:
+    if route.ours:
+        return f"{route.namespace}:{route.name}" in PUBLIC_VIEWS
+    return route.url.startswith(THIRD_PARTY_PREFIXES)
 
 
 @pytest.fixture
@@ -169,8 +221,10 @@ def test_every_url_answers_each_role_correctly(
     assert len(skipped) < 10, f"too many patterns could not be filled: {skipped}"
     problems: list[str] = []
     for route in routes:
-        if route.namespace == DASHBOARD_NAMESPACE and route.required is None:
-            problems.append(f"{route.url}: a signed-in page without a role check")
+        if route.required is None and not _is_public(route):
+            problems.append(f"{route.url} ({route.namespace}:{route.name}): no role check, not public")
+        if route.url in NOT_WALKED:
+            continue
         for who, client in clients.items():
             response = client.get(route.url)
             status = response.status_code
@@ -181,24 +235,43 @@ def test_every_url_answers_each_role_correctly(
             if who == "admin" and status == 200 and "html" in response.get("Content-Type", ""):
                 problems += [f"{where}: {p}" for p in _dangling_references(response.content.decode())]
             if route.required is None:
-                if who == "anonymous" and status == 200 and not _is_public(route.url):
-                    problems.append(f"{where}: open to anyone but not a public page")
                 continue
             below = who == "anonymous" or RANK[Role(who)] < RANK[route.required]
-            if status == 405 and below:
-                # POST-only: ask by POST (empty body) as someone who must be refused; no side effects if so.
-                response = client.post(route.url)
-                status = response.status_code
-                where = f"{who} POST {route.url} ({route.namespace}:{route.name}) -> {status}"
-            if who == "anonymous":
-                if not (status == 302 and "/accounts/login/" in response["Location"]):
-                    problems.append(f"{where}: expected a redirect to sign in")
-            elif RANK[Role(who)] < RANK[route.required]:
-                if status != 403:
-                    problems.append(f"{where}: expected 403 (needs {route.required.label})")
-            elif status == 403:
+            if status == 403 and not below:
                 problems.append(f"{where}: refused a {who}, page needs only {route.required.label}")
+            if not below and who != Role.VIEWER:
+                continue
+            # Asked by GET (unless POST-only) and by POST as someone who must be refused, and a viewer's POST
+            # to a viewer page; no side effects when refused. The POST carries one unknown field, so a
+            # `Form(request.POST or None)` is bound and a view that validates it for a viewer answers 400.
+            reached = status != 404  # a detail page whose parameter matched no row is not checked further
+            answers = [] if status == 405 else [(where, response)]
+            post = client.post(route.url, {"walk": "1"})
+            answers.append(
+                (f"{who} POST {route.url} ({route.namespace}:{route.name}) -> {post.status_code}", post)
+            )
+            for where, response in answers:
+                status = response.status_code
+                if who == "anonymous":
+                    if not (status == 302 and "/accounts/login/" in response["Location"]):
+                        problems.append(f"{where}: expected a redirect to sign in")
+                elif below:
+                    if status != 403:
+                        problems.append(f"{where}: expected 403 (needs {route.required.label})")
+                elif (
+                    reached and response.request["REQUEST_METHOD"] == "POST" and status not in (200, 403, 405)
+                ):
+                    problems.append(f"{where}: a viewer's POST was acted on (writes need the Responder role)")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+def test_only_the_listed_endpoints_skip_csrf(world: dict[str, Any]) -> None:
+    routes, _ = project_routes(param_values(world))
+    exempt = {f"{r.namespace}:{r.name}" for r in routes if r.csrf_exempt and r.ours}
+    assert exempt == CSRF_EXEMPT_VIEWS
+    assert not [r.url for r in routes if r.csrf_exempt and not r.ours], "a third-party view without CSRF"
+    assert not exempt & {f"{r.namespace}:{r.name}" for r in routes if r.required is not None}
 
 
 @pytest.mark.django_db

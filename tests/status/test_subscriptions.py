@@ -108,6 +108,27 @@ def test_all_components_subscription_and_one_mail_per_address(client, smtp, imme
     assert len(smtp.messages) == 1  # one e-mail per address, however many subscriptions match
 
 
+def test_confirmations_are_limited_per_sender_and_per_recipient(components) -> None:  # type: ignore[no-untyped-def]
+    # Security review: the limit counted only the sender's address, so senders on many addresses together
+    # (or one IPv6 host, before addresses were counted by /64) could flood any mailbox with confirmations.
+    from django.core import mail
+    from django.core.cache import cache
+
+    cache.clear()
+    answers = [
+        Client(REMOTE_ADDR=f"198.51.100.{i}").post(
+            "/status/subscribe/", {"email": "Victim@Example.ac.uk", "components": ["vle"]}
+        )
+        for i in range(7)
+    ]
+    assert [a.status_code for a in answers] == [200] * 5 + [429] * 2
+    assert len(mail.outbox) == 5
+    other = Client(REMOTE_ADDR="198.51.100.1").post(
+        "/status/subscribe/", {"email": "someone-else@example.ac.uk", "components": ["vle"]}
+    )
+    assert other.status_code == 200  # that sender has budget left for another recipient
+
+
 def test_bad_requests_and_expired_links(client, smtp, components, settings):  # type: ignore[no-untyped-def]
     assert (
         client.post("/status/subscribe/", {"email": "not-an-address", "components": ["vle"]}).status_code

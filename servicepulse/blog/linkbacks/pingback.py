@@ -58,7 +58,10 @@ def ping(source: str, target: str, *, request_host: str | None = None, ip_addres
     try:
         response = fetch(source)
     except FetchRefused as exc:
-        raise Fault(ACCESS_DENIED, f"Access denied: {exc}") from exc
+        # The guard's reason names the address the source's host resolved to: told to anyone, that maps the
+        # organisation's internal names. The caller learns only that the source is not fetchable.
+        logger.info("pingback source %s refused: %s", source, exc)
+        raise Fault(ACCESS_DENIED, "Access denied: the source URI is not on a public address.") from exc
     except FetchFailed as exc:
         raise Fault(UPSTREAM_ERROR, f"Could not fetch the source URI: {exc}") from exc
     if response.status in {404, 410} or 400 <= response.status < 500:

@@ -24,6 +24,13 @@ except ValueError:
 ALLOWED_HOSTS = get_env("SERVICEPULSE_ALLOWED_HOSTS", required=True, cast=str_to_list)  # noqa: F405
 get_env("DATABASE_URL", required=True)
 DEBUG = False
+if SERVICEPULSE_FETCH_ALLOW_PRIVATE:  # noqa: F405
+    # It lifts the address guard for every fetch, webmention and pingback sources included: anyone on the
+    # internet could then make the server fetch its own loopback, the intranet or the cloud metadata address.
+    raise ConfigurationError(
+        "environment variable SERVICEPULSE_FETCH_ALLOW_PRIVATE is for tests and local demos only: unset it and "
+        "name the private networks servicepulse may fetch from in SERVICEPULSE_FETCH_ALLOW_NETWORKS"
+    )
 
 SECURE_SSL_REDIRECT = get_env("SERVICEPULSE_SSL_REDIRECT", True, cast=str_to_bool)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -37,11 +37,16 @@ from servicepulse.blog.models import (
 )
 from servicepulse.blog.spam import Candidate, akismet_report, rate_limited, spam_verdict, word_list_match
 from servicepulse.core.http import safe_url
+from servicepulse.core.ratelimit import rate_limit_hit
 
 logger = logging.getLogger(__name__)
 
 RESERVED_SLUGS = {"feed", "rss", "new", "edit", "drafts"}
 BLOG_SOURCE_NAME = "Blog comments"
+# Reply-notification confirmation e-mails per recipient per 10 minutes, as the status page's subscriptions: the
+# per-address comment limit alone let senders on many addresses together flood one mailbox with confirmations.
+CONFIRM_LIMIT = 5
+CONFIRM_WINDOW_SECONDS = 600
 # What an erased person's comment says, and who wrote it, when replies keep it in its thread.
 ERASED = "[erased]"
 
@@ -787,16 +792,28 @@ def linkback_remove(*, post: Post, kind: CommentKind, source_url: str) -> int:
 
 
 def subscription_request(*, comment: Comment, email: str) -> ReplySubscription:
-    """Ask to hear of replies to `comment`: nothing is sent until the address confirms (double opt-in)."""
+    """Ask to hear of replies to `comment`: nothing is sent until the address confirms (double opt-in).
+
+    At most CONFIRM_LIMIT confirmation e-mails go to one address per CONFIRM_WINDOW_SECONDS; beyond that the
+    request is kept unconfirmed without an e-mail (asking again later sends one)."""
     from servicepulse.blog import tasks
 
     subscription, created = ReplySubscription.objects.get_or_create(
         comment=comment, email=email.lower(), defaults={"token": secrets.token_urlsafe(32)}
     )
-    if created or subscription.confirmed_at is None:
+    if (created or subscription.confirmed_at is None) and _confirmation_allowed(email=subscription.email):
         subscription_id = subscription.pk
         transaction.on_commit(lambda: tasks.send_subscription_confirmation.enqueue(subscription_id))
     return subscription
+
+
+def _confirmation_allowed(*, email: str) -> bool:
+    over = rate_limit_hit(
+        scope="blog-subscribe-to", key=email.strip().lower(), limit=CONFIRM_LIMIT, per=CONFIRM_WINDOW_SECONDS
+    )
+    if over is not None:
+        logger.info("reply-notification confirmation not sent: over the per-recipient limit")
+    return over is None
 
 
 def subscription_confirm(*, token: str) -> ReplySubscription | None:

@@ -228,9 +228,18 @@ def slack_payload(message: AlertMessage) -> dict[str, Any]:
     }
 
 
+def teams_text(text: str, **style: Any) -> dict[str, Any]:
+    """`text` as an Adaptive Card element that shows it as it is. A TextBlock reads its text as Markdown, and
+    an alert quotes users' words (posts, rising words, a note, an incident's title): "[log in](https://…)" in
+    a post would become a disguised link in the channel, "**…**" bold. A RichTextBlock's TextRun is never read
+    as Markdown, and needs no backslash escapes (which some Teams clients show as typed)."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+
+
 def teams_payload(message: AlertMessage) -> dict[str, Any]:
     """A message with one Adaptive Card, as a Teams 'post to a channel when a webhook request is received'
-    workflow expects."""
+    workflow expects. Every line is shown as it is (see `teams_text`)."""
+    lines = [line for line in message.text.split("\n") if line.strip()]
     return {
         "type": "message",
         "attachments": [
@@ -242,14 +251,8 @@ def teams_payload(message: AlertMessage) -> dict[str, Any]:
                     "type": "AdaptiveCard",
                     "version": "1.4",
                     "body": [
-                        {
-                            "type": "TextBlock",
-                            "text": message.title,
-                            "weight": "Bolder",
-                            "size": "Medium",
-                            "wrap": True,
-                        },
-                        {"type": "TextBlock", "text": message.text, "wrap": True},
+                        teams_text(message.title, weight="Bolder", size="Medium"),
+                        *(teams_text(line) for line in lines),
                     ],
                     "actions": [
                         {"type": "Action.OpenUrl", "title": "Open in servicepulse", "url": message.url}

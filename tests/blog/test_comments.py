@@ -297,6 +297,32 @@ def test_reply_notifications_double_opt_in_and_unsubscribe(
     assert not [m for m in mail.outbox if m.to == [GUEST["author_email"]]]
 
 
+def test_reply_notification_confirmations_are_limited_per_recipient(
+    make_post, django_capture_on_commit_callbacks
+):
+    # Security review: only the commenter's address was limited (5 comments per 10 minutes), so senders on many
+    # addresses together could have "notify me of replies" confirmations sent to one mailbox without end.
+    post = make_post()
+    victim = "Victim@Example.ac.uk"
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(7):
+            comment_submit(
+                post=post,
+                body=f"Question {i} about the Wi-Fi",
+                author_name="Someone",
+                author_email=victim,
+                ip_address=f"198.51.100.{i}",
+                notify_replies=True,
+            )
+        comment_submit(
+            post=post, body="Another question", notify_replies=True, **{**GUEST, "ip_address": "198.51.100.1"}
+        )
+    to_victim = [m for m in mail.outbox if m.to == [victim.lower()]]
+    assert len(to_victim) == 5
+    assert ReplySubscription.objects.filter(email=victim.lower()).count() == 7  # kept, unconfirmed
+    assert len([m for m in mail.outbox if m.to == [GUEST["author_email"]]]) == 1  # another recipient's budget
+
+
 def test_moderators_are_told_of_held_comments(make_post, users, django_capture_on_commit_callbacks):
     users["responder"].email = "desk@northgate.example"
     users["responder"].save()

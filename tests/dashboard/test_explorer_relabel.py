@@ -241,3 +241,24 @@ def test_a_label_left_unchosen_is_refused_beside_its_list_and_what_was_chosen_is
     responder.post("/mentions/relabel/", {"field": "spam", "spam": "no", "next": "/mentions/"})
     html = responder.get("/mentions/").content.decode()
     assert '<option value="no" selected>No: not spam</option>' in _control(html, "spam")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad_id", ["²", "①", "x"])
+def test_a_post_id_that_is_not_a_number_is_refused_not_a_500(
+    bad_id: str, world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    # Security review: the retry kept for the explorer took ids by str.isdigit(), which '²' and other Unicode
+    # digits pass but int() refuses, so the page the relabel returned to failed with a 500.
+    responder = clients["responder"]
+    post = world["mentions"][0]
+    response = responder.post(
+        "/mentions/relabel/",
+        {"mention_ids": [post.pk, bad_id], "field": "spam", "spam": "no", "next": "/mentions/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/mentions/"
+    assert list(get_messages(response.wsgi_request))[-1].level_tag == "error"
+    assert not Correction.objects.exists()
+    page = responder.get("/mentions/")  # the page the relabel returns to, with what was chosen kept
+    assert page.status_code == 200
+    assert '<option value="no" selected>No: not spam</option>' in _control(page.content.decode(), "spam")

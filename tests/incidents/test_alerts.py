@@ -80,7 +80,7 @@ def test_slack_and_teams_payloads(incident: Incident) -> None:
     card = teams["attachments"][0]
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert card["content"]["type"] == "AdaptiveCard"
-    assert "502" in card["content"]["body"][1]["text"]
+    assert any("502" in element["inlines"][0]["text"] for element in card["content"]["body"][1:])
 
 
 def test_webhook_is_signed_and_verifiable(incident: Incident) -> None:
@@ -222,6 +222,30 @@ def test_slack_gets_users_words_escaped_so_they_cannot_ping_the_channel(incident
         assert "<!channel>" not in text and "<https://evil" not in text
         assert "&lt;!channel&gt; moodle &amp; &lt;https://evil.example|login here&gt; down" in text
     assert slack["blocks"][2]["text"]["text"] == f"<{alerts.incident_url(incident)}|Open in servicepulse>"
+
+
+def test_teams_shows_users_words_as_typed_not_as_markdown(incident: Incident) -> None:
+    # Security review: the card's TextBlocks read the alert as Markdown, so a post quoted in it could put a
+    # disguised link ("[log in](https://evil.example)") or bold text in the team's channel.
+    incident.title = "Moodle [log in](https://evil.example/title) **now**"
+    incident.explanation["representatives"] = [
+        "moodle down [reset here](https://evil.example/login) _urgent_"
+    ]
+    incident.save()
+    card = alerts.teams_payload(alerts.alert_message(incident, IncidentState.CONFIRMED))
+    body = card["attachments"][0]["content"]["body"]
+    assert {element["type"] for element in body} == {"RichTextBlock"}  # never read as Markdown
+    runs = [run for element in body for run in element["inlines"]]
+    assert {run["type"] for run in runs} == {"TextRun"}
+    assert (
+        runs[0]["text"]
+        == "Problem detected: Moodle VLE — Moodle [log in](https://evil.example/title) **now**"
+    )
+    assert runs[0]["weight"] == "Bolder"
+    assert [run["text"] for run in runs[1:]] == alerts.alert_message(
+        incident, IncidentState.CONFIRMED
+    ).text.split("\n")
+    assert "“moodle down [reset here](https://evil.example/login) _urgent_”" in [run["text"] for run in runs]
 
 
 def test_the_alert_says_since_when_in_the_organisations_time(incident: Incident) -> None:

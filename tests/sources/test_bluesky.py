@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.sources.connectors.bluesky.client import PdsClient
 from servicepulse.sources.connectors.bluesky.prefilter import Prefilter
 from servicepulse.sources.registry import CannotReply, ConnectorError, connector_for
 from servicepulse.sources.services import source_create, source_set_cursor, source_sync
@@ -270,3 +272,34 @@ def test_first_pull_reads_back_the_sources_poll_interval() -> None:
         source_sync(source=source)
     cursor = int(ws.connections[0].query["cursor"][0])
     assert before - 1801 * 1_000_000 <= cursor <= before - 1799 * 1_000_000 + 5_000_000
+
+
+def test_pds_connection_goes_to_the_address_that_was_checked(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Security review: the PDS client checked what the host name resolved to, then httpx connected by name, so
+    # a second DNS answer (rebinding) could point the request at a private address.
+    settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+    settings.SERVICEPULSE_FETCH_ALLOW_NETWORKS = ["127.0.0.1/32"]  # the replay PDS stands for a public host
+    real = socket.getaddrinfo
+    calls: list[str] = []
+
+    def rebinding(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "pds.rebind.test":
+            calls.append(host)  # first the allowed address, then one outside the allowed networks
+            return real("127.0.0.1" if len(calls) == 1 else "127.0.0.2", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    session = json.loads((FIXTURES / "create_session.json").read_text())
+    with ReplayServer(
+        {("POST", "/xrpc/com.atproto.server.createSession"): [Reply(200, body=session)]}
+    ) as pds:
+        client = PdsClient(pds_url=f"http://pds.rebind.test:{pds.port}")
+        client.login(handle="northfieldit.bsky.social", app_password="abcd-efgh-ijkl-mnop")
+        assert client.did == session["did"]
+        assert calls == ["pds.rebind.test"]  # resolved once, and connected to that address
+        assert pds.requests[0].headers["Host"] == f"pds.rebind.test:{pds.port}"
+        with pytest.raises(ConnectorError, match=r"127\.0\.0\.2"):  # the next call resolves and checks again
+            client.call(lambda: client.api.com.atproto.server.get_session(), where="the PDS")
+    assert len(pds.requests) == 1

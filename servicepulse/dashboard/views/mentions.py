@@ -86,7 +86,8 @@ def _ticked(retry: QueryDict | None) -> set[int]:
     """The posts ticked in a relabel kept for retry (none without one)."""
     if retry is None:
         return set()
-    return {int(i) for i in retry.getlist("mention_ids") if i.isdigit()}
+    # ASCII digits only: "²".isdigit() is true, but int("²") fails (a posted id like that was a 500).
+    return {int(i) for i in retry.getlist("mention_ids") if i.isascii() and i.isdigit()}
 
 
 def _keep_for_retry(request: HttpRequest, target: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from servicepulse.core.fetcher import FetchError, checked_address, parse_retry_after
+from servicepulse.core.fetcher import FetchError, fetch, parse_retry_after
 from servicepulse.sources.connectors.bluesky.parse import POST
 from servicepulse.sources.registry import ConnectorError
 from servicepulse.sources.websocket import websocket_messages
@@ -50,29 +50,57 @@ def jetstream_messages(*, url: str, stop: Any, idle_timeout: float = 60.0) -> It
         yield message if isinstance(message, str) else message.decode("utf-8", errors="replace")
 
 
-class PdsClient:
-    """The atproto client on an account's PDS: every request address-checked by the fetcher's rules, signed in
-    with an app password by `login`. `api` is the atproto Client; run its calls through `call`."""
+def _guarded_request_class() -> type[Any]:
+    """atproto's Request with every call made by the guarded fetcher: the PDS's address is checked and the
+    connection made to that checked address (a second DNS answer cannot move it to a private one, as it could
+    when httpx connected by name after a check), redirects included, with the fetcher's size and time limits."""
+    import httpx
+    from atproto_client.request import Request, _handle_response
 
-    def __init__(self, *, pds_url: str) -> None:
-        import httpx
-        from atproto import Client
-        from atproto_client.request import Request
-
-        def guard(request: httpx.Request) -> None:
+    class GuardedRequest(Request):
+        def _send_request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+            headers = self.get_headers(kwargs.pop("headers", None))
+            params = kwargs.pop("params", None)
+            if params:
+                url = str(httpx.URL(url).copy_merge_params(params))
+            body = kwargs.pop("content", None)
+            data = kwargs.pop("data", None)
+            if body is None and isinstance(data, bytes | str):
+                body, data = data, None  # a blob upload
             try:
-                checked_address(
-                    request.url.host, request.url.port or (443 if request.url.scheme == "https" else 80)
+                fetched = fetch(
+                    url,
+                    method=method,
+                    headers=headers,
+                    content=body.encode("utf-8") if isinstance(body, str) else body,
+                    data=data,
+                    json=kwargs.pop("json", None),
+                    timeout=TIMEOUT,
+                    raise_for_status=False,
                 )
             except FetchError as exc:
-                raise ConnectorError(f"bluesky: {exc}") from None
+                raise ConnectorError(f"bluesky: {exc}", retry_after=exc.retry_after) from None
+            # The fetcher hands back the decoded body: drop the headers that describe the encoded one.
+            kept = [
+                (name, value)
+                for name, value in fetched.headers.multi_items()
+                if name.lower() not in {"content-encoding", "content-length", "transfer-encoding"}
+            ]
+            return _handle_response(httpx.Response(fetched.status, headers=kept, content=fetched.content))
+
+    return GuardedRequest
+
+
+class PdsClient:
+    """The atproto client on an account's PDS: every request made by the guarded fetcher, signed in with an app
+    password by `login`. `api` is the atproto Client; run its calls through `call`."""
+
+    def __init__(self, *, pds_url: str) -> None:
+        from atproto import Client
 
         self.pds_url = pds_url
         self._did: str | None = None
-        self.api = Client(
-            base_url=pds_url,
-            request=Request(timeout=TIMEOUT, trust_env=False, event_hooks={"request": [guard]}),
-        )
+        self.api = Client(base_url=pds_url, request=_guarded_request_class()(trust_env=False))
         self.api.on_session_change(self._remember_session)
 
     def _remember_session(self, event: SessionEvent, session: Session) -> None:
@@ -107,7 +135,7 @@ class PdsClient:
             if status == 429:
                 retry = parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
                 reset = headers.get("ratelimit-reset") or headers.get("RateLimit-Reset")
-                if retry is None and reset and str(reset).isdigit():
+                if retry is None and reset and str(reset).isascii() and str(reset).isdigit():
                     retry = max(0.0, int(reset) - time.time())
             raise ConnectorError(f"bluesky: HTTP {status}: {message}", retry_after=retry) from None
         except NetworkError as exc:

@@ -361,7 +361,7 @@ def _read_limited(
 ) -> bytes:
     declared = response.headers.get("content-length")
     encoded = "content-encoding" in response.headers
-    if declared and declared.isdigit() and int(declared) > max_bytes and not encoded:
+    if declared and declared.isdecimal() and int(declared) > max_bytes and not encoded:
         raise FetchError(f"response is {int(declared)} bytes, over the {max_bytes}-byte limit", url=url)
     chunks: list[bytes] = []
     total = 0

@@ -63,6 +63,8 @@ def test_category_option_forms() -> None:
     assert category_ids("") == set()
     with pytest.raises(ConnectorError):
         category_ids("it-help")
+    with pytest.raises(ConnectorError, match="should be 'slug/id'"):
+        category_ids("it-help/²")  # a digit to str.isdigit, not to int()
 
 
 def test_pull_reads_chosen_categories_back_to_the_cursor(source) -> None:  # type: ignore[no-untyped-def]

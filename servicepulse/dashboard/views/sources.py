@@ -171,7 +171,7 @@ def source_quarantine_discard(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete quarantined input once read: one row (`row`) or all of the source's."""
     source = get_object_or_404(Source, pk=pk)
     row = request.POST.get("row")
-    ids = None if row is None else [int(row)] if row.isdigit() else []
+    ids = None if row is None else [int(row)] if row.isdecimal() else []
     discarded = quarantine_discard(source=source, ids=ids)
     messages.success(
         request, f"Discarded {discarded} quarantined row{'' if discarded == 1 else 's'} of {source.name}."

@@ -54,7 +54,7 @@ def category_ids(value: Any) -> set[int]:
         if not text:
             continue
         tail = text.rsplit("/", 1)[-1]
-        if not tail.isdigit():
+        if not tail.isdecimal():
             raise ConnectorError(
                 f"Discourse category {text!r} should be 'slug/id' or an id, as in /c/slug/id"
             )

@@ -41,7 +41,7 @@ MAX_PAGES = 10  # per feed and pull; the rest comes next time (the cursor has mo
 
 
 def _id_key(value: str) -> tuple[int, int | str]:
-    return (0, int(value)) if value.isdigit() else (1, value)
+    return (0, int(value)) if value.isdecimal() else (1, value)
 
 
 def newest(ids: list[str]) -> str:

@@ -54,7 +54,7 @@ def translate_error(exc: Exception, action: str) -> ConnectorError:
         headers = exc.response.headers
         wait = parse_retry_after(headers.get("retry-after"))
         reset = headers.get("x-rate-limit-reset")
-        if wait is None and reset and reset.isdigit():
+        if wait is None and reset and reset.isdecimal():
             wait = max(int(reset) - time.time(), 1.0)
         return ConnectorError(f"X rate limit on {action}", retry_after=wait or 15 * 60.0)
     if isinstance(exc, tweepy.TwitterServerError):

@@ -32,7 +32,7 @@ def parse_tweet(tweet: Any, *, users: dict[str, dict[str, Any]]) -> MentionData 
     if not isinstance(tweet, dict):
         raise ParseError(f"tweet must be an object, got {type(tweet).__name__}")
     tweet_id = tweet.get("id")
-    if not isinstance(tweet_id, str) or not tweet_id.isdigit():
+    if not isinstance(tweet_id, str) or not (tweet_id.isascii() and tweet_id.isdigit()):
         raise ParseError("id is missing or not a numeric string")
     refs = tweet.get("referenced_tweets")
     if refs is not None and not isinstance(refs, list):

@@ -65,8 +65,15 @@ def _start(args: list[str], env: dict[str, str], **kwargs: object) -> subprocess
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # As typed in a terminal: a suite started in the background (`make test &`, a CI runner's script)
+        # passes SIGINT on ignored, and Ctrl-C would then not reach the command at all.
+        preexec_fn=_sigint_default,
         **kwargs,  # type: ignore[call-overload]
     )
+
+
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _interrupt_once_working(proc: subprocess.Popen[bytes]) -> tuple[bytes, str]:

@@ -6,6 +6,7 @@ idempotent, so an import killed at any moment and run again ends exactly as if i
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -15,7 +16,12 @@ from pathlib import Path
 from django.db import DataError, transaction
 
 from servicepulse.mentions.services import mentions_ingest, quarantine_add
-from servicepulse.sources.connectors.file_import.client import Line, missing_columns, read_lines
+from servicepulse.sources.connectors.file_import.client import (
+    Line,
+    detect_format,
+    missing_columns,
+    read_lines,
+)
 from servicepulse.sources.models import Source, SourceKind
 from servicepulse.sources.services import SourceConfigError, source_get_or_create
 
@@ -125,22 +131,33 @@ def check_importable(path: Path) -> None:
 
 
 def _nothing_usable(path: Path) -> str:
-    """Why nothing in `path` can be imported, or "" when a record is a mention (or there are no records).
-    Reads only as far as the first mention, so a good file costs a line or two."""
+    """Why `path` is not a file of mentions at all, or "" when it is one (or has no records). A file of
+    mentions whose records are all invalid is one: they go to quarantine with their reasons, as always. Not
+    one is a CSV whose header lacks the needed columns, or a JSON Lines file none of whose lines is a JSON
+    object (a binary file, plain text). Reads only as far as the first record, so a good file costs a line."""
     missing = missing_columns(path)
     if missing:
         names = ", ".join(repr(name) for name in missing)
         return f"its header row has no {names} column (id, text and created_at are needed)"
+    if detect_format(path) == "csv":
+        return ""
     first: Line | None = None
     count = 0
     for line in read_lines(path):
-        if line.mention is not None:
+        if line.mention is not None or _is_json_object(line.raw):
             return ""
         count += 1
         first = first or line
     if first is None:
         return ""
-    return f"none of its {count} record(s) is a mention (line {first.position}: {first.error})"
+    return f"none of its {count} line(s) is a mention (line {first.position}: {first.error})"
+
+
+def _is_json_object(raw: str) -> bool:
+    try:
+        return isinstance(json.loads(raw), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _store(*, source: Source, lines: list[Line]) -> ImportReport:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import User
 
 from servicepulse.accounts.roles import RANK, Role
@@ -69,3 +70,11 @@ def person_list() -> list[Person]:
 def person_get(*, user_id: int) -> Person | None:
     user = User.objects.prefetch_related("groups", "socialaccount_set").filter(pk=user_id).first()
     return _person(user) if user is not None else None
+
+
+def mail_kept_locally() -> str | None:
+    """Where e-mails go instead of a mailbox with the laptop default (the dev settings write them to files),
+    so "sent" is not claimed for an e-mail nobody will receive; None when they are really sent."""
+    if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+        return str(getattr(settings, "EMAIL_FILE_PATH", ""))  # only the dev settings define it
+    return None

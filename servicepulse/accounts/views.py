@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from servicepulse.accounts.forms import PersonAddForm, PersonRoleForm, role_from
 from servicepulse.accounts.roles import Role, role_required
-from servicepulse.accounts.selectors import Person, person_get, person_list
+from servicepulse.accounts.selectors import Person, mail_kept_locally, person_get, person_list
 from servicepulse.accounts.services import (
     AccountError,
     user_add,
@@ -36,6 +36,14 @@ def _invite(request: HttpRequest, person: Person) -> None:
             "check the mail settings, then send it again from here.",
         )
     else:
+        if (kept_in := mail_kept_locally()) is not None:
+            messages.warning(
+                request,
+                f"No mail is sent with these settings: the e-mail to {address} with {person.username}'s link to "
+                f"choose a password was written to {kept_in}. Set SERVICEPULSE_EMAIL_BACKEND and the SMTP "
+                "settings to send it for real.",
+            )
+            return
         messages.success(request, f"Sent {person.username} a link to choose their password, to {address}.")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,3 +67,14 @@ def test_refusals_are_one_line_errors() -> None:
         users_cmd("deactivate", "amara")
     with pytest.raises(CommandError, match=r"^no user called 'nobody'"):
         users_cmd("role", "nobody", "viewer")
+
+
+def test_add_with_mail_written_to_files_does_not_claim_it_was_sent(settings: Any, tmp_path: Path) -> None:
+    # The dev settings' default (`servicepulse run` on a laptop): the e-mail lands in a file, not in a mailbox.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    out = users_cmd("add", "amara", "--role", "admin", "--email", "amara@northgate.example")
+    assert "sent a link" not in out
+    assert f"was written to {tmp_path}" in out
+    [written] = list(tmp_path.iterdir())
+    assert "/accounts/password/reset/key/" in written.read_text()

@@ -97,6 +97,20 @@ def test_adding_a_person_mails_a_link_they_use_to_choose_their_password(
     assert "password1" not in Client().get(link.group(1), follow=True).content.decode()
 
 
+def test_adding_a_person_with_mail_written_to_files_says_where_rather_than_sent(
+    clients: dict[str, Client], settings: Any, tmp_path: Any
+) -> None:
+    # The dev settings' default (`servicepulse run`): nothing reaches a mailbox, so "Sent" would mislead.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    response = clients["admin"].post(
+        "/accounts/users/new/", {"username": "ngozi", "email": "ngozi@northgate.example", "role": "viewer"}
+    )
+    message = _last_message(response)
+    assert not message.startswith("Sent") and f"was written to {tmp_path}" in message
+    assert len(list(tmp_path.iterdir())) == 1
+
+
 def test_add_refuses_a_taken_name_or_address_next_to_the_field(
     clients: dict[str, Client], users: dict[str, User]
 ) -> None:

@@ -71,6 +71,7 @@ def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_si
     }
     env.pop("DATABASE_URL", None)
     env.pop("SERVICEPULSE_BASE_URL", None)  # links must follow the port served on
+    env.pop("SERVICEPULSE_ORGANISATION", None)  # a real organisation's first run is told to name itself
     # Started with SIGINT ignored, as a script's background job (`servicepulse run &`) is: Ctrl-C must still
     # stop everything cleanly.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -113,6 +114,10 @@ def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_si
             proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in output
+    # An empty database without the demo: the first thing to do is to add an admin, and it says how.
+    assert "nobody can sign in yet" in output
+    assert "servicepulse users add NAME --role admin" in output
+    assert "set SERVICEPULSE_ORGANISATION to yours" in output
     assert proc.returncode == 0, output
     leftovers = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
     assert leftovers == [], f"processes left running: {leftovers}"

@@ -9,13 +9,15 @@ from servicepulse.accounts.roles import Role, role_required
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard.forms import is_htmx
 from servicepulse.dashboard.selectors import board_rows, service_overview
+from servicepulse.sources.models import Source
 
 
 @role_required(Role.VIEWER)
 def board(request: HttpRequest) -> HttpResponse:
     rows = board_rows()
-    template = "dashboard/_board_rows.html" if is_htmx(request) else "dashboard/board.html"
-    return render(request, template, {"rows": rows})
+    if is_htmx(request):
+        return render(request, "dashboard/_board_rows.html", {"rows": rows})
+    return render(request, "dashboard/board.html", {"rows": rows, "has_sources": Source.objects.exists()})
 
 
 @role_required(Role.VIEWER)

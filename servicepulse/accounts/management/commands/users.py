@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from servicepulse.accounts.roles import Role
-from servicepulse.accounts.selectors import Person, person_list
+from servicepulse.accounts.selectors import Person, mail_kept_locally, person_list
 from servicepulse.accounts.services import (
     AccountError,
     user_add,
@@ -125,4 +125,11 @@ class Command(BaseCommand):
                 f"send it from the Users page, or set a password with "
                 f"`servicepulse manage changepassword {user.username}`"
             ) from None
+        if (kept_in := mail_kept_locally()) is not None:
+            self.stdout.write(
+                f"no mail is sent with these settings: the e-mail to {address} with the link to choose a password "
+                f"was written to {kept_in} (set SERVICEPULSE_EMAIL_BACKEND and the SMTP settings to send it "
+                "for real)"
+            )
+            return
         self.stdout.write(f"sent a link to choose a password to {address}")

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -86,6 +87,19 @@ class Command(BaseCommand):
         self.stdout.write(f"\nservicepulse {settings.VERSION} is running at {url}")
         for username, password, role in demo_logins:
             self.stdout.write(f"  sign in as {username} / {password}  ({role})")
+        if not demo_logins and not get_user_model().objects.filter(is_active=True).exists():
+            # A first run for a real organisation (--no-demo): nobody can sign in until an admin exists.
+            self.stdout.write(
+                "  nobody can sign in yet: add the first admin in another terminal with\n"
+                "    servicepulse users add NAME --role admin --email ADDR   (e-mails a link to choose a password)\n"
+                "  or, without mail, `servicepulse users add NAME --role admin` then "
+                "`servicepulse manage changepassword NAME`"
+            )
+        if options["no_demo"] and not os.environ.get("SERVICEPULSE_ORGANISATION"):
+            self.stdout.write(
+                f"  pages and e-mails name the organisation {settings.SERVICEPULSE_ORGANISATION!r} (the demo's): "
+                "set SERVICEPULSE_ORGANISATION to yours (and SERVICEPULSE_TIME_ZONE if not Europe/London)"
+            )
         self.stdout.write("Press Ctrl-C to stop.\n")
         self.stdout.flush()
 

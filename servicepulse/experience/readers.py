@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 
 from servicepulse.experience.themes import ThemePost
 
@@ -132,18 +132,21 @@ def complaint_texts(*, start: datetime, end: datetime, limit: int = 3000) -> lis
 
 
 def daily_counts(*, days: list[datetime]) -> tuple[list[int], list[int]]:
-    """Non-spam posts about at least one service per day (days[i] <= t < days[i+1]): complaints, others."""
-    from servicepulse.analysis.models import MentionAnalysis
+    """Non-spam posts about at least one service per day (days[i] <= t < days[i+1]): complaints, others.
+    Each post once, however many services it names: the posts `score_counts` counts for their main service."""
+    from servicepulse.analysis.models import MentionAnalysis, ServiceTag
 
     complaints, others = [0] * (len(days) - 1), [0] * (len(days) - 1)
     if len(days) < 2:
         return complaints, others
-    qs = (
-        MentionAnalysis.objects.filter(created_at__gte=days[0], created_at__lt=days[-1], spam=False)
-        .filter(tags__isnull=False)
-        .distinct()
-        .values_list("created_at", "complaint")
-    )
+    # EXISTS, not a join with DISTINCT: DISTINCT over the selected (time, complaint) pairs merged the posts
+    # that share a time (an export at minute resolution), so the bars came out short of the headline.
+    qs = MentionAnalysis.objects.filter(
+        Exists(ServiceTag.objects.filter(analysis=OuterRef("pk"))),
+        created_at__gte=days[0],
+        created_at__lt=days[-1],
+        spam=False,
+    ).values_list("created_at", "complaint")
     for created_at, complaint in qs:
         i = bisect.bisect_right(days, created_at) - 1
         if 0 <= i < len(complaints):

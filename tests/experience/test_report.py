@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from datetime import timedelta
@@ -92,6 +93,53 @@ def test_the_headline_counts_a_complaint_about_two_services_once(week: Week) -> 
     assert report.totals["complaints"] == 21
     assert sum(row.complaints for row in report.services) == 26
     assert "21 complaints" in report_text(report)
+
+
+def test_the_daily_chart_counts_every_post_the_headline_counts(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Posts exported at minute resolution share their times: the daily chart counted one post per (time,
+    complaint or not), so a file imported twice (the second time adding nothing) showed 11 posts in the headline
+    above bars adding up to 8."""
+    from servicepulse.analysis.models import MentionAnalysis
+    from servicepulse.analysis.services import mentions_analyze
+    from servicepulse.mentions.models import Mention
+    from servicepulse.sources.connectors.file_import.importer import import_file
+
+    from .conftest import MONDAY, WEEK
+
+    ServiceFactory(id="vle", name="Moodle VLE", aliases=["moodle"], order=0)
+    ServiceFactory(id="wifi", name="Wi-Fi", aliases=["eduroam"], order=1)
+    ServiceFactory(id="email", name="Student e-mail", aliases=["outlook"], order=2)
+    texts = [  # three posts a minute: the same time each
+        ["moodle is down again, can't upload my essay", "moodle upload error 500", "eduroam keeps dropping"],
+        ["loving the new moodle quiz page", "eduroam in the library is great today", "outlook is fine"],
+        ["moodle and eduroam both broken tonight", "outlook won't load my inbox", "moodle is so slow"],
+        ["reading the week 5 slides on moodle", "eduroam works again, thanks"],
+    ]
+    lines = [
+        json.dumps(
+            {
+                "id": f"p{day}-{i}",
+                "text": text,
+                "created_at": (MONDAY + timedelta(days=day + 1, hours=9)).isoformat(),
+            }
+        )
+        for day, minute in enumerate(texts)
+        for i, text in enumerate(minute)
+    ]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert import_file(path=path).as_dict() == {"imported": 11, "duplicates": 0, "rejected": 0}
+    assert import_file(path=path).as_dict() == {"imported": 0, "duplicates": 11, "rejected": 0}
+    assert mentions_analyze(mention_ids=list(Mention.objects.values_list("id", flat=True))) == 11
+    about_services = MentionAnalysis.objects.filter(spam=False, tags__isnull=False).distinct()
+    assert about_services.count() == 11  # each names a service
+
+    report = report_build(week=WEEK)
+    assert report.totals["mentions"] == 11
+    bars = [int(n) for n in re.findall(r"text-anchor='middle'>(\d+)</text>", str(report.chart_daily))]
+    assert bars == [0, 3, 3, 3, 2, 0, 0]
+    assert report.totals["complaints"] == about_services.filter(complaint=True).count() > 0
+    assert "11 posts about IT services" in report_text(report)
 
 
 def test_themes_with_example_posts(week: Week) -> None:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from servicepulse.incidents.models import (
     ActivityType,
     AlertChannel,
     AlertDelivery,
+    AlertRule,
     Incident,
     IncidentKind,
     IncidentState,
@@ -36,6 +38,9 @@ from servicepulse.incidents.models import (
 
 # The longest one attempt may take, by HTTP or SMTP: a silent target must not hang a worker.
 SEND_SECONDS = 20.0
+# A test alert is sent while an admin waits for the page: a shorter wait.
+TEST_SEND_SECONDS = 8.0
+TEST_EVENT = "test"
 
 STATE_HEADLINES = {
     IncidentState.POSSIBLE: "Possible problem",
@@ -281,12 +286,12 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, window: 
     return age <= window and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def _post_json(url: str, payload: dict[str, Any], headers: dict[str, str] | None = None) -> int:
+def _post_json(url: str, payload: dict[str, Any], *, deadline: float = SEND_SECONDS) -> int:
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    return _post(url, body, headers or {})
+    return _post(url, body, {}, deadline=deadline)
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+def _post(url: str, body: bytes, headers: dict[str, str], *, deadline: float = SEND_SECONDS) -> int:
     try:
         response = fetch(
             url,
@@ -294,7 +299,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
             content=body,
             headers={"Content-Type": "application/json", **headers},
             max_bytes=64 * 1024,
-            deadline=SEND_SECONDS,
+            deadline=deadline,
             max_redirects=0,
         )
     except FetchError as exc:
@@ -308,26 +313,63 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
 
 def send(delivery: AlertDelivery) -> int | None:
     """Send one delivery through its rule's channel; returns the HTTP status (None for e-mail)."""
-    rule = delivery.rule
     message = alert_message(delivery.incident, delivery.incident_state)
+    body = webhook_body(message, delivery.pk)
+    return _send(delivery.rule, message, webhook=body, delivery=str(delivery.pk), deadline=SEND_SECONDS)
+
+
+def trial_message(rule: AlertRule) -> AlertMessage:
+    """A message that says plainly it is a test, about no incident."""
+    try:
+        url = f"{settings.BASE_URL}{reverse('dashboard:alerts')}"
+    except NoReverseMatch:
+        url = f"{settings.BASE_URL}/alerts/"
+    return AlertMessage(
+        event=TEST_EVENT,
+        title=f"Test alert from servicepulse: {rule.name}",
+        text=(
+            f"This is a test of the alert rule “{rule.name}”, sent by hand from the Alert rules page. "
+            "There is no incident: nothing needs doing."
+        ),
+        url=url,
+        data={"rule": rule.pk, "rule_name": rule.name},
+    )
+
+
+def send_trial(rule: AlertRule, *, deadline: float = TEST_SEND_SECONDS) -> int | None:
+    """Send a test alert through `rule`'s channel now, with the channel code real alerts use (the signed
+    webhook signs it the same way; its body has ``"test": true`` and no incident); returns the HTTP status
+    (None for e-mail) or raises `DeliveryError`. Nothing is queued or recorded."""
+    message = trial_message(rule)
+    body = {"event": TEST_EVENT, "test": True, "delivery": None, "rule": message.data, "incident": None}
+    return _send(rule, message, webhook=body, delivery=f"test-{uuid.uuid4().hex}", deadline=deadline)
+
+
+def _smtp_timeout(deadline: float) -> float:
+    # Django's SMTP backend waits forever by default (EMAIL_TIMEOUT unset); a test alert waits less still.
+    timeout = float(settings.EMAIL_TIMEOUT or deadline)
+    return min(timeout, deadline) if deadline < SEND_SECONDS else timeout
+
+
+def _send(
+    rule: AlertRule, message: AlertMessage, *, webhook: dict[str, Any], delivery: str, deadline: float
+) -> int | None:
     if rule.channel == AlertChannel.SLACK:
-        return _post_json(rule.target.strip(), slack_payload(message))
+        return _post_json(rule.target.strip(), slack_payload(message), deadline=deadline)
     if rule.channel == AlertChannel.TEAMS:
-        return _post_json(rule.target.strip(), teams_payload(message))
+        return _post_json(rule.target.strip(), teams_payload(message), deadline=deadline)
     if rule.channel == AlertChannel.WEBHOOK:
-        body = json.dumps(
-            webhook_body(message, delivery.pk), separators=(",", ":"), ensure_ascii=False
-        ).encode()
+        body = json.dumps(webhook, separators=(",", ":"), ensure_ascii=False).encode()
         timestamp = str(int(time.time()))
         headers = {
             "X-Servicepulse-Event": message.event,
-            "X-Servicepulse-Delivery": str(delivery.pk),
+            "X-Servicepulse-Delivery": delivery,
             "X-Servicepulse-Timestamp": timestamp,
         }
         secret = rule.secret
         if secret:
             headers["X-Servicepulse-Signature"] = sign(secret, timestamp, body)
-        return _post(rule.target.strip(), body, headers)
+        return _post(rule.target.strip(), body, headers, deadline=deadline)
     if rule.channel == AlertChannel.EMAIL:
         recipients = email_recipients(rule.target)
         if not recipients:
@@ -337,8 +379,7 @@ def send(delivery: AlertDelivery) -> int | None:
             body=f"{message.text}\n\n{message.url}\n",
             to=recipients,
             headers={"X-Servicepulse-Event": message.event},
-            # Django's SMTP backend waits forever by default (EMAIL_TIMEOUT unset).
-            connection=get_connection(timeout=settings.EMAIL_TIMEOUT or SEND_SECONDS),
+            connection=get_connection(timeout=_smtp_timeout(deadline)),
         )
         try:
             email.send(fail_silently=False)

@@ -194,7 +194,16 @@ class AlertRule(models.Model):
         if self.channel == AlertChannel.EMAIL:
             return self.target
         parts = urlsplit(self.target.strip())
-        return f"{parts.scheme}://{parts.hostname or ''}/…{self.target.strip()[-4:]}"
+        host = parts.hostname or ""
+        if ":" in host:  # an IPv6 address, bracketed as in the URL
+            host = f"[{host}]"
+        try:
+            port = parts.port
+        except ValueError:  # not a number: only stored before targets were checked
+            port = None
+        if port is not None:
+            host += f":{port}"  # two receivers on one host differ by port
+        return f"{parts.scheme}://{host}/…{self.target.strip()[-4:]}"
 
     @property
     def secret(self) -> str:

@@ -63,8 +63,13 @@ def websocket_messages(
         raise ConnectorError(f"{label}: handshake with {parts.netloc} failed: {exc}") from None
     last = time.monotonic()
     with connection:
-        for message in send_first:
-            connection.send(message)
+        try:
+            for message in send_first:
+                connection.send(message)
+        except ConnectionClosed:
+            # Closed by the server before we said what we want (restarting, or shedding load): a disconnect
+            # like any other, which the connector reconnects from after its back-off.
+            return
         while not stop.is_set():
             try:
                 received = connection.recv(timeout=poll)

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from servicepulse.incidents.alerts import verify
 from servicepulse.incidents.models import AlertChannel, AlertDelivery, AlertRule, DeliveryStatus
 from servicepulse.incidents.services import (
     alert_deliver,
@@ -19,6 +20,7 @@ from servicepulse.incidents.services import (
     alerts_queue,
     incident_create,
 )
+from tests.replay import ReplayServer, Reply
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"
 
@@ -217,3 +219,96 @@ def test_a_cancelled_alert_is_shown_muted_not_as_a_failure(
     AlertDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, last_error="HTTP 410")
     failed = clients["admin"].get("/alerts/").content.decode()
     assert '<strong class="error-text">Failed</strong>' in failed
+
+
+def header(request: Any, name: str) -> str:
+    return {k.lower(): v for k, v in request.headers.items()}.get(name.lower(), "")
+
+
+@pytest.mark.django_db
+def test_a_test_alert_reaches_the_signed_webhook_and_the_page_says_so(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    with ReplayServer({("POST", "/hook"): [Reply(200, body="ok")]}) as server:
+        rule = alert_rule_create(
+            name="Ops hook", channel=AlertChannel.WEBHOOK, target=f"{server.url}/hook", secret="s3cret"
+        )
+        page = clients["admin"].post("/alerts/", {"action": "test", "rule": rule.pk}, follow=True)
+        (request,) = server.requests_to("/hook")
+    assert "Ops hook: Test alert sent: HTTP 200" in text(page)
+    timestamp = header(request, "X-Servicepulse-Timestamp")
+    assert verify("s3cret", timestamp, request.body, header(request, "X-Servicepulse-Signature"))
+    assert header(request, "X-Servicepulse-Event") == "test"
+    body = request.json()
+    assert body["test"] is True and body["event"] == "test" and body["incident"] is None
+    assert not AlertDelivery.objects.exists()  # sent at once, recorded nowhere
+
+
+@pytest.mark.django_db
+def test_a_test_alert_to_slack_says_it_is_a_test(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    with ReplayServer({("POST", "/slack"): [Reply(200, body="ok")]}) as server:
+        rule = alert_rule_create(name="Desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        page = clients["admin"].post("/alerts/", {"action": "test", "rule": rule.pk}, follow=True)
+        (request,) = server.requests_to("/slack")
+    assert "Test alert sent: HTTP 200" in text(page)
+    assert request.json()["text"].startswith("Test alert from servicepulse: Desk")
+
+
+@pytest.mark.django_db
+def test_a_refusing_target_shows_the_error_in_one_line(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    with ReplayServer({("POST", "/gone"): [Reply(410, body="gone\nfor good")]}) as server:
+        rule = alert_rule_create(name="Old", channel=AlertChannel.TEAMS, target=f"{server.url}/gone")
+        page = clients["admin"].post("/alerts/", {"action": "test", "rule": rule.pk}, follow=True)
+    line = re.search(r'<li class="error">([^<]*)</li>', page.content.decode())
+    assert line is not None and "\n" not in line.group(1)
+    assert "Old: Test alert failed:" in html.unescape(line.group(1)) and "410" in line.group(1)
+    with ReplayServer({}) as server:
+        target = f"{server.url}/slack"
+    # The server is stopped: the connection is refused.
+    refused = alert_rule_create(name="Nobody", channel=AlertChannel.SLACK, target=target)
+    page = clients["admin"].post("/alerts/", {"action": "test", "rule": refused.pk}, follow=True)
+    assert "Nobody: Test alert failed:" in text(page) and "refused" in text(page)
+    assert not AlertDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_admins_send_test_alerts(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    with ReplayServer({("POST", "/slack"): [Reply(200)]}) as server:
+        rule = alert_rule_create(name="Desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        for role in ("responder", "viewer"):
+            assert clients[role].post("/alerts/", {"action": "test", "rule": rule.pk}).status_code == 403
+        assert clients["anonymous"].post("/alerts/", {"action": "test", "rule": rule.pk}).status_code == 302
+        assert server.requests_to("/slack") == []
+
+
+@pytest.mark.django_db
+def test_the_test_alert_needs_the_csrf_token(world: dict[str, Any], users: dict[str, Any]) -> None:
+    with ReplayServer({("POST", "/slack"): [Reply(200)]}) as server:
+        rule = alert_rule_create(name="Desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        strict = Client(enforce_csrf_checks=True)
+        strict.force_login(users["admin"])
+        assert strict.post("/alerts/", {"action": "test", "rule": rule.pk}).status_code == 403
+        assert server.requests_to("/slack") == []
+
+
+@pytest.mark.django_db
+def test_a_targets_port_is_shown(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    rule = alert_rule_create(
+        name="Hook", channel=AlertChannel.WEBHOOK, target="http://127.0.0.1:8080/in/hook", secret="s"
+    )
+    assert rule.target_shown == "http://127.0.0.1:8080/…hook"
+    assert "http://127.0.0.1:8080/…hook" in text(clients["admin"].get("/alerts/"))
+    AlertRule.objects.filter(pk=rule.pk).update(target="https://[::1]:8443/in/hook")
+    assert AlertRule.objects.get(pk=rule.pk).target_shown == "https://[::1]:8443/…hook"
+
+
+@pytest.mark.django_db
+def test_a_test_alert_by_e_mail(world: dict[str, Any], clients: dict[str, Client], smtp: Any) -> None:
+    rule = alert_rule_create(name="CIO", channel=AlertChannel.EMAIL, target="cio@uni.example")
+    page = clients["admin"].post("/alerts/", {"action": "test", "rule": rule.pk}, follow=True)
+    message = smtp.wait_for(1)[0]
+    assert "CIO: Test alert sent: e-mail to cio@uni.example" in text(page)
+    assert message["Subject"] == "[servicepulse] Test alert from servicepulse: CIO"
+    assert "There is no incident" in message.get_content()

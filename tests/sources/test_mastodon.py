@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -398,3 +403,91 @@ def test_a_stored_post_read_again_edited_over_rest_takes_the_new_text() -> None:
         result = source_sync(source=source)
     assert (result.created, result.duplicates) == (1, 1)
     assert Mention.objects.get(source=source).text == "lecture capture is down in every room #vle"
+
+
+class ClosingFirstServer:
+    """A WebSocket server on 127.0.0.1 written on a bare socket, to close deterministically before the client
+    subscribes: the first connection gets the handshake and a close frame in one write (so the client
+    sees the close before it can send); later ones get the handshake, `messages` and a close frame."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self._listener.getsockname()[1]}/api/v1/streaming"
+
+    def __enter__(self) -> ClosingFirstServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopped.set()
+        self._thread.join(5)
+        self._listener.close()
+
+    @staticmethod
+    def _frame(opcode: int, payload: bytes) -> bytes:
+        size = len(payload)
+        if size < 126:
+            head = bytes([0x80 | opcode, size])
+        elif size < 65536:
+            head = bytes([0x80 | opcode, 126]) + struct.pack("!H", size)
+        else:
+            head = bytes([0x80 | opcode, 127]) + struct.pack("!Q", size)
+        return head + payload
+
+    def _serve(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += conn.recv(4096)
+                key = re.search(rb"(?i)sec-websocket-key:\s*(\S+)", request).group(1)  # type: ignore[union-attr]
+                accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())  # noqa: S324 (the RFC's)
+                reply = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                reply += b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+                self.connections += 1
+                conn.settimeout(0.5)
+                if self.connections > 1:
+                    conn.sendall(reply + b"".join(self._frame(0x1, m.encode()) for m in self.messages))
+                    self._drain(conn)  # the subscriptions
+                    reply = b""
+                conn.sendall(reply + self._frame(0x8, struct.pack("!H", 1000)))
+                self._drain(conn)  # the client's close, before ours: no RST
+
+    @staticmethod
+    def _drain(conn: socket.socket) -> None:
+        try:
+            while conn.recv(4096):
+                pass
+        except OSError:  # quiet for half a second
+            pass
+
+
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def test_stream_closed_before_subscribing_reconnects() -> None:
+    """A server that closes right after the handshake (before the subscriptions go out) is a disconnect like
+    any other: the connector backs off and reconnects, and the next connection's posts are stored."""
+    messages = (FIXTURES / "streaming_messages.jsonl").read_text().splitlines()
+    routes = {
+        ("GET", "/api/v1/timelines/tag/vle"): [Reply(200, body=[])],
+        ("GET", "/api/v1/notifications"): [Reply(200, body=[])],
+    }
+    with mastodon_server(routes) as server, ClosingFirstServer(messages) as ws:
+        source = mastodon_source(server.url, hashtags="vle", streaming="true", streaming_url=ws.url)
+        connector_for(source).stream(stop=threading.Event(), max_reconnects=1)
+    assert ws.connections == 2
+    assert stored_ids(source) == ["113500000000000401", "113500000000000402", "113500000000000404"]

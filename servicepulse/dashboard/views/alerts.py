@@ -1,7 +1,8 @@
 """Alert rules (admin): the incidents app owns the AlertRule model; this page lists its rows, adds and edits
 them (`alert_rule_create`, `alert_rule_update`), switches them on and off and deletes them (after a
 confirmation), all through the incidents app's services. Every change is a POST to this one address with an
-``action``: create, edit, enable, disable or delete (with ``rule``, the rule's id)."""
+``action``: create, edit, enable, disable, delete or test (with ``rule``, the rule's id). A test sends a marked
+test alert through the rule's channel at once and shows how it went (`alert_rule_send_test`)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from servicepulse.incidents.selectors import alert_rule_get
 from servicepulse.incidents.services import (
     alert_rule_create,
     alert_rule_delete,
+    alert_rule_send_test,
     alert_rule_set_enabled,
     alert_rule_update,
 )
 
-RULE_ACTIONS = ("enable", "disable", "delete")
+RULE_ACTIONS = ("enable", "disable", "delete", "test")
 
 
 def _rule(rule_id: str | None) -> AlertRule:
@@ -63,7 +65,10 @@ def _save(form: AlertRuleForm) -> AlertRule | None:
 
 def _act_on_rule(request: HttpRequest, action: str) -> HttpResponse:
     rule = _rule(request.POST.get("rule"))
-    if action == "delete":
+    if action == "test":
+        trial = alert_rule_send_test(rule=rule)
+        (messages.success if trial.sent else messages.error)(request, f"{rule}: {trial.line}")
+    elif action == "delete":
         deliveries = alert_rule_delete(rule=rule)
         records = (
             f" and its {deliveries} delivery record{'s' if deliveries != 1 else ''}" if deliveries else ""

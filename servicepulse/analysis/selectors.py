@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Min, Prefetch, Q, QuerySet
 
 from servicepulse.analysis.models import Correction, MentionAnalysis, Sentiment, ServiceTag
 from servicepulse.mentions.models import Mention
@@ -122,3 +122,14 @@ def mentions_unanalysed(*, older_than: datetime | None = None, limit: int = 1000
     if older_than is not None:
         qs = qs.filter(received_at__lt=older_than)
     return list(qs.order_by("id").values_list("id", flat=True)[:limit])
+
+
+def first_tagged_at(*, service_ids: list[str]) -> dict[str, datetime]:
+    """When the oldest non-spam post tagged to each service was written (services without one are left
+    out): where a service's history starts when its posts go back before it entered the catalogue."""
+    return dict(
+        ServiceTag.objects.filter(service_id__in=service_ids, spam=False)
+        .values("service_id")
+        .annotate(first=Min("created_at"))
+        .values_list("service_id", "first")
+    )

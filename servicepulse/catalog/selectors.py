@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.db.models import ForeignObjectRel, ManyToManyRel, QuerySet
+from django.db.models import ForeignObjectRel, ManyToManyRel, Min, QuerySet
 
 from servicepulse.catalog.models import Service
 
@@ -29,6 +30,12 @@ HISTORY_DERIVED = frozenset({"incidents.DetectorSnapshot"})
 def service_list(*, public_only: bool = False) -> QuerySet[Service]:
     qs = Service.objects.all()
     return qs.filter(public=True) if public_only else qs
+
+
+def service_first_added_at() -> datetime | None:
+    """When the oldest service entered the catalogue (None with an empty catalogue)."""
+    first: datetime | None = Service.objects.aggregate(first=Min("created_at"))["first"]
+    return first
 
 
 def catalog_document(*, with_detection: bool = False) -> dict[str, Any]:

@@ -22,14 +22,14 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from servicepulse.analysis.selectors import mentions_for_service
+from servicepulse.analysis.selectors import first_tagged_at, mentions_for_service
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard import charts
 from servicepulse.dashboard.models import ServiceDay
 from servicepulse.dashboard.services import LIVE_DAYS, DayCounts, count_days, local_day_start, rollup_catch_up
 from servicepulse.experience.score import ServiceScore, score_from_counts, score_trend
 from servicepulse.experience.selectors import top_themes
-from servicepulse.incidents.detection import Detector
+from servicepulse.incidents.detection import Detector, DetectorConfig
 from servicepulse.incidents.models import AlertDelivery, AlertRule, DetectorSnapshot, Incident, IncidentKind
 from servicepulse.incidents.selectors import (
     IncidentDetail,
@@ -60,17 +60,64 @@ def live_counts_forget() -> None:
 
 
 class BoardState:
+    LEARNING = "learning"
     CALM = "calm"
     POSSIBLE = "possible"
     INCIDENT = "incident"
     MAINTENANCE = "maintenance"
-    LABELS = {CALM: "Calm", POSSIBLE: "Possible problem", INCIDENT: "Incident", MAINTENANCE: "Maintenance"}
+    LABELS = {
+        LEARNING: "Learning",
+        CALM: "Calm",
+        POSSIBLE: "Possible problem",
+        INCIDENT: "Incident",
+        MAINTENANCE: "Maintenance",
+    }
 
 
-def board_state(open_incidents: list[Incident], *, now: datetime) -> str:
+WARMUP = timedelta(hours=DetectorConfig().warmup_hours)
+LEARNING_HELP = (
+    f"Detection starts after {round(WARMUP / timedelta(hours=1))} hours of history: until then servicepulse "
+    "learns this service's usual level of complaints and raises nothing."
+)
+
+
+def _snapshot_detector(snapshot: DetectorSnapshot | None) -> Detector | None:
+    if snapshot is None or not snapshot.state:
+        return None
+    try:
+        return Detector.from_state(snapshot.state)
+    except (ValueError, KeyError, TypeError):  # a state from another version: detection starts afresh
+        return None
+
+
+def learning_until(*, services: list[Service], now: datetime) -> dict[str, datetime]:
+    """The services whose detection is still learning (docs/detection.md, "learning"), with when it ends:
+    48 hours from the start of the service's history (its creation, or its first day with posts when those
+    go back further), and no sooner than its detector has seen 48 hours. Services done learning are left
+    out."""
+    ids = [s.id for s in services]
+    first_posts = first_tagged_at(service_ids=ids)
+    snapshots = {s.service_id: s for s in DetectorSnapshot.objects.filter(service_id__in=ids)}
+    out: dict[str, datetime] = {}
+    for service in services:
+        until = min(service.created_at, first_posts.get(service.id, service.created_at)) + WARMUP
+        detector = _snapshot_detector(snapshots.get(service.id))
+        if detector is not None and detector.warming_up and detector.last_timestamp is not None:
+            bucket = timedelta(minutes=detector.config.bucket_minutes)
+            left = WARMUP - bucket * detector.n
+            until = max(until, detector.last_timestamp + bucket + left)
+        if until > now:
+            out[service.id] = until
+    return out
+
+
+def board_state(
+    open_incidents: list[Incident], *, now: datetime, learning_until: datetime | None = None
+) -> str:
     """A service's state from its open incidents: the most severe wins (incident, possible, maintenance).
     A maintenance window counts only while it is in progress: one planned for tomorrow leaves the service
-    calm today (it is still listed under the service)."""
+    calm today (it is still listed under the service). Without any, a service whose detection is still
+    learning is "learning", not calm: nothing could have been raised yet."""
     states = {
         incident.board_state
         for incident in open_incidents
@@ -80,7 +127,16 @@ def board_state(open_incidents: list[Incident], *, now: datetime) -> str:
     for state in (BoardState.INCIDENT, BoardState.POSSIBLE, BoardState.MAINTENANCE):
         if state in states:
             return state
+    if learning_until is not None and now < learning_until:
+        return BoardState.LEARNING
     return BoardState.CALM
+
+
+def _state_label(state: str, learning_until: datetime | None) -> str:
+    label = BoardState.LABELS.get(state, state)
+    if state == BoardState.LEARNING and learning_until is not None:
+        label += f" (until {timezone.localtime(learning_until):%a %d %b %H:%M})"
+    return label
 
 
 @dataclass
@@ -94,10 +150,15 @@ class BoardRow:
     open_incidents: list[Incident] = field(default_factory=list)
     spark: SafeString | None = None
     score_spark: SafeString | None = None
+    learning_until: datetime | None = None
 
     @property
     def state_label(self) -> str:
-        return BoardState.LABELS.get(self.state, self.state)
+        return _state_label(self.state, self.learning_until)
+
+    @property
+    def state_help(self) -> str:
+        return LEARNING_HELP if self.state == BoardState.LEARNING else ""
 
     @property
     def complaints_week(self) -> int:
@@ -278,6 +339,7 @@ def board_rows(*, now: datetime | None = None) -> list[BoardRow]:
     volumes = complaints_against_baseline(service_ids=ids, days=SPARK_DAYS, now=now, counts=per_day)
     scores = weekly_scores(service_ids=ids, weeks=TREND_WEEKS, now=now, counts=per_day)
     incidents = open_incidents_by_service(service_ids=ids)
+    learning = learning_until(services=services, now=now)
     rows = []
     for service in services:
         counts, baseline = volumes.get(service.id, ([0] * SPARK_DAYS, [0.0] * SPARK_DAYS))
@@ -289,8 +351,9 @@ def board_rows(*, now: datetime | None = None) -> list[BoardRow]:
             open_incidents=incidents.get(service.id, []),
             score=weeks[-1] if weeks else None,
             weeks=weeks,
+            learning_until=learning.get(service.id),
         )
-        row.state = board_state(row.open_incidents, now=now)
+        row.state = board_state(row.open_incidents, now=now, learning_until=row.learning_until)
         row.score_spark = charts.score_spark(
             [w.value for w in weeks], label=_weeks_label(service.name, weeks)
         )
@@ -318,10 +381,15 @@ class ServiceOverview:
     recent: list[Any]
     complaints_week: int = 0
     baseline_week: float = 0.0
+    learning_until: datetime | None = None
 
     @property
     def state_label(self) -> str:
-        return BoardState.LABELS.get(self.state, self.state)
+        return _state_label(self.state, self.learning_until)
+
+    @property
+    def state_help(self) -> str:
+        return LEARNING_HELP if self.state == BoardState.LEARNING else ""
 
 
 def service_overview(*, service: Service, now: datetime | None = None) -> ServiceOverview:
@@ -345,9 +413,11 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
     if target is not None:
         score_label += f"; target {target}"
     days = _day_starts(now, SERVICE_DAYS)
+    learning = learning_until(services=[service], now=now).get(service.id)
     return ServiceOverview(
         service=service,
-        state=board_state(incidents, now=now),
+        state=board_state(incidents, now=now, learning_until=learning),
+        learning_until=learning,
         score=latest,
         open_incidents=incidents,
         score_svg=charts.score_chart(points, target=target, label=score_label)

@@ -86,3 +86,17 @@ class IsoWeek:
 
     def __str__(self) -> str:
         return self.label
+
+
+def weeks_since(*, first: datetime | None, now: datetime, limit: int) -> list[IsoWeek]:
+    """The weeks from the one containing `now` back to the one containing `first` (newest first, at most
+    `limit`): the weeks a report can say something about. None when there is no `first` (nothing yet)."""
+    if first is None:
+        return []
+    oldest = IsoWeek.containing(min(first, now))
+    week = IsoWeek.containing(now)
+    weeks: list[IsoWeek] = []
+    while len(weeks) < limit and week.monday >= oldest.monday:
+        weeks.append(week)
+        week = week.previous()
+    return weeks

@@ -5,9 +5,11 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from servicepulse.accounts.roles import Role, role_required
-from servicepulse.experience.periods import IsoWeek, WeekError
+from servicepulse.catalog.selectors import service_first_added_at
+from servicepulse.experience.periods import IsoWeek, WeekError, weeks_since
 from servicepulse.experience.rendering import report_pdf
 from servicepulse.experience.selectors import report_build
+from servicepulse.mentions.selectors import mention_first_at
 
 INDEX_WEEKS = 12
 
@@ -27,8 +29,9 @@ def _bad_week(request: HttpRequest, error: WeekError) -> HttpResponse:
 
 @role_required(Role.VIEWER)
 def index(request: HttpRequest) -> HttpResponse:
-    current = IsoWeek.containing(timezone.now())
-    weeks = [current.previous(i) for i in range(INDEX_WEEKS)]
+    # Only weeks since servicepulse first had something to report on: a post, or a service in the catalogue.
+    known = [t for t in (mention_first_at(), service_first_added_at()) if t is not None]
+    weeks = weeks_since(first=min(known, default=None), now=timezone.now(), limit=INDEX_WEEKS)
     return render(request, "experience/index.html", {"weeks": weeks})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Min, QuerySet
 
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.models import Source
@@ -17,6 +17,12 @@ def mention_list(*, source_id: int | None = None, since: datetime | None = None)
     if since is not None:
         qs = qs.filter(created_at__gte=since)
     return qs
+
+
+def mention_first_at() -> datetime | None:
+    """When the oldest stored post was written (None without any)."""
+    first: datetime | None = Mention.objects.aggregate(first=Min("created_at"))["first"]
+    return first
 
 
 def mention_counts() -> dict[str, object]:

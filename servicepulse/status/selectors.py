@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from servicepulse.analysis.selectors import first_tagged_at
 from servicepulse.catalog.models import Service
 from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
 from servicepulse.incidents.selectors import maintenance_in_progress
@@ -24,6 +25,7 @@ from servicepulse.status.models import (
 )
 
 HISTORY_DAYS = 90
+NO_DATA = "no_data"  # a day before servicepulse knew the component: neither operational nor an incident
 
 
 def worst(states: list[str]) -> str:
@@ -129,7 +131,7 @@ class DayStatus:
 
     @property
     def label(self) -> str:
-        return ComponentState(self.state).label
+        return "No data" if self.state == NO_DATA else ComponentState(self.state).label
 
     @property
     def text(self) -> str:
@@ -147,12 +149,17 @@ def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def component_history(*, days: int = HISTORY_DAYS, at: datetime | None = None) -> dict[str, list[DayStatus]]:
     """For each component, one `DayStatus` per local calendar day over the last `days` days (oldest first),
-    coloured by the worst incident impact or maintenance that touched the day."""
+    coloured by the worst incident impact or maintenance that touched the day. Days before servicepulse had
+    anything on the component (its entry in the catalogue, its first post, incident or maintenance) are
+    `NO_DATA`: nobody can say it was operational then."""
     at = at or timezone.now()
     today = timezone.localtime(at).date()
     first = today - timedelta(days=days - 1)
     window_start, _ = _local_day_bounds(first)
-    spans: dict[str, list[tuple[datetime, datetime, str, str]]] = {s.id: [] for s in component_list()}
+    components = list(component_list())
+    spans: dict[str, list[tuple[datetime, datetime, str, str]]] = {s.id: [] for s in components}
+    first_posts = first_tagged_at(service_ids=list(spans))
+    known_from = {s.id: min(s.created_at, first_posts.get(s.id, s.created_at)) for s in components}
     incidents = PublicIncident.objects.prefetch_related("services").filter(
         Q(resolved_at__isnull=True) | Q(resolved_at__gte=window_start), started_at__lte=at
     )
@@ -173,8 +180,13 @@ def component_history(*, days: int = HISTORY_DAYS, at: datetime | None = None) -
     history: dict[str, list[DayStatus]] = {}
     bounds = [(first + timedelta(days=i), *_local_day_bounds(first + timedelta(days=i))) for i in range(days)]
     for service_id, service_spans in spans.items():
+        since = min([known_from[service_id], *(span[0] for span in service_spans)])
+        known_day = timezone.localtime(since).date()
         row = []
         for day, start, end in bounds:
+            if day < known_day:
+                row.append(DayStatus(day=day, state=NO_DATA))
+                continue
             hits = [(state, title) for s, e, state, title in service_spans if s < end and e >= start]
             row.append(
                 DayStatus(
@@ -187,9 +199,16 @@ def component_history(*, days: int = HISTORY_DAYS, at: datetime | None = None) -
     return history
 
 
+def days_with_data(days: list[DayStatus]) -> int:
+    """How many of `days` servicepulse knew the component on (what the uptime figure is over)."""
+    return sum(1 for d in days if d.state != NO_DATA)
+
+
 def uptime_percent(days: list[DayStatus]) -> float:
     """Share of days no incident touched, whatever its impact (planned maintenance does not count), to two
-    decimals. 100 means not one incident day: a share that would round up to it is shown as 99.99."""
+    decimals, over the days with data only. 100 means not one incident day: a share that would round up to
+    it is shown as 99.99."""
+    days = [d for d in days if d.state != NO_DATA]
     if not days:
         return 100.0
     hit = sum(1 for d in days if d.state not in (ComponentState.OPERATIONAL, ComponentState.MAINTENANCE))

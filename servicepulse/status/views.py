@@ -28,9 +28,11 @@ from servicepulse.status.forms import (
 )
 from servicepulse.status.models import ComponentState, IncidentStatus, Maintenance
 from servicepulse.status.selectors import (
+    NO_DATA,
     component_history,
     component_list,
     component_states,
+    days_with_data,
     maintenance_list,
     page_indicator,
     public_incident_list,
@@ -82,6 +84,7 @@ def page(request: HttpRequest) -> HttpResponse:
             "status": s,
             "days": history.get(s.service.id, []),
             "uptime": uptime_percent(history.get(s.service.id, [])),
+            "uptime_days": days_with_data(history.get(s.service.id, [])),
         }
         for s in states
     ]
@@ -98,7 +101,12 @@ def page(request: HttpRequest) -> HttpResponse:
         "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now)],
         "form": SubscribeForm(),
         "now": now,
-        "state_key": [(state.value, state.label, meaning) for state, meaning in STATE_MEANINGS.items()],
+        "state_key": [(state.value, state.label, meaning) for state, meaning in STATE_MEANINGS.items()]
+        + (
+            [(NO_DATA, "No data", "before servicepulse knew the component; left out of its figure.")]
+            if any(d.state == NO_DATA for days in history.values() for d in days)
+            else []
+        ),
     }
     response = render(request, "status/page.html", context)
     _cache_html(request, response)

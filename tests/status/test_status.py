@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from servicepulse.catalog.models import Service
 from servicepulse.status.models import ComponentState, Impact, IncidentStatus
 from servicepulse.status.selectors import (
     component_history,
@@ -111,6 +112,7 @@ def test_maintenance_window_state_and_selector(services) -> None:  # type: ignor
 
 def test_history_has_90_days_coloured_by_worst_state(services) -> None:  # type: ignore[no-untyped-def]
     now = timezone.now()
+    Service.objects.update(created_at=now - timedelta(days=200))  # known for longer than the 90 days
     three_days_ago = now - timedelta(days=3)
     minor = public_incident_open(
         title="Slow logins", service_ids=["vle"], impact=Impact.DEGRADED, body="slow", at=three_days_ago

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from servicepulse.analysis.selectors import AnalysedPost, analysed_posts
+from servicepulse.analysis.selectors import AnalysedPost, analysed_posts, first_tagged_at
 from servicepulse.catalog.models import Service
 from servicepulse.incidents import explain as explaining
 from servicepulse.incidents.buckets import SignalBucket, bucket_floor, bucket_signals, bucket_size
@@ -500,6 +500,16 @@ def _load_detector(snapshot: DetectorSnapshot, service: Service, size: timedelta
     return _new_detector(service, size)
 
 
+def _history_start(service: Service, end: datetime) -> datetime:
+    """Where a new service's detector starts: its oldest post, or when it entered the catalogue if no post is
+    older, and at most BASELINE_DAYS back. Not a fortnight of empty buckets before the service existed: those
+    would use up its first 48 hours of learning before anyone had written about it, and its first few
+    complaints would then raise an incident."""
+    oldest = first_tagged_at(service_ids=[service.pk]).get(service.pk)
+    start = service.created_at if oldest is None else min(service.created_at, oldest)
+    return max(start, end - timedelta(days=BASELINE_DAYS))
+
+
 def run_detection(
     *,
     now: datetime | None = None,
@@ -527,7 +537,7 @@ def run_detection(
             start = snapshot.last_bucket + size
         else:
             # A backfill whose posts were still being analysed resumes from where it was asked to start.
-            first = since or snapshot.feed_from or end - timedelta(days=BASELINE_DAYS)
+            first = since or snapshot.feed_from or _history_start(service, end)
             start = bucket_floor(first, size)
         if start >= end:
             continue

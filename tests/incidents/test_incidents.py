@@ -356,3 +356,24 @@ def test_maintenance_is_completed_when_its_planned_window_ends() -> None:
     assert list(selectors.incident_list(state="scheduled")) == [upcoming]
     assert upcoming in selectors.open_incidents_by_service(service_ids=[service.pk])[service.pk]
     assert services.maintenance_complete_due(now=START + timedelta(hours=3)) == []  # once
+
+
+def test_a_service_added_today_learns_before_it_can_raise_an_incident() -> None:
+    """A new service's detector starts when the service (or its oldest post) does, not a fortnight of empty
+    buckets earlier: those would end its 48 hours of learning at once, and its first complaints would open an
+    incident (docs/detection.md: 'the first 48 hours of a service are for learning only')."""
+    service = ServiceFactory(id="labs", name="Lab PCs")
+    added = service.created_at
+    posts = Posts()
+    source = SourceFactory()
+    for minutes, author in ((65, "ana"), (70, "ben"), (75, "cy"), (80, "dee")):
+        mention = MentionFactory(
+            source=source, author=author, author_id="", created_at=added + timedelta(minutes=minutes)
+        )
+        posts.add(mention, service.pk)
+
+    summary = services.run_detection(now=added + timedelta(hours=2), reader=posts)
+
+    assert summary.opened == [] and not Incident.objects.exists()
+    snapshot = DetectorSnapshot.objects.get(service_id=service.pk)
+    assert snapshot.state["state"] == "learning" and snapshot.state["n"] <= 9  # two hours of buckets

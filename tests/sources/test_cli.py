@@ -224,3 +224,14 @@ def test_list_json_has_null_for_missing_times(capsys: Any) -> None:
     assert row["last_success"] is None and row["last_error_at"] is None and row["next_try"] is None
     call_command("sources", "list")
     assert "\tnever synced\t-\t-\t-\t0" in capsys.readouterr().out  # the table keeps its dashes
+
+
+@pytest.mark.django_db
+def test_list_with_no_sources_says_how_to_add_one(capsys: Any) -> None:
+    call_command("sources", "list")
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["name\tkind\tenabled\tstatus\tlast success\tlast error\tnext try\tmentions"]
+    assert "no sources yet" in err and "servicepulse sources add KIND" in err and "sources kinds" in err
+    call_command("sources", "list", "--json")
+    out, err = capsys.readouterr()
+    assert json.loads(out) == [] and err == ""  # a script's JSON stays clean

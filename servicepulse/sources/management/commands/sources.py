@@ -216,6 +216,11 @@ class Command(BaseCommand):
             return
         header = ["name", "kind", "enabled", "status", "last success", "last error", "next try", "mentions"]
         self.stdout.write("\t".join(header))
+        if not rows:  # the header alone (for scripts), and on stderr the way on for a person
+            self.stderr.write(
+                "no sources yet: `servicepulse sources add KIND --name NAME --option key=value` adds one "
+                "(`servicepulse sources kinds` lists the kinds), `servicepulse import FILE` imports a file"
+            )
         for r in rows:
             error = f"{_when(r.last_error_at)} {r.last_error.splitlines()[0][:200]}" if r.last_error else "-"
             self.stdout.write(

@@ -632,41 +632,46 @@ def _act(
             summary.attached += incident_attach_mentions(
                 incident=incident, posts=[(p.mention_id, p.author_key) for p in recent], at=at
             )
-        if incident is not None and incident.kind == IncidentKind.DETECTED:
-            if decision.score > incident.peak_score:
-                incident.peak_score = decision.score
-                incident.save(update_fields=["peak_score", "updated_at"])
-            if state == DetectorState.CONFIRMED and incident.state == IncidentState.POSSIBLE:
-                _refresh_explanation(
-                    incident, at=at, by_id=by_id, expected=decision.expected, detector=detector, read=read
-                )
-                incident_update_status(
-                    incident=incident,
-                    state=IncidentState.CONFIRMED,
-                    at=at,
-                    comment=f"confirmed: {_evidence_words(decision.score)}",
-                )
-                summary.confirmed.append(incident.pk)
-            elif state in (DetectorState.RESOLVED, DetectorState.CALM):
-                _refresh_explanation(
-                    incident, at=at, by_id=by_id, expected=None, detector=detector, read=read
-                )
-                incident_update_status(
-                    incident=incident,
-                    state=IncidentState.RESOLVED,
-                    at=at,
-                    comment="complaints back to the usual level"
-                    if state == DetectorState.RESOLVED
-                    else "the rise faded before it was confirmed",
-                )
-                summary.resolved.append(incident.pk)
-                return
-        if incident is not None and bucket.complaint_ids:
+        if incident is None:
+            return
+        detected = incident.kind == IncidentKind.DETECTED
+        resolving = detected and state in (DetectorState.RESOLVED, DetectorState.CALM)
+        if bucket.complaint_ids and not resolving:
+            # Attached before the explanation is written and the state changes: the confirmed alert and the
+            # incident page quote it, and must count the complaints that confirmed it.
             summary.attached += incident_attach_mentions(
                 incident=incident,
                 posts=[(mid, by_id[mid].author_key) for mid in bucket.complaint_ids if mid in by_id],
                 at=at,
             )
+        if not detected:
+            return
+        if decision.score > incident.peak_score:
+            incident.peak_score = decision.score
+            incident.save(update_fields=["peak_score", "updated_at"])
+        if state == DetectorState.CONFIRMED and incident.state == IncidentState.POSSIBLE:
+            _refresh_explanation(
+                incident, at=at, by_id=by_id, expected=decision.expected, detector=detector, read=read
+            )
+            incident_update_status(
+                incident=incident,
+                state=IncidentState.CONFIRMED,
+                at=at,
+                comment=f"confirmed: {_evidence_words(decision.score)}",
+            )
+            summary.confirmed.append(incident.pk)
+        elif resolving:
+            # The resolving bucket's complaints are back to the usual level: not attached (as before).
+            _refresh_explanation(incident, at=at, by_id=by_id, expected=None, detector=detector, read=read)
+            incident_update_status(
+                incident=incident,
+                state=IncidentState.RESOLVED,
+                at=at,
+                comment="complaints back to the usual level"
+                if state == DetectorState.RESOLVED
+                else "the rise faded before it was confirmed",
+            )
+            summary.resolved.append(incident.pk)
 
 
 def _refresh_explanation(

@@ -466,13 +466,15 @@ def test_a_state_change_queued_late_or_twice_is_alerted_once(incident: Incident)
 
 class Burst:
     """Analysed complaints about one service read the way the analysis app hands them to detection: three
-    calm days (one complaint every two hours), then 15 people complaining within an hour and a half."""
+    calm days (one complaint every two hours), then a burst from an hour after (by default 15 people
+    complaining within an hour and a half; `burst` gives each complaint's minutes after its onset)."""
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, *, burst: list[int] | None = None) -> None:
         service = ServiceFactory(id="vle", name="Moodle VLE")
         stamps = [(start + timedelta(hours=2 * i), f"calm{i}") for i in range(36)]
         onset = start + timedelta(days=3, hours=1)
-        stamps += [(onset + timedelta(minutes=6 * j), f"student{j}") for j in range(15)]
+        minutes = [6 * j for j in range(15)] if burst is None else burst
+        stamps += [(onset + timedelta(minutes=m), f"student{j}") for j, m in enumerate(minutes)]
         self.posts = []
         for at, author in stamps:
             mention = MentionFactory(text="moodle is down", author=author, author_id="", created_at=at)
@@ -514,3 +516,26 @@ def test_a_possible_problem_alert_names_the_people_it_opened_with(immediate_task
     people = int(re.search(r"(\d+) people affected", opened.comment).group(1))  # type: ignore[union-attr]
     assert people >= 3
     assert texts[0].splitlines()[1] == f"{people} people affected."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_confirmed_alert_counts_the_complaints_that_confirmed_it(immediate_tasks) -> None:  # type: ignore[no-untyped-def]
+    # Five people in one 15-minute bucket make it a possible problem; three more in the next confirm it.
+    start = datetime(2025, 10, 6, tzinfo=UTC)
+    reader = Burst(start, burst=[1, 2, 3, 4, 5, 16, 17, 18])
+    with ReplayServer({("POST", "/slack"): [Reply(200)] * 5}) as server:
+        services.alert_rule_create(name="desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        # Up to the end of the confirming bucket: the stored explanation is the one written when it confirmed.
+        end = start + timedelta(days=3, hours=1, minutes=30)
+        summary = services.run_detection(now=end, since=start, reader=reader)
+        texts = [r.json()["text"] for r in server.requests_to("/slack")]
+    incident = Incident.objects.get()
+    assert summary.opened == summary.confirmed == [incident.pk] and incident.state == IncidentState.CONFIRMED
+    assert incident.affected_authors == 8
+    stored = incident.explanation["summary"]
+    assert stored.startswith("8 complaints about Moodle VLE from 8 people since "), stored
+    assert incident.explanation["affected_authors"] == 8
+    (text,) = texts  # the rule's default: confirmed incidents only
+    assert text.startswith("Problem detected: Moodle VLE")
+    assert text.splitlines()[1] == alerts.slack_escape(stored)  # the alert quotes the stored explanation
+    assert re.search(r"\bfrom 8 people since ", text)

@@ -19,6 +19,7 @@ from servicepulse.incidents.models import (
     ActivityType,
     AlertChannel,
     AlertDelivery,
+    AlertRule,
     DeliveryStatus,
     Incident,
     IncidentKind,
@@ -145,18 +146,23 @@ def test_one_alert_per_state_change_and_resolution_only_to_those_alerted(inciden
         assert server.requests_to("/other") == []
 
 
+def _night_quiet_rule(server: ReplayServer) -> AlertRule:
+    """A Slack rule to `server` that is quiet from 22:00 to 07:00."""
+    return services.alert_rule_create(
+        name="desk",
+        channel=AlertChannel.SLACK,
+        target=f"{server.url}/slack",
+        quiet_start=time(22, 0),
+        quiet_end=time(7, 0),
+    )
+
+
 def test_quiet_hours_hold_alerts_until_they_end(incident: Incident) -> None:
     local = timezone.get_default_timezone()
     night = datetime(2025, 10, 16, 23, 30, tzinfo=local)
     morning = datetime(2025, 10, 17, 7, 0, tzinfo=local)
     with ReplayServer({("POST", "/slack"): [Reply(200)]}) as server:
-        services.alert_rule_create(
-            name="desk",
-            channel=AlertChannel.SLACK,
-            target=f"{server.url}/slack",
-            quiet_start=time(22, 0),
-            quiet_end=time(7, 0),
-        )
+        _night_quiet_rule(server)
         (delivery,) = services.alerts_queue(incident_id=incident.pk, state="confirmed", now=night)
         assert delivery.status == DeliveryStatus.HELD and delivery.next_attempt_at == morning
         assert services.alerts_deliver_due(now=night + timedelta(hours=1)) == 0
@@ -336,13 +342,7 @@ def test_a_resolution_during_quiet_hours_supersedes_the_held_alert(incident: Inc
     local = timezone.get_default_timezone()
     night = datetime(2025, 10, 16, 23, 30, tzinfo=local)
     with ReplayServer({("POST", "/slack"): [Reply(200)]}) as server:
-        services.alert_rule_create(
-            name="desk",
-            channel=AlertChannel.SLACK,
-            target=f"{server.url}/slack",
-            quiet_start=time(22, 0),
-            quiet_end=time(7, 0),
-        )
+        _night_quiet_rule(server)
         (confirmed,) = services.alerts_queue(incident_id=incident.pk, state="confirmed", now=night)
         (resolved,) = services.alerts_queue(
             incident_id=incident.pk, state="resolved", now=night + timedelta(hours=2)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Min, Prefetch, Q, QuerySet
 
 from servicepulse.analysis.models import Correction, MentionAnalysis, Sentiment, ServiceTag
 from servicepulse.mentions.models import Mention
+
+if TYPE_CHECKING:
+    from servicepulse.catalog.models import Service
 
 SENTIMENT_VALUE = {Sentiment.NEGATIVE: -1.0, Sentiment.NEUTRAL: 0.0, Sentiment.POSITIVE: 1.0}
 
@@ -133,3 +137,11 @@ def first_tagged_at(*, service_ids: list[str]) -> dict[str, datetime]:
         .annotate(first=Min("created_at"))
         .values_list("service_id", "first")
     )
+
+
+def history_started(*, services: Iterable[Service]) -> dict[str, datetime]:
+    """Where each service's history starts: when it entered the catalogue, or its oldest post when that is
+    older (posts imported from before it was added). One query for all of them."""
+    services = list(services)
+    first_posts = first_tagged_at(service_ids=[s.id for s in services])
+    return {s.id: min(s.created_at, first_posts.get(s.id, s.created_at)) for s in services}

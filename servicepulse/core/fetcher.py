@@ -235,6 +235,15 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def parse_rate_limit_reset(value: object) -> float | None:
+    """Seconds to wait from a rate-limit reset header holding the Unix time the window resets at (X's
+    x-rate-limit-reset, atproto's RateLimit-Reset), or None when it is missing or not a number."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()):  # "²".isdigit() is true, but int() refuses it
+        return None
+    return max(0.0, int(text) - time.time())
+
+
 def fetch(
     url: str,
     *,

@@ -22,7 +22,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from servicepulse.analysis.selectors import first_tagged_at, mentions_for_service
+from servicepulse.analysis.selectors import history_started, mentions_for_service
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard import charts
 from servicepulse.dashboard.models import ServiceDay
@@ -81,27 +81,34 @@ LEARNING_HELP = (
 )
 
 
-def _snapshot_detector(snapshot: DetectorSnapshot | None) -> Detector | None:
-    if snapshot is None or not snapshot.state:
-        return None
-    try:
-        return Detector.from_state(snapshot.state)
-    except (ValueError, KeyError, TypeError):  # a state from another version: detection starts afresh
-        return None
+def detectors_for(*, service_ids: list[str]) -> dict[str, Detector]:
+    """Each service's stored detector, read once per page (the baseline and the learning state both need
+    it); a service with none, or with a state from another version, is left out."""
+    out: dict[str, Detector] = {}
+    for snapshot in DetectorSnapshot.objects.filter(service_id__in=service_ids):
+        if not snapshot.state:
+            continue
+        try:
+            out[snapshot.service_id] = Detector.from_state(snapshot.state)
+        except (ValueError, KeyError, TypeError):  # a state from another version: no baseline, not a 500
+            continue
+    return out
 
 
-def learning_until(*, services: list[Service], now: datetime) -> dict[str, datetime]:
+def learning_until(
+    *, services: list[Service], now: datetime, detectors: dict[str, Detector] | None = None
+) -> dict[str, datetime]:
     """The services whose detection is still learning (docs/detection.md, "learning"), with when it ends:
     48 hours from the start of the service's history (its creation, or its first day with posts when those
     go back further), and no sooner than its detector has seen 48 hours. Services done learning are left
     out."""
     ids = [s.id for s in services]
-    first_posts = first_tagged_at(service_ids=ids)
-    snapshots = {s.service_id: s for s in DetectorSnapshot.objects.filter(service_id__in=ids)}
+    started = history_started(services=services)
+    detectors = detectors if detectors is not None else detectors_for(service_ids=ids)
     out: dict[str, datetime] = {}
     for service in services:
-        until = min(service.created_at, first_posts.get(service.id, service.created_at)) + WARMUP
-        detector = _snapshot_detector(snapshots.get(service.id))
+        until = started[service.id] + WARMUP
+        detector = detectors.get(service.id)
         if detector is not None and detector.warming_up and detector.last_timestamp is not None:
             bucket = timedelta(minutes=detector.config.bucket_minutes)
             left = WARMUP - bucket * detector.n
@@ -227,25 +234,21 @@ def _typical_day(detector: Detector, start: datetime, *, until: datetime | None)
 
 
 def expected_daily(
-    *, service_ids: list[str], days: list[datetime], until: datetime | None = None
+    *,
+    service_ids: list[str],
+    days: list[datetime],
+    until: datetime | None = None,
+    detectors: dict[str, Detector] | None = None,
 ) -> dict[str, list[float]]:
     """The typical complaints per day for each service: its detector's baseline (hour-of-day x weekday x
     calendar), summed over each day's hours, and only up to `until` (now): today's typical is what usually
     comes by this hour, as today's count is, not what comes by midnight. Zero while a service's detector has
     not learnt anything."""
     out = {sid: [0.0] * len(days) for sid in service_ids}
-    for snapshot in DetectorSnapshot.objects.filter(service_id__in=service_ids):
-        if not snapshot.state:
-            continue
-        try:
-            detector = Detector.from_state(snapshot.state)
-        except (
-            ValueError,
-            KeyError,
-            TypeError,
-        ):  # a state from another version: no baseline rather than a 500
-            continue
-        out[snapshot.service_id] = [_typical_day(detector, start, until=until) for start in days]
+    detectors = detectors if detectors is not None else detectors_for(service_ids=service_ids)
+    for sid, detector in detectors.items():
+        if sid in out:
+            out[sid] = [_typical_day(detector, start, until=until) for start in days]
     return out
 
 
@@ -255,12 +258,13 @@ def complaints_against_baseline(
     days: int,
     now: datetime,
     counts: dict[str, dict[date, DayCounts]] | None = None,
+    detectors: dict[str, Detector] | None = None,
 ) -> dict[str, tuple[list[int], list[float]]]:
     """Complaints per local day (oldest first, today last) and the typical volume for those days."""
     starts = _day_starts(now, days)
     first, last = starts[0].date(), starts[-1].date()
     counts = counts if counts is not None else day_counts(service_ids=service_ids, first=first, last=last)
-    baseline = expected_daily(service_ids=service_ids, days=starts, until=now)
+    baseline = expected_daily(service_ids=service_ids, days=starts, until=now, detectors=detectors)
     return {
         sid: (
             [counts.get(sid, {}).get(d.date(), DayCounts()).complaints for d in starts],
@@ -336,10 +340,13 @@ def board_rows(*, now: datetime | None = None) -> list[BoardRow]:
     ids = [s.id for s in services]
     today = timezone.localdate(now)
     per_day = day_counts(service_ids=ids, first=today - timedelta(days=7 * (TREND_WEEKS + 1)), last=today)
-    volumes = complaints_against_baseline(service_ids=ids, days=SPARK_DAYS, now=now, counts=per_day)
+    detectors = detectors_for(service_ids=ids)
+    volumes = complaints_against_baseline(
+        service_ids=ids, days=SPARK_DAYS, now=now, counts=per_day, detectors=detectors
+    )
     scores = weekly_scores(service_ids=ids, weeks=TREND_WEEKS, now=now, counts=per_day)
     incidents = open_incidents_by_service(service_ids=ids)
-    learning = learning_until(services=services, now=now)
+    learning = learning_until(services=services, now=now, detectors=detectors)
     rows = []
     for service in services:
         counts, baseline = volumes.get(service.id, ([0] * SPARK_DAYS, [0.0] * SPARK_DAYS))
@@ -400,8 +407,9 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
         service_ids=[service.id], first=today - timedelta(days=7 * (SERVICE_WEEKS + 1)), last=today
     )
     weeks = weekly_scores(service_ids=[service.id], weeks=SERVICE_WEEKS, now=now, counts=per_day)[service.id]
+    detectors = detectors_for(service_ids=[service.id])
     counts, baseline = complaints_against_baseline(
-        service_ids=[service.id], days=SERVICE_DAYS, now=now, counts=per_day
+        service_ids=[service.id], days=SERVICE_DAYS, now=now, counts=per_day, detectors=detectors
     )[service.id]
     incidents = open_incidents_by_service(service_ids=[service.id]).get(service.id, [])
     target = service.target_score
@@ -413,7 +421,7 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
     if target is not None:
         score_label += f"; target {target}"
     days = _day_starts(now, SERVICE_DAYS)
-    learning = learning_until(services=[service], now=now).get(service.id)
+    learning = learning_until(services=[service], now=now, detectors=detectors).get(service.id)
     return ServiceOverview(
         service=service,
         state=board_state(incidents, now=now, learning_until=learning),

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from servicepulse.analysis.selectors import AnalysedPost, analysed_posts, first_tagged_at
+from servicepulse.analysis.selectors import AnalysedPost, analysed_posts, history_started
 from servicepulse.catalog.models import Service
 from servicepulse.incidents import explain as explaining
 from servicepulse.incidents.buckets import SignalBucket, bucket_floor, bucket_signals, bucket_size
@@ -505,9 +505,7 @@ def _history_start(service: Service, end: datetime) -> datetime:
     older, and at most BASELINE_DAYS back. Not a fortnight of empty buckets before the service existed: those
     would use up its first 48 hours of learning before anyone had written about it, and its first few
     complaints would then raise an incident."""
-    oldest = first_tagged_at(service_ids=[service.pk]).get(service.pk)
-    start = service.created_at if oldest is None else min(service.created_at, oldest)
-    return max(start, end - timedelta(days=BASELINE_DAYS))
+    return max(history_started(services=[service])[service.pk], end - timedelta(days=BASELINE_DAYS))
 
 
 def run_detection(

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from servicepulse.analysis.selectors import first_tagged_at
+from servicepulse.analysis.selectors import history_started
 from servicepulse.catalog.models import Service
 from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
 from servicepulse.incidents.selectors import maintenance_in_progress
@@ -158,8 +158,7 @@ def component_history(*, days: int = HISTORY_DAYS, at: datetime | None = None) -
     window_start, _ = _local_day_bounds(first)
     components = list(component_list())
     spans: dict[str, list[tuple[datetime, datetime, str, str]]] = {s.id: [] for s in components}
-    first_posts = first_tagged_at(service_ids=list(spans))
-    known_from = {s.id: min(s.created_at, first_posts.get(s.id, s.created_at)) for s in components}
+    known_from = history_started(services=components)
     incidents = PublicIncident.objects.prefetch_related("services").filter(
         Q(resolved_at__isnull=True) | Q(resolved_at__gte=window_start), started_at__lte=at
     )

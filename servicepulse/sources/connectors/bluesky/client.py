@@ -6,12 +6,11 @@ Tests point `jetstream_url` and `pds_url` at loopback replay servers.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from servicepulse.core.fetcher import FetchError, fetch, parse_retry_after
+from servicepulse.core.fetcher import FetchError, fetch, parse_rate_limit_reset, parse_retry_after
 from servicepulse.sources.connectors.bluesky.parse import POST
 from servicepulse.sources.registry import ConnectorError
 from servicepulse.sources.websocket import websocket_messages
@@ -135,8 +134,8 @@ class PdsClient:
             if status == 429:
                 retry = parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
                 reset = headers.get("ratelimit-reset") or headers.get("RateLimit-Reset")
-                if retry is None and reset and str(reset).isascii() and str(reset).isdigit():
-                    retry = max(0.0, int(reset) - time.time())
+                if retry is None:
+                    retry = parse_rate_limit_reset(reset)
             raise ConnectorError(f"bluesky: HTTP {status}: {message}", retry_after=retry) from None
         except NetworkError as exc:
             raise ConnectorError(f"bluesky: cannot reach {where}: {exc}") from None

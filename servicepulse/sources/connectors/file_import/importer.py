@@ -71,8 +71,9 @@ def import_file(
     """Import `path` (JSON Lines, or CSV/TSV by extension) into the import source `source_name`.
 
     The source is created with the first record, so a file with none (empty, blank lines, a CSV header
-    alone) creates nothing; a file with records of which none is a mention raises NothingToImport before
-    anything is written (one that has some imports them and quarantines the rest). `on_progress` is called
+    alone) creates nothing; a file that is no file of mentions at all (a CSV without the needed columns,
+    JSON Lines with no JSON object) raises NothingToImport before anything is written; invalid records of a
+    file of mentions are quarantined and the valid ones imported. `on_progress` is called
     with the number of bytes read so far, for a progress bar.
     """
     if not path.is_file():

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
 
-from servicepulse.mentions.services import MentionData
+from servicepulse.mentions.services import MentionData, mentions_revise
 from servicepulse.sources.connectors.mastodon.client import MastodonClient
 from servicepulse.sources.connectors.mastodon.parse import (
     Skip,
@@ -205,8 +205,6 @@ class MastodonConnector(Connector):
     def _apply_edits(self, mentions: list[MentionData]) -> None:
         """Stored posts read again edited (`edited_at` set: https://docs.joinmastodon.org/entities/Status/)
         take their new text; posts not stored yet are left to the ingest, which has stored them as edited."""
-        from servicepulse.mentions.services import mentions_revise
-
         edited = [m for m in mentions if isinstance(m.raw, dict) and m.raw.get("edited_at")]
         if edited:
             mentions_revise(source=self.source, items=edited)

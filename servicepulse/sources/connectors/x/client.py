@@ -8,14 +8,18 @@ those calls elsewhere (tests use a loopback replay server), through the same gua
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import requests
 import tweepy
 from requests.adapters import BaseAdapter
 
-from servicepulse.core.fetcher import FetchError, guarded_requests_session, parse_retry_after
+from servicepulse.core.fetcher import (
+    FetchError,
+    guarded_requests_session,
+    parse_rate_limit_reset,
+    parse_retry_after,
+)
 from servicepulse.sources.registry import ConnectorError
 
 API_HOST = "https://api.twitter.com"
@@ -54,8 +58,8 @@ def translate_error(exc: Exception, action: str) -> ConnectorError:
         headers = exc.response.headers
         wait = parse_retry_after(headers.get("retry-after"))
         reset = headers.get("x-rate-limit-reset")
-        if wait is None and reset and reset.isdecimal():
-            wait = max(int(reset) - time.time(), 1.0)
+        if wait is None and (until_reset := parse_rate_limit_reset(reset)) is not None:
+            wait = max(until_reset, 1.0)
         return ConnectorError(f"X rate limit on {action}", retry_after=wait or 15 * 60.0)
     if isinstance(exc, tweepy.TwitterServerError):
         return ConnectorError(f"X server error on {action}: {exc}")

@@ -102,8 +102,12 @@ def _connector_targets() -> dict[str, Callable[[bytes], None]]:
             lambda v: mastodon.parse_stream_message(json.dumps(v)), mastodon.Skip
         ),
         "reddit_thing": _payload_target(reddit.parse_thing),
-        "facebook_change": _payload_target(lambda v: facebook.parse_feed_change(v, page_id="1")),
-        "facebook_post": _payload_target(lambda v: facebook.parse_graph_post(v, page_id="1")),
+        "facebook_change": _payload_target(
+            lambda v: facebook.parse_feed_change(v, page_id="1"), facebook.NoText
+        ),
+        "facebook_post": _payload_target(
+            lambda v: facebook.parse_graph_post(v, page_id="1"), facebook.NoText
+        ),
         "discourse_post": _payload_target(
             lambda v: discourse.parse_post(v, base_url="https://forum.example")
         ),

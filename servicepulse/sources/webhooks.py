@@ -142,6 +142,9 @@ class DeliveryResult:
     quarantined: int = 0
     ignored: int = 0
     revised: int = 0
+    # Posts with nothing to read (a sticker or photo without words): neither stored nor quarantined, counted
+    # as a pull counts them (PullResult.skipped).
+    skipped: int = 0
     mention_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
@@ -151,7 +154,11 @@ class DeliveryResult:
             "quarantined": self.quarantined,
             "ignored": self.ignored,
         }
-        return {**counts, "revised": self.revised} if self.revised else counts
+        if self.revised:
+            counts["revised"] = self.revised
+        if self.skipped:  # said when there are some, as the pull's counts do
+            counts["skipped"] = self.skipped
+        return counts
 
 
 def raw_of(value: Any) -> str:
@@ -163,11 +170,12 @@ def raw_of(value: Any) -> str:
 
 
 def store_items(
-    *, source: Source, items: Iterable[Item], ignored: int = 0, edits: bool = False
+    *, source: Source, items: Iterable[Item], ignored: int = 0, skipped: int = 0, edits: bool = False
 ) -> DeliveryResult:
     """Store the valid items as mentions and quarantine the others, together, in one transaction. With
-    `edits` (the platform reports edited posts), a post already stored takes the new text."""
-    result = DeliveryResult(ignored=ignored)
+    `edits` (the platform reports edited posts), a post already stored takes the new text. `ignored` and
+    `skipped` are only counted: what the connector left out on purpose and what had nothing to read."""
+    result = DeliveryResult(ignored=ignored, skipped=skipped)
     good: list[MentionData] = []
     with transaction.atomic():
         for item in items:

@@ -401,6 +401,15 @@ CONFIRMED = "confirmed"  # the incidents app's IncidentState.CONFIRMED
 RESOLVED = "resolved"  # and IncidentState.RESOLVED
 
 
+def since_words(started_at: datetime) -> str:
+    """When something began, for "since ...", in the organisation's time zone: "21:18" when that is today,
+    "Tue 24 Nov, 21:18" otherwise; a bare time from an earlier day would read as today's."""
+    start = timezone.localtime(started_at)
+    if start.date() == timezone.localdate():
+        return f"{start:%H:%M}"
+    return f"{start:%a} {start.day} {start:%b}, {start:%H:%M}"
+
+
 def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
     """(title, first update, impact) drafted from a detected incident: the service and the symptom, in the
     words people used (the explanation's rising terms) when there is an explanation.
@@ -413,9 +422,8 @@ def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
         symptom = f"People report problems with {incident.service_name}, mostly mentioning {quoted}."
     else:
         symptom = f"People report that {incident.service_name} is not working as expected."
-    since = timezone.localtime(incident.started_at)
     people = incident.affected_authors
-    reach = f" {people} people have told us since {since:%H:%M}." if people else ""
+    reach = f" {people} people have told us since {since_words(incident.started_at)}." if people else ""
     body = (
         f"We are investigating reports of problems with {incident.service_name}. {symptom}{reach} "
         "We will post an update within 30 minutes."

@@ -15,7 +15,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from servicepulse.mentions.models import Mention, Quarantine
-from servicepulse.sources.connectors.facebook.parse import parse_feed_change
+from servicepulse.sources.connectors.facebook.parse import NoText, parse_feed_change
 from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_for
 from servicepulse.sources.services import SourceConfigError, source_create, source_sync
@@ -114,12 +114,57 @@ def test_mixed_delivery_keeps_valid_items_and_quarantines_the_broken_one(source,
     body = fixture("webhook_feed_mixed.json")
     response = deliver(client, body, sign(body))
     assert response.status_code == 200
-    assert response.json() == {"created": 2, "duplicates": 0, "quarantined": 1, "ignored": 2}
+    assert response.json() == {"created": 2, "duplicates": 0, "quarantined": 1, "ignored": 2, "skipped": 1}
     nested = Mention.objects.get(external_id="987654321012345_1122334455667799")
     assert nested.in_reply_to == "987654321012345_1122334455667788"
     assert Mention.objects.filter(external_id="104857600123456_555666777888999").exists()
     kept = Quarantine.objects.get(source=source)
-    assert "message is missing" in kept.reason and "change 4" in kept.position
+    assert "comment_id is missing" in kept.reason and "change 5" in kept.position
+
+
+def test_webhook_skips_photo_and_gif_comments_without_words_and_quarantines_only_broken_ones(
+    source, client: Client
+) -> None:  # type: ignore[no-untyped-def]
+    """A comment that is only a photo, GIF or sticker reaches the `feed` webhook with `message` left out and
+    the media's URL as `photo` or `video`. Like the backfill, the webhook skips it and counts it; it used to
+    quarantine every one as "message is missing", burying the real faults an admin is asked to review. A
+    photo comment with words is stored; a change with a missing id or a message that is not a string is
+    still quarantined with its reason, and the valid comment beside them is still stored."""
+    body = fixture("webhook_feed_photo_comments.json")
+    first = deliver(client, body, sign(body))
+    again = deliver(client, body, sign(body))  # Meta redelivers: the skipped stay skipped
+    assert first.status_code == 200 and again.status_code == 200
+    assert first.json() == {"created": 1, "duplicates": 0, "quarantined": 2, "ignored": 0, "skipped": 4}
+    assert again.json() == {"created": 0, "duplicates": 1, "quarantined": 2, "ignored": 0, "skipped": 4}
+    stored = Mention.objects.get(source=source)
+    assert stored.external_id == "987654321012345_1122334455668002"
+    assert stored.text == "This is what Moodle shows me when I upload, error 500 every time"
+    assert stored.raw["photo"].endswith("moodle-500.jpg")
+    kept = sorted(Quarantine.objects.filter(source=source).values_list("position", "reason"))
+    assert len(kept) == 2
+    assert "change 5" in kept[0][0] and "comment_id is missing" in kept[0][1]
+    assert "change 6" in kept[1][0] and "message must be a string" in kept[1][1]
+
+
+def test_a_post_without_words_from_the_webhook_is_skipped_not_quarantined(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    """A visitor's status with no `message` (or a blank one) has nothing to read, as in the backfill."""
+    changes = []
+    for n, message in enumerate([None, "   "]):
+        value = {
+            "from": {"id": "5533120098765432", "name": "Tom Okafor"},
+            "post_id": f"{PAGE_ID}_55566677788899{n}",
+            "created_time": 1795470550 + n,
+            "item": "status",
+            "published": 1,
+            "verb": "add",
+        }
+        if message is not None:
+            value["message"] = message
+        changes.append({"field": "feed", "value": value})
+    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": 1795470600, "changes": changes}]})
+    response = deliver(client, body.encode(), sign(body.encode()))
+    assert response.json() == {"created": 0, "duplicates": 0, "quarantined": 0, "ignored": 0, "skipped": 2}
+    assert not Quarantine.objects.filter(source=source).exists()
 
 
 @pytest.mark.parametrize(
@@ -275,7 +320,7 @@ def test_fixtures_are_valid_json() -> None:
         json.loads(path.read_bytes())
 
 
-# -- property tests: any JSON, broken or not, ends as a mention, an ignored item or a quarantine row ---------
+# -- property tests: any JSON, broken or not, ends as a mention, an ignored or skipped item or quarantined --
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
@@ -305,6 +350,12 @@ def test_parse_feed_change_only_raises_parse_errors(value: object) -> None:
     try:
         result = parse_feed_change(value, page_id=PAGE_ID)
     except ValueError:
+        return
+    except NoText:
+        # Skipped only when there really is nothing written: never a message of the wrong type.
+        assert isinstance(value, dict)
+        message = value.get("message")
+        assert message is None or (isinstance(message, str) and not message.strip())
         return
     assert result is None or result.external_id
 

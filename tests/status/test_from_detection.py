@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from freezegun import freeze_time
 
 from servicepulse.engage.services import loop_preview
 from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
@@ -65,6 +66,33 @@ def test_one_click_publish_with_drafted_update(client, users, detected) -> None:
     preview = loop_preview(incident=public)
     assert sorted(r.mention.author for r in preview.recipients) == ["student0", "student1", "student2"]
     assert {r.outcome for r in preview.recipients} == {"cannot_reply"}  # file imports cannot reply: listed
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "now", "since"),
+    [
+        # Europe/London is UTC in November: the same evening, then two days later.
+        ("Europe/London", datetime(2026, 11, 20, 21, 55, tzinfo=UTC), "since 21:05."),
+        ("Europe/London", datetime(2026, 11, 22, 9, 0, tzinfo=UTC), "since Fri 20 Nov, 21:05."),
+        # Today is the organisation's day, not UTC's: 16:05 in New York is still today there at 02:00 UTC
+        # on the 21st, and yesterday after its midnight (05:30 UTC).
+        ("America/New_York", datetime(2026, 11, 21, 2, 0, tzinfo=UTC), "since 16:05."),
+        ("America/New_York", datetime(2026, 11, 21, 5, 30, tzinfo=UTC), "since Fri 20 Nov, 16:05."),
+    ],
+)
+def test_the_first_update_names_the_day_an_incident_began_when_it_is_not_today(  # type: ignore[no-untyped-def]
+    client, users, detected, settings, time_zone: str, now: datetime, since: str
+) -> None:
+    """The drafted first update said "17 people have told us since 21:05" for an incident that began days
+    earlier, which reads as this evening; a start on another day now carries its day."""
+    settings.TIME_ZONE = time_zone
+    with freeze_time(now):
+        client.force_login(users["responder"])
+        review = client.get(f"/status/manage/from-incident/{detected.pk}/").content.decode()
+        client.post(f"/status/manage/from-incident/{detected.pk}/")
+    body = PublicIncident.objects.get().updates.get().body
+    assert f"17 people have told us {since}" in body
+    assert f"17 people have told us {since}" in review  # what the responder reviews is what is posted
 
 
 def test_the_draft_is_reviewed_and_edited_before_anything_is_public(client, users, detected) -> None:  # type: ignore[no-untyped-def]

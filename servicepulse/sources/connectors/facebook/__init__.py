@@ -177,8 +177,8 @@ class FacebookConnector(Connector):
             return accepted(
                 quarantine_delivery(source=self.source, body=body, reason=reason, position="delivery")
             )
-        items, ignored = self._delivery_items(payload["entry"])
-        return accepted(store_items(source=self.source, items=items, ignored=ignored))
+        items, ignored, skipped = self._delivery_items(payload["entry"])
+        return accepted(store_items(source=self.source, items=items, ignored=ignored, skipped=skipped))
 
     def _verify_subscription(self, request: HttpRequest) -> HttpResponse:
         expected = require_secret(self.source, "verify_token")
@@ -190,9 +190,10 @@ class FacebookConnector(Connector):
             raise WebhookRejected(403, "hub.verify_token does not match the source's verify_token")
         return HttpResponse(challenge, content_type="text/plain")
 
-    def _delivery_items(self, entries: list[Any]) -> tuple[list[Item], int]:
+    def _delivery_items(self, entries: list[Any]) -> tuple[list[Item], int, int]:
+        """(items to store or quarantine, changes ignored, posts and comments skipped for having no text)."""
         items: list[Item] = []
-        ignored = 0
+        ignored = skipped = 0
         include_page = self._flag("include_page_posts")
         for e, entry in enumerate(entries):
             changes = entry.get("changes") if isinstance(entry, dict) else None
@@ -212,6 +213,11 @@ class FacebookConnector(Connector):
                     mention = parse_feed_change(
                         change.get("value"), page_id=page_id, include_page=include_page
                     )
+                except NoText:
+                    # A photo, video or sticker without words: nothing to read, not bad input. Counted as the
+                    # backfill counts it; quarantining it filled the admin's review list with every sticker.
+                    skipped += 1
+                    continue
                 except (ParseError, ValueError) as exc:
                     items.append(Item(position, raw_of(change), error=str(exc)))
                     continue
@@ -219,7 +225,7 @@ class FacebookConnector(Connector):
                     ignored += 1
                 else:
                     items.append(Item(position, raw_of(change), mention=mention))
-        return items, ignored
+        return items, ignored, skipped
 
     # -- backfill --------------------------------------------------------------------------------------------
     def pull(self) -> PullResult:

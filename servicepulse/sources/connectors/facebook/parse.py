@@ -4,7 +4,8 @@ Two shapes reach us: webhook `feed` change values (Graph API Webhooks reference,
 `item` post/status/comment/reaction/..., `verb` add/edited/remove, `created_time` as a Unix time) and Graph
 API nodes from backfill (`/{page-id}/feed` posts and `/{post-id}/comments`, `created_time` as ISO 8601 with
 a +0000 offset). Items that are not something a person wrote (reactions, likes, shares, removals) return
-None; items that should be but are broken raise ParseError with the reason.
+None; a post or comment with nothing to read (a sticker, a photo without words) raises NoText; items that
+should be words but are broken raise ParseError with the reason.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ class ParseError(PayloadError):
 
 class NoText(Exception):
     """A valid post or comment with nothing to read: a sticker, a photo or a shared link without words
-    (Graph gives `message` "" or none, and the picture as `attachment`). Not bad input: skipped and counted,
-    never quarantined, so the pulls that re-read it inside the comment window add nothing."""
+    (Graph gives `message` "" or none, and the picture as `attachment`; a webhook `feed` change leaves
+    `message` out and sends the picture as `photo` or `video`). Not bad input: skipped and counted, never
+    quarantined, so the pulls that re-read it inside the comment window, and the webhook that delivers
+    every sticker, add nothing for an admin to review."""
 
 
 def _str_id(value: Any, field: str) -> str:
@@ -65,6 +68,12 @@ def _author(value: Any) -> tuple[str, str]:
     return name or "", str(ident) if isinstance(ident, str | int) and not isinstance(ident, bool) else ""
 
 
+def _has_no_text(message: Any) -> bool:
+    """True for a `message` Graph leaves out or sends blank; a message of another type is broken, not empty,
+    and is left for `_message` to refuse."""
+    return message is None or (isinstance(message, str) and not message.strip())
+
+
 def _message(value: dict[str, Any]) -> str:
     message = value.get("message")
     if message is None:
@@ -94,7 +103,11 @@ def post_url(post_id: str, comment_id: str = "") -> str:
 
 
 def parse_feed_change(value: Any, *, page_id: str, include_page: bool = False) -> MentionData | None:
-    """One `feed` change value from a Page webhook; None for changes that carry no words of a person."""
+    """One `feed` change value from a Page webhook; None for changes that carry no words of a person.
+
+    A post or comment without words (a photo, video or sticker only: `message` left out, the picture as
+    `photo` or `video`) raises NoText once its ids and time are known good, as the backfill does; a change
+    whose ids, time or message are missing or of the wrong type raises ParseError."""
     if not isinstance(value, dict):
         raise ParseError(f"change value must be an object, got {type(value).__name__}")
     item, verb = value.get("item"), value.get("verb")
@@ -102,18 +115,21 @@ def parse_feed_change(value: Any, *, page_id: str, include_page: bool = False) -
         raise ParseError("change value has no item/verb")
     if item not in TEXT_ITEMS or verb not in TEXT_VERBS:
         return None
-    if item in {"photo", "video"} and not value.get("message"):
-        return None  # a bare photo or video upload has no words to read
     author, author_id = _author(value.get("from"))
     if author_id and author_id == page_id and not include_page:
         return None  # the Page's own posts and replies are our voice, not a mention
     post_id = _str_id(value.get("post_id"), "post_id")
     created_at = parse_time(value.get("created_time"))
-    text = _message(value)
+    comment_id = parent_id = ""
     if item == "comment":
         comment_id = _str_id(value.get("comment_id"), "comment_id")
         parent = value.get("parent_id")
         parent_id = _str_id(parent, "parent_id") if parent else post_id
+    if _has_no_text(value.get("message")):
+        kind = next((k for k in ("photo", "photos", "video") if value.get(k)), "nothing")
+        raise NoText(f"a {item} with no text ({kind})")
+    text = _message(value)
+    if item == "comment":
         return MentionData(
             external_id=comment_id,
             text=text,
@@ -145,8 +161,7 @@ def parse_graph_post(node: Any, *, page_id: str, include_page: bool = False) -> 
     author, author_id = _author(node.get("from"))
     if author_id and author_id == page_id and not include_page:
         return None
-    message = node.get("message")
-    if message is None or (isinstance(message, str) and not message.strip()):
+    if _has_no_text(node.get("message")):
         raise NoText("a post with no text (a shared link or photo without words)")
     permalink = node.get("permalink_url")
     return MentionData(
@@ -174,8 +189,7 @@ def parse_graph_comment(
     parent = node.get("parent")
     parent_id = _str_id(parent.get("id"), "parent.id") if isinstance(parent, dict) else post_id
     permalink = node.get("permalink_url")
-    message = node.get("message")
-    if message is None or (isinstance(message, str) and not message.strip()):
+    if _has_no_text(node.get("message")):
         text = _attachment_description(node.get("attachment"))
         if not text:
             kind = _attachment_type(node.get("attachment")) or "nothing"

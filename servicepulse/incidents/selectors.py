@@ -140,17 +140,27 @@ def resolved_span_words(*, started_at: datetime, resolved_at: datetime) -> str:
     return f"between {begun} and {ended} ({lasted_words(resolved_at - started_at)})"
 
 
-# The "since 21:18" `explain` writes after its counts, true while the incident was open.
+def since_words(started_at: datetime) -> str:
+    """When something began, for "since ...", in the organisation's time zone: "21:18" when that is today,
+    "Tue 24 Nov, 21:18" otherwise; a bare time from an earlier day would read as today's."""
+    start = timezone.localtime(started_at)
+    if start.date() == timezone.localdate():
+        return f"{start:%H:%M}"
+    return f"{start:%a} {start.day} {start:%b}, {start:%H:%M}"
+
+
+# The "since 21:18" `explain` writes after its counts, true on the day the incident opened.
 _SUMMARY_SINCE = re.compile(r" since \d{1,2}:\d{2}\b")
 
 
-def summary_as_resolved(summary: str, *, incident: Incident) -> str:
-    """A summary `explain` wrote ("... from 12 people since 21:18; ...") saying when a resolved incident
-    began and ended instead, so it no longer reads as still open; unchanged while open."""
-    if incident.resolved_at is None:
-        return summary
-    span = resolved_span_words(started_at=incident.started_at, resolved_at=incident.resolved_at)
-    return _SUMMARY_SINCE.sub(f" {span}", summary, count=1)
+def summary_as_shown(summary: str, *, incident: Incident) -> str:
+    """A summary `explain` wrote ("... from 12 people since 21:18; ...") as it reads now: a resolved
+    incident says when it began and ended, so it no longer reads as still open; one still open from an
+    earlier day says the day it began ("since Tue 24 Nov, 21:18"), not a time that reads as today's."""
+    if incident.resolved_at is not None:
+        span = resolved_span_words(started_at=incident.started_at, resolved_at=incident.resolved_at)
+        return _SUMMARY_SINCE.sub(f" {span}", summary, count=1)
+    return _SUMMARY_SINCE.sub(f" since {since_words(incident.started_at)}", summary, count=1)
 
 
 def people_words(posts: list[Mention]) -> tuple[list[str], list[str], int]:
@@ -275,7 +285,7 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
         ),
     )
     if explanation.get("summary"):
-        explanation["summary"] = summary_as_resolved(str(explanation["summary"]), incident=incident)
+        explanation["summary"] = summary_as_shown(str(explanation["summary"]), incident=incident)
     return IncidentDetail(
         incident=incident,
         posts=posts,
@@ -346,7 +356,7 @@ def detected_incident(*, incident_id: int) -> DetectedIncident | None:
         resolved_at=incident.resolved_at,
         confirmed=incident.kind != IncidentKind.DETECTED or incident.confirmed_at is not None,
         affected_authors=int(explanation.get("affected_authors") or incident.affected_authors or 0),
-        summary=str(explanation.get("summary") or ""),
+        summary=summary_as_shown(str(explanation.get("summary") or ""), incident=incident),
         terms=terms,
         representatives=[str(p) for p in explanation.get("representatives", [])],
     )

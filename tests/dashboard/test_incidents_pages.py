@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from freezegun import freeze_time
 
 incident_services = pytest.importorskip(
     "servicepulse.incidents.services", reason="the incidents app is not there"
@@ -401,8 +402,13 @@ def test_a_resolved_incident_says_when_it_ran_and_names_people_never_by_their_di
     )
     incident_services.incident_attach_mentions(incident=incident, posts=[(m.pk, m.author_key) for m in posts])
     viewer = clients["viewer"]
-    while_open = viewer.get(f"/incidents/{incident.pk}/").content.decode()
-    assert "from 3 people since 21:18;" in while_open  # true while it is open
+    with freeze_time(datetime(2026, 11, 20, 3, 0, tzinfo=UTC)):  # 22:00 the same evening in New York
+        while_open = viewer.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "from 3 people since 21:18;" in while_open  # true while it is open, on the day it began
+    # Still open the next morning: a bare "since 21:18" would read as this evening's.
+    with freeze_time(datetime(2026, 11, 20, 14, 0, tzinfo=UTC)):
+        next_day = viewer.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "from 3 people since Thu 19 Nov, 21:18;" in next_day
 
     incident_services.incident_update_status(
         incident=incident, state=IncidentState.RESOLVED, at=datetime(2026, 11, 20, 4, 5, tzinfo=UTC)

@@ -3,6 +3,7 @@ drafted first update; its attached complaints feed the closed loop; maintenance 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -93,6 +94,8 @@ def test_the_first_update_names_the_day_an_incident_began_when_it_is_not_today( 
     body = PublicIncident.objects.get().updates.get().body
     assert f"17 people have told us {since}" in body
     assert f"17 people have told us {since}" in review  # what the responder reviews is what is posted
+    # The detector's own summary shown above the draft says the same.
+    assert re.search(rf"from \d+ people {since[:-1]}\b", review)
 
 
 def test_the_draft_is_reviewed_and_edited_before_anything_is_public(client, users, detected) -> None:  # type: ignore[no-untyped-def]

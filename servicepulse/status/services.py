@@ -21,7 +21,7 @@ from django.utils import timezone
 from servicepulse.catalog.models import Service
 from servicepulse.incidents import services as incidents_services
 from servicepulse.incidents.models import Incident, IncidentState
-from servicepulse.incidents.selectors import DetectedIncident, detected_incident
+from servicepulse.incidents.selectors import DetectedIncident, detected_incident, since_words
 from servicepulse.status.models import (
     Impact,
     IncidentStatus,
@@ -399,15 +399,6 @@ def subscribers_notify(*, key: str) -> int:
 
 CONFIRMED = "confirmed"  # the incidents app's IncidentState.CONFIRMED
 RESOLVED = "resolved"  # and IncidentState.RESOLVED
-
-
-def since_words(started_at: datetime) -> str:
-    """When something began, for "since ...", in the organisation's time zone: "21:18" when that is today,
-    "Tue 24 Nov, 21:18" otherwise; a bare time from an earlier day would read as today's."""
-    start = timezone.localtime(started_at)
-    if start.date() == timezone.localdate():
-        return f"{start:%H:%M}"
-    return f"{start:%a} {start.day} {start:%b}, {start:%H:%M}"
 
 
 def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:

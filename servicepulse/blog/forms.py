@@ -113,8 +113,14 @@ class CommentForm(forms.Form):
             self.fields["author_email"].required = True
         if not self.is_bound:
             self.initial.setdefault("ts", form_timestamp())
-        # A re-shown form keeps its first timestamp: the fill time counts from the first render.
-        self.ts_value = (self.data.get("ts") or form_timestamp()) if self.is_bound else self.initial["ts"]
+        # A re-shown form keeps its first timestamp: the fill time counts from the first render. One that is
+        # missing, forged or past its age gets a new one, else a reader whose page stayed open for a week would
+        # be told "That was quick" each time they sent it (a bot gains nothing: any page view gives a token).
+        if self.is_bound:
+            sent = str(self.data.get("ts") or "")
+            self.ts_value = sent if elapsed_since(sent) is not None else form_timestamp()
+        else:
+            self.ts_value = self.initial["ts"]
 
     def clean_parent(self) -> int | None:
         return comment_id_or_none(self.cleaned_data.get("parent"))

@@ -6,6 +6,7 @@ Views, tasks, commands and other apps call these; they hold the rules. Other app
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -35,7 +37,13 @@ from servicepulse.blog.models import (
     WordListEntry,
     WordListKind,
 )
-from servicepulse.blog.spam import Candidate, akismet_report, rate_limited, spam_verdict, word_list_match
+from servicepulse.blog.spam import (
+    Candidate,
+    akismet_report,
+    rate_limit_retry_after,
+    spam_verdict,
+    word_list_match,
+)
 from servicepulse.core.http import safe_url
 from servicepulse.core.ratelimit import rate_limit_hit
 
@@ -52,11 +60,15 @@ ERASED = "[erased]"
 
 
 class CommentRejected(Exception):
-    """A comment refused before it is stored (closed, honeypot, too fast, rate limit, malformed)."""
+    """A comment refused before it is stored (closed, honeypot, too fast, rate limit, malformed).
 
-    def __init__(self, message: str, *, code: str) -> None:
+    `retry_after` is set for the rate limit only: the seconds (whole minutes) until the address may send
+    again, which the page says and puts in its Retry-After header."""
+
+    def __init__(self, message: str, *, code: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.retry_after = retry_after
 
 
 # ---------------------------------------------------------------------------------------------- posts
@@ -360,8 +372,18 @@ def comment_submit(
     same = _comment_duplicate(post=post, parent=parent, body=body, user_id=user_id, author_email=author_email)
     if same is not None:
         return same
-    if rate_limited(ip_address=ip_address):
-        raise CommentRejected("Too many comments from your address; please wait a few minutes.", code="rate")
+    retry_after = rate_limit_retry_after(ip_address=ip_address)
+    if retry_after is not None:
+        # Rounded up to whole minutes: what a person needs to know, and no finer a measure of the window for
+        # a sender probing it. The limit itself is not said.
+        minutes = max(1, math.ceil(retry_after / 60))
+        raise CommentRejected(
+            "Your comment was not posted: several comments came from your address in a short time. Please "
+            f"send it again in about {minutes} minute{'s' if minutes != 1 else ''}; what you wrote is kept "
+            "below.",
+            code="rate",
+            retry_after=minutes * 60,
+        )
     candidate = Candidate(
         text=body,
         author_name=author_name.strip(),
@@ -533,26 +555,92 @@ def comment_unsync_mention(*, comment: Comment) -> int:
 
 
 def comment_is_erased(comment: Comment) -> bool:
-    """Whether `comment` is the placeholder an erasure left (`comments_erase_for_mentions`)."""
+    """Whether `comment` is the placeholder an erasure left (`comments_erase_for_author`)."""
     return comment.author_name == ERASED and comment.body == ERASED and not comment.author_email
 
 
-def comments_erase_for_mentions(*, mention_ids: Sequence[int]) -> tuple[int, int]:
-    """Erase the blog comments behind these mentions (a person being erased, `servicepulse erase-author`;
-    call it before the mentions are deleted): the comments that became them (staff voice: the blog source's
-    `comment-<id>` of that post's thread) and the backfed replies made from them (import key
-    `backfeed:<source>:<external id>`). A comment is deleted unless approved or pending replies still hang
-    from it; then, as WordPress does, it stays in its thread with "[erased]" for its author and text and no
-    e-mail, website, IP address, user agent or account. Its author's reply subscriptions on it and the copies
-    of it the moderation log kept go either way. Returns (deleted, replaced by the placeholder)."""
+def comments_erase_for_author(
+    *, author: str, mention_ids: Sequence[int], source_id: int | None = None
+) -> tuple[int, int]:
+    """Erase a person's blog comments (`servicepulse erase-author`, through `author_erasing`; call it before
+    their mentions `mention_ids` are deleted): those behind their mentions (the comments that became them and
+    the backfed replies made from them) and, when the erasure is not limited to a source other than the blog's,
+    those no mention stands for — held, spam and trashed comments, which never became posts, the demo's, and
+    received linkbacks — whatever their status. Those are the person's when their e-mail address is `author` (in
+    any case), their name is exactly `author` (as posts' names are matched), their account is `user:<id>`, or
+    their e-mail address or account is the one the person's blog posts among `mention_ids` were written with.
+    Their reply subscriptions and the moderation log's copies of their comments (kept for spam training, perhaps
+    of comments since deleted) go too. Everything is erased in one pass, deepest first, so a comment of theirs
+    kept only by replies that are also theirs is deleted rather than left as "[erased]".
+    Returns (deleted, replaced by the placeholder)."""
+    comments = _comments_behind_mentions(mention_ids)
+    if _erasure_reaches_the_blog(source_id):
+        identity = _person_identity(author=author, mention_ids=mention_ids)
+        seen = {comment.pk for comment in comments}
+        comments += [
+            comment
+            for comment in Comment.objects.filter(identity.comments).exclude(pk__in=seen)
+            if not comment_is_erased(comment)  # an earlier erasure's placeholder is nobody's any more
+        ]
+        ReplySubscription.objects.filter(identity.subscriptions).delete()
+        ModerationDecision.objects.filter(identity.decisions).delete()
+    return _comments_erase(comments)
+
+
+def _erasure_reaches_the_blog(source_id: int | None) -> bool:
+    """An erasure limited to another source's posts leaves the blog alone, except the comments behind those
+    posts; limited to the blog's own channel (a source of kind `blog`), it reaches all of the blog."""
+    if source_id is None:
+        return True
+    from servicepulse.sources.models import Source, SourceKind
+
+    return Source.objects.filter(pk=source_id, kind=SourceKind.BLOG).exists()
+
+
+@dataclass
+class _Identity:
+    comments: Q
+    subscriptions: Q
+    decisions: Q
+
+
+def _person_identity(*, author: str, mention_ids: Sequence[int]) -> _Identity:
+    """Who `author` is on the blog: the name as given, e-mail addresses (compared case-insensitively, as the
+    blog compares them everywhere) and accounts, from `author` and from the platform ids of the person's
+    blog posts (a comment's post carries `user:<id>` or its e-mail address, `comment_sync_mention`). Names
+    on those posts are not added: two people may share a name, an address or an account is one person's."""
+    from servicepulse.mentions.models import Mention
+    from servicepulse.sources.models import SourceKind
+
+    ids = {author.strip()} | set(
+        Mention.objects.filter(pk__in=list(mention_ids), source__kind=SourceKind.BLOG)
+        .exclude(author_id="")
+        .values_list("author_id", flat=True)
+    )
+    ids.discard("")
+    comments = Q(author_name=author)
+    subscriptions = Q(pk__in=[])  # none, unless an e-mail address is known
+    decisions = Q(author_name=author)
+    user_ids = sorted(int(i[5:]) for i in ids if i.startswith("user:") and i[5:].isdecimal())
+    if user_ids:
+        comments |= Q(user_id__in=user_ids)
+    for email in sorted(i for i in ids if "@" in i):
+        comments |= Q(author_email__iexact=email)
+        subscriptions |= Q(email__iexact=email)
+        decisions |= Q(author_email__iexact=email)
+    return _Identity(comments=comments, subscriptions=subscriptions, decisions=decisions)
+
+
+def _comments_behind_mentions(mention_ids: Sequence[int]) -> list[Comment]:
+    """The comments that became these mentions and the backfed replies made from them."""
     from servicepulse.mentions.models import Mention
     from servicepulse.sources.models import SourceKind
 
     staff_voice: dict[int, str] = {}  # comment id -> the thread its mention was in
     backfed: set[str] = set()
-    for source_id, kind, external_id, thread_id in Mention.objects.filter(pk__in=mention_ids).values_list(
-        "source_id", "source__kind", "external_id", "thread_id"
-    ):
+    for source_id, kind, external_id, thread_id in Mention.objects.filter(
+        pk__in=list(mention_ids)
+    ).values_list("source_id", "source__kind", "external_id", "thread_id"):
         number = external_id.removeprefix("comment-")
         if kind == SourceKind.BLOG and external_id.startswith("comment-") and number.isdecimal():
             staff_voice[int(number)] = thread_id
@@ -567,6 +655,15 @@ def comments_erase_for_mentions(*, mention_ids: Sequence[int]) -> tuple[int, int
         if staff_voice[comment.pk] == f"post-{comment.post_id}"
     ]
     comments += Comment.objects.filter(import_key__in=backfed).exclude(pk__in=[c.pk for c in comments])
+    return comments
+
+
+def _comments_erase(comments: Sequence[Comment]) -> tuple[int, int]:
+    """Erase these comments of one person. A comment is deleted unless approved or pending replies still hang
+    from it; then, as WordPress does, it stays in its thread with "[erased]" for its author and text and no
+    e-mail, website, IP address, user agent or account (`comment_is_erased`). Its author's reply
+    subscriptions on it and the copies of it the moderation log kept go either way.
+    Returns (deleted, replaced by the placeholder)."""
     deleted = erased = 0
     # Deepest first: a reply deleted here no longer keeps its parent in the thread.
     for comment in sorted(comments, key=lambda c: (-c.depth, -c.pk)):

@@ -46,13 +46,19 @@ class Verdict:
     score: float | None = None
 
 
-def rate_limited(*, ip_address: str | None, scope: str = "comment") -> bool:
-    """Count one submission from `ip_address`; True when it is over the blog's limit for the window."""
+def rate_limit_retry_after(*, ip_address: str | None, scope: str = "comment") -> int | None:
+    """Count one submission from `ip_address`; None while it is within the blog's limit for the window, else
+    the seconds until the window ends and it may send again."""
     limit = int(blog_setting("SERVICEPULSE_BLOG_RATE_LIMIT"))
     if not ip_address or limit <= 0:
-        return False
+        return None
     window = int(blog_setting("SERVICEPULSE_BLOG_RATE_WINDOW_SECONDS"))
-    return rate_limit_hit(scope=f"blog-{scope}", key=ip_address, limit=limit, per=window) is not None
+    return rate_limit_hit(scope=f"blog-{scope}", key=ip_address, limit=limit, per=window)
+
+
+def rate_limited(*, ip_address: str | None, scope: str = "comment") -> bool:
+    """Count one submission from `ip_address`; True when it is over the blog's limit for the window."""
+    return rate_limit_retry_after(ip_address=ip_address, scope=scope) is not None
 
 
 def _fields(candidate: Candidate) -> list[str]:

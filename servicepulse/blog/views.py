@@ -37,6 +37,7 @@ from servicepulse.blog.models import (
     WordListEntry,
     WordListKind,
 )
+from servicepulse.core.ratelimit import client_address
 
 COOKIE = "servicepulse_commenter"
 COOKIE_SALT = "servicepulse.blog.commenter"
@@ -45,8 +46,10 @@ XMLRPC_MAX_BYTES = 64 * 1024
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    # Behind a proxy, configure the proxy to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR") or None
+    """The commenter's address as every other rate limit reads it: behind a trusted proxy
+    (SERVICEPULSE_TRUSTED_PROXIES), the client it forwarded for; else every reader shared the proxy's budget."""
+    address = client_address(request)
+    return None if address == "unknown" else address
 
 
 def _own_ids(request: HttpRequest) -> list[int]:
@@ -135,11 +138,18 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
     post = _post_or_404(request, slug)
     signed_in = request.user.is_authenticated
     form: CommentForm
+    refused: services.CommentRejected | None = None
     if request.method == "POST":
         form = CommentForm(request.POST, signed_in=signed_in)
-        response = _comment_post(request, post, form)
-        if response is not None:
-            return response
+        try:
+            response = _comment_post(request, post, form)
+        except services.CommentRejected as exc:
+            # Shown above the form, which comes back bound: what the reader typed is not lost.
+            form.add_error(None, str(exc))
+            refused = exc
+        else:
+            if response is not None:
+                return response
     else:
         remembered = _commenter_cookie(request)
         form = CommentForm(
@@ -173,37 +183,40 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "is_admin": has_role(request.user, Role.ADMIN),
         "reply_to": _reply_to(request, post, form),
     }
-    response = render(
-        request, "blog/post_detail.html", context, status=400 if request.method == "POST" else 200
-    )
+    status = 200
+    if request.method == "POST":
+        # Over the rate limit is "Too Many Requests", with when to come back; every other refusal (closed,
+        # honeypot, too fast, a form to correct) is the request's own fault.
+        status = 429 if refused is not None and refused.retry_after is not None else 400
+    response = render(request, "blog/post_detail.html", context, status=status)
+    if status == 429 and refused is not None:
+        response["Retry-After"] = str(refused.retry_after)
     return _discovery_headers(request, response)
 
 
 def _comment_post(request: HttpRequest, post: Post, form: CommentForm) -> HttpResponse | None:
+    """The redirect to the stored comment; None when the form has errors to show. Raises CommentRejected
+    when the comment is refused (nothing stored)."""
     if not form.is_valid():
         return None
     data = form.cleaned_data
     parent = None
     if data.get("parent"):
         parent = Comment.objects.filter(pk=data["parent"], post=post, status=CommentStatus.APPROVED).first()
-    try:
-        comment = services.comment_submit(
-            post=post,
-            body=data["body"],
-            author_name=data.get("author_name", ""),
-            author_email=data.get("author_email", ""),
-            author_url=data.get("author_url", ""),
-            user=request.user,
-            parent=parent,
-            ip_address=_client_ip(request),
-            user_agent=request.headers.get("User-Agent", "")[:500],
-            notify_replies=bool(data.get("notify_replies")),
-            honeypot=data.get("website_confirm", ""),
-            elapsed_seconds=elapsed_since(data.get("ts", "")) or 0.0,
-        )
-    except services.CommentRejected as exc:
-        form.add_error(None, str(exc))
-        return None
+    comment = services.comment_submit(
+        post=post,
+        body=data["body"],
+        author_name=data.get("author_name", ""),
+        author_email=data.get("author_email", ""),
+        author_url=data.get("author_url", ""),
+        user=request.user,
+        parent=parent,
+        ip_address=_client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:500],
+        notify_replies=bool(data.get("notify_replies")),
+        honeypot=data.get("website_confirm", ""),
+        elapsed_seconds=elapsed_since(data.get("ts", "")) or 0.0,
+    )
     own = [pk for pk in _own_ids(request) if pk != comment.pk]  # a form sent twice gives the same comment
     request.session[SESSION_KEY] = [*own[-49:], comment.pk]
     if comment.status == CommentStatus.APPROVED:

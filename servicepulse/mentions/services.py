@@ -224,13 +224,23 @@ def quarantine_discard(*, source: Source, ids: Sequence[int] | None = None) -> i
     return deleted
 
 
+@dataclass
+class AuthorErasure:
+    """What `mentions_erase_author` erased: the person's posts, and what the other apps' receivers of
+    `author_erasing` reported (for instance {"blog comments deleted": 2}), in the order they answered."""
+
+    posts: int
+    elsewhere: dict[str, int] = field(default_factory=dict)
+
+
 @transaction.atomic
-def mentions_erase_author(*, author: str, source: Source | None = None) -> int:
+def mentions_erase_author(*, author: str, source: Source | None = None) -> AuthorErasure:
     """Erase a person: every mention whose author name or platform id is `author` (with its analysis,
     tags, corrections, inbox cases and incident attachments, which cascade), their quarantined input, and
     whatever other apps hold (through `author_erasing`, sent before the mentions are deleted: the incidents
     app recounts the people affected and takes the person out of its explanations and notes; the blog erases
-    the comments behind their posts). Returns the number of mentions deleted.
+    their comments, those behind their posts and those that never became posts). Returns the number of
+    mentions deleted and the counts the receivers reported.
 
     Quarantined input is theirs when, read as JSON, a string in it is `author`; read as a CSV (or TSV) row,
     a cell is `author`. Another person's input that merely mentions the name is kept."""
@@ -247,10 +257,16 @@ def mentions_erase_author(*, author: str, source: Source | None = None) -> int:
     quarantined = [row.pk for row in candidates.iterator() if _quarantined_from(raw=row.raw, author=author)]
     ids = list(mentions.values_list("pk", flat=True))
     # Before the posts go: receivers find what they hold through them (an incident's attachments).
-    author_erasing.send(sender=Mention, author=author, mention_ids=ids)
+    answers = author_erasing.send(
+        sender=Mention, author=author, mention_ids=ids, source_id=source.pk if source is not None else None
+    )
     mentions.delete()
     Quarantine.objects.filter(pk__in=quarantined).delete()
-    return len(ids)
+    elsewhere: dict[str, int] = {}
+    for _receiver, answer in answers:
+        if isinstance(answer, dict):
+            elsewhere.update(answer)
+    return AuthorErasure(posts=len(ids), elsewhere=elsewhere)
 
 
 def _quarantined_from(*, raw: str, author: str) -> bool:

@@ -13,8 +13,10 @@ mentions_ingested = Signal()
 mentions_revised = Signal()
 
 # Sent inside the transaction that erases a person's posts (`servicepulse erase-author`), before the posts are
-# deleted, with `author: str` (a name, handle or platform id) and `mention_ids: list[int]` (their posts, still
-# readable). Apps holding that person's words elsewhere remove them in their receiver, so the erasure commits
-# or fails as one. Receivers: incidents (attachments, counts, explanations, timeline comments), blog (the
-# comments behind the posts).
+# deleted, with `author: str` (a name, handle or platform id), `mention_ids: list[int]` (their posts, still
+# readable) and `source_id: int | None` (the one source the erasure is limited to, if any). Apps holding that
+# person's words elsewhere remove them in their receiver, so the erasure commits or fails as one. A receiver
+# may return a `dict[str, int]` of what it erased, which the command reports. Receivers: incidents
+# (attachments, counts, explanations, timeline comments), blog (their comments, whether or not they became
+# posts).
 author_erasing = Signal()

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from servicepulse.blog.forms import form_timestamp
+from servicepulse.blog.forms import elapsed_since, form_timestamp
 from servicepulse.blog.models import (
     Comment,
     CommentStatus,
@@ -107,6 +107,7 @@ def test_honeypot_and_fill_time_and_rate_limit_refuse(make_post, settings):
     with pytest.raises(CommentRejected) as limited:
         comment_submit(post=post, body="three", elapsed_seconds=10, **{**GUEST, "ip_address": "192.0.2.99"})
     assert limited.value.code == "rate"
+    assert limited.value.retry_after is not None and limited.value.retry_after % 60 == 0
     assert Comment.objects.count() == 2
 
 
@@ -118,6 +119,68 @@ def test_form_honeypot_discards_and_forged_timestamp_refuses(client, make_post, 
     settings.SERVICEPULSE_BLOG_MIN_FILL_SECONDS = 3
     response = client.post(post.get_absolute_url(), {**data, "ts": "forged"})
     assert response.status_code == 400 and Comment.objects.count() == 0
+
+
+def test_a_reader_over_the_rate_limit_is_told_when_to_send_again_and_keeps_what_they_wrote(
+    client, make_post, settings
+):
+    post = make_post()
+    settings.SERVICEPULSE_BLOG_RATE_LIMIT = 1
+    settings.SERVICEPULSE_BLOG_RATE_WINDOW_SECONDS = 600
+    data = {
+        "body": "The printers in the library are offline.",
+        "author_name": "Ann Lee",
+        "author_email": "ann@example.org",
+        "author_url": "https://ann.example/",
+        "ts": form_timestamp(),
+    }
+    assert client.post(post.get_absolute_url(), data).status_code == 302
+
+    response = client.post(post.get_absolute_url(), {**data, "body": "And the scanner <too>."})
+
+    assert response.status_code == 429
+    retry = int(response["Retry-After"])
+    assert 60 <= retry <= 600 and retry % 60 == 0  # whole minutes, no finer than a person needs
+    page = response.content.decode()
+    minutes = retry // 60
+    assert "Your comment was not posted" in page
+    assert f"about {minutes} minute{'s' if minutes != 1 else ''}" in page
+    # Nothing typed is lost: the form comes back filled in (escaped), ready to send again.
+    assert "And the scanner &lt;too&gt;.</textarea>" in page
+    for value in ('value="Ann Lee"', 'value="ann@example.org"', 'value="https://ann.example/"'):
+        assert value in page
+    assert Comment.objects.count() == 1
+
+
+def test_refusals_other_than_the_rate_limit_are_bad_requests_and_the_honeypot_says_nothing_more(
+    client, make_post, settings
+):
+    post = make_post()
+    data = {"body": "hello", "author_name": "A", "author_email": "a@example.org", "ts": form_timestamp()}
+    trap = client.post(post.get_absolute_url(), {**data, "website_confirm": "http://spam.example/x"})
+    assert trap.status_code == 400 and "Retry-After" not in trap
+    page = trap.content.decode()
+    assert "Your comment could not be accepted." in page and "spam.example" not in page
+    settings.SERVICEPULSE_BLOG_MIN_FILL_SECONDS = 3
+    fast = client.post(post.get_absolute_url(), data)
+    assert fast.status_code == 400 and "Retry-After" not in fast
+    assert "That was quick" in fast.content.decode()
+    assert Comment.objects.count() == 0
+
+
+def test_a_form_sent_back_with_a_stale_or_forged_timestamp_gets_a_fresh_one(client, make_post, settings):
+    post = make_post()
+    settings.SERVICEPULSE_BLOG_MIN_FILL_SECONDS = 3
+    data = {"body": "hello", "author_name": "A", "author_email": "a@example.org", "ts": "forged"}
+    response = client.post(post.get_absolute_url(), data)
+    assert response.status_code == 400 and "That was quick" in response.content.decode()
+    # Kept, the dead token would make every later attempt "too quick" too: the reader could never send it.
+    token = re.search(r'name="ts" value="([^"]*)"', response.content.decode()).group(1)
+    assert token != "forged" and elapsed_since(token) is not None
+    # A good token comes back unchanged: the fill time still counts from the first render.
+    first = form_timestamp()
+    response = client.post(post.get_absolute_url(), {**data, "ts": first})
+    assert re.search(r'name="ts" value="([^"]*)"', response.content.decode()).group(1) == first
 
 
 def test_moderation_in_bulk_stores_decisions_and_feeds_mentions(client, users, make_post):
@@ -381,3 +444,25 @@ def test_moderation_ignores_ids_that_are_not_plain_numbers(client, users, make_p
     assert response.status_code == 302
     comment.refresh_from_db()
     assert comment.status == CommentStatus.APPROVED
+
+
+def test_readers_behind_a_trusted_proxy_each_have_their_own_rate_limit(client, make_post, settings):
+    """Behind the university's reverse proxy every request comes from the proxy's address: the blog read
+    REMOTE_ADDR alone, so one reader over the limit refused everyone's comments."""
+    post = make_post()
+    settings.SERVICEPULSE_BLOG_RATE_LIMIT = 1
+    settings.SERVICEPULSE_TRUSTED_PROXIES = ["10.0.0.5"]
+    data = {"body": "Wi-Fi is down in Hopkins", "author_name": "A", "author_email": "a@example.org"}
+
+    def send(forwarded_for: str, body: str) -> int:
+        return client.post(
+            post.get_absolute_url(),
+            {**data, "body": body, "ts": form_timestamp()},
+            REMOTE_ADDR="10.0.0.5",
+            HTTP_X_FORWARDED_FOR=forwarded_for,
+        ).status_code
+
+    assert send("198.51.100.7", "first") == 302
+    assert send("198.51.100.7", "second") == 429  # the same reader, over the limit
+    assert send("203.0.113.9", "another reader") == 302  # someone else behind the same proxy
+    assert set(Comment.objects.values_list("ip_address", flat=True)) == {"198.51.100.7", "203.0.113.9"}

@@ -1,16 +1,27 @@
-"""`servicepulse erase-author` reaches the blog: the comments behind the erased person's posts go too."""
+"""`servicepulse erase-author` reaches the blog: the erased person's comments go too, those behind their posts
+and those that never became posts (held, spam, trashed)."""
 
 from __future__ import annotations
+
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
-from servicepulse.blog.models import Comment, CommentStatus, Decision, ModerationDecision, ReplySubscription
+from servicepulse.blog.models import (
+    Comment,
+    CommentStatus,
+    Decision,
+    ModerationDecision,
+    ReplySubscription,
+    WordListKind,
+)
 from servicepulse.blog.services import (
     comment_from_elsewhere,
     comment_submit,
     comments_moderate,
     subscription_request,
+    word_list_set,
 )
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.models import SourceKind
@@ -115,3 +126,88 @@ def test_a_reply_brought_back_from_a_network_is_erased_with_the_post_it_came_fro
     call_command("erase_author", "@sam@mastodon.social", yes=True)
 
     assert list(Comment.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def _erase(*args, **options):
+    out = StringIO()
+    call_command("erase_author", *args, yes=True, stdout=out, **options)
+    return out.getvalue()
+
+
+def test_their_held_spam_and_trashed_comments_go_too_matched_by_email_in_any_case(make_post):
+    post = make_post()
+    word_list_set(kind=WordListKind.BLOCKLIST, terms=["casino"])
+    held = comment_submit(post=post, body="Is the VLE down for everyone?", **SAM, notify_replies=True)
+    spam = comment_submit(
+        post=post, body="casino night in halls", **{**SAM, "author_email": "SAM@students.northgate.EXAMPLE"}
+    )
+    trashed = comment_submit(post=post, body="Ignore my last comment.", **{**SAM, "author_name": "S. Okafor"})
+    comments_moderate(comment_ids=[trashed.pk], decision=Decision.TRASH, moderator=None)
+    alex_held = comment_submit(post=post, body="Same on my laptop.", **ALEX, notify_replies=True)
+    alex_spam = comment_submit(post=post, body="casino tips", **ALEX)
+    subscription_request(comment=alex_held, email=SAM["author_email"])  # their wish to hear of Alex's replies
+    # The moderation log's copy of a comment of theirs that is gone already (a removed linkback, say).
+    ModerationDecision.objects.create(
+        decision=Decision.SPAM,
+        is_spam=True,
+        previous_status=CommentStatus.PENDING,
+        kind="comment",
+        text="old words",
+        author_name="Sam",
+        author_email="sam@students.northgate.example",
+    )
+    assert (held.status, spam.status) == (CommentStatus.PENDING, CommentStatus.SPAM)
+    assert not Mention.objects.exists()  # none of them ever became a post
+
+    out = _erase("sam@students.northgate.example")
+
+    assert set(Comment.objects.values_list("pk", flat=True)) == {alex_held.pk, alex_spam.pk}
+    alex_held.refresh_from_db()
+    assert (alex_held.author_name, alex_held.body) == ("Alex Reed", "Same on my laptop.")
+    assert list(ReplySubscription.objects.values_list("email", flat=True)) == [ALEX["author_email"]]
+    assert not ModerationDecision.objects.filter(author_email__iexact=SAM["author_email"]).exists()
+    assert "blog comments deleted: 3" in out
+
+
+def test_erased_by_name_their_comments_under_the_address_their_posts_carry_go_too(make_post):
+    post = make_post()
+    answered = comment_submit(post=post, body="Wifi fixed?", **SAM)  # held: a first-time commenter
+    alex_answer = _approved(post, "Fixed this morning.", ALEX, parent=answered)
+    other_name = comment_submit(post=post, body="Sorry, typo above.", **{**SAM, "author_name": "Sam O."})
+    theirs = _approved(post, "Eduroam keeps dropping in Block C.", SAM)  # became a post, with their e-mail
+    links = "Again: https://status.example/1 and https://status.example/2"
+    their_reply = comment_submit(post=post, body=links, **SAM, parent=theirs)  # held for its links
+    namesake = comment_submit(
+        post=post, body="Different Sam.", **{**SAM, "author_email": "sam@other.example"}
+    )
+    held = [answered, other_name, their_reply, namesake]
+    assert {comment.status for comment in held} == {CommentStatus.PENDING}
+
+    out = _erase("Sam Okafor")
+
+    remaining = set(Comment.objects.values_list("pk", flat=True))
+    # Their held reply no longer keeps their approved comment in the thread: both go, in one pass.
+    assert theirs.pk not in remaining and their_reply.pk not in remaining and other_name.pk not in remaining
+    answered.refresh_from_db()  # someone answered it: it stays, erased, like a comment that became a post
+    assert answered.status == CommentStatus.PENDING
+    assert (answered.author_name, answered.body, answered.author_email) == ("[erased]", "[erased]", "")
+    assert alex_answer.pk in remaining
+    # Another person with the same name is erased too (names are matched as posts' are), but only by name.
+    assert namesake.pk not in remaining
+    assert "blog comments deleted: 4" in out
+    assert 'blog comments left as "[erased]" in their thread: 1' in out
+
+
+def test_an_erasure_limited_to_another_source_leaves_their_unposted_comments(make_post):
+    post = make_post()
+    held = comment_submit(post=post, body="Is the VLE down for everyone?", **SAM)
+    network = SourceFactory(kind=SourceKind.MASTODON, name="mastodon")
+    MentionFactory(source=network, author="Sam Okafor")
+
+    out = _erase("Sam Okafor", source="mastodon")
+
+    assert "erased 1 posts by Sam Okafor" in out
+    assert Comment.objects.filter(pk=held.pk, author_name="Sam Okafor").exists()
+    blog = SourceFactory(kind=SourceKind.BLOG, name="Blog comments")
+    _erase("Sam Okafor", source=blog.name)
+    assert not Comment.objects.filter(pk=held.pk).exists()

@@ -15,8 +15,8 @@ class Command(BaseCommand):
     help = (
         "Erase one person's posts (by author name, handle or platform id) with their analysis and inbox cases, "
         "their quarantined input, and their place in incidents (counts, explanations, timeline comments "
-        'naming or quoting them), and the blog comments behind their posts (deleted, or "[erased]" where '
-        "others' replies keep them in a thread). Cannot be undone."
+        "naming or quoting them), and their blog comments, whether or not they became posts (held and spam "
+        'ones too: deleted, or "[erased]" where others\' replies keep them in a thread). Cannot be undone.'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -48,7 +48,9 @@ class Command(BaseCommand):
             if answer.strip().lower() not in {"y", "yes"}:
                 raise CommandError("nothing erased")
         try:
-            count = mentions_erase_author(author=author, source=source)
+            erasure = mentions_erase_author(author=author, source=source)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"erased {count} posts by {author}")
+        self.stdout.write(f"erased {erasure.posts} posts by {author}")
+        for what, count in erasure.elsewhere.items():
+            self.stdout.write(f"  {what}: {count}")

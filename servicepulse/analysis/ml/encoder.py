@@ -10,8 +10,10 @@ weights at load time, so inference costs exactly what the bare model costs.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,7 @@ DEFAULT_BATCH_SIZE = 64
 
 _lock = threading.Lock()
 _encoders: dict[tuple[str, str], Encoder] = {}
+logger = logging.getLogger(__name__)
 
 
 def default_model_path() -> Path:
@@ -150,8 +153,17 @@ def get_encoder(model_path: Path | str | None = None, *, adapter: Path | str | b
     with _lock:
         encoder = _encoders.get(key)
         if encoder is None:
+            started = time.monotonic()
             encoder = Encoder(path, adapter=adapter_path)
             _encoders[key] = encoder
+            # One line per load, with the process id: loading costs seconds, so a worker that logs it for
+            # every task (a process per task) is doing the expensive part over and over.
+            logger.info(
+                "loaded the sentence encoder %s in %.1f s (pid %d)",
+                encoder.name,
+                time.monotonic() - started,
+                os.getpid(),
+            )
     return encoder
 
 

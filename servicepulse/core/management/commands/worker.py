@@ -9,10 +9,34 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+from rq.worker import SimpleWorker
 
 from servicepulse.core.arguments import positive_seconds
 from servicepulse.core.models import WorkerHeartbeat
 from servicepulse.core.services import heartbeat_start_thread, heartbeat_stop, tasks_recover_orphans
+
+
+class InProcessWorker(SimpleWorker):
+    """RQ's SimpleWorker: every job runs in this process instead of a work horse forked for it.
+
+    RQ's default Worker forks once per job, so whatever a job caches dies with its horse: each analysis task
+    imported torch and loaded the sentence encoder again (seconds per task, however small the batch). Here
+    the process-wide caches (servicepulse.analysis.ml.encoder, .pipeline) survive from one job to the next,
+    as they do under the database backend's worker. Job timeouts still hold: RQ arms its SIGALRM death
+    penalty around every job, and this runs in the command's main thread, where that signal is delivered.
+    A job that raises is marked failed and the worker goes on to the next one.
+    """
+
+    def execute_job(self, job: Any, queue: Any) -> None:
+        # One long-lived process shares its database connections between jobs: drop any the previous job
+        # broke or that outlived CONN_MAX_AGE, as Django does around each request and db_worker around each
+        # task (a forked horse used to start with none).
+        close_old_connections()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            close_old_connections()
 
 
 class Command(BaseCommand):
@@ -36,13 +60,15 @@ class Command(BaseCommand):
             self.stderr.write(f"requeued {recovered} task(s) left running by a worker that died")
         try:
             if settings.TASK_BACKEND == "rq":
-                # django-tasks-rq's Job class runs a django_tasks Task (RQ's own calls a plain function).
+                # django-tasks-rq's Job class runs a django_tasks Task (RQ's own calls a plain function);
+                # InProcessWorker keeps the loaded models between tasks (see its docstring).
                 call_command(
                     "rqworker",
                     "default",
                     burst=options["until_idle"],
                     with_scheduler=False,
                     job_class="django_tasks_rq.Job",
+                    worker_class=InProcessWorker,
                 )
             else:
                 call_command(

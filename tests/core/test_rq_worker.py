@@ -1,0 +1,143 @@
+"""`servicepulse worker` on the RQ backend keeps its loaded models from one task to the next.
+
+RQ's default worker forks a process per job, so every analysis task imported torch and loaded the sentence
+encoder again; the command runs RQ's SimpleWorker instead (InProcessWorker). These tests run the real worker
+(burst, `--until-idle`) on the real Redis at 127.0.0.1:6379 against a SQLite database of their own, and read
+what it did from Redis, the database and the encoder's own log line (one per load, with the process id)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.cli import run_cli
+
+REDIS_DB = (
+    13  # a database of its own on the shared Redis (test_rq_backend.py uses 12), flushed around each test
+)
+LOADED = re.compile(r"loaded the sentence encoder \S+ in [\d.]+ s \(pid (\d+)\)")
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.slow,
+    pytest.mark.own_database,  # a SQLite file in tmp_path, whatever DATABASE_URL says
+    pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379: the RQ worker needs a real one"),
+]
+
+
+@pytest.fixture
+def rq_env(tmp_path: Path):  # type: ignore[no-untyped-def]
+    import redis
+
+    connection = redis.Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}")
+    connection.flushdb()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="servicepulse.config.settings.dev",
+        SERVICEPULSE_DATA_DIR=str(tmp_path),
+        SERVICEPULSE_TASK_BACKEND="rq",
+        SERVICEPULSE_LOG_LEVEL="INFO",
+        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    migrated = run_cli("manage", "migrate", "-v0", env=env, timeout=300)
+    assert migrated.returncode == 0, migrated.stderr
+    yield env
+    connection.flushdb()
+
+
+def _import(env: dict[str, str], path: Path, prefix: str, count: int) -> None:
+    lines = [
+        {
+            "id": f"{prefix}{i}",
+            "text": f"moodle is down again for module {prefix}{i}",
+            "created_at": "2026-10-05T09:00:00+00:00",
+        }
+        for i in range(count)
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    imported = run_cli("import", str(path), "--source", "rq-worker-test", env=env, timeout=300)
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout.strip().splitlines()[-1])["imported"] == count
+
+
+def _rows(env: dict[str, str], statement: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///")) as connection:
+        return connection.execute(statement).fetchall()
+
+
+def _queued(env: dict[str, str]) -> list[str | None]:
+    """The function path of every job waiting on the default queue."""
+    import redis
+    from rq import Queue
+
+    queue = Queue("default", connection=redis.Redis.from_url(env["REDIS_URL"]))
+    return [job.func_name for job in queue.get_jobs()]
+
+
+def test_rq_worker_loads_the_encoder_once_survives_a_failing_task_and_times_out_a_slow_one(
+    rq_env: dict[str, str], tmp_path: Path
+) -> None:
+    """One worker run (the setup and the model load cost seconds each, so one test covers all of it)."""
+    # A task that raises and one that outlives its 2-second timeout (RQ's SIGALRM death penalty must still
+    # fire when jobs run in the worker's own process), then two imports' analysis tasks behind them.
+    enqueued = run_cli(
+        "manage",
+        "shell",
+        "-c",
+        "import django_rq\n"
+        "from rq.job import Job\n"
+        "from tests.core.rq_tasks import fail_loudly, sleep_for\n"
+        "fail_loudly.enqueue()\n"
+        "slow = sleep_for.enqueue(30)\n"
+        "job = Job.fetch(slow.id, connection=django_rq.get_connection('default'))\n"
+        "job.timeout = 2\n"
+        "job.save()\n"
+        "print(slow.id)\n",
+        env=rq_env,
+        timeout=120,
+    )
+    assert enqueued.returncode == 0, enqueued.stderr
+    slow_id = enqueued.stdout.strip().splitlines()[-1]
+    _import(rq_env, tmp_path / "first.jsonl", "a", 5)
+    _import(rq_env, tmp_path / "second.jsonl", "b", 5)
+    assert _queued(rq_env).count("servicepulse.analysis.tasks.analyze_mentions") == 2
+
+    worked = run_cli("worker", "--until-idle", env=rq_env, timeout=300)
+    assert worked.returncode == 0, worked.stderr
+    assert _queued(rq_env) == []
+    assert _rows(rq_env, "SELECT count(*) FROM analysis_mentionanalysis") == [(10,)]
+
+    # The encoder's load line, once, in one process: the second task found the model already loaded. With a
+    # process forked per task it appeared twice, under two process ids.
+    loads = LOADED.findall(worked.stderr)
+    assert len(loads) == 1, worked.stderr
+
+    import redis
+    from rq.job import Job
+    from rq.registry import FailedJobRegistry
+
+    connection = redis.Redis.from_url(rq_env["REDIS_URL"])
+    failed = FailedJobRegistry("default", connection=connection).get_job_ids()
+    assert len(failed) == 2, worked.stderr
+    slow = Job.fetch(slow_id, connection=connection)
+    assert slow.get_status() == "failed"
+    result = slow.latest_result()
+    assert result is not None
+    assert "JobTimeoutException" in (result.exc_string or ""), worked.stderr
+    assert "Task exceeded maximum timeout value (2 seconds)" in worked.stderr

@@ -38,6 +38,9 @@ class NoteForm(forms.Form):
 
 class ReplyForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Reply")
+    # The latest answer on the case when the page was drawn (0: none), so a reply written while a colleague
+    # answered is stopped instead of reaching the person as a second answer.
+    seen = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class SavedReplyForm(forms.ModelForm):

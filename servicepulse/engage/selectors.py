@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,10 +58,13 @@ def inbox_items(
     service_id: str | None = None,
     source_id: int | None = None,
 ) -> QuerySet[Mention]:
-    """Mentions that want a response (complaints and questions, not spam), newest first, each annotated
-    with `case_state` ("new" until someone acts on it)."""
+    """Mentions that want a response (complaints and questions, not spam), and every mention someone has
+    opened a case on, newest first, each annotated with `case_state` ("new" until someone acts on it).
+
+    A case stays listed whatever the analysis says later: a post assigned while it was still unanalysed,
+    or one a person reclassified, must not vanish from the inbox with its assignee and history."""
     qs = (
-        Mention.objects.filter(wants_response_q())
+        Mention.objects.filter(wants_response_q() | Q(case__isnull=False))
         .select_related("source", "case", "case__assignee", "case__service")
         .annotate(case_state=Coalesce("case__state", Value(CaseState.NEW.value)))
         .order_by("-created_at", "-id")
@@ -79,10 +83,14 @@ def inbox_items(
     return qs
 
 
-def inbox_counts() -> dict[str, int]:
-    """How many items are in each state (for the inbox tabs)."""
+def inbox_counts(
+    *, assignee_id: int | None = None, team: str | None = None, service_id: str | None = None
+) -> dict[str, int]:
+    """How many items are in each state (for the inbox tabs), under the same filters as the list, so a
+    tab's number is what clicking it shows."""
     counts = {s.value: 0 for s in CaseState}
-    rows = inbox_items().order_by().values_list("case_state")  # type: ignore[misc]  # an annotation
+    items = inbox_items(assignee_id=assignee_id, team=team, service_id=service_id)
+    rows = items.order_by().values_list("case_state")  # type: ignore[misc]  # an annotation
     for (state,) in rows.iterator():
         counts[state] = counts.get(state, 0) + 1
     return counts
@@ -133,16 +141,88 @@ def reply_unavailable(*, source: Source) -> str:
         return f"{source.get_kind_display()} sources are not available in this installation"
 
 
+def _joins_previous(char: str) -> bool:
+    """Whether `char` belongs to the grapheme before it: combining marks, variation selectors, emoji skin
+    tones and tag characters, and the zero-width joiner (which also pulls in the character after it)."""
+    code = ord(char)
+    return (
+        unicodedata.combining(char) != 0
+        or unicodedata.category(char) in ("Mn", "Me")
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or code == 0x200D
+    )
+
+
+def graphemes(text: str) -> list[str]:
+    """`text` split into user-perceived characters, close enough to Unicode's extended grapheme clusters
+    for counting a reply (the standard library has no segmentation): "👍🏽", "👩‍💻", "é" written as e + ◌́
+    and a flag are one each, as Bluesky and Mastodon count them."""
+    out: list[str] = []
+    glue = False
+    for char in text:
+        code = ord(char)
+        flag_half = 0x1F1E6 <= code <= 0x1F1FF
+        if out and (
+            glue
+            or _joins_previous(char)
+            or (flag_half and len(out[-1]) == 1 and 0x1F1E6 <= ord(out[-1]) <= 0x1F1FF)
+            or (char == "\n" and out[-1] == "\r")
+        ):
+            out[-1] += char
+        else:
+            out.append(char)
+        glue = code == 0x200D
+    return out
+
+
+def _x_weight(cluster: str) -> int:
+    """X's weighted length of one character (twitter-text v3): Latin and common punctuation count 1, an
+    emoji counts 2 whatever its code points, everything else (CJK, Arabic, Hangul...) counts 2 per code
+    point."""
+    first = ord(cluster[0])
+    if first >= 0x1F000 or (len(cluster) > 1 and not unicodedata.combining(cluster[1])):
+        return 2
+    return sum(
+        1 if c <= 4351 or 8192 <= c <= 8205 or 8208 <= c <= 8223 or 8242 <= c <= 8247 else 2
+        for c in map(ord, cluster)
+    )
+
+
+def reply_length(*, kind: str, text: str) -> int:
+    """`text`'s length as the platform counts it against its limit: graphemes on Bluesky and Mastodon,
+    X's weighted characters (CJK and emoji count 2), and links as 23 on Mastodon and X."""
+    if kind in ("mastodon", "x"):
+        text = _URL.sub("x" * 23, text)
+    if kind == "x":  # X counts the text after NFC normalisation
+        return sum(_x_weight(g) for g in graphemes(unicodedata.normalize("NFC", text)))
+    if kind in ("mastodon", "bluesky"):
+        return len(graphemes(text))
+    return len(text)
+
+
+def reply_limit(*, source: Source) -> str:
+    """The channel's length limit as a sentence for the reply form ("" when it has none worth saying)."""
+    limit = REPLY_MAX_LENGTH.get(source.kind)
+    if limit is None:
+        return ""
+    how = {
+        "x": " (a link counts 23; Chinese, Japanese, Korean characters and emoji count 2)",
+        "mastodon": " (a link counts 23, and the person's @handle is added)",
+    }.get(source.kind, "")
+    return f"{source.get_kind_display()} allows {limit} characters{how}."
+
+
 def reply_too_long(*, mention: Mention, text: str) -> str:
-    """An error sentence when `text` is over the platform's limit, else "". Links count as the platforms
-    count them (23 characters on Mastodon and X), and Mastodon replies carry the "@account " prefix."""
+    """An error sentence when `text` is over the platform's limit, else "". Lengths are counted as the
+    platform counts them (`reply_length`), and Mastodon replies carry the "@account " prefix."""
     kind = mention.source.kind
     limit = REPLY_MAX_LENGTH.get(kind)
     if limit is None:
         return ""
-    length = len(text)
-    if kind in ("mastodon", "x"):
-        length = len(_URL.sub("x" * 23, text))
+    length = reply_length(kind=kind, text=text)
     if kind == "mastodon":
         acct = str(((mention.raw or {}).get("account") or {}).get("acct") or mention.author or "")
         if acct and f"@{acct}" not in text:
@@ -150,6 +230,20 @@ def reply_too_long(*, mention: Mention, text: str) -> str:
     if length > limit:
         return f"{length} characters: {mention.source.get_kind_display()} allows {limit}"
     return ""
+
+
+def last_answer_id(*, case: Case | None) -> int:
+    """The id of the case's latest answer (sent or recorded), 0 when it has none: what a responder has seen
+    when they start writing (see `services.case_reply`)."""
+    if case is None:
+        return 0
+    latest = (
+        Reply.objects.filter(case=case, outcome__in=(ReplyOutcome.SENT, ReplyOutcome.RECORDED))
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return latest or 0
 
 
 def reply_rate_wait(*, source: Source, now: datetime) -> timedelta:

@@ -51,6 +51,10 @@ class EngageError(ValueError):
     """An inbox action is not allowed; the message says why, for the person."""
 
 
+class ReplyAlreadySent(EngageError):
+    """The same text already reached the person moments ago (a double click): nothing to keep or retry."""
+
+
 # Which state a case may move to from each state. Replying from any state moves it to "replied"; closing is
 # always possible; a closed case is reopened by assigning it or by moving it back to "new".
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -205,11 +209,33 @@ def case_link_public_incident(*, case: Case, incident: PublicIncident | None) ->
     return case
 
 
-def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = None) -> Reply:
+# A reply still "sending" after this long was cut off mid-call (a crash, a killed worker): it stays listed
+# with that outcome so the team can check the platform, but it no longer blocks the next reply.
+REPLY_IN_FLIGHT = timedelta(minutes=2)
+# The same text sent to the same person within this window is a double click or a second agent answering
+# the same way: refused rather than posted twice.
+REPLY_DUPLICATE_WINDOW = timedelta(minutes=15)
+ANSWERED = (ReplyOutcome.SENT, ReplyOutcome.RECORDED)
+
+
+def case_reply(
+    *,
+    case: Case,
+    text: str,
+    actor: Actor,
+    at: datetime | None = None,
+    seen_reply_id: int | None = None,
+) -> Reply:
     """Send `text` to the person on their own channel through the source's connector.
 
     Always returns the logged `Reply`: outcome `sent`, or `cannot_reply` / `failed` / `opted_out` with the
     reason in `error` (the inbox shows it). Only a sent reply counts as the first response.
+
+    The person must not get the same answer twice: before the network call the reply is claimed (a row in
+    "sending", written under the case's row lock), and the claim is refused with an `EngageError` while
+    another reply to this case is on its way, when the same text was sent moments ago (a double click), or
+    when `seen_reply_id` (the latest answer the responder saw when they opened the case; None to skip the
+    check) is older than the case's latest answer, i.e. a colleague answered while they were writing.
     """
     text = text.strip()
     if not text:
@@ -217,18 +243,14 @@ def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = Non
     mention = Mention.objects.select_related("source").get(pk=case.mention_id)
     at_start = at or timezone.now()
 
-    def log(outcome: str, *, error: str = "", external_id: str = "", url: str = "") -> Reply:
+    def log(
+        outcome: str, *, error: str = "", external_id: str = "", url: str = "", claim: Reply | None = None
+    ) -> Reply:
         with transaction.atomic():
-            reply = Reply.objects.create(
-                case=case,
-                text=text,
-                outcome=outcome,
-                error=error,
-                external_id=external_id,
-                url=url,
-                sent_by=_user(actor),
-                created_at=at or timezone.now(),
-            )
+            reply = claim or Reply(case=case, text=text, sent_by=_user(actor))
+            reply.outcome, reply.error, reply.external_id, reply.url = outcome, error, external_id, url
+            reply.created_at = at or timezone.now()
+            reply.save()
             kind = ActivityKind.REPLY if outcome == ReplyOutcome.SENT else ActivityKind.REPLY_FAILED
             CaseActivity.objects.create(
                 case=case,
@@ -257,6 +279,9 @@ def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = Non
             f"try again in {int(wait.total_seconds())} s.",
         )
     cannot = reply_unavailable(source=mention.source)
+    claim = (
+        None if cannot else _reply_claim(case=case, text=text, actor=actor, at=at_start, seen=seen_reply_id)
+    )
     try:
         if cannot:
             raise CannotReply(cannot)
@@ -267,13 +292,64 @@ def case_reply(*, case: Case, text: str, actor: Actor, at: datetime | None = Non
             error=f"{mention.source.name} ({mention.source.get_kind_display()}) cannot reply: {exc}. "
             "Answer the person another way; once they have been answered, record it under “Answered "
             "elsewhere” or close the case.",
+            claim=claim,
         )
     except ConnectorError as exc:
-        return log(ReplyOutcome.FAILED, error=f"{mention.source.get_kind_display()} refused the reply: {exc}")
+        return log(
+            ReplyOutcome.FAILED,
+            error=f"{mention.source.get_kind_display()} refused the reply: {exc}",
+            claim=claim,
+        )
     except Exception as exc:  # a client failure the connector did not translate: logged, shown, not a 500
         logger.exception("reply on case %s failed", case.pk)
-        return log(ReplyOutcome.FAILED, error=f"{mention.source.get_kind_display()} reply failed: {exc}")
-    return log(ReplyOutcome.SENT, external_id=result.external_id, url=result.url)
+        return log(
+            ReplyOutcome.FAILED, error=f"{mention.source.get_kind_display()} reply failed: {exc}", claim=claim
+        )
+    return log(ReplyOutcome.SENT, external_id=result.external_id, url=result.url, claim=claim)
+
+
+def _reply_claim(*, case: Case, text: str, actor: Actor, at: datetime, seen: int | None) -> Reply:
+    """The "sending" row for a reply about to be posted, or an `EngageError` saying why it must not be.
+
+    Committed before the network call, so a second request (another tab, another agent, a double click)
+    waiting on the case's lock sees it; the lock is not held during the call itself."""
+    with transaction.atomic():
+        Case.objects.select_for_update().get(pk=case.pk)
+        replies = Reply.objects.filter(case_id=case.pk).select_related("sent_by").order_by("-id")
+        busy = replies.filter(outcome=ReplyOutcome.SENDING, created_at__gte=at - REPLY_IN_FLIGHT).first()
+        if busy is not None:
+            raise EngageError(
+                f"{_who(busy)} is sending a reply to this person right now; yours was not sent. "
+                "Read theirs once it is listed below, then send yours if it is still needed."
+            )
+        same = replies.filter(
+            outcome=ReplyOutcome.SENT, text=text, created_at__gte=at - REPLY_DUPLICATE_WINDOW
+        ).first()
+        if same is not None:
+            raise ReplyAlreadySent(
+                f"This exact reply was already sent at {_clock(same.created_at)} by {_who(same)}; "
+                "it was not sent again."
+            )
+        if seen is not None:
+            newer = replies.filter(outcome__in=ANSWERED, pk__gt=seen).first()
+            if newer is not None:
+                raise EngageError(
+                    f"{_who(newer)} answered this person at {_clock(newer.created_at)} while you were "
+                    "writing, so yours was not sent. Read their answer below; your text is kept in the form "
+                    "if you still want to send it."
+                )
+        return Reply.objects.create(
+            case=case, text=text, outcome=ReplyOutcome.SENDING, sent_by=_user(actor), created_at=at
+        )
+
+
+def _who(reply: Reply) -> str:
+    return reply.sent_by.get_username() if reply.sent_by is not None else "someone"
+
+
+def _clock(at: datetime) -> str:
+    """A time as the team reads it: in the organisation's time zone (settings.TIME_ZONE)."""
+    return timezone.localtime(at).strftime("%H:%M")
 
 
 @transaction.atomic

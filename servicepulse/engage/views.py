@@ -22,7 +22,10 @@ from servicepulse.engage.selectors import (
     case_get,
     inbox_counts,
     inbox_items,
+    last_answer_id,
     loop_log,
+    reply_limit,
+    reply_too_long,
     reply_unavailable,
     response_times,
     saved_reply_list,
@@ -32,6 +35,7 @@ from servicepulse.engage.selectors import (
 )
 from servicepulse.engage.services import (
     EngageError,
+    ReplyAlreadySent,
     case_assign,
     case_link_public_incident,
     case_note_add,
@@ -63,12 +67,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", CaseState.NEW)
     state = "" if state == "all" else state
     assignee_id = request.user.pk if request.GET.get("mine") else None
-    items = inbox_items(
-        state=state or None,
-        assignee_id=assignee_id,
-        team=request.GET.get("team") or None,
-        service_id=request.GET.get("service") or None,
-    )
+    team = request.GET.get("team") or None
+    service_id = request.GET.get("service") or None
+    items = inbox_items(state=state or None, assignee_id=assignee_id, team=team, service_id=service_id)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     times = response_times(since=now - timedelta(days=28), until=now)
@@ -80,7 +81,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "state": state or "all",
             "states": CaseState.choices,
-            "counts": inbox_counts(),
+            # The tabs count under the list's filters, so a tab's number is what clicking it shows.
+            "counts": inbox_counts(assignee_id=assignee_id, team=team, service_id=service_id),
+            "filtered": bool(assignee_id or team or service_id),
             "services": service_list(),
             "teams": team_choices(),
             "times": list(times.values()),
@@ -154,7 +157,11 @@ def item(request: HttpRequest, mention_id: int) -> HttpResponse:
     case = case_get(mention_id=mention.pk)
     saved = list(saved_reply_list())
     chosen = next((s for s in saved if str(s.pk) == request.GET.get("saved")), None)
-    reply_initial = saved_reply_render(body=chosen.body, mention=mention, case=case) if chosen else ""
+    # A reply that was not sent comes back into the form, so nobody has to type it again.
+    draft = request.session.pop(_draft_key(mention), "")
+    reply_initial = draft or (
+        saved_reply_render(body=chosen.body, mention=mention, case=case) if chosen else ""
+    )
     return render(
         request,
         "engage/item.html",
@@ -170,12 +177,18 @@ def item(request: HttpRequest, mention_id: int) -> HttpResponse:
             "state_form": StateForm(initial={"state": case.state if case else CaseState.NEW}),
             "note_form": NoteForm(auto_id="id_note_%s"),  # the reply form's field is also "text"
             "cannot_reply": reply_unavailable(source=mention.source),
-            "reply_form": ReplyForm(initial={"text": reply_initial}),
+            "reply_form": ReplyForm(initial={"text": reply_initial, "seen": last_answer_id(case=case)}),
+            "reply_limit": reply_limit(source=mention.source),
+            "reply_too_long": reply_too_long(mention=mention, text=reply_initial) if reply_initial else "",
             "saved": saved,
             "public_incidents": public_incident_list(unresolved_only=True),
             "can_act": _can_act(request),
         },
     )
+
+
+def _draft_key(mention: Mention) -> str:
+    return f"engage:reply-draft:{mention.pk}"
 
 
 _ACTION_FORMS: dict[str, type[Form]] = {
@@ -217,11 +230,23 @@ def _act(request: HttpRequest, mention: Mention) -> HttpResponse:
             case_note_add(case=case, actor=request.user, text=data["text"])
             messages.success(request, "Note added.")
         elif action == "reply":
-            reply = case_reply(case=case, text=data["text"], actor=request.user)
+            try:
+                reply = case_reply(
+                    case=case, text=data["text"], actor=request.user, seen_reply_id=data["seen"]
+                )
+            except ReplyAlreadySent:
+                raise
+            except EngageError:  # not sent (a colleague's reply came first): keep the text for the form
+                request.session[_draft_key(mention)] = data["text"]
+                raise
             if reply.outcome == ReplyOutcome.SENT:
                 messages.success(request, f"Reply sent on {mention.source.get_kind_display()}.")
             else:
-                messages.error(request, f"Reply not sent — {reply.error}")
+                request.session[_draft_key(mention)] = data["text"]
+                messages.error(
+                    request,
+                    f"Reply not sent — {reply.error.rstrip('.')}. Your text is kept in the form below.",
+                )
         elif action == "recorded":
             case_record_reply(case=case, text=data["text"], actor=request.user)
             messages.success(request, "Recorded: the person was answered elsewhere.")

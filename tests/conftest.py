@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
+from freezegun import freeze_time
 
 from tests.mailsink import MailSink
 
@@ -64,6 +67,19 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"development data not found at {SHARED_DATA} (set SERVICEPULSE_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def rate_limit_window() -> Iterator[None]:
+    """A test's clock started just after a whole minute, for tests that spend a rate limit and expect the next
+    request refused. The limits count in fixed windows of the clock (core/ratelimit.py: `time // per`, so every
+    window of 60, 600 or 3600 seconds starts on a whole minute), and a window that ended between two of the
+    test's requests gave it a fresh budget: the request expected refused was let through. The clock starts
+    0.1 s into the next minute (under a minute ahead of the real one) and runs on, so no window ends for a
+    minute."""
+    now = time.time()
+    with freeze_time(datetime.fromtimestamp(now - now % 60 + 60.1, tz=UTC), tick=True):
+        yield
 
 
 @pytest.fixture

@@ -92,6 +92,7 @@ def test_spam_comment_is_caught_through_the_form(client, make_post):
     assert "casino" not in client.get(post.get_absolute_url()).content.decode()
 
 
+@pytest.mark.usefixtures("rate_limit_window")
 def test_honeypot_and_fill_time_and_rate_limit_refuse(make_post, settings):
     post = make_post()
     with pytest.raises(CommentRejected) as honeypot:
@@ -121,6 +122,7 @@ def test_form_honeypot_discards_and_forged_timestamp_refuses(client, make_post, 
     assert response.status_code == 400 and Comment.objects.count() == 0
 
 
+@pytest.mark.usefixtures("rate_limit_window")
 def test_a_reader_over_the_rate_limit_is_told_when_to_send_again_and_keeps_what_they_wrote(
     client, make_post, settings
 ):

@@ -134,6 +134,7 @@ def test_approved_linkbacks_are_listed_under_the_post(client, post, web, django_
     assert "Student union news" in client.get(post.get_absolute_url()).content.decode()
 
 
+@pytest.mark.usefixtures("rate_limit_window")
 def test_rate_limit_per_address_answers_429(client, post, settings):
     settings.SERVICEPULSE_BLOG_RATE_LIMIT = 2
     target = f"http://testserver{post.get_absolute_url()}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -53,9 +54,24 @@ def test_health_counts_queued_tasks(client) -> None:  # type: ignore[no-untyped-
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port below the kernel's ephemeral range, for a server started seconds later (`run` binds it
+    only after migrating). A port the kernel handed out (bind to 0) is free again once probed, and in those
+    seconds the kernel may hand it to another test's server or client on the other xdist worker: gunicorn
+    then cannot bind it and `run` stops. Ports below the range are handed out to nobody."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768  # Linux's default
+    rng = random.SystemRandom()
+    for _ in range(50):
+        port = rng.randrange(max(1024, low - 12000), low) if low > 2048 else 0
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise AssertionError("no free port below the ephemeral range")
 
 
 @pytest.mark.slow

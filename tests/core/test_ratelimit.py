@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
@@ -7,6 +8,7 @@ from django.test import RequestFactory
 from servicepulse.core.ratelimit import rate_limit, rate_limit_hit
 
 
+@pytest.mark.usefixtures("rate_limit_window")
 def test_hits_over_limit_are_refused_with_retry_after() -> None:
     cache.clear()
 
@@ -24,6 +26,7 @@ def test_hits_over_limit_are_refused_with_retry_after() -> None:
     assert view(factory.get("/", REMOTE_ADDR="10.0.0.1")).status_code == 200
 
 
+@pytest.mark.usefixtures("rate_limit_window")
 def test_an_ipv6_client_counts_by_its_64() -> None:
     # Security review: each address of a /64 (what one home or cloud host is given) had its own budget, so a
     # spammer took a fresh one for every comment, pingback or widget report.
@@ -37,6 +40,7 @@ def test_an_ipv6_client_counts_by_its_64() -> None:
     assert rate_limit_hit(scope="t6", key="someone@example.org", limit=1, per=60) is None  # not an address
 
 
+@pytest.mark.usefixtures("rate_limit_window")
 def test_scopes_are_separate() -> None:
     cache.clear()
     assert rate_limit_hit(scope="a", key="k", limit=1, per=60) is None

@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from freezegun import freeze_time
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -25,6 +27,10 @@ from tests.replay import ReplayServer, Reply
 FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/facebook/fixtures"
 APP_SECRET = "fb-app-secret-for-tests"
 PAGE_ID = "104857600123456"
+# A day after the newest post of the Graph API fixtures (2026-11-23T21:49:10Z). The first pull reads back
+# `backfill_days` (7) from the clock: on the real clock, from 2026-11-30 the fixtures' posts were too old to
+# move the cursor, and the backfill tests failed whenever they ran.
+FIXTURES_NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def fixture(name: str) -> bytes:
@@ -218,6 +224,7 @@ def point_at(source, server: ReplayServer) -> None:  # type: ignore[no-untyped-d
     source.save()
 
 
+@freeze_time(FIXTURES_NOW, tick=True)
 def test_backfill_reads_posts_and_comments_through_cursor_pages(source) -> None:  # type: ignore[no-untyped-def]
     with ReplayServer(graph_routes()) as server:
         point_at(source, server)
@@ -377,6 +384,7 @@ def test_nul_characters_do_not_lose_the_delivery(source, client: Client) -> None
     assert deliver(client, only_nul, sign(only_nul)).json()["quarantined"] == 1
 
 
+@pytest.mark.usefixtures("rate_limit_window")
 def test_an_address_guessing_signatures_is_slowed_down(source, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
     from django.core.cache import cache
 

@@ -8,10 +8,12 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from freezegun import freeze_time
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -25,6 +27,10 @@ from tests.factories import MentionFactory
 from tests.replay import ReplayServer, Reply
 
 FIXTURES = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/slack/fixtures"
+# A day after the newest message of the fixtures (2026-11-23T21:41:40Z). The first pull reads back
+# `backfill_days` (7) from the clock: on the real clock, from 2026-11-30 the fixtures' messages were older than
+# that, and the backfill tests failed whenever they ran.
+FIXTURES_NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
@@ -181,6 +187,7 @@ def history(request):  # type: ignore[no-untyped-def]
     return Reply(200, body=fixture("conversations_history_page1.json"))
 
 
+@freeze_time(FIXTURES_NOW, tick=True)
 def test_backfill_pages_through_history(source) -> None:  # type: ignore[no-untyped-def]
     with ReplayServer({("POST", "/api/conversations.history"): [history]}) as server:
         point_at(source, server)
@@ -331,6 +338,7 @@ def test_private_api_address_refused_without_the_allowance(source, settings) -> 
     assert not Source.objects.filter(name="slack2").exists()
 
 
+@freeze_time(FIXTURES_NOW, tick=True)
 def test_more_new_messages_than_a_pull_reads_are_read_by_the_next_pulls(source) -> None:  # type: ignore[no-untyped-def]
     """A busy evening brings more new messages than `max_pages` pages hold: the next pulls read on below the
     oldest message read (`latest`) instead of the cursor jumping to the newest and the messages between never

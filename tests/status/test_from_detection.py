@@ -189,9 +189,12 @@ def test_maintenance_is_mirrored_into_detection_and_cancelled_with_it(db) -> Non
     assert not maintenance_active(service_id="vle", at=now)
 
 
+@freeze_time(ONSET + timedelta(days=1), tick=True)
 def test_a_resolved_incident_is_published_as_an_incident_report(client, users, detected) -> None:  # type: ignore[no-untyped-def]
     """The demo's deadline-night incident is over by the time anyone looks: it can still be published, as a
-    report that started and ended when the incident did, so the closed loop can tell everyone."""
+    report that started and ended when the incident did, so the closed loop can tell everyone. The next day:
+    the manage page offers incidents resolved in the last 30 days, and on the real clock this one (resolved
+    2026-11-21) dropped out of the list from 2026-12-21."""
     from servicepulse.incidents.services import incident_update_status
 
     ended = ONSET + timedelta(hours=3)

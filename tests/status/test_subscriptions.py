@@ -108,6 +108,7 @@ def test_all_components_subscription_and_one_mail_per_address(client, smtp, imme
     assert len(smtp.messages) == 1  # one e-mail per address, however many subscriptions match
 
 
+@pytest.mark.usefixtures("rate_limit_window")
 def test_confirmations_are_limited_per_sender_and_per_recipient(components) -> None:  # type: ignore[no-untyped-def]
     # Security review: the limit counted only the sender's address, so senders on many addresses together
     # (or one IPv6 host, before addresses were counted by /64) could flood any mailbox with confirmations.

@@ -66,6 +66,9 @@ def score_windows(*, service_ids: list[str], bounds: list[datetime]) -> dict[str
     if len(bounds) < 2:
         return {sid: [] for sid in service_ids}
     targets = _targets(service_ids)
+    # Aware datetimes in one zone subtract and add in wall-clock time, so for calendar bounds (IsoWeek.start,
+    # local midnights) this is the whole calendar week or day before, even when a clock change makes it 167
+    # or 169 hours (tests/experience/test_clock_changes.py); rolling bounds in UTC get the same 168 hours.
     first_len = bounds[1] - bounds[0]
     edges = [bounds[0] - first_len, *bounds]
     counts = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -124,3 +125,42 @@ def test_target_status_uses_the_interval() -> None:
     assert target_status(s, 21) == "near"
     assert target_status(s, None) == ""
     assert target_status(score_from_counts(positive=1, negative=0, neutral=0), 0) == ""
+
+
+def test_an_arrow_needs_a_change_the_standard_tests_agree_is_beyond_noise() -> None:
+    """Ten posts each week, from -10 (4 positive, 5 negative, 1 neutral) to +60 (8 positive, 2 negative).
+    Worked by hand: the plain two-sample Wald test puts the noise at 1.96 * sqrt(0.089 + 0.064) = 76.7
+    points, the pooled one at 1.96 * sqrt((0.95 - 0.25^2) * (1/10 + 1/10)) = 82.6, and Agresti-Caffo (one
+    pseudo-post per category, 13 in all) at 1.96 * sqrt(142/2197 + 120/2197) = 67.7 against an adjusted change
+    of 100 * 7/13 = 53.8. None finds the change beyond noise. The score drew "up" here: it measured the plain
+    +70 against the adjusted (shrunk) noise."""
+    before = score_from_counts(positive=4, negative=5, neutral=1)
+    after = score_from_counts(positive=8, negative=2, neutral=0)
+    assert (before.value, after.value) == (pytest.approx(-10.0), pytest.approx(60.0))
+    assert score_trend(after, before) == ""
+    assert score_trend(before, after) == ""
+
+
+def _multinomial(n: int, p_pos: float, p_neg: float) -> list[tuple[float, int, int, int]]:
+    """Every (probability, positive, negative, neutral) outcome of n posts: the exact distribution."""
+    out = []
+    p_neu = 1 - p_pos - p_neg
+    for pos in range(n + 1):
+        for neg in range(n + 1 - pos):
+            neu = n - pos - neg
+            ways = math.factorial(n) // (math.factorial(pos) * math.factorial(neg) * math.factorial(neu))
+            out.append((ways * p_pos**pos * p_neg**neg * p_neu**neu, pos, neg, neu))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("n0", "n1", "p_pos", "p_neg"), [(10, 10, 0.5, 0.4), (10, 10, 0.4, 0.5), (10, 40, 0.5, 0.5)]
+)
+def test_an_arrow_when_nothing_changed_is_rare(n0: int, n1: int, p_pos: float, p_neg: float) -> None:
+    """Two weeks drawn from the same shares: a 95 % test may draw an arrow about 5 % of the time, not 12 %
+    (what the score did at these shares: it compared the plain change with the adjusted noise)."""
+    week0, week1 = _multinomial(n0, p_pos, p_neg), _multinomial(n1, p_pos, p_neg)
+    estimates0 = [(w, score_from_counts(positive=a, negative=b, neutral=c)) for w, a, b, c in week0]
+    estimates1 = [(w, score_from_counts(positive=a, negative=b, neutral=c)) for w, a, b, c in week1]
+    arrows = sum(w0 * w1 for w0, s0 in estimates0 for w1, s1 in estimates1 if score_trend(s1, s0))
+    assert arrows <= 0.065

@@ -7,7 +7,10 @@ from typing import Any
 from servicepulse.incidents.services import incidents_erase_author
 
 
-def on_author_erasing(sender: Any, *, author: str, mention_ids: list[int], **kwargs: Any) -> None:
+def on_author_erasing(sender: Any, *, author: str, mention_ids: list[int], **kwargs: Any) -> dict[str, int]:
     """A person is being erased (inside the erasure's transaction, before their posts are deleted): take them
-    out of the incidents too, so the erasure commits or fails as one."""
-    incidents_erase_author(author=author, mention_ids=mention_ids)
+    out of the incidents too, so the erasure commits or fails as one. Returns what changed, for the command
+    to report."""
+    return {
+        "incidents they were taken out of": incidents_erase_author(author=author, mention_ids=mention_ids)
+    }

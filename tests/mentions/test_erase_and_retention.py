@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -148,7 +149,9 @@ def test_erasing_a_person_takes_them_out_of_the_incidents_they_complained_in() -
     assert {t["term"] for t in written["terms"]} >= {"eduroam", "library", "dropping"}
     assert incident.affected_authors == 3
 
-    call_command("erase_author", "sam.k", yes=True)
+    out = io.StringIO()
+    call_command("erase_author", "sam.k", yes=True, stdout=out)
+    assert "incidents they were taken out of: 1" in out.getvalue()  # the command says what else it changed
 
     incident.refresh_from_db()
     assert incident.affected_authors == 2

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 
 def run_cli(
@@ -17,3 +20,29 @@ def run_cli(
         env=env,
         timeout=timeout,
     )
+
+
+def rq_environment(*, data_dir: Path, database_url: str, redis_db: int) -> dict[str, str]:
+    """The environment for `servicepulse` commands on the RQ backend (Redis database `redis_db` on
+    127.0.0.1:6379), with `database_url` migrated: what a machine's environment file sets for scale-out."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="servicepulse.config.settings.dev",
+        SERVICEPULSE_DATA_DIR=str(data_dir),
+        SERVICEPULSE_TASK_BACKEND="rq",
+        SERVICEPULSE_LOG_LEVEL="INFO",
+        REDIS_URL=f"redis://127.0.0.1:6379/{redis_db}",
+        DATABASE_URL=database_url,
+    )
+    migrated = run_cli("manage", "migrate", "-v0", env=env, timeout=300)
+    assert migrated.returncode == 0, migrated.stderr
+    return env
+
+
+def port_open(port: int) -> bool:
+    """Whether a server answers on 127.0.0.1:`port` (PostgreSQL 5432, Redis 6379)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False

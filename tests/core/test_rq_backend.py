@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 
 import pytest
 
-from tests.cli import run_cli
+from tests.cli import port_open, rq_environment, run_cli
 
 REDIS_DB = 12  # a database of its own on the shared Redis, flushed before and after
 PG = "postgres://postgres@127.0.0.1:5432"
-
-
-def _up(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 pytestmark = [
@@ -32,8 +23,8 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.slow,
     pytest.mark.own_database,  # creates its own PostgreSQL database in either pass
-    pytest.mark.skipif(not _up(6379), reason="no Redis on 127.0.0.1:6379"),
-    pytest.mark.skipif(not _up(5432), reason="no PostgreSQL on 127.0.0.1:5432"),
+    pytest.mark.skipif(not port_open(6379), reason="no Redis on 127.0.0.1:6379"),
+    pytest.mark.skipif(not port_open(5432), reason="no PostgreSQL on 127.0.0.1:5432"),
 ]
 
 
@@ -54,16 +45,7 @@ def rq_env(tmp_path: Path):  # type: ignore[no-untyped-def]
     _sql(f"CREATE DATABASE {database}")
     connection = redis.Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}")
     connection.flushdb()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="servicepulse.config.settings.dev",
-        SERVICEPULSE_DATA_DIR=str(tmp_path),
-        SERVICEPULSE_TASK_BACKEND="rq",
-        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
-        DATABASE_URL=f"{PG}/{database}",
-    )
-    migrated = run_cli("manage", "migrate", "-v0", env=env, timeout=300)
-    assert migrated.returncode == 0, migrated.stderr
+    env = rq_environment(data_dir=tmp_path, database_url=f"{PG}/{database}", redis_db=REDIS_DB)
     yield env
     connection.flushdb()
     _sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")

@@ -8,15 +8,13 @@ what it did from Redis, the database and the encoder's own log line (one per loa
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.cli import run_cli
+from tests.cli import port_open, rq_environment, run_cli
 
 REDIS_DB = (
     13  # a database of its own on the shared Redis (test_rq_backend.py uses 12), flushed around each test
@@ -24,19 +22,13 @@ REDIS_DB = (
 LOADED = re.compile(r"loaded the sentence encoder \S+ in [\d.]+ s \(pid (\d+)\)")
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 pytestmark = [
     pytest.mark.redis,
     pytest.mark.slow,
     pytest.mark.own_database,  # a SQLite file in tmp_path, whatever DATABASE_URL says
-    pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379: the RQ worker needs a real one"),
+    pytest.mark.skipif(
+        not port_open(6379), reason="no Redis on 127.0.0.1:6379: the RQ worker needs a real one"
+    ),
 ]
 
 
@@ -46,17 +38,9 @@ def rq_env(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     connection = redis.Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}")
     connection.flushdb()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="servicepulse.config.settings.dev",
-        SERVICEPULSE_DATA_DIR=str(tmp_path),
-        SERVICEPULSE_TASK_BACKEND="rq",
-        SERVICEPULSE_LOG_LEVEL="INFO",
-        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    env = rq_environment(
+        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", redis_db=REDIS_DB
     )
-    migrated = run_cli("manage", "migrate", "-v0", env=env, timeout=300)
-    assert migrated.returncode == 0, migrated.stderr
     yield env
     connection.flushdb()
 

@@ -8,23 +8,12 @@ import pytest
 from servicepulse.engage.models import Case, CaseState, Reply, ReplyOutcome, SavedReply
 from servicepulse.sources.models import SourceKind
 from servicepulse.sources.services import source_create
-from tests.engage.helpers import point_at, slack_fixture, slack_params, slack_source
+from tests.engage.helpers import point_at, slack_fixture, slack_params
 from tests.factories import MentionFactory, SourceFactory
 from tests.replay import ReplayServer
 from tests.replay import Reply as Answer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def slack_mention(db):  # type: ignore[no-untyped-def]
-    return MentionFactory(
-        source=slack_source(),
-        external_id="C024BE91L:1795470100.000200",
-        author="U061F7AUR",
-        author_id="U061F7AUR",
-        text="Is anyone else unable to log in to the staff portal? SSO just loops back to the login page",
-    )
 
 
 def test_reply_goes_out_through_slack_and_counts_as_first_response(client, users, slack_mention) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from servicepulse.engage.selectors import reply_too_long
 from servicepulse.engage.services import case_open
 from servicepulse.sources.models import SourceKind
 from servicepulse.sources.services import source_create
-from tests.engage.helpers import point_at, slack_fixture, slack_source
+from tests.engage.helpers import point_at, slack_fixture
 from tests.factories import MentionFactory, SourceFactory
 from tests.replay import ReplayServer
 from tests.replay import Reply as Answer
@@ -25,17 +25,6 @@ from tests.replay import Reply as Answer
 pytestmark = pytest.mark.django_db
 OK = {("POST", "/api/chat.postMessage"): [Answer(200, body=slack_fixture("chat_postMessage_ok.json"))]}
 TEXT = "Thanks for flagging, we're investigating SSO now."
-
-
-@pytest.fixture
-def slack_mention(db):  # type: ignore[no-untyped-def]
-    return MentionFactory(
-        source=slack_source(),
-        external_id="C024BE91L:1795470100.000200",
-        author="U061F7AUR",
-        author_id="U061F7AUR",
-        text="Is anyone else unable to log in to the staff portal? SSO just loops back to the login page",
-    )
 
 
 def posts(server: ReplayServer) -> int:

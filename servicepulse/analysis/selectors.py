@@ -121,8 +121,11 @@ def wants_response_q() -> Q:
 
 
 def mentions_unanalysed(*, older_than: datetime | None = None, limit: int = 1000) -> list[int]:
-    """Ids of mentions with no analysis yet (for the sweeper that re-queues lost work)."""
-    qs = Mention.objects.filter(analysis__isnull=True)
+    """Ids of mentions the models have not read yet (for the sweeper that re-queues lost work): those with no
+    analysis row, and those whose row holds only an analyst's correction. `correction_create` makes the row
+    when a post is corrected before its analysis ran, with no model output (`analyses_save` always stores
+    one); were it taken for an analysis, a post whose task was lost would never be read by the models."""
+    qs = Mention.objects.filter(Q(analysis__isnull=True) | Q(analysis__model_output={}))
     if older_than is not None:
         qs = qs.filter(received_at__lt=older_than)
     return list(qs.order_by("id").values_list("id", flat=True)[:limit])

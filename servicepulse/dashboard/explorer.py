@@ -177,6 +177,17 @@ class CappedPaginator(Paginator):
 
 
 NO_SERVICE = "none"
+# The largest id a post can have (its primary key is a 64-bit BigAutoField). A crafted id past it reached the
+# database and failed there (SQLite: OverflowError; PostgreSQL: out of range), a 500 instead of a refusal.
+MAX_MENTION_ID = 2**63 - 1
+
+
+def _mention_id(value: str) -> int:
+    """A ticked post's id: a positive whole number a post can have (else the form refuses it)."""
+    number = int(value)
+    if not 0 < number <= MAX_MENTION_ID:
+        raise ValueError(f"{value!r} is not a post id")
+    return number
 
 
 class RelabelForm(forms.Form):
@@ -193,7 +204,10 @@ class RelabelForm(forms.Form):
     ]
     VALUE_FIELDS = ("complaint", "sentiment", "spam")  # a single value from a list (services: several)
     mention_ids = forms.TypedMultipleChoiceField(
-        coerce=int, choices=[], label="Posts", error_messages={"required": "Tick the posts to relabel."}
+        coerce=_mention_id,
+        choices=[],
+        label="Posts",
+        error_messages={"required": "Tick the posts to relabel."},
     )
     field = forms.ChoiceField(
         choices=FIELDS, label="Label", widget=forms.Select(attrs={"data-relabel-field": ""})

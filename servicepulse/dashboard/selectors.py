@@ -319,8 +319,11 @@ def weekly_scores(
 
 def cached_themes(*, service_id: str, now: datetime) -> list[Any]:
     """This week's complaint themes (experience app), kept ten minutes: they move slowly, and finding them
-    reads every complaint of the week."""
-    key = f"dashboard:themes:{service_id}:{int(now.timestamp()) // THEMES_CACHE_SECONDS}"
+    reads every complaint of the week. The key holds the live counts' generation, which a relabel moves on
+    (`live_counts_forget`): a post corrected to spam, to not a complaint or to another service leaves its
+    themes and their example posts at once, not up to ten minutes later."""
+    generation = cache.get(LIVE_GENERATION_KEY, 0)
+    key = f"dashboard:themes:{generation}:{service_id}:{int(now.timestamp()) // THEMES_CACHE_SECONDS}"
     themes = cache.get(key)
     if themes is None:
         themes = list(top_themes(service_id=service_id, since=now - timedelta(days=7), until=now))

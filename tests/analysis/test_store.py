@@ -98,3 +98,16 @@ def test_selectors_filter_and_list() -> None:
     ] == [a.pk]
     assert list(mention_filter(Mention.objects.all(), service_id="vle", spam=False)) == [a]
     assert mentions_unanalysed() == [unread.pk]
+
+
+def test_a_post_corrected_before_its_analysis_ran_is_still_swept_for_the_models() -> None:
+    ServiceFactory(id="vle")
+    corrected, read = MentionFactory(), MentionFactory()
+    _save(read)
+    # An analyst corrects a post whose analysis task was lost: `correction_create` makes its analysis row, with
+    # no model output. The sweeper took that row for an analysis and never re-queued the post.
+    correction_create(mention=corrected, field="sentiment", value="negative")
+    assert mentions_unanalysed() == [corrected.pk]
+    _save(corrected)  # the models read it: no longer swept, and the analyst's label still wins
+    assert mentions_unanalysed() == []
+    assert MentionAnalysis.objects.get(mention=corrected).sentiment == "negative"

@@ -79,6 +79,15 @@ def relabel(request: HttpRequest) -> HttpResponse:
             f"Relabelled {changed} post{'s' if changed != 1 else ''}. "
             "The models learn from it at the next training.",
         )
+        gone = len(set(form.cleaned_data["mention_ids"])) - changed
+        if gone:
+            # Deleted by retention or erased (erase-author) since the page was drawn: say so, rather than
+            # a bare "Relabelled 0 posts" that reads as if the relabel had silently failed.
+            messages.warning(
+                request,
+                f"{gone} of the ticked posts no longer exist{'s' if gone == 1 else ''} (deleted by retention "
+                f"or erased since the page was shown) and {'was' if gone == 1 else 'were'} not relabelled.",
+            )
     return redirect(target)
 
 

@@ -1,5 +1,9 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+
+from servicepulse.blog.markup import render_markdown
 from servicepulse.blog.models import (
     Comment,
     ModerationDecision,
@@ -18,6 +22,12 @@ class PostAdmin(admin.ModelAdmin):
     list_filter = ["status", "tags"]
     search_fields = ["title", "body_markdown"]
     readonly_fields = ["body_html"]
+
+    def save_model(self, request: HttpRequest, obj: Post, form: Any, change: bool) -> None:
+        # Readers see `body_html`: Markdown changed here is rendered (and sanitised) as the writing page does,
+        # else the post kept showing its old text.
+        obj.body_html = render_markdown(obj.body_markdown)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Comment)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core import signing
+from django.utils import timezone
 
 from servicepulse.blog.models import Post, PostStatus
 
@@ -50,9 +51,18 @@ class PostForm(forms.Form):
         label="Publish at",
         # The format a datetime-local input accepts, so an existing schedule shows pre-filled.
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="For scheduling; your local time",
     )
     action = forms.ChoiceField(choices=ACTIONS, initial="draft", widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The time is read in the organisation's time zone (the input carries none), not in the writer's: a
+        # writer abroad must know which clock to type.
+        self.fields[
+            "publish_at"
+        ].help_text = (
+            f"For scheduling; in the organisation's time zone ({timezone.get_current_timezone_name()})"
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import markdown as markdown_lib
 import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "figcaption",
@@ -39,7 +42,26 @@ COMMENT_TAGS = {
     "ul",
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-EXTENSIONS = ["extra", "sane_lists"]
+
+
+class _TitleHeadingProcessor(Treeprocessor):
+    def run(self, root: Any) -> None:
+        for element in root.iter("h1"):
+            element.tag = "h2"
+
+
+class TitleHeadingExtension(Extension):
+    """A post's `# Heading` as <h2>: the page's one <h1> is the post's title, and the sanitiser (which has no
+    h1) would otherwise drop the heading's tag and run its words into the text that follows."""
+
+    def extendMarkdown(self, md: markdown_lib.Markdown) -> None:
+        md.treeprocessors.register(_TitleHeadingProcessor(md), "title_heading", 5)
+
+
+# Tables say their columns' alignment with `align`, which the sanitiser keeps; Markdown's default is a
+# `style` attribute, which it removes (with every other style).
+EXTENSIONS: list[str | Extension] = ["extra", "sane_lists", TitleHeadingExtension()]
+EXTENSION_CONFIGS = {"extra": {"tables": {"use_align_attribute": True}}}
 
 
 def sanitize_html(html: str, *, tags: set[str] | None = None) -> str:
@@ -55,7 +77,10 @@ def sanitize_html(html: str, *, tags: set[str] | None = None) -> str:
 
 def render_markdown(text: str) -> str:
     """A post's Markdown as sanitised HTML (raw HTML inside the Markdown is sanitised too)."""
-    return sanitize_html(markdown_lib.markdown(text, extensions=EXTENSIONS, output_format="html"))
+    html = markdown_lib.markdown(
+        text, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
+    )
+    return sanitize_html(html)
 
 
 def render_comment(text: str) -> str:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -213,3 +213,85 @@ def test_post_images_from_other_sites_are_allowed_by_the_csp(client, make_post):
     assert csp["img-src"] == {"'self'", "data:", "https:"}
     assert csp["default-src"] == csp["script-src"] == {"'self'"}
     assert csp["object-src"] == {"'none'"}
+
+
+def _article(html: str) -> str:
+    return html.split('<div class="e-content">', 1)[1].split("</div>\n", 1)[0]
+
+
+def test_a_post_written_in_markdown_keeps_its_formatting_and_loses_its_scripts(
+    client, admin_user, blog_settings
+):
+    body = (
+        "# Why the VLE was slow\n\n"
+        'Read [the report](https://it.example.org/report "Report").\n\n'
+        "![Load graph](https://img.example.org/load.png)\n\n"
+        "## What we changed\n\n"
+        "```python\nif load > 0.9:\n    scale_out()\n```\n\n"
+        "| Week | Load |\n|:-----|-----:|\n| 1 | 93% |\n\n"
+        '<script>alert(1)</script><img src="https://img.example.org/x.png" onerror="alert(2)">'
+        '<a href="javascript:alert(3)" onclick="alert(4)">click</a> [md](javascript:alert(5))\n'
+    )
+    client.force_login(admin_user)
+    client.post("/blog/write/", {"title": "VLE load", "body_markdown": body, "action": "draft"})
+    post = Post.objects.get(title="VLE load")
+    preview = _article(client.get(post.get_absolute_url()).content.decode())
+
+    # `# heading` is a heading under the page's title, not words run into the next paragraph.
+    assert "<h2>Why the VLE was slow</h2>" in preview and "<h2>What we changed</h2>" in preview
+    assert '<a href="https://it.example.org/report" title="Report"' in preview
+    assert '<img alt="Load graph" src="https://img.example.org/load.png">' in preview
+    assert '<pre><code class="language-python">if load &gt; 0.9:\n    scale_out()\n</code></pre>' in preview
+    assert '<th align="left">Week</th>' in preview and '<td align="right">93%</td>' in preview
+    for banned in ("<script", "alert(1)", "onerror", "onclick", "javascript:"):
+        assert banned not in preview, banned
+
+    shown = _form_values(client.get(f"/blog/posts/{post.slug}/edit/").content.decode())
+    client.post(f"/blog/posts/{post.slug}/edit/", {**shown, "action": "publish"})
+    client.logout()
+    assert _article(client.get(post.get_absolute_url()).content.decode()) == preview
+
+
+def test_the_schedule_is_read_and_said_in_the_organisations_time_zone(client, admin_user, blog_settings):
+    blog_settings.TIME_ZONE = "Europe/London"
+    client.force_login(admin_user)
+    form = client.get("/blog/write/").content.decode()
+    assert "For scheduling; in the organisation&#x27;s time zone (Europe/London)" in form
+    assert "your local time" not in form
+    client.post(
+        "/blog/write/",
+        {"title": "Clearing", "body_markdown": "x", "action": "schedule", "publish_at": "2030-07-15T09:00"},
+    )
+    post = Post.objects.get(title="Clearing")
+    london = timezone.get_current_timezone()
+    assert post.publish_at == datetime(2030, 7, 15, 8, 0, tzinfo=UTC)  # 09:00 BST
+    assert posts_publish_due(now=datetime(2030, 7, 15, 8, 59, tzinfo=london)) == []
+    client.logout()
+    assert client.get(post.get_absolute_url()).status_code == 404
+    assert posts_publish_due(now=datetime(2030, 7, 15, 9, 0, tzinfo=london)) == [post.pk]
+    assert client.get(post.get_absolute_url()).status_code == 200
+
+
+def test_a_post_edited_in_the_django_admin_shows_its_new_text(client, make_post, users):
+    post = make_post(title="Printing", body="Printing is **paid**.")
+    superuser = users["admin"]
+    superuser.is_staff = superuser.is_superuser = True
+    superuser.save()
+    client.force_login(superuser)
+
+    def split(name: str) -> dict[str, str]:  # the admin's date and time inputs for a datetime field
+        value = timezone.localtime(getattr(post, name))
+        return {f"{name}_0": f"{value:%Y-%m-%d}", f"{name}_1": f"{value:%H:%M:%S}"}
+
+    data = {
+        "title": post.title, "slug": post.slug, "author": "", "excerpt": "", "status": "published",
+        "body_markdown": "Printing is **free** <script>alert(1)</script>.",
+        "publish_at_0": "", "publish_at_1": "", **split("published_at"), **split("created_at"),
+        **split("updated_at"), "comments_enabled": "on", "pings_enabled": "on", "close_comments_after_days": "",
+        "import_key": "",
+    }  # fmt: skip
+    response = client.post(f"/admin/blog/post/{post.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    client.logout()
+    article = _article(client.get(post.get_absolute_url()).content.decode())
+    assert "<strong>free</strong>" in article and "paid" not in article and "<script" not in article

@@ -153,3 +153,22 @@ def test_comment_box_says_its_limit_and_writes_arabic_right_to_left(live_server,
         assert hint.strip() == "Up to 500 characters."
         comment.fill("لا أستطيع تسجيل الدخول إلى مودل")
         assert comment.evaluate("box => getComputedStyle(box).direction") == "rtl"
+
+
+def test_a_form_that_cannot_load_says_why(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A campus behind one address has loaded the form its ten-times budget this hour: the server answers 429
+    # with a reason (and CORS, so the page may read it). The page said only "unavailable right now", which
+    # reads as broken for good; the reason tells the student to come back later.
+    with portal(live_server, monkeypatch, rate_limit_per_hour=1) as page:  # 10 loads an hour; this was one
+        for _ in range(9):
+            page.reload()
+            page.get_by_role("button", name="Send report").wait_for()
+        with page.expect_response("**/session/") as refused:
+            page.reload()
+        assert refused.value.status == 429
+        note = page.locator("#servicepulse-report")
+        note.filter(has_text="unavailable").wait_for()
+        assert note.inner_text() == (
+            "The problem report form is unavailable right now. "
+            "Too many requests from this address; try again later."
+        )

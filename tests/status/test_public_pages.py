@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
 import pytest
 from django.test import Client
+from freezegun import freeze_time
 
 from servicepulse.status.models import ComponentState, Impact
-from servicepulse.status.services import public_incident_open
+from servicepulse.status.services import maintenance_schedule, public_incident_open
 from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +50,59 @@ def test_subscribe_field_offers_the_phones_saved_address(client: Client) -> None
     for url in ("/status/", "/status/subscribe/"):
         html = client.get(url).content.decode()
         assert 'type="email" name="email" autocomplete="email"' in html, url
+
+
+class _HiddenText(HTMLParser):
+    """The text of a page that assistive technology is told to skip (inside an `aria-hidden="true"` element)."""
+
+    VOID = frozenset({"br", "hr", "img", "input", "link", "meta", "source", "wbr", "col", "area", "base"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[bool] = []
+        self.hidden: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        inherited = bool(self.stack) and self.stack[-1]
+        self.stack.append(inherited or dict(attrs).get("aria-hidden") == "true")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1] and data.strip():
+            self.hidden.append(data.strip())
+
+
+def test_screen_readers_hear_each_components_uptime(client: Client) -> None:
+    ServiceFactory(id="vle", name="Moodle VLE")
+    html = client.get("/status/").content.decode()
+    assert "% of days without incident over" in html
+    parser = _HiddenText()
+    parser.feed(html)
+    # The figure under the bars was inside an aria-hidden legend: shown to sighted readers, never read out.
+    assert not [text for text in parser.hidden if "days without incident" in text], parser.hidden
+    assert (
+        "90 days ago" in parser.hidden and "Today" in parser.hidden
+    )  # the axis ends; the list's label says it
+
+
+def test_maintenance_across_a_clock_change_names_both_time_zones(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.TIME_ZONE = "Europe/London"
+    ServiceFactory(id="vle", name="Moodle VLE")
+    # Overnight work across the end of British Summer Time (01:00 UTC, 25 October 2026): 00:30 BST to 02:30 GMT.
+    # With the zone printed only after the end, the start read as 00:30 GMT, an hour later than planned.
+    with freeze_time(datetime(2026, 10, 24, 12, 0, tzinfo=UTC)):
+        window = maintenance_schedule(
+            title="Moodle upgrade",
+            service_ids=["vle"],
+            starts_at=datetime(2026, 10, 24, 23, 30, tzinfo=UTC),
+            ends_at=datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
+        )
+        for url in ("/status/", f"/status/maintenance/{window.pk}/"):
+            html = client.get(url).content.decode()
+            assert "25 Oct 2026, 00:30 BST</time> \u2013" in html, url  # an en dash to the end
+            assert "25 Oct 2026, 02:30 GMT</time>" in html, url

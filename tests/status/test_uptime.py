@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 def _uptimes(html: str) -> dict[str, str]:
     """Component name -> the uptime figure printed under its bars."""
     found = re.findall(
-        r'<h3 style="margin:0">([^<]+)</h3>.*?<div class="days-legend"[^>]*><span>[^<]*</span><span>([^<]*)</span>',
+        r'<h3 style="margin:0">([^<]+)</h3>.*?<div class="days-legend"[^>]*>'
+        r"<span[^>]*>[^<]*</span><span>([^<]*)</span>",
         html,
         re.S,
     )

@@ -193,20 +193,37 @@
     target.appendChild(form);
   }
 
+  /* When the form cannot be loaded the server usually says why (a campus address that loaded it too often this
+     hour): that reason is shown, so a person knows to come back later rather than that the form is broken. */
+  function unavailable(target, reason) {
+    var note = el("p", { "class": "sp-widget-status" }, "The problem report form is unavailable right now.");
+    if (reason) {
+      note.textContent += " " + reason;
+    }
+    target.textContent = "";
+    target.appendChild(note);
+  }
+
   function start() {
     var target = findTarget();
     fetch(base + "session/", { credentials: "include", headers: { "X-Widget-Token": readToken() } })
       .then(function (response) {
         if (!response.ok) {
-          throw new Error("HTTP " + response.status);
+          return response
+            .json()
+            .catch(function () {
+              return {};
+            })
+            .then(function (data) {
+              unavailable(target, sentence(data && data.error));
+            });
         }
-        return response.json();
-      })
-      .then(function (config) {
-        render(target, config);
+        return response.json().then(function (config) {
+          render(target, config);
+        });
       })
       .catch(function () {
-        target.textContent = "The problem report form is unavailable right now.";
+        unavailable(target, "");
       });
   }
 

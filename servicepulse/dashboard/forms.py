@@ -162,10 +162,27 @@ class SourceOptionsForm(forms.Form):
     def __init__(self, *args: Any, source: Any, connector: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.option_names = _add_option_fields(self, connector, stored=source)
+        # An empty secret field keeps the stored value, so forgetting one (a revoked token, replies no longer
+        # wanted) takes a box of its own, just below the secret's field.
+        stored = set(source.secrets) if source.secrets_encrypted else set()
+        self.forgettable = [s.name for s in connector.options if s.secret and s.name in stored]
+        order = []
+        for name in self.option_names:
+            order.append(f"option_{name}")
+            if name in self.forgettable:
+                self.fields[f"forget_{name}"] = forms.BooleanField(
+                    required=False, label=f"Forget the stored {name}"
+                )
+                order.append(f"forget_{name}")
+        self.order_fields(order)
 
     def options(self) -> dict[str, str]:
         """Every option as typed: an empty plain option goes back to its default, an empty secret is kept."""
         return {name: self.cleaned_data.get(f"option_{name}") or "" for name in self.option_names}
+
+    def forgotten(self) -> list[str]:
+        """The stored secrets whose "forget" box is ticked (a new value typed beside one replaces it)."""
+        return [name for name in self.forgettable if self.cleaned_data.get(f"forget_{name}")]
 
 
 INCIDENT_STATES = [

@@ -112,6 +112,9 @@ class Connector(ABC):
     reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = ()
     poll_seconds: ClassVar[int] = 300  # time between scheduled pulls; a `poll_seconds` option overrides it
     can_receive: ClassVar[bool] = False  # True when the platform pushes to /sources/hooks/<source name>/
+    # The secrets a webhook delivery is checked with: until they are all set every delivery is refused, which
+    # the source's page says beside the webhook address (the platform's own error does not say why).
+    webhook_secrets: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, source: Source) -> None:
         self.source = source

@@ -161,6 +161,8 @@ class SourceConnection:
     webhook_url: str = ""  # the address to give the platform's webhook or Events API settings
     embed_url: str = ""  # the widget's script
     embed_snippet: str = ""  # the HTML to put on the page that shows the widget
+    # The webhook's secrets (by option name) not set yet: until they are, every delivery is refused.
+    missing_secrets: tuple[str, ...] = ()
 
 
 def source_connection(*, source: Source) -> SourceConnection:
@@ -175,5 +177,9 @@ def source_connection(*, source: Source) -> SourceConnection:
         snippet = f'<div id="servicepulse-report"></div>\n<script src="{url}" async></script>'
         return SourceConnection(embed_url=url, embed_snippet=snippet)
     if cls is not None and cls.can_receive:
-        return SourceConnection(webhook_url=base + reverse("sources:webhook", args=[source.name]))
+        stored = source.secrets if source.secrets_encrypted else {}
+        missing = tuple(name for name in cls.webhook_secrets if not stored.get(name))
+        return SourceConnection(
+            webhook_url=base + reverse("sources:webhook", args=[source.name]), missing_secrets=missing
+        )
     return SourceConnection()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -39,6 +40,9 @@ class SourceConfigError(ValueError):
 
 
 DEMO_NOTHING_TO_PULL = "holds the demo's generated posts; there is nothing to pull from it"
+NOT_PULLED = (
+    "is not pulled: its posts are sent to it (widget reports, imported files), so there is nothing to sync"
+)
 
 
 def source_validate_options(*, kind: str, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -80,6 +84,25 @@ def source_validate_options(*, kind: str, options: dict[str, Any]) -> tuple[dict
     return plain, secret
 
 
+def source_name_problem(name: str) -> str:
+    """Why `name` will not do for a new source, or "" when it will.
+
+    The name is the last part of the source's webhook and widget addresses (/sources/hooks/<name>/), so it
+    must survive being a URL path: a line break cannot be in one at all (the source's own page failed to
+    build its address), and HTTP clients and proxies rewrite "." and ".." segments and merge or trim empty
+    ones ("a/../b" arrives as "b"), so the platform's deliveries would never reach the source."""
+    if not name:
+        return "a source needs a name"
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        return "a source name cannot hold a line break, a tab or another control character"
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        return (
+            "a source name cannot start or end with '/', hold '//', or have '.' or '..' between slashes: "
+            "it is part of the source's web address"
+        )
+    return ""
+
+
 def source_create(
     *,
     kind: str,
@@ -93,8 +116,9 @@ def source_create(
     `audience` "peers" makes it a source for the learning digest (not analysed or scored);
     `retention_days` deletes its posts after that many days."""
     name = name.strip()
-    if not name:
-        raise SourceConfigError("a source needs a name")
+    problem = source_name_problem(name)
+    if problem:
+        raise SourceConfigError(problem)
     if Source.objects.filter(name=name).exists():
         raise SourceConfigError(f"a source named {name!r} already exists")
     if audience not in Audience.values:
@@ -235,6 +259,10 @@ def source_sync(*, source: Source) -> PullResult:
     if source.is_demo:
         raise ConnectorError(f"{source.name} {DEMO_NOTHING_TO_PULL}")
     connector = connector_for(source)
+    if not connector.can_pull:
+        # Refused before the pull, like a demo source: recorded as a failure, it turned a healthy widget or
+        # import into "failing" on the sources page because someone asked for a sync it never takes.
+        raise ConnectorError(f"{source.name} {NOT_PULLED}")
     try:
         next_try_in = source_poll_interval(source=source)
         result = connector.pull()
@@ -286,18 +314,24 @@ def source_store(
 
 
 def source_update(
-    *, source: Source, enabled: bool | None = None, options: dict[str, Any] | None = None
+    *,
+    source: Source,
+    enabled: bool | None = None,
+    options: dict[str, Any] | None = None,
+    unset: Collection[str] = (),
 ) -> Source:
     """Enable/disable a source or replace its options (checked against the spec; secrets re-encrypted).
 
-    A secret left out of `options` keeps its stored value, so a form need not show secrets to keep them.
+    A secret left out of `options` (or given empty) keeps its stored value, so a form need not show secrets to
+    keep them; the secrets named in `unset` are forgotten (a revoked token, replies no longer wanted).
     """
     if enabled and source.is_demo:
         raise SourceConfigError(f"{source.name} {DEMO_NOTHING_TO_PULL}; it stays paused")
     if options is not None and source.is_demo:
         raise SourceConfigError(f"{source.name} {DEMO_NOTHING_TO_PULL}; it has no options to change")
     if options is not None:
-        merged = {**source.secrets, **{k: v for k, v in options.items() if v not in (None, "")}}
+        kept = {k: v for k, v in source.secrets.items() if k not in unset}
+        merged = {**kept, **{k: v for k, v in options.items() if v not in (None, "")}}
         plain, secret = source_validate_options(kind=source.kind, options=merged)
         addresses = [
             spec.name

@@ -353,5 +353,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # One line per periodic job at every start and every run: the scheduler says what it does itself.
         "apscheduler": {"level": "WARNING"},
+        # httpx logs every request's full URL at INFO, query string included: the Facebook Graph API takes
+        # the Page access token there, so INFO (the default) wrote the token into the log at every pull.
+        "httpx": {"level": "WARNING"},
     },
 }

@@ -24,6 +24,7 @@ from servicepulse.sources.selectors import (
     source_public_options,
 )
 from servicepulse.sources.services import (
+    NOT_PULLED,
     SourceConfigError,
     source_create,
     source_removal_summary,
@@ -93,6 +94,10 @@ def source_sync_now(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.error(request, f"{source.name} is paused; resume it before asking for a sync.")
         return redirect("dashboard:sources")
+    cls = connector_classes().get(source.kind)
+    if cls is None or not cls.can_pull:
+        messages.error(request, f"{source.name} {NOT_PULLED}.")
+        return redirect("dashboard:sources")
     transaction.on_commit(lambda: sync_source.enqueue(source.pk))
     messages.success(request, f"Asked for a sync of {source.name}; its health shows once the worker ran it.")
     return redirect("dashboard:sources")
@@ -156,7 +161,7 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SourceOptionsForm(request.POST or None, source=source, connector=cls)
     if request.method == "POST" and form.is_valid():
         try:
-            source_update(source=source, options=form.options())
+            source_update(source=source, options=form.options(), unset=form.forgotten())
         except (SourceConfigError, ConnectorError) as exc:
             option_errors_to_fields(form, exc)
         else:

@@ -95,6 +95,7 @@ class DiscourseConnector(Connector):
     can_reply: ClassVar[bool] = True
     reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (("api_key",),)
     can_receive: ClassVar[bool] = True
+    webhook_secrets: ClassVar[tuple[str, ...]] = ("webhook_secret",)
 
     def _opt(self, name: str) -> Any:
         spec = next(spec for spec in self.options if spec.name == name)

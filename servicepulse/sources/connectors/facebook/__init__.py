@@ -113,6 +113,7 @@ class FacebookConnector(Connector):
     can_reply: ClassVar[bool] = True
     reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (("page_access_token",),)
     can_receive: ClassVar[bool] = True
+    webhook_secrets: ClassVar[tuple[str, ...]] = ("app_secret", "verify_token")
 
     # -- options -------------------------------------------------------------------------------------------
     def _opt(self, name: str) -> Any:

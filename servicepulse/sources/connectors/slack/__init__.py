@@ -91,6 +91,7 @@ class SlackConnector(Connector):
     can_reply: ClassVar[bool] = True
     reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (("bot_token",),)
     can_receive: ClassVar[bool] = True
+    webhook_secrets: ClassVar[tuple[str, ...]] = ("signing_secret",)
 
     def _opt(self, name: str) -> Any:
         spec = next(spec for spec in self.options if spec.name == name)

@@ -154,7 +154,9 @@ class Command(BaseCommand):
                 "nothing to change: give --option key=value (see `servicepulse sources options`)"
             )
         try:
-            source_update(source=source, options={**source.options, **given})
+            # "key=" unsets: a plain option goes back to its default, a stored secret is forgotten.
+            unset = [key for key, value in given.items() if value == ""]
+            source_update(source=source, options={**source.options, **given}, unset=unset)
         except (SourceConfigError, ConnectorError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"updated {source.kind} source {source.name!r}: {', '.join(sorted(given))}")

@@ -45,14 +45,20 @@ NOT_PULLED = (
 )
 
 
+def _refuse_unknown_options(*, kind: str, names: Collection[str]) -> None:
+    known = [spec.name for spec in get_connector_class(kind).options]
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise SourceConfigError(
+            f"unknown option(s) for {kind}: {', '.join(unknown)} (known: {', '.join(known) or 'none'})"
+        )
+
+
 def source_validate_options(*, kind: str, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split `options` into plain options and secrets per the connector's spec, or raise naming the problem."""
     cls = get_connector_class(kind)
     specs = {spec.name: spec for spec in cls.options}
-    unknown = sorted(set(options) - set(specs))
-    if unknown:
-        known = ", ".join(specs) or "none"
-        raise SourceConfigError(f"unknown option(s) for {kind}: {', '.join(unknown)} (known: {known})")
+    _refuse_unknown_options(kind=kind, names=options)
     missing = sorted(name for name, spec in specs.items() if spec.required and not options.get(name))
     if missing:
         raise SourceConfigError(
@@ -329,6 +335,8 @@ def source_update(
         raise SourceConfigError(f"{source.name} {DEMO_NOTHING_TO_PULL}; it stays paused")
     if options is not None and source.is_demo:
         raise SourceConfigError(f"{source.name} {DEMO_NOTHING_TO_PULL}; it has no options to change")
+    # Checked before empty values are dropped: `--option typo=` said "updated" and changed nothing.
+    _refuse_unknown_options(kind=source.kind, names=[*(options or {}), *unset])
     if options is not None:
         kept = {k: v for k, v in source.secrets.items() if k not in unset}
         merged = {**kept, **{k: v for k, v in options.items() if v not in (None, "")}}

@@ -102,6 +102,9 @@ def test_set_with_an_empty_value_forgets_a_secret_and_keeps_the_others(capsys: A
     with pytest.raises(CommandError, match=r"missing required option.*password"):
         call_command("sources", "set", "r", "--option", "password=")
     assert Source.objects.get(name="r").secrets["password"] == "pw"
+    # A mistyped name to forget is refused, not reported as "updated" with nothing changed.
+    with pytest.raises(CommandError, match=r"unknown option\(s\) for x: user_acess_token"):
+        call_command("sources", "set", "x-search", "--option", "user_acess_token=")
 
 
 @pytest.mark.slow

@@ -31,6 +31,17 @@ class CatalogError(ValueError):
 # would otherwise load the service without what the key held, and say nothing.
 CATALOG_KEYS = ("id", "name", "aliases", "examples", "description", "team", "public")
 
+# The longest value each text field of catalog.Service holds (its max_length; this module touches no model).
+# Checked here so that an over-long value is refused with a line naming it, like any other mistake: PostgreSQL
+# would otherwise fail the whole load with a database traceback, and SQLite would store it uncut.
+MAX_LENGTHS = {"id": 64, "name": 200, "team": 200}
+
+
+def _check_length(where: str, key: str, value: str) -> None:
+    limit = MAX_LENGTHS[key]
+    if len(value) > limit:
+        raise CatalogError(f"{where}: '{key}' is {len(value)} characters long; it may have at most {limit}")
+
 
 def catalog_parse(data: Any, *, extra_keys: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Validate a catalogue document ({"services": [...]}) and return normalised service records.
@@ -60,9 +71,11 @@ def catalog_parse(data: Any, *, extra_keys: tuple[str, ...] = ()) -> list[dict[s
                 f"{where}: 'id' must be a slug (lower-case letters, digits, hyphens): {service_id!r}"
                 + ("" if "id" in item else " (no id given, and none can be made of the name)")
             )
+        _check_length(where, "id", service_id)
         if service_id in seen:
             raise CatalogError(f"{where}: duplicate id {service_id!r}")
         seen.add(service_id)
+        _check_length(f"{where} ({service_id})", "name", name.strip())
         record: dict[str, Any] = {"id": service_id, "name": name.strip()}
         for key in ("aliases", "examples"):
             value = item.get(key, [])
@@ -74,6 +87,8 @@ def catalog_parse(data: Any, *, extra_keys: tuple[str, ...] = ()) -> list[dict[s
             if not isinstance(value, str):
                 raise CatalogError(f"{where} ({service_id}): '{key}' must be a string")
             record[key] = value.strip()
+            if key in MAX_LENGTHS:
+                _check_length(f"{where} ({service_id})", key, record[key])
         public = item.get("public", True)
         if not isinstance(public, bool):
             raise CatalogError(f"{where} ({service_id}): 'public' must be true or false")

@@ -60,6 +60,38 @@ def test_export_loads_back_to_the_same_catalogue(tmp_path: Path) -> None:
     assert run("export") == on_stdout
 
 
+def test_export_loads_back_awkward_text_exactly(tmp_path: Path) -> None:
+    """Unicode, quotes, YAML look-alikes and several-line descriptions come back as they were written, Unicode
+    line breaks included (a NEL, byte 0x85 of Windows "…" read as Latin-1, came back as a space)."""
+    awkward = [
+        "Line one\nline two\n\n  indented\ttab",
+        "quotes ' \" and \\ backslash: colon # hash",
+        "Ünïcödé — \u2018smart\u2019 quotes 🎉",
+        "yes",
+        "null",
+        "- dash",
+        "crlf\r\nfrom a textarea",
+        "mis-decoded ellipsis\x85and line\u2028paragraph\u2029separators",
+    ]
+    for index, text in enumerate(awkward):
+        ServiceFactory(
+            id=f"s{index}",
+            name=f"Service {index} {text.splitlines()[0]}",
+            aliases=[text],
+            description=text,
+            examples=[text, "plain"],
+            team=text.splitlines()[0],
+            order=index,
+        )
+    fields = ("id", "name", "aliases", "description", "examples", "team", "public")
+    before = list(Service.objects.order_by("order").values(*fields))
+    written = tmp_path / "catalogue.yaml"
+    call_command("catalog", "export", "--output", str(written))
+    Service.objects.all().delete()
+    run("load", str(written))
+    assert list(Service.objects.order_by("order").values(*fields)) == before
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -71,6 +103,26 @@ def test_export_loads_back_to_the_same_catalogue(tmp_path: Path) -> None:
         (
             "services:\n  - id: parking\n    name: Parking\n    alias: [car park, paybyphone]\n",
             r"service #1 \(parking\): unknown key 'alias'; an entry may have id, name, aliases,",
+        ),
+        # A later entry's mistake loads none of the file, the good entries before it included.
+        ("services:\n  - {id: vpn, name: VPN}\n  - {id: vpn, name: Remote access}\n", "duplicate id 'vpn'"),
+        (
+            "services:\n  - {id: vpn, name: VPN}\n  - {id: wifi, name: Wi-Fi, aliases: [eduroam, 5]}\n",
+            r"service #2 \(wifi\): 'aliases' must be a list of strings",
+        ),
+        # Longer than the database column: PostgreSQL failed the load with a DataError traceback and SQLite
+        # stored the value uncut.
+        (
+            f"services:\n  - {{id: vpn, name: VPN}}\n  - {{id: {'a' * 65}, name: X}}\n",
+            "service #2: 'id' is 65 characters long; it may have at most 64",
+        ),
+        (
+            f"services:\n  - {{id: vpn, name: '{'N' * 201}'}}\n",
+            r"service #1 \(vpn\): 'name' is 201 characters long; it may have at most 200",
+        ),
+        (
+            f"services:\n  - {{id: vpn, name: VPN, team: '{'T' * 201}'}}\n",
+            r"service #1 \(vpn\): 'team' is 201 characters long; it may have at most 200",
         ),
     ],
 )

@@ -16,6 +16,21 @@ from servicepulse.catalog.selectors import catalog_document, service_list
 from servicepulse.catalog.services import catalog_load
 
 
+class _CatalogDumper(yaml.SafeDumper):
+    """PyYAML's dumper, except that a string holding a Unicode line break (NEL, LINE SEPARATOR, PARAGRAPH
+    SEPARATOR) is written double-quoted, where they are escaped (\\N, \\L, \\P). Left to itself, with
+    allow_unicode, it writes them raw in a single-quoted scalar, and reading that back folds a NEL into a space:
+    a description pasted from mis-decoded Windows text ("…" is byte 0x85) did not survive export and load."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if any(c in value for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_CatalogDumper.add_representer(str, _represent_str)
+
+
 class Command(BaseCommand):
     help = (
         "The service catalogue: `load FILE.yaml` creates the services of a catalogue file and updates those "
@@ -49,7 +64,7 @@ class Command(BaseCommand):
 
     def _export(self, output: str | None) -> None:
         document = catalog_document()
-        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
+        text = yaml.dump(document, Dumper=_CatalogDumper, sort_keys=False, allow_unicode=True, width=120)
         if output in (None, "-"):
             self.stdout.write(text, ending="")
             return

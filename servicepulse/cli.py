@@ -33,8 +33,39 @@ Common commands:
   users ...           add people, list them, give roles (see `servicepulse users --help`)
   manage ...          any Django management command (migrate, createsuperuser, ...)
 
-All commands: servicepulse help
+All commands, one line each: servicepulse help
+A command's arguments: servicepulse COMMAND --help (or servicepulse help COMMAND)
 """
+# One line per command for `servicepulse help`, as a sysadmin would look for it. A command's own `help` is a
+# paragraph (its --help), too long for a list; a command missing here falls back to its first sentence, and a
+# test fails until it gets a line.
+SUMMARIES = {
+    "analyze": "classify the texts of a CSV file into another CSV (complaint, sentiment, spam, services)",
+    "catalog": "load the service catalogue from YAML, or export it",
+    "crosspost_account": "turn cross-posting of blog posts on or off for a connected account",
+    "dashboard_rollup": "recount the dashboard's daily figures (after bulk imports or retraining)",
+    "demo_engage": "load only the inbox/status part of the demo (load-demo already does this)",
+    "detect": "run the incident detector over a CSV series of counts (to tune sensitivity)",
+    "digest": "group what peer sources posted in a week into topics; print or e-mail it",
+    "draft_you_said_we_did": "draft the weekly 'You said, we did' blog post",
+    "erase_author": "erase everything stored about one person (cannot be undone)",
+    "export": "back up the catalogue and every mention as JSON Lines (restore reads it)",
+    "import_mentions": "import mentions from JSON Lines or CSV",
+    "import_tickets": "import service-desk tickets from CSV",
+    "import_wordpress": "import a WordPress export (WXR) into the blog",
+    "load_demo": "load the demo university (users, catalogue, sources, posts, tickets)",
+    "report": "build the weekly experience report: text, PDF or e-mail",
+    "restore": "restore a file written by export",
+    "run": "serve the web app with a worker and the scheduler (loads the demo on first run)",
+    "scheduler": "enqueue periodic jobs (one per deployment; others stand by)",
+    "screenshots": "capture screenshots of a running servicepulse's main pages (needs Chromium)",
+    "sources": "add, change, sync and remove sources; their quarantine",
+    "stats": "counts of mentions, quarantine and sources",
+    "stream": "consume streaming sources live (runs until stopped)",
+    "train": "retrain the classifiers from the development data and stored corrections",
+    "users": "add people, list them, give roles, deactivate them",
+    "worker": "run background tasks (--until-idle drains the queue and exits)",
+}
 MIGRATE_HINT = "run `servicepulse manage migrate` (or `servicepulse run`, which migrates)"
 EXIT_USAGE = 2
 EXIT_CONFIGURATION = 1
@@ -74,6 +105,28 @@ def _unknown(typed: str) -> None:
     hint = f" (did you mean {close[0]}?)" if close else ""
     sys.stderr.write(f"unknown command {typed!r}{hint}; `servicepulse help` lists them\n")
     raise SystemExit(EXIT_USAGE)
+
+
+def _summary(app: str, name: str) -> str:
+    """The one line `servicepulse help` shows for the management command `name`."""
+    if name in SUMMARIES:
+        return SUMMARIES[name]
+    from django.core.management import load_command_class
+
+    text = " ".join(str(load_command_class(app, name).help).split())
+    return text.split(". ", 1)[0].rstrip(".")
+
+
+def _list_commands() -> None:
+    entries = sorted(
+        (_user_name(name), _summary(app, name)) for name, app in _servicepulse_commands().items()
+    )
+    entries.append(("manage", "any Django management command (migrate, createsuperuser, ...)"))
+    width = max(len(name) for name, _ in entries) + 2
+    sys.stdout.write("servicepulse commands:\n")
+    for name, summary in entries:
+        sys.stdout.write(f"  {name:<{width}}{summary}\n")
+    sys.stdout.write("\nA command's arguments: servicepulse COMMAND --help\n")
 
 
 def database_problem() -> str | None:
@@ -179,12 +232,27 @@ def _main(args: list[str]) -> None:
         sys.stdout.write(f"servicepulse {__version__}\n")
         return
     if args[0] == "help":
-        sys.stdout.write("servicepulse commands:\n")
-        for name in sorted(_user_name(command) for command in _servicepulse_commands()):
-            sys.stdout.write(f"  {name}\n")
+        if len(args) > 1:  # `servicepulse help import` is `servicepulse import --help` (manage too)
+            _main([args[1], "--help"])
+            return
+        _list_commands()
         return
     if args[0] == "manage":
-        from django.core.management import execute_from_command_line
+        from django.core.management import execute_from_command_line, get_commands
+
+        typed = args[1] if len(args) > 1 else ""
+        if typed and not typed.startswith("-") and typed != "help":
+            import django
+
+            django.setup()
+            if typed not in get_commands():
+                # Django says so with exit 1; a mistyped command name is a usage error (2) like any other.
+                close = get_close_matches(typed, list(get_commands()), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                sys.stderr.write(
+                    f"unknown command {typed!r}{hint}; `servicepulse manage help` lists Django's commands\n"
+                )
+                raise SystemExit(EXIT_USAGE)
 
         execute_from_command_line(["servicepulse manage", *args[1:]])
         return

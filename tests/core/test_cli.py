@@ -63,6 +63,14 @@ def test_usage_names_the_command_once(tmp_path: Path, args: list[str], usage: st
     assert proc.stdout.startswith(usage), proc.stdout.splitlines()[0]
 
 
+def test_an_unknown_django_command_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run_cli("manage", "migrat", env=_env(tmp_path))
+    assert proc.returncode == 2
+    assert _one_line(proc) == (
+        "unknown command 'migrat' (did you mean migrate?); `servicepulse manage help` lists Django's commands"
+    )
+
+
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
@@ -122,6 +130,60 @@ def test_a_migrated_database_passes_the_check(migrated: dict[str, str]) -> None:
     proc = run_cli("stats", "--json", env=migrated)
     assert proc.returncode == 0, proc.stderr
     assert '"mentions": 0' in proc.stdout
+
+
+def test_help_gives_every_command_one_line_saying_what_it_is_for(tmp_path: Path) -> None:
+    from django.core.management import get_commands
+
+    from servicepulse.cli import SUMMARIES
+
+    ours = {name for name, app in get_commands().items() if app.startswith("servicepulse")}
+    assert set(SUMMARIES) == ours  # a new command gets its line in the list; a removed one loses it
+    proc = run_cli("help", env=_env(tmp_path))
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr
+    listed = dict(line.split(None, 1) for line in proc.stdout.splitlines()[1:] if line.startswith("  "))
+    assert listed["import"] == "import mentions from JSON Lines or CSV"
+    assert listed["manage"].startswith("any Django management command")
+    assert len(listed) == len(ours) + 1 and all(listed.values())
+
+
+@pytest.mark.parametrize(
+    ("typed", "usage"), [("import", "usage: servicepulse import "), ("manage", "Type '")]
+)
+def test_help_with_a_command_name_is_that_commands_help(tmp_path: Path, typed: str, usage: str) -> None:
+    proc = run_cli("help", typed, env=_env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.lstrip().startswith(usage), proc.stdout
+
+
+@pytest.mark.parametrize("command", ["import", "restore"])
+def test_a_directory_given_as_the_file_is_one_line_saying_so(
+    tmp_path: Path, migrated: dict[str, str], command: str
+) -> None:
+    proc = run_cli(command, str(tmp_path), env=migrated)
+    assert proc.returncode == 1
+    assert _one_line(proc) == f"CommandError: {tmp_path} is a directory, not a file"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["report", "--week", "2026-47"], "argument --week: '2026-47' is not an ISO week like 2026-W47"),
+        (["digest", "--week", "yesterday"], "argument --week: not a date (YYYY-MM-DD): 'yesterday'"),
+        (["draft-you-said-we-did", "--days", "0"], "argument --days: expected a whole number of at least 1"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_a_bad_option_value_is_a_usage_error_before_the_database(
+    tmp_path: Path, args: list[str], error: str
+) -> None:
+    # A data directory never migrated: the mistake is named (exit 2, as for any usage error) before the
+    # database is looked at, not hidden behind "not set up yet" and then refused with exit 1.
+    proc = run_cli(*args, env=_env(tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[0].startswith(f"usage: servicepulse {args[0]} ")
+    assert f"servicepulse {args[0]}: error: {error}" in proc.stderr, proc.stderr
 
 
 @pytest.mark.django_db

@@ -37,6 +37,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
+        if path.is_dir():  # "no such file" would send the user looking for something that is there
+            raise CommandError(f"{path} is a directory, not a file")
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
         try:

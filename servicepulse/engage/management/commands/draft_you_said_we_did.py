@@ -8,9 +8,10 @@ import sys
 from datetime import date, datetime, time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from servicepulse.core.arguments import positive_int
 from servicepulse.engage.services import you_said_we_did_draft
 from servicepulse.engage.you_said import draft_markdown, draft_title, week_digest
 
@@ -29,15 +30,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--until", type=_day, help="End of the week (YYYY-MM-DD, local midnight; default: now)"
         )
-        parser.add_argument("--days", type=int, default=7, help="Length of the period in days (default 7)")
+        parser.add_argument(
+            "--days", type=positive_int, default=7, help="Length of the period in days (default 7)"
+        )
         parser.add_argument("--save", action="store_true", help="Also create it as a blog draft")
 
     def handle(self, *args: Any, **options: Any) -> None:
         until = None
         if options["until"]:
             until = timezone.make_aware(datetime.combine(options["until"], time.min))
-        if options["days"] < 1:
-            raise CommandError("--days must be at least 1")
         digest = week_digest(until=until, days=options["days"])
         self.stdout.write(f"# {draft_title(digest)}\n\n{draft_markdown(digest)}")
         if options["save"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -14,21 +15,28 @@ from servicepulse.experience.selectors import report_build
 from servicepulse.experience.services import report_email_send
 
 
+def _week(value: str) -> IsoWeek:
+    """--week parsed by the parser, so a mistyped week is a usage error (exit 2) before the database."""
+    try:
+        return IsoWeek.parse(value)
+    except WeekError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 class Command(BaseCommand):
     help = "Build the weekly experience report: print it as text, write the PDF, and/or e-mail it."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--week", help="ISO week, e.g. 2026-W47 (default: last complete week)")
+        parser.add_argument(
+            "--week", type=_week, help="ISO week, e.g. 2026-W47 (default: last complete week)"
+        )
         parser.add_argument("--pdf", type=Path, help="write the PDF here")
         parser.add_argument(
             "--email", action="append", default=[], help="send it to this address (repeatable)"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            week = IsoWeek.parse(options["week"]) if options["week"] else IsoWeek.last_complete()
-        except WeekError as exc:
-            raise CommandError(str(exc)) from exc
+        week: IsoWeek = options["week"] or IsoWeek.last_complete()
         if (
             week.start > timezone.now()
         ):  # as the report page answers: an empty report would read as a calm week

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,11 +12,19 @@ from django.utils import timezone
 from servicepulse.publish.services import digest_build, digest_email_send, monday_of
 
 
+def _day(value: str) -> date:
+    """--week parsed by the parser, so a mistyped date is a usage error (exit 2) before the database."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
 class Command(BaseCommand):
     help = "Group what the peer sources posted in a week into topics (default: last week) and print them."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--week", help="any day of the week (YYYY-MM-DD); default: last week")
+        parser.add_argument("--week", type=_day, help="any day of the week (YYYY-MM-DD); default: last week")
         # nargs="+": a bare --email (no address) is a usage error, not a digest silently sent to no one.
         parser.add_argument(
             "--email", nargs="+", default=[], metavar="ADDR", help="also e-mail it to these addresses"
@@ -25,13 +34,7 @@ class Command(BaseCommand):
         if any(not address.strip() for address in options["email"]):
             # `--email "$TO"` with TO unset: refused before anything is built, as a bare --email is.
             raise CommandError("--email: an empty address (give the addresses to send the digest to)")
-        if options["week"]:
-            try:
-                day = date.fromisoformat(options["week"])
-            except ValueError:
-                raise CommandError(f"--week: not a date (YYYY-MM-DD): {options['week']!r}") from None
-        else:
-            day = monday_of(timezone.localdate()) - timedelta(days=7)
+        day: date = options["week"] or monday_of(timezone.localdate()) - timedelta(days=7)
         digest = digest_build(week_start=day)
         self.stdout.write(
             f"week of {digest.week_start}: {digest.post_count} posts, {len(digest.topics)} topics"

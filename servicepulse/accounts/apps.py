@@ -7,7 +7,15 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
+        from allauth.account.decorators import secure_admin_login
+        from django.contrib import admin
+
         from servicepulse.accounts.receivers import site_sync_after_migrate
+
+        # Django admin's own sign-in form (/admin/login/) has no limit on wrong passwords, so it let anyone guess
+        # a superuser's password without end, around the limits of the sign-in page. It now sends people to the
+        # sign-in page (allauth's, rate-limited, with SSO) and back. Set here, before the URLconf reads it.
+        admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
         # After every `migrate`, even with nothing to apply (`servicepulse run` migrates at each start), so the
         # Site allauth's e-mails name follows SERVICEPULSE_BASE_URL and SERVICEPULSE_ORGANISATION. Django sends

@@ -3,6 +3,7 @@ headless Chromium with a keyboard, on a host page with a strict Content-Security
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -172,3 +173,82 @@ def test_a_form_that_cannot_load_says_why(live_server, monkeypatch) -> None:  # 
             "The problem report form is unavailable right now. "
             "Too many requests from this address; try again later."
         )
+
+
+def _requests(page: Any, method: str, path: str) -> list[str]:
+    """The URLs of the page's requests with this method whose path ends with `path`, in order."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if r.method == method and r.url.endswith(path) else None)
+    return seen
+
+
+def test_an_expired_form_renews_its_token_and_sends_the_report(live_server, monkeypatch, settings) -> None:  # type: ignore[no-untyped-def]
+    # The page was left open while the server's SECRET_KEY was rotated: the token the form holds no longer
+    # verifies. The student used to be told to reload, losing what they typed; the form now fetches a token
+    # as the page load does and sends the same report again.
+    with portal(live_server, monkeypatch) as page:
+        reports, sessions = _requests(page, "POST", "/reports/"), _requests(page, "GET", "/session/")
+        page.get_by_label("Which service?").select_option(label="Moodle VLE")
+        page.get_by_label("Not working").check()
+        page.get_by_label("Anything else we should know? (optional)").fill("Kan ikke logge inn")
+        settings.SECRET_KEY = (
+            "rotated-" + settings.SECRET_KEY
+        )  # the live server thread reads the same settings
+        page.get_by_role("button", name="Send report").click()
+        page.get_by_role("status").filter(has_text="Thanks").wait_for()
+        assert (len(reports), len(sessions)) == (2, 1)
+        stored = page.evaluate("Object.values(localStorage)")
+    mention = Mention.objects.get()
+    assert mention.raw["comment"] == "Kan ikke logge inn"
+    assert mention.raw["service_id"] == "vle"
+    assert len(stored) == 1 and stored[0] and settings.SECRET_KEY.startswith("rotated-")
+
+
+def test_an_expired_form_tries_once_more_and_keeps_what_was_typed(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Every report this page sends carries a token the server cannot verify (the request leaves the browser
+    # with it replaced, so the real server answers its real 403). The form renews once, sends once more, and
+    # on the second refusal says so and keeps the comment; it never loops.
+    def forge(route: Any) -> None:
+        request = route.request
+        if request.method == "POST":
+            body = request.post_data_json
+            route.continue_(post_data=json.dumps({**body, "token": "no-longer-valid"}))
+        else:
+            route.continue_()
+
+    with portal(live_server, monkeypatch) as page:
+        reports, sessions = _requests(page, "POST", "/reports/"), _requests(page, "GET", "/session/")
+        page.route("**/reports/", forge)
+        comment = page.get_by_label("Anything else we should know? (optional)")
+        page.get_by_label("Which service?").select_option(label="Wi-Fi (eduroam)")
+        page.get_by_label("Slow").check()
+        comment.fill("eduroam drops every few minutes in the library")
+        page.get_by_role("button", name="Send report").click()
+        status = page.get_by_role("status")
+        status.filter(has_text="expired").wait_for()
+        page.wait_for_timeout(500)  # room for a third attempt, were there one
+        assert (len(reports), len(sessions)) == (2, 1)
+        assert status.inner_text() == "This form has expired; reload the page and try again."
+        assert comment.input_value() == "eduroam drops every few minutes in the library"
+        assert page.get_by_role("button", name="Send report").get_attribute("aria-disabled") is None
+    assert not Mention.objects.exists()
+
+
+def test_the_comment_box_counts_an_emoji_as_one_character(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The server allows 500 characters counted as code points; the box counted UTF-16 units and stopped a
+    # student at 250 emoji.
+    with portal(live_server, monkeypatch) as page:
+        comment = page.get_by_label("Anything else we should know? (optional)")
+        comment.focus()
+        page.keyboard.insert_text("😡" * 499 + "a")
+        assert comment.evaluate("box => Array.from(box.value).length") == 500
+        page.keyboard.insert_text("😡b")  # past the limit: cut where it was typed, as maxlength would
+        assert comment.input_value() == "😡" * 499 + "a"
+        comment.evaluate("box => box.setSelectionRange(0, 0)")
+        page.keyboard.insert_text("x")  # at the start, with the box full: the rest is kept, nothing is added
+        assert comment.input_value() == "😡" * 499 + "a"
+        page.get_by_label("Which service?").select_option(label="Moodle VLE")
+        page.get_by_label("Something else").check()
+        page.get_by_role("button", name="Send report").click()
+        page.get_by_role("status").filter(has_text="Thanks").wait_for()
+    assert Mention.objects.get().raw["comment"] == "😡" * 499 + "a"

@@ -17,6 +17,7 @@
   var base = script.src.replace(/embed\.js(?:[?#].*)?$/, "");
   var storeKey = "servicepulse-widget:" + base;
   var instance = "sp" + Math.random().toString(36).slice(2, 8);
+  var COMMENT_LIMIT = 500; /* the server's MAX_COMMENT, in code points */
 
   function readToken() {
     try {
@@ -53,6 +54,19 @@
       return "";
     }
     return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+  }
+
+  /* The server counts a comment's length in code points (Python's len), the way a person counts characters;
+     a textarea's maxlength counts UTF-16 units, in which an emoji is two, so it stopped a student at 250 emoji.
+     Array.from walks a string by code point. */
+  function codePoints(text) {
+    return Array.from(text);
+  }
+
+  /* The server refuses a reporter token it can no longer verify (older than its year, or signed with a
+     SECRET_KEY since rotated) with this 403; any other 403 is a real refusal. */
+  function expired(result) {
+    return result.status === 403 && /^this form has expired\b/.test((result.data && result.data.error) || "");
   }
 
   function findTarget() {
@@ -98,7 +112,8 @@
     form.appendChild(problems);
 
     /* The box stops at 500 characters (the server's limit), so it says so: a longer text pasted in would
-       otherwise be cut without a word. dir="auto" sets Arabic or Hebrew right to left as it is typed. */
+       otherwise be cut without a word. dir="auto" sets Arabic or Hebrew right to left as it is typed. The limit
+       is kept by `keepToLimit` below, not by maxlength, which counts an emoji as two characters. */
     var commentField = el("div", {});
     commentField.appendChild(el("label", { "for": instance + "-comment" }, "Anything else we should know? (optional)"));
     commentField.appendChild(document.createTextNode(" "));
@@ -106,7 +121,6 @@
       el("textarea", {
         id: instance + "-comment",
         name: "comment",
-        maxlength: "500",
         rows: "3",
         dir: "auto",
         "aria-describedby": instance + "-comment-hint"
@@ -115,6 +129,32 @@
     commentField.appendChild(document.createTextNode(" "));
     commentField.appendChild(el("small", { id: instance + "-comment-hint" }, "Up to 500 characters."));
     form.appendChild(commentField);
+    var comment = form.elements.comment;
+
+    /* What maxlength does, counted in code points: text typed or pasted past the limit is cut where it was
+       inserted, and the text after the caret is kept. Left alone while an input method is still composing a
+       character (the composed text arrives, and is checked, on compositionend). */
+    function keepToLimit(event) {
+      if (event.isComposing) {
+        return;
+      }
+      var value = comment.value;
+      if (value.length <= COMMENT_LIMIT) {
+        return; /* no more code points than UTF-16 units: within the limit however it is counted */
+      }
+      var caret = comment.selectionEnd;
+      var before = codePoints(value.slice(0, caret));
+      var after = value.slice(caret);
+      var room = COMMENT_LIMIT - codePoints(after).length;
+      if (before.length <= room) {
+        return;
+      }
+      var kept = before.slice(0, Math.max(room, 0)).join("");
+      comment.value = room < 0 ? codePoints(kept + after).slice(0, COMMENT_LIMIT).join("") : kept + after;
+      comment.setSelectionRange(kept.length, kept.length);
+    }
+    comment.addEventListener("input", keepToLimit);
+    comment.addEventListener("compositionend", keepToLimit);
 
     /* Honeypot: hidden from people and assistive technology; bots fill it in. Styled through the CSSOM, not
        a style attribute: a host page whose Content-Security-Policy forbids inline styles would otherwise show
@@ -157,27 +197,33 @@
       sending = true;
       button.setAttribute("aria-disabled", "true");
       status.textContent = "Sending…";
-      fetch(base + "reports/", {
-        method: "POST",
-        credentials: "include",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          service: service.value,
-          problem: chosen.value,
-          comment: form.elements.comment.value,
-          website: form.elements.website.value,
-          token: token
-        })
-      })
-        .then(function (response) {
-          return response.json().then(function (data) {
-            return { ok: response.ok, data: data };
+      var report = {
+        service: service.value,
+        problem: chosen.value,
+        comment: comment.value,
+        website: form.elements.website.value
+      };
+      /* A token the server no longer accepts (the page was left open for a long time, or the server's key was
+         rotated) is replaced the way the page load gets one, and the same report is sent once more, so the
+         student neither reloads nor loses what they typed. Once only: a second refusal is shown as it is. */
+      send(report)
+        .then(function (result) {
+          if (!expired(result)) {
+            return result;
+          }
+          return renew().then(function (fresh) {
+            if (!fresh) {
+              return result;
+            }
+            token = fresh;
+            keepToken(token);
+            return send(report);
           });
         })
         .then(function (result) {
           status.textContent = result.ok ? result.data.message : sentence(result.data.error) || "Sorry, that did not work.";
           if (result.ok) {
-            form.elements.comment.value = "";
+            comment.value = "";
           }
         })
         .catch(function () {
@@ -188,6 +234,20 @@
           button.removeAttribute("aria-disabled");
         });
     });
+
+    function send(report) {
+      report.token = token;
+      return fetch(base + "reports/", {
+        method: "POST",
+        credentials: "include",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(report)
+      }).then(function (response) {
+        return response.json().then(function (data) {
+          return { ok: response.ok, status: response.status, data: data };
+        });
+      });
+    }
 
     target.textContent = "";
     target.appendChild(form);
@@ -204,9 +264,27 @@
     target.appendChild(note);
   }
 
+  function session(token) {
+    return fetch(base + "session/", { credentials: "include", headers: { "X-Widget-Token": token } });
+  }
+
+  /* A fresh reporter token from the session endpoint, or "" when it cannot be had (offline, rate limited). */
+  function renew() {
+    return session("")
+      .then(function (response) {
+        return response.ok ? response.json() : {};
+      })
+      .then(function (config) {
+        return config && typeof config.token === "string" ? config.token : "";
+      })
+      .catch(function () {
+        return "";
+      });
+  }
+
   function start() {
     var target = findTarget();
-    fetch(base + "session/", { credentials: "include", headers: { "X-Widget-Token": readToken() } })
+    session(readToken())
       .then(function (response) {
         if (!response.ok) {
           return response

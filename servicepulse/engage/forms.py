@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from servicepulse.accounts.roles import Role
 from servicepulse.engage.models import CaseState, SavedReply
@@ -28,8 +29,36 @@ class AssignForm(forms.Form):
         self.fields["team"].choices = [("", "—"), *[(t, t) for t in team_choices()]]  # type: ignore[attr-defined]
 
 
+class _StateField(forms.ChoiceField):
+    def validate(self, value: Any) -> None:
+        if value == CaseState.REPLIED and not self.valid_value(value):
+            raise ValidationError(
+                "A case becomes replied only when an answer is logged: send a reply, or, if the person was "
+                "answered another way, record it under “Answered elsewhere”.",
+                code="replied_by_hand",
+            )
+        super().validate(value)
+
+
 class StateForm(forms.Form):
-    state = forms.ChoiceField(choices=CaseState.choices)
+    """Moving a case by hand.
+
+    "Replied" is not offered: set by hand it would make the inbox show the person as answered while no
+    answer was logged (and the response times, which count only logged answers, would disagree with it).
+    An answer given outside servicepulse is recorded under "Answered elsewhere", which logs it and moves
+    the case. "Replied" is listed only while it is the case's current state, so the form shows where the
+    case is and choosing it again changes nothing.
+    """
+
+    state = _StateField(label="State")
+
+    def __init__(self, *args: Any, current: str = CaseState.NEW, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [  # type: ignore[attr-defined]
+            (value, label)
+            for value, label in CaseState.choices
+            if value != CaseState.REPLIED or current == CaseState.REPLIED
+        ]
 
 
 class NoteForm(forms.Form):

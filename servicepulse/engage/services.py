@@ -51,6 +51,14 @@ class EngageError(ValueError):
     """An inbox action is not allowed; the message says why, for the person."""
 
 
+class CaseHeld(EngageError):
+    """The case is already with another person and the action was not asked to take it over."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(f"already assigned to {holder}")
+        self.holder = holder
+
+
 class ReplyAlreadySent(EngageError):
     """The same text already reached the person moments ago (a double click): nothing to keep or retry."""
 
@@ -145,12 +153,25 @@ def case_assign(
     assignee: Actor = None,
     team: str = "",
     at: datetime | None = None,
+    take_over: bool = True,
 ) -> Case:
-    """Give a case to a person and/or a team; a new or closed case becomes assigned."""
+    """Give a case to a person and/or a team; a new or closed case becomes assigned.
+
+    With `take_over=False` a case already held by another person (neither the new assignee nor the actor)
+    is left with them and `CaseHeld` is raised. The check runs under the case's row lock, so of two people
+    assigning the same case at once the second sees the first's assignee instead of silently replacing it.
+    """
     if assignee is None and not team:
         raise EngageError("assign to a person or a team")
     at = at or timezone.now()
     locked = Case.objects.select_for_update().get(pk=case.pk)
+    held_by = locked.assignee_id
+    if (
+        not take_over
+        and held_by is not None
+        and held_by not in (getattr(assignee, "pk", None), getattr(_user(actor), "pk", None))
+    ):
+        raise CaseHeld(locked.assignee.get_username() if locked.assignee else "someone")
     locked.assignee = assignee  # type: ignore[assignment]
     locked.team = team.strip()
     locked.save(update_fields=["assignee", "team", "updated_at"])
@@ -164,6 +185,16 @@ def case_assign(
     return locked
 
 
+@dataclass
+class BulkResult:
+    """What a bulk action did: how many cases it changed, the cases it left with their current holder
+    (username -> how many), and why others could not be changed."""
+
+    done: int = 0
+    held: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
 def cases_bulk(
     *,
     mention_ids: list[int],
@@ -171,25 +202,33 @@ def cases_bulk(
     actor: Actor,
     assignee: AbstractBaseUser | None = None,
     team: str = "",
-) -> tuple[int, list[str]]:
+    take_over: bool = False,
+) -> BulkResult:
     """Assign or close several inbox items at once, each through the single-case services (so every case
-    gets its own activity rows). Returns (done, errors)."""
+    gets its own activity rows).
+
+    Assigning in bulk takes only cases nobody holds (or that the actor or the chosen person already holds):
+    a case another person already has is left with them unless `take_over` is set, because a whole page of
+    ticked posts is not a deliberate decision about each colleague's case, and two people bulk-assigning
+    the same posts at once would otherwise each silently take the other's."""
     if action not in ("assign", "close"):
         raise EngageError(f"unknown bulk action {action!r}")
     if action == "assign" and assignee is None and not team:
         raise EngageError("assign to a person or a team")
-    done, errors = 0, []
+    result = BulkResult()
     for mention in Mention.objects.filter(pk__in=mention_ids).order_by("pk"):
         case = case_open(mention=mention)
         try:
             if action == "assign":
-                case_assign(case=case, actor=actor, assignee=assignee, team=team)
+                case_assign(case=case, actor=actor, assignee=assignee, team=team, take_over=take_over)
             else:
                 case_transition(case=case, to_state=CaseState.CLOSED, actor=actor, text="closed in bulk")
-            done += 1
+            result.done += 1
+        except CaseHeld as exc:
+            result.held[exc.holder] = result.held.get(exc.holder, 0) + 1
         except EngageError as exc:
-            errors.append(f"post {mention.pk}: {exc}")
-    return done, errors
+            result.errors.append(f"post {mention.pk}: {exc}")
+    return result
 
 
 def case_note_add(*, case: Case, actor: Actor, text: str) -> CaseActivity:

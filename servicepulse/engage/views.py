@@ -111,18 +111,32 @@ def bulk(request: HttpRequest) -> HttpResponse:
     assignee = form.cleaned_data["assignee"] if action == "assign" else None
     team = form.cleaned_data["team"] if action == "assign" else ""
     try:
-        done, errors = cases_bulk(
-            mention_ids=ids, action=action, actor=request.user, assignee=assignee, team=team
+        result = cases_bulk(
+            mention_ids=ids,
+            action=action,
+            actor=request.user,
+            assignee=assignee,
+            team=team,
+            take_over=request.POST.get("take_over") == "1",
         )
     except EngageError as exc:
         messages.error(request, str(exc))
         return back
-    if done:
-        messages.success(request, f"{done} updated.")
-    for error in errors[:5]:
+    if result.done:
+        messages.success(request, f"{result.done} updated.")
+    if result.held:
+        held = sum(result.held.values())
+        who = ", ".join(f"{name} ({n})" if len(result.held) > 1 else name for name, n in result.held.items())
+        messages.warning(
+            request,
+            f"{held} {'case was' if held == 1 else 'cases were'} left with {who}, who already had "
+            f"{'it' if held == 1 else 'them'}. To take {'it' if held == 1 else 'them'} over, tick "
+            "“Take over cases assigned to someone else” and assign again, or reassign each from its page.",
+        )
+    for error in result.errors[:5]:
         messages.error(request, error)
-    if len(errors) > 5:
-        messages.error(request, f"… and {len(errors) - 5} more not updated.")
+    if len(result.errors) > 5:
+        messages.error(request, f"… and {len(result.errors) - 5} more not updated.")
     return back
 
 
@@ -174,7 +188,10 @@ def item(request: HttpRequest, mention_id: int) -> HttpResponse:
             "assign_form": AssignForm(
                 initial={"assignee": case.assignee_id if case else None, "team": case.team if case else ""}
             ),
-            "state_form": StateForm(initial={"state": case.state if case else CaseState.NEW}),
+            "state_form": StateForm(
+                current=case.state if case else CaseState.NEW,
+                initial={"state": case.state if case else CaseState.NEW},
+            ),
             "note_form": NoteForm(auto_id="id_note_%s"),  # the reply form's field is also "text"
             "cannot_reply": reply_unavailable(source=mention.source),
             "reply_form": ReplyForm(initial={"text": reply_initial, "seen": last_answer_id(case=case)}),
@@ -203,7 +220,12 @@ _ACTION_FORMS: dict[str, type[Form]] = {
 def _act(request: HttpRequest, mention: Mention) -> HttpResponse:
     action = request.POST.get("action", "")
     back = HttpResponseRedirect(reverse("engage:item", args=[mention.pk]))
-    form = _ACTION_FORMS[action](request.POST) if action in _ACTION_FORMS else None
+    form: Form | None = None
+    if action == "state":  # "replied" is a valid choice only while it is already the case's state
+        existing = case_get(mention_id=mention.pk)
+        form = StateForm(request.POST, current=existing.state if existing else CaseState.NEW)
+    elif action in _ACTION_FORMS:
+        form = _ACTION_FORMS[action](request.POST)
     if form is not None and not form.is_valid():
         _form_errors(request, form)
         return back

@@ -120,3 +120,64 @@ def test_an_item_nobody_touched_says_so_in_words_not_as_a_numbered_step(client, 
     client.post(f"/inbox/m/{mention.pk}/", {"action": "note", "text": "checking with IAM"})
     page = client.get(f"/inbox/m/{mention.pk}/").content.decode()
     assert "Nothing yet" not in page and "checking with IAM" in page
+
+
+def test_bulk_assign_leaves_a_colleagues_cases_with_them_unless_taking_over(client, users) -> None:  # type: ignore[no-untyped-def]
+    theirs, free = MentionFactory(), MentionFactory()
+    both = {"mention": [str(theirs.pk), str(free.pk)], "bulk_action": "assign"}
+    # The admin takes one post from its page; then the responder bulk-assigns both posts to themself.
+    client.force_login(users["admin"])
+    client.post(f"/inbox/m/{theirs.pk}/", {"action": "assign", "assignee": users["admin"].pk})
+    client.force_login(users["responder"])
+    client.post("/inbox/bulk/", {**both, "assignee": users["responder"].pk})
+    said = messages_of(client.get("/inbox/"))
+    assert "1 updated." in said
+    assert any(m.startswith("1 case was left with admin") and "Take over" in m for m in said), said
+    holders = dict(Case.objects.values_list("mention_id", "assignee__username"))
+    assert holders == {theirs.pk: "admin", free.pk: "responder"}
+    assert CaseActivity.objects.filter(case__mention=theirs, kind="assign").count() == 1  # nothing logged
+    # Assigning a team in bulk does not clear the admin off their case either.
+    ServiceFactory(team="desk")
+    client.post("/inbox/bulk/", {**both, "team": "desk"})
+    assert Case.objects.get(mention=theirs).assignee == users["admin"]
+    assert any("left with admin" in m for m in messages_of(client.get("/inbox/")))
+    # Ticking "take over" is the deliberate choice: then the case changes hands, and it is logged.
+    client.post("/inbox/bulk/", {**both, "assignee": users["responder"].pk, "take_over": "1"})
+    assert Case.objects.get(mention=theirs).assignee == users["responder"]
+    assert not any("left with" in m for m in messages_of(client.get("/inbox/")))
+
+
+def test_two_people_bulk_assigning_the_same_posts_do_not_take_each_others(client, users) -> None:  # type: ignore[no-untyped-def]
+    posts = MentionFactory.create_batch(3)
+    data = {"mention": [str(m.pk) for m in posts], "bulk_action": "assign"}
+    client.force_login(users["admin"])
+    client.post("/inbox/bulk/", {**data, "assignee": users["admin"].pk})
+    assert messages_of(client.get("/inbox/")) == ["3 updated."]
+    client.force_login(users["responder"])  # ticked the same page a moment later
+    client.post("/inbox/bulk/", {**data, "assignee": users["responder"].pk})
+    said = messages_of(client.get("/inbox/"))
+    assert any(m.startswith("3 cases were left with admin") for m in said), said
+    assert not any(m.endswith("updated.") for m in said)
+    assert set(Case.objects.values_list("assignee__username", flat=True)) == {"admin"}
+    assert CaseActivity.objects.filter(kind="assign").count() == 3
+
+
+def test_the_state_form_does_not_offer_replied_without_an_answer(client, users) -> None:  # type: ignore[no-untyped-def]
+    mention = MentionFactory()
+    client.force_login(users["responder"])
+    page = client.get(f"/inbox/m/{mention.pk}/").content.decode()
+    assert 'value="waiting"' in page and 'value="replied"' not in page
+    response = client.post(f"/inbox/m/{mention.pk}/", {"action": "state", "state": "replied"}, follow=True)
+    said = messages_of(response)
+    assert any("Answered elsewhere" in m for m in said), said
+    assert not CaseActivity.objects.exists()
+    assert not Case.objects.filter(state="replied").exists()
+    # Recording the answer is how a case answered outside servicepulse becomes replied, and it counts.
+    client.post(f"/inbox/m/{mention.pk}/", {"action": "recorded", "text": "Phoned them at 10:05"})
+    case = Case.objects.get(mention=mention)
+    assert case.state == "replied" and case.first_response_at is not None
+    page = client.get(f"/inbox/m/{mention.pk}/").content.decode()
+    assert '<option value="replied" selected>' in page  # the form shows where the case is
+    client.post(f"/inbox/m/{mention.pk}/", {"action": "state", "state": "replied"})  # no change, no error
+    client.post(f"/inbox/m/{mention.pk}/", {"action": "state", "state": "closed"})
+    assert Case.objects.get(mention=mention).state == "closed"

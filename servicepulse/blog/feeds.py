@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import feedgenerator, timezone
 from django.utils.html import escape
 
+from servicepulse.blog.markup import absolutize_post_urls
 from servicepulse.blog.models import Comment, Post
 
 THREAD_NS = "http://purl.org/syndication/thread/1.0"
@@ -77,18 +78,20 @@ def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) ->
         # Atom: the excerpt (plain text, escaped for its type="html") is the summary; a post without one has
         # none, rather than an empty summary that readers show in place of the content.
         summary = escape(post.excerpt) if post.excerpt.strip() else None
+        # Relative `img/a.png` or `/media/x.png` mean something only on the post's page: resolved against it.
+        body = absolutize_post_urls(post.body_html, base=url)
         feed.add_item(
             title=post.title,
             link=url,
             # The stubs type description as str; feedgenerator leaves the summary out for None.
-            description=post.body_html if rss else summary,  # type: ignore[arg-type]
+            description=body if rss else summary,  # type: ignore[arg-type]
             unique_id=url,
             unique_id_is_permalink=True,
             pubdate=post.published_at,
             updateddate=max(post.updated_at, post.published_at) if post.published_at else post.updated_at,
             author_name=(post.author.get_full_name() or post.author.get_username()) if post.author else None,
             categories=[tag.name for tag in post.tags.all()],
-            content_html=None if rss else post.body_html,
+            content_html=None if rss else body,
             replies={
                 "href": _absolute(request, reverse("blog:comments_feed", kwargs={"slug": post.slug})),
                 "count": getattr(post, "approved_comments", 0) or 0,

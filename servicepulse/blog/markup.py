@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urljoin
 
 import markdown as markdown_lib
 import nh3
@@ -64,28 +66,62 @@ EXTENSIONS: list[str | Extension] = ["extra", "sane_lists", TitleHeadingExtensio
 EXTENSION_CONFIGS = {"extra": {"tables": {"use_align_attribute": True}}}
 
 
-def sanitize_html(html: str, *, tags: set[str] | None = None) -> str:
-    """Keep only harmless markup; links get rel="nofollow noopener ugc" so spam earns nothing."""
+# Commenters' links are user-generated content: `nofollow ugc` says so (the convention search engines
+# document), so the linked site earns nothing and link spam is pointless. Staff posts are the organisation's own
+# words and carry plain links. `noopener` only matters with target="_blank", which the sanitiser never allows.
+COMMENT_LINK_REL = "noopener nofollow ugc"
+
+
+def sanitize_html(html: str, *, user_content: bool, tags: set[str] | None = None) -> str:
+    """Keep only harmless markup. `user_content` (comments) marks every link rel="noopener nofollow ugc";
+    staff posts keep plain links. Either way the same tags, attributes and URL schemes are allowed."""
+    return _clean(html, tags=tags or ALLOWED_TAGS, link_rel=COMMENT_LINK_REL if user_content else None)
+
+
+def _clean(
+    html: str, *, tags: set[str], link_rel: str | None, url_relative: Callable[[str], str] | None = None
+) -> str:
+    # nh3 strips any `rel` the author wrote (it is not an allowed attribute) and, when link_rel is set, adds
+    # its own to every link.
     return nh3.clean(
         html,
-        tags=tags or ALLOWED_TAGS,
+        tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
-        link_rel="noopener nofollow ugc",
+        link_rel=link_rel,
+        url_relative=url_relative,
     )
 
 
 def render_markdown(text: str) -> str:
-    """A post's Markdown as sanitised HTML (raw HTML inside the Markdown is sanitised too)."""
+    """A staff post's Markdown as sanitised HTML (raw HTML inside the Markdown is sanitised too)."""
     html = markdown_lib.markdown(
         text, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
     )
-    return sanitize_html(html)
+    return sanitize_html(html, user_content=False)
 
 
 def render_comment(text: str) -> str:
     """A comment as sanitised HTML: Markdown with a smaller set of tags (no images or headings)."""
-    return sanitize_html(markdown_lib.markdown(text, extensions=["sane_lists"]), tags=COMMENT_TAGS)
+    html = markdown_lib.markdown(text, extensions=["sane_lists"])
+    return sanitize_html(html, user_content=True, tags=COMMENT_TAGS)
+
+
+def absolutize_post_urls(html: str, *, base: str) -> str:
+    """A post's rendered HTML with relative link and image URLs resolved against `base` (the post's absolute
+    URL), for feeds: a feed reader resolves them against the feed, or not at all, and shows broken images.
+
+    Absolute URLs and fragment-only links (`#notes`, a place in the post itself) are left as they are. The
+    HTML is sanitised again on the way, as a staff post, so this can never let through what rendering would
+    not (and a post stored before staff links lost their `rel` comes out with plain links).
+    """
+
+    def resolve(url: str) -> str:
+        # nh3 calls this only for URLs without a scheme: path-relative, root-relative, scheme-relative
+        # (`//host/x`), query-only, fragment-only and empty ones.
+        return url if url.startswith("#") else urljoin(base, url)
+
+    return _clean(html, tags=ALLOWED_TAGS, link_rel=None, url_relative=resolve)
 
 
 class _TextExtractor(HTMLParser):

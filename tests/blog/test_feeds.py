@@ -74,3 +74,37 @@ def test_comment_feed_is_threaded(client, make_post):
     assert replies[f"{post_url}#comment-{top.pk}"]["ref"] == post_url
     assert replies[f"{post_url}#comment-{reply.pk}"]["ref"] == f"{post_url}#comment-{top.pk}"
     assert replies[f"{post_url}#comment-{reply.pk}"]["href"] == f"{post_url}#comment-{top.pk}"
+
+
+def _post_content(xml: bytes, *, rss: bool) -> str:
+    # Read the raw XML, not feedparser's entries: feedparser resolves relative URLs itself (against the
+    # feed), which is what hides broken images from a test but not from many real readers.
+    root = ElementTree.fromstring(xml)
+    return root.find("channel/item/description").text if rss else root.find(f"{ATOM}entry/{ATOM}content").text
+
+
+@pytest.mark.parametrize("path", ["/blog/feed/", "/blog/rss/"])
+def test_relative_urls_in_a_post_are_absolute_in_the_feeds(client, make_post, path):
+    post = make_post(
+        title="New map",
+        body=(
+            "![Map](img/map.png) ![Logo](/media/logo.png) [the plan](plans/2027/) [site](/status/)\n\n"
+            "[notes](#notes) [report](https://it.example.org/report) [mail](mailto:it@example.org) "
+            "![Graph](https://img.example.org/g.png) <script>alert(1)</script> [x](javascript:alert(2))"
+        ),
+    )
+    post_url = f"http://testserver{post.get_absolute_url()}"
+    content = _post_content(client.get(path).content, rss=path == "/blog/rss/")
+
+    # Path-relative URLs against the post's page, root-relative ones against the site: what the post's own
+    # page means by them.
+    assert f'src="{post_url}img/map.png"' in content
+    assert 'src="http://testserver/media/logo.png"' in content
+    assert f'href="{post_url}plans/2027/"' in content
+    assert 'href="http://testserver/status/"' in content
+    # A place in the post, and URLs that are absolute already, are left as they are.
+    assert 'href="#notes"' in content
+    assert 'href="https://it.example.org/report"' in content and 'href="mailto:it@example.org"' in content
+    assert 'src="https://img.example.org/g.png"' in content
+    for banned in ("<script", "alert(1)", "javascript:"):
+        assert banned not in content, banned

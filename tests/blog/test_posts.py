@@ -295,3 +295,36 @@ def test_a_post_edited_in_the_django_admin_shows_its_new_text(client, make_post,
     client.logout()
     article = _article(client.get(post.get_absolute_url()).content.decode())
     assert "<strong>free</strong>" in article and "paid" not in article and "<script" not in article
+
+
+def test_staff_post_links_are_plain_and_comment_links_are_marked_user_generated(
+    client, make_post, admin_user
+):
+    from servicepulse.blog.models import Decision
+    from servicepulse.blog.services import comment_submit, comments_moderate
+
+    post = make_post(
+        author=admin_user,
+        body=(
+            "Read [the report](https://it.example.org/report) and the "
+            '<a href="https://it.example.org/plan" rel="nofollow" target="_blank" onclick="x()">plan</a>.'
+        ),
+    )
+    comment = comment_submit(
+        post=post,
+        body="Spam at [cheap pills](https://pills.example.com/)",
+        author_name="Sam",
+        author_email="sam@example.org",
+    )
+    comments_moderate(comment_ids=[comment.pk], decision=Decision.APPROVED, moderator=None)
+    page = client.get(post.get_absolute_url()).content.decode()
+    article = _article(page)
+
+    # The organisation's own post vouches for its links: no rel at all (and, with no target="_blank"
+    # surviving the sanitiser, no need for noopener); what the author wrote for rel is not kept either.
+    assert '<a href="https://it.example.org/report">the report</a>' in article
+    assert '<a href="https://it.example.org/plan">plan</a>' in article
+    for banned in ("rel=", "target=", "onclick"):
+        assert banned not in article, banned
+    # A commenter's link still earns nothing.
+    assert '<a href="https://pills.example.com/" rel="noopener nofollow ugc">cheap pills</a>' in page

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import statistics
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +16,7 @@ from servicepulse.catalog.models import Service
 from servicepulse.engage.models import Case, CaseState, LoopReply, OptOut, Reply, ReplyOutcome, SavedReply
 from servicepulse.incidents.selectors import detected_incident_mention_ids
 from servicepulse.mentions.models import Mention
+from servicepulse.publish.networks import count_graphemes, count_x_weighted
 from servicepulse.sources.models import Source
 from servicepulse.sources.registry import ConnectorError, connector_for
 from servicepulse.status.models import PublicIncident
@@ -46,7 +45,6 @@ def reply_rate(kind: str) -> tuple[int, timedelta]:
 
 
 # Reply length per platform (characters), so a reply is refused here rather than by the network.
-_URL = re.compile(r"https?://\S+")
 REPLY_MAX_LENGTH: dict[str, int] = {"mastodon": 500, "bluesky": 300, "x": 280, "slack": 4000, "reddit": 10000}
 
 
@@ -141,65 +139,14 @@ def reply_unavailable(*, source: Source) -> str:
         return f"{source.get_kind_display()} sources are not available in this installation"
 
 
-def _joins_previous(char: str) -> bool:
-    """Whether `char` belongs to the grapheme before it: combining marks, variation selectors, emoji skin
-    tones and tag characters, and the zero-width joiner (which also pulls in the character after it)."""
-    code = ord(char)
-    return (
-        unicodedata.combining(char) != 0
-        or unicodedata.category(char) in ("Mn", "Me")
-        or 0xFE00 <= code <= 0xFE0F
-        or 0xE0100 <= code <= 0xE01EF
-        or 0x1F3FB <= code <= 0x1F3FF
-        or 0xE0020 <= code <= 0xE007F
-        or code == 0x200D
-    )
-
-
-def graphemes(text: str) -> list[str]:
-    """`text` split into user-perceived characters, close enough to Unicode's extended grapheme clusters
-    for counting a reply (the standard library has no segmentation): "👍🏽", "👩‍💻", "é" written as e + ◌́
-    and a flag are one each, as Bluesky and Mastodon count them."""
-    out: list[str] = []
-    glue = False
-    for char in text:
-        code = ord(char)
-        flag_half = 0x1F1E6 <= code <= 0x1F1FF
-        if out and (
-            glue
-            or _joins_previous(char)
-            or (flag_half and len(out[-1]) == 1 and 0x1F1E6 <= ord(out[-1]) <= 0x1F1FF)
-            or (char == "\n" and out[-1] == "\r")
-        ):
-            out[-1] += char
-        else:
-            out.append(char)
-        glue = code == 0x200D
-    return out
-
-
-def _x_weight(cluster: str) -> int:
-    """X's weighted length of one character (twitter-text v3): Latin and common punctuation count 1, an
-    emoji counts 2 whatever its code points, everything else (CJK, Arabic, Hangul...) counts 2 per code
-    point."""
-    first = ord(cluster[0])
-    if first >= 0x1F000 or (len(cluster) > 1 and not unicodedata.combining(cluster[1])):
-        return 2
-    return sum(
-        1 if c <= 4351 or 8192 <= c <= 8205 or 8208 <= c <= 8223 or 8242 <= c <= 8247 else 2
-        for c in map(ord, cluster)
-    )
-
-
 def reply_length(*, kind: str, text: str) -> int:
-    """`text`'s length as the platform counts it against its limit: graphemes on Bluesky and Mastodon,
-    X's weighted characters (CJK and emoji count 2), and links as 23 on Mastodon and X."""
-    if kind in ("mastodon", "x"):
-        text = _URL.sub("x" * 23, text)
-    if kind == "x":  # X counts the text after NFC normalisation
-        return sum(_x_weight(g) for g in graphemes(unicodedata.normalize("NFC", text)))
+    """`text`'s length as the platform counts it against its limit, with the cross-posting counters: graphemes
+    on Bluesky and Mastodon, X's weighted characters (CJK and emoji count 2), and links as 23 on Mastodon and
+    X."""
+    if kind == "x":
+        return count_x_weighted(text, link_length=23)
     if kind in ("mastodon", "bluesky"):
-        return len(graphemes(text))
+        return count_graphemes(text, link_length=23 if kind == "mastodon" else None)
     return len(text)
 
 

@@ -78,7 +78,8 @@ def _refused(exc: Exception, origin: str) -> HttpResponse:
     from servicepulse.sources.connectors.widget.reports import WidgetRefused
 
     assert isinstance(exc, WidgetRefused)
-    response = JsonResponse({"error": exc.reason}, status=exc.status)
+    body = {"error": exc.reason} | ({"code": exc.code} if exc.code else {})
+    response = JsonResponse(body, status=exc.status)
     if exc.retry_after:
         response["Retry-After"] = str(exc.retry_after)
     return _cors(response, origin)

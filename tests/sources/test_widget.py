@@ -142,6 +142,8 @@ def test_bad_reports_are_refused_with_a_reason(
         payload["token"] = session(client)["token"]
     response = report(client, payload)
     assert response.status_code == status and reason in response.json()["error"]
+    # Only an expired form carries a code: the widget's script renews its token on that, not on wording.
+    assert response.json().get("code") == ("form_expired" if reason == "expired" else None)
     assert Mention.objects.count() == 0
 
 

@@ -66,7 +66,7 @@
   /* The server refuses a reporter token it can no longer verify (older than its year, or signed with a
      SECRET_KEY since rotated) with this 403; any other 403 is a real refusal. */
   function expired(result) {
-    return result.status === 403 && /^this form has expired\b/.test((result.data && result.data.error) || "");
+    return result.status === 403 && Boolean(result.data) && result.data.code === "form_expired";
   }
 
   function findTarget() {

@@ -50,10 +50,16 @@ DEFAULT_RATE_LIMIT = 300
 SESSION_RATE_FACTOR = 10
 
 
+FORM_EXPIRED = "form_expired"  # the reporter token is too old or forged: fetch a fresh one
+
+
 class WidgetRefused(Exception):
-    def __init__(self, status: int, reason: str, *, retry_after: int | None = None) -> None:
+    """A refused widget request: HTTP status, a sentence for the reporter and, where the page's script acts
+    on it, a machine-readable `code` (the sentence may be reworded or translated; the code stays)."""
+
+    def __init__(self, status: int, reason: str, *, retry_after: int | None = None, code: str = "") -> None:
         super().__init__(reason)
-        self.status, self.reason, self.retry_after = status, reason, retry_after
+        self.status, self.reason, self.retry_after, self.code = status, reason, retry_after, code
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,9 @@ def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
     else:
         reporter = token_reporter(source, report.token)
         if reporter is None:
-            raise WidgetRefused(403, "this form has expired; reload the page and try again")
+            raise WidgetRefused(
+                403, "this form has expired; reload the page and try again", code=FORM_EXPIRED
+            )
         identity, author = f"token:{reporter}", ""
     if report.honeypot:
         # A bot filled the hidden field: answer as if accepted, keep nothing.

@@ -375,7 +375,8 @@ def _send(
         if not recipients:
             raise DeliveryError("no e-mail address in the rule", permanent=True)
         email = EmailMessage(
-            subject=f"[servicepulse] {message.title}",
+            # One line: a title with a line break in it would be refused as a header injection.
+            subject=" ".join(f"[servicepulse] {message.title}".split()),
             body=f"{message.text}\n\n{message.url}\n",
             to=recipients,
             headers={"X-Servicepulse-Event": message.event},

@@ -61,6 +61,8 @@ STATE_TRANSITIONS: dict[IncidentState, frozenset[IncidentState]] = {
     IncidentState.RESOLVED: frozenset({IncidentState.CONFIRMED}),  # reopened
 }
 NOTE_MAX_CHARS = 4000
+# How far ahead of now an incident opened by hand may say it started (a browser's clock, a rounded minute).
+START_GRACE = timedelta(minutes=5)
 _UNSIGNED_WEBHOOK = "A signed webhook needs its signing secret: its receiver verifies every alert with it."
 
 
@@ -119,6 +121,14 @@ def incident_create(
     at = at or timezone.now()
     if state == IncidentState.RESOLVED:
         raise IncidentError("an incident cannot be created resolved")
+    if kind == IncidentKind.MANUAL:
+        if started_at > at + START_GRACE:
+            raise IncidentError(
+                f"an incident opened by hand has already started, and {_local_words(started_at)} is still "
+                "to come: give the time it started (for work still to come, plan a maintenance window)"
+            )
+        # A minute or two ahead is a clock or a rounded "now": it has started, so complaints attach at once.
+        started_at = min(started_at, at)
     incident = Incident.objects.create(
         service_id=service_id,
         kind=kind,
@@ -633,7 +643,10 @@ def _act(
         if incident is None:
             return
         detected = incident.kind == IncidentKind.DETECTED
-        resolving = detected and state in (DetectorState.RESOLVED, DetectorState.CALM)
+        # Detection resolves an incident only when the rise it was following ends in this bucket (the detector
+        # leaves "possible" or "confirmed"). One a person reopened after that is theirs to resolve: a calm
+        # detector's next ordinary complaint must not close it again (new complaints attach to it instead).
+        resolving = detected and not entering and state in (DetectorState.RESOLVED, DetectorState.CALM)
         if bucket.complaint_ids and not resolving:
             # Attached before the explanation is written and the state changes: the confirmed alert and the
             # incident page quote it, and must count the complaints that confirmed it.
@@ -666,7 +679,8 @@ def _act(
                 state=IncidentState.RESOLVED,
                 at=at,
                 comment="complaints back to the usual level"
-                if state == DetectorState.RESOLVED
+                # Confirmed by a person while the detector still read it as possible: it was confirmed.
+                if state == DetectorState.RESOLVED or incident.state == IncidentState.CONFIRMED
                 else "the rise faded before it was confirmed",
             )
             summary.resolved.append(incident.pk)
@@ -1051,25 +1065,33 @@ def alert_deliver(*, delivery_id: int, now: datetime | None = None) -> AlertDeli
         delivery.refresh_from_db()
         return delivery  # another worker took it
     delivery.status, delivery.attempts = DeliveryStatus.PENDING, delivery.attempts + 1
+    failure: alerts.DeliveryError | None = None
     try:
         status = alerts.send(delivery)
     except alerts.DeliveryError as exc:
-        delivery.last_error = str(exc)[:2000]
-        delivery.response_status = exc.status
-        entry: dict[str, Any] = {"at": now.isoformat(), "outcome": "error", "detail": str(exc)[:500]}
-        entry["status"] = exc.status
-        if exc.permanent or delivery.attempts >= MAX_ATTEMPTS:
+        failure = exc
+    except Exception as exc:  # a surprise from a channel's library must not strand the delivery
+        # Left as it was, the delivery would stay claimed and silent: retried every 5 minutes for ever, with
+        # nothing in its log. Recorded and retried like any failure, and given up after MAX_ATTEMPTS.
+        logger.exception("alert delivery %s failed unexpectedly", delivery_id)
+        failure = alerts.DeliveryError(f"{type(exc).__name__}: {exc}")
+    if failure is not None:
+        delivery.last_error = str(failure)[:2000]
+        delivery.response_status = failure.status
+        entry: dict[str, Any] = {"at": now.isoformat(), "outcome": "error", "detail": str(failure)[:500]}
+        entry["status"] = failure.status
+        if failure.permanent or delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
             entry["detail"] += (
                 " — not retried: the target refuses this alert (was the webhook deleted?)"
-                if exc.permanent
+                if failure.permanent
                 else f" — gave up after {delivery.attempts} attempts"
             )
         else:
             wait = BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
-            if exc.retry_after is not None:
-                wait = max(wait, min(exc.retry_after, RETRY_AFTER_MAX_SECONDS))
+            if failure.retry_after is not None:
+                wait = max(wait, min(failure.retry_after, RETRY_AFTER_MAX_SECONDS))
             delivery.next_attempt_at = now + timedelta(seconds=wait)
             entry["retry_at"] = delivery.next_attempt_at.isoformat()
         delivery.add_log(**entry)

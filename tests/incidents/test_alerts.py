@@ -539,3 +539,40 @@ def test_the_confirmed_alert_counts_the_complaints_that_confirmed_it(immediate_t
     assert text.startswith("Problem detected: Moodle VLE")
     assert text.splitlines()[1] == alerts.slack_escape(stored)  # the alert quotes the stored explanation
     assert re.search(r"\bfrom 8 people since ", text)
+
+
+def test_an_incident_titled_with_a_line_break_is_still_e_mailed(smtp: MailSink) -> None:
+    ServiceFactory(id="wifi", name="Wi-Fi")
+    incident = Incident.objects.create(
+        service_id="wifi",
+        kind=IncidentKind.MANUAL,
+        state=IncidentState.CONFIRMED,
+        title="Eduroam down\r\nin the library",
+        started_at=NOON,
+    )
+    services.alert_rule_create(name="cio", channel=AlertChannel.EMAIL, target="cio@uni.example")
+    (delivery,) = deliver_all(services.alerts_queue(incident_id=incident.pk, state="confirmed", now=NOON))
+    # The line break in the subject was refused as a header injection: the delivery stayed "pending".
+    assert delivery.status == DeliveryStatus.SENT
+    subject = str(smtp.wait_for(1)[0]["Subject"]).strip()
+    assert subject == "[servicepulse] Problem detected: Wi-Fi — Eduroam down in the library"
+
+
+def test_a_surprise_while_sending_is_logged_retried_and_given_up_on(incident: Incident, settings) -> None:  # type: ignore[no-untyped-def]
+    # Mail settings Django refuses (TLS and SSL both on): not a channel's answer but an error of its own.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = True
+    services.alert_rule_create(name="cio", channel=AlertChannel.EMAIL, target="cio@uni.example")
+    (delivery,) = services.alerts_queue(incident_id=incident.pk, state="confirmed", now=NOON)
+    first = services.alert_deliver(delivery_id=delivery.pk, now=NOON)
+    # It was left claimed with an empty log, and taken again every 5 minutes for ever, never "Failed".
+    assert first is not None and first.status == DeliveryStatus.PENDING
+    assert "mutually exclusive" in first.last_error
+    assert first.log[-1]["outcome"] == "error" and first.next_attempt_at == NOON + timedelta(minutes=1)
+    later = NOON
+    for _ in range(services.MAX_ATTEMPTS - 1):
+        later += timedelta(hours=1)
+        services.alerts_deliver_due(now=later)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == services.MAX_ATTEMPTS
+    assert delivery.log[-1]["detail"].endswith(f"gave up after {services.MAX_ATTEMPTS} attempts")

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from servicepulse.incidents.models import IncidentKind, IncidentState
+from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
 from servicepulse.incidents.services import (
     incident_attach_mentions,
     incident_create,
@@ -105,3 +105,71 @@ def test_a_small_incident_shows_its_posts_without_a_pager(clients: dict[str, Cli
     incident_attach_mentions(incident=incident, posts=[(mention.pk, "s:a")])
     html = clients["viewer"].get(f"/incidents/{incident.pk}/").content.decode()
     assert "moodle is slow" in html and "Pages of attached posts" not in html
+
+
+def test_an_incident_opened_by_hand_cannot_start_in_the_future(clients: dict[str, Client]) -> None:
+    ServiceFactory(id="wifi", name="Wi-Fi")
+    tomorrow = timezone.localtime(timezone.now() + timedelta(days=1))
+    response = clients["responder"].post(
+        "/incidents/open/",
+        {"kind": "manual", "service": "wifi", "title": "Wi-Fi down", "start": f"{tomorrow:%Y-%m-%dT%H:%M}"},
+    )
+    # Opened "confirmed" with tomorrow's start, it alerted at once, no complaint attached to it until then, and
+    # detection opened a second incident for the same outage meanwhile.
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "has already started" in html and "plan a maintenance window" in html
+    assert not Incident.objects.filter(title="Wi-Fi down").exists()
+    # A minute ahead (a rounded "now", a browser's clock) is now: it has started.
+    soon = timezone.localtime(timezone.now() + timedelta(minutes=1))
+    response = clients["responder"].post(
+        "/incidents/open/",
+        {"kind": "manual", "service": "wifi", "title": "Wi-Fi slow", "start": f"{soon:%Y-%m-%dT%H:%M}"},
+    )
+    assert response.status_code == 302
+    assert Incident.objects.get(title="Wi-Fi slow").started_at <= timezone.now()
+
+
+def test_the_alerts_sent_say_why_one_was_cancelled_and_when_the_others_go(clients: dict[str, Client]) -> None:
+    from servicepulse.incidents.models import AlertChannel
+    from servicepulse.incidents.services import (
+        alert_deliver,
+        alert_rule_create,
+        alert_rule_set_enabled,
+        alerts_queue,
+    )
+    from tests.replay import ReplayServer, Reply
+
+    ServiceFactory(id="vle", name="Moodle VLE")
+    now = timezone.now()
+    incident = incident_create(service_id="vle", title="Moodle down", started_at=now - timedelta(minutes=5))
+    local = timezone.localtime(now)
+    quiet_from = (local - timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    quiet_to = (local + timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    with ReplayServer({("POST", "/slack"): [Reply(500, body="rollup_error")]}) as server:
+        alert_rule_create(
+            name="night desk",
+            channel=AlertChannel.SLACK,
+            target=f"{server.url}/slack",
+            quiet_start=quiet_from,
+            quiet_end=quiet_to,
+        )
+        desk = alert_rule_create(name="desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        leads = alert_rule_create(name="leads", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
+        queued = {d.rule_id: d for d in alerts_queue(incident_id=incident.pk, state="confirmed", now=now)}
+        alert_deliver(delivery_id=queued[desk.pk].pk, now=now)
+        alert_rule_set_enabled(rule=leads, enabled=False)
+        alert_deliver(delivery_id=queued[leads.pk].pk, now=now)
+    html = clients["viewer"].get(f"/incidents/{incident.pk}/").content.decode()
+    alerts = html.split('id="alerts-h"')[1]
+    lines = {name: _line(alerts, name) for name in ("night desk", "desk", "leads")}
+    # Each said only "Cancelled", "Pending" or "Held for quiet hours": not why, nor when it would go.
+    assert "not sent: the alert rule was disabled" in lines["leads"]
+    retry = timezone.localtime(now + timedelta(minutes=1))
+    assert "Retrying" in lines["desk"] and "next try <time" in lines["desk"]
+    assert f"{retry:%d %b %H:%M}" in lines["desk"] and "rollup_error" in lines["desk"]
+    assert "until <time" in lines["night desk"] and f"{quiet_to:%H:%M}" in lines["night desk"]
+
+
+def _line(html: str, rule: str) -> str:
+    return next(li for li in re.findall(r"<li>(.*?)</li>", html, re.S) if li.startswith(f"{rule} ·"))

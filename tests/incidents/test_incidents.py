@@ -377,3 +377,43 @@ def test_a_service_added_today_learns_before_it_can_raise_an_incident() -> None:
     assert summary.opened == [] and not Incident.objects.exists()
     snapshot = DetectorSnapshot.objects.get(service_id=service.pk)
     assert snapshot.state["state"] == "learning" and snapshot.state["n"] <= 9  # two hours of buckets
+
+
+def test_an_incident_reopened_by_hand_stays_open_and_gathers_complaints(
+    campus: tuple[Posts, str, datetime],
+) -> None:
+    posts, _service_id, onset = campus
+    services.run_detection(now=onset + timedelta(hours=6), since=START, reader=posts)
+    incident = Incident.objects.get(kind=IncidentKind.DETECTED)
+    assert incident.state == IncidentState.RESOLVED
+    attached = incident.attachments.count()
+    # Users still cannot upload: a responder reopens it. The detector is calm again, and its next ordinary
+    # complaint closed it once more ("the rise faded before it was confirmed") within minutes.
+    services.incident_update_status(
+        incident=incident, state=IncidentState.CONFIRMED, comment="users still cannot upload"
+    )
+    services.run_detection(now=onset + timedelta(hours=20), reader=posts)
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.CONFIRMED
+    # Confirmed, resolved, reopened: nothing after.
+    assert incident.activities.filter(type=ActivityType.STATE_CHANGED).count() == 3
+    assert incident.attachments.count() > attached  # the complaints since are "me too" on it
+
+
+def test_a_rise_confirmed_by_hand_is_not_said_to_have_faded_unconfirmed(
+    campus: tuple[Posts, str, datetime],
+) -> None:
+    posts, _service_id, onset = campus
+    outage = {m.pk for m in Mention.objects.filter(external_id__startswith="o")}
+    # Only the outage's first quarter of an hour: a possible problem that fades.
+    first = {m.pk for m in Mention.objects.filter(external_id__in=[f"o{j}" for j in range(5)])}
+    posts.posts = [p for p in posts.posts if p.mention_id not in outage or p.mention_id in first]
+    services.run_detection(now=onset + timedelta(minutes=30), since=START, reader=posts)
+    incident = Incident.objects.get(kind=IncidentKind.DETECTED)
+    assert incident.state == IncidentState.POSSIBLE
+    services.incident_update_status(incident=incident, state=IncidentState.CONFIRMED, comment="desk confirms")
+    services.run_detection(now=onset + timedelta(hours=6), reader=posts)
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.RESOLVED
+    resolved = incident.activities.get(state=IncidentState.RESOLVED)
+    assert resolved.comment == "complaints back to the usual level"

@@ -68,6 +68,12 @@ def test_session_offers_public_services_and_problem_types(source, client: Client
     assert [s["id"] for s in data["services"]] == ["vle", "wifi"]
     assert [p["id"] for p in data["problem_types"]] == ["down", "slow", "login", "other"]
     assert data["token"] and data["signed_in"] is False
+    # The form says what a report keeps, and for how long (the source's retention).
+    assert data["notice"] == (
+        "A report keeps the service, the problem, what you write and this page's address (not your name), "
+        "until the IT team deletes it; not your IP address."
+    )
+    assert data["privacy_url"] == ""
     # A browser that kept its token gets the same one back; a forged one is replaced.
     assert session(client, data["token"])["token"] == data["token"]
     assert session(client, data["token"] + "x")["token"] != data["token"] + "x"
@@ -366,3 +372,24 @@ def test_comment_keeps_joiners_marks_and_new_emoji(source, client: Client) -> No
     token = session(client)["token"]
     assert report(client, body(token, comment=comment)).status_code == 201
     assert Mention.objects.get(source=source).raw["comment"] == f"{persian} \u200f👩\u200d💻 🫨 bell end"
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("https://www.example.ac.uk/privacy", "https://www.example.ac.uk/privacy"),
+        ("javascript:alert(1)", ""),
+        ("//evil.example/x", ""),
+    ],
+)
+def test_the_privacy_notice_is_linked_only_at_a_web_address(
+    source, client: Client, url: str, linked: str
+) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.sources.services import source_update
+
+    source_update(source=source, options={**source.options, "privacy_url": url})
+    source.retention_days = 90
+    source.save(update_fields=["retention_days"])
+    data = session(client)
+    assert data["privacy_url"] == linked
+    assert data["notice"].endswith("for 90 days; not your IP address.")

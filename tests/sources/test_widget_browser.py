@@ -252,3 +252,12 @@ def test_the_comment_box_counts_an_emoji_as_one_character(live_server, monkeypat
         page.get_by_role("button", name="Send report").click()
         page.get_by_role("status").filter(has_text="Thanks").wait_for()
     assert Mention.objects.get().raw["comment"] == "😡" * 499 + "a"
+
+
+def test_the_form_says_what_a_report_keeps_and_links_the_privacy_notice(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with portal(live_server, monkeypatch, privacy_url="https://www.example.ac.uk/privacy") as page:
+        notice = page.locator(".sp-widget-notice")
+        assert "not your IP address" in notice.inner_text()
+        assert "until the IT team deletes it" in notice.inner_text()
+        link = page.get_by_role("link", name="Privacy notice")
+        assert link.get_attribute("href") == "https://www.example.ac.uk/privacy"

@@ -38,5 +38,9 @@ class WidgetConnector(Connector):
             type=OptionType.BOOLEAN,
         ),
         OptionSpec("title", "Heading of the form", default="Report a problem"),
+        OptionSpec(
+            "privacy_url",
+            "Your privacy notice, linked under the form beside what a report keeps (an http(s) address)",
+        ),
     )
     can_pull: ClassVar[bool] = False

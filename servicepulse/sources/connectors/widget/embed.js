@@ -174,6 +174,15 @@
     form.appendChild(button);
     var status = el("p", { role: "status", "aria-live": "polite", "class": "sp-widget-status" });
     form.appendChild(status);
+    /* What a report keeps and for how long, from the server (it knows the source's retention), with the
+       organisation's privacy notice when one is set. Text nodes and an href only: nothing parsed as markup. */
+    if (config.notice) {
+      var notice = el("p", { "class": "sp-widget-notice" }, config.notice + " ");
+      if (config.privacy_url) {
+        notice.appendChild(el("a", { href: config.privacy_url }, "Privacy notice"));
+      }
+      form.appendChild(notice);
+    }
 
     /* While a report is on its way the button says so with aria-disabled rather than `disabled`: disabling
        the focused button would drop keyboard focus to the top of the host page. */

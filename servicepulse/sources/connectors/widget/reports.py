@@ -154,13 +154,27 @@ def session_payload(source: Source, request: HttpRequest) -> dict[str, Any]:
     if token_reporter(source, token) is None:
         token = token_issue(source)
     user = getattr(request, "user", None)
+    signed_in = bool(user is not None and user.is_authenticated)
+    privacy_url = str(_option(source, "privacy_url", "")).strip()
     return {
         "token": token,
-        "signed_in": bool(user is not None and user.is_authenticated),
+        "signed_in": signed_in,
         "title": str(_option(source, "title", "Report a problem")),
         "services": [{"id": sid, "name": name} for sid, name in services_offered(source).items()],
         "problem_types": [{"id": key, "label": label} for key, label in PROBLEM_TYPES.items()],
+        "notice": privacy_notice(source, signed_in=signed_in),
+        # Only a web address becomes a link: the embedding page must never get a javascript: one.
+        "privacy_url": privacy_url if privacy_url.lower().startswith(("https://", "http://")) else "",
     }
+
+
+def privacy_notice(source: Source, *, signed_in: bool) -> str:
+    """What a report keeps and for how long, said under the form (what `report_submit` stores: the service,
+    the problem, the comment, the page's address without its query, and a signed-in person's username; a
+    signed-out reporter is a keyed hash, and no IP address is stored)."""
+    who = "this page's address and your username" if signed_in else "this page's address (not your name)"
+    kept = f"for {source.retention_days} days" if source.retention_days else "until the IT team deletes it"
+    return f"A report keeps the service, the problem, what you write and {who}, {kept}; not your IP address."
 
 
 def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:

@@ -50,6 +50,7 @@ SUMMARIES = {
     "draft_you_said_we_did": "draft the weekly 'You said, we did' blog post",
     "erase_author": "erase everything stored about one person (cannot be undone)",
     "export": "back up the catalogue and every mention as JSON Lines (restore reads it)",
+    "export_author": "write everything held about one person as JSON (a subject access request)",
     "import_mentions": "import mentions from JSON Lines or CSV",
     "import_tickets": "import service-desk tickets from CSV",
     "import_wordpress": "import a WordPress export (WXR) into the blog",

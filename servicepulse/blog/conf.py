@@ -24,6 +24,9 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "SERVICEPULSE_BLOG_FETCH_MAX_BYTES": (1_000_000, int),
     "SERVICEPULSE_BLOG_FETCH_TIMEOUT": (10.0, float),
     "SERVICEPULSE_AKISMET_KEY": ("", str),
+    # Commenters' IP addresses and browsers are kept this long (rate limits, spam reports to Akismet when a
+    # moderator changes their mind), then forgotten every night; 0 keeps them for ever.
+    "SERVICEPULSE_BLOG_IP_RETENTION_DAYS": (60, int),
 }
 
 

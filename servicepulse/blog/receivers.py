@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from servicepulse.blog.selectors import author_blog_export
 from servicepulse.blog.services import comments_erase_for_author
 
 
@@ -15,3 +16,11 @@ def on_author_erasing(
     erasure commits or fails as one. Returns what was erased, for the command to report."""
     deleted, erased = comments_erase_for_author(author=author, mention_ids=mention_ids, source_id=source_id)
     return {"blog comments deleted": deleted, 'blog comments left as "[erased]" in their thread': erased}
+
+
+def on_author_exporting(
+    sender: Any, *, author: str, mention_ids: list[int], source_id: int | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """A subject access request (`servicepulse export-author`): the blog comments, reply subscriptions and
+    moderation-log entries an erasure of the same person would reach."""
+    return author_blog_export(author=author, mention_ids=mention_ids, source_id=source_id)

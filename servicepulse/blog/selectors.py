@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -11,7 +13,15 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.urls import Resolver404, resolve
 
-from servicepulse.blog.models import Comment, CommentKind, CommentStatus, ModerationDecision, Post, PostStatus
+from servicepulse.blog.models import (
+    Comment,
+    CommentKind,
+    CommentStatus,
+    ModerationDecision,
+    Post,
+    PostStatus,
+    ReplySubscription,
+)
 
 
 def posts_published(
@@ -197,3 +207,157 @@ def moderation_decisions_for_training() -> list[tuple[str, bool]]:
         key = decision.comment_id or f"d{decision.pk}"
         latest[key] = (decision.text, decision.is_spam)
     return list(latest.values())
+
+
+ERASED = "[erased]"
+
+
+def comment_is_erased(comment: Comment) -> bool:
+    """Whether `comment` is the placeholder an erasure left (`comments_erase_for_author`)."""
+    return comment.author_name == ERASED and comment.body == ERASED and not comment.author_email
+
+
+def erasure_reaches_the_blog(source_id: int | None) -> bool:
+    """An erasure limited to another source's posts leaves the blog alone, except the comments behind those
+    posts; limited to the blog's own channel (a source of kind `blog`), it reaches all of the blog."""
+    if source_id is None:
+        return True
+    from servicepulse.sources.models import Source, SourceKind
+
+    return Source.objects.filter(pk=source_id, kind=SourceKind.BLOG).exists()
+
+
+@dataclass
+class PersonIdentity:
+    """Who a person is on the blog, as filters on comments, reply subscriptions and the moderation log."""
+
+    comments: Q
+    subscriptions: Q
+    decisions: Q
+
+
+def person_identity(*, author: str, mention_ids: Sequence[int]) -> PersonIdentity:
+    """Who `author` is on the blog: the name as given, e-mail addresses (compared case-insensitively, as the
+    blog compares them everywhere) and accounts, from `author` and from the platform ids of the person's
+    blog posts (a comment's post carries `user:<id>` or its e-mail address, `comment_sync_mention`). Names
+    on those posts are not added: two people may share a name, an address or an account is one person's."""
+    from servicepulse.mentions.models import Mention
+    from servicepulse.sources.models import SourceKind
+
+    ids = {author.strip()} | set(
+        Mention.objects.filter(pk__in=list(mention_ids), source__kind=SourceKind.BLOG)
+        .exclude(author_id="")
+        .values_list("author_id", flat=True)
+    )
+    ids.discard("")
+    comments = Q(author_name=author)
+    subscriptions = Q(pk__in=[])  # none, unless an e-mail address is known
+    decisions = Q(author_name=author)
+    user_ids = sorted(int(i[5:]) for i in ids if i.startswith("user:") and i[5:].isdecimal())
+    if user_ids:
+        comments |= Q(user_id__in=user_ids)
+    for email in sorted(i for i in ids if "@" in i):
+        comments |= Q(author_email__iexact=email)
+        subscriptions |= Q(email__iexact=email)
+        decisions |= Q(author_email__iexact=email)
+    return PersonIdentity(comments=comments, subscriptions=subscriptions, decisions=decisions)
+
+
+def comments_behind_mentions(mention_ids: Sequence[int]) -> list[Comment]:
+    """The comments that became these mentions and the backfed replies made from them."""
+    from servicepulse.mentions.models import Mention
+    from servicepulse.sources.models import SourceKind
+
+    staff_voice: dict[int, str] = {}  # comment id -> the thread its mention was in
+    backfed: set[str] = set()
+    for source_id, kind, external_id, thread_id in Mention.objects.filter(
+        pk__in=list(mention_ids)
+    ).values_list("source_id", "source__kind", "external_id", "thread_id"):
+        number = external_id.removeprefix("comment-")
+        if kind == SourceKind.BLOG and external_id.startswith("comment-") and number.isdecimal():
+            staff_voice[int(number)] = thread_id
+        backfed.add(f"backfeed:{source_id}:{external_id}")
+    comments = [
+        # The demo generator's blog chatter has `comment-<n>` ids too: only a synced comment of the same
+        # post's thread is the one a mention came from.
+        comment
+        for comment in Comment.objects.filter(
+            pk__in=staff_voice, kind=CommentKind.COMMENT, mention_synced=True
+        )
+        if staff_voice[comment.pk] == f"post-{comment.post_id}"
+    ]
+    comments += Comment.objects.filter(import_key__in=backfed).exclude(pk__in=[c.pk for c in comments])
+    return comments
+
+
+def author_blog_export(
+    *, author: str, mention_ids: Sequence[int], source_id: int | None = None
+) -> dict[str, Any]:
+    """What the blog holds about a person (`servicepulse export-author`, through `author_exporting`): the
+    comments an erasure would reach (`comments_erase_for_author`: those behind their posts and, unless the
+    export is limited to another source, those matched by their name, e-mail address or account), with the
+    e-mail, IP address and user agent they were sent with; their reply subscriptions (no tokens); and the
+    moderation log's copies of their comments. JSON-ready."""
+    comments = comments_behind_mentions(mention_ids)
+    subscriptions: list[ReplySubscription] = []
+    decisions: list[ModerationDecision] = []
+    if erasure_reaches_the_blog(source_id):
+        identity = person_identity(author=author, mention_ids=mention_ids)
+        seen = {comment.pk for comment in comments}
+        comments += list(Comment.objects.filter(identity.comments).exclude(pk__in=seen))
+        subscriptions = list(
+            ReplySubscription.objects.filter(identity.subscriptions).select_related("comment__post")
+        )
+        decisions = list(ModerationDecision.objects.filter(identity.decisions).order_by("decided_at", "pk"))
+    comments = sorted((c for c in comments if not comment_is_erased(c)), key=lambda c: (c.created_at, c.pk))
+    posts = {p.pk: p for p in Post.objects.filter(pk__in={c.post_id for c in comments})}
+
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "blog comments": [
+            {
+                "post": posts[c.post_id].title,
+                "post_url": posts[c.post_id].get_absolute_url(),
+                "kind": c.kind,
+                "status": c.status,
+                "created_at": when(c.created_at),
+                "edited_at": when(c.edited_at),
+                "author_name": c.author_name,
+                "author_email": c.author_email,
+                "author_url": c.author_url,
+                "account_id": c.user_id,
+                "body": c.body,
+                "source_url": c.source_url,
+                "title": c.title,
+                "ip_address": c.ip_address,
+                "user_agent": c.user_agent,
+                "hold_reasons": c.hold_reasons,
+            }
+            for c in comments
+        ],
+        "blog reply subscriptions": [
+            {
+                "email": sub.email,
+                "post": sub.comment.post.title,
+                "created_at": when(sub.created_at),
+                "confirmed_at": when(sub.confirmed_at),
+                "unsubscribed_at": when(sub.unsubscribed_at),
+            }
+            for sub in subscriptions
+        ],
+        "blog moderation log": [
+            {
+                "decision": d.decision,
+                "decided_at": when(d.decided_at),
+                "kind": d.kind,
+                "text": d.text,
+                "author_name": d.author_name,
+                "author_email": d.author_email,
+                "author_url": d.author_url,
+                "ip_address": d.ip_address,
+            }
+            for d in decisions
+        ],
+    }

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -36,6 +35,13 @@ from servicepulse.blog.models import (
     Tag,
     WordListEntry,
     WordListKind,
+)
+from servicepulse.blog.selectors import (
+    ERASED,
+    comment_is_erased,
+    comments_behind_mentions,
+    erasure_reaches_the_blog,
+    person_identity,
 )
 from servicepulse.blog.spam import (
     Candidate,
@@ -56,7 +62,6 @@ BLOG_SOURCE_NAME = "Blog comments"
 CONFIRM_LIMIT = 5
 CONFIRM_WINDOW_SECONDS = 600
 # What an erased person's comment says, and who wrote it, when replies keep it in its thread.
-ERASED = "[erased]"
 
 
 class CommentRejected(Exception):
@@ -554,9 +559,18 @@ def comment_unsync_mention(*, comment: Comment) -> int:
     return deleted
 
 
-def comment_is_erased(comment: Comment) -> bool:
-    """Whether `comment` is the placeholder an erasure left (`comments_erase_for_author`)."""
-    return comment.author_name == ERASED and comment.body == ERASED and not comment.author_email
+def comments_forget_addresses(*, now: datetime | None = None) -> int:
+    """Forget the IP address and browser of comments (and the moderation log's copies) older than
+    SERVICEPULSE_BLOG_IP_RETENTION_DAYS (0: never): needed while a comment may still be reported to the spam
+    filter, not for ever. Returns how many comments were changed."""
+    days = int(blog_setting("SERVICEPULSE_BLOG_IP_RETENTION_DAYS"))
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = Comment.objects.filter(created_at__lt=cutoff).exclude(ip_address__isnull=True, user_agent="")
+    changed = old.update(ip_address=None, user_agent="")
+    ModerationDecision.objects.filter(decided_at__lt=cutoff, ip_address__isnull=False).update(ip_address=None)
+    return changed
 
 
 def comments_erase_for_author(
@@ -573,9 +587,9 @@ def comments_erase_for_author(
     of comments since deleted) go too. Everything is erased in one pass, deepest first, so a comment of theirs
     kept only by replies that are also theirs is deleted rather than left as "[erased]".
     Returns (deleted, replaced by the placeholder)."""
-    comments = _comments_behind_mentions(mention_ids)
-    if _erasure_reaches_the_blog(source_id):
-        identity = _person_identity(author=author, mention_ids=mention_ids)
+    comments = comments_behind_mentions(mention_ids)
+    if erasure_reaches_the_blog(source_id):
+        identity = person_identity(author=author, mention_ids=mention_ids)
         seen = {comment.pk for comment in comments}
         comments += [
             comment
@@ -585,77 +599,6 @@ def comments_erase_for_author(
         ReplySubscription.objects.filter(identity.subscriptions).delete()
         ModerationDecision.objects.filter(identity.decisions).delete()
     return _comments_erase(comments)
-
-
-def _erasure_reaches_the_blog(source_id: int | None) -> bool:
-    """An erasure limited to another source's posts leaves the blog alone, except the comments behind those
-    posts; limited to the blog's own channel (a source of kind `blog`), it reaches all of the blog."""
-    if source_id is None:
-        return True
-    from servicepulse.sources.models import Source, SourceKind
-
-    return Source.objects.filter(pk=source_id, kind=SourceKind.BLOG).exists()
-
-
-@dataclass
-class _Identity:
-    comments: Q
-    subscriptions: Q
-    decisions: Q
-
-
-def _person_identity(*, author: str, mention_ids: Sequence[int]) -> _Identity:
-    """Who `author` is on the blog: the name as given, e-mail addresses (compared case-insensitively, as the
-    blog compares them everywhere) and accounts, from `author` and from the platform ids of the person's
-    blog posts (a comment's post carries `user:<id>` or its e-mail address, `comment_sync_mention`). Names
-    on those posts are not added: two people may share a name, an address or an account is one person's."""
-    from servicepulse.mentions.models import Mention
-    from servicepulse.sources.models import SourceKind
-
-    ids = {author.strip()} | set(
-        Mention.objects.filter(pk__in=list(mention_ids), source__kind=SourceKind.BLOG)
-        .exclude(author_id="")
-        .values_list("author_id", flat=True)
-    )
-    ids.discard("")
-    comments = Q(author_name=author)
-    subscriptions = Q(pk__in=[])  # none, unless an e-mail address is known
-    decisions = Q(author_name=author)
-    user_ids = sorted(int(i[5:]) for i in ids if i.startswith("user:") and i[5:].isdecimal())
-    if user_ids:
-        comments |= Q(user_id__in=user_ids)
-    for email in sorted(i for i in ids if "@" in i):
-        comments |= Q(author_email__iexact=email)
-        subscriptions |= Q(email__iexact=email)
-        decisions |= Q(author_email__iexact=email)
-    return _Identity(comments=comments, subscriptions=subscriptions, decisions=decisions)
-
-
-def _comments_behind_mentions(mention_ids: Sequence[int]) -> list[Comment]:
-    """The comments that became these mentions and the backfed replies made from them."""
-    from servicepulse.mentions.models import Mention
-    from servicepulse.sources.models import SourceKind
-
-    staff_voice: dict[int, str] = {}  # comment id -> the thread its mention was in
-    backfed: set[str] = set()
-    for source_id, kind, external_id, thread_id in Mention.objects.filter(
-        pk__in=list(mention_ids)
-    ).values_list("source_id", "source__kind", "external_id", "thread_id"):
-        number = external_id.removeprefix("comment-")
-        if kind == SourceKind.BLOG and external_id.startswith("comment-") and number.isdecimal():
-            staff_voice[int(number)] = thread_id
-        backfed.add(f"backfeed:{source_id}:{external_id}")
-    comments = [
-        # The demo generator's blog chatter has `comment-<n>` ids too: only a synced comment of the same
-        # post's thread is the one a mention came from.
-        comment
-        for comment in Comment.objects.filter(
-            pk__in=staff_voice, kind=CommentKind.COMMENT, mention_synced=True
-        )
-        if staff_voice[comment.pk] == f"post-{comment.post_id}"
-    ]
-    comments += Comment.objects.filter(import_key__in=backfed).exclude(pk__in=[c.pk for c in comments])
-    return comments
 
 
 def _comments_erase(comments: Sequence[Comment]) -> tuple[int, int]:

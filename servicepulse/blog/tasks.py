@@ -15,6 +15,13 @@ def publish_due_posts() -> int:
 
 
 @task()
+def forget_addresses() -> int:
+    from servicepulse.blog.services import comments_forget_addresses
+
+    return comments_forget_addresses()
+
+
+@task()
 def send_linkbacks(post_id: int) -> int:
     from servicepulse.blog.linkbacks.sending import linkbacks_send
 

@@ -4,10 +4,13 @@ Use `@rate_limit("widget", limit=30, per=60)` on a view, or `rate_limit_hit(...)
 the limit get 429 with Retry-After. The key is the client address: REMOTE_ADDR, or, when that is one of
 `SERVICEPULSE_TRUSTED_PROXIES`, the nearest address in X-Forwarded-For that is not a trusted proxy (read from
 the right, so a client cannot forge it by sending its own header). IPv6 clients are counted by their /64.
+The cache holds a keyed hash of the key, never the address (or e-mail) itself.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import time
 from collections.abc import Callable
@@ -61,7 +64,10 @@ def _budget_key(key: str) -> str:
 
 
 def _window_key(scope: str, key: str, per: int) -> str:
-    return f"rl:{scope}:{_budget_key(key)}:{int(time.time() // per)}"
+    # The cache (a database table without Redis) holds a keyed hash of the address or e-mail, not the value
+    # itself: counting needs no one's IP address in clear.
+    budget = hmac.new(f"{settings.SECRET_KEY}:ratelimit".encode(), _budget_key(key).encode(), hashlib.sha256)
+    return f"rl:{scope}:{budget.hexdigest()[:32]}:{int(time.time() // per)}"
 
 
 def rate_limit_count(*, scope: str, key: str, per: int) -> int:

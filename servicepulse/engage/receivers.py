@@ -45,3 +45,22 @@ def _optouts(mention_ids: list[int]) -> None:
     ids = [m.pk for m in candidates if STOP.search(m.text)]
     if ids:
         optouts_from_replies(mention_ids=ids)
+
+
+def on_author_exporting(
+    sender: Any, *, author: str, mention_ids: list[int], source_id: int | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """A subject access request (`servicepulse export-author`): the person's requests not to be replied to.
+    They are kept after an erasure (SECURITY.md), so they are theirs to see."""
+    from servicepulse.engage.selectors import optouts_for_author
+
+    return {
+        "reply opt-outs": [
+            {
+                "source": optout.source.name,
+                "reason": optout.reason,
+                "created_at": optout.created_at.isoformat(),
+            }
+            for optout in optouts_for_author(author=author, mention_ids=mention_ids, source_id=source_id)
+        ]
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -312,3 +313,18 @@ def loop_log(*, incident: PublicIncident) -> QuerySet[LoopReply]:
     return incident.loop_replies.select_related("mention__source", "created_by").order_by(
         "incident_status", "id"
     )
+
+
+def optouts_for_author(
+    *, author: str, mention_ids: Sequence[int], source_id: int | None = None
+) -> list[OptOut]:
+    """A person's reply opt-outs: those keyed by `author` (a platform id or name) or by the platform id or
+    name on their posts `mention_ids`, on the posts' sources (any source for `author` itself)."""
+    wanted = Q(author_key=author)
+    for mention_source, author_id, name in Mention.objects.filter(pk__in=list(mention_ids)).values_list(
+        "source_id", "author_id", "author"
+    ):
+        keys = {key for key in (author_id, name) if key}
+        wanted |= Q(source_id=mention_source, author_key__in=keys)
+    optouts = OptOut.objects.filter(wanted).select_related("source").order_by("created_at", "pk")
+    return list(optouts if source_id is None else optouts.filter(source_id=source_id))

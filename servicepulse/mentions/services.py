@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from servicepulse.core.http import safe_url
 from servicepulse.mentions.models import Mention, Quarantine
+from servicepulse.mentions.selectors import mentions_by_author, quarantine_by_author
 from servicepulse.mentions.signals import author_erasing, mentions_ingested, mentions_revised
 from servicepulse.sources.models import Source
 
@@ -224,6 +224,9 @@ def quarantine_discard(*, source: Source, ids: Sequence[int] | None = None) -> i
     return deleted
 
 
+ERASED = "[erased]"
+
+
 @dataclass
 class AuthorErasure:
     """What `mentions_erase_author` erased: the person's posts, and what the other apps' receivers of
@@ -239,72 +242,72 @@ def mentions_erase_author(*, author: str, source: Source | None = None) -> Autho
     tags, corrections, inbox cases and incident attachments, which cascade), their quarantined input, and
     whatever other apps hold (through `author_erasing`, sent before the mentions are deleted: the incidents
     app recounts the people affected and takes the person out of its explanations and notes; the blog erases
-    their comments, those behind their posts and those that never became posts). Returns the number of
-    mentions deleted and the counts the receivers reported.
+    their comments, those behind their posts and those that never became posts). In other people's raw
+    payloads, a value that is exactly their name or platform id becomes "[erased]". Returns the number of
+    mentions deleted and the counts the receivers reported (and of the raw payloads changed).
 
     Quarantined input is theirs when, read as JSON, a string in it is `author`; read as a CSV (or TSV) row,
     a cell is `author`. Another person's input that merely mentions the name is kept."""
     if not author.strip():
         raise ValueError("name the author to erase")
-    mentions = Mention.objects.filter(Q(author=author) | Q(author_id=author))
-    # The database narrows by substring (the name as written, or JSON-escaped); Python decides exactly.
-    candidates = Quarantine.objects.filter(
-        Q(raw__contains=author) | Q(raw__contains=json.dumps(author)[1:-1])
-    ).only("pk", "raw")
-    if source is not None:
-        mentions = mentions.filter(source=source)
-        candidates = candidates.filter(source=source)
-    quarantined = [row.pk for row in candidates.iterator() if _quarantined_from(raw=row.raw, author=author)]
+    mentions = mentions_by_author(author=author, source=source)
+    quarantined = [row.pk for row in quarantine_by_author(author=author, source=source)]
     ids = list(mentions.values_list("pk", flat=True))
+    names = {author, *(v for pair in mentions.values_list("author", "author_id") for v in pair)}
     # Before the posts go: receivers find what they hold through them (an incident's attachments).
     answers = author_erasing.send(
         sender=Mention, author=author, mention_ids=ids, source_id=source.pk if source is not None else None
     )
     mentions.delete()
     Quarantine.objects.filter(pk__in=quarantined).delete()
-    elsewhere: dict[str, int] = {}
+    elsewhere: dict[str, int] = {
+        "other posts whose raw payload named them": _raw_payloads_without(names=names, source=source)
+    }
     for _receiver, answer in answers:
         if isinstance(answer, dict):
             elsewhere.update(answer)
     return AuthorErasure(posts=len(ids), elsewhere=elsewhere)
 
 
-def _quarantined_from(*, raw: str, author: str) -> bool:
-    """Whether the quarantined `raw` input names `author` as a whole value (not inside another's words)."""
-    text = raw.strip()
-    if text.startswith(("{", "[")):
-        try:
-            value = json.loads(text)
-        except (ValueError, RecursionError):
-            # Malformed JSON (often why it is here): the name as a quoted JSON string is all we can go by.
-            return any(f'"{form}"' in text for form in (author, json.dumps(author)[1:-1]))
-        return any(string == author for string in _json_strings(value))
-    # A CSV or TSV row: which column held the author is unknown without the file's header (and a row is
-    # often quarantined because its cells are shifted), so any whole cell that is the name counts.
-    for delimiter in (",", "\t"):
-        try:
-            rows = list(csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter))
-        except csv.Error:
-            continue
-        if any(cell.strip() == author for row in rows for cell in row):
-            return True
-    return False
+def _raw_payloads_without(*, names: set[str], source: Source | None) -> int:
+    """Write "[erased]" for every value in other people's raw payloads that is exactly one of `names` (a
+    Reddit comment keeps its thread's author as `link_author`, a Mastodon reply the account it answers, an X
+    reply the user it answers). Their words are left as they wrote them. Returns how many posts changed."""
+    # Not "a", nor a short number ("42"): other values in a payload (counts, scores) would be taken for them.
+    names = {n for n in names if len(n.strip()) > 1 and not (n.isdigit() and len(n) < 6)}
+    if not names:
+        return 0
+    # The database narrows by substring of the stored JSON (the name as written, or JSON-escaped).
+    wanted = Q()
+    for name in names:
+        wanted |= Q(raw_text__contains=name) | Q(raw_text__contains=json.dumps(name)[1:-1])
+    candidates = Mention.objects.annotate(raw_text=Cast("raw", models.TextField())).filter(wanted)
+    if source is not None:
+        candidates = candidates.filter(source=source)
+    changed = 0
+    for mention in candidates.only("pk", "raw").iterator():
+        raw = _without_names(mention.raw, names)
+        if raw != mention.raw:
+            Mention.objects.filter(pk=mention.pk).update(raw=raw)
+            changed += 1
+    return changed
 
 
-def _json_strings(value: Any) -> Iterator[str]:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+def _without_names(value: Any, names: set[str], depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return ERASED if value in names else value
+    if depth > 100:  # deeper than any platform nests (as `_without_nul`)
+        return value
+    if isinstance(value, dict):
+        return {k: _without_names(v, names, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_names(v, names, depth + 1) for v in value]
+    return value
 
 
 def mentions_apply_retention(*, now: datetime | None = None) -> int:
-    """Delete posts older than their source's retention period. Returns how many were deleted."""
+    """Delete posts older than their source's retention period, and that source's quarantined input received
+    before it (raw input holds the same names and words). Returns how many posts were deleted."""
     now = now or timezone.now()
     deleted = 0
     for source in Source.objects.filter(retention_days__isnull=False):
@@ -319,4 +322,5 @@ def mentions_apply_retention(*, now: datetime | None = None) -> int:
             continue
         count, _ = Mention.objects.filter(source=source, created_at__lt=cutoff).delete()
         deleted += count
+        Quarantine.objects.filter(source=source, received_at__lt=cutoff).delete()
     return deleted

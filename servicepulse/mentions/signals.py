@@ -20,3 +20,9 @@ mentions_revised = Signal()
 # (attachments, counts, explanations, timeline comments), blog (their comments, whether or not they became
 # posts).
 author_erasing = Signal()
+
+# Sent by `servicepulse export-author` (a subject access request) with `author: str`, `mention_ids: list[int]`
+# (their posts) and `source_id: int | None`. What hangs off their posts (analysis, inbox cases, ...) is already
+# in the export; an app holding that person's data elsewhere (not linked to a post) returns it as a
+# `dict[str, list[dict]]` (JSON-ready), which the export lists under "elsewhere".
+author_exporting = Signal()

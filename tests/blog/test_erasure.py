@@ -211,3 +211,61 @@ def test_an_erasure_limited_to_another_source_leaves_their_unposted_comments(mak
     blog = SourceFactory(kind=SourceKind.BLOG, name="Blog comments")
     _erase("Sam Okafor", source=blog.name)
     assert not Comment.objects.filter(pk=held.pk).exists()
+
+
+def test_export_author_lists_what_an_erasure_would_reach_on_the_blog(make_post):
+    """A subject access request sees their comments (with the e-mail and IP address they were sent with),
+    their reply subscriptions and the moderation log's copies; a namesake's comment elsewhere is not theirs
+    unless the name matches, and another person's never is."""
+    import json
+
+    post = make_post()
+    approved = _approved(post, "The VLE was down for me too.", SAM, notify_replies=True)
+    held = comment_submit(
+        post=post, body="Is the VLE down for everyone?", **{**SAM, "author_name": "S. Okafor"}
+    )
+    comments_moderate(comment_ids=[held.pk], decision=Decision.SPAM, moderator=None)
+    comment_submit(post=post, body="Same on my laptop.", **ALEX)
+    out = StringIO()
+
+    call_command("export_author", "sam@students.northgate.example", stdout=out)
+
+    blog = json.loads(out.getvalue())["elsewhere"]
+    assert [c["body"] for c in blog["blog comments"]] == [approved.body, held.body]
+    assert {c["ip_address"] for c in blog["blog comments"]} == {"192.0.2.10"}
+    assert blog["blog comments"][1]["status"] == CommentStatus.SPAM
+    assert [s["post"] for s in blog["blog reply subscriptions"]] == [post.title]
+    assert {d["decision"] for d in blog["blog moderation log"]} == {Decision.APPROVED, Decision.SPAM}
+    assert "Alex" not in out.getvalue() and "alex@example.org" not in out.getvalue()
+    assert "token" not in json.dumps(blog["blog reply subscriptions"])
+
+
+def test_commenters_addresses_are_forgotten_after_the_retention_period(make_post, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from servicepulse.blog.services import comments_forget_addresses
+    from servicepulse.core.scheduler import periodic_jobs
+
+    settings.SERVICEPULSE_BLOG_IP_RETENTION_DAYS = 60
+    post = make_post()
+    old = _approved(post, "The VLE was down for me too.", SAM)
+    recent = _approved(post, "Same on my laptop.", ALEX)
+    Comment.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=61))
+    ModerationDecision.objects.filter(comment=old).update(decided_at=timezone.now() - timedelta(days=61))
+
+    assert comments_forget_addresses() == 1
+
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.ip_address, old.user_agent) == (None, "")
+    assert (recent.ip_address, recent.user_agent) == ("192.0.2.20", "Firefox/140")
+    assert ModerationDecision.objects.get(comment=old).ip_address is None
+    assert ModerationDecision.objects.get(comment=recent).ip_address == "192.0.2.20"
+    assert old.body == "The VLE was down for me too." and old.author_email  # the comment itself stays
+    assert comments_forget_addresses() == 0  # nothing left to forget
+    settings.SERVICEPULSE_BLOG_IP_RETENTION_DAYS = 0
+    Comment.objects.filter(pk=recent.pk).update(created_at=timezone.now() - timedelta(days=400))
+    assert comments_forget_addresses() == 0  # 0 keeps them
+    assert "blog.forget_addresses" in {job.name for job in periodic_jobs()}

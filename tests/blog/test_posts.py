@@ -82,7 +82,7 @@ def test_scheduled_post_publishes_when_due(make_post):
 
 
 def test_schedule_registers_the_periodic_job():
-    assert [job.name for job in SCHEDULE] == ["blog.publish_due_posts"]
+    assert [job.name for job in SCHEDULE] == ["blog.publish_due_posts", "blog.forget_addresses"]
     assert SCHEDULE[0].seconds == 60
 
 

@@ -65,3 +65,16 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_budget(settings) -> None
     assert seen("10.0.0.5", "1.2.3.4, 198.51.100.7, 192.0.2.1") == "198.51.100.7"
     assert seen("203.0.113.9", "198.51.100.7") == "203.0.113.9"  # not from a proxy: the header is ignored
     assert seen("10.0.0.5") == "10.0.0.5"
+
+
+@pytest.mark.usefixtures("rate_limit_window")
+def test_the_cache_holds_no_address_or_email_in_clear() -> None:
+    cache.clear()
+    for key in ("203.0.113.77", "2001:db8:abcd:12::1", "sam.k@example.ac.uk"):
+        assert rate_limit_hit(scope="widget:1", key=key, limit=1, per=60) is None
+        assert rate_limit_hit(scope="widget:1", key=key, limit=1, per=60) is not None  # still counted
+
+    stored = " ".join(str(k) for k in cache._cache)  # type: ignore[attr-defined]  # LocMemCache's own keys
+    assert "rl:widget:1:" in stored
+    for clear in ("203.0.113.77", "2001:db8:abcd:12", "sam.k"):
+        assert clear not in stored

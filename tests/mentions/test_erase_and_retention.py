@@ -60,6 +60,43 @@ def test_erase_author_removes_their_posts_analysis_and_quarantine_only() -> None
     assert list(Quarantine.objects.values_list("position", flat=True)) == ["2"]
 
 
+def test_erase_author_takes_their_handle_and_id_out_of_others_raw_payloads() -> None:
+    source = SourceFactory(name="reddit")
+    MentionFactory(source=source, author="amy_h_nu", author_id="t2_amy", external_id="t3_op")
+    reply = MentionFactory(
+        source=source,
+        author="ben",
+        author_id="t2_ben",
+        text="same here, amy_h_nu is right",
+        raw={"author": "ben", "link_author": "amy_h_nu", "replies": [{"author_fullname": "t2_amy"}]},
+    )
+    zoe = MentionFactory(source=source, author="carol", raw={"in_reply_to": "zoë", "note": "amy_h_nu's"})
+
+    out = io.StringIO()
+    call_command("erase_author", "amy_h_nu", yes=True, stdout=out)
+
+    reply.refresh_from_db()
+    zoe.refresh_from_db()
+    assert reply.raw == {
+        "author": "ben",
+        "link_author": "[erased]",
+        "replies": [{"author_fullname": "[erased]"}],
+    }
+    assert reply.text == "same here, amy_h_nu is right"  # another person's words stay as they wrote them
+    assert zoe.raw == {"in_reply_to": "zoë", "note": "amy_h_nu's"}  # only whole values are theirs
+    assert "other posts whose raw payload named them: 1" in out.getvalue()
+    MentionFactory(source=source, author="zoë")
+    call_command("erase_author", "zoë", yes=True, stdout=io.StringIO())  # stored JSON-escaped on SQLite
+    zoe.refresh_from_db()
+    assert zoe.raw == {"in_reply_to": "[erased]", "note": "amy_h_nu's"}
+
+    counted = MentionFactory(source=source, author="dan", raw={"score": "42", "parent_author_id": "42"})
+    MentionFactory(source=source, author="eve", author_id="42")
+    call_command("erase_author", "eve", yes=True, stdout=io.StringIO())
+    counted.refresh_from_db()
+    assert counted.raw == {"score": "42", "parent_author_id": "42"}  # a short number is nobody's name
+
+
 def test_erase_author_limited_to_a_source() -> None:
     a, b = SourceFactory(name="a"), SourceFactory(name="b")
     MentionFactory(source=a, author="kim")
@@ -77,6 +114,25 @@ def test_retention_deletes_only_old_posts_of_sources_with_a_period() -> None:
     MentionFactory(source=keep, created_at=now - timedelta(days=400), external_id="ancient")
     assert mentions_apply_retention(now=now) == 1
     assert sorted(Mention.objects.values_list("external_id", flat=True)) == ["ancient", "new"]
+
+
+def test_retention_also_deletes_old_quarantined_input_of_sources_with_a_period() -> None:
+    now = timezone.now()
+    short = SourceFactory(name="short", retention_days=30)
+    keep = SourceFactory(name="keep")
+    for source, position in ((short, "old"), (short, "new"), (keep, "ancient")):
+        quarantine_add(
+            source=source,
+            raw=f'{{"author": "sam.k", "at": "{position}"}}',
+            reason="no text",
+            position=position,
+        )
+    Quarantine.objects.filter(position="old").update(received_at=now - timedelta(days=31))
+    Quarantine.objects.filter(position="ancient").update(received_at=now - timedelta(days=400))
+
+    mentions_apply_retention(now=now)
+
+    assert sorted(Quarantine.objects.values_list("position", flat=True)) == ["ancient", "new"]
 
 
 # ---- incidents: the person's posts attached to an incident -------------------------------------------------

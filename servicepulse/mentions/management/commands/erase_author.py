@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from servicepulse.mentions.management.commands.export_author import no_posts_hint
 from servicepulse.mentions.models import Mention
 from servicepulse.mentions.services import mentions_erase_author
 from servicepulse.sources.models import Source
@@ -14,7 +16,8 @@ from servicepulse.sources.models import Source
 class Command(BaseCommand):
     help = (
         "Erase one person's posts (by author name, handle or platform id) with their analysis and inbox cases, "
-        "their quarantined input, and their place in incidents (counts, explanations, timeline comments "
+        "their quarantined input, their name and id in other people's raw payloads, and their place in "
+        "incidents (counts, explanations, timeline comments "
         "naming or quoting them), and their blog comments, whether or not they became posts (held and spam "
         'ones too: deleted, or "[erased]" where others\' replies keep them in a thread). Cannot be undone.'
     )
@@ -52,5 +55,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"erased {erasure.posts} posts by {author}")
+        if not erasure.posts:
+            sys.stderr.write(no_posts_hint(author))
         for what, count in erasure.elsewhere.items():
             self.stdout.write(f"  {what}: {count}")

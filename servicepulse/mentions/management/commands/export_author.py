@@ -24,7 +24,7 @@ class Command(BaseCommand):
         "on their posts) as one JSON document, for a subject access request: their posts as received (the "
         "platform's raw payload too), what was concluded about each (complaint, sentiment, spam, services, "
         "corrections), their inbox cases with notes and the replies sent to them, the incidents their posts "
-        "were attached to, and their quarantined input (not yet their blog comments or reply opt-outs). The "
+        "were attached to, their quarantined input, their blog comments and their reply opt-outs. The "
         "file holds personal data: it is readable by its owner only. `erase-author` erases the same person."
     )
 

@@ -7,6 +7,7 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from servicepulse.incidents import receivers
-        from servicepulse.mentions.signals import author_erasing
+        from servicepulse.mentions.signals import author_erasing, mentions_expiring
 
         author_erasing.connect(receivers.on_author_erasing, dispatch_uid="incidents.erase_author")
+        mentions_expiring.connect(receivers.on_mentions_expiring, dispatch_uid="incidents.forget_expired")

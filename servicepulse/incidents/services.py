@@ -333,6 +333,45 @@ def incidents_erase_author(*, author: str, mention_ids: Iterable[int]) -> int:
     return len(changed)
 
 
+@transaction.atomic
+def incidents_forget_expired_posts(*, mention_ids: Iterable[int]) -> int:
+    """Posts past their source's retention are about to be deleted (`mentions.signals.mentions_expiring`): each
+    incident's stored explanation forgets the names of people none of whose attached posts remain, and the
+    representative posts no remaining attached post says. The incident's history stays as it was: the
+    people affected, the complaints and the rising words are counts, not anyone's data. Returns how many
+    incidents changed."""
+    expiring = set(mention_ids)
+    incident_ids = set(
+        IncidentMention.objects.filter(mention_id__in=list(expiring)).values_list("incident_id", flat=True)
+    )
+    changed = 0
+    for incident in Incident.objects.filter(pk__in=list(incident_ids)).order_by("pk"):
+        written = incident.explanation or {}
+        if not written:
+            continue
+        attached = list(
+            Mention.objects.filter(incident_attachments__incident=incident).only(
+                "pk", "author", "author_id", "text"
+            )
+        )
+        staying = [m for m in attached if m.pk not in expiring]
+        gone = [m for m in attached if m.pk in expiring]
+        kept_names = {n for m in staying for n in (m.author, m.author_key) if n}
+        gone_names = {n for m in gone for n in (m.author, m.author_key) if n} - kept_names
+        kept_texts = {m.text.strip() for m in staying}
+        gone_texts = {m.text.strip() for m in gone} - kept_texts
+        now = dict(written)
+        if isinstance(written.get("authors"), list):
+            now["authors"] = [a for a in written["authors"] if str(a) not in gone_names]
+        if isinstance(written.get("representatives"), list):
+            now["representatives"] = [t for t in written["representatives"] if str(t).strip() not in gone_texts]
+        if now != written:
+            incident.explanation = now
+            incident.save(update_fields=["explanation", "updated_at"])
+            changed += 1
+    return changed
+
+
 def _redacted(text: str, *, names: set[str], quotes: set[str]) -> str:
     """`text` with each quoted post, then each name or handle (a whole word, with or without "@"), replaced."""
     for quote in sorted(quotes, key=len, reverse=True):

@@ -18,7 +18,12 @@ from django.utils import timezone
 from servicepulse.core.http import safe_url
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.mentions.selectors import mentions_by_author, quarantine_by_author
-from servicepulse.mentions.signals import author_erasing, mentions_ingested, mentions_revised
+from servicepulse.mentions.signals import (
+    author_erasing,
+    mentions_expiring,
+    mentions_ingested,
+    mentions_revised,
+)
 from servicepulse.sources.models import Source
 
 logger = logging.getLogger(__name__)
@@ -307,7 +312,8 @@ def _without_names(value: Any, names: set[str], depth: int = 0) -> Any:
 
 def mentions_apply_retention(*, now: datetime | None = None) -> int:
     """Delete posts older than their source's retention period, and that source's quarantined input received
-    before it (raw input holds the same names and words). Returns how many posts were deleted."""
+    before it (raw input holds the same names and words); receivers of `mentions_expiring` forget what they
+    copied from those posts in the same transaction. Returns how many posts were deleted."""
     now = now or timezone.now()
     deleted = 0
     for source in Source.objects.filter(retention_days__isnull=False):
@@ -320,7 +326,13 @@ def mentions_apply_retention(*, now: datetime | None = None) -> int:
                 source.retention_days,
             )
             continue
-        count, _ = Mention.objects.filter(source=source, created_at__lt=cutoff).delete()
-        deleted += count
-        Quarantine.objects.filter(source=source, received_at__lt=cutoff).delete()
+        expired = Mention.objects.filter(source=source, created_at__lt=cutoff)
+        with transaction.atomic():
+            ids = list(expired.values_list("pk", flat=True))
+            if ids:
+                # Before they go: the incidents app takes their names and words out of its explanations.
+                mentions_expiring.send(sender=Mention, mention_ids=ids)
+                Mention.objects.filter(pk__in=ids).delete()
+            Quarantine.objects.filter(source=source, received_at__lt=cutoff).delete()
+        deleted += len(ids)
     return deleted

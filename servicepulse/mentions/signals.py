@@ -26,3 +26,8 @@ author_erasing = Signal()
 # in the export; an app holding that person's data elsewhere (not linked to a post) returns it as a
 # `dict[str, list[dict]]` (JSON-ready), which the export lists under "elsewhere".
 author_exporting = Signal()
+
+# Sent inside the transaction that deletes posts past their source's retention period (nightly), before they
+# are deleted, with `mention_ids: list[int]` (still readable). Apps that copied those posts' names or words
+# elsewhere forget them in their receiver. Receivers: incidents (the names and quotes in explanations).
+mentions_expiring = Signal()

@@ -262,3 +262,26 @@ def test_erasing_by_platform_id_takes_out_the_name_the_explanation_listed() -> N
     assert IncidentActivity.objects.get(incident=incident, type=ActivityType.MENTIONS_ATTACHED).comment == (
         attached_note
     )
+
+
+def test_retention_takes_expired_posts_names_and_words_out_of_incident_explanations() -> None:
+    incident = _wifi_incident()
+    written = incident.explanation
+    sam_posts = list(Mention.objects.filter(author="sam.k"))
+    assert "sam.k" in written["authors"]
+    assert any("library eduroam" in t for t in written["representatives"])  # or the test proves nothing
+    Source.objects.filter(name="fb").update(retention_days=30)
+    # Only sam.k's two posts (and the old baseline ones) are past the period; alex's and jo's are not.
+    Mention.objects.filter(pk__in=[m.pk for m in sam_posts]).update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+
+    mentions_apply_retention()
+
+    incident.refresh_from_db()
+    assert sorted(incident.explanation["authors"]) == ["alex", "jo"]
+    assert not any("library eduroam" in t for t in incident.explanation["representatives"])
+    # The incident's history stays: how many people it affected and what they said most.
+    assert incident.affected_authors == 3 and incident.explanation["affected_authors"] == 3
+    assert incident.explanation["terms"] == written["terms"]
+    assert incident.explanation["summary"] == written["summary"]

@@ -25,7 +25,14 @@ ALLOWED_ATTRIBUTES = {
     "td": {"align"},
     "th": {"align"},
     "code": {"class"},
+    # Footnotes (`Text[^1]` ... `[^1]: the note`): the reference and the note find each other by id. Only
+    # the ids the Markdown footnotes extension writes are kept (`_footnote_ids_only`).
+    "sup": {"id"},
+    "li": {"id"},
 }
+_FOOTNOTE_ID = re.compile(r"fn(?:ref)?:[\w-]{1,40}")
+# Comments place no ids at all: a commenter's `fn:1` would take a post's footnote link on the same page.
+COMMENT_ATTRIBUTES = {tag: names - {"id"} for tag, names in ALLOWED_ATTRIBUTES.items()}
 COMMENT_TAGS = {
     "a",
     "b",
@@ -73,20 +80,40 @@ COMMENT_LINK_REL = "noopener nofollow ugc"
 
 
 def sanitize_html(html: str, *, user_content: bool, tags: set[str] | None = None) -> str:
-    """Keep only harmless markup. `user_content` (comments) marks every link rel="noopener nofollow ugc";
-    staff posts keep plain links. Either way the same tags, attributes and URL schemes are allowed."""
-    return _clean(html, tags=tags or ALLOWED_TAGS, link_rel=COMMENT_LINK_REL if user_content else None)
+    """Keep only harmless markup. `user_content` (comments) marks every link rel="noopener nofollow ugc" and
+    keeps no ids; staff posts keep plain links and footnote ids. Otherwise the same tags, attributes and URL
+    schemes are allowed."""
+    return _clean(
+        html,
+        tags=tags or ALLOWED_TAGS,
+        link_rel=COMMENT_LINK_REL if user_content else None,
+        attributes=COMMENT_ATTRIBUTES if user_content else ALLOWED_ATTRIBUTES,
+    )
+
+
+def _footnote_ids_only(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: an `id` survives only as a footnote's (`fn:1`, `fnref:1`), so no other id can
+    clash with the page's own or be used for DOM clobbering; every other allowed attribute is kept."""
+    if attribute == "id":
+        return value if _FOOTNOTE_ID.fullmatch(value) else None
+    return value
 
 
 def _clean(
-    html: str, *, tags: set[str], link_rel: str | None, url_relative: Callable[[str], str] | None = None
+    html: str,
+    *,
+    tags: set[str],
+    link_rel: str | None,
+    url_relative: Callable[[str], str] | None = None,
+    attributes: dict[str, set[str]] = ALLOWED_ATTRIBUTES,
 ) -> str:
     # nh3 strips any `rel` the author wrote (it is not an allowed attribute) and, when link_rel is set, adds
     # its own to every link.
     return nh3.clean(
         html,
         tags=tags,
-        attributes=ALLOWED_ATTRIBUTES,
+        attributes=attributes,
+        attribute_filter=_footnote_ids_only,
         url_schemes=URL_SCHEMES,
         link_rel=link_rel,
         url_relative=url_relative,

@@ -328,3 +328,17 @@ def test_staff_post_links_are_plain_and_comment_links_are_marked_user_generated(
         assert banned not in article, banned
     # A commenter's link still earns nothing.
     assert '<a href="https://pills.example.com/" rel="noopener nofollow ugc">cheap pills</a>' in page
+
+
+def test_footnotes_link_to_their_notes_and_no_other_id_survives():
+    from servicepulse.blog.markup import render_comment, render_markdown
+
+    html = render_markdown(
+        "The VLE was slow[^load].\n\n[^load]: Measured at 09:00.\n\n"
+        '<p id="csrfmiddlewaretoken">clobber</p><sup id="fn:ok x">bad</sup>'
+    )
+    # The reference and the note point at each other, so the reader can jump both ways.
+    assert '<sup id="fnref:load"><a href="#fn:load">1</a></sup>' in html
+    assert '<li id="fn:load">' in html and 'href="#fnref:load"' in html
+    assert "csrfmiddlewaretoken" not in html and 'id="fn:ok x"' not in html
+    assert "id=" not in render_comment('<li id="fn:1">a commenter cannot place ids</li> x')

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from servicepulse.sources.models import Audience, Source
@@ -134,7 +134,12 @@ def source_create(
     plain, secret = source_validate_options(kind=kind, options=options or {})
     source = Source(kind=kind, name=name, options=plain, audience=audience, retention_days=retention_days)
     source.set_secrets(secret)
-    source.save()
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError:
+        # Two admins adding the same name at once: the check above passed for both, the unique index did not.
+        raise SourceConfigError(f"a source named {name!r} already exists") from None
     return source
 
 

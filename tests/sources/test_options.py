@@ -83,3 +83,20 @@ def test_every_bad_value_is_named_at_once() -> None:
         source_validate_options(kind="mastodon", options=options)
     message = str(refused.value)
     assert "option streaming:" in message and "option poll_seconds:" in message  # only the first was named
+
+
+def test_a_name_taken_between_the_check_and_the_save_is_refused_not_a_500() -> None:
+    """Two admins adding the same name at once: the other one's row lands after this one's check passed."""
+    from django.db.models.signals import pre_save
+
+    def the_other_admin(sender: Any, instance: Source, **kwargs: Any) -> None:
+        pre_save.disconnect(the_other_admin, sender=Source)
+        Source.objects.create(kind="rss", name=instance.name, options={"url": "https://a.example/feed"})
+
+    pre_save.connect(the_other_admin, sender=Source)
+    try:
+        with pytest.raises(SourceConfigError, match="a source named 'news' already exists"):
+            source_create(kind="rss", name="news", options={"url": "https://b.example/feed"})
+    finally:
+        pre_save.disconnect(the_other_admin, sender=Source)
+    source_create(kind="rss", name="news 2", options={"url": "https://b.example/feed"})  # still usable

@@ -57,10 +57,23 @@ class Command(BaseCommand):
             records = catalog_read_file(path)
         except CatalogError as exc:
             raise CommandError(str(exc)) from None
-        have = set(service_list().filter(id__in=[r["id"] for r in records]).values_list("id", flat=True))
+        in_file = {r["id"] for r in records}
+        have = set(service_list().values_list("id", flat=True))
         catalog_load(data={"services": records})
         created = sum(1 for r in records if r["id"] not in have)
-        self.stdout.write(json.dumps({"created": created, "updated": len(records) - created}))
+        kept = sorted(have - in_file)
+        self.stdout.write(
+            json.dumps({"created": created, "updated": len(records) - created, "kept": len(kept)})
+        )
+        if kept and created:
+            # An id changed in the file makes a new service beside the old one, which keeps its history: said,
+            # so that a rename is not two services without anyone noticing.
+            shown = ", ".join(kept[:10]) + (f" and {len(kept) - 10} more" if len(kept) > 10 else "")
+            sys.stderr.write(
+                f"kept {len(kept)} services not in the file: {shown} (a file adds and updates services, "
+                "never removes one; if an id was renamed, the old service is still there: remove it on its "
+                "page in the Catalogue)\n"
+            )
 
     def _export(self, output: str | None) -> None:
         document = catalog_document()

@@ -7,7 +7,8 @@ Numbers are escaped through `format_html`; nothing user-supplied reaches an attr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,11 @@ SCORE = "#1f5fbf"
 BAND = "#c9dafc"
 TARGET = "#1e7b45"
 GRID = "#e3e7ec"
+# The charts' widths in SVG units: the page scales them to their box, and their 11-unit text with them. A
+# 640-unit chart in a phone's 290px box wrote its dates and counts 5px high; the narrow one keeps them 10px.
+WIDE = 640
+NARROW = 300
+LABEL_GAP = 48  # SVG units between the centres of two date labels ("04 Nov" is about 36 wide)
 
 
 def _fmt(value: float) -> str:
@@ -107,7 +113,7 @@ def score_chart(
     *,
     target: float | None = None,
     label: str,
-    width: int = 640,
+    width: int = WIDE,
     height: int = 220,
 ) -> SafeString:
     """Experience score (-100..100) over time: line, confidence band, target line, labelled axes."""
@@ -190,7 +196,7 @@ def score_chart(
                 _fmt(target),
             )
         )
-    every = max(1, n // 8)
+    every = max(1, n // 8, math.ceil(n * LABEL_GAP / plot_w))
     for i, p in enumerate(points):
         if i % every == 0:
             parts.append(
@@ -210,7 +216,7 @@ def volume_chart(
     baseline: Sequence[float],
     *,
     label: str,
-    width: int = 640,
+    width: int = WIDE,
     height: int = 180,
 ) -> SafeString:
     """Complaints per period as bars against the typical volume (the baseline) as a dashed line."""
@@ -266,7 +272,7 @@ def volume_chart(
             BASELINE,
         )
     )
-    every = max(1, n // 7)
+    every = max(1, n // 7, math.ceil(n * LABEL_GAP / plot_w))
     for i, text in enumerate(labels):
         if i % every == 0:
             parts.append(
@@ -328,6 +334,20 @@ def score_spark(
         height,
         label,
         mark_safe("".join(parts)),
+    )
+
+
+def fitted(draw: Callable[[int], SafeString]) -> SafeString:
+    """A chart drawn at both widths, `draw(width)`; the page shows the one that suits its box (dashboard.css,
+    a container query: a phone, or a card of two side by side, gets the narrow one), so its labels stay
+    readable. What is not a chart (a "no data yet" line) is given once."""
+    wide = draw(WIDE)
+    if not str(wide).startswith("<svg"):
+        return wide
+    return format_html(
+        '<div class="chart-box"><div class="chart-wide">{}</div><div class="chart-narrow">{}</div></div>',
+        wide,
+        draw(NARROW),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
@@ -225,11 +226,17 @@ class IncidentStateForm(forms.Form):
     state = forms.ChoiceField(choices=INCIDENT_STATES, label="New state")
     comment = forms.CharField(required=False, max_length=2000, label="Why (optional)")
 
-    def __init__(self, *args: Any, current: str = "", maintenance: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, current: str = "", maintenance: bool = False, upcoming: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         # Only the changes the incidents service allows from the current state: offering another one would
-        # always be refused. Planned maintenance is never a detected problem: it can only be ended.
-        labels = {"resolved": "Completed"} if maintenance else dict(INCIDENT_STATES)
+        # always be refused. Planned maintenance is never a detected problem: it can only be ended, which
+        # before its start means the work is called off (the pages then show it as cancelled).
+        if maintenance:
+            labels = {"resolved": "Cancelled (it has not started)" if upcoming else "Completed"}
+        else:
+            labels = dict(INCIDENT_STATES)
         allowed = incident_next_states(state=current, maintenance=maintenance)
         self.labels = {str(s): labels[s] for s in allowed}
         set_choices(self, "state", list(self.labels.items()))
@@ -293,6 +300,15 @@ class AlertRuleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.editing = editing
         set_choices(self, "services", list(Service.objects.values_list("id", "name")))
+        # Quiet hours are read on the organisation's clock (the server's TIME_ZONE), not the browser's: say
+        # which, or someone abroad (or a summer-time change) sets them an hour or more off.
+        zone = settings.TIME_ZONE
+        self.fields["quiet_start"].label = f"Quiet from ({zone} time)"
+        self.fields["quiet_end"].label = f"Quiet until ({zone} time)"
+        self.fields["quiet_start"].help_text = (
+            f"In the organisation's time zone, {zone}. Alerts due between these times wait until quiet "
+            "hours end; leave both empty to alert at any hour"
+        )
         if editing is not None:
             if editing.channel == AlertChannel.EMAIL:
                 self.initial["target"] = editing.target

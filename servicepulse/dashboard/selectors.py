@@ -30,7 +30,14 @@ from servicepulse.dashboard.services import LIVE_DAYS, DayCounts, count_days, lo
 from servicepulse.experience.score import ServiceScore, score_from_counts, score_trend
 from servicepulse.experience.selectors import top_themes
 from servicepulse.incidents.detection import Detector, DetectorConfig
-from servicepulse.incidents.models import AlertDelivery, AlertRule, DetectorSnapshot, Incident, IncidentKind
+from servicepulse.incidents.models import (
+    OPEN_STATES,
+    AlertDelivery,
+    AlertRule,
+    DetectorSnapshot,
+    Incident,
+    IncidentKind,
+)
 from servicepulse.incidents.selectors import (
     IncidentDetail,
     alert_rule_list,
@@ -52,7 +59,8 @@ LIVE_GENERATION_KEY = "dashboard:live:generation"
 
 
 def live_counts_forget() -> None:
-    """Drop the cached live counts (after labels were corrected), so the next page counts afresh."""
+    """Drop the cached live counts and themes (after labels were corrected or a person erased), so the next
+    page counts afresh."""
     try:
         cache.incr(LIVE_GENERATION_KEY)
     except ValueError:
@@ -320,8 +328,9 @@ def weekly_scores(
 def cached_themes(*, service_id: str, now: datetime) -> list[Any]:
     """This week's complaint themes (experience app), kept ten minutes: they move slowly, and finding them
     reads every complaint of the week. The key holds the live counts' generation, which a relabel moves on
-    (`live_counts_forget`): a post corrected to spam, to not a complaint or to another service leaves its
-    themes and their example posts at once, not up to ten minutes later."""
+    (`live_counts_forget`), as does an erasure (`receivers.on_author_erasing`): a post corrected to spam, to
+    not a complaint or to another service, or erased with its author, leaves its themes and their example
+    posts at once, not up to ten minutes later."""
     generation = cache.get(LIVE_GENERATION_KEY, 0)
     key = f"dashboard:themes:{generation}:{service_id}:{int(now.timestamp()) // THEMES_CACHE_SECONDS}"
     themes = cache.get(key)
@@ -431,17 +440,22 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
         learning_until=learning,
         score=latest,
         open_incidents=incidents,
-        score_svg=charts.score_chart(points, target=target, label=score_label)
+        score_svg=charts.fitted(
+            lambda w: charts.score_chart(points, target=target, label=score_label, width=w)
+        )
         if any(p.value is not None for p in points)
         else SafeString('<p class="muted">Too few posts for a score yet.</p>'),
-        volume_svg=charts.volume_chart(
-            [d.strftime("%d %b") for d in days],
-            counts,
-            baseline,
-            label=(
-                f"Complaints about {service.name} per day over {SERVICE_DAYS} days against the typical "
-                f"volume; last 7 days {sum(counts[-7:])}, typical {round(sum(baseline[-7:]))}"
-            ),
+        volume_svg=charts.fitted(
+            lambda w: charts.volume_chart(
+                [d.strftime("%d %b") for d in days],
+                counts,
+                baseline,
+                label=(
+                    f"Complaints about {service.name} per day over {SERVICE_DAYS} days against the typical "
+                    f"volume; last 7 days {sum(counts[-7:])}, typical {round(sum(baseline[-7:]))}"
+                ),
+                width=w,
+            )
         ),
         themes=cached_themes(service_id=service.id, now=now),
         recent=list(mentions_for_service(service_id=service.id)[:RECENT_POSTS]),
@@ -453,6 +467,26 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
 def incident_queryset(*, state: str = "", service_id: str = "") -> QuerySet[Incident]:
     """Incidents newest first, filtered by state ("open" or a state) and service."""
     return incident_list(state=state, service_id=service_id)
+
+
+def maintenance_overlaps(*, window: Incident) -> list[Incident]:
+    """The service's other planned maintenance windows, not yet ended, whose time overlaps `window`'s,
+    earliest first. Overlaps are allowed (the status page allows them too), but while two are open a
+    complaint attaches only to the one that started later, so the page that planned one says so."""
+    if window.kind != IncidentKind.MAINTENANCE or window.planned_end is None:
+        return []
+    return list(
+        Incident.objects.filter(
+            kind=IncidentKind.MAINTENANCE,
+            service_id=window.service_id,
+            state__in=OPEN_STATES,
+            started_at__lt=window.planned_end,
+            planned_end__gt=window.started_at,
+        )
+        .exclude(pk=window.pk)
+        .select_related("service")
+        .order_by("started_at", "id")
+    )
 
 
 def incident_page(*, pk: int) -> IncidentDetail | None:

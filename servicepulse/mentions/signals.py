@@ -18,7 +18,7 @@ mentions_revised = Signal()
 # person's words elsewhere remove them in their receiver, so the erasure commits or fails as one. A receiver
 # may return a `dict[str, int]` of what it erased, which the command reports. Receivers: incidents
 # (attachments, counts, explanations, timeline comments), blog (their comments, whether or not they became
-# posts).
+# posts), dashboard (forgets its cached themes once the erasure commits).
 author_erasing = Signal()
 
 # Sent by `servicepulse export-author` (a subject access request) with `author: str`, `mention_ids: list[int]`

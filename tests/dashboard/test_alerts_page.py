@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -312,3 +313,40 @@ def test_a_test_alert_by_e_mail(world: dict[str, Any], clients: dict[str, Client
     assert "CIO: Test alert sent: e-mail to cio@uni.example" in text(page)
     assert message["Subject"] == "[servicepulse] Test alert from servicepulse: CIO"
     assert "There is no incident" in message.get_content()
+
+
+@pytest.mark.django_db
+def test_the_quiet_hours_say_which_time_zone_they_are_in(
+    world: dict[str, Any], clients: dict[str, Client], settings: Any
+) -> None:
+    settings.TIME_ZONE = "Pacific/Auckland"
+    page = text(clients["admin"].get("/alerts/"))
+    # "Quiet from" and "Quiet until" alone: the browser's zone, the server's or UTC? A rule set from abroad, or
+    # read by someone abroad, was hours off.
+    assert "Quiet from (Pacific/Auckland time)" in page
+    assert "Quiet until (Pacific/Auckland time)" in page
+    assert "In the organisation's time zone, Pacific/Auckland." in page
+
+
+@pytest.mark.django_db
+def test_an_alert_held_for_quiet_hours_says_until_when(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    local = timezone.localtime()
+    alert_rule_create(
+        name="Desk at night",
+        channel=AlertChannel.SLACK,
+        target=SLACK,
+        quiet_start=(local - timedelta(hours=1)).time().replace(second=0, microsecond=0),
+        quiet_end=(local + timedelta(hours=2)).time().replace(second=0, microsecond=0),
+    )
+    incident = incident_create(service_id="vle", title="Moodle slow", started_at=timezone.now())
+    (delivery,) = alerts_queue(incident_id=incident.pk, state="confirmed")
+    assert delivery.status == DeliveryStatus.HELD and delivery.next_attempt_at is not None
+    until = timezone.localtime(delivery.next_attempt_at)
+    page = text(clients["admin"].get("/alerts/"))
+    # It said "Held for quiet hours" and when it was raised, not when it will be sent (the incident page did).
+    assert f"Held for quiet hours {timezone.localtime(delivery.created_at):%d %b %H:%M}" in page
+    assert f"until {until:%d %b %H:%M}" in page
+    incident_page = text(clients["admin"].get(f"/incidents/{incident.pk}/"))
+    assert f"Held for quiet hours until {until:%d %b %H:%M}" in incident_page

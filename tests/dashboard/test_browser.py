@@ -5,6 +5,7 @@ Skipped, saying why, when /usr/bin/chromium is absent (`make browser-deps` insta
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -298,3 +299,52 @@ def test_state_badges_stay_on_one_line_at_phone_width(
         # Squeezed into its column, the pill wrapped over three lines into an oval blob.
         height = badge.bounding_box()["height"]
         assert height < 30, f"the state badge is {height}px tall at 390px"
+
+
+CHART_TEXT = """() => [...document.querySelectorAll('svg.chart text')]
+  .filter(t => t.getClientRects().length)
+  .map(t => { const r = t.getBoundingClientRect();
+    return {text: t.textContent, top: r.top, left: r.left, right: r.right, height: r.height,
+            size: parseFloat(getComputedStyle(t).fontSize) * r.height / t.getBBox().height}; })"""
+
+
+# For each visible legend key, how far (px, vertically) it is from the first letter of the words after it.
+LEGEND_KEYS_APART = """() => [...document.querySelectorAll('.legend .key')].filter(k => k.getClientRects().length)
+  .map(k => { let t = k.nextSibling; while (t && !(t.textContent || '').trim()) t = t.nextSibling;
+    const range = document.createRange(); const node = t.nodeType === 3 ? t : t.firstChild;
+    const at = node.textContent.search(/\\S/); range.setStart(node, at); range.setEnd(node, at + 1);
+    const word = range.getBoundingClientRect(), key = k.getBoundingClientRect();
+    return [node.textContent.trim(), (key.top + key.bottom) / 2 - (word.top + word.bottom) / 2]; })"""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("width", "height"), [(375, 812), (1024, 768), (1366, 900)])
+def test_the_service_pages_chart_labels_are_readable_on_a_phone_and_beside_another_card(
+    width: int, height: int, live_server: Any, world: dict[str, Any], users: Any, browser: Any
+) -> None:
+    with phone(browser, width, height) as page:
+        sign_in(page, live_server.url, "viewer")
+        page.goto(f"{live_server.url}/services/{world['services'][0].id}/")
+        labels = page.evaluate(CHART_TEXT)
+        assert labels, "no chart text shown"
+        # A 640-unit chart scaled into a 375px phone's card drew its dates and counts about 5px high.
+        small = [(label["text"], round(label["size"], 1)) for label in labels if label["size"] < 9]
+        assert not small, f"chart labels under 9px at {width}px: {small}"
+        # One drawing of each chart is shown (the other is hidden, for screen readers too).
+        assert page.locator("svg.chart:visible").count() == page.locator(".chart-box").count() >= 1
+        assert page.get_by_role("img", name="Complaints about").count() == 1
+        # The dates along the bottom do not run into one another.
+        for chart in page.locator("svg.chart:visible").all():
+            dates = sorted(
+                (box["x"], box["x"] + box["width"])
+                for box in (t.bounding_box() for t in chart.locator("text[text-anchor=middle]").all())
+                if box is not None
+            )
+            assert all(
+                left_end < right_start for (_, left_end), (right_start, _) in itertools.pairwise(dates)
+            )
+        # Each key stays on the line of the words it explains (the dashed key was left at the end of the line
+        # above "typical for the day" on a phone).
+        apart = page.evaluate(LEGEND_KEYS_APART)
+        assert apart and all(abs(gap) < 16 for _, gap in apart), apart
+        assert sideways_scroll(page) == 0

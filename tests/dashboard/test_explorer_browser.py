@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.dashboard.browser import BROWSER_MARKS, sign_in
+from tests.dashboard.browser import BROWSER_MARKS, phone, sign_in
 
 pytestmark = BROWSER_MARKS
 
@@ -57,3 +57,33 @@ def test_relabel_keeps_the_filters_and_services_come_from_a_list(
     expect(page.get_by_text("Relabelled 1 post")).to_be_visible()
     assert "service=wifi" in page.url
     assert analysis_for_mentions(mention_ids=[post_id])[post_id].service_ids == ["wifi", "library"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_each_post_still_says_how_it_was_read_and_its_box_is_thumb_sized(
+    live_server: Any, world: dict[str, Any], users: Any, browser: Any
+) -> None:
+    with phone(browser, 375, 812) as page:
+        sign_in(page, live_server.url, "responder")
+        page.goto(f"{live_server.url}/mentions/?q=followers")
+        row = page.locator("table.mentions tbody tr").first
+        # The complaint, sentiment and spam columns are hidden at this width (no room): the reading went with
+        # them, so a post marked spam looked like any other.
+        assert row.locator("td:visible").count() == 3
+        reading = row.locator(".reading-narrow")
+        assert reading.is_visible() and reading.inner_text().split() == [
+            "not",
+            "a",
+            "complaint",
+            "neutral",
+            "spam",
+        ]
+        box = row.locator("input[type=checkbox]").bounding_box()
+        assert box is not None and box["width"] >= 24 and box["height"] >= 24
+        page.goto(f"{live_server.url}/mentions/?q=eduroam")
+        reading = page.locator("table.mentions tbody tr").first.locator(".reading-narrow")
+        assert reading.inner_text().split() == ["complaint", "negative"]
+    with phone(browser, 1280, 900) as page:  # the columns say it: not twice
+        sign_in(page, live_server.url, "responder")
+        page.goto(f"{live_server.url}/mentions/?q=followers")
+        assert page.locator(".reading-narrow").first.is_hidden()

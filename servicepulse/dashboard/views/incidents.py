@@ -10,13 +10,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.catalog.models import Service
 from servicepulse.dashboard.forms import IncidentNoteForm, IncidentOpenForm, IncidentStateForm
-from servicepulse.dashboard.selectors import incident_page, incident_queryset
-from servicepulse.incidents.models import IncidentKind
+from servicepulse.dashboard.selectors import incident_page, incident_queryset, maintenance_overlaps
+from servicepulse.incidents.models import Incident, IncidentKind
 from servicepulse.incidents.selectors import IncidentDetail
 from servicepulse.incidents.services import (
     incident_add_note,
@@ -98,12 +99,26 @@ def incident_open(request: HttpRequest) -> HttpResponse:
             form.add_error("end" if data["kind"] == "maintenance" else None, _service_error(exc))
         else:
             messages.success(request, f"Opened “{incident}”.")
+            for other in maintenance_overlaps(window=incident):
+                messages.warning(request, _overlap_words(other))
             return redirect("dashboard:incident", pk=incident.pk)
     # The list again with the form open, as typed, and what is wrong beside each field (a redirect would
     # lose the title and note).
     problems = "; ".join(str(e) for errs in form.errors.values() for e in errs)
     messages.error(request, f"Could not open the incident: {problems}")
     return _list_page(request, open_form=form, status=400)
+
+
+def _overlap_words(other: Incident) -> str:
+    """A warning that a window just planned overlaps `other`, naming it and its times, and what follows."""
+    assert other.planned_end is not None  # a maintenance window always has one
+    start, end = timezone.localtime(other.started_at), timezone.localtime(other.planned_end)
+    ends = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a %d %b %H:%M}"
+    return (
+        f"It overlaps the maintenance window “{other}” on {other.service.name} ({start:%a %d %b %H:%M} to "
+        f"{ends}). While both are open, complaints attach only to the one that started later. If it is the "
+        "same work, cancel one of them on its page."
+    )
 
 
 def _detail_page(
@@ -122,7 +137,9 @@ def _detail_page(
             "public_id": public_id,
             "publishable": publishable,
             "state_form": IncidentStateForm(
-                current=incident.state, maintenance=incident.kind == IncidentKind.MAINTENANCE
+                current=incident.state,
+                maintenance=incident.kind == IncidentKind.MAINTENANCE,
+                upcoming=incident.upcoming,
             ),
             "note_form": note_form or IncidentNoteForm(),
         },
@@ -162,7 +179,10 @@ def incident_act(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"The note was not added. {problems}")
         return _detail_page(request, detail, note_form=note_form)
     form = IncidentStateForm(
-        request.POST, current=incident.state, maintenance=incident.kind == IncidentKind.MAINTENANCE
+        request.POST,
+        current=incident.state,
+        maintenance=incident.kind == IncidentKind.MAINTENANCE,
+        upcoming=incident.upcoming,
     )
     if not form.is_valid():
         messages.error(request, "Choose a new state.")

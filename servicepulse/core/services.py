@@ -86,12 +86,16 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def tasks_recover_orphans(*, stale_after: timedelta = timedelta(seconds=90)) -> int:
+def tasks_recover_orphans(
+    *, stale_after: timedelta = timedelta(seconds=90), starting_worker: str | None = None
+) -> int:
     """Put back on the queue the tasks whose worker died while running them (killed, machine lost).
 
     A running task's worker is dead when its heartbeat is gone or stale, or, on this machine, when its
-    process no longer exists. Tasks are written to be idempotent (they take ids and re-read rows), so running
-    one again is safe. Database backend only. Returns how many tasks were requeued.
+    process no longer exists. `starting_worker` is the id of a worker that is only now starting: tasks held
+    under that id were left by its previous process (a systemd unit restarts with the same `--worker-id`, and
+    its new heartbeat would make them look alive for ever). Tasks are written to be idempotent (they take ids
+    and re-read rows), so running one again is safe. Database backend only. Returns how many tasks were requeued.
     """
     from django.conf import settings
     from django_tasks.base import TaskResultStatus
@@ -109,6 +113,7 @@ def tasks_recover_orphans(*, stale_after: timedelta = timedelta(seconds=90)) -> 
         beat = beats.get(worker_ids[-1]) if worker_ids else None
         dead = (
             beat is None
+            or worker_ids[-1] == starting_worker
             or now - beat.last_beat_at > stale_after
             or (beat.hostname == here and not _process_alive(beat.pid))
         )

@@ -75,3 +75,29 @@ def test_environment_file_example_names_only_documented_variables() -> None:
     for line in lines:
         name = line.split("=", 1)[0]
         assert f"| `{name}`" in readme, f"{name} is not in README's configuration table"
+
+
+def test_units_keep_restarting_while_the_database_is_down() -> None:
+    # A process that cannot reach the database at start-up exits 1 at once (`cannot use the database ...`).
+    # With systemd's default RestartSec (100 ms) five such starts fall inside StartLimitIntervalSec (10 s), the
+    # unit is marked failed and stays down after PostgreSQL is back: a database restart stopped every worker
+    # and the scheduler for good. Restarts must be spaced so the default start limit cannot be reached.
+    default_burst, default_interval = 5, 10.0
+    for path in sorted(DEPLOY.glob("*.service")):
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        parser.read_string(path.read_text())
+        service = parser["Service"]
+        assert service.get("Restart") == "always", path.name
+        restart_sec = float(service.get("RestartSec", "0.1").rstrip("s"))
+        assert (default_burst - 1) * restart_sec >= default_interval, path.name
+
+
+def test_compose_restarts_the_long_running_services() -> None:
+    # Without a restart policy a worker that exits (killed for memory, the database down at start-up) stays
+    # down, and /health/ reports the worker missing until someone notices.
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    for name, service in services.items():
+        command = service.get("command")
+        if not command or name == "migrate":
+            continue
+        assert service.get("restart") in {"always", "unless-stopped"}, name

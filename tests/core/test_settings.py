@@ -33,6 +33,7 @@ def _prod_env(tmp_path: Path) -> dict[str, str]:
         "SERVICEPULSE_SECRET_KEY": "k" * 10 + "9f8e7d6c5b4a3!@#$%^&*()-_=+[]{}qwertyuiopasdfghjkl",
         "SERVICEPULSE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "SERVICEPULSE_ALLOWED_HOSTS": "pulse.example.ac.uk",
+        "SERVICEPULSE_BASE_URL": "https://pulse.example.ac.uk",
     }
 
 
@@ -43,7 +44,12 @@ def test_production_settings_pass_the_deployment_checks(tmp_path: Path) -> None:
 
 
 def test_production_refuses_to_start_without_each_secret(tmp_path: Path) -> None:
-    for name in ("SERVICEPULSE_SECRET_KEY", "SERVICEPULSE_ENCRYPTION_KEY", "SERVICEPULSE_ALLOWED_HOSTS"):
+    for name in (
+        "SERVICEPULSE_SECRET_KEY",
+        "SERVICEPULSE_ENCRYPTION_KEY",
+        "SERVICEPULSE_ALLOWED_HOSTS",
+        "SERVICEPULSE_BASE_URL",
+    ):
         env = _prod_env(tmp_path)
         del env[name]
         result = _check(env)
@@ -79,3 +85,48 @@ def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key(tmp_path:
         {**_prod_env(tmp_path), "SERVICEPULSE_SECRET_KEY": placeholders["SERVICEPULSE_SECRET_KEY"]}
     )
     assert "SERVICEPULSE_SECRET_KEY must be a random string" in result.stderr
+
+
+def test_production_with_rq_refuses_to_start_without_the_shared_redis(tmp_path: Path) -> None:
+    # Without REDIS_URL the RQ queue was this machine's own Redis (127.0.0.1): web machines queued tasks that
+    # the workers on other machines never saw, and a web machine without Redis failed at every enqueue.
+    env = {**_prod_env(tmp_path), "SERVICEPULSE_TASK_BACKEND": "rq"}
+    env.pop("REDIS_URL", None)
+    result = _check(env)
+    assert result.returncode == 1
+    assert "environment variable REDIS_URL is required with SERVICEPULSE_TASK_BACKEND=rq" in result.stderr
+    assert _check({**env, "REDIS_URL": "redis://127.0.0.1:6379/9"}).returncode == 0
+
+
+def test_production_refuses_allowed_hosts_that_no_request_could_match(tmp_path: Path) -> None:
+    # The address people use (https://pulse.example.ac.uk/) written where the host name belongs passed every
+    # check, then every page answered 400 Bad Request.
+    for value, says in (
+        ("https://pulse.example.ac.uk/", "'https://pulse.example.ac.uk/' is an address, not a host name"),
+        (" , ", "SERVICEPULSE_ALLOWED_HOSTS names no host"),
+    ):
+        result = _check({**_prod_env(tmp_path), "SERVICEPULSE_ALLOWED_HOSTS": value})
+        assert result.returncode == 1, value
+        assert says in result.stderr, result.stderr[-1000:]
+    hosts = {
+        **_prod_env(tmp_path),
+        "SERVICEPULSE_ALLOWED_HOSTS": "pulse.example.ac.uk,.example.ac.uk,10.0.0.5",
+    }
+    assert _check(hosts).returncode == 0
+
+
+def test_production_refuses_a_base_url_its_links_could_not_use(tmp_path: Path) -> None:
+    """Links in e-mails and replies start with the base URL: the laptop default, or a host the site refuses,
+    would send every reader to an address that does not answer them."""
+    for value, said in (
+        ("pulse.example.ac.uk", "must be the address people reach servicepulse at"),
+        (
+            "https://other.example.ac.uk",
+            "its host 'other.example.ac.uk' is not in SERVICEPULSE_ALLOWED_HOSTS",
+        ),
+        ("http://127.0.0.1:8000", "its host '127.0.0.1' is not in SERVICEPULSE_ALLOWED_HOSTS"),
+    ):
+        result = _check({**_prod_env(tmp_path), "SERVICEPULSE_BASE_URL": value})
+        assert result.returncode != 0 and said in result.stderr, (value, result.stderr[-500:])
+    wildcard = {**_prod_env(tmp_path), "SERVICEPULSE_ALLOWED_HOSTS": ".example.ac.uk"}
+    assert _check({**wildcard, "SERVICEPULSE_BASE_URL": "https://pulse.example.ac.uk/"}).returncode == 0

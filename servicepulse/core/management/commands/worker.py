@@ -54,8 +54,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker_id = options["worker_id"] or f"{socket.gethostname()[:30]}-{uuid.uuid4().hex[:12]}"
+        # Before this process beats under worker_id: tasks still held under it are its previous process's.
+        recovered = tasks_recover_orphans(starting_worker=worker_id)
         stop = heartbeat_start_thread(name=worker_id, kind=WorkerHeartbeat.Kind.WORKER)
-        recovered = tasks_recover_orphans()
         if recovered:
             self.stderr.write(f"requeued {recovered} task(s) left running by a worker that died")
         try:

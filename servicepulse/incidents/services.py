@@ -364,7 +364,9 @@ def incidents_forget_expired_posts(*, mention_ids: Iterable[int]) -> int:
         if isinstance(written.get("authors"), list):
             now["authors"] = [a for a in written["authors"] if str(a) not in gone_names]
         if isinstance(written.get("representatives"), list):
-            now["representatives"] = [t for t in written["representatives"] if str(t).strip() not in gone_texts]
+            now["representatives"] = [
+                t for t in written["representatives"] if str(t).strip() not in gone_texts
+            ]
         if now != written:
             incident.explanation = now
             incident.save(update_fields=["explanation", "updated_at"])

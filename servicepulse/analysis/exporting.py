@@ -5,7 +5,9 @@ The first line is the service catalogue, `{"catalog": {"services": [...]}}` (a c
 mean and restores on its own into a new database. Then one line per mention, oldest first: the import fields
 (`id`, `text`, `created_at`, `author`, `url`, `in_reply_to`, `lang`) plus `source`, `source_kind`, `author_id`,
 `thread_id`, `raw`, `analysis` (the models' own answer, the effective labels and scores) and `corrections`
-(each with its `field` and `value`, when it was made, `at`, and the user name of who made it, `by`).
+(each with its `field` and `value`, when it was made, `at`, and the user name of who made it, `by`; one put
+back to the models' reading also has when and by whom, `reverted_at` and `reverted_by`, and is restored as
+such: on record, not in force).
 
 Restoring creates the services of the export's catalogue that the database lacks (those it has are left as
 they are: nothing is overwritten or deleted), then the mentions. Restoring an export into a new database gives
@@ -76,7 +78,8 @@ def _analysis_record(analysis: MentionAnalysis | None) -> dict[str, Any] | None:
 
 def export_records(*, source: Source | None = None) -> Iterator[dict[str, Any]]:
     qs = Mention.objects.select_related("source", "analysis", "analysis__duplicate_of").prefetch_related(
-        "analysis__tags", Prefetch("corrections", queryset=Correction.objects.select_related("user"))
+        "analysis__tags",
+        Prefetch("corrections", queryset=Correction.objects.select_related("user", "reverted_by")),
     )
     if source is not None:
         qs = qs.filter(source=source)
@@ -98,16 +101,22 @@ def export_records(*, source: Source | None = None) -> Iterator[dict[str, Any]]:
             "raw": mention.raw,
             "analysis": _analysis_record(analysis),
             # Who made each correction and when, so a restored database still says who corrected what.
-            "corrections": [
-                {
-                    "field": c.field,
-                    "value": c.value,
-                    "at": c.created_at.isoformat(),
-                    "by": c.user.get_username() if c.user is not None else None,
-                }
-                for c in corrections
-            ],
+            "corrections": [_correction_record(c) for c in corrections],
         }
+
+
+def _correction_record(correction: Correction) -> dict[str, Any]:
+    record = {
+        "field": correction.field,
+        "value": correction.value,
+        "at": correction.created_at.isoformat(),
+        "by": correction.user.get_username() if correction.user is not None else None,
+    }
+    if correction.reverted_at is not None:  # only then: exports of labels never put back are unchanged
+        reverter = correction.reverted_by
+        record["reverted_at"] = correction.reverted_at.isoformat()
+        record["reverted_by"] = reverter.get_username() if reverter is not None else None
+    return record
 
 
 def _line(record: dict[str, Any]) -> str:
@@ -460,6 +469,13 @@ def _restore_parts(
             names = ", ".join(sorted(missing))
             rejected.append((part, f"{part} not restored: the catalogue has no service {names}"))
             continue
+        reverted_at = _correction_time(correction.get("reverted_at"))
+        if correction.get("reverted_at") is not None and reverted_at is None:
+            # Restored in force, it would silently undo the analyst who put the label back.
+            rejected.append(
+                (part, f"{part} not restored: reverted_at is not an ISO 8601 time with a UTC offset")
+            )
+            continue
         try:
             correction_create(
                 mention=mention,
@@ -467,6 +483,8 @@ def _restore_parts(
                 value=correction["value"],
                 user=_correction_user(correction.get("by")),
                 created_at=_correction_time(correction.get("at")),
+                reverted_at=reverted_at,
+                reverted_by=_correction_user(correction.get("reverted_by")),
             )
         except CorrectionError as exc:
             rejected.append((part, f"{part} not restored: {exc}"))

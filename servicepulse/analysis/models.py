@@ -94,14 +94,27 @@ class CorrectionField(models.TextChoices):
 
 
 class Correction(models.Model):
-    """An analyst's label for one field of one mention. The latest per (mention, field) wins, and
-    `servicepulse train` learns from all of them."""
+    """An analyst's label for one field of one mention. The latest in force per (mention, field) wins, and
+    `servicepulse train` learns from it. Putting a label back to the models' reading (`correction_revert`)
+    keeps its corrections, marked with who put it back and when (`reverted_at`, `reverted_by`): they are
+    then no longer in force, shown or trained on, but the trail of who changed what stays."""
 
     mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="corrections")
     field = models.CharField(max_length=20, choices=CorrectionField.choices)
     value = models.JSONField(help_text="true/false, a sentiment, or a list of service ids")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    reverted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the label was put back to the models' reading (else in force)"
+    )
+    reverted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who put the label back to the models' reading",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -91,17 +91,38 @@ def analysis_for_mentions(*, mention_ids: list[int]) -> dict[int, MentionAnalysi
 
 
 def corrections_latest(*, mention_ids: list[int]) -> dict[int, dict[str, Correction]]:
-    """The correction in force for each corrected field of these mentions (the latest: it is the one the
-    labels show), with who made it: {mention id: {field: correction}}. One query."""
+    """The correction in force for each corrected field of these mentions (the latest not reverted: it is the
+    one the labels show), with who made it: {mention id: {field: correction}}. One query."""
     latest: dict[int, dict[str, Correction]] = {}
     rows = (
-        Correction.objects.filter(mention_id__in=mention_ids)
+        Correction.objects.filter(mention_id__in=mention_ids, reverted_at__isnull=True)
         .select_related("user")
         .order_by("created_at", "id")
     )
     for correction in rows:
         latest.setdefault(correction.mention_id, {})[correction.field] = correction
     return latest
+
+
+def corrections_reverted(*, mention_ids: list[int]) -> dict[int, dict[str, Correction]]:
+    """For each field of these mentions that was corrected and then put back to the models' reading (and
+    not corrected since), the last correction put back, with who made it and who put it back (`reverted_by`,
+    `reverted_at`): {mention id: {field: correction}}. One query."""
+    latest: dict[int, dict[str, Correction]] = {}
+    rows = (
+        Correction.objects.filter(mention_id__in=mention_ids)
+        .select_related("user", "reverted_by")
+        .order_by("created_at", "id")
+    )
+    for correction in rows:
+        latest.setdefault(correction.mention_id, {})[correction.field] = correction
+    # A revert marks every correction of the field then in force, so the latest one is reverted exactly when
+    # the field is back to the models' reading.
+    return {
+        mention_id: reverted
+        for mention_id, fields in latest.items()
+        if (reverted := {f: c for f, c in fields.items() if c.reverted_at is not None})
+    }
 
 
 def mentions_for_service(*, service_id: str) -> QuerySet[Mention]:

@@ -41,10 +41,10 @@ def _clean_correction(field: str, value: Any) -> Any:
 
 
 def _latest_corrections(mention_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The latest correction per field of each mention, in one query."""
+    """The latest correction in force per field of each mention (reverted ones are left out), in one query."""
     latest: dict[int, dict[str, Any]] = {}
     for mention_id, field, value in (
-        Correction.objects.filter(mention_id__in=list(mention_ids))
+        Correction.objects.filter(mention_id__in=list(mention_ids), reverted_at__isnull=True)
         .order_by("created_at", "id")
         .values_list("mention_id", "field", "value")
     ):
@@ -210,18 +210,56 @@ def correction_create(
     value: Any,
     user: AbstractBaseUser | AnonymousUser | None = None,
     created_at: datetime | None = None,
+    reverted_at: datetime | None = None,
+    reverted_by: AbstractBaseUser | AnonymousUser | None = None,
 ) -> Correction:
     """Record an analyst's label; it overrides the model for this mention at once. `created_at` is for a
-    correction made earlier (a restored export keeps when it was made, and so which one is the latest)."""
+    correction made earlier (a restored export keeps when it was made, and so which one is the latest), and
+    `reverted_at` (with `reverted_by`) for one that had since been put back to the models' reading (a
+    restored export keeps it in the trail, not in force)."""
     value = _clean_correction(field, value)
-    author = user if isinstance(user, User) and user.is_authenticated else None
-    correction = Correction.objects.create(mention=mention, field=field, value=value, user=author)
+    correction = Correction.objects.create(mention=mention, field=field, value=value, user=_author(user))
+    moments: dict[str, Any] = {}
     if created_at is not None:
-        Correction.objects.filter(pk=correction.pk).update(created_at=created_at)  # auto_now_add ignores it
-        correction.created_at = created_at
+        moments["created_at"] = created_at  # auto_now_add ignores a value given to create()
+    if reverted_at is not None:
+        moments.update(reverted_at=reverted_at, reverted_by=_author(reverted_by))
+    if moments:
+        Correction.objects.filter(pk=correction.pk).update(**moments)
+        for name, moment in moments.items():
+            setattr(correction, name, moment)
     analysis = _locked_analyses([mention])[mention.pk]
     _apply([analysis], _latest_corrections([mention.pk]))
     return correction
+
+
+def _author(user: AbstractBaseUser | AnonymousUser | None) -> User | None:
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+@transaction.atomic
+def correction_revert(
+    *,
+    mention: Mention,
+    field: str,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    reverted_at: datetime | None = None,
+) -> int:
+    """Put one label of a mention back to the models' reading: every correction of `field` in force is marked
+    as reverted by `user` at `reverted_at` (now by default); none is deleted, so who corrected it and who put
+    it back stay on record. The effective label and the service tags follow at once, as for a correction;
+    `servicepulse train` no longer learns from the reverted corrections, and a later correction is in force
+    again. Returns how many corrections were in force (0: the label was already the models' reading)."""
+    if field not in CorrectionField.values:
+        raise CorrectionError(f"{field!r} cannot be corrected (choose {', '.join(CorrectionField.values)})")
+    in_force = Correction.objects.filter(mention=mention, field=field, reverted_at__isnull=True)
+    if not in_force.exists():
+        return 0
+    # Locked before the corrections change: a correction made meanwhile re-applies the labels after this.
+    analysis = _locked_analyses([mention])[mention.pk]
+    reverted = in_force.update(reverted_at=reverted_at or timezone.now(), reverted_by=_author(user))
+    _apply([analysis], _latest_corrections([mention.pk]))
+    return reverted
 
 
 # --- running the pipeline on stored mentions ------------------------------------------------------------

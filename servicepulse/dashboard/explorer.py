@@ -1,5 +1,6 @@
-"""The mentions explorer's filters and bulk relabel. Analysis labels are filtered and shown through the
-analysis app's selectors; relabelling stores corrections through its `correction_create` service."""
+"""The mentions explorer's filters, bulk relabel and putting a label back. Analysis labels are filtered and
+shown through the analysis app's selectors; relabelling stores corrections through its `correction_create`
+service, and putting a corrected label back to the models' reading goes through its `correction_revert`."""
 
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from servicepulse.analysis.models import CorrectionField
-from servicepulse.analysis.selectors import analysis_for_mentions, corrections_latest, mention_filter
-from servicepulse.analysis.services import correction_create
+from servicepulse.analysis.selectors import (
+    analysis_for_mentions,
+    corrections_latest,
+    corrections_reverted,
+    mention_filter,
+)
+from servicepulse.analysis.services import correction_create, correction_revert
 from servicepulse.catalog.models import Service
 from servicepulse.catalog.selectors import service_resolve
 from servicepulse.dashboard.forms import set_choices
@@ -117,6 +123,9 @@ class ExplorerRow:
     # Per corrected label (services, complaint, sentiment, spam): who set it, when, and what servicepulse had
     # read, so a wrong correction can be seen, traced and put back.
     corrections: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Per label put back to servicepulse's reading (and not corrected since): who put it back, when, and what
+    # the correction had said, so the trail stays visible after the undo.
+    reverted: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _label_words(label: str, value: Any, names: dict[str, str]) -> str:
@@ -130,24 +139,43 @@ def _label_words(label: str, value: Any, names: dict[str, str]) -> str:
     return str(value)
 
 
+def _who(user: Any) -> str:
+    return user.get_username() if user is not None else "someone (no account recorded)"
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%-d %b %Y %H:%M")
+
+
+def _label_name(label: str) -> str:
+    return str(CorrectionField(label).label) if label in CorrectionField.values else label
+
+
 def _correction_note(correction: Any, analysis: Any, names: dict[str, str]) -> str:
     label = str(correction.field)
-    who = correction.user.get_username() if correction.user is not None else "someone (no account recorded)"
-    when = timezone.localtime(correction.created_at).strftime("%-d %b %Y %H:%M")
     value = _label_words(label, correction.value, names)
-    name = CorrectionField(label).label if label in CorrectionField.values else label
-    note = f"{name} set to {value} by {who}, {when}"
+    note = f"{_label_name(label)} set to {value} by {_who(correction.user)}, {_when(correction.created_at)}"
     output = analysis.model_output if analysis is not None else {}
     if label in output:
         note += f" (servicepulse had read: {_label_words(label, output[label], names)})"
     return note
 
 
+def _reverted_note(correction: Any, names: dict[str, str]) -> str:
+    label = str(correction.field)
+    value = _label_words(label, correction.value, names)
+    return (
+        f"{_label_name(label)} put back to servicepulse's reading by {_who(correction.reverted_by)}, "
+        f"{_when(correction.reverted_at)} ({_who(correction.user)} had set it to {value})"
+    )
+
+
 def explorer_rows(mentions: list[Mention]) -> list[ExplorerRow]:
     ids = [m.pk for m in mentions]
     results = analysis_for_mentions(mention_ids=ids)
     corrections = corrections_latest(mention_ids=ids)
-    names = dict(Service.objects.values_list("id", "name")) if corrections else {}
+    reverted = corrections_reverted(mention_ids=ids)
+    names = dict(Service.objects.values_list("id", "name")) if corrections or reverted else {}
     return [
         ExplorerRow(
             mention=m,
@@ -156,6 +184,7 @@ def explorer_rows(mentions: list[Mention]) -> list[ExplorerRow]:
                 label: _correction_note(c, results.get(m.pk), names)
                 for label, c in corrections.get(m.pk, {}).items()
             },
+            reverted={label: _reverted_note(c, names) for label, c in reverted.get(m.pk, {}).items()},
         )
         for m in mentions
     ]
@@ -330,3 +359,21 @@ def apply_relabel(*, form: RelabelForm, user: Any) -> int:
         incident_recount_for(mention_ids=ids)
     live_counts_forget()
     return changed
+
+
+def apply_revert(*, mention_id: int, field: str, user: Any) -> int | None:
+    """Put one corrected label of one post back to the models' reading through the analysis app's
+    `correction_revert`, and let the board, the cached counts and themes and the incidents the post is
+    attached to follow at once, as after a relabel. Returns how many corrections were put back (0: none was
+    in force), or None when the post no longer exists."""
+    with transaction.atomic():
+        mention = Mention.objects.filter(pk=mention_id).first()
+        if mention is None:
+            return None
+        reverted = correction_revert(mention=mention, field=field, user=user)
+        if reverted:
+            rollup_refresh_for(moments=[mention.created_at])
+            incident_recount_for(mention_ids=[mention.pk])
+    if reverted:
+        live_counts_forget()
+    return reverted

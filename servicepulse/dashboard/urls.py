@@ -12,6 +12,7 @@ urlpatterns = [
     path("incidents/<int:pk>/act/", incidents.incident_act, name="incident-act"),
     path("mentions/", mentions.explorer, name="mentions"),
     path("mentions/relabel/", mentions.relabel, name="relabel"),
+    path("mentions/<int:mention_id>/revert/", mentions.relabel_revert, name="relabel-revert"),
     path("catalog/", catalog.catalog, name="catalog"),
     path("catalog/new/", catalog.catalog_add, name="catalog-add"),
     path("catalog/<slug:service_id>/", catalog.catalog_edit, name="catalog-edit"),

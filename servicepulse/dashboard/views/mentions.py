@@ -1,20 +1,24 @@
-"""Mentions explorer: filters, search, pagination, and bulk relabel (responder) via analysis corrections."""
+"""Mentions explorer: filters, search, pagination, bulk relabel (responder) via analysis corrections, and
+putting a corrected label back to servicepulse's reading (responder)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
+from servicepulse.analysis.models import CorrectionField
 from servicepulse.core.http import next_url
 from servicepulse.dashboard.explorer import (
+    MAX_MENTION_ID,
     CappedPaginator,
     ExplorerFilters,
     RelabelForm,
     apply_relabel,
+    apply_revert,
     explorer_queryset,
     explorer_rows,
 )
@@ -88,6 +92,44 @@ def relabel(request: HttpRequest) -> HttpResponse:
                 f"{gone} of the ticked posts no longer exist{'s' if gone == 1 else ''} (deleted by retention "
                 f"or erased since the page was shown) and {'was' if gone == 1 else 'were'} not relabelled.",
             )
+    return redirect(target)
+
+
+@role_required(Role.RESPONDER)
+@require_POST
+def relabel_revert(request: HttpRequest, mention_id: int) -> HttpResponse:
+    """Put one corrected label of one post back to servicepulse's reading (the button beside the correction;
+    it sits inside the relabel form, so the label comes as `revert` and the rest of that form is ignored)."""
+    if not 0 < mention_id <= MAX_MENTION_ID:
+        raise Http404("No such post.")
+    target = _back_to_explorer(request)
+    field = request.POST.get("revert", "")
+    if field not in CorrectionField.values:
+        messages.error(
+            request,
+            "Nothing was put back: say which label (services, complaint, sentiment or spam) to put back.",
+        )
+        return redirect(target)
+    name = CorrectionField(field).label.lower()
+    reverted = apply_revert(mention_id=mention_id, field=field, user=request.user)
+    if reverted is None:
+        messages.warning(
+            request,
+            "Nothing was put back: the post no longer exists (deleted by retention or erased since the page "
+            "was shown).",
+        )
+    elif reverted == 0:
+        messages.info(
+            request,
+            f"Nothing to put back: the post's {name} is already servicepulse's own reading (someone may have "
+            "put it back or the page was out of date).",
+        )
+    else:
+        messages.success(
+            request,
+            f"Put the post's {name} back to servicepulse's reading. The correction stays on record, and the "
+            "models no longer learn from it at the next training.",
+        )
     return redirect(target)
 
 

@@ -97,8 +97,10 @@ def _corrections() -> tuple[list[Any], list[Any], int]:
     latest: dict[tuple[int, str], tuple[str, Any]] = {}
     try:
         rows = (
+            # Reverted corrections (put back to the models' reading) are kept for the record, not learnt.
             Correction.objects.filter(
-                field__in=[CorrectionField.COMPLAINT, CorrectionField.SENTIMENT, CorrectionField.SPAM]
+                field__in=[CorrectionField.COMPLAINT, CorrectionField.SENTIMENT, CorrectionField.SPAM],
+                reverted_at__isnull=True,
             )
             .order_by("created_at", "id")
             .values_list("mention_id", "field", "value", "mention__text")
@@ -109,7 +111,10 @@ def _corrections() -> tuple[list[Any], list[Any], int]:
         # labels).
         moderation = moderation_decisions_for_training()
         services = (
-            Correction.objects.filter(field=CorrectionField.SERVICES).values("mention_id").distinct().count()
+            Correction.objects.filter(field=CorrectionField.SERVICES, reverted_at__isnull=True)
+            .values("mention_id")
+            .distinct()
+            .count()
         )
     except DatabaseError as exc:
         raise CommandError(

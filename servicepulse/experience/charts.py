@@ -42,6 +42,21 @@ def signed(value: float) -> str:
     return f"{whole:+d}" if whole else "0"
 
 
+# The score chart's label column holds this many characters at its font size (DejaVu Sans 11px, about 6.5px a
+# character in 182px): a longer name was drawn past the chart's left edge and cut ("th e-bost y Brifysgol").
+LABEL_CHARS = 27
+
+
+def fit_label(label: str, limit: int = LABEL_CHARS) -> str:
+    """`label`, shortened at a word when it can with an ellipsis, to fit the score chart's label column."""
+    label = " ".join(label.split())
+    if len(label) <= limit:
+        return label
+    cut = label[: limit - 1]
+    word = cut.rsplit(" ", 1)[0]
+    return (word if len(word) >= limit // 2 else cut).rstrip(" ,;:(-\u2013\u2014") + "…"
+
+
 def score_bars(bars: Sequence[ScoreBar], *, title: str) -> SafeString:
     """Horizontal bars from zero on a -100..+100 axis, the 95 % interval as a whisker, the target a mark."""
     label_w, plot_w, right = 190, 380, 70
@@ -70,7 +85,7 @@ def score_bars(bars: Sequence[ScoreBar], *, title: str) -> SafeString:
         cy = top + i * row_h + row_h / 2
         parts.append(
             f"<text x='{label_w - 8}' y='{_f(cy + 4)}' {FONT} font-size='11' fill='{TEXT}' "
-            f"text-anchor='end'>{escape(bar.label)}</text>"
+            f"text-anchor='end'><title>{escape(bar.label)}</title>{escape(fit_label(bar.label))}</text>"
         )
         if bar.value is None:
             parts.append(

@@ -41,3 +41,21 @@ class Ticket(models.Model):
     @property
     def resolution_time(self) -> timedelta | None:
         return None if self.resolved_at is None else self.resolved_at - self.opened_at
+
+
+class ReportDelivery(models.Model):
+    """The weekly report for `week` sent to `recipient`: the Monday job sends each week once to each address,
+    even when it runs again (a retried task, a second scheduler), unless a resend is asked for."""
+
+    week = models.CharField(max_length=8, help_text="ISO week, e.g. 2026-W47")
+    recipient = models.CharField(max_length=254)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["week", "recipient"], name="report_delivery_once_per_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} to {self.recipient}"

@@ -10,14 +10,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from smtplib import SMTPRecipientsRefused
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from servicepulse.catalog.models import Service
-from servicepulse.experience.models import Priority, Ticket
+from servicepulse.experience.models import Priority, ReportDelivery, Ticket
 
 REQUIRED_COLUMNS = ("opened", "resolved", "service", "priority")
 REFERENCE_COLUMNS = ("reference", "ref", "id", "ticket", "number", "ticket_id")
@@ -264,23 +267,97 @@ def tickets_delete_origin(*, origin: str) -> int:
     return deleted
 
 
-def report_email_send(*, week: str, recipients: list[str]) -> int:
-    """E-mail the weekly report for ISO week `week` (e.g. "2026-W47"): HTML and text, the PDF attached.
-    Returns the number of messages sent (one, to every recipient)."""
+@dataclass
+class ReportSendResult:
+    """What `report_email_send` did, address by address."""
+
+    sent: list[str] = field(default_factory=list)
+    already_sent: list[tuple[str, datetime]] = field(default_factory=list)  # (address, when): not sent again
+    invalid: list[str] = field(default_factory=list)  # not an e-mail address: nothing sent to it
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (address, the mail server's reason)
+
+
+def _recipient_norm(address: str) -> str:
+    return address.strip().lower()
+
+
+def report_email_send(*, week: str, recipients: list[str], resend: bool = False) -> ReportSendResult:
+    """E-mail the weekly report for ISO week `week` (e.g. "2026-W47"): HTML and text, the PDF attached, one
+    message per recipient (one bad or refused address does not stop the others, and nobody sees the list).
+    An address that already got this week's report is skipped unless `resend`; one that is not an e-mail
+    address, or that the mail server refuses, is reported back and not recorded, so a later run tries it
+    again. A failure of the mail server itself (unreachable) is raised, after recording those already sent."""
     from servicepulse.experience import rendering
     from servicepulse.experience.selectors import report_build
 
-    if not recipients:
-        return 0
+    result = ReportSendResult()
+    wanted: list[str] = []
+    for address in recipients:
+        address = address.strip()
+        try:
+            validate_email(address)
+        except ValidationError:
+            result.invalid.append(address)
+            continue
+        if _recipient_norm(address) not in {_recipient_norm(a) for a in wanted}:
+            wanted.append(address)
+    if not wanted:
+        return result
     report = report_build(week=week)
-    message = EmailMultiAlternatives(
-        subject=f"{settings.SERVICEPULSE_ORGANISATION}: IT experience report, week {report.week.label}",
-        body=rendering.report_text(report, attached=True),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=recipients,
+    label = report.week.label
+    if not resend:
+        earlier = dict(
+            ReportDelivery.objects.filter(
+                week=label, recipient__in=[_recipient_norm(a) for a in wanted]
+            ).values_list("recipient", "sent_at")
+        )
+        result.already_sent = [
+            (a, earlier[_recipient_norm(a)]) for a in wanted if _recipient_norm(a) in earlier
+        ]
+        wanted = [a for a in wanted if _recipient_norm(a) not in earlier]
+        if not wanted:
+            return result
+    subject = (
+        f"{settings.SERVICEPULSE_ORGANISATION}: IT experience report, week {label} ({report.week.title})"
     )
-    message.attach_alternative(rendering.report_email_html(report), "text/html")
-    message.attach(
-        f"servicepulse-report-{report.week.label}.pdf", rendering.report_pdf(report), "application/pdf"
-    )
-    return message.send()
+    text = rendering.report_text(report, attached=True)
+    html = rendering.report_email_html(report)
+    pdf = rendering.report_pdf(report)
+    with get_connection() as connection:
+        for address in wanted:
+            key = _recipient_norm(address)
+            # Claimed before sending, so two runs at once (a retried task, a second scheduler) send it once.
+            if resend:
+                ReportDelivery.objects.update_or_create(
+                    week=label, recipient=key, defaults={"sent_at": timezone.now()}
+                )
+            else:
+                try:
+                    with transaction.atomic():
+                        ReportDelivery.objects.create(week=label, recipient=key, sent_at=timezone.now())
+                except IntegrityError:
+                    continue  # another run has just sent it
+            message = EmailMultiAlternatives(
+                subject=subject,
+                body=text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[address],
+                connection=connection,
+            )
+            message.attach_alternative(html, "text/html")
+            message.attach(f"servicepulse-report-{label}.pdf", pdf, "application/pdf")
+            try:
+                message.send()
+            except SMTPRecipientsRefused as exc:
+                ReportDelivery.objects.filter(week=label, recipient=key).delete()
+                reason = "; ".join(
+                    f"{code} {raw.decode(errors='replace') if isinstance(raw, bytes) else raw}"
+                    for code, raw in exc.recipients.values()
+                )
+                result.refused.append((address, reason or "refused"))
+                continue
+            except BaseException:
+                ReportDelivery.objects.filter(week=label, recipient=key).delete()
+                raise
+            result.sent.append(address)
+    return result

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -316,7 +317,9 @@ def test_pdf_download(week: Week, users, client: Client) -> None:  # type: ignor
 
 
 def test_email_with_html_text_and_the_pdf_attached(week: Week) -> None:
-    assert report_email_send(week=week.label, recipients=["cio@northgate.example"]) == 1
+    assert report_email_send(week=week.label, recipients=["cio@northgate.example"]).sent == [
+        "cio@northgate.example"
+    ]
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["cio@northgate.example"]
@@ -342,7 +345,8 @@ def test_report_command_writes_the_pdf_and_sends_the_email(week: Week, tmp_path:
         "b@example.org",
     )
     assert pdf.read_bytes().startswith(b"%PDF")
-    assert mail.outbox[0].to == ["a@example.org", "b@example.org"]
+    # One message each: nobody sees the list, and one refused address does not stop the others.
+    assert [m.to for m in mail.outbox] == [["a@example.org"], ["b@example.org"]]
     call_command("report", "--week", week.label)
     assert "IT experience report" in capsys.readouterr().out
     from django.core.management.base import CommandError
@@ -356,7 +360,9 @@ def test_the_printed_report_promises_no_attachment_and_counts_in_words(week: Wee
     printed = capsys.readouterr().out
     assert "attached" not in printed  # it said "The PDF with charts is attached." on the terminal
     assert "- Wi-Fi: 1 ticket, 0% within SLA" in printed  # was "1 tickets"
-    assert report_email_send(week=week.label, recipients=["cio@northgate.example"]) == 1
+    assert report_email_send(week=week.label, recipients=["cio@northgate.example"]).sent == [
+        "cio@northgate.example"
+    ]
     assert "The PDF with charts is attached." in mail.outbox[0].body
 
 
@@ -445,7 +451,9 @@ def test_the_emailed_report_says_how_many_posts_nobody_acted_on(week: Week) -> N
 
     # The web report's note under the response times was missing from the e-mail that carries the report.
     case_open(mention=Mention.objects.filter(text__startswith="moodle upload error").first())  # type: ignore[arg-type]
-    assert report_email_send(week=week.label, recipients=["cio@northgate.example"]) == 1
+    assert report_email_send(week=week.label, recipients=["cio@northgate.example"]).sent == [
+        "cio@northgate.example"
+    ]
     message = mail.outbox[-1]
     text = message.body.split("INBOX RESPONSE TIMES")[1]
     assert "1 case, 0 answered" in text
@@ -457,3 +465,44 @@ def test_the_emailed_report_says_how_many_posts_nobody_acted_on(week: Week) -> N
     section = html.split('id="response-h"')[1].split("</section>")[0]
     assert "Not counted above: <strong>15 posts</strong> of the week that nobody has acted on yet" in section
     assert "“Answered” counts only the cases someone opened." in section
+
+
+def test_the_emailed_html_reads_in_a_mail_client(week: Week, settings) -> None:  # type: ignore[no-untyped-def]
+    """Mail clients drop a <style> block and every SVG: the e-mail carried its colours and layout only in the
+    stylesheet, and its charts and sparklines as SVG (Gmail showed neither, some clients their labels as loose
+    text), with screen-reader text that shows once the stylesheet is gone, and the incident without its link."""
+    settings.BASE_URL = "https://pulse.northgate.example"
+    report_email_send(week=week.label, recipients=["cio@northgate.example"])
+    message = mail.outbox[0]
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
+    assert "<style" not in html and "<svg" not in html and "<script" not in html and "<link" not in html
+    assert "sr-only" not in html
+    assert "The charts are in the attached PDF" in html
+    # Every table cell carries its own style; a negative score its colour.
+    cells = re.findall(r"<t[dh]\b[^>]*>", html)
+    assert cells and all("style=" in cell for cell in cells)
+    assert re.search(r'<td class="num neg" style="[^"]*color:#a31f17[^"]*">-50</td>', html)
+    links = re.findall(r'href="([^"]*)"', html)
+    assert links and all(link.startswith("https://pulse.northgate.example/") for link in links)
+    assert any("/incidents/" in link for link in links)
+
+
+def test_a_long_service_name_fits_the_score_chart(week: Week) -> None:
+    """The chart's label column is about 27 characters wide: a longer name ran off its left edge and the PDF
+    showed "th e-bost y Brifysgol" for "Ebost — gwasanaeth e-bost y Brifysgol"."""
+    name = "Ebost — gwasanaeth e-bost y Brifysgol (Welsh: Ŵŷ)"
+    svg = charts.score_bars([charts.ScoreBar(label=name, value=-40.0, n=12)], title="t")
+    shown = re.search(r"text-anchor='end'><title>([^<]*)</title>([^<]*)</text>", svg)
+    assert shown is not None
+    assert shown.group(1) == "Ebost — gwasanaeth e-bost y Brifysgol (Welsh: Ŵŷ)"  # the whole name on hover
+    assert shown.group(2) == "Ebost — gwasanaeth e-bost…"
+    assert len(shown.group(2)) <= charts.LABEL_CHARS
+    assert charts.fit_label("Moodle VLE") == "Moodle VLE"
+
+
+def test_the_text_report_says_there_are_no_services(db, capsys) -> None:  # type: ignore[no-untyped-def]
+    call_command("report", "--week", "2026-W47")
+    printed = capsys.readouterr().out
+    # Under EXPERIENCE SCORE there was nothing at all, then INCIDENTS.
+    assert "EXPERIENCE SCORE" in printed and "No services in the catalogue yet" in printed

@@ -110,3 +110,18 @@ def test_the_subject_says_which_week_in_dates(week: Week) -> None:
         mail.outbox[0].subject
         == "Northgate University: IT experience report, week 2026-W47 (16 Nov to 22 Nov 2026)"
     )
+
+
+def test_a_mistyped_recipient_is_named_when_servicepulse_starts(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.SERVICEPULSE_REPORT_RECIPIENTS = ["cio@uni.example", "dvc@@uni.example"]
+    settings.SERVICEPULSE_DIGEST_RECIPIENTS = []
+    call_command("check")  # a warning: the report still goes to the others
+    with pytest.raises(
+        SystemCheckError, match=r"SERVICEPULSE_REPORT_RECIPIENTS: 'dvc@@uni.example' is not an"
+    ):
+        call_command("check", fail_level="WARNING")
+    settings.SERVICEPULSE_REPORT_RECIPIENTS = ["cio@uni.example"]
+    call_command("check", fail_level="WARNING")

@@ -290,6 +290,26 @@ def comments_behind_mentions(mention_ids: Sequence[int]) -> list[Comment]:
     return comments
 
 
+def comments_of_author(
+    *, author: str, mention_ids: Sequence[int], source_id: int | None = None
+) -> tuple[list[Comment], PersonIdentity | None]:
+    """A person's blog comments, as `servicepulse erase-author` and `export-author` find them: those behind
+    their mentions `mention_ids` and, unless limited to a source other than the blog's, those their name,
+    e-mail address or account matches (an earlier erasure's placeholder is nobody's any more). The identity
+    is returned too (None when the blog is not reached), for their subscriptions and moderation log."""
+    comments = comments_behind_mentions(mention_ids)
+    if not erasure_reaches_the_blog(source_id):
+        return comments, None
+    identity = person_identity(author=author, mention_ids=mention_ids)
+    seen = {comment.pk for comment in comments}
+    comments += [
+        comment
+        for comment in Comment.objects.filter(identity.comments).exclude(pk__in=seen)
+        if not comment_is_erased(comment)
+    ]
+    return comments, identity
+
+
 def author_blog_export(
     *, author: str, mention_ids: Sequence[int], source_id: int | None = None
 ) -> dict[str, Any]:
@@ -298,13 +318,10 @@ def author_blog_export(
     export is limited to another source, those matched by their name, e-mail address or account), with the
     e-mail, IP address and user agent they were sent with; their reply subscriptions (no tokens); and the
     moderation log's copies of their comments. JSON-ready."""
-    comments = comments_behind_mentions(mention_ids)
+    comments, identity = comments_of_author(author=author, mention_ids=mention_ids, source_id=source_id)
     subscriptions: list[ReplySubscription] = []
     decisions: list[ModerationDecision] = []
-    if erasure_reaches_the_blog(source_id):
-        identity = person_identity(author=author, mention_ids=mention_ids)
-        seen = {comment.pk for comment in comments}
-        comments += list(Comment.objects.filter(identity.comments).exclude(pk__in=seen))
+    if identity is not None:
         subscriptions = list(
             ReplySubscription.objects.filter(identity.subscriptions).select_related("comment__post")
         )

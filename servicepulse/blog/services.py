@@ -36,13 +36,7 @@ from servicepulse.blog.models import (
     WordListEntry,
     WordListKind,
 )
-from servicepulse.blog.selectors import (
-    ERASED,
-    comment_is_erased,
-    comments_behind_mentions,
-    erasure_reaches_the_blog,
-    person_identity,
-)
+from servicepulse.blog.selectors import ERASED, comment_is_erased, comments_of_author
 from servicepulse.blog.spam import (
     Candidate,
     akismet_report,
@@ -587,15 +581,8 @@ def comments_erase_for_author(
     of comments since deleted) go too. Everything is erased in one pass, deepest first, so a comment of theirs
     kept only by replies that are also theirs is deleted rather than left as "[erased]".
     Returns (deleted, replaced by the placeholder)."""
-    comments = comments_behind_mentions(mention_ids)
-    if erasure_reaches_the_blog(source_id):
-        identity = person_identity(author=author, mention_ids=mention_ids)
-        seen = {comment.pk for comment in comments}
-        comments += [
-            comment
-            for comment in Comment.objects.filter(identity.comments).exclude(pk__in=seen)
-            if not comment_is_erased(comment)  # an earlier erasure's placeholder is nobody's any more
-        ]
+    comments, identity = comments_of_author(author=author, mention_ids=mention_ids, source_id=source_id)
+    if identity is not None:
         ReplySubscription.objects.filter(identity.subscriptions).delete()
         ModerationDecision.objects.filter(identity.decisions).delete()
     return _comments_erase(comments)

@@ -32,9 +32,13 @@ browser-deps:
 
 # The suite runs on SQLite, then on PostgreSQL when one answers on 127.0.0.1:5432; each pass runs in parallel
 # on every core, then runs the few tests that must run alone (they stop the PostgreSQL server). The
-# PostgreSQL pass leaves out the browser tests, those that use their own database (own_database) and those that
-# never reach a database (tests/conftest.py: they would only repeat the SQLite pass).
-PYTEST := DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test $(BIN)/pytest -q -p no:cacheprovider
+# PostgreSQL pass leaves out the browser tests, those that use their own database (own_database), those that
+# never reach a database and the long end-to-end ones marked `once` (tests/conftest.py: they would only repeat
+# the SQLite pass).
+# One torch thread per test process: the parallel workers already use every core, and two threads each only
+# made them wait for one another (6% longer on the analysis tests).
+PYTEST := DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test SERVICEPULSE_TORCH_THREADS=1 \
+	$(BIN)/pytest -q -p no:cacheprovider
 test: install browser-deps
 	$(PYTEST) -n $(TEST_WORKERS) -m "not serial"
 	$(PYTEST) -m serial

@@ -5,6 +5,7 @@ service, and putting a corrected label back to the models' reading goes through 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -377,3 +378,62 @@ def apply_revert(*, mention_id: int, field: str, user: Any) -> int | None:
     if reverted:
         live_counts_forget()
     return reverted
+
+
+EXPORT_CAP = 50_000  # rows in one download, newest first (narrow the filters for older ones)
+EXPORT_BATCH = 500
+EXPORT_COLUMNS = [
+    "id",
+    "created_at",
+    "source",
+    "author",
+    "url",
+    "text",
+    "services",
+    "complaint",
+    "sentiment",
+    "spam",
+]
+# A cell a spreadsheet would read as a formula (CSV injection): it is written with a leading apostrophe.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def explorer_export_rows(filters: ExplorerFilters) -> Iterator[list[str]]:
+    """The posts the explorer shows for `filters` (the same filters, the same order, at most EXPORT_CAP), one
+    CSV row each with how servicepulse reads it (corrections included), the header first. Read in batches,
+    so a long export never holds every post and its analysis at once."""
+    yield EXPORT_COLUMNS
+    batch: list[Mention] = []
+    for mention in explorer_queryset(filters)[:EXPORT_CAP].iterator(chunk_size=EXPORT_BATCH):
+        batch.append(mention)
+        if len(batch) == EXPORT_BATCH:
+            yield from _export_batch(batch)
+            batch = []
+    if batch:
+        yield from _export_batch(batch)
+
+
+def _export_batch(mentions: list[Mention]) -> Iterator[list[str]]:
+    results = analysis_for_mentions(mention_ids=[m.pk for m in mentions])
+    for m in mentions:
+        a = results.get(m.pk)
+        yield [
+            str(m.pk),
+            timezone.localtime(m.created_at).isoformat(),
+            _cell(m.source.name),
+            _cell(m.author or ""),
+            _cell(m.url or ""),
+            _cell(m.text),
+            _cell("; ".join(tag.service.name for tag in a.tags.all()) if a is not None else ""),
+            _yes_no(a.complaint if a is not None else None),
+            a.sentiment if a is not None else "",
+            _yes_no(a.spam if a is not None else None),
+        ]

@@ -15,10 +15,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db import DatabaseError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -27,7 +28,7 @@ from servicepulse.catalog.models import Service
 from servicepulse.dashboard import charts
 from servicepulse.dashboard.models import ServiceDay
 from servicepulse.dashboard.services import LIVE_DAYS, DayCounts, count_days, local_day_start, rollup_catch_up
-from servicepulse.experience.score import ServiceScore, score_from_counts, score_trend
+from servicepulse.experience.score import MIN_POSTS, ServiceScore, score_from_counts, score_trend
 from servicepulse.experience.selectors import top_themes
 from servicepulse.incidents.detection import Detector, DetectorConfig
 from servicepulse.incidents.models import (
@@ -288,14 +289,17 @@ def weekly_scores(
     weeks: int,
     now: datetime,
     counts: dict[str, dict[date, DayCounts]] | None = None,
+    targets: dict[str, int | None] | None = None,
 ) -> dict[str, list[ServiceScore]]:
     """The last `weeks` seven-day windows of local days ending today, oldest first, each with its trend
-    against the window before (so the latest point is always a full week, today included)."""
+    against the window before (so the latest point is always a full week, today included). `targets`, each
+    service's target score, is read from the catalogue unless given."""
     today = timezone.localdate(now)
     ends = [today - timedelta(days=7 * (weeks - i)) for i in range(weeks + 1)]  # ends[0]: the extra window
     first = ends[0] - timedelta(days=6)
     counts = counts if counts is not None else day_counts(service_ids=service_ids, first=first, last=today)
-    targets = dict(Service.objects.filter(id__in=service_ids).values_list("id", "target_score"))
+    if targets is None:
+        targets = dict(Service.objects.filter(id__in=service_ids).values_list("id", "target_score"))
     out: dict[str, list[ServiceScore]] = {}
     for sid in service_ids:
         per_day = counts.get(sid, {})
@@ -401,6 +405,14 @@ class ServiceOverview:
     complaints_week: int = 0
     baseline_week: float = 0.0
     learning_until: datetime | None = None
+    # The explorer's filters for the posts behind "Last 7 days" (the same local days, complaints, no spam),
+    # so the count links to exactly the posts it counts.
+    complaints_query: str = ""
+    # The alert rules that alert on this service (naming it, or naming no service), each with `named`, how
+    # many services it names.
+    alert_rules: list[AlertRule] = field(default_factory=list)
+    # False while fewer than two weeks have a score: `score_svg` is then a sentence, without the chart's key.
+    score_chart_drawn: bool = False
 
     @property
     def state_label(self) -> str:
@@ -411,6 +423,14 @@ class ServiceOverview:
         return LEARNING_HELP if self.state == BoardState.LEARNING else ""
 
 
+def _score_chart_pending(scored_weeks: int) -> str:
+    """What the service page says where the score chart goes, before two weeks have a score."""
+    needs = f"a week's score needs at least {MIN_POSTS} posts"
+    if scored_weeks == 0:
+        return f"Too few posts for a score yet: {needs}."
+    return f"One week with a score so far: the chart over time starts when a second week has one ({needs})."
+
+
 def service_overview(*, service: Service, now: datetime | None = None) -> ServiceOverview:
     """The service page: score over time with band and target, complaints against baseline, themes, posts."""
     now = now or timezone.now()
@@ -418,14 +438,24 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
     per_day = day_counts(
         service_ids=[service.id], first=today - timedelta(days=7 * (SERVICE_WEEKS + 1)), last=today
     )
-    weeks = weekly_scores(service_ids=[service.id], weeks=SERVICE_WEEKS, now=now, counts=per_day)[service.id]
+    weeks = weekly_scores(
+        service_ids=[service.id],
+        weeks=SERVICE_WEEKS,
+        now=now,
+        counts=per_day,
+        targets={service.id: service.target_score},  # the service is at hand: one query fewer
+    )[service.id]
     detectors = detectors_for(service_ids=[service.id])
     counts, baseline = complaints_against_baseline(
         service_ids=[service.id], days=SERVICE_DAYS, now=now, counts=per_day, detectors=detectors
     )[service.id]
     incidents = open_incidents_by_service(service_ids=[service.id]).get(service.id, [])
     target = service.target_score
+    # The chart starts at the first week with a score: the weeks before (before the service had posts, or
+    # servicepulse was listening) are not drawn as an empty axis beside a new service's one point.
     points = [charts.ScorePoint(start=w.start, value=w.value, low=w.low, high=w.high) for w in weeks]
+    points = points[next((i for i, p in enumerate(points) if p.value is not None), len(points)) :]
+    scored_weeks = sum(p.value is not None for p in points)
     latest = weeks[-1] if weeks else None
     score_label = f"Experience score of {service.name}, week by week, over {len(points)} weeks"
     if latest is not None and latest.value is not None:
@@ -443,8 +473,9 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
         score_svg=charts.fitted(
             lambda w: charts.score_chart(points, target=target, label=score_label, width=w)
         )
-        if any(p.value is not None for p in points)
-        else SafeString('<p class="muted">Too few posts for a score yet.</p>'),
+        if scored_weeks >= 2
+        else SafeString(f'<p class="muted">{_score_chart_pending(scored_weeks)}</p>'),
+        score_chart_drawn=scored_weeks >= 2,
         volume_svg=charts.fitted(
             lambda w: charts.volume_chart(
                 [d.strftime("%d %b") for d in days],
@@ -458,9 +489,23 @@ def service_overview(*, service: Service, now: datetime | None = None) -> Servic
             )
         ),
         themes=cached_themes(service_id=service.id, now=now),
-        recent=list(mentions_for_service(service_id=service.id)[:RECENT_POSTS]),
+        # Spam about the service is left out, as the counts and the score leave it out.
+        recent=list(mentions_for_service(service_id=service.id).filter(analysis__spam=False)[:RECENT_POSTS]),
         complaints_week=sum(counts[-7:]),
         baseline_week=sum(baseline[-7:]),
+        complaints_query=urlencode(
+            {
+                "service": service.id,
+                "complaint": "yes",
+                "spam": "no",
+                "since": days[-7].date().isoformat(),
+                "until": days[-1].date().isoformat(),
+            }
+        ),
+        # How many services each rule names (0: every service) instead of the services themselves: one query.
+        alert_rules=list(
+            alert_rule_list(service_id=service.id).prefetch_related(None).annotate(named=Count("services"))
+        ),
     )
 
 
@@ -494,12 +539,12 @@ def incident_page(*, pk: int) -> IncidentDetail | None:
     return incident_detail(incident_id=pk)
 
 
-def alert_rule_rows() -> QuerySet[AlertRule]:
-    """The alert rules, each with its latest delivery (`latest_deliveries`, a list of at most one): the page
-    says whether a rule's last alert went out, is retrying or failed, so a broken target is seen without
-    opening every incident."""
+def alert_rule_rows(*, service_id: str = "") -> QuerySet[AlertRule]:
+    """The alert rules (with `service_id`, those that alert on that service), each with its latest delivery
+    (`latest_deliveries`, a list of at most one): the page says whether a rule's last alert went out, is
+    retrying or failed, so a broken target is seen without opening every incident."""
     latest = AlertDelivery.objects.select_related("incident").order_by("-created_at", "-id")[:1]
-    return alert_rule_list().prefetch_related(
+    return alert_rule_list(service_id=service_id).prefetch_related(
         Prefetch("deliveries", queryset=latest, to_attr="latest_deliveries")
     )
 

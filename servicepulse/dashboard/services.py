@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -100,20 +100,54 @@ def rollup_refresh(*, start: date, end: date) -> int:
 
 
 def rollup_catch_up(*, today: date | None = None, recount_days: int = 0) -> int:
-    """Make the rollup complete up to yesterday (a no-op when it already is); `recount_days` also recounts
-    that many finished days before it, for posts analysed after their day closed (the periodic task)."""
+    """Make the rollup complete up to yesterday, and recount the finished days of the posts tagged since the
+    last call (analysed late: a file of last month's posts imported today, a source's backfill), which would
+    otherwise show as nothing until the nightly rebuild; when nothing is new, one query. `recount_days`
+    also recounts that many finished days before yesterday (the periodic task). A tag whose transaction
+    commits after a later one was seen is left to the nightly rebuild."""
     today = today or timezone.localdate()
     wanted = today - timedelta(days=LIVE_DAYS)
-    state = RollupState.objects.first()
+    # The newest tag is read with the state: on every page read, one query when nothing is new.
+    newest_tag = ServiceTag.objects.order_by("-id").values("id")[:1]
+    state = RollupState.objects.annotate(newest=Subquery(newest_tag)).first()
+    newest = (
+        state.newest if state is not None else ServiceTag.objects.aggregate(newest=Max("id"))["newest"]
+    ) or 0
     done = state.complete_until if state is not None else None
-    if done is not None and done >= wanted and recount_days <= 0:
-        return 0
+    seen = state.tags_seen_until if state is not None else None
+    written = 0
+    if done is not None and seen is not None and newest > seen:
+        late = _days_tagged(after=seen, upto=newest, first=today - timedelta(days=HISTORY_DAYS), last=done)
+        if late:
+            written += rollup_refresh(start=late[0], end=late[-1])
+    if state is not None and done is not None and done >= wanted and recount_days <= 0:
+        if newest != seen:
+            RollupState.objects.filter(pk=state.pk).update(tags_seen_until=newest)
+        return written
     start = done + timedelta(days=1) if done is not None else today - timedelta(days=HISTORY_DAYS)
     if recount_days > 0:
         start = min(start, wanted - timedelta(days=recount_days - 1))
-    written = rollup_refresh(start=start, end=wanted)
-    RollupState.objects.update_or_create(pk=1, defaults={"complete_until": wanted})
+    written += rollup_refresh(start=start, end=wanted)
+    RollupState.objects.update_or_create(pk=1, defaults={"complete_until": wanted, "tags_seen_until": newest})
     return written
+
+
+def _days_tagged(*, after: int, upto: int, first: date, last: date) -> list[date]:
+    """The local days in [first, last] of the service tags with an id in (after, upto], oldest first."""
+    tz = timezone.get_current_timezone()
+    days = (
+        ServiceTag.objects.filter(
+            id__gt=after,
+            id__lte=upto,
+            created_at__gte=local_day_start(first),
+            created_at__lt=local_day_start(last + timedelta(days=1)),
+        )
+        .annotate(local_day=TruncDate("created_at", tzinfo=tz))
+        .order_by()
+        .values_list("local_day", flat=True)
+        .distinct()
+    )
+    return sorted(days)
 
 
 def rollup_refresh_for(*, moments: Iterable[datetime]) -> int:

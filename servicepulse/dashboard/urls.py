@@ -11,6 +11,7 @@ urlpatterns = [
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),
     path("incidents/<int:pk>/act/", incidents.incident_act, name="incident-act"),
     path("mentions/", mentions.explorer, name="mentions"),
+    path("mentions/export.csv", mentions.export, name="mentions-export"),
     path("mentions/relabel/", mentions.relabel, name="relabel"),
     path("mentions/<int:mention_id>/revert/", mentions.relabel_revert, name="relabel-revert"),
     path("catalog/", catalog.catalog, name="catalog"),

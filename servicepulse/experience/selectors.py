@@ -412,10 +412,13 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
                 service=service,
                 score=points[-1],
                 series=points,
+                # No week with enough posts: words, not a bare zero line that reads as a steady score of 0.
                 spark=charts.sparkline(
                     [p.value for p in points],
                     label=f"{service.name}: weekly experience score over {len(points)} weeks",
-                ),
+                )
+                if any(p.value is not None for p in points)
+                else SafeString('<span class="muted">no scores yet</span>'),
                 complaints=counts.get(service.id, readers.Counts()).complaints,
                 spam=counts.get(service.id, readers.Counts()).spam,
             )
@@ -436,11 +439,16 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
     )
     days = week.days()
     complaints_per_day, others_per_day = readers.daily_counts(days=days)
-    chart_daily = charts.daily_bars(
-        [f"{timezone.localtime(d):%a %-d}" for d in days[:-1]],
-        complaints_per_day,
-        others_per_day,
-        title="Posts per day about IT services",
+    # A week without a post has no chart: seven empty bars say nothing the headline's "0 posts" does not.
+    chart_daily = (
+        charts.daily_bars(
+            [f"{timezone.localtime(d):%a %-d}" for d in days[:-1]],
+            complaints_per_day,
+            others_per_day,
+            title="Posts per day about IT services",
+        )
+        if sum(complaints_per_day) + sum(others_per_day)
+        else SafeString("")
     )
 
     # Themes: the services with the most complaints this week, their most telling terms.

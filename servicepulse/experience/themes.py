@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import regex
+
 _STOP_TEXT = """a about after again all also am an and any anyone are as at be been before being but by
     can cant
     could did didnt do does doesnt dont else even ever every for from get gets getting got had has have
@@ -23,7 +25,9 @@ _STOP_TEXT = """a about after again all also am an and any anyone are as at be b
     again also getting thing things way time today want wants need needs going gonna cos tho
     can't won't don't i'm it's doesn't isn't didn't i've i'd uni"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
-_TOKEN = re.compile(r"[#@]?[a-z0-9][a-z0-9'\-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
+# Words in any script, with their accents and vowel marks (the regex module's \w holds combining marks):
+# a complaint in Welsh, French or Arabic makes themes as one in English does ("ffôn" was cut to "ff", "n").
+_TOKEN = regex.compile(r"[#@]?[^\W_][\w'\-]*[^\W_]|[^\W_]")
 _URL = re.compile(r"https?://\S+|\S+@\S+")
 
 
@@ -54,7 +58,8 @@ class Theme:
 
 
 def tokens(text: str, *, ignore: frozenset[str] = frozenset()) -> list[str]:
-    words = [t.lower().strip("'-").lstrip("#") for t in _TOKEN.findall(_URL.sub(" ", text))]
+    text = _URL.sub(" ", text).replace("\u2019", "'")  # a curly "doesn't" is the stop word too
+    words = [t.lower().strip("'-").lstrip("#") for t in _TOKEN.findall(text)]
     return [
         t for t in words if len(t) > 2 and t not in STOPWORDS and t not in ignore and not t.startswith("@")
     ]

@@ -412,8 +412,14 @@ def maintenance_in_progress(*, service_id: str, at: datetime) -> bool:
     )
 
 
-def alert_rule_list() -> QuerySet[AlertRule]:
-    return AlertRule.objects.prefetch_related("services")
+def alert_rule_list(*, service_id: str = "") -> QuerySet[AlertRule]:
+    """The alert rules with their services; with `service_id`, only those that alert on that service (the
+    rules naming it, and those naming none, which alert on every service)."""
+    qs = AlertRule.objects.prefetch_related("services")
+    if service_id:
+        named = AlertRule.services.through.objects.values("alertrule_id")
+        qs = qs.filter(Q(pk__in=named.filter(service_id=service_id)) | ~Q(pk__in=named))
+    return qs
 
 
 def alert_rule_get(*, rule_id: int | str) -> AlertRule | None:

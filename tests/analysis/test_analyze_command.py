@@ -244,3 +244,59 @@ def test_analyze_reads_a_catalogue_file_as_catalog_load_does(tmp_path: Path) -> 
     )
     rows = list(csv.DictReader((tmp_path / "o.csv").open(encoding="utf-8")))
     assert [row["services"].split(";")[0] for row in rows] == ["moodle-vle", "wifi"]
+
+
+def test_analyze_rows_in_welsh_chinese_and_arabic_from_an_excel_file(
+    tmp_path: Path, encoder: Any, catalog: list[dict[str, Any]]
+) -> None:
+    """A file saved by Excel as 'CSV UTF-8' (with a byte order mark): each row's language and the services
+    its aliases name, in other scripts and spellings, and an output Excel reads back with its BOM."""
+    services = [
+        *catalog,
+        {"id": "email", "name": "E-mail", "aliases": ["e-bost", "البريد الإلكتروني"]},
+        {"id": "records", "name": "Student records", "aliases": ["教务系统"]},
+    ]
+    texts = [
+        "Mae'r ebost i lawr eto ers y bore, dw i ddim yn gallu anfon dim byd",
+        "教务系统又崩了，选课怎么办？",  # noqa: RUF001 - other scripts on purpose
+        "لا أستطيع الدخول إلى البريد الإلكتروني منذ الصباح",
+        "wifi down in the library again",
+    ]
+    src = tmp_path / "in.csv"
+    with src.open("w", newline="", encoding="utf-8-sig") as fh:
+        csv.writer(fh).writerows([["id", "text"], *([str(i), t] for i, t in enumerate(texts))])
+    out = tmp_path / "out.csv"
+    call_command(
+        "analyze",
+        str(src),
+        "--text-column",
+        "text",
+        "--output",
+        str(out),
+        "--catalog",
+        str(_catalog_file(tmp_path, services)),
+    )
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfid,text,")  # one BOM, then the header
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert [r["text"] for r in rows] == texts
+    assert [r["language"] for r in rows] == ["cy", "zh", "ar", "en"]
+    assert [r["services"].split(";")[0] for r in rows] == ["email", "records", "email", "wifi"]
+
+
+def test_analyze_output_has_no_bom_when_the_input_had_none(
+    tmp_path: Path, catalog: list[dict[str, Any]]
+) -> None:
+    src = _write(tmp_path / "in.csv", [["text"], ["moodle is down"]])
+    out = tmp_path / "out.csv"
+    call_command(
+        "analyze",
+        str(src),
+        "--text-column",
+        "text",
+        "--output",
+        str(out),
+        "--catalog",
+        str(_catalog_file(tmp_path, catalog)),
+    )
+    assert out.read_bytes().startswith(b"text,complaint,")

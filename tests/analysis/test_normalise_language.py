@@ -52,3 +52,32 @@ def test_language_short_and_empty_texts() -> None:
     assert detect_language("@user http") == UNDETERMINED  # placeholders are not language
     with pytest.raises(TypeError):
         detect_language(3)  # type: ignore[arg-type]
+
+
+def test_fold_reads_full_width_forms_and_curly_apostrophes() -> None:
+    assert fold("ＷｉＦｉ Ap’r Brifysgol apʼr") == "wifi ap'r brifysgol ap'r"  # noqa: RUF001 - other scripts on purpose
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # short texts in another script than Latin are not the Latin-script fallback
+        ("教务系统又崩了，选课怎么办？", "zh"),  # noqa: RUF001 - other scripts on purpose
+        ("教务系统登不上", "zh"),
+        ("Moodle登录不了", "zh"),
+        ("الواي فاي لا يعمل", "ar"),
+        ("ＷｉＦｉ　繋がらない", "ja"),  # noqa: RUF001 - other scripts on purpose
+        ("Mae'r e-bost i lawr eto", "cy"),
+        # varieties the detector names apart are filtered and counted under their language
+        ("النت فاصل من الصبح والله مش عارف اعمل ايه في المحاضرة", "ar"),
+        ("佢哋嘅wifi又壞咗，點算呀", "zh"),  # noqa: RUF001 - other scripts on purpose
+    ],
+)
+def test_language_of_short_texts_in_other_scripts(text: str, expected: str) -> None:
+    assert detect_language(normalise(text)) == expected
+    assert detect_language(normalise(text), fallback="cy") == expected
+
+
+def test_language_fallback_stays_for_short_latin_texts() -> None:
+    assert detect_language("Diolch!", fallback="cy") == "cy"
+    assert detect_language("e-bost down again lol") == "en"

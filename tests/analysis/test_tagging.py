@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
+from servicepulse.analysis.ml.normalise import normalise
 from servicepulse.analysis.ml.tagging import CatalogTagger
 from servicepulse.catalog.document import catalog_parse
 
@@ -125,3 +127,55 @@ def test_catalogue_of_names_only(encoder: Any) -> None:
     log_p = tagger.discriminant(encoder.encode(["moodle course page", "wifi signal"]).embeddings)
     assert log_p.argmax(axis=1).tolist() == [0, 1]
     assert np.allclose(np.exp(log_p).sum(axis=1), 1.0, atol=1e-4)
+
+
+def _multilingual_tagger() -> CatalogTagger:
+    return CatalogTagger(
+        catalog_parse(
+            {
+                "services": [
+                    {"id": "email", "name": "E-mail", "aliases": ["e-bost", "البريد الإلكتروني"]},
+                    {"id": "wifi", "name": "Wi-Fi", "aliases": ["eduroam"]},
+                    {"id": "records", "name": "Student records", "aliases": ["教务系统", "IT服务台"]},
+                    {"id": "app", "name": "University app", "aliases": ["Ap'r Brifysgol"]},
+                    {"id": "vle", "name": "Moodle"},
+                    {"id": "desktop", "name": "Bwrdd Gwaith", "aliases": ["AppsAnywhere"]},
+                ]
+            }
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        # a hyphenated alias written without its hyphen, or with a space, and full-width
+        ("ebost ddim yn gweithio", "email"),
+        ("wifi down in the library again", "wifi"),
+        ("WiFi down", "wifi"),
+        ("ＷｉＦｉ 又断了", "wifi"),  # noqa: RUF001 - other scripts on purpose
+        # Chinese and Japanese are written without spaces: the alias is inside the run, a Latin name beside it
+        ("教务系统登不上", "records"),
+        ("登不上教务系统了，怎么办", "records"),  # noqa: RUF001 - other scripts on purpose
+        ("Moodle登录不了", "vle"),
+        ("我的moodle又挂了", "vle"),
+        ("it服务台没人接电话", "records"),
+        # curly and modifier-letter apostrophes as phones type them
+        ("ap’r brifysgol wedi torri eto", "app"),  # noqa: RUF001 - other scripts on purpose
+        ("apʼr brifysgol wedi torri eto", "app"),  # noqa: RUF001 - other scripts on purpose
+        # Arabic with its vowel marks (re's \w split the word at each mark)
+        ("البَرِيد الإِلِكْتْرُونِي لا يعمل", "email"),
+        ("Bwrdd Gwaith ddim yn llwytho", "desktop"),
+    ],
+)
+def test_aliases_in_other_scripts_and_spellings(text: str, service: str) -> None:
+    tagger = _multilingual_tagger()
+    assert [tagger.ids[i] for i in tagger.alias_matches(normalise(text))] == [service]
+
+
+def test_aliases_are_not_found_across_words_or_in_placeholders() -> None:
+    tagger = _multilingual_tagger()
+    assert tagger.alias_matches(normalise("bit服务台")) == {}  # "it" is not a word of "bit"
+    # an e-mail address becomes the placeholder word "email": it does not name the E-mail service
+    assert tagger.alias_matches(normalise("write to me at jo@uni.ac.uk please")) == {}
+    assert tagger.alias_matches(normalise("教务 is a word, 系统 another")) == {}

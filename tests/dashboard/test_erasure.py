@@ -21,7 +21,7 @@ def test_an_erased_persons_posts_leave_the_service_pages_themes_at_once(
 ) -> None:
     viewer = clients["viewer"]
     page = htmllib.unescape(viewer.get("/services/vle/").content.decode())
-    assert "<blockquote>moodle is down again and my essay is due at midnight</blockquote>" in page
+    assert '<blockquote dir="ltr">moodle is down again and my essay is due at midnight</blockquote>' in page
 
     with django_capture_on_commit_callbacks(execute=True):
         for author in {m.author for m in world["mentions"] if m.text.startswith("moodle")}:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 
+from servicepulse.analysis.services import analysis_save
 from servicepulse.catalog.services import catalog_load
-from tests.factories import SourceFactory
+from tests.factories import MentionFactory, SourceFactory
 
 
 def _text(response: Any) -> str:
@@ -74,3 +77,58 @@ def test_status_manage_page_without_components_says_where_they_come_from(clients
     assert "No components yet" in _text(clients["responder"].get("/status/manage/"))
     catalog_load(data={"services": [{"id": "vle", "name": "Moodle VLE"}]})
     assert "No components yet" not in _text(clients["responder"].get("/status/manage/"))
+
+
+def _posts(service_id: str, *, when: datetime, n: int, sentiment: str = "negative") -> None:
+    for i in range(n):
+        analysis_save(
+            mention=MentionFactory(
+                text=f"post {i} about {service_id}", created_at=when - timedelta(minutes=i)
+            ),
+            complaint=sentiment == "negative",
+            complaint_score=0.9,
+            sentiment=sentiment,
+            sentiment_score=0.0,
+            spam=False,
+            spam_score=0.0,
+            services=[(service_id, 0.9)],
+        )
+
+
+def test_service_page_draws_no_score_chart_for_its_first_scored_week(clients: dict[str, Client]) -> None:
+    """A new service with its first week of posts: one score, said in words, not one dot on twelve weeks of
+    empty axis with a key for a line and band that are not there."""
+    catalog_load(data={"services": [{"id": "vle", "name": "Moodle VLE"}]})
+    now = timezone.now()
+    _posts("vle", when=now - timedelta(hours=1), n=12)
+    page = clients["viewer"].get("/services/vle/").content.decode()
+    assert "One week with a score so far" in _text(clients["viewer"].get("/services/vle/"))
+    assert 'aria-label="Experience score of' not in page
+    assert "confidence band" not in page
+    # A second week with a score: the chart, from the first of the two weeks, not from twelve weeks back.
+    _posts("vle", when=now - timedelta(days=8), n=12, sentiment="positive")
+    page = clients["viewer"].get("/services/vle/").content.decode()
+    assert 'aria-label="Experience score of Moodle VLE, week by week, over 2 weeks' in page
+    assert "confidence band" in page
+
+
+def test_service_page_without_a_score_says_what_a_score_needs(clients: dict[str, Client]) -> None:
+    catalog_load(data={"services": [{"id": "vle", "name": "Moodle VLE"}]})
+    _posts("vle", when=timezone.now() - timedelta(hours=1), n=3)
+    page = _text(clients["viewer"].get("/services/vle/"))
+    assert "needs at least 10 posts" in page
+    assert "confidence band" not in page
+
+
+def test_incidents_page_without_services_does_not_call_it_quiet(clients: dict[str, Client]) -> None:
+    """Nothing is watched yet: 'Quiet is good' would be reassurance about nothing, and the form to open an
+    incident could only be refused for want of a service."""
+    page = clients["admin"].get("/incidents/")
+    assert "Quiet is good" not in _text(page)
+    assert "nothing to watch yet" in _text(page)
+    assert 'href="/catalog/new/"' in page.content.decode()
+    assert 'id="open-incident"' not in page.content.decode()
+    catalog_load(data={"services": [{"id": "vle", "name": "Moodle VLE"}]})
+    page = clients["admin"].get("/incidents/")
+    assert "Quiet is good" in _text(page)
+    assert 'id="open-incident"' in page.content.decode()

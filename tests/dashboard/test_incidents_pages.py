@@ -359,7 +359,7 @@ def test_the_explanation_counts_what_the_page_counts_after_a_relabel(
         "analyst relabelled 1 attached post" in page
     )
     # The others still say what the relabelled post said: it still stands for the incident.
-    assert "<blockquote>moodle is down again" in page
+    assert '<blockquote dir="ltr">moodle is down again' in page
     # What detection wrote (and alerts were sent with) is kept as written.
     assert Incident.objects.get(pk=incident.pk).explanation == written
     # The status page's draft counts the same people.

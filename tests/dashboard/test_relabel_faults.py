@@ -39,7 +39,7 @@ def test_posts_relabelled_away_leave_the_service_pages_themes_at_once(
     viewer = clients["viewer"]
     page = htmllib.unescape(viewer.get("/services/vle/").content.decode())
     # The VLE's theme, with this post as its example (the recent posts list it too, spam or not).
-    assert "<blockquote>moodle is down again and my essay is due at midnight</blockquote>" in page
+    assert '<blockquote dir="ltr">moodle is down again and my essay is due at midnight</blockquote>' in page
 
     moodle = [m.pk for m in world["mentions"] if m.text.startswith("moodle")]
     response = clients["responder"].post(
@@ -49,7 +49,7 @@ def test_posts_relabelled_away_leave_the_service_pages_themes_at_once(
 
     # The themes were kept ten minutes whatever was relabelled: spam was still shown as the VLE's theme.
     page = htmllib.unescape(viewer.get("/services/vle/").content.decode())
-    assert "<blockquote>moodle is down again" not in page
+    assert '<blockquote dir="ltr">moodle is down again' not in page
     assert "No complaint themes this week." in page
 
 

@@ -34,7 +34,7 @@ def test_a_wrong_correction_is_put_back_and_everything_follows_at_once(
     people = Incident.objects.get(pk=incident.pk).affected_authors
     assert people == len({m.author_key for m in moodle}) > 1
 
-    theme = "<blockquote>moodle is down again and my essay is due at midnight</blockquote>"
+    theme = '<blockquote dir="ltr">moodle is down again and my essay is due at midnight</blockquote>'
     assert theme in htmllib.unescape(viewer.get("/services/vle/").content.decode())  # themes now cached
 
     # By mistake, every moodle post is marked spam: the theme and the incident's people go at once.

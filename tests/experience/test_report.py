@@ -506,3 +506,32 @@ def test_the_text_report_says_there_are_no_services(db, capsys) -> None:  # type
     printed = capsys.readouterr().out
     # Under EXPERIENCE SCORE there was nothing at all, then INCIDENTS.
     assert "EXPERIENCE SCORE" in printed and "No services in the catalogue yet" in printed
+
+
+def test_quotes_in_arabic_read_right_to_left_in_the_page_and_the_email(week: Week) -> None:
+    """A quoted complaint in Arabic took the page's left-to-right direction: its question mark and the
+    handle it opens with jumped to the wrong end. The direction is written out (mail clients and the PDF
+    ignore dir="auto")."""
+    from servicepulse.experience.rendering import report_email_html
+    from servicepulse.sources.models import Source
+
+    from .conftest import MONDAY, analysed
+
+    source = Source.objects.get(name="Students (Facebook)")
+    for i in range(8):
+        analysed(
+            source,
+            at=MONDAY + timedelta(days=2, hours=10, minutes=i),
+            text=f"@ITServiceDesk الواي فاي لا يعمل في السكن منذ الصباح؟ {i}",
+            sentiment="negative",
+            complaint=True,
+            services=("wifi",),
+            author=f"طالب{i}",
+        )
+    report = report_build(week=week.label)
+    quoted = [p.text for t in report.themes for p in t.examples if "الواي" in p.text]
+    assert quoted, [t.label for t in report.themes]
+    html = report_email_html(report)
+    assert re.search(r'<blockquote dir="rtl"[^>]*>@ITServiceDesk الواي', html)
+    assert re.search(r'<blockquote dir="ltr"[^>]*>moodle upload error', html)
+    assert re.search(r"<bdi[^>]*>طالب\d</bdi>", html)

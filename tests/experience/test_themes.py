@@ -45,3 +45,21 @@ def test_nothing_to_say_about_nothing() -> None:
 
 def test_tokens_drop_links_handles_and_filler() -> None:
     assert tokens("@itdesk is the VLE down?? https://t.co/x #moodle rn") == ["vle", "down", "moodle"]
+
+
+def test_themes_of_complaints_in_welsh_french_and_arabic_keep_whole_words() -> None:
+    """The words were read as ASCII runs: "ffôn" became "ff" and "n", and a complaint in Arabic had no word
+    at all, so it never made a theme nor gave the report a quote."""
+    assert tokens("Le réseau ne marche pas, ffôn ddim yn gweithio") == [
+        "réseau",
+        "marche",
+        "pas",
+        "ffôn",
+        "ddim",
+        "gweithio",
+    ]
+    assert tokens("moodle doesn’t load") == ["moodle", "load"]  # the stop word, not "doesn", however typed  # noqa: RUF001 - other scripts on purpose
+    posts = [post(i, f"الواي فاي لا يعمل في السكن منذ الصباح {i}") for i in range(6)]
+    themes = themes_for(posts, background=["printer jammed"] * 20, limit=1)
+    assert themes and themes[0].count == 6
+    assert set(themes[0].label.split()) <= {"الواي", "فاي", "يعمل", "السكن", "منذ", "الصباح"}

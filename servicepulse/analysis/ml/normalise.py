@@ -21,6 +21,9 @@ _URL = re.compile(
 _HANDLE = re.compile(r"(?<![\w@])@[\w.]+(?:@[\w-]+(?:\.[\w-]+)+)?")
 _SPACE = re.compile(r"\s+")
 _CONTROL = {c: " " for c in range(32) if chr(c) not in "\t\n\r"}
+# Apostrophes as phones and word processors type them (right and left single quotation marks, the modifier
+# letter apostrophe), read as the plain one: "Ap'r Brifysgol" typed on a phone is the alias "Ap'r Brifysgol".
+_APOSTROPHES = {0x2019: "'", 0x2018: "'", 0x02BC: "'"}
 
 
 def normalise(text: str) -> str:
@@ -35,6 +38,7 @@ def normalise(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Lower case without accents, for alias matching (``Résumé`` -> ``resume``)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Lower case without accents, full-width letters as ASCII ones and curly apostrophes straight, for alias
+    matching (``Résumé`` -> ``resume``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold()).translate(_APOSTROPHES)
     return "".join(c for c in decomposed if not unicodedata.combining(c))

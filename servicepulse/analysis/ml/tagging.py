@@ -1,6 +1,7 @@
 """Service tagging from the catalogue alone: aliases (exact, case- and accent-insensitive, hashtags, common
-misspellings), embedding similarity to each service's name, description and example posts, the words the
-catalogue uses for each service, and a small linear discriminant fitted to the catalogue's own texts.
+misspellings, with or without hyphens, inside unspaced Chinese, Japanese or Thai text), embedding similarity
+to each service's name, description and example posts, the words the catalogue uses for each service, and a
+small linear discriminant fitted to the catalogue's own texts.
 
 Nothing here is trained on labelled posts: everything the tagger knows of a service comes from its catalogue
 entry, and a catalogue edit takes effect the next time a tagger is built (catalogue texts' embeddings are
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import regex
 
-from servicepulse.analysis.ml.normalise import fold, normalise
+from servicepulse.analysis.ml.normalise import EMAIL_TOKEN, URL_TOKEN, fold, normalise
 
 # Semantic similarity blend: the examples say how people write about a service, the description what it is,
 # the name what they call it.
@@ -55,7 +57,20 @@ _STOP_TEXT = """
 """
 _STOP_WORDS = frozenset(_STOP_TEXT.split())
 
-_TOKEN = re.compile(r"#?\w+(?:['\u2019]\w+)?")
+# Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Myanmar): a run of them
+# is a token of its own, so "Moodle登录不了" holds the word "moodle", and an alias in them is found inside a run
+# ("教务系统" in "教务系统登不上").
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
+_UNSPACED_CHAR = regex.compile(f"[{_UNSPACED}]")
+# A word: letters with their combining marks (the regex module's \w has them; re's splits "हिन्दी" and an Arabic
+# word with its vowel marks into pieces), with an inner apostrophe ("ap'r", straight or curly); a hashtag's # may be the
+# full-width one.
+_TOKEN = regex.compile(f"[#\uff03]?(?:[{_UNSPACED}]+|[^\\W{_UNSPACED}]+(?:['\u2019][^\\W{_UNSPACED}]+)?)")
+_PLACEHOLDERS = frozenset({EMAIL_TOKEN, URL_TOKEN})
+_JOINED_MIN = 4  # a spelling without the alias's hyphens or spaces ("wifi" for "Wi-Fi") from this length
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 _cache_lock = threading.Lock()
@@ -68,7 +83,7 @@ def _tokens(text: str) -> tuple[list[str], set[str]]:
     words: list[str] = []
     hashtags: set[str] = set()
     for raw in _TOKEN.findall(text):
-        if raw.startswith("#"):
+        if raw[0] in "#\uff03":
             body = raw[1:]
             hashtags.add(fold(body))
             parts = [fold(p) for p in _CAMEL.split(body) if p]
@@ -158,8 +173,9 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
 
 
 def _allowed_typos(word: str) -> int:
-    # Short names are too easily confused with ordinary words ("vpn"/"van"): exact only.
-    if len(word) < 5 or word.isdigit():
+    # Short names are too easily confused with ordinary words ("vpn"/"van"): exact only. So are words of the
+    # unspaced scripts, where one character is a word of its own.
+    if len(word) < 5 or word.isdigit() or _UNSPACED_CHAR.search(word):
         return 0
     return 1 if len(word) < 9 else 2
 
@@ -196,6 +212,9 @@ class CatalogTagger:
         for entry in self._aliases:
             self._by_first.setdefault(entry.words[0], []).append(entry)
             self._by_joined.setdefault(entry.joined, []).append(entry)
+        # Aliases starting with a word of an unspaced script: the post's run may hold more before it.
+        self._unspaced_first = [a for a in self._aliases if _UNSPACED_CHAR.search(a.words[0])]
+        self._longest = max((len(a.words) for a in self._aliases), default=0)
         self._names = [str(r.get("name") or r["id"]) for r in records]
         self._descriptions = [
             f"{name}: {r.get('description') or ''}".strip(" :")
@@ -330,13 +349,30 @@ class CatalogTagger:
                     window = words[i : i + n]
                     if len(window) < n or found.get(alias.service_index, 0.0) >= ALIAS_CONFIDENCE:
                         continue
-                    if tuple(window) == alias.words:
+                    if _unspaced_fit(
+                        alias.words, window
+                    ):  # the same words ("it" + "服务台没人接" for "IT服务台")
                         found[alias.service_index] = ALIAS_CONFIDENCE
                     elif alias.fuzzy and all(
                         a == w or a in near[i + k]
                         for k, (a, w) in enumerate(zip(alias.words, window, strict=True))
                     ):
                         found.setdefault(alias.service_index, FUZZY_ALIAS_CONFIDENCE)
+            if _UNSPACED_CHAR.search(word):
+                for alias in self._unspaced_first:
+                    window = words[i : i + len(alias.words)]
+                    if _unspaced_fit(alias.words, window):
+                        found[alias.service_index] = ALIAS_CONFIDENCE
+            # The same name with or without its hyphens and spaces: "wifi" or "wi fi" for "Wi-Fi", "ebost" for
+            # "e-bost", "wi-fi" for "WiFi".
+            for n in range(1, self._longest + 2):
+                if i + n > len(words):
+                    break
+                joined = "".join(words[i : i + n])
+                # normalise's placeholder for an e-mail address is not the word "email" (alias "E-mail")
+                if len(joined) >= _JOINED_MIN and (n > 1 or joined not in _PLACEHOLDERS):
+                    for alias in self._by_joined.get(joined, ()):
+                        found[alias.service_index] = ALIAS_CONFIDENCE
         return found
 
     def _near_words(self, word: str) -> frozenset[str]:
@@ -391,6 +427,31 @@ class CatalogTagger:
         normalised = [normalise(t) for t in texts]
         embeddings = self._encoder_or_default().encode(normalised).embeddings
         return self.tag(normalised, embeddings)
+
+
+def _unspaced_fit(alias: tuple[str, ...], window: Sequence[str]) -> bool:
+    """Whether the post's words `window` name the alias `alias` whose words may be runs of an unspaced script:
+    such a run of the post may carry more characters where the alias meets the rest of the post (before its
+    first word, after its last), none between its words."""
+    if len(window) != len(alias):
+        return False
+    last = len(alias) - 1
+    for k, (a, w) in enumerate(zip(alias, window, strict=True)):
+        if a == w:
+            continue
+        if not _UNSPACED_CHAR.search(a):
+            return False
+        if k == 0 and k == last:
+            fits = a in w
+        elif k == 0:
+            fits = w.endswith(a)
+        elif k == last:
+            fits = w.startswith(a)
+        else:
+            fits = False
+        if not fits:
+            return False
+    return True
 
 
 def _split(flat: np.ndarray, groups: Sequence[Sequence[str]]) -> list[np.ndarray]:

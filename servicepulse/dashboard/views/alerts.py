@@ -12,8 +12,11 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from servicepulse.accounts.roles import Role, role_required
+from servicepulse.catalog.models import Service
 from servicepulse.dashboard.forms import AlertRuleForm
 from servicepulse.dashboard.selectors import alert_rule_rows
 from servicepulse.incidents.models import AlertRule
@@ -80,29 +83,52 @@ def _act_on_rule(request: HttpRequest, action: str) -> HttpResponse:
             messages.success(request, f"Enabled {rule}: it alerts from the next incident change on.")
         else:
             messages.success(request, f"Disabled {rule}: nothing more is sent through it until enabled.")
-    return redirect("dashboard:alerts")
+    return redirect(_page_url(_for_service(request)))
+
+
+def _for_service(request: HttpRequest) -> Service | None:
+    """The service the page is narrowed to (``service``, kept through every form on it), or None."""
+    service_id = (request.POST if request.method == "POST" else request.GET).get("service", "")
+    return Service.objects.filter(id=service_id).first() if service_id else None
+
+
+def _page_url(service: Service | None) -> str:
+    url = reverse("dashboard:alerts")
+    return f"{url}?{urlencode({'service': service.id})}" if service is not None else url
 
 
 @role_required(Role.ADMIN)
 def alert_rules(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "create") if request.method == "POST" else ""
+    service = _for_service(request)
     if action in RULE_ACTIONS:
         return _act_on_rule(request, action)
     if action not in ("", "create", "edit"):
         messages.error(request, "Unknown action.")
-        return redirect("dashboard:alerts")
+        return redirect(_page_url(service))
+    unknown_service = (request.POST or request.GET).get("service", "") if service is None else ""
     editing = None
     if action == "edit" or (not action and request.GET.get("edit")):
         editing = _rule(request.POST.get("rule") if action else request.GET.get("edit"))
     deleting = _rule(request.GET.get("delete")) if not action and request.GET.get("delete") else None
-    form = AlertRuleForm(request.POST if action else None, editing=editing)
+    # Narrowed to a service, a new rule starts with that service ticked (the service page's "Add an alert
+    # rule for ..." leads here).
+    initial = {"services": [service.id]} if service is not None and editing is None else None
+    form = AlertRuleForm(request.POST if action else None, editing=editing, initial=initial)
     if action and form.is_valid():
         rule = _save(form)
         if rule is not None:
             done = "Saved" if editing is not None else "Added"
             messages.success(request, f"{done} the alert rule {rule}.")
-            return redirect("dashboard:alerts")
+            return redirect(_page_url(service))
     if action:
         messages.error(request, "The rule was not saved: see what is marked below.")
-    context = {"rows": alert_rule_rows(), "form": form, "editing": editing, "deleting": deleting}
+    context = {
+        "rows": alert_rule_rows(service_id=service.id if service is not None else ""),
+        "form": form,
+        "editing": editing,
+        "deleting": deleting,
+        "for_service": service,
+        "unknown_service": unknown_service,
+    }
     return render(request, "dashboard/alerts.html", context)

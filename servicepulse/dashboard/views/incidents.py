@@ -57,7 +57,8 @@ def _list_page(
         "states": STATE_FILTERS,
         "services": Service.objects.values_list("id", "name"),
         "can_respond": has_role(request.user, Role.RESPONDER),
-        "open_form": open_form or IncidentOpenForm(),
+        # Listing one service's incidents, the form opens one on that service unless told otherwise.
+        "open_form": open_form or IncidentOpenForm(initial={"service": service_id} if service_id else None),
     }
     return render(request, "dashboard/incidents.html", context, status=status)
 

@@ -3,11 +3,14 @@ putting a corrected label back to servicepulse's reading (responder)."""
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.analysis.models import CorrectionField
@@ -19,6 +22,7 @@ from servicepulse.dashboard.explorer import (
     RelabelForm,
     apply_relabel,
     apply_revert,
+    explorer_export_rows,
     explorer_queryset,
     explorer_rows,
 )
@@ -51,9 +55,33 @@ def explorer(request: HttpRequest) -> HttpResponse:
         # Where relabelling returns to: this page with its filters and page number. Under htmx too, as the
         # filter form's hx-get asks for the same /mentions/?... address it pushes to the location bar.
         "back": request.get_full_path(),
+        # The download takes the same filters (not the page number): it is the posts the filters match.
+        "export_query": _filters_query(request),
     }
     template = "dashboard/_mention_results.html" if is_htmx(request) else "dashboard/mentions.html"
     return render(request, template, context)
+
+
+@role_required(Role.VIEWER)
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The posts the explorer's filters match, as CSV."""
+    filters = ExplorerFilters(request.GET or None)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    # A byte-order mark first: Excel reads a CSV without one in the machine's legacy code page, and Welsh,
+    # Arabic or Chinese posts come out garbled.
+    response.write("\ufeff")
+    csv.writer(response).writerows(explorer_export_rows(filters))
+    service = filters.values().get("service", "")
+    name = f"servicepulse-posts{f'-{service}' if service else ''}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _filters_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @role_required(Role.RESPONDER)

@@ -1,10 +1,12 @@
 """`servicepulse analyze IN.csv --text-column COL --output OUT.csv [--catalog FILE.yaml]`: the understanding
 pipeline over a CSV file, for batch work and benchmarks. Every input column is written back, in order and
 row for row, followed by complaint, complaint_score, sentiment, sentiment_score, spam, spam_score, services
-(catalogue ids separated by ';', best first) and language."""
+(catalogue ids separated by ';', best first) and language. An input saved with a UTF-8 byte order mark (Excel's
+"CSV UTF-8") gives an output with one, so Excel reads its Welsh, Chinese or Arabic back as written."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import sys
@@ -48,7 +50,7 @@ class Command(BaseCommand):
         from servicepulse.catalog.document import CatalogError, catalog_read_file
         from servicepulse.core.progress import progress_bar
 
-        header, rows = _read_csv(Path(options["input"]), options["text_column"])
+        header, rows, bom = _read_csv(Path(options["input"]), options["text_column"])
         if options["catalog"]:
             try:
                 records = catalog_read_file(options["catalog"])
@@ -64,6 +66,8 @@ class Command(BaseCommand):
         column = header.index(options["text_column"])
         out_path = options["output"]
         with nullcontext(sys.stdout) if out_path == "-" else complete_file(Path(out_path), newline="") as out:
+            if bom:
+                out.write("\ufeff")
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(header + OUTPUT_COLUMNS)
             with progress_bar(total=len(rows), desc="analyze", unit="rows") as bar:
@@ -86,8 +90,9 @@ class Command(BaseCommand):
                         )
 
 
-def _read_csv(path: Path, text_column: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of `path`; a one-line CommandError for anything the command cannot use."""
+def _read_csv(path: Path, text_column: str) -> tuple[list[str], list[list[str]], bool]:
+    """Header, rows and whether `path` starts with a byte order mark; a one-line CommandError for anything
+    the command cannot use."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
@@ -132,7 +137,7 @@ def _read_csv(path: Path, text_column: str) -> tuple[list[str], list[list[str]]]
         if len(row) <= column:
             raise CommandError(f"{path}: line {line} has no value in column {text_column!r}")
         kept.append(row + [""] * (width - len(row)))
-    return header, kept
+    return header, kept, raw.startswith(codecs.BOM_UTF8)
 
 
 def _database_catalog() -> list[dict[str, Any]]:

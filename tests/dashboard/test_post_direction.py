@@ -1,0 +1,67 @@
+"""Posts in right-to-left scripts keep their punctuation in place on the explorer and service pages (dir
+from the text, not from the English page), and long posts are shortened at a whole character."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from servicepulse.analysis.services import analysis_save
+from servicepulse.mentions.models import Mention
+from tests.factories import MentionFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+ARABIC = "@ITServiceDesk الواي فاي لا يعمل في السكن منذ الصباح!"
+WALES = "\U0001f3f4\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f"
+
+
+def _wifi_complaint(mention: Mention, *, language: str = "") -> None:
+    analysis_save(
+        mention=mention,
+        complaint=True,
+        complaint_score=0.9,
+        sentiment="negative",
+        sentiment_score=-0.8,
+        spam=False,
+        spam_score=0.0,
+        services=[("wifi", 0.9)],
+        language=language,
+    )
+
+
+def _post_paragraph(html: str, start: str) -> str:
+    match = re.search(rf"<p [^>]*>{re.escape(start)}", html)
+    assert match, f"no paragraph starting {start!r}"
+    return match.group(0)
+
+
+def test_explorer_writes_each_post_in_its_direction_and_language(clients: dict[str, Client]) -> None:
+    ServiceFactory(id="wifi", name="Wi-Fi")
+    arabic = MentionFactory(text=ARABIC, author="علي")
+    english = MentionFactory(text="wifi down in the library")
+    for mention, language in ((arabic, "ar"), (english, "en")):
+        _wifi_complaint(mention, language=language)
+    html = clients["viewer"].get(reverse("dashboard:mentions")).content.decode()
+    arabic_p = _post_paragraph(html, "@ITServiceDesk")
+    assert 'dir="rtl"' in arabic_p and 'lang="ar"' in arabic_p
+    english_p = _post_paragraph(html, "wifi down")
+    assert 'dir="ltr"' in english_p and 'lang="en"' in english_p
+    assert "<bdi>علي</bdi>" in html  # the author's name does not pull the '·' around it
+
+
+def test_explorer_shortens_a_long_post_without_splitting_a_flag(clients: dict[str, Client]) -> None:
+    MentionFactory(text="a" * 298 + WALES + " diolch am ddim byd")
+    html = clients["viewer"].get(reverse("dashboard:mentions")).content.decode()
+    assert "a" * 298 + WALES + "…" in html
+
+
+def test_service_page_writes_posts_in_their_direction(clients: dict[str, Client]) -> None:
+    ServiceFactory(id="wifi", name="Wi-Fi")
+    mention = MentionFactory(text=ARABIC)
+    _wifi_complaint(mention)
+    html = clients["viewer"].get(reverse("dashboard:service", args=["wifi"])).content.decode()
+    assert 'dir="rtl"' in _post_paragraph(html, "@ITServiceDesk")

@@ -205,7 +205,10 @@ class CatalogTagger:
                 if words:
                     fuzzy = any(_allowed_typos(w) for w in words)
                     self._aliases.append(_Alias(index, words, "".join(words), fuzzy))
-        self._fuzzy_words = sorted({w for a in self._aliases for w in a.words if _allowed_typos(w)})
+        # Each alias word that may carry typos, with how many (read for every new word of every post).
+        self._fuzzy_words = sorted(
+            (w, typos) for w in {w for a in self._aliases for w in a.words} if (typos := _allowed_typos(w))
+        )
         self._near_cache: dict[str, frozenset[str]] = {}
         self._by_first: dict[str, list[_Alias]] = {}
         self._by_joined: dict[str, list[_Alias]] = {}
@@ -381,9 +384,8 @@ class CatalogTagger:
         if cached is None:
             cached = frozenset(
                 a
-                for a in self._fuzzy_words
-                if abs(len(a) - len(word)) <= _allowed_typos(a)
-                and _edit_distance(a, word, _allowed_typos(a)) <= _allowed_typos(a)
+                for a, typos in self._fuzzy_words
+                if abs(len(a) - len(word)) <= typos and _edit_distance(a, word, typos) <= typos
             )
             if len(self._near_cache) < 100_000:
                 self._near_cache[word] = cached

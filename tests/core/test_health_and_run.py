@@ -122,13 +122,29 @@ def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_si
         # Links made by the web app (here the status feed's own) use the port it serves on, not 8000.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/status/feed/", timeout=10) as response:
             assert f"http://127.0.0.1:{port}/status/feed/" in response.read().decode()
+        # A browser holds connections open: one kept alive after a page, and one opened ahead of need that has
+        # sent nothing yet (a preconnect), which keeps one of gunicorn's request threads waiting for its bytes.
+        kept_alive = socket.create_connection(("127.0.0.1", port), timeout=10)
+        kept_alive.sendall(b"GET /health/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n")
+        assert kept_alive.recv(64).startswith(b"HTTP/1.1 ")
+        silent = socket.create_connection(("127.0.0.1", port), timeout=10)
+        time.sleep(0.2)  # accepted and handed to a request thread
     finally:
+        stopping = time.monotonic()
         # Ctrl-C reaches the whole process group; a service manager's SIGTERM reaches only `run` itself.
         if stop_signal == signal.SIGINT:
             os.killpg(proc.pid, signal.SIGINT)
         else:
             proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
+    took = time.monotonic() - stopping
+    kept_alive.close()
+    silent.close()
+    # Stopping is not mistaken for a stuck or starved worker (gunicorn's "Perhaps out of memory?").
+    assert "SIGKILL" not in output, output
+    assert "Worker exiting" in output
+    if stop_signal == signal.SIGINT:  # Ctrl-C is a quick stop: it does not wait out the silent connection
+        assert took < 4.0, f"Ctrl-C took {took:.1f} s to stop everything:\n{output}"
     assert f"http://127.0.0.1:{port}/" in output
     # An empty database without the demo: the first thing to do is to add an admin, and it says how.
     assert "nobody can sign in yet" in output

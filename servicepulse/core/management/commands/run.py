@@ -64,6 +64,9 @@ class Command(BaseCommand):
                     "-m",
                     "gunicorn",
                     "servicepulse.config.wsgi:application",
+                    "--config",
+                    "python:servicepulse.config.gunicorn",  # Ctrl-C stops the workers at once
+                    "--no-control-socket",  # unused; two servers on one machine would share its one path
                     "--bind",
                     f"{host}:{port}",
                     "--workers",
@@ -72,8 +75,10 @@ class Command(BaseCommand):
                     "4",
                     "--access-logfile",
                     "-",
+                    # A graceful stop (SIGTERM) lets a worker wait out gunicorn's 5 s for a silent connection's
+                    # first bytes before the master kills it as if it were stuck.
                     "--graceful-timeout",
-                    "5",
+                    "10",
                     "--timeout",
                     "60",
                 ],
@@ -123,7 +128,7 @@ class Command(BaseCommand):
             for child in children.values():
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 15  # beyond gunicorn's graceful timeout
             for child in children.values():
                 try:
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))

@@ -179,3 +179,31 @@ def test_aliases_are_not_found_across_words_or_in_placeholders() -> None:
     # an e-mail address becomes the placeholder word "email": it does not name the E-mail service
     assert tagger.alias_matches(normalise("write to me at jo@uni.ac.uk please")) == {}
     assert tagger.alias_matches(normalise("教务 is a word, 系统 another")) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("videoconferencing dropped", True),
+        ("videocnoferencing dropped", True),  # a transposition
+        ("vidoeconferencng dropped", True),  # a transposition and a deletion: two typos in a long word
+        ("videoconferrencingg dropped", True),  # two insertions
+        ("viedoconferencnig dropped", True),  # two transpositions
+        ("vdeoconfrencng dropped", False),  # three typos
+        ("videoconferencing"[::-1], False),
+        ("lecture captrue is down", True),  # one typo in each word of a two-word alias
+        ("lecture captrue captrue", True),
+        ("lecturer capture", True),  # one insertion
+        ("lectures captured", True),  # one typo each
+        ("lectern captive", False),
+    ],
+)
+def test_misspelt_aliases_within_their_typos_and_no_further(text: str, found: bool) -> None:
+    """Words of 5-8 letters allow one typo (a transposition counts as one), longer words two."""
+    tagger = CatalogTagger(
+        [
+            {"id": "video", "name": "Video calls", "aliases": ["videoconferencing"]},
+            {"id": "capture", "name": "Lecture capture", "aliases": []},
+        ]
+    )
+    assert bool(tagger.alias_matches(normalise(text))) is found

@@ -172,6 +172,15 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
+def _deletions(word: str, most: int) -> set[str]:
+    """`word` and every string left after deleting up to `most` of its characters."""
+    found, frontier = {word}, {word}
+    for _ in range(most):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
 def _allowed_typos(word: str) -> int:
     # Short names are too easily confused with ordinary words ("vpn"/"van"): exact only. So are words of the
     # unspaced scripts, where one character is a word of its own.
@@ -206,9 +215,18 @@ class CatalogTagger:
                     fuzzy = any(_allowed_typos(w) for w in words)
                     self._aliases.append(_Alias(index, words, "".join(words), fuzzy))
         # Each alias word that may carry typos, with how many (read for every new word of every post).
-        self._fuzzy_words = sorted(
+        fuzzy_words = sorted(
             (w, typos) for w in {w for a in self._aliases for w in a.words} if (typos := _allowed_typos(w))
         )
+        # Candidates for a post word are found through the strings left after deleting up to `typos` characters
+        # (two words within k edits, transpositions included, share such a string with at most k deletions
+        # from each), so a post word is compared only with the alias words it might be a misspelling of.
+        self._by_deletion: dict[str, list[tuple[str, int]]] = {}
+        for word, typos in fuzzy_words:
+            for variant in _deletions(word, typos):
+                self._by_deletion.setdefault(variant, []).append((word, typos))
+        self._max_typos = max((typos for _, typos in fuzzy_words), default=0)
+        self._max_fuzzy_len = max((len(w) for w, _ in fuzzy_words), default=0)
         self._near_cache: dict[str, frozenset[str]] = {}
         self._by_first: dict[str, list[_Alias]] = {}
         self._by_joined: dict[str, list[_Alias]] = {}
@@ -382,9 +400,15 @@ class CatalogTagger:
         """Alias words within their allowed number of typos of `word` (cached per tagger)."""
         cached = self._near_cache.get(word)
         if cached is None:
+            if self._max_typos and len(word) <= self._max_fuzzy_len + self._max_typos:
+                candidates = {
+                    c for v in _deletions(word, self._max_typos) for c in self._by_deletion.get(v, ())
+                }
+            else:
+                candidates = set()
             cached = frozenset(
                 a
-                for a, typos in self._fuzzy_words
+                for a, typos in candidates
                 if abs(len(a) - len(word)) <= typos and _edit_distance(a, word, typos) <= typos
             )
             if len(self._near_cache) < 100_000:

@@ -78,6 +78,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: the test settings' in-memory cache lives as long as the worker
+    process, and what one test's pages cached (a list of languages, themes, rate-limit counters) would answer
+    the next test's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The labelled development data beside the project; tests using it skip, saying why, when it is absent."""

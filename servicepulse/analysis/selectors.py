@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Min, Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
 from servicepulse.analysis.models import Correction, MentionAnalysis, Sentiment, ServiceTag
 from servicepulse.mentions.models import Mention
@@ -67,10 +68,16 @@ def mention_filter(
     sentiment: str | None = None,
     complaint: bool | None = None,
     spam: bool | None = None,
+    language: str | None = None,
 ) -> QuerySet[Mention]:
-    """Narrow a mention queryset by analysis labels."""
+    """Narrow a mention queryset by analysis labels. `language` is a primary language subtag ("cy"): it also
+    takes the regional codes platforms send ("en-GB", "zh-Hant")."""
     if service_id:
         qs = qs.filter(analysis__tags__service_id=service_id)
+    if language:
+        qs = qs.filter(
+            Q(analysis__language__iexact=language) | Q(analysis__language__istartswith=f"{language}-")
+        )
     if sentiment:
         qs = qs.filter(analysis__sentiment=sentiment)
     if complaint is not None:
@@ -78,6 +85,26 @@ def mention_filter(
     if spam is not None:
         qs = qs.filter(analysis__spam=spam)
     return qs
+
+
+LANGUAGES_CACHE_SECONDS = 600
+
+
+def analysis_languages() -> list[tuple[str, int]]:
+    """The languages posts were read in, as (primary subtag, number of posts), commonest first; platforms'
+    regional codes ("en-GB") count under their language. Cached for ten minutes: it reads every analysis."""
+    cached = cache.get("analysis:languages")
+    if cached is not None:
+        return list(cached)
+    counts: dict[str, int] = {}
+    rows = MentionAnalysis.objects.exclude(language="").values("language").annotate(n=Count("pk"))
+    for row in rows.order_by():
+        code = str(row["language"]).split("-")[0].split("_")[0].lower()
+        counts[code] = counts.get(code, 0) + int(row["n"])
+    languages = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if languages:  # a new organisation's first posts show up at once, not ten minutes later
+        cache.set("analysis:languages", languages, LANGUAGES_CACHE_SECONDS)
+    return languages
 
 
 def analysis_for_mentions(*, mention_ids: list[int]) -> dict[int, MentionAnalysis]:

@@ -5,12 +5,14 @@ service, and putting a corrected label back to the models' reading goes through 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
 from django import forms
+from django.conf.locale import LANG_INFO
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,6 +22,7 @@ from django.utils.functional import cached_property
 from servicepulse.analysis.models import CorrectionField
 from servicepulse.analysis.selectors import (
     analysis_for_mentions,
+    analysis_languages,
     corrections_latest,
     corrections_reverted,
     mention_filter,
@@ -35,6 +38,13 @@ from servicepulse.mentions.models import Mention
 from servicepulse.sources.models import Source
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+# Languages the detector gives that Django's LANG_INFO does not name (it has only zh-hans and zh-hant).
+_MORE_LANGUAGE_NAMES = {
+    "zh": "Chinese", "am": "Amharic", "gu": "Gujarati", "ha": "Hausa", "jv": "Javanese", "ku": "Kurdish",
+    "la": "Latin", "mt": "Maltese", "ps": "Pashto", "si": "Sinhala", "so": "Somali", "tl": "Tagalog",
+    "yo": "Yoruba", "zu": "Zulu", "xh": "Xhosa", "fo": "Faroese", "oc": "Occitan", "ht": "Haitian Creole",
+}  # fmt: skip
 SENTIMENTS = [("", "Any"), ("negative", "Negative"), ("neutral", "Neutral"), ("positive", "Positive")]
 
 
@@ -45,6 +55,7 @@ class ExplorerFilters(forms.Form):
     sentiment = forms.ChoiceField(choices=SENTIMENTS, required=False)
     complaint = forms.ChoiceField(choices=YES_NO, required=False)
     spam = forms.ChoiceField(choices=YES_NO, required=False)
+    language = forms.ChoiceField(required=False)
     since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -63,6 +74,11 @@ class ExplorerFilters(forms.Form):
             "source",
             [("", "Any")] + [(str(pk), name) for pk, name in Source.objects.values_list("id", "name")],
         )
+        languages = [code for code, _ in analysis_languages()]
+        asked = str(self.data.get("language") or "") if self.is_bound else ""
+        if _LANGUAGE_CODE.fullmatch(asked) and asked not in languages:  # a link from before the list was read
+            languages.append(asked)
+        set_choices(self, "language", [("", "Any"), *[(code, _language_name(code)) for code in languages]])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -90,6 +106,14 @@ class ExplorerFilters(forms.Form):
         ]
 
 
+def _language_name(code: str) -> str:
+    """ "Welsh (cy)"; the code alone for a language Django does not name."""
+    if code == "und":
+        return "No words (und)"
+    name = LANG_INFO.get(code, {}).get("name") or _MORE_LANGUAGE_NAMES.get(code)
+    return f"{name} ({code})" if name else code
+
+
 def _bound(day: Any, *, end: bool) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.max if end else time.min))
 
@@ -105,7 +129,7 @@ def explorer_queryset(filters: ExplorerFilters) -> QuerySet[Mention]:
         qs = qs.filter(created_at__gte=_bound(values["since"], end=False))
     if values.get("until"):
         qs = qs.filter(created_at__lte=_bound(values["until"], end=True))
-    wanted = {k: values[k] for k in ("service", "sentiment", "complaint", "spam") if k in values}
+    wanted = {k: values[k] for k in ("service", "sentiment", "complaint", "spam", "language") if k in values}
     if wanted:
         qs = mention_filter(
             qs,
@@ -113,6 +137,7 @@ def explorer_queryset(filters: ExplorerFilters) -> QuerySet[Mention]:
             sentiment=wanted.get("sentiment"),
             complaint={"yes": True, "no": False}.get(wanted.get("complaint", "")),
             spam={"yes": True, "no": False}.get(wanted.get("spam", "")),
+            language=wanted.get("language"),
         )
     return qs
 

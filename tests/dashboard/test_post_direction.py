@@ -65,3 +65,29 @@ def test_service_page_writes_posts_in_their_direction(clients: dict[str, Client]
     _wifi_complaint(mention)
     html = clients["viewer"].get(reverse("dashboard:service", args=["wifi"])).content.decode()
     assert 'dir="rtl"' in _post_paragraph(html, "@ITServiceDesk")
+
+
+def test_explorer_filters_by_language_regional_codes_included(clients: dict[str, Client]) -> None:
+    ServiceFactory(id="wifi", name="Wi-Fi")
+    for text, language in (
+        ("dim wifi yn y llyfrgell", "cy"),
+        ("wifi down in the library", "en"),
+        ("wifi down in halls", "en-GB"),  # as a platform sends it
+        ("教务系统又崩了", "zh"),
+    ):
+        _wifi_complaint(MentionFactory(text=text), language=language)
+    viewer = clients["viewer"]
+    page = viewer.get(reverse("dashboard:mentions")).content.decode()
+    # commonest first, named, regional codes counted under their language
+    options = re.findall(r'<option value="(\w+)">([^<]+)</option>', page.split('name="language"')[1])
+    assert options[:3] == [("en", "English (en)"), ("cy", "Welsh (cy)"), ("zh", "Chinese (zh)")]
+    english = viewer.get(reverse("dashboard:mentions"), {"language": "en"}).content.decode()
+    assert "2 posts" in english and "wifi down in halls" in english and "llyfrgell" not in english
+    welsh = viewer.get(reverse("dashboard:mentions"), {"language": "cy"}).content.decode()
+    assert "1 post" in welsh and "llyfrgell" in welsh and "wifi down" not in welsh
+    # The download follows the same filter.
+    csv_text = viewer.get(reverse("dashboard:mentions-export"), {"language": "zh"}).content.decode("utf-8-sig")
+    assert "教务系统又崩了" in csv_text and "wifi" not in csv_text
+    # A language no post is in yet (a saved link) filters to nothing rather than being ignored.
+    none = viewer.get(reverse("dashboard:mentions"), {"language": "fr"}).content.decode()
+    assert "0 posts" in none

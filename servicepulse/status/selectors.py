@@ -113,6 +113,8 @@ def component_state(*, service_id: str, at: datetime | None = None) -> Component
 
 def page_indicator(states: list[ComponentStatus]) -> tuple[str, str]:
     """Statuspage's overall indicator (none, minor, major, critical, maintenance) and its sentence."""
+    if not states:  # nothing is listed: "all systems operational" would vouch for services nobody named
+        return "none", "No services are listed on this status page yet"
     state = worst([s.state for s in states])
     return {
         ComponentState.OPERATIONAL: ("none", "All systems operational"),

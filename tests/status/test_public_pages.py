@@ -106,3 +106,15 @@ def test_maintenance_across_a_clock_change_names_both_time_zones(client: Client,
             html = client.get(url).content.decode()
             assert "25 Oct 2026, 00:30 BST</time> \u2013" in html, url  # an en dash to the end
             assert "25 Oct 2026, 02:30 GMT</time>" in html, url
+
+
+def test_a_page_without_components_does_not_say_all_is_well(client: Client) -> None:
+    html = client.get("/status/").content.decode()
+    assert "All systems operational" not in html
+    assert "No services are listed on this status page yet" in html
+    assert client.get("/status/summary.json").json()["status"] == {
+        "indicator": "none",
+        "description": "No services are listed on this status page yet",
+    }
+    ServiceFactory(id="vle", name="Moodle VLE", order=1)
+    assert "All systems operational" in client.get("/status/").content.decode()

@@ -124,9 +124,11 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     window = get_object_or_404(Maintenance.objects.prefetch_related("services"), pk=pk)
-    return render(
+    response = render(
         request, "status/maintenance.html", {"maintenance": window, "state": window.state_at(timezone.now())}
     )
+    _cache_html(request, response)
+    return response
 
 
 @require_GET

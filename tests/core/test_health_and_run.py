@@ -155,6 +155,32 @@ def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_si
     assert leftovers == [], f"processes left running: {leftovers}"
 
 
+@pytest.mark.own_database  # refused before any database is touched
+def test_run_on_a_port_in_use_says_so_before_starting_anything(tmp_path: Path) -> None:
+    """Another server on the port (a second `make run`): one line naming the port and what to do, nothing
+    announced as running, nothing migrated."""
+    from tests.cli import run_cli
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "servicepulse.config.settings.dev",
+        "SERVICEPULSE_DATA_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_cli("run", "--no-demo", "--port", str(port), env=env, timeout=60)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"CommandError: cannot serve on 127.0.0.1:{port}: the port is in use (another servicepulse or another "
+        "server); stop it, or choose another port with --port N (or PORT=N)"
+    ]
+    assert "is running at" not in proc.stdout
+    assert not (tmp_path / "servicepulse.sqlite3").exists()
+
+
 @pytest.mark.own_database
 def test_migrate_alone_creates_the_database_cache_table(tmp_path: Path) -> None:
     """A deployment without Redis keeps its cache (rate limits) in a table; docs/deployment.md runs only

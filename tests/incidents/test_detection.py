@@ -403,6 +403,32 @@ def test_detect_command_on_the_command_line(tmp_path: Path) -> None:
     assert (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.own_database  # no database at all
+def test_detect_to_stdout_piped_into_head_stops_quietly(tmp_path: Path) -> None:
+    """`servicepulse detect IN.csv --output - | head`: exit 141 like `yes | head`, no error line."""
+    series = calm_series(40)  # about 150 KB of output: more than a pipe holds
+    source = tmp_path / "in.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["timestamp", "value"])
+        writer.writerows((ts.isoformat(), v) for ts, v in series)
+    env = {**os.environ, "SERVICEPULSE_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "servicepulse.cli", "detect", str(source), "--output", "-"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == b"timestamp,alert,score\r\n"
+    proc.stdout.close()  # `| head -1`: the reader has what it wanted
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Broken pipe" not in err and "Traceback" not in err, err
+    assert proc.returncode == 141
+
+
 def test_detect_command_writes_alerts(tmp_path: Path) -> None:
     series = with_burst(calm_series(12), 10 * 96 + 56, length=8, extra=6)
     source = tmp_path / "in.csv"

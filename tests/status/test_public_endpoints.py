@@ -9,7 +9,7 @@ import feedparser
 import pytest
 from django.utils import timezone
 
-from servicepulse.status.models import Impact, IncidentStatus
+from servicepulse.status.models import Impact, IncidentStatus, Maintenance
 from servicepulse.status.services import maintenance_schedule, public_incident_open, public_incident_update
 from tests.factories import ServiceFactory
 
@@ -66,6 +66,15 @@ def test_status_page_query_count_and_private_when_signed_in(
     response = client.get("/status/")
     assert response["Cache-Control"] == "private, no-store"
     assert "viewer" in response.content.decode()
+
+
+def test_maintenance_page_is_cached_like_the_other_public_pages(client, users, incident) -> None:  # type: ignore[no-untyped-def]
+    window = Maintenance.objects.get(title="Mail upgrade")
+    response = client.get(f"/status/maintenance/{window.pk}/")
+    assert response.status_code == 200 and "Student e-mail" in response.content.decode()
+    assert response["Cache-Control"] == "public, max-age=60"
+    client.force_login(users["viewer"])
+    assert client.get(f"/status/maintenance/{window.pk}/")["Cache-Control"] == "private, no-store"
 
 
 def test_atom_feed_is_rfc4287(client, incident) -> None:  # type: ignore[no-untyped-def]

@@ -3,8 +3,10 @@ with a worker, the scheduler and the streaming-source consumer. Ctrl-C stops eve
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +39,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], _port(options["port"])
+        # Before migrating and loading the demo: a port already taken (another servicepulse, another server)
+        # would otherwise be announced as running, then end in gunicorn's retries and "exit code 1".
+        _check_can_bind(host, port)
         # Links in e-mails, feeds, replies and embeds point here unless SERVICEPULSE_BASE_URL says otherwise
         # (behind a proxy or under a real host name); the children inherit it.
         if not os.environ.get("SERVICEPULSE_BASE_URL"):
@@ -149,6 +154,28 @@ def _port(option: int | None) -> int:
     if not 0 < port < 65536:
         raise CommandError(f"{where} must be a port number from 1 to 65535 (got {raw!r})")
     return port
+
+
+def _check_can_bind(host: str, port: int) -> None:
+    """A one-line CommandError, saying what to do, when gunicorn could not listen on `host`:`port`."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+            probe.bind(address)
+    except socket.gaierror as exc:
+        raise CommandError(
+            f"cannot serve on {host}: {exc.strerror} (--host takes this machine's address)"
+        ) from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise CommandError(
+                f"cannot serve on {host}:{port}: the port is in use (another servicepulse or another server); "
+                "stop it, or choose another port with --port N (or PORT=N)"
+            ) from None
+        raise CommandError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
 
 
 def _local_url(host: str, port: int) -> str:

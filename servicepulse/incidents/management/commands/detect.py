@@ -44,6 +44,8 @@ class Command(BaseCommand):
             alerts = detect_csv(source, output, sensitivity=sensitivity)
         except SeriesError as exc:
             raise CommandError(f"{options['input']}: {exc}") from None
+        except BrokenPipeError:  # the reader of stdout stopped (`| head`): the CLI ends quietly with 141
+            raise
         except OSError as exc:  # reading is reported as a SeriesError: this is the output
             raise CommandError(f"cannot write {where}: {exc.strerror}") from None
         self.stderr.write(f"{alerts} alert(s) written to {where}")

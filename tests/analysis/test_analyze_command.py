@@ -159,6 +159,15 @@ def test_analyze_missing_and_undecodable_input(tmp_path: Path) -> None:
         )
 
 
+def test_analyze_refuses_to_write_over_its_input(tmp_path: Path) -> None:
+    src = _write(tmp_path / "posts.csv", [["t"], ["moodle is down"]])
+    before = src.read_bytes()
+    for output in (str(src), str(tmp_path / "." / "posts.csv")):
+        with pytest.raises(CommandError, match="is the input file; write the results to another file"):
+            call_command("analyze", str(src), "--text-column", "t", "--output", output)
+    assert src.read_bytes() == before
+
+
 @pytest.mark.parametrize(
     ("catalog_text", "message"),
     [

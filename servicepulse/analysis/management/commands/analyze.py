@@ -50,7 +50,11 @@ class Command(BaseCommand):
         from servicepulse.catalog.document import CatalogError, catalog_read_file
         from servicepulse.core.progress import progress_bar
 
-        header, rows, bom = _read_csv(Path(options["input"]), options["text_column"])
+        source, out_path = Path(options["input"]), options["output"]
+        if out_path != "-" and source.exists() and Path(out_path).exists() and Path(out_path).samefile(source):
+            # Run again on its own output, the file would get a second set of result columns of the same names.
+            raise CommandError(f"--output {out_path} is the input file; write the results to another file")
+        header, rows, bom = _read_csv(source, options["text_column"])
         if options["catalog"]:
             try:
                 records = catalog_read_file(options["catalog"])
@@ -64,7 +68,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         tagger = CatalogTagger(records)
         column = header.index(options["text_column"])
-        out_path = options["output"]
         with nullcontext(sys.stdout) if out_path == "-" else complete_file(Path(out_path), newline="") as out:
             if bom:
                 out.write("\ufeff")

@@ -25,7 +25,7 @@ from servicepulse.incidents.calendar import Period
 from servicepulse.incidents.services import term_calendar_set
 from servicepulse.mentions.models import Mention
 from servicepulse.mentions.services import MentionData, mentions_ingest
-from servicepulse.sources.models import Source
+from servicepulse.sources.models import Source, SourceKind
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +196,8 @@ def demo_load(
 
 
 def _sources_ensure(data: generator.DemoData) -> dict[str, Source]:
-    """One source per channel, marked as the demo's (disabled: there is nothing to pull, no network)."""
+    """One source per channel, marked as the demo's: disabled (there is nothing to pull, no network), but for
+    the report-a-problem widget, which pulls nothing and takes reports, so its embed snippet can be tried."""
     options = {"demo": True, "seed": data.seed, "end": data.end.isoformat()}
     last_post = {p.channel: p.created_at for p in data.posts}
     sources = {}
@@ -204,7 +205,7 @@ def _sources_ensure(data: generator.DemoData) -> dict[str, Source]:
         source, _ = Source.objects.get_or_create(name=channel.name, defaults={"kind": channel.kind})
         source.kind = channel.kind
         source.options = {**source.options, **options}
-        source.enabled = False
+        source.enabled = channel.kind == SourceKind.WIDGET
         source.last_success_at = last_post.get(channel.key, data.end)
         source.save()
         sources[channel.key] = source

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
 from servicepulse.catalog.models import Service
 from servicepulse.demo.generator import generate
@@ -44,7 +46,11 @@ def test_everything_ingests_without_quarantine_and_reloading_changes_nothing(cap
         "blog",
     }
     assert "Northgate students (Facebook)" in set(sources.values_list("name", flat=True))
-    assert all(not s.enabled and s.healthy for s in sources)  # nothing to pull, no network
+    assert all(s.healthy for s in sources)
+    # nothing to pull, no network; the widget pulls nothing either, and takes reports: its snippet can be tried
+    assert [s.kind for s in sources if s.enabled] == ["widget"]
+    widget = next(s for s in sources if s.enabled)
+    assert Client().get(f"/sources/widget/{quote(widget.name)}/embed.js").status_code == 200
     replies = Mention.objects.exclude(in_reply_to="")
     assert replies.count() > 300
     one = replies.first()

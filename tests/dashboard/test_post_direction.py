@@ -86,7 +86,9 @@ def test_explorer_filters_by_language_regional_codes_included(clients: dict[str,
     welsh = viewer.get(reverse("dashboard:mentions"), {"language": "cy"}).content.decode()
     assert "1 post" in welsh and "llyfrgell" in welsh and "wifi down" not in welsh
     # The download follows the same filter.
-    csv_text = viewer.get(reverse("dashboard:mentions-export"), {"language": "zh"}).content.decode("utf-8-sig")
+    csv_text = viewer.get(reverse("dashboard:mentions-export"), {"language": "zh"}).content.decode(
+        "utf-8-sig"
+    )
     assert "教务系统又崩了" in csv_text and "wifi" not in csv_text
     # A language no post is in yet (a saved link) filters to nothing rather than being ignored.
     none = viewer.get(reverse("dashboard:mentions"), {"language": "fr"}).content.decode()

@@ -51,7 +51,12 @@ class Command(BaseCommand):
         from servicepulse.core.progress import progress_bar
 
         source, out_path = Path(options["input"]), options["output"]
-        if out_path != "-" and source.exists() and Path(out_path).exists() and Path(out_path).samefile(source):
+        if (
+            out_path != "-"
+            and source.exists()
+            and Path(out_path).exists()
+            and Path(out_path).samefile(source)
+        ):
             # Run again on its own output, the file would get a second set of result columns of the same names.
             raise CommandError(f"--output {out_path} is the input file; write the results to another file")
         header, rows, bom = _read_csv(source, options["text_column"])

@@ -29,7 +29,7 @@ Common commands:
   stats [--json]      counts of mentions, quarantine and sources
   sources ...         add, change, sync and remove sources; their quarantine (see `servicepulse sources --help`)
   worker              run background tasks (--until-idle drains the queue and exits)
-  scheduler           enqueue periodic jobs (one per deployment)
+  scheduler           enqueue periodic jobs (one per deployment; others stand by)
   users ...           add people, list them, give roles (see `servicepulse users --help`)
   manage ...          any Django management command (migrate, createsuperuser, ...)
 

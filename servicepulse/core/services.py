@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.db import DatabaseError, close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from servicepulse.core.models import Lease, WorkerHeartbeat
 
@@ -124,3 +125,34 @@ def tasks_recover_orphans(
     return DBTaskResult.objects.filter(id__in=orphans, status=TaskResultStatus.RUNNING).update(
         status=TaskResultStatus.READY, started_at=None
     )
+
+
+def tasks_move_to_rq() -> int:
+    """Hand the tasks still waiting in the database queue to RQ, after a switch to SERVICEPULSE_TASK_BACKEND=rq.
+
+    Tasks enqueued before the switch (a post's analysis, a confirmation e-mail) stay rows in the database,
+    which no RQ worker reads: each is enqueued again on RQ with its arguments and its row deleted. Rows are
+    claimed with SKIP LOCKED (on PostgreSQL), so workers starting together move each task once. RQ backend
+    only. Returns how many tasks were moved."""
+    from django.conf import settings
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    if settings.TASK_BACKEND != "rq":
+        return 0
+    moved = 0
+    with transaction.atomic():
+        for row in DBTaskResult.objects.filter(status=TaskResultStatus.READY).select_for_update(
+            skip_locked=True
+        ):
+            try:
+                task = import_string(row.task_path)
+            except ImportError:
+                continue  # a task this release no longer has: nothing could run it on either backend
+            run_after = None if row.run_after == get_date_max() else row.run_after
+            task.using(priority=row.priority, run_after=run_after).enqueue(
+                *row.args_kwargs["args"], **row.args_kwargs["kwargs"]
+            )
+            row.delete()
+            moved += 1
+    return moved

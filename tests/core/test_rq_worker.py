@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,52 @@ def test_rq_worker_loads_the_encoder_once_survives_a_failing_task_and_times_out_
     assert result is not None
     assert "JobTimeoutException" in (result.exc_string or ""), worked.stderr
     assert "Task exceeded maximum timeout value (2 seconds)" in worked.stderr
+
+
+def test_rq_worker_runs_a_task_deferred_until_later(rq_env: dict[str, str]) -> None:
+    """A task enqueued with `run_after` (an alert delivery retried later, a scheduled cross-post) waits in RQ's
+    scheduled registry until a worker's scheduler moves it to the queue; the worker ran without one, so such a
+    task never ran."""
+    enqueued = run_cli(
+        "manage",
+        "shell",
+        "-c",
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from servicepulse.core.tasks import noop\n"
+        "print(noop.using(run_after=timezone.now() + timedelta(seconds=1)).enqueue().id)\n",
+        env=rq_env,
+        timeout=120,
+    )
+    assert enqueued.returncode == 0, enqueued.stderr
+    job_id = enqueued.stdout.strip().splitlines()[-1]
+    time.sleep(1.5)  # now due
+
+    worked = run_cli("worker", "--until-idle", env=rq_env, timeout=300)
+    assert worked.returncode == 0, worked.stderr
+
+    import redis
+    from rq.job import Job
+
+    job = Job.fetch(job_id, connection=redis.Redis.from_url(rq_env["REDIS_URL"]))
+    assert job.get_status() == "finished", worked.stderr
+
+
+def test_tasks_queued_in_the_database_before_the_switch_to_rq_still_run(
+    rq_env: dict[str, str], tmp_path: Path
+) -> None:
+    """docs/deployment.md's switch to RQ: posts imported while the database backend was still configured
+    have their analysis queued as database rows, which an RQ worker never read; the first RQ worker moves
+    them to RQ."""
+    database_env = {**rq_env, "SERVICEPULSE_TASK_BACKEND": "database"}
+    _import(database_env, tmp_path / "before.jsonl", "d", 5)
+    assert _rows(
+        rq_env, "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'READY'"
+    ) == [(1,)]
+
+    worked = run_cli("worker", "--until-idle", env=rq_env, timeout=300)
+
+    assert worked.returncode == 0, worked.stderr
+    assert "moved 1 task(s)" in worked.stderr
+    assert _rows(rq_env, "SELECT count(*) FROM analysis_mentionanalysis") == [(5,)]
+    assert _rows(rq_env, "SELECT count(*) FROM django_tasks_database_dbtaskresult") == [(0,)]

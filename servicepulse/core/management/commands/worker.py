@@ -14,7 +14,12 @@ from rq.worker import SimpleWorker
 
 from servicepulse.core.arguments import positive_seconds
 from servicepulse.core.models import WorkerHeartbeat
-from servicepulse.core.services import heartbeat_start_thread, heartbeat_stop, tasks_recover_orphans
+from servicepulse.core.services import (
+    heartbeat_start_thread,
+    heartbeat_stop,
+    tasks_move_to_rq,
+    tasks_recover_orphans,
+)
 
 
 class InProcessWorker(SimpleWorker):
@@ -56,18 +61,28 @@ class Command(BaseCommand):
         worker_id = options["worker_id"] or f"{socket.gethostname()[:30]}-{uuid.uuid4().hex[:12]}"
         # Before this process beats under worker_id: tasks still held under it are its previous process's.
         recovered = tasks_recover_orphans(starting_worker=worker_id)
+        # After a switch to RQ, what the database queue still held would otherwise never run.
+        moved = tasks_move_to_rq()
         stop = heartbeat_start_thread(name=worker_id, kind=WorkerHeartbeat.Kind.WORKER)
         if recovered:
             self.stderr.write(f"requeued {recovered} task(s) left running by a worker that died")
+        if moved:
+            self.stderr.write(
+                f"moved {moved} task(s) still queued in the database (before the switch to RQ) to RQ"
+            )
         try:
             if settings.TASK_BACKEND == "rq":
                 # django-tasks-rq's Job class runs a django_tasks Task (RQ's own calls a plain function);
-                # InProcessWorker keeps the loaded models between tasks (see its docstring).
+                # InProcessWorker keeps the loaded models between tasks (see its docstring). RQ keeps a task
+                # deferred with `run_after` (an alert retried later, a scheduled cross-post) in its scheduled
+                # registry until a worker's scheduler moves it to the queue when due: without one it never
+                # runs. RQ lets one worker's scheduler at a time do that (a lock in Redis); in --until-idle
+                # (burst) it moves what is due once, before draining.
                 call_command(
                     "rqworker",
                     "default",
                     burst=options["until_idle"],
-                    with_scheduler=False,
+                    with_scheduler=True,
                     job_class="django_tasks_rq.Job",
                     worker_class=InProcessWorker,
                 )

@@ -31,9 +31,39 @@ def lease_holder(*, name: str, now: datetime | None = None) -> Lease | None:
     return Lease.objects.filter(name=name, expires_at__gt=now).exclude(holder="").first()
 
 
+def redis_urls() -> list[str]:
+    """The Redis servers this deployment needs: the cache's (rate limits) and, with RQ, the queue's."""
+    urls = []
+    cache = settings.CACHES.get("default", {})
+    if cache.get("BACKEND", "").endswith("RedisCache") and cache.get("LOCATION"):
+        urls.append(str(cache["LOCATION"]))
+    if settings.TASK_BACKEND == "rq":
+        urls.extend(str(q["URL"]) for q in getattr(settings, "RQ_QUEUES", {}).values() if q.get("URL"))
+    return list(dict.fromkeys(urls))
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError as exc:
+        # Public probe: the address and the error go to the log only.
+        logger.error("health: Redis did not answer: %s", exc)
+        return False
+    finally:
+        client.close()
+
+
 def health() -> dict[str, Any]:
-    """What /health/ reports: ok when the database answers and a worker has beaten its heart recently."""
+    """What /health/ reports: ok when the database (and Redis, when the deployment uses it) answers and a
+    worker has beaten its heart recently."""
     report: dict[str, Any] = {"version": settings.VERSION, "database": "ok", "worker": "missing"}
+    urls = redis_urls()
+    if urls:
+        # Without it nothing can be queued (RQ) and every rate-limited page fails (the cache).
+        report["redis"] = "ok" if all(_redis_answers(url) for url in urls) else "error"
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -50,5 +80,8 @@ def health() -> dict[str, Any]:
         age = timezone.now() - latest.last_beat_at
         report["worker"] = "ok" if age <= HEARTBEAT_FRESH else "stale"
         report["worker_last_beat_seconds"] = int(age.total_seconds())
-    report["status"] = "ok" if report["worker"] == "ok" else "degraded"
+    if report.get("redis") == "error":
+        report["status"] = "error"
+    else:
+        report["status"] = "ok" if report["worker"] == "ok" else "degraded"
     return report

@@ -45,6 +45,24 @@ def test_health_ok_with_fresh_heartbeat_and_stale_after(client) -> None:  # type
 
 
 @pytest.mark.django_db
+def test_health_says_when_the_deployments_redis_does_not_answer(client, settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    heartbeat_beat(name="w1")
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{unused.getsockname()[1]}/7"
+    redis_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache"}
+    settings.CACHES = {"default": {**redis_cache, "LOCATION": dead}}
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert (response.json()["status"], response.json()["redis"]) == ("error", "error")
+    assert dead not in response.content.decode()  # a public probe: the address goes to the log only
+    assert "health: Redis did not answer" in caplog.text
+    settings.CACHES = {"default": {**redis_cache, "LOCATION": "redis://127.0.0.1:6379/7"}}
+    body = client.get("/health/").json()
+    assert (body["status"], body["redis"]) == ("ok", "ok")
+
+
+@pytest.mark.django_db
 def test_health_counts_queued_tasks(client) -> None:  # type: ignore[no-untyped-def]
     from servicepulse.core import tasks as core_tasks
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from servicepulse.catalog.models import Service
+from servicepulse.core.words import words
 from servicepulse.experience import charts, readers
 from servicepulse.experience.models import Priority, Ticket
 from servicepulse.experience.periods import FIRST_YEAR, IsoWeek
@@ -134,11 +135,11 @@ def score_series(
 
 
 def _alias_words(service: Service) -> frozenset[str]:
-    words: set[str] = set()
+    found: set[str] = set()
     for name in [service.id, service.name, *service.aliases]:
-        words.update(w.lower() for w in name.split())  # "sign-on" as people write it
-        words.update(w.lower() for w in name.replace("-", " ").split())
-    return frozenset(words)
+        found.update(words(name))  # "sign-on" as people write it; "教务系统" as its character pairs
+        found.update(words(name.replace("-", " ")))
+    return frozenset(found)
 
 
 def top_themes(

@@ -14,6 +14,8 @@ from typing import Any
 
 import regex
 
+from servicepulse.core.words import is_cjk, words
+
 _STOP_TEXT = """a about after again all also am an and any anyone are as at be been before being but by
     can cant
     could did didnt do does doesnt dont else even ever every for from get gets getting got had has have
@@ -25,10 +27,8 @@ _STOP_TEXT = """a about after again all also am an and any anyone are as at be b
     again also getting thing things way time today want wants need needs going gonna cos tho
     can't won't don't i'm it's doesn't isn't didn't i've i'd uni"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
-# Words in any script, with their accents and vowel marks (the regex module's \w holds combining marks):
-# a complaint in Welsh, French or Arabic makes themes as one in English does ("ffôn" was cut to "ff", "n").
-_TOKEN = regex.compile(r"[#@]?[^\W_][\w'\-]*[^\W_]|[^\W_]")
 _URL = re.compile(r"https?://\S+|\S+@\S+")
+_HANDLE = regex.compile(r"[@\uff20]\w+")
 
 
 @dataclass(frozen=True)
@@ -58,17 +58,22 @@ class Theme:
 
 
 def tokens(text: str, *, ignore: frozenset[str] = frozenset()) -> list[str]:
-    text = _URL.sub(" ", text).replace("\u2019", "'")  # a curly "doesn't" is the stop word too
-    words = [t.lower().strip("'-").lstrip("#") for t in _TOKEN.findall(text)]
+    """The words of a post that can make a theme: in any script (core.words: a complaint in Welsh, Arabic or
+    Chinese makes themes as one in English does), without links, handles, stop words and `ignore`."""
     return [
-        t for t in words if len(t) > 2 and t not in STOPWORDS and t not in ignore and not t.startswith("@")
+        t
+        for t in words(_HANDLE.sub(" ", _URL.sub(" ", text)))
+        if (len(t) > 2 or is_cjk(t)) and t not in STOPWORDS and t not in ignore
     ]
 
 
 def terms_of(text: str, *, ignore: frozenset[str] = frozenset()) -> set[str]:
-    """Unigrams and adjacent bigrams of a post (each counted once per post)."""
-    words = tokens(text, ignore=ignore)
-    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words) if a != b}
+    """Unigrams and adjacent bigrams of a post (each counted once per post); Chinese and Japanese character
+    pairs stand alone (two overlapping pairs are not a phrase)."""
+    found = tokens(text, ignore=ignore)
+    return set(found) | {
+        f"{a} {b}" for a, b in itertools.pairwise(found) if a != b and not (is_cjk(a) or is_cjk(b))
+    }
 
 
 def themes_for(
@@ -127,12 +132,12 @@ def themes_for(
         # saying it in different words.
         for i in sorted(members, key=lambda i: (abs(len(posts[i].text) - 80), posts[i].mention_id)):
             post = posts[i]
-            words = set(tokens(post.text))
-            if post.author in authors or any(_jaccard(words, other) >= 0.5 for other in picked_words):
+            said = set(tokens(post.text))
+            if post.author in authors or any(_jaccard(said, other) >= 0.5 for other in picked_words):
                 continue
             authors.add(post.author)
             picked.append(post)
-            picked_words.append(words)
+            picked_words.append(said)
             if len(picked) >= examples:
                 break
         themes.append(Theme(label=term, count=len(members), terms=[term], examples=picked))

@@ -13,9 +13,9 @@ from typing import Any, cast
 from django.utils import timezone
 
 from servicepulse.analysis.selectors import AnalysedPost
+from servicepulse.core.words import is_cjk, words
 
-_APOSTROPHES = "'\u2019-"
-_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*", re.UNICODE)
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 STOPWORDS = frozenset(
     [
         "a",
@@ -179,8 +179,13 @@ Embedder = Callable[[Sequence[str]], Sequence[Sequence[float]]]
 
 
 def tokens(text: str) -> list[str]:
-    words = [w.lower().strip(_APOSTROPHES) for w in _WORD.findall(text)]
-    return [w for w in words if len(w) > 2 and w not in STOPWORDS and not w.startswith(("http", "www"))]
+    """The words of a post that can explain an incident, in any script (core.words), without links, stop
+    words and numbers."""
+    return [
+        w
+        for w in words(_LINK.sub(" ", text))
+        if (len(w) > 2 or is_cjk(w)) and w not in STOPWORDS and not w[0].isdigit()
+    ]
 
 
 def rising_terms(

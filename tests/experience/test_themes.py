@@ -63,3 +63,23 @@ def test_themes_of_complaints_in_welsh_french_and_arabic_keep_whole_words() -> N
     themes = themes_for(posts, background=["printer jammed"] * 20, limit=1)
     assert themes and themes[0].count == 6
     assert set(themes[0].label.split()) <= {"الواي", "فاي", "يعمل", "السكن", "منذ", "الصباح"}
+
+
+def test_themes_of_complaints_in_chinese_come_from_the_words_they_share() -> None:
+    """Chinese is written without spaces: each post was one "word" of its own, shared by no other post, so
+    complaints in Chinese never made a theme. Their character pairs do: the real words recur."""
+    assert tokens("教务系统又崩了") == ["教务", "务系", "系统", "统又", "又崩", "崩了"]
+    assert tokens("Moodle登录不了") == ["moodle", "登录", "录不", "不了"]
+    posts = [
+        post(1, "宿舍的无线网又断了"),
+        post(2, "图书馆无线网连不上"),
+        post(3, "无线网断了一整天，作业交不了"),
+        post(4, "无线网太慢了"),
+        post(5, "打印机又坏了"),
+    ]
+    background = ["打印机又坏了", "邮箱登录不了", "课表看不到"] * 10
+    themes = themes_for(posts, background=background, limit=1)
+    assert [(t.label, t.count) for t in themes] == [("无线", 4)]  # "wireless" (its other pair says the same)
+    # A service's own name is no theme of its complaints, in Chinese as in English: then "断了", dropped.
+    themes = themes_for(posts, background=background, ignore=frozenset({"无线", "线网"}), limit=1)
+    assert [(t.label, t.count) for t in themes] == [("断了", 2)]

@@ -226,6 +226,15 @@ def test_rising_terms_and_representatives() -> None:
     assert any("print" in r for r in reps) and any("moodle" in r.lower() or "vle" in r.lower() for r in reps)
 
 
+def test_rising_terms_of_complaints_in_chinese() -> None:
+    """Each Chinese post was one "word" (written without spaces), so an outage discussed in Chinese rose on
+    no term at all; its character pairs carry the words."""
+    outage = ["邮箱登录不了", "邮箱又登录不了了，急", "学校邮箱登录失败", "邮箱打不开"]
+    calm = ["图书馆几点关门", "课表在哪里看", "打印机怎么用"] * 5
+    terms = [t["term"] for t in rising_terms(outage, calm)]
+    assert terms[:2] == ["邮箱", "登录"]  # "mailbox", "log in"
+
+
 def test_detection_reads_the_analysis_app_and_waits_for_unanalysed_posts() -> None:
     """Through the real analysis storage: posts analysed as complaints about a service feed its detector;
     a post received but not analysed yet holds detection back at its bucket."""

@@ -73,7 +73,7 @@ def test_themes_of_complaints_in_chinese_come_from_the_words_they_share() -> Non
     posts = [
         post(1, "宿舍的无线网又断了"),
         post(2, "图书馆无线网连不上"),
-        post(3, "无线网断了一整天，作业交不了"),
+        post(3, "无线网断了一整天，作业交不了"),  # noqa: RUF001 - other scripts on purpose
         post(4, "无线网太慢了"),
         post(5, "打印机又坏了"),
     ]

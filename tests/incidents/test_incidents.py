@@ -229,7 +229,7 @@ def test_rising_terms_and_representatives() -> None:
 def test_rising_terms_of_complaints_in_chinese() -> None:
     """Each Chinese post was one "word" (written without spaces), so an outage discussed in Chinese rose on
     no term at all; its character pairs carry the words."""
-    outage = ["邮箱登录不了", "邮箱又登录不了了，急", "学校邮箱登录失败", "邮箱打不开"]
+    outage = ["邮箱登录不了", "邮箱又登录不了了，急", "学校邮箱登录失败", "邮箱打不开"]  # noqa: RUF001 - other scripts on purpose
     calm = ["图书馆几点关门", "课表在哪里看", "打印机怎么用"] * 5
     terms = [t["term"] for t in rising_terms(outage, calm)]
     assert terms[:2] == ["邮箱", "登录"]  # "mailbox", "log in"

@@ -82,3 +82,6 @@ class SavedReplyForm(forms.ModelForm):
 
 class LoopForm(forms.Form):
     template = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Message")
+    # The incident's status when the page was drawn: the message was written for it, so a send after the
+    # incident moved on (resolved in another tab, say) is stopped instead of telling people the old news.
+    status = forms.CharField(required=False, widget=forms.HiddenInput)

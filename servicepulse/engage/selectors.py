@@ -15,7 +15,8 @@ from django.db.models.functions import Coalesce
 from servicepulse.analysis.selectors import mentions_for_service, wants_response_q
 from servicepulse.catalog.models import Service
 from servicepulse.engage.models import Case, CaseState, LoopReply, OptOut, Reply, ReplyOutcome, SavedReply
-from servicepulse.incidents.selectors import detected_incident_mention_ids
+from servicepulse.incidents.models import Incident
+from servicepulse.incidents.selectors import attached_relabelled_away, detected_incident_mention_ids
 from servicepulse.mentions.models import Mention
 from servicepulse.publish.networks import count_graphemes, count_x_weighted
 from servicepulse.sources.models import Source
@@ -301,11 +302,19 @@ def answered_between(*, since: datetime, until: datetime) -> tuple[int, timedelt
 
 
 def loop_mentions(*, incident: PublicIncident) -> list[Mention]:
-    """The complaints attached to a public incident: those the detected incident gathered, plus inbox cases
-    linked to it by a responder."""
+    """The complaints attached to a public incident: those the detected incident gathered, less the posts an
+    analyst has since relabelled away from it (spam, not a complaint, another service: detection no longer
+    counts them, and a "thanks for telling us" would answer spam), plus inbox cases a responder linked to it
+    (a deliberate choice, kept whatever the labels say)."""
     ids: set[int] = set(incident.cases.values_list("mention_id", flat=True))
-    if incident.detected_incident_id is not None:
-        ids |= set(detected_incident_mention_ids(incident_id=incident.detected_incident_id))
+    detected = (
+        Incident.objects.filter(pk=incident.detected_incident_id).first()
+        if incident.detected_incident_id is not None
+        else None
+    )
+    if detected is not None:
+        relabelled = set(attached_relabelled_away(incident=detected).values_list("pk", flat=True))
+        ids |= set(detected_incident_mention_ids(incident_id=detected.pk)) - relabelled
     return list(Mention.objects.filter(pk__in=ids).select_related("source").order_by("created_at", "id"))
 
 

@@ -632,6 +632,20 @@ def _reply_unavailable_once(seen: dict[int, str], source: Source) -> str:
     return seen[source.pk]
 
 
+class LoopStatusChanged(EngageError):
+    """The incident's status changed after the closed-loop message was written: it was not sent."""
+
+    def __init__(self, *, written_for: str, status: str) -> None:
+        labels = dict(IncidentStatus.choices)
+        before, now = labels.get(written_for, written_for), labels.get(status, status)
+        super().__init__(
+            f"Nothing was sent: the incident moved from “{before}” to “{now}” after this message was "
+            f"written. Check the message for “{now}” below, then send again."
+        )
+        self.written_for = written_for
+        self.status = status
+
+
 @dataclass
 class LoopSendResult:
     queued: int
@@ -660,13 +674,20 @@ def loop_send(
     template: str | None = None,
     actor: Actor,
     only: Collection[str] | None = None,
+    written_for: str | None = None,
 ) -> LoopSendResult:
     """After the preview: log one row per person for the incident's current status (pending for those who
     will get a reply; opted out or cannot reply for those who will not, so they are listed) and deliver in
     the background. A person already answered (or on their way to be) for this status is left alone
     (unique constraint); one whose earlier attempt failed or could not be posted is tried again. `only`
     (person keys) limits the replies to the people the responder kept ticked in the preview; the others
-    get no row, so a later send can still reach them."""
+    get no row, so a later send can still reach them.
+
+    `written_for` is the status the responder wrote and previewed the message for: when the incident has
+    moved on since (an update posted meanwhile), nothing is sent and `LoopStatusChanged` says so, because
+    the message would tell people old news and use up their one reply for the new status."""
+    if written_for and written_for != incident.status:
+        raise LoopStatusChanged(written_for=written_for, status=incident.status)
     preview = loop_preview(incident=incident, template=template)
     if only is not None:
         keep = set(only)

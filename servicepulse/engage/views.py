@@ -34,7 +34,9 @@ from servicepulse.engage.selectors import (
     untouched_between,
 )
 from servicepulse.engage.services import (
+    LOOP_TEMPLATES,
     EngageError,
+    LoopStatusChanged,
     ReplyAlreadySent,
     case_assign,
     case_link_public_incident,
@@ -333,7 +335,21 @@ def loop(request: HttpRequest, incident_id: int) -> HttpResponse:
                 # e.g. a script's, means everyone).
                 only = set(request.POST.getlist("person")) if request.POST.get("choosing") else None
                 try:
-                    result = loop_send(incident=incident, template=template, actor=request.user, only=only)
+                    result = loop_send(
+                        incident=incident,
+                        template=template,
+                        actor=request.user,
+                        only=only,
+                        written_for=form.cleaned_data["status"],
+                    )
+                except LoopStatusChanged as exc:
+                    messages.error(request, str(exc))
+                    # The default message of the old status becomes the new status's; a message the
+                    # responder wrote stays as typed, for them to check.
+                    if template.strip() == LOOP_TEMPLATES.get(exc.written_for, "").strip():
+                        template = LOOP_TEMPLATES[incident.status]
+                    form = LoopForm({"template": template, "status": incident.status})
+                    form.is_valid()
                 except EngageError as exc:
                     messages.error(request, str(exc))
                 else:
@@ -350,7 +366,7 @@ def loop(request: HttpRequest, incident_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         preview = loop_preview(incident=incident)
     if not form.is_bound:
-        form = LoopForm(initial={"template": preview.template})
+        form = LoopForm(initial={"template": preview.template, "status": preview.incident_status})
     return render(
         request,
         "engage/loop.html",

@@ -110,7 +110,8 @@ def week_digest(
     since = until - timedelta(days=days)
     if complaints is None:
         complaints = complaints_between(since=since, until=until)
-    names = dict(Service.objects.values_list("id", "name"))
+    # The post is public: services kept off the status page are not named in it.
+    names = dict(Service.objects.filter(public=True).values_list("id", "name"))
     aliases = {s.id: {a.lower() for a in s.aliases} for s in Service.objects.all()}
     grouped: dict[str | None, list[Complaint]] = {}
     for complaint in complaints:
@@ -118,9 +119,9 @@ def week_digest(
         grouped.setdefault(service_id, []).append(complaint)
     themes = []
     for service_id, items in grouped.items():
-        if service_id is None:
-            continue  # posts about no known service make no theme
-        name = names.get(service_id, service_id)
+        if service_id is None or service_id not in names:
+            continue  # posts about no known (or no public) service make no theme
+        name = names[service_id]
         exclude = {w.lower() for w in _WORD.findall(name)} | aliases.get(service_id, set()) | {service_id}
         texts = [c.text for c in items]
         terms = _terms(texts, exclude=exclude)
@@ -143,7 +144,12 @@ def week_digest(
         .order_by("resolved_at")
     )
     published = {p.detected_incident_id for p in PublicIncident.objects.exclude(detected_incident_id=None)}
-    detected = [d for d in detected_resolved_between(since=since, until=until) if d.id not in published]
+    # A rise that faded before anyone confirmed it was never an outage: "it is fixed" would claim a fix.
+    detected = [
+        d
+        for d in detected_resolved_between(since=since, until=until)
+        if d.id not in published and d.confirmed and d.service_public
+    ]
     maintenance = list(
         Maintenance.objects.filter(cancelled_at__isnull=True, ends_at__gte=since, ends_at__lt=until)
         .prefetch_related("services")
@@ -216,13 +222,17 @@ def draft_markdown(digest: WeekDigest) -> str:
         lines.append(line)
         did = True
     for detected in digest.detected_resolved:
+        reporters = detected.affected_authors
+        who = "you" if not reporters else "one of you" if reporters == 1 else f"{reporters} of you"
         lines.append(
-            f"- **{detected.service_name}**: the problem many of you reported from "
+            f"- **{detected.service_name}**: the problem {who} reported from "
             f"{_day(detected.started_at)} is fixed."
         )
         did = True
     for window in digest.maintenance_done:
-        services = ", ".join(s.name for s in window.services.all())
+        services = ", ".join(s.name for s in window.services.all() if s.public)
+        if not services:
+            continue  # work on services kept off the status page
         lines.append(
             f"- Planned maintenance on {services} ({window.title}) finished on {_day(window.ends_at)}."
         )

@@ -111,10 +111,13 @@ class PublishDetectedForm(forms.Form):
     resolved_body = forms.CharField(
         label="Closing update",
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Posted as “Resolved” at the time the incident ended.",
+        help_text="Posted as “Resolved” at the time the incident ended; subscribers to the component are "
+        "e-mailed it (and only it: the incident is over).",
     )
 
     def __init__(self, *args: Any, resolved: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not resolved:  # still going on: no closing update yet
             del self.fields["resolved_body"]
+        else:  # an incident report: the first update goes on the page at the incident's start, unmailed
+            self.fields["body"].help_text = "Posted as “Investigating” at the time the incident began."

@@ -48,6 +48,20 @@ class StatusError(ValueError):
     """A request to change the status page is invalid; the message says why, for the person."""
 
 
+class UpdateAlreadyPosted(StatusError):
+    """The same update was posted moments ago (a double click, a resent form): not posted, nor e-mailed,
+    twice."""
+
+    def __init__(self, update: IncidentUpdate) -> None:
+        at = timezone.localtime(update.created_at)
+        super().__init__(f"This update was already posted at {at:%H:%M %Z}; it was not posted again.")
+        self.update = update
+
+
+# The same status and text posted again within this window is a double click, not a second update.
+UPDATE_DUPLICATE_WINDOW = timedelta(minutes=15)
+
+
 def _services(service_ids: Iterable[str], *, public_only: bool = True) -> list[Service]:
     ids = list(dict.fromkeys(service_ids))
     if not ids:
@@ -75,8 +89,10 @@ def public_incident_open(
     actor: Actor = None,
     detected_incident_id: int | None = None,
     at: datetime | None = None,
+    notify: bool = True,
 ) -> PublicIncident:
-    """Post a public incident with its first update; subscribers are e-mailed after commit."""
+    """Post a public incident with its first update; subscribers are e-mailed after commit (unless
+    `notify` is False: an incident report's opening update, see `public_incident_from_detected`)."""
     title = title.strip()
     if not title:
         raise StatusError("an incident needs a title")
@@ -97,7 +113,7 @@ def public_incident_open(
         detected_incident_id=detected_incident_id,
     )
     incident.services.set(services)
-    public_incident_update(incident=incident, status=status, body=body, actor=actor, at=at)
+    public_incident_update(incident=incident, status=status, body=body, actor=actor, at=at, notify=notify)
     return incident
 
 
@@ -110,10 +126,12 @@ def public_incident_update(
     actor: Actor = None,
     impact: str | None = None,
     at: datetime | None = None,
+    notify: bool = True,
 ) -> IncidentUpdate:
     """Add a timestamped update and move the incident to `status`. The only writer of `status`.
 
-    A resolved incident takes no further updates. Subscribers are e-mailed after commit.
+    A resolved incident takes no further updates. Subscribers are e-mailed after commit unless `notify` is
+    False (an update written after the fact, which would reach them as news days late).
     """
     if status not in IncidentStatus.values:
         raise StatusError(f"unknown status {status!r}")
@@ -121,9 +139,16 @@ def public_incident_update(
     if not body:
         raise StatusError("an update needs a message")
     locked = PublicIncident.objects.select_for_update().get(pk=incident.pk)
+    at = at or timezone.now()
+    latest = locked.updates.order_by("-created_at", "-id").first()
+    if (
+        latest is not None
+        and (latest.status, latest.body) == (status, body)
+        and abs(at - latest.created_at) < UPDATE_DUPLICATE_WINDOW
+    ):
+        raise UpdateAlreadyPosted(latest)
     if locked.status == IncidentStatus.RESOLVED and locked.updates.exists():
         raise StatusError("this incident is resolved; open a new one if the problem is back")
-    at = at or timezone.now()
     update = IncidentUpdate.objects.create(
         incident=locked, status=status, body=body, created_by=_user(actor), created_at=at
     )
@@ -136,7 +161,8 @@ def public_incident_update(
     locked.save(update_fields=["status", "impact", "resolved_at", "updated_at"])
     incident.status, incident.impact, incident.resolved_at = locked.status, locked.impact, locked.resolved_at
     update_id = update.pk
-    transaction.on_commit(lambda: _enqueue_notify(key=f"update:{update_id}"))
+    if notify:
+        transaction.on_commit(lambda: _enqueue_notify(key=f"update:{update_id}"))
     return update
 
 
@@ -414,11 +440,11 @@ def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
     else:
         symptom = f"People report that {incident.service_name} is not working as expected."
     people = incident.affected_authors
-    reach = f" {people} people have told us since {since_words(incident.started_at)}." if people else ""
-    body = (
-        f"We are investigating reports of problems with {incident.service_name}. {symptom}{reach} "
-        "We will post an update within 30 minutes."
-    )
+    since = f"{since_words(incident.started_at)} {timezone.localtime(incident.started_at):%Z}"
+    reach = f" {people} people have told us since {since}." if people else ""
+    # An incident report is published once it is over, with its closing update: no update is to follow.
+    promise = "" if incident.state == RESOLVED else " We will post an update within 30 minutes."
+    body = f"We are investigating reports of problems with {incident.service_name}. {symptom}{reach}{promise}"
     impact = Impact.PARTIAL_OUTAGE if people >= 5 else Impact.DEGRADED
     return title, body, impact
 
@@ -438,7 +464,8 @@ def draft_resolved_update(*, incident: DetectedIncident) -> str:
     """The closing update of an incident report: when the service has worked normally since."""
     ended = timezone.localtime(incident.resolved_at or timezone.now())
     return (
-        f"{incident.service_name} has been working normally since {ended:%H:%M on %A %d %B}. "
+        f"{incident.service_name} has been working normally since {ended:%H:%M %Z on %A} {ended.day} "
+        f"{ended:%B}. "
         "Thank you to everyone who told us."
     )
 
@@ -487,6 +514,8 @@ def public_incident_from_detected(
     A confirmed incident is published as it stands (investigating, now). A resolved one is published as an
     incident report — its first update at its start and a resolved update at its end — so people who
     complained can still be told what happened (the closed loop), and its history shows on the page.
+    Subscribers get one e-mail about a report, the resolved update: an "Investigating" e-mail about an
+    outage that ended days ago would read as a new one.
     """
     draft = public_incident_draft(incident_id=incident_id)
     detected = draft.detected
@@ -500,6 +529,7 @@ def public_incident_from_detected(
             actor=actor,
             detected_incident_id=detected.id,
             at=detected.started_at if ended_at else timezone.now(),
+            notify=ended_at is None,
         )
         if ended_at is None:
             return incident

@@ -26,7 +26,7 @@ from servicepulse.status.forms import (
     SubscribeForm,
     UpdateForm,
 )
-from servicepulse.status.models import ComponentState, IncidentStatus, Maintenance
+from servicepulse.status.models import ComponentState, IncidentStatus, Maintenance, PublicIncident
 from servicepulse.status.selectors import (
     NO_DATA,
     component_history,
@@ -37,11 +37,13 @@ from servicepulse.status.selectors import (
     page_indicator,
     public_incident_list,
     published_detected_ids,
+    subscribers_for,
     summary,
     uptime_percent,
 )
 from servicepulse.status.services import (
     StatusError,
+    UpdateAlreadyPosted,
     maintenance_cancel,
     maintenance_schedule,
     public_incident_draft,
@@ -246,6 +248,15 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # --- responder pages ----------------------------------------------------------------------------------
 
 
+def _mailed(incident: PublicIncident) -> str:
+    """What posting told subscribers, for the confirmation message: how many addresses are e-mailed."""
+    addresses = {s.email for s in subscribers_for(service_ids=[c.id for c in incident.services.all()])}
+    if not addresses:
+        return "Nobody subscribes to its components, so no e-mail is sent."
+    n = len(addresses)
+    return f"It is being e-mailed to {n} subscriber{'' if n == 1 else 's'}."
+
+
 def _can_act(request: HttpRequest) -> bool:
     """Responders and admins post and change what the status page shows; viewers only read these pages."""
     return has_role(request.user, Role.RESPONDER)
@@ -301,7 +312,7 @@ def manage_incident_new(request: HttpRequest) -> HttpResponse:
         except StatusError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Posted “{incident.title}” to the status page.")
+            messages.success(request, f"Posted “{incident.title}” to the status page. {_mailed(incident)}")
             return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
     return _manage_page(request, incident_form=form, status=400)
 
@@ -323,10 +334,13 @@ def manage_incident(request: HttpRequest, pk: int) -> HttpResponse:
                     body=form.cleaned_data["body"],
                     actor=request.user,
                 )
+            except UpdateAlreadyPosted as exc:
+                messages.info(request, str(exc))
+                return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
             except StatusError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, "Update posted.")
+                messages.success(request, f"Update posted. {_mailed(incident)}")
                 return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
     return render(
         request,
@@ -411,7 +425,7 @@ def publish_detected(request: HttpRequest, incident_id: int) -> HttpResponse:
                 return HttpResponseRedirect(_back(request))
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Published “{incident.title}” on the status page.")
+            messages.success(request, f"Published “{incident.title}” on the status page. {_mailed(incident)}")
             return HttpResponseRedirect(reverse("status:manage_incident", args=[incident.pk]))
     return render(
         request,

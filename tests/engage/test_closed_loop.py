@@ -284,3 +284,76 @@ def test_the_responder_can_leave_people_out(
         assert len(slack_posts(server)) == 1 and len(mastodon_posts(server)) == 1
     assert not LoopReply.objects.filter(mention__author="ben").exists()
     assert [r.mention.author for r in loop_preview(incident=incident).to_send] == ["ben"]  # still reachable
+
+
+def test_a_message_written_for_an_earlier_status_is_not_sent(
+    client, users, incident, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """The responder opens the closed loop while the incident is investigating; a colleague resolves it in
+    another tab; pressing Send must not tell people "we are investigating" (and use up their one reply for
+    "resolved"): nothing is sent, and the page offers the message for the new status."""
+    client.force_login(users["responder"])
+    page = client.get(f"/inbox/loop/{incident.pk}/")
+    form = page.context["form"]
+    written = {"template": form.initial["template"], "status": form.initial["status"], "confirm": "send"}
+    assert written["status"] == IncidentStatus.INVESTIGATING
+    public_incident_update(incident=incident, status=IncidentStatus.RESOLVED, body="Fixed.")
+    with ReplayServer(BOTH) as server:
+        point_everything_at(server.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/inbox/loop/{incident.pk}/", written)
+        assert not slack_posts(server) and not mastodon_posts(server)
+    assert not LoopReply.objects.exists()
+    page = response.content.decode()
+    assert "moved from “Investigating” to “Resolved”" in page
+    assert response.context["form"]["status"].value() == IncidentStatus.RESOLVED
+    assert "is resolved. Thank you for telling us" in response.context["form"]["template"].value()
+    assert all("is resolved" in r.text for r in response.context["preview"].to_send)
+
+
+def test_posts_relabelled_away_from_the_detected_incident_get_no_reply(settings) -> None:
+    """Detection attached three posts; an analyst then marked one spam and one "not a complaint". The
+    incident no longer counts them, and the closed loop must not thank their authors "for telling us": only
+    the genuine reporter, and a post a responder linked by hand whatever its labels, are offered a reply."""
+    from servicepulse.analysis.services import analysis_save, correction_create
+    from servicepulse.incidents.models import IncidentKind, IncidentState
+    from servicepulse.incidents.services import incident_attach_mentions, incident_create
+    from servicepulse.status.services import public_incident_from_detected
+
+    settings.BASE_URL = "https://it.northgate.ac.uk"
+    ServiceFactory(id="vle", name="Moodle VLE")
+    detected = incident_create(
+        service_id="vle",
+        title="Moodle VLE: complaints rising",
+        started_at=timezone.now() - timedelta(hours=1),
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.CONFIRMED,
+    )
+    slack = slack_source()
+    posts = {
+        name: MentionFactory(source=slack, author=name, author_id=name.upper(), text=text)
+        for name, text in [
+            ("ana", "moodle will not load my quiz"),
+            ("spammer", "cheap essays!! moodle help at essays.example"),
+            ("fan", "moodle looks great today"),
+        ]
+    }
+    for post in posts.values():
+        analysis_save(
+            mention=post,
+            complaint=True,
+            complaint_score=0.9,
+            sentiment="negative",
+            sentiment_score=-0.5,
+            spam=False,
+            spam_score=0.1,
+            services=[("vle", 0.9)],
+        )
+    incident_attach_mentions(incident=detected, posts=[(p.pk, p.author_key) for p in posts.values()])
+    correction_create(mention=posts["spammer"], field="spam", value=True)
+    correction_create(mention=posts["fan"], field="complaint", value=False)
+    public = public_incident_from_detected(incident_id=detected.pk)
+    assert [r.mention.author for r in loop_preview(incident=public).recipients] == ["ana"]
+
+    case_link_public_incident(case=case_open(mention=posts["fan"]), incident=public)  # a responder's choice
+    assert sorted(r.mention.author for r in loop_preview(incident=public).recipients) == ["ana", "fan"]

@@ -121,3 +121,50 @@ def test_cli_entry_point_rejects_a_bad_date() -> None:
         check=False,
     )
     assert result.returncode != 0 and "--until" in result.stderr
+
+
+def test_we_did_claims_only_confirmed_problems_of_public_services(week) -> None:  # type: ignore[no-untyped-def]
+    """The draft said "the problem many of you reported ... is fixed" for every rise detection closed, even
+    one that faded unconfirmed (three posts, never an outage), and named services kept off the status page
+    in the public post. Now: confirmed problems of public services, with how many people reported them."""
+    from servicepulse.incidents.models import IncidentKind, IncidentState
+    from servicepulse.incidents.services import incident_create, incident_update_status
+
+    ServiceFactory(id="payroll", name="Staff payroll", public=False)
+
+    def resolved(service_id: str, state: IncidentState, people: int) -> None:
+        incident = incident_create(
+            service_id=service_id,
+            title=f"{service_id}: complaints rising",
+            started_at=DAY,
+            at=DAY,
+            kind=IncidentKind.DETECTED,
+            state=state,
+            explanation={"affected_authors": people},
+        )
+        incident_update_status(incident=incident, state=IncidentState.RESOLVED, at=DAY + timedelta(hours=2))
+
+    resolved("wifi", IncidentState.CONFIRMED, 12)
+    resolved("wifi", IncidentState.POSSIBLE, 3)  # faded before anyone confirmed it
+    resolved("payroll", IncidentState.CONFIRMED, 8)
+    maintenance_schedule(
+        title="Payroll database move",
+        service_ids=["payroll"],
+        starts_at=DAY + timedelta(hours=1),
+        ends_at=DAY + timedelta(hours=2),
+    )
+    payroll = [
+        Complaint(
+            mention_id=50 + i,
+            text="payslip page is blank again",
+            author_key=f"s:{50 + i}",
+            service_ids=("payroll",),
+        )
+        for i in range(6)
+    ]
+    digest = week_digest(until=UNTIL, complaints=complaints() + payroll)
+    text = draft_markdown(digest)
+    assert "- **Wi-Fi**: the problem 12 of you reported from Friday 20 November is fixed." in text
+    assert text.count("the problem") == 1 and "many of you" not in text
+    assert "payroll" not in text.lower() and "payslip" not in text
+    assert [t.service_id for t in digest.themes] == ["vle", "wifi"]

@@ -73,19 +73,20 @@ def test_one_click_publish_with_drafted_update(client, users, detected) -> None:
     ("time_zone", "now", "since"),
     [
         # Europe/London is UTC in November: the same evening, then two days later.
-        ("Europe/London", datetime(2026, 11, 20, 21, 55, tzinfo=UTC), "since 21:05."),
-        ("Europe/London", datetime(2026, 11, 22, 9, 0, tzinfo=UTC), "since Fri 20 Nov, 21:05."),
+        ("Europe/London", datetime(2026, 11, 20, 21, 55, tzinfo=UTC), "since 21:05 GMT."),
+        ("Europe/London", datetime(2026, 11, 22, 9, 0, tzinfo=UTC), "since Fri 20 Nov, 21:05 GMT."),
         # Today is the organisation's day, not UTC's: 16:05 in New York is still today there at 02:00 UTC
         # on the 21st, and yesterday after its midnight (05:30 UTC).
-        ("America/New_York", datetime(2026, 11, 21, 2, 0, tzinfo=UTC), "since 16:05."),
-        ("America/New_York", datetime(2026, 11, 21, 5, 30, tzinfo=UTC), "since Fri 20 Nov, 16:05."),
+        ("America/New_York", datetime(2026, 11, 21, 2, 0, tzinfo=UTC), "since 16:05 EST."),
+        ("America/New_York", datetime(2026, 11, 21, 5, 30, tzinfo=UTC), "since Fri 20 Nov, 16:05 EST."),
     ],
 )
 def test_the_first_update_names_the_day_an_incident_began_when_it_is_not_today(  # type: ignore[no-untyped-def]
     client, users, detected, settings, time_zone: str, now: datetime, since: str
 ) -> None:
     """The drafted first update said "17 people have told us since 21:05" for an incident that began days
-    earlier, which reads as this evening; a start on another day now carries its day."""
+    earlier, which reads as this evening; a start on another day now carries its day. The public text
+    names the organisation's time zone (students abroad read it in theirs)."""
     settings.TIME_ZONE = time_zone
     with freeze_time(now):
         client.force_login(users["responder"])
@@ -95,7 +96,7 @@ def test_the_first_update_names_the_day_an_incident_began_when_it_is_not_today( 
     assert f"17 people have told us {since}" in body
     assert f"17 people have told us {since}" in review  # what the responder reviews is what is posted
     # The detector's own summary shown above the draft says the same.
-    assert re.search(rf"from \d+ people {since[:-1]}\b", review)
+    assert re.search(rf"from \d+ people {since.rsplit(' ', 1)[0]}\b", review)
 
 
 def test_the_draft_is_reviewed_and_edited_before_anything_is_public(client, users, detected) -> None:  # type: ignore[no-untyped-def]
@@ -252,3 +253,44 @@ def test_the_incident_page_offers_publishing_to_responders(client, users, detect
     )
     # Nor listed on the manage page among the detected incidents to publish (it was, with a link to review).
     assert f"/status/manage/from-incident/{faded.pk}/" not in client.get("/status/manage/").content.decode()
+
+
+def test_subscribers_get_one_email_about_an_incident_report(
+    client, users, detected, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """Publishing an outage that ended days ago e-mailed subscribers "[Investigating] ... We will post an
+    update within 30 minutes" dated days back, then "[Resolved]": the first read as a new outage. A report
+    now e-mails only its resolved update, its first update promises nothing, and times name their zone."""
+    from django.core import mail
+
+    from servicepulse.incidents.services import incident_update_status
+    from servicepulse.status.models import Subscription
+
+    Subscription.objects.create(email="stu@example.ac.uk", service_id="vle", confirmed_at=timezone.now())
+    incident_update_status(incident=detected, state=IncidentState.RESOLVED, at=ONSET + timedelta(hours=3))
+    client.force_login(users["responder"])
+    review = client.get(f"/status/manage/from-incident/{detected.pk}/").content.decode()
+    assert "within 30 minutes" not in review
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/status/manage/from-incident/{detected.pk}/")
+    public = PublicIncident.objects.get()
+    first, closing = public.updates.order_by("created_at")
+    assert "within 30 minutes" not in first.body and "since Fri 20 Nov, 21:05 GMT" in first.body
+    assert closing.body.startswith("Moodle VLE has been working normally since 00:05 GMT on Saturday 21 Nov")
+    assert [m.subject for m in mail.outbox] == ["[Resolved] Moodle VLE: problems reported"]
+    assert closing.body in mail.outbox[0].body
+
+
+def test_a_live_incident_still_mails_its_first_update(
+    client, users, detected, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from django.core import mail
+
+    from servicepulse.status.models import Subscription
+
+    Subscription.objects.create(email="stu@example.ac.uk", service_id="vle", confirmed_at=timezone.now())
+    client.force_login(users["responder"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/status/manage/from-incident/{detected.pk}/")
+    assert [m.subject for m in mail.outbox] == ["[Investigating] Moodle VLE: problems reported"]
+    assert "We will post an update within 30 minutes." in mail.outbox[0].body

@@ -240,3 +240,33 @@ def test_publishing_returns_only_to_this_site(client, users, world) -> None:  # 
     url = f"/status/manage/from-incident/{world['detected'].pk}/"
     assert client.post(url, {"next": "https://evil.example/"})["Location"] == "/status/manage/"
     assert client.post(url, {"next": "/incidents/1/"})["Location"] == "/incidents/1/"
+
+
+def test_a_double_clicked_update_is_posted_and_emailed_once(
+    client, users, world, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """Two clicks on "Post update" posted the update twice and e-mailed every subscriber twice; a double
+    click on "Resolved" answered the second click with a bare 400 page. The second click now changes nothing
+    and says so; the first says how many subscribers it reaches."""
+    from django.core import mail
+
+    from servicepulse.status.models import Subscription
+
+    Subscription.objects.create(email="stu@example.ac.uk", service_id="vle", confirmed_at=timezone.now())
+    incident = world["incident"]
+    client.force_login(users["responder"])
+    url = f"/status/manage/incidents/{incident.pk}/"
+    for status in ("identified", "resolved"):
+        form = {"status": status, "impact": "degraded", "body": f"Now {status}."}
+        with django_capture_on_commit_callbacks(execute=True):
+            first = client.post(url, form, follow=True)
+            second = client.post(url, form, follow=True)
+        assert "Update posted. It is being e-mailed to 1 subscriber." in first.content.decode()
+        assert second.status_code == 200
+        assert "This update was already posted at" in second.content.decode()
+    assert list(incident.updates.order_by("created_at").values_list("status", flat=True)) == [
+        "investigating",
+        "identified",
+        "resolved",
+    ]
+    assert [m.subject for m in mail.outbox] == ["[Identified] Moodle slow", "[Resolved] Moodle slow"]

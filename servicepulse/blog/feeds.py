@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import feedgenerator, timezone
 from django.utils.html import escape
@@ -47,34 +48,30 @@ class AtomFeed(feedgenerator.Atom1Feed):
             )
 
 
-def _absolute(request: HttpRequest, path: str) -> str:
-    return request.build_absolute_uri(path)
-
-
-def _tag_uri(request: HttpRequest, what: str, when: Any) -> str:
-    # RFC 4151 tag URIs stay the same if the blog moves between http and https.
-    day = (when or timezone.now()).strftime("%Y-%m-%d")
-    return f"tag:{request.get_host().split(':')[0]},{day}:{what}"
+def _absolute(path: str) -> str:
+    # From SERVICEPULSE_BASE_URL, as the status feed, cross-posts and sent linkbacks link the posts, not from
+    # the host the reader asked (an alias, the proxy's upstream, plain http): entry ids change with it, and
+    # readers then show every post again as new.
+    return f"{settings.BASE_URL}{path}"
 
 
 def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) -> HttpResponse:
-    from django.conf import settings
     from django.urls import reverse
 
     feed_class = feedgenerator.Rss201rev2Feed if rss else AtomFeed
-    self_url = _absolute(request, reverse("blog:rss" if rss else "blog:feed"))
+    self_url = _absolute(reverse("blog:rss" if rss else "blog:feed"))
     feed = feed_class(
         title=f"{settings.SERVICEPULSE_ORGANISATION} — IT leader's blog",
-        link=_absolute(request, reverse("blog:index")),
+        link=_absolute(reverse("blog:index")),
         description="Posts from the IT leadership team, with your comments.",
         feed_url=self_url,
-        feed_guid=_absolute(request, reverse("blog:index")),
+        feed_guid=_absolute(reverse("blog:index")),
         language="en",
         author_name=settings.SERVICEPULSE_ORGANISATION,
         threaded=not rss,
     )
     for post in posts:
-        url = _absolute(request, post.get_absolute_url())
+        url = _absolute(post.get_absolute_url())
         # Atom: the excerpt (plain text, escaped for its type="html") is the summary; a post without one has
         # none, rather than an empty summary that readers show in place of the content.
         summary = escape(post.excerpt) if post.excerpt.strip() else None
@@ -93,7 +90,7 @@ def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) ->
             categories=[tag.name for tag in post.tags.all()],
             content_html=None if rss else body,
             replies={
-                "href": _absolute(request, reverse("blog:comments_feed", kwargs={"slug": post.slug})),
+                "href": _absolute(reverse("blog:comments_feed", kwargs={"slug": post.slug})),
                 "count": getattr(post, "approved_comments", 0) or 0,
             },
         )
@@ -108,20 +105,20 @@ def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) ->
 def comments_feed(request: HttpRequest, *, post: Post, comments: list[Comment]) -> HttpResponse:
     from django.urls import reverse
 
-    post_url = _absolute(request, post.get_absolute_url())
+    post_url = _absolute(post.get_absolute_url())
     feed = AtomFeed(
         title=f"Comments on “{post.title}”",
         link=post_url,
         description="",
-        feed_url=_absolute(request, reverse("blog:comments_feed", kwargs={"slug": post.slug})),
+        feed_url=_absolute(reverse("blog:comments_feed", kwargs={"slug": post.slug})),
         feed_guid=f"{post_url}#comments",
         language="en",
         threaded=True,
     )
     for comment in comments:
-        url = _absolute(request, comment.get_absolute_url())
+        url = _absolute(comment.get_absolute_url())
         if comment.parent is not None:
-            reply = {"ref": _absolute(request, comment.parent.get_absolute_url()), "href": ""}
+            reply = {"ref": _absolute(comment.parent.get_absolute_url()), "href": ""}
             reply["href"] = reply["ref"]
         else:
             reply = {"ref": post_url, "href": post_url}

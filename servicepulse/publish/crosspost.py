@@ -209,6 +209,7 @@ def crossposts_draft(*, post: Post) -> list[CrossPost]:
                 crosspost=copy, to=S.DRAFT, text=text, text_edited=False, remote_id="", remote_url="",
                 remote_extra={}, sent_text="", error="", note="", attempts=0, sent_at=None, deleted_at=None,
                 likes=0, reposts=0, replies=0, quotes=0, counts_at=None, claimed_until=None,
+                redrafts=copy.redrafts + 1,
             )  # fmt: skip
         else:
             copy = CrossPost.objects.create(
@@ -329,7 +330,7 @@ def crosspost_send(*, crosspost_id: int) -> CrossPost | None:
     try:
         remote = network.module().publish(
             source=copy.source, text=copy.text, link=summary.link, title=summary.title,
-            summary=summary.summary, key=f"servicepulse-crosspost-{copy.pk}",
+            summary=summary.summary, key=idempotency_key(copy),
         )  # fmt: skip
     except ConnectorError as exc:
         return _failed(copy, exc)
@@ -337,6 +338,14 @@ def crosspost_send(*, crosspost_id: int) -> CrossPost | None:
         crosspost=copy, to=S.SENT, remote_id=remote.remote_id, remote_url=remote.url, remote_extra=remote.extra,
         sent_text=copy.text, sent_at=timezone.now(), error="", claimed_until=None,
     )  # fmt: skip
+
+
+def idempotency_key(copy: CrossPost) -> str:
+    """The same for every try of one sending (a retry after a timeout is not posted twice), new when the copy
+    is drafted anew: Mastodon answers a key it has seen (for an hour) with the status it made then, which
+    unpublishing deleted ("Record not found"), so a post published again would never be sent."""
+    base = f"servicepulse-crosspost-{copy.pk}"
+    return f"{base}-{copy.redrafts}" if copy.redrafts else base
 
 
 def _failed(copy: CrossPost, exc: ConnectorError) -> CrossPost:

@@ -94,6 +94,11 @@ class CrossPost(models.Model):
     error = models.TextField(blank=True, default="", help_text="The network's last refusal")
     note = models.TextField(blank=True, default="", help_text="What the network could not do (edit, delete)")
     attempts = models.PositiveIntegerField(default=0)
+    redrafts = models.PositiveIntegerField(
+        default=0,
+        help_text="Times drafted anew after the post was published again: each sending has its own "
+        "idempotency key",
+    )
     claimed_until = models.DateTimeField(
         null=True, blank=True, help_text="Being sent by a worker: no other sends it before then"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import feedparser
 import pytest
 from defusedxml import ElementTree
@@ -10,6 +12,15 @@ from servicepulse.blog.models import Decision
 from servicepulse.blog.services import comment_submit, comments_moderate
 
 pytestmark = pytest.mark.django_db
+BASE = "https://pulse.northgate.example"
+
+
+@pytest.fixture(autouse=True)
+def _base_url(settings):  # type: ignore[no-untyped-def]
+    # The blog's address as configured, not the host the test client asks for.
+    settings.BASE_URL = BASE
+
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 THR = "{http://purl.org/syndication/thread/1.0}"
 
@@ -25,7 +36,7 @@ def test_atom_feed_has_every_required_element(client, make_post, admin_user):
     for name in ("id", "title", "updated"):
         assert feed.find(f"{ATOM}{name}") is not None and feed.find(f"{ATOM}{name}").text, name
     assert any(
-        link.get("rel") == "self" and link.get("href") == "http://testserver/blog/feed/"
+        link.get("rel") == "self" and link.get("href") == f"{BASE}/blog/feed/"
         for link in feed.findall(f"{ATOM}link")
     )
     assert feed.find(f"{ATOM}author/{ATOM}name") is not None
@@ -35,7 +46,7 @@ def test_atom_feed_has_every_required_element(client, make_post, admin_user):
         for name in ("id", "title", "updated"):
             assert entry.find(f"{ATOM}{name}").text, name
         alternate = [link for link in entry.findall(f"{ATOM}link") if link.get("rel") == "alternate"]
-        assert alternate and alternate[0].get("href").startswith("http://testserver/blog/posts/")
+        assert alternate and alternate[0].get("href").startswith(f"{BASE}/blog/posts/")
         content = entry.find(f"{ATOM}content")
         assert content is not None and content.get("type") == "html" and content.text
     assert "<script" not in entries[0].find(f"{ATOM}content").text
@@ -56,7 +67,7 @@ def test_rss_feed(client, make_post):
     parsed = feedparser.parse(response.content)
     assert parsed.version == "rss20" and not parsed.bozo
     assert parsed.entries[0].title == "Printing is free"
-    assert parsed.entries[0].link.startswith("http://testserver/blog/posts/")
+    assert parsed.entries[0].link.startswith(f"{BASE}/blog/posts/")
 
 
 def test_comment_feed_is_threaded(client, make_post):
@@ -66,7 +77,7 @@ def test_comment_feed_is_threaded(client, make_post):
     comments_moderate(comment_ids=[top.pk, reply.pk], decision=Decision.APPROVED, moderator=None)
     response = client.get(f"/blog/posts/{post.slug}/comments/feed/")
     feed = ElementTree.fromstring(response.content)
-    post_url = f"http://testserver{post.get_absolute_url()}"
+    post_url = f"{BASE}{post.get_absolute_url()}"
     replies = {
         entry.find(f"{ATOM}id").text: entry.find(f"{THR}in-reply-to").attrib
         for entry in feed.findall(f"{ATOM}entry")
@@ -93,18 +104,31 @@ def test_relative_urls_in_a_post_are_absolute_in_the_feeds(client, make_post, pa
             "![Graph](https://img.example.org/g.png) <script>alert(1)</script> [x](javascript:alert(2))"
         ),
     )
-    post_url = f"http://testserver{post.get_absolute_url()}"
+    post_url = f"{BASE}{post.get_absolute_url()}"
     content = _post_content(client.get(path).content, rss=path == "/blog/rss/")
 
     # Path-relative URLs against the post's page, root-relative ones against the site: what the post's own
     # page means by them.
     assert f'src="{post_url}img/map.png"' in content
-    assert 'src="http://testserver/media/logo.png"' in content
+    assert f'src="{BASE}/media/logo.png"' in content
     assert f'href="{post_url}plans/2027/"' in content
-    assert 'href="http://testserver/status/"' in content
+    assert f'href="{BASE}/status/"' in content
     # A place in the post, and URLs that are absolute already, are left as they are.
     assert 'href="#notes"' in content
     assert 'href="https://it.example.org/report"' in content and 'href="mailto:it@example.org"' in content
     assert 'src="https://img.example.org/g.png"' in content
     for banned in ("<script", "alert(1)", "javascript:"):
         assert banned not in content, banned
+
+
+@pytest.mark.parametrize("host", ["testserver", "localhost"])
+def test_feeds_link_the_configured_address_whatever_host_was_asked(client, make_post, host):
+    post = make_post(title="Printing is free", body="[Status](/status/)")
+    comment = comment_submit(post=post, body="Great", author_name="A", author_email="a@example.org")
+    comments_moderate(comment_ids=[comment.pk], decision=Decision.APPROVED, moderator=None)
+    for path in ("/blog/feed/", "/blog/rss/", f"/blog/posts/{post.slug}/comments/feed/"):
+        xml = client.get(path, HTTP_HOST=host).content.decode()
+        links = re.findall(r'(?:href|ref)="(http[^"]+)"|<(?:id|link|guid)>(http[^<]+)<', xml)
+        found = {a or b for a, b in links}
+        assert found and all(url.startswith(f"{BASE}/") for url in found), (path, found)
+        assert host not in xml

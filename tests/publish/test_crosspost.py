@@ -3,6 +3,8 @@ replay servers; per-network length rules; refusals, rate limits and retries; edi
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import TestCase
 
@@ -280,6 +282,10 @@ def test_imported_or_old_posts_are_not_cross_posted() -> None:
         ("bluesky", "👩‍👩‍👧‍👦" * 3 + "é", 4),  # family emoji: one grapheme each
         ("x", "日本語" + " https://example.org/very/long/path", 6 + 1 + 23),
         ("x", "hello 👍🏽", 6 + 2),
+        # twitter-text takes a domain without http:// for a link too: 23, however short.
+        ("x", "Sign in at office.com today", 11 + 23 + 6),
+        ("x", "See moodle.northgate.ac.uk now", 4 + 23 + 4),
+        ("x", "Mail it@northgate.ac.uk", 23),  # an address is not a link
     ],
 )
 def test_length_rules(network: str, text: str, length: int) -> None:
@@ -296,6 +302,16 @@ def test_drafts_fit_every_network(network: str) -> None:
         assert text.endswith(link)
 
 
+def _unpublish_and_publish_again(post: Any, run_publish_tasks: Any) -> None:
+    """The leader unpublishes the post (its copy is deleted on the network), then publishes it again (sent again)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        post_unpublish(post=post)
+    assert run_publish_tasks() == ["deleted"]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        post_publish(post=post)
+    assert run_publish_tasks() == ["sent"]
+
+
 def test_published_again_after_unpublishing_posts_a_fresh_copy(run_publish_tasks) -> None:  # type: ignore[no-untyped-def]
     routes = routes_ok()
     routes[("DELETE", f"/api/v1/statuses/{'113600000000000100'}")] = [
@@ -305,12 +321,67 @@ def test_published_again_after_unpublishing_posts_a_fresh_copy(run_publish_tasks
         target_set(network="mastodon", source=mastodon_account(server.url), mode=AUTO)
         post = publish_post()
         run_publish_tasks()
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            post_unpublish(post=post)
-        assert run_publish_tasks() == ["deleted"]
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            post_publish(post=post)
-        assert run_publish_tasks() == ["sent"]
+        _unpublish_and_publish_again(post, run_publish_tasks)
         assert len(server.requests_to("/api/v1/statuses", "POST")) == 2
     copy = CrossPost.objects.get(post=post)
     assert copy.state == CrossPostState.SENT and copy.attempts == 1 and copy.deleted_at is None
+
+
+def test_published_again_within_the_hour_is_not_answered_with_the_deleted_status(run_publish_tasks) -> None:  # type: ignore[no-untyped-def]
+    # Mastodon keeps an Idempotency-Key for an hour and answers it with the status it made then; once that
+    # status is deleted the answer is 404 "Record not found" (PostStatusService#idempotency_duplicate).
+    statuses: dict[str, str] = {}  # key -> status id
+    deleted: set[str] = set()
+
+    def post_status(request):  # type: ignore[no-untyped-def]
+        key = request.headers["Idempotency-Key"]
+        if key in statuses and statuses[key] in deleted:
+            return Reply(404, body={"error": "Record not found"})
+        statuses.setdefault(key, str(113600000000000100 + len(statuses)))
+        return Reply(200, body={**fixture("mastodon_status_post.json"), "id": statuses[key]})
+
+    def delete_status(request):  # type: ignore[no-untyped-def]
+        deleted.add(request.path.rsplit("/", 1)[1])
+        return Reply(200, body=fixture("mastodon_status_edit.json"))
+
+    routes = {("POST", "/api/v1/statuses"): [post_status]}
+    with ReplayServer(routes) as server:
+        for n in range(3):
+            server.add("DELETE", f"/api/v1/statuses/{113600000000000100 + n}", delete_status)
+        target_set(network="mastodon", source=mastodon_account(server.url), mode=AUTO)
+        post = publish_post()
+        assert run_publish_tasks() == ["sent"]
+        for _ in range(2):  # unpublished to correct it, published again minutes later; twice
+            _unpublish_and_publish_again(post, run_publish_tasks)
+        keys = [r.headers["Idempotency-Key"] for r in server.requests_to("/api/v1/statuses", "POST")]
+    assert len(set(keys)) == 3
+    copy = CrossPost.objects.get(post=post)
+    assert copy.state == CrossPostState.SENT and copy.remote_id == "113600000000000102"
+
+
+def test_a_retry_sends_the_same_idempotency_key(run_publish_tasks) -> None:  # type: ignore[no-untyped-def]
+    routes = routes_ok()
+    routes[("POST", "/api/v1/statuses")] = [
+        Reply(503, body={"error": "Service Unavailable"}),
+        Reply(200, body=fixture("mastodon_status_post.json")),
+    ]
+    with ReplayServer(routes) as server:
+        target_set(network="mastodon", source=mastodon_account(server.url), mode=AUTO)
+        post = publish_post()
+        assert run_publish_tasks() == ["failed"]
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            crosspost_retry(crosspost=CrossPost.objects.get(post=post))
+        assert run_publish_tasks() == ["sent"]
+        keys = [r.headers["Idempotency-Key"] for r in server.requests_to("/api/v1/statuses", "POST")]
+    assert len(keys) == 2 and keys[0] == keys[1]
+
+
+def test_an_x_draft_mentioning_a_domain_fits_as_x_counts_it() -> None:
+    # The draft is filled up to the limit; X counts "office.com" as a 23-character link, so a draft counted
+    # with it as 10 characters came out 13 over and X refused it.
+    spec = NETWORKS["x"]
+    summary = "From Monday sign in at office.com with your university account. " * 10
+    text = draft_text(network=spec, title="Email moves", summary=summary, link="https://it.example/b/1")
+    assert text.count("office.com") >= 2
+    as_x_counts = text.replace("office.com", "o" * 23)  # what t.co makes of each
+    assert spec.length(as_x_counts) <= 280

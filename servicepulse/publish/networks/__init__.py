@@ -69,20 +69,40 @@ def count_graphemes(text: str, *, link_length: int | None) -> int:
 _X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 
 
-def count_x_weighted(text: str, *, link_length: int | None) -> int:
-    """X's weighted length (twitter-text v3): most Latin characters 1, CJK and emoji 2, every URL 23 (t.co)."""
-    text = unicodedata.normalize("NFC", text)
-    links = URL_RE.findall(text)
-    rest = URL_RE.sub("", text)
+# A domain written without http(s):// ("office.com", "moodle.northgate.ac.uk/help"), which twitter-text also
+# counts as a 23-character link when its ending is a top-level domain.
+_BARE_DOMAIN_RE = re.compile(
+    r"(?<![\w@./-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?![\w-])(?:/[^\s<>\"]*)?", re.IGNORECASE
+)
+
+
+def _x_weight(text: str) -> int:
     weight = 0
-    for cluster in regex.findall(r"\X", rest):
+    for cluster in regex.findall(r"\X", text):
         if regex.match(r"\p{Extended_Pictographic}", cluster):
             weight += 200  # an emoji sequence counts as one emoji, weight 2
             continue
         for ch in cluster:
             point = ord(ch)
             weight += 100 if any(lo <= point <= hi for lo, hi in _X_LIGHT) else 200
-    return weight // 100 + (link_length or 23) * len(links)
+    return weight // 100
+
+
+def count_x_weighted(text: str, *, link_length: int | None) -> int:
+    """X's weighted length (twitter-text v3): most Latin characters 1, CJK and emoji 2, every URL 23 (t.co).
+    A bare domain counts as the larger of 23 and its own length: without twitter-text's list of top-level
+    domains we cannot tell which X takes for a link ("Node.js" is not), and the text must never be longer
+    than X counts it."""
+    text = unicodedata.normalize("NFC", text)
+    links = URL_RE.findall(text)
+    rest = URL_RE.sub(" ", text)  # a space keeps the text around a link from joining into a domain
+    bare = _BARE_DOMAIN_RE.findall(rest)
+    spaces = len(links)  # the placeholder spaces above are not in the text
+    return (
+        _x_weight(_BARE_DOMAIN_RE.sub("", rest)) - spaces
+        + sum(max(23, _x_weight(domain)) for domain in bare)
+        + (link_length or 23) * len(links)
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

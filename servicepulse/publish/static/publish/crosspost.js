@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   var URL_RE = /https?:\/\/[^\s<>"]+/g;
+  var BARE_DOMAIN_RE = /(?<![\w@.\/-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?![\w-])(?:\/[^\s<>"]*)?/gi;
   var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
   function graphemes(text) {
     if (!segmenter) return Array.from(text).length;
@@ -29,7 +30,13 @@
     if (counter === "count_graphemes") {
       return linkLength ? graphemes(text.replace(URL_RE, "")) + linkLength * links.length : graphemes(text);
     }
-    if (counter === "count_x_weighted") return weighted(text.replace(URL_RE, "")) + 23 * links.length;
+    if (counter === "count_x_weighted") {
+      // A bare domain counts as the larger of 23 and its own length (networks.count_x_weighted).
+      var rest = text.replace(URL_RE, " ");
+      var bare = rest.match(BARE_DOMAIN_RE) || [];
+      var fromBare = bare.reduce(function (sum, d) { return sum + Math.max(23, weighted(d)); }, 0);
+      return weighted(rest.replace(BARE_DOMAIN_RE, "")) - links.length + fromBare + 23 * links.length;
+    }
     if (linkLength) return Array.from(text.replace(URL_RE, "")).length + linkLength * links.length;
     return Array.from(text).length;
   }

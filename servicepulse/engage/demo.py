@@ -135,7 +135,7 @@ def demo_engage_load(*, seed: int = DEFAULT_SEED, now: datetime | None = None) -
                 ends_at=start + timedelta(hours=2),
                 actor=responder,
             )
-        # Subscribers last, so loading the history e-mails nobody.
+        # Subscribers last; the history above e-mails nobody (its updates are not news).
         for email, service_id in DEMO_SUBSCRIBERS:
             service = Service.objects.filter(pk=service_id, public=True).first() if service_id else None
             if service_id is None or service is not None:
@@ -166,6 +166,7 @@ def _status_history(*, now: datetime, actor: object) -> int:
             detected_incident_id=detected.id,
             at=first,
             actor=None,
+            notify=False,  # history: the subscribers added below were not there to be told
         )
         end = detected.resolved_at or (first + timedelta(hours=2))
         middle = first + (end - first) / 2
@@ -174,12 +175,14 @@ def _status_history(*, now: datetime, actor: object) -> int:
             status=IncidentStatus.IDENTIFIED,
             body=f"We have found the cause of the problem with {detected.service_name} and are fixing it.",
             at=middle,
+            notify=False,
         )
         public_incident_update(
             incident=incident,
             status=IncidentStatus.RESOLVED,
             body=f"{detected.service_name} is working normally again. Thank you for your reports.",
             at=max(end, middle + timedelta(minutes=5)),
+            notify=False,
         )
         published += 1
     return published

@@ -36,3 +36,39 @@ def test_demo_history_is_answered_and_loaded_once(users) -> None:  # type: ignor
     assert Subscription.objects.count() == 2
     again = demo_engage_load(seed=1, now=NOW)
     assert again.cases == 0 and again.notes and Case.objects.count() == summary.cases
+
+
+def test_demo_status_history_emails_no_subscriber(  # type: ignore[no-untyped-def]
+    users, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:
+    """The demo publishes past outages on the status page and adds subscribers; the updates' e-mails went out
+    once the load committed, telling the subscribers about outages weeks over."""
+    from django.core import mail
+
+    from servicepulse.incidents.models import IncidentKind, IncidentState
+    from servicepulse.incidents.services import incident_create, incident_update_status
+    from servicepulse.status.models import PublicIncident
+
+    ServiceFactory(id="printing", name="Printing", public=True)
+    for days in (20, 10):  # the latest is left for the demo user to publish
+        incident = incident_create(
+            service_id="printing",
+            title="Printing: complaints rising",
+            started_at=NOW - timedelta(days=days),
+            kind=IncidentKind.DETECTED,
+            state=IncidentState.CONFIRMED,
+        )
+        incident_update_status(
+            incident=incident, state=IncidentState.RESOLVED, at=NOW - timedelta(days=days, hours=-3)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_engage_load(seed=1, now=NOW)
+    published = PublicIncident.objects.get()
+    assert [u.status for u in published.updates.order_by("created_at")] == [
+        "investigating",
+        "identified",
+        "resolved",
+    ]
+    assert Subscription.objects.exists()
+    # Only the demo's upcoming maintenance window is news.
+    assert [m.subject for m in mail.outbox] == ["[Scheduled maintenance] Printing upgrade"]

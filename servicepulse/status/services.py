@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -62,12 +63,27 @@ class UpdateAlreadyPosted(StatusError):
 UPDATE_DUPLICATE_WINDOW = timedelta(minutes=15)
 
 
-def _services(service_ids: Iterable[str], *, public_only: bool = True) -> list[Service]:
+def _posted_moments_ago(qs: QuerySet[Any], services: list[Service]) -> Any | None:
+    """The row of `qs` (incidents or maintenance windows with the same wording) created within the duplicate
+    window for exactly these services: the same form sent twice. Called with the services' rows locked, so
+    two requests of one double click are checked one after the other."""
+    wanted = {s.id for s in services}
+    since = timezone.now() - UPDATE_DUPLICATE_WINDOW
+    for row in qs.filter(created_at__gte=since).prefetch_related("services").order_by("-created_at"):
+        if {s.id for s in row.services.all()} == wanted:
+            return row
+    return None
+
+
+def _services(service_ids: Iterable[str], *, public_only: bool = True, lock: bool = False) -> list[Service]:
     ids = list(dict.fromkeys(service_ids))
     if not ids:
         raise StatusError("choose at least one component")
     qs = component_list() if public_only else Service.objects.all()
-    found = {s.id: s for s in qs.filter(id__in=ids)}
+    qs = qs.filter(id__in=ids)
+    if lock:  # what is posted about them is checked for a double submit one request at a time
+        qs = qs.select_for_update()
+    found = {s.id: s for s in qs}
     missing = [i for i in ids if i not in found]
     if missing:
         raise StatusError(f"not a public component: {', '.join(missing)}")
@@ -98,12 +114,19 @@ def public_incident_open(
         raise StatusError("an incident needs a title")
     if impact not in Impact.values:
         raise StatusError(f"unknown impact {impact!r}")
-    services = _services(service_ids)
+    services = _services(service_ids, lock=True)
     at = at or timezone.now()
     if detected_incident_id is not None:
         existing = PublicIncident.objects.filter(detected_incident_id=detected_incident_id).first()
         if existing is not None:
             raise StatusError(f"this incident is already public: “{existing.title}”")
+    twin = _posted_moments_ago(PublicIncident.objects.filter(title=title), services)
+    if twin is not None:
+        posted = timezone.localtime(twin.created_at)
+        raise StatusError(
+            f"“{twin.title}” was already posted at {posted:%H:%M %Z} for the same components; it was not "
+            "posted again (post an update to it instead)"
+        )
     incident = PublicIncident.objects.create(
         title=title,
         impact=impact,
@@ -189,7 +212,19 @@ def maintenance_schedule(
         raise StatusError("maintenance times need a time zone")
     if ends_at <= starts_at:
         raise StatusError("a maintenance window must end after it starts")
-    services = _services(service_ids, public_only=False)
+    services = _services(service_ids, public_only=False, lock=True)
+    twin = _posted_moments_ago(
+        Maintenance.objects.filter(
+            title=title.strip(), starts_at=starts_at, ends_at=ends_at, cancelled_at__isnull=True
+        ),
+        services,
+    )
+    if twin is not None:
+        posted = timezone.localtime(twin.created_at)
+        raise StatusError(
+            f"“{twin.title}” was already scheduled at {posted:%H:%M %Z} for the same components and times; it "
+            "was not scheduled again"
+        )
     window = Maintenance.objects.create(
         title=title.strip(), body=body.strip(), starts_at=starts_at, ends_at=ends_at, created_by=_user(actor)
     )

@@ -270,3 +270,51 @@ def test_a_double_clicked_update_is_posted_and_emailed_once(
         "resolved",
     ]
     assert [m.subject for m in mail.outbox] == ["[Identified] Moodle slow", "[Resolved] Moodle slow"]
+
+
+def test_a_double_clicked_new_incident_or_maintenance_is_posted_and_emailed_once(
+    client, users, world, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """Two clicks on "Post incident" or "Schedule maintenance" made two incidents (or windows) and two
+    e-mails to every subscriber. The second is refused, saying when the first was posted, its text kept."""
+    from django.core import mail
+
+    from servicepulse.status.models import Maintenance, Subscription
+
+    Subscription.objects.create(email="stu@example.ac.uk", service_id="wifi", confirmed_at=timezone.now())
+    client.force_login(users["responder"])
+    incident = {
+        "title": "Eduroam down in halls",
+        "components": ["wifi"],
+        "impact": "major_outage",
+        "status": "investigating",
+        "body": "We are looking into it.",
+    }
+    window = {
+        "title": "Core switch swap",
+        "components": ["wifi"],
+        "starts_at": "2026-12-01T08:00",
+        "ends_at": "2026-12-01T10:00",
+        "body": "Brief outages.",
+    }
+    for url, form, model in (
+        ("/status/manage/incidents/new/", incident, PublicIncident),
+        ("/status/manage/maintenance/new/", window, Maintenance),
+    ):
+        before = model.objects.count()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(url, form).status_code == 302
+            second = client.post(url, form)
+        html = second.content.decode()
+        assert second.status_code == 400 and model.objects.count() == before + 1
+        assert f"“{form['title']}” was already " in html and 'value="' + form["title"] + '"' in html
+    assert [m.subject for m in mail.outbox] == [
+        "[Investigating] Eduroam down in halls",
+        "[Scheduled maintenance] Core switch swap",
+    ]
+    # Not a double click: the same title for other components, or the window at other times.
+    assert (
+        client.post("/status/manage/incidents/new/", {**incident, "components": ["vle"]}).status_code == 302
+    )
+    later = {**window, "starts_at": "2026-12-02T08:00", "ends_at": "2026-12-02T10:00"}
+    assert client.post("/status/manage/maintenance/new/", later).status_code == 302

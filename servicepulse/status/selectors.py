@@ -74,9 +74,25 @@ def public_incident_list(
     return qs
 
 
-def maintenance_list(*, at: datetime | None = None, upcoming_or_active: bool = True) -> QuerySet[Maintenance]:
+def public_maintenance() -> QuerySet[Maintenance]:
+    """Maintenance windows as the public sees them: those of at least one public service, each listing only
+    its public services. A window may also cover internal services, to keep their detection quiet; their
+    names are not the public's to read."""
+    return (
+        Maintenance.objects.filter(services__public=True)
+        .distinct()
+        .prefetch_related(Prefetch("services", queryset=component_list()))
+    )
+
+
+def maintenance_list(
+    *, at: datetime | None = None, upcoming_or_active: bool = True, public: bool = True
+) -> QuerySet[Maintenance]:
+    """Maintenance windows not cancelled (those still to end, unless `upcoming_or_active` is False): as the
+    public sees them (`public_maintenance`), or all of them with every service for the staff's pages."""
     at = at or timezone.now()
-    qs = Maintenance.objects.prefetch_related("services").filter(cancelled_at__isnull=True)
+    every = Maintenance.objects.prefetch_related("services")
+    qs = (public_maintenance() if public else every).filter(cancelled_at__isnull=True)
     if upcoming_or_active:
         qs = qs.filter(ends_at__gt=at)
     return qs.order_by("starts_at", "id")
@@ -289,7 +305,7 @@ def subscribers_for(*, service_ids: list[str]) -> list[Subscription]:
 def feed_items(*, limit: int = 50) -> list[PublicIncident | Maintenance]:
     """Incidents and maintenance windows for the Atom feed, most recently changed first."""
     incidents = list(public_incident_list()[:limit])
-    windows = list(Maintenance.objects.prefetch_related("services").order_by("-updated_at")[:limit])
+    windows = list(public_maintenance().order_by("-updated_at")[:limit])
     items: list[PublicIncident | Maintenance] = [*incidents, *windows]
     items.sort(key=lambda item: item.updated_at, reverse=True)
     return items[:limit]

@@ -406,14 +406,17 @@ def _notification_subject_and_context(key: str) -> tuple[str, dict[str, Any], li
         window = Maintenance.objects.filter(pk=raw_id, cancelled_at__isnull=True).first()
         if window is None:
             return None
-        service_ids = list(window.services.values_list("id", flat=True))
+        public = window.services.filter(public=True).order_by("order", "name")  # internal ones stay unnamed
+        service_ids = list(public.values_list("id", flat=True))
+        if not service_ids:
+            return None  # planned work on internal services only: nothing for the public
         subject = f"[{MAINTENANCE_SUBJECTS[kind]}] {window.title}"
         context = {
             "kind": "maintenance",
             "phase": kind,
             "maintenance": window,
             "url": status_url(),
-            "components": list(window.services.values_list("name", flat=True)),
+            "components": list(public.values_list("name", flat=True)),
         }
         return subject, context, service_ids
     raise ValueError(f"unknown notification key {key!r}")

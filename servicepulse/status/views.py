@@ -36,6 +36,7 @@ from servicepulse.status.selectors import (
     maintenance_list,
     page_indicator,
     public_incident_list,
+    public_maintenance,
     published_detected_ids,
     subscribers_for,
     summary,
@@ -125,7 +126,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    window = get_object_or_404(Maintenance.objects.prefetch_related("services"), pk=pk)
+    window = get_object_or_404(public_maintenance(), pk=pk)
     response = render(
         request, "status/maintenance.html", {"maintenance": window, "state": window.state_at(timezone.now())}
     )
@@ -278,7 +279,7 @@ def _manage_page(
             "can_act": _can_act(request),
             "open_incidents": public_incident_list(unresolved_only=True),
             "recent": public_incident_list().filter(status=IncidentStatus.RESOLVED)[:20],
-            "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now)],
+            "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now, public=False)],
             "incident_form": incident_form or IncidentForm(),
             "components": component_list(),
             "base_url": settings.BASE_URL,

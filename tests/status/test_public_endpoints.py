@@ -181,3 +181,42 @@ def test_past_incidents_are_listed_newest_first(client) -> None:  # type: ignore
         PublicIncident.objects.filter(pk=incident.pk).update(resolved_at=now - timedelta(days=ended))
     html = client.get("/status/").content.decode()
     assert html.index("Long outage") < html.index("Short blip")
+
+
+def test_maintenance_of_internal_services_stays_off_the_public_pages(
+    client, incident, immediate_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """A window may cover internal services (to keep their detection quiet). Their names were on the public
+    page, its feed, summary.json and the subscribers' e-mails; a window of internal services only was listed
+    publicly and e-mailed to every subscriber of all components."""
+    from django.core import mail
+
+    from servicepulse.status.models import Subscription
+
+    Subscription.objects.create(email="all@example.ac.uk", service=None, confirmed_at=timezone.now())
+    start = timezone.now() + timedelta(days=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        internal = maintenance_schedule(
+            title="Payroll database patch",
+            service_ids=["payroll"],
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+        )
+        mixed = maintenance_schedule(
+            title="Storage array swap",
+            service_ids=["vle", "payroll"],
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+        )
+    public_texts = [
+        client.get("/status/").content.decode(),
+        client.get("/status/feed/").content.decode(),
+        client.get("/status/summary.json").content.decode(),
+        client.get(f"/status/maintenance/{mixed.pk}/").content.decode(),
+        *[m.body for m in mail.outbox],
+    ]
+    for text in public_texts:
+        assert "Payroll" not in text and "payroll" not in text
+    assert "Storage array swap" in public_texts[0] and "Moodle VLE" in public_texts[3]
+    assert client.get(f"/status/maintenance/{internal.pk}/").status_code == 404
+    assert [m.subject for m in mail.outbox] == ["[Scheduled maintenance] Storage array swap"]

@@ -17,9 +17,9 @@ import pytest
 
 from tests.cli import port_open, rq_environment, run_cli
 
-REDIS_DB = (
-    13  # a database of its own on the shared Redis (test_rq_backend.py uses 12), flushed around each test
-)
+# Databases of their own on the shared Redis (test_rq_backend.py uses 12), one per xdist worker: the tests
+# flush theirs around each test, and two of them at once on one database emptied each other's queues.
+REDIS_DBS = (13, 14, 15)
 LOADED = re.compile(r"loaded the sentence encoder \S+ in [\d.]+ s \(pid (\d+)\)")
 
 
@@ -34,13 +34,16 @@ pytestmark = [
 
 
 @pytest.fixture
-def rq_env(tmp_path: Path):  # type: ignore[no-untyped-def]
+def rq_env(tmp_path: Path, worker_id: str):  # type: ignore[no-untyped-def]
     import redis
 
-    connection = redis.Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}")
+    redis_db = REDIS_DBS[
+        int(worker_id.removeprefix("gw")) % len(REDIS_DBS) if worker_id.startswith("gw") else 0
+    ]
+    connection = redis.Redis.from_url(f"redis://127.0.0.1:6379/{redis_db}")
     connection.flushdb()
     env = rq_environment(
-        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", redis_db=REDIS_DB
+        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", redis_db=redis_db
     )
     yield env
     connection.flushdb()

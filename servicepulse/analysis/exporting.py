@@ -4,7 +4,8 @@ The first line is the service catalogue, `{"catalog": {"services": [...]}}` (a c
 `sensitivity` and `target_score`): tags and corrections name services by id, so an export carries what they
 mean and restores on its own into a new database. Then one line per mention, oldest first: the import fields
 (`id`, `text`, `created_at`, `author`, `url`, `in_reply_to`, `lang`) plus `source`, `source_kind`, `author_id`,
-`thread_id`, `raw`, `analysis` (the models' own answer, the effective labels and scores) and `corrections`
+`thread_id`, `raw`, `analysis` (the models' own answer, the effective labels and scores, and the post it is a
+near-duplicate of, `duplicate_of`, with `duplicate_of_source` when that post is another source's) and `corrections`
 (each with its `field` and `value`, when it was made, `at`, and the user name of who made it, `by`; one put
 back to the models' reading also has when and by whom, `reverted_at` and `reverted_by`, and is restored as
 such: on record, not in force).
@@ -58,10 +59,11 @@ def export_catalog() -> dict[str, Any]:
     return catalog_document(with_detection=True)
 
 
-def _analysis_record(analysis: MentionAnalysis | None) -> dict[str, Any] | None:
+def _analysis_record(analysis: MentionAnalysis | None, *, source_id: int) -> dict[str, Any] | None:
     if analysis is None:
         return None
-    return {
+    duplicate = analysis.duplicate_of
+    record = {
         "model_output": analysis.model_output,
         "complaint": analysis.complaint,
         "complaint_score": analysis.complaint_score,
@@ -72,12 +74,18 @@ def _analysis_record(analysis: MentionAnalysis | None) -> dict[str, Any] | None:
         "services": analysis.service_ids,
         "language": analysis.language,
         "model_version": analysis.model_version,
-        "duplicate_of": analysis.duplicate_of.external_id if analysis.duplicate_of is not None else None,
+        "duplicate_of": duplicate.external_id if duplicate is not None else None,
     }
+    if duplicate is not None and duplicate.source_id != source_id:
+        # Only then (a post of another source): exports of same-source duplicates are unchanged.
+        record["duplicate_of_source"] = duplicate.source.name
+    return record
 
 
 def export_records(*, source: Source | None = None) -> Iterator[dict[str, Any]]:
-    qs = Mention.objects.select_related("source", "analysis", "analysis__duplicate_of").prefetch_related(
+    qs = Mention.objects.select_related(
+        "source", "analysis", "analysis__duplicate_of__source"
+    ).prefetch_related(
         "analysis__tags",
         Prefetch("corrections", queryset=Correction.objects.select_related("user", "reverted_by")),
     )
@@ -99,7 +107,7 @@ def export_records(*, source: Source | None = None) -> Iterator[dict[str, Any]]:
             "source": mention.source.name,
             "source_kind": mention.source.kind,
             "raw": mention.raw,
-            "analysis": _analysis_record(analysis),
+            "analysis": _analysis_record(analysis, source_id=mention.source_id),
             # Who made each correction and when, so a restored database still says who corrected what.
             "corrections": [_correction_record(c) for c in corrections],
         }
@@ -396,10 +404,27 @@ def _analysis_answer(analysis: Any) -> dict[str, Any]:
         "language": _text(analysis, "language", problems),
         "model_version": _text(analysis, "model_version", problems),
         "duplicate_of": _text(analysis, "duplicate_of", problems),
+        "duplicate_of_source": _text(analysis, "duplicate_of_source", problems),
     }
     if problems:
         raise ValueError("; ".join(problems))
     return answer
+
+
+def _duplicate_id(mention: Mention, external_id: str, *, source_name: str) -> int | None:
+    """The restored post `mention` was found a near-duplicate of: in the source the export names (a post of
+    another source), else in the mention's own. An export from before it named the other source gives only the
+    id: then the one earlier post of any source with that id (none when several have it)."""
+    if not external_id:
+        return None
+    posts = Mention.objects.filter(external_id=external_id)
+    if source_name:
+        return posts.filter(source__name=source_name).values_list("id", flat=True).first()
+    same = posts.filter(source=mention.source).values_list("id", flat=True).first()
+    if same is not None:
+        return same
+    elsewhere = list(posts.filter(created_at__lte=mention.created_at).values_list("id", flat=True)[:2])
+    return elsewhere[0] if len(elsewhere) == 1 else None
 
 
 def _correction_user(name: Any) -> User | None:
@@ -438,13 +463,8 @@ def _restore_parts(
             missing = {s for s, _ in answer["services"]} - known
             report.missing_services |= missing
             report.missing_service_refs += len(missing)
-            duplicate = answer.pop("duplicate_of")
-            duplicate_id = (
-                Mention.objects.filter(source=mention.source, external_id=duplicate)
-                .values_list("id", flat=True)
-                .first()
-                if duplicate
-                else None
+            duplicate_id = _duplicate_id(
+                mention, answer.pop("duplicate_of"), source_name=answer.pop("duplicate_of_source")
             )
             analysis_save(mention=mention, duplicate_of_id=duplicate_id, **answer)
     corrections = record.get("corrections")

@@ -182,3 +182,67 @@ def test_restore_quarantines_bad_lines_and_keeps_the_rest(
     catalog, mention = (tmp_path / "out.jsonl").read_text().splitlines()
     assert json.loads(catalog) == {"catalog": {"services": []}}
     assert json.loads(mention)["text"] == "vpn down"
+
+
+def _cross_source_duplicate() -> tuple[Mention, Mention]:
+    """A post found a near-duplicate of another source's post (the analysis compares a batch with the recent
+    posts of every source in it)."""
+    catalog_load(data=DEMO_CATALOG)
+    reddit = SourceFactory(kind="reddit", name="r/Uni")
+    bluesky = SourceFactory(kind="bluesky", name="Uni on Bluesky")
+    first = MentionFactory(source=reddit, text="moodle is down for everyone", external_id="t3_abc")
+    copy = MentionFactory(source=bluesky, text="moodle is down for everyone!!", external_id="at://copy")
+    for mention, duplicate in ((first, None), (copy, first)):
+        analysis_save(
+            mention=mention,
+            complaint=True,
+            complaint_score=0.9,
+            sentiment="negative",
+            sentiment_score=-0.6,
+            spam=False,
+            spam_score=0.01,
+            services=[("vle", 0.9)],
+            language="en",
+            model_version="v1",
+            duplicate_of_id=duplicate.pk if duplicate else None,
+        )
+    return first, copy
+
+
+def test_a_near_duplicate_of_another_sources_post_round_trips(tmp_path: Path) -> None:
+    """The upgrade review: 25 of the demo's near-duplicates point at another source's post; restore looked for
+    the original in the post's own source and stored none of them."""
+    _cross_source_duplicate()
+    exported = _export()
+    _wipe()
+    path = tmp_path / "export.jsonl"
+    path.write_text(exported)
+
+    restore_file(path=path)
+
+    copy = MentionAnalysis.objects.select_related("duplicate_of__source").get(
+        mention__external_id="at://copy"
+    )
+    assert copy.duplicate_of is not None
+    assert (copy.duplicate_of.source.name, copy.duplicate_of.external_id) == ("r/Uni", "t3_abc")
+    assert _export() == exported
+
+
+def test_an_export_from_before_duplicates_named_their_source_still_finds_them(tmp_path: Path) -> None:
+    """Exports written by earlier versions name only the original's id: restore finds it in another source
+    when exactly one restored post has that id."""
+    _cross_source_duplicate()
+    lines = [json.loads(line) for line in _export().splitlines()][1:]  # as before: no catalogue line
+    for line in lines:
+        line["analysis"].pop("duplicate_of_source", None)
+    _wipe()
+    path = tmp_path / "old-export.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    restore_file(path=path)
+
+    copy = MentionAnalysis.objects.select_related("duplicate_of__source").get(
+        mention__external_id="at://copy"
+    )
+    assert copy.duplicate_of is not None
+    assert (copy.duplicate_of.source.name, copy.duplicate_of.external_id) == ("r/Uni", "t3_abc")

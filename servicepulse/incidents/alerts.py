@@ -35,6 +35,7 @@ from servicepulse.incidents.models import (
     IncidentKind,
     IncidentState,
 )
+from servicepulse.incidents.selectors import summary_as_shown
 
 # The longest one attempt may take, by HTTP or SMTP: a silent target must not hang a worker.
 SEND_SECONDS = 20.0
@@ -91,7 +92,11 @@ def alert_message(incident: Incident, state: str) -> AlertMessage:
     headline = STATE_HEADLINES.get(IncidentState(state), state)
     service = incident.service.name
     explanation = incident.explanation or {}
-    lines = [explanation.get("summary") or _without_explanation(incident), _when(incident, state)]
+    summary = str(explanation.get("summary") or "")
+    # As the incident page words it: a resolved incident's "since 04:00" reads as still going on, and one held
+    # through quiet hours past midnight needs the day it began.
+    summary = summary_as_shown(summary, incident=incident) if summary else _without_explanation(incident)
+    lines = [summary, _when(incident, state)]
     if explanation.get("terms"):
         lines.append("Rising words: " + ", ".join(t["term"] for t in explanation["terms"][:5]))
     for text in (explanation.get("representatives") or [])[:2]:
@@ -99,7 +104,10 @@ def alert_message(incident: Incident, state: str) -> AlertMessage:
     url = incident_url(incident)
     return AlertMessage(
         event=f"incident.{state}",
-        title=f"{headline}: {service} — {incident.title}",
+        # A detected incident's title already names its service ("Moodle VLE: complaints rising").
+        title=f"{headline}: {incident.title}"
+        if incident.title.startswith(f"{service}:")
+        else f"{headline}: {service} — {incident.title}",
         text="\n".join(lines),
         url=url,
         data={

@@ -6,7 +6,7 @@ class IncidentsConfig(AppConfig):
     label = "incidents"
 
     def ready(self) -> None:
-        from servicepulse.incidents import receivers
+        from servicepulse.incidents import checks, receivers  # noqa: F401  (checks: registers the system checks)
         from servicepulse.mentions.signals import author_erasing, mentions_expiring
 
         author_erasing.connect(receivers.on_author_erasing, dispatch_uid="incidents.erase_author")

@@ -2,9 +2,12 @@
 
 `SERVICEPULSE_TERM_CALENDAR` may name a JSON file holding a list of periods,
 ``[{"start": "2025-09-22T00:00:00+01:00", "end": "2025-12-13T00:00:00+00:00", "kind": "teaching"}, ...]``
-(ISO 8601 with offsets; kinds are free text: teaching, reading, exams, holiday, ...). Without it, the periods
-stored with `incidents.services.term_calendar_set` are used (the demo stores its own); with none, every day
-is ordinary time.
+(ISO 8601 with offsets; kinds are free text: teaching, reading, exams, holiday, ...; a period ends just before
+its ``end``). Without it, the periods stored with `incidents.services.term_calendar_set` are used (the demo
+stores its own); with none, every day is ordinary time. The file is read at each detection run, and checked
+when servicepulse starts (`incidents.checks`).
+Periods may nest: where they overlap, the shortest wins (a reading week or exams inside a term), so a term
+need not be cut in pieces around them.
 Each kind gets its own learnt level in the baseline, so a quiet holiday does not make term look like an
 outage, nor the exam rush on the library look like one.
 """
@@ -16,10 +19,15 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+_EXAMPLE = '{"start": "2025-09-22T00:00:00+01:00", "end": "2025-12-13T00:00:00+00:00", "kind": "term"}'
 
 
 @dataclass(frozen=True)
@@ -30,39 +38,93 @@ class Period:
 
 
 class TermCalendar:
-    """Callable: the kind of period a moment falls in, or "" outside every period."""
+    """Callable: the kind of period a moment falls in, or "" outside every period. Where periods overlap, the
+    shortest holding the moment wins (of equally long ones, the later)."""
 
     def __init__(self, periods: Iterable[Period]) -> None:
         self.periods = sorted(periods, key=lambda p: p.start)
-        self._starts = [p.start for p in self.periods]
+        # Cut the time line where any period starts or ends; each piece takes the kind of the shortest period
+        # covering it. Lookups are then one bisection, however the periods nest.
+        given = list(enumerate(self.periods))
+        bounds = sorted({p.start for p in self.periods} | {p.end for p in self.periods})
+        self._starts: list[datetime] = []
+        self._pieces: list[tuple[datetime, str]] = []  # (end, kind) of the piece starting at _starts[i]
+        for start, end in pairwise(bounds):
+            covering = [(p.end - p.start, -i, p.kind) for i, p in given if p.start <= start and end <= p.end]
+            if covering:
+                self._starts.append(start)
+                self._pieces.append((end, min(covering)[2]))
 
     def __call__(self, moment: datetime) -> str:
         index = bisect_right(self._starts, moment) - 1
-        if index >= 0 and moment < self.periods[index].end:
-            return self.periods[index].kind
+        if index >= 0 and moment < self._pieces[index][0]:
+            return self._pieces[index][1]
         return ""
 
     @classmethod
     def from_json(cls, path: Path) -> TermCalendar:
+        """The calendar in a JSON file, or `ImproperlyConfigured` saying what is wrong, where, and how to
+        write it."""
+        where = f"SERVICEPULSE_TERM_CALENDAR ({path})"
         try:
-            items = json.loads(path.read_text())
-            periods = [
-                Period(
-                    start=datetime.fromisoformat(item["start"]),
-                    end=datetime.fromisoformat(item["end"]),
-                    kind=str(item["kind"]),
-                )
-                for item in items
-            ]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ImproperlyConfigured(f"SERVICEPULSE_TERM_CALENDAR {path}: {exc}") from exc
-        if any(p.start.tzinfo is None or p.end.tzinfo is None for p in periods):
-            raise ImproperlyConfigured(f"SERVICEPULSE_TERM_CALENDAR {path}: times need a UTC offset")
-        return cls(periods)
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ImproperlyConfigured(f"{where}: the file cannot be read: {reason}.") from exc
+        try:
+            items = json.loads(text)
+        except ValueError as exc:
+            detail = (
+                f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+                if isinstance(exc, json.JSONDecodeError)
+                else str(exc)
+            )
+            raise ImproperlyConfigured(f"{where}: not valid JSON ({detail}).") from exc
+        if not isinstance(items, list):
+            raise ImproperlyConfigured(f"{where}: must be a JSON list of periods, like [{_EXAMPLE}].")
+        return cls(_period(item, f"{where}, period {number}") for number, item in enumerate(items, start=1))
+
+
+def _period(item: Any, where: str) -> Period:
+    if not isinstance(item, dict):
+        raise ImproperlyConfigured(f"{where}: each period is an object like {_EXAMPLE}.")
+    missing = [key for key in ("start", "end", "kind") if key not in item]
+    if missing:
+        names = ", ".join(f'"{key}"' for key in missing)
+        raise ImproperlyConfigured(f"{where}: {names} missing; each period is an object like {_EXAMPLE}.")
+    kind = item["kind"]
+    if not isinstance(kind, str) or not kind.strip():
+        raise ImproperlyConfigured(
+            f'{where}: "kind" must name the kind of period (term, vacation, exams, ...), not {kind!r}.'
+        )
+    start, end = _moment(item["start"], f'{where}: "start"'), _moment(item["end"], f'{where}: "end"')
+    if end <= start:
+        raise ImproperlyConfigured(f'{where}: "end" ({item["end"]}) must be after "start" ({item["start"]}).')
+    return Period(start=start, end=end, kind=kind.strip())
+
+
+def _moment(value: Any, where: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ImproperlyConfigured(
+            f"{where} is {json.dumps(value)}, not an ISO 8601 time with a UTC offset "
+            '(such as "2025-09-22T00:00:00+01:00").'
+        )
+    if moment.tzinfo is None:
+        # Say what it would be in the organisation's time zone: the offset changes with summer time.
+        meant = timezone.make_aware(moment, timezone.get_default_timezone())
+        raise ImproperlyConfigured(
+            f"{where} is {json.dumps(value)}, with no UTC offset: times need one, "
+            f'e.g. "{meant.isoformat()}" in {settings.TIME_ZONE}.'
+        )
+    return moment
 
 
 def term_calendar() -> TermCalendar | None:
-    """The configured calendar file, else the stored periods, else None."""
+    """The configured calendar file (an empty list: no calendar), else the stored periods, else None."""
     from servicepulse.incidents.models import TermPeriod
 
     path = settings.SERVICEPULSE_TERM_CALENDAR

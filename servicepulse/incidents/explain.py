@@ -332,6 +332,23 @@ def summary_recounted(summary: str, *, complaints: int, people: int) -> str:
     )
 
 
+def usual_rate_words(per_hour: float) -> str:
+    """A usual rate of complaints as people say it: "about 12 an hour", "about 1.5 an hour", "about one every 3
+    hours", "about one every 2 days"; a quiet service's rate is not "about 0.0 an hour"."""
+    if per_hour >= 9.5:
+        return f"about {per_hour:.0f} an hour"
+    if per_hour >= 1.05:
+        return f"about {per_hour:.1f} an hour"
+    if per_hour * 24 * 7 < 1:
+        return "less than one a week"
+    hours = round(1 / per_hour)
+    if hours <= 1:
+        return "about one an hour"
+    if hours < 36:
+        return f"about one every {hours} hours"
+    return f"about one every {round(hours / 24)} days"
+
+
 def explain(
     *,
     service_name: str,
@@ -351,7 +368,7 @@ def explain(
         f"since {timezone.localtime(started_at):%H:%M}"
     )
     if expected_per_hour is not None:
-        summary += f", where about {expected_per_hour:.1f} an hour is usual for this time"
+        summary += f", where {usual_rate_words(expected_per_hour)} is usual for this time"
     if terms:
         summary += "; most mention " + ", ".join(f"“{t['term']}”" for t in terms[:3])
     return {

@@ -19,7 +19,7 @@ from servicepulse.analysis.selectors import AnalysedPost, analysed_posts, histor
 from servicepulse.catalog.models import Service
 from servicepulse.incidents import explain as explaining
 from servicepulse.incidents.buckets import SignalBucket, bucket_floor, bucket_signals, bucket_size
-from servicepulse.incidents.calendar import Period, term_calendar
+from servicepulse.incidents.calendar import Period, TermCalendar, term_calendar
 from servicepulse.incidents.detection import Decision, Detector, DetectorConfig, DetectorState
 from servicepulse.incidents.models import (
     OPEN_STATES,
@@ -533,22 +533,22 @@ class DetectionSummary:
         )
 
 
-def _new_detector(service: Service, size: timedelta) -> Detector:
+def _new_detector(service: Service, size: timedelta, calendar: TermCalendar | None) -> Detector:
     config = DetectorConfig(bucket_minutes=size.total_seconds() / 60, sensitivity=service.sensitivity)
-    return Detector(config=config, calendar=term_calendar())
+    return Detector(config=config, calendar=calendar)
 
 
-def _load_detector(snapshot: DetectorSnapshot, service: Service, size: timedelta) -> Detector:
+def _load_detector(
+    snapshot: DetectorSnapshot, service: Service, size: timedelta, calendar: TermCalendar | None
+) -> Detector:
     if snapshot.state:
         try:
-            detector = Detector.from_state(
-                snapshot.state, calendar=term_calendar(), sensitivity=service.sensitivity
-            )
+            detector = Detector.from_state(snapshot.state, calendar=calendar, sensitivity=service.sensitivity)
             if detector.config.bucket_minutes == size.total_seconds() / 60:
                 return detector
         except (ValueError, KeyError, TypeError):
             logger.warning("detector state of %s unreadable; starting afresh", service.pk)
-    return _new_detector(service, size)
+    return _new_detector(service, size, calendar)
 
 
 def _history_start(service: Service, end: datetime) -> datetime:
@@ -579,6 +579,8 @@ def run_detection(
         if waiting is not None:
             end = min(end, bucket_floor(waiting, size))
     services = Service.objects.all() if service_ids is None else Service.objects.filter(pk__in=service_ids)
+    # Read once: every service of a run sees the same calendar, even if its file is edited meanwhile.
+    calendar = term_calendar()
     summary = DetectionSummary()
     for service in services:
         snapshot, _ = DetectorSnapshot.objects.get_or_create(service=service, defaults={"feed_from": since})
@@ -590,7 +592,7 @@ def run_detection(
             start = bucket_floor(first, size)
         if start >= end:
             continue
-        detector = _load_detector(snapshot, service, size)
+        detector = _load_detector(snapshot, service, size, calendar)
         posts = list(read(since=start, until=end, service_ids=[service.pk]))
         buckets = bucket_signals(posts, service_id=service.pk, start=start, end=end, size=size)
         by_id = {p.mention_id: p for p in posts}

@@ -12,9 +12,10 @@ from time import monotonic
 import pytest
 from django.db import connection
 from django.utils import timezone
+from freezegun import freeze_time
 
 from servicepulse.analysis.selectors import AnalysedPost
-from servicepulse.incidents import alerts, services
+from servicepulse.incidents import alerts, selectors, services
 from servicepulse.incidents.models import (
     ActivityType,
     AlertChannel,
@@ -262,6 +263,22 @@ def test_the_alert_says_since_when_in_the_organisations_time(incident: Incident)
     assert "Started Thu 16 Oct 12:40 BST, resolved Thu 16 Oct 15:00 BST." in resolved
 
 
+def test_a_resolved_alert_says_when_the_incident_ran_not_since(incident: Incident) -> None:
+    """The resolved alert opened "31 complaints ... from 14 people since 11:40.", as if it were still going on
+    (the incident page said "between ... and ..."), and its title named the service twice."""
+    incident.state = IncidentState.RESOLVED
+    incident.resolved_at = NOON + timedelta(hours=2)
+    message = alerts.alert_message(incident, IncidentState.RESOLVED)
+    assert message.title == "Resolved: Moodle VLE: complaints rising"
+    first = message.text.splitlines()[0]
+    assert first == "31 complaints about Moodle VLE from 14 people between 12:40 and 15:00 (2 h 20 min)."
+    # One still open and alerted the next day (held through quiet hours) says the day it began.
+    incident.state, incident.resolved_at = IncidentState.CONFIRMED, None
+    with freeze_time(NOON + timedelta(days=1)):
+        held = alerts.alert_message(incident, IncidentState.CONFIRMED).text.splitlines()[0]
+    assert held == "31 complaints about Moodle VLE from 14 people since Thu 16 Oct, 12:40."
+
+
 def test_a_429_waits_as_long_as_retry_after_asks(incident: Incident) -> None:
     with ReplayServer({("POST", "/slack"): [Reply(429, {"Retry-After": "600"}), Reply(200)]}) as server:
         services.alert_rule_create(name="desk", channel=AlertChannel.SLACK, target=f"{server.url}/slack")
@@ -350,7 +367,7 @@ def test_a_resolution_during_quiet_hours_supersedes_the_held_alert(incident: Inc
         assert resolved.status == DeliveryStatus.HELD
         services.alerts_deliver_due(now=datetime(2025, 10, 17, 7, 0, tzinfo=local))
         headers = [r.json()["blocks"][0]["text"]["text"] for r in server.requests_to("/slack")]
-    assert headers == ["Resolved: Moodle VLE — Moodle VLE: complaints rising"]
+    assert headers == ["Resolved: Moodle VLE: complaints rising"]
     confirmed.refresh_from_db()
     assert confirmed.status == DeliveryStatus.CANCELLED and confirmed.attempts == 0
     assert confirmed.log[-1]["detail"] == "not sent: superseded by the resolved alert"
@@ -537,7 +554,8 @@ def test_the_confirmed_alert_counts_the_complaints_that_confirmed_it(immediate_t
     assert incident.explanation["affected_authors"] == 8
     (text,) = texts  # the rule's default: confirmed incidents only
     assert text.startswith("Problem detected: Moodle VLE")
-    assert text.splitlines()[1] == alerts.slack_escape(stored)  # the alert quotes the stored explanation
+    # The alert quotes the stored explanation, as the incident page words it (the day it began, on a later day).
+    assert text.splitlines()[1] == alerts.slack_escape(selectors.summary_as_shown(stored, incident=incident))
     assert re.search(r"\bfrom 8 people since ", text)
 
 

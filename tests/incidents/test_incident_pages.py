@@ -173,3 +173,40 @@ def test_the_alerts_sent_say_why_one_was_cancelled_and_when_the_others_go(client
 
 def _line(html: str, rule: str) -> str:
     return next(li for li in re.findall(r"<li>(.*?)</li>", html, re.S) if li.startswith(f"{rule} ·"))
+
+
+def test_the_alert_rules_page_says_when_a_held_alert_went_and_whose_clock_quiet_hours_keep(
+    clients: dict[str, Client], settings: object
+) -> None:
+    """An alert held through quiet hours showed "Sent" at the time it was queued, inside the quiet hours, and
+    the quiet hours themselves had no time zone (the form asks for them in the organisation's)."""
+    from datetime import UTC, datetime, time
+
+    from servicepulse.incidents.models import AlertChannel, AlertDelivery, DeliveryStatus
+    from servicepulse.incidents.services import alert_rule_create
+
+    settings.TIME_ZONE = "America/New_York"  # type: ignore[attr-defined]
+    service = ServiceFactory(id="wifi", name="Wi-Fi")
+    incident = Incident.objects.create(
+        service=service,
+        title="Wi-Fi: complaints rising",
+        state=IncidentState.CONFIRMED,
+        started_at=datetime(2026, 11, 28, 4, 0, tzinfo=UTC),
+    )
+    rule = alert_rule_create(
+        name="duty",
+        channel=AlertChannel.EMAIL,
+        target="duty@example.ac.uk",
+        quiet_start=time(22, 0),
+        quiet_end=time(7, 0),
+    )
+    delivery = AlertDelivery.objects.create(
+        rule=rule, incident=incident, incident_state=IncidentState.CONFIRMED, status=DeliveryStatus.SENT
+    )
+    queued = datetime(2026, 11, 28, 4, 10, tzinfo=UTC)  # 23:10 in New York, in the quiet hours
+    AlertDelivery.objects.filter(pk=delivery.pk).update(
+        created_at=queued, sent_at=datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    )
+    row = _row(clients["admin"].get("/alerts/").content.decode(), "duty@example.ac.uk")
+    assert "Sent</strong>" in row and "28 Nov 07:00" in row and "27 Nov 23:10" not in row
+    assert "22:00 to 07:00 <small" in row and "America/New_York" in row

@@ -426,3 +426,39 @@ def test_a_rise_confirmed_by_hand_is_not_said_to_have_faded_unconfirmed(
     assert incident.state == IncidentState.RESOLVED
     resolved = incident.activities.get(state=IncidentState.RESOLVED)
     assert resolved.comment == "complaints back to the usual level"
+
+
+def test_the_usual_rate_of_a_quiet_service_is_said_in_words_not_as_zero() -> None:
+    """A quiet service's explanation read "where about 0.0 an hour is usual for this time"."""
+    from servicepulse.incidents.explain import explain
+
+    started = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
+    posts = [
+        AnalysedPost(
+            mention_id=i,
+            created_at=started + timedelta(minutes=i),
+            author_key=f"1:{i}",
+            author=f"person{i}",
+            text="eduroam down in Hopkins",
+            service_ids=("wifi",),
+            complaint=True,
+            sentiment=-0.6,
+            spam=False,
+        )
+        for i in range(4)
+    ]
+
+    def summary(per_hour: float) -> str:
+        return explain(
+            service_name="Wi-Fi",
+            incident_posts=posts,
+            baseline_posts=[],
+            started_at=started,
+            expected_per_hour=per_hour,
+        )["summary"]
+
+    assert "where about one every 2 days is usual for this time" in summary(0.02)
+    assert "where about one every 3 hours is usual" in summary(0.3)
+    assert "where about 1.5 an hour is usual" in summary(1.5)
+    assert "where less than one a week is usual" in summary(0.001)
+    assert "0.0" not in summary(0.001)

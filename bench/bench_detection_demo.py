@@ -93,7 +93,10 @@ def run_labels(seed: int) -> None:
         moment = start
         before = detector.state
         while moment < data.end:
-            decision = detector.update(moment, counts[service][moment], authors[service][moment])
+            # local time, as the product feeds it (incidents.services.run_detection)
+            decision = detector.update(
+                moment.astimezone(tz), counts[service][moment], authors[service][moment]
+            )
             if decision.alert:
                 alerts.setdefault(service, []).append(moment + BUCKET)  # decided when the bucket closes
             # The product opens an incident (as possible, or confirmed at once) when an episode begins.

@@ -238,7 +238,7 @@ def _typical_day(detector: Detector, start: datetime, *, until: datetime | None)
         share = 1.0 if until is None else min(max((until - hour) / timedelta(hours=1), 0.0), 1.0)
         if share <= 0:
             break
-        total += detector.expected(hour) * per_hour * share
+        total += detector.expected(timezone.localtime(hour)) * per_hour * share  # learnt in local time
     return round(total, 1)
 
 

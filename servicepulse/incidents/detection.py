@@ -40,7 +40,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -366,7 +366,11 @@ class Detector:
         value = float(value)
         if math.isnan(value) or value < 0:
             raise ValueError(f"a count must be a non-negative number, got {value!r}")
-        if self.last_timestamp is not None and timestamp <= self.last_timestamp:
+        # Order and cool-down are judged on the instant (UTC): two local times of one zone compare as wall-clock
+        # times in Python, and the hour after a clock goes back would read as earlier than the one before it.
+        # The rhythm (hour of day, weekday, term) is learnt from `timestamp` as given: local time in the product.
+        instant = timestamp.astimezone(UTC) if timestamp.tzinfo is not None else timestamp
+        if self.last_timestamp is not None and instant <= self.last_timestamp:
             raise ValueError(f"buckets must come in time order: {timestamp} after {self.last_timestamp}")
         # Each person counts once per bucket.
         authors: int | list[str] | None
@@ -423,14 +427,14 @@ class Detector:
         if self.warming_up:
             self.state = DetectorState.LEARNING
         else:
-            alert = self._step(timestamp, strength, recent, confirming >= 1.0, opening)
+            alert = self._step(instant, strength, recent, confirming >= 1.0, opening)
         # Learn only after deciding: the decision at t never uses a baseline that has seen t.
         self._learn_dispersion(sums)
         self._learn(timestamp, count, expected)
         self._track_daily_max(surprises)
         self.n += 1
         self.since_episode = min(self.since_episode + 1, 1 << 30)
-        self.last_timestamp = timestamp
+        self.last_timestamp = instant
         return Decision(
             state=self.state,
             score=round(strength, 4),

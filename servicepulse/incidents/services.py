@@ -598,7 +598,11 @@ def run_detection(
         by_id = {p.mention_id: p for p in posts}
         for bucket in buckets:
             entering = detector.state not in (DetectorState.POSSIBLE, DetectorState.CONFIRMED)
-            decision = detector.update(bucket.start, bucket.complaints, bucket.author_keys)
+            # In the organisation's time zone: its hour-of-day and weekday rhythm is the people's (in UTC it
+            # moved an hour at each clock change, to be learnt again over a week).
+            decision = detector.update(
+                timezone.localtime(bucket.start), bucket.complaints, bucket.author_keys
+            )
             _act(
                 service=service,
                 bucket=bucket,

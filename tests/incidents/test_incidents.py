@@ -462,3 +462,31 @@ def test_the_usual_rate_of_a_quiet_service_is_said_in_words_not_as_zero() -> Non
     assert "where about 1.5 an hour is usual" in summary(1.5)
     assert "where less than one a week is usual" in summary(0.001)
     assert "0.0" not in summary(0.001)
+
+
+def test_the_daily_rhythm_is_learnt_in_the_organisations_time_zone_across_the_clock_change(settings) -> None:  # type: ignore[no-untyped-def]
+    """Complaints come at 09:00 local every day. Fed in UTC, the detector's busy hour moved an hour when the
+    clocks went back (08:00 UTC in summer, 09:00 after), so for a week it expected them an hour early; and
+    fed in local time, the hour after the clocks went back read as earlier than the one before it."""
+    from servicepulse.dashboard.selectors import detectors_for
+
+    settings.TIME_ZONE = "Europe/London"
+    service = ServiceFactory(id="printing", name="Printing")
+    source = SourceFactory()
+    posts = Posts()
+    london = timezone.get_default_timezone()
+    first = datetime(2025, 10, 6, tzinfo=london)
+    for day in range(23):  # the clocks go back on Sunday 26 October 2025, day 20
+        for k in range(3):
+            at = datetime.combine(first.date() + timedelta(days=day), datetime.min.time(), london)
+            mention = MentionFactory(
+                source=source, external_id=f"d{day}k{k}", author=f"person{k}", author_id="",
+                created_at=at + timedelta(hours=9, minutes=10 * k),
+            )  # fmt: skip
+            posts.add(mention, service.pk)
+    end = datetime(2025, 10, 29, tzinfo=london)
+    services.run_detection(now=end, since=first, reader=posts)  # across the change: no "time order" error
+    detector = detectors_for(service_ids=[service.pk])[service.pk]
+    day_after = datetime(2025, 10, 28, tzinfo=london)
+    nine, eight = day_after + timedelta(hours=9, minutes=15), day_after + timedelta(hours=8, minutes=15)
+    assert detector.expected(nine) > 2 * detector.expected(eight)  # fed in UTC: a fifth of it

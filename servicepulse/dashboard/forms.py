@@ -279,7 +279,8 @@ class AlertRuleForm(forms.Form):
     )
     secret = forms.CharField(
         required=False,
-        widget=forms.PasswordInput,
+        # A form sent back with an error keeps what was just typed (never the stored secret: it is no initial).
+        widget=forms.PasswordInput(render_value=True),
         help_text="Signed webhook only (and required for it): the HMAC-SHA256 signing secret your receiver "
         "checks X-Servicepulse-Signature with",
     )
@@ -338,6 +339,8 @@ class AlertRuleForm(forms.Form):
                 self.add_error("target", "Give the new channel's address.")
         if not all(name in data for name in ("name", "channel", "target")):
             return data  # those fields' own errors say what is missing
+        # A quiet time the field itself refused ("25:00") is not also "only one end given".
+        quiet_refused = "quiet_start" in self.errors or "quiet_end" in self.errors
         try:
             # The incidents app's own checks (alert_rule_create makes them again): per-channel targets, the
             # signed webhook's secret, unique names, quiet hours.
@@ -347,8 +350,8 @@ class AlertRuleForm(forms.Form):
                 target=data["target"],
                 secret=data.get("secret", ""),
                 service_ids=data.get("services") or [],
-                quiet_start=data.get("quiet_start"),
-                quiet_end=data.get("quiet_end"),
+                quiet_start=None if quiet_refused else data.get("quiet_start"),
+                quiet_end=None if quiet_refused else data.get("quiet_end"),
                 rule=self.editing,
             )
         except ValidationError as exc:

@@ -350,3 +350,23 @@ def test_an_alert_held_for_quiet_hours_says_until_when(
     assert f"until {until:%d %b %H:%M}" in page
     incident_page = text(clients["admin"].get(f"/incidents/{incident.pk}/"))
     assert f"Held for quiet hours until {until:%d %b %H:%M}" in incident_page
+
+
+@pytest.mark.django_db
+def test_a_refused_form_keeps_the_typed_secret_and_gives_one_reason_per_mistake(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    """The signing secret was cleared whenever the form came back with an error (nothing said to type it
+    again), and a quiet time of 25:00 also got "Give both ends of the quiet hours" though both were given."""
+    response = post_rule(
+        clients["admin"],
+        channel="webhook",
+        target="https://ops.example.invalid/in",
+        secret="s3cret-typed-once",
+        quiet_start="25:00",
+        quiet_end="06:00",
+    )
+    assert response.status_code == 200 and not AlertRule.objects.exists()
+    assert 'value="s3cret-typed-once"' in response.content.decode()
+    assert field_errors(response, "quiet_start") == ["Enter a valid time."]
+    assert "Give both ends" not in text(response)

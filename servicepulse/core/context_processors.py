@@ -14,5 +14,6 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "organisation": settings.SERVICEPULSE_ORGANISATION,
         "servicepulse_version": settings.VERSION,
+        "time_zone": settings.TIME_ZONE,  # every time a page shows is on this clock
         "user_role": role.value if role is not None else "",
     }

@@ -373,3 +373,12 @@ def test_board_and_service_page_give_the_score_interval_in_words(
         assert "95% CI" not in html and "· n=" not in html and "(n=" not in html, path
         assert "95% interval" in html and "· 12 posts" in html, path
     assert "too few posts" in html and "(only 6)" in html  # the board's services with 6 posts each
+
+
+@pytest.mark.django_db
+def test_every_page_says_which_clock_its_times_are_on(clients: dict[str, Client], settings: Any) -> None:
+    """Times on the incident page, the timeline, the posts and "Alerts sent" are the organisation's local
+    times and said nothing of it: someone abroad, or reading across a clock change, was an hour or more off."""
+    settings.TIME_ZONE = "America/New_York"
+    for client, path in ((clients["viewer"], "/"), (clients["viewer"], "/incidents/"), (Client(), "/status/")):
+        assert "times are America/New_York time" in client.get(path).content.decode(), path

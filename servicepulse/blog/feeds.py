@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from servicepulse.blog.markup import absolutize_post_urls
 from servicepulse.blog.models import Comment, Post
+from servicepulse.blog.selectors import site_url
 
 THREAD_NS = "http://purl.org/syndication/thread/1.0"
 
@@ -48,30 +49,23 @@ class AtomFeed(feedgenerator.Atom1Feed):
             )
 
 
-def _absolute(path: str) -> str:
-    # From SERVICEPULSE_BASE_URL, as the status feed, cross-posts and sent linkbacks link the posts, not from
-    # the host the reader asked (an alias, the proxy's upstream, plain http): entry ids change with it, and
-    # readers then show every post again as new.
-    return f"{settings.BASE_URL}{path}"
-
-
 def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) -> HttpResponse:
     from django.urls import reverse
 
     feed_class = feedgenerator.Rss201rev2Feed if rss else AtomFeed
-    self_url = _absolute(reverse("blog:rss" if rss else "blog:feed"))
+    self_url = site_url(reverse("blog:rss" if rss else "blog:feed"))
     feed = feed_class(
         title=f"{settings.SERVICEPULSE_ORGANISATION} — IT leader's blog",
-        link=_absolute(reverse("blog:index")),
+        link=site_url(reverse("blog:index")),
         description="Posts from the IT leadership team, with your comments.",
         feed_url=self_url,
-        feed_guid=_absolute(reverse("blog:index")),
+        feed_guid=site_url(reverse("blog:index")),
         language="en",
         author_name=settings.SERVICEPULSE_ORGANISATION,
         threaded=not rss,
     )
     for post in posts:
-        url = _absolute(post.get_absolute_url())
+        url = site_url(post.get_absolute_url())
         # Atom: the excerpt (plain text, escaped for its type="html") is the summary; a post without one has
         # none, rather than an empty summary that readers show in place of the content.
         summary = escape(post.excerpt) if post.excerpt.strip() else None
@@ -90,7 +84,7 @@ def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) ->
             categories=[tag.name for tag in post.tags.all()],
             content_html=None if rss else body,
             replies={
-                "href": _absolute(reverse("blog:comments_feed", kwargs={"slug": post.slug})),
+                "href": site_url(reverse("blog:comments_feed", kwargs={"slug": post.slug})),
                 "count": getattr(post, "approved_comments", 0) or 0,
             },
         )
@@ -105,20 +99,20 @@ def posts_feed(request: HttpRequest, *, posts: list[Post], rss: bool = False) ->
 def comments_feed(request: HttpRequest, *, post: Post, comments: list[Comment]) -> HttpResponse:
     from django.urls import reverse
 
-    post_url = _absolute(post.get_absolute_url())
+    post_url = site_url(post.get_absolute_url())
     feed = AtomFeed(
         title=f"Comments on “{post.title}”",
         link=post_url,
         description="",
-        feed_url=_absolute(reverse("blog:comments_feed", kwargs={"slug": post.slug})),
+        feed_url=site_url(reverse("blog:comments_feed", kwargs={"slug": post.slug})),
         feed_guid=f"{post_url}#comments",
         language="en",
         threaded=True,
     )
     for comment in comments:
-        url = _absolute(comment.get_absolute_url())
+        url = site_url(comment.get_absolute_url())
         if comment.parent is not None:
-            reply = {"ref": _absolute(comment.parent.get_absolute_url()), "href": ""}
+            reply = {"ref": site_url(comment.parent.get_absolute_url()), "href": ""}
             reply["href"] = reply["ref"]
         else:
             reply = {"ref": post_url, "href": post_url}

@@ -378,3 +378,10 @@ def author_blog_export(
             for d in decisions
         ],
     }
+
+
+def site_url(path: str) -> str:
+    """`path` on the address people use (SERVICEPULSE_BASE_URL), not the host a request came to (an alias, the
+    proxy's upstream, plain http): feeds, cross-posts, linkbacks and the post's canonical link all name a post
+    by one address, so readers and other blogs see one post, not one per host."""
+    return f"{settings.BASE_URL}{path}"

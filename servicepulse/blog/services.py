@@ -36,7 +36,7 @@ from servicepulse.blog.models import (
     WordListEntry,
     WordListKind,
 )
-from servicepulse.blog.selectors import ERASED, comment_is_erased, comments_of_author
+from servicepulse.blog.selectors import ERASED, comment_is_erased, comments_of_author, site_url
 from servicepulse.blog.spam import (
     Candidate,
     akismet_report,
@@ -390,7 +390,7 @@ def comment_submit(
         author_url=safe_url(author_url),
         ip_address=ip_address,
         user_agent=user_agent,
-        permalink=f"{settings.BASE_URL}{post.get_absolute_url()}",
+        permalink=site_url(post.get_absolute_url()),
     )
     status, reasons, score = _judge(candidate=candidate, user=user, kind=CommentKind.COMMENT)
     with transaction.atomic():
@@ -524,7 +524,7 @@ def comment_sync_mention(*, comment: Comment) -> bool:
                 author_id=f"user:{comment.user_id}"
                 if comment.user_id
                 else (comment.author_email or "").lower(),
-                url=f"{settings.BASE_URL}{comment.get_absolute_url()}",
+                url=site_url(comment.get_absolute_url()),
                 in_reply_to=f"comment-{comment.parent_id}"
                 if comment.parent_id
                 else f"post-{comment.post_id}",
@@ -716,7 +716,7 @@ def linkback_save(*, post: Post, kind: CommentKind, data: LinkbackData) -> tuple
         author_url=data.source_url,
         ip_address=data.ip_address,
         kind=str(kind),
-        permalink=f"{settings.BASE_URL}{post.get_absolute_url()}",
+        permalink=site_url(post.get_absolute_url()),
     )
     with transaction.atomic():
         existing = (
@@ -779,7 +779,7 @@ def comment_from_elsewhere(
         author_name=author_name[:200],
         author_url=safe_url(author_url),
         kind=str(CommentKind.COMMENT),
-        permalink=f"{settings.BASE_URL}{post.get_absolute_url()}",
+        permalink=site_url(post.get_absolute_url()),
     )
     verdict = spam_verdict(candidate)
     # A blocklisted reply is spam. The classifier's (or Akismet's) suspicion only goes with it to the queue:
@@ -862,10 +862,6 @@ def subscription_unsubscribe(*, token: str) -> ReplySubscription | None:
     return subscription
 
 
-def _url(path: str) -> str:
-    return f"{settings.BASE_URL}{path}"
-
-
 def subscription_send_confirmation(*, subscription: ReplySubscription) -> None:
     from django.urls import reverse
 
@@ -874,7 +870,7 @@ def subscription_send_confirmation(*, subscription: ReplySubscription) -> None:
         subject=f"Confirm: replies to your comment on “{post.title}”",
         message=(
             f"Someone (we hope you) asked to be told by e-mail of replies to a comment on “{post.title}”.\n\n"
-            f"To confirm, open:\n{_url(reverse('blog:subscription_confirm', args=[subscription.token]))}\n\n"
+            f"To confirm, open:\n{site_url(reverse('blog:subscription_confirm', args=[subscription.token]))}\n\n"
             "If it was not you, ignore this message: nothing will be sent."
         ),
         from_email=None,
@@ -893,12 +889,12 @@ def reply_notify_subscribers(*, comment: Comment) -> int:
         comment_id=comment.parent_id, confirmed_at__isnull=False, unsubscribed_at__isnull=True
     ).exclude(email__iexact=comment.author_email or "-")
     for subscription in subscriptions:
-        unsubscribe = _url(reverse("blog:subscription_unsubscribe", args=[subscription.token]))
+        unsubscribe = site_url(reverse("blog:subscription_unsubscribe", args=[subscription.token]))
         EmailMessage(
             subject=f"{comment.author_name} replied to your comment on “{comment.post.title}”",
             body=(
                 f"{comment.author_name} wrote:\n\n{comment.body}\n\n"
-                f"Read and reply: {_url(comment.get_absolute_url())}"
+                f"Read and reply: {site_url(comment.get_absolute_url())}"
                 f"\n\nStop these e-mails: {unsubscribe}"
             ),
             to=[subscription.email],
@@ -937,7 +933,7 @@ def moderators_notify(*, comment: Comment) -> int:
         subject=f"[{settings.SERVICEPULSE_ORGANISATION}] Please moderate: “{comment.post.title}”",
         message=(
             f"A new {comment.get_kind_display().lower()} by {comment.author_name} is waiting ({reasons}).\n\n"
-            f"{comment.body[:1000]}\n\nModeration queue: {_url(reverse('blog:moderation'))}"
+            f"{comment.body[:1000]}\n\nModeration queue: {site_url(reverse('blog:moderation'))}"
         ),
         from_email=None,
         recipient_list=recipients,

@@ -101,9 +101,9 @@ def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
 
 
 def _discovery_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    endpoint = request.build_absolute_uri(reverse("blog:webmention"))
+    endpoint = selectors.site_url(reverse("blog:webmention"))
     response["Link"] = f'<{endpoint}>; rel="webmention"'
-    response["X-Pingback"] = request.build_absolute_uri("/xmlrpc/")
+    response["X-Pingback"] = selectors.site_url("/xmlrpc/")
     return response
 
 
@@ -178,7 +178,7 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "own_ids": own,
         "editable_ids": editable,
         "akismet": akismet_enabled(),
-        "post_url": request.build_absolute_uri(post.get_absolute_url()),
+        "post_url": selectors.site_url(post.get_absolute_url()),
         "edit_minutes": int(blog_setting("SERVICEPULSE_BLOG_EDIT_MINUTES")),
         "is_admin": has_role(request.user, Role.ADMIN),
         "reply_to": _reply_to(request, post, form),

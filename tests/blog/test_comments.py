@@ -5,6 +5,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -236,7 +237,7 @@ def test_threaded_comments_render_with_in_reply_to(client, make_post):
     html = client.get(post.get_absolute_url()).content.decode()
     assert f'id="comment-{reply.pk}"' in html
     assert (
-        f'class="u-in-reply-to" hidden href="http://testserver{post.get_absolute_url()}#comment-{top.pk}"'
+        f'class="u-in-reply-to" hidden href="{settings.BASE_URL}{post.get_absolute_url()}#comment-{top.pk}"'
         in html
     )
     assert 'class="p-comment h-entry' in html

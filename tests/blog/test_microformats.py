@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mf2py
 import pytest
+from django.conf import settings
 
 from servicepulse.blog.models import Decision
 from servicepulse.blog.services import comment_submit, comments_moderate
@@ -19,7 +20,7 @@ def test_post_page_microformats(client, make_post, admin_user):
         post=post, body="You are welcome", parent=top, author_name="Helen", author_email="h@x.org"
     )
     comments_moderate(comment_ids=[top.pk, reply.pk], decision=Decision.APPROVED, moderator=None)
-    url = f"http://testserver{post.get_absolute_url()}"
+    url = f"{settings.BASE_URL}{post.get_absolute_url()}"  # the canonical address, whatever host was asked
     parsed = mf2py.parse(doc=client.get(post.get_absolute_url()).content.decode(), url=url)
     entry = next(item for item in parsed["items"] if "h-entry" in item["type"])
     props = entry["properties"]
@@ -39,5 +40,5 @@ def test_post_page_microformats(client, make_post, admin_user):
     assert comments[0]["properties"]["in-reply-to"] == [url]
     assert comments[1]["properties"]["in-reply-to"] == [f"{url}#comment-{top.pk}"]
     assert comments[0]["properties"]["author"][0]["properties"]["name"] == ["Sam"]
-    assert parsed["rels"]["webmention"] == ["http://testserver/blog/webmention/"]
-    assert parsed["rels"]["pingback"] == ["http://testserver/xmlrpc/"]
+    assert parsed["rels"]["webmention"] == [f"{settings.BASE_URL}/blog/webmention/"]
+    assert parsed["rels"]["pingback"] == [f"{settings.BASE_URL}/xmlrpc/"]

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from servicepulse.blog.models import Post, PostStatus
@@ -105,8 +106,8 @@ def test_post_page_has_microformats_and_discovery(client, make_post, admin_user)
     post = make_post(author=admin_user)
     response = client.get(post.get_absolute_url())
     html = response.content.decode()
-    assert response["Link"] == '<http://testserver/blog/webmention/>; rel="webmention"'
-    assert response["X-Pingback"] == "http://testserver/xmlrpc/"
+    assert response["Link"] == f'<{settings.BASE_URL}/blog/webmention/>; rel="webmention"'
+    assert response["X-Pingback"] == f"{settings.BASE_URL}/xmlrpc/"
     assert '<link rel="webmention" href="/blog/webmention/">' in html
     assert '<link rel="pingback" href="/xmlrpc/">' in html
     for cls in ("h-entry", "p-name", "e-content", "dt-published", "p-author h-card", "u-url"):

@@ -380,5 +380,9 @@ def test_every_page_says_which_clock_its_times_are_on(clients: dict[str, Client]
     """Times on the incident page, the timeline, the posts and "Alerts sent" are the organisation's local
     times and said nothing of it: someone abroad, or reading across a clock change, was an hour or more off."""
     settings.TIME_ZONE = "America/New_York"
-    for client, path in ((clients["viewer"], "/"), (clients["viewer"], "/incidents/"), (Client(), "/status/")):
+    for client, path in (
+        (clients["viewer"], "/"),
+        (clients["viewer"], "/incidents/"),
+        (Client(), "/status/"),
+    ):
         assert "times are America/New_York time" in client.get(path).content.decode(), path

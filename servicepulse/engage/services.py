@@ -36,7 +36,7 @@ from servicepulse.engage.selectors import (
     reply_unavailable,
 )
 from servicepulse.mentions.models import Mention
-from servicepulse.sources.models import Source
+from servicepulse.sources.models import Source, SourceKind
 from servicepulse.sources.registry import CannotReply, ConnectorError, connector_for
 from servicepulse.status.models import IncidentStatus, PublicIncident
 from servicepulse.status.selectors import status_url
@@ -607,7 +607,12 @@ def loop_preview(*, incident: PublicIncident, template: str | None = None) -> Lo
         if is_opted_out(mention=mention):
             outcome, reason = ReplyOutcome.OPTED_OUT, "asked not to be contacted on this channel"
         elif cannot := _reply_unavailable_once(unavailable, mention.source):
-            outcome, reason = ReplyOutcome.CANNOT_REPLY, f"{cannot}: answer this person another way"
+            if not mention.author and mention.source.kind == SourceKind.WIDGET:
+                # A reporter who did not sign in left nothing to answer: the status page is how they hear.
+                outcome = ReplyOutcome.CANNOT_REPLY
+                reason = "an anonymous report through the widget: there is nobody to answer; the status page tells them"
+            else:
+                outcome, reason = ReplyOutcome.CANNOT_REPLY, f"{cannot}: answer this person another way"
         elif too_long := reply_too_long(mention=mention, text=text):
             outcome, reason = ReplyOutcome.FAILED, f"text too long ({too_long})"
         row = logged.get(key)

@@ -113,6 +113,23 @@ def test_preview_lists_everyone_once_with_reasons(incident) -> None:  # type: ig
     assert LoopReply.objects.count() == 0  # a preview writes nothing
 
 
+def test_an_anonymous_widget_report_is_not_to_be_answered_another_way(incident) -> None:  # type: ignore[no-untyped-def]
+    """A reporter who did not sign in to the widget left no name and no channel: "answer this person another
+    way" sent the officer looking for someone nobody can reach."""
+    widget = SourceFactory(kind=SourceKind.WIDGET, name="Report a problem")
+    for author, external_id in (("", "r1"), ("jo.bloggs", "r2")):  # anonymous, and signed in through SSO
+        mention = MentionFactory(
+            source=widget, external_id=external_id, author=author, author_id=f"p-{external_id}"
+        )
+        case_link_public_incident(case=case_open(mention=mention), incident=incident)
+    reasons = {r.mention.author: r.reason for r in loop_preview(incident=incident).not_sendable}
+    assert (
+        reasons[""]
+        == "an anonymous report through the widget: there is nobody to answer; the status page tells them"
+    )
+    assert reasons["jo.bloggs"].endswith(": answer this person another way")
+
+
 def test_send_once_per_person_per_state(
     client, users, incident, immediate_tasks, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]

@@ -286,6 +286,10 @@ def test_imported_or_old_posts_are_not_cross_posted() -> None:
         ("x", "Sign in at office.com today", 11 + 23 + 6),
         ("x", "See moodle.northgate.ac.uk now", 4 + 23 + 4),
         ("x", "Mail it@northgate.ac.uk", 23),  # an address is not a link
+        # The full stop or bracket after a link is the sentence's, as the networks read it: it counts.
+        ("mastodon", "Read https://example.org/post.", 5 + 23 + 1),
+        ("x", "(see https://example.org/post)", 5 + 23 + 1),
+        ("mastodon", "https://en.wikipedia.org/wiki/Eduroam_(network) ok", 23 + 3),  # a pair is the link's
     ],
 )
 def test_length_rules(network: str, text: str, length: int) -> None:
@@ -385,3 +389,20 @@ def test_an_x_draft_mentioning_a_domain_fits_as_x_counts_it() -> None:
     assert text.count("office.com") >= 2
     as_x_counts = text.replace("office.com", "o" * 23)  # what t.co makes of each
     assert spec.length(as_x_counts) <= 280
+
+
+def test_a_bluesky_link_facet_leaves_out_the_punctuation_after_the_link() -> None:
+    """The facet took the full stop after a link into the link: on Bluesky the link went to ".../post." (404)."""
+    from servicepulse.publish.networks.bluesky import link_facets
+
+    text = "Wi-Fi é upgrade: https://it.example.ac.uk/blog/wifi. Questions (https://it.example.ac.uk/faq)?"
+    facets = link_facets(text)
+    assert [f.features[0].uri for f in facets] == [
+        "https://it.example.ac.uk/blog/wifi",
+        "https://it.example.ac.uk/faq",
+    ]
+    raw = text.encode("utf-8")  # byte offsets, as the richtext spec counts them
+    assert [raw[f.index.byte_start : f.index.byte_end].decode() for f in facets] == [
+        "https://it.example.ac.uk/blog/wifi",
+        "https://it.example.ac.uk/faq",
+    ]

@@ -25,7 +25,10 @@ from typing import Any
 
 import regex
 
-URL_RE = re.compile(r"https?://[^\s<>\"]+")
+# A link as the networks read one in a text: up to a space, without the punctuation that ends the sentence
+# after it ("see https://x/post." or "(https://x/post)"), but keeping parentheses it holds in pairs
+# ("https://en.wikipedia.org/wiki/Eduroam_(network)"). Mirrored in static/publish/crosspost.js.
+URL_RE = re.compile(r"https?://(?:[^\s<>\"()]|\([^\s<>\"()]*\))+(?<![.,;:!?'\"])")
 
 
 @dataclass(frozen=True)

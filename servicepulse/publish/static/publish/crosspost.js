@@ -1,7 +1,8 @@
 // Live length counts on the cross-post preview, with the networks' own rules (see publish/networks).
 (function () {
   "use strict";
-  var URL_RE = /https?:\/\/[^\s<>"]+/g;
+  // As URL_RE in publish/networks/__init__.py: no sentence-ending punctuation, parentheses only in pairs.
+  var URL_RE = /https?:\/\/(?:[^\s<>"()]|\([^\s<>"()]*\))+(?<![.,;:!?'"])/g;
   var BARE_DOMAIN_RE = /(?<![\w@.\/-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?![\w-])(?:\/[^\s<>"]*)?/gi;
   var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
   function graphemes(text) {

@@ -120,7 +120,20 @@ def public_incident_open(
         existing = PublicIncident.objects.filter(detected_incident_id=detected_incident_id).first()
         if existing is not None:
             raise StatusError(f"this incident is already public: “{existing.title}”")
-    twin = _posted_moments_ago(PublicIncident.objects.filter(title=title), services)
+    # A detected incident is published once (checked above); one posted by hand twice within minutes, with the
+    # same start, is the same form sent twice (a backdated report of another outage is not).
+    twin = (
+        _posted_moments_ago(
+            PublicIncident.objects.filter(
+                title=title,
+                started_at__gt=at - UPDATE_DUPLICATE_WINDOW,
+                started_at__lt=at + UPDATE_DUPLICATE_WINDOW,
+            ),
+            services,
+        )
+        if detected_incident_id is None
+        else None
+    )
     if twin is not None:
         posted = timezone.localtime(twin.created_at)
         raise StatusError(

@@ -18,13 +18,13 @@ from django.utils import timezone
 
 from servicepulse.analysis.selectors import analysed_posts
 from servicepulse.catalog.models import Service
+from servicepulse.core.words import is_cjk, words
 from servicepulse.engage.selectors import answered_between
 from servicepulse.incidents.selectors import DetectedIncident, detected_resolved_between
 from servicepulse.status.models import IncidentStatus, Maintenance, PublicIncident
 from servicepulse.status.selectors import status_url
 
 THEMES = 5
-_WORD = re.compile(r"[a-zA-Z][a-zA-Z'-]{2,}")
 _HIDE = re.compile(r"(https?://\S+|\S+@\S+\.\S+|@\w[\w.]*)")
 STOPWORDS = frozenset(
     """
@@ -61,8 +61,12 @@ class WeekDigest:
     first_response_median: timedelta | None
 
 
-def _quote(texts: list[str], terms: list[str]) -> str:
-    """A short post that uses the theme's words, with handles, links and addresses removed."""
+def _quote(items: list[Complaint], terms: list[str]) -> str:
+    """A short post that uses the theme's words, with handles, links and addresses removed: a negative one
+    (a post the complaint head took for a complaint may be praise, "the desk sorted mine in 5 mins", which
+    would read oddly under "you told us about problems"), else a neutral one, never a positive one."""
+    pool = [c for c in items if c.sentiment < 0] or [c for c in items if c.sentiment <= 0]
+    texts = [c.text for c in pool]
     candidates = [(_HIDE.sub("…", t).strip(), t) for t in texts]
     candidates = [(c, t) for c, t in candidates if 25 <= len(c) <= 180]
     if not candidates:
@@ -74,8 +78,8 @@ def _quote(texts: list[str], terms: list[str]) -> str:
 def _terms(texts: list[str], *, exclude: set[str], limit: int = 3) -> list[str]:
     counts: Counter[str] = Counter()
     for text in texts:
-        words = {w.lower().strip("'-") for w in _WORD.findall(_HIDE.sub(" ", text))}
-        counts.update(w for w in words if w not in STOPWORDS and w not in exclude)
+        found = {w for w in words(_HIDE.sub(" ", text)) if len(w) > 2 or is_cjk(w)}  # any script (core.words)
+        counts.update(w for w in found if w not in STOPWORDS and w not in exclude)
     return [w for w, n in counts.most_common(limit) if n >= 2]
 
 
@@ -85,6 +89,7 @@ class Complaint:
     text: str
     author_key: str
     service_ids: tuple[str, ...]
+    sentiment: float = 0.0  # -1 negative, 0 neutral, 1 positive
 
 
 def complaints_between(*, since: datetime, until: datetime) -> list[Complaint]:
@@ -95,6 +100,7 @@ def complaints_between(*, since: datetime, until: datetime) -> list[Complaint]:
             text=post.text,
             author_key=post.author_key,
             service_ids=post.service_ids,
+            sentiment=post.sentiment,
         )
         for post in analysed_posts(since=since, until=until)
         if post.complaint
@@ -122,9 +128,8 @@ def week_digest(
         if service_id is None or service_id not in names:
             continue  # posts about no known (or no public) service make no theme
         name = names[service_id]
-        exclude = {w.lower() for w in _WORD.findall(name)} | aliases.get(service_id, set()) | {service_id}
-        texts = [c.text for c in items]
-        terms = _terms(texts, exclude=exclude)
+        exclude = set(words(name)) | aliases.get(service_id, set()) | {service_id}
+        terms = _terms([c.text for c in items], exclude=exclude)
         themes.append(
             Theme(
                 service_id=service_id,
@@ -132,7 +137,7 @@ def week_digest(
                 posts=len(items),
                 people=len({c.author_key for c in items}),
                 terms=terms,
-                quote=_quote(texts, terms),
+                quote=_quote(items, terms),
             )
         )
     themes.sort(key=lambda t: (-t.people, -t.posts, t.service_name))

@@ -168,3 +168,21 @@ def test_we_did_claims_only_confirmed_problems_of_public_services(week) -> None:
     assert text.count("the problem") == 1 and "many of you" not in text
     assert "payroll" not in text.lower() and "payslip" not in text
     assert [t.service_id for t in digest.themes] == ["vle", "wifi"]
+
+
+def test_the_quote_under_a_complaint_theme_is_never_praise(week) -> None:  # type: ignore[no-untyped-def]
+    """The complaint head sometimes takes praise for a complaint ("the service desk in the library sorted mine
+    in 5 mins"), and the draft quoted it under "you told us about problems"."""
+    praise = "the service desk in the library sorted my moodle upload in five minutes, brilliant"
+    items = [
+        Complaint(mention_id=1, text=praise, author_key="s:1", service_ids=("vle",), sentiment=1.0),
+        Complaint(mention_id=2, text="moodle upload failed again before my deadline", author_key="s:2",
+                  service_ids=("vle",), sentiment=-1.0),
+        Complaint(mention_id=3, text="moodle upload spinner forever, twice today", author_key="s:3",
+                  service_ids=("vle",), sentiment=0.0),
+    ]  # fmt: skip
+    quotes = [t.quote for t in week_digest(until=UNTIL, complaints=items).themes]
+    assert quotes == ["moodle upload failed again before my deadline"]
+    neutral_only = [c for c in items if c.sentiment >= 0]
+    quotes = [t.quote for t in week_digest(until=UNTIL, complaints=neutral_only).themes]
+    assert quotes == ["moodle upload spinner forever, twice today"]  # a neutral one rather than praise

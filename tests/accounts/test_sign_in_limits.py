@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 
 from servicepulse.accounts.roles import Role
@@ -18,11 +17,6 @@ pytestmark = pytest.mark.django_db
 
 PROXY = "10.0.0.1"
 TOO_MANY = "Too many failed login attempts"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits() -> None:
-    cache.clear()  # allauth counts attempts in the cache, which outlives a test's database
 
 
 def _sign_in(client: Client, login: str, password: str) -> tuple[int, str]:

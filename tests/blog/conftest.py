@@ -137,9 +137,6 @@ def blog_settings(settings: Any) -> Any:
     settings.SERVICEPULSE_BLOG_RATE_LIMIT = 1000
     settings.SERVICEPULSE_AKISMET_KEY = ""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    from django.core.cache import cache
-
-    cache.clear()  # rate-limit counters must not leak between tests
     return settings
 
 

@@ -9,9 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from servicepulse.analysis.services import analysis_save
 from servicepulse.mentions.models import Mention
-from tests.factories import MentionFactory, ServiceFactory
+from tests.factories import MentionFactory, ServiceFactory, analysed
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +19,7 @@ WALES = "\U0001f3f4\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f"
 
 
 def _wifi_complaint(mention: Mention, *, language: str = "") -> None:
-    analysis_save(
-        mention=mention,
-        complaint=True,
-        complaint_score=0.9,
-        sentiment="negative",
-        sentiment_score=-0.8,
-        spam=False,
-        spam_score=0.0,
-        services=[("wifi", 0.9)],
-        language=language,
-    )
+    analysed(mention, services=[("wifi", 0.9)], language=language)
 
 
 def _post_paragraph(html: str, start: str) -> str:

@@ -14,9 +14,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from servicepulse.analysis.services import analysis_save
 from servicepulse.incidents.models import AlertChannel, AlertRule, IncidentState
 from servicepulse.incidents.services import alert_rule_create, incident_create, incident_update_status
+from tests import factories
 from tests.factories import MentionFactory
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"
@@ -32,17 +32,7 @@ def words(response: Any) -> str:
 
 def analysed(text: str, *, complaint: bool, spam: bool, services: list[tuple[str, float]], hours: int) -> Any:
     mention = MentionFactory(text=text, created_at=timezone.now() - timedelta(hours=hours))
-    analysis_save(
-        mention=mention,
-        complaint=complaint,
-        complaint_score=0.9 if complaint else 0.1,
-        sentiment="negative",
-        sentiment_score=-0.8,
-        spam=spam,
-        spam_score=0.95 if spam else 0.02,
-        services=services,
-        language="en",
-    )
+    factories.analysed(mention, complaint=complaint, spam=spam, services=services)
     return mention
 
 

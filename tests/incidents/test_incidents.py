@@ -22,7 +22,7 @@ from servicepulse.incidents.models import (
     IncidentState,
 )
 from servicepulse.mentions.models import Mention
-from tests.factories import MentionFactory, ServiceFactory, SourceFactory
+from tests.factories import MentionFactory, ServiceFactory, SourceFactory, analysed
 
 pytestmark = pytest.mark.django_db
 START = datetime(2025, 10, 6, tzinfo=UTC)  # Monday
@@ -312,17 +312,7 @@ def test_an_incident_opened_from_an_earlier_start_gathers_the_complaints_since()
         mention = MentionFactory(
             source=source, author=author, author_id="", created_at=now - timedelta(minutes=minutes)
         )
-        analysis_save(
-            mention=mention,
-            complaint=complaint,
-            complaint_score=0.9 if complaint else 0.1,
-            sentiment="negative",
-            sentiment_score=-0.8,
-            spam=False,
-            spam_score=0.0,
-            services=[(service_id, 0.9)],
-            language="en",
-        )
+        analysed(mention, complaint=complaint, services=[(service_id, 0.9)])
         return mention
 
     since = [post(100, "ana"), post(80, "ben"), post(60, "ana")]

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import URLPattern
 from django.utils import timezone
@@ -44,8 +43,7 @@ def world(db) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
         kind=IncidentKind.DETECTED,
         state=IncidentState.CONFIRMED,
     )
-    yield {"incident": incident, "maintenance": window, "detected": detected}
-    cache.clear()  # rate-limit counters must not leak into other tests
+    return {"incident": incident, "maintenance": window, "detected": detected}
 
 
 def _ids(html: str) -> list[str]:

@@ -96,9 +96,23 @@ class PostForm(forms.Form):
 
 class CommentForm(forms.Form):
     body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 6}), max_length=10000)
-    author_name = forms.CharField(label="Name", max_length=200, required=False)
-    author_email = forms.EmailField(label="E-mail (not published)", required=False, max_length=254)
-    author_url = forms.URLField(label="Website", required=False, max_length=1000, assume_scheme="https")
+    # autocomplete lets a phone offer the commenter's own name and address instead of their typing them.
+    author_name = forms.CharField(
+        label="Name", max_length=200, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    author_email = forms.EmailField(
+        label="E-mail (not published)",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    author_url = forms.URLField(
+        label="Website",
+        required=False,
+        max_length=1000,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"autocomplete": "url"}),
+    )
     # Hidden and filled from the page's `?replytocom=` link: a value that is not a comment id (a mangled link)
     # makes a top-level comment rather than an error the reader cannot see or correct.
     parent = forms.CharField(required=False, widget=forms.HiddenInput)

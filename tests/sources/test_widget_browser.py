@@ -261,3 +261,23 @@ def test_the_form_says_what_a_report_keeps_and_links_the_privacy_notice(live_ser
         assert "until the IT team deletes it" in notice.inner_text()
         link = page.get_by_role("link", name="Privacy notice")
         assert link.get_attribute("href") == "https://www.example.ac.uk/privacy"
+
+
+def test_each_problem_choice_stays_on_one_line_with_its_label_on_a_phone(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The choices ran on as one line of text that a 390px screen wrapped anywhere: "◯ Can't sign in ◯" ended
+    # one line and "Something else" began the next, so the last circle read as Can't sign in's. Each choice
+    # is now a line of its own, its circle beside its label (and a taller row to tap).
+    with portal(live_server, monkeypatch) as page:
+        page.set_viewport_size({"width": 390, "height": 844})
+        rows = page.evaluate(
+            """() => [...document.querySelectorAll('.sp-widget input[type=radio]')].map(radio => {
+                const r = radio.getBoundingClientRect(), l = radio.labels[0].getBoundingClientRect();
+                return [radio.labels[0].textContent, Math.round(r.top), Math.round(r.bottom),
+                        Math.round(l.top), Math.round(l.bottom)];
+            })"""
+        )
+    assert [row[0] for row in rows] == ["Not working", "Slow", "Can't sign in", "Something else"]
+    for label, top, bottom, label_top, label_bottom in rows:
+        assert label_top < bottom and top < label_bottom, (label, rows)  # the circle beside its own label
+    tops = [row[1] for row in rows]
+    assert tops == sorted(set(tops)), rows  # one choice a line

@@ -101,3 +101,38 @@ def test_status_pages_pass_axe_and_fit_320_pixels(live_server, monkeypatch) -> N
             if sideways > 0:
                 problems.append(f"{path} scrolls sideways by {sideways}px at 320px")
     assert not problems, "\n".join(problems)
+
+
+def test_subscribe_errors_are_announced_and_look_like_errors_on_a_phone(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A student's mistyped address ("student@uni" passes the browser's check, not the server's) came back as
+    # two plain bullet points in the text's colour, one above the form and one under the box: nothing said the
+    # subscription had not been made, and only the other error was in the alert a screen reader announces.
+    # And the components' checkboxes were 13px rows of 24px: a thumb meant for Printing ticked Timetabling.
+    for order, (sid, name) in enumerate([("vle", "Moodle VLE"), ("printing", "Printing")]):
+        ServiceFactory(id=sid, name=name, order=order)
+    with phone(monkeypatch, width=390) as page:
+        page.goto(f"{live_server.url}/status/subscribe/")
+        rows = page.evaluate(
+            """() => [...document.querySelectorAll('.subscribe fieldset label')]
+                .map(label => label.getBoundingClientRect().height)"""
+        )
+        assert rows and min(rows) >= 44, rows  # the label is the checkbox's target: a thumb's height
+        page.get_by_label("E-mail address").fill("student@uni")
+        page.get_by_role("button", name="Subscribe").click()
+        alert = page.get_by_role("alert")
+        alert.wait_for()
+        said = alert.inner_text()
+        assert "Not subscribed yet" in said, said
+        assert "E-mail address: Enter a valid email address." in said, said
+        assert "Choose at least one component" in said, said
+        email = page.get_by_label("E-mail address")
+        assert email.input_value() == "student@uni"  # what was typed is kept
+        described = email.evaluate(
+            "box => document.getElementById(box.getAttribute('aria-describedby')).textContent"
+        )
+        assert "Enter a valid email address." in described
+        text, error = page.evaluate(
+            """() => [getComputedStyle(document.body).color,
+                      getComputedStyle(document.getElementById('id_email_error').firstElementChild).color]"""
+        )
+        assert error != text, (error, text)  # drawn in the error colour, not the text's

@@ -106,8 +106,14 @@
         radio.setAttribute("required", "");
       }
       var label = el("label", { "for": id }, item.label);
-      problems.appendChild(radio);
-      problems.appendChild(label);
+      /* Each choice a line of its own: run on as one line, a phone's width wrapped it anywhere and left a
+         circle at the end of one line and its label at the start of the next, beside another choice's. */
+      var choice = el("div", {});
+      choice.style.padding = "0.25rem 0";
+      choice.appendChild(radio);
+      choice.appendChild(document.createTextNode(" "));
+      choice.appendChild(label);
+      problems.appendChild(choice);
     });
     form.appendChild(problems);
 

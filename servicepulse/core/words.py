@@ -39,3 +39,30 @@ def is_cjk(word: str) -> bool:
     """Whether `word` is one of the character pairs `words` makes of Chinese or Japanese (a short word, but a
     word: the length rules for Latin words do not apply)."""
     return bool(_CJK_RUN.fullmatch(word))
+
+
+# The commonest function words of Welsh and Spanish (the languages after English that a UK university's
+# posts are most often written in), lower-cased, with and without their accents, the Welsh also in their
+# mutated forms ("bod"/"fod", "gallu"/"allu"). Each list of words that makes themes, incident explanations
+# and "You said, we did" leaves these out beside its English ones: otherwise, as complaints in Welsh are
+# fewer than those in English, "ddim" (not), "mae'r" (the ... is) or "heddiw" (today) stood out in them as a
+# theme against the mostly English background. Words of two letters or fewer are left out by those lists
+# already. Words that say what is wrong ("lawr" in "i lawr", down; "gweithio", working; "araf", slow;
+# "funciona") are kept, as their English counterparts are.
+STOPWORDS_WELSH_SPANISH = frozenset(
+    """
+    mae mae'r maen maent roedd roedd'r oedd oedd'r bydd fydd byddai fyddai bod fod sydd sy'n ydy ydy'r
+    dydy dydy'r ydi ydw ydych ydyn dwi dw'i rwy rwyf rydw rydyn rydych roeddwn oeddwn fues buodd fuodd
+    wedi ddim dim nid nad nag nac oes does doedd wnaeth wnes wnest gwneud wneud cael gael mynd fynd
+    dod ddod gallu allu methu eisiau isio moyn rhaid gorfod angen jyst dal eto heddiw nawr rwan rŵan
+    heno ddoe pan pam beth sut ble lle pwy faint pryd achos oherwydd felly ond neu hefyd
+    gyda gyda'r efo efo'r gan gen mewn trwy drwy dros wrth heb hyd tan rhwng ar'y i'r o'r a'r yn'y
+    hwn hon hyn hynny dyma dyna yma yna nhw chi chdi nhw'n ni'n fi'n ti'n hi'n fe'n mi'n
+    pob bob pawb rhywun rywun rhywbeth rywbeth unrhyw popeth byd gyd iawn eithaf braidd mor fwy mwy
+    plis diolch sori helo shwmae sut'mae fy'n ein eich
+    que qué los las del por con una uno unos unas para desde esta este está están estás esto eso
+    esa ese pero como cómo más mas muy hay sin sus nos les otra otro otros vez todo todos toda nada
+    cuando cuándo donde dónde porque por qué también tambien todavía todavia sigue siguen alguien algo
+    gracias favor puedo puede pueden tengo tiene tienen ser estar son fue era han hace hoy ayer
+    """.split()  # noqa: SIM905 - a readable word list
+)

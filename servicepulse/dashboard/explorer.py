@@ -152,6 +152,24 @@ class ExplorerRow:
     # Per label put back to servicepulse's reading (and not corrected since): who put it back, when, and what
     # the correction had said, so the trail stays visible after the undo.
     reverted: dict[str, str] = dataclasses.field(default_factory=dict)
+    # For a post in another language than English whose complaint or sentiment is still the models' reading:
+    # that the models read English (MODELS.md, "Posts in other languages"), so the reading is to be checked.
+    language_note: str = ""
+
+
+# Languages whose complaint and sentiment readings are the models' own: English, and posts with no words.
+_READ_LANGUAGES = {"", "en", "und"}
+
+
+def _language_note(analysis: Any, corrected: dict[str, Any]) -> str:
+    language = str(getattr(analysis, "language", "") or "")
+    if analysis is None or language in _READ_LANGUAGES or {"complaint", "sentiment"} <= corrected.keys():
+        return ""
+    name = _language_name(language)
+    return (
+        f"{name}: servicepulse's complaint and sentiment models were trained on English posts and read most "
+        "posts in other languages as neutral and not complaints. Check the reading and relabel it if wrong."
+    )
 
 
 def _label_words(label: str, value: Any, names: dict[str, str]) -> str:
@@ -211,6 +229,7 @@ def explorer_rows(mentions: list[Mention]) -> list[ExplorerRow]:
                 for label, c in corrections.get(m.pk, {}).items()
             },
             reverted={label: _reverted_note(c, names) for label, c in reverted.get(m.pk, {}).items()},
+            language_note=_language_note(results.get(m.pk), corrections.get(m.pk, {})),
         )
         for m in mentions
     ]

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db import DatabaseError
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Upper
+from django.db.models.lookups import Regex
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -549,9 +553,59 @@ def alert_rule_rows(*, service_id: str = "") -> QuerySet[AlertRule]:
     )
 
 
+# Apostrophes a phone or a word processor may type for the straight one ("Mae\u2019r" for "Mae'r").
+_APOSTROPHES = "'\u2019\u2018\u02bc"
+
+
+@lru_cache(maxsize=1)
+def _letter_variants() -> dict[str, str]:
+    """Each ASCII letter with its accented forms in both cases, those of Western and Central European languages
+    (Latin-1 and Latin Extended-A) and Welsh's ẁ ẃ ẅ ỳ: "w" -> "WwŴŵẀẁẂẃẄẅ", so a search for "ffon" finds "ffôn"
+    and "Ŵyl" finds "ŵyl". (Not every accented letter: each one widens the pattern PostgreSQL's trigram index
+    has to expand.)"""
+    variants: dict[str, set[str]] = {}
+    for code in [*range(0xC0, 0x180), *range(0x1E80, 0x1E86), 0x1EF2, 0x1EF3]:
+        letter = chr(code)
+        base = unicodedata.normalize("NFD", letter)[0]
+        if base != letter and base.isascii() and base.isalpha():
+            forms = {letter, letter.lower(), letter.upper()}
+            variants.setdefault(base.lower(), set()).update(f for f in forms if len(f) == 1)
+    return {
+        base: "".join(sorted({base, base.upper(), *variants.get(base, ())}))
+        for base in "abcdefghijklmnopqrstuvwxyz"
+    }
+
+
+def _search_pattern(word: str) -> str:
+    """A regular expression (the same syntax for SQLite's Python `re` and PostgreSQL's) that finds `word` in
+    any case and with or without accents. `icontains` was case-insensitive for ASCII letters only on SQLite
+    ("FFÔN" missed "ffôn") and accent-sensitive everywhere ("ffon", "sian" missed "ffôn", "Siân"): Welsh is
+    often typed without its circumflexes, or with them on one keyboard and not on another."""
+    variants = _letter_variants()
+    parts = []
+    for char in unicodedata.normalize("NFC", word):
+        base = unicodedata.normalize("NFD", char)[0].lower()
+        if base in variants:
+            parts.append(f"[{variants[base]}]")
+        elif char in _APOSTROPHES:
+            parts.append(f"[{_APOSTROPHES}]")
+        elif char.isalnum():
+            forms = "".join(sorted({char, *(f for f in (char.lower(), char.upper()) if len(f) == 1)}))
+            parts.append(f"[{forms}]" if len(forms) > 1 else char)
+        elif char.isascii():
+            parts.append(f"\\{char}")
+        else:
+            parts.append(f"[{char}]")
+    return "".join(parts)
+
+
 def mention_search_q(query: str) -> Q:
-    """Search over text and author: every word must appear (case-insensitive)."""
+    """Search over text and author: every word must appear, in any case and with or without accents (a
+    curly apostrophe finds a straight one)."""
     q = Q()
     for word in query.split()[:8]:
-        q &= Q(text__icontains=word) | Q(author__icontains=word)
+        pattern = _search_pattern(word)
+        # On UPPER(column), where PostgreSQL's trigram indexes are (dashboard migration 0003); the pattern has
+        # both cases, as SQLite's UPPER leaves letters outside ASCII as they are.
+        q &= Q(Regex(Upper("text"), pattern)) | Q(Regex(Upper("author"), pattern))
     return q

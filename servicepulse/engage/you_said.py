@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from servicepulse.analysis.selectors import analysed_posts
 from servicepulse.catalog.models import Service
-from servicepulse.core.words import is_cjk, words
+from servicepulse.core.words import STOPWORDS_WELSH_SPANISH, is_cjk, words
 from servicepulse.engage.selectors import answered_between
 from servicepulse.incidents.selectors import DetectedIncident, detected_resolved_between
 from servicepulse.status.models import IncidentStatus, Maintenance, PublicIncident
@@ -26,8 +26,9 @@ from servicepulse.status.selectors import status_url
 
 THEMES = 5
 _HIDE = re.compile(r"(https?://\S+|\S+@\S+\.\S+|@\w[\w.]*)")
-STOPWORDS = frozenset(
-    """
+STOPWORDS = (
+    frozenset(
+        """
     the and for that this with you your are was were have has had not but they them their there what
     when where which who why how all any can could would should will just than then too very its it's
     i'm im i've dont don't cant can't doesnt doesn't isnt isn't wont won't got get gets getting again
@@ -36,6 +37,8 @@ STOPWORDS = frozenset(
     someone else really keeps keep like know need needs want wants help please thanks thank going gone
     back use using used
     """.split()  # noqa: SIM905 - a readable word list
+    )
+    | STOPWORDS_WELSH_SPANISH
 )
 
 

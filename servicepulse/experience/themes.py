@@ -14,7 +14,7 @@ from typing import Any
 
 import regex
 
-from servicepulse.core.words import is_cjk, words
+from servicepulse.core.words import STOPWORDS_WELSH_SPANISH, is_cjk, words
 
 _STOP_TEXT = """a about after again all also am an and any anyone are as at be been before being but by
     can cant
@@ -26,7 +26,7 @@ _STOP_TEXT = """a about after again all also am an and any anyone are as at be b
     who why will with wont would yet you your youre tbh ngl omg lol like why anyone else just any
     again also getting thing things way time today want wants need needs going gonna cos tho
     can't won't don't i'm it's doesn't isn't didn't i've i'd uni"""
-STOPWORDS = frozenset(_STOP_TEXT.split())
+STOPWORDS = frozenset(_STOP_TEXT.split()) | STOPWORDS_WELSH_SPANISH
 _URL = re.compile(r"https?://\S+|\S+@\S+")
 _HANDLE = regex.compile(r"[@\uff20]\w+")
 

@@ -13,7 +13,7 @@ from typing import Any, cast
 from django.utils import timezone
 
 from servicepulse.analysis.selectors import AnalysedPost
-from servicepulse.core.words import is_cjk, words
+from servicepulse.core.words import STOPWORDS_WELSH_SPANISH, is_cjk, words
 
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 STOPWORDS = frozenset(
@@ -184,7 +184,10 @@ def tokens(text: str) -> list[str]:
     return [
         w
         for w in words(_LINK.sub(" ", text))
-        if (len(w) > 2 or is_cjk(w)) and w not in STOPWORDS and not w[0].isdigit()
+        if (len(w) > 2 or is_cjk(w))
+        and w not in STOPWORDS
+        and w not in STOPWORDS_WELSH_SPANISH
+        and not w[0].isdigit()
     ]
 
 

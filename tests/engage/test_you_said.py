@@ -186,3 +186,21 @@ def test_the_quote_under_a_complaint_theme_is_never_praise(week) -> None:  # typ
     neutral_only = [c for c in items if c.sentiment >= 0]
     quotes = [t.quote for t in week_digest(until=UNTIL, complaints=neutral_only).themes]
     assert quotes == ["moodle upload spinner forever, twice today"]  # a neutral one rather than praise
+
+
+def test_welsh_complaints_are_summed_up_by_what_is_wrong_not_by_their_grammar(week) -> None:  # type: ignore[no-untyped-def]
+    """Welsh "mae'r" (the ... is), "ddim" (not) and "heddiw" (today) were the words the draft said people had
+    told us about; the English function words were always left out."""
+    welsh = [
+        "Mae'r wifi ddim yn gweithio yn y llyfrgell heddiw",
+        "Dydy'r eduroam ddim yn cysylltu yn y llyfrgell, mae'r cysylltiad yn torri",
+        "Mae'r rhwydwaith yn y llyfrgell wedi torri eto heddiw",
+    ]
+    digest = week_digest(
+        until=UNTIL,
+        complaints=[
+            Complaint(mention_id=i, text=t, author_key=f"s:{i}", service_ids=("wifi",))
+            for i, t in enumerate(welsh)
+        ],
+    )
+    assert digest.themes[0].terms[:2] == ["llyfrgell", "torri"]  # library, broken

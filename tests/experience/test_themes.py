@@ -55,8 +55,7 @@ def test_themes_of_complaints_in_welsh_french_and_arabic_keep_whole_words() -> N
         "marche",
         "pas",
         "ffôn",
-        "ddim",
-        "gweithio",
+        "gweithio",  # "ddim" (not) is a stop word, as "not" is
     ]
     assert tokens("moodle doesn’t load") == ["moodle", "load"]  # the stop word, not "doesn", however typed  # noqa: RUF001 - other scripts on purpose
     posts = [post(i, f"الواي فاي لا يعمل في السكن منذ الصباح {i}") for i in range(6)]
@@ -83,3 +82,21 @@ def test_themes_of_complaints_in_chinese_come_from_the_words_they_share() -> Non
     # A service's own name is no theme of its complaints, in Chinese as in English: then "断了", dropped.
     themes = themes_for(posts, background=background, ignore=frozenset({"无线", "线网"}), limit=1)
     assert [(t.label, t.count) for t in themes] == [("断了", 2)]
+
+
+def test_themes_of_welsh_and_spanish_complaints_are_not_their_function_words() -> None:
+    """Complaints in Welsh are fewer than in English, so against the usual (English) complaints "ddim" (not),
+    "mae'r" and "heddiw" (today) stood out as the week's themes; the English ones were stop words."""
+    welsh = [
+        "Mae'r argraffydd ddim yn gweithio heddiw",
+        "Dydy'r argraffydd ddim yn argraffu o gwbl, mae'r papur yn sownd",
+        "Mae'r argraffydd yn y llyfrgell wedi torri eto heddiw",
+        "Dydy'r argraffydd ddim yn derbyn fy ngherdyn heddiw",
+    ]
+    spanish = ["La impresora de la biblioteca no funciona desde esta mañana"] * 2
+    posts = [post(i, text) for i, text in enumerate(welsh + spanish)]
+    background = ["the printer in the library is jammed", "print credit not showing"] * 20
+    themes = themes_for(posts, background=background, limit=3)
+    labels = " ".join(t.label for t in themes).split()
+    assert labels and labels[0] == "argraffydd"  # printer
+    assert not {"mae'r", "ddim", "heddiw", "dydy'r", "desde", "esta"} & set(labels)

@@ -480,3 +480,17 @@ def test_the_daily_rhythm_is_learnt_in_the_organisations_time_zone_across_the_cl
     day_after = datetime(2025, 10, 28, tzinfo=london)
     nine, eight = day_after + timedelta(hours=9, minutes=15), day_after + timedelta(hours=8, minutes=15)
     assert detector.expected(nine) > 2 * detector.expected(eight)  # fed in UTC: a fifth of it
+
+
+def test_rising_terms_of_complaints_in_welsh_are_what_is_wrong() -> None:
+    """ "ddim" (not) and "mae'r" rose with every Welsh outage, as "not" and "the" would have in English."""
+    outage = [
+        "Mae'r e-bost ddim yn gweithio, methu mewngofnodi",
+        "Dydy'r e-bost ddim yn llwytho o gwbl",
+        "Mae'r e-bost i lawr eto, ddim yn gallu mewngofnodi",
+    ]
+    calm = ["the library closes at ten", "where is my timetable", "how do I print in colour"] * 5
+    terms = [t["term"] for t in rising_terms(outage, calm)]
+    assert terms[0] == "e-bost"
+    assert "mewngofnodi" in terms  # log in
+    assert not {"mae'r", "ddim", "dydy'r", "gallu", "methu"} & set(terms)

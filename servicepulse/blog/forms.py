@@ -94,8 +94,12 @@ class PostForm(forms.Form):
         return [name.strip() for name in self.cleaned_data.get("tags", "").split(",") if name.strip()]
 
 
+# The comment box is as wide as the page (_blog_head.html's .blog-full), not 40 columns, narrower than a phone.
+COMMENT_BOX = {"rows": 6, "class": "blog-full"}
+
+
 class CommentForm(forms.Form):
-    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 6}), max_length=10000)
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs=COMMENT_BOX), max_length=10000)
     # autocomplete lets a phone offer the commenter's own name and address instead of their typing them.
     author_name = forms.CharField(
         label="Name", max_length=200, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
@@ -151,7 +155,7 @@ class CommentForm(forms.Form):
 
 
 class CommentEditForm(forms.Form):
-    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 6}), max_length=10000)
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs=COMMENT_BOX), max_length=10000)
 
 
 class WordListForm(forms.Form):

@@ -21,6 +21,7 @@ from servicepulse.blog.models import (
     Post,
     PostStatus,
     ReplySubscription,
+    Tag,
 )
 
 
@@ -53,6 +54,10 @@ def posts_published(
         )
         .order_by("-published_at", "-id")
     )
+
+
+def tag_get(*, slug: str) -> Tag | None:
+    return Tag.objects.filter(slug=slug).first()
 
 
 def post_published_get(*, slug: str) -> Post | None:

@@ -5,10 +5,11 @@ Views, tasks, commands and other apps call these; they hold the rules. Other app
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import EllipsisType
@@ -73,19 +74,33 @@ class CommentRejected(Exception):
 # ---------------------------------------------------------------------------------------------- posts
 
 
-def _unique_slug(title: str, *, exclude_id: int | None = None) -> str:
-    others = Post.objects.exclude(pk=exclude_id) if exclude_id is not None else Post.objects.all()
-    base = slugify(title)[:180] or "post"
-    if base in RESERVED_SLUGS:
-        base = f"{base}-post"
+def _slug_base(text: str, *, fallback: str, length: int) -> str:
+    """`text`'s Latin letters and digits as a slug; a text with none (Chinese, Arabic, only symbols) gets
+    `fallback` and a digest of the text. The digest, not a running number: the same text always asks for the
+    same slug, and a deleted row's number cannot pass to another title (its links and feed ids with it)."""
+    return slugify(text)[:length] or f"{fallback}-{hashlib.sha256(text.casefold().encode()).hexdigest()[:8]}"
+
+
+def _free_slug(base: str, taken: Callable[[str], bool]) -> str:
     slug, n = base, 2
-    while others.filter(slug=slug).exists():
+    while taken(slug):
         slug, n = f"{base}-{n}", n + 1
     return slug
 
 
+def _unique_slug(title: str, *, exclude_id: int | None = None, wanted: str = "") -> str:
+    """A free slug for a post: `wanted` when it is one (a WordPress export's may be percent-encoded Chinese,
+    which no post URL can carry), else from the title; `-2`, `-3`, ... when taken."""
+    others = Post.objects.exclude(pk=exclude_id) if exclude_id is not None else Post.objects.all()
+    wanted = wanted[:180] if wanted and slugify(wanted) == wanted else ""
+    base = wanted or _slug_base(title, fallback="post", length=180)
+    if base in RESERVED_SLUGS:
+        base = f"{base}-post"
+    return _free_slug(base, lambda slug: others.filter(slug=slug).exists())
+
+
 def tags_set(*, post: Post, names: Iterable[str]) -> list[Tag]:
-    """Give `post` exactly these tags (created when new)."""
+    """Give `post` exactly these tags (created when new, each with a slug of its own)."""
     tags: list[Tag] = []
     for raw in names:
         name = raw.strip()[:100]
@@ -93,8 +108,10 @@ def tags_set(*, post: Post, names: Iterable[str]) -> list[Tag]:
             continue
         tag = Tag.objects.filter(name__iexact=name).first()
         if tag is None:
-            slug = slugify(name)[:100] or f"tag-{Tag.objects.count() + 1}"
-            tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
+            # Never get_or_create by slug: "C++" and "C", or two Chinese names, would share one tag.
+            base = _slug_base(name, fallback="tag", length=90)
+            slug = _free_slug(base, lambda slug: Tag.objects.filter(slug=slug).exists())
+            tag = Tag.objects.create(name=name, slug=slug)
         tags.append(tag)
     post.tags.set(tags)
     return tags

@@ -76,7 +76,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     page = _paginate(request, selectors.posts_published(tag=slug))
-    context = {"page": page, "heading": f"Posts tagged “{slug}”", "query": ""}
+    named = selectors.tag_get(slug=slug)  # a Chinese tag's slug is a digest: the heading says its name
+    context = {"page": page, "heading": f"Posts tagged “{named.name if named else slug}”", "query": ""}
     return render(request, "blog/index.html", {**context, **_roles(request)})
 
 

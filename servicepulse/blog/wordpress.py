@@ -183,11 +183,9 @@ def _import_item(
     post = Post.objects.filter(import_key=key).first()
     if post is None:
         body = _raw(item, "content:encoded")
-        slug_wanted = _text(item, "wp:post_name")
-        slug = slug_wanted if slug_wanted and not Post.objects.filter(slug=slug_wanted).exists() else ""
         post = Post(
             title=title[:300],
-            slug=slug or _unique_slug(title),
+            slug=_unique_slug(title, wanted=_text(item, "wp:post_name")),
             author=authors.get(_text(item, "dc:creator")),
             # WordPress stores HTML; Markdown passes HTML through and nh3 cleans it: keep it as the source.
             body_markdown=body,

@@ -353,12 +353,28 @@ def unsubscribe_token(*, subscription_ids: Iterable[int]) -> str:
     return signing.dumps(sorted(set(subscription_ids)), salt=UNSUBSCRIBE_SALT, compress=True)
 
 
-def subscription_unsubscribe(*, token: str) -> list[Subscription]:
-    """One-click unsubscribe: end the subscriptions the signed token names. Safe to repeat."""
+def _unsubscribe_ids(token: str) -> list[int]:
     try:
-        ids = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        return list(signing.loads(token, salt=UNSUBSCRIBE_SALT))
     except signing.BadSignature as exc:
         raise StatusError("this unsubscribe link is not valid") from exc
+
+
+def subscription_unsubscribe_pending(*, token: str) -> dict[str, Any]:
+    """What an unsubscribe link would stop: {"email": ..., "components": [names]}, the components of its
+    subscriptions still active (none when they have ended). Stores nothing."""
+    subs = list(Subscription.objects.filter(pk__in=_unsubscribe_ids(token)).select_related("service"))
+    return {
+        "email": subs[0].email if subs else "",
+        "components": [
+            s.service.name if s.service else "every component" for s in subs if s.unsubscribed_at is None
+        ],
+    }
+
+
+def subscription_unsubscribe(*, token: str) -> list[Subscription]:
+    """One-click unsubscribe: end the subscriptions the signed token names. Safe to repeat."""
+    ids = _unsubscribe_ids(token)
     subs = list(Subscription.objects.filter(pk__in=ids))
     Subscription.objects.filter(pk__in=ids, unsubscribed_at__isnull=True).update(
         unsubscribed_at=timezone.now()

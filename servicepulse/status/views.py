@@ -55,6 +55,7 @@ from servicepulse.status.services import (
     subscription_pending,
     subscription_request,
     subscription_unsubscribe,
+    subscription_unsubscribe_pending,
 )
 
 PUBLIC_CACHE = "public, max-age=60"
@@ -218,12 +219,15 @@ def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
             {"title": "Subscription not confirmed", "text": str(exc)},
             status=400,
         )
+    if not subs:  # its components left the status page since the link was sent
+        text = "the components this link names are no longer on the status page"
+        return render(request, "status/message.html", {"title": "Subscription not confirmed", "text": text})
     names = [s.service.name if s.service else "every component" for s in subs]
-    return render(
-        request,
-        "status/message.html",
-        {"title": "Subscription confirmed", "text": f"You will receive e-mail about: {', '.join(names)}."},
+    text = (
+        f"We will e-mail {subs[0].email} about: {', '.join(names)}. To stop, follow the unsubscribe link"
+        " at the end of any of these e-mails; no sign-in is needed."
     )
+    return render(request, "status/message.html", {"title": "Subscription confirmed", "text": text})
 
 
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs "List-Unsubscribe=One-Click" without a session
@@ -231,7 +235,13 @@ def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         # A button (not unsubscribing on GET) keeps link-scanning mail filters from unsubscribing people.
-        return render(request, "status/unsubscribe.html", {"token": token})
+        try:
+            pending = subscription_unsubscribe_pending(token=token)
+        except StatusError as exc:
+            return render(
+                request, "status/message.html", {"title": "Not unsubscribed", "text": str(exc)}, status=400
+            )
+        return render(request, "status/unsubscribe.html", {"token": token, **pending})
     try:
         subs = subscription_unsubscribe(token=token)
     except StatusError as exc:

@@ -67,3 +67,30 @@ def test_a_comment_without_a_name_says_so_to_eye_and_screen_reader(
         assert (
             page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
         )
+
+
+def test_the_comment_box_fills_a_phones_width_and_the_labels_say_what_is_required(
+    live_server, make_post, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # The comment box was 40 columns wide, narrower than the page on a phone; no label said which boxes had to be
+    # filled in, nor that the website could be left empty.
+    post = make_post()
+    with phone(monkeypatch) as page:
+        page.goto(f"{live_server.url}{post.get_absolute_url()}")
+        form = page.locator("#respond form").evaluate("f => f.clientWidth")
+        box = page.locator("#id_body").bounding_box()
+        assert box is not None and box["width"] >= form - 1, (box, form)
+        labels = {
+            name: page.locator(f"label[for=id_{name}]").inner_text()
+            for name in ("body", "author_name", "author_email", "author_url")
+        }
+        assert labels == {
+            "body": "Comment *",
+            "author_name": "Name *",
+            "author_email": "E-mail (not published) *",
+            "author_url": "Website (optional)",
+        }, labels
+        assert "Required fields are marked *." in page.locator("#respond").inner_text()
+        # A screen reader hears "required" from the box itself (the star is hidden from it).
+        assert page.locator("#id_author_name").get_attribute("required") is not None
+        assert page.locator("#id_author_url").get_attribute("required") is None

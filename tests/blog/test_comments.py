@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -469,3 +469,30 @@ def test_readers_behind_a_trusted_proxy_each_have_their_own_rate_limit(client, m
     assert send("198.51.100.7", "second") == 429  # the same reader, over the limit
     assert send("203.0.113.9", "another reader") == 302  # someone else behind the same proxy
     assert set(Comment.objects.values_list("ip_address", flat=True)) == {"198.51.100.7", "203.0.113.9"}
+
+
+def test_comment_and_post_times_say_their_time_zone_as_the_status_page_does(
+    client, users, make_post, settings
+):
+    # A comment read "4 November 2026, 12:00" with no zone (the moderation queue, the drafts list and the post
+    # form's "publishes ..." gave a bare time as well), while the status page writes "4 Nov 2026, 12:00 GMT".
+    settings.TIME_ZONE = "Europe/London"
+    post = make_post()
+    winter = _approve_someone(post)
+    summer = comment_submit(post=post, body="And the Wi-Fi?", **GUEST)
+    Comment.objects.filter(pk=winter.pk).update(created_at=datetime(2026, 11, 4, 12, 0, tzinfo=UTC))
+    Comment.objects.filter(pk=summer.pk).update(created_at=datetime(2026, 7, 4, 11, 0, tzinfo=UTC))
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert ">4 Nov 2026, 12:00 GMT</time>" in page
+    assert ">4 Jul 2026, 12:00 BST</time>" in page
+    client.force_login(users["admin"])
+    held = comment_submit(post=post, body="A first comment.", author_name="New", author_email="n@example.org")
+    Comment.objects.filter(pk=held.pk).update(created_at=datetime(2026, 11, 4, 12, 0, tzinfo=UTC))
+    assert "4 Nov 2026, 12:00 GMT" in client.get("/blog/moderation/").content.decode()
+    draft = make_post(title="Clearing", publish=False)
+    draft.publish_at = datetime(2030, 7, 15, 8, 0, tzinfo=UTC)
+    draft.save()
+    assert (
+        "publishes 15 Jul 2030, 09:00 BST" in client.get(f"/blog/posts/{draft.slug}/edit/").content.decode()
+    )
+    assert "15 Jul 2030, 09:00 BST" in client.get("/blog/drafts/").content.decode()

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from servicepulse.blog.models import Post, PostStatus
+from servicepulse.blog.models import Post, PostStatus, Tag
 from servicepulse.blog.schedule import SCHEDULE
 from servicepulse.blog.services import post_create_draft, post_publish, posts_publish_due
 
@@ -100,6 +100,42 @@ def test_index_tag_archive_and_search(client, make_post):
     month = a.published_at.astimezone(timezone.get_current_timezone())
     assert a.title in client.get(f"/blog/archive/{month.year}/{month.month}/").content.decode()
     assert client.get("/blog/archive/").status_code == 200
+
+
+def test_tags_without_latin_letters_each_keep_a_slug_of_their_own(client, make_post):
+    # A tag with no Latin letters was slugged "tag-{count + 1}": once one was deleted, the next new Chinese tag
+    # asked for a slug another tag held, and get_or_create gave the post that other tag ("邮件" became "服务").
+    # "C++" got "C" the same way, both slugifying to "c".
+    first = make_post(title="Network week", tags=["网络", "服务", "C"])
+    network = Tag.objects.get(name="网络")
+    old_slug = network.slug
+    network.delete()
+    second = make_post(title="Mail delays", tags=["邮件", "C++"])
+    assert sorted(t.name for t in second.tags.all()) == ["C++", "邮件"]
+    assert sorted(t.name for t in first.tags.all()) == ["C", "服务"]
+    assert Tag.objects.values("slug").distinct().count() == Tag.objects.count() == 4
+    mail = Tag.objects.get(name="邮件")
+    page = client.get(mail.get_absolute_url()).content.decode()
+    assert second.title in page and first.title not in page
+    assert "Posts tagged “邮件”" in page  # its name, not its slug
+    # The same name always asks for the same slug: a tag made again keeps its old links.
+    make_post(title="Network again", tags=["网络"])
+    assert Tag.objects.get(name="网络").slug == old_slug
+
+
+def test_posts_titled_without_latin_letters_never_take_a_deleted_posts_address(client, make_post):
+    # Chinese titles were slugged "post", "post-2", ...: the first free number, so a new post took the address
+    # (and the feed id, which is the address) of a deleted one, and old links and feed readers showed it instead.
+    outage = make_post(title="网络故障")
+    delays = make_post(title="邮件延迟")
+    assert outage.slug != delays.slug
+    old_address = outage.get_absolute_url()
+    outage.delete()
+    printers = make_post(title="打印机")
+    assert printers.get_absolute_url() != old_address
+    assert client.get(old_address).status_code == 404
+    assert "邮件延迟" in client.get(delays.get_absolute_url()).content.decode()
+    assert make_post(title="打印机").slug == f"{printers.slug}-2"  # the same title again: a number after it
 
 
 def test_post_page_has_microformats_and_discovery(client, make_post, admin_user):

@@ -75,3 +75,21 @@ def test_not_a_wxr_file(tmp_path):
     bad.write_text("<<<")
     with pytest.raises(CommandError, match="not a readable XML"):
         call_command("import_wordpress", str(bad))
+
+
+def test_a_post_whose_wordpress_slug_is_percent_encoded_gets_one_its_address_can_carry(client, tmp_path):
+    # WordPress keeps a Chinese post's slug percent-encoded ("%e7%bd%91..."). Taken as it was, no address could
+    # be made for the post: the import, and every blog page listing it, failed on NoReverseMatch.
+    wxr = (FIXTURES / "northgate-blog.wxr.xml").read_text()
+    wxr = wxr.replace(
+        "<wp:post_name><![CDATA[vle-outage-deadline-night]]>",
+        "<wp:post_name><![CDATA[%e7%bd%91%e7%bb%9c%e6%95%85%e9%9a%9c]]>",
+    )
+    path = tmp_path / "chinese.wxr.xml"
+    path.write_text(wxr)
+    report, errors = _run(path)
+    assert errors == "" and report["posts"] == 3
+    post = Post.objects.get(import_key__endswith=":post:101")
+    assert post.slug == "what-the-vle-outage-on-deadline-night-taught-us"  # from its title
+    assert client.get(post.get_absolute_url()).status_code == 200
+    assert client.get("/blog/").status_code == 200

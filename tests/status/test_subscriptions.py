@@ -13,7 +13,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from servicepulse.status.models import Impact, IncidentStatus, Subscription
-from servicepulse.status.services import public_incident_open, public_incident_update
+from servicepulse.status.services import public_incident_open, public_incident_update, unsubscribe_token
 from tests.factories import ServiceFactory
 from tests.mailsink import body_of
 
@@ -167,3 +167,41 @@ def test_maintenance_start_and_end_are_announced_once(client, smtp, immediate_ta
     smtp.clear()
     maintenance_notify_due(now=start + timedelta(hours=2, minutes=5))
     assert smtp.wait_for(1)[0]["Subject"] == "[Maintenance completed] Moodle upgrade"
+
+
+def _text(response) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+
+
+def test_unsubscribing_says_which_e_mails_stop_and_confirming_says_how_to_stop_later(client, components):  # type: ignore[no-untyped-def]
+    # The unsubscribe page was an "Unsubscribe me" button alone, naming neither the address nor what it stopped;
+    # "Subscription confirmed" did not say how to stop the e-mails later.
+    confirm = signing.dumps(
+        {"e": "ada@example.ac.uk", "s": ["vle"]}, salt="servicepulse.status.subscribe", compress=True
+    )
+    confirmed = _text(client.post(f"/status/subscribe/confirm/{confirm}/"))
+    assert "We will e-mail ada@example.ac.uk about: Moodle VLE." in confirmed
+    assert "To stop, follow the unsubscribe link at the end of any of these e-mails" in confirmed
+
+    vle = Subscription.objects.get()
+    wifi = Subscription.objects.create(
+        email="ada@example.ac.uk", service_id="wifi", confirmed_at=timezone.now()
+    )
+    Subscription.objects.create(email="ada@example.ac.uk", service=None, confirmed_at=timezone.now())
+    path = f"/status/unsubscribe/{unsubscribe_token(subscription_ids=[vle.pk, wifi.pk])}/"
+    page = client.get(path)
+    shown = _text(page)
+    assert page.status_code == 200 and "Unsubscribe me" in shown
+    assert "Stop the status e-mails to ada@example.ac.uk about:" in shown
+    assert (
+        "Moodle VLE" in shown and "Wi-Fi" in shown and "every component" not in shown
+    )  # only the link's own
+    client.post(path, {"List-Unsubscribe": "One-Click"})
+    again = _text(client.get(path))
+    assert "ada@example.ac.uk no longer receives the e-mails this link was for" in again
+    assert "Unsubscribe me" not in again
+    assert client.get("/status/unsubscribe/garbage/").status_code == 400  # said at once, not after the button
+    gone = signing.dumps(
+        {"e": "ada@example.ac.uk", "s": ["old"]}, salt="servicepulse.status.subscribe", compress=True
+    )
+    assert "Subscription not confirmed" in _text(client.post(f"/status/subscribe/confirm/{gone}/"))

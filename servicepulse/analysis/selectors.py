@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf.locale import LANG_INFO
 from django.core.cache import cache
 from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
@@ -88,6 +89,25 @@ def mention_filter(
 
 
 LANGUAGES_CACHE_SECONDS = 600
+# Languages whose complaint and sentiment readings are the models' own: English, and posts with no words
+# (MODELS.md, "Posts in other languages").
+MODEL_LANGUAGES = frozenset({"", "en", "und"})
+# Languages the detector gives that Django's LANG_INFO does not name (it has only zh-hans and zh-hant).
+_MORE_LANGUAGE_NAMES = {
+    "zh": "Chinese", "am": "Amharic", "gu": "Gujarati", "ha": "Hausa", "jv": "Javanese", "ku": "Kurdish",
+    "la": "Latin", "mt": "Maltese", "ps": "Pashto", "si": "Sinhala", "so": "Somali", "tl": "Tagalog",
+    "yo": "Yoruba", "zu": "Zulu", "xh": "Xhosa", "fo": "Faroese", "oc": "Occitan", "ht": "Haitian Creole",
+}  # fmt: skip
+
+
+def language_primary(code: str) -> str:
+    """A language code's primary subtag, lower case: platforms send regional codes ("en-GB", "zh_Hant")."""
+    return code.split("-")[0].split("_")[0].lower()
+
+
+def language_name(code: str) -> str | None:
+    """The English name of a primary language subtag ("cy": "Welsh"); None for one nobody here names."""
+    return LANG_INFO.get(code, {}).get("name") or _MORE_LANGUAGE_NAMES.get(code)
 
 
 def analysis_languages() -> list[tuple[str, int]]:
@@ -99,7 +119,7 @@ def analysis_languages() -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
     rows = MentionAnalysis.objects.exclude(language="").values("language").annotate(n=Count("pk"))
     for row in rows.order_by():
-        code = str(row["language"]).split("-")[0].split("_")[0].lower()
+        code = language_primary(str(row["language"]))
         counts[code] = counts.get(code, 0) + int(row["n"])
     languages = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     if languages:  # a new organisation's first posts show up at once, not ten minutes later

@@ -56,8 +56,11 @@ def posts_published(
     )
 
 
-def tag_get(*, slug: str) -> Tag | None:
-    return Tag.objects.filter(slug=slug).first()
+def tag_published_get(*, slug: str) -> Tag | None:
+    """The tag with this slug when a published post carries it: one only drafts carry is not public yet."""
+    return Tag.objects.filter(
+        slug=slug, posts__status=PostStatus.PUBLISHED, posts__published_at__isnull=False
+    ).first()
 
 
 def post_published_get(*, slug: str) -> Post | None:

@@ -88,15 +88,15 @@ def _free_slug(base: str, taken: Callable[[str], bool]) -> str:
     return slug
 
 
-def _unique_slug(title: str, *, exclude_id: int | None = None, wanted: str = "") -> str:
-    """A free slug for a post: `wanted` when it is one (a WordPress export's may be percent-encoded Chinese,
-    which no post URL can carry), else from the title; `-2`, `-3`, ... when taken."""
-    others = Post.objects.exclude(pk=exclude_id) if exclude_id is not None else Post.objects.all()
+def _unique_slug(title: str, *, wanted: str = "") -> str:
+    """A free slug for a new post: `wanted` when it is one (a WordPress export's may be percent-encoded Chinese,
+    which no post URL can carry), else from the title; `-2`, `-3`, ... when taken. Only at creation: a post
+    keeps its address when its title changes (links, feed ids and linkbacks point at it)."""
     wanted = wanted[:180] if wanted and slugify(wanted) == wanted else ""
     base = wanted or _slug_base(title, fallback="post", length=180)
     if base in RESERVED_SLUGS:
         base = f"{base}-post"
-    return _free_slug(base, lambda slug: others.filter(slug=slug).exists())
+    return _free_slug(base, lambda slug: Post.objects.filter(slug=slug).exists())
 
 
 def tags_set(*, post: Post, names: Iterable[str]) -> list[Tag]:

@@ -75,9 +75,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
+    named = selectors.tag_published_get(slug=slug)
+    if named is None:
+        raise Http404("No such tag")
     page = _paginate(request, selectors.posts_published(tag=slug))
-    named = selectors.tag_get(slug=slug)  # a Chinese tag's slug is a digest: the heading says its name
-    context = {"page": page, "heading": f"Posts tagged “{named.name if named else slug}”", "query": ""}
+    # A Chinese tag's slug is a digest: the heading says its name.
+    context = {"page": page, "heading": f"Posts tagged “{named.name}”", "query": ""}
     return render(request, "blog/index.html", {**context, **_roles(request)})
 
 

@@ -12,7 +12,6 @@ from datetime import datetime, time
 from typing import Any
 
 from django import forms
-from django.conf.locale import LANG_INFO
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
@@ -21,10 +20,13 @@ from django.utils.functional import cached_property
 
 from servicepulse.analysis.models import CorrectionField
 from servicepulse.analysis.selectors import (
+    MODEL_LANGUAGES,
     analysis_for_mentions,
     analysis_languages,
     corrections_latest,
     corrections_reverted,
+    language_name,
+    language_primary,
     mention_filter,
 )
 from servicepulse.analysis.services import correction_create, correction_revert
@@ -39,12 +41,6 @@ from servicepulse.sources.models import Source
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
-# Languages the detector gives that Django's LANG_INFO does not name (it has only zh-hans and zh-hant).
-_MORE_LANGUAGE_NAMES = {
-    "zh": "Chinese", "am": "Amharic", "gu": "Gujarati", "ha": "Hausa", "jv": "Javanese", "ku": "Kurdish",
-    "la": "Latin", "mt": "Maltese", "ps": "Pashto", "si": "Sinhala", "so": "Somali", "tl": "Tagalog",
-    "yo": "Yoruba", "zu": "Zulu", "xh": "Xhosa", "fo": "Faroese", "oc": "Occitan", "ht": "Haitian Creole",
-}  # fmt: skip
 SENTIMENTS = [("", "Any"), ("negative", "Negative"), ("neutral", "Neutral"), ("positive", "Positive")]
 
 
@@ -110,7 +106,7 @@ def _language_name(code: str) -> str:
     """ "Welsh (cy)"; the code alone for a language Django does not name."""
     if code == "und":
         return "No words (und)"
-    name = LANG_INFO.get(code, {}).get("name") or _MORE_LANGUAGE_NAMES.get(code)
+    name = language_name(code)
     return f"{name} ({code})" if name else code
 
 
@@ -157,13 +153,9 @@ class ExplorerRow:
     language_note: str = ""
 
 
-# Languages whose complaint and sentiment readings are the models' own: English, and posts with no words.
-_READ_LANGUAGES = {"", "en", "und"}
-
-
 def _language_note(analysis: Any, corrected: dict[str, Any]) -> str:
-    language = str(getattr(analysis, "language", "") or "")
-    if analysis is None or language in _READ_LANGUAGES or {"complaint", "sentiment"} <= corrected.keys():
+    language = language_primary(str(getattr(analysis, "language", "") or ""))
+    if analysis is None or language in MODEL_LANGUAGES or {"complaint", "sentiment"} <= corrected.keys():
         return ""
     name = _language_name(language)
     return (

@@ -91,6 +91,28 @@ def score_counts(
     }
 
 
+def other_languages(*, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """The posts `score_counts` counts in [start, end) (non-spam, each once for its main service) that were
+    read in a language other than English, as (language name, posts), most first: their complaint and
+    sentiment are the English models' reading (MODELS.md, "Posts in other languages")."""
+    from servicepulse.analysis.models import PRIMARY_RANK, ServiceTag
+    from servicepulse.analysis.selectors import MODEL_LANGUAGES, language_name, language_primary
+
+    rows = (
+        ServiceTag.objects.filter(created_at__gte=start, created_at__lt=end, spam=False, rank=PRIMARY_RANK)
+        .order_by()
+        .values_list("analysis__language")
+        .annotate(n=Count("id"))
+    )
+    counts: dict[str, int] = {}
+    for language, n in rows:
+        code = language_primary(language or "")
+        if code not in MODEL_LANGUAGES:
+            name = language_name(code) or code
+            counts[name] = counts.get(name, 0) + n
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
 def spam_count(*, start: datetime, end: datetime) -> int:
     """Posts in [start, end) the analysis took for spam (they rarely name a service, so count them all)."""
     from servicepulse.analysis.models import MentionAnalysis

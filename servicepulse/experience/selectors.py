@@ -356,6 +356,12 @@ class WeeklyReport:
     tickets_imported: bool = False  # any ticket at all: else "no matching ticket" would mislead
     inbox_untouched: int = 0  # posts of the week nobody acted on: not in response_times, said beside them
     desk_grace_hours: float = DEFAULT_DESK_TICKET_GRACE_HOURS
+    # (language, posts) of the headline's posts read in a language other than English, most first.
+    other_languages: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def other_language_posts(self) -> int:
+        return sum(n for _, n in self.other_languages)
 
     @property
     def sla_pending(self) -> int:
@@ -533,4 +539,5 @@ def report_build(*, week: IsoWeek | str) -> WeeklyReport:
         base_url=getattr(settings, "BASE_URL", ""),
         tickets_imported=Ticket.objects.exists(),
         desk_grace_hours=desk_ticket_grace_hours(),
+        other_languages=readers.other_languages(start=start, end=end),
     )

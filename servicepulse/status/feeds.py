@@ -7,13 +7,18 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest
-from django.template.defaultfilters import linebreaksbr
+from django.template.defaultfilters import date, linebreaksbr
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
 from servicepulse.status.models import Maintenance, PublicIncident
 from servicepulse.status.selectors import feed_items, status_url
+
+
+def _when(moment: datetime) -> str:
+    """A time as the status pages and e-mails write it, in the local zone and naming it."""
+    return date(timezone.localtime(moment), "j M Y, H:i T")
 
 
 class StatusAtomFeed(Feed):
@@ -60,15 +65,15 @@ class StatusAtomFeed(Feed):
 
     def item_description(self, item: PublicIncident | Maintenance) -> str:
         if isinstance(item, Maintenance):
-            start = timezone.localtime(item.starts_at)
-            end = timezone.localtime(item.ends_at)
-            parts = [f"<p><strong>Scheduled</strong> {start:%d %b %Y %H:%M} - {end:%d %b %Y %H:%M %Z}</p>"]
+            # Each end names its own zone: a window across a clock change starts in another offset than it ends.
+            start, end = _when(item.starts_at), _when(item.ends_at)
+            parts = [f"<p><strong>Scheduled</strong> {start} \u2013 {end}</p>"]
             if item.body:
                 parts.append(f"<p>{linebreaksbr(escape(item.body))}</p>")
             parts.append(f"<p>Components: {escape(', '.join(s.name for s in item.services.all()))}</p>")
             return "".join(parts)
         parts = [
-            f"<p><small>{timezone.localtime(u.created_at):%d %b %Y %H:%M %Z}</small><br>"
+            f"<p><small>{_when(u.created_at)}</small><br>"
             f"<strong>{escape(u.get_status_display())}</strong> - {linebreaksbr(escape(u.body))}</p>"
             for u in item.updates.all()
         ]

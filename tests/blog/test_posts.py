@@ -102,6 +102,30 @@ def test_index_tag_archive_and_search(client, make_post):
     assert client.get("/blog/archive/").status_code == 200
 
 
+def test_a_tag_no_published_post_carries_is_not_found(client, make_post):
+    # An unknown tag answered 200 with "Posts tagged “nonsense”" over an empty list (and a tag only a draft
+    # carried showed its name to anyone who guessed the address); both are now not found, as a post is.
+    make_post(title="Next term's plans", tags=["Secret project"], publish=False)
+    make_post(title="VLE deadline night", tags=["VLE"])
+    assert client.get("/blog/tag/nonsense/").status_code == 404
+    assert client.get(Tag.objects.get(name="Secret project").get_absolute_url()).status_code == 404
+    assert client.get("/blog/tag/vle/").status_code == 200
+
+
+def test_retitling_a_published_post_keeps_its_address(client, admin_user, make_post):
+    post = make_post(title="Deadline night")
+    address = post.get_absolute_url()
+    client.force_login(admin_user)
+    url = f"/blog/posts/{post.slug}/edit/"
+    shown = _form_values(client.get(url).content.decode())
+    response = client.post(url, {**shown, "title": "What happened on deadline night"})
+    post.refresh_from_db()
+    assert post.title == "What happened on deadline night" and post.get_absolute_url() == address
+    assert response["Location"] == url
+    client.logout()
+    assert "What happened on deadline night" in client.get(address).content.decode()
+
+
 def test_tags_without_latin_letters_each_keep_a_slug_of_their_own(client, make_post):
     # A tag with no Latin letters was slugged "tag-{count + 1}": once one was deleted, the next new Chinese tag
     # asked for a slug another tag held, and get_or_create gave the post that other tag ("邮件" became "服务").

@@ -37,10 +37,11 @@ def test_english_posts_posts_without_words_and_relabelled_posts_have_no_note(
 ) -> None:
     source = SourceFactory(name="import", kind="file_import")
     _post(source, "email is down again", "en")
+    _post(source, "the printer is jammed", "en-GB")  # a platform's regional code is still English
     _post(source, "🙃🙃", "und")
     checked = _post(source, "Dydy'r rhyngrwyd ddim yn gweithio", "cy")
     correction_create(mention=checked, field="complaint", value=True, user=users["responder"])
     correction_create(mention=checked, field="sentiment", value="negative", user=users["responder"])
     html = clients["viewer"].get("/mentions/").content.decode()
-    assert "rhyngrwyd" in html and "email is down again" in html
+    assert "rhyngrwyd" in html and "email is down again" in html and "printer is jammed" in html
     assert NOTE not in html

@@ -13,12 +13,17 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern
 from django.utils import timezone
+from freezegun import freeze_time
 
 from servicepulse.incidents.models import IncidentKind, IncidentState
 from servicepulse.incidents.services import incident_create
 from servicepulse.status import urls as status_urls
-from servicepulse.status.models import Maintenance, PublicIncident
-from servicepulse.status.services import maintenance_schedule, public_incident_open
+from servicepulse.status.models import IncidentStatus, Maintenance, PublicIncident
+from servicepulse.status.services import (
+    maintenance_schedule,
+    public_incident_open,
+    public_incident_update,
+)
 from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -316,3 +321,41 @@ def test_a_double_clicked_new_incident_or_maintenance_is_posted_and_emailed_once
     )
     later = {**window, "starts_at": "2026-12-02T08:00", "ends_at": "2026-12-02T10:00"}
     assert client.post("/status/manage/maintenance/new/", later).status_code == 302
+
+
+def _shown(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_manage_pages_name_the_time_zone_of_every_time(client, users, settings) -> None:  # type: ignore[no-untyped-def]
+    """The responder pages wrote "25 Oct 00:30" with no zone, while the public pages say "BST" or "GMT": across
+    a clock change a window's start and end are in different offsets (the footer names only "Europe/London")."""
+    settings.TIME_ZONE = "Europe/London"
+    ServiceFactory(id="vle", name="Moodle VLE", order=1)
+    ServiceFactory(id="wifi", name="Wi-Fi", order=2)
+    with freeze_time(datetime(2026, 10, 24, 12, 0, tzinfo=UTC)):
+        public_incident_open(title="Moodle slow", service_ids=["vle"], body="Looking into it.")
+        over = public_incident_open(title="Wi-Fi down", service_ids=["wifi"], body="Looking into it.")
+        public_incident_update(incident=over, status=IncidentStatus.RESOLVED, body="Fixed.")
+        # Overnight work across the end of British Summer Time (01:00 UTC, 25 October 2026).
+        maintenance_schedule(
+            title="Moodle upgrade",
+            service_ids=["vle"],
+            starts_at=datetime(2026, 10, 24, 23, 30, tzinfo=UTC),
+            ends_at=datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
+        )
+        detected = incident_create(
+            service_id="vle",
+            title="Moodle VLE: complaints rising",
+            started_at=datetime(2026, 10, 24, 10, 5, tzinfo=UTC),
+            kind=IncidentKind.DETECTED,
+            state=IncidentState.CONFIRMED,
+        )
+        client.force_login(users["responder"])
+        manage = _shown(client.get("/status/manage/").content.decode())
+        review = _shown(client.get(f"/status/manage/from-incident/{detected.pk}/").content.decode())
+    assert "Moodle slow Investigating Degraded performance 24 Oct 2026, 13:00 BST" in manage
+    assert "Moodle VLE: complaints rising 0 24 Oct 2026, 11:05 BST" in manage
+    assert "Moodle upgrade \u2014 Scheduled, 25 Oct 2026, 00:30 BST \u2013 25 Oct 2026, 02:30 GMT" in manage
+    assert "Wi-Fi down ( 24 Oct 2026, 13:00 BST )" in manage
+    assert "since 24 Oct 2026, 11:05 BST" in review

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
+import feedparser
 import pytest
 from django.test import Client
 from freezegun import freeze_time
@@ -106,6 +107,9 @@ def test_maintenance_across_a_clock_change_names_both_time_zones(client: Client,
             html = client.get(url).content.decode()
             assert "25 Oct 2026, 00:30 BST</time> \u2013" in html, url  # an en dash to the end
             assert "25 Oct 2026, 02:30 GMT</time>" in html, url
+        # The Atom feed had the same fault ("25 Oct 2026 00:30 - 25 Oct 2026 02:30 GMT").
+        entry = feedparser.parse(client.get("/status/feed/").content).entries[0]
+        assert "25 Oct 2026, 00:30 BST \u2013 25 Oct 2026, 02:30 GMT" in entry.summary
 
 
 def test_a_page_without_components_does_not_say_all_is_well(client: Client) -> None:

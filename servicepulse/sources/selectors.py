@@ -161,6 +161,7 @@ class SourceConnection:
     webhook_url: str = ""  # the address to give the platform's webhook or Events API settings
     embed_url: str = ""  # the widget's script
     embed_snippet: str = ""  # the HTML to put on the page that shows the widget
+    form_language: str = ""  # the language the widget's form speaks, named for the admin
     # The webhook's secrets (by option name) not set yet: until they are, every delivery is refused.
     missing_secrets: tuple[str, ...] = ()
 
@@ -173,9 +174,15 @@ def source_connection(*, source: Source) -> SourceConnection:
     cls = connector_classes().get(source.kind)
     base = str(settings.BASE_URL).rstrip("/")
     if source.kind == SourceKind.WIDGET:
+        from servicepulse.sources.connectors.widget.wording import form_language, html_lang
+
+        language = form_language(source.options.get("language"))
         url = base + reverse("sources:widget-embed", args=[source.name])
-        snippet = f'<div id="servicepulse-report"></div>\n<script src="{url}" async></script>'
-        return SourceConnection(embed_url=url, embed_snippet=snippet)
+        snippet = (
+            f'<div id="servicepulse-report" lang="{html_lang(language)}"></div>\n'
+            f'<script src="{url}" async></script>'
+        )
+        return SourceConnection(embed_url=url, embed_snippet=snippet, form_language=language.label)
     if cls is not None and cls.can_receive:
         stored = source.secrets if source.secrets_encrypted else {}
         missing = tuple(name for name in cls.webhook_secrets if not stored.get(name))

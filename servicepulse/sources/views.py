@@ -87,11 +87,15 @@ def _refused(exc: Exception, origin: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def widget_embed(request: HttpRequest, source_name: str) -> HttpResponse:
-    """The embeddable script (static JavaScript; it finds its endpoints from its own address)."""
+    """The embeddable script (static JavaScript but for its one sentence in the form's language; it finds its
+    endpoints from its own address)."""
     from servicepulse.sources.connectors.widget.client import embed_script
+    from servicepulse.sources.connectors.widget.reports import form_language
 
-    _widget_or_404(source_name)
-    response = HttpResponse(embed_script(), content_type="text/javascript; charset=utf-8")
+    source = _widget_or_404(source_name)
+    response = HttpResponse(
+        embed_script(form_language(source)), content_type="text/javascript; charset=utf-8"
+    )
     response["Cache-Control"] = "public, max-age=3600"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response

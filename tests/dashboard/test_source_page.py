@@ -101,6 +101,24 @@ def test_a_widget_source_shows_the_snippet_to_embed_with_its_real_address(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "lang", "named"),
+    [
+        ("en", "en", "English"),
+        ("cy", "cy", "Welsh (Cymraeg)"),
+        ("both", "cy", "Welsh and English, Welsh first"),
+    ],
+)
+def test_a_widget_source_says_its_language_and_its_snippet_carries_it(
+    clients: dict[str, Client], language: str, lang: str, named: str
+) -> None:
+    source = source_create(kind="widget", name="porth", options={"language": language})
+    page = clients["admin"].get(f"/sources/{source.pk}/").content.decode()
+    assert f"&lt;div id=&quot;servicepulse-report&quot; lang=&quot;{lang}&quot;&gt;&lt;/div&gt;" in page
+    assert f"The form speaks {named} (the language option: en, cy or both;" in _text(page)
+
+
+@pytest.mark.django_db
 def test_a_webhook_source_shows_the_address_to_give_the_platform_and_it_takes_deliveries(
     clients: dict[str, Client], settings: Any
 ) -> None:

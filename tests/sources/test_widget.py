@@ -272,6 +272,122 @@ def test_control_characters_are_dropped_from_the_comment(source, client: Client)
     assert Mention.objects.get(source=source).text.endswith(": nul and bell")
 
 
+# -- the form's language: English, Welsh, or both ---------------------------------------------------------
+
+LANGUAGES = {
+    "en": {
+        "lang": "en",
+        "title": "Report a problem",
+        "labels": ["Not working", "Slow", "Can't sign in", "Something else"],
+        "service_label": "Which service?",
+        "send": "Send report",
+        "comment_hint": "Up to 500 characters.",
+        "notice": "A report keeps the service, the problem, what you write and this page's address (not your "
+        "name), for 30 days; not your IP address.",
+        "thanks": "Thanks, your report was received.",
+        "again": "Thanks, we already have your report about this service.",
+        "unknown": "unknown service 'gone'",
+        "limited": "too many reports from this address; try again later",
+        "unavailable": "The problem report form is unavailable right now.",
+    },
+    "cy": {
+        "lang": "cy",
+        "title": "Rhoi gwybod am broblem",
+        "labels": ["Ddim yn gweithio", "Araf", "Methu mewngofnodi", "Rhywbeth arall"],
+        "service_label": "Pa wasanaeth?",
+        "send": "Anfon adroddiad",
+        "comment_hint": "Hyd at 500 nod.",
+        "notice": "Mae adroddiad yn cadw'r gwasanaeth, y broblem, yr hyn rydych yn ei ysgrifennu a chyfeiriad y "
+        "dudalen hon (nid eich enw), am 30 diwrnod; nid eich cyfeiriad IP.",
+        "thanks": "Diolch — rydym wedi cael eich adroddiad.",
+        "again": "Diolch — mae eich adroddiad am y gwasanaeth hwn gennym eisoes.",
+        "unknown": "gwasanaeth anhysbys 'gone'",
+        "limited": "gormod o adroddiadau o'r cyfeiriad hwn; rhowch gynnig arall arni yn nes ymlaen",
+        "unavailable": "Nid yw'r ffurflen rhoi gwybod am broblem ar gael ar hyn o bryd.",
+    },
+    "both": {
+        "lang": "cy",
+        "title": "Rhoi gwybod am broblem / Report a problem",
+        "labels": [
+            "Ddim yn gweithio / Not working",
+            "Araf / Slow",
+            "Methu mewngofnodi / Can't sign in",
+            "Rhywbeth arall / Something else",
+        ],
+        "service_label": "Pa wasanaeth? / Which service?",
+        "send": "Anfon adroddiad / Send report",
+        "comment_hint": "Hyd at 500 nod. / Up to 500 characters.",
+        "notice": "Mae adroddiad yn cadw'r gwasanaeth, y broblem, yr hyn rydych yn ei ysgrifennu a chyfeiriad y "
+        "dudalen hon (nid eich enw), am 30 diwrnod; nid eich cyfeiriad IP. / A report keeps the service, the "
+        "problem, what you write and this page's address (not your name), for 30 days; not your IP address.",
+        "thanks": "Diolch — rydym wedi cael eich adroddiad. / Thanks, your report was received.",
+        "again": "Diolch — mae eich adroddiad am y gwasanaeth hwn gennym eisoes. / Thanks, we already have your "
+        "report about this service.",
+        # Each half a sentence: the script capitalises only the start of the whole and ends only its end.
+        "unknown": "Gwasanaeth anhysbys 'gone'. / Unknown service 'gone'.",
+        "limited": "Gormod o adroddiadau o'r cyfeiriad hwn; rhowch gynnig arall arni yn nes ymlaen. / Too many "
+        "reports from this address; try again later.",
+        "unavailable": "Nid yw'r ffurflen rhoi gwybod am broblem ar gael ar hyn o bryd. / The problem report "
+        "form is unavailable right now.",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "cy", "both"])
+def test_everything_the_form_says_is_in_its_language_and_the_report_is_stored_the_same(
+    source, client: Client, language: str
+) -> None:  # type: ignore[no-untyped-def]
+    said = LANGUAGES[language]
+    source.options.update({"language": language, "rate_limit_per_hour": 3})
+    if language == "cy":
+        source.options["title"] = "Report a problem"  # the English default sources stored before `language`
+    source.retention_days = 30
+    source.save()
+    data = session(client)
+    assert data["lang"] == said["lang"] and data["title"] == said["title"]
+    assert [p["label"] for p in data["problem_types"]] == said["labels"]
+    assert [p["id"] for p in data["problem_types"]] == ["down", "slow", "login", "other"]
+    assert data["words"]["service_label"] == said["service_label"]
+    assert data["words"]["send"] == said["send"] and data["words"]["comment_hint"] == said["comment_hint"]
+    assert data["notice"] == said["notice"]
+    token = data["token"]
+    first = report(client, body(token, comment="Mae Moodle i lawr"))
+    assert (first.status_code, first.json()["message"]) == (201, said["thanks"])
+    assert report(client, body(token, problem="slow")).json()["message"] == said["again"]
+    refused = report(client, body(token, service="gone"))
+    assert (refused.status_code, refused.json()["error"]) == (400, said["unknown"])
+    report(client, body(token, service="wifi"))
+    limited = report(client, body(token, service="wifi", problem="login"))
+    assert (limited.status_code, limited.json()["error"]) == (429, said["limited"])
+    # The script says "unavailable" in the language too, when it cannot reach the session at all.
+    script = client.get(f"{BASE}/embed.js").content.decode()
+    expected = json.dumps({"lang": said["lang"], "text": said["unavailable"]})
+    assert f"var UNAVAILABLE = {expected};" in script
+    # What is stored is the same in every language: the codes, the English label, the person's own words.
+    mention = Mention.objects.filter(source=source).order_by("pk").first()
+    assert mention is not None
+    assert (mention.raw["service_id"], mention.raw["problem"], mention.raw["problem_label"]) == (
+        "vle",
+        "down",
+        "Not working",
+    )
+    assert mention.text == "Moodle VLE — not working: Mae Moodle i lawr"
+
+
+def test_the_form_keeps_a_title_the_admin_wrote_and_refuses_an_unknown_language(
+    source, client: Client
+) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.sources.services import SourceConfigError
+
+    source.options.update({"language": "cy", "title": "Problem gyda gwasanaeth TG?"})
+    source.save()
+    assert session(client)["title"] == "Problem gyda gwasanaeth TG?"
+    with pytest.raises(SourceConfigError, match="must be one of en, cy, both"):
+        source_create(kind="widget", name="french", options={"language": "fr"})
+    assert session(client)["lang"] == "cy"
+    assert source_create(kind="widget", name="plain").options["language"] == "en"
+
+
 # -- in a real browser: the script embedded in another site's page ------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")

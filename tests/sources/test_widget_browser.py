@@ -46,6 +46,7 @@ def portal(
     *,
     headers: dict[str, str] | None = None,
     html_attrs: str = 'lang="en"',
+    send: str = "Send report",
     **options: Any,
 ) -> Iterator[Any]:
     """A Playwright page showing the host page (another origin) with the widget loaded."""
@@ -66,7 +67,7 @@ def portal(
                 page = browser.new_page(viewport={"width": 375, "height": 800})
                 page.set_default_timeout(15_000)
                 page.goto(host.url + "/")
-                page.get_by_role("button", name="Send report").wait_for()
+                page.get_by_role("button", name=send).wait_for()
                 yield page
             finally:
                 browser.close()
@@ -281,3 +282,52 @@ def test_each_problem_choice_stays_on_one_line_with_its_label_on_a_phone(live_se
         assert label_top < bottom and top < label_bottom, (label, rows)  # the circle beside its own label
     tops = [row[1] for row in rows]
     assert tops == sorted(set(tops)), rows  # one choice a line
+
+
+def test_a_welsh_form_speaks_welsh_to_the_student_and_to_their_screen_reader(
+    live_server, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # A Welsh university's portal, itself in English: the form is in Welsh, marked lang="cy" so a screen reader
+    # reads it with a Welsh voice, and every message it gives is Welsh; the report is stored as any other.
+    with portal(
+        live_server, monkeypatch, send="Anfon adroddiad", language="cy", rate_limit_per_hour=1
+    ) as page:
+        form = page.locator("form.sp-widget")
+        assert form.get_attribute("lang") == "cy"
+        assert page.get_by_role("heading", name="Rhoi gwybod am broblem").is_visible()
+        labels = page.evaluate(
+            "[...document.querySelectorAll('.sp-widget input[type=radio]')].map(r => r.labels[0].textContent)"
+        )
+        assert labels == ["Ddim yn gweithio", "Araf", "Methu mewngofnodi", "Rhywbeth arall"]
+        send = page.get_by_role("button", name="Anfon adroddiad")
+        status = page.get_by_role("status")
+        send.click()
+        assert status.inner_text() == "Dewiswch wasanaeth, os gwelwch yn dda."
+        page.get_by_label("Pa wasanaeth?").select_option(label="Moodle VLE")
+        send.click()
+        assert status.inner_text() == "Dywedwch beth sydd o'i le, os gwelwch yn dda."
+        page.get_by_label("Ddim yn gweithio").check()
+        page.get_by_label("Unrhyw beth arall y dylem ei wybod? (dewisol)").fill(
+            "Mae Moodle i lawr ers y bore"
+        )
+        send.click()
+        status.filter(has_text="Diolch").wait_for()
+        assert status.inner_text() == "Diolch — rydym wedi cael eich adroddiad."
+        page.get_by_label("Pa wasanaeth?").select_option(label="Wi-Fi (eduroam)")
+        with page.expect_response("**/reports/") as refused:
+            send.click()
+        assert refused.value.status == 429
+        status.filter(has_text="Gormod").wait_for()
+        assert status.inner_text() == (
+            "Gormod o adroddiadau o'r cyfeiriad hwn; rhowch gynnig arall arni yn nes ymlaen."
+        )
+        # The server cannot be reached at all: the script's own sentence is Welsh too.
+        page.route("**/session/", lambda route: route.abort())
+        page.reload()
+        note = page.locator("#servicepulse-report p")
+        note.wait_for()
+        assert note.inner_text() == "Nid yw'r ffurflen rhoi gwybod am broblem ar gael ar hyn o bryd."
+        assert note.get_attribute("lang") == "cy"
+    mention = Mention.objects.get()
+    assert (mention.raw["service_id"], mention.raw["problem"]) == ("vle", "down")
+    assert mention.raw["comment"] == "Mae Moodle i lawr ers y bore"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from servicepulse.sources.connectors.widget.wording import FormLanguage
 from servicepulse.sources.registry import Connector, OptionSpec, OptionType, register
 
 
@@ -37,7 +38,14 @@ class WidgetConnector(Connector):
             default=True,
             type=OptionType.BOOLEAN,
         ),
-        OptionSpec("title", "Heading of the form", default="Report a problem"),
+        OptionSpec(
+            "language",
+            "Language of the form and of everything it says to people: en (English), cy (Cymraeg) or both "
+            "(bilingual, Welsh first); reports are stored the same in each",
+            default=FormLanguage.ENGLISH.value,
+            choices=tuple(language.value for language in FormLanguage),
+        ),
+        OptionSpec("title", "Heading of the form (default: Report a problem, in the form's language)"),
         OptionSpec(
             "privacy_url",
             "Your privacy notice, linked under the form beside what a report keeps (an http(s) address)",

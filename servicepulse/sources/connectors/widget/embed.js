@@ -18,6 +18,10 @@
   var storeKey = "servicepulse-widget:" + base;
   var instance = "sp" + Math.random().toString(36).slice(2, 8);
   var COMMENT_LIMIT = 500; /* the server's MAX_COMMENT, in code points */
+  /* Every word the form shows comes from the server in the source's language (the session's `words`); this
+     one is said when the session cannot be had at all (the server unreachable, or this page's origin not
+     allowed), so the server writes it into this script in that language when it serves it. */
+  var UNAVAILABLE = {"lang": "en", "text": "The problem report form is unavailable right now."};
 
   function readToken() {
     try {
@@ -81,13 +85,20 @@
 
   function render(target, config) {
     var token = config.token;
+    var words = config.words;
     keepToken(token);
-    var form = el("form", { "class": "sp-widget", "aria-labelledby": instance + "-title", novalidate: "" });
-    form.appendChild(el("h2", { id: instance + "-title" }, config.title || "Report a problem"));
+    /* lang: a screen reader reads a Welsh form with a Welsh voice, whatever the host page's language. */
+    var form = el("form", {
+      "class": "sp-widget",
+      "aria-labelledby": instance + "-title",
+      lang: config.lang,
+      novalidate: ""
+    });
+    form.appendChild(el("h2", { id: instance + "-title" }, config.title));
 
-    var serviceLabel = el("label", { "for": instance + "-service" }, "Which service?");
+    var serviceLabel = el("label", { "for": instance + "-service" }, words.service_label);
     var service = el("select", { id: instance + "-service", name: "service", required: "" });
-    service.appendChild(el("option", { value: "" }, "Choose a service"));
+    service.appendChild(el("option", { value: "" }, words.service_choose));
     config.services.forEach(function (item) {
       service.appendChild(el("option", { value: item.id }, item.name));
     });
@@ -98,7 +109,7 @@
     form.appendChild(service);
 
     var problems = el("fieldset", {});
-    problems.appendChild(el("legend", {}, "What is wrong?"));
+    problems.appendChild(el("legend", {}, words.problem_legend));
     config.problem_types.forEach(function (item, index) {
       var id = instance + "-problem-" + item.id;
       var radio = el("input", { type: "radio", name: "problem", id: id, value: item.id });
@@ -121,7 +132,7 @@
        otherwise be cut without a word. dir="auto" sets Arabic or Hebrew right to left as it is typed. The limit
        is kept by `keepToLimit` below, not by maxlength, which counts an emoji as two characters. */
     var commentField = el("div", {});
-    commentField.appendChild(el("label", { "for": instance + "-comment" }, "Anything else we should know? (optional)"));
+    commentField.appendChild(el("label", { "for": instance + "-comment" }, words.comment_label));
     commentField.appendChild(document.createTextNode(" "));
     commentField.appendChild(
       el("textarea", {
@@ -133,7 +144,7 @@
       })
     );
     commentField.appendChild(document.createTextNode(" "));
-    commentField.appendChild(el("small", { id: instance + "-comment-hint" }, "Up to 500 characters."));
+    commentField.appendChild(el("small", { id: instance + "-comment-hint" }, words.comment_hint));
     form.appendChild(commentField);
     var comment = form.elements.comment;
 
@@ -176,7 +187,7 @@
     trap.appendChild(el("input", { type: "text", name: "website", tabindex: "-1", autocomplete: "off" }));
     form.appendChild(trap);
 
-    var button = el("button", { type: "submit" }, "Send report");
+    var button = el("button", { type: "submit" }, words.send);
     form.appendChild(button);
     var status = el("p", { role: "status", "aria-live": "polite", "class": "sp-widget-status" });
     form.appendChild(status);
@@ -185,7 +196,7 @@
     if (config.notice) {
       var notice = el("p", { "class": "sp-widget-notice" }, config.notice + " ");
       if (config.privacy_url) {
-        notice.appendChild(el("a", { href: config.privacy_url }, "Privacy notice"));
+        notice.appendChild(el("a", { href: config.privacy_url }, words.privacy_link));
       }
       form.appendChild(notice);
     }
@@ -200,18 +211,18 @@
       }
       var chosen = form.querySelector("input[name=problem]:checked");
       if (!service.value) {
-        status.textContent = "Please choose a service.";
+        status.textContent = words.need_service;
         service.focus();
         return;
       }
       if (!chosen) {
-        status.textContent = "Please say what is wrong.";
+        status.textContent = words.need_problem;
         form.querySelector("input[name=problem]").focus();
         return;
       }
       sending = true;
       button.setAttribute("aria-disabled", "true");
-      status.textContent = "Sending…";
+      status.textContent = words.sending;
       var report = {
         service: service.value,
         problem: chosen.value,
@@ -236,13 +247,13 @@
           });
         })
         .then(function (result) {
-          status.textContent = result.ok ? result.data.message : sentence(result.data.error) || "Sorry, that did not work.";
+          status.textContent = result.ok ? result.data.message : sentence(result.data.error) || words.failed;
           if (result.ok) {
             comment.value = "";
           }
         })
         .catch(function () {
-          status.textContent = "Sorry, the report could not be sent. Please try again later.";
+          status.textContent = words.not_sent;
         })
         .then(function () {
           sending = false;
@@ -271,7 +282,7 @@
   /* When the form cannot be loaded the server usually says why (a campus address that loaded it too often this
      hour): that reason is shown, so a person knows to come back later rather than that the form is broken. */
   function unavailable(target, reason) {
-    var note = el("p", { "class": "sp-widget-status" }, "The problem report form is unavailable right now.");
+    var note = el("p", { "class": "sp-widget-status", lang: UNAVAILABLE.lang }, UNAVAILABLE.text);
     if (reason) {
       note.textContent += " " + reason;
     }

@@ -14,6 +14,8 @@ from typing import Any
 from servicepulse.mentions.services import MentionData
 from servicepulse.sources.registry import PayloadError
 
+# The codes a report stores, and their English labels kept with it (`raw.problem_label`, and the mention's text)
+# whatever language the form spoke; the form shows `wording`'s labels for the same codes.
 PROBLEM_TYPES: dict[str, str] = {
     "down": "Not working",
     "slow": "Slow",
@@ -24,7 +26,12 @@ MAX_COMMENT = 500
 
 
 class ParseError(PayloadError):
-    pass
+    """A refused report: the English reason, and `code` and `params` for the form's words in its own
+    language (`wording.reason`)."""
+
+    def __init__(self, reason: str, *, code: str, **params: Any) -> None:
+        super().__init__(reason)
+        self.code, self.params = code, params
 
 
 @dataclass(frozen=True)
@@ -58,23 +65,26 @@ def _clean_comment(comment: str) -> str:
 def parse_report(body: Any, *, services: dict[str, str]) -> Report:
     """Check a decoded body against the catalogue (`services`: id -> name)."""
     if not isinstance(body, dict):
-        raise ParseError("the report must be a JSON object")
+        raise ParseError("the report must be a JSON object", code="not_object")
     service = body.get("service")
     if not isinstance(service, str) or not service:
-        raise ParseError("choose a service")
+        raise ParseError("choose a service", code="no_service")
     if service not in services:
-        raise ParseError(f"unknown service {service!r}")
+        raise ParseError(f"unknown service {service!r}", code="unknown_service", service=repr(service))
     problem = body.get("problem")
     if not isinstance(problem, str) or problem not in PROBLEM_TYPES:
-        raise ParseError(f"problem must be one of {', '.join(PROBLEM_TYPES)}")
+        choices = ", ".join(PROBLEM_TYPES)
+        raise ParseError(f"problem must be one of {choices}", code="bad_problem", choices=choices)
     comment = body.get("comment", "")
     if comment is None:
         comment = ""
     if not isinstance(comment, str):
-        raise ParseError("comment must be text")
+        raise ParseError("comment must be text", code="bad_comment")
     comment = _clean_comment(comment)
     if len(comment) > MAX_COMMENT:
-        raise ParseError(f"comment is longer than {MAX_COMMENT} characters")
+        raise ParseError(
+            f"comment is longer than {MAX_COMMENT} characters", code="long_comment", limit=MAX_COMMENT
+        )
     token = body.get("token", "")
     honeypot = body.get("website", "")
     return Report(

@@ -28,12 +28,15 @@ from servicepulse.catalog.selectors import service_list
 from servicepulse.core.ratelimit import client_address, rate_limit_hit
 from servicepulse.mentions.models import Mention
 from servicepulse.mentions.services import mentions_ingest
+from servicepulse.sources.connectors.widget import wording
 from servicepulse.sources.connectors.widget.parse import (
+    MAX_COMMENT,
     PROBLEM_TYPES,
     ParseError,
     parse_report,
     report_to_mention,
 )
+from servicepulse.sources.connectors.widget.wording import FormLanguage
 from servicepulse.sources.models import Source, SourceKind
 from servicepulse.sources.options import as_bool, as_int
 
@@ -78,6 +81,11 @@ def _option(source: Source, name: str, default: Any) -> Any:
     return default if value in (None, "") else value
 
 
+def form_language(source: Source) -> FormLanguage:
+    """The language the source's form speaks to people (its `language` option; English by default)."""
+    return wording.form_language(source.options.get("language"))
+
+
 def allowed_origins(source: Source) -> set[str]:
     value = _option(source, "allowed_origins", [])
     parts = value if isinstance(value, list) else str(value).split(",")
@@ -95,7 +103,7 @@ def check_origin(source: Source, request: HttpRequest) -> str:
         return ""
     if origin in allowed_origins(source):
         return origin
-    raise WidgetRefused(403, f"origin {origin} is not allowed to use this widget")
+    raise WidgetRefused(403, wording.reason(form_language(source), "origin", origin=origin))
 
 
 def check_rate(source: Source, request: HttpRequest, *, loading: bool = False) -> None:
@@ -106,13 +114,11 @@ def check_rate(source: Source, request: HttpRequest, *, loading: bool = False) -
     except (TypeError, ValueError):
         limit = DEFAULT_RATE_LIMIT  # a mistyped setting must not open the endpoint wide
     if loading:
-        scope, limit, what = f"widget-session:{source.pk}", limit * SESSION_RATE_FACTOR, "requests"
+        scope, limit, what = f"widget-session:{source.pk}", limit * SESSION_RATE_FACTOR, "too_many_requests"
     else:
-        scope, what = f"widget:{source.pk}", "reports"
+        scope, what = f"widget:{source.pk}", "too_many_reports"
     if rate_limit_hit(scope=scope, key=client_address(request), limit=limit, per=RATE_WINDOW) is not None:
-        raise WidgetRefused(
-            429, f"too many {what} from this address; try again later", retry_after=RATE_WINDOW
-        )
+        raise WidgetRefused(429, wording.reason(form_language(source), what), retry_after=RATE_WINDOW)
 
 
 def _salt(source: Source) -> str:
@@ -149,19 +155,28 @@ def services_offered(source: Source) -> dict[str, str]:
 
 
 def session_payload(source: Source, request: HttpRequest) -> dict[str, Any]:
-    """What the embed script needs: a reporter token (the one it has, when still valid), services, types."""
+    """What the embed script needs: a reporter token (the one it has, when still valid), services, problem
+    types, and the form's language (`lang`, its `lang` attribute) with every word it shows (`words`)."""
     token = request.headers.get("X-Widget-Token", "") or request.GET.get("token", "")
     if token_reporter(source, token) is None:
         token = token_issue(source)
     user = getattr(request, "user", None)
     signed_in = bool(user is not None and user.is_authenticated)
     privacy_url = str(_option(source, "privacy_url", "")).strip()
+    language = form_language(source)
+    title = str(_option(source, "title", ""))
+    words = {key: wording.say(language, key, limit=MAX_COMMENT) for key in wording.FORM_KEYS}
     return {
         "token": token,
         "signed_in": signed_in,
-        "title": str(_option(source, "title", "Report a problem")),
+        "lang": wording.html_lang(language),
+        "title": wording.say(language, "title") if wording.default_title(title) else title,
         "services": [{"id": sid, "name": name} for sid, name in services_offered(source).items()],
-        "problem_types": [{"id": key, "label": label} for key, label in PROBLEM_TYPES.items()],
+        # The codes stay the same in every language; only their labels are the form's.
+        "problem_types": [
+            {"id": key, "label": wording.say(language, f"problem_{key}")} for key in PROBLEM_TYPES
+        ],
+        "words": words,
         "notice": privacy_notice(source, signed_in=signed_in),
         # Only a web address becomes a link: the embedding page must never get a javascript: one.
         "privacy_url": privacy_url if privacy_url.lower().startswith(("https://", "http://")) else "",
@@ -172,30 +187,28 @@ def privacy_notice(source: Source, *, signed_in: bool) -> str:
     """What a report keeps and for how long, said under the form (what `report_submit` stores: the service,
     the problem, the comment, the page's address without its query, and a signed-in person's username; a
     signed-out reporter is a keyed hash, and no IP address is stored)."""
-    who = "this page's address and your username" if signed_in else "this page's address (not your name)"
-    kept = f"for {source.retention_days} days" if source.retention_days else "until the IT team deletes it"
-    return f"A report keeps the service, the problem, what you write and {who}, {kept}; not your IP address."
+    return wording.notice(form_language(source), signed_in=signed_in, retention_days=source.retention_days)
 
 
 def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
-    """Check and store one report; raises WidgetRefused (400/403) with a reason the form can show."""
+    """Check and store one report; raises WidgetRefused (400/403) with a reason the form can show, in its
+    language (as is the outcome's message)."""
+    language = form_language(source)
     try:
         report = parse_report(body, services=services_offered(source))
     except ParseError as exc:
-        raise WidgetRefused(400, str(exc)) from None
+        raise WidgetRefused(400, wording.reason(language, exc.code, **exc.params)) from None
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         identity, author = f"user:{user.pk}", user.get_username()
     else:
         reporter = token_reporter(source, report.token)
         if reporter is None:
-            raise WidgetRefused(
-                403, "this form has expired; reload the page and try again", code=FORM_EXPIRED
-            )
+            raise WidgetRefused(403, wording.reason(language, "expired"), code=FORM_EXPIRED)
         identity, author = f"token:{reporter}", ""
     if report.honeypot:
         # A bot filled the hidden field: answer as if accepted, keep nothing.
-        return Outcome(counted=False, message="Thanks, your report was received.")
+        return Outcome(counted=False, message=wording.say(language, "thanks"))
     pseudonym = _pseudonym(source, identity)
     now = timezone.now()
     recent = Mention.objects.filter(
@@ -208,7 +221,7 @@ def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
     # the rule when the cache has been cleared.
     gate = f"sp:widget:count:{source.pk}:{pseudonym}:{report.service_id}"
     if recent or not cache.add(gate, 1, timeout=int(COUNT_WINDOW.total_seconds())):
-        return Outcome(counted=False, message="Thanks, we already have your report about this service.")
+        return Outcome(counted=False, message=wording.say(language, "thanks_again"))
     page = request.headers.get("Referer", "")[:500]
     mention = report_to_mention(
         report,
@@ -222,7 +235,7 @@ def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
     return Outcome(
         counted=True,
         mention_id=result.mention_ids[0] if result.mention_ids else None,
-        message="Thanks, your report was received.",
+        message=wording.say(language, "thanks"),
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from servicepulse.core.templatetags.local_time import local_time_text
 from servicepulse.incidents.alerts import verify
 from servicepulse.incidents.models import AlertChannel, AlertDelivery, AlertRule, DeliveryStatus
 from servicepulse.incidents.services import (
@@ -349,7 +350,7 @@ def test_an_alert_held_for_quiet_hours_says_until_when(
     assert f"Held for quiet hours {timezone.localtime(delivery.created_at):%d %b %H:%M}" in page
     assert f"until {until:%d %b %H:%M}" in page
     incident_page = text(clients["admin"].get(f"/incidents/{incident.pk}/"))
-    assert f"Held for quiet hours until {until:%d %b %H:%M}" in incident_page
+    assert f"Held for quiet hours until {local_time_text(until)}" in incident_page
 
 
 @pytest.mark.django_db

@@ -432,3 +432,41 @@ def test_a_resolved_incident_says_when_it_ran_and_names_people_never_by_their_di
     html = viewer.get(f"/incidents/{incident.pk}/").content.decode()
     assert "between Thu 19 Nov 21:18 and Sat 21 Nov 01:30 (1 d 4 h)" in html
     assert "sam_k (Reddit); a person on Report-a-problem widget</p>" in html
+
+
+@pytest.mark.django_db
+def test_the_incident_pages_name_the_zone_in_the_hour_the_clocks_repeat(
+    world: dict[str, Any], clients: dict[str, Client], settings: Any
+) -> None:
+    """The incident pages wrote "Sun 25 Oct 01:30" both for when an incident began (01:30 BST) and when it was
+    resolved an hour later (01:30 GMT): the footer's "Europe/London time" cannot tell the two apart."""
+    import re
+    from datetime import UTC, datetime
+
+    from servicepulse.incidents.models import IncidentKind, IncidentState
+
+    settings.TIME_ZONE = "Europe/London"
+    began = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 01:30 BST, an hour before the clocks go back
+    incident = incident_services.incident_create(
+        service_id=world["services"][0].id,
+        title="Moodle down overnight",
+        started_at=began,
+        kind=IncidentKind.DETECTED,
+        state=IncidentState.CONFIRMED,
+        at=began + timedelta(minutes=10),
+    )
+    incident_services.incident_update_status(
+        incident=incident,
+        state=IncidentState.RESOLVED,
+        at=began + timedelta(hours=1),  # 01:30 GMT
+    )
+    detail = " ".join(
+        re.sub(r"<[^>]+>", " ", clients["viewer"].get(f"/incidents/{incident.pk}/").content.decode()).split()
+    )
+    assert "started 25 Oct 2026, 01:30 BST · resolved 25 Oct 2026, 01:30 GMT (after 1 h)" in detail
+    assert "Timeline 25 Oct 2026, 01:40 BST Problem detected" in detail
+    assert "25 Oct 2026, 01:30 GMT Resolved" in detail
+    listed = " ".join(
+        re.sub(r"<[^>]+>", " ", clients["viewer"].get("/incidents/?state=resolved").content.decode()).split()
+    )
+    assert "25 Oct 2026, 01:30 BST resolved 25 Oct 2026, 01:30 GMT" in listed

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 
+from servicepulse.core.templatetags.local_time import local_time_text
 from servicepulse.incidents.models import Incident
 from servicepulse.incidents.services import maintenance_schedule
 
@@ -21,7 +21,7 @@ def _text(html: str) -> str:
 
 
 def _human(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "D d M Y H:i")
+    return local_time_text(moment)
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from servicepulse.core.templatetags.local_time import local_time_text
 from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
 from servicepulse.incidents.services import (
     incident_attach_mentions,
@@ -43,8 +44,8 @@ def test_maintenance_not_started_yet_is_listed_as_scheduled(clients: dict[str, C
     upcoming = _row(html, "Print server upgrade")
     assert ">Scheduled<" in upcoming and ">Maintenance<" not in upcoming
     assert "planned start" in upcoming
-    assert f"{timezone.localtime(tomorrow):%a %d %b %H:%M}" in upcoming
-    assert f"{timezone.localtime(tomorrow + timedelta(hours=2)):%a %d %b %H:%M}" in upcoming
+    assert local_time_text(tomorrow) in upcoming
+    assert local_time_text(tomorrow + timedelta(hours=2)) in upcoming
     under_way = _row(html, "Toner swap")
     assert ">Maintenance<" in under_way and "planned start" not in under_way
     page = clients["viewer"].get(f"/incidents/{_pk('Print server upgrade')}/").content.decode()
@@ -167,7 +168,7 @@ def test_the_alerts_sent_say_why_one_was_cancelled_and_when_the_others_go(client
     assert "not sent: the alert rule was disabled" in lines["leads"]
     retry = timezone.localtime(now + timedelta(minutes=1))
     assert "Retrying" in lines["desk"] and "next try <time" in lines["desk"]
-    assert f"{retry:%d %b %H:%M}" in lines["desk"] and "rollup_error" in lines["desk"]
+    assert local_time_text(retry) in lines["desk"] and "rollup_error" in lines["desk"]
     assert "until <time" in lines["night desk"] and f"{quiet_to:%H:%M}" in lines["night desk"]
 
 

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from servicepulse.core.templatetags.local_time import local_time_text
 from servicepulse.experience import rendering
 from servicepulse.experience.periods import IsoWeek, WeekError
 from servicepulse.experience.selectors import report_build
@@ -78,7 +79,7 @@ class Command(BaseCommand):
             for address, when in result.already_sent:
                 self.stderr.write(
                     f"not sent to {address}: it already had week {week.label}'s report "
-                    f"({timezone.localtime(when):%-d %b %Y %H:%M}); add --resend to send it again"
+                    f"({local_time_text(when)}); add --resend to send it again"
                 )
             if result.refused:
                 refused = "; ".join(f"{address} ({reason})" for address, reason in result.refused)

@@ -32,6 +32,7 @@ from servicepulse.analysis.selectors import (
 from servicepulse.analysis.services import correction_create, correction_revert
 from servicepulse.catalog.models import Service
 from servicepulse.catalog.selectors import service_resolve
+from servicepulse.core.times import local_time_text
 from servicepulse.dashboard.forms import set_choices
 from servicepulse.dashboard.selectors import live_counts_forget, mention_search_q
 from servicepulse.dashboard.services import rollup_refresh_for
@@ -179,10 +180,6 @@ def _who(user: Any) -> str:
     return user.get_username() if user is not None else "someone (no account recorded)"
 
 
-def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%-d %b %Y %H:%M")
-
-
 def _label_name(label: str) -> str:
     return str(CorrectionField(label).label) if label in CorrectionField.values else label
 
@@ -190,7 +187,7 @@ def _label_name(label: str) -> str:
 def _correction_note(correction: Any, analysis: Any, names: dict[str, str]) -> str:
     label = str(correction.field)
     value = _label_words(label, correction.value, names)
-    note = f"{_label_name(label)} set to {value} by {_who(correction.user)}, {_when(correction.created_at)}"
+    note = f"{_label_name(label)} set to {value} by {_who(correction.user)}, {local_time_text(correction.created_at)}"
     output = analysis.model_output if analysis is not None else {}
     if label in output:
         note += f" (servicepulse had read: {_label_words(label, output[label], names)})"
@@ -202,7 +199,7 @@ def _reverted_note(correction: Any, names: dict[str, str]) -> str:
     value = _label_words(label, correction.value, names)
     return (
         f"{_label_name(label)} put back to servicepulse's reading by {_who(correction.reverted_by)}, "
-        f"{_when(correction.reverted_at)} ({_who(correction.user)} had set it to {value})"
+        f"{local_time_text(correction.reverted_at)} ({_who(correction.user)} had set it to {value})"
     )
 
 

@@ -29,6 +29,7 @@ from django.utils.safestring import SafeString
 
 from servicepulse.analysis.selectors import history_started, mentions_for_service
 from servicepulse.catalog.models import Service
+from servicepulse.core.times import local_time_text
 from servicepulse.dashboard import charts
 from servicepulse.dashboard.models import ServiceDay
 from servicepulse.dashboard.services import LIVE_DAYS, DayCounts, count_days, local_day_start, rollup_catch_up
@@ -155,7 +156,7 @@ def board_state(
 def _state_label(state: str, learning_until: datetime | None) -> str:
     label = BoardState.LABELS.get(state, state)
     if state == BoardState.LEARNING and learning_until is not None:
-        label += f" (until {timezone.localtime(learning_until):%a %d %b %H:%M})"
+        label += f" (until {local_time_text(learning_until)})"
     return label
 
 

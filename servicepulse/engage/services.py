@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from servicepulse.analysis.selectors import analysis_for_mentions
 from servicepulse.catalog.models import Service
+from servicepulse.core.times import local_time_text
 from servicepulse.engage.models import (
     ActivityKind,
     Case,
@@ -366,14 +367,14 @@ def _reply_claim(*, case: Case, text: str, actor: Actor, at: datetime, seen: int
         ).first()
         if same is not None:
             raise ReplyAlreadySent(
-                f"This exact reply was already sent at {_clock(same.created_at)} by {_who(same)}; "
+                f"This exact reply was already sent at {local_time_text(same.created_at)} by {_who(same)}; "
                 "it was not sent again."
             )
         if seen is not None:
             newer = replies.filter(outcome__in=ANSWERED, pk__gt=seen).first()
             if newer is not None:
                 raise EngageError(
-                    f"{_who(newer)} answered this person at {_clock(newer.created_at)} while you were "
+                    f"{_who(newer)} answered this person at {local_time_text(newer.created_at)} while you were "
                     "writing, so yours was not sent. Read their answer below; your text is kept in the form "
                     "if you still want to send it."
                 )
@@ -384,11 +385,6 @@ def _reply_claim(*, case: Case, text: str, actor: Actor, at: datetime, seen: int
 
 def _who(reply: Reply) -> str:
     return reply.sent_by.get_username() if reply.sent_by is not None else "someone"
-
-
-def _clock(at: datetime) -> str:
-    """A time as the team reads it: in the organisation's time zone (settings.TIME_ZONE)."""
-    return timezone.localtime(at).strftime("%H:%M")
 
 
 @transaction.atomic

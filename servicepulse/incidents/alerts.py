@@ -23,9 +23,9 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
 from servicepulse.core.fetcher import HTTP_SCHEMES, FetchError, allow_private, check_url, fetch
+from servicepulse.core.times import local_time_text
 from servicepulse.incidents.models import (
     ActivityType,
     AlertChannel,
@@ -128,10 +128,9 @@ def alert_message(incident: Incident, state: str) -> AlertMessage:
 def _when(incident: Incident, state: str) -> str:
     """Since when, in the organisation's time zone with the day (an alert read at 3 a.m. about a problem
     that began before midnight must not be ambiguous)."""
-    started = timezone.localtime(incident.started_at)
-    line = f"Started {started:%a %d %b %H:%M %Z}"
+    line = f"Started {local_time_text(incident.started_at)}"
     if state == IncidentState.RESOLVED and incident.resolved_at is not None:
-        line += f", resolved {timezone.localtime(incident.resolved_at):%a %d %b %H:%M %Z}"
+        line += f", resolved {local_time_text(incident.resolved_at)}"
     return line + "."
 
 

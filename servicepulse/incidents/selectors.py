@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from servicepulse.analysis.models import MentionAnalysis, ServiceTag
+from servicepulse.core.times import local_time_text
 from servicepulse.incidents import explain as explaining
 from servicepulse.incidents.models import (
     OPEN_STATES,
@@ -130,23 +131,17 @@ def lasted_words(span: timedelta) -> str:
 
 
 def resolved_span_words(*, started_at: datetime, resolved_at: datetime) -> str:
-    """When a resolved incident ran, in the organisation's time zone: "between 21:18 and 23:05 (1 h 47 min)",
-    with the days when it ran past midnight."""
-    start, end = timezone.localtime(started_at), timezone.localtime(resolved_at)
-    if start.date() == end.date():
-        begun, ended = f"{start:%H:%M}", f"{end:%H:%M}"
-    else:
-        begun, ended = f"{start:%a %-d %b %H:%M}", f"{end:%a %-d %b %H:%M}"
+    """When a resolved incident ran, as every page writes a time (`local_time_text`, naming the zone):
+    "between 19 Nov 2026, 21:18 GMT and 19 Nov 2026, 23:05 GMT (1 h 47 min)"."""
+    begun, ended = local_time_text(started_at), local_time_text(resolved_at)
     return f"between {begun} and {ended} ({lasted_words(resolved_at - started_at)})"
 
 
 def since_words(started_at: datetime) -> str:
-    """When something began, for "since ...", in the organisation's time zone: "21:18" when that is today,
-    "Tue 24 Nov, 21:18" otherwise; a bare time from an earlier day would read as today's."""
-    start = timezone.localtime(started_at)
-    if start.date() == timezone.localdate():
-        return f"{start:%H:%M}"
-    return f"{start:%a} {start.day} {start:%b}, {start:%H:%M}"
+    """When something began, for "since ...", as every page writes a time (`local_time_text`): with the day,
+    so a time from an earlier day does not read as today's, and the zone, so 01:30 BST and 01:30 GMT on the
+    night the clocks go back are told apart: "24 Nov 2026, 21:18 GMT"."""
+    return local_time_text(started_at)
 
 
 # The "since 21:18" `explain` writes after its counts, true on the day the incident opened.
@@ -155,8 +150,8 @@ _SUMMARY_SINCE = re.compile(r" since \d{1,2}:\d{2}\b")
 
 def summary_as_shown(summary: str, *, incident: Incident) -> str:
     """A summary `explain` wrote ("... from 12 people since 21:18; ...") as it reads now: a resolved
-    incident says when it began and ended, so it no longer reads as still open; one still open from an
-    earlier day says the day it began ("since Tue 24 Nov, 21:18"), not a time that reads as today's."""
+    incident says when it began and ended, so it no longer reads as still open; one still open says the day
+    and zone it began ("since 24 Nov 2026, 21:18 GMT"), not a bare time that reads as today's."""
     if incident.resolved_at is not None:
         span = resolved_span_words(started_at=incident.started_at, resolved_at=incident.resolved_at)
         return _SUMMARY_SINCE.sub(f" {span}", summary, count=1)

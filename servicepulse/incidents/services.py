@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from servicepulse.analysis.selectors import AnalysedPost, analysed_posts, history_started
 from servicepulse.catalog.models import Service
+from servicepulse.core.times import local_time_text
 from servicepulse.incidents import explain as explaining
 from servicepulse.incidents.buckets import SignalBucket, bucket_floor, bucket_signals, bucket_size
 from servicepulse.incidents.calendar import Period, TermCalendar, term_calendar
@@ -124,7 +125,7 @@ def incident_create(
     if kind == IncidentKind.MANUAL:
         if started_at > at + START_GRACE:
             raise IncidentError(
-                f"an incident opened by hand has already started, and {_local_words(started_at)} is still "
+                f"an incident opened by hand has already started, and {local_time_text(started_at)} is still "
                 "to come: give the time it started (for work still to come, plan a maintenance window)"
             )
         # A minute or two ahead is a clock or a rounded "now": it has started, so complaints attach at once.
@@ -472,7 +473,7 @@ def maintenance_schedule(
         kind=IncidentKind.MAINTENANCE,
         state=IncidentState.CONFIRMED,
         user=user,
-        comment=f"planned from {_local_words(start)} to {_local_words(end)}",
+        comment=f"planned from {local_time_text(start)} to {local_time_text(end)}",
     )
     if note.strip():
         incident_add_note(incident=window, comment=note, user=user)
@@ -497,11 +498,6 @@ def maintenance_complete_due(*, now: datetime | None = None) -> list[int]:
         )
         done.append(window.pk)
     return done
-
-
-def _local_words(moment: datetime) -> str:
-    """A moment in the site's time zone as the pages write it ("Sat 28 Nov 2026 07:00")."""
-    return f"{timezone.localtime(moment):%a %d %b %Y %H:%M}"
 
 
 def _open_incident(service_id: str, at: datetime) -> Incident | None:

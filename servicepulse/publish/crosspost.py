@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from servicepulse.blog.models import Post
+from servicepulse.core.times import local_time_text
 from servicepulse.publish.models import CrossPost, CrossPostState, CrossPostTarget
 from servicepulse.publish.networks import NETWORKS, Network, draft_text, shorten
 from servicepulse.sources.models import Source
@@ -258,9 +259,7 @@ def crosspost_schedule(*, crosspost: CrossPost, at: datetime | None = None) -> C
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError("send time has no time zone")
     if at is not None and at < timezone.now() - PAST_GRACE:
-        raise ValueError(
-            f"{timezone.localtime(at):%d %b %Y %H:%M} has already passed: give a later time, or use Send now"
-        )
+        raise ValueError(f"{local_time_text(at)} has already passed: give a later time, or use Send now")
     when = at or timezone.now()
     crosspost_transition(crosspost=crosspost, to=S.SCHEDULED, send_at=when, error="")
     _enqueue("crosspost_send_task", crosspost.pk, at=when)
@@ -354,7 +353,7 @@ def _failed(copy: CrossPost, exc: ConnectorError) -> CrossPost:
         with transaction.atomic():
             crosspost_transition(
                 crosspost=copy, to=S.SCHEDULED, send_at=at, claimed_until=None,
-                error=f"{exc} — trying again after {timezone.localtime(at):%H:%M:%S} (the network's "
+                error=f"{exc} — trying again after {local_time_text(at)} (the network's "
                 "Retry-After)",
             )  # fmt: skip
             _enqueue("crosspost_send_task", copy.pk, at=at)

@@ -6,9 +6,9 @@ from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 
 from servicepulse.accounts.roles import Role, role_required
+from servicepulse.core.times import local_time_text
 from servicepulse.publish.feeds import FEED_SALT
 from servicepulse.publish.models import Digest
 from servicepulse.publish.networks import NETWORKS
@@ -95,7 +95,7 @@ def crosspost_post(request: HttpRequest, slug: str) -> HttpResponse:
                 if at is None:
                     raise ValueError("give a date and time to send at")
                 crosspost.crosspost_schedule(crosspost=copy, at=at)
-                messages.info(request, f"Scheduled for {timezone.localtime(at):%d %b %H:%M}.")
+                messages.info(request, f"Scheduled for {local_time_text(at)}.")
             elif action == "retry":
                 crosspost.crosspost_retry(crosspost=copy)
                 messages.info(request, "Trying again.")

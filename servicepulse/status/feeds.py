@@ -7,18 +7,13 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest
-from django.template.defaultfilters import date, linebreaksbr
-from django.utils import timezone
+from django.template.defaultfilters import linebreaksbr
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
+from servicepulse.core.times import local_time_text
 from servicepulse.status.models import Maintenance, PublicIncident
 from servicepulse.status.selectors import feed_items, status_url
-
-
-def _when(moment: datetime) -> str:
-    """A time as the status pages and e-mails write it, in the local zone and naming it."""
-    return date(timezone.localtime(moment), "j M Y, H:i T")
 
 
 class StatusAtomFeed(Feed):
@@ -66,14 +61,14 @@ class StatusAtomFeed(Feed):
     def item_description(self, item: PublicIncident | Maintenance) -> str:
         if isinstance(item, Maintenance):
             # Each end names its own zone: a window across a clock change starts in another offset than it ends.
-            start, end = _when(item.starts_at), _when(item.ends_at)
+            start, end = local_time_text(item.starts_at), local_time_text(item.ends_at)
             parts = [f"<p><strong>Scheduled</strong> {start} \u2013 {end}</p>"]
             if item.body:
                 parts.append(f"<p>{linebreaksbr(escape(item.body))}</p>")
             parts.append(f"<p>Components: {escape(', '.join(s.name for s in item.services.all()))}</p>")
             return "".join(parts)
         parts = [
-            f"<p><small>{_when(u.created_at)}</small><br>"
+            f"<p><small>{local_time_text(u.created_at)}</small><br>"
             f"<strong>{escape(u.get_status_display())}</strong> - {linebreaksbr(escape(u.body))}</p>"
             for u in item.updates.all()
         ]

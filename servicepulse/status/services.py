@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from servicepulse.catalog.models import Service
+from servicepulse.core.times import local_time_text
 from servicepulse.incidents import services as incidents_services
 from servicepulse.incidents.models import Incident, IncidentState
 from servicepulse.incidents.selectors import DetectedIncident, detected_incident, since_words
@@ -54,8 +55,8 @@ class UpdateAlreadyPosted(StatusError):
     twice."""
 
     def __init__(self, update: IncidentUpdate) -> None:
-        at = timezone.localtime(update.created_at)
-        super().__init__(f"This update was already posted at {at:%H:%M %Z}; it was not posted again.")
+        at = local_time_text(update.created_at)
+        super().__init__(f"This update was already posted at {at}; it was not posted again.")
         self.update = update
 
 
@@ -135,9 +136,9 @@ def public_incident_open(
         else None
     )
     if twin is not None:
-        posted = timezone.localtime(twin.created_at)
+        posted = local_time_text(twin.created_at)
         raise StatusError(
-            f"“{twin.title}” was already posted at {posted:%H:%M %Z} for the same components; it was not "
+            f"“{twin.title}” was already posted at {posted} for the same components; it was not "
             "posted again (post an update to it instead)"
         )
     incident = PublicIncident.objects.create(
@@ -233,9 +234,9 @@ def maintenance_schedule(
         services,
     )
     if twin is not None:
-        posted = timezone.localtime(twin.created_at)
+        posted = local_time_text(twin.created_at)
         raise StatusError(
-            f"“{twin.title}” was already scheduled at {posted:%H:%M %Z} for the same components and times; it "
+            f"“{twin.title}” was already scheduled at {posted} for the same components and times; it "
             "was not scheduled again"
         )
     window = Maintenance.objects.create(
@@ -507,8 +508,7 @@ def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
     else:
         symptom = f"People report that {incident.service_name} is not working as expected."
     people = incident.affected_authors
-    since = f"{since_words(incident.started_at)} {timezone.localtime(incident.started_at):%Z}"
-    reach = f" {people} people have told us since {since}." if people else ""
+    reach = f" {people} people have told us since {since_words(incident.started_at)}." if people else ""
     # An incident report is published once it is over, with its closing update: no update is to follow.
     promise = "" if incident.state == RESOLVED else " We will post an update within 30 minutes."
     body = f"We are investigating reports of problems with {incident.service_name}. {symptom}{reach}{promise}"
@@ -529,11 +529,9 @@ class PublishDraft:
 
 def draft_resolved_update(*, incident: DetectedIncident) -> str:
     """The closing update of an incident report: when the service has worked normally since."""
-    ended = timezone.localtime(incident.resolved_at or timezone.now())
+    ended = local_time_text(incident.resolved_at or timezone.now())
     return (
-        f"{incident.service_name} has been working normally since {ended:%H:%M %Z on %A} {ended.day} "
-        f"{ended:%B}. "
-        "Thank you to everyone who told us."
+        f"{incident.service_name} has been working normally since {ended}. Thank you to everyone who told us."
     )
 
 

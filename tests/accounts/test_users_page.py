@@ -15,6 +15,7 @@ from django.test import Client
 
 from servicepulse.accounts.roles import Role, user_role
 from servicepulse.accounts.services import AccountError, user_create, user_set_active, user_set_role
+from servicepulse.core.times import local_time_text
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,9 @@ def test_list_shows_role_email_last_sign_in_and_whether_active(
     row = re.search(rf'<tr>\s*<td><a href="/accounts/users/{viewer.pk}/">.*?</tr>', html, re.S)
     assert row is not None
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row.group(0), re.S)]
-    assert cells[1:] == ["Viewer", "viewer@northgate.example", "password", "2 Mar 2026 09:30", "yes"]
+    signed_in = local_time_text(viewer.last_login)
+    assert signed_in == "2 Mar 2026, 09:30 GMT"
+    assert cells[1:] == ["Viewer", "viewer@northgate.example", "password", signed_in, "yes"]
     nobody = re.search(r"ssonobody</strong></a>.*?</tr>", html, re.S)
     assert (
         nobody is not None

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from servicepulse.core.templatetags.local_time import local_time_text
+from servicepulse.core.times import local_time_text
 from servicepulse.incidents.alerts import verify
 from servicepulse.incidents.models import AlertChannel, AlertDelivery, AlertRule, DeliveryStatus
 from servicepulse.incidents.services import (
@@ -347,8 +347,8 @@ def test_an_alert_held_for_quiet_hours_says_until_when(
     until = timezone.localtime(delivery.next_attempt_at)
     page = text(clients["admin"].get("/alerts/"))
     # It said "Held for quiet hours" and when it was raised, not when it will be sent (the incident page did).
-    assert f"Held for quiet hours {timezone.localtime(delivery.created_at):%d %b %H:%M}" in page
-    assert f"until {until:%d %b %H:%M}" in page
+    assert f"Held for quiet hours {local_time_text(delivery.created_at)}" in page
+    assert f"until {local_time_text(until)}" in page
     incident_page = text(clients["admin"].get(f"/incidents/{incident.pk}/"))
     assert f"Held for quiet hours until {local_time_text(until)}" in incident_page
 

@@ -10,6 +10,8 @@ from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
 
+from servicepulse.core.times import local_time_text
+
 incident_services = pytest.importorskip(
     "servicepulse.incidents.services", reason="the incidents app is not there"
 )
@@ -404,17 +406,20 @@ def test_a_resolved_incident_says_when_it_ran_and_names_people_never_by_their_di
     viewer = clients["viewer"]
     with freeze_time(datetime(2026, 11, 20, 3, 0, tzinfo=UTC)):  # 22:00 the same evening in New York
         while_open = viewer.get(f"/incidents/{incident.pk}/").content.decode()
-    assert "from 3 people since 21:18;" in while_open  # true while it is open, on the day it began
+    began = local_time_text(started)
+    assert began == "19 Nov 2026, 21:18 EST"
+    assert f"from 3 people since {began};" in while_open  # true while it is open, with its day and zone
     # Still open the next morning: a bare "since 21:18" would read as this evening's.
     with freeze_time(datetime(2026, 11, 20, 14, 0, tzinfo=UTC)):
         next_day = viewer.get(f"/incidents/{incident.pk}/").content.decode()
-    assert "from 3 people since Thu 19 Nov, 21:18;" in next_day
+    assert f"from 3 people since {began};" in next_day
 
     incident_services.incident_update_status(
         incident=incident, state=IncidentState.RESOLVED, at=datetime(2026, 11, 20, 4, 5, tzinfo=UTC)
     )
     html = viewer.get(f"/incidents/{incident.pk}/").content.decode()
-    assert "from 3 people between 21:18 and 23:05 (1 h 47 min); most mention" in html
+    ended = local_time_text(datetime(2026, 11, 20, 4, 5, tzinfo=UTC))
+    assert f"from 3 people between {began} and {ended} (1 h 47 min); most mention" in html
     assert "since 21:18" not in html
     assert "(after 1 h 47 min)" in html  # beside "resolved" at the top
     people = html.split('id="authors-h"')[1].split("</section>")[0]
@@ -430,7 +435,9 @@ def test_a_resolved_incident_says_when_it_ran_and_names_people_never_by_their_di
         incident=incident, state=IncidentState.RESOLVED, at=datetime(2026, 11, 21, 6, 30, tzinfo=UTC)
     )
     html = viewer.get(f"/incidents/{incident.pk}/").content.decode()
-    assert "between Thu 19 Nov 21:18 and Sat 21 Nov 01:30 (1 d 4 h)" in html
+    ended = local_time_text(datetime(2026, 11, 21, 6, 30, tzinfo=UTC))
+    assert ended == "21 Nov 2026, 01:30 EST"
+    assert f"between {began} and {ended} (1 d 4 h)" in html
     assert "sam_k (Reddit); a person on Report-a-problem widget</p>" in html
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from servicepulse.catalog.models import Service
 from servicepulse.catalog.services import catalog_load
+from servicepulse.core.times import local_time_text
 from servicepulse.incidents.detection import Detector, DetectorConfig
 from servicepulse.incidents.models import DetectorSnapshot
 
@@ -38,7 +39,7 @@ def test_a_service_added_today_is_learning_until_48_hours_of_history(clients: di
     for response in (board, clients["viewer"].get("/services/vle/")):
         page = _text(response)
         assert "Calm" not in page
-        assert f"Learning (until {until:%a %d %b %H:%M})" in page
+        assert f"Learning (until {local_time_text(until)})" in page
         assert "Detection starts after 48 hours of history" in page
         assert 'title="Detection starts after 48 hours of history' in response.content.decode()
 
@@ -52,7 +53,7 @@ def test_a_detector_still_warming_up_keeps_the_service_learning(clients: dict[st
     DetectorSnapshot.objects.create(service_id="vle", state=warming.to_state(), last_bucket=last)
     until = timezone.localtime(last + timedelta(minutes=15) + timedelta(hours=38))
     page = _text(clients["viewer"].get("/services/vle/"))
-    assert f"Learning (until {until:%a %d %b %H:%M})" in page
+    assert f"Learning (until {local_time_text(until)})" in page
 
     warm = Detector(config=DetectorConfig(bucket_minutes=15), n=14 * 96, last_timestamp=last)
     DetectorSnapshot.objects.filter(service_id="vle").update(state=warm.to_state())

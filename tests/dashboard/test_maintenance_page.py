@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from servicepulse.core.templatetags.local_time import local_time_text
+from servicepulse.core.times import local_time_text
 from servicepulse.incidents.models import Incident
 from servicepulse.incidents.services import maintenance_schedule
 
@@ -55,7 +55,10 @@ def test_the_maintenance_activity_records_the_window_in_local_words(world: dict[
         service_id="printing", title="Printing upgrade", start=start, end=start + timedelta(hours=2)
     )
     comment = Incident.objects.get(pk=window.pk).activities.get().comment
-    assert comment == "planned from Sat 04 Jul 2026 07:00 to Sat 04 Jul 2026 09:00"
+    assert (
+        comment == f"planned from {local_time_text(start)} to {local_time_text(start + timedelta(hours=2))}"
+    )
+    assert comment == "planned from 4 Jul 2026, 07:00 BST to 4 Jul 2026, 09:00 BST"
 
 
 @pytest.mark.django_db
@@ -160,9 +163,9 @@ def test_planning_a_window_that_overlaps_another_warns_naming_it(
     assert Incident.objects.filter(title="Moodle database patch", kind="maintenance").exists()
     text = _text(response.content.decode())
     assert "Opened “Moodle database patch”." in text
-    local = timezone.localtime(start)
+    began, ends = local_time_text(start), local_time_text(start + timedelta(hours=3))
     assert (
-        f"It overlaps the maintenance window “Moodle upgrade” on Moodle VLE ({local:%a %d %b} 06:00 to 09:00). "
+        f"It overlaps the maintenance window “Moodle upgrade” on Moodle VLE ({began} to {ends}). "
         "While both are open, complaints attach only to the one that started later." in text
     )
     assert "Moodle reindex" not in text and "Printer swap" not in text

@@ -15,6 +15,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from servicepulse.analysis.selectors import AnalysedPost
+from servicepulse.core.times import local_time_text
 from servicepulse.incidents import alerts, selectors, services
 from servicepulse.incidents.models import (
     ActivityType,
@@ -257,10 +258,11 @@ def test_teams_shows_users_words_as_typed_not_as_markdown(incident: Incident) ->
 
 def test_the_alert_says_since_when_in_the_organisations_time(incident: Incident) -> None:
     text = alerts.alert_message(incident, IncidentState.CONFIRMED).text
-    assert "Started Thu 16 Oct 12:40 BST." in text  # 11:40 UTC, in Europe/London
+    assert f"Started {local_time_text(incident.started_at)}." in text
+    assert "Started 16 Oct 2025, 12:40 BST." in text  # 11:40 UTC, in Europe/London
     incident.resolved_at = NOON + timedelta(hours=2)
     resolved = alerts.alert_message(incident, IncidentState.RESOLVED).text
-    assert "Started Thu 16 Oct 12:40 BST, resolved Thu 16 Oct 15:00 BST." in resolved
+    assert "Started 16 Oct 2025, 12:40 BST, resolved 16 Oct 2025, 15:00 BST." in resolved
 
 
 def test_a_resolved_alert_says_when_the_incident_ran_not_since(incident: Incident) -> None:
@@ -271,12 +273,14 @@ def test_a_resolved_alert_says_when_the_incident_ran_not_since(incident: Inciden
     message = alerts.alert_message(incident, IncidentState.RESOLVED)
     assert message.title == "Resolved: Moodle VLE: complaints rising"
     first = message.text.splitlines()[0]
-    assert first == "31 complaints about Moodle VLE from 14 people between 12:40 and 15:00 (2 h 20 min)."
+    began, ended = local_time_text(incident.started_at), local_time_text(incident.resolved_at)
+    assert (began, ended) == ("16 Oct 2025, 12:40 BST", "16 Oct 2025, 15:00 BST")
+    assert first == f"31 complaints about Moodle VLE from 14 people between {began} and {ended} (2 h 20 min)."
     # One still open and alerted the next day (held through quiet hours) says the day it began.
     incident.state, incident.resolved_at = IncidentState.CONFIRMED, None
     with freeze_time(NOON + timedelta(days=1)):
         held = alerts.alert_message(incident, IncidentState.CONFIRMED).text.splitlines()[0]
-    assert held == "31 complaints about Moodle VLE from 14 people since Thu 16 Oct, 12:40."
+    assert held == f"31 complaints about Moodle VLE from 14 people since {began}."
 
 
 def test_a_429_waits_as_long_as_retry_after_asks(incident: Incident) -> None:

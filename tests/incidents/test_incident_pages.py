@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from servicepulse.core.templatetags.local_time import local_time_text
+from servicepulse.core.times import local_time_text
 from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
 from servicepulse.incidents.services import (
     incident_attach_mentions,
@@ -209,5 +209,7 @@ def test_the_alert_rules_page_says_when_a_held_alert_went_and_whose_clock_quiet_
         created_at=queued, sent_at=datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
     )
     row = _row(clients["admin"].get("/alerts/").content.decode(), "duty@example.ac.uk")
-    assert "Sent</strong>" in row and "28 Nov 07:00" in row and "27 Nov 23:10" not in row
+    sent = local_time_text(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    assert sent == "28 Nov 2026, 07:00 EST"
+    assert "Sent</strong>" in row and sent in row and local_time_text(queued) not in row
     assert "22:00 to 07:00 <small" in row and "America/New_York" in row

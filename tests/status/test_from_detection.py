@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from freezegun import freeze_time
 
+from servicepulse.core.times import local_time_text
 from servicepulse.engage.services import loop_preview
 from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
 from servicepulse.incidents.services import incident_attach_mentions, incident_create
@@ -73,21 +74,23 @@ def test_one_click_publish_with_drafted_update(client, users, detected) -> None:
     ("time_zone", "now", "since"),
     [
         # Europe/London is UTC in November: the same evening, then two days later.
-        ("Europe/London", datetime(2026, 11, 20, 21, 55, tzinfo=UTC), "since 21:05 GMT."),
-        ("Europe/London", datetime(2026, 11, 22, 9, 0, tzinfo=UTC), "since Fri 20 Nov, 21:05 GMT."),
-        # Today is the organisation's day, not UTC's: 16:05 in New York is still today there at 02:00 UTC
-        # on the 21st, and yesterday after its midnight (05:30 UTC).
-        ("America/New_York", datetime(2026, 11, 21, 2, 0, tzinfo=UTC), "since 16:05 EST."),
-        ("America/New_York", datetime(2026, 11, 21, 5, 30, tzinfo=UTC), "since Fri 20 Nov, 16:05 EST."),
+        ("Europe/London", datetime(2026, 11, 20, 21, 55, tzinfo=UTC), "since 20 Nov 2026, 21:05 GMT."),
+        ("Europe/London", datetime(2026, 11, 22, 9, 0, tzinfo=UTC), "since 20 Nov 2026, 21:05 GMT."),
+        # The organisation's day, not UTC's: 16:05 in New York is still the 20th there at 02:00 UTC on the
+        # 21st, and the day before after its midnight (05:30 UTC).
+        ("America/New_York", datetime(2026, 11, 21, 2, 0, tzinfo=UTC), "since 20 Nov 2026, 16:05 EST."),
+        ("America/New_York", datetime(2026, 11, 21, 5, 30, tzinfo=UTC), "since 20 Nov 2026, 16:05 EST."),
     ],
 )
 def test_the_first_update_names_the_day_an_incident_began_when_it_is_not_today(  # type: ignore[no-untyped-def]
     client, users, detected, settings, time_zone: str, now: datetime, since: str
 ) -> None:
     """The drafted first update said "17 people have told us since 21:05" for an incident that began days
-    earlier, which reads as this evening; a start on another day now carries its day. The public text
-    names the organisation's time zone (students abroad read it in theirs)."""
+    earlier, which reads as this evening; the start now carries its day, as every time on the pages does
+    (`local_time_text`). The public text names the organisation's time zone (students abroad read it in
+    theirs)."""
     settings.TIME_ZONE = time_zone
+    assert since == f"since {local_time_text(ONSET)}."  # the one way the pages write a time
     with freeze_time(now):
         client.force_login(users["responder"])
         review = client.get(f"/status/manage/from-incident/{detected.pk}/").content.decode()
@@ -96,7 +99,7 @@ def test_the_first_update_names_the_day_an_incident_began_when_it_is_not_today( 
     assert f"17 people have told us {since}" in body
     assert f"17 people have told us {since}" in review  # what the responder reviews is what is posted
     # The detector's own summary shown above the draft says the same.
-    assert re.search(rf"from \d+ people {since.rsplit(' ', 1)[0]}\b", review)
+    assert re.search(rf"from \d+ people {re.escape(since[:-1])}\b", review)
 
 
 def test_the_draft_is_reviewed_and_edited_before_anything_is_public(client, users, detected) -> None:  # type: ignore[no-untyped-def]
@@ -275,8 +278,11 @@ def test_subscribers_get_one_email_about_an_incident_report(
         client.post(f"/status/manage/from-incident/{detected.pk}/")
     public = PublicIncident.objects.get()
     first, closing = public.updates.order_by("created_at")
-    assert "within 30 minutes" not in first.body and "since Fri 20 Nov, 21:05 GMT" in first.body
-    assert closing.body.startswith("Moodle VLE has been working normally since 00:05 GMT on Saturday 21 Nov")
+    assert "within 30 minutes" not in first.body
+    assert f"since {local_time_text(ONSET)}" in first.body and "since 20 Nov 2026, 21:05 GMT" in first.body
+    ended = local_time_text(ONSET + timedelta(hours=3))
+    assert ended == "21 Nov 2026, 00:05 GMT"
+    assert closing.body.startswith(f"Moodle VLE has been working normally since {ended}.")
     assert [m.subject for m in mail.outbox] == ["[Resolved] Moodle VLE: problems reported"]
     assert closing.body in mail.outbox[0].body
 

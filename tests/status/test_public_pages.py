@@ -112,6 +112,36 @@ def test_maintenance_across_a_clock_change_names_both_time_zones(client: Client,
         assert "25 Oct 2026, 00:30 BST \u2013 25 Oct 2026, 02:30 GMT" in entry.summary
 
 
+def test_a_window_in_the_hour_the_clocks_repeat_names_both_zones(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    """An hour's work in the repeated hour of 25 October 2026 (the clocks go back at 02:00 BST): it starts at
+    01:30 BST and ends at 01:30 GMT. Django's "T" leaves the zone out in that hour, so the maintenance page,
+    the Atom feed and the subscribers' e-mail read "25 Oct 2026, 01:30 to 25 Oct 2026, 01:30", a window of no
+    time at all. Not under freeze_time: freezegun's datetimes lose the fold that tells the two 01:30s apart."""
+    from django.core import mail
+    from django.utils import timezone
+
+    from servicepulse.status.models import Subscription
+    from servicepulse.status.services import subscribers_notify
+
+    settings.TIME_ZONE = "Europe/London"
+    ServiceFactory(id="vle", name="Moodle VLE")
+    Subscription.objects.create(email="cy@example.ac.uk", service_id="vle", confirmed_at=timezone.now())
+    window = maintenance_schedule(
+        title="Moodle database failover",
+        service_ids=["vle"],
+        starts_at=datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 01:30 BST
+        ends_at=datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # 01:30 GMT, an hour later
+    )
+    starts, ends = "25 Oct 2026, 01:30 BST", "25 Oct 2026, 01:30 GMT"
+    html = client.get(f"/status/maintenance/{window.pk}/").content.decode()
+    assert f"{starts}</time> \u2013" in html and f"{ends}</time>" in html
+    entry = feedparser.parse(client.get("/status/feed/").content).entries[0]
+    assert f"{starts} \u2013 {ends}" in entry.summary
+    mail.outbox.clear()
+    assert subscribers_notify(key=f"maintenance:{window.pk}") == 1
+    assert f"From {starts} to {ends}" in mail.outbox[0].body
+
+
 def test_a_page_without_components_does_not_say_all_is_well(client: Client) -> None:
     html = client.get("/status/").content.decode()
     assert "All systems operational" not in html

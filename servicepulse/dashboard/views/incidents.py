@@ -10,11 +10,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.catalog.models import Service
+from servicepulse.core.times import local_time_text
 from servicepulse.dashboard.forms import IncidentNoteForm, IncidentOpenForm, IncidentStateForm
 from servicepulse.dashboard.selectors import incident_page, incident_queryset, maintenance_overlaps
 from servicepulse.incidents.models import Incident, IncidentKind
@@ -113,12 +113,11 @@ def incident_open(request: HttpRequest) -> HttpResponse:
 def _overlap_words(other: Incident) -> str:
     """A warning that a window just planned overlaps `other`, naming it and its times, and what follows."""
     assert other.planned_end is not None  # a maintenance window always has one
-    start, end = timezone.localtime(other.started_at), timezone.localtime(other.planned_end)
-    ends = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a %d %b %H:%M}"
+    start, end = local_time_text(other.started_at), local_time_text(other.planned_end)
     return (
-        f"It overlaps the maintenance window “{other}” on {other.service.name} ({start:%a %d %b %H:%M} to "
-        f"{ends}). While both are open, complaints attach only to the one that started later. If it is the "
-        "same work, cancel one of them on its page."
+        f"It overlaps the maintenance window “{other}” on {other.service.name} ({start} to {end}). While both "
+        "are open, complaints attach only to the one that started later. If it is the same work, cancel one of "
+        "them on its page."
     )
 
 

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django.utils import timezone
 
-from servicepulse.core.templatetags.local_time import local_time_text
+from servicepulse.core.times import local_time_text
 from servicepulse.experience import rendering
 from servicepulse.experience.periods import IsoWeek, WeekError
 from servicepulse.experience.selectors import report_build

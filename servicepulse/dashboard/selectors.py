@@ -602,7 +602,7 @@ def _search_pattern(word: str) -> str:
 
 def mention_search_q(query: str) -> Q:
     """Search over text and author: every word must appear, in any case. A word typed with an accent or an
-    apostrophe ("ffôn", "Ŵyl", "Mae’r") finds the word with or without its accents and with either apostrophe
+    apostrophe ("ffôn", "Ŵyl", "Mae\u2019r") finds the word with or without its accents and with either apostrophe
     ("ffon", "ŵyl", "Mae'r"), in any case on both databases; a plain ASCII word is matched as typed, in any
     case, through PostgreSQL's trigram index on UPPER(column) (dashboard migration 0003), so "ffon" does not
     find "ffôn". Accent-folding every word was measured first: on 300,000 posts the explorer's search went

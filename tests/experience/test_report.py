@@ -408,6 +408,9 @@ def test_the_current_week_says_it_is_not_over(users, client: Client) -> None:  #
         "This week is not over yet"
         not in client.get(f"/experience/report/?week={current.previous().label}").content.decode()
     )
+    # the plain text (the e-mail's text part and the report command) says so too
+    assert "This week is not over yet: the figures cover it up to" in report_text(report_build(week=current))
+    assert "This week is not over yet" not in report_text(report_build(week=current.previous()))
     ServiceFactory(id="vle", name="Moodle VLE")  # the list starts with the first week servicepulse has data
     index = client.get("/experience/").content.decode()
     assert f'Week {current.label}</a> <span class="muted">{current.title} (in progress)' in index

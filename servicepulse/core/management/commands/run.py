@@ -113,7 +113,11 @@ class Command(BaseCommand):
         self.stdout.write("Press Ctrl-C to stop.\n")
         self.stdout.flush()
 
+        graceful = False  # a service manager's SIGTERM waits for the children; Ctrl-C is a quick stop
+
         def stop_on_sigterm(signum: int, frame: object) -> None:
+            nonlocal graceful
+            graceful = True
             raise KeyboardInterrupt  # a service manager's stop is a Ctrl-C: children are stopped cleanly
 
         signal.signal(signal.SIGTERM, stop_on_sigterm)
@@ -133,7 +137,11 @@ class Command(BaseCommand):
             for child in children.values():
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 15  # beyond gunicorn's graceful timeout
+            # SIGTERM: beyond gunicorn's graceful timeout. Ctrl-C: a person waiting at the terminal. A worker
+            # that has not stopped by then is in a task that ignores being told to stop (seen once in a few
+            # dozen runs: 15 s, the moment the scheduler had queued its periodic jobs); it is killed, and
+            # its task is put back on the queue by tasks_recover_orphans when servicepulse starts again.
+            deadline = time.monotonic() + (15 if graceful else 3)
             for child in children.values():
                 try:
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))

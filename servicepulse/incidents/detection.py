@@ -22,6 +22,11 @@ Fed one bucket at a time, the detector decides from what it has seen so far (cau
   a bot) has shown how heavy its tail is, and its next, smaller blip is no incident. Sustained rises
   (the hour, the six hours) are not held to this, so an outage that recurs days after the last one is
   confirmed as fast as the first. ``score`` is the evidence over that threshold: 1 or more confirms;
+* **corroboration** (optional, from the caller): a possible incident whose counts alone do not confirm it
+  is confirmed when the caller, asked about the window behind it, answers that its complaints describe the
+  same thing (in the product: several people name a word their organisation's usual complaints rarely use,
+  a building or an error message). A handful of posts is already unusual for a quiet service; what they
+  say tells one failing thing from a coincidence of unrelated gripes. ``detect`` has counts only;
 * a **state machine** calm -> possible -> confirmed -> resolved with hysteresis (leaving a state needs an
   hour of low evidence) and a cool-down (no second alert for the same series within a day); with
   ``distinct_authors`` given (a count per bucket, or better the authors' keys, so that one person is
@@ -114,7 +119,8 @@ class Decision:
     confirmed (when an alert would be sent). ``score`` is the evidence relative to the confirmation
     threshold (1 or more confirms); ``surprise`` the largest raw -log10 tail probability; ``window`` the
     number of buckets (ending with this one) summed by the scale that gave ``score``: where to look for
-    the complaints behind it."""
+    the complaints behind it; ``corroboration`` what confirmed it when the counts alone did not (the
+    answer of ``Detector.update``'s ``corroborate``)."""
 
     state: DetectorState
     score: float
@@ -122,11 +128,15 @@ class Decision:
     expected: float = 0.0
     surprise: float = 0.0
     window: int = 1
+    corroboration: str = ""
 
 
 # A calendar maps a bucket's time to the kind of period it falls in ("term", "holiday", "exams", ...);
 # each kind gets its own learnt multiplicative factor. "" means ordinary time.
 Calendar = Callable[[datetime], str]
+# Asked, with a number of buckets ending with the current one, whether their complaints corroborate each
+# other; answers why in a few words ("3 people wrote “hopkins”"), or "" when they do not.
+Corroborate = Callable[[int], str]
 
 
 _EXACT_TAIL_MAX = 60  # counts up to this are summed term by term; above, the deviance approximation
@@ -359,10 +369,21 @@ class Detector:
 
     # ---- public API -------------------------------------------------------------------------------
     def update(
-        self, timestamp: datetime, value: float, distinct_authors: int | Collection[str] | None = None
+        self,
+        timestamp: datetime,
+        value: float,
+        distinct_authors: int | Collection[str] | None = None,
+        corroborate: Corroborate | None = None,
     ) -> Decision:
         """Feed the bucket starting at ``timestamp`` (buckets in order, one per ``bucket_minutes``)
-        and return the decision for it, made before the bucket is learnt into the baseline."""
+        and return the decision for it, made before the bucket is learnt into the baseline.
+
+        ``corroborate`` (optional) is asked, with a number of buckets ending with this one, whether the
+        complaints in them corroborate each other (their authors describe the same thing); only when a
+        possible incident stands open (evidence at ``possible_ratio`` or more, from enough people) and
+        the counts alone do not confirm it. A non-empty answer confirms it, and is the decision's
+        ``corroboration``: counts say little when a handful of posts is already unusual, what the posts
+        say can settle it."""
         value = float(value)
         if math.isnan(value) or value < 0:
             raise ValueError(f"a count must be a non-negative number, got {value!r}")
@@ -397,7 +418,7 @@ class Detector:
         sums = self._window_sums()
         surprises: list[tuple[EvidenceScale, float]] = []
         strength = surprise = recent = confirming = opening = 0.0
-        window = 1
+        window = opening_width = 1
         # Calm is judged on the scales that fit in the clearing time: a six-hour window still holding
         # an outage's first hours does not keep it open once the last hour is quiet. And a window that
         # still holds an episode that has ended is not evidence of a new one (no echo of the last burst).
@@ -420,14 +441,25 @@ class Detector:
                 if ratio > strength:
                     strength, window = ratio, scale.width
                 if self._authors_ok(scale.width):  # one person is neither a possible nor a confirmed incident
-                    opening = max(opening, ratio)
+                    if ratio > opening:
+                        opening, opening_width = ratio, scale.width
                     if ratio >= 1.0:
                         confirming = max(confirming, ratio)
         alert = False
+        corroboration = ""
         if self.warming_up:
             self.state = DetectorState.LEARNING
         else:
-            alert = self._step(instant, strength, recent, confirming >= 1.0, opening)
+            confirms = confirming >= 1.0
+            if (
+                corroborate is not None
+                and not confirms
+                and self.state != DetectorState.CONFIRMED
+                and opening >= self.config.possible_ratio
+            ):
+                corroboration = corroborate(opening_width)
+                confirms = bool(corroboration)
+            alert = self._step(instant, strength, recent, confirms, opening)
         # Learn only after deciding: the decision at t never uses a baseline that has seen t.
         self._learn_dispersion(sums)
         self._learn(timestamp, count, expected)
@@ -442,6 +474,7 @@ class Detector:
             expected=expected,
             surprise=round(surprise, 3),
             window=window,
+            corroboration=corroboration,
         )
 
     def _track_daily_max(self, surprises: list[tuple[EvidenceScale, float]]) -> None:

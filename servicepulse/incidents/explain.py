@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from django.utils import timezone
@@ -16,6 +17,11 @@ from servicepulse.analysis.selectors import AnalysedPost
 from servicepulse.core.words import STOPWORDS_WELSH_SPANISH, is_cjk, words
 
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# `shared_term`: a word is unusual when at most this share of the organisation's usual complaints use it
+# (judged on at least SHARED_TERM_MIN_BASELINE of them), and this share of the service's own.
+SHARED_TERM_MAX_SHARE = 0.05
+SHARED_TERM_MAX_SERVICE_SHARE = 0.2
+SHARED_TERM_MIN_BASELINE = 20
 STOPWORDS = frozenset(
     [
         "a",
@@ -176,6 +182,8 @@ STOPWORDS = frozenset(
     ]
 )
 Embedder = Callable[[Sequence[str]], Sequence[Sequence[float]]]
+# Where analysed posts come from: the analysis app by default; backfills and replays may pass their own.
+PostReader = Callable[..., Iterable[AnalysedPost]]
 
 
 def tokens(text: str) -> list[str]:
@@ -212,6 +220,119 @@ def rising_terms(
         scored.append((math.log(ratio) * math.sqrt(count), term, ratio, count))
     scored.sort(reverse=True)
     return [{"term": t, "ratio": round(r, 1), "posts": c} for _, t, r, c in scored[:limit]]
+
+
+@dataclass(frozen=True)
+class UsualWords:
+    """How many of the usual complaints use each word (`tokens`): over every service, and per service."""
+
+    complaints: int = 0
+    words: Counter[str] = field(default_factory=Counter)
+    services: dict[str, tuple[int, Counter[str]]] = field(default_factory=dict)
+
+
+def usual_words(complaints: Iterable[tuple[Sequence[str], str]]) -> UsualWords:
+    """`UsualWords` of complaints given as (their service ids, text)."""
+    total, everywhere = 0, Counter[str]()
+    per_service: dict[str, tuple[int, Counter[str]]] = {}
+    for service_ids, text in complaints:
+        terms = set(tokens(text))
+        total += 1
+        everywhere.update(terms)
+        for service_id in service_ids:
+            count, words = per_service.get(service_id, (0, Counter()))
+            words.update(terms)
+            per_service[service_id] = (count + 1, words)
+    return UsualWords(complaints=total, words=everywhere, services=per_service)
+
+
+def shared_term(
+    complaints: Sequence[tuple[str, str]],
+    *,
+    usual: UsualWords,
+    service_id: str,
+    min_authors: int,
+    ignore: Collection[str] = (),
+) -> tuple[str, int] | None:
+    """The word the most people among ``complaints`` ((author key, text) pairs about one service) used that
+    is unusual, with how many people used it: a building, a room, an error message; not "slow", nor the
+    service's own names (``ignore``). Unusual means at least ``min_authors`` different people wrote it, while
+    at most one in twenty of the organisation's usual complaints and one in five of the service's own do.
+    None when no word qualifies, or with too few usual complaints to tell a rare word by (a new
+    installation)."""
+    if usual.complaints < SHARED_TERM_MIN_BASELINE:
+        return None
+    people: dict[str, set[str]] = {}
+    for author, text in complaints:
+        for term in set(tokens(text)):
+            people.setdefault(term, set()).add(author)
+    here_total, here = usual.services.get(service_id, (0, Counter()))
+    candidates = []
+    for term, authors in people.items():
+        if len(authors) < min_authors or term in ignore:
+            continue
+        share = (usual.words.get(term, 0) + 0.5) / (usual.complaints + 1)
+        if share > SHARED_TERM_MAX_SHARE:
+            continue
+        if (here.get(term, 0) + 0.5) / (here_total + 1) > SHARED_TERM_MAX_SERVICE_SHARE:
+            continue
+        candidates.append((-len(authors), share, term))
+    if not candidates:
+        return None
+    # Most people first; among equals the rarer word, then alphabetical order (stable).
+    people_count, _, term = min(candidates)
+    return term, -people_count
+
+
+def service_words(name: str, aliases: Sequence[str]) -> set[str]:
+    """The words of a service's own names: every complaint about it uses them, so they tell nothing."""
+    return {t for text in [name, *aliases] for t in tokens(text)}
+
+
+def usual_words_reader(read: PostReader, *, baseline: timedelta) -> Callable[[datetime], UsualWords]:
+    """`UsualWords` of the complaints over ``baseline`` before a day (a UTC midnight), read once per day."""
+    memo: dict[datetime, UsualWords] = {}
+
+    def load(day: datetime) -> UsualWords:
+        if day not in memo:
+            memo[day] = usual_words(
+                (p.service_ids, p.text) for p in read(since=day - baseline, until=day) if p.complaint
+            )
+        return memo[day]
+
+    return load
+
+
+def corroborator(
+    *,
+    service_id: str,
+    own_words: Collection[str],
+    end: datetime,
+    size: timedelta,
+    min_authors: int,
+    read: PostReader,
+    usual: Callable[[datetime], UsualWords],
+) -> Callable[[int], str]:
+    """The detector's ``corroborate`` for the bucket ending at ``end``: whether at least ``min_authors`` people
+    complaining about the service in the last ``width`` buckets name the same unusual thing (`shared_term`),
+    judged against the usual complaints before that day (``usual``, e.g. a `usual_words_reader`)."""
+
+    def corroborate(width: int) -> str:
+        since = end - size * width
+        complaints = [
+            (p.author_key, p.text)
+            for p in read(since=since, until=end, service_ids=[service_id])
+            if p.complaint and service_id in p.service_ids
+        ]
+        if len({author for author, _ in complaints}) < min_authors:
+            return ""
+        day = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        found = shared_term(
+            complaints, usual=usual(day), service_id=service_id, min_authors=min_authors, ignore=own_words
+        )
+        return f"{found[1]} people wrote “{found[0]}”" if found else ""
+
+    return corroborate
 
 
 def _bag_of_words(texts: Sequence[str]) -> list[list[float]]:

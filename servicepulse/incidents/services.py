@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
@@ -42,8 +43,7 @@ from servicepulse.mentions.models import Mention
 logger = logging.getLogger(__name__)
 User = Any  # the configured user model (settings.AUTH_USER_MODEL); only is_authenticated is used here
 
-# Where analysed posts come from: the analysis app by default; backfills and replays may pass their own.
-PostReader = Callable[..., Iterable[AnalysedPost]]
+PostReader = explaining.PostReader
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = 60  # doubled at each retry: 1, 2, 4, 8, 16 minutes
@@ -578,6 +578,7 @@ def run_detection(
     # Read once: every service of a run sees the same calendar, even if its file is edited meanwhile.
     calendar = term_calendar()
     summary = DetectionSummary()
+    usual = _usual_words(read, shared=reader is None)
     for service in services:
         snapshot, _ = DetectorSnapshot.objects.get_or_create(service=service, defaults={"feed_from": since})
         if snapshot.last_bucket is not None:
@@ -592,12 +593,22 @@ def run_detection(
         posts = list(read(since=start, until=end, service_ids=[service.pk]))
         buckets = bucket_signals(posts, service_id=service.pk, start=start, end=end, size=size)
         by_id = {p.mention_id: p for p in posts}
+        own_words = explaining.service_words(service.name, service.aliases)
         for bucket in buckets:
             entering = detector.state not in (DetectorState.POSSIBLE, DetectorState.CONFIRMED)
+            corroborate = explaining.corroborator(
+                service_id=service.pk,
+                own_words=own_words,
+                end=bucket.start + size,
+                size=size,
+                min_authors=detector.config.min_authors,
+                read=read,
+                usual=usual,
+            )
             # In the organisation's time zone: its hour-of-day and weekday rhythm is the people's (in UTC it
             # moved an hour at each clock change, to be learnt again over a week).
             decision = detector.update(
-                timezone.localtime(bucket.start), bucket.complaints, bucket.author_keys
+                timezone.localtime(bucket.start), bucket.complaints, bucket.author_keys, corroborate
             )
             _act(
                 service=service,
@@ -614,6 +625,25 @@ def run_detection(
         snapshot.last_bucket = buckets[-1].start if buckets else snapshot.last_bucket
         snapshot.save()
     return summary
+
+
+def _usual_words(read: PostReader, *, shared: bool) -> Callable[[datetime], explaining.UsualWords]:
+    """What the usual complaints before a day say, for telling an unusual word (`explain.corroborator`): read
+    at most once per day by a detection run and, from the analysis app (``shared``), kept for a day in the
+    cache every worker shares (the fortnight before a day does not change)."""
+    load = explaining.usual_words_reader(read, baseline=timedelta(days=BASELINE_DAYS))
+    if not shared:
+        return load
+
+    def cached(day: datetime) -> explaining.UsualWords:
+        key = f"servicepulse:incidents:usual-words:{BASELINE_DAYS}:{day:%Y-%m-%d}"
+        found = cache.get(key)
+        if not isinstance(found, explaining.UsualWords):
+            found = load(day)
+            cache.set(key, found, timeout=24 * 3600)
+        return found
+
+    return cached
 
 
 def detection_backfill(
@@ -707,12 +737,14 @@ def _act(
             _refresh_explanation(
                 incident, at=at, by_id=by_id, expected=decision.expected, detector=detector, read=read
             )
-            incident_update_status(
-                incident=incident,
-                state=IncidentState.CONFIRMED,
-                at=at,
-                comment=f"confirmed: {_evidence_words(decision.score)}",
-            )
+            comment = f"confirmed: {_evidence_words(decision.score)}"
+            if decision.corroboration:
+                # Confirmed on what the posts say, not on their number alone.
+                comment = (
+                    f"confirmed: {decision.corroboration}, rare in the usual complaints (the same problem, "
+                    f"not a coincidence); {_evidence_words(decision.score)}"
+                )
+            incident_update_status(incident=incident, state=IncidentState.CONFIRMED, at=at, comment=comment)
             summary.confirmed.append(incident.pk)
         elif resolving:
             # The resolving bucket's complaints are back to the usual level: not attached (as before).

@@ -198,6 +198,39 @@ def test_a_recurring_outage_is_confirmed_as_fast_as_the_first(seed: int) -> None
     assert [i for i, d in enumerate(feed(Detector(config=forgetful), series)) if d.alert] == alerts
 
 
+def test_what_the_posts_say_can_confirm_a_possible_incident() -> None:
+    """Four complaints in three quarters of an hour at 04:00: a possible problem on their count, not a
+    confirmed one. The detector asks whether the posts corroborate each other only then (never in calm
+    buckets), over the window whose evidence opened it; an answer confirms it and says why."""
+    series = calm_series(10)
+    onset = 9 * 96 + 16  # day 9, 04:00
+    for k, extra in enumerate([1, 2, 1]):
+        series[onset + k] = (series[onset + k][0], series[onset + k][1] + extra)
+    asked: list[tuple[int, int]] = []
+
+    def run(answer: str) -> list:
+        detector = Detector(config=DetectorConfig(bucket_minutes=15))
+        decisions = []
+        for i, (ts, value) in enumerate(series):
+            decisions.append(
+                detector.update(ts, value, None, lambda width, i=i: asked.append((i, width)) or answer)
+            )
+        return decisions
+
+    unsaid = run("")
+    assert [d.state for d in unsaid[onset + 2 : onset + 4]] == [DetectorState.POSSIBLE] * 2
+    assert not any(d.alert for d in unsaid) and not any(d.corroboration for d in unsaid)
+    # Asked only while a possible problem stood open, about the last hour (4 buckets of 15 minutes).
+    assert asked and all(onset + 2 <= i < onset + 8 and width == 4 for i, width in asked)
+    asked.clear()
+    said = run("3 people wrote “hopkins”")
+    confirmed = said[onset + 2]
+    assert confirmed.state == DetectorState.CONFIRMED and confirmed.alert
+    assert confirmed.corroboration == "3 people wrote “hopkins”" and confirmed.score < 1
+    assert [i for i, _ in asked] == [onset + 2]  # not asked again once confirmed
+    assert sum(d.alert for d in said) == 1
+
+
 def test_state_round_trips_through_json() -> None:
     onset = 10 * 96 + 56
     series = with_burst(calm_series(12), onset, length=8, extra=6)

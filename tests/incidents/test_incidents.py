@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +15,7 @@ from django.utils import timezone
 from servicepulse.analysis.selectors import AnalysedPost, analysed_posts
 from servicepulse.analysis.services import analysis_save
 from servicepulse.incidents import selectors, services
-from servicepulse.incidents.explain import representative_posts, rising_terms
+from servicepulse.incidents.explain import representative_posts, rising_terms, shared_term, usual_words
 from servicepulse.incidents.models import (
     ActivityType,
     DetectorSnapshot,
@@ -134,9 +136,13 @@ def test_detection_opens_confirms_explains_and_resolves(campus: tuple[Posts, str
         for a in incident.activities.filter(type__in=[ActivityType.CREATED, ActivityType.STATE_CHANGED])
     ]
     assert states == [IncidentState.POSSIBLE, IncidentState.CONFIRMED, IncidentState.RESOLVED]
-    # The timeline says how strong the rise was in words, not as a bare score.
+    # Four of the first five people name the same error, unheard of in the usual complaints: that confirms
+    # the rise before its count alone would. The timeline says so, and how strong the rise was, in words.
     confirmed = incident.activities.get(state=IncidentState.CONFIRMED).comment
-    assert confirmed.startswith("confirmed: the rise is ") and "x as strong as it takes" in confirmed
+    assert re.match(
+        r"confirmed: \d people wrote “(502|gateway|bad)”, rare in the usual complaints", confirmed
+    )
+    assert "the rise is at " in confirmed and "% of the strength that confirms an incident" in confirmed
     detail = selectors.incident_detail(incident_id=incident.pk)
     assert detail is not None and len(detail.posts) >= 35 and detail.explanation["summary"]
     # Idempotent: the same buckets are not fed twice.
@@ -145,6 +151,30 @@ def test_detection_opens_confirms_explains_and_resolves(campus: tuple[Posts, str
     assert DetectorSnapshot.objects.get(service_id=service_id).last_bucket == START + timedelta(
         days=12, minutes=-15
     )
+
+
+def test_an_outage_whose_posts_share_no_unusual_word_is_confirmed_on_its_count_later(
+    campus: tuple[Posts, str, datetime],
+) -> None:
+    """The same 40 people as above, in the words of the usual complaints: nothing corroborates the rise but
+    its size, so it is confirmed when the count alone is strong enough, later than the outage whose posts
+    name one error."""
+    posts, _service_id, onset = campus
+    outage = {m.pk for m in Mention.objects.filter(external_id__startswith="o")}
+    services.run_detection(now=START + timedelta(days=12), since=START, reader=posts)
+    corroborated_at = Incident.objects.get(kind=IncidentKind.DETECTED).confirmed_at
+    Incident.objects.all().delete()
+    DetectorSnapshot.objects.all().delete()
+    posts.posts = [
+        replace(p, text=CALM_TEXTS[p.mention_id % len(CALM_TEXTS)]) if p.mention_id in outage else p
+        for p in posts.posts
+    ]
+    services.run_detection(now=START + timedelta(days=12), since=START, reader=posts)
+    incident = Incident.objects.get(kind=IncidentKind.DETECTED)
+    assert corroborated_at is not None and incident.confirmed_at is not None
+    assert corroborated_at < incident.confirmed_at <= onset + timedelta(minutes=45)
+    confirmed = incident.activities.get(state=IncidentState.CONFIRMED).comment
+    assert confirmed.startswith("confirmed: the rise is ") and "x as strong as it takes" in confirmed
 
 
 def test_maintenance_suppresses_detection_and_collects_complaints(
@@ -226,6 +256,48 @@ def test_rising_terms_and_representatives() -> None:
     assert any("print" in r for r in reps) and any("moodle" in r.lower() or "vle" in r.lower() for r in reps)
 
 
+def test_shared_term_is_an_unusual_word_several_people_use() -> None:
+    ordinary = [
+        (("wifi",), "wifi slow in the library again"),
+        (("wifi",), "eduroam keeps dropping, so slow"),
+        (("vpn",), "vpn will not connect from home"),
+        (("vle",), "moodle is slow this afternoon"),
+    ] * 100
+    printing = [
+        (("printing",), "the printer ate my dissertation"),
+        (("printing",), "printer says offline"),
+        (("printing",), "printer out of toner"),
+    ] * 5
+    hopkins = [
+        ("a", "eduroam in Hopkins Building is so slow"),
+        ("b", "anyone else's wi-fi in hopkins dropping?"),
+        ("c", "Hopkins = no wifi zone today"),
+        ("d", "wifi slow in the library"),
+    ]
+    ignore = {"wifi", "wi-fi", "eduroam"}
+
+    def found(complaints, usual=ordinary, service="wifi", ignore=ignore):  # type: ignore[no-untyped-def]
+        return shared_term(
+            complaints, usual=usual_words(usual), service_id=service, min_authors=3, ignore=ignore
+        )
+
+    assert found(hopkins) == ("hopkins", 3)
+    # Two people are not enough, nor one person three times.
+    assert found(hopkins[1:]) is None
+    assert found([("a", text) for _, text in hopkins]) is None
+    # The service's own names, and words the usual complaints use ("slow"), are no corroboration.
+    assert found([(a, "eduroam slow") for a in "abc"]) is None
+    assert found([(a, "eduroam slow") for a in "abc"], ignore=set()) is None  # "eduroam" is in 1 in 4
+    # A word rare across the organisation but everyday for this service (printing's "printer") is neither.
+    jams = [(a, "printer offline in Carver Hall") for a in "abc"]
+    assert found(jams, usual=ordinary + printing, service="printing") == ("carver", 3)
+    assert (
+        found([(a, "printer offline") for a in "abc"], usual=ordinary + printing, service="printing") is None
+    )
+    # Without enough usual complaints to know what is rare, nothing is.
+    assert found(hopkins, usual=ordinary[:19]) is None
+
+
 def test_rising_terms_of_complaints_in_chinese() -> None:
     """Each Chinese post was one "word" (written without spaces), so an outage discussed in Chinese rose on
     no term at all; its character pairs carry the words."""
@@ -279,6 +351,54 @@ def test_detection_reads_the_analysis_app_and_waits_for_unanalysed_posts() -> No
     assert snapshot.last_bucket == now - timedelta(minutes=15)
     complaints = [p for p in analysed_posts(since=START, until=now, service_ids=[service.pk]) if p.complaint]
     assert len(complaints) == 40
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_people_naming_one_building_confirm_a_possible_problem(named: bool) -> None:
+    """Through the analysis app: a quiet Wi-Fi service (a complaint every two hours or so, about anything) gets
+    five complaints from five people within an hour. On their count that is a possible problem; when four of
+    them name the same building, which the usual complaints hardly ever do, it is confirmed at once, and the
+    timeline says why."""
+    service = ServiceFactory(id="wifi", name="Wi-Fi", aliases=["eduroam", "wifi"])
+    source = SourceFactory()
+    usual = ["wifi slow in the library", "eduroam keeps asking for my password", "wifi down in my room"]
+    for i in range(4 * 12):
+        mention = MentionFactory(
+            source=source,
+            external_id=f"u{i}",
+            text=usual[i % 3],
+            author=f"usual{i}",
+            author_id="",
+            created_at=START + timedelta(hours=2 * i, minutes=7),
+        )
+        analysed(mention, services=[(service.pk, 0.9)])
+    onset = START + timedelta(days=4, hours=10)
+    said = (
+        ["eduroam dead in Hopkins Building", "hopkins wifi gone", "no wifi on floor 2 of hopkins", "hopkins?"]
+        if named
+        else ["eduroam dead", "wifi gone again", "no wifi for me", "is the wifi ok"]
+    )
+    for j, text in enumerate([*said, "wifi slow in the library"]):
+        mention = MentionFactory(
+            source=source,
+            external_id=f"o{j}",
+            text=text,
+            author=f"student{j}",
+            author_id="",
+            created_at=onset + timedelta(minutes=10 * j),
+        )
+        analysed(mention, services=[(service.pk, 0.9)])
+    services.run_detection(now=onset + timedelta(hours=1), since=START)
+    incident = Incident.objects.get(kind=IncidentKind.DETECTED)
+    if named:
+        assert incident.state == IncidentState.CONFIRMED
+        confirmed = incident.activities.get(state=IncidentState.CONFIRMED)
+        assert confirmed.comment.startswith(
+            "confirmed: 4 people wrote “hopkins”, rare in the usual complaints"
+        )
+        assert onset < confirmed.at <= onset + timedelta(hours=1)
+    else:
+        assert incident.state == IncidentState.POSSIBLE
 
 
 def test_backfill_resumes_from_its_start_once_posts_are_analysed() -> None:
@@ -404,9 +524,14 @@ def test_a_rise_confirmed_by_hand_is_not_said_to_have_faded_unconfirmed(
 ) -> None:
     posts, _service_id, onset = campus
     outage = {m.pk for m in Mention.objects.filter(external_id__startswith="o")}
-    # Only the outage's first quarter of an hour: a possible problem that fades.
+    # Only the outage's first quarter of an hour: a possible problem that fades. Its posts say nothing in
+    # common but what the usual complaints say (the same unusual words, "502", would confirm it at once).
     first = {m.pk for m in Mention.objects.filter(external_id__in=[f"o{j}" for j in range(5)])}
-    posts.posts = [p for p in posts.posts if p.mention_id not in outage or p.mention_id in first]
+    posts.posts = [
+        replace(p, text=CALM_TEXTS[p.mention_id % len(CALM_TEXTS)]) if p.mention_id in first else p
+        for p in posts.posts
+        if p.mention_id not in outage or p.mention_id in first
+    ]
     services.run_detection(now=onset + timedelta(minutes=30), since=START, reader=posts)
     incident = Incident.objects.get(kind=IncidentKind.DETECTED)
     assert incident.state == IncidentState.POSSIBLE

@@ -14,6 +14,7 @@ from servicepulse.analysis.selectors import history_started
 from servicepulse.catalog.models import Service
 from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
 from servicepulse.incidents.selectors import maintenance_in_progress
+from servicepulse.status.links import ALL_COMPONENTS, confirm_data, unsubscribe_ids
 from servicepulse.status.models import (
     SEVERITY,
     ComponentState,
@@ -341,4 +342,29 @@ def published_detected_ids() -> set[int]:
             "detected_incident_id", flat=True
         )
         if i is not None
+    }
+
+
+def subscription_pending(*, token: str) -> dict[str, Any]:
+    """What an opt-in link would confirm: {"email": ..., "components": [names]}. Raises StatusError for a link
+    that is not valid or has expired."""
+    data = confirm_data(token)
+    names = (
+        ["every component"]
+        if data["s"] == [ALL_COMPONENTS]
+        else list(component_list().filter(id__in=data["s"]).values_list("name", flat=True))
+    )
+    return {"email": data["e"], "components": names}
+
+
+def subscription_unsubscribe_pending(*, token: str) -> dict[str, Any]:
+    """What an unsubscribe link would stop: {"email": ..., "components": [names]}, the components of its
+    subscriptions still active (none when they have ended). Raises StatusError for a link that is not
+    valid."""
+    subs = list(Subscription.objects.filter(pk__in=unsubscribe_ids(token)).select_related("service"))
+    return {
+        "email": subs[0].email if subs else "",
+        "components": [
+            s.service.name if s.service else "every component" for s in subs if s.unsubscribed_at is None
+        ],
     }

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
@@ -24,6 +23,15 @@ from servicepulse.core.times import local_time_text
 from servicepulse.incidents import services as incidents_services
 from servicepulse.incidents.models import Incident, IncidentState
 from servicepulse.incidents.selectors import DetectedIncident, detected_incident, since_words
+from servicepulse.status.links import (
+    ALL_COMPONENTS,
+    CONFIRM_MAX_AGE,
+    StatusError,
+    confirm_data,
+    confirm_token,
+    unsubscribe_ids,
+    unsubscribe_token,
+)
 from servicepulse.status.models import (
     Impact,
     IncidentStatus,
@@ -39,15 +47,6 @@ logger = logging.getLogger(__name__)
 
 # Who did it: a signed-in user, or nobody (a task, a command). Anonymous users are recorded as nobody.
 Actor = AbstractBaseUser | AnonymousUser | None
-
-CONFIRM_SALT = "servicepulse.status.subscribe"
-UNSUBSCRIBE_SALT = "servicepulse.status.unsubscribe"
-CONFIRM_MAX_AGE = timedelta(days=3)
-ALL_COMPONENTS = "*"
-
-
-class StatusError(ValueError):
-    """A request to change the status page is invalid; the message says why, for the person."""
 
 
 class UpdateAlreadyPosted(StatusError):
@@ -289,7 +288,7 @@ def subscription_request(*, email: str, service_ids: Iterable[str], all_componen
     """
     address = _normalise_email(email)
     ids = [ALL_COMPONENTS] if all_components else [s.id for s in _services(service_ids)]
-    token = signing.dumps({"e": address, "s": ids}, salt=CONFIRM_SALT, compress=True)
+    token = confirm_token(address=address, component_ids=ids)
     names = ["every component"] if all_components else [s.name for s in component_list().filter(id__in=ids)]
     context = {
         "confirm_url": f"{settings.BASE_URL}/status/subscribe/confirm/{token}/",
@@ -307,31 +306,10 @@ def subscription_request(*, email: str, service_ids: Iterable[str], all_componen
     return token
 
 
-def _confirm_data(token: str) -> dict[str, Any]:
-    try:
-        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise StatusError("this confirmation link has expired: subscribe again") from exc
-    except signing.BadSignature as exc:
-        raise StatusError("this confirmation link is not valid") from exc
-    return data  # type: ignore[no-any-return]
-
-
-def subscription_pending(*, token: str) -> dict[str, Any]:
-    """What an opt-in link would confirm: {"email": ..., "components": [names]}. Stores nothing."""
-    data = _confirm_data(token)
-    names = (
-        ["every component"]
-        if data["s"] == [ALL_COMPONENTS]
-        else list(component_list().filter(id__in=data["s"]).values_list("name", flat=True))
-    )
-    return {"email": data["e"], "components": names}
-
-
 @transaction.atomic
 def subscription_confirm(*, token: str) -> list[Subscription]:
     """Confirm the opt-in link: create (or reactivate) the subscriptions it names."""
-    data = _confirm_data(token)
+    data = confirm_data(token)
     address = data["e"]
     now = timezone.now()
     targets: list[Service | None] = (
@@ -350,32 +328,9 @@ def subscription_confirm(*, token: str) -> list[Subscription]:
     return subscriptions
 
 
-def unsubscribe_token(*, subscription_ids: Iterable[int]) -> str:
-    return signing.dumps(sorted(set(subscription_ids)), salt=UNSUBSCRIBE_SALT, compress=True)
-
-
-def _unsubscribe_ids(token: str) -> list[int]:
-    try:
-        return list(signing.loads(token, salt=UNSUBSCRIBE_SALT))
-    except signing.BadSignature as exc:
-        raise StatusError("this unsubscribe link is not valid") from exc
-
-
-def subscription_unsubscribe_pending(*, token: str) -> dict[str, Any]:
-    """What an unsubscribe link would stop: {"email": ..., "components": [names]}, the components of its
-    subscriptions still active (none when they have ended). Stores nothing."""
-    subs = list(Subscription.objects.filter(pk__in=_unsubscribe_ids(token)).select_related("service"))
-    return {
-        "email": subs[0].email if subs else "",
-        "components": [
-            s.service.name if s.service else "every component" for s in subs if s.unsubscribed_at is None
-        ],
-    }
-
-
 def subscription_unsubscribe(*, token: str) -> list[Subscription]:
     """One-click unsubscribe: end the subscriptions the signed token names. Safe to repeat."""
-    ids = _unsubscribe_ids(token)
+    ids = unsubscribe_ids(token)
     subs = list(Subscription.objects.filter(pk__in=ids))
     Subscription.objects.filter(pk__in=ids, unsubscribed_at__isnull=True).update(
         unsubscribed_at=timezone.now()

@@ -26,6 +26,7 @@ from servicepulse.status.forms import (
     SubscribeForm,
     UpdateForm,
 )
+from servicepulse.status.links import StatusError
 from servicepulse.status.models import ComponentState, IncidentStatus, Maintenance, PublicIncident
 from servicepulse.status.selectors import (
     NO_DATA,
@@ -39,11 +40,12 @@ from servicepulse.status.selectors import (
     public_maintenance,
     published_detected_ids,
     subscribers_for,
+    subscription_pending,
+    subscription_unsubscribe_pending,
     summary,
     uptime_percent,
 )
 from servicepulse.status.services import (
-    StatusError,
     UpdateAlreadyPosted,
     maintenance_cancel,
     maintenance_schedule,
@@ -52,10 +54,8 @@ from servicepulse.status.services import (
     public_incident_open,
     public_incident_update,
     subscription_confirm,
-    subscription_pending,
     subscription_request,
     subscription_unsubscribe,
-    subscription_unsubscribe_pending,
 )
 
 PUBLIC_CACHE = "public, max-age=60"

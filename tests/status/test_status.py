@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from servicepulse.catalog.models import Service
+from servicepulse.status.links import StatusError
 from servicepulse.status.models import ComponentState, Impact, IncidentStatus
 from servicepulse.status.selectors import (
     component_history,
@@ -16,7 +17,6 @@ from servicepulse.status.selectors import (
     page_indicator,
 )
 from servicepulse.status.services import (
-    StatusError,
     maintenance_cancel,
     maintenance_schedule,
     public_incident_open,

@@ -12,8 +12,9 @@ from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
 
+from servicepulse.status.links import unsubscribe_token
 from servicepulse.status.models import Impact, IncidentStatus, Subscription
-from servicepulse.status.services import public_incident_open, public_incident_update, unsubscribe_token
+from servicepulse.status.services import public_incident_open, public_incident_update
 from tests.factories import ServiceFactory
 from tests.mailsink import body_of
 

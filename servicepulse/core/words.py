@@ -21,6 +21,10 @@ _CJK = (
 _LETTER = f"[^\\W_{_CJK}]"
 _WORD = regex.compile(f"[{_CJK}]+|{_LETTER}(?:(?:{_LETTER}|['\\-])*{_LETTER})?")
 _CJK_RUN = regex.compile(f"[{_CJK}]+")
+# What is in a post but not its words: links (with a scheme or starting www.), e-mail addresses and @handles
+# (also with the full-width at sign, U+FF20). Themes, incident explanations and "You said" leave them out of
+# their word counts; "You said" also hides them in the quotes it shows.
+NOT_WORDS = regex.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|[@\uff20]\w[\w.]*", regex.IGNORECASE)
 
 
 def words(text: str) -> list[str]:

@@ -8,7 +8,6 @@ The leader edits the draft before publishing.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,14 +17,13 @@ from django.utils import timezone
 
 from servicepulse.analysis.selectors import analysed_posts
 from servicepulse.catalog.models import Service
-from servicepulse.core.words import STOPWORDS_WELSH_SPANISH, is_cjk, words
+from servicepulse.core.words import NOT_WORDS, STOPWORDS_WELSH_SPANISH, is_cjk, words
 from servicepulse.engage.selectors import answered_between
 from servicepulse.incidents.selectors import DetectedIncident, detected_resolved_between
 from servicepulse.status.models import IncidentStatus, Maintenance, PublicIncident
 from servicepulse.status.selectors import status_url
 
 THEMES = 5
-_HIDE = re.compile(r"(https?://\S+|\S+@\S+\.\S+|@\w[\w.]*)")
 STOPWORDS = (
     frozenset(
         """
@@ -70,7 +68,7 @@ def _quote(items: list[Complaint], terms: list[str]) -> str:
     would read oddly under "you told us about problems"), else a neutral one, never a positive one."""
     pool = [c for c in items if c.sentiment < 0] or [c for c in items if c.sentiment <= 0]
     texts = [c.text for c in pool]
-    candidates = [(_HIDE.sub("…", t).strip(), t) for t in texts]
+    candidates = [(NOT_WORDS.sub("…", t).strip(), t) for t in texts]
     candidates = [(c, t) for c, t in candidates if 25 <= len(c) <= 180]
     if not candidates:
         return ""
@@ -81,7 +79,9 @@ def _quote(items: list[Complaint], terms: list[str]) -> str:
 def _terms(texts: list[str], *, exclude: set[str], limit: int = 3) -> list[str]:
     counts: Counter[str] = Counter()
     for text in texts:
-        found = {w for w in words(_HIDE.sub(" ", text)) if len(w) > 2 or is_cjk(w)}  # any script (core.words)
+        found = {
+            w for w in words(NOT_WORDS.sub(" ", text)) if len(w) > 2 or is_cjk(w)
+        }  # any script (core.words)
         counts.update(w for w in found if w not in STOPWORDS and w not in exclude)
     return [w for w, n in counts.most_common(limit) if n >= 2]
 

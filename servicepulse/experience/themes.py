@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import regex
-
-from servicepulse.core.words import STOPWORDS_WELSH_SPANISH, is_cjk, words
+from servicepulse.core.words import NOT_WORDS, STOPWORDS_WELSH_SPANISH, is_cjk, words
 
 _STOP_TEXT = """a about after again all also am an and any anyone are as at be been before being but by
     can cant
@@ -27,8 +24,6 @@ _STOP_TEXT = """a about after again all also am an and any anyone are as at be b
     again also getting thing things way time today want wants need needs going gonna cos tho
     can't won't don't i'm it's doesn't isn't didn't i've i'd uni"""
 STOPWORDS = frozenset(_STOP_TEXT.split()) | STOPWORDS_WELSH_SPANISH
-_URL = re.compile(r"https?://\S+|\S+@\S+")
-_HANDLE = regex.compile(r"[@\uff20]\w+")
 
 
 @dataclass(frozen=True)
@@ -62,7 +57,7 @@ def tokens(text: str, *, ignore: frozenset[str] = frozenset()) -> list[str]:
     Chinese makes themes as one in English does), without links, handles, stop words and `ignore`."""
     return [
         t
-        for t in words(_HANDLE.sub(" ", _URL.sub(" ", text)))
+        for t in words(NOT_WORDS.sub(" ", text))
         if (len(t) > 2 or is_cjk(t)) and t not in STOPWORDS and t not in ignore
     ]
 

@@ -14,9 +14,8 @@ from typing import Any, cast
 from django.utils import timezone
 
 from servicepulse.analysis.selectors import AnalysedPost
-from servicepulse.core.words import STOPWORDS_WELSH_SPANISH, is_cjk, words
+from servicepulse.core.words import NOT_WORDS, STOPWORDS_WELSH_SPANISH, is_cjk, words
 
-_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 # `shared_term`: a word is unusual when at most this share of the organisation's usual complaints use it
 # (judged on at least SHARED_TERM_MIN_BASELINE of them), and this share of the service's own.
 SHARED_TERM_MAX_SHARE = 0.05
@@ -187,11 +186,11 @@ PostReader = Callable[..., Iterable[AnalysedPost]]
 
 
 def tokens(text: str) -> list[str]:
-    """The words of a post that can explain an incident, in any script (core.words), without links, stop
-    words and numbers."""
+    """The words of a post that can explain an incident, in any script (core.words), without links, addresses,
+    handles (core.words.NOT_WORDS), stop words and numbers."""
     return [
         w
-        for w in words(_LINK.sub(" ", text))
+        for w in words(NOT_WORDS.sub(" ", text))
         if (len(w) > 2 or is_cjk(w))
         and w not in STOPWORDS
         and w not in STOPWORDS_WELSH_SPANISH

@@ -78,8 +78,7 @@ def _refused(exc: Exception, origin: str) -> HttpResponse:
     from servicepulse.sources.connectors.widget.reports import WidgetRefused
 
     assert isinstance(exc, WidgetRefused)
-    body = {"error": exc.reason} | ({"code": exc.code} if exc.code else {})
-    response = JsonResponse(body, status=exc.status)
+    response = JsonResponse(exc.body(), status=exc.status)
     if exc.retry_after:
         response["Retry-After"] = str(exc.retry_after)
     return _cors(response, origin)
@@ -146,6 +145,4 @@ def widget_report(request: HttpRequest, source_name: str) -> HttpResponse:
     except reports.WidgetRefused as exc:
         return _refused(exc, origin)
     status = 201 if outcome.counted else 200
-    return _cors(
-        JsonResponse({"counted": outcome.counted, "message": outcome.message}, status=status), origin
-    )
+    return _cors(JsonResponse(outcome.body(), status=status), origin)

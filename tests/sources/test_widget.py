@@ -4,6 +4,7 @@ hour, CORS allow-list, rate limit per address, and what the stored mention holds
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -360,9 +361,8 @@ def test_everything_the_form_says_is_in_its_language_and_the_report_is_stored_th
     limited = report(client, body(token, service="wifi", problem="login"))
     assert (limited.status_code, limited.json()["error"]) == (429, said["limited"])
     # The script says "unavailable" in the language too, when it cannot reach the session at all.
-    script = client.get(f"{BASE}/embed.js").content.decode()
-    expected = json.dumps({"lang": said["lang"], "text": said["unavailable"]})
-    assert f"var UNAVAILABLE = {expected};" in script
+    unavailable = unavailable_literal(client)
+    assert unavailable["lang"] == said["lang"] and joined(unavailable["parts"]) == said["unavailable"]
     # What is stored is the same in every language: the codes, the English label, the person's own words.
     mention = Mention.objects.filter(source=source).order_by("pk").first()
     assert mention is not None
@@ -386,6 +386,137 @@ def test_the_form_keeps_a_title_the_admin_wrote_and_refuses_an_unknown_language(
         source_create(kind="widget", name="french", options={"language": "fr"})
     assert session(client)["lang"] == "cy"
     assert source_create(kind="widget", name="plain").options["language"] == "en"
+
+
+def unavailable_literal(client: Client) -> dict:
+    """The sentence the embed script carries for when it cannot reach the session, as the server wrote it."""
+    script = client.get(f"{BASE}/embed.js").content.decode()
+    [literal] = re.findall(r"^  var UNAVAILABLE = (\{.*\});$", script, flags=re.MULTILINE)
+    return json.loads(literal)
+
+
+def joined(parts: list[dict]) -> str:
+    return "".join(part["text"] for part in parts)
+
+
+def session_texts(data: dict) -> dict[str, tuple[str, list[dict]]]:
+    """Every text a session gives the form: its joined string (what an older embed script shows) and parts."""
+    texts = {"title": (data["title"], data["title_parts"]), "notice": (data["notice"], data["notice_parts"])}
+    texts |= {key: (text, data["word_parts"][key]) for key, text in data["words"].items()}
+    texts |= {p["id"]: (p["label"], p["label_parts"]) for p in data["problem_types"]}
+    return texts
+
+
+def expired_token() -> str:
+    from django.core import signing
+
+    return signing.dumps({"r": "x"}, salt="not-this-source")  # a token this source never signed
+
+
+BILINGUAL = {
+    "title": ("Rhoi gwybod am broblem", "Report a problem"),
+    "down": ("Ddim yn gweithio", "Not working"),
+    "send": ("Anfon adroddiad", "Send report"),
+    "sending": ("Wrthi'n anfon…", "Sending…"),
+    "need_service": ("Dewiswch wasanaeth, os gwelwch yn dda.", "Please choose a service."),
+    "comment_hint": ("Hyd at 500 nod.", "Up to 500 characters."),
+    "privacy_link": ("Hysbysiad preifatrwydd", "Privacy notice"),
+}
+
+
+def test_each_half_of_a_bilingual_text_is_marked_with_its_own_language(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    # A bilingual form is lang="cy": its English halves come marked lang="en", so the script can put them in an
+    # element of their own and a screen reader reads them with an English voice (WCAG 2.2, 3.1.2).
+    source.options.update({"language": "both", "rate_limit_per_hour": 3})
+    source.retention_days = 30
+    source.save()
+    data = session(client, HTTP_ORIGIN=PORTAL)
+    assert data["lang"] == "cy"
+    texts = session_texts(data)
+    assert len(texts) == 1 + 1 + 12 + 4  # title, notice, the form's words, the problem types
+    for key, (text, parts) in texts.items():
+        # Welsh, the separator (in the form's language), English; joined, the string older scripts show.
+        assert [part["lang"] for part in parts] == ["cy", "cy", "en"], key
+        assert parts[1]["text"] == " / " and joined(parts) == text, key
+    for key, (welsh, english) in BILINGUAL.items():
+        parts = texts[key][1]
+        assert (parts[0]["text"], parts[2]["text"]) == (welsh, english), key
+    assert texts["notice"][1][2]["text"].startswith("A report keeps the service")
+    # The script's own sentence, said when the session cannot be had.
+    unavailable = unavailable_literal(client)
+    assert unavailable["lang"] == "cy"
+    assert [(p["lang"], p["text"]) for p in unavailable["parts"]] == [
+        ("cy", "Nid yw'r ffurflen rhoi gwybod am broblem ar gael ar hyn o bryd."),
+        ("cy", " / "),
+        ("en", "The problem report form is unavailable right now."),
+    ]
+
+    def halves(answer: dict, field: str) -> list[tuple[str, str]]:
+        return [(p["lang"], p["text"]) for p in answer[f"{field}_parts"] if p["text"] != " / "]
+
+    thanks = report(client, body(data["token"]), HTTP_ORIGIN=PORTAL).json()
+    assert halves(thanks, "message") == [
+        ("cy", "Diolch — rydym wedi cael eich adroddiad."),
+        ("en", "Thanks, your report was received."),
+    ]
+    assert joined(thanks["message_parts"]) == thanks["message"]
+    # Refusals: a validation error, an expired form, the rate limit, an origin not allowed; each half a sentence.
+    invalid = report(client, body(data["token"], service="gone"), HTTP_ORIGIN=PORTAL).json()
+    assert halves(invalid, "error") == [
+        ("cy", "Gwasanaeth anhysbys 'gone'."),
+        ("en", "Unknown service 'gone'."),
+    ]
+    expired = report(client, body(expired_token(), service="wifi"), HTTP_ORIGIN=PORTAL).json()
+    assert expired["code"] == "form_expired"
+    assert halves(expired, "error")[1] == ("en", "This form has expired; reload the page and try again.")
+    limited = report(client, body(data["token"], problem="slow"), HTTP_ORIGIN=PORTAL)
+    assert limited.status_code == 429
+    assert halves(limited.json(), "error")[1] == (
+        "en",
+        "Too many reports from this address; try again later.",
+    )
+    origin = client.get(f"{BASE}/session/", HTTP_ORIGIN="https://evil.example").json()
+    assert halves(origin, "error") == [
+        ("cy", "Ni chaiff https://evil.example ddefnyddio'r ffurflen hon."),
+        ("en", "Origin https://evil.example is not allowed to use this widget."),
+    ]
+    for answer in (invalid, expired, limited.json(), origin):
+        assert joined(answer["error_parts"]) == answer["error"]  # as before, for an older script
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_a_one_language_form_says_each_text_in_one_part_in_its_language(
+    source, client: Client, language: str
+) -> None:  # type: ignore[no-untyped-def]
+    source.options.update({"language": language, "rate_limit_per_hour": 1, "title": "Problem gyda TG?"})
+    source.save()
+    data = session(client)
+    assert data["lang"] == language and data["title_parts"] == [
+        {"lang": language, "text": "Problem gyda TG?"}
+    ]
+    for key, (text, parts) in session_texts(data).items():
+        assert parts == [{"lang": language, "text": text}], key
+    assert unavailable_literal(client)["parts"] == [
+        {"lang": language, "text": LANGUAGES[language]["unavailable"]}
+    ]
+    thanks = report(client, body(data["token"])).json()
+    assert thanks["message_parts"] == [{"lang": language, "text": LANGUAGES[language]["thanks"]}]
+    # The refusal stays the phrase older scripts make a sentence; its part is that sentence.
+    limited = report(client, body(data["token"], service="wifi")).json()
+    assert limited["error"] == LANGUAGES[language]["limited"]
+    phrase = limited["error"]
+    assert limited["error_parts"] == [{"lang": language, "text": phrase[0].upper() + phrase[1:] + "."}]
+
+
+def test_a_refusal_worded_only_in_english_is_marked_english(source, client: Client) -> None:  # type: ignore[no-untyped-def]
+    # A body that is not JSON is refused in English before the form's language is looked at (the embed script
+    # never sends one): in a Welsh form that sentence is marked as English rather than read as Welsh.
+    source.options["language"] = "cy"
+    source.save()
+    refused = report(client, b"{not json").json()
+    assert refused["error"].startswith("body is not valid JSON")
+    assert [part["lang"] for part in refused["error_parts"]] == ["en"]
+    assert refused["error_parts"][0]["text"].startswith("Body is not valid JSON")
 
 
 # -- in a real browser: the script embedded in another site's page ------------------------------------

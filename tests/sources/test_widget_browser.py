@@ -331,3 +331,95 @@ def test_a_welsh_form_speaks_welsh_to_the_student_and_to_their_screen_reader(
     mention = Mention.objects.get()
     assert (mention.raw["service_id"], mention.raw["problem"]) == ("vle", "down")
     assert mention.raw["comment"] == "Mae Moodle i lawr ers y bore"
+
+
+# Each piece of text under `selector` with the `lang` of the element it is read in, skipping blank ones.
+LANGUAGES_OF = """selector => {
+  const root = document.querySelector(selector);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const found = [];
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.data.trim()) found.push([node.parentElement.closest("[lang]").getAttribute("lang"), node.data]);
+  }
+  return found;
+}"""
+
+
+def test_a_bilingual_form_marks_each_half_with_its_own_language(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # WCAG 2.2, 3.1.2 Language of Parts: the form is Welsh (lang="cy"), and every English half it shows is in
+    # an element of its own with lang="en", so a screen reader reads it with an English voice, not a Welsh one.
+    with portal(
+        live_server, monkeypatch, send="Anfon adroddiad / Send report", language="both", rate_limit_per_hour=1
+    ) as page:
+        assert page.locator("form.sp-widget").get_attribute("lang") == "cy"
+        assert page.evaluate(LANGUAGES_OF, ".sp-widget h2") == [
+            ["cy", "Rhoi gwybod am broblem"],
+            ["cy", " / "],
+            ["en", "Report a problem"],
+        ]
+        assert page.get_by_role("heading", name="Rhoi gwybod am broblem / Report a problem").is_visible()
+        down = page.get_by_label("Ddim yn gweithio / Not working")  # the label names the radio as before
+        label = f".sp-widget label[for='{down.get_attribute('id')}']"
+        assert page.evaluate(LANGUAGES_OF, label) == [
+            ["cy", "Ddim yn gweithio"],
+            ["cy", " / "],
+            ["en", "Not working"],
+        ]
+        assert page.evaluate(LANGUAGES_OF, ".sp-widget button") == [
+            ["cy", "Anfon adroddiad"],
+            ["cy", " / "],
+            ["en", "Send report"],
+        ]
+        notice = page.evaluate(LANGUAGES_OF, ".sp-widget-notice")
+        assert [lang for lang, _ in notice] == ["cy", "cy", "en"]
+        assert notice[2][1].startswith("A report keeps the service")
+        page.get_by_label("Pa wasanaeth? / Which service?").select_option(label="Moodle VLE")
+        down.check()
+        status = page.get_by_role("status")
+        page.get_by_role("button", name="Anfon adroddiad / Send report").click()
+        status.filter(has_text="Thanks").wait_for()
+        assert page.evaluate(LANGUAGES_OF, ".sp-widget-status") == [
+            ["cy", "Diolch — rydym wedi cael eich adroddiad."],
+            ["cy", " / "],
+            ["en", "Thanks, your report was received."],
+        ]
+        # A refusal the server returns (here the rate limit) is marked the same way.
+        page.get_by_label("Pa wasanaeth? / Which service?").select_option(label="Wi-Fi (eduroam)")
+        page.get_by_role("button", name="Anfon adroddiad / Send report").click()
+        status.filter(has_text="Too many").wait_for()
+        assert page.evaluate(LANGUAGES_OF, ".sp-widget-status") == [
+            ["cy", "Gormod o adroddiadau o'r cyfeiriad hwn; rhowch gynnig arall arni yn nes ymlaen."],
+            ["cy", " / "],
+            ["en", "Too many reports from this address; try again later."],
+        ]
+        # The script's own sentence, when the server cannot be reached at all.
+        page.route("**/session/", lambda route: route.abort())
+        page.reload()
+        page.locator("#servicepulse-report p").wait_for()
+        assert page.evaluate(LANGUAGES_OF, "#servicepulse-report") == [
+            ["cy", "Nid yw'r ffurflen rhoi gwybod am broblem ar gael ar hyn o bryd."],
+            ["cy", " / "],
+            ["en", "The problem report form is unavailable right now."],
+        ]
+
+
+def test_an_english_form_marks_no_part_with_another_language(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # One language, the form's: nothing inside it carries a lang of its own, before or after a report.
+    nested = "document.querySelectorAll('form.sp-widget [lang]').length"
+    with portal(live_server, monkeypatch) as page:
+        assert page.locator("form.sp-widget").get_attribute("lang") == "en"
+        assert page.evaluate(nested) == 0
+        page.get_by_label("Which service?").select_option(label="Moodle VLE")
+        page.get_by_label("Not working").check()
+        page.get_by_role("button", name="Send report").click()
+        status = page.get_by_role("status")
+        status.filter(has_text="Thanks").wait_for()
+        assert status.inner_text() == "Thanks, your report was received."
+        assert page.evaluate(nested) == 0
+        page.route("**/session/", lambda route: route.abort())
+        page.reload()
+        note = page.locator("#servicepulse-report p")
+        note.wait_for()
+        assert note.get_attribute("lang") == "en"
+        assert page.evaluate("document.querySelectorAll('#servicepulse-report p [lang]').length") == 0

@@ -34,8 +34,9 @@ def _template() -> str:
 
 @cache
 def embed_script(language: FormLanguage = FormLanguage.ENGLISH) -> str:
-    """The script, saying "the form is unavailable" in the form's language. JSON with every non-ASCII
-    character escaped is a JavaScript literal, whatever the sentence holds."""
-    said = {"lang": wording.html_lang(language), "text": wording.say(language, "unavailable")}
+    """The script, saying "the form is unavailable" in the form's language (in parts, each marked with its
+    language, as the session's words are). JSON with every non-ASCII character escaped is a JavaScript
+    literal, whatever the sentence holds."""
+    said = {"lang": wording.html_lang(language), "parts": wording.say_parts(language, "unavailable")}
     literal = json.dumps(said, ensure_ascii=True)
     return _UNAVAILABLE.sub(lambda match: match.group(1) + literal + ";", _template(), count=1)

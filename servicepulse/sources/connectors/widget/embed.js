@@ -18,10 +18,10 @@
   var storeKey = "servicepulse-widget:" + base;
   var instance = "sp" + Math.random().toString(36).slice(2, 8);
   var COMMENT_LIMIT = 500; /* the server's MAX_COMMENT, in code points */
-  /* Every word the form shows comes from the server in the source's language (the session's `words`); this
+  /* Every word the form shows comes from the server in the source's language (the session's `word_parts`); this
      one is said when the session cannot be had at all (the server unreachable, or this page's origin not
      allowed), so the server writes it into this script in that language when it serves it. */
-  var UNAVAILABLE = {"lang": "en", "text": "The problem report form is unavailable right now."};
+  var UNAVAILABLE = {"lang": "en", "parts": [{"lang": "en", "text": "The problem report form is unavailable right now."}]};
 
   function readToken() {
     try {
@@ -50,6 +50,37 @@
     return node;
   }
 
+  /* A text from the server, as nodes: its parts ([{"lang": "cy", "text": "…"}, …], each in one language) when
+     it sends them, else the joined string (`plain`). A part in the language around it (`lang`) is a text node;
+     any other is a span marked with its own lang, so a screen reader reads the English half of a bilingual
+     form with an English voice, not the Welsh form's (WCAG 2.2, 3.1.2 Language of Parts). Text nodes only:
+     nothing the server sends is parsed as markup. */
+  function said(parts, plain, lang) {
+    var fragment = document.createDocumentFragment();
+    if (!Array.isArray(parts)) {
+      fragment.appendChild(document.createTextNode(typeof plain === "string" ? plain : ""));
+      return fragment;
+    }
+    parts.forEach(function (part) {
+      var text = document.createTextNode(String(part.text));
+      if (part.lang && part.lang !== lang) {
+        var span = el("span", { lang: part.lang });
+        span.appendChild(text);
+        fragment.appendChild(span);
+      } else {
+        fragment.appendChild(text);
+      }
+    });
+    return fragment;
+  }
+
+  /* `node` saying the text (in place of what it said), inside an element whose language is `lang`. */
+  function say(node, parts, plain, lang) {
+    node.textContent = "";
+    node.appendChild(said(parts, plain, lang));
+    return node;
+  }
+
   /* The server's reasons are phrases ("too many reports from this address; try again later"): shown to a
      person, they start with a capital and end with a full stop. */
   function sentence(text) {
@@ -58,6 +89,16 @@
       return "";
     }
     return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+  }
+
+  /* A refusal's words: its parts (each a sentence already, marked with its language), or the phrase an older
+     server sends made a sentence; null when it says nothing. */
+  function refusal(data) {
+    if (data && Array.isArray(data.error_parts) && data.error_parts.length) {
+      return data.error_parts;
+    }
+    var text = sentence(data && data.error);
+    return text ? [{ text: text }] : null;
   }
 
   /* The server counts a comment's length in code points (Python's len), the way a person counts characters;
@@ -86,7 +127,15 @@
   function render(target, config) {
     var token = config.token;
     var words = config.words;
+    var wordParts = config.word_parts || {};
     keepToken(token);
+    /* Fill `node` with a text from the session, in the form's language (the parts not in it marked). */
+    function put(node, parts, plain) {
+      return say(node, parts, plain, config.lang);
+    }
+    function word(node, key) {
+      return put(node, wordParts[key], words[key]);
+    }
     /* lang: a screen reader reads a Welsh form with a Welsh voice, whatever the host page's language. */
     var form = el("form", {
       "class": "sp-widget",
@@ -94,10 +143,11 @@
       lang: config.lang,
       novalidate: ""
     });
-    form.appendChild(el("h2", { id: instance + "-title" }, config.title));
+    form.appendChild(put(el("h2", { id: instance + "-title" }), config.title_parts, config.title));
 
-    var serviceLabel = el("label", { "for": instance + "-service" }, words.service_label);
+    var serviceLabel = word(el("label", { "for": instance + "-service" }), "service_label");
     var service = el("select", { id: instance + "-service", name: "service", required: "" });
+    /* An option holds text only (no element to mark a part's language), so it says the joined text. */
     service.appendChild(el("option", { value: "" }, words.service_choose));
     config.services.forEach(function (item) {
       service.appendChild(el("option", { value: item.id }, item.name));
@@ -109,14 +159,14 @@
     form.appendChild(service);
 
     var problems = el("fieldset", {});
-    problems.appendChild(el("legend", {}, words.problem_legend));
+    problems.appendChild(word(el("legend", {}), "problem_legend"));
     config.problem_types.forEach(function (item, index) {
       var id = instance + "-problem-" + item.id;
       var radio = el("input", { type: "radio", name: "problem", id: id, value: item.id });
       if (index === 0) {
         radio.setAttribute("required", "");
       }
-      var label = el("label", { "for": id }, item.label);
+      var label = put(el("label", { "for": id }), item.label_parts, item.label);
       /* Each choice a line of its own: run on as one line, a phone's width wrapped it anywhere and left a
          circle at the end of one line and its label at the start of the next, beside another choice's. */
       var choice = el("div", {});
@@ -132,7 +182,7 @@
        otherwise be cut without a word. dir="auto" sets Arabic or Hebrew right to left as it is typed. The limit
        is kept by `keepToLimit` below, not by maxlength, which counts an emoji as two characters. */
     var commentField = el("div", {});
-    commentField.appendChild(el("label", { "for": instance + "-comment" }, words.comment_label));
+    commentField.appendChild(word(el("label", { "for": instance + "-comment" }), "comment_label"));
     commentField.appendChild(document.createTextNode(" "));
     commentField.appendChild(
       el("textarea", {
@@ -144,7 +194,7 @@
       })
     );
     commentField.appendChild(document.createTextNode(" "));
-    commentField.appendChild(el("small", { id: instance + "-comment-hint" }, words.comment_hint));
+    commentField.appendChild(word(el("small", { id: instance + "-comment-hint" }), "comment_hint"));
     form.appendChild(commentField);
     var comment = form.elements.comment;
 
@@ -187,16 +237,17 @@
     trap.appendChild(el("input", { type: "text", name: "website", tabindex: "-1", autocomplete: "off" }));
     form.appendChild(trap);
 
-    var button = el("button", { type: "submit" }, words.send);
+    var button = word(el("button", { type: "submit" }), "send");
     form.appendChild(button);
     var status = el("p", { role: "status", "aria-live": "polite", "class": "sp-widget-status" });
     form.appendChild(status);
     /* What a report keeps and for how long, from the server (it knows the source's retention), with the
        organisation's privacy notice when one is set. Text nodes and an href only: nothing parsed as markup. */
     if (config.notice) {
-      var notice = el("p", { "class": "sp-widget-notice" }, config.notice + " ");
+      var notice = put(el("p", { "class": "sp-widget-notice" }), config.notice_parts, config.notice);
+      notice.appendChild(document.createTextNode(" "));
       if (config.privacy_url) {
-        notice.appendChild(el("a", { href: config.privacy_url }, words.privacy_link));
+        notice.appendChild(word(el("a", { href: config.privacy_url }), "privacy_link"));
       }
       form.appendChild(notice);
     }
@@ -211,18 +262,18 @@
       }
       var chosen = form.querySelector("input[name=problem]:checked");
       if (!service.value) {
-        status.textContent = words.need_service;
+        word(status, "need_service");
         service.focus();
         return;
       }
       if (!chosen) {
-        status.textContent = words.need_problem;
+        word(status, "need_problem");
         form.querySelector("input[name=problem]").focus();
         return;
       }
       sending = true;
       button.setAttribute("aria-disabled", "true");
-      status.textContent = words.sending;
+      word(status, "sending");
       var report = {
         service: service.value,
         problem: chosen.value,
@@ -247,13 +298,17 @@
           });
         })
         .then(function (result) {
-          status.textContent = result.ok ? result.data.message : sentence(result.data.error) || words.failed;
           if (result.ok) {
+            put(status, result.data.message_parts, result.data.message);
             comment.value = "";
+          } else if (refusal(result.data)) {
+            put(status, refusal(result.data));
+          } else {
+            word(status, "failed");
           }
         })
         .catch(function () {
-          status.textContent = words.not_sent;
+          word(status, "not_sent");
         })
         .then(function () {
           sending = false;
@@ -282,9 +337,11 @@
   /* When the form cannot be loaded the server usually says why (a campus address that loaded it too often this
      hour): that reason is shown, so a person knows to come back later rather than that the form is broken. */
   function unavailable(target, reason) {
-    var note = el("p", { "class": "sp-widget-status", lang: UNAVAILABLE.lang }, UNAVAILABLE.text);
+    var note = el("p", { "class": "sp-widget-status", lang: UNAVAILABLE.lang });
+    say(note, UNAVAILABLE.parts, "", UNAVAILABLE.lang);
     if (reason) {
-      note.textContent += " " + reason;
+      note.appendChild(document.createTextNode(" "));
+      note.appendChild(said(reason, "", UNAVAILABLE.lang));
     }
     target.textContent = "";
     target.appendChild(note);
@@ -319,7 +376,7 @@
               return {};
             })
             .then(function (data) {
-              unavailable(target, sentence(data && data.error));
+              unavailable(target, refusal(data));
             });
         }
         return response.json().then(function (config) {
@@ -327,7 +384,7 @@
         });
       })
       .catch(function () {
-        unavailable(target, "");
+        unavailable(target, null);
       });
   }
 

@@ -58,11 +58,43 @@ FORM_EXPIRED = "form_expired"  # the reporter token is too old or forged: fetch 
 
 class WidgetRefused(Exception):
     """A refused widget request: HTTP status, a sentence for the reporter and, where the page's script acts
-    on it, a machine-readable `code` (the sentence may be reworded or translated; the code stays)."""
+    on it, a machine-readable `code` (the sentence may be reworded or translated; the code stays). `parts`
+    is the sentence marked by language (`wording.reason_parts`); without them the reason is English."""
 
-    def __init__(self, status: int, reason: str, *, retry_after: int | None = None, code: str = "") -> None:
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        *,
+        retry_after: int | None = None,
+        code: str = "",
+        parts: list[wording.Part] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.status, self.reason, self.retry_after, self.code = status, reason, retry_after, code
+        self.parts = parts if parts is not None else wording.sentence_parts(reason)
+
+    def body(self) -> dict[str, Any]:
+        """The refusal's JSON: `error` (the phrase older embed scripts show) and `error_parts`."""
+        return {"error": self.reason, "error_parts": self.parts} | ({"code": self.code} if self.code else {})
+
+
+def _refusal(
+    status: int,
+    language: FormLanguage,
+    key: str,
+    *,
+    retry_after: int | None = None,
+    code: str = "",
+    **params: Any,
+) -> WidgetRefused:
+    return WidgetRefused(
+        status,
+        wording.reason(language, key, **params),
+        retry_after=retry_after,
+        code=code,
+        parts=wording.reason_parts(language, key, **params),
+    )
 
 
 @dataclass(frozen=True)
@@ -70,6 +102,20 @@ class Outcome:
     counted: bool
     mention_id: int | None = None
     message: str = ""
+    message_parts: tuple[wording.Part, ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        """The answer's JSON: `message` joined (as older embed scripts show it) and in `message_parts`."""
+        return {"counted": self.counted, "message": self.message, "message_parts": list(self.message_parts)}
+
+
+def _outcome(
+    language: FormLanguage, key: str, *, counted: bool = False, mention_id: int | None = None
+) -> Outcome:
+    parts = wording.say_parts(language, key)
+    return Outcome(
+        counted=counted, mention_id=mention_id, message=wording.joined(parts), message_parts=tuple(parts)
+    )
 
 
 def widget_source(name: str) -> Source | None:
@@ -103,7 +149,7 @@ def check_origin(source: Source, request: HttpRequest) -> str:
         return ""
     if origin in allowed_origins(source):
         return origin
-    raise WidgetRefused(403, wording.reason(form_language(source), "origin", origin=origin))
+    raise _refusal(403, form_language(source), "origin", origin=origin)
 
 
 def check_rate(source: Source, request: HttpRequest, *, loading: bool = False) -> None:
@@ -118,7 +164,7 @@ def check_rate(source: Source, request: HttpRequest, *, loading: bool = False) -
     else:
         scope, what = f"widget:{source.pk}", "too_many_reports"
     if rate_limit_hit(scope=scope, key=client_address(request), limit=limit, per=RATE_WINDOW) is not None:
-        raise WidgetRefused(429, wording.reason(form_language(source), what), retry_after=RATE_WINDOW)
+        raise _refusal(429, form_language(source), what, retry_after=RATE_WINDOW)
 
 
 def _salt(source: Source) -> str:
@@ -165,29 +211,43 @@ def session_payload(source: Source, request: HttpRequest) -> dict[str, Any]:
     privacy_url = str(_option(source, "privacy_url", "")).strip()
     language = form_language(source)
     title = str(_option(source, "title", ""))
-    words = {key: wording.say(language, key, limit=MAX_COMMENT) for key in wording.FORM_KEYS}
+    title_parts = (
+        wording.say_parts(language, "title")
+        if wording.default_title(title)
+        else wording.written_parts(language, title)
+    )
+    word_parts = {key: wording.say_parts(language, key, limit=MAX_COMMENT) for key in wording.FORM_KEYS}
+    notice_parts = privacy_notice(source, signed_in=signed_in)
+    problem_types = []
+    for key in PROBLEM_TYPES:
+        label = wording.say_parts(language, f"problem_{key}")
+        problem_types.append({"id": key, "label": wording.joined(label), "label_parts": label})
+    # Each text twice: joined ("Welsh / English"), as an older embed script (cached by a host page) shows it,
+    # and in `*_parts`, each part marked with its language, from which this script builds the form.
     return {
         "token": token,
         "signed_in": signed_in,
         "lang": wording.html_lang(language),
-        "title": wording.say(language, "title") if wording.default_title(title) else title,
+        "title": wording.joined(title_parts),
+        "title_parts": title_parts,
         "services": [{"id": sid, "name": name} for sid, name in services_offered(source).items()],
         # The codes stay the same in every language; only their labels are the form's.
-        "problem_types": [
-            {"id": key, "label": wording.say(language, f"problem_{key}")} for key in PROBLEM_TYPES
-        ],
-        "words": words,
-        "notice": privacy_notice(source, signed_in=signed_in),
+        "problem_types": problem_types,
+        "words": {key: wording.joined(parts) for key, parts in word_parts.items()},
+        "word_parts": word_parts,
+        "notice": wording.joined(notice_parts),
+        "notice_parts": notice_parts,
         # Only a web address becomes a link: the embedding page must never get a javascript: one.
         "privacy_url": privacy_url if privacy_url.lower().startswith(("https://", "http://")) else "",
     }
 
 
-def privacy_notice(source: Source, *, signed_in: bool) -> str:
+def privacy_notice(source: Source, *, signed_in: bool) -> list[wording.Part]:
     """What a report keeps and for how long, said under the form (what `report_submit` stores: the service,
     the problem, the comment, the page's address without its query, and a signed-in person's username; a
-    signed-out reporter is a keyed hash, and no IP address is stored)."""
-    return wording.notice(form_language(source), signed_in=signed_in, retention_days=source.retention_days)
+    signed-out reporter is a keyed hash, and no IP address is stored), in parts by language."""
+    language = form_language(source)
+    return wording.notice_parts(language, signed_in=signed_in, retention_days=source.retention_days)
 
 
 def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
@@ -197,18 +257,18 @@ def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
     try:
         report = parse_report(body, services=services_offered(source))
     except ParseError as exc:
-        raise WidgetRefused(400, wording.reason(language, exc.code, **exc.params)) from None
+        raise _refusal(400, language, exc.code, **exc.params) from None
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         identity, author = f"user:{user.pk}", user.get_username()
     else:
         reporter = token_reporter(source, report.token)
         if reporter is None:
-            raise WidgetRefused(403, wording.reason(language, "expired"), code=FORM_EXPIRED)
+            raise _refusal(403, language, "expired", code=FORM_EXPIRED)
         identity, author = f"token:{reporter}", ""
     if report.honeypot:
         # A bot filled the hidden field: answer as if accepted, keep nothing.
-        return Outcome(counted=False, message=wording.say(language, "thanks"))
+        return _outcome(language, "thanks")
     pseudonym = _pseudonym(source, identity)
     now = timezone.now()
     recent = Mention.objects.filter(
@@ -221,7 +281,7 @@ def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
     # the rule when the cache has been cleared.
     gate = f"sp:widget:count:{source.pk}:{pseudonym}:{report.service_id}"
     if recent or not cache.add(gate, 1, timeout=int(COUNT_WINDOW.total_seconds())):
-        return Outcome(counted=False, message=wording.say(language, "thanks_again"))
+        return _outcome(language, "thanks_again")
     page = request.headers.get("Referer", "")[:500]
     mention = report_to_mention(
         report,
@@ -232,10 +292,8 @@ def report_submit(source: Source, request: HttpRequest, body: Any) -> Outcome:
         page=_clean(page),
     )
     result = mentions_ingest(source=source, items=[mention])
-    return Outcome(
-        counted=True,
-        mention_id=result.mention_ids[0] if result.mention_ids else None,
-        message=wording.say(language, "thanks"),
+    return _outcome(
+        language, "thanks", counted=True, mention_id=result.mention_ids[0] if result.mention_ids else None
     )
 
 

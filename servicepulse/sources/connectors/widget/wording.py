@@ -8,12 +8,18 @@ detection, the explorer and the inbox read a Welsh form's reports as they read a
 Refusals (`reason`) are phrases, as the endpoints have always sent them: the embed script makes one a
 sentence (a capital, a full stop). Both halves of a bilingual refusal are made sentences here, since the
 script only sees the start of the first and the end of the second.
+
+Each text is also said in parts (`say_parts`, `reason_parts`, `notice_parts`), each part marked with its
+language, so the script can mark the English half of a bilingual form `lang="en"` inside the Welsh form and
+a screen reader reads each half with its own voice (WCAG 2.2, 3.1.2 Language of Parts). The parts of a text
+joined are the text (the separator is a part in the form's language); a refusal's parts are sentences.
+The joined strings stay in the endpoints' answers for a page that still runs an older embed script.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 
 class FormLanguage(StrEnum):
@@ -127,6 +133,17 @@ FORM_KEYS = (
 )
 
 
+# Between the halves of a bilingual text.
+SEPARATOR = " / "
+
+
+class Part(TypedDict):
+    """One run of a text in one language: `lang` is its `lang` attribute (en or cy)."""
+
+    lang: str
+    text: str
+
+
 def form_language(value: Any) -> FormLanguage:
     """The language a source's option names; English when unset or not one of ours."""
     try:
@@ -144,29 +161,65 @@ def _halves(language: FormLanguage) -> tuple[str, ...]:
     return {FormLanguage.ENGLISH: ("en",), FormLanguage.WELSH: ("cy",)}.get(language, ("cy", "en"))
 
 
+def _parts(language: FormLanguage, halves: list[str]) -> list[Part]:
+    """The halves (one per language of `_halves`) as parts, the separator between them."""
+    parts: list[Part] = []
+    for half, text in zip(_halves(language), halves, strict=True):
+        if parts:
+            parts.append({"lang": html_lang(language), "text": SEPARATOR})
+        parts.append({"lang": half, "text": text})
+    return parts
+
+
+def joined(parts: list[Part]) -> str:
+    """The text the parts make, as one string."""
+    return "".join(part["text"] for part in parts)
+
+
+def say_parts(language: FormLanguage, key: str, **params: Any) -> list[Part]:
+    """The text `key` in the form's language, each half marked with its own."""
+    return _parts(language, [WORDS[half][key].format(**params) for half in _halves(language)])
+
+
 def say(language: FormLanguage, key: str, **params: Any) -> str:
     """The text `key` in the form's language (both: "Welsh / English")."""
-    return " / ".join(WORDS[half][key].format(**params) for half in _halves(language))
+    return joined(say_parts(language, key, **params))
+
+
+def reason_parts(language: FormLanguage, key: str, **params: Any) -> list[Part]:
+    """A refusal in parts, each half a sentence (shown as it is: the script adds nothing)."""
+    return _parts(language, [_sentence(WORDS[half][key].format(**params)) for half in _halves(language)])
 
 
 def reason(language: FormLanguage, key: str, **params: Any) -> str:
     """A refusal: a phrase in one language, two sentences in both."""
     if language is not FormLanguage.BOTH:
         return say(language, key, **params)
-    return " / ".join(_sentence(WORDS[half][key].format(**params)) for half in _halves(language))
+    return joined(reason_parts(language, key, **params))
 
 
-def notice(language: FormLanguage, *, signed_in: bool, retention_days: int | None) -> str:
-    """What a report keeps and for how long, said under the form."""
-    parts = []
+def notice_parts(language: FormLanguage, *, signed_in: bool, retention_days: int | None) -> list[Part]:
+    """What a report keeps and for how long, said under the form, each half marked with its language."""
+    halves = []
     for half in _halves(language):
         words = WORDS[half]
         who = words["notice_who_signed_in" if signed_in else "notice_who"]
         kept = (
             words["notice_kept_days"].format(days=retention_days) if retention_days else words["notice_kept"]
         )
-        parts.append(words["notice"].format(who=who, kept=kept))
-    return " / ".join(parts)
+        halves.append(words["notice"].format(who=who, kept=kept))
+    return _parts(language, halves)
+
+
+def written_parts(language: FormLanguage, text: str) -> list[Part]:
+    """Text an admin wrote (a source's own title): one part, taken to be in the form's language."""
+    return [{"lang": html_lang(language), "text": text}]
+
+
+def sentence_parts(text: str) -> list[Part]:
+    """A refusal worded elsewhere, in English only (a body too large or not JSON, which the embed script never
+    sends), made a sentence and marked English: in a Welsh form it is read with an English voice."""
+    return [{"lang": "en", "text": _sentence(text.strip())}] if text.strip() else []
 
 
 def _sentence(phrase: str) -> str:

@@ -55,15 +55,24 @@ ERROR_EXCERPT_CHARS = 200
 
 
 class FetchError(Exception):
-    """A fetch was refused or failed. `status` is the HTTP status when the server answered."""
+    """A fetch was refused or failed. `status` is the HTTP status when the server answered. `sent`: the request
+    went out and no whole answer came back (a timeout after connecting, a connection dropped or an answer cut
+    short), so a request that creates something may have been carried out."""
 
     def __init__(
-        self, message: str, *, url: str = "", status: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+        sent: bool = False,
     ) -> None:
         super().__init__(message)
         self.url = url
         self.status = status
         self.retry_after = retry_after
+        self.sent = sent
 
 
 class AddressRefused(FetchError):
@@ -308,10 +317,14 @@ def fetch(
             except httpx.TimeoutException:
                 # Connected, then the server did not take the request or answer in time.
                 raise FetchError(
-                    f"timed out waiting for {host} to answer (it accepted the connection)", url=current
+                    f"timed out waiting for {host} to answer (it accepted the connection)",
+                    url=current,
+                    sent=True,
                 ) from None
             except httpx.HTTPError as exc:
-                raise FetchError(f"cannot reach {host}: {exc}", url=current) from None
+                # Sent, then the connection failed before an answer (closed by the server, say): it may have landed.
+                sent = isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError)
+                raise FetchError(f"cannot reach {host}: {exc}", url=current, sent=sent) from None
             try:
                 if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                     if len(redirects) >= max_redirects:
@@ -380,12 +393,12 @@ def _read_limited(
             if total > max_bytes:
                 raise FetchError(f"response is over the {max_bytes}-byte limit", url=url)
             if time.monotonic() - started > deadline:
-                raise FetchError(f"gave up reading after {deadline:.0f}s", url=url)
+                raise FetchError(f"gave up reading after {deadline:.0f}s", url=url, sent=True)
             chunks.append(chunk)
     except httpx.TimeoutException:
-        raise FetchError("timed out reading the response", url=url) from None
+        raise FetchError("timed out reading the response", url=url, sent=True) from None
     except httpx.HTTPError as exc:
-        raise FetchError(f"the response was cut short: {exc}", url=url) from None
+        raise FetchError(f"the response was cut short: {exc}", url=url, sent=True) from None
     return b"".join(chunks)
 
 
@@ -454,6 +467,22 @@ def _pinned_pool_classes() -> dict[str, Any]:
         ConnectionCls = PinnedHTTPSConnection
 
     return {"http": PinnedHTTPPool, "https": PinnedHTTPSPool}
+
+
+def request_sent(exc: BaseException | None) -> bool:
+    """`FetchError.sent` for an error of `requests` (what a `guarded_requests_session` raises, through a client
+    library): the request went out and no answer came back (a read timeout, a connection dropped after
+    sending); not a connection that was never made."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        inner = exc.args[0] if exc.args else None
+        reason = getattr(inner, "reason", inner)
+        return not isinstance(reason, NewConnectionError | ConnectTimeoutError)
+    return isinstance(exc, requests.Timeout | requests.exceptions.ChunkedEncodingError)
 
 
 def guarded_requests_session() -> Any:

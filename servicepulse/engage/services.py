@@ -38,7 +38,7 @@ from servicepulse.engage.selectors import (
 )
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.models import Source, SourceKind
-from servicepulse.sources.registry import CannotReply, ConnectorError, connector_for
+from servicepulse.sources.registry import CannotReply, ConnectorError, OutcomeUnknown, SendKey, connector_for
 from servicepulse.status.models import IncidentStatus, PublicIncident
 from servicepulse.status.selectors import status_url
 
@@ -325,13 +325,23 @@ def case_reply(
     try:
         if cannot:
             raise CannotReply(cannot)
-        result = connector_for(mention.source).reply(mention=mention, text=text)
+        assert claim is not None
+        key = SendKey(name=f"servicepulse-reply-{claim.pk}", first_try=claim.created_at)
+        result = connector_for(mention.source).reply(mention=mention, text=text, key=key)
     except CannotReply as exc:
         return log(
             ReplyOutcome.CANNOT_REPLY,
             error=f"{mention.source.name} ({mention.source.get_kind_display()}) cannot reply: {exc}. "
             "Answer the person another way; once they have been answered, record it under “Answered "
             "elsewhere” or close the case.",
+            claim=claim,
+        )
+    except OutcomeUnknown as exc:
+        platform = mention.source.get_kind_display()
+        return log(
+            ReplyOutcome.FAILED,
+            error=f"{platform} did not answer in time, so the reply may have been posted: {exc}. Check the "
+            f"person's post on {platform} before sending again.",
             claim=claim,
         )
     except ConnectorError as exc:
@@ -805,13 +815,15 @@ def loop_deliver(
             continue
         row.refresh_from_db(fields=["attempts"])
         try:
-            reply = connector_for(source).reply(mention=row.mention, text=row.text)
+            reply = connector_for(source).reply(mention=row.mention, text=row.text, key=loop_send_key(row))
         except CannotReply as exc:
             _finish(row, ReplyOutcome.CANNOT_REPLY, error=f"{source.get_kind_display()} cannot reply: {exc}")
             result.cannot_reply += 1
         except ConnectorError as exc:
             if row.attempts >= MAX_ATTEMPTS:
-                _finish(row, ReplyOutcome.FAILED, error=str(exc))
+                unknown = isinstance(exc, OutcomeUnknown)
+                error = f"outcome unknown, check {source.get_kind_display()} before sending again: {exc}"
+                _finish(row, ReplyOutcome.FAILED, error=error if unknown else str(exc))
                 result.failed += 1
             else:
                 delay = timedelta(seconds=exc.retry_after or 60 * row.attempts)
@@ -836,6 +848,12 @@ def loop_deliver(
             )
         )
     return result
+
+
+def loop_send_key(row: LoopReply) -> SendKey:
+    """What names this closed-loop reply on every try (its row), so a try after a timeout does not post it
+    twice; `retry` from the second try of a delivery on (X then looks for the reply before posting)."""
+    return SendKey(name=f"servicepulse-loop-{row.pk}", first_try=row.created_at, retry=row.attempts > 1)
 
 
 def _loop_reply_answers_case(row: LoopReply, *, at: datetime) -> None:

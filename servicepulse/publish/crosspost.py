@@ -25,7 +25,7 @@ from servicepulse.core.times import local_time_text
 from servicepulse.publish.models import CrossPost, CrossPostState, CrossPostTarget
 from servicepulse.publish.networks import NETWORKS, Network, draft_text, shorten
 from servicepulse.sources.models import Source
-from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown, SendKey
 
 S = CrossPostState
 # Which state may follow which. SCHEDULED -> SCHEDULED is a rate-limited copy waiting for its next try;
@@ -38,6 +38,9 @@ TRANSITIONS: dict[str, set[str]] = {
     S.DELETED: {S.DRAFT},  # the post was published again: the copy is drafted anew
 }
 MAX_RATE_LIMITED_TRIES = 5
+# A copy whose sending got no answer (a timeout) is tried again after this times its attempts: safe, because
+# every try of one sending carries the same key (see `send_key`).
+UNKNOWN_OUTCOME_WAIT = timedelta(minutes=1)
 SUMMARY_LENGTH = 600  # characters of the post a copy may quote
 PAST_GRACE = timedelta(minutes=1)  # a send time typed to the minute may be this far behind the clock
 # How long a worker holds a copy it is sending (well beyond the clients' timeouts); a worker that dies holding
@@ -210,7 +213,7 @@ def crossposts_draft(*, post: Post) -> list[CrossPost]:
                 crosspost=copy, to=S.DRAFT, text=text, text_edited=False, remote_id="", remote_url="",
                 remote_extra={}, sent_text="", error="", note="", attempts=0, sent_at=None, deleted_at=None,
                 likes=0, reposts=0, replies=0, quotes=0, counts_at=None, claimed_until=None,
-                redrafts=copy.redrafts + 1,
+                first_tried_at=None, redrafts=copy.redrafts + 1,
             )  # fmt: skip
         else:
             copy = CrossPost.objects.create(
@@ -317,6 +320,9 @@ def crosspost_send(*, crosspost_id: int) -> CrossPost | None:
     if not claimed:
         return copy
     copy.attempts += 1
+    if copy.first_tried_at is None:
+        copy.first_tried_at = now
+        CrossPost.objects.filter(pk=copy.pk).update(first_tried_at=now)
     network = network_of(copy)
     problem = text_problem(network=network, text=copy.text)
     if problem:
@@ -329,7 +335,7 @@ def crosspost_send(*, crosspost_id: int) -> CrossPost | None:
     try:
         remote = network.module().publish(
             source=copy.source, text=copy.text, link=summary.link, title=summary.title,
-            summary=summary.summary, key=idempotency_key(copy),
+            summary=summary.summary, key=send_key(copy),
         )  # fmt: skip
     except ConnectorError as exc:
         return _failed(copy, exc)
@@ -347,18 +353,37 @@ def idempotency_key(copy: CrossPost) -> str:
     return f"{base}-{copy.redrafts}" if copy.redrafts else base
 
 
+def send_key(copy: CrossPost) -> SendKey:
+    """What names this sending on every try: the idempotency key, when it was first tried, and whether an
+    earlier try was made (the network may have the post already)."""
+    return SendKey(
+        name=idempotency_key(copy),
+        first_try=copy.first_tried_at or timezone.now(),
+        retry=copy.attempts > 1,
+    )
+
+
 def _failed(copy: CrossPost, exc: ConnectorError) -> CrossPost:
-    if exc.retry_after is not None and copy.attempts < MAX_RATE_LIMITED_TRIES:
-        at = timezone.now() + timedelta(seconds=max(1.0, exc.retry_after))
-        with transaction.atomic():
-            crosspost_transition(
-                crosspost=copy, to=S.SCHEDULED, send_at=at, claimed_until=None,
-                error=f"{exc} — trying again after {local_time_text(at)} (the network's "
-                "Retry-After)",
-            )  # fmt: skip
-            _enqueue("crosspost_send_task", copy.pk, at=at)
-        return copy
-    return crosspost_transition(crosspost=copy, to=S.FAILED, error=str(exc), claimed_until=None)
+    """A failed try: tried again later when the network asked to wait (Retry-After) or did not answer (the
+    next try carries the same key, so the post is not made twice); failed otherwise, or after the last try."""
+    wait: timedelta | None = None
+    why = ""
+    if copy.attempts < MAX_RATE_LIMITED_TRIES:
+        if isinstance(exc, OutcomeUnknown):
+            wait = UNKNOWN_OUTCOME_WAIT * copy.attempts
+            why = "; the try carries the same key, so the post is not made twice"
+        elif exc.retry_after is not None:
+            wait, why = timedelta(seconds=max(1.0, exc.retry_after)), " (the network's Retry-After)"
+    if wait is None:
+        return crosspost_transition(crosspost=copy, to=S.FAILED, error=str(exc), claimed_until=None)
+    at = timezone.now() + wait
+    with transaction.atomic():
+        crosspost_transition(
+            crosspost=copy, to=S.SCHEDULED, send_at=at, claimed_until=None,
+            error=f"{exc} — trying again after {local_time_text(at)}{why}",
+        )  # fmt: skip
+        _enqueue("crosspost_send_task", copy.pk, at=at)
+    return copy
 
 
 # -- following the blog post ---------------------------------------------------------------------------------

@@ -102,6 +102,11 @@ class CrossPost(models.Model):
     claimed_until = models.DateTimeField(
         null=True, blank=True, help_text="Being sent by a worker: no other sends it before then"
     )
+    first_tried_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this sending was first tried (the time in its Bluesky record key); empty until then",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_remote_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

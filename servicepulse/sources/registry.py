@@ -9,6 +9,7 @@ import importlib
 import pkgutil
 from abc import ABC
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,6 +34,11 @@ class ConnectorError(Exception):
 
 class CannotReply(ConnectorError):
     """This channel has no way to answer a post (an RSS feed, a file import)."""
+
+
+class OutcomeUnknown(ConnectorError):
+    """A request that creates something was sent but no answer came back (a timeout, a dropped connection):
+    the platform may have carried it out. Sending it again blindly could post it twice; see `SendKey`."""
 
 
 class PayloadError(ValueError):
@@ -99,6 +105,20 @@ class ReplyResult:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class SendKey:
+    """Names one reply or post across every try of it, so a try after a timeout does not post it twice.
+
+    `name` comes from our own row ("servicepulse-loop-42"), never from the text; `first_try` is when the row was
+    first sent (the time in a Bluesky record key); `retry` says an earlier try of it was made, whose post may
+    exist. Mastodon sends `name` as its Idempotency-Key; Bluesky makes its record key (a TID) from `name` and
+    `first_try`; X, which has neither, looks for the post on the account before a retry."""
+
+    name: str
+    first_try: datetime
+    retry: bool = False
+
+
 class Connector(ABC):
     """What every connector offers. Subclasses set the class attributes and override what they support."""
 
@@ -162,8 +182,9 @@ class Connector(ABC):
             )
         return ""
 
-    def reply(self, *, mention: Mention, text: str) -> ReplyResult:
-        """Answer `mention` on its own channel."""
+    def reply(self, *, mention: Mention, text: str, key: SendKey | None = None) -> ReplyResult:
+        """Answer `mention` on its own channel. `key` (where the platform can use it) keeps a try after a timeout
+        from posting the reply twice; OutcomeUnknown when no answer came and it may have been posted."""
         raise CannotReply(f"{self.kind} sources cannot reply: answer the person another way")
 
     def receive(self, request: HttpRequest) -> HttpResponse:

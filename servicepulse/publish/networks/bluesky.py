@@ -8,8 +8,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from servicepulse.publish.networks import URL_RE, Counts, Remote
-from servicepulse.sources.connectors.bluesky.client import PdsClient
-from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.connectors.bluesky.client import PdsClient, create_post, post_record
+from servicepulse.sources.registry import ConnectorError, SendKey, connector_for
 
 if TYPE_CHECKING:
     from servicepulse.sources.models import Source
@@ -47,20 +47,20 @@ def web_url(uri: str) -> str:
     return f"https://bsky.app/profile/{did}/post/{rkey}" if rkey else ""
 
 
-def publish(*, source: Source, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
+def publish(
+    *, source: Source, text: str, link: str, title: str, summary: str, key: SendKey | None = None
+) -> Remote:
+    """Post the copy; with `key`, under a record key of its own, so a retry after a timeout does not post it
+    twice (see `create_post`)."""
     from atproto import models
 
     client = _client(source)
     embed = models.AppBskyEmbedExternal.Main(
         external=models.AppBskyEmbedExternal.External(uri=link, title=title[:300], description=summary[:1000])
     )
-    response = client.call(
-        lambda: client.api.send_post(
-            text, profile_identify=client.did, embed=embed, facets=link_facets(text) or None
-        ),
-        where="the PDS",
-    )
-    return Remote(remote_id=response.uri, url=web_url(response.uri), extra={"cid": response.cid})
+    record = post_record(client, text=text, embed=embed, facets=link_facets(text) or None)
+    created = create_post(client, record=record, key=key)
+    return Remote(remote_id=created["uri"], url=web_url(created["uri"]), extra={"cid": created["cid"]})
 
 
 def delete(*, source: Source, remote_id: str) -> None:

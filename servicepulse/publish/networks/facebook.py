@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from servicepulse.publish.networks import Remote
-from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.registry import ConnectorError, SendKey, connector_for
 
 if TYPE_CHECKING:
     from servicepulse.sources.connectors.facebook.client import GraphClient
@@ -18,7 +18,9 @@ def _client(source: Source) -> tuple[GraphClient, str]:
     return connector.client(), connector.page_id  # type: ignore[attr-defined]
 
 
-def publish(*, source: Source, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
+def publish(
+    *, source: Source, text: str, link: str, title: str, summary: str, key: SendKey | None = None
+) -> Remote:
     client, page_id = _client(source)
     try:
         payload = client.call("POST", f"/{page_id}/feed", data={"message": text, "link": link})

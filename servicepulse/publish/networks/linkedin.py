@@ -14,7 +14,7 @@ import httpx
 from servicepulse.config.env import get_env
 from servicepulse.core.fetcher import parse_retry_after
 from servicepulse.publish.networks import URL_RE, Remote, shorten
-from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.registry import ConnectorError, SendKey
 
 VERSION = "202510"
 # The Posts API reads `commentary` as "little" text: these characters are markup (mentions, hashtags,
@@ -79,7 +79,9 @@ def _send(method: str, path: str, what: str, **kwargs: Any) -> httpx.Response:
     return response
 
 
-def publish(*, source: Any, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
+def publish(
+    *, source: Any, text: str, link: str, title: str, summary: str, key: SendKey | None = None
+) -> Remote:
     body = {
         "author": get_env("SERVICEPULSE_LINKEDIN_ORGANIZATION", ""),
         "commentary": little_text(text),

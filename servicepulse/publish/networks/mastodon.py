@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from servicepulse.publish.networks import Counts, Remote
-from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.registry import ConnectorError, SendKey, connector_for
 
 if TYPE_CHECKING:
     from servicepulse.sources.connectors.mastodon.client import MastodonClient
@@ -21,10 +21,12 @@ def _client(source: Source) -> MastodonClient:
     return connector.client()  # type: ignore[attr-defined,no-any-return]
 
 
-def publish(*, source: Source, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
+def publish(
+    *, source: Source, text: str, link: str, title: str, summary: str, key: SendKey | None = None
+) -> Remote:
     client = _client(source)
-    status = client.call(
-        "post", client.api.status_post, text, visibility="public", idempotency_key=key or None
+    status = client.post_status(
+        "post", text=text, visibility="public", idempotency_key=key.name if key else ""
     )
     return Remote(remote_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from servicepulse.publish.networks import Counts, Remote
-from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.registry import ConnectorError, SendKey, connector_for
 
 if TYPE_CHECKING:
     from servicepulse.sources.models import Source
@@ -23,7 +23,9 @@ def _subreddit(source: Source) -> str:
     return name
 
 
-def publish(*, source: Source, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
+def publish(
+    *, source: Source, text: str, link: str, title: str, summary: str, key: SendKey | None = None
+) -> Remote:
     client = connector_for(source).client()  # type: ignore[attr-defined]
     subreddit = client.reddit.subreddit(_subreddit(source))
     submission = client.call("submit", lambda: subreddit.submit(title=text[:300], url=link, resubmit=True))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from servicepulse.publish.networks import Remote
-from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.registry import ConnectorError, SendKey
 
 if TYPE_CHECKING:
     from servicepulse.sources.connectors.x.client import XClient
@@ -29,18 +29,12 @@ def _client(source: Source) -> tuple[XClient, bool]:
     )
 
 
-def publish(*, source: Source, text: str, link: str, title: str, summary: str, key: str = "") -> Remote:
-    from servicepulse.sources.connectors.x.client import ERRORS, translate_error
-
+def publish(
+    *, source: Source, text: str, link: str, title: str, summary: str, key: SendKey | None = None
+) -> Remote:
+    """Post the copy; a retry (`key.retry`) first looks for it on the account (`XClient.post`)."""
     client, user_auth = _client(source)
-    try:
-        payload = client.client.create_tweet(text=text, user_auth=user_auth)
-    except ERRORS as exc:
-        raise translate_error(exc, "POST /2/tweets") from None
-    data = payload.get("data") if isinstance(payload, dict) else None
-    if not isinstance(data, dict) or not data.get("id"):
-        raise ConnectorError("X accepted the post but returned no id")
-    remote_id = str(data["id"])
+    remote_id = client.post(text=text, user_auth=user_auth, key=key)
     return Remote(remote_id=remote_id, url=f"https://x.com/i/web/status/{remote_id}")
 
 

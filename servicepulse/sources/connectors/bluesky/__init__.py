@@ -26,6 +26,7 @@ from servicepulse.sources.registry import (
     OptionType,
     PullResult,
     ReplyResult,
+    SendKey,
     poll_seconds_option,
     register,
 )
@@ -146,7 +147,8 @@ class BlueskyConnector(Connector):
             stop.wait(delay)
             delay = min(delay * 2, 300.0)
 
-    def reply(self, *, mention: Any, text: str) -> ReplyResult:
+    def reply(self, *, mention: Any, text: str, key: SendKey | None = None) -> ReplyResult:
+        """Post the reply; with `key`, under a record key of its own (see `client.create_post`)."""
         handle, password = self.option("handle"), self.option("app_password")
         if not handle or not password:
             raise CannotReply("this Bluesky source has no handle and app password, so it cannot post replies")
@@ -164,6 +166,7 @@ class BlueskyConnector(Connector):
             text=text,
             parent=parent,
             root={"uri": str(root["uri"]), "cid": str(root["cid"])},
+            key=key,
         )
         uri = created["uri"]
         did, _, rkey = uri.removeprefix("at://").partition("/app.bsky.feed.post/")

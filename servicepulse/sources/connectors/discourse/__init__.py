@@ -23,6 +23,7 @@ from servicepulse.sources.registry import (
     OptionType,
     PullResult,
     ReplyResult,
+    SendKey,
     poll_seconds_option,
     register,
 )
@@ -240,7 +241,7 @@ class DiscourseConnector(Connector):
         return accepted(store_items(source=self.source, items=[item], edits=event == "post_edited"))
 
     # -- reply -----------------------------------------------------------------------------------------------
-    def reply(self, *, mention: Mention, text: str) -> ReplyResult:
+    def reply(self, *, mention: Mention, text: str, key: SendKey | None = None) -> ReplyResult:
         if not text.strip():
             raise ConnectorError("a reply needs some text")
         raw = mention.raw if isinstance(mention.raw, dict) else {}

@@ -33,6 +33,7 @@ from servicepulse.sources.registry import (
     OptionType,
     PullResult,
     ReplyResult,
+    SendKey,
     poll_seconds_option,
     register,
 )
@@ -296,7 +297,7 @@ class FacebookConnector(Connector):
         result.mention_ids.extend(stored.mention_ids)
 
     # -- reply -----------------------------------------------------------------------------------------------
-    def reply(self, *, mention: Mention, text: str) -> ReplyResult:
+    def reply(self, *, mention: Mention, text: str, key: SendKey | None = None) -> ReplyResult:
         """Answer with a comment. Facebook threads one level deep: a reply to a reply goes to its parent."""
         if not text.strip():
             raise ConnectorError("a reply needs some text")

@@ -32,6 +32,7 @@ from servicepulse.sources.registry import (
     PullResult,
     Rejected,
     ReplyResult,
+    SendKey,
     poll_seconds_option,
     register,
 )
@@ -295,12 +296,16 @@ class MastodonConnector(Connector):
 
     # --- replying ---------------------------------------------------------------------------------------
 
-    def reply(self, *, mention: Any, text: str) -> ReplyResult:
+    def reply(self, *, mention: Any, text: str, key: SendKey | None = None) -> ReplyResult:
+        """Post the reply (a status with `in_reply_to_id`); `key` becomes its Idempotency-Key."""
         if not self.option("access_token"):
             raise CannotReply("this Mastodon source has no access token, so it cannot post replies")
         acct = str((mention.raw or {}).get("account", {}).get("acct") or mention.author or "")
         body = text if not acct or f"@{acct}" in text else f"@{acct} {text}"
         status = self.client().post_reply(
-            text=body, in_reply_to_id=mention.external_id, visibility=str(self.option("reply_visibility"))
+            text=body,
+            in_reply_to_id=mention.external_id,
+            visibility=str(self.option("reply_visibility")),
+            idempotency_key=key.name if key else "",
         )
         return ReplyResult(external_id=str(status.get("id", "")), url=str(status.get("url") or ""))

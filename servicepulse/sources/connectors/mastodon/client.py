@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,9 +17,10 @@ from servicepulse.core.fetcher import (
     FetchError,
     guarded_requests_session,
     parse_retry_after,
+    request_sent,
 )
 from servicepulse.sources.connectors.mastodon.parse import plain
-from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown
 from servicepulse.sources.websocket import websocket_messages
 
 PAGE_SIZE = 40
@@ -54,10 +56,13 @@ class MastodonClient:
 
     # --- REST -------------------------------------------------------------------------------------------
 
-    def call(self, what: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def call(
+        self, what: str, function: Callable[..., Any], *args: Any, creates: bool = False, **kwargs: Any
+    ) -> Any:
         """Call `function` (a method of `api`, the Mastodon.py client) with `args` and `kwargs` and return its
         answer as plain dicts and lists. Mastodon.py's errors become ConnectorError named by `what`, with
-        retry_after from the server's Retry-After or X-RateLimit-Reset when it rate limits."""
+        retry_after from the server's Retry-After or X-RateLimit-Reset when it rate limits. When the call
+        `creates` something (a status) and the request went out but no answer came back, OutcomeUnknown."""
         from mastodon.errors import (
             MastodonAPIError,
             MastodonError,
@@ -82,6 +87,11 @@ class MastodonClient:
             inner = exc.args[-1] if exc.args else exc
             if isinstance(inner, FetchError):
                 raise ConnectorError(f"{what}: {inner}") from None
+            if creates and request_sent(exc.__context__):
+                raise OutcomeUnknown(
+                    f"{what}: no answer from {self.api_base_url} in time ({_first_line(exc)}); it may have been "
+                    "posted"
+                ) from None
             raise ConnectorError(f"{what}: cannot reach {self.api_base_url}: {_first_line(exc)}") from None
         except MastodonError as exc:
             raise ConnectorError(f"{what}: {_first_line(exc)}") from None
@@ -104,10 +114,31 @@ class MastodonClient:
             or []
         )
 
-    def post_reply(self, *, text: str, in_reply_to_id: str, visibility: str) -> dict[str, Any]:
-        return self.call(
-            "reply", self.api.status_post, text, in_reply_to_id=in_reply_to_id, visibility=visibility
-        )
+    def post_status(
+        self, what: str, *, text: str, idempotency_key: str = "", **kwargs: Any
+    ) -> dict[str, Any]:
+        """POST /api/v1/statuses. With `idempotency_key` (the same on every try of one post) the server answers a
+        key it has seen in the last hour with the status it made then, so a try after a timeout that was in fact
+        posted is not posted again: such a try is made once at once, and OutcomeUnknown only when it too gets
+        no answer (https://docs.joinmastodon.org/methods/statuses/#create, header Idempotency-Key)."""
+        send = partial(
+            self.call, what, self.api.status_post, text, creates=True,
+            idempotency_key=idempotency_key or None, **kwargs,
+        )  # fmt: skip
+        try:
+            return dict(send())
+        except OutcomeUnknown:
+            if not idempotency_key:
+                raise
+            return dict(send())
+
+    def post_reply(
+        self, *, text: str, in_reply_to_id: str, visibility: str, idempotency_key: str = ""
+    ) -> dict[str, Any]:
+        return self.post_status(
+            "reply", text=text, in_reply_to_id=in_reply_to_id, visibility=visibility,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
 
     # --- streaming --------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from servicepulse.sources.registry import (
     PullResult,
     Rejected,
     ReplyResult,
+    SendKey,
     poll_seconds_option,
     register,
 )
@@ -104,7 +105,7 @@ class RedditConnector(Connector):
             )
         return result
 
-    def reply(self, *, mention: Any, text: str) -> ReplyResult:
+    def reply(self, *, mention: Any, text: str, key: SendKey | None = None) -> ReplyResult:
         created = self.client().reply(fullname=mention.external_id, text=text)
         permalink = str(created.get("permalink") or "")
         return ReplyResult(

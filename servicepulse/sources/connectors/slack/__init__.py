@@ -27,6 +27,7 @@ from servicepulse.sources.registry import (
     OptionType,
     PullResult,
     ReplyResult,
+    SendKey,
     poll_seconds_option,
     register,
 )
@@ -231,7 +232,7 @@ class SlackConnector(Connector):
         return result
 
     # -- reply -----------------------------------------------------------------------------------------------
-    def reply(self, *, mention: Mention, text: str) -> ReplyResult:
+    def reply(self, *, mention: Mention, text: str, key: SendKey | None = None) -> ReplyResult:
         if not text.strip():
             raise ConnectorError("a reply needs some text")
         channel, _, ts = (mention.thread_id or mention.external_id).partition(":")

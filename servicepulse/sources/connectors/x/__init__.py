@@ -24,6 +24,7 @@ from servicepulse.sources.registry import (
     OptionType,
     PullResult,
     ReplyResult,
+    SendKey,
     poll_seconds_option,
     register,
 )
@@ -193,8 +194,9 @@ class XConnector(Connector):
         result.quarantined += stored.quarantined
         result.mention_ids.extend(stored.mention_ids)
 
-    def reply(self, *, mention: Mention, text: str) -> ReplyResult:
-        """Post a reply (billed). Needs user context: an OAuth 2.0 user token or OAuth 1.0a keys."""
+    def reply(self, *, mention: Mention, text: str, key: SendKey | None = None) -> ReplyResult:
+        """Post a reply (billed). Needs user context: an OAuth 2.0 user token or OAuth 1.0a keys. A retry
+        (`key.retry`) first looks for the reply on the account, as X has no idempotency key."""
         if not text.strip():
             raise ConnectorError("a reply needs some text")
         secrets = self.source.secrets
@@ -217,5 +219,5 @@ class XConnector(Connector):
                 "replying on X needs user_access_token, or consumer_key/consumer_secret/access_token/"
                 "access_token_secret, on the source"
             )
-        new_id = client.reply(text=text, in_reply_to=mention.external_id, user_auth=user_auth)
+        new_id = client.reply(text=text, in_reply_to=mention.external_id, user_auth=user_auth, key=key)
         return ReplyResult(external_id=new_id, url=f"https://x.com/i/web/status/{new_id}")

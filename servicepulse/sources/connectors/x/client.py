@@ -8,6 +8,7 @@ those calls elsewhere (tests use a loopback replay server), through the same gua
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -19,8 +20,10 @@ from servicepulse.core.fetcher import (
     guarded_requests_session,
     parse_rate_limit_reset,
     parse_retry_after,
+    request_sent,
 )
-from servicepulse.sources.registry import ConnectorError
+from servicepulse.core.words import NOT_WORDS
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown, SendKey
 
 API_HOST = "https://api.twitter.com"
 TWEET_FIELDS = [
@@ -51,9 +54,15 @@ class _Rebase(BaseAdapter):
         self.adapter.close()
 
 
-def translate_error(exc: Exception, action: str) -> ConnectorError:
+def translate_error(exc: Exception, action: str, *, creates: bool = False) -> ConnectorError:
     """The ConnectorError for one of ERRORS raised by tweepy during `action` (named in the message): a rate
-    limit waits until Retry-After or x-rate-limit-reset (fifteen minutes when neither is given)."""
+    limit waits until Retry-After or x-rate-limit-reset (fifteen minutes when neither is given); a request
+    that `creates` a post and got no answer is OutcomeUnknown."""
+    if creates and isinstance(exc, requests.RequestException) and request_sent(exc):
+        return OutcomeUnknown(
+            f"X did not answer {action} in time ({exc}); the post may have been made: it is looked for on the "
+            "account before any retry"
+        )
     if isinstance(exc, tweepy.TooManyRequests):
         headers = exc.response.headers
         wait = parse_retry_after(headers.get("retry-after"))
@@ -129,14 +138,67 @@ class XClient:
             raise ConnectorError("X recent search answered with something other than an object")
         return payload
 
-    def reply(self, *, text: str, in_reply_to: str, user_auth: bool) -> str:
+    def reply(self, *, text: str, in_reply_to: str, user_auth: bool, key: SendKey | None = None) -> str:
+        return self.post(text=text, in_reply_to=in_reply_to, user_auth=user_auth, key=key)
+
+    def post(
+        self, *, text: str, user_auth: bool, in_reply_to: str | None = None, key: SendKey | None = None
+    ) -> str:
+        """POST /2/tweets; returns the new post's id. X has no idempotency key, so a retry (`key.retry`: an
+        earlier try may have posted it) first looks for the post on the account (`find_own_post`) and
+        returns it when found. A try that got no answer raises OutcomeUnknown and is not repeated here: the
+        post may not be readable yet, and the caller's next try looks again."""
+        if key is not None and key.retry:
+            found = self.find_own_post(
+                since=key.first_try, text=text, in_reply_to=in_reply_to, user_auth=user_auth
+            )
+            if found:
+                return found
         try:
             payload = self.client.create_tweet(
                 text=text, in_reply_to_tweet_id=in_reply_to, user_auth=user_auth
             )
         except ERRORS as exc:
-            raise translate_error(exc, "POST /2/tweets") from None
+            raise translate_error(exc, "POST /2/tweets", creates=True) from None
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             raise ConnectorError("X accepted the post but returned no id")
         return str(data["id"])
+
+    def find_own_post(
+        self, *, since: datetime, text: str, in_reply_to: str | None, user_auth: bool
+    ) -> str | None:
+        """The id of a post the signed-in account made since `since` that is this one: a reply to
+        `in_reply_to`, or (no `in_reply_to`) a post with the same words once links are left out (X shortens
+        them to t.co). GET /2/users/me, then one page of GET /2/users/:id/tweets from a minute before
+        `since`: both readable with the credentials that post (tweet.read and users.read, which
+        POST /2/tweets needs too); two billed reads, made only before a retry."""
+        try:
+            me = self.client.get_me(user_auth=user_auth)
+            user_id = str(((me or {}).get("data") or {}).get("id") or "")
+            if not user_id:
+                raise ConnectorError("X did not say which account the credentials belong to")
+            page = self.client.get_users_tweets(
+                user_id,
+                start_time=(since - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                max_results=100,
+                tweet_fields=["created_at", "referenced_tweets"],
+                user_auth=user_auth,
+            )
+        except ERRORS as exc:
+            raise translate_error(exc, "looking for the post before posting it again") from None
+        for tweet in (page or {}).get("data") or []:
+            if not isinstance(tweet, dict) or not tweet.get("id"):
+                continue
+            if in_reply_to is not None:
+                refs = tweet.get("referenced_tweets") or []
+                if any(r.get("type") == "replied_to" and str(r.get("id")) == in_reply_to for r in refs):
+                    return str(tweet["id"])
+            elif _words(str(tweet.get("text") or "")) == _words(text):
+                return str(tweet["id"])
+        return None
+
+
+def _words(text: str) -> str:
+    """The words of a post, links left out (X shortens them to t.co) and handles and addresses too."""
+    return " ".join(NOT_WORDS.sub(" ", text).split())

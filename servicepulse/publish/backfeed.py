@@ -16,6 +16,7 @@ from django.utils import timezone
 from servicepulse.blog.models import Comment
 from servicepulse.blog.services import comment_from_elsewhere
 from servicepulse.mentions.models import Mention
+from servicepulse.publish.crosspost import UNKNOWN_OUTCOME_WAIT
 from servicepulse.publish.models import (
     Backfeed,
     BackfeedCursor,
@@ -27,9 +28,10 @@ from servicepulse.publish.models import (
 )
 from servicepulse.publish.networks import NETWORKS
 from servicepulse.sources.models import Source
-from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown, SendKey, connector_for
 
 SCAN_BATCH = 2000
+MAX_POSTBACK_TRIES = 5  # a post-back the network asked to wait for, or did not answer, is tried this often
 
 
 def sources_with_copies() -> list[int]:
@@ -174,24 +176,38 @@ def postback_send(*, postback_id: int) -> PostBack | None:
     if mention is None:
         return postback
     postback.attempts += 1
+    postback.first_tried_at = postback.first_tried_at or timezone.now()
+    # Named after the row on every try, so a try after a timeout does not post the reply twice (SendKey).
+    key = SendKey(
+        name=f"servicepulse-postback-{postback.pk}",
+        first_try=postback.first_tried_at,
+        retry=postback.attempts > 1,
+    )
     try:
-        result = connector_for(mention.source).reply(mention=mention, text=postback.comment.body)
+        result = connector_for(mention.source).reply(mention=mention, text=postback.comment.body, key=key)
     except ConnectorError as exc:
         postback.error = str(exc)
-        if exc.retry_after is not None and postback.attempts < 5:
+        wait: timedelta | None = None
+        if postback.attempts < MAX_POSTBACK_TRIES:
+            if isinstance(exc, OutcomeUnknown):
+                wait = UNKNOWN_OUTCOME_WAIT * postback.attempts
+            elif exc.retry_after is not None:
+                wait = timedelta(seconds=max(1.0, exc.retry_after))
+        if wait is not None:
             from servicepulse.publish.tasks import postback_send_task
 
-            at = timezone.now() + timedelta(seconds=max(1.0, exc.retry_after))
-            postback.save(update_fields=["error", "attempts"])
-            postback_send_task.using(run_after=at).enqueue(postback.pk)
+            postback.save(update_fields=["error", "attempts", "first_tried_at"])
+            postback_send_task.using(run_after=timezone.now() + wait).enqueue(postback.pk)
             return postback
         postback.state = PostBackState.FAILED
-        postback.save(update_fields=["state", "error", "attempts"])
+        postback.save(update_fields=["state", "error", "attempts", "first_tried_at"])
         return postback
     postback.state = PostBackState.SENT
     postback.remote_id = result.external_id
     postback.remote_url = result.url
     postback.error = ""
     postback.sent_at = timezone.now()
-    postback.save(update_fields=["state", "remote_id", "remote_url", "error", "attempts", "sent_at"])
+    postback.save(
+        update_fields=["state", "remote_id", "remote_url", "error", "attempts", "first_tried_at", "sent_at"]
+    )
     return postback

@@ -184,6 +184,9 @@ class PostBack(models.Model):
     remote_url = models.URLField(max_length=1000, blank=True, default="")
     error = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
+    first_tried_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was first tried (the time in its Bluesky record key)"
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -78,6 +78,10 @@ def test_replies_come_back_held_then_show_under_the_post(run_publish_tasks, clie
         postback = PostBack.objects.get(comment=answer)
         assert postback.state == PostBackState.SENT
         assert postback.remote_url == "https://mastodon.northfield.example/@northfieldit/113600000000000300"
+        # Named after its row, so a try after a timeout gets Mastodon's status back rather than a second one.
+        posted = server.requests_to("/api/v1/statuses")[-1]
+        assert posted.headers["Idempotency-Key"] == f"servicepulse-postback-{postback.pk}"
+        assert postback.first_tried_at is not None
 
         # Our own answer, seen again in a later pull, is not fed back as a comment.
         assert backfeed_scan(source=account) == 0

@@ -155,6 +155,9 @@ class LoopReply(models.Model):
     text = models.TextField()
     outcome = models.CharField(max_length=20, choices=ReplyOutcome.choices, default=ReplyOutcome.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    first_tried_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was first tried (the time in its Bluesky record key)"
+    )
     external_id = models.CharField(max_length=255, blank=True, default="")
     url = models.URLField(max_length=1000, blank=True, default="")
     error = models.TextField(blank=True, default="")

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from servicepulse.analysis.selectors import analysis_for_mentions
@@ -809,11 +810,13 @@ def loop_deliver(
             result.deferred += 1
             continue
         claimed = LoopReply.objects.filter(pk=row.pk, outcome=ReplyOutcome.PENDING).update(
-            outcome=ReplyOutcome.SENDING, attempts=F("attempts") + 1
+            outcome=ReplyOutcome.SENDING,
+            attempts=F("attempts") + 1,
+            first_tried_at=Coalesce(F("first_tried_at"), Value(clock)),
         )
         if not claimed:
             continue
-        row.refresh_from_db(fields=["attempts"])
+        row.refresh_from_db(fields=["attempts", "first_tried_at"])
         try:
             reply = connector_for(source).reply(mention=row.mention, text=row.text, key=loop_send_key(row))
         except CannotReply as exc:
@@ -852,8 +855,14 @@ def loop_deliver(
 
 def loop_send_key(row: LoopReply) -> SendKey:
     """What names this closed-loop reply on every try (its row), so a try after a timeout does not post it
-    twice; `retry` from the second try of a delivery on (X then looks for the reply before posting)."""
-    return SendKey(name=f"servicepulse-loop-{row.pk}", first_try=row.created_at, retry=row.attempts > 1)
+    twice; `first_try` when it was first tried (not queued: a reply waiting its turn behind a platform's rate
+    limit would otherwise carry an old time into its Bluesky record key); `retry` from the second try of a
+    delivery on (X then looks for the reply before posting)."""
+    return SendKey(
+        name=f"servicepulse-loop-{row.pk}",
+        first_try=row.first_tried_at or row.created_at,
+        retry=row.attempts > 1,
+    )
 
 
 def _loop_reply_answers_case(row: LoopReply, *, at: datetime) -> None:

@@ -18,6 +18,7 @@ from servicepulse.engage.services import (
     loop_deliver,
     loop_preview,
     loop_send,
+    loop_send_key,
     optout_add,
 )
 from servicepulse.sources.models import Source, SourceKind
@@ -209,6 +210,30 @@ def test_platform_rate_limits_defer_the_rest(incident, settings, django_capture_
     later = DBTaskResult.objects.filter(task_path__endswith="loop_deliver_task", run_after__isnull=False)
     assert later.exists()  # enqueued again for when the limit allows
     assert LoopReply.objects.filter(outcome=ReplyOutcome.PENDING).count() == 1
+
+
+def test_each_reply_is_keyed_by_its_row_and_dated_by_its_first_try(incident, settings) -> None:  # type: ignore[no-untyped-def]
+    """Every try of a closed-loop reply carries the same key, named after its row (Mastodon's Idempotency-Key), so
+    a try after a timeout cannot post it twice; and the time in that key (a Bluesky record key's) is when the
+    reply was first tried, not when it was queued: one waiting an hour behind a rate limit is dated then."""
+    settings.SERVICEPULSE_REPLY_RATES = {"slack": [1, 3600]}
+    loop_send(incident=incident, actor=None)
+    queued = timezone.now()
+    with ReplayServer(BOTH) as server:
+        point_everything_at(server.url)
+        loop_deliver(incident_id=incident.pk, incident_status="investigating", now=queued)
+        waiting = LoopReply.objects.get(outcome=ReplyOutcome.PENDING)
+        assert waiting.first_tried_at is None  # not tried: the workspace's limit held it back
+        later = queued + timedelta(hours=1, minutes=1)
+        loop_deliver(incident_id=incident.pk, incident_status="investigating", now=later)
+        keys = [r.headers.get("Idempotency-Key") for r in mastodon_posts(server)]
+    masto = LoopReply.objects.get(mention__source__kind="mastodon")
+    assert keys == [f"servicepulse-loop-{masto.pk}"]
+    waiting.refresh_from_db()
+    assert waiting.outcome == ReplyOutcome.SENT and waiting.first_tried_at == later
+    assert (
+        loop_send_key(waiting).first_try == later and loop_send_key(masto).first_try == masto.first_tried_at
+    )
 
 
 def test_retry_after_from_the_platform_keeps_the_reply_pending(incident) -> None:  # type: ignore[no-untyped-def]

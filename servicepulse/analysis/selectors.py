@@ -34,9 +34,15 @@ class AnalysedPost:
 
 
 def analysed_posts(
-    *, since: datetime, until: datetime, service_ids: list[str] | None = None, include_spam: bool = False
+    *,
+    since: datetime,
+    until: datetime,
+    service_ids: list[str] | None = None,
+    include_spam: bool = False,
+    complaints_only: bool = False,
 ) -> Iterator[AnalysedPost]:
-    """Analysed posts created in [since, until), oldest first, with their services best first."""
+    """Analysed posts created in [since, until), oldest first, with their services best first; only the
+    complaints with `complaints_only` (a fortnight of every service's posts is many more)."""
     qs = (
         MentionAnalysis.objects.filter(created_at__gte=since, created_at__lt=until)
         .select_related("mention")
@@ -45,6 +51,8 @@ def analysed_posts(
     )
     if not include_spam:
         qs = qs.filter(spam=False)
+    if complaints_only:
+        qs = qs.filter(complaint=True)
     if service_ids is not None:
         qs = qs.filter(tags__service_id__in=service_ids).distinct()
     for analysis in qs.iterator(chunk_size=1000):

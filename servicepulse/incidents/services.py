@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -631,9 +632,12 @@ def _usual_words(read: PostReader, *, shared: bool) -> Callable[[datetime], expl
     """What the usual complaints before a day say, for telling an unusual word (`explain.corroborator`): read
     at most once per day by a detection run and, from the analysis app (``shared``), kept for a day in the
     cache every worker shares (the fortnight before a day does not change)."""
-    load = explaining.usual_words_reader(read, baseline=timedelta(days=BASELINE_DAYS))
     if not shared:
-        return load
+        return explaining.usual_words_reader(read, baseline=timedelta(days=BASELINE_DAYS))
+    # From the analysis app, only the complaints are read: the fortnight of every service's posts is many more.
+    load = explaining.usual_words_reader(
+        partial(analysed_posts, complaints_only=True), baseline=timedelta(days=BASELINE_DAYS)
+    )
 
     def cached(day: datetime) -> explaining.UsualWords:
         key = f"servicepulse:incidents:usual-words:{BASELINE_DAYS}:{day:%Y-%m-%d}"

@@ -96,6 +96,8 @@ def test_selectors_filter_and_list() -> None:
         p.mention_id
         for p in analysed_posts(since=start, until=start + timedelta(days=1), service_ids=["vle"])
     ] == [a.pk]
+    day = {"since": start, "until": start + timedelta(days=1)}
+    assert [p.mention_id for p in analysed_posts(**day, complaints_only=True)] == [a.pk]
     assert list(mention_filter(Mention.objects.all(), service_id="vle", spam=False)) == [a]
     assert mentions_unanalysed() == [unread.pk]
 

@@ -324,9 +324,8 @@ def case_reply(
         None if cannot else _reply_claim(case=case, text=text, actor=actor, at=at_start, seen=seen_reply_id)
     )
     try:
-        if cannot:
+        if claim is None:
             raise CannotReply(cannot)
-        assert claim is not None
         key = SendKey(name=f"servicepulse-reply-{claim.pk}", first_try=claim.created_at)
         result = connector_for(mention.source).reply(mention=mention, text=text, key=key)
     except CannotReply as exc:

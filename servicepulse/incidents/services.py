@@ -639,13 +639,17 @@ def _usual_words(read: PostReader, *, shared: bool) -> Callable[[datetime], expl
         partial(analysed_posts, complaints_only=True), baseline=timedelta(days=BASELINE_DAYS)
     )
 
+    seen: dict[datetime, explaining.UsualWords] = {}
+
     def cached(day: datetime) -> explaining.UsualWords:
-        key = f"servicepulse:incidents:usual-words:{BASELINE_DAYS}:{day:%Y-%m-%d}"
-        found = cache.get(key)
-        if not isinstance(found, explaining.UsualWords):
-            found = load(day)
-            cache.set(key, found, timeout=24 * 3600)
-        return found
+        if day not in seen:
+            key = f"servicepulse:incidents:usual-words:{BASELINE_DAYS}:{day:%Y-%m-%d}"
+            found = cache.get(key)
+            if not isinstance(found, explaining.UsualWords):
+                found = load(day)
+                cache.set(key, found, timeout=24 * 3600)
+            seen[day] = found
+        return seen[day]
 
     return cached
 

@@ -13,6 +13,7 @@ from freezegun import freeze_time
 from servicepulse.status.models import ComponentState, Impact
 from servicepulse.status.services import maintenance_schedule, public_incident_open
 from tests.factories import ServiceFactory
+from tests.status.helpers import EVE_OF_CLOCK_CHANGE, overnight_upgrade
 
 pytestmark = pytest.mark.django_db
 
@@ -96,13 +97,8 @@ def test_maintenance_across_a_clock_change_names_both_time_zones(client: Client,
     ServiceFactory(id="vle", name="Moodle VLE")
     # Overnight work across the end of British Summer Time (01:00 UTC, 25 October 2026): 00:30 BST to 02:30 GMT.
     # With the zone printed only after the end, the start read as 00:30 GMT, an hour later than planned.
-    with freeze_time(datetime(2026, 10, 24, 12, 0, tzinfo=UTC)):
-        window = maintenance_schedule(
-            title="Moodle upgrade",
-            service_ids=["vle"],
-            starts_at=datetime(2026, 10, 24, 23, 30, tzinfo=UTC),
-            ends_at=datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
-        )
+    with freeze_time(EVE_OF_CLOCK_CHANGE):
+        window = overnight_upgrade()
         for url in ("/status/", f"/status/maintenance/{window.pk}/"):
             html = client.get(url).content.decode()
             assert "25 Oct 2026, 00:30 BST</time> \u2013" in html, url  # an en dash to the end

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core import signing
@@ -17,6 +17,7 @@ from servicepulse.status.models import Impact, IncidentStatus, Subscription
 from servicepulse.status.services import public_incident_open, public_incident_update
 from tests.factories import ServiceFactory
 from tests.mailsink import body_of
+from tests.status.helpers import EVE_OF_CLOCK_CHANGE, overnight_upgrade
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -211,19 +212,14 @@ def test_unsubscribing_says_which_e_mails_stop_and_confirming_says_how_to_stop_l
 def test_maintenance_e_mail_across_a_clock_change_names_both_time_zones(components, settings):  # type: ignore[no-untyped-def]
     from django.core import mail
 
-    from servicepulse.status.services import maintenance_schedule, subscribers_notify
+    from servicepulse.status.services import subscribers_notify
 
     settings.TIME_ZONE = "Europe/London"
     Subscription.objects.create(email="cy@example.ac.uk", service_id="vle", confirmed_at=timezone.now())
     # Overnight work across the end of British Summer Time (01:00 UTC, 25 October 2026): 00:30 BST to 02:30 GMT.
     # The e-mail named the zone after the end only, so its start read as 00:30 GMT, an hour later than planned.
-    with freeze_time(datetime(2026, 10, 24, 12, 0, tzinfo=UTC)):
-        window = maintenance_schedule(
-            title="Moodle upgrade",
-            service_ids=["vle"],
-            starts_at=datetime(2026, 10, 24, 23, 30, tzinfo=UTC),
-            ends_at=datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
-        )
+    with freeze_time(EVE_OF_CLOCK_CHANGE):
+        window = overnight_upgrade()
         mail.outbox.clear()
         assert subscribers_notify(key=f"maintenance:{window.pk}") == 1
     assert "From 25 Oct 2026, 00:30 BST to 25 Oct 2026, 02:30 GMT" in mail.outbox[0].body

@@ -174,23 +174,28 @@ def create_post(client: PdsClient, *, record: Any, key: SendKey | None) -> dict[
     repo = str(client.did)
     rkey = record_key(key) if key else None
 
-    def create() -> Any:
-        return client.api.app.bsky.feed.post.create(repo, record, rkey=rkey)
-
-    for attempt in (1, 2):
+    def create() -> dict[str, str]:
         try:
-            response = client.call(create, where=client.pds_url, creates=True)
+            response = client.call(
+                lambda: client.api.app.bsky.feed.post.create(repo, record, rkey=rkey),
+                where=client.pds_url,
+                creates=True,
+            )
         except OutcomeUnknown:
-            if rkey is None or attempt == 2:
-                raise
-            continue
+            raise
         except ConnectorError:
             existing = _post_at(client, repo=repo, rkey=rkey) if rkey else None
             if existing is None:
                 raise
             return existing
         return {"uri": response.uri, "cid": response.cid}
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    try:
+        return create()
+    except OutcomeUnknown:
+        if rkey is None:
+            raise
+        return create()
 
 
 def _post_at(client: PdsClient, *, repo: str, rkey: str) -> dict[str, str] | None:

@@ -101,8 +101,11 @@ def _refusal(
 class Outcome:
     counted: bool
     mention_id: int | None = None
-    message: str = ""
     message_parts: tuple[wording.Part, ...] = ()
+
+    @property
+    def message(self) -> str:
+        return wording.joined(list(self.message_parts))
 
     def body(self) -> dict[str, Any]:
         """The answer's JSON: `message` joined (as older embed scripts show it) and in `message_parts`."""
@@ -112,9 +115,8 @@ class Outcome:
 def _outcome(
     language: FormLanguage, key: str, *, counted: bool = False, mention_id: int | None = None
 ) -> Outcome:
-    parts = wording.say_parts(language, key)
     return Outcome(
-        counted=counted, mention_id=mention_id, message=wording.joined(parts), message_parts=tuple(parts)
+        counted=counted, mention_id=mention_id, message_parts=tuple(wording.say_parts(language, key))
     )
 
 

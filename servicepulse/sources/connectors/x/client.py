@@ -58,7 +58,7 @@ def translate_error(exc: Exception, action: str, *, creates: bool = False) -> Co
     """The ConnectorError for one of ERRORS raised by tweepy during `action` (named in the message): a rate
     limit waits until Retry-After or x-rate-limit-reset (fifteen minutes when neither is given); a request
     that `creates` a post and got no answer is OutcomeUnknown."""
-    if creates and isinstance(exc, requests.RequestException) and request_sent(exc):
+    if creates and request_sent(exc):
         return OutcomeUnknown(
             f"X did not answer {action} in time ({exc}); the post may have been made: it is looked for on the "
             "account before any retry"

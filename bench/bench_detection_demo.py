@@ -11,7 +11,8 @@ rules whose minimum state is "possible"), which comes sooner and more often.
 
 - ``labels``: the detector alone, fed complaint counts per service from the generator's own labels (what
   the posts were written to be), and asked, as in the product, whether a possible incident's complaints name
-  the same unusual thing (`explain.corroborator`); ``--counts-only`` leaves that question out. It measures
+  the same unusual thing (`explain.corroborator`; the generator's questions stand in for the negative posts
+  that are not complaints, which it reads too); ``--counts-only`` leaves that question out. It measures
   the detector, not the understanding of posts. Several seeds (``--seed 1 2 3``) replay several generated
   six weeks, each with its own incidents' timing and wording.
 - ``pipeline``: the live pipeline in a throw-away SQLite database: the demo is loaded, the analysis app
@@ -27,6 +28,7 @@ import os
 import sys
 import tempfile
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -72,6 +74,23 @@ def _report(
     )
 
 
+def _labelled(post, key: str, number: int):  # type: ignore[no-untyped-def]
+    """A generated complaint as the analysis app would give it to detection, labelled right."""
+    from servicepulse.analysis.selectors import AnalysedPost
+
+    return AnalysedPost(
+        mention_id=number,
+        created_at=post.created_at,
+        author_key=key,
+        author=post.author,
+        text=post.text,
+        service_ids=(post.service,),
+        complaint=True,
+        sentiment=-1.0,
+        spam=False,
+    )
+
+
 def run_labels(seed: int, *, corroborating: bool = True) -> None:
     from servicepulse.analysis.selectors import AnalysedPost
     from servicepulse.demo import generator
@@ -87,27 +106,20 @@ def run_labels(seed: int, *, corroborating: bool = True) -> None:
     counts: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
     authors: dict[str, dict[datetime, set[str]]] = defaultdict(lambda: defaultdict(set))
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    labelled: list[AnalysedPost] = []  # the complaints as the labels say, for the product's corroboration
+    labelled: list[AnalysedPost] = []  # the posts as the labels say, for the product's corroboration
     for post in sorted(data.posts, key=lambda p: p.created_at):
-        if post.intent != "complaint" or not post.service:
+        if post.intent not in ("complaint", "question") or not post.service:
+            continue
+        key = f"{post.channel}:{post.author_id or post.author}"
+        if post.intent == "question":
+            # Not counted, but read by corroboration, as the product reads a negative post that is not a
+            # complaint ("is there a known wi-fi problem in Hopkins Building?"): the labels' stand-in for it.
+            labelled.append(replace(_labelled(post, key, len(labelled)), complaint=False))
             continue
         bucket = epoch + (post.created_at - epoch) // BUCKET * BUCKET
-        key = f"{post.channel}:{post.author_id or post.author}"
         counts[post.service][bucket] += 1
         authors[post.service][bucket].add(key)
-        labelled.append(
-            AnalysedPost(
-                mention_id=len(labelled),
-                created_at=post.created_at,
-                author_key=key,
-                author=post.author,
-                text=post.text,
-                service_ids=(post.service,),
-                complaint=True,
-                sentiment=-1.0,
-                spam=False,
-            )
-        )
+        labelled.append(_labelled(post, key, len(labelled)))
     stamps = [p.created_at for p in labelled]
 
     def read(*, since: datetime, until: datetime, service_ids: list[str] | None = None) -> list[AnalysedPost]:

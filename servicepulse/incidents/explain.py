@@ -252,19 +252,25 @@ def shared_term(
     service_id: str,
     min_authors: int,
     ignore: Collection[str] = (),
-) -> tuple[str, int] | None:
-    """The word the most people among ``complaints`` ((author key, text) pairs about one service) used that
-    is unusual, with how many people used it: a building, a room, an error message; not "slow", nor the
-    service's own names (``ignore``). Unusual means at least ``min_authors`` different people wrote it, while
-    at most one in twenty of the organisation's usual complaints and one in five of the service's own do.
-    None when no word qualifies, or with too few usual complaints to tell a rare word by (a new
+) -> tuple[tuple[str, ...], int] | None:
+    """The unusual words the most people among ``complaints`` ((author key, text) pairs about one service,
+    oldest first) used, with how many people used them: a building, a room, an error message; not "slow",
+    nor the service's own names (``ignore``). Unusual means at least ``min_authors`` different people wrote
+    it, while at most one in twenty of the organisation's usual complaints do, and at most one in five of the
+    service's own, unless fewer than ``min_authors`` of those did (one earlier complaint naming a building
+    does not make it usual: with a handful of complaints, any word of one is a fifth of them). Words the same
+    people all wrote come together, in the order the first of them wrote them ("hopkins", "building"; at most
+    three). None when no word qualifies, or with too few usual complaints to tell a rare word by (a new
     installation)."""
     if usual.complaints < SHARED_TERM_MIN_BASELINE:
         return None
     people: dict[str, set[str]] = {}
+    first_text: dict[str, list[str]] = {}
     for author, text in complaints:
-        for term in set(tokens(text)):
+        said = tokens(text)
+        for term in said:
             people.setdefault(term, set()).add(author)
+            first_text.setdefault(term, said)
     here_total, here = usual.services.get(service_id, (0, Counter()))
     candidates = []
     for term, authors in people.items():
@@ -273,14 +279,33 @@ def shared_term(
         share = (usual.words.get(term, 0) + 0.5) / (usual.complaints + 1)
         if share > SHARED_TERM_MAX_SHARE:
             continue
-        if (here.get(term, 0) + 0.5) / (here_total + 1) > SHARED_TERM_MAX_SERVICE_SHARE:
+        used_here = here.get(term, 0)
+        if used_here >= min_authors and (used_here + 0.5) / (here_total + 1) > SHARED_TERM_MAX_SERVICE_SHARE:
             continue
         candidates.append((-len(authors), share, term))
     if not candidates:
         return None
     # Most people first; among equals the rarer word, then alphabetical order (stable).
     people_count, _, term = min(candidates)
-    return term, -people_count
+    together = {t for _, _, t in candidates if people[t] == people[term]}
+    said = first_text[term]
+    ordered = sorted(together, key=lambda t: (said.index(t) if t in said else len(said), t))
+    return tuple(ordered[:3]), -people_count
+
+
+def shared_words(found: tuple[tuple[str, ...], int]) -> str:
+    """`shared_term`'s finding in words: 3 people wrote “hopkins” and “building”."""
+    terms, count = found
+    quoted = [f"“{t}”" for t in terms]
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    return f"{count} people wrote {listed}"
+
+
+def tells_of_a_problem(post: AnalysedPost) -> bool:
+    """What corroboration reads in a possible problem's window: the complaints, and the negative posts the
+    complaint classifier let through ("hopkins building = no wifi zone today apparently"). Counts, and what
+    is usual, come from the complaints alone."""
+    return post.complaint or post.sentiment < 0
 
 
 def service_words(name: str, aliases: Sequence[str]) -> set[str]:
@@ -313,23 +338,24 @@ def corroborator(
     usual: Callable[[datetime], UsualWords],
 ) -> Callable[[int], str]:
     """The detector's ``corroborate`` for the bucket ending at ``end``: whether at least ``min_authors`` people
-    complaining about the service in the last ``width`` buckets name the same unusual thing (`shared_term`),
-    judged against the usual complaints before that day (``usual``, e.g. a `usual_words_reader`)."""
+    telling of a problem with the service in the last ``width`` buckets (`tells_of_a_problem`) name the same
+    unusual thing (`shared_term`), judged against the usual complaints before that day (``usual``, e.g. a
+    `usual_words_reader`)."""
 
     def corroborate(width: int) -> str:
         since = end - size * width
-        complaints = [
+        posts = [
             (p.author_key, p.text)
             for p in read(since=since, until=end, service_ids=[service_id])
-            if p.complaint and service_id in p.service_ids
+            if tells_of_a_problem(p) and service_id in p.service_ids
         ]
-        if len({author for author, _ in complaints}) < min_authors:
+        if len({author for author, _ in posts}) < min_authors:
             return ""
         day = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         found = shared_term(
-            complaints, usual=usual(day), service_id=service_id, min_authors=min_authors, ignore=own_words
+            posts, usual=usual(day), service_id=service_id, min_authors=min_authors, ignore=own_words
         )
-        return f"{found[1]} people wrote “{found[0]}”" if found else ""
+        return shared_words(found) if found else ""
 
     return corroborate
 

@@ -3,6 +3,7 @@ with a worker, the scheduler and the streaming-source consumer. Ctrl-C stops eve
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -88,6 +89,9 @@ class Command(BaseCommand):
                     "60",
                 ],
                 env=env,
+                # Its own process group, with its workers: stopped, and killed if it must be, as one. Killing
+                # the master alone would leave a worker holding the port.
+                process_group=0,
             ),
             "worker": subprocess.Popen([python, "-m", "servicepulse.cli", "worker"], env=env),  # noqa: S603
             "scheduler": subprocess.Popen([python, "-m", "servicepulse.cli", "scheduler"], env=env),  # noqa: S603
@@ -120,7 +124,11 @@ class Command(BaseCommand):
             graceful = True
             raise KeyboardInterrupt  # a service manager's stop is a Ctrl-C: children are stopped cleanly
 
+        def stop_on_hangup(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt  # a closed terminal is a Ctrl-C (the web server, in its own group, hears neither)
+
         signal.signal(signal.SIGTERM, stop_on_sigterm)
+        signal.signal(signal.SIGHUP, stop_on_hangup)
         # Started from a script as a background job (`servicepulse run &`), this process inherits SIGINT
         # ignored, while the children set their own handlers: Ctrl-C would stop them and leave this one
         # calling that a failure. "Press Ctrl-C to stop" holds however it was started.
@@ -134,6 +142,10 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping...")
         finally:
+            web = children["web"]
+            if not graceful and web.poll() is None:
+                # What Ctrl-C at the terminal would have sent the web server's master and workers: a quick stop.
+                _signal_group(web, signal.SIGINT)
             for child in children.values():
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
@@ -147,6 +159,15 @@ class Command(BaseCommand):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     child.kill()
+                    child.wait()
+            # A web worker its master left behind (the master killed above, or gone first) would hold the port.
+            _signal_group(web, signal.SIGKILL)
+
+
+def _signal_group(child: subprocess.Popen[Any], signum: signal.Signals) -> None:
+    """Send `signum` to the process group `child` leads (started with ``process_group=0``), if any is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signum)
 
 
 def _port(option: int | None) -> int:

@@ -50,6 +50,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -216,6 +217,16 @@ class ReplayServer:
 
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == path and (method is None or r.method == method.upper())]
+
+    def requests_sent_to(
+        self, path: str, method: str | None = None, *, within: float = 5.0
+    ) -> list[RecordedRequest]:
+        """`requests_to`, once at least one has arrived (or `within` seconds have passed): a client that gave up
+        waiting for an answer may return before a busy machine's server thread has even read its request."""
+        deadline = time.monotonic() + within
+        while not self.requests_to(path, method) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.requests_to(path, method)
 
     @property
     def port(self) -> int:

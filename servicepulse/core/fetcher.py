@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
+import requests
 from django.conf import settings
 
 from servicepulse import __version__
@@ -473,7 +474,6 @@ def request_sent(exc: BaseException | None) -> bool:
     """`FetchError.sent` for an error of `requests` (what a `guarded_requests_session` raises, through a client
     library): the request went out and no answer came back (a read timeout, a connection dropped after
     sending); not a connection that was never made."""
-    import requests
     from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
     if isinstance(exc, requests.ConnectTimeout):
@@ -485,11 +485,21 @@ def request_sent(exc: BaseException | None) -> bool:
     return isinstance(exc, requests.Timeout | requests.exceptions.ChunkedEncodingError)
 
 
+CREATING_METHODS = frozenset({"POST", "PATCH"})
+
+
+class UnansweredRequest(requests.Timeout):
+    """A request that creates something went out and got no answer, from a `guarded_requests_session`. A
+    `requests.Timeout`, so `request_sent` says so, but none of the errors client libraries retry on their own
+    (prawcore retries a ReadTimeout): only the caller may try it again, with a `SendKey`."""
+
+
 def guarded_requests_session() -> Any:
     """A `requests.Session` for platform client libraries (Mastodon.py, praw, tweepy): every connection, redirects
     included, is refused unless the host resolves to public addresses (per SERVICEPULSE_FETCH_ALLOW_PRIVATE
-    and SERVICEPULSE_FETCH_ALLOW_NETWORKS), and is made to the address that was checked."""
-    import requests
+    and SERVICEPULSE_FETCH_ALLOW_NETWORKS), and is made to the address that was checked. A request that creates
+    something (POST, PATCH) and gets no answer in time raises `UnansweredRequest`, which the library does not
+    retry."""
     from requests.adapters import HTTPAdapter
 
     pool_classes = _pinned_pool_classes()
@@ -503,7 +513,15 @@ def guarded_requests_session() -> Any:
             _split_checked(request.url)  # http(s) only, no credentials in the URL
             if kwargs.get("timeout") is None:
                 kwargs["timeout"] = DEFAULT_TIMEOUT
-            return super().send(request, *args, **kwargs)
+            try:
+                return super().send(request, *args, **kwargs)
+            except (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError) as exc:
+                # The server read the request and did not answer (in full). A connection closed before any
+                # answer is left to the library's retry: far more often a stale kept-alive connection, which
+                # the server closed without reading the request, than a post made.
+                if request.method in CREATING_METHODS:
+                    raise UnansweredRequest(exc, request=request) from exc
+                raise
 
     session = requests.Session()
     session.trust_env = False

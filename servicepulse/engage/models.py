@@ -114,6 +114,20 @@ class Reply(models.Model):
     external_id = models.CharField(max_length=255, blank=True, default="")
     url = models.URLField(max_length=1000, blank=True, default="")
     error = models.TextField(blank=True, default="")
+    # The platform did not answer in time: the reply may have been posted. The same text sent again soon after
+    # (`engage.services.REPLY_RESEND_WINDOW`) is the same reply on the platform (`resend_of`, its `SendKey`).
+    outcome_unknown = models.BooleanField(default=False)
+    resend_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The first try of this reply, when it is sent again after no answer",
+    )
+    first_tried_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was first tried (the time in its Bluesky record key)"
+    )
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(db_index=True)
 

@@ -256,6 +256,10 @@ REPLY_IN_FLIGHT = timedelta(minutes=2)
 # The same text sent to the same person within this window is a double click or a second agent answering
 # the same way: refused rather than posted twice.
 REPLY_DUPLICATE_WINDOW = timedelta(minutes=15)
+# The same text sent again this soon after a try the platform did not answer is that reply again, under its
+# `SendKey`: a platform that made it returns it instead of posting twice. Not longer: a Bluesky server refuses
+# a record key whose time is far from its clock.
+REPLY_RESEND_WINDOW = timedelta(minutes=10)
 ANSWERED = (ReplyOutcome.SENT, ReplyOutcome.RECORDED)
 
 
@@ -285,11 +289,18 @@ def case_reply(
     at_start = at or timezone.now()
 
     def log(
-        outcome: str, *, error: str = "", external_id: str = "", url: str = "", claim: Reply | None = None
+        outcome: str,
+        *,
+        error: str = "",
+        external_id: str = "",
+        url: str = "",
+        claim: Reply | None = None,
+        unknown: bool = False,
     ) -> Reply:
         with transaction.atomic():
             reply = claim or Reply(case=case, text=text, sent_by=_user(actor))
             reply.outcome, reply.error, reply.external_id, reply.url = outcome, error, external_id, url
+            reply.outcome_unknown = unknown
             reply.created_at = at or timezone.now()
             reply.save()
             kind = ActivityKind.REPLY if outcome == ReplyOutcome.SENT else ActivityKind.REPLY_FAILED
@@ -326,8 +337,8 @@ def case_reply(
     try:
         if claim is None:
             raise CannotReply(cannot)
-        key = SendKey(name=f"servicepulse-reply-{claim.pk}", first_try=claim.created_at)
-        result = connector_for(mention.source).reply(mention=mention, text=text, key=key)
+        connector = connector_for(mention.source)
+        result = connector.reply(mention=mention, text=text, key=reply_send_key(claim))
     except CannotReply as exc:
         return log(
             ReplyOutcome.CANNOT_REPLY,
@@ -338,11 +349,18 @@ def case_reply(
         )
     except OutcomeUnknown as exc:
         platform = mention.source.get_kind_display()
+        minutes = int(REPLY_RESEND_WINDOW.total_seconds() // 60)
+        then = (
+            f"Sending the same text again within {minutes} minutes asks {platform} for this same reply, so it "
+            "is posted once at most; after that, check the person's post first."
+            if connector.reply_keyed
+            else f"Check the person's post on {platform} before sending again."
+        )
         return log(
             ReplyOutcome.FAILED,
-            error=f"{platform} did not answer in time, so the reply may have been posted: {exc}. Check the "
-            f"person's post on {platform} before sending again.",
+            error=f"{platform} did not answer in time, so the reply may have been posted: {exc}. {then}",
             claim=claim,
+            unknown=True,
         )
     except ConnectorError as exc:
         return log(
@@ -388,9 +406,34 @@ def _reply_claim(*, case: Case, text: str, actor: Actor, at: datetime, seen: int
                     "writing, so yours was not sent. Read their answer below; your text is kept in the form "
                     "if you still want to send it."
                 )
+        # The same text after a try with no answer, soon enough, is that reply again (`reply_send_key`).
+        unanswered = replies.filter(
+            text=text, outcome_unknown=True, created_at__gte=at - REPLY_RESEND_WINDOW
+        ).first()
+        first = unanswered and (unanswered.resend_of or unanswered)
+        if first is not None and (first.first_tried_at or first.created_at) < at - REPLY_RESEND_WINDOW:
+            first = None
         return Reply.objects.create(
-            case=case, text=text, outcome=ReplyOutcome.SENDING, sent_by=_user(actor), created_at=at
+            case=case,
+            text=text,
+            outcome=ReplyOutcome.SENDING,
+            sent_by=_user(actor),
+            created_at=at,
+            first_tried_at=at,
+            resend_of=first,
         )
+
+
+def reply_send_key(reply: Reply) -> SendKey:
+    """What names an inbox reply on the platform (`SendKey`): its own row, or, when it is the same text sent
+    again after a try the platform did not answer (`Reply.resend_of`), that first try's row and time, so a
+    platform that made the first one returns it instead of posting a second."""
+    first = reply.resend_of or reply
+    return SendKey(
+        name=f"servicepulse-reply-{first.pk}",
+        first_try=first.first_tried_at or first.created_at,
+        retry=reply.resend_of is not None,
+    )
 
 
 def _who(reply: Reply) -> str:

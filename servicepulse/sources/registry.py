@@ -128,6 +128,9 @@ class Connector(ABC):
     can_pull: ClassVar[bool] = True
     can_stream: ClassVar[bool] = False
     can_reply: ClassVar[bool] = False
+    # A reply's `SendKey` names it on the platform (an idempotency key, a record key, or a look-up before a
+    # retry), so a try after no answer cannot post it twice.
+    reply_keyed: ClassVar[bool] = False
     # The options a reply needs: any one of these sets, all of it set (e.g. a token, or four OAuth 1.0a keys).
     reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = ()
     poll_seconds: ClassVar[int] = 300  # time between scheduled pulls; a `poll_seconds` option overrides it

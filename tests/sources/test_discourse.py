@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.connectors.discourse import category_ids
 from servicepulse.sources.connectors.discourse.parse import parse_post
-from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown, connector_for
 from servicepulse.sources.services import source_create, source_sync
 from tests.replay import ReplayServer, Reply
 
@@ -127,6 +127,20 @@ def test_broken_answers_fail_the_pull_and_keep_the_cursor(source, reply: Reply) 
             source_sync(source=source)
     source.refresh_from_db()
     assert source.cursor == {} and Mention.objects.count() == 0 and source.last_error
+
+
+def test_a_reply_the_forum_answers_too_late_may_have_been_posted(source, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from servicepulse.core.fetcher import fetch
+
+    monkeypatch.setitem(fetch.__kwdefaults__, "timeout", 0.5)  # type: ignore[index]
+    with ReplayServer(forum_routes()) as server:
+        point_at(source, server)
+        source_sync(source=source)
+        server.add("POST", "/posts.json", Reply(200, body=fixture("post_created_reply.json"), delay=1.5))
+        mention = Mention.objects.get(external_id="4012")
+        with pytest.raises(OutcomeUnknown, match=r"did not answer POST /posts\.json"):
+            connector_for(source).reply(mention=mention, text="Thanks all, a fix is rolling out.")
+        assert len(server.requests_sent_to("/posts.json", "POST")) == 1
 
 
 def test_reply_posts_in_the_topic(source) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from servicepulse.mentions.models import Mention, Quarantine
 from servicepulse.sources.connectors.facebook.parse import NoText, parse_feed_change
 from servicepulse.sources.models import Source
-from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown, connector_for
 from servicepulse.sources.services import SourceConfigError, source_create, source_sync
 from tests.factories import MentionFactory
 from tests.replay import ReplayServer, Reply
@@ -306,6 +306,23 @@ def test_reply_posts_a_comment_reply(source) -> None:  # type: ignore[no-untyped
     assert [r.path for r in posts] == ["/v23.0/987654321012345_1122334455667788/comments"] * 2
     assert posts[0].form()["message"] == ["Sorry Priya, we're on it."]
     assert second.url.endswith("comment_id=1122334455669999")
+
+
+def test_a_reply_graph_answers_too_late_may_have_been_posted(source, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The comment was sent and no answer came in time: Graph may have made it, so the reply says so
+    (OutcomeUnknown) instead of "refused", and nothing is sent again."""
+    from servicepulse.core.fetcher import fetch
+
+    monkeypatch.setitem(fetch.__kwdefaults__, "timeout", 0.5)  # type: ignore[index]
+    with ReplayServer(graph_routes()) as server:
+        point_at(source, server)
+        source_sync(source=source)
+        path = "/v23.0/987654321012345_1122334455667788/comments"
+        server.add("POST", path, Reply(200, body=fixture("graph_comment_created.json"), delay=1.5))
+        top = Mention.objects.get(external_id="987654321012345_1122334455667788")
+        with pytest.raises(OutcomeUnknown, match="did not answer POST"):
+            connector_for(source).reply(mention=top, text="Sorry Priya, we're on it.")
+        assert len(server.requests_sent_to(path, "POST")) == 1
 
 
 def test_reply_refused_by_graph_is_a_clear_error(source) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from servicepulse.mentions.models import Mention, Quarantine
-from servicepulse.sources.registry import ConnectorError, connector_for
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown, connector_for
 from servicepulse.sources.services import SourceConfigError, source_create, source_sync
 from tests.replay import ReplayServer, Reply
 
@@ -185,6 +185,23 @@ def test_reply_as_the_account() -> None:
     assert form["thing_id"] == ["t3_1h0a1a1"] and form["text"] == [
         "Thanks for flagging, we are looking at it"
     ]
+
+
+def test_a_reply_reddit_answers_too_late_is_not_retried_by_prawcore(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """prawcore retries a request that timed out, a comment included: Reddit would have it two or three times.
+    The guarded session turns a creating request without an answer into one prawcore does not retry, and the
+    reply says it may have been posted (OutcomeUnknown)."""
+    import prawcore.sessions
+
+    monkeypatch.setitem(prawcore.sessions.Session.request.__kwdefaults__, "timeout", 0.5)
+    routes = reddit_routes(**{"POST /api/comment/": [Reply(200, body=load("api_comment.json"), delay=1.5)]})
+    with ReplayServer(routes) as server:
+        source = reddit_source(server.url)
+        source_sync(source=source)
+        mention = Mention.objects.get(source=source, external_id="t3_1h0a1a1")
+        with pytest.raises(OutcomeUnknown, match="Reddit did not answer"):
+            connector_for(source).reply(mention=mention, text="Thanks for flagging")
+        assert len(server.requests_sent_to("/api/comment/", "POST")) == 1
 
 
 def test_reply_refused_by_reddit() -> None:

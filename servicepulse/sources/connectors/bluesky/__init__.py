@@ -43,6 +43,7 @@ class BlueskyConnector(Connector):
     )
     can_stream: ClassVar[bool] = True
     can_reply: ClassVar[bool] = True
+    reply_keyed: ClassVar[bool] = True
     reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (("handle", "app_password"),)
     options: ClassVar[tuple[OptionSpec, ...]] = (
         OptionSpec("keywords", "comma-separated words or phrases to keep"),

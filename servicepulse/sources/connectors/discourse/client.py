@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from servicepulse.core.fetcher import FetchError, fetch
-from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown
 
 PLATFORM = "Discourse"
 
@@ -33,6 +33,8 @@ class DiscourseClient:
                 self.base_url + path, method=method, headers=self.headers, json=body, raise_for_status=False
             )
         except FetchError as exc:
+            if method == "POST" and exc.sent:
+                raise OutcomeUnknown(f"{PLATFORM} did not answer {method} {path}: {exc}") from None
             raise ConnectorError(f"{PLATFORM} request failed ({method} {path}): {exc}") from None
         if response.status >= 400:
             raise self._error(response.status, response.content, response.headers.get("retry-after"))

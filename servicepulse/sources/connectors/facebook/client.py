@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from servicepulse.core.fetcher import FetchError, FetchResponse, fetch, parse_retry_after
-from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown
 
 PLATFORM = "Facebook Graph API"
 # Graph error codes that mean "slow down": app, user, page and custom rate limits (Graph API rate limits).
@@ -83,6 +83,8 @@ class GraphClient:
             )
         except FetchError as exc:
             # The message names the host, never the URL: its query holds the access token.
+            if method == "POST" and exc.sent:
+                raise OutcomeUnknown(f"{PLATFORM} did not answer {method} {path}: {exc}") from None
             raise ConnectorError(f"{PLATFORM} request failed ({method} {path}): {exc}") from None
         if response.status >= 400:
             raise self._error(response)

@@ -78,6 +78,7 @@ class MastodonConnector(Connector):
     )
     can_stream: ClassVar[bool] = True
     can_reply: ClassVar[bool] = True
+    reply_keyed: ClassVar[bool] = True
     reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (("access_token",),)
     poll_seconds: ClassVar[int] = 120
     options: ClassVar[tuple[OptionSpec, ...]] = (

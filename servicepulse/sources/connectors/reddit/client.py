@@ -11,12 +11,13 @@ from typing import Any
 from servicepulse import __version__
 from servicepulse.core.fetcher import (
     FetchError,
+    UnansweredRequest,
     guarded_requests_session,
     parse_retry_after,
     status_message,
 )
 from servicepulse.sources.connectors.reddit.parse import thing_data
-from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown
 
 OAUTH_URL = "https://oauth.reddit.com"
 REDDIT_URL = "https://www.reddit.com"
@@ -72,6 +73,8 @@ class RedditClient:
             raise ConnectorError(f"{what}: Reddit refused the app's credentials: {exc}") from None
         except prawcore.RequestException as exc:
             inner = getattr(exc, "original_exception", exc)
+            if isinstance(inner, UnansweredRequest):
+                raise OutcomeUnknown(f"{what}: Reddit did not answer: {inner}") from None
             if isinstance(inner, FetchError):
                 raise ConnectorError(f"{what}: {inner}") from None
             raise ConnectorError(f"{what}: cannot reach Reddit: {inner}") from None

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from servicepulse.core.fetcher import FetchError, fetch, parse_retry_after
-from servicepulse.sources.registry import ConnectorError
+from servicepulse.sources.registry import ConnectorError, OutcomeUnknown
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
 
@@ -97,6 +97,9 @@ class SlackClient:
         try:
             response = self.web.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts)
         except SLACK_ERRORS as exc:
+            if isinstance(exc, FetchError) and exc.sent:
+                # Sent, and no answer: Slack may have posted it (it has no idempotency key to ask again with).
+                raise OutcomeUnknown(f"Slack chat.postMessage: {exc}") from None
             raise _translate(exc, "chat.postMessage") from None
         ts = response.get("ts")
         if not isinstance(ts, str):

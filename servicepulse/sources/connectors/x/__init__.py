@@ -96,6 +96,7 @@ class XConnector(Connector):
     can_pull: ClassVar[bool] = True
     poll_seconds: ClassVar[int] = 3600  # every read is billed: poll sparingly
     can_reply: ClassVar[bool] = True
+    reply_keyed: ClassVar[bool] = True
     reply_needs: ClassVar[tuple[tuple[str, ...], ...]] = (
         ("user_access_token",),
         ("consumer_key", "consumer_secret", "access_token", "access_token_secret"),

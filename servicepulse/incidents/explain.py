@@ -340,14 +340,16 @@ def corroborator(
     """The detector's ``corroborate`` for the bucket ending at ``end``: whether at least ``min_authors`` people
     telling of a problem with the service in the last ``width`` buckets (`tells_of_a_problem`) name the same
     unusual thing (`shared_term`), judged against the usual complaints before that day (``usual``, e.g. a
-    `usual_words_reader`)."""
+    `usual_words_reader`). Only posts about this service first are read: one whose best match is another
+    service ("Student e-mail — can't sign in", also tagged single sign-on) tells what is wrong with that one,
+    and its words ("student", "e-mail") would confirm this one's rise on the other's outage."""
 
     def corroborate(width: int) -> str:
         since = end - size * width
         posts = [
             (p.author_key, p.text)
             for p in read(since=since, until=end, service_ids=[service_id])
-            if tells_of_a_problem(p) and service_id in p.service_ids
+            if tells_of_a_problem(p) and p.service_ids[:1] == (service_id,)
         ]
         if len({author for author, _ in posts}) < min_authors:
             return ""

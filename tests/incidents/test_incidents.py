@@ -16,6 +16,7 @@ from servicepulse.analysis.selectors import AnalysedPost, analysed_posts
 from servicepulse.analysis.services import analysis_save
 from servicepulse.incidents import selectors, services
 from servicepulse.incidents.explain import (
+    corroborator,
     representative_posts,
     rising_terms,
     shared_term,
@@ -336,6 +337,49 @@ def test_shared_term_gives_the_words_the_same_people_wrote_in_their_order() -> N
     assert found == (("hopkins", "building"), 3)
     assert shared_words(found) == "3 people wrote “hopkins” and “building”"
     assert shared_words((("error", "code", "e404"), 5)) == "5 people wrote “error”, “code” and “e404”"
+
+
+def test_corroboration_reads_the_posts_about_this_service_first() -> None:
+    """During the student e-mail outage, three people write "Student e-mail — can't sign in": tagged e-mail
+    first and single sign-on second. Their words tell what is wrong with e-mail; they do not confirm a rise of
+    sign-on complaints. Three posts about sign-on first naming the same page do."""
+    end = START + timedelta(days=20)
+    usual = [(("vle",), "moodle is slow this afternoon"), (("sso",), "sso loops back to the login page")] * 30
+
+    def post(n: int, text: str, services: tuple[str, ...]) -> AnalysedPost:
+        return AnalysedPost(
+            mention_id=n,
+            created_at=end - timedelta(minutes=10 + n),
+            author_key=f"p{n}",
+            author=f"p{n}",
+            text=text,
+            service_ids=services,
+            complaint=True,
+            sentiment=-1.0,
+            spam=False,
+        )
+
+    def corroborated(posts: list[AnalysedPost]) -> str:
+        return corroborator(
+            service_id="sso",
+            own_words={"sso", "single", "sign-on"},
+            end=end,
+            size=timedelta(minutes=15),
+            min_authors=3,
+            read=lambda *, since, until, service_ids=None: [
+                p for p in posts if since <= p.created_at < until
+            ],
+            usual=lambda day: usual_words(usual),
+        )(2)
+
+    about_email = [
+        post(n, "Student e-mail: can't sign in to outlook", ("student-email", "sso")) for n in range(3)
+    ]
+    assert corroborated(about_email) == ""
+    about_sso = [
+        post(n, "the password reset form says AADSTS50076", ("sso", "student-email")) for n in range(3)
+    ]
+    assert corroborated(about_sso) == "3 people wrote “password”, “reset” and “form”"
 
 
 def test_rising_terms_of_complaints_in_chinese() -> None:

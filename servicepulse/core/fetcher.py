@@ -25,20 +25,23 @@ types in is checked when it is stored, too: `check_url()` refuses what every req
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
-import requests
 from django.conf import settings
 
 from servicepulse import __version__
+
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_TIMEOUT = 10.0  # seconds, per connect/read/write operation
@@ -470,10 +473,20 @@ def _pinned_pool_classes() -> dict[str, Any]:
     return {"http": PinnedHTTPPool, "https": PinnedHTTPSPool}
 
 
+CREATING_METHODS = frozenset({"POST", "PATCH"})
+
+
+def unanswered(method: str, exc: FetchError) -> bool:
+    """Whether a request that creates something (POST, PATCH) went out and got no answer (`FetchError.sent`):
+    the platform may have carried it out, so it must not be sent again blindly (`OutcomeUnknown`)."""
+    return method.upper() in CREATING_METHODS and exc.sent
+
+
 def request_sent(exc: BaseException | None) -> bool:
     """`FetchError.sent` for an error of `requests` (what a `guarded_requests_session` raises, through a client
     library): the request went out and no answer came back (a read timeout, a connection dropped after
     sending); not a connection that was never made."""
+    import requests
     from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
     if isinstance(exc, requests.ConnectTimeout):
@@ -485,24 +498,31 @@ def request_sent(exc: BaseException | None) -> bool:
     return isinstance(exc, requests.Timeout | requests.exceptions.ChunkedEncodingError)
 
 
-CREATING_METHODS = frozenset({"POST", "PATCH"})
+@functools.cache
+def unanswered_request_class() -> type[requests.Timeout]:
+    """`UnansweredRequest`, what a `guarded_requests_session` raises for a request that creates something and
+    went out without an answer: a `requests.Timeout`, so `request_sent` says so, but none of the errors client
+    libraries retry on their own (prawcore retries a ReadTimeout): only the caller may try it again, with a
+    `SendKey`. Made on first use, as requests is imported only by the clients built on it."""
+    import requests
 
+    class UnansweredRequest(requests.Timeout):
+        pass
 
-class UnansweredRequest(requests.Timeout):
-    """A request that creates something went out and got no answer, from a `guarded_requests_session`. A
-    `requests.Timeout`, so `request_sent` says so, but none of the errors client libraries retry on their own
-    (prawcore retries a ReadTimeout): only the caller may try it again, with a `SendKey`."""
+    return UnansweredRequest
 
 
 def guarded_requests_session() -> Any:
     """A `requests.Session` for platform client libraries (Mastodon.py, praw, tweepy): every connection, redirects
     included, is refused unless the host resolves to public addresses (per SERVICEPULSE_FETCH_ALLOW_PRIVATE
     and SERVICEPULSE_FETCH_ALLOW_NETWORKS), and is made to the address that was checked. A request that creates
-    something (POST, PATCH) and gets no answer in time raises `UnansweredRequest`, which the library does not
+    something (POST, PATCH) and gets no answer in time raises `unanswered_request_class()`, which the library does not
     retry."""
+    import requests
     from requests.adapters import HTTPAdapter
 
     pool_classes = _pinned_pool_classes()
+    unanswered_request = unanswered_request_class()
 
     class GuardedAdapter(HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -520,7 +540,7 @@ def guarded_requests_session() -> Any:
                 # answer is left to the library's retry: far more often a stale kept-alive connection, which
                 # the server closed without reading the request, than a post made.
                 if request.method in CREATING_METHODS:
-                    raise UnansweredRequest(exc, request=request) from exc
+                    raise unanswered_request(exc, request=request) from exc
                 raise
 
     session = requests.Session()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from servicepulse.core.fetcher import FetchError, fetch, parse_rate_limit_reset, parse_retry_after
+from servicepulse.core.fetcher import FetchError, fetch, parse_rate_limit_reset, parse_retry_after, unanswered
 from servicepulse.sources.connectors.bluesky.parse import POST
 from servicepulse.sources.registry import ConnectorError, OutcomeUnknown, SendKey
 from servicepulse.sources.websocket import websocket_messages
@@ -80,7 +80,7 @@ def _guarded_request_class() -> type[Any]:
                     raise_for_status=False,
                 )
             except FetchError as exc:
-                if method.upper() == "POST" and exc.sent:
+                if unanswered(method, exc):
                     raise OutcomeUnknown(f"bluesky: {exc}") from None
                 raise ConnectorError(f"bluesky: {exc}", retry_after=exc.retry_after) from None
             # The fetcher hands back the decoded body: drop the headers that describe the encoded one.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from servicepulse.core.fetcher import FetchError, fetch
+from servicepulse.core.fetcher import FetchError, fetch, unanswered
 from servicepulse.sources.registry import ConnectorError, OutcomeUnknown
 
 PLATFORM = "Discourse"
@@ -33,7 +33,7 @@ class DiscourseClient:
                 self.base_url + path, method=method, headers=self.headers, json=body, raise_for_status=False
             )
         except FetchError as exc:
-            if method == "POST" and exc.sent:
+            if unanswered(method, exc):
                 raise OutcomeUnknown(f"{PLATFORM} did not answer {method} {path}: {exc}") from None
             raise ConnectorError(f"{PLATFORM} request failed ({method} {path}): {exc}") from None
         if response.status >= 400:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from servicepulse.core.fetcher import FetchError, FetchResponse, fetch, parse_retry_after
+from servicepulse.core.fetcher import FetchError, FetchResponse, fetch, parse_retry_after, unanswered
 from servicepulse.sources.registry import ConnectorError, OutcomeUnknown
 
 PLATFORM = "Facebook Graph API"
@@ -83,7 +83,7 @@ class GraphClient:
             )
         except FetchError as exc:
             # The message names the host, never the URL: its query holds the access token.
-            if method == "POST" and exc.sent:
+            if unanswered(method, exc):
                 raise OutcomeUnknown(f"{PLATFORM} did not answer {method} {path}: {exc}") from None
             raise ConnectorError(f"{PLATFORM} request failed ({method} {path}): {exc}") from None
         if response.status >= 400:

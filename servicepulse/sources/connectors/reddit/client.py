@@ -11,10 +11,10 @@ from typing import Any
 from servicepulse import __version__
 from servicepulse.core.fetcher import (
     FetchError,
-    UnansweredRequest,
     guarded_requests_session,
     parse_retry_after,
     status_message,
+    unanswered_request_class,
 )
 from servicepulse.sources.connectors.reddit.parse import thing_data
 from servicepulse.sources.registry import ConnectorError, OutcomeUnknown
@@ -73,7 +73,7 @@ class RedditClient:
             raise ConnectorError(f"{what}: Reddit refused the app's credentials: {exc}") from None
         except prawcore.RequestException as exc:
             inner = getattr(exc, "original_exception", exc)
-            if isinstance(inner, UnansweredRequest):
+            if isinstance(inner, unanswered_request_class()):
                 raise OutcomeUnknown(f"{what}: Reddit did not answer: {inner}") from None
             if isinstance(inner, FetchError):
                 raise ConnectorError(f"{what}: {inner}") from None

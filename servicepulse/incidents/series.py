@@ -107,19 +107,25 @@ def _minutes(delta: timedelta) -> str:
 
 
 def detect_series(
-    rows: Iterable[Mapping[str, str | None]], *, sensitivity: float = 1.0
+    rows: Iterable[Mapping[str, str | None]],
+    *,
+    sensitivity: float = 1.0,
+    config: DetectorConfig | None = None,
 ) -> list[dict[str, str | int | float]]:
-    """Run the detector over a series and return ``{"timestamp", "alert", "score"}`` for every row."""
-    return _detect(parse_series(rows), sensitivity=sensitivity)
+    """Run the detector over a series and return ``{"timestamp", "alert", "score"}`` for every row.
+    ``config`` (the product's default unless given; benchmarks try others) takes the series' own bucket
+    size and ``sensitivity``."""
+    return _detect(parse_series(rows), sensitivity=sensitivity, config=config)
 
 
 def _detect(
-    parsed: list[tuple[str, datetime, float]], *, sensitivity: float
+    parsed: list[tuple[str, datetime, float]], *, sensitivity: float, config: DetectorConfig | None = None
 ) -> list[dict[str, str | int | float]]:
     bucket = 15.0
     if len(parsed) > 1:
         bucket = (parsed[1][1] - parsed[0][1]).total_seconds() / 60
-    detector = Detector(config=replace(DetectorConfig(), bucket_minutes=bucket, sensitivity=sensitivity))
+    base = config if config is not None else DetectorConfig()
+    detector = Detector(config=replace(base, bucket_minutes=bucket, sensitivity=sensitivity))
     out: list[dict[str, str | int | float]] = []
     for raw_stamp, stamp, value in parsed:
         decision = detector.update(stamp, value)

@@ -70,6 +70,17 @@ def analysed_posts(
         )
 
 
+def only_agrees(text: str) -> bool:
+    """Whether a post only agrees with the one it answers ("same here", "+1", "it's not just you", "omg I
+    thought it was just me"): `mentions_analyze` counts such a reply under a complaint as its author's
+    complaint, yet it says nothing of what is wrong."""
+    # Imported here: the pipeline's package brings numpy and the models' code, which reading results does not.
+    from servicepulse.analysis.ml.normalise import normalise
+    from servicepulse.analysis.ml.replies import is_me_too
+
+    return is_me_too(normalise(text))
+
+
 def mention_filter(
     qs: QuerySet[Mention],
     *,

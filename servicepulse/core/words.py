@@ -70,3 +70,55 @@ STOPWORDS_WELSH_SPANISH = frozenset(
     gracias favor puedo puede pueden tengo tiene tienen ser estar son fue era han hace hoy ayer
     """.split()  # noqa: SIM905 - a readable word list
 )
+
+
+# English function words (articles, pronouns, prepositions, conjunctions, auxiliaries and their contractions
+# with and without the apostrophe, the commonest adverbs) and the fillers of posts about a fault ("anyone
+# else?", "it says", "tried again", "it was fine", "works for me", "omg", "lol"), lower-cased, for the word
+# counts of incident explanations. Fillers are words every kind of post uses, so any group of posts that
+# shares a turn of phrase ("anyone else", "trying to ...") lifts them above the rest: a rising "else" or
+# "trying" says nothing of what is wrong. Words that say what is wrong are kept ("slow", "error", "login",
+# "working", "work" in "not working", "doesn't work"); "works" and "worked" are kept out, as they are mostly
+# said once a thing works again ("tried another browser and it worked"). "down" is left out as incident
+# explanations always left it out (a rise of complaints says as much). Words of two letters or fewer are
+# left out by those lists already.
+STOPWORDS_ENGLISH = frozenset(
+    """
+    a an the this that these those each every either neither some any all both few many much more most
+    less least other others another such several enough own same
+
+    i me my mine myself you your yours yourself yourselves he him his himself she her hers herself it its
+    itself we us our ours ourselves they them their theirs themselves one ones
+
+    anyone anybody anything anywhere everyone everybody everything everywhere someone somebody something
+    somewhere nobody nothing nowhere none whatever whoever whichever whenever wherever however
+
+    what when where which while who whom whose why how
+
+    about above across after against along among around as at before behind below beneath beside besides
+    between beyond by despite down during except for from in inside into like near of off on onto out
+    outside over past per since through throughout till to toward towards under until unlike up upon via
+    with within without
+
+    and but or nor so yet because although though if unless whether than then also
+
+    am is are was were be been being have has had having do does did doing done can could may might must
+    shall should will would ought
+    isn't aren't wasn't weren't haven't hasn't hadn't don't doesn't didn't can't cannot couldn't won't
+    wouldn't shouldn't mustn't isnt arent wasnt werent havent hasnt hadnt dont doesnt didnt cant couldnt
+    wont wouldnt shouldnt i'm im i've ive i'd i'll you're youre you've you'll you'd he's she's it's that's
+    thats there's theres what's whats let's we're we've they're theyre they've
+
+    again already always ever even just only still too very really quite rather almost else here there
+    now today tonight yesterday tomorrow soon maybe perhaps probably actually literally basically
+    seriously honestly definitely anyway anymore instead otherwise somehow sometimes often never not yes
+    yeah yep yup nope okay further once no
+
+    get gets getting got gotten go goes going gone went make makes made making say says said saying tell
+    tells told try tries tried trying know knows knew think thinks thought see sees saw seem seems seemed
+    look looks looking keep keeps kept want wants wanted need needs needed let use uses used using works
+    worked fine good great nice sure thing things stuff lot bit
+
+    please pls plz thanks thank thx sorry guys omg lol lmao ugh tbh ngl idk btw amp via rt
+    """.split()  # noqa: SIM905 - a readable word list
+)

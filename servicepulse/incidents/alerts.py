@@ -101,6 +101,10 @@ def alert_message(incident: Incident, state: str) -> AlertMessage:
         lines.append("Rising words: " + ", ".join(t["term"] for t in explanation["terms"][:5]))
     for text in (explanation.get("representatives") or [])[:2]:
         lines.append(f"“{text[:200]}”")
+    if explanation.get("summary"):
+        # The body carries the summary as the text words it: the stored one's bare "since 11:41" was true on
+        # the day it was written, and read as today's in an alert about an incident a week old.
+        explanation = {**explanation, "summary": summary}
     url = incident_url(incident)
     return AlertMessage(
         event=f"incident.{state}",
@@ -339,17 +343,21 @@ def trial_message(rule: AlertRule) -> AlertMessage:
             "There is no incident: nothing needs doing."
         ),
         url=url,
-        data={"rule": rule.pk, "rule_name": rule.name},
+        # Shaped as a real alert's "incident": the rule's "id" and its "name".
+        data={"id": rule.pk, "name": rule.name},
     )
 
 
 def send_trial(rule: AlertRule, *, deadline: float = TEST_SEND_SECONDS) -> int | None:
     """Send a test alert through `rule`'s channel now, with the channel code real alerts use (the signed
-    webhook signs it the same way; its body has ``"test": true`` and no incident); returns the HTTP status
-    (None for e-mail) or raises `DeliveryError`. Nothing is queued or recorded."""
+    webhook signs it the same way; its body has ``"test": true``, the rule as ``{"id", "name"}`` and no
+    incident, and its ``delivery`` is the ``X-Servicepulse-Delivery`` header's "test-…" id, as a real alert's
+    is its header's); returns the HTTP status (None for e-mail) or raises `DeliveryError`. Nothing is queued
+    or recorded."""
     message = trial_message(rule)
-    body = {"event": TEST_EVENT, "test": True, "delivery": None, "rule": message.data, "incident": None}
-    return _send(rule, message, webhook=body, delivery=f"test-{uuid.uuid4().hex}", deadline=deadline)
+    delivery = f"test-{uuid.uuid4().hex}"
+    body = {"event": TEST_EVENT, "test": True, "delivery": delivery, "rule": message.data, "incident": None}
+    return _send(rule, message, webhook=body, delivery=delivery, deadline=deadline)
 
 
 def _smtp_timeout(deadline: float) -> float:

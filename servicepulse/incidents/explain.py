@@ -13,173 +13,16 @@ from typing import Any, cast
 
 from django.utils import timezone
 
-from servicepulse.analysis.selectors import AnalysedPost
-from servicepulse.core.words import NOT_WORDS, STOPWORDS_WELSH_SPANISH, is_cjk, words
+from servicepulse.analysis.selectors import AnalysedPost, only_agrees
+from servicepulse.core.words import NOT_WORDS, STOPWORDS_ENGLISH, STOPWORDS_WELSH_SPANISH, is_cjk, words
 
 # `shared_term`: a word is unusual when at most this share of the organisation's usual complaints use it
 # (judged on at least SHARED_TERM_MIN_BASELINE of them), and this share of the service's own.
 SHARED_TERM_MAX_SHARE = 0.05
 SHARED_TERM_MAX_SERVICE_SHARE = 0.2
 SHARED_TERM_MIN_BASELINE = 20
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "cannot",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "let",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-        "im",
-        "i'm",
-        "it's",
-        "dont",
-        "don't",
-        "cant",
-        "can't",
-        "isn't",
-        "wont",
-        "won't",
-        "anyone",
-        "anybody",
-        "still",
-        "again",
-        "get",
-        "got",
-        "getting",
-        "gets",
-        "really",
-        "today",
-        "now",
-        "just",
-        "like",
-        "also",
-        "rt",
-        "amp",
-        "via",
-    ]
-)
+# What `tokens` leaves out: function words and the fillers of posts (core.words), in English, Welsh and Spanish.
+STOPWORDS = STOPWORDS_ENGLISH | STOPWORDS_WELSH_SPANISH
 Embedder = Callable[[Sequence[str]], Sequence[Sequence[float]]]
 # Where analysed posts come from: the analysis app by default; backfills and replays may pass their own.
 PostReader = Callable[..., Iterable[AnalysedPost]]
@@ -187,15 +30,20 @@ PostReader = Callable[..., Iterable[AnalysedPost]]
 
 def tokens(text: str) -> list[str]:
     """The words of a post that can explain an incident, in any script (core.words), without links, addresses,
-    handles (core.words.NOT_WORDS), stop words and numbers."""
-    return [
-        w
-        for w in words(NOT_WORDS.sub(" ", text))
-        if (len(w) > 2 or is_cjk(w))
-        and w not in STOPWORDS
-        and w not in STOPWORDS_WELSH_SPANISH
-        and not w[0].isdigit()
-    ]
+    handles (core.words.NOT_WORDS), stop words and numbers; an English "'s" is taken off ("moodle's" is
+    "moodle", "anyone else's" no more than "anyone else")."""
+    found = []
+    for w in words(NOT_WORDS.sub(" ", text)):
+        w = w.removesuffix("'s")
+        if (len(w) > 2 or is_cjk(w)) and w not in STOPWORDS and not w[0].isdigit():
+            found.append(w)
+    return found
+
+
+def said_words(text: str) -> set[str]:
+    """Every word of a post a stored explanation's term may be: its `tokens`, and its words as written (an
+    explanation written before a word joined the stop words may list it)."""
+    return set(tokens(text)) | set(words(NOT_WORDS.sub(" ", text)))
 
 
 def rising_terms(
@@ -397,42 +245,75 @@ def _cos(a: Sequence[float], b: Sequence[float]) -> float:
     return sum(x * y for x, y in zip(a, b, strict=False))
 
 
+# A representative post says what is wrong: one with at least this many words of its own (`tokens`) is
+# preferred, where its group has one ("omg I thought it was just me" has none, "moodle 502 on upload" three).
+REPRESENTATIVE_MIN_WORDS = 3
+
+
 def representative_posts(
     texts: Sequence[str], *, k: int = 3, embedder: Embedder | None = None, seed_limit: int = 200
 ) -> list[str]:
-    """Up to ``k`` posts that stand for the main groups of what people said: k-means (cosine, k-means++-like
-    deterministic seeding) on sentence embeddings, then each cluster's most central post, biggest first."""
-    unique = list(dict.fromkeys(t.strip() for t in texts if t.strip()))[:seed_limit]
+    """Up to ``k`` posts that stand for the main groups of what people said, biggest group first: k-means
+    (cosine) on sentence embeddings, then each group's medoid (the post most like the rest of its group)
+    among its posts with the most to say (`REPRESENTATIVE_MIN_WORDS`), then the groups' next most central
+    posts while fewer than ``k``. Posts without a word of their own ("Literally same 😑") are left out, and so
+    is a group of one post: it represents no one but itself ("tried it on a different browser and it worked"
+    among complaints of an outage).
+    Deterministic: seeded from the post most like all others, then each time the post that is both like many
+    others and unlike the seeds so far (farthest-first seeding alone picked the outliers)."""
+    unique = list(dict.fromkeys(t.strip() for t in texts if t.strip()))
+    content = {text: len(set(tokens(text))) for text in unique}
+    unique = [t for t in unique if content[t]][:seed_limit]
     if len(unique) <= k:
-        return unique
+        return sorted(unique, key=lambda t: -content[t])
     raw: Sequence[Sequence[float]]
     try:
         raw = embedder(unique) if embedder is not None else _bag_of_words(unique)
     except Exception:  # a broken model must not stop the explanation; words still separate posts
         raw = _bag_of_words(unique)
     vectors = [_normalise(list(map(float, v))) for v in raw]
-    # Seeding: the post most similar to all others, then repeatedly the one farthest from the chosen.
-    centrality = [sum(_cos(v, w) for w in vectors) for v in vectors]
-    chosen = [max(range(len(vectors)), key=lambda i: centrality[i])]
+    n = len(vectors)
+    similar = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i, n):
+            similar[i][j] = similar[j][i] = _cos(vectors[i], vectors[j])
+    density = [sum(row) / n for row in similar]
+    chosen = [max(range(n), key=lambda i: density[i])]
     while len(chosen) < k:
         chosen.append(
-            min(range(len(vectors)), key=lambda i: max(_cos(vectors[i], vectors[c]) for c in chosen))
+            max(
+                (i for i in range(n) if i not in chosen),
+                key=lambda i: density[i] * (1 - max(similar[i][c] for c in chosen)),
+            )
         )
     centres = [vectors[c] for c in chosen]
-    labels = [0] * len(vectors)
+    labels = [0] * n
     for _ in range(10):
         labels = [max(range(k), key=lambda c: _cos(v, centres[c])) for v in vectors]
         for c in range(k):
             members = [vectors[i] for i, lab in enumerate(labels) if lab == c]
             if members:
                 centres[c] = _normalise([sum(col) for col in zip(*members, strict=True)])
-    groups = sorted(range(k), key=lambda c: -labels.count(c))
-    picks = []
-    for c in groups:
-        indices = [i for i, lab in enumerate(labels) if lab == c]
-        if indices:
-            picks.append(unique[max(indices, key=lambda i: _cos(vectors[i], centres[c]))])
-    return picks
+    groups = [[i for i in range(n) if labels[i] == c] for c in range(k)]
+    groups = sorted((g for g in groups if len(g) > 1), key=lambda g: (-len(g), g[0]))
+    ranked = []
+    for group in groups:
+        enough = min(REPRESENTATIVE_MIN_WORDS, max(content[unique[i]] for i in group))
+        ranked.append(
+            sorted(
+                group,
+                key=lambda i: (
+                    content[unique[i]] < enough,
+                    -sum(similar[i][j] for j in group),
+                    -content[unique[i]],
+                    i,
+                ),
+            )
+        )
+    # Each group's medoid, biggest group first; then, while fewer than k, each group's next most central post
+    # (four people wording one outage differently are k-means' groups of 2, 1 and 1).
+    picks = [unique[members[rank]] for rank in range(k) for members in ranked if rank < len(members)]
+    return picks[:k]
 
 
 def growth(posts: Sequence[AnalysedPost], *, started_at: datetime) -> dict[str, Any]:
@@ -525,7 +406,10 @@ def explain(
     return {
         "summary": summary + ".",
         "terms": terms,
-        "representatives": representative_posts([p.text for p in complaints], embedder=embedder),
+        # Agreeing replies count as their authors' complaints, but say nothing of what is wrong.
+        "representatives": representative_posts(
+            [p.text for p in complaints if not only_agrees(p.text)], embedder=embedder
+        ),
         "affected_authors": len(authors),
         "authors": [p.author or p.author_key for p in {p.author_key: p for p in complaints}.values()],
         "started_at": started_at.isoformat(),

@@ -425,7 +425,7 @@ def _explanation_without(
         now["summary"] = explaining.summary_recounted(summary, complaints=complaints, people=people)
     terms = written.get("terms")
     if counted and isinstance(terms, list):
-        words = [set(explaining.tokens(m.text)) for m in counted]
+        words = [explaining.said_words(m.text) for m in counted]
         kept = []
         for term in terms:
             if not isinstance(term, dict) or not isinstance(term.get("posts"), int):

@@ -598,3 +598,47 @@ def test_a_surprise_while_sending_is_logged_retried_and_given_up_on(incident: In
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == services.MAX_ATTEMPTS
     assert delivery.log[-1]["detail"].endswith(f"gave up after {services.MAX_ATTEMPTS} attempts")
+
+
+def test_a_test_alert_carries_its_delivery_id_in_the_body_and_the_header() -> None:
+    """The test body said ``"delivery": null`` beside ``X-Servicepulse-Delivery: test-…``, and nested the rule
+    as ``{"rule": 2, "rule_name": …}``: a receiver that deduplicates on the delivery could not."""
+    with ReplayServer({("POST", "/hook"): [Reply(204), Reply(204)]}) as server:
+        rule = services.alert_rule_create(
+            name="Ops hook", channel=AlertChannel.WEBHOOK, target=f"{server.url}/hook", secret="s3cret"
+        )
+        assert alerts.send_trial(rule) == 204
+        assert alerts.send_trial(rule) == 204
+        first, second = server.requests_to("/hook")
+    body = first.json()
+    assert body["delivery"] == header(first, "X-Servicepulse-Delivery")
+    assert body["delivery"].startswith("test-") and body["delivery"] != second.json()["delivery"]
+    assert body == {
+        "event": "test",
+        "test": True,
+        "delivery": body["delivery"],
+        "rule": {"id": rule.pk, "name": "Ops hook"},
+        "incident": None,
+    }
+
+
+def test_the_webhook_body_says_the_day_an_incident_began_days_ago(incident: Incident) -> None:
+    """The body's ``incident.explanation.summary`` was the stored one, "... since 11:40.", in an alert sent
+    a week later; it reads as the alert's own text does, with the day."""
+    later = NOON + timedelta(days=8)
+    with ReplayServer({("POST", "/hook"): [Reply(204)]}) as server:
+        services.alert_rule_create(
+            name="ops", channel=AlertChannel.WEBHOOK, target=f"{server.url}/hook", secret="s3cret"
+        )
+        with freeze_time(later):
+            (delivery,) = services.alerts_queue(
+                incident_id=incident.pk, state=IncidentState.CONFIRMED, now=later
+            )
+            deliver_all([delivery], now=later)
+        (request,) = server.requests_to("/hook")
+    explanation = request.json()["incident"]["explanation"]
+    began = local_time_text(incident.started_at)
+    assert explanation["summary"] == f"31 complaints about Moodle VLE from 14 people since {began}."
+    assert explanation["terms"] == incident.explanation["terms"]  # the rest as stored
+    incident.refresh_from_db()
+    assert incident.explanation["summary"].endswith("since 11:40.")  # the stored one is left as written

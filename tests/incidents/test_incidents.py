@@ -17,6 +17,8 @@ from servicepulse.analysis.services import analysis_save
 from servicepulse.incidents import selectors, services
 from servicepulse.incidents.explain import (
     corroborator,
+    default_embedder,
+    explain,
     representative_posts,
     rising_terms,
     shared_term,
@@ -257,10 +259,88 @@ def test_rising_terms_and_representatives() -> None:
     assert terms[0]["term"] in {"502", "gateway", "upload", "bad", "down"}
     assert all(t["ratio"] > 1.5 for t in terms)
     reps = representative_posts(
-        [*OUTAGE_TEXTS, "printing costs too much", "the printer on floor 2 jams"], k=2
+        [*OUTAGE_TEXTS, "the printer costs too much", "the printer on floor 2 jams"], k=2
     )
     assert len(reps) == 2
     assert any("print" in r for r in reps) and any("moodle" in r.lower() or "vle" in r.lower() for r in reps)
+
+
+def test_rising_terms_leave_out_the_fillers_of_posts() -> None:
+    """The demo's rising terms included "else" (from "anyone else"), "fine", "anything", "works", "says" and
+    "trying": words of how people write, not of what is wrong."""
+    outage = [
+        "is moodle down for anyone else?? upload fails",
+        "moodle upload not working for anyone else, says gateway error",
+        "literally been trying to upload on moodle for 30 mins, anything?",
+        "upload fails on moodle, it was fine this morning, anyone else's works?",
+        "moodle says gateway error on upload, still trying",
+        "works fine on my phone but moodle upload gives a gateway error, can I do anything",
+    ]
+    terms = [t["term"] for t in rising_terms(outage, CALM_TEXTS * 10)]
+    assert terms[:2] == ["upload", "gateway"]
+    assert not {"else", "else's", "fine", "anything", "works", "says", "trying"} & set(terms)
+
+
+def test_representatives_say_what_is_wrong_not_that_others_agree() -> None:
+    """The demo's incident pages showed "omg I thought it was just me", "Literally same 😑", "it's not just
+    you" and "tried it on a different browser and it worked" as representative posts. Agreeing replies count
+    as their authors' complaints, yet say nothing; one post unlike all the others stands for no group."""
+    describing = [
+        "moodle down, 502 bad gateway when uploading my essay",
+        "VLE down again? upload fails with 502 gateway error",
+        "cant upload assignment, moodle says bad gateway",
+        "moodle 502 error right before the deadline!!",
+        "moodle gateway error on the essay upload page",
+        "moodle crashed halfway through my upload and now it says not submitted",
+        "the printer in the library jams on every page",
+        "library printer jams and eats my printing credit",
+    ]
+    agreeing = [
+        "same here",
+        "omg I thought it was just me",
+        "Literally same 😑",
+        "it's not just you",
+        "+1, same for me",
+        "yep, same here",
+        "me too",
+        "same, reported it on the widget",
+        "it's not just you!!",
+        "omg same",
+    ]
+    aside = ["tried it on a different browser and it worked"]
+    posts = [
+        AnalysedPost(
+            mention_id=n,
+            created_at=START + timedelta(minutes=n),
+            author_key=f"p{n}",
+            author=f"p{n}",
+            text=text,
+            service_ids=("vle",),
+            complaint=True,
+            sentiment=-1.0,
+            spam=False,
+        )
+        for n, text in enumerate([*describing, *agreeing, *aside])
+    ]
+    encoder = default_embedder()  # the analysis app's sentence encoder, as detection explains with
+    assert encoder is not None
+    explained = explain(
+        service_name="Moodle", incident_posts=posts, baseline_posts=[], started_at=START, embedder=encoder
+    )
+    assert explained["affected_authors"] == len(posts)  # agreeing still counts as complaining
+    representatives = explained["representatives"]
+    assert len(representatives) >= 2 and set(representatives) <= set(describing)
+    assert any("printer" in r for r in representatives)
+    # The odd one out is a group of its own, which stands for no one; the choice is the same every time.
+    chosen = representative_posts([*describing, *aside], embedder=encoder)
+    assert set(chosen) <= set(describing)
+    assert chosen == representative_posts([*describing, *aside], embedder=encoder)
+    # Words alone (no encoder) choose as well.
+    assert set(
+        explain(service_name="Moodle", incident_posts=posts, baseline_posts=[], started_at=START)[
+            "representatives"
+        ]
+    ) <= set(describing)
 
 
 def test_shared_term_is_an_unusual_word_several_people_use() -> None:

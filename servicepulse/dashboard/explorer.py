@@ -36,6 +36,7 @@ from servicepulse.core.times import local_time_text
 from servicepulse.dashboard.forms import set_choices
 from servicepulse.dashboard.selectors import live_counts_forget, mention_search_q
 from servicepulse.dashboard.services import rollup_refresh_for
+from servicepulse.incidents.selectors import incident_list
 from servicepulse.incidents.services import incident_recount_for
 from servicepulse.mentions.models import Mention
 from servicepulse.sources.models import Source
@@ -55,9 +56,22 @@ class ExplorerFilters(forms.Form):
     language = forms.ChoiceField(required=False)
     since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # The posts attached to one incident (its page links here). Listed only when asked for: a list of every
+    # incident would be long and is not how anyone gets here; "Any" in it drops the filter.
+    incident = forms.ChoiceField(
+        required=False,
+        label="Attached to incident",
+        error_messages={"invalid_choice": "there is no incident %(value)s"},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        asked_incident = str(self.data.get("incident") or "") if self.is_bound else ""
+        if not asked_incident:
+            del self.fields["incident"]
+        else:
+            found = incident_choice(incident_id=asked_incident)
+            set_choices(self, "incident", [("", "Any"), *([found] if found else [])])
         set_choices(
             self,
             "service",
@@ -99,7 +113,8 @@ class ExplorerFilters(forms.Form):
         return [
             (str(self[name].label), " ".join(str(e) for e in errors))
             for name, errors in self.errors.items()
-            if name in self.fields
+            # An incident that is not there is not left out but matches no post: its error is beside it.
+            if name in self.fields and name != "incident"
         ]
 
 
@@ -115,9 +130,27 @@ def _bound(day: Any, *, end: bool) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.max if end else time.min))
 
 
+def incident_choice(*, incident_id: str) -> tuple[str, str] | None:
+    """(id, "title — service, started …") of the incident `incident_id` names, or None when there is none."""
+    # ASCII digits within a 64-bit key, as for a post's id: anything else is no incident, not a 500.
+    if not (incident_id.isascii() and incident_id.isdigit()) or not 0 < int(incident_id) <= MAX_MENTION_ID:
+        return None
+    incident = incident_list().filter(pk=int(incident_id)).first()
+    if incident is None:
+        return None
+    started = local_time_text(incident.started_at)
+    return str(incident.pk), f"{incident.title} — {incident.service.name}, started {started}"
+
+
 def explorer_queryset(filters: ExplorerFilters) -> QuerySet[Mention]:
     values = filters.values()
     qs = Mention.objects.select_related("source").order_by("-created_at", "-id")
+    if "incident" in filters.errors:
+        # Exactly the posts of the incident asked for: of an incident that is not there, none (leaving the
+        # filter out, as with the others, would list every post as if they were its).
+        return qs.none()
+    if values.get("incident"):
+        qs = qs.filter(incident_attachments__incident_id=int(values["incident"]))
     if values.get("q"):
         qs = qs.filter(mention_search_q(values["q"]))
     if values.get("source"):

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
 from servicepulse.catalog.models import Service
+from servicepulse.core.forms import LocalDateTimeField
 from servicepulse.incidents.models import AlertChannel, AlertRule
 from servicepulse.incidents.selectors import incident_next_states
 from servicepulse.incidents.services import NOTE_MAX_CHARS, alert_rule_check
@@ -203,12 +204,10 @@ class IncidentOpenForm(forms.Form):
     )
     service = forms.ChoiceField(choices=[])
     title = forms.CharField(max_length=300)
-    start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    end = forms.DateTimeField(
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Maintenance only: when it ends",
-    )
+    # Typed on the organisation's clock, its zone named in the label; a time the clocks repeat or skip is
+    # answered in words (core.forms).
+    start = LocalDateTimeField(label="Start")
+    end = LocalDateTimeField(label="End", required=False, help_text="Maintenance only: when it ends")
     comment = forms.CharField(required=False, max_length=2000, label="Note")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -223,7 +222,9 @@ class IncidentOpenForm(forms.Form):
 
 
 class IncidentStateForm(forms.Form):
-    state = forms.ChoiceField(choices=INCIDENT_STATES, label="New state")
+    state = forms.ChoiceField(
+        choices=INCIDENT_STATES, label="New state", error_messages={"required": "Choose a new state."}
+    )
     comment = forms.CharField(required=False, max_length=2000, label="Why (optional)")
 
     def __init__(
@@ -239,7 +240,17 @@ class IncidentStateForm(forms.Form):
             labels = dict(INCIDENT_STATES)
         allowed = incident_next_states(state=current, maintenance=maintenance)
         self.labels = {str(s): labels[s] for s in allowed}
-        set_choices(self, "state", list(self.labels.items()))
+        # No change is chosen before the responder chooses one: with the first allowed state preselected, one
+        # click on the button confirmed a possible problem or reopened a resolved one, alerting everyone.
+        set_choices(self, "state", [("", "— choose —"), *self.labels.items()])
+        # Reopening a resolved incident is its own deliberate act: a box to tick, saying what follows.
+        self.reopening = current == "resolved" and not maintenance and bool(self.labels)
+        if self.reopening:
+            self.fields["state"].label = "Reopen as"
+            self.fields["confirm_reopen"] = forms.BooleanField(
+                label="Yes, the problem is back: reopen this incident and alert everyone its alert rules reach",
+                error_messages={"required": "Tick the box to reopen the incident: it alerts everyone again."},
+            )
 
     @property
     def has_choices(self) -> bool:
@@ -247,6 +258,10 @@ class IncidentStateForm(forms.Form):
 
     def state_label(self) -> str:
         return self.labels.get(self.cleaned_data.get("state", ""), "")
+
+    def problems(self) -> str:
+        """What is wrong with a refused change, in words, for the message the page shows."""
+        return " ".join(str(e) for errors in self.errors.values() for e in errors)
 
 
 class IncidentNoteForm(forms.Form):

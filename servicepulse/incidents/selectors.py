@@ -314,6 +314,7 @@ class DetectedIncident:
     affected_authors: int
     resolved_at: datetime | None = None
     confirmed: bool = True  # False for a detected rise that faded before it was confirmed
+    kind: str = IncidentKind.DETECTED  # or opened by hand (IncidentKind.MANUAL)
     summary: str = ""
     terms: list[str] = field(default_factory=list)
     representatives: list[str] = field(default_factory=list)
@@ -350,6 +351,7 @@ def detected_incident(*, incident_id: int) -> DetectedIncident | None:
         started_at=incident.started_at,
         resolved_at=incident.resolved_at,
         confirmed=incident.kind != IncidentKind.DETECTED or incident.confirmed_at is not None,
+        kind=incident.kind,
         affected_authors=int(explanation.get("affected_authors") or incident.affected_authors or 0),
         summary=summary_as_shown(str(explanation.get("summary") or ""), incident=incident),
         terms=terms,

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from servicepulse.core.forms import LocalDateTimeField
 from servicepulse.status.models import Impact, IncidentStatus
 from servicepulse.status.selectors import component_list
 
@@ -73,15 +74,10 @@ class UpdateForm(forms.Form):
 class MaintenanceForm(forms.Form):
     title = forms.CharField(label="Title", max_length=200)
     components = _components_field()
-    starts_at = forms.DateTimeField(
-        label="Starts at",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        error_messages={"invalid": "Enter a date and time, for example 2026-11-20 21:00."},
-    )
-    ends_at = forms.DateTimeField(
-        label="Ends at",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        error_messages={"invalid": "Enter a date and time, for example 2026-11-20 23:00."},
+    # Typed on the organisation's clock, its zone named in the label (core.forms).
+    starts_at = LocalDateTimeField(label="Starts at")
+    ends_at = LocalDateTimeField(
+        label="Ends at", error_messages={"invalid": "Enter a date and time, for example 2026-11-20 23:00."}
     )
     body = forms.CharField(label="Details", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

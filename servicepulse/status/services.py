@@ -455,18 +455,34 @@ def draft_first_update(*, incident: DetectedIncident) -> tuple[str, str, str]:
     words people used (the explanation's rising terms) when there is an explanation.
 
     The title names the service only: a rising term is any word ("sorted", "mine", "worked"), so "problems
-    with <term>" read as nonsense on the public page; the terms stay quoted in the update's body."""
-    title = f"{incident.service_name}: problems reported"
-    if incident.terms:
-        quoted = ", ".join(f"“{t}”" for t in incident.terms[:3])
-        symptom = f"People report problems with {incident.service_name}, mostly mentioning {quoted}."
-    else:
-        symptom = f"People report that {incident.service_name} is not working as expected."
+    with <term>" read as nonsense on the public page; the terms stay quoted in the update's body.
+
+    The service and the symptom are said once ("investigating reports of problems with X, mostly mentioning
+    ..."), not twice. An incident already over is published as an incident report, so its first update is in
+    the past tense, says the problem is resolved and promises no further update."""
+    name = incident.service_name
+    title = f"{name}: problems reported"
+    quoted = ", ".join(f"“{t}”" for t in incident.terms[:3])
     people = incident.affected_authors
-    reach = f" {people} people have told us since {since_words(incident.started_at)}." if people else ""
-    # An incident report is published once it is over, with its closing update: no update is to follow.
-    promise = "" if incident.state == RESOLVED else " We will post an update within 30 minutes."
-    body = f"We are investigating reports of problems with {incident.service_name}. {symptom}{reach}{promise}"
+    someone = f"{people} {'person' if people == 1 else 'people'}"
+    if incident.state == RESOLVED:
+        began = local_time_text(incident.started_at)
+        ended = local_time_text(incident.resolved_at or timezone.now())
+        symptom = f"problems with {name}, mostly mentioning {quoted}" if quoted else f"problems with {name}"
+        reach = f" {someone} told us about it." if people else ""
+        body = f"From {began} to {ended}, people had {symptom}.{reach} This problem is resolved."
+    else:
+        symptom = (
+            f"reports of problems with {name}, mostly mentioning {quoted}"
+            if quoted
+            else f"reports that {name} is not working as expected"
+        )
+        reach = (
+            f" {someone} {'has' if people == 1 else 'have'} told us since {since_words(incident.started_at)}."
+            if people
+            else ""
+        )
+        body = f"We are investigating {symptom}.{reach} We will post an update within 30 minutes."
     impact = Impact.PARTIAL_OUTAGE if people >= 5 else Impact.DEGRADED
     return title, body, impact
 

@@ -47,10 +47,47 @@ def test_the_state_form_offers_only_changes_the_service_allows(
     assert state_options(page) == ["resolved"]  # "Possible problem" would always be refused
     incident_update_status(incident=incident, state=IncidentState.RESOLVED)
     assert state_options(responder.get(url).content.decode()) == ["confirmed"]  # reopen
-    # Each offered change goes through.
-    response = responder.post(f"{url}act/", {"action": "state", "state": "confirmed"}, follow=True)
-    assert "Marked Problem detected." in html.unescape(response.content.decode())
+    # Each offered change goes through (reopening once its box is ticked).
+    response = responder.post(
+        f"{url}act/", {"action": "state", "state": "confirmed", "confirm_reopen": "on"}, follow=True
+    )
+    assert "Reopened as Problem detected." in html.unescape(response.content.decode())
     assert Incident.objects.get(pk=incident.pk).state == IncidentState.CONFIRMED
+
+
+@pytest.mark.django_db
+def test_reopening_a_resolved_incident_takes_a_deliberate_choice(
+    incident: Incident, clients: dict[str, Client]
+) -> None:
+    """On a resolved incident the state box offered one choice, "Problem detected", already selected: one
+    click on "Change state" reopened it and alerted everyone. No change is chosen in advance now, and
+    reopening needs its own box ticked, behind a "Reopen incident" button."""
+    responder, url = clients["responder"], f"/incidents/{incident.pk}/"
+    page = responder.get(url).content.decode()  # possible: confirming is not preselected either
+    assert re.search(r'<option value="" selected>— choose —</option>', page)
+    assert not re.search(r'<option value="\w+" selected>', page)
+    incident_update_status(incident=incident, state=IncidentState.RESOLVED)
+    page = responder.get(url).content.decode()
+    assert re.search(r'<option value="" selected>— choose —</option>', page)
+    assert not re.search(r'<option value="\w+" selected>', page)
+    assert "Reopen incident" in page and "Change state" not in page
+    assert 'name="confirm_reopen"' in page and "alert everyone" in page
+    # The old one-click post (the state the box used to preselect) no longer reopens it, nor does no choice.
+    for data in ({"state": "confirmed"}, {"state": "", "confirm_reopen": "on"}):
+        refused = responder.post(f"{url}act/", {"action": "state", **data}, follow=True)
+        assert "The state was not changed." in html.unescape(refused.content.decode())
+        assert Incident.objects.get(pk=incident.pk).state == IncidentState.RESOLVED
+    shown = html.unescape(
+        responder.post(f"{url}act/", {"action": "state", "state": "confirmed"}, follow=True).content.decode()
+    )
+    assert "Tick the box to reopen the incident" in shown
+    reopened = responder.post(
+        f"{url}act/", {"action": "state", "state": "confirmed", "confirm_reopen": "on"}, follow=True
+    )
+    assert "Reopened as Problem detected." in html.unescape(reopened.content.decode())
+    assert Incident.objects.get(pk=incident.pk).state == IncidentState.CONFIRMED
+    # Open again, the ordinary form is back.
+    assert "Change state" in responder.get(url).content.decode()
 
 
 @pytest.mark.django_db

@@ -477,3 +477,41 @@ def test_the_incident_pages_name_the_zone_in_the_hour_the_clocks_repeat(
         re.sub(r"<[^>]+>", " ", clients["viewer"].get("/incidents/?state=resolved").content.decode()).split()
     )
     assert "25 Oct 2026, 01:30 BST resolved 25 Oct 2026, 01:30 GMT" in listed
+
+
+@pytest.mark.django_db
+def test_a_start_on_a_clock_change_night_is_answered_in_words(
+    world: dict[str, Any], clients: dict[str, Client], settings: Any
+) -> None:
+    """01:30 on 26 Oct 2025 happens twice in Europe/London and 01:30 on 30 Mar 2025 not at all: the form
+    answered both with Django's "couldn't be interpreted in time zone Europe/London; it may be ambiguous or it
+    may not exist". A repeated time is now taken at its first occurrence, saying so; a skipped one is
+    refused, saying the clocks went forward. The labels name the zone the times are read in."""
+    from datetime import UTC, datetime
+
+    from servicepulse.incidents.models import Incident
+
+    settings.TIME_ZONE = "Europe/London"
+    responder = clients["responder"]
+    form = {"kind": "manual", "service": "wifi", "title": "Wi-Fi down in Hopkins Building"}
+    page = responder.get("/incidents/").content.decode()
+    assert "Start (Europe/London time)" in page and "End (Europe/London time)" in page
+    # On the real clock (freezegun's datetimes lose the fold that tells 01:30 BST from 01:30 GMT), so last
+    # year's clock changes: an incident opened by hand has already started.
+    response = responder.post("/incidents/open/", {**form, "start": "2025-10-26T01:30"}, follow=True)
+    shown = response.content.decode().replace("&#x27;", "'")
+    assert "couldn" not in shown and "may be ambiguous" not in shown
+    opened = Incident.objects.get(title=form["title"])
+    assert opened.started_at == datetime(2025, 10, 26, 0, 30, tzinfo=UTC)  # 01:30 BST, the first
+    assert (
+        "26 Oct 2025, 01:30 happens twice in Europe/London as the clocks go back: it was taken as the first, "
+        "26 Oct 2025, 01:30 BST, not the second, 26 Oct 2025, 01:30 GMT (an hour later)."
+    ) in shown
+    refused = responder.post("/incidents/open/", {**form, "title": "Gap", "start": "2025-03-30T01:30"})
+    text = refused.content.decode().replace("&#x27;", "'")
+    assert refused.status_code == 400 and not Incident.objects.filter(title="Gap").exists()
+    assert (
+        "30 Mar 2025, 01:30 does not exist in Europe/London: the clocks went forward that night (GMT to BST), "
+        "skipping it. Enter a time outside the skipped hour, for example 30 Mar 2025, 02:30 BST."
+    ) in text
+    assert "couldn" not in text

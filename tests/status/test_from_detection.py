@@ -57,8 +57,10 @@ def test_one_click_publish_with_drafted_update(client, users, detected) -> None:
     assert public.impact == "partial_outage"  # 17 people
     first = public.updates.get()
     assert first.status == "investigating"
-    assert first.body.startswith("We are investigating reports of problems with Moodle VLE.")
-    assert "mostly mentioning “upload”, “deadline”" in first.body and "17 people" in first.body
+    assert first.body.startswith(
+        "We are investigating reports of problems with Moodle VLE, mostly mentioning “upload”, “deadline”."
+    )
+    assert "17 people" in first.body
     # Published once: a second click explains, and the list no longer offers it.
     client.post(f"/status/manage/from-incident/{detected.pk}/")
     assert PublicIncident.objects.count() == 1
@@ -107,7 +109,7 @@ def test_the_draft_is_reviewed_and_edited_before_anything_is_public(client, user
     client.force_login(users["responder"])
     manage = client.get("/status/manage/").content.decode()
     review_url = f"/status/manage/from-incident/{detected.pk}/"
-    assert "Detected incidents not yet public" in manage and f'href="{review_url}"' in manage
+    assert "Incidents not yet on the status page" in manage and f'href="{review_url}"' in manage
     assert "Review and publish" in manage
     review = client.get(review_url)
     html = review.content.decode()
@@ -169,7 +171,36 @@ def test_plain_draft_without_explanation(client, users, db) -> None:  # type: ig
     client.post(f"/status/manage/from-incident/{bare.pk}/")
     public = PublicIncident.objects.get()
     assert public.title == "Wi-Fi: problems reported" and public.impact == "degraded"
-    assert "People report that Wi-Fi is not working as expected." in public.updates.get().body
+    assert public.updates.get().body == (
+        "We are investigating reports that Wi-Fi is not working as expected. "
+        "We will post an update within 30 minutes."
+    )
+
+
+def test_the_drafted_first_update_says_each_thing_once_and_past_an_incident_in_the_past_tense(  # type: ignore[no-untyped-def]
+    detected, settings
+) -> None:
+    """The draft said "We are investigating reports of problems with Moodle VLE. People report problems with
+    Moodle VLE, mostly mentioning ...": the service and the symptom twice. For an incident already over it
+    still said "17 people have told us since ..." and nothing about its end."""
+    from servicepulse.incidents.services import incident_update_status
+    from servicepulse.status.services import public_incident_draft
+
+    settings.TIME_ZONE = "Europe/London"
+    with freeze_time(ONSET + timedelta(minutes=50)):
+        live = public_incident_draft(incident_id=detected.pk)
+    assert live.body == (
+        "We are investigating reports of problems with Moodle VLE, mostly mentioning “upload”, “deadline”. "
+        "17 people have told us since 20 Nov 2026, 21:05 GMT. We will post an update within 30 minutes."
+    )
+    incident_update_status(incident=detected, state=IncidentState.RESOLVED, at=ONSET + timedelta(hours=3))
+    with freeze_time(ONSET + timedelta(days=2)):
+        report = public_incident_draft(incident_id=detected.pk)
+    assert report.body == (
+        "From 20 Nov 2026, 21:05 GMT to 21 Nov 2026, 00:05 GMT, people had problems with Moodle VLE, mostly "
+        "mentioning “upload”, “deadline”. 17 people told us about it. This problem is resolved."
+    )
+    assert report.body.count("Moodle VLE") == 1 and "have told us since" not in report.body
 
 
 def test_maintenance_is_mirrored_into_detection_and_cancelled_with_it(db) -> None:  # type: ignore[no-untyped-def]
@@ -279,7 +310,10 @@ def test_subscribers_get_one_email_about_an_incident_report(
     public = PublicIncident.objects.get()
     first, closing = public.updates.order_by("created_at")
     assert "within 30 minutes" not in first.body
-    assert f"since {local_time_text(ONSET)}" in first.body and "since 20 Nov 2026, 21:05 GMT" in first.body
+    assert (
+        first.body.startswith(f"From {local_time_text(ONSET)} to ")
+        and "From 20 Nov 2026, 21:05 GMT" in first.body
+    )
     ended = local_time_text(ONSET + timedelta(hours=3))
     assert ended == "21 Nov 2026, 00:05 GMT"
     assert closing.body.startswith(f"Moodle VLE has been working normally since {ended}.")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.catalog.models import Service
+from servicepulse.core.forms import time_notes
 from servicepulse.core.times import local_time_text
 from servicepulse.dashboard.forms import IncidentNoteForm, IncidentOpenForm, IncidentStateForm
 from servicepulse.dashboard.selectors import incident_page, incident_queryset, maintenance_overlaps
@@ -100,6 +101,8 @@ def incident_open(request: HttpRequest) -> HttpResponse:
             form.add_error("end" if data["kind"] == "maintenance" else None, _service_error(exc))
         else:
             messages.success(request, f"Opened “{incident}”.")
+            for note in time_notes(form):  # a time the clocks repeat: which of the two was taken
+                messages.info(request, note)
             for other in maintenance_overlaps(window=incident):
                 messages.warning(request, _overlap_words(other))
             return redirect("dashboard:incident", pk=incident.pk)
@@ -185,7 +188,7 @@ def incident_act(request: HttpRequest, pk: int) -> HttpResponse:
         upcoming=incident.upcoming,
     )
     if not form.is_valid():
-        messages.error(request, "Choose a new state.")
+        messages.error(request, f"The state was not changed. {form.problems()}")
         return redirect(target)
     try:
         incident_update_status(
@@ -197,5 +200,6 @@ def incident_act(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, _service_error(exc))
     else:
-        messages.success(request, f"Marked {form.state_label()}.")
+        done = "Reopened as" if form.reopening else "Marked"
+        messages.success(request, f"{done} {form.state_label()}.")
     return redirect(target)

@@ -30,6 +30,7 @@ Common commands:
   sources ...         add, change, sync and remove sources; their quarantine (see `servicepulse sources --help`)
   worker              run background tasks (--until-idle drains the queue and exits)
   scheduler           enqueue periodic jobs (one per deployment; others stand by)
+  stream              consume streaming sources live (exactly one per deployment; runs until stopped)
   users ...           add people, list them, give roles (see `servicepulse users --help`)
   manage ...          any Django management command (migrate, createsuperuser, ...)
 
@@ -49,7 +50,7 @@ SUMMARIES = {
     "digest": "group what peer sources posted in a week into topics; print or e-mail it",
     "draft_you_said_we_did": "draft the weekly 'You said, we did' blog post",
     "erase_author": "erase everything stored about one person (cannot be undone)",
-    "export": "back up the catalogue and every mention as JSON Lines (restore reads it)",
+    "export": "write the catalogue and every mention as JSON Lines for restore (not a backup of the database)",
     "export_author": "write everything held about one person as JSON (a subject access request)",
     "import_mentions": "import mentions from JSON Lines or CSV",
     "import_tickets": "import service-desk tickets from CSV",

@@ -44,6 +44,59 @@ def str_to_json_object(value: str) -> dict[str, Any]:
     return parsed
 
 
+def str_to_networks(value: str) -> list[str]:
+    """Comma-separated addresses or networks (10.20.0.0/16, 127.0.0.1), as `ipaddress.ip_network` reads them
+    (host bits allowed); a host name is refused here rather than at the first fetch or request."""
+    import ipaddress
+
+    items = str_to_list(value)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is not an IP address or network (write addresses or CIDRs such as 10.20.0.0/16, "
+                "separated by commas; host names are not resolved)"
+            ) from None
+    return items
+
+
+def str_to_time_zone(value: str) -> str:
+    """An IANA time zone name (Europe/London), as Django's TIME_ZONE takes it."""
+    import zoneinfo
+
+    name = value.strip()
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a time zone name (e.g. Europe/London, America/New_York, UTC)"
+        ) from None
+    return name
+
+
+def str_to_log_level(value: str) -> str:
+    """A level name the logging module knows (info or INFO), in the capitals it requires."""
+    import logging
+
+    level = value.strip().upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError(f"{value!r} is not a log level: use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
+
+
+def str_to_choice(*choices: str) -> Callable[[str], str]:
+    """A caster accepting exactly one of `choices` (or empty: none)."""
+
+    def cast(value: str) -> str:
+        chosen = value.strip()
+        if chosen and chosen not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)} (or empty for none)")
+        return chosen
+
+    return cast
+
+
 def get_env(
     name: str,
     default: Any = _MISSING,

@@ -19,4 +19,6 @@ class CoreConfig(AppConfig):
     verbose_name = "servicepulse core"
 
     def ready(self) -> None:
+        from servicepulse.core import checks  # noqa: F401  (registers the deployment checks)
+
         post_migrate.connect(_create_cache_table, sender=self, dispatch_uid="servicepulse.core.cache_table")

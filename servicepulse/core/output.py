@@ -13,11 +13,12 @@ from django.core.management.base import CommandError
 
 
 @contextmanager
-def complete_file(path: Path, *, newline: str | None = None) -> Iterator[TextIO]:
+def complete_file(path: Path, *, newline: str | None = None, mode: int | None = None) -> Iterator[TextIO]:
     """A text handle whose content becomes `path` only when the block ends without an error: a command
     stopped part-way (Ctrl-C, a full disk, bad input half-way) leaves no file that looks whole, and an older
     `path` stays as it was. A path that is not a regular file (/dev/stdout, a named pipe, a symbolic link) is
-    written to as it is. Failing to write is a one-line CommandError."""
+    written to as it is. `mode` (e.g. 0o600 for personal data) is the new file's permissions from the start,
+    whatever the umask; by default the umask's. Failing to write is a one-line CommandError."""
     if path.is_dir():
         raise CommandError(f"cannot write {path}: Is a directory")
     partial: Path | None = None
@@ -34,7 +35,7 @@ def complete_file(path: Path, *, newline: str | None = None) -> Iterator[TextIO]
         with handle:
             yield handle
         if partial is not None:
-            os.chmod(partial, 0o666 & ~_umask())
+            os.chmod(partial, 0o666 & ~_umask() if mode is None else mode)
             os.replace(partial, path)
     except OSError as exc:
         raise CommandError(f"cannot write {path}: {exc.strerror}") from None

@@ -127,6 +127,26 @@ def tasks_recover_orphans(
     )
 
 
+def rq_worker_forget_killed(*, name: str) -> bool:
+    """Remove the RQ registration a killed worker left under `name` (it never registered its death), so a
+    worker restarted under the same name can start: RQ refuses a name still registered as alive, for up to
+    eight minutes. Names given with `--worker-id` are unique across the deployment (as the database backend
+    also requires), so a live registration under ours is our killed predecessor's. RQ backend only. Returns
+    whether one was removed."""
+    import django_rq
+    from rq.worker import Worker
+
+    connection = django_rq.get_connection("default")
+    key = f"{Worker.redis_worker_namespace_prefix}{name}"
+    if not connection.exists(key) or connection.hexists(key, "death"):
+        return False
+    worker = Worker.find_by_key(key, connection=connection)
+    if worker is None:
+        return False
+    worker.register_death()
+    return True
+
+
 def tasks_move_to_rq() -> int:
     """Hand the tasks still waiting in the database queue to RQ, after a switch to SERVICEPULSE_TASK_BACKEND=rq.
 

@@ -119,6 +119,33 @@ def _json_strings(value: Any) -> Iterator[str]:
 _LINK_DEPTH = 2
 
 
+# What `export-author` finds that an erasure keeps on purpose (SECURITY.md: a person who asked not to be
+# answered is not answered again), so it is not something `erase-author` would erase.
+KEPT_AFTER_ERASURE = frozenset({"reply opt-outs"})
+
+
+def author_erasure_reach(*, author: str, source: Source | None = None) -> dict[str, int]:
+    """What `erase-author` would erase for `author`, counted by kind (only kinds with something): their posts,
+    their quarantined input, and what the receivers of `author_exporting` hold elsewhere (blog comments...),
+    the same matching as the erasure. Empty: nothing is stored under that exact name or id."""
+    if not author.strip():
+        raise ValueError("name the author to erase")
+    ids = list(mentions_by_author(author=author, source=source).values_list("pk", flat=True))
+    counts = {
+        "posts": len(ids),
+        "quarantined inputs": len(quarantine_by_author(author=author, source=source)),
+    }
+    answers = author_exporting.send(
+        sender=Mention, author=author, mention_ids=ids, source_id=source.pk if source is not None else None
+    )
+    for _receiver, answer in answers:
+        if isinstance(answer, dict):
+            counts.update(
+                (what, len(rows)) for what, rows in answer.items() if what not in KEPT_AFTER_ERASURE
+            )
+    return {what: count for what, count in counts.items() if count}
+
+
 def author_export(
     *, author: str, source: Source | None = None, now: datetime | None = None
 ) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,12 @@ def test_an_export_from_before_duplicates_named_their_source_still_finds_them(tm
     )
     assert copy.duplicate_of is not None
     assert (copy.duplicate_of.source.name, copy.duplicate_of.external_id) == ("r/Uni", "t3_abc")
+
+
+def test_export_to_a_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    # It holds everyone's posts, yet was written 0644 (world-readable) while export-author's file was 0600.
+    MentionFactory(text="moodle down again", author="ann")
+    target = tmp_path / "everyone.jsonl"
+    call_command("export", output=str(target), stdout=io.StringIO())
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert len(target.read_text().splitlines()) == 2  # the catalogue line, then the post

@@ -304,3 +304,15 @@ def test_a_second_scheduler_stands_by_and_takes_over_when_the_first_stops(migrat
                 proc.wait(timeout=30)
     assert first.returncode == 0 and second is not None and second.returncode == 0
     assert not any("Traceback" in line for line in first_out.lines + second_out.lines)
+
+
+def test_help_lists_every_long_running_process_and_export_is_not_called_a_backup(tmp_path: Path) -> None:
+    # `servicepulse --help` left out `stream`, one of the four processes docs/deployment.md runs; `help` said
+    # export "backs up" while deployment.md says it is not a backup.
+    usage = run_cli("--help", env=_env(tmp_path))
+    assert usage.returncode == 0
+    common = {line.split()[0] for line in usage.stdout.splitlines() if line.startswith("  ")}
+    assert {"run", "worker", "scheduler", "stream"} <= common
+    listed = run_cli("help", env=_env(tmp_path))
+    export = next(line for line in listed.stdout.splitlines() if line.split()[:1] == ["export"])
+    assert "back up" not in export and "not a backup" in export, export

@@ -101,3 +101,34 @@ def test_compose_restarts_the_long_running_services() -> None:
         if not command or name == "migrate":
             continue
         assert service.get("restart") in {"always", "unless-stopped"}, name
+
+
+def test_gunicorn_in_the_unit_and_compose_runs_without_a_control_socket_as_run_does() -> None:
+    # `servicepulse run` passes --no-control-socket (two servers on one machine would share its one path); the
+    # systemd unit and compose.yaml started gunicorn with it.
+    commands = [argv for argv in _units().values() if Path(argv[0]).name == "gunicorn"]
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    commands += [
+        s["command"] for s in services.values() if Path((s.get("command") or [""])[0]).name == "gunicorn"
+    ]
+    assert len(commands) == 2
+    for argv in commands:
+        assert "--no-control-socket" in argv, argv
+
+
+def test_compose_takes_the_database_password_from_the_environment_file_and_builds_its_image() -> None:
+    compose = (DEPLOY / "compose.yaml").read_text()
+    services = yaml.safe_load(compose)["services"]
+    assert "POSTGRES_PASSWORD:" not in compose  # no password written into the compose file
+    assert "POSTGRES_PASSWORD" not in services["db"].get("environment", {})
+    assert services["db"]["env_file"] == "servicepulse.env"
+    example = (DEPLOY / "servicepulse.env.example").read_text()
+    assert "# POSTGRES_PASSWORD=CHANGE-ME" in example
+    # The image compose runs is built from a Dockerfile that is there, with the project in /app (the
+    # services' commands are .venv/bin/... relative to it).
+    build = services["migrate"]["build"]
+    dockerfile = (DEPLOY / build["context"] / build["dockerfile"]).resolve()
+    assert dockerfile.is_file()
+    text = dockerfile.read_text()
+    assert "WORKDIR /app" in text and "make install" in text
+    assert all(s["image"] == "servicepulse:latest" for n, s in services.items() if n not in {"db", "redis"})

@@ -178,3 +178,31 @@ def test_tasks_queued_in_the_database_before_the_switch_to_rq_still_run(
     assert "moved 1 task(s)" in worked.stderr
     assert _rows(rq_env, "SELECT count(*) FROM analysis_mentionanalysis") == [(5,)]
     assert _rows(rq_env, "SELECT count(*) FROM django_tasks_database_dbtaskresult") == [(0,)]
+
+
+def test_rq_worker_runs_under_its_worker_id_even_after_a_killed_predecessor(rq_env: dict[str, str]) -> None:
+    """`--worker-id` was passed to the database backend's worker only: under RQ the worker got a random name.
+    systemd's unit gives the same id at every restart, and RQ refuses a name still registered as alive, as a
+    worker killed outright leaves it (for up to eight minutes): the restarted worker clears that registration."""
+    import redis
+    from rq.worker import Worker
+
+    connection = redis.Redis.from_url(rq_env["REDIS_URL"])
+    key = f"{Worker.redis_worker_namespace_prefix}host-7"
+    # What a worker killed while idle leaves: its hash (no "death") in the set of workers.
+    connection.hset(
+        key, mapping={"birth": "2026-10-05T09:00:00.000000Z", "queues": "default", "state": "idle"}
+    )
+    connection.expire(key, 480)
+    connection.sadd(Worker.redis_workers_keys, key)
+
+    worked = run_cli(
+        "worker", "--worker-id", "host-7", "--interval", "2", "--until-idle", env=rq_env, timeout=300
+    )
+
+    assert worked.returncode == 0, worked.stderr[-2000:]
+    assert "cleared the RQ registration a killed worker left under 'host-7'" in worked.stderr
+    assert "--interval applies to the database backend only" in worked.stderr
+    # The burst worker registered its birth under that name, then its death when the queue was empty.
+    assert connection.hget(key, "birth") != b"2026-10-05T09:00:00.000000Z"
+    assert connection.hexists(key, "death")

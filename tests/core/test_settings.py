@@ -34,6 +34,8 @@ def _prod_env(tmp_path: Path) -> dict[str, str]:
         "SERVICEPULSE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "SERVICEPULSE_ALLOWED_HOSTS": "pulse.example.ac.uk",
         "SERVICEPULSE_BASE_URL": "https://pulse.example.ac.uk",
+        "SERVICEPULSE_ORGANISATION": "Southgate College",
+        "SERVICEPULSE_TIME_ZONE": "Europe/Dublin",
     }
 
 
@@ -130,3 +132,78 @@ def test_production_refuses_a_base_url_its_links_could_not_use(tmp_path: Path) -
         assert result.returncode != 0 and said in result.stderr, (value, result.stderr[-500:])
     wildcard = {**_prod_env(tmp_path), "SERVICEPULSE_ALLOWED_HOSTS": ".example.ac.uk"}
     assert _check({**wildcard, "SERVICEPULSE_BASE_URL": "https://pulse.example.ac.uk/"}).returncode == 0
+
+
+def test_production_with_the_demo_organisation_warns_at_the_deployment_check(tmp_path: Path) -> None:
+    # An install that followed docs/deployment.md showed the demo's "Northgate University" on the public status
+    # page and in sign-in e-mails: nothing said SERVICEPULSE_ORGANISATION was unset.
+    env = _prod_env(tmp_path)
+    del env["SERVICEPULSE_ORGANISATION"]
+    result = _check(env)
+    assert result.returncode == 1
+    assert "SERVICEPULSE_ORGANISATION is not set" in result.stderr, result.stderr[-2000:]
+    assert "'Northgate University'" in result.stderr
+    placeholder = _check({**env, "SERVICEPULSE_ORGANISATION": "CHANGE-ME Example University"})
+    assert "SERVICEPULSE_ORGANISATION is still the example's placeholder" in placeholder.stderr
+
+
+def test_the_environment_file_example_names_the_organisation_and_its_time_zone() -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "servicepulse.env.example"
+    names = {line.split("=", 1)[0] for line in example.read_text().splitlines() if line and line[0] != "#"}
+    assert {"SERVICEPULSE_ORGANISATION", "SERVICEPULSE_TIME_ZONE"} <= names
+
+
+def _cli(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "servicepulse.cli", "manage", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_bad_value_stops_every_command_with_one_line_naming_it(tmp_path: Path) -> None:
+    """README: a bad value stops every command with one line naming it. These were accepted and failed later
+    (a network at the first fetch, stored as the source's error; a role never given) or at start-up with a
+    traceback (a time zone, a log level)."""
+    for name, value, said in (
+        (
+            "SERVICEPULSE_FETCH_ALLOW_NETWORKS",
+            "10.0.0.0/8,localhost",
+            "'localhost' is not an IP address or network",
+        ),
+        (
+            "SERVICEPULSE_TRUSTED_PROXIES",
+            "proxy.internal",
+            "'proxy.internal' is not an IP address or network",
+        ),
+        ("SERVICEPULSE_TIME_ZONE", "Mars/Base", "'Mars/Base' is not a time zone name"),
+        ("SERVICEPULSE_LOG_LEVEL", "verbose", "'verbose' is not a log level"),
+        (
+            "SERVICEPULSE_SSO_DEFAULT_ROLE",
+            "superadmin",
+            "'superadmin' is not one of viewer, responder, admin",
+        ),
+    ):
+        result = _cli({**_prod_env(tmp_path), name: value})
+        assert result.returncode == 1, (name, value)
+        assert result.stderr.startswith(f"error: environment variable {name}: {said}"), result.stderr[-2000:]
+        assert result.stderr.count("\n") == 1, result.stderr[-2000:]  # one line, no traceback
+    good = {
+        "SERVICEPULSE_FETCH_ALLOW_NETWORKS": "10.20.0.0/16, 192.168.1.5",
+        "SERVICEPULSE_TRUSTED_PROXIES": "127.0.0.1,10.0.0.0/24",
+        "SERVICEPULSE_TIME_ZONE": "America/New_York",
+        "SERVICEPULSE_LOG_LEVEL": "warning",  # any case: logging is given WARNING
+        "SERVICEPULSE_SSO_DEFAULT_ROLE": "viewer",
+        "SERVICEPULSE_SSO_ALLOWED_DOMAINS": "example.ac.uk",
+    }
+    result = _cli({**_prod_env(tmp_path), **good})
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_sso_roles_settings_accept_are_the_roles() -> None:
+    from servicepulse.accounts.roles import Role
+    from servicepulse.config.settings.base import SSO_ROLES
+
+    assert list(SSO_ROLES) == list(Role.values)

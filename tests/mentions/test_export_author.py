@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 
 from servicepulse.analysis.services import analysis_save, correction_create
 from servicepulse.engage.services import case_note_add, case_open, case_record_reply
+from servicepulse.mentions.models import Mention
 from servicepulse.mentions.services import quarantine_add
 from tests.factories import MentionFactory, ServiceFactory, SourceFactory
 
@@ -105,8 +106,36 @@ def test_export_and_erase_of_an_unknown_spelling_name_the_stored_one(
     call_command("export_author", "sam_k@mastodon.social", stdout=io.StringIO())
     assert "stored with another spelling: '@Sam_K@mastodon.social'" in capsys.readouterr().err
 
-    call_command("erase_author", "sam_k@mastodon.social", yes=True, stdout=io.StringIO())
-    assert "stored with another spelling: '@Sam_K@mastodon.social'" in capsys.readouterr().err
+    with pytest.raises(CommandError, match=r"stored with another spelling: '@Sam_K@mastodon\.social'"):
+        call_command("erase_author", "sam_k@mastodon.social", yes=True, stdout=io.StringIO())
+    assert Mention.objects.filter(author="@Sam_K@mastodon.social").exists()
+
+
+def test_erase_author_matching_nothing_asks_nothing_names_the_stored_spelling_and_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # It asked "Erase 0 posts by 'jane doe' ...? [y/N]", then on yes printed "erased 0 posts" and exited 0, the
+    # hint about the stored spelling last.
+    MentionFactory(author="Jane Doe")
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt="": asked.append(prompt) or "y")
+    out = io.StringIO()
+    for options in ({}, {"yes": True}):
+        with pytest.raises(
+            CommandError,
+            match=r"^nothing erased: no posts by 'jane doe'; stored with another spelling: 'Jane Doe'$",
+        ):
+            call_command("erase_author", "jane doe", stdout=out, **options)
+    assert asked == []
+    assert out.getvalue() == ""
+    with pytest.raises(
+        CommandError, match=r"^nothing erased: no posts by 'nobody' \(names and ids are matched"
+    ):
+        call_command("erase_author", "nobody", yes=True, stdout=out)
+
+    call_command("erase_author", "Jane Doe", stdout=out)  # the stored spelling: asked, then erased
+    assert asked == ["Erase 1 posts by 'Jane Doe' and everything linked to them? [y/N] "]
+    assert not Mention.objects.exists()
 
 
 def test_export_author_lists_their_reply_opt_outs_which_erasure_keeps() -> None:

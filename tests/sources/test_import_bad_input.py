@@ -305,6 +305,45 @@ def test_a_multi_line_csv_row_is_quarantined_at_its_first_line_with_all_its_text
     assert Mention.objects.get().text == "fine\nacross lines"
 
 
+def test_an_unclosed_quote_is_reported_as_such_and_the_rows_before_it_kept(tmp_path: Path) -> None:
+    # A stray quote made the rest of the file one row, reported as `line 6: missing required field
+    # 'created_at'`: nothing said why, nor that lines 7 onwards were never read as rows.
+    path = tmp_path / "tickets.csv"
+    path.write_text(
+        "id,text,created_at\n"
+        f"1,moodle is down,{AT}\n"
+        f'2,"a ""quoted"" word and\nsecond line",{AT}\n'  # lines 3-4: quotes that close
+        f'3,say ""hi"" to eduroam,{AT}\n'  # quotes inside an unquoted field are text
+        f'4,"the printers are down again,{AT}\n'  # line 6: the quote never closes
+        f"5,wifi slow,{AT}\n"
+        f"6,vpn broken,{AT}\n",
+        encoding="utf-8",
+    )
+    assert import_file(path=path, source_name="x").as_dict() == {
+        "imported": 3,
+        "duplicates": 0,
+        "rejected": 1,
+    }
+    quarantined = Quarantine.objects.get()
+    assert quarantined.position == "line 6"
+    assert quarantined.reason.startswith(
+        "unclosed quote: the quoted field opened on line 6 never closes (it runs to the end of the file, line 8)"
+    ), quarantined.reason
+    assert quarantined.raw.startswith('4,"the printers are down again') and quarantined.raw.endswith(
+        "vpn broken," + AT
+    )
+    assert sorted(Mention.objects.values_list("external_id", flat=True)) == ["1", "2", "3"]
+
+
+def test_a_quoted_last_field_that_closes_at_the_end_of_the_file_is_not_an_unclosed_quote(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(f'created_at,id,text\n{AT},1,"ends ""here""\nat the end"', encoding="utf-8")
+    assert import_file(path=path, source_name="x").as_dict()["imported"] == 1
+    assert Mention.objects.get().text == 'ends "here"\nat the end'
+
+
 # --- links --------------------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,16 @@ from pathlib import Path
 import dj_database_url
 
 from servicepulse import __version__
-from servicepulse.config.env import get_env, str_to_bool, str_to_json_object, str_to_list
+from servicepulse.config.env import (
+    get_env,
+    str_to_bool,
+    str_to_choice,
+    str_to_json_object,
+    str_to_list,
+    str_to_log_level,
+    str_to_networks,
+    str_to_time_zone,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(get_env("SERVICEPULSE_DATA_DIR", "var")).resolve()
@@ -165,7 +174,9 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = BASE_URL.partition("://")[0] if "://" in BASE_UR
 # Users page, /accounts/users/).
 SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {}
 SOCIALACCOUNT_ADAPTER = "servicepulse.accounts.adapters.SocialAccountAdapter"
-SERVICEPULSE_SSO_DEFAULT_ROLE = get_env("SERVICEPULSE_SSO_DEFAULT_ROLE", "")
+# accounts.roles.Role's values, written out: settings cannot import models (a test keeps them equal).
+SSO_ROLES = ("viewer", "responder", "admin")
+SERVICEPULSE_SSO_DEFAULT_ROLE = get_env("SERVICEPULSE_SSO_DEFAULT_ROLE", "", cast=str_to_choice(*SSO_ROLES))
 SERVICEPULSE_SSO_OIDC_PROVIDER_ID = get_env("SERVICEPULSE_SSO_OIDC_PROVIDER_ID", "sso")
 
 
@@ -258,7 +269,7 @@ if (
     )
 
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = get_env("SERVICEPULSE_TIME_ZONE", "Europe/London")
+TIME_ZONE = get_env("SERVICEPULSE_TIME_ZONE", "Europe/London", cast=str_to_time_zone)
 USE_I18N = True
 USE_TZ = True
 
@@ -313,7 +324,7 @@ DEFAULT_FROM_EMAIL = get_env("SERVICEPULSE_FROM_EMAIL", "servicepulse@localhost"
 # Outbound fetches of user-supplied URLs refuse private/loopback addresses unless this is on (tests, local demos).
 SERVICEPULSE_FETCH_ALLOW_PRIVATE = get_env("SERVICEPULSE_FETCH_ALLOW_PRIVATE", False, cast=str_to_bool)
 # Let outbound fetches reach just these private networks (CIDRs), e.g. an intranet feed server.
-SERVICEPULSE_FETCH_ALLOW_NETWORKS = get_env("SERVICEPULSE_FETCH_ALLOW_NETWORKS", [], cast=str_to_list)
+SERVICEPULSE_FETCH_ALLOW_NETWORKS = get_env("SERVICEPULSE_FETCH_ALLOW_NETWORKS", [], cast=str_to_networks)
 SERVICEPULSE_EMBEDDING_MODEL = get_env("SERVICEPULSE_EMBEDDING_MODEL", None)
 # A JSON file of term periods ([{"start", "end", "kind"}]) for detection baselines; the demo's when unset.
 SERVICEPULSE_TERM_CALENDAR = get_env("SERVICEPULSE_TERM_CALENDAR", "")
@@ -330,9 +341,11 @@ SERVICEPULSE_DESK_TICKET_GRACE_HOURS = get_env("SERVICEPULSE_DESK_TICKET_GRACE_H
 SERVICEPULSE_WEBHOOK_MAX_BYTES = get_env("SERVICEPULSE_WEBHOOK_MAX_BYTES", 1024 * 1024, cast=int)
 # Addresses (or networks) of the reverse proxies in front of servicepulse: a request from one of them is
 # counted against the client its X-Forwarded-For names (rate limits), not against the proxy itself.
-SERVICEPULSE_TRUSTED_PROXIES = get_env("SERVICEPULSE_TRUSTED_PROXIES", [], cast=str_to_list)
+SERVICEPULSE_TRUSTED_PROXIES = get_env("SERVICEPULSE_TRUSTED_PROXIES", [], cast=str_to_networks)
 SERVICEPULSE_BUCKET_MINUTES = get_env("SERVICEPULSE_BUCKET_MINUTES", 15, cast=int)
-SERVICEPULSE_ORGANISATION = get_env("SERVICEPULSE_ORGANISATION", "Northgate University")
+# The demo's name, the default: production warns while it is still in use (core/checks.py).
+DEMO_ORGANISATION = "Northgate University"
+SERVICEPULSE_ORGANISATION = get_env("SERVICEPULSE_ORGANISATION", DEMO_ORGANISATION)
 # Who gets the weekly experience report every Monday at 07:00 (comma-separated addresses; none: not sent).
 SERVICEPULSE_REPORT_RECIPIENTS = get_env("SERVICEPULSE_REPORT_RECIPIENTS", [], cast=str_to_list)
 # Who gets the weekly learning digest (comma-separated; none: the report recipients).
@@ -343,14 +356,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+LOG_LEVEL = get_env("SERVICEPULSE_LOG_LEVEL", "INFO", cast=str_to_log_level)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"refusal_without_traceback": {"()": "servicepulse.core.logfilters.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": get_env("SERVICEPULSE_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # A 403 (a role check) or 404 is an answer, not a crash: one line, no traceback; a 500 keeps its own.
+        "django.request": {"filters": ["refusal_without_traceback"]},
         # One line per periodic job at every start and every run: the scheduler says what it does itself.
         "apscheduler": {"level": "WARNING"},
         # httpx logs every request's full URL at INFO, query string included: the Facebook Graph API takes

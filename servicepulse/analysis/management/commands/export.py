@@ -34,14 +34,17 @@ class _Counting:
 class Command(BaseCommand):
     help = (
         "Write the service catalogue (first line), then every mention with its analysis and corrections, as "
-        "JSON Lines (stdout by default); `servicepulse restore` reads it back."
+        "JSON Lines (stdout by default; a file is readable by its owner only: it holds everyone's posts); "
+        "`servicepulse restore` reads it back, into this or another servicepulse. Not a backup: users, sources, "
+        "incidents, the inbox, the status page and the blog are not in it (back up the database, "
+        "docs/deployment.md)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--output",
             "-o",
-            help="file to write ('-' or none: stdout); it appears only once the export is complete",
+            help="file to write ('-' or none: stdout), mode 0600; it appears only once the export is complete",
         )
         parser.add_argument("--source", metavar="NAME", help="only this source's mentions")
 
@@ -58,7 +61,7 @@ class Command(BaseCommand):
                 export_write(_Counting(self.stdout, bar), source=source)
             return
         with (
-            complete_file(Path(output)) as handle,
+            complete_file(Path(output), mode=0o600) as handle,  # everyone's posts: personal data
             progress_bar(total=mentions.count() + 1, desc="exporting", unit="line") as bar,
         ):
             count = export_write(_Counting(handle, bar), source=source)

@@ -1,4 +1,5 @@
-"""`servicepulse worker [--until-idle]` — run background tasks (django-tasks-db's worker, or RQ's)."""
+"""`servicepulse worker [--until-idle] [--interval S] [--worker-id ID]` — run background tasks (django-tasks-db's
+worker, or RQ's)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from servicepulse.core.models import WorkerHeartbeat
 from servicepulse.core.services import (
     heartbeat_start_thread,
     heartbeat_stop,
+    rq_worker_forget_killed,
     tasks_move_to_rq,
     tasks_recover_orphans,
 )
@@ -45,17 +47,27 @@ class InProcessWorker(SimpleWorker):
 
 
 class Command(BaseCommand):
-    help = "Run a background worker. --until-idle drains the queue and exits (database backend)."
+    help = (
+        "Run a background worker: django-tasks-db's (SERVICEPULSE_TASK_BACKEND=database, the default) or RQ's "
+        "(rq). --until-idle runs what is queued, then exits, on either backend."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--until-idle", action="store_true", help="run what is queued, then exit")
         parser.add_argument(
             "--interval",
             type=positive_seconds,
-            default=0.5,
-            help="seconds between polls when idle (default 0.5)",
+            default=None,
+            help="database backend only: seconds between polls when idle (default 0.5); an RQ worker waits "
+            "on Redis for the next task instead",
         )
-        parser.add_argument("--worker-id", default=None, help="unique id (default: host, pid and random)")
+        parser.add_argument(
+            "--worker-id",
+            default=None,
+            help="the worker's name, unique across the deployment (default: host and random); with the "
+            "database backend, a worker restarted under the same id runs again at once the task its killed "
+            "process held; with RQ, it is the RQ worker's name",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker_id = options["worker_id"] or f"{socket.gethostname()[:30]}-{uuid.uuid4().hex[:12]}"
@@ -72,6 +84,10 @@ class Command(BaseCommand):
             )
         try:
             if settings.TASK_BACKEND == "rq":
+                if options["interval"] is not None:
+                    self.stderr.write("--interval applies to the database backend only: RQ waits on Redis")
+                if rq_worker_forget_killed(name=worker_id):
+                    self.stderr.write(f"cleared the RQ registration a killed worker left under {worker_id!r}")
                 # django-tasks-rq's Job class runs a django_tasks Task (RQ's own calls a plain function);
                 # InProcessWorker keeps the loaded models between tasks (see its docstring). RQ keeps a task
                 # deferred with `run_after` (an alert retried later, a scheduled cross-post) in its scheduled
@@ -85,12 +101,13 @@ class Command(BaseCommand):
                     with_scheduler=True,
                     job_class="django_tasks_rq.Job",
                     worker_class=InProcessWorker,
+                    name=worker_id,
                 )
             else:
                 call_command(
                     "db_worker",
                     batch=options["until_idle"],
-                    interval=options["interval"],
+                    interval=0.5 if options["interval"] is None else options["interval"],
                     worker_id=worker_id,
                     reload=False,
                     startup_delay=not options["until_idle"],

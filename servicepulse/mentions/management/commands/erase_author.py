@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from servicepulse.mentions.management.commands.export_author import no_posts_hint
-from servicepulse.mentions.models import Mention
+from servicepulse.mentions.selectors import author_erasure_reach
 from servicepulse.mentions.services import mentions_erase_author
 from servicepulse.sources.models import Source
 
@@ -19,7 +19,9 @@ class Command(BaseCommand):
         "their quarantined input, their name and id in other people's raw payloads, and their place in "
         "incidents (counts, explanations, timeline comments "
         "naming or quoting them), and their blog comments, whether or not they became posts (held and spam "
-        'ones too: deleted, or "[erased]" where others\' replies keep them in a thread). Cannot be undone.'
+        'ones too: deleted, or "[erased]" where others\' replies keep them in a thread). Cannot be undone. '
+        "Names are matched exactly: when nothing is stored under AUTHOR, it asks nothing, erases nothing, names "
+        "the stored spellings that differ only in case or a leading @, and exits 1."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,16 +38,17 @@ class Command(BaseCommand):
             source = Source.objects.filter(name=options["source"]).first()
             if source is None:
                 raise CommandError(f"no source named {options['source']!r}")
-        from django.db.models import Q
-
-        found = Mention.objects.filter(Q(author=author) | Q(author_id=author))
-        if source is not None:
-            found = found.filter(source=source)
+        try:
+            reach = author_erasure_reach(author=author, source=source)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if not reach:
+            # Names are matched exactly: say so, with the close spellings that are stored, before asking anything.
+            raise CommandError(f"nothing erased: {no_posts_hint(author).strip()}")
         if not options["yes"]:
+            what = ", ".join(f"{count} {kind}" for kind, count in reach.items())
             try:
-                answer = input(
-                    f"Erase {found.count()} posts by {author!r} and everything linked to them? [y/N] "
-                )
+                answer = input(f"Erase {what} by {author!r} and everything linked to them? [y/N] ")
             except EOFError:  # no terminal to ask (stdin is /dev/null or a finished pipe)
                 raise CommandError("nothing erased: no answer to confirm with; pass --yes to erase") from None
             if answer.strip().lower() not in {"y", "yes"}:

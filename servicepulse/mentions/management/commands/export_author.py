@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,10 +56,10 @@ class Command(BaseCommand):
             self.stdout.write(text, ending="")
         else:
             path = Path(output)
-            with complete_file(path) as handle:
+            with complete_file(
+                path, mode=0o600
+            ) as handle:  # personal data: not for the machine's other users
                 handle.write(text)
-            if path.is_file() and not path.is_symlink():
-                os.chmod(path, 0o600)  # personal data: not for the other users of this machine
             sys.stderr.write(f"exported {summary} by {options['author']} to {output}\n")
         if not held["posts"]:
             sys.stderr.write(no_posts_hint(options["author"]))

@@ -97,11 +97,13 @@ def _read_csv(path: Path, *, dialect: str) -> Iterator[Line]:
     # so that row alone is quarantined (as a JSON Lines line would be) and the rows around it are kept.
     with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         consumed: list[str] = []  # the file's lines read for the current row
+        at_end: list[bool] = []  # the reader asked for a line past the last one
 
         def lines() -> Iterator[str]:
             for text in handle:
                 consumed.append(text)
                 yield text
+            at_end.append(True)
 
         reader = csv.reader(lines(), dialect=dialect)
         header: list[str] | None = None
@@ -118,6 +120,24 @@ def _read_csv(path: Path, *, dialect: str) -> Iterator[Line]:
             if not cells:  # a blank line
                 continue
             raw = "".join(consumed).rstrip("\r\n")
+            # The csv module ends a quoted field left open at the end of the file there, without a word: one
+            # stray quote made the rest of the file one row, reported as a missing field.
+            opened = (
+                _unclosed_quote_line(consumed, delimiter=csv.get_dialect(dialect).delimiter)
+                if at_end
+                else None
+            )
+            if opened is not None:
+                last = first + len(consumed) - 1
+                yield Line(
+                    first,
+                    _text([raw]),
+                    None,
+                    f"unclosed quote: the quoted field opened on line {first + opened} never closes (it runs to "
+                    f"the end of the file, line {last}); close it (a quote inside a field is written twice) and "
+                    "import the file again (lines already imported count as duplicates)",
+                )
+                continue
             if header is None:
                 header = [_text([name]) for name in cells]
                 continue
@@ -140,6 +160,29 @@ def _read_csv(path: Path, *, dialect: str) -> Iterator[Line]:
                 yield Line(first, raw, parse_record(record, notes=notes), notes=notes)
             except ParseError as exc:
                 yield Line(first, raw, None, str(exc))
+
+
+def _unclosed_quote_line(lines: list[str], *, delimiter: str) -> int | None:
+    """The index in `lines` (the last CSV row of a file, as read) of the line whose quoted field is still open
+    at the end of the file, or None when every quote closes. Follows the csv module's reading of the excel
+    dialects: a quote opens a field only at its start, and inside one a doubled quote is a quote."""
+    ends = (delimiter, "\n", "\r")
+    state, opened = "start", 0
+    for index, line in enumerate(lines):
+        for char in line:
+            if state == "quoted":
+                if char == '"':
+                    state = "quote in quoted"
+            elif state == "quote in quoted":
+                state = "quoted" if char == '"' else "start" if char in ends else "field"
+            elif state == "start":
+                if char == '"':
+                    state, opened = "quoted", index
+                elif char not in ends:
+                    state = "field"
+            elif char in ends:
+                state = "start"
+    return opened if state == "quoted" else None
 
 
 def _text(parts: list[str]) -> str:

@@ -34,6 +34,8 @@ class SignalBucket:
     sentiment_mean: float | None = None
     complaint_ids: list[int] = field(default_factory=list)
     author_keys: set[str] = field(default_factory=set, repr=False)
+    # The complaining authors whose post is mainly about this service (tagged to it first).
+    leading_keys: set[str] = field(default_factory=set, repr=False)
     _sentiments: list[float] = field(default_factory=list, repr=False)
 
 
@@ -57,6 +59,8 @@ def bucket_signals(
         if post.complaint:
             bucket.complaints += 1
             bucket.author_keys.add(post.author_key)
+            if post.service_ids[:1] == (service_id,):
+                bucket.leading_keys.add(post.author_key)
             bucket.complaint_ids.append(post.mention_id)
     for bucket in buckets:
         bucket.complaint_authors = len(bucket.author_keys)

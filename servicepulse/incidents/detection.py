@@ -200,6 +200,11 @@ def _exact_upper_surprise(count: int, mu: float, dispersion: float) -> float:
     return max(0.0, -(log_p + math.log(total)) / _LN10)
 
 
+def _digest(key: str) -> str:
+    """A short digest of an author's key: enough to tell people apart, small to persist."""
+    return hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
+
+
 def _half_life_weight(half_life_minutes: float, step_minutes: float) -> float:
     """Weight of one new observation in an EWMA whose half-life is given in time."""
     if half_life_minutes <= 0:
@@ -239,6 +244,7 @@ class Detector:
     history: deque[tuple[float, float]] = field(default_factory=deque)
     scales: list[EvidenceScale] = field(default_factory=list)
     authors: deque[int | list[str]] = field(default_factory=deque)  # per bucket: a count or author keys
+    leads: deque[list[str]] = field(default_factory=deque)  # per bucket: those mainly about this service
     block_minutes: float = 0.0  # time into the current 24 h block of the daily maxima
     # State machine
     state: DetectorState = DetectorState.LEARNING
@@ -391,6 +397,8 @@ class Detector:
         value: float,
         distinct_authors: int | Collection[str] | None = None,
         corroborate: Corroborate | None = None,
+        *,
+        leading: Collection[str] | None = None,
     ) -> Decision:
         """Feed the bucket starting at ``timestamp`` (buckets in order, one per ``bucket_minutes``)
         and return the decision for it, made before the bucket is learnt into the baseline.
@@ -400,7 +408,14 @@ class Detector:
         possible incident stands open (evidence at ``possible_ratio`` or more, from enough people) and
         the counts alone do not confirm it. A non-empty answer confirms it, and is the decision's
         ``corroboration``: counts say little when a handful of posts is already unusual, what the posts
-        say can settle it."""
+        say can settle it.
+
+        ``leading`` (optional, for every bucket or none) are the keys of the people among
+        ``distinct_authors`` whose complaint is mainly about this series' service (in the product, tagged
+        to it first). When given, the minimum of distinct people that opens or confirms an incident counts
+        only them: complaints mainly about another service that name this one too ("can't get into Moodle,
+        the sign-on page just loops", during a VLE outage) add to the count, but three of them do not make
+        a single sign-on incident."""
         value = float(value)
         if math.isnan(value) or value < 0:
             raise ValueError(f"a count must be a non-negative number, got {value!r}")
@@ -415,9 +430,7 @@ class Detector:
         if distinct_authors is None or isinstance(distinct_authors, int):
             authors = distinct_authors
         else:  # keep short digests of the keys: enough to tell people apart, small to persist
-            authors = sorted(
-                {hashlib.blake2s(k.encode(), digest_size=6).hexdigest() for k in distinct_authors}
-            )
+            authors = sorted({_digest(k) for k in distinct_authors})
         n_authors = None if authors is None else authors if isinstance(authors, int) else len(authors)
         count = value if n_authors is None else min(value, float(n_authors))
         if self.n == 0:
@@ -431,6 +444,10 @@ class Detector:
             self.authors.append(authors)
             while len(self.authors) > width:
                 self.authors.popleft()
+        if leading is not None:
+            self.leads.append(sorted({_digest(k) for k in leading}))
+            while len(self.leads) > width:
+                self.leads.popleft()
 
         sums = self._window_sums()
         surprises: list[tuple[EvidenceScale, float]] = []
@@ -512,7 +529,10 @@ class Detector:
         return max(decision.window, min(short, max(s.width for s in self.scales)))
 
     def _authors_ok(self, width: int) -> bool:
-        """Enough distinct people among the last ``width`` buckets (always, without author data)."""
+        """Enough distinct people among the last ``width`` buckets (always, without author data): the
+        people mainly about this service, when the caller says who they are (``update``'s ``leading``)."""
+        if self.leads:
+            return len(set().union(*list(self.leads)[-width:])) >= self.config.min_authors
         if not self.authors:
             return True
         keys: set[str] = set()
@@ -586,6 +606,7 @@ class Detector:
             "history": [list(pair) for pair in self.history],
             "scales": [asdict(s) for s in self.scales],
             "authors": [a if isinstance(a, int) else list(a) for a in self.authors],
+            "leads": [list(a) for a in self.leads],
             "block_minutes": self.block_minutes,
             "state": self.state.value,
             "calm_minutes": self.calm_minutes,
@@ -620,6 +641,7 @@ class Detector:
             history=deque((float(v), float(e)) for v, e in data["history"]),
             scales=[EvidenceScale(**s) for s in data["scales"]],
             authors=deque(a if isinstance(a, list) else int(a) for a in data["authors"]),
+            leads=deque(list(a) for a in data.get("leads", [])),
             block_minutes=float(data["block_minutes"]),
             state=DetectorState(data["state"]),
             calm_minutes=float(data["calm_minutes"]),

@@ -608,8 +608,15 @@ def run_detection(
             )
             # In the organisation's time zone: its hour-of-day and weekday rhythm is the people's (in UTC it
             # moved an hour at each clock change, to be learnt again over a week).
+            # Three people make an incident only if their complaints are mainly about this service: during a VLE
+            # outage, "can't get into Moodle, the sign-on page loops" counts for single sign-on too, but
+            # does not open a sign-on incident (it attaches to the VLE's).
             decision = detector.update(
-                timezone.localtime(bucket.start), bucket.complaints, bucket.author_keys, corroborate
+                timezone.localtime(bucket.start),
+                bucket.complaints,
+                bucket.author_keys,
+                corroborate,
+                leading=bucket.leading_keys,
             )
             _act(
                 service=service,

@@ -280,6 +280,28 @@ def test_a_state_stored_by_the_previous_version_keeps_its_baseline() -> None:
         Detector.from_state({**state, "version": 0})
 
 
+def test_only_people_mainly_about_the_service_make_it_an_incident() -> None:
+    """The same burst from six people: an incident when they are mainly about this service (``leading``),
+    none when they are all mainly about another one; the leading people survive a save and load."""
+    onset = 10 * 96 + 56
+    series = with_burst(calm_series(12), onset, length=8, extra=6)
+    people = [[f"p{i}-{k}" for k in range(int(v))] for i, (_, v) in enumerate(series)]
+
+    def run(lead: bool, *, reload_at: int | None = None) -> list:
+        detector, decisions = Detector(), []
+        for i, ((ts, value), keys) in enumerate(zip(series, people, strict=True)):
+            if i == reload_at:
+                detector = Detector.from_state(json.loads(json.dumps(detector.to_state())))
+            decisions.append(detector.update(ts, value, keys, leading=keys if lead else []))
+        return decisions
+
+    assert sum(d.alert for d in run(lead=True)) == 1
+    assert not any(
+        d.state in (DetectorState.POSSIBLE, DetectorState.CONFIRMED) for d in run(lead=False)[onset:]
+    )
+    assert run(lead=True, reload_at=onset + 1) == run(lead=True)
+
+
 def test_sensitivity_scales_the_thresholds() -> None:
     onset = 10 * 96 + 56
     series = with_burst(calm_series(12), onset, length=4, extra=2)

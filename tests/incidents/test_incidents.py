@@ -30,6 +30,7 @@ from servicepulse.incidents.models import (
     DetectorSnapshot,
     Incident,
     IncidentKind,
+    IncidentMention,
     IncidentState,
 )
 from servicepulse.mentions.models import Mention
@@ -66,7 +67,10 @@ class Posts:
             ):
                 yield post
 
-    def add(self, mention: Mention, service_id: str, *, complaint: bool = True) -> None:
+    def add(
+        self, mention: Mention, service_id: str, *, complaint: bool = True, also: tuple[str, ...] = ()
+    ) -> None:
+        """`mention` as analysed: tagged to `service_id` first, then to the services `also` names."""
         self.posts.append(
             AnalysedPost(
                 mention_id=mention.pk,
@@ -74,7 +78,7 @@ class Posts:
                 author_key=mention.author_key,
                 author=mention.author,
                 text=mention.text,
-                service_ids=(service_id,),
+                service_ids=(service_id, *also),
                 complaint=complaint,
                 sentiment=-0.6 if complaint else 0.3,
                 spam=False,
@@ -160,6 +164,52 @@ def test_detection_opens_confirms_explains_and_resolves(campus: tuple[Posts, str
     assert DetectorSnapshot.objects.get(service_id=service_id).last_bucket == START + timedelta(
         days=12, minutes=-15
     )
+
+
+def test_complaints_mainly_about_another_service_do_not_open_an_incident_here(
+    campus: tuple[Posts, str, datetime],
+) -> None:
+    """During the VLE outage, a dozen people write that they cannot get into Moodle through the sign-on page:
+    tagged to the VLE first and to single sign-on second. They count for sign-on too, but an incident needs
+    three people whose complaints are mainly about the service, so sign-on, quiet otherwise, opens nothing;
+    the VLE's incident gathers them. Three people mainly about sign-on do open one."""
+    posts, vle, onset = campus
+    sso = ServiceFactory(id="sso", name="Single sign-on").pk
+    source = SourceFactory()
+    rng = random.Random(3)
+    for day in range(12):  # a sign-on complaint every other day
+        if day % 2 == 0:
+            moment = START + timedelta(days=day, hours=10, minutes=rng.randint(0, 300))
+            mention = MentionFactory(source=source, text="sso page slow to load", created_at=moment)
+            posts.add(mention, sso)
+    for j in range(12):
+        mention = MentionFactory(
+            source=source,
+            text="can't get into moodle, the sign-on page just loops",
+            author=f"looped{j}",
+            author_id="",
+            created_at=onset + timedelta(minutes=2 + 4 * j),
+        )
+        posts.add(mention, vle, also=(sso,))
+    services.run_detection(now=START + timedelta(days=12), since=START, reader=posts)
+    assert not Incident.objects.filter(service_id=sso).exists()
+    outage = Incident.objects.get(service_id=vle, kind=IncidentKind.DETECTED)
+    looped = IncidentMention.objects.filter(
+        incident=outage, mention__text__contains="sign-on page just loops"
+    )
+    assert looped.count() == 12
+    # Four people whose complaints are mainly about sign-on, the next day: an incident of its own.
+    for j in range(4):
+        mention = MentionFactory(
+            source=source,
+            text="single sign-on rejects my password, moodle too",
+            author=f"locked{j}",
+            author_id="",
+            created_at=START + timedelta(days=12, hours=10, minutes=3 * j),
+        )
+        posts.add(mention, sso, also=(vle,))
+    services.run_detection(now=START + timedelta(days=12, hours=12), reader=posts)
+    assert Incident.objects.filter(service_id=sso, kind=IncidentKind.DETECTED).count() == 1
 
 
 def test_an_outage_whose_posts_share_no_unusual_word_is_confirmed_on_its_count_later(

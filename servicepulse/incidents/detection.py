@@ -4,9 +4,7 @@ Fed one bucket at a time, the detector decides from what it has seen so far (cau
 
 * a multiplicative **baseline** ``level x hour-of-day profile x day-of-week factor x calendar factor``,
   learnt with exponentially weighted averages whose half-lives are in *time* (hours, days), so one
-  configuration serves 5-minute and 15-minute buckets alike. The level is a ratio of averages (counts over
-  the factors' expectation), which stays right for a service with a complaint or two a day, where an
-  average of count / factor would overestimate it several times over. What enters the baseline is winsorised at a
+  configuration serves 5-minute and 15-minute buckets alike. What enters the baseline is winsorised at a
   few standard deviations, so a burst of complaints does not become "normal";
 * the **evidence** at three time scales, the latest bucket, the last hour and the last six hours (a
   spike, a burst, a sustained rise of level that no single hour shows): the sum of the counts over
@@ -51,7 +49,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-STATE_VERSION = 2  # 2: the level is kept as its averaged [count, factor]
+STATE_VERSION = 1
 _LN10 = math.log(10.0)
 _SQRT2 = math.sqrt(2.0)
 
@@ -84,7 +82,6 @@ class DetectorConfig:
     weekday_halflife_days: float = 14.0
     calendar_halflife_days: float = 7.0
     winsor_sd: float = 3.0
-    factor_pseudo_count: float = 0.1  # per bucket, both sides of the weekday and calendar factors' ratio
     prior_dispersion: float = 0.1
     prior_days: float = 1.0  # the prior dispersion weighs as much as a day of data, then fades
     incident_learning: float = 0.1  # baseline learning-rate factor while an incident is confirmed
@@ -238,7 +235,6 @@ class Detector:
     profile: list[float] = field(default_factory=lambda: [1.0] * 24)
     weekday: list[float] = field(default_factory=lambda: [1.0] * 7)
     periods: dict[str, float] = field(default_factory=dict)
-    level_sums: list[float] = field(default_factory=lambda: [0.0, 0.0])  # time-averaged [count, factor]
     n: int = 0
     # Evidence: recent (count, expected) pairs and one EvidenceScale per window.
     history: deque[tuple[float, float]] = field(default_factory=deque)
@@ -299,26 +295,13 @@ class Detector:
         clipped = value if warm else min(value, expected + cfg.winsor_sd * sd + 1.0)
         period = self._period(ts)
         seasonal = self._seasonal(ts, period)
-        # The level is a ratio of means, the counts over the seasonal factors, each averaged over time;
-        # not a mean of the ratios: a quiet service's counts are mostly 0 with an occasional 1, and
-        # averaging count / factor would overestimate it wherever a factor is low (by 1.5 to 10 times for a
-        # service with a complaint or two a day).
         w_level = self._weight(cfg.level_halflife_hours * 60) * slow
         if warm:  # a running mean gets the level right quickly
             w_level = max(w_level, 1.0 / (self.n + 1))
-        self.level_sums[0] += w_level * (clipped - self.level_sums[0])
-        self.level_sums[1] += w_level * (seasonal - self.level_sums[1])
-        self.level = self.level_sums[0] / self.level_sums[1]
+        self.level += w_level * (clipped / seasonal - self.level)
         if self.level <= 0:
             return
-        # The factors move by how far the count is from what was expected, with a pseudo-count on both
-        # sides: for a busy series the plain ratio, for a quiet one a small step (its hour of day is not
-        # judged on the one complaint it happened to get then, and its profile does not drift).
         ratio = clipped / max(self.level * seasonal, 1e-6)
-        import os
-
-        k = float(os.environ.get("KW", "0"))
-        ratio_w = (clipped + k) / max(self.level * seasonal + k, 1e-6)
         # Each hourly knot is active one hour a day, so its half-life in active minutes is days x 60.
         hour = ts.hour + ts.minute / 60.0
         h0, frac = int(hour) % 24, hour - int(hour)
@@ -331,12 +314,12 @@ class Detector:
         self.profile = [p / mean for p in self.profile]
         # A weekday is active one day a week.
         w_day = self._weight(cfg.weekday_halflife_days * 24 * 60 / 7) * slow
-        self.weekday[ts.weekday()] = max(self.weekday[ts.weekday()] * (1 + w_day * (ratio_w - 1)), _FLOOR)
+        self.weekday[ts.weekday()] = max(self.weekday[ts.weekday()] * (1 + w_day * (ratio - 1)), _FLOOR)
         mean = sum(self.weekday) / 7
         self.weekday = [w / mean for w in self.weekday]
         if period:
             w_period = self._weight(cfg.calendar_halflife_days * 24 * 60) * slow
-            factor = self.periods.get(period, 1.0) * (1 + w_period * (ratio_w - 1))
+            factor = self.periods.get(period, 1.0) * (1 + w_period * (ratio - 1))
             self.periods[period] = max(factor, _FLOOR)
 
     # ---- evidence ---------------------------------------------------------------------------------
@@ -601,7 +584,6 @@ class Detector:
             "profile": list(self.profile),
             "weekday": list(self.weekday),
             "periods": dict(self.periods),
-            "level_sums": list(self.level_sums),
             "n": self.n,
             "history": [list(pair) for pair in self.history],
             "scales": [asdict(s) for s in self.scales],
@@ -620,8 +602,6 @@ class Detector:
         cls, data: dict[str, Any], *, calendar: Calendar | None = None, sensitivity: float | None = None
     ) -> Detector:
         """Rebuild a detector from ``to_state()``; ``sensitivity`` overrides the stored one."""
-        if data.get("version") == 1:  # stored before the level's averages were kept: its level, as one
-            data = {**data, "version": STATE_VERSION, "level_sums": [float(data["level"]), 1.0]}
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported detector state version {data.get('version')!r}")
         config_data = dict(data["config"])
@@ -636,7 +616,6 @@ class Detector:
             profile=[float(p) for p in data["profile"]],
             weekday=[float(w) for w in data["weekday"]],
             periods={str(k): float(v) for k, v in data["periods"].items()},
-            level_sums=[float(x) for x in data["level_sums"]],
             n=int(data["n"]),
             history=deque((float(v), float(e)) for v, e in data["history"]),
             scales=[EvidenceScale(**s) for s in data["scales"]],

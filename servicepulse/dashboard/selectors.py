@@ -234,8 +234,8 @@ def live_counts(*, start: date, end: date, service_ids: list[str]) -> dict[tuple
 
 
 def _typical_day(detector: Detector, start: datetime, *, until: datetime | None) -> float:
-    """The detector's expected complaints over the day from `start`, up to `until` when that falls inside it
-    (the current hour in proportion)."""
+    """The complaints that usually come over the day from `start` (the detector's calibrated `usual`), up to
+    `until` when that falls inside it (the current hour in proportion)."""
     per_hour = 60 / detector.config.bucket_minutes
     total = 0.0
     for h in range(24):
@@ -243,7 +243,7 @@ def _typical_day(detector: Detector, start: datetime, *, until: datetime | None)
         share = 1.0 if until is None else min(max((until - hour) / timedelta(hours=1), 0.0), 1.0)
         if share <= 0:
             break
-        total += detector.expected(timezone.localtime(hour)) * per_hour * share  # learnt in local time
+        total += detector.usual(timezone.localtime(hour)) * per_hour * share  # learnt in local time
     return round(total, 1)
 
 

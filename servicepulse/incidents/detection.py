@@ -81,6 +81,7 @@ class DetectorConfig:
     profile_halflife_days: float = 7.0
     weekday_halflife_days: float = 14.0
     calendar_halflife_days: float = 7.0
+    usual_halflife_days: float = 14.0  # what people are told is usual: see Detector.usual
     winsor_sd: float = 3.0
     prior_dispersion: float = 0.1
     prior_days: float = 1.0  # the prior dispersion weighs as much as a day of data, then fades
@@ -235,6 +236,9 @@ class Detector:
     profile: list[float] = field(default_factory=lambda: [1.0] * 24)
     weekday: list[float] = field(default_factory=lambda: [1.0] * 7)
     periods: dict[str, float] = field(default_factory=dict)
+    # Time-averaged [count, expected] outside incidents: how far the baseline's expectations are from what
+    # came (Detector.usual).
+    usual_sums: list[float] = field(default_factory=lambda: [0.0, 0.0])
     n: int = 0
     # Evidence: recent (count, expected) pairs and one EvidenceScale per window.
     history: deque[tuple[float, float]] = field(default_factory=deque)
@@ -279,6 +283,22 @@ class Detector:
         return max(self.level * self._seasonal(ts, self._period(ts)), 1e-3)
 
     @property
+    def calibration(self) -> float:
+        """What came over what the baseline expected, averaged over the last weeks outside incidents. For a
+        busy series about 1. For a service with a complaint or two a day, less: its buckets hold 0 and now
+        and then 1, and one complaint at an hour its factors call quiet lifts the level a lot, so the
+        baseline expects 1.2 to 2.6 times what comes (the demo's quieter services). Detection judges
+        surprise against the baseline as it is (its thresholds were measured so); people are told the
+        calibrated figure (`usual`)."""
+        count, expected = self.usual_sums
+        return count / expected if count > 0 and expected > 0 else 1.0
+
+    def usual(self, ts: datetime) -> float:
+        """How many complaints usually come in the bucket starting at ``ts``, for people to read (the board's
+        "typical", an alert's "about one every 3 hours"): the baseline's expectation, calibrated."""
+        return self.expected(ts) * self.calibration
+
+    @property
     def warming_up(self) -> bool:
         return self.n * self.config.bucket_minutes < self.config.warmup_hours * 60
 
@@ -293,6 +313,10 @@ class Detector:
         # Winsorise what the baseline learns from; one more count always passes, so a sparse service's
         # quiet hours are not learnt down to nothing.
         clipped = value if warm else min(value, expected + cfg.winsor_sd * sd + 1.0)
+        if not warm and self.state not in _OPEN:
+            w_usual = self._weight(cfg.usual_halflife_days * 24 * 60)
+            self.usual_sums[0] += w_usual * (clipped - self.usual_sums[0])
+            self.usual_sums[1] += w_usual * (expected - self.usual_sums[1])
         period = self._period(ts)
         seasonal = self._seasonal(ts, period)
         w_level = self._weight(cfg.level_halflife_hours * 60) * slow
@@ -584,6 +608,7 @@ class Detector:
             "profile": list(self.profile),
             "weekday": list(self.weekday),
             "periods": dict(self.periods),
+            "usual_sums": list(self.usual_sums),
             "n": self.n,
             "history": [list(pair) for pair in self.history],
             "scales": [asdict(s) for s in self.scales],
@@ -616,6 +641,8 @@ class Detector:
             profile=[float(p) for p in data["profile"]],
             weekday=[float(w) for w in data["weekday"]],
             periods={str(k): float(v) for k, v in data["periods"].items()},
+            # Stored before it was kept: uncalibrated until it has learnt it.
+            usual_sums=[float(x) for x in data.get("usual_sums", [0.0, 0.0])],
             n=int(data["n"]),
             history=deque((float(v), float(e)) for v, e in data["history"]),
             scales=[EvidenceScale(**s) for s in data["scales"]],

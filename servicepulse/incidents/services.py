@@ -803,7 +803,12 @@ def _refresh_explanation(
         )
         if p.complaint
     ]
-    per_hour = expected * 60 / detector.config.bucket_minutes if expected is not None else None
+    # What people read: the usual rate as it comes (Detector.usual), not the baseline's raw expectation.
+    per_hour = (
+        expected * detector.calibration * 60 / detector.config.bucket_minutes
+        if expected is not None
+        else None
+    )
     incident.explanation = explaining.explain(
         service_name=incident.service.name,
         incident_posts=posts,

@@ -31,3 +31,17 @@ def test_today_is_compared_with_what_usually_comes_by_this_hour() -> None:
     # whole day, so every morning the board showed each service far below its typical volume).
     assert typical[:2] == [pytest.approx(per_day, abs=0.1)] * 2
     assert typical[2] == pytest.approx(per_day * 6.5 / 24, abs=0.1)
+
+
+def test_typical_is_what_usually_comes_not_the_baselines_raw_expectation() -> None:
+    """A detector whose baseline expects twice what came over its last weeks (a quiet service, see
+    Detector.calibration): the board's typical day is what came, not what the baseline expects."""
+    service = ServiceFactory(id="vpn", name="VPN")
+    detector = Detector(level=0.25, usual_sums=[0.05, 0.1])  # half of what it expected came
+    DetectorSnapshot.objects.create(service=service, state=detector.to_state())
+    per_day = 24 * 0.25 * 60 / detector.config.bucket_minutes
+    noon = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=2), time(12, 0)))
+
+    _, typical = complaints_against_baseline(service_ids=["vpn"], days=2, now=noon, counts={"vpn": {}})["vpn"]
+
+    assert typical[0] == pytest.approx(per_day / 2, abs=0.1)

@@ -286,6 +286,164 @@ def volume_chart(
     return _svg(label, width, height, parts)
 
 
+@dataclass(frozen=True)
+class ChartMarker:
+    """A moment marked on a chart with a vertical line and a short label ("confirmed")."""
+
+    position: float  # in bars from the plot's left edge: 2.5 is half way through the third bar
+    text: str
+
+
+MARKER = "#3d4550"
+CHAR_WIDTH = 6.2  # SVG units an average character of 11-unit text takes, to keep labels apart
+
+
+def growth_chart(
+    times: Sequence[str],
+    days: Sequence[str],
+    complaints: Sequence[int],
+    people: Sequence[int],
+    *,
+    markers: Sequence[ChartMarker] = (),
+    first_label: int = 0,
+    label_steps: Sequence[int] = (1, 2, 3, 4, 6, 8, 12, 16, 24, 48, 96),
+    label: str,
+    width: int = WIDE,
+    height: int = 240,
+) -> SafeString:
+    """How an incident grew: complaints per bucket as bars (left scale), the people affected so far as a line
+    (right scale, in the line's colour) and state changes as labelled vertical lines. `times` label each bar's
+    start ("21:15"), `days` its day ("04 Nov", written under the first labelled time of each day); labels start
+    at bar `first_label` (a round hour), every so many bars, the fewest of `label_steps` that keeps them apart
+    (steps that make round times: every 4 bars of 15 minutes is every hour)."""
+    n = len(complaints)
+    if n == 0:
+        return SafeString('<p class="muted">No complaints attached yet.</p>')
+    # Marker labels take rows above the plot: a label that would touch the one before it goes a row down.
+    left, right, bottom = 30, 30, 34
+    plot_w = width - left - right
+    step = plot_w / n
+    placed: list[tuple[float, str, str, int]] = []  # x, text, anchor, row
+    row_ends: list[float] = []
+    for marker in sorted(markers, key=lambda m: m.position):
+        mx = left + marker.position * step
+        text_w = len(marker.text) * CHAR_WIDTH
+        anchor, start = ("end", mx - text_w - 2) if mx + text_w + 2 > width else ("start", mx + 2)
+        row = next((r for r, end in enumerate(row_ends) if start > end + 4), len(row_ends))
+        if row == len(row_ends):
+            row_ends.append(0.0)
+        row_ends[row] = start + text_w
+        placed.append((mx, marker.text, anchor, row))
+    top = 10 + 13 * len(row_ends)
+    plot_h = height - top - bottom
+    left_ticks = _ticks(max([*complaints, 1]))
+    right_ticks = _ticks(max([*people, 1]))
+
+    def y(value: float, peak: float) -> float:
+        return top + plot_h - _scale(value, 0, peak, 0, plot_h)
+
+    parts: list[str] = []
+    for tick in left_ticks:
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
+                '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#58616e">{}</text>',
+                left,
+                width - right,
+                _fmt(y(tick, left_ticks[-1])),
+                _fmt(y(tick, left_ticks[-1])),
+                GRID,
+                left - 4,
+                _fmt(y(tick, left_ticks[-1]) + 4),
+                round(tick),
+            )
+        )
+    for tick in right_ticks:
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" font-size="11" fill="{}">{}</text>',
+                width - right + 4,
+                _fmt(y(tick, right_ticks[-1]) + 4),
+                SCORE,
+                round(tick),
+            )
+        )
+    for i, count in enumerate(complaints):
+        parts.append(
+            format_html(
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}: {} complaint{}; {} '
+                "people so far</title></rect>",
+                _fmt(left + i * step + min(1, step / 6)),
+                _fmt(y(count, left_ticks[-1])),
+                _fmt(max(step - 2 * min(1, step / 6), 0.5)),
+                _fmt(top + plot_h - y(count, left_ticks[-1])),
+                COMPLAINTS,
+                days[i],
+                times[i],
+                count,
+                "" if count == 1 else "s",
+                people[i],
+            )
+        )
+    # The people who had complained by the end of each bar, from none at the left edge.
+    line = [(float(left), y(0, right_ticks[-1]))]
+    line += [(left + (i + 1) * step, y(p, right_ticks[-1])) for i, p in enumerate(people)]
+    parts.append(
+        format_html(
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5" stroke-linejoin="round"/>',
+            _polyline(line),
+            SCORE,
+        )
+    )
+    for mx, text, anchor, row in placed:
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+                '<text x="{}" y="{}" font-size="11" text-anchor="{}" fill="{}">{}</text>',
+                _fmt(mx),
+                _fmt(mx),
+                _fmt(10 + 13 * row),
+                _fmt(top + plot_h),
+                MARKER,
+                _fmt(mx + (2 if anchor == "start" else -2)),
+                _fmt(19 + 13 * row),
+                anchor,
+                MARKER,
+                text,
+            )
+        )
+    widest = max(len(t) for t in times) * CHAR_WIDTH
+    every = max(1, math.ceil(n * max(LABEL_GAP, widest + 12) / plot_w))
+    every = next((k for k in sorted(label_steps) if k >= every), every)
+    shown_day = ""
+    for i in range(first_label % every, n, every):
+        x = left + i * step
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#b9c1cc"/>'
+                '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#58616e">{}</text>',
+                _fmt(x),
+                _fmt(x),
+                _fmt(top + plot_h),
+                _fmt(top + plot_h + 4),
+                _fmt(x),
+                height - 20,
+                times[i],
+            )
+        )
+        if days[i] != shown_day:
+            shown_day = days[i]
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#58616e">{}</text>',
+                    _fmt(x),
+                    height - 6,
+                    days[i],
+                )
+            )
+    return _svg(label, width, height, parts)
+
+
 def _ticks(peak: float) -> list[float]:
     """Up to four round, distinct tick values from 0 to at least `peak`."""
     for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):

@@ -11,7 +11,7 @@ from django.utils.text import slugify
 
 from servicepulse.catalog.models import Service
 from servicepulse.core.forms import LocalDateTimeField
-from servicepulse.incidents.models import AlertChannel, AlertRule
+from servicepulse.incidents.models import AlertChannel, AlertRule, IncidentKind, incident_state_label
 from servicepulse.incidents.selectors import incident_next_states
 from servicepulse.incidents.services import NOTE_MAX_CHARS, alert_rule_check
 
@@ -228,7 +228,13 @@ class IncidentStateForm(forms.Form):
     comment = forms.CharField(required=False, max_length=2000, label="Why (optional)")
 
     def __init__(
-        self, *args: Any, current: str = "", maintenance: bool = False, upcoming: bool = False, **kwargs: Any
+        self,
+        *args: Any,
+        current: str = "",
+        maintenance: bool = False,
+        upcoming: bool = False,
+        manual: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         # Only the changes the incidents service allows from the current state: offering another one would
@@ -237,7 +243,9 @@ class IncidentStateForm(forms.Form):
         if maintenance:
             labels = {"resolved": "Cancelled (it has not started)" if upcoming else "Completed"}
         else:
-            labels = dict(INCIDENT_STATES)
+            # One opened by hand is reopened as an "Incident": nothing was detected.
+            kind = IncidentKind.MANUAL if manual else IncidentKind.DETECTED
+            labels = {state: incident_state_label(state=state, kind=kind) for state, _ in INCIDENT_STATES}
         allowed = incident_next_states(state=current, maintenance=maintenance)
         self.labels = {str(s): labels[s] for s in allowed}
         # No change is chosen before the responder chooses one: with the first allowed state preselected, one

@@ -544,6 +544,84 @@ def incident_page(*, pk: int) -> IncidentDetail | None:
     return incident_detail(incident_id=pk)
 
 
+@dataclass(frozen=True)
+class GrowthChart:
+    """The incident page's growth chart, or the sentence standing in for it (`drawn` False: no key either)."""
+
+    svg: SafeString
+    drawn: bool = False
+    bucket: str = ""  # the width of a bar in words, for the key: "15 minutes", "2 hours"
+    zone: str = ""  # the time zone the axis is written in: "GMT"
+
+
+def _span_words(span: timedelta) -> str:
+    minutes = int(span.total_seconds()) // 60
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return "day" if days == 1 else f"{days} days"
+    if minutes % 60 == 0:
+        return "hour" if minutes == 60 else f"{minutes // 60} hours"
+    return f"{minutes} minutes"
+
+
+def incident_growth_chart(*, detail: IncidentDetail) -> GrowthChart | None:
+    """How the incident grew, drawn (`charts.growth_chart`) from `detail.growth`, times in the organisation's
+    zone; with fewer than two complaints a sentence instead of a chart. None where there is nothing to draw
+    (planned maintenance)."""
+    growth = detail.growth
+    if growth is None:
+        return None
+    if growth.complaints < 2:
+        words = "No complaints are attached to this incident yet."
+        if growth.complaints == 1:
+            at = next(b.start for b in growth.bars if b.complaints)
+            words = (
+                f"One complaint is attached so far, posted between {local_time_text(at)} and "
+                f"{local_time_text(at + growth.size)}: the chart of how it grew starts at two."
+            )
+        return GrowthChart(svg=SafeString(f'<p class="muted">{words}</p>'))
+    local = [timezone.localtime(b.start) for b in growth.bars]
+    first = growth.bars[0].start
+    # Times along the axis start at the first bar on a round hour (or day, for bars of a day or more).
+    on_the_hour = [t.minute == 0 and (growth.size < timedelta(days=1) or t.hour == 0) for t in local]
+    bucket = _span_words(growth.size)
+    # Labels every so many bars that they fall on round times: 21:00, 22:00, not 21:00, 21:45.
+    round_spans = [timedelta(minutes=m) for m in (15, 30, 60, 120, 180, 360, 720)]
+    round_spans += [timedelta(days=d) for d in (1, 2, 7, 14, 28)]
+    steps = [s // growth.size for s in round_spans if s >= growth.size and s % growth.size == timedelta(0)]
+    peak = growth.peak
+    assert peak is not None  # two complaints or more
+    markers = [
+        charts.ChartMarker(position=(m.at - first) / growth.size, text=m.label) for m in growth.markers
+    ]
+    label = (
+        f"How “{detail.incident}” grew, per {bucket} from {local_time_text(first)} to "
+        f"{local_time_text(growth.end)}: {growth.complaints} complaints attached, most in the {bucket} from "
+        f"{local_time_text(peak.start)} ({peak.complaints}); {growth.people} people affected in all"
+    )
+    if growth.markers:
+        label += ". State changes: " + "; ".join(f"{m.label} {local_time_text(m.at)}" for m in growth.markers)
+    return GrowthChart(
+        svg=charts.fitted(
+            lambda w: charts.growth_chart(
+                [t.strftime("%H:%M") for t in local],
+                [t.strftime("%d %b") for t in local],
+                [b.complaints for b in growth.bars],
+                [b.people for b in growth.bars],
+                markers=markers,
+                first_label=next((i for i, round_ in enumerate(on_the_hour) if round_), 0),
+                label_steps=steps or [1],
+                label=label + ".",
+                width=w,
+                height=210 if w == charts.WIDE else 240,  # the wide one fills a whole page's width
+            )
+        ),
+        drawn=True,
+        bucket=bucket,
+        zone=timezone.localtime(growth.end).tzname() or "",
+    )
+
+
 def alert_rule_rows(*, service_id: str = "") -> QuerySet[AlertRule]:
     """The alert rules (with `service_id`, those that alert on that service), each with its latest delivery
     (`latest_deliveries`, a list of at most one): the page says whether a rule's last alert went out, is

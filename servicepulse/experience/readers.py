@@ -230,7 +230,7 @@ def incidents_between(*, start: datetime, end: datetime) -> list[IncidentFacts] 
                 started_at=incident.started_at,
                 detected_at=incident.raised_at or incident.created_at,  # type: ignore[attr-defined]
                 resolved_at=incident.resolved_at,
-                state=incident.get_state_display(),
+                state=incident.state_label,
                 affected_authors=incident.affected_authors,
                 url=url,
                 confirmed=incident.confirmed_at is not None or incident.kind == IncidentKind.MANUAL,

@@ -34,6 +34,7 @@ from servicepulse.incidents.models import (
     Incident,
     IncidentKind,
     IncidentState,
+    incident_state_label,
 )
 from servicepulse.incidents.selectors import summary_as_shown
 
@@ -42,12 +43,6 @@ SEND_SECONDS = 20.0
 # A test alert is sent while an admin waits for the page: a shorter wait.
 TEST_SEND_SECONDS = 8.0
 TEST_EVENT = "test"
-
-STATE_HEADLINES = {
-    IncidentState.POSSIBLE: "Possible problem",
-    IncidentState.CONFIRMED: "Problem detected",
-    IncidentState.RESOLVED: "Resolved",
-}
 
 
 class TargetError(ValueError):
@@ -89,7 +84,8 @@ def incident_url(incident: Incident) -> str:
 
 
 def alert_message(incident: Incident, state: str) -> AlertMessage:
-    headline = STATE_HEADLINES.get(IncidentState(state), state)
+    # "Problem detected" only for what detection found: one opened by hand is an "Incident".
+    headline = incident_state_label(state=state, kind=incident.kind)
     service = incident.service.name
     explanation = incident.explanation or {}
     summary = str(explanation.get("summary") or "")

@@ -39,6 +39,20 @@ class ActivityType(models.TextChoices):
 
 OPEN_STATES = (IncidentState.POSSIBLE, IncidentState.CONFIRMED)
 
+# An incident a person opened is confirmed only in the state machine's sense: nothing was detected.
+MANUAL_OPEN_LABEL = "Incident"
+
+
+def incident_state_label(*, state: str, kind: str) -> str:
+    """The words for an incident's `state` on every page and alert: "Possible problem", "Problem detected"
+    (what detection found and confirmed), "Resolved"; an incident opened by hand and open is an "Incident"."""
+    if kind == IncidentKind.MANUAL and state == IncidentState.CONFIRMED:
+        return MANUAL_OPEN_LABEL
+    try:
+        return str(IncidentState(state).label)
+    except ValueError:
+        return state
+
 
 class DetectorSnapshot(models.Model):
     """The streaming detector of one service, persisted between detection runs."""
@@ -98,6 +112,12 @@ class Incident(models.Model):
             and self.state != IncidentState.RESOLVED
             and self.started_at > timezone.now()
         )
+
+    @property
+    def state_label(self) -> str:
+        """Its state in words (`incident_state_label`): "Incident" for one opened by hand, not "Problem
+        detected"."""
+        return incident_state_label(state=self.state, kind=self.kind)
 
     @property
     def board_state(self) -> str:
@@ -261,6 +281,11 @@ class AlertDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id}/{self.incident_id}/{self.incident_state}: {self.status}"
+
+    @property
+    def incident_state_label(self) -> str:
+        """The state alerted, as the alert worded it (`incident_state_label`)."""
+        return incident_state_label(state=self.incident_state, kind=self.incident.kind)
 
     def add_log(self, **entry: Any) -> None:
         self.log = [*self.log, entry]

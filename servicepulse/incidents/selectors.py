@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,15 +15,18 @@ from django.utils import timezone
 from servicepulse.analysis.models import MentionAnalysis, ServiceTag
 from servicepulse.core.times import local_time_text
 from servicepulse.incidents import explain as explaining
+from servicepulse.incidents.buckets import bucket_floor, bucket_size
 from servicepulse.incidents.models import (
     OPEN_STATES,
     ActivityType,
     AlertDelivery,
     AlertRule,
     Incident,
+    IncidentActivity,
     IncidentKind,
     IncidentMention,
     IncidentState,
+    incident_state_label,
 )
 from servicepulse.mentions.models import Mention
 
@@ -116,6 +121,114 @@ class IncidentDetail:
     authors_unnamed: list[str] = field(default_factory=list)
     people: int = 0
     lasted: str = ""  # how long a resolved incident lasted ("1 h 47 min"); empty while open
+    # Complaints and people bucket by bucket, with the state changes (`incident_growth`); None for maintenance.
+    growth: IncidentGrowth | None = None
+
+
+MAX_GROWTH_BARS = 96  # an incident open for days is drawn in wider buckets, never in thousands of bars
+GROWTH_LEAD_BARS = 2  # buckets before the start, so the rise shows against what came before it
+
+
+@dataclass(frozen=True)
+class GrowthBar:
+    start: datetime
+    complaints: int  # attached complaints posted in [start, start + size)
+    people: int  # distinct people who had complained by the end of the bucket
+
+
+@dataclass(frozen=True)
+class GrowthMarker:
+    at: datetime
+    state: str
+    label: str  # short: "possible", "confirmed", "opened" (by hand), "reopened", "resolved"
+
+
+@dataclass(frozen=True)
+class IncidentGrowth:
+    """How an incident grew: its attached complaints per bucket from a little before its start to its
+    resolution (or now), the running count of people, and when its state changed."""
+
+    size: timedelta
+    bars: list[GrowthBar]
+    markers: list[GrowthMarker]
+    complaints: int
+    people: int
+    end: datetime  # resolution, or the moment it was read while open
+
+    @property
+    def peak(self) -> GrowthBar | None:
+        """The first bucket with the most complaints (None without any)."""
+        best = max(self.bars, key=lambda b: b.complaints, default=None)
+        return best if best is not None and best.complaints else None
+
+
+def _growth_bucket(span: timedelta) -> timedelta:
+    """The detector's bucket, doubled (or more) until `span` and the lead fit in `MAX_GROWTH_BARS` bars."""
+    base = bucket_size()
+    for factor in (1, 2, 4, 8, 12, 24, 48, 96):
+        size = base * factor
+        if math.ceil(span / size) + GROWTH_LEAD_BARS + 1 <= MAX_GROWTH_BARS:
+            return size
+    size = base * 96
+    while math.ceil(span / size) + GROWTH_LEAD_BARS + 1 > MAX_GROWTH_BARS:
+        size *= 2
+    return size
+
+
+def _growth_marker(activity: IncidentActivity, *, kind: str) -> GrowthMarker | None:
+    if activity.type not in (ActivityType.CREATED, ActivityType.STATE_CHANGED):
+        return None
+    if activity.state not in IncidentState.values:
+        return None
+    label = str(activity.state)
+    if activity.state == IncidentState.CONFIRMED:
+        if activity.previous_state == IncidentState.RESOLVED:
+            label = "reopened"
+        elif kind == IncidentKind.MANUAL and activity.type == ActivityType.CREATED:
+            label = "opened"  # by a person: nothing was detected or confirmed
+    return GrowthMarker(at=activity.at, state=activity.state, label=label)
+
+
+def incident_growth(
+    *,
+    incident: Incident,
+    complaints: Sequence[tuple[datetime, str]],
+    activities: Sequence[IncidentActivity],
+    now: datetime | None = None,
+) -> IncidentGrowth:
+    """How `incident` grew, from its `complaints` (attached posts that count, as (created at, author key)) and
+    its `activities`: complaints per bucket (`SERVICEPULSE_BUCKET_MINUTES`, widened so an incident open for
+    days has at most `MAX_GROWTH_BARS` bars) from `GROWTH_LEAD_BARS` buckets before its start (or its first
+    complaint) to its resolution (or `now` while open), the people who had complained by the end of each
+    bucket (each person once, as `affected_authors` counts them), and its state changes."""
+    end = incident.resolved_at or now or timezone.now()
+    times = sorted(at for at, _ in complaints)
+    begin = min([incident.started_at, *times[:1]])
+    end = max([end, *times[-1:]])
+    size = _growth_bucket(end - begin)
+    first = bucket_floor(begin, size) - size * GROWTH_LEAD_BARS
+    count = int((end - first) // size) + 1
+    per_bar = [0] * count
+    newcomers = [0] * count
+    seen: set[str] = set()
+    for at, author_key in sorted(complaints, key=lambda c: c[0]):
+        i = min(int((at - first) // size), count - 1)
+        per_bar[i] += 1
+        if author_key not in seen:
+            seen.add(author_key)
+            newcomers[i] += 1
+    bars, people = [], 0
+    for i in range(count):
+        people += newcomers[i]
+        bars.append(GrowthBar(start=first + size * i, complaints=per_bar[i], people=people))
+    markers = [
+        marker
+        for marker in (_growth_marker(a, kind=incident.kind) for a in activities)
+        if marker is not None and first <= marker.at <= first + size * count
+    ]
+    return IncidentGrowth(
+        size=size, bars=bars, markers=markers, complaints=len(complaints), people=len(seen), end=end
+    )
 
 
 def lasted_words(span: timedelta) -> str:
@@ -245,13 +358,18 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
     labels = dict(IncidentState.choices)
     maintenance = incident.kind == IncidentKind.MAINTENANCE
     timeline = []
-    for activity in incident.activities.select_related("user"):
+    activities = list(incident.activities.select_related("user"))
+    for activity in activities:
         if activity.type == ActivityType.MENTIONS_ATTACHED:
             continue
         item = TimelineItem(
             at=activity.at,
             state=activity.state,
-            state_label=labels.get(activity.state, activity.get_type_display()),
+            state_label=(
+                incident_state_label(state=activity.state, kind=incident.kind)
+                if activity.state in labels
+                else activity.get_type_display()
+            ),
             note=activity.comment or activity.get_type_display(),
             by=activity.user.get_username() if activity.user is not None else "",
         )
@@ -297,6 +415,13 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
         authors=authors,
         deliveries=deliveries,
         not_counted=not_counted,
+        growth=None
+        if maintenance
+        else incident_growth(
+            incident=incident,
+            complaints=[(p.created_at, p.author_key) for p in counted],
+            activities=activities,
+        ),
     )
 
 

@@ -37,6 +37,7 @@ from servicepulse.incidents.models import (
     IncidentKind,
     IncidentMention,
     IncidentState,
+    incident_state_label,
 )
 from servicepulse.incidents.selectors import attached_relabelled_away
 from servicepulse.mentions.models import Mention
@@ -1140,7 +1141,7 @@ def alert_deliver(*, delivery_id: int, now: datetime | None = None) -> AlertDeli
         .first()
     )
     if newer is not None:
-        label = IncidentState(newer.incident_state).label.lower()
+        label = incident_state_label(state=newer.incident_state, kind=delivery.incident.kind).lower()
         return _delivery_cancel(delivery, now=now, reason=f"not sent: superseded by the {label} alert")
     quiet_until = _in_quiet_hours(rule, now)
     if quiet_until is not None:

@@ -6,6 +6,8 @@ Skipped, saying why, when /usr/bin/chromium is absent (`make browser-deps` insta
 from __future__ import annotations
 
 import itertools
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,20 +100,25 @@ def test_open_an_incident(live_server: Any, world: dict[str, Any], users: Any, p
     from django.utils import timezone
 
     from servicepulse.incidents.models import IncidentKind
-    from servicepulse.incidents.services import incident_create
+    from servicepulse.incidents.services import incident_attach_mentions, incident_create
 
     incident = incident_create(
         service_id=world["services"][0].id,
         title="Moodle failing",
-        started_at=timezone.now(),
+        started_at=timezone.now() - timedelta(hours=1),
         kind=IncidentKind.DETECTED,  # one opened by hand has no "why": a person raised it
     )
+    incident_attach_mentions(incident=incident, posts=[(m.pk, m.author_key) for m in world["mentions"][:2]])
     sign_in(page, live_server.url, "viewer")
     page.goto(f"{live_server.url}/incidents/")
     page.get_by_role("link", name=str(incident)).first.click()
     page.wait_for_url(f"{live_server.url}/incidents/{incident.pk}/")
     assert page.get_by_role("heading", name="Timeline").is_visible()
     assert page.get_by_role("heading", name="Why servicepulse raised it").is_visible()
+    # How it grew, drawn once (the narrow drawing is hidden at this width, for screen readers too).
+    chart = page.get_by_role("img", name=re.compile("^How “Moodle failing” grew, per 15 minutes"))
+    assert chart.count() == 1 and chart.is_visible()
+    assert chart.bounding_box()["height"] > 150
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -515,3 +517,85 @@ def test_a_start_on_a_clock_change_night_is_answered_in_words(
         "skipping it. Enter a time outside the skipped hour, for example 30 Mar 2025, 02:30 BST."
     ) in text
     assert "couldn" not in text
+
+
+@pytest.mark.django_db
+def test_the_incident_page_draws_how_it_grew(incident: Any, clients: dict[str, Client]) -> None:
+    html = clients["viewer"].get(f"/incidents/{incident.pk}/").content.decode()
+    assert '<h2 id="growth-h">How it grew</h2>' in html
+    (svg,) = re.findall(
+        r'<div class="chart-wide"><svg class="chart" role="img" aria-label="How [^"]*".*?</svg>', html
+    )
+    label = re.search(r'aria-label="([^"]*)"', svg).group(1)  # type: ignore[union-attr]
+    assert label.startswith("How “Moodle failing on deadline night” grew, per 15 minutes from ")
+    assert "5 complaints attached" in label and "5 people affected in all" in label
+    assert "State changes: opened " in label  # opened by hand: nothing was "confirmed"
+    assert f"<title>{label}</title>" in svg
+    assert svg.count("<rect ") >= 16  # from a little before its first complaint, 4 hours ago, to now
+    assert "complaints per 15 minutes" in html and "people affected so far" in html
+
+
+@pytest.mark.django_db
+def test_an_incident_with_fewer_than_two_complaints_says_so_instead_of_a_chart(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    from servicepulse.incidents.models import IncidentKind
+
+    incident = incident_services.incident_create(
+        service_id=world["services"][0].id,
+        title="Moodle wobble",
+        started_at=timezone.now() - timedelta(minutes=30),
+        kind=IncidentKind.DETECTED,
+    )
+    url = f"/incidents/{incident.pk}/"
+    html = clients["viewer"].get(url).content.decode()
+    assert "No complaints are attached to this incident yet." in html
+    assert 'aria-label="How' not in html and "people affected so far" not in html
+    post = world["mentions"][0]
+    incident_services.incident_attach_mentions(incident=incident, posts=[(post.pk, post.author_key)])
+    html = clients["viewer"].get(url).content.decode()
+    assert "One complaint is attached so far, posted between " in html
+    assert 'aria-label="How' not in html
+
+
+@pytest.mark.django_db
+def test_a_hand_opened_incident_is_labelled_an_incident_not_a_detected_problem(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    """Incidents a person opened were badged "Problem detected" on the list, their page and their alerts:
+    nothing was detected. Open, they are an "Incident"; what detection confirmed stays "Problem detected"."""
+    from servicepulse.incidents.models import IncidentKind, IncidentState
+
+    now = timezone.now()
+    manual = incident_services.incident_create(
+        service_id="student-email", title="Outlook slow for staff", started_at=now - timedelta(minutes=20)
+    )
+    detected = incident_services.incident_create(
+        service_id="vle", title="Moodle VLE: complaints rising", started_at=now, kind=IncidentKind.DETECTED
+    )
+    incident_services.alert_rule_create(name="desk", channel="email", target="desk@uni.example")
+    incident_services.alerts_queue(incident_id=manual.pk, state=IncidentState.CONFIRMED, now=now)
+
+    def badge(text: str, title: str) -> str:
+        row = next(r for r in re.findall(r"<tr>.*?</tr>", text, re.S) if title in r)
+        return re.search(r'<span class="badge [^"]*">([^<]*)</span>', row).group(1)  # type: ignore[union-attr]
+
+    listing = clients["viewer"].get("/incidents/").content.decode()
+    assert badge(listing, "Outlook slow for staff") == "Incident"
+    assert badge(listing, "Moodle VLE: complaints rising") == "Problem detected"
+    page = clients["viewer"].get(f"/incidents/{manual.pk}/").content.decode()
+    heading = re.search(r"<h1>.*?</h1>", page, re.S).group(0)  # type: ignore[union-attr]
+    assert re.search(r'<span class="badge incident">Incident</span>\s*</h1>', heading), heading
+    assert "desk · Incident ·" in page  # the alert sent about it
+    assert "Problem detected" not in page
+    assert "Problem detected" in clients["viewer"].get(f"/incidents/{detected.pk}/").content.decode()
+    board = clients["viewer"].get("/").content.decode()
+    assert '<span class="badge incident">Incident</span>' in board
+    # Resolved, it reopens as an incident too.
+    incident_services.incident_update_status(incident=manual, state=IncidentState.RESOLVED)
+    url = f"/incidents/{manual.pk}/"
+    assert '<option value="confirmed">Incident</option>' in clients["responder"].get(url).content.decode()
+    reopened = clients["responder"].post(
+        f"{url}act/", {"action": "state", "state": "confirmed", "confirm_reopen": "on"}, follow=True
+    )
+    assert "Reopened as Incident." in html_lib.unescape(reopened.content.decode())

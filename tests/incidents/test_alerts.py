@@ -465,7 +465,8 @@ def test_a_reopened_incident_is_alerted_again_once_per_state_change(  # type: ig
         with django_capture_on_commit_callbacks(execute=True):
             services.incident_update_status(incident=incident, state=IncidentState.RESOLVED)
         headers = [r.json()["blocks"][0]["text"]["text"].split(":")[0] for r in server.requests_to("/slack")]
-    assert headers == ["Problem detected", "Resolved", "Problem detected", "Resolved"]
+    # Opened by hand: an "Incident" each time it opens, not a "Problem detected".
+    assert headers == ["Incident", "Resolved", "Incident", "Resolved"]
     deliveries = AlertDelivery.objects.filter(incident=incident).order_by("pk")
     assert [(d.incident_state, d.status) for d in deliveries] == [
         ("confirmed", "sent"), ("resolved", "sent"), ("confirmed", "sent"), ("resolved", "sent")
@@ -577,7 +578,8 @@ def test_an_incident_titled_with_a_line_break_is_still_e_mailed(smtp: MailSink) 
     # The line break in the subject was refused as a header injection: the delivery stayed "pending".
     assert delivery.status == DeliveryStatus.SENT
     subject = str(smtp.wait_for(1)[0]["Subject"]).strip()
-    assert subject == "[servicepulse] Problem detected: Wi-Fi — Eduroam down in the library"
+    # Opened by a person, so an "Incident": "Problem detected" is for what detection found.
+    assert subject == "[servicepulse] Incident: Wi-Fi — Eduroam down in the library"
 
 
 def test_a_surprise_while_sending_is_logged_retried_and_given_up_on(incident: Incident, settings) -> None:  # type: ignore[no-untyped-def]

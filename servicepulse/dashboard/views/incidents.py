@@ -17,7 +17,12 @@ from servicepulse.catalog.models import Service
 from servicepulse.core.forms import time_notes
 from servicepulse.core.times import local_time_text
 from servicepulse.dashboard.forms import IncidentNoteForm, IncidentOpenForm, IncidentStateForm
-from servicepulse.dashboard.selectors import incident_page, incident_queryset, maintenance_overlaps
+from servicepulse.dashboard.selectors import (
+    incident_growth_chart,
+    incident_page,
+    incident_queryset,
+    maintenance_overlaps,
+)
 from servicepulse.incidents.models import Incident, IncidentKind
 from servicepulse.incidents.selectors import IncidentDetail
 from servicepulse.incidents.services import (
@@ -135,6 +140,7 @@ def _detail_page(
         "dashboard/incident.html",
         {
             "d": detail,
+            "growth": incident_growth_chart(detail=detail),
             "posts": Paginator(detail.posts, POSTS_PER_PAGE).get_page(request.GET.get("posts")),
             "can_respond": has_role(request.user, Role.RESPONDER),
             "public_id": public_id,
@@ -143,6 +149,7 @@ def _detail_page(
                 current=incident.state,
                 maintenance=incident.kind == IncidentKind.MAINTENANCE,
                 upcoming=incident.upcoming,
+                manual=incident.kind == IncidentKind.MANUAL,
             ),
             "note_form": note_form or IncidentNoteForm(),
         },
@@ -186,6 +193,7 @@ def incident_act(request: HttpRequest, pk: int) -> HttpResponse:
         current=incident.state,
         maintenance=incident.kind == IncidentKind.MAINTENANCE,
         upcoming=incident.upcoming,
+        manual=incident.kind == IncidentKind.MANUAL,
     )
     if not form.is_valid():
         messages.error(request, f"The state was not changed. {form.problems()}")

@@ -32,6 +32,22 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _grid_row(x1: float, x2: float, y: float, label: object) -> str:
+    """A horizontal grid line at `y` with its value written left of the plot."""
+    return format_html(
+        '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
+        '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#58616e">{}</text>',
+        x1,
+        x2,
+        _fmt(y),
+        _fmt(y),
+        GRID,
+        x1 - 4,
+        _fmt(y + 4),
+        label,
+    )
+
+
 def _scale(value: float, lo: float, hi: float, out_lo: float, out_hi: float) -> float:
     if hi == lo:
         return (out_lo + out_hi) / 2
@@ -234,22 +250,7 @@ def volume_chart(
     def y(v: float) -> float:
         return top + plot_h - _scale(v, 0, peak, 0, plot_h)
 
-    parts: list[str] = []
-    for tick in ticks:
-        parts.append(
-            format_html(
-                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
-                '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#58616e">{}</text>',
-                left,
-                width - right,
-                _fmt(y(tick)),
-                _fmt(y(tick)),
-                GRID,
-                left - 4,
-                _fmt(y(tick) + 4),
-                round(tick),
-            )
-        )
+    parts: list[str] = [_grid_row(left, width - right, y(tick), round(tick)) for tick in ticks]
     for i, count in enumerate(counts):
         parts.append(
             format_html(
@@ -342,22 +343,9 @@ def growth_chart(
     def y(value: float, peak: float) -> float:
         return top + plot_h - _scale(value, 0, peak, 0, plot_h)
 
-    parts: list[str] = []
-    for tick in left_ticks:
-        parts.append(
-            format_html(
-                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
-                '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#58616e">{}</text>',
-                left,
-                width - right,
-                _fmt(y(tick, left_ticks[-1])),
-                _fmt(y(tick, left_ticks[-1])),
-                GRID,
-                left - 4,
-                _fmt(y(tick, left_ticks[-1]) + 4),
-                round(tick),
-            )
-        )
+    parts: list[str] = [
+        _grid_row(left, width - right, y(tick, left_ticks[-1]), round(tick)) for tick in left_ticks
+    ]
     for tick in right_ticks:
         parts.append(
             format_html(

@@ -7,9 +7,9 @@ from typing import Any
 
 from django import forms
 from django.core import signing
-from django.utils import timezone
 
 from servicepulse.blog.models import Post, PostStatus
+from servicepulse.core.forms import LocalDateTimeField
 
 FORM_TS_SALT = "servicepulse.blog.comment-form"
 
@@ -46,27 +46,19 @@ class PostForm(forms.Form):
     close_comments_after_days = forms.IntegerField(
         required=False, min_value=0, label="Close comments after (days)", help_text="Empty: the site default"
     )
-    publish_at = forms.DateTimeField(
-        required=False,
-        label="Publish at",
-        # The format a datetime-local input accepts, so an existing schedule shows pre-filled.
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    # Read on the organisation's clock (the input carries none), not the writer's: the label names the zone,
+    # for a writer abroad. A time the clocks repeat is taken at its first occurrence (`time_notes` says so).
+    publish_at = LocalDateTimeField(required=False, label="Publish at", help_text="For scheduling")
     action = forms.ChoiceField(choices=ACTIONS, initial="draft", widget=forms.RadioSelect)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The time is read in the organisation's time zone (the input carries none), not in the writer's: a
-        # writer abroad must know which clock to type.
-        self.fields[
-            "publish_at"
-        ].help_text = (
-            f"For scheduling; in the organisation's time zone ({timezone.get_current_timezone_name()})"
-        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("action") == "schedule" and not data.get("publish_at"):
+        # A time refused already (one the clocks skip) says why; "say when" would contradict it.
+        if (
+            data.get("action") == "schedule"
+            and not data.get("publish_at")
+            and "publish_at" not in self.errors
+        ):
             self.add_error("publish_at", "Say when to publish.")
         return data
 

@@ -37,6 +37,7 @@ from servicepulse.blog.models import (
     WordListEntry,
     WordListKind,
 )
+from servicepulse.core.forms import time_notes
 from servicepulse.core.ratelimit import client_address
 
 COOKIE = "servicepulse_commenter"
@@ -391,12 +392,19 @@ def _save_post_from_form(request: HttpRequest, form: PostForm, post: Post | None
     return post
 
 
+def _saved_messages(request: HttpRequest, form: PostForm, post: Post) -> None:
+    messages.success(request, f"Saved “{post.title}” ({post.get_status_display().lower()}).")
+    if form.cleaned_data["action"] == "schedule":  # the time is used only to schedule
+        for note in time_notes(form):  # a time the clocks repeat: which of the two was taken
+            messages.info(request, note)
+
+
 @role_required(Role.ADMIN)
 def post_new(request: HttpRequest) -> HttpResponse:
     form = PostForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         post = _save_post_from_form(request, form, None)
-        messages.success(request, f"Saved “{post.title}” ({post.get_status_display().lower()}).")
+        _saved_messages(request, form, post)
         return HttpResponseRedirect(reverse("blog:post_edit", kwargs={"slug": post.slug}))
     return render(request, "blog/post_form.html", {"form": form, "post": None})
 
@@ -407,7 +415,7 @@ def post_edit(request: HttpRequest, slug: str) -> HttpResponse:
     form = PostForm(request.POST or None, initial=PostForm.initial_for(post))
     if request.method == "POST" and form.is_valid():
         post = _save_post_from_form(request, form, post)
-        messages.success(request, f"Saved “{post.title}” ({post.get_status_display().lower()}).")
+        _saved_messages(request, form, post)
         return HttpResponseRedirect(reverse("blog:post_edit", kwargs={"slug": post.slug}))
     return render(request, "blog/post_form.html", {"form": form, "post": post})
 

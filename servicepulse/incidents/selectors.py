@@ -33,19 +33,20 @@ from servicepulse.mentions.models import Mention
 
 def incident_list(*, state: str = "", service_id: str = "", kind: str = "") -> QuerySet[Incident]:
     """Incidents newest first; ``state`` may be a state, "open" (happening now: not maintenance that has
-    not started yet), "scheduled" (maintenance that has not started yet) or "maintenance" (planned
-    maintenance in any state). "confirmed" means a detected problem: a maintenance window is confirmed only
-    in the state machine's sense, so it is left out."""
+    not started yet), "scheduled" (maintenance that has not started yet), "manual" (opened by hand) or
+    "maintenance" (planned maintenance), those two in any state. "confirmed" means a problem detection
+    found and confirmed ("Problem detected"): one opened by hand or a maintenance window is confirmed only in
+    the state machine's sense, so they are left out."""
     qs = Incident.objects.select_related("service")
     upcoming = Q(kind=IncidentKind.MAINTENANCE, started_at__gt=timezone.now())
     if state == "open":
         qs = qs.filter(state__in=OPEN_STATES).exclude(upcoming)
     elif state == "scheduled":
         qs = qs.filter(upcoming, state__in=OPEN_STATES)
-    elif state == IncidentKind.MAINTENANCE:
-        qs = qs.filter(kind=IncidentKind.MAINTENANCE)
+    elif state in (IncidentKind.MAINTENANCE, IncidentKind.MANUAL):
+        qs = qs.filter(kind=state)
     elif state == IncidentState.CONFIRMED:
-        qs = qs.filter(state=state).exclude(kind=IncidentKind.MAINTENANCE)
+        qs = qs.filter(state=state, kind=IncidentKind.DETECTED)
     elif state:
         qs = qs.filter(state=state)
     if service_id:

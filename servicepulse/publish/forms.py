@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 
+from servicepulse.core.forms import LocalDateTimeField
 from servicepulse.publish.crosspost import TargetError, subreddit_name
 from servicepulse.publish.models import CrossPostTarget
 from servicepulse.publish.networks import NETWORKS
@@ -79,7 +80,7 @@ class CrossPostActionForm(forms.Form):
     crosspost = forms.IntegerField(label="copy", required=False, min_value=1)
     comment = forms.IntegerField(label="comment", required=False, min_value=1)
     text = forms.CharField(label="text", required=False, strip=False)
-    send_at = forms.DateTimeField(label="send at", required=False)
+    send_at = LocalDateTimeField(label="send at", required=False)  # on the organisation's clock
 
     def clean_text(self) -> str | None:
         """None when the form had no text field (a button outside the copy's form), "" when it was emptied."""

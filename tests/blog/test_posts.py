@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -317,7 +317,7 @@ def test_the_schedule_is_read_and_said_in_the_organisations_time_zone(client, ad
     blog_settings.TIME_ZONE = "Europe/London"
     client.force_login(admin_user)
     form = client.get("/blog/write/").content.decode()
-    assert "For scheduling; in the organisation&#x27;s time zone (Europe/London)" in form
+    assert '<label for="id_publish_at">Publish at (Europe/London time):</label>' in form
     assert "your local time" not in form
     client.post(
         "/blog/write/",
@@ -403,3 +403,44 @@ def test_footnotes_link_to_their_notes_and_no_other_id_survives():
     assert '<li id="fn:load">' in html and 'href="#fnref:load"' in html
     assert "csrfmiddlewaretoken" not in html and 'id="fn:ok x"' not in html
     assert "id=" not in render_comment('<li id="fn:1">a commenter cannot place ids</li> x')
+
+
+def clock_change_nights(year: int) -> tuple[date, date]:
+    """The nights Europe/London's clocks go forward (the last Sunday of March: 01:30 is skipped) and back
+    (the last Sunday of October: 01:30 happens twice)."""
+    march, october = date(year, 3, 31), date(year, 10, 31)
+    skipped = march - timedelta(days=(march.weekday() + 1) % 7)  # weekday(): Monday 0, Sunday 6
+    repeated = october - timedelta(days=(october.weekday() + 1) % 7)
+    return skipped, repeated
+
+
+def test_a_schedule_on_a_clock_change_night_is_answered_in_words(client, admin_user, blog_settings):
+    """Django's own field answered both nights with "couldn't be interpreted in time zone Europe/London; it
+    may be ambiguous or it may not exist". A repeated time is taken at its first occurrence, saying so; a
+    skipped one is refused, saying the clocks went forward. On the real clock, next year's nights (a
+    schedule is in the future; freezegun's datetimes lose the fold that tells 01:30 BST from 01:30 GMT)."""
+    blog_settings.TIME_ZONE = "Europe/London"
+    client.force_login(admin_user)
+    skipped, repeated = clock_change_nights(timezone.now().year + 1)
+    form = {"title": "Clearing", "body_markdown": "x", "action": "schedule"}
+
+    refused = client.post("/blog/write/", {**form, "publish_at": f"{skipped}T01:30"})
+    text = refused.content.decode().replace("&#x27;", "'")
+    assert refused.status_code == 200 and not Post.objects.filter(title="Clearing").exists()
+    day = f"{skipped.day} {skipped:%b %Y}"
+    assert (
+        f"{day}, 01:30 does not exist in Europe/London: the clocks went forward that night (GMT to BST), "
+        f"skipping it. Enter a time outside the skipped hour, for example {day}, 02:30 BST."
+    ) in text
+    assert "couldn" not in text and "Say when to publish" not in text
+
+    response = client.post("/blog/write/", {**form, "publish_at": f"{repeated}T01:30"}, follow=True)
+    post = Post.objects.get(title="Clearing")
+    first = datetime(repeated.year, repeated.month, repeated.day, 0, 30, tzinfo=UTC)  # 01:30 BST
+    assert (post.status, post.publish_at) == (PostStatus.SCHEDULED, first)
+    day = f"{repeated.day} {repeated:%b %Y}"
+    assert [str(m) for m in response.context["messages"]] == [
+        "Saved “Clearing” (scheduled).",
+        f"{day}, 01:30 happens twice in Europe/London as the clocks go back: it was taken as the first, "
+        f"{day}, 01:30 BST, not the second, {day}, 01:30 GMT (an hour later).",
+    ]

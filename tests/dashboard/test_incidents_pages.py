@@ -599,3 +599,43 @@ def test_a_hand_opened_incident_is_labelled_an_incident_not_a_detected_problem(
         f"{url}act/", {"action": "state", "state": "confirmed", "confirm_reopen": "on"}, follow=True
     )
     assert "Reopened as Incident." in html_lib.unescape(reopened.content.decode())
+
+
+@pytest.mark.django_db
+def test_the_problem_detected_filter_lists_what_detection_found_and_opened_by_hand_the_rest(
+    world: dict[str, Any], clients: dict[str, Client]
+) -> None:
+    """The filter read "Detected" but listed incidents opened by hand too (their state is "confirmed" in the
+    state machine's sense). "Problem detected" lists what detection confirmed, as the rows' state says;
+    "Opened by hand" lists the desk's own, open or resolved, as "Planned maintenance" lists maintenance."""
+    from servicepulse.incidents.models import IncidentKind, IncidentState
+
+    vle, now = world["services"][0], timezone.now()
+    detected = incident_services.incident_create(
+        service_id=vle.id, title="Moodle uploads failing", started_at=now - timedelta(hours=1),
+        kind=IncidentKind.DETECTED,
+    )  # fmt: skip
+    possible = incident_services.incident_create(
+        service_id=vle.id, title="Moodle slow maybe", started_at=now - timedelta(hours=1),
+        kind=IncidentKind.DETECTED, state=IncidentState.POSSIBLE,
+    )  # fmt: skip
+    by_hand = incident_services.incident_create(
+        service_id=vle.id, title="Moodle down, phoned in", started_at=now - timedelta(hours=3)
+    )
+    closed_by_hand = incident_services.incident_create(
+        service_id=vle.id, title="Printers jammed, phoned in", started_at=now - timedelta(days=2)
+    )
+    incident_services.incident_update_status(incident=closed_by_hand, state=IncidentState.RESOLVED)
+    titles = [detected.title, possible.title, by_hand.title, closed_by_hand.title]
+
+    def listed(state: str) -> list[str]:
+        page = clients["viewer"].get("/incidents/", {"state": state}).content.decode()
+        return [title for title in titles if title in page]
+
+    page = clients["viewer"].get("/incidents/").content.decode()
+    assert '<option value="confirmed">Problem detected</option>' in page
+    assert '<option value="manual">Opened by hand</option>' in page
+    assert ">Detected</option>" not in page
+    assert listed("confirmed") == [detected.title]
+    assert listed("manual") == [by_hand.title, closed_by_hand.title]
+    assert listed("open") == [detected.title, possible.title, by_hand.title]

@@ -4,15 +4,19 @@ subreddit (which can also be cleared), and a copy's text must fit its network wh
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import Client
+from django.test import Client, TestCase
+from django.utils import timezone
 
 from servicepulse.blog.services import post_create
 from servicepulse.publish.crosspost import TargetError, subreddit_name, target_set
 from servicepulse.publish.models import CrossPost, CrossPostState, CrossPostTarget
 from servicepulse.sources.models import Source
 from servicepulse.sources.services import source_create
+from tests.blog.test_posts import clock_change_nights
 from tests.publish.test_crosspost import bluesky_account, mastodon_account, publish_post
 
 pytestmark = pytest.mark.django_db
@@ -101,9 +105,55 @@ def test_preview_page_ids_of_another_post_or_unknown_actions(responder: Client) 
     bad_time = responder.post(
         f"/publish/posts/{post.slug}/", {"action": "schedule", "crosspost": copy.pk, "send_at": "tomorrow"}
     )
-    assert bad_time.status_code == 400 and "send at: Enter a valid date/time." in bad_time.content.decode()
+    assert bad_time.status_code == 400
+    assert (
+        f"send at ({timezone.get_current_timezone_name()} time): Enter a date and time, for example "
+        "2026-11-20 21:00."
+    ) in bad_time.content.decode()
     copy.refresh_from_db()
     assert copy.state == CrossPostState.DRAFT
+
+
+def test_a_send_time_on_a_clock_change_night_is_answered_in_words(responder: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    """Django's own field answered both nights with "couldn't be interpreted in time zone Europe/London; it
+    may be ambiguous or it may not exist". A repeated time is taken at its first occurrence, saying so; a
+    skipped one is refused, saying the clocks went forward. On the real clock, next year's nights (a send
+    time is in the future; freezegun's datetimes lose the fold that tells 01:30 BST from 01:30 GMT)."""
+    settings.TIME_ZONE = "Europe/London"
+    target_set(network="mastodon", source=mastodon_account("http://127.0.0.1:9"))
+    post = publish_post()
+    copy = CrossPost.objects.get(post=post)
+    url = f"/publish/posts/{post.slug}/"
+    skipped, repeated = clock_change_nights(timezone.now().year + 1)
+    assert "or at (Europe/London time)" in responder.get(url).content.decode()
+
+    refused = responder.post(url, {"action": "schedule", "crosspost": copy.pk, "send_at": f"{skipped}T01:30"})
+    text = refused.content.decode().replace("&#x27;", "'")
+    day = f"{skipped.day} {skipped:%b %Y}"
+    assert refused.status_code == 400 and "couldn" not in text
+    assert (
+        f"Nothing done: send at (Europe/London time): {day}, 01:30 does not exist in Europe/London: the clocks "
+        f"went forward that night (GMT to BST), skipping it. Enter a time outside the skipped hour, for "
+        f"example {day}, 02:30 BST."
+    ) in text
+    copy.refresh_from_db()
+    assert copy.state == CrossPostState.DRAFT
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = responder.post(
+            url,
+            {"action": "schedule", "crosspost": copy.pk, "send_at": f"{repeated}T01:30"},
+            follow=True,
+        )
+    copy.refresh_from_db()
+    assert copy.state == CrossPostState.SCHEDULED
+    assert copy.send_at == datetime(repeated.year, repeated.month, repeated.day, 0, 30, tzinfo=UTC)  # BST
+    day = f"{repeated.day} {repeated:%b %Y}"
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Scheduled for {day}, 01:30 BST.",
+        f"{day}, 01:30 happens twice in Europe/London as the clocks go back: it was taken as the first, "
+        f"{day}, 01:30 BST, not the second, {day}, 01:30 GMT (an hour later).",
+    ]
 
 
 # -- Reddit subreddits -----------------------------------------------------------------------------------

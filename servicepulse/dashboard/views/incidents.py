@@ -40,8 +40,9 @@ STATE_FILTERS = [
     ("open", "Open"),
     ("scheduled", "Scheduled"),
     ("possible", "Possible"),
-    ("confirmed", "Detected"),
+    ("confirmed", "Problem detected"),  # detection's, as the rows' state says; not those opened by hand
     ("resolved", "Resolved"),
+    ("manual", "Opened by hand"),
     ("maintenance", "Planned maintenance"),
 ]
 

@@ -236,8 +236,8 @@ class Detector:
     profile: list[float] = field(default_factory=lambda: [1.0] * 24)
     weekday: list[float] = field(default_factory=lambda: [1.0] * 7)
     periods: dict[str, float] = field(default_factory=dict)
-    # Time-averaged [count, expected] outside incidents: how far the baseline's expectations are from what
-    # came (Detector.usual).
+    # Time-averaged [count, seasonal factor] outside incidents: the usual level people are told of
+    # (Detector.usual), steadier than the baseline's for a quiet service.
     usual_sums: list[float] = field(default_factory=lambda: [0.0, 0.0])
     n: int = 0
     # Evidence: recent (count, expected) pairs and one EvidenceScale per window.
@@ -284,14 +284,18 @@ class Detector:
 
     @property
     def calibration(self) -> float:
-        """What came over what the baseline expected, averaged over the last weeks outside incidents. For a
-        busy series about 1. For a service with a complaint or two a day, less: its buckets hold 0 and now
-        and then 1, and one complaint at an hour its factors call quiet lifts the level a lot, so the
+        """The usual level over the baseline's: the counts that came over the last weeks outside incidents,
+        over the hour, weekday and term factors of the same buckets (a ratio of averages), against the
+        baseline's level. For a busy series about 1. For a service with a complaint or two a day, less: its
+        buckets hold 0 and now and then 1, and one complaint at an hour its factors call quiet lifts the
+        baseline's level a lot (the level forgets in three days, so it is high for days after), so the
         baseline expects 1.2 to 2.6 times what comes (the demo's quieter services). Detection judges
         surprise against the baseline as it is (its thresholds were measured so); people are told the
         calibrated figure (`usual`)."""
-        count, expected = self.usual_sums
-        return count / expected if count > 0 and expected > 0 else 1.0
+        count, factors = self.usual_sums
+        if count <= 0 or factors <= 0 or self.level <= 0:
+            return 1.0
+        return count / factors / self.level
 
     def usual(self, ts: datetime) -> float:
         """How many complaints usually come in the bucket starting at ``ts``, for people to read (the board's
@@ -313,12 +317,12 @@ class Detector:
         # Winsorise what the baseline learns from; one more count always passes, so a sparse service's
         # quiet hours are not learnt down to nothing.
         clipped = value if warm else min(value, expected + cfg.winsor_sd * sd + 1.0)
+        period = self._period(ts)
+        seasonal = self._seasonal(ts, period)
         if not warm and self.state not in _OPEN:
             w_usual = self._weight(cfg.usual_halflife_days * 24 * 60)
             self.usual_sums[0] += w_usual * (clipped - self.usual_sums[0])
-            self.usual_sums[1] += w_usual * (expected - self.usual_sums[1])
-        period = self._period(ts)
-        seasonal = self._seasonal(ts, period)
+            self.usual_sums[1] += w_usual * (seasonal - self.usual_sums[1])
         w_level = self._weight(cfg.level_halflife_hours * 60) * slow
         if warm:  # a running mean gets the level right quickly
             w_level = max(w_level, 1.0 / (self.n + 1))

@@ -37,7 +37,7 @@ from servicepulse.blog.models import (
     WordListEntry,
     WordListKind,
 )
-from servicepulse.core.forms import time_notes
+from servicepulse.core.forms import tell_time_notes
 from servicepulse.core.ratelimit import client_address
 
 COOKIE = "servicepulse_commenter"
@@ -395,8 +395,7 @@ def _save_post_from_form(request: HttpRequest, form: PostForm, post: Post | None
 def _saved_messages(request: HttpRequest, form: PostForm, post: Post) -> None:
     messages.success(request, f"Saved “{post.title}” ({post.get_status_display().lower()}).")
     if form.cleaned_data["action"] == "schedule":  # the time is used only to schedule
-        for note in time_notes(form):  # a time the clocks repeat: which of the two was taken
-            messages.info(request, note)
+        tell_time_notes(request, form)  # a time the clocks repeat: which of the two was taken
 
 
 @role_required(Role.ADMIN)

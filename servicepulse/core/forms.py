@@ -14,8 +14,10 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms.fields import BaseTemporalField
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import lazy
@@ -100,6 +102,12 @@ class LocalDateTimeField(forms.DateTimeField):
         if note:
             self.notes.append(note)
         return moment
+
+
+def tell_time_notes(request: HttpRequest, form: forms.Form) -> None:
+    """Show the person who saved `form` what its times had to decide (`time_notes`), as messages."""
+    for note in time_notes(form):
+        messages.info(request, note)
 
 
 def time_notes(form: forms.Form) -> list[str]:

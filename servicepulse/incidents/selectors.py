@@ -203,16 +203,16 @@ def incident_growth(
     complaint) to its resolution (or `now` while open), the people who had complained by the end of each
     bucket (each person once, as `affected_authors` counts them), and its state changes."""
     end = incident.resolved_at or now or timezone.now()
-    times = sorted(at for at, _ in complaints)
-    begin = min([incident.started_at, *times[:1]])
-    end = max([end, *times[-1:]])
+    ordered = sorted(complaints, key=lambda c: c[0])
+    begin = min([incident.started_at, *(at for at, _ in ordered[:1])])
+    end = max([end, *(at for at, _ in ordered[-1:])])
     size = _growth_bucket(end - begin)
     first = bucket_floor(begin, size) - size * GROWTH_LEAD_BARS
     count = int((end - first) // size) + 1
     per_bar = [0] * count
     newcomers = [0] * count
     seen: set[str] = set()
-    for at, author_key in sorted(complaints, key=lambda c: c[0]):
+    for at, author_key in ordered:
         i = min(int((at - first) // size), count - 1)
         per_bar[i] += 1
         if author_key not in seen:

@@ -135,15 +135,24 @@ def author_erasure_reach(*, author: str, source: Source | None = None) -> dict[s
         "posts": len(ids),
         "quarantined inputs": len(quarantine_by_author(author=author, source=source)),
     }
+    elsewhere = _held_elsewhere(author=author, mention_ids=ids, source=source)
+    counts.update((what, len(rows)) for what, rows in elsewhere.items() if what not in KEPT_AFTER_ERASURE)
+    return {what: count for what, count in counts.items() if count}
+
+
+def _held_elsewhere(*, author: str, mention_ids: list[int], source: Source | None) -> dict[str, Any]:
+    """What the receivers of `author_exporting` hold about `author` outside the posts, by kind."""
+    held: dict[str, Any] = {}
     answers = author_exporting.send(
-        sender=Mention, author=author, mention_ids=ids, source_id=source.pk if source is not None else None
+        sender=Mention,
+        author=author,
+        mention_ids=mention_ids,
+        source_id=source.pk if source is not None else None,
     )
     for _receiver, answer in answers:
         if isinstance(answer, dict):
-            counts.update(
-                (what, len(rows)) for what, rows in answer.items() if what not in KEPT_AFTER_ERASURE
-            )
-    return {what: count for what, count in counts.items() if count}
+            held.update(answer)
+    return held
 
 
 def author_export(
@@ -160,16 +169,7 @@ def author_export(
     posts = list(
         mentions_by_author(author=author, source=source).select_related("source").order_by("created_at", "pk")
     )
-    elsewhere: dict[str, Any] = {}
-    answers = author_exporting.send(
-        sender=Mention,
-        author=author,
-        mention_ids=[m.pk for m in posts],
-        source_id=source.pk if source is not None else None,
-    )
-    for _receiver, answer in answers:
-        if isinstance(answer, dict):
-            elsewhere.update(answer)
+    elsewhere = _held_elsewhere(author=author, mention_ids=[m.pk for m in posts], source=source)
     return {
         "author": author,
         "source": source.name if source is not None else None,

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from servicepulse.accounts.roles import Role, role_required
-from servicepulse.core.forms import time_notes
+from servicepulse.core.forms import tell_time_notes
 from servicepulse.core.times import local_time_text
 from servicepulse.publish.feeds import FEED_SALT
 from servicepulse.publish.models import Digest
@@ -97,8 +97,7 @@ def crosspost_post(request: HttpRequest, slug: str) -> HttpResponse:
                     raise ValueError("give a date and time to send at")
                 crosspost.crosspost_schedule(crosspost=copy, at=at)
                 messages.info(request, f"Scheduled for {local_time_text(at)}.")
-                for note in time_notes(form):  # a time the clocks repeat: which of the two was taken
-                    messages.info(request, note)
+                tell_time_notes(request, form)  # a time the clocks repeat: which of the two was taken
             elif action == "retry":
                 crosspost.crosspost_retry(crosspost=copy)
                 messages.info(request, "Trying again.")

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
-from servicepulse.core.forms import time_notes
+from servicepulse.core.forms import tell_time_notes
 from servicepulse.core.http import next_url
 from servicepulse.core.ratelimit import client_address, rate_limit_hit
 from servicepulse.incidents.selectors import detected_confirmed
@@ -380,8 +380,7 @@ def manage_maintenance_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "Maintenance scheduled.")
-            for note in time_notes(form):  # a time the clocks repeat: which of the two was taken
-                messages.info(request, note)
+            tell_time_notes(request, form)  # a time the clocks repeat: which of the two was taken
             return HttpResponseRedirect(reverse("status:manage"))
     return _manage_page(request, maintenance_form=form, status=400)
 

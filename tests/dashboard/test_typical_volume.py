@@ -37,7 +37,8 @@ def test_typical_is_what_usually_comes_not_the_baselines_raw_expectation() -> No
     """A detector whose baseline expects twice what came over its last weeks (a quiet service, see
     Detector.calibration): the board's typical day is what came, not what the baseline expects."""
     service = ServiceFactory(id="vpn", name="VPN")
-    detector = Detector(level=0.25, usual_sums=[0.125, 1.0])  # half of what it expects came, over flat factors
+    # Half of what the baseline expects came, over flat factors.
+    detector = Detector(level=0.25, usual_sums=[0.125, 1.0])
     DetectorSnapshot.objects.create(service=service, state=detector.to_state())
     per_day = 24 * 0.25 * 60 / detector.config.bucket_minutes
     noon = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=2), time(12, 0)))

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.catalog.models import Service
-from servicepulse.core.forms import time_notes
+from servicepulse.core.forms import tell_time_notes
 from servicepulse.core.times import local_time_text
 from servicepulse.dashboard.forms import IncidentNoteForm, IncidentOpenForm, IncidentStateForm
 from servicepulse.dashboard.selectors import (
@@ -107,8 +107,7 @@ def incident_open(request: HttpRequest) -> HttpResponse:
             form.add_error("end" if data["kind"] == "maintenance" else None, _service_error(exc))
         else:
             messages.success(request, f"Opened “{incident}”.")
-            for note in time_notes(form):  # a time the clocks repeat: which of the two was taken
-                messages.info(request, note)
+            tell_time_notes(request, form)  # a time the clocks repeat: which of the two was taken
             for other in maintenance_overlaps(window=incident):
                 messages.warning(request, _overlap_words(other))
             return redirect("dashboard:incident", pk=incident.pk)

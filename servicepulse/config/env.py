@@ -28,6 +28,17 @@ def str_to_bool(value: str) -> bool:
     raise ValueError(f"not a boolean: {value!r} (use true or false)")
 
 
+def str_to_days(value: str) -> int:
+    """A whole number of days, at least 1."""
+    try:
+        days = int(value.strip())
+    except ValueError:
+        raise ValueError(f"not a whole number of days: {value!r}") from None
+    if days < 1:
+        raise ValueError(f"must be at least 1 day (got {days})")
+    return days
+
+
 def str_to_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 

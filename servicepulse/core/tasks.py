@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from django_tasks import task
+
+logger = logging.getLogger(__name__)
 
 
 @task()
@@ -16,3 +20,13 @@ def recover_orphaned_tasks() -> int:
     from servicepulse.core.services import tasks_recover_orphans
 
     return tasks_recover_orphans()
+
+
+@task()
+def housekeeping() -> int:
+    """Nightly: delete old finished task results and expired sessions (see `housekeeping_run`)."""
+    from servicepulse.core.services import housekeeping_run
+
+    deleted = housekeeping_run()
+    logger.info("housekeeping: deleted %d finished task result(s) and the expired sessions", deleted)
+    return deleted

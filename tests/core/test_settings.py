@@ -185,6 +185,8 @@ def test_a_bad_value_stops_every_command_with_one_line_naming_it(tmp_path: Path)
             "superadmin",
             "'superadmin' is not one of viewer, responder, admin",
         ),
+        ("SERVICEPULSE_TASK_RESULTS_KEEP_DAYS", "a week", "not a whole number of days: 'a week'"),
+        ("SERVICEPULSE_FAILED_TASKS_KEEP_DAYS", "0", "must be at least 1 day (got 0)"),
     ):
         result = _cli({**_prod_env(tmp_path), name: value})
         assert result.returncode == 1, (name, value)
@@ -197,6 +199,8 @@ def test_a_bad_value_stops_every_command_with_one_line_naming_it(tmp_path: Path)
         "SERVICEPULSE_LOG_LEVEL": "warning",  # any case: logging is given WARNING
         "SERVICEPULSE_SSO_DEFAULT_ROLE": "viewer",
         "SERVICEPULSE_SSO_ALLOWED_DOMAINS": "example.ac.uk",
+        "SERVICEPULSE_TASK_RESULTS_KEEP_DAYS": " 3 ",
+        "SERVICEPULSE_FAILED_TASKS_KEEP_DAYS": "90",
     }
     result = _cli({**_prod_env(tmp_path), **good})
     assert result.returncode == 0, result.stderr[-2000:]

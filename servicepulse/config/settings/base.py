@@ -13,6 +13,7 @@ from servicepulse.config.env import (
     get_env,
     str_to_bool,
     str_to_choice,
+    str_to_days,
     str_to_json_object,
     str_to_list,
     str_to_log_level,
@@ -312,6 +313,11 @@ else:
     raise ConfigurationError(
         f"environment variable SERVICEPULSE_TASK_BACKEND: {TASK_BACKEND!r} is not one of database, rq, immediate"
     )
+
+# The database backend keeps what the worker did this many days (a failed task's error longer, to be looked
+# into); then the nightly housekeeping deletes it: the periodic jobs alone add some 7,000 rows a day.
+SERVICEPULSE_TASK_RESULTS_KEEP_DAYS = get_env("SERVICEPULSE_TASK_RESULTS_KEEP_DAYS", 7, cast=str_to_days)
+SERVICEPULSE_FAILED_TASKS_KEEP_DAYS = get_env("SERVICEPULSE_FAILED_TASKS_KEEP_DAYS", 30, cast=str_to_days)
 
 EMAIL_BACKEND = get_env("SERVICEPULSE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = get_env("SERVICEPULSE_SMTP_HOST", "127.0.0.1")

@@ -1,4 +1,5 @@
-"""Words of a post in any script, for the word counts behind complaint themes and incident explanations.
+"""Words of a post in any script, for the word counts that name groups of posts: incident explanations,
+complaint themes, "You said, we did" and the digest's topics.
 
 Chinese and Japanese are written without spaces, so a run of their characters is not a word: a post's whole
 sentence ("教务系统又崩了") would be one "word" that no other post shares. Such a run is read as its overlapping
@@ -8,6 +9,8 @@ Khmer and Myanmar runs stay whole (their letters are not words, and splitting th
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import regex
 
@@ -47,10 +50,10 @@ def is_cjk(word: str) -> bool:
 
 # The commonest function words of Welsh and Spanish (the languages after English that a UK university's
 # posts are most often written in), lower-cased, with and without their accents, the Welsh also in their
-# mutated forms ("bod"/"fod", "gallu"/"allu"). Each list of words that makes themes, incident explanations
-# and "You said, we did" leaves these out beside its English ones: otherwise, as complaints in Welsh are
+# mutated forms ("bod"/"fod", "gallu"/"allu"). The word counts leave these out beside the English ones
+# (STOPWORDS): otherwise, as complaints in Welsh are
 # fewer than those in English, "ddim" (not), "mae'r" (the ... is) or "heddiw" (today) stood out in them as a
-# theme against the mostly English background. Words of two letters or fewer are left out by those lists
+# theme against the mostly English background. Words of two letters or fewer are left out by `content_words`
 # already. Words that say what is wrong ("lawr" in "i lawr", down; "gweithio", working; "araf", slow;
 # "funciona") are kept, as their English counterparts are.
 STOPWORDS_WELSH_SPANISH = frozenset(
@@ -74,14 +77,14 @@ STOPWORDS_WELSH_SPANISH = frozenset(
 
 # English function words (articles, pronouns, prepositions, conjunctions, auxiliaries and their contractions
 # with and without the apostrophe, the commonest adverbs) and the fillers of posts about a fault ("anyone
-# else?", "it says", "tried again", "it was fine", "works for me", "omg", "lol"), lower-cased, for the word
-# counts of incident explanations. Fillers are words every kind of post uses, so any group of posts that
-# shares a turn of phrase ("anyone else", "trying to ...") lifts them above the rest: a rising "else" or
+# else?", "it says", "tried again", "it was fine", "works for me", "omg", "lol", "gonna", "uni"), lower-cased,
+# for the word counts. Fillers are words every kind of post uses, so any group of posts that shares a turn of
+# phrase ("anyone else", "trying to ...") lifts them above the rest: a rising "else" or
 # "trying" says nothing of what is wrong. Words that say what is wrong are kept ("slow", "error", "login",
 # "working", "work" in "not working", "doesn't work"); "works" and "worked" are kept out, as they are mostly
-# said once a thing works again ("tried another browser and it worked"). "down" is left out as incident
-# explanations always left it out (a rise of complaints says as much). Words of two letters or fewer are
-# left out by those lists already.
+# said once a thing works again ("tried another browser and it worked"). "down" is kept: it tells an outage
+# from other complaints in themes (incident explanations leave it out themselves: a rise of complaints says as
+# much). Words of two letters or fewer are left out by `content_words` already.
 STOPWORDS_ENGLISH = frozenset(
     """
     a an the this that these those each every either neither some any all both few many much more most
@@ -96,7 +99,7 @@ STOPWORDS_ENGLISH = frozenset(
     what when where which while who whom whose why how
 
     about above across after against along among around as at before behind below beneath beside besides
-    between beyond by despite down during except for from in inside into like near of off on onto out
+    between beyond by despite during except for from in inside into like near of off on onto out
     outside over past per since through throughout till to toward towards under until unlike up upon via
     with within without
 
@@ -119,6 +122,27 @@ STOPWORDS_ENGLISH = frozenset(
     look looks looking keep keeps kept want wants wanted need needs needed let use uses used using works
     worked fine good great nice sure thing things stuff lot bit
 
-    please pls plz thanks thank thx sorry guys omg lol lmao ugh tbh ngl idk btw amp via rt
+    please pls plz thanks thank thx sorry guys omg lol lmao ugh tbh ngl idk btw amp via rt oh ok rn gonna
+    wanna cos coz tho uni time way back help two new week http https www com
     """.split()  # noqa: SIM905 - a readable word list
 )
+# What every word count leaves out.
+STOPWORDS = STOPWORDS_ENGLISH | STOPWORDS_WELSH_SPANISH
+
+
+def content_words(text: str, *, ignore: Collection[str] = frozenset()) -> list[str]:
+    """The words of a post that can name what a group of posts is about, in order: its `words` without links,
+    addresses and handles (NOT_WORDS), stop words, numbers and Latin words of two letters or fewer (a Chinese or
+    Japanese pair is a word); an English "'s" is taken off ("moodle's" is "moodle", "anyone else's" no more than
+    "anyone else"); and the words in `ignore`."""
+    found = []
+    for word in words(NOT_WORDS.sub(" ", text)):
+        word = word.removesuffix("'s")
+        if (
+            (len(word) > 2 or is_cjk(word))
+            and word not in STOPWORDS
+            and word not in ignore
+            and not word[0].isdigit()
+        ):
+            found.append(word)
+    return found

@@ -17,27 +17,13 @@ from django.utils import timezone
 
 from servicepulse.analysis.selectors import analysed_posts
 from servicepulse.catalog.models import Service
-from servicepulse.core.words import NOT_WORDS, STOPWORDS_WELSH_SPANISH, is_cjk, words
+from servicepulse.core.words import NOT_WORDS, content_words, words
 from servicepulse.engage.selectors import answered_between
 from servicepulse.incidents.selectors import DetectedIncident, detected_resolved_between
 from servicepulse.status.models import IncidentStatus, Maintenance, PublicIncident
 from servicepulse.status.selectors import status_url
 
 THEMES = 5
-STOPWORDS = (
-    frozenset(
-        """
-    the and for that this with you your are was were have has had not but they them their there what
-    when where which who why how all any can could would should will just than then too very its it's
-    i'm im i've dont don't cant can't doesnt doesn't isnt isn't wont won't got get gets getting again
-    still even also from into out about over our ours she her his him because been being does did doing
-    only more most some such same other off one two now today tonight yesterday anyone anybody everyone
-    someone else really keeps keep like know need needs want wants help please thanks thank going gone
-    back use using used
-    """.split()  # noqa: SIM905 - a readable word list
-    )
-    | STOPWORDS_WELSH_SPANISH
-)
 
 
 @dataclass
@@ -79,10 +65,7 @@ def _quote(items: list[Complaint], terms: list[str]) -> str:
 def _terms(texts: list[str], *, exclude: set[str], limit: int = 3) -> list[str]:
     counts: Counter[str] = Counter()
     for text in texts:
-        found = {
-            w for w in words(NOT_WORDS.sub(" ", text)) if len(w) > 2 or is_cjk(w)
-        }  # any script (core.words)
-        counts.update(w for w in found if w not in STOPWORDS and w not in exclude)
+        counts.update(set(content_words(text)) - exclude)  # any script (core.words)
     return [w for w, n in counts.most_common(limit) if n >= 2]
 
 

@@ -11,19 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from servicepulse.core.words import NOT_WORDS, STOPWORDS_WELSH_SPANISH, is_cjk, words
-
-_STOP_TEXT = """a about after again all also am an and any anyone are as at be been before being but by
-    can cant
-    could did didnt do does doesnt dont else even ever every for from get gets getting got had has have
-    having he her here him his how i id if im in into is isnt it its ive just keeps know let like literally
-    me mine more most my no not now of off oh ok on once one only or other our out over own pls please
-    really rn same says she should since so some still such than that thats the their them then there
-    these they this those through to too u up us very was wasnt way we were what when where which while
-    who why will with wont would yet you your youre tbh ngl omg lol like why anyone else just any
-    again also getting thing things way time today want wants need needs going gonna cos tho
-    can't won't don't i'm it's doesn't isn't didn't i've i'd uni"""
-STOPWORDS = frozenset(_STOP_TEXT.split()) | STOPWORDS_WELSH_SPANISH
+from servicepulse.core.words import content_words, is_cjk
 
 
 @dataclass(frozen=True)
@@ -52,20 +40,10 @@ class Theme:
         return self.examples[0].text if self.examples else ""
 
 
-def tokens(text: str, *, ignore: frozenset[str] = frozenset()) -> list[str]:
-    """The words of a post that can make a theme: in any script (core.words: a complaint in Welsh, Arabic or
-    Chinese makes themes as one in English does), without links, handles, stop words and `ignore`."""
-    return [
-        t
-        for t in words(NOT_WORDS.sub(" ", text))
-        if (len(t) > 2 or is_cjk(t)) and t not in STOPWORDS and t not in ignore
-    ]
-
-
 def terms_of(text: str, *, ignore: frozenset[str] = frozenset()) -> set[str]:
     """Unigrams and adjacent bigrams of a post (each counted once per post); Chinese and Japanese character
     pairs stand alone (two overlapping pairs are not a phrase)."""
-    found = tokens(text, ignore=ignore)
+    found = content_words(text, ignore=ignore)
     return set(found) | {
         f"{a} {b}" for a, b in itertools.pairwise(found) if a != b and not (is_cjk(a) or is_cjk(b))
     }
@@ -127,7 +105,7 @@ def themes_for(
         # saying it in different words.
         for i in sorted(members, key=lambda i: (abs(len(posts[i].text) - 80), posts[i].mention_id)):
             post = posts[i]
-            said = set(tokens(post.text))
+            said = set(content_words(post.text))
             if post.author in authors or any(_jaccard(said, other) >= 0.5 for other in picked_words):
                 continue
             authors.add(post.author)

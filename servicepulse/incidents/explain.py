@@ -14,36 +14,31 @@ from typing import Any, cast
 from django.utils import timezone
 
 from servicepulse.analysis.selectors import AnalysedPost, only_agrees
-from servicepulse.core.words import NOT_WORDS, STOPWORDS_ENGLISH, STOPWORDS_WELSH_SPANISH, is_cjk, words
+from servicepulse.core.words import NOT_WORDS, content_words, words
 
 # `shared_term`: a word is unusual when at most this share of the organisation's usual complaints use it
 # (judged on at least SHARED_TERM_MIN_BASELINE of them), and this share of the service's own.
 SHARED_TERM_MAX_SHARE = 0.05
 SHARED_TERM_MAX_SERVICE_SHARE = 0.2
 SHARED_TERM_MIN_BASELINE = 20
-# What `tokens` leaves out: function words and the fillers of posts (core.words), in English, Welsh and Spanish.
-STOPWORDS = STOPWORDS_ENGLISH | STOPWORDS_WELSH_SPANISH
 Embedder = Callable[[Sequence[str]], Sequence[Sequence[float]]]
 # Where analysed posts come from: the analysis app by default; backfills and replays may pass their own.
 PostReader = Callable[..., Iterable[AnalysedPost]]
 
 
-def tokens(text: str) -> list[str]:
-    """The words of a post that can explain an incident, in any script (core.words), without links, addresses,
-    handles (core.words.NOT_WORDS), stop words and numbers; an English "'s" is taken off ("moodle's" is
-    "moodle", "anyone else's" no more than "anyone else")."""
-    found = []
-    for w in words(NOT_WORDS.sub(" ", text)):
-        w = w.removesuffix("'s")
-        if (len(w) > 2 or is_cjk(w)) and w not in STOPWORDS and not w[0].isdigit():
-            found.append(w)
-    return found
+# Every complaint of an incident says its service is down: as a rising term it would say nothing.
+ALWAYS_RISES = frozenset({"down"})
+
+
+def _words(text: str) -> list[str]:
+    """The words of a post that can explain an incident: core.words.content_words, without ALWAYS_RISES."""
+    return content_words(text, ignore=ALWAYS_RISES)
 
 
 def said_words(text: str) -> set[str]:
-    """Every word of a post a stored explanation's term may be: its `tokens`, and its words as written (an
+    """Every word of a post a stored explanation's term may be: its `_words`, and its words as written (an
     explanation written before a word joined the stop words may list it)."""
-    return set(tokens(text)) | set(words(NOT_WORDS.sub(" ", text)))
+    return set(_words(text)) | set(words(NOT_WORDS.sub(" ", text)))
 
 
 def rising_terms(
@@ -51,8 +46,8 @@ def rising_terms(
 ) -> list[dict[str, Any]]:
     """Terms used by more incident posts than baseline posts would predict, scored by a smoothed log
     ratio of document frequencies and shown with the ratio of rates."""
-    inc = Counter(t for text in incident_texts for t in set(tokens(text)))
-    base = Counter(t for text in baseline_texts for t in set(tokens(text)))
+    inc = Counter(t for text in incident_texts for t in set(_words(text)))
+    base = Counter(t for text in baseline_texts for t in set(_words(text)))
     n_inc, n_base = max(len(incident_texts), 1), max(len(baseline_texts), 1)
     scored = []
     for term, count in inc.items():
@@ -71,7 +66,7 @@ def rising_terms(
 
 @dataclass(frozen=True)
 class UsualWords:
-    """How many of the usual complaints use each word (`tokens`): over every service, and per service."""
+    """How many of the usual complaints use each word (`_words`): over every service, and per service."""
 
     complaints: int = 0
     words: Counter[str] = field(default_factory=Counter)
@@ -83,7 +78,7 @@ def usual_words(complaints: Iterable[tuple[Sequence[str], str]]) -> UsualWords:
     total, everywhere = 0, Counter[str]()
     per_service: dict[str, tuple[int, Counter[str]]] = {}
     for service_ids, text in complaints:
-        terms = set(tokens(text))
+        terms = set(_words(text))
         total += 1
         everywhere.update(terms)
         for service_id in service_ids:
@@ -115,7 +110,7 @@ def shared_term(
     people: dict[str, set[str]] = {}
     first_text: dict[str, list[str]] = {}
     for author, text in complaints:
-        said = tokens(text)
+        said = _words(text)
         for term in said:
             people.setdefault(term, set()).add(author)
             first_text.setdefault(term, said)
@@ -158,7 +153,7 @@ def tells_of_a_problem(post: AnalysedPost) -> bool:
 
 def service_words(name: str, aliases: Sequence[str]) -> set[str]:
     """The words of a service's own names: every complaint about it uses them, so they tell nothing."""
-    return {t for text in [name, *aliases] for t in tokens(text)}
+    return {t for text in [name, *aliases] for t in _words(text)}
 
 
 def usual_words_reader(read: PostReader, *, baseline: timedelta) -> Callable[[datetime], UsualWords]:
@@ -212,7 +207,7 @@ def corroborator(
 
 def _bag_of_words(texts: Sequence[str]) -> list[list[float]]:
     vocab: dict[str, int] = {}
-    docs = [Counter(tokens(t)) for t in texts]
+    docs = [Counter(_words(t)) for t in texts]
     for doc in docs:
         for term in doc:
             vocab.setdefault(term, len(vocab))
@@ -245,7 +240,7 @@ def _cos(a: Sequence[float], b: Sequence[float]) -> float:
     return sum(x * y for x, y in zip(a, b, strict=False))
 
 
-# A representative post says what is wrong: one with at least this many words of its own (`tokens`) is
+# A representative post says what is wrong: one with at least this many words of its own (`_words`) is
 # preferred, where its group has one ("omg I thought it was just me" has none, "moodle 502 on upload" three).
 REPRESENTATIVE_MIN_WORDS = 3
 
@@ -262,7 +257,7 @@ def representative_posts(
     Deterministic: seeded from the post most like all others, then each time the post that is both like many
     others and unlike the seeds so far (farthest-first seeding alone picked the outliers)."""
     unique = list(dict.fromkeys(t.strip() for t in texts if t.strip()))
-    content = {text: len(set(tokens(text))) for text in unique}
+    content = {text: len(set(_words(text))) for text in unique}
     unique = [t for t in unique if content[t]][:seed_limit]
     if len(unique) <= k:
         return sorted(unique, key=lambda t: -content[t])

@@ -4,7 +4,6 @@ set it apart (class-based TF-IDF), its examples the most discussed posts, then t
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,11 +11,8 @@ from itertools import pairwise
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-TOKEN = re.compile(r"[a-z][a-z0-9+#'-]{2,}")
-NOISE = frozenset({"http", "https", "www", "com", "amp", "rt", "via", "just", "like", "new", "today", "week"})
-STOP = ENGLISH_STOP_WORDS | NOISE
+from servicepulse.core.words import content_words, is_cjk
 
 
 @dataclass(frozen=True)
@@ -31,10 +27,9 @@ class Topic:
 
 
 def _terms(text: str) -> list[str]:
-    text = re.sub(r"https?://\S+|@\w+", " ", text.lower())
-    words = [w.strip("'-") for w in TOKEN.findall(text)]
-    words = [w for w in words if w not in STOP and len(w) > 2]
-    return words + [f"{a} {b}" for a, b in pairwise(words)]
+    """A post's words (core.words.content_words, in any script) and adjacent pairs of them."""
+    words = content_words(text)
+    return words + [f"{a} {b}" for a, b in pairwise(words) if not (is_cjk(a) or is_cjk(b))]
 
 
 def telling_terms(cluster_texts: Sequence[str], all_texts: Sequence[str], *, top: int = 5) -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from servicepulse.experience.themes import ThemePost, themes_for, tokens
+from servicepulse.core.words import content_words
+from servicepulse.experience.themes import ThemePost, themes_for
 
 AT = datetime(2026, 11, 22, 21, 40, tzinfo=UTC)
 
@@ -43,21 +44,22 @@ def test_nothing_to_say_about_nothing() -> None:
     assert themes_for([post(1, "same")], background=[]) == []
 
 
-def test_tokens_drop_links_handles_and_filler() -> None:
-    assert tokens("@itdesk is the VLE down?? https://t.co/x #moodle rn") == ["vle", "down", "moodle"]
+def test_content_words_drop_links_handles_and_filler() -> None:
+    assert content_words("@itdesk is the VLE down?? https://t.co/x #moodle rn") == ["vle", "down", "moodle"]
 
 
 def test_themes_of_complaints_in_welsh_french_and_arabic_keep_whole_words() -> None:
     """The words were read as ASCII runs: "ffôn" became "ff" and "n", and a complaint in Arabic had no word
     at all, so it never made a theme nor gave the report a quote."""
-    assert tokens("Le réseau ne marche pas, ffôn ddim yn gweithio") == [
+    assert content_words("Le réseau ne marche pas, ffôn ddim yn gweithio") == [
         "réseau",
         "marche",
         "pas",
         "ffôn",
         "gweithio",  # "ddim" (not) is a stop word, as "not" is
     ]
-    assert tokens("moodle doesn’t load") == ["moodle", "load"]  # the stop word, not "doesn", however typed  # noqa: RUF001 - other scripts on purpose
+    typed = "moodle doesn’t load"  # noqa: RUF001 - a curly apostrophe on purpose
+    assert content_words(typed) == ["moodle", "load"]  # the stop word, not "doesn", however typed
     posts = [post(i, f"الواي فاي لا يعمل في السكن منذ الصباح {i}") for i in range(6)]
     themes = themes_for(posts, background=["printer jammed"] * 20, limit=1)
     assert themes and themes[0].count == 6
@@ -67,8 +69,8 @@ def test_themes_of_complaints_in_welsh_french_and_arabic_keep_whole_words() -> N
 def test_themes_of_complaints_in_chinese_come_from_the_words_they_share() -> None:
     """Chinese is written without spaces: each post was one "word" of its own, shared by no other post, so
     complaints in Chinese never made a theme. Their character pairs do: the real words recur."""
-    assert tokens("教务系统又崩了") == ["教务", "务系", "系统", "统又", "又崩", "崩了"]
-    assert tokens("Moodle登录不了") == ["moodle", "登录", "录不", "不了"]
+    assert content_words("教务系统又崩了") == ["教务", "务系", "系统", "统又", "又崩", "崩了"]
+    assert content_words("Moodle登录不了") == ["moodle", "登录", "录不", "不了"]
     posts = [
         post(1, "宿舍的无线网又断了"),
         post(2, "图书馆无线网连不上"),

@@ -27,6 +27,9 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     # Commenters' IP addresses and browsers are kept this long (rate limits, spam reports to Akismet when a
     # moderator changes their mind), then forgotten every night; 0 keeps them for ever.
     "SERVICEPULSE_BLOG_IP_RETENTION_DAYS": (60, int),
+    # Spam and trashed comments, the log of received Webmentions and never-confirmed reply subscriptions are
+    # deleted this long after (WordPress empties its trash after 30 days); 0 keeps them for ever.
+    "SERVICEPULSE_BLOG_PURGE_DAYS": (30, int),
 }
 
 

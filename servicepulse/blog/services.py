@@ -34,6 +34,7 @@ from servicepulse.blog.models import (
     PostStatus,
     ReplySubscription,
     Tag,
+    WebmentionRequest,
     WordListEntry,
     WordListKind,
 )
@@ -56,6 +57,7 @@ BLOG_SOURCE_NAME = "Blog comments"
 # per-address comment limit alone let senders on many addresses together flood one mailbox with confirmations.
 CONFIRM_LIMIT = 5
 CONFIRM_WINDOW_SECONDS = 600
+PURGE_BATCH = 500
 # What an erased person's comment says, and who wrote it, when replies keep it in its thread.
 
 
@@ -582,6 +584,55 @@ def comments_forget_addresses(*, now: datetime | None = None) -> int:
     changed = old.update(ip_address=None, user_agent="")
     ModerationDecision.objects.filter(decided_at__lt=cutoff, ip_address__isnull=False).update(ip_address=None)
     return changed
+
+
+@dataclass
+class BlogPurge:
+    """What `blog_purge` deleted."""
+
+    comments: int = 0
+    webmention_requests: int = 0
+    subscriptions: int = 0
+
+
+def blog_purge(*, now: datetime | None = None) -> BlogPurge:
+    """Delete what the blog only needs for a while, older than SERVICEPULSE_BLOG_PURGE_DAYS (0: keep all):
+    comments and linkbacks in spam or trash (caught, or last moderated, before then: a moderator has had that
+    long to change their mind; the moderation log's copy stays for spam training), the log of received
+    Webmentions, and reply subscriptions never confirmed. A spam or trashed comment that replies still hang
+    from, other than ones going too, stays. Without this, every spam bot's attempt is kept for ever."""
+    days = int(blog_setting("SERVICEPULSE_BLOG_PURGE_DAYS"))
+    if days <= 0:
+        return BlogPurge()
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    binned = {CommentStatus.SPAM, CommentStatus.TRASH}
+    candidates = set(
+        Comment.objects.filter(status__in=binned, created_at__lt=cutoff)
+        .exclude(decisions__decided_at__gte=cutoff)
+        .values_list("pk", flat=True)
+    )
+    # A candidate whose replies do not all go (an approved answer, a spam reply still recent) stays, and so
+    # does its parent in turn: deleting it would take them with it (CASCADE).
+    children: dict[int, set[int]] = {}
+    for parent_id, pk in Comment.objects.filter(parent__status__in=binned).values_list("parent_id", "pk"):
+        children.setdefault(parent_id, set()).add(pk)
+    changed = True
+    while changed:
+        keep = {pk for pk in candidates if not children.get(pk, set()) <= candidates}
+        candidates -= keep
+        changed = bool(keep)
+    comments = 0
+    ordered = sorted(candidates)
+    for start in range(0, len(ordered), PURGE_BATCH):  # a year of spam is more ids than one query may hold
+        with transaction.atomic():
+            _, per_model = Comment.objects.filter(pk__in=ordered[start : start + PURGE_BATCH]).delete()
+        comments += per_model.get(Comment._meta.label, 0)
+    with transaction.atomic():
+        requests, _ = WebmentionRequest.objects.filter(received_at__lt=cutoff).delete()
+        subscriptions, _ = ReplySubscription.objects.filter(
+            confirmed_at__isnull=True, created_at__lt=cutoff
+        ).delete()
+    return BlogPurge(comments=comments, webmention_requests=requests, subscriptions=subscriptions)
 
 
 def comments_erase_for_author(

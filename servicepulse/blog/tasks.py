@@ -22,6 +22,14 @@ def forget_addresses() -> int:
 
 
 @task()
+def purge_old() -> int:
+    from servicepulse.blog.services import blog_purge
+
+    purged = blog_purge()
+    return purged.comments + purged.webmention_requests + purged.subscriptions
+
+
+@task()
 def send_linkbacks(post_id: int) -> int:
     from servicepulse.blog.linkbacks.sending import linkbacks_send
 

@@ -83,7 +83,11 @@ def test_scheduled_post_publishes_when_due(make_post):
 
 
 def test_schedule_registers_the_periodic_job():
-    assert [job.name for job in SCHEDULE] == ["blog.publish_due_posts", "blog.forget_addresses"]
+    assert [job.name for job in SCHEDULE] == [
+        "blog.publish_due_posts",
+        "blog.forget_addresses",
+        "blog.purge_old",
+    ]
     assert SCHEDULE[0].seconds == 60
 
 

@@ -18,7 +18,7 @@ import json
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,11 @@ class TermCalendar:
             if covering:
                 self._starts.append(start)
                 self._pieces.append((end, min(covering)[2]))
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """When the calendar's last period ends: after it every day is ordinary time to the detector."""
+        return max((p.end for p in self.periods), default=None)
 
     def __call__(self, moment: datetime) -> str:
         index = bisect_right(self._starts, moment) - 1
@@ -121,6 +126,17 @@ def _moment(value: Any, where: str) -> datetime:
             f'e.g. "{meant.isoformat()}" in {settings.TIME_ZONE}.'
         )
     return moment
+
+
+# How long before the calendar runs out servicepulse starts saying so (the board, `manage check`).
+CALENDAR_NOTICE = timedelta(days=30)
+
+
+def calendar_runs_out(calendar: TermCalendar | None, *, now: datetime) -> datetime | None:
+    """The end of `calendar` when it has ended or ends within CALENDAR_NOTICE of `now`, else None (no calendar,
+    or an empty one, runs out of nothing)."""
+    end = calendar.ends_at if calendar is not None else None
+    return end if end is not None and end - now <= CALENDAR_NOTICE else None
 
 
 def term_calendar() -> TermCalendar | None:

@@ -10,8 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
-from servicepulse.incidents.calendar import TermCalendar
+from servicepulse.incidents.calendar import TermCalendar, calendar_runs_out
 
 
 @checks.register(checks.Tags.compatibility)
@@ -20,7 +21,7 @@ def term_calendar_check(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     if not path:
         return []
     try:
-        TermCalendar.from_json(Path(path))
+        calendar = TermCalendar.from_json(Path(path))
     except ImproperlyConfigured as exc:
         return [
             checks.Error(
@@ -28,6 +29,18 @@ def term_calendar_check(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 hint="Correct the file (docs/detection.md, Tuning), or unset SERVICEPULSE_TERM_CALENDAR to use "
                 "the calendar stored in the database.",
                 id="servicepulse.E001",
+            )
+        ]
+    ends = calendar_runs_out(calendar, now=timezone.now())
+    if ends is not None:
+        when = "ran out" if ends <= timezone.now() else "runs out"
+        return [
+            checks.Warning(
+                f"SERVICEPULSE_TERM_CALENDAR ({path}): the term calendar {when} on "
+                f"{timezone.localtime(ends):%d %B %Y}; after its last period detection treats every day as "
+                "ordinary time, so the first weeks of a new term can look like an outage.",
+                hint="Add next year's periods to the file (docs/detection.md, Term calendar).",
+                id="servicepulse.W003",
             )
         ]
     return []

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from servicepulse.analysis.models import MentionAnalysis, ServiceTag
 from servicepulse.core.times import local_time_text
 from servicepulse.incidents import explain as explaining
 from servicepulse.incidents.buckets import bucket_floor, bucket_size
+from servicepulse.incidents.calendar import calendar_runs_out, term_calendar
 from servicepulse.incidents.models import (
     OPEN_STATES,
     ActivityType,
@@ -562,3 +564,15 @@ def alert_rule_get(*, rule_id: int | str) -> AlertRule | None:
 def alert_delivery_list(*, incident_id: int | None = None) -> QuerySet[AlertDelivery]:
     qs = AlertDelivery.objects.select_related("rule", "incident")
     return qs.filter(incident_id=incident_id) if incident_id is not None else qs
+
+
+def term_calendar_ends(*, now: datetime | None = None) -> datetime | None:
+    """When the term calendar detection uses runs out, if it has or does within `CALENDAR_NOTICE`: past its
+    last period every day is ordinary time, so the start of a new term's busy weeks looks like an outage to
+    the baseline. None when there is no calendar, it runs on for a while, or its file is broken (the system
+    check and detection say that)."""
+    try:
+        calendar = term_calendar()
+    except ImproperlyConfigured:
+        return None
+    return calendar_runs_out(calendar, now=now or timezone.now())

@@ -4,7 +4,8 @@ with where they are and how to write them, checked when servicepulse starts."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,15 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.utils import timezone
 
-from servicepulse.incidents.calendar import Period, TermCalendar, term_calendar
+from servicepulse.incidents.calendar import (
+    CALENDAR_NOTICE,
+    Period,
+    TermCalendar,
+    calendar_runs_out,
+    term_calendar,
+)
 from servicepulse.incidents.services import term_calendar_set
 
 TERM = {"start": "2026-09-21T00:00:00+01:00", "end": "2026-12-12T00:00:00+00:00", "kind": "term"}
@@ -108,3 +116,43 @@ def test_a_bad_calendar_file_stops_start_up_saying_why(tmp_path: Path, settings:
         call_command("check")
     settings.SERVICEPULSE_TERM_CALENDAR = str(written(tmp_path, [TERM]))
     call_command("check")
+
+
+def _period_ending(end: datetime, kind: str = "term") -> dict[str, str]:
+    return {"start": (end - timedelta(days=80)).isoformat(), "end": end.isoformat(), "kind": kind}
+
+
+def test_a_calendar_running_out_is_said_at_start_up(tmp_path: Path, settings: Any) -> None:
+    """Past its last period every day is ordinary time to the detector, and nothing said so: the calendar of
+    the academic year ran out in the summer and the first busy week of the new term looked like an outage."""
+    now = timezone.now()
+    settings.SERVICEPULSE_TERM_CALENDAR = str(written(tmp_path, [_period_ending(now + timedelta(days=200))]))
+    out = StringIO()
+    call_command("check", stdout=out, stderr=out)
+    assert "W003" not in out.getvalue()
+
+    settings.SERVICEPULSE_TERM_CALENDAR = str(written(tmp_path, [_period_ending(now + timedelta(days=10))]))
+    call_command("check", stdout=out, stderr=out)
+    assert "servicepulse.W003" in out.getvalue() and "runs out on" in out.getvalue()
+
+    settings.SERVICEPULSE_TERM_CALENDAR = str(written(tmp_path, [_period_ending(now - timedelta(days=10))]))
+    out = StringIO()
+    call_command("check", stdout=out, stderr=out)  # a warning: servicepulse still starts
+    assert "servicepulse.W003" in out.getvalue() and "ran out on" in out.getvalue()
+
+
+def test_when_the_calendar_runs_out() -> None:
+    now = datetime(2027, 6, 1, tzinfo=UTC)
+    end = datetime(2027, 6, 20, tzinfo=UTC)
+    calendar = TermCalendar(
+        [
+            Period(end - timedelta(days=90), end, "term"),
+            Period(end - timedelta(days=60), end - timedelta(days=50), "reading"),
+        ]
+    )
+    assert calendar.ends_at == end
+    assert calendar_runs_out(calendar, now=now) == end
+    assert calendar_runs_out(calendar, now=end + timedelta(days=100)) == end
+    assert calendar_runs_out(calendar, now=end - CALENDAR_NOTICE - timedelta(days=1)) is None
+    assert calendar_runs_out(None, now=now) is None
+    assert calendar_runs_out(TermCalendar([]), now=now) is None

@@ -13,6 +13,7 @@ from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
 from servicepulse.analysis.models import Correction, MentionAnalysis, Sentiment, ServiceTag
 from servicepulse.mentions.models import Mention
+from servicepulse.sources.models import Audience
 
 if TYPE_CHECKING:
     from servicepulse.catalog.models import Service
@@ -211,8 +212,12 @@ def mentions_unanalysed(*, older_than: datetime | None = None, limit: int = 1000
     """Ids of mentions the models have not read yet (for the sweeper that re-queues lost work): those with no
     analysis row, and those whose row holds only an analyst's correction. `correction_create` makes the row
     when a post is corrected before its analysis ran, with no model output (`analyses_save` always stores
-    one); were it taken for an analysis, a post whose task was lost would never be read by the models."""
-    qs = Mention.objects.filter(Q(analysis__isnull=True) | Q(analysis__model_output={}))
+    one); were it taken for an analysis, a post whose task was lost would never be read by the models.
+    Peers' posts are left out: they are never analysed (`mentions_analyze`), so they would be swept for ever,
+    and crowd lost users' posts out of the sweep's `limit`."""
+    qs = Mention.objects.filter(
+        Q(analysis__isnull=True) | Q(analysis__model_output={}), source__audience=Audience.USERS
+    )
     if older_than is not None:
         qs = qs.filter(received_at__lt=older_than)
     return list(qs.order_by("id").values_list("id", flat=True)[:limit])

@@ -41,6 +41,7 @@ from servicepulse.incidents.models import (
 )
 from servicepulse.incidents.selectors import attached_relabelled_away
 from servicepulse.mentions.models import Mention
+from servicepulse.sources.models import Audience
 
 logger = logging.getLogger(__name__)
 User = Any  # the configured user model (settings.AUTH_USER_MODEL); only is_authenticated is used here
@@ -75,9 +76,10 @@ class IncidentError(ValueError):
 
 def _unanalysed_since(*, received_after: datetime) -> datetime | None:
     """The creation time of the oldest post received after ``received_after`` that the analysis app has
-    not analysed yet (detection waits for it rather than feed an incomplete bucket), or None."""
+    not analysed yet (detection waits for it rather than feed an incomplete bucket), or None. Peers' posts
+    are never analysed (nor counted by detection): waiting for them held detection back an hour after each."""
     oldest: datetime | None = Mention.objects.filter(
-        received_at__gte=received_after, analysis__isnull=True
+        received_at__gte=received_after, analysis__isnull=True, source__audience=Audience.USERS
     ).aggregate(oldest=Min("created_at"))["oldest"]
     return oldest
 

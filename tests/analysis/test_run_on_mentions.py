@@ -101,6 +101,24 @@ def test_sweeper_requeues_only_old_unanalysed_mentions() -> None:
     assert _queued_ids() == old
 
 
+def test_sweeper_leaves_peers_posts_alone() -> None:
+    """Peers' posts are never analysed, so they never get an analysis row: the sweeper took them for lost work
+    and queued them again every five minutes, for ever, and once 5,000 had come (the sweep's limit, oldest
+    first) a user's post whose task was lost was never queued again."""
+    peers = SourceFactory(kind="rss", name="peer blogs", audience=Audience.PEERS)
+    users = SourceFactory(name="s")
+    peer = mentions_ingest(source=peers, items=[_post("p1", "our moodle upgrade went well")]).mention_ids
+    lost = mentions_ingest(source=users, items=[_post("u1", "vpn broken")]).mention_ids
+    Mention.objects.filter(pk__in=peer + lost).update(received_at=T0 - timedelta(hours=1))
+    DBTaskResult.objects.all().delete()
+    assert analyze_pending.call() == 1
+    assert _queued_ids() == lost
+    analyze_mentions.call(lost)
+    DBTaskResult.objects.all().delete()
+    assert analyze_pending.call() == 0  # nothing left to do: nothing queued
+    assert not DBTaskResult.objects.exists()
+
+
 def test_a_reply_naming_no_service_takes_its_threads_services() -> None:
     """Whatever the reply resembles on its own: "log out and back in" under a Wi-Fi complaint is about Wi-Fi."""
     catalog_load(data=DEMO_CATALOG)

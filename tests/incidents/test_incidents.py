@@ -34,6 +34,7 @@ from servicepulse.incidents.models import (
     IncidentState,
 )
 from servicepulse.mentions.models import Mention
+from servicepulse.sources.models import Audience
 from tests.factories import MentionFactory, ServiceFactory, SourceFactory, analysed
 
 pytestmark = pytest.mark.django_db
@@ -565,6 +566,19 @@ def test_detection_reads_the_analysis_app_and_waits_for_unanalysed_posts() -> No
     assert snapshot.last_bucket == now - timedelta(minutes=15)
     complaints = [p for p in analysed_posts(since=START, until=now, service_ids=[service.pk]) if p.complaint]
     assert len(complaints) == 40
+
+
+def test_detection_does_not_wait_for_peers_posts() -> None:
+    """Peers' posts (the learning digest's) are never analysed: each one received held detection back at its
+    bucket for an hour, so a peer feed synced every few minutes kept every service's detection an hour (or,
+    for a feed's older items, days) behind."""
+    service = ServiceFactory(id="printing", name="Printing")
+    peers = SourceFactory(name="peer blogs", audience=Audience.PEERS)
+    now = START + timedelta(days=3)
+    MentionFactory(source=peers, external_id="p1", created_at=START + timedelta(days=1))
+    services.run_detection(now=now, since=START)
+    snapshot = DetectorSnapshot.objects.get(service_id=service.pk)
+    assert snapshot.last_bucket == now - timedelta(minutes=15)
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,8 @@ class Subscription(models.Model):
     """A confirmed e-mail subscription to one component (or, with no service, to every component).
 
     Rows exist only after the double opt-in link was followed: nothing about a person is stored before they
-    confirm. Unsubscribing keeps the row with `unsubscribed_at`, so a resubscription needs a new opt-in.
+    confirm. Unsubscribing keeps the row with `unsubscribed_at` (a resubscription needs a new opt-in) until
+    `services.status_forget_old` deletes it, SERVICEPULSE_STATUS_EMAIL_LOG_DAYS later.
     """
 
     email = models.EmailField()

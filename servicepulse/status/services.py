@@ -444,6 +444,22 @@ def subscribers_notify(*, key: str) -> int:
     return sent
 
 
+def status_forget_old(*, now: datetime | None = None) -> tuple[int, int]:
+    """Delete the e-mail log's rows (`Notification`) and the subscriptions ended by unsubscribing older than
+    SERVICEPULSE_STATUS_EMAIL_LOG_DAYS (0: keep them). The log only keeps a re-run from sending an e-mail
+    twice, which matters for hours, not months; an unsubscribed row only kept the address of someone who
+    asked to hear no more (subscribing again needs a new opt-in either way). Both grew by every subscriber at
+    every update, for ever. Returns (log rows, subscriptions) deleted."""
+    days = int(settings.SERVICEPULSE_STATUS_EMAIL_LOG_DAYS)
+    if days <= 0:
+        return 0, 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    with transaction.atomic():
+        sent, _ = Notification.objects.filter(sent_at__lt=cutoff).delete()
+        ended, _ = Subscription.objects.filter(unsubscribed_at__lt=cutoff).delete()
+    return sent, ended
+
+
 # --- from detection to status ----------------------------------------------------------------------
 
 CONFIRMED = "confirmed"  # the incidents app's IncidentState.CONFIRMED

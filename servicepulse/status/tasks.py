@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from servicepulse.status.services import maintenance_notify_due, subscribers_notify
+from servicepulse.status.services import maintenance_notify_due, status_forget_old, subscribers_notify
 
 
 @task()
@@ -17,3 +17,9 @@ def notify_subscribers(key: str) -> int:
 def maintenance_notify_due_task() -> int:
     """Periodic: e-mail subscribers when maintenance windows start and end."""
     return len(maintenance_notify_due())
+
+
+@task()
+def forget_old_task() -> int:
+    """Nightly: delete the old e-mail log and ended subscriptions."""
+    return sum(status_forget_old())

@@ -356,6 +356,9 @@ SERVICEPULSE_ORGANISATION = get_env("SERVICEPULSE_ORGANISATION", DEMO_ORGANISATI
 SERVICEPULSE_REPORT_RECIPIENTS = get_env("SERVICEPULSE_REPORT_RECIPIENTS", [], cast=str_to_list)
 # Who gets the weekly learning digest (comma-separated; none: the report recipients).
 SERVICEPULSE_DIGEST_RECIPIENTS = get_env("SERVICEPULSE_DIGEST_RECIPIENTS", [], cast=str_to_list)
+# The status page's log of e-mails sent (an address per update, kept so a re-run sends nothing twice) and
+# subscriptions ended by unsubscribing are deleted this many days after; 0 keeps them for ever.
+SERVICEPULSE_STATUS_EMAIL_LOG_DAYS = get_env("SERVICEPULSE_STATUS_EMAIL_LOG_DAYS", 90, cast=int)
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

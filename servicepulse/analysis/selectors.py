@@ -202,9 +202,11 @@ def mentions_for_service(*, service_id: str) -> QuerySet[Mention]:
 
 
 def wants_response_q() -> Q:
-    """Mentions that want a response: complaints and questions (not spam); unanalysed ones count until read."""
-    return Q(analysis__isnull=True) | (
-        Q(analysis__spam=False) & (Q(analysis__complaint=True) | Q(text__contains="?"))
+    """Mentions that want a response: complaints and questions (not spam); unanalysed ones count until read.
+    Peers' posts never do: they are never analysed, so "until read" would be for ever."""
+    return Q(source__audience=Audience.USERS) & (
+        Q(analysis__isnull=True)
+        | (Q(analysis__spam=False) & (Q(analysis__complaint=True) | Q(text__contains="?")))
     )
 
 

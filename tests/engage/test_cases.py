@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from servicepulse.engage.models import ActivityKind, Case, CaseActivity, CaseState
-from servicepulse.engage.selectors import inbox_counts, inbox_items, response_times
+from servicepulse.engage.selectors import inbox_counts, inbox_items, response_times, untouched_between
 from servicepulse.engage.services import (
     EngageError,
     case_assign,
@@ -19,8 +19,9 @@ from servicepulse.engage.services import (
     saved_reply_render,
     saved_reply_save,
 )
+from servicepulse.sources.models import Audience
 from servicepulse.status.services import public_incident_open
-from tests.factories import MentionFactory, ServiceFactory
+from tests.factories import MentionFactory, ServiceFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,18 @@ def test_inbox_lists_new_until_acted_on(users) -> None:  # type: ignore[no-untyp
     assert list(inbox_items(state=CaseState.NEW)) == [second]
     assert list(inbox_items(state=CaseState.ASSIGNED, assignee_id=users["responder"].pk)) == [first]
     assert inbox_counts()["new"] == 1 and inbox_counts()["assigned"] == 1
+
+
+def test_peers_posts_never_wait_in_the_inbox(users) -> None:  # type: ignore[no-untyped-def]
+    """Peers' posts (the learning digest's) are never analysed, and "not analysed yet" counted as wanting a
+    response: every peer post stayed in the inbox as new, and in the report's untouched count, for ever."""
+    peers = SourceFactory(name="peer blogs", audience=Audience.PEERS)
+    theirs = MentionFactory(source=peers, created_at=T0, text="Our Moodle upgrade went well?")
+    ours = MentionFactory(created_at=T0)  # not analysed yet: it still waits
+    assert list(inbox_items()) == [ours]
+    assert inbox_counts()["new"] == 1
+    assert untouched_between(since=T0 - timedelta(days=1), until=T0 + timedelta(days=1)) == 1
+    assert theirs.pk not in {m.pk for m in inbox_items(state=CaseState.NEW)}
 
 
 def test_saved_reply_placeholders(settings) -> None:  # type: ignore[no-untyped-def]

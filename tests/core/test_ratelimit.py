@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
@@ -78,3 +79,24 @@ def test_the_cache_holds_no_address_or_email_in_clear() -> None:
     assert "rl:widget:1:" in stored
     for clear in ("203.0.113.77", "2001:db8:abcd:12", "sam.k"):
         assert clear not in stored
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("rate_limit_window")
+def test_the_database_cache_keeps_counting_past_a_few_hundred_clients(settings) -> None:  # type: ignore[no-untyped-def]
+    """Without REDIS_URL the cache is a database table, and Django culls a third of it, unexpired counters
+    too, whenever it holds more than MAX_ENTRIES (300 by default): with a few hundred visitors in an hour (a
+    portal embedding the report-a-problem widget counts every one) the rate limits forgot whom they had
+    counted and let everyone through again, and the cached dashboard figures went with them."""
+    from servicepulse.config.settings import base
+
+    if "DatabaseCache" not in base.CACHES["default"]["BACKEND"]:
+        pytest.skip("REDIS_URL is set: the cache is Redis")
+    settings.CACHES = base.CACHES
+    call_command("createcachetable", verbosity=0)  # as every `migrate` does (core/apps.py)
+    cache.clear()
+    assert rate_limit_hit(scope="t-many", key="192.0.2.1", limit=1, per=3600) is None
+    for n in range(400):  # other visitors within the hour
+        rate_limit_hit(scope="t-many", key=f"10.1.{n // 250}.{n % 250}", limit=1, per=3600)
+    assert rate_limit_hit(scope="t-many", key="192.0.2.1", limit=1, per=3600) is not None
+    cache.clear()

@@ -27,6 +27,8 @@ from servicepulse.sources.registry import (
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=6)
+BACKOFF_DOUBLINGS = 16  # 60 s x 2**16 is past MAX_BACKOFF: no need to count higher
+RETRY_AFTER_MAX = timedelta(days=1)
 MAX_RETENTION_DAYS = 36500  # a hundred years; far larger numbers put the cut-off date out of range
 
 
@@ -248,9 +250,14 @@ def source_record_failure(*, source: Source, error: str, retry_after: float | No
     now = timezone.now()
     failures = source.consecutive_failures + 1
     if retry_after is not None:
-        delay = timedelta(seconds=max(retry_after, 1))
+        # A platform's wait is honoured up to a day: one beyond what a datetime holds raised here, and the
+        # failure went unrecorded.
+        delay = timedelta(seconds=min(max(retry_after, 1), RETRY_AFTER_MAX.total_seconds()))
     else:
-        delay = min(timedelta(seconds=60 * 2 ** (failures - 1)), MAX_BACKOFF)
+        # The doubling stops once past the cap: 60 s x 2**41 overflowed timedelta at the 42nd failure in a
+        # row (nine days of a feed gone), and from then on every poll retried without recording anything.
+        doubling = timedelta(seconds=60 * 2 ** min(failures - 1, BACKOFF_DOUBLINGS))
+        delay = min(doubling, MAX_BACKOFF)
         delay *= 1 + random.random() * 0.1  # noqa: S311 - jitter, not security
     Source.objects.filter(pk=source.pk).update(
         last_error=error[:4000], last_error_at=now, consecutive_failures=failures, next_try_at=now + delay

@@ -68,6 +68,37 @@ def test_sync_source_task_records_health() -> None:
     assert sync_source.call(987654) is None  # gone: tolerated
 
 
+def test_a_source_failing_for_weeks_keeps_its_six_hour_back_off() -> None:
+    """The back-off doubled from a minute without end before it was capped at six hours: the 42nd failure in a
+    row (a feed gone or a token expired, about nine days on) overflowed timedelta, so the failure was not
+    recorded, the source was tried again at every poll instead of every six hours, and its health showed the
+    nine-day-old error."""
+    with ReplayServer({("GET", "/feed"): [Reply(404, body="gone")] * 3}) as server:
+        source = rss("gone", url=server.url + "/feed", consecutive_failures=41)
+        assert sync_source.call(source.pk) == {"failed": 1}
+        source.refresh_from_db()
+        assert source.consecutive_failures == 42 and "404" in source.last_error
+        assert source.next_try_at is not None and source.last_error_at is not None
+        assert timedelta(hours=6) <= source.next_try_at - source.last_error_at <= timedelta(hours=6.7)
+        Source.objects.filter(pk=source.pk).update(consecutive_failures=10_000)
+        assert sync_source.call(source.pk) == {"failed": 1}
+        source.refresh_from_db()
+        assert source.consecutive_failures == 10_001
+
+
+def test_a_platform_asking_to_wait_for_ages_is_tried_again_within_a_day() -> None:
+    # A Retry-After beyond what a datetime can hold overflowed the same way.
+    with ReplayServer(
+        {("GET", "/feed"): [Reply(429, body="slow down", headers={"Retry-After": "1e20"})]}
+    ) as server:
+        source = rss("greedy", url=server.url + "/feed")
+        assert sync_source.call(source.pk) == {"failed": 1}
+    source.refresh_from_db()
+    assert source.consecutive_failures == 1 and source.next_try_at is not None
+    assert source.last_error_at is not None
+    assert source.next_try_at - source.last_error_at <= timedelta(days=1)
+
+
 def test_poll_seconds_option() -> None:
     with ReplayServer({("GET", "/feed"): [Reply(200, body=FEED)]}) as server:
         source = source_create(kind="rss", name="fast", options={"url": server.url + "/feed"})

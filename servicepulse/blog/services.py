@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -599,8 +600,9 @@ def blog_purge(*, now: datetime | None = None) -> BlogPurge:
     """Delete what the blog only needs for a while, older than SERVICEPULSE_BLOG_PURGE_DAYS (0: keep all):
     comments and linkbacks in spam or trash (caught, or last moderated, before then: a moderator has had that
     long to change their mind; the moderation log's copy stays for spam training), the log of received
-    Webmentions, and reply subscriptions never confirmed. A spam or trashed comment that replies still hang
-    from, other than ones going too, stays. Without this, every spam bot's attempt is kept for ever."""
+    Webmentions, and reply subscriptions never confirmed or ended by unsubscribing. A spam or trashed comment
+    that replies still hang from, other than ones going too, stays. Without this, every spam bot's attempt is
+    kept for ever."""
     days = int(blog_setting("SERVICEPULSE_BLOG_PURGE_DAYS"))
     if days <= 0:
         return BlogPurge()
@@ -630,7 +632,7 @@ def blog_purge(*, now: datetime | None = None) -> BlogPurge:
     with transaction.atomic():
         requests, _ = WebmentionRequest.objects.filter(received_at__lt=cutoff).delete()
         subscriptions, _ = ReplySubscription.objects.filter(
-            confirmed_at__isnull=True, created_at__lt=cutoff
+            Q(confirmed_at__isnull=True, created_at__lt=cutoff) | Q(unsubscribed_at__lt=cutoff)
         ).delete()
     return BlogPurge(comments=comments, webmention_requests=requests, subscriptions=subscriptions)
 

@@ -71,6 +71,10 @@ def test_old_spam_trash_webmentions_and_unconfirmed_subscriptions_are_deleted(ma
         created_at=timezone.now() - timedelta(days=100)
     )
     pending_recent = subscription_request(comment=approved, email="late@example.org")
+    left = subscription_request(comment=approved, email="left@example.org")
+    ReplySubscription.objects.filter(pk=left.pk).update(
+        confirmed_at=timezone.now() - timedelta(days=200), unsubscribed_at=timezone.now() - timedelta(days=31)
+    )
     decisions_before = ModerationDecision.objects.count()
 
     purged = blog_purge()
@@ -85,7 +89,7 @@ def test_old_spam_trash_webmentions_and_unconfirmed_subscriptions_are_deleted(ma
     assert list(WebmentionRequest.objects.values_list("pk", flat=True)) == [new_request.pk]
     assert purged.webmention_requests == 1
     assert set(ReplySubscription.objects.values_list("pk", flat=True)) == {confirmed.pk, pending_recent.pk}
-    assert purged.subscriptions == 1
+    assert purged.subscriptions == 2  # never confirmed, and ended a month ago
     assert blog_purge().comments == 0  # nothing more to do
 
 

@@ -5,7 +5,8 @@ ids included. Pure Python, no database: `servicepulse.demo.services.demo_load` s
 
 The story, counted in ISO weeks back from the week holding `end` (week 0), in the organisation's time zone:
 
-* a term calendar: teaching weeks, a quiet reading week (-4), class-test week (0) — see `TERM_WEEKS`;
+* a term calendar: teaching weeks, a quiet reading week (-4), class-test week (0), and the weeks ahead to the
+  January exams, as a university's calendar runs to the end of its year — see `TERM_WEEKS`;
 * daily and weekly rhythms: quiet nights, busier weekdays, a Sunday-evening deadline rush on the VLE and
   assignment submission;
 * three planted incidents (`PLANTED_INCIDENTS`): Wi-Fi degrading over hours in one building (week -5),
@@ -52,6 +53,15 @@ TERM_WEEKS: list[TermWeekSpec] = [
     TermWeekSpec(-2, "teaching", "Teaching week 7"),
     TermWeekSpec(-1, "teaching", "Teaching week 8 (coursework deadline Sunday 23:59)"),
     TermWeekSpec(0, "exams", "Class-test week"),
+    # Ahead of "now": the demo holds no posts there, but a calendar that ended with this week would have the
+    # board warn that it runs out (as it should for a real one).
+    TermWeekSpec(1, "teaching", "Teaching week 9"),
+    TermWeekSpec(2, "teaching", "Teaching week 10"),
+    TermWeekSpec(3, "holiday", "Winter vacation"),
+    TermWeekSpec(4, "holiday", "Winter vacation"),
+    TermWeekSpec(5, "holiday", "Winter vacation"),
+    TermWeekSpec(6, "exams", "January exams"),
+    TermWeekSpec(7, "exams", "January exams"),
 ]
 CALM_WEEKS: list[int] = [-4, -2]
 
@@ -209,7 +219,7 @@ HOUR_PROFILE = [
 ]  # fmt: skip
 _HOUR_MEAN = sum(HOUR_PROFILE) / 24
 DAY_FACTOR = [1.15, 1.15, 1.05, 1.05, 0.85, 0.5, 0.7]  # Monday..Sunday
-TERM_FACTOR = {"teaching": 1.0, "reading": 0.55, "exams": 0.95}
+TERM_FACTOR = {"teaching": 1.0, "reading": 0.55, "exams": 0.95, "holiday": 0.3}
 EXAM_SERVICE_FACTOR = {
     "library": 1.7,
     "lecture-capture": 1.6,

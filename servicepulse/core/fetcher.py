@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import math
 import socket
 import time
 from collections.abc import Sequence
@@ -58,6 +59,19 @@ CROSS_ORIGIN_HEADERS = frozenset({"user-agent", "accept-encoding", "accept", "co
 ERROR_EXCERPT_CHARS = 200
 
 
+# The longest wait asked by a platform (Retry-After, a rate limit's reset) that is honoured: one asking for
+# years (or for longer than a date can hold, which raised where the wait was added to now) is tried again in a day.
+WAIT_MAX_SECONDS = 24 * 3600.0
+
+
+def bounded_wait(seconds: float | None) -> float | None:
+    """A platform's request to wait, in seconds, as honoured: between 0 and WAIT_MAX_SECONDS; None for none
+    (or for a NaN)."""
+    if seconds is None or math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), WAIT_MAX_SECONDS)
+
+
 class FetchError(Exception):
     """A fetch was refused or failed. `status` is the HTTP status when the server answered. `sent`: the request
     went out and no whole answer came back (a timeout after connecting, a connection dropped or an answer cut
@@ -75,7 +89,7 @@ class FetchError(Exception):
         super().__init__(message)
         self.url = url
         self.status = status
-        self.retry_after = retry_after
+        self.retry_after = bounded_wait(retry_after)
         self.sent = sent
 
 

@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from servicepulse.core.fetcher import bounded_wait
+
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
@@ -27,7 +29,7 @@ class ConnectorError(Exception):
         self, message: str, *, retry_after: float | None = None, result: PullResult | None = None
     ) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after = bounded_wait(retry_after)  # at most a day, whatever the platform asked
         # What a pull stored before it failed (it stays stored), so callers can report it.
         self.result = result
 

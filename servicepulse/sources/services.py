@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=6)
 BACKOFF_DOUBLINGS = 16  # 60 s x 2**16 is past MAX_BACKOFF: no need to count higher
-RETRY_AFTER_MAX = timedelta(days=1)
 MAX_RETENTION_DAYS = 36500  # a hundred years; far larger numbers put the cut-off date out of range
 
 
@@ -250,9 +249,7 @@ def source_record_failure(*, source: Source, error: str, retry_after: float | No
     now = timezone.now()
     failures = source.consecutive_failures + 1
     if retry_after is not None:
-        # A platform's wait is honoured up to a day: one beyond what a datetime holds raised here, and the
-        # failure went unrecorded.
-        delay = timedelta(seconds=min(max(retry_after, 1), RETRY_AFTER_MAX.total_seconds()))
+        delay = timedelta(seconds=max(retry_after, 1))  # at most a day (core.fetcher.bounded_wait)
     else:
         # The doubling stops once past the cap: 60 s x 2**41 overflowed timedelta at the 42nd failure in a
         # row (nine days of a feed gone), and from then on every poll retried without recording anything.

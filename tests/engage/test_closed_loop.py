@@ -252,6 +252,24 @@ def test_retry_after_from_the_platform_keeps_the_reply_pending(incident) -> None
     assert row.outcome == ReplyOutcome.PENDING and "rate limit" in row.error
 
 
+@pytest.mark.parametrize("wait", ["1e20", "inf"])
+def test_a_platform_asking_to_wait_for_ages_gets_the_reply_tried_again_within_a_day(incident, wait) -> None:  # type: ignore[no-untyped-def]
+    """A Retry-After beyond what a date can hold raised OverflowError while the reply was being put off: the
+    delivery stopped there and the reply stayed "sending". Every platform's wait is honoured up to a day."""
+    loop_send(incident=incident, actor=None)
+    limited = {
+        ("POST", "/api/chat.postMessage"): [
+            Answer(429, {"Retry-After": wait}, slack_fixture("error_ratelimited.json")),
+        ]
+    }
+    with ReplayServer({**BOTH, **limited}) as server:
+        point_everything_at(server.url)
+        result = loop_deliver(incident_id=incident.pk, incident_status="investigating")
+    assert result.sent == 1 and result.deferred == 2
+    row = LoopReply.objects.filter(attempts=1, mention__source__kind="slack").get()
+    assert row.outcome == ReplyOutcome.PENDING and "rate limit" in row.error
+
+
 def test_a_source_without_credentials_is_listed_then_reached_once_it_has_them(
     client, users, incident, immediate_tasks, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]

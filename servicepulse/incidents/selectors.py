@@ -361,10 +361,10 @@ def incident_detail(*, incident_id: int) -> IncidentDetail | None:
     labels = dict(IncidentState.choices)
     maintenance = incident.kind == IncidentKind.MAINTENANCE
     timeline = []
-    activities = list(incident.activities.select_related("user"))
+    # Not the "posts attached" rows: one per detection run that attached any (thousands for a long incident),
+    # which neither the timeline nor the growth chart shows.
+    activities = list(incident.activities.exclude(type=ActivityType.MENTIONS_ATTACHED).select_related("user"))
     for activity in activities:
-        if activity.type == ActivityType.MENTIONS_ATTACHED:
-            continue
         item = TimelineItem(
             at=activity.at,
             state=activity.state,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from servicepulse.analysis.selectors import mentions_for_service, wants_response_q
@@ -90,9 +90,11 @@ def inbox_counts(
     tab's number is what clicking it shows."""
     counts = {s.value: 0 for s in CaseState}
     items = inbox_items(assignee_id=assignee_id, team=team, service_id=service_id)
-    rows = items.order_by().values_list("case_state")  # type: ignore[misc]  # an annotation
-    for (state,) in rows.iterator():
-        counts[state] = counts.get(state, 0) + 1
+    # Counted by the database, grouped by the annotated state (a year of posts is some hundred thousand rows).
+    by_state = items.order_by().values("case_state")  # type: ignore[misc]  # an annotation
+    rows = by_state.annotate(n=Count("pk")).values_list("case_state", "n")
+    for state, n in rows:
+        counts[state] = counts.get(state, 0) + n
     return counts
 
 

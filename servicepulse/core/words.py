@@ -27,7 +27,15 @@ _CJK_RUN = regex.compile(f"[{_CJK}]+")
 # What is in a post but not its words: links (with a scheme or starting www.), e-mail addresses and @handles
 # (also with the full-width at sign, U+FF20). Themes, incident explanations and "You said" leave them out of
 # their word counts; "You said" also hides them in the quotes it shows.
-NOT_WORDS = regex.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|[@\uff20]\w[\w.]*", regex.IGNORECASE)
+# An address is a whole run without spaces holding an @ with a dot at least two characters after it, written
+# so that matching stays linear: it starts only where a run starts, takes the run's first @ and first dot
+# after it, and never backtracks. `\S+@\S+\.\S+` matched the same runs, but tried every split of every
+# start: a post of "a@a@a@..." (anyone can write one on Reddit or a forum a source reads) took time growing
+# with the cube of its length, minutes for a few thousand characters, on a web request (the service page's
+# themes) or a worker.
+NOT_WORDS = regex.compile(
+    r"(?:https?://|www\.)\S+|(?<!\S)\S[^\s@]*+@\S\S*?\.\S\S*+|[@\uff20]\w[\w.]*", regex.IGNORECASE
+)
 
 
 def words(text: str) -> list[str]:

@@ -27,8 +27,12 @@ def _limits(max_bytes: int | None, timeout: float | None) -> dict[str, Any]:
 
 
 def _call(url: str, **kwargs: Any) -> fetcher.FetchResponse:
+    # Every address fetched here was chosen by someone outside: a Webmention or Pingback source (anyone may
+    # send one), an endpoint a remote page names. The private networks SERVICEPULSE_FETCH_ALLOW_NETWORKS opens
+    # for the organisation's own feeds stay closed to them: a pingback would otherwise probe that intranet
+    # server's ports and paths for anyone, its faults telling what answered.
     try:
-        response = fetcher.fetch(url, raise_for_status=False, **kwargs)
+        response = fetcher.fetch(url, raise_for_status=False, configured_networks=False, **kwargs)
     except fetcher.AddressRefused as exc:
         raise FetchRefused(str(exc)) from exc
     except fetcher.FetchError as exc:

@@ -177,8 +177,14 @@ def resolve(host: str, port: int) -> list[str]:
     return addresses
 
 
-def _allowed_networks(extra: Sequence[str] | None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    configured = list(getattr(settings, "SERVICEPULSE_FETCH_ALLOW_NETWORKS", None) or [])
+def _allowed_networks(
+    extra: Sequence[str] | None, *, configured_networks: bool = True
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    configured = (
+        list(getattr(settings, "SERVICEPULSE_FETCH_ALLOW_NETWORKS", None) or [])
+        if configured_networks
+        else []
+    )
     return [ipaddress.ip_network(cidr, strict=False) for cidr in [*configured, *(extra or [])]]
 
 
@@ -188,16 +194,18 @@ def checked_address(
     *,
     allow_private_addresses: bool | None = None,
     allow_networks: Sequence[str] | None = None,
+    configured_networks: bool = True,
 ) -> str:
     """Resolve `host` and return the address to connect to, refusing hosts with any non-public address.
 
     Every address must be public (not just the first): a name that answers both a public and a private
-    address is refused, since a client library might pick either.
+    address is refused, since a client library might pick either. `configured_networks=False` leaves out
+    SERVICEPULSE_FETCH_ALLOW_NETWORKS (for addresses anyone may name, such as a linkback's source).
     """
     permit = allow_private() if allow_private_addresses is None else allow_private_addresses
     addresses = resolve(host, port)
     if not permit:
-        networks = _allowed_networks(allow_networks)
+        networks = _allowed_networks(allow_networks, configured_networks=configured_networks)
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
             if any(ip in network for network in networks):
@@ -288,8 +296,13 @@ def fetch(
     raise_for_status: bool = True,
     allow_private_addresses: bool | None = None,
     allow_networks: Sequence[str] | None = None,
+    configured_networks: bool = True,
 ) -> FetchResponse:
     """Fetch `url` within the limits above.
+
+    The private networks of SERVICEPULSE_FETCH_ALLOW_NETWORKS are reachable only with `configured_networks`
+    (the default): a URL that a visitor or a remote page chose (a linkback's source, an endpoint a page names)
+    is fetched with it False, so the intranet server allowed for one feed is not open to anyone.
 
     Raises FetchError (AddressRefused for a refused address) on a refused or failed fetch, on a body over
     `max_bytes`, and — when `raise_for_status` — on an HTTP error status, with `status` and, for 429 and 503,
@@ -308,7 +321,11 @@ def fetch(
         while True:
             parts, host, port = _split_checked(current)
             address = checked_address(
-                host, port, allow_private_addresses=allow_private_addresses, allow_networks=allow_networks
+                host,
+                port,
+                allow_private_addresses=allow_private_addresses,
+                allow_networks=allow_networks,
+                configured_networks=configured_networks,
             )
             # Connect to the address we checked; keep the name for Host, SNI and the certificate check.
             ip_host = f"[{address}]" if ":" in address else address

@@ -7,6 +7,7 @@ import xmlrpc.client
 import pytest
 
 from servicepulse.blog.models import Comment, CommentKind, CommentStatus
+from servicepulse.core import fetcher
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,6 +76,23 @@ def test_access_denied_for_private_sources_when_not_allowed(live_server, rpc, we
         rpc.pingback.ping("http://localhost:9/links", target)
     assert info.value.faultCode == 49
     assert "127.0.0.1" not in info.value.faultString and "SERVICEPULSE_" not in info.value.faultString
+
+
+def test_the_networks_allowed_for_feeds_are_not_open_to_pingbacks(live_server, rpc, web, make_post, settings):
+    """SERVICEPULSE_FETCH_ALLOW_NETWORKS opens an intranet server (here the loopback one) to the organisation's
+    own fetches (a feed). A pingback's source is anyone's choice: it must not reach that server, or anyone
+    could probe its ports and paths through the faults (16 for a 4xx, 50 for a 5xx, 17 for a page)."""
+    post = make_post()
+    target = f"{live_server.url}{post.get_absolute_url()}"
+    web.html("/links", f'<a href="{target}">x</a>')
+    settings.SERVICEPULSE_FETCH_ALLOW_PRIVATE = False
+    settings.SERVICEPULSE_FETCH_ALLOW_NETWORKS = ["127.0.0.0/8"]
+    assert fetcher.fetch(f"{web.base}/links").status == 200  # the feeds' fetches still reach it
+    web.received.clear()
+    assert _fault(rpc, f"{web.base}/links", target) == 49
+    assert _fault(rpc, f"{web.base}/admin/", target) == 49
+    assert web.received == []
+    assert not Comment.objects.filter(kind=CommentKind.PINGBACK).exists()
 
 
 def test_rate_limit_is_access_denied(live_server, rpc, web, make_post, settings):

@@ -200,7 +200,7 @@ def item(request: HttpRequest, mention_id: int) -> HttpResponse:
             "reply_limit": reply_limit(source=mention.source),
             "reply_too_long": reply_too_long(mention=mention, text=reply_initial) if reply_initial else "",
             "saved": saved,
-            "public_incidents": public_incident_list(unresolved_only=True),
+            "public_incidents": public_incident_list(unresolved_only=True, public=False),
             "can_act": _can_act(request),
         },
     )

@@ -63,11 +63,18 @@ class ComponentStatus:
 
 
 def public_incident_list(
-    *, unresolved_only: bool = False, since: datetime | None = None
+    *, unresolved_only: bool = False, since: datetime | None = None, public: bool = True
 ) -> QuerySet[PublicIncident]:
+    """Status page incidents, newest first. As the public sees them (`public`, the default): those of at least
+    one public service, each listing only its public services (a service made internal after an incident was
+    posted about it is not the public's to read, as for maintenance windows). `public=False`: all of them with
+    every service, for the staff's pages."""
+    services = Prefetch("services", queryset=component_list()) if public else "services"
     qs = PublicIncident.objects.prefetch_related(
-        "services", Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id"))
+        services, Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id"))
     )
+    if public:
+        qs = qs.filter(services__public=True).distinct()
     if unresolved_only:
         qs = qs.exclude(status=IncidentStatus.RESOLVED)
     if since is not None:

@@ -288,8 +288,8 @@ def _manage_page(
         "status/manage.html",
         {
             "can_act": _can_act(request),
-            "open_incidents": public_incident_list(unresolved_only=True),
-            "recent": public_incident_list().filter(status=IncidentStatus.RESOLVED)[:20],
+            "open_incidents": public_incident_list(unresolved_only=True, public=False),
+            "recent": public_incident_list(public=False).filter(status=IncidentStatus.RESOLVED)[:20],
             "maintenances": [(m, m.state_at(now)) for m in maintenance_list(at=now, public=False)],
             "incident_form": incident_form or IncidentForm(),
             "components": component_list(),
@@ -332,7 +332,7 @@ def manage_incident_new(request: HttpRequest) -> HttpResponse:
 @role_required(Role.VIEWER)
 @require_http_methods(["GET", "POST"])
 def manage_incident(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(public_incident_list(), pk=pk)
+    incident = get_object_or_404(public_incident_list(public=False), pk=pk)
     form = UpdateForm(request.POST or None, initial={"status": incident.status, "impact": incident.impact})
     if request.method == "POST":
         if not _can_act(request):

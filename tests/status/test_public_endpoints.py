@@ -220,3 +220,36 @@ def test_maintenance_of_internal_services_stays_off_the_public_pages(
     assert "Storage array swap" in public_texts[0] and "Moodle VLE" in public_texts[3]
     assert client.get(f"/status/maintenance/{internal.pk}/").status_code == 404
     assert [m.subject for m in mail.outbox] == ["[Scheduled maintenance] Storage array swap"]
+
+
+def test_incidents_name_no_service_made_internal_since(client, users, incident) -> None:  # type: ignore[no-untyped-def]
+    """A service made internal (catalogue: public off) after incidents were posted about it left the status
+    page, its badge and the components list, but its name stayed on those incidents for anyone to read: the
+    page, the incident page, the feed and summary.json (with its id). An incident of no public service any
+    more is gone from the public pages; the staff's pages still show every incident with every service."""
+    from servicepulse.catalog.models import Service
+
+    ServiceFactory(id="ldap", name="Staff directory sync", order=3)
+    mixed = public_incident_open(
+        title="Sign-in failing", service_ids=["vle", "ldap"], impact=Impact.DEGRADED, body="Looking."
+    )
+    only = public_incident_open(
+        title="Directory jobs stuck", service_ids=["ldap"], impact=Impact.DEGRADED, body="Looking."
+    )
+    Service.objects.filter(id="ldap").update(public=False)
+    public_texts = [
+        client.get("/status/").content.decode(),
+        client.get(f"/status/incidents/{mixed.pk}/").content.decode(),
+        client.get("/status/feed/").content.decode(),
+        client.get("/status/summary.json").content.decode(),
+    ]
+    for text in public_texts:
+        assert "Staff directory sync" not in text and '"ldap"' not in text
+    assert "Sign-in failing" in public_texts[0] and "Moodle VLE" in public_texts[1]
+    assert "Directory jobs stuck" not in public_texts[0] + public_texts[2] + public_texts[3]
+    assert client.get(f"/status/incidents/{only.pk}/").status_code == 404
+    summary = client.get("/status/summary.json").json()
+    assert next(i for i in summary["incidents"] if i["id"] == mixed.pk)["components"] == ["vle"]
+    client.force_login(users["responder"])
+    assert "Directory jobs stuck" in client.get("/status/manage/").content.decode()
+    assert "Directory jobs stuck" in client.get(f"/status/manage/incidents/{only.pk}/").content.decode()

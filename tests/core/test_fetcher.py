@@ -179,6 +179,61 @@ def test_size_limit_counts_decoded_bytes() -> None:
         assert len(fetch(server.url + "/big", max_bytes=5000).content) == 5000
 
 
+def test_a_compression_bomb_never_expands_past_the_limit_in_memory() -> None:
+    """A body compressed twice ("gzip, gzip") of 200 MB of zeros is under a kilobyte on the wire. httpx's
+    decoders inflated each layer in full before the size limit was counted: 400 MB held for a 100 kB fetch (and
+    gigabytes from a few kilobytes more), from any page a pingback names. Once-compressed bodies are decoded
+    within the limit; a second layer is refused."""
+    import tracemalloc
+    import zlib
+
+    def gz(data: bytes) -> bytes:
+        packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        return packer.compress(data) + packer.flush()
+
+    once = gz(bytes(200 * 1024 * 1024))
+    twice = gz(once)
+    with ReplayServer() as server:
+        server.add("GET", "/twice", Reply(200, {"Content-Encoding": "gzip, gzip"}, twice))
+        server.add("GET", "/once", Reply(200, {"Content-Encoding": "gzip"}, once))
+        refusals = [
+            ("/twice", "compressed as gzip, gzip|byte limit"),
+            ("/once", "over the 100000-byte limit"),
+        ]
+        for path, reason in refusals:
+            tracemalloc.start()
+            try:
+                with pytest.raises(FetchError, match=reason):
+                    fetch(server.url + path, max_bytes=100_000)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert peak < 20 * 1024 * 1024, f"{path}: {peak} bytes held"
+
+
+@pytest.mark.parametrize("coding", ["gzip", "x-gzip", "deflate", "raw-deflate", "identity", ""])
+def test_compressed_bodies_are_read(coding: str) -> None:
+    import zlib
+
+    text = b"<rss>" + b"news " * 50_000 + b"</rss>"
+    packers = {
+        "gzip": (zlib.MAX_WBITS | 16, "gzip"),
+        "x-gzip": (zlib.MAX_WBITS | 16, "x-gzip"),
+        "deflate": (zlib.MAX_WBITS, "deflate"),  # zlib-wrapped, as HTTP says
+        "raw-deflate": (-zlib.MAX_WBITS, "deflate"),  # what some servers send as "deflate"
+    }
+    headers, body = ({"Content-Encoding": coding} if coding else {}), text
+    if coding in packers:
+        wbits, name = packers[coding]
+        packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+        headers, body = {"Content-Encoding": name}, packer.compress(text) + packer.flush()
+    with ReplayServer() as server:
+        server.add("GET", "/feed", Reply(200, headers, body))
+        assert fetch(server.url + "/feed", max_bytes=len(text)).content == text
+        with pytest.raises(FetchError, match="byte limit"):
+            fetch(server.url + "/feed", max_bytes=len(text) - 1)
+
+
 def test_timeout_and_truncated_body() -> None:
     with ReplayServer() as server:
         server.add("GET", "/slow", Reply(200, body="late", delay=2))

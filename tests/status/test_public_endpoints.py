@@ -253,3 +253,15 @@ def test_incidents_name_no_service_made_internal_since(client, users, incident) 
     client.force_login(users["responder"])
     assert "Directory jobs stuck" in client.get("/status/manage/").content.decode()
     assert "Directory jobs stuck" in client.get(f"/status/manage/incidents/{only.pk}/").content.decode()
+
+
+def test_publicly_cached_pages_set_no_cookie(client, incident) -> None:  # type: ignore[no-untyped-def]
+    """The status pages are `public, max-age=60` for signed-out visitors, so a shared cache (a CDN, a reverse
+    proxy) may keep one answer for everyone: it carried a Set-Cookie of a fresh csrftoken, and every visitor
+    served from the cache was given the same CSRF secret, one an attacker could read by fetching the page."""
+    window = Maintenance.objects.get(title="Mail upgrade")
+    for path in ["/status/", f"/status/incidents/{incident.pk}/", f"/status/maintenance/{window.pk}/"]:
+        response = client.get(path)
+        assert response.status_code == 200 and response["Cache-Control"] == "public, max-age=60"
+        assert not response.cookies, f"{path} sets {list(response.cookies)}"
+    assert "<form" in client.get("/status/").content.decode()  # the subscribe form is still there

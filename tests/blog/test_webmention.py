@@ -139,3 +139,26 @@ def test_rate_limit_per_address_answers_429(client, post, settings):
     settings.SERVICEPULSE_BLOG_RATE_LIMIT = 2
     target = f"http://testserver{post.get_absolute_url()}"
     assert [_send(client, f"https://a.example/{i}", target).status_code for i in range(3)] == [202, 202, 429]
+
+
+@pytest.mark.parametrize("tail", ["<a" * 30_000, "<!--" * 30_000, "</" * 30_000, "<a b='" * 20_000])
+def test_a_malformed_source_page_is_read_in_linear_time(web, tail):
+    """Python's html.parser takes time quadratic in unclosed tags and comments: a source page ending in "<a"
+    repeated 30,000 times (60 kB; the blog fetches up to 1 MB) took seconds to read, and minutes at the limit,
+    inside the Pingback request (its web worker) or the Webmention verification. html5lib reads it in linear
+    time, and what the page says is still found."""
+    import time
+
+    from servicepulse.blog.fetching import fetch
+    from servicepulse.blog.linkbacks.discovery import read_source
+
+    target = "https://blog.example/blog/posts/a/"
+    web.html(
+        "/slow",
+        f'<title>Slow</title><div class="h-card p-author">Ann</div><a href="{target}">the post</a>' + tail,
+    )
+    response = fetch(f"{web.base}/slow")
+    started = time.perf_counter()
+    page = read_source(response, target)
+    assert time.perf_counter() - started < 1.5
+    assert page.links_to_target and page.title == "Slow" and page.author == "Ann"

@@ -48,6 +48,7 @@ def test_pingback_faults_and_success(live_server, rpc, web, make_post):
 
     assert _fault(rpc, f"{web.base}/gone", target) == 16
     assert _fault(rpc, "ftp://example.org/x", target) == 16
+    assert _fault(rpc, f"{web.base}/links?" + "x" * 1000, target) == 16  # longer than Comment.source_url
     assert _fault(rpc, f"{web.base}/nolink", target) == 17
     assert _fault(rpc, f"{web.base}/links", f"{live_server.url}/blog/posts/no-such-post/") == 32
     assert _fault(rpc, f"{web.base}/links", "https://elsewhere.example/blog/posts/x/") == 32

@@ -33,6 +33,8 @@ def test_request_checks_answer_400(client, post):
     )
     assert _send(client, "https://a.example/", "http://testserver/blog/").status_code == 400  # not a post
     assert client.get("/blog/webmention/").status_code == 405
+    long = "https://a.example/" + "x" * 1000  # longer than the row holds: a 500 on PostgreSQL
+    assert _send(client, long, target).status_code == 400
     assert WebmentionRequest.objects.count() == 0
 
 

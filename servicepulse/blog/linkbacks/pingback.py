@@ -30,13 +30,15 @@ TARGET_INVALID = 33
 ALREADY_REGISTERED = 48
 ACCESS_DENIED = 49
 UPSTREAM_ERROR = 50
+MAX_SOURCE_LENGTH = 1000  # Comment.source_url
 
 
 def ping(source: str, target: str, *, request_host: str | None = None, ip_address: str | None = None) -> str:
     """Register a pingback, or raise the specification's Fault."""
     if not isinstance(source, str) or not isinstance(target, str):
         raise Fault(GENERIC, "sourceURI and targetURI must be strings")
-    if not source.startswith(("http://", "https://")):
+    if not source.startswith(("http://", "https://")) or len(source) > MAX_SOURCE_LENGTH:
+        # Longer than Comment.source_url holds: PostgreSQL refused it once the page had been fetched.
         raise Fault(SOURCE_MISSING, "The source URI does not exist.")
     slug = post_slug_for_url(target, request_host=request_host)
     if slug is None:

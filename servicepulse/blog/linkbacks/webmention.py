@@ -12,6 +12,8 @@ from servicepulse.blog.selectors import post_for_url
 from servicepulse.blog.services import LinkbackData, linkback_remove, linkback_save, linkbacks_open
 from servicepulse.blog.spam import rate_limited
 
+MAX_URL_LENGTH = 1000  # WebmentionRequest.source and .target, Comment.source_url
+
 
 class WebmentionInvalid(ValueError):
     """The request fails §3.2.1: answer 400 with this message."""
@@ -42,6 +44,9 @@ def webmention_accept(
         raise WebmentionInvalid("source and target are both required")
     if not _valid_url(source) or not _valid_url(target):
         raise WebmentionInvalid("source and target must be http or https URLs")
+    if max(len(source), len(target)) > MAX_URL_LENGTH:
+        # The request row holds 1,000 characters: PostgreSQL refused a longer URL with a 500.
+        raise WebmentionInvalid(f"source and target must be at most {MAX_URL_LENGTH} characters long")
     if source.split("#")[0] == target.split("#")[0]:
         raise WebmentionInvalid("source and target must differ")
     post = post_for_url(target.split("#")[0], request_host=request_host)

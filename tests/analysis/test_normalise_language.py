@@ -3,6 +3,8 @@ for texts too short to tell."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from servicepulse.analysis.ml.language import UNDETERMINED, detect_language
@@ -16,6 +18,22 @@ def test_normalise_hides_handles_urls_and_addresses() -> None:
     )
     assert normalise(original) == "@user moodle down!! see http or mail email & @user"
     assert original.startswith("@ITServiceDesk")  # the caller keeps the original
+
+
+def test_bare_links_and_addresses_are_found_where_their_run_starts() -> None:
+    assert normalise("see bbc.co/news and news.uni.ac.uk/x i.t-help@uni.ac.uk") == "see http and http email"
+    assert normalise("ask a.b+c@x.y.org or (it@uni.ac.uk)") == "ask email or (email)"
+    assert normalise("moodle.uni.ac.uk is down, e-mail too") == "moodle.uni.ac.uk is down, e-mail too"
+
+
+@pytest.mark.parametrize(
+    "text", ["a." * 10_000, "a-" * 10_000, "a@" * 10_000, "a.a@" * 5_000, "x." * 9_999 + "com/"]
+)
+def test_a_crafted_post_is_normalised_in_linear_time(text: str) -> None:
+    # "a." * 10,000 took 15 s (each dot a new start, read to the end): a post anyone can write where a source reads.
+    started = time.perf_counter()
+    normalise(text)
+    assert time.perf_counter() - started < 0.5
 
 
 def test_normalise_keeps_hashtags_and_words_and_collapses_space() -> None:

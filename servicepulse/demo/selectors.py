@@ -37,3 +37,24 @@ def demo_state() -> DemoState | None:
         calendar=generator.term_calendar(end=end, tz=tz),
         calm_periods=generator.calm_periods(end=end, tz=tz),
     )
+
+
+def demo_published_logins() -> list[tuple[str, str, str]]:
+    """The demo's accounts that are active and still sign in with the password the demo publishes (README,
+    `run`'s banner), as (username, password, role): what `run` may announce, and what must not be served
+    beyond this machine."""
+    from django.contrib.auth import get_user_model
+
+    from servicepulse.demo.services import DEMO_USERS
+
+    users = {
+        user.get_username(): user
+        for user in get_user_model().objects.filter(
+            username__in=[name for name, _, _ in DEMO_USERS], is_active=True
+        )
+    }
+    return [
+        (name, password, role.label)
+        for name, password, role in DEMO_USERS
+        if name in users and users[name].check_password(password)
+    ]

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -120,6 +121,11 @@ def demo_load(
     """
     from servicepulse.demo.catalog import DEMO_CATALOG
 
+    if not settings.SERVICEPULSE_DEMO_ALLOWED:
+        raise DemoError(
+            "the demo is not loaded with production settings: its accounts' passwords are published "
+            "(start an empty install; `servicepulse users add NAME --role admin` makes the first admin)"
+        )
     if reset:
         demo_reset()
     anchor = demo_anchor()

@@ -109,6 +109,18 @@ def _left_running(group: int, output: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.own_database  # serves its own SQLite database, whatever DATABASE_URL says
+def _dev_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """`run` as a developer starts it: development settings, a SQLite database under `tmp_path`."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "servicepulse.config.settings.dev",
+        "SERVICEPULSE_DATA_DIR": str(tmp_path),
+        **extra,
+    }
+    env.pop("DATABASE_URL", None)
+    return env
+
+
 @pytest.mark.parametrize(
     "stop_signal",
     [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
@@ -116,13 +128,7 @@ def _left_running(group: int, output: str) -> str:
 )
 def test_run_serves_health_on_port_env_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
     port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "servicepulse.config.settings.dev",
-        "SERVICEPULSE_DATA_DIR": str(tmp_path),
-        "PORT": str(port),
-    }
-    env.pop("DATABASE_URL", None)
+    env = _dev_env(tmp_path, PORT=str(port))
     env.pop("SERVICEPULSE_BASE_URL", None)  # links must follow the port served on
     env.pop("SERVICEPULSE_ORGANISATION", None)  # a real organisation's first run is told to name itself
     # Started with SIGINT ignored, as a script's background job (`servicepulse run &`) is: Ctrl-C must still
@@ -204,12 +210,7 @@ def test_run_on_a_port_in_use_says_so_before_starting_anything(tmp_path: Path) -
     announced as running, nothing migrated."""
     from tests.cli import run_cli
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "servicepulse.config.settings.dev",
-        "SERVICEPULSE_DATA_DIR": str(tmp_path),
-    }
-    env.pop("DATABASE_URL", None)
+    env = _dev_env(tmp_path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -243,3 +244,35 @@ def test_migrate_alone_creates_the_database_cache_table(tmp_path: Path) -> None:
     with sqlite3.connect(database) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "servicepulse_cache" in tables
+
+
+@pytest.mark.own_database
+def test_run_will_not_serve_the_demos_published_accounts_beyond_this_machine(tmp_path: Path) -> None:
+    """`run --host 0.0.0.0` loaded the demo and served admin / demo-admin (passwords in the README) to the
+    network. The demo is for this machine only; its accounts, once they exist, too, until their passwords change."""
+    from tests.cli import run_cli
+
+    env = _dev_env(tmp_path)
+    port = str(_free_port())
+    proc = run_cli("run", "--host", "0.0.0.0", "--port", port, env=env, timeout=300)  # noqa: S104 - what is refused
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "CommandError: will not serve the demo's accounts on 0.0.0.0: their passwords are published (serve the "
+        "demo on this machine only, or start an empty install with --no-demo)"
+    )
+    assert "is running at" not in proc.stdout
+
+    made = run_cli(
+        "manage",
+        "shell",
+        "-c",
+        "from servicepulse.demo.services import demo_users_create; demo_users_create()",
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    proc = run_cli("run", "--no-demo", "--host", "0.0.0.0", "--port", port, env=env, timeout=300)  # noqa: S104
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "CommandError: will not serve the demo's accounts on 0.0.0.0: their passwords are published (admin, "
+        "responder, viewer: `servicepulse manage changepassword NAME`, or `servicepulse users deactivate NAME`)"
+    )

@@ -211,3 +211,28 @@ def test_the_sso_roles_settings_accept_are_the_roles() -> None:
     from servicepulse.config.settings.base import SSO_ROLES
 
     assert list(SSO_ROLES) == list(Role.values)
+
+
+def test_production_settings_never_load_the_demo(tmp_path: Path) -> None:
+    """Its accounts' passwords are in the README: a production install starts empty."""
+    env = _prod_env(tmp_path)
+    migrate = subprocess.run(
+        [sys.executable, "-m", "servicepulse.cli", "manage", "migrate", "-v", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    load = subprocess.run(
+        [sys.executable, "-m", "servicepulse.cli", "load-demo", "--no-analysis"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert load.returncode == 1
+    said = load.stderr.strip().splitlines()[-1]
+    assert said.startswith("CommandError: the demo is not loaded with production settings"), load.stderr[
+        -2000:
+    ]

@@ -111,3 +111,21 @@ def test_demo_posts_are_analysed_and_detection_runs_over_the_history() -> None:
         service_id="vle", confirmed_at__gte=vle.onset, confirmed_at__lte=vle.end
     )
     assert confirmed.exists()
+
+
+@pytest.mark.django_db
+def test_only_accounts_still_on_their_published_password_are_announced() -> None:
+    from django.contrib.auth import get_user_model
+
+    from servicepulse.demo.selectors import demo_published_logins
+    from servicepulse.demo.services import demo_users_create
+
+    assert demo_published_logins() == []  # a real organisation's database: no demo accounts to announce
+    demo_users_create()
+    assert [name for name, _, _ in demo_published_logins()] == ["admin", "responder", "viewer"]
+    users = get_user_model().objects
+    admin = users.get(username="admin")
+    admin.set_password("a long private passphrase")
+    admin.save()
+    users.filter(username="viewer").update(is_active=False)
+    assert demo_published_logins() == [("responder", "demo-responder", "Responder")]

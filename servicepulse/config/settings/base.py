@@ -353,6 +353,8 @@ SERVICEPULSE_WEBHOOK_MAX_BYTES = get_env("SERVICEPULSE_WEBHOOK_MAX_BYTES", 1024 
 # counted against the client its X-Forwarded-For names (rate limits), not against the proxy itself.
 SERVICEPULSE_TRUSTED_PROXIES = get_env("SERVICEPULSE_TRUSTED_PROXIES", [], cast=str_to_networks)
 SERVICEPULSE_BUCKET_MINUTES = get_env("SERVICEPULSE_BUCKET_MINUTES", 15, cast=int)
+# Whether the demo (whose accounts have published passwords) may be loaded: not with production settings.
+SERVICEPULSE_DEMO_ALLOWED = True
 # The demo's name, the default: production warns while it is still in use (core/checks.py).
 DEMO_ORGANISATION = "Northgate University"
 SERVICEPULSE_ORGANISATION = get_env("SERVICEPULSE_ORGANISATION", DEMO_ORGANISATION)

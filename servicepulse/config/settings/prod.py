@@ -58,6 +58,7 @@ if TASK_BACKEND == "rq" and not get_env("REDIS_URL", None):  # noqa: F405
         "machine shares (e.g. redis://cache.internal:6379/3)"
     )
 DEBUG = False
+SERVICEPULSE_DEMO_ALLOWED = False  # its accounts' passwords are in the README
 if SERVICEPULSE_FETCH_ALLOW_PRIVATE:  # noqa: F405
     # It lifts the address guard for every fetch, webmention and pingback sources included: anyone on the
     # internet could then make the server fetch its own loopback, the intranet or the cloud metadata address.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import os
 import signal
 import socket
@@ -48,17 +49,28 @@ class Command(BaseCommand):
         if not os.environ.get("SERVICEPULSE_BASE_URL"):
             os.environ["SERVICEPULSE_BASE_URL"] = settings.BASE_URL = _local_url(host, port)
         call_command("migrate", interactive=False, verbosity=0)  # creates the cache table too (core.apps)
-        demo_logins: list[tuple[str, str, str]] = []
-        if not options["no_demo"] and not Service.objects.exists():
-            from servicepulse.demo.services import demo_load
+        from servicepulse.demo.selectors import demo_published_logins
+        from servicepulse.demo.services import demo_load
 
+        load_demo = not options["no_demo"] and not Service.objects.exists()
+        demo_logins = demo_published_logins()
+        if (load_demo or demo_logins) and not (_is_loopback(host) and settings.SERVICEPULSE_DEMO_ALLOWED):
+            # The demo's passwords are in the README: its accounts are for this machine only.
+            if demo_logins:
+                names = ", ".join(name for name, _, _ in demo_logins)
+                fix = f"{names}: `servicepulse manage changepassword NAME`, or `servicepulse users deactivate NAME`"
+            elif settings.SERVICEPULSE_DEMO_ALLOWED:
+                fix = "serve the demo on this machine only, or start an empty install with --no-demo"
+            else:
+                fix = "start an empty install with --no-demo"
+            where = f"on {host}" if settings.SERVICEPULSE_DEMO_ALLOWED else "with production settings"
+            raise CommandError(
+                f"will not serve the demo's accounts {where}: their passwords are published ({fix})"
+            )
+        if load_demo:
             self.stderr.write("Loading the demo university (first run only)...")
-            summary = demo_load()
-            demo_logins = summary.logins
-        elif not options["no_demo"]:
-            from servicepulse.demo.services import demo_logins as existing_logins
-
-            demo_logins = existing_logins()
+            demo_load()
+            demo_logins = demo_published_logins()
 
         url = _local_url(host, port) + "/"
         python = sys.executable
@@ -183,6 +195,16 @@ def _port(option: int | None) -> int:
     if not 0 < port < 65536:
         raise CommandError(f"{where} must be a port number from 1 to 65535 (got {raw!r})")
     return port
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether `host` (an address or a name) is this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_can_bind(host: str, port: int) -> None:

@@ -136,6 +136,9 @@ def housekeeping_run(*, now: datetime | None = None, batch: int = 5000) -> int:
       ones stay. Deleted `batch` rows at a time, so a first run over a year's rows never holds SQLite's write
       lock for long.
     - Expired sign-in sessions, through the session engine's own `clear_expired` (what `clearsessions` runs).
+    - Heartbeats not renewed for a week: processes killed without a clean stop leave their row (a worker
+      started without `--worker-id` has a new name each time). /health/ reads the freshest beat, and a task
+      held by a worker whose beat is gone is requeued as for a stale one.
     """
     from importlib import import_module
 
@@ -159,6 +162,7 @@ def housekeeping_run(*, now: datetime | None = None, batch: int = 5000) -> int:
         while ids := list(old.values_list("id", flat=True)[:batch]):
             deleted += DBTaskResult.objects.filter(id__in=ids).delete()[0]
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    WorkerHeartbeat.objects.filter(last_beat_at__lt=now - timedelta(days=7)).delete()
     return deleted
 
 

@@ -1,5 +1,6 @@
 """The nightly housekeeping deletes what the running system leaves behind (old finished task results, expired
-sessions) and keeps what is still needed: waiting and running tasks, recent results, failures for longer."""
+sessions, heartbeats of processes long gone) and keeps what is still needed: waiting and running tasks, recent
+results, failures for longer, live heartbeats."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from servicepulse.core.models import WorkerHeartbeat
 from servicepulse.core.scheduler import periodic_jobs
 from servicepulse.core.services import housekeeping_run
 from servicepulse.core.tasks import noop
@@ -67,6 +69,20 @@ def test_expired_sessions_go_and_live_ones_stay() -> None:
     housekeeping_run()
 
     assert set(Session.objects.values_list("session_key", flat=True)) == {live.session_key}
+
+
+def test_heartbeats_of_processes_gone_for_a_week_are_forgotten() -> None:
+    now = timezone.now()
+    for name, age in (
+        ("host-1", timedelta(seconds=5)),
+        ("host-2", timedelta(days=2)),
+        ("old-1", timedelta(days=8)),
+    ):
+        WorkerHeartbeat.objects.create(name=name, started_at=now - age, last_beat_at=now - age)
+
+    housekeeping_run()
+
+    assert sorted(WorkerHeartbeat.objects.values_list("name", flat=True)) == ["host-1", "host-2"]
 
 
 def test_runs_every_night() -> None:

@@ -74,7 +74,11 @@ def post_published_get(*, slug: str) -> Post | None:
 
 def posts_unpublished() -> QuerySet[Post]:
     """Drafts and scheduled posts, for the writers."""
-    return Post.objects.exclude(status=PostStatus.PUBLISHED).select_related("author").order_by("-updated_at")
+    return (
+        Post.objects.exclude(status=PostStatus.PUBLISHED)
+        .select_related("author")
+        .order_by("-updated_at", "-pk")
+    )
 
 
 def archive_months() -> list[tuple[datetime, int]]:

@@ -356,7 +356,10 @@ def xmlrpc(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 def drafts(request: HttpRequest) -> HttpResponse:
-    return render(request, "blog/drafts.html", {"posts": selectors.posts_unpublished()})
+    # A "You said, we did" draft a week, and others: paged, most recently changed first.
+    return render(
+        request, "blog/drafts.html", {"page": _paginate(request, selectors.posts_unpublished(), per_page=25)}
+    )
 
 
 def _save_post_from_form(request: HttpRequest, form: PostForm, post: Post | None) -> Post:

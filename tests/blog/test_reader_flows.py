@@ -194,6 +194,17 @@ def test_drafts_page_closes_every_element_it_opens(clients, make_post):
     assert html.count("<div") == html.count("</div>")
 
 
+def test_drafts_are_paged_most_recently_changed_first(clients, make_post):
+    """A "You said, we did" draft comes every week: a year of them was one long table."""
+    for week in range(30):
+        make_post(title=f"You said, we did: week {week:02d}", publish=False)
+    first = clients["admin"].get("/blog/drafts/").content.decode()
+    assert "week 29" in first and "week 05" in first and "week 04" not in first
+    assert "Page 1 of 2" in first
+    second = clients["admin"].get("/blog/drafts/?page=2").content.decode()
+    assert "week 04" in second and "week 00" in second and "week 29" not in second
+
+
 def test_held_comment_shows_to_its_writer_after_the_second_copy(client, make_post):
     post = make_post()
     data = _form()

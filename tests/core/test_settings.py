@@ -215,22 +215,12 @@ def test_the_sso_roles_settings_accept_are_the_roles() -> None:
 
 def test_production_settings_never_load_the_demo(tmp_path: Path) -> None:
     """Its accounts' passwords are in the README: a production install starts empty."""
+    from tests.cli import run_cli
+
     env = _prod_env(tmp_path)
-    migrate = subprocess.run(
-        [sys.executable, "-m", "servicepulse.cli", "manage", "migrate", "-v", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    migrate = run_cli("manage", "migrate", "-v", "0", env=env, timeout=300)
     assert migrate.returncode == 0, migrate.stderr[-2000:]
-    load = subprocess.run(
-        [sys.executable, "-m", "servicepulse.cli", "load-demo", "--no-analysis"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    load = run_cli("load-demo", "--no-analysis", env=env)
     assert load.returncode == 1
     said = load.stderr.strip().splitlines()[-1]
     assert said.startswith("CommandError: the demo is not loaded with production settings"), load.stderr[

@@ -34,7 +34,7 @@ def lease_holder(*, name: str, now: datetime | None = None) -> Lease | None:
 def redis_urls() -> list[str]:
     """The Redis servers this deployment needs: the cache's (rate limits) and, with RQ, the queue's."""
     urls = []
-    cache = settings.CACHES.get("default", {})
+    cache: dict[str, Any] = settings.CACHES.get("default", {})
     if cache.get("BACKEND", "").endswith("RedisCache") and cache.get("LOCATION"):
         urls.append(str(cache["LOCATION"]))
     if settings.TASK_BACKEND == "rq":

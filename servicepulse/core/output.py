@@ -1,4 +1,5 @@
-"""Files the commands write (`export`, `analyze`): they appear only once complete."""
+"""Files the commands write (`export`, `analyze`): they appear only once complete. Cells of the CSV files the
+pages export, safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
@@ -48,3 +49,13 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# A cell a spreadsheet would read as a formula (CSV injection): it is written with a leading apostrophe.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """`value` as a CSV cell that a spreadsheet shows as text: a post or a title beginning "=HYPERLINK(...)"
+    must not run as a formula in the reader's Excel."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value

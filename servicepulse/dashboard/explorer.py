@@ -32,6 +32,7 @@ from servicepulse.analysis.selectors import (
 from servicepulse.analysis.services import correction_create, correction_revert
 from servicepulse.catalog.models import Service
 from servicepulse.catalog.selectors import service_resolve
+from servicepulse.core.output import spreadsheet_cell
 from servicepulse.core.times import local_time_text
 from servicepulse.dashboard.forms import set_choices
 from servicepulse.dashboard.selectors import live_counts_forget, mention_search_q
@@ -460,12 +461,6 @@ EXPORT_COLUMNS = [
     "sentiment",
     "spam",
 ]
-# A cell a spreadsheet would read as a formula (CSV injection): it is written with a leading apostrophe.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
 def _yes_no(value: bool | None) -> str:
@@ -494,11 +489,11 @@ def _export_batch(mentions: list[Mention]) -> Iterator[list[str]]:
         yield [
             str(m.pk),
             timezone.localtime(m.created_at).isoformat(),
-            _cell(m.source.name),
-            _cell(m.author or ""),
-            _cell(m.url or ""),
-            _cell(m.text),
-            _cell("; ".join(tag.service.name for tag in a.tags.all()) if a is not None else ""),
+            spreadsheet_cell(m.source.name),
+            spreadsheet_cell(m.author or ""),
+            spreadsheet_cell(m.url or ""),
+            spreadsheet_cell(m.text),
+            spreadsheet_cell("; ".join(tag.service.name for tag in a.tags.all()) if a is not None else ""),
             _yes_no(a.complaint if a is not None else None),
             a.sentiment if a is not None else "",
             _yes_no(a.spam if a is not None else None),

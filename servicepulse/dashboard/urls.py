@@ -8,6 +8,7 @@ urlpatterns = [
     path("services/<slug:service_id>/", board.service_detail, name="service"),
     path("incidents/", incidents.incident_list, name="incidents"),
     path("incidents/open/", incidents.incident_open, name="incident-open"),
+    path("incidents/export.csv", incidents.incident_export, name="incidents-export"),
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),
     path("incidents/<int:pk>/act/", incidents.incident_act, name="incident-act"),
     path("mentions/", mentions.explorer, name="mentions"),

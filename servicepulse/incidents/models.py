@@ -120,6 +120,35 @@ class Incident(models.Model):
         return incident_state_label(state=self.state, kind=self.kind)
 
     @property
+    def cancelled_before_start(self) -> bool:
+        """Planned maintenance ended before its window began: the work was called off, not done. It is recorded
+        as resolved (the one ending state); the pages read it as cancelled, not as "completed" in no time."""
+        return (
+            self.kind == IncidentKind.MAINTENANCE
+            and self.resolved_at is not None
+            and self.resolved_at < self.started_at
+        )
+
+    @property
+    def shown_state(self) -> str:
+        """Its state in the words of the incident pages and the incidents export: maintenance is Scheduled,
+        under way (Maintenance) or Cancelled before it started; a detected rise that faded before it was
+        confirmed says so; else `state_label`."""
+        if self.cancelled_before_start:
+            return "Cancelled"
+        if (
+            self.kind == IncidentKind.DETECTED
+            and self.state == IncidentState.RESOLVED
+            and not self.confirmed_at
+        ):
+            return "Faded, not confirmed"
+        if self.upcoming:
+            return "Scheduled"
+        if self.kind == IncidentKind.MAINTENANCE and self.state != IncidentState.RESOLVED:
+            return "Maintenance"
+        return self.state_label
+
+    @property
     def board_state(self) -> str:
         """How the board shows it: maintenance, a possible problem, or an incident."""
         if self.kind == IncidentKind.MAINTENANCE:

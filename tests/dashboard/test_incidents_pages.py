@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html as html_lib
+import io
 import re
 from datetime import timedelta
 from typing import Any
@@ -639,3 +641,84 @@ def test_the_problem_detected_filter_lists_what_detection_found_and_opened_by_ha
     assert listed("confirmed") == [detected.title]
     assert listed("manual") == [by_hand.title, closed_by_hand.title]
     assert listed("open") == [detected.title, possible.title, by_hand.title]
+
+
+@pytest.mark.django_db
+def test_the_incidents_the_list_shows_download_as_csv_in_the_pages_words(
+    world: dict[str, Any], clients: dict[str, Client], settings: Any
+) -> None:
+    """For an incident review or a monthly report: the list's filters, its words for each state, local times,
+    minutes run, and a title typed as a formula kept as text."""
+    from servicepulse.incidents.models import Incident, IncidentKind, IncidentState
+
+    settings.BASE_URL = "https://pulse.northgate.ac.uk"
+    now = timezone.now().replace(second=0, microsecond=0)
+    outage = incident_services.incident_create(
+        service_id="vle", title="Moodle uploads failing", started_at=now - timedelta(hours=5),
+        kind=IncidentKind.DETECTED, at=now - timedelta(hours=4, minutes=40),
+    )  # fmt: skip
+    incident_services.incident_update_status(incident=outage, state=IncidentState.RESOLVED)
+    Incident.objects.filter(pk=outage.pk).update(
+        resolved_at=now - timedelta(hours=3, minutes=25), affected_authors=21
+    )
+    formula = incident_services.incident_create(
+        service_id="wifi",
+        title='=HYPERLINK("https://evil.example","Eduroam")',
+        started_at=now - timedelta(hours=1),
+    )
+    upgrade = incident_services.maintenance_schedule(
+        service_id="vle",
+        title="Moodle upgrade",
+        start=now + timedelta(days=1),
+        end=now + timedelta(days=1, hours=2),
+    )
+    called_off = incident_services.maintenance_schedule(
+        service_id="wifi",
+        title="Access point swap",
+        start=now + timedelta(days=2),
+        end=now + timedelta(days=2, hours=1),
+    )
+    incident_services.incident_update_status(incident=called_off, state=IncidentState.RESOLVED)
+
+    page = clients["viewer"].get("/incidents/", {"service": "vle"}).content.decode()
+    assert 'href="/incidents/export.csv?service=vle" download>Download these incidents (CSV)' in page
+
+    response = clients["viewer"].get("/incidents/export.csv")
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="servicepulse-incidents-{timezone.localdate():%Y-%m-%d}.csv"'
+    )
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")  # Excel reads it as UTF-8
+    header, *rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+    assert header == [
+        "id", "service", "title", "kind", "state", "start", "confirmed", "end", "planned_end", "minutes",
+        "people_affected", "page",
+    ]  # fmt: skip
+    by_id = {int(row[0]): dict(zip(header, row, strict=True)) for row in rows}
+    assert list(by_id) == [called_off.pk, upgrade.pk, formula.pk, outage.pk]  # newest start first, as listed
+
+    assert by_id[outage.pk]["state"] == "Resolved" and by_id[outage.pk]["kind"] == "Detected"
+    assert by_id[outage.pk]["start"] == timezone.localtime(outage.started_at).isoformat()
+    assert (
+        by_id[outage.pk]["confirmed"] == timezone.localtime(now - timedelta(hours=4, minutes=40)).isoformat()
+    )
+    assert by_id[outage.pk]["minutes"] == "95" and by_id[outage.pk]["people_affected"] == "21"
+    assert by_id[outage.pk]["page"] == f"https://pulse.northgate.ac.uk/incidents/{outage.pk}/"
+    assert by_id[formula.pk]["title"] == '\'=HYPERLINK("https://evil.example","Eduroam")'
+    assert by_id[formula.pk]["state"] == "Incident" and by_id[formula.pk]["end"] == ""
+    assert by_id[formula.pk]["minutes"] == ""  # still open
+    assert by_id[upgrade.pk]["state"] == "Scheduled" and by_id[upgrade.pk]["planned_end"] != ""
+    assert by_id[called_off.pk]["state"] == "Cancelled" and by_id[called_off.pk]["minutes"] == ""
+
+    # The list's filters; a service in the file's name only when it is one.
+    vle = clients["viewer"].get("/incidents/export.csv", {"service": "vle", "state": "resolved"})
+    assert 'filename="servicepulse-incidents-vle-' in vle["Content-Disposition"]
+    assert [row[0] for row in csv.reader(io.StringIO(vle.content.decode("utf-8-sig")))][1:] == [
+        str(outage.pk)
+    ]
+    odd = clients["viewer"].get("/incidents/export.csv", {"service": 'x"; y'})
+    assert odd["Content-Disposition"].startswith('attachment; filename="servicepulse-incidents-2')
+    assert len(list(csv.reader(io.StringIO(odd.content.decode("utf-8-sig"))))) == 1  # the header alone
+
+    assert Client().get("/incidents/export.csv").status_code == 302  # signed out: to the sign-in page

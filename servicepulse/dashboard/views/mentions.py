@@ -3,8 +3,6 @@ putting a corrected label back to servicepulse's reading (responder)."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -14,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from servicepulse.accounts.roles import Role, has_role, role_required
 from servicepulse.analysis.models import CorrectionField
-from servicepulse.core.http import next_url
+from servicepulse.core.http import csv_download, next_url
 from servicepulse.dashboard.explorer import (
     MAX_MENTION_ID,
     CappedPaginator,
@@ -67,15 +65,9 @@ def explorer(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     """The posts the explorer's filters match, as CSV."""
     filters = ExplorerFilters(request.GET or None)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    # A byte-order mark first: Excel reads a CSV without one in the machine's legacy code page, and Welsh,
-    # Arabic or Chinese posts come out garbled.
-    response.write("\ufeff")
-    csv.writer(response).writerows(explorer_export_rows(filters))
     service = filters.values().get("service", "")
     name = f"servicepulse-posts{f'-{service}' if service else ''}-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(explorer_export_rows(filters), filename=name)
 
 
 def _filters_query(request: HttpRequest) -> str:

@@ -79,7 +79,7 @@ def incident_url(incident: Incident) -> str:
     try:
         path = reverse("dashboard:incident", args=[incident.pk])
     except NoReverseMatch:
-        path = f"/dashboard/incidents/{incident.pk}/"
+        path = f"/incidents/{incident.pk}/"  # where the dashboard serves it
     return f"{settings.BASE_URL}{path}"
 
 

@@ -1,14 +1,13 @@
 """The digest's Atom feed. Feed readers cannot sign in, so the URL carries a signed token naming the user
-(shown on the digest page); the feed answers 403 without a valid token of a user who still has a role."""
+(shown on the digest page); the feed answers 403 without a valid token of a user who still has a role, or with
+the token of a link the user has since replaced."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.syndication.views import Feed
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -17,9 +16,7 @@ from django.utils.feedgenerator import Atom1Feed
 
 from servicepulse.accounts.roles import Role, has_role
 from servicepulse.publish.models import Digest
-from servicepulse.publish.selectors import digest_context, digest_list
-
-FEED_SALT = "servicepulse.publish.digest-feed"
+from servicepulse.publish.selectors import digest_context, digest_feed_user, digest_list
 
 
 class DigestFeed(Feed):
@@ -28,14 +25,13 @@ class DigestFeed(Feed):
     subtitle = "servicepulse's weekly learning digest"
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            user_id = signing.loads(request.GET.get("token", ""), salt=FEED_SALT)
-        except signing.BadSignature:
+        user = digest_feed_user(token=request.GET.get("token", ""))
+        if user is None:
             raise PermissionDenied(
-                "a valid feed token is needed (copy the feed link from the digest page)"
-            ) from None
-        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-        if user is None or not has_role(user, Role.VIEWER):
+                "a valid feed token is needed (copy the feed link from the digest page; "
+                "making a new link there stops the earlier ones)"
+            )
+        if not user.is_active or not has_role(user, Role.VIEWER):
             raise PermissionDenied("this feed token's user has no access any more")
         return super().__call__(request, *args, **kwargs)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -191,3 +192,17 @@ class PostBack(models.Model):
 
     def __str__(self) -> str:
         return f"post-back of comment {self.comment_id} ({self.state})"
+
+
+class DigestFeedKey(models.Model):
+    """Which of a person's private digest feed links works: the link signs their id and this generation, so
+    making a new link (a leaked one, a feed reader given up) stops every earlier one. No row: generation 0."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_feed_key"
+    )
+    generation = models.PositiveIntegerField(default=0)
+    renewed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"digest feed link {self.generation} of user {self.user_id}"

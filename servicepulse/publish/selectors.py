@@ -4,12 +4,47 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+
 from servicepulse.catalog.models import Service
 from servicepulse.mentions.models import Mention
-from servicepulse.publish.models import Digest
+from servicepulse.publish.models import Digest, DigestFeedKey
 
 if TYPE_CHECKING:
     from servicepulse.publish.forms import CrossPostTargetForm
+
+
+FEED_SALT = "servicepulse.publish.digest-feed"
+
+
+def digest_feed_generation(*, user_id: int) -> int:
+    key = DigestFeedKey.objects.filter(user_id=user_id).values_list("generation", flat=True).first()
+    return key or 0
+
+
+def digest_feed_token(*, user_id: int) -> str:
+    """The token of a person's private digest feed link: their id and the link's generation, signed."""
+    return signing.dumps([user_id, digest_feed_generation(user_id=user_id)], salt=FEED_SALT)
+
+
+def digest_feed_user(*, token: str) -> AbstractBaseUser | None:
+    """The person whose current feed link carries `token`; None for a forged token or one from a link made
+    before their newest. (A token of the first links signed the id alone: it is generation 0.)"""
+    try:
+        signed = signing.loads(token, salt=FEED_SALT)
+    except signing.BadSignature:
+        return None
+    if isinstance(signed, int):
+        user_id, generation = signed, 0
+    elif isinstance(signed, list) and len(signed) == 2:
+        user_id, generation = signed
+    else:
+        return None
+    if generation != digest_feed_generation(user_id=user_id):
+        return None
+    return get_user_model().objects.filter(pk=user_id).first()
 
 
 def digest_latest() -> Digest | None:

@@ -8,11 +8,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from servicepulse.mentions.models import Mention
-from servicepulse.publish.models import Digest
+from servicepulse.publish.models import Digest, DigestFeedKey
+from servicepulse.publish.selectors import digest_feed_token
 from servicepulse.publish.topics import cluster_topics
 from servicepulse.sources.models import Audience
 
@@ -142,3 +144,14 @@ def digest_email_send(*, digest: Digest, recipients: list[str]) -> int:
     sent = message.send()
     Digest.objects.filter(pk=digest.pk).update(emailed_at=timezone.now())
     return sent
+
+
+def digest_feed_renew(*, user_id: int) -> str:
+    """Make a new private digest feed link for a person (a link leaked, a feed reader given up): every earlier
+    link of theirs stops working. Returns the new link's token."""
+    with transaction.atomic():
+        key, _ = DigestFeedKey.objects.select_for_update().get_or_create(user_id=user_id)
+        DigestFeedKey.objects.filter(pk=key.pk).update(
+            generation=F("generation") + 1, renewed_at=timezone.now()
+        )
+    return digest_feed_token(user_id=user_id)

@@ -1,24 +1,26 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
-from django.core import signing
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from servicepulse.accounts.roles import Role, role_required
 from servicepulse.core.forms import tell_time_notes
 from servicepulse.core.times import local_time_text
-from servicepulse.publish.feeds import FEED_SALT
 from servicepulse.publish.models import Digest
 from servicepulse.publish.networks import NETWORKS
-from servicepulse.publish.selectors import digest_context, digest_latest, digest_list
+from servicepulse.publish.selectors import digest_context, digest_feed_token, digest_latest, digest_list
+from servicepulse.publish.services import digest_feed_renew
 
 
 def _page(request: HttpRequest, digest: Digest | None) -> HttpResponse:
     context = digest_context(digest=digest) if digest is not None else {"digest": None, "topics": []}
-    token = signing.dumps(request.user.pk, salt=FEED_SALT)
+    token = digest_feed_token(user_id=cast(int, request.user.pk))
     context["feed_url"] = request.build_absolute_uri(reverse("publish:digest_feed") + f"?token={token}")
     context["archive"] = digest_list()
     return render(request, "publish/digest.html", context)
@@ -27,6 +29,18 @@ def _page(request: HttpRequest, digest: Digest | None) -> HttpResponse:
 @role_required(Role.VIEWER)
 def digest_current(request: HttpRequest) -> HttpResponse:
     return _page(request, digest_latest())
+
+
+@role_required(Role.VIEWER)
+@require_POST
+def digest_feed_new(request: HttpRequest) -> HttpResponse:
+    """A new private feed link for the person asking; their earlier links stop working."""
+    digest_feed_renew(user_id=cast(int, request.user.pk))  # signed in: role_required
+    messages.success(
+        request,
+        "Your digest feed has a new link: give it to your feed reader. The earlier links no longer work.",
+    )
+    return redirect("publish:digest")
 
 
 @role_required(Role.VIEWER)

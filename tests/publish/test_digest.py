@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
-from django.core import mail, signing
+from django.core import mail
 
 from servicepulse.catalog.services import catalog_load
 from servicepulse.demo.catalog import DEMO_CATALOG
 from servicepulse.mentions.services import MentionData, mentions_ingest
-from servicepulse.publish.feeds import FEED_SALT
+from servicepulse.publish.selectors import digest_feed_token
 from servicepulse.publish.services import digest_build, digest_email_send
 from servicepulse.sources.models import Audience
 from tests.factories import SourceFactory
@@ -110,7 +110,7 @@ def test_page_email_and_private_feed(peer_week: dict[str, list[int]], client, us
     client.logout()
     assert client.get("/publish/digest/feed/").status_code == 403
     assert client.get("/publish/digest/feed/?token=forged").status_code == 403
-    token = signing.dumps(users["viewer"].pk, salt=FEED_SALT)
+    token = digest_feed_token(user_id=users["viewer"].pk)
     feed = client.get(f"/publish/digest/feed/?token={token}")
     assert feed.status_code == 200
     root = ElementTree.fromstring(feed.content)
@@ -131,7 +131,7 @@ def test_email_and_feed_link_services_with_absolute_addresses(
     assert 'href="https://pulse.northgate.example/services/vle/"' in html  # a mail client has no site
     assert 'href="/services/' not in html
 
-    token = signing.dumps(users["viewer"].pk, salt=FEED_SALT)
+    token = digest_feed_token(user_id=users["viewer"].pk)
     feed = client.get(f"/publish/digest/feed/?token={token}").content.decode()
     assert "https://pulse.northgate.example/services/vle/" in feed
     assert "&quot;/services/" not in feed and 'href="/services/' not in feed

@@ -7,10 +7,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from django.core import signing
 from django.test import Client
 
-from servicepulse.publish.feeds import FEED_SALT
+from servicepulse.publish.selectors import digest_feed_token
 from servicepulse.publish.services import digest_build
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +19,7 @@ ATOM = {"a": "http://www.w3.org/2005/Atom"}
 def test_feed_links_use_the_base_url(users: dict[str, Any], settings: Any) -> None:
     settings.BASE_URL = "https://pulse.northgate.example"
     digest_build(week_start=date(2026, 11, 16))
-    token = signing.dumps(users["viewer"].pk, salt=FEED_SALT)
+    token = digest_feed_token(user_id=users["viewer"].pk)
     feed = Client().get(f"/publish/digest/feed/?token={token}")
     assert feed.status_code == 200
     root = ElementTree.fromstring(feed.content)
@@ -40,3 +39,39 @@ def test_feed_links_use_the_base_url(users: dict[str, Any], settings: Any) -> No
         == "https://pulse.northgate.example/publish/digest/2026-11-16/"
     )
     assert "example.com" not in feed.content.decode()
+
+
+def test_a_new_feed_link_stops_the_earlier_ones_and_no_one_elses(
+    users: dict[str, Any], client: Client
+) -> None:
+    """A private link that leaked (pasted into a chat, a feed reader given up) can be stopped without taking the
+    person's access away: a new link is made on the digest page and every earlier one answers 403."""
+    from django.core import signing
+
+    from servicepulse.publish.selectors import FEED_SALT
+
+    digest_build(week_start=date(2026, 11, 16))
+    viewer, admin = users["viewer"], users["admin"]
+    first_days = signing.dumps(viewer.pk, salt=FEED_SALT)  # the id alone: links made before generations
+    old, others = digest_feed_token(user_id=viewer.pk), digest_feed_token(user_id=admin.pk)
+    assert Client().get(f"/publish/digest/feed/?token={first_days}").status_code == 200
+    assert Client().get(f"/publish/digest/feed/?token={old}").status_code == 200
+
+    client.force_login(viewer)
+    page = client.get("/publish/digest/").content.decode()
+    assert f"/publish/digest/feed/?token={old}" in page and "Make a new feed link" in page
+    assert client.get("/publish/digest/feed/new/").status_code == 405  # only a POST makes one
+    done = client.post("/publish/digest/feed/new/", follow=True)
+    assert "Your digest feed has a new link" in done.content.decode()
+    new = digest_feed_token(user_id=viewer.pk)
+    assert new != old and f"/publish/digest/feed/?token={new}" in done.content.decode()
+
+    for stopped in (old, first_days):
+        refused = Client().get(f"/publish/digest/feed/?token={stopped}")
+        assert refused.status_code == 403
+    assert Client().get(f"/publish/digest/feed/?token={new}").status_code == 200
+    assert Client().get(f"/publish/digest/feed/?token={others}").status_code == 200  # the admin's still works
+
+    client.post("/publish/digest/feed/new/")
+    assert Client().get(f"/publish/digest/feed/?token={new}").status_code == 403  # and again
+    assert Client().post("/publish/digest/feed/new/").status_code == 302  # signed out: to the sign-in page

@@ -130,17 +130,22 @@ class Incident(models.Model):
         )
 
     @property
+    def faded_unconfirmed(self) -> bool:
+        """A rise detection followed that fell back before it was strong enough to confirm an incident."""
+        return (
+            self.kind == IncidentKind.DETECTED
+            and self.state == IncidentState.RESOLVED
+            and not self.confirmed_at
+        )
+
+    @property
     def shown_state(self) -> str:
         """Its state in the words of the incident pages and the incidents export: maintenance is Scheduled,
         under way (Maintenance) or Cancelled before it started; a detected rise that faded before it was
         confirmed says so; else `state_label`."""
         if self.cancelled_before_start:
             return "Cancelled"
-        if (
-            self.kind == IncidentKind.DETECTED
-            and self.state == IncidentState.RESOLVED
-            and not self.confirmed_at
-        ):
+        if self.faded_unconfirmed:
             return "Faded, not confirmed"
         if self.upcoming:
             return "Scheduled"

@@ -202,7 +202,6 @@ class DigestFeedKey(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_feed_key"
     )
     generation = models.PositiveIntegerField(default=0)
-    renewed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"digest feed link {self.generation} of user {self.user_id}"

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from servicepulse.mentions.models import Mention
 from servicepulse.publish.models import Digest, DigestFeedKey
-from servicepulse.publish.selectors import digest_feed_token
 from servicepulse.publish.topics import cluster_topics
 from servicepulse.sources.models import Audience
 
@@ -146,12 +145,8 @@ def digest_email_send(*, digest: Digest, recipients: list[str]) -> int:
     return sent
 
 
-def digest_feed_renew(*, user_id: int) -> str:
+def digest_feed_renew(*, user_id: int) -> None:
     """Make a new private digest feed link for a person (a link leaked, a feed reader given up): every earlier
-    link of theirs stops working. Returns the new link's token."""
-    with transaction.atomic():
-        key, _ = DigestFeedKey.objects.select_for_update().get_or_create(user_id=user_id)
-        DigestFeedKey.objects.filter(pk=key.pk).update(
-            generation=F("generation") + 1, renewed_at=timezone.now()
-        )
-    return digest_feed_token(user_id=user_id)
+    link of theirs stops working."""
+    key, _ = DigestFeedKey.objects.get_or_create(user_id=user_id)
+    DigestFeedKey.objects.filter(pk=key.pk).update(generation=F("generation") + 1)
